@@ -1,0 +1,315 @@
+"""The `digest` command: each step of an issue by hand, or `digest run` for all of them.
+
+Errors print one line and a hint and exit 1 (-v adds the traceback); usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.table import Table
+
+from digest import __version__, db, pipeline
+from digest.config import Settings, load_settings
+from digest.errors import DigestError
+from subscribers import membership
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _State:
+    def __init__(self, config: Path, verbose: bool, now: datetime | None) -> None:
+        self.config = config
+        self.verbose = verbose
+        self._now = now
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config)
+        return self._settings
+
+    def now(self) -> datetime:
+        return self._now or datetime.now(UTC)
+
+    def list_slug(self, given: str | None) -> str:
+        if given:
+            self.settings.mailing_list(given)  # fails with the known slugs if wrong
+            return given
+        if not self.settings.lists:
+            raise DigestError(
+                f"{self.config}: lists: no mailing list is configured",
+                hint="add one under lists: in config.yaml",
+            )
+        return self.settings.lists[0].slug
+
+
+class DigestGroup(click.Group):
+    """Turns a DigestError raised by any command into one line and a hint, exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DigestError as exc:
+            state = ctx.obj if isinstance(ctx.obj, _State) else None
+            verbose = state.verbose if state else "-v" in sys.argv[1:]
+            _fail(exc, verbose)
+
+
+def _fail(exc: DigestError, verbose: bool) -> NoReturn:
+    if verbose:
+        err.print(traceback.format_exc(), markup=False)
+    err.print(f"[bold red]error:[/] {exc.message}", markup=True)
+    err.print(f"[dim]hint:[/] {exc.hint}", markup=True)
+    sys.exit(1)
+
+
+def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("expected an ISO date-time such as 2026-11-23T07:00+00:00") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@click.group(cls=DigestGroup)
+@click.option(
+    "--config",
+    "config",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default="config.yaml",
+    envvar="DIGEST_CONFIG",
+    show_default=True,
+    help="Configuration file.",
+)
+@click.option("-v", "--verbose", is_flag=True, help="Show details and tracebacks.")
+@click.option("--now", callback=_parse_now, hidden=True, help="Pretend it is this time (tests).")
+@click.version_option(__version__, prog_name="digest")
+@click.pass_context
+def cli(ctx: click.Context, config: Path, verbose: bool, now: datetime | None) -> None:
+    """Build the week's newsletter digest from a newsroom's feeds and send it."""
+    ctx.obj = _State(config, verbose, now)
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        handlers=[RichHandler(console=err, show_path=False, show_time=False)],
+    )
+
+
+def _list_option() -> Any:
+    return click.option("--list", "list_slug", help="Mailing list slug (default: the first in config.yaml).")
+
+
+# ----------------------------------------------------------------------------- steps
+
+
+@cli.command()
+@_list_option()
+@click.pass_obj
+def run(state: _State, list_slug: str | None) -> None:
+    """Collect, compose this week's issue, preview it and deliver it."""
+    slug = state.list_slug(list_slug)
+    with pipeline.runtime(state.settings) as rt:
+        report = pipeline.run(rt, slug, state.now())
+    _print_collect(report.collected)
+    if report.issue is None:
+        out.print(f"No new articles for {slug}: no issue this week, nothing sent.")
+        return
+    _print_issue(report.issue)
+    _print_send(report.delivery)
+    if report.preview:
+        out.print(f"HTML preview: {report.preview}")
+    if report.outbox:
+        out.print(f"Outbox:       {report.outbox}")
+
+
+@cli.command()
+@click.pass_obj
+def collect(state: _State) -> None:
+    """Fetch every source and store the new articles."""
+    with pipeline.runtime(state.settings) as rt:
+        report = pipeline.collect(rt, state.now())
+    _print_collect(report)
+    if report.sources and all(s.error for s in report.sources):
+        sys.exit(1)
+
+
+@cli.command()
+@_list_option()
+@click.option("--text", is_flag=True, help="Write the plain-text part instead of the HTML.")
+@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), help="File to write.")
+@click.pass_obj
+def preview(state: _State, list_slug: str | None, text: bool, out_path: Path | None) -> None:
+    """Render the coming issue to a file without sending it."""
+    slug = state.list_slug(list_slug)
+    with pipeline.runtime(state.settings) as rt:
+        shown = pipeline.preview(rt, slug, state.now(), text=text, out=out_path)
+    if shown is None:
+        out.print(f"No new articles for {slug}: nothing to preview (run `digest collect` first).")
+        return
+    _print_issue(shown.issue)
+    out.print(f"Preview written to {shown.path}")
+
+
+@cli.command()
+@_list_option()
+@click.pass_obj
+def send(state: _State, list_slug: str | None) -> None:
+    """Deliver this week's issue to every subscriber who has not received it."""
+    slug = state.list_slug(list_slug)
+    with pipeline.runtime(state.settings) as rt:
+        report = pipeline.send(rt, slug, state.now())
+    if report.issue is None:
+        out.print(f"No new articles for {slug}: no issue this week, nothing sent.")
+        return
+    _print_issue(report.issue)
+    _print_send(report)
+
+
+# ----------------------------------------------------------------------------- subscribers
+
+
+@cli.group()
+def subscribers() -> None:
+    """Add, list and remove subscribers of a list."""
+
+
+@subscribers.command("add")
+@click.argument("email")
+@click.option("--name", help="The subscriber's name.")
+@_list_option()
+@click.pass_obj
+def subscribers_add(state: _State, email: str, name: str | None, list_slug: str | None) -> None:
+    """Subscribe EMAIL (confirmed: you vouch for their consent)."""
+    slug = state.list_slug(list_slug)
+    now = state.now()
+    with pipeline.runtime(state.settings) as rt:
+        pipeline.sync_config(rt, now)
+        with db.transaction(rt.sessions) as session:
+            mailing_list = membership.get_list(session, slug)
+            subscription, added = membership.add_subscriber(
+                session, mailing_list, email, name=name, now=now
+            )
+            address = subscription.subscriber.email
+    out.print(f"{'Added' if added else 'Already subscribed:'} {address} → {slug}")
+
+
+@subscribers.command("list")
+@_list_option()
+@click.option("--all", "show_all", is_flag=True, help="Include unsubscribed and pending.")
+@click.pass_obj
+def subscribers_list(state: _State, list_slug: str | None, show_all: bool) -> None:
+    """Show the subscribers of a list."""
+    slug = state.list_slug(list_slug)
+    with pipeline.runtime(state.settings) as rt:
+        pipeline.sync_config(rt, state.now())
+        with rt.sessions() as session:
+            mailing_list = membership.get_list(session, slug)
+            table = Table("email", "name", "status", "since", title=f"{slug} subscribers")
+            count = 0
+            for subscriber, subscription in membership.iter_subscriptions(
+                session, mailing_list, include_inactive=show_all
+            ):
+                count += 1
+                table.add_row(
+                    subscriber.email,
+                    subscriber.name or "",
+                    subscription.status,
+                    f"{subscription.created_at:%Y-%m-%d}",
+                )
+    out.print(table)
+    out.print(f"{count} subscriber(s)")
+
+
+@subscribers.command("remove")
+@click.argument("email")
+@_list_option()
+@click.pass_obj
+def subscribers_remove(state: _State, email: str, list_slug: str | None) -> None:
+    """Unsubscribe EMAIL from a list."""
+    slug = state.list_slug(list_slug)
+    with pipeline.runtime(state.settings) as rt, db.transaction(rt.sessions) as session:
+        mailing_list = membership.get_list(session, slug)
+        subscription = membership.remove_subscriber(session, mailing_list, email, now=state.now())
+        address = subscription.subscriber.email
+    out.print(f"Removed {address} from {slug}")
+
+
+# ----------------------------------------------------------------------------- db
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@db_group.command("upgrade")
+@click.pass_obj
+def db_upgrade(state: _State) -> None:
+    """Apply pending migrations."""
+    engine = db.make_engine(state.settings.database_url)
+    try:
+        applied = db.upgrade(engine)
+        revision = db.current_revision(engine)
+    finally:
+        engine.dispose()
+    if applied:
+        out.print(f"Applied {len(applied)} migration(s): {', '.join(applied)} (now at {revision})")
+    else:
+        out.print(f"Database is up to date (at {revision})")
+
+
+# ----------------------------------------------------------------------------- output
+
+
+def _print_collect(report: pipeline.CollectReport) -> None:
+    failed = [s for s in report.sources if s.error]
+    out.print(
+        f"Collected {report.new_articles} new article(s) from {len(report.sources)} source(s)"
+        + (f", {len(failed)} failed" if failed else "")
+    )
+    for source in report.sources:
+        if source.error:
+            out.print(f"  [red]✗[/] {source.name}: {source.error}", markup=True)
+        for problem in source.problems:
+            out.print(f"  [yellow]![/] {source.name}: {problem}", markup=True)
+
+
+def _print_issue(issue: pipeline.IssueRef) -> None:
+    out.print(
+        f"Issue #{issue.number} of {issue.list_slug}: “{issue.subject}” — "
+        f"{issue.article_count} article(s), status {issue.status}"
+    )
+
+
+def _print_send(report: pipeline.SendReport) -> None:
+    totals = report.totals
+    delivered = totals.get("sent", 0)
+    if report.sent == 0 and report.deferred == 0 and report.failed == 0:
+        out.print(
+            f"Nothing new to send: this issue was already delivered to {delivered} recipient(s)"
+            f" ({report.transport})."
+        )
+    else:
+        out.print(
+            f"Delivered to {report.sent} recipient(s) via {report.transport}"
+            f" ({report.deferred} deferred, {report.failed} failed, {report.skipped} skipped)"
+        )
+    if totals.get("deferred"):
+        out.print(f"{totals['deferred']} deferred message(s) will be retried by the next send.")
+
+
+def main() -> None:
+    cli(prog_name="digest")

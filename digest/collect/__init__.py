@@ -1,0 +1,1 @@
+"""Collection: fetch sources (shell), parse feeds and extract articles (pure)."""

@@ -1,0 +1,1 @@
+"""Delivery: MIME messages, the outbox of delivery rows, and the transports that carry bytes."""

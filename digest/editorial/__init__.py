@@ -1,0 +1,1 @@
+"""Editorial rules (pure): reading time, tags, summaries and curation of an issue."""

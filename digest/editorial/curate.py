@@ -1,0 +1,57 @@
+"""Compose an issue: its period, which stories it carries, in which order and sections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class Story:
+    id: int
+    title: str
+    url: str
+    region: str
+    tags: tuple[str, ...]
+    reading_minutes: int
+    summary: str
+    published_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Section:
+    region: str
+    stories: tuple[Story, ...]
+
+
+def week_period(now: datetime, timezone: str) -> tuple[datetime, datetime]:
+    """The week (Monday 00:00 to Monday 00:00, in the list's zone) that contains now."""
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    zone = ZoneInfo(timezone)
+    local = now.astimezone(zone)
+    monday = (local - timedelta(days=local.weekday())).date()
+    start = datetime(monday.year, monday.month, monday.day, tzinfo=zone)
+    following = monday + timedelta(days=7)
+    end = datetime(following.year, following.month, following.day, tzinfo=zone)
+    return start, end
+
+
+def pick_stories(candidates: Iterable[Story], limit: int) -> list[Story]:
+    """Newest first (undated last), at most limit."""
+    ordered = sorted(
+        candidates,
+        key=lambda s: (s.published_at is not None, s.published_at or datetime.min, s.id),
+        reverse=True,
+    )
+    return ordered[:limit]
+
+
+def group_by_region(stories: Sequence[Story]) -> list[Section]:
+    """Sections in the order their first story appears; stories keep their order inside."""
+    sections: dict[str, list[Story]] = {}
+    for story in stories:
+        sections.setdefault(story.region or "More news", []).append(story)
+    return [Section(region, tuple(items)) for region, items in sections.items()]

@@ -1,0 +1,55 @@
+"""One exception tree for digest; every error carries a hint that tells the user what to do.
+
+DigestError
+├── ConfigError        config.yaml or DIGEST_* variables are wrong
+├── StorageError       the database cannot be reached or migrated
+├── CollectError       one source could not be fetched or parsed
+│   └── FetchError     the HTTP/file fetch itself failed
+├── RenderError        a template is broken or the email cannot be built
+├── DeliveryError      the transport (SMTP, outbox) failed
+└── NotFoundError      a list, subscriber or issue named by the user does not exist
+"""
+
+from __future__ import annotations
+
+
+class DigestError(Exception):
+    """Base of every error digest reports to a user."""
+
+    default_hint = "run with -v to see the details"
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint or self.default_hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(DigestError):
+    default_hint = "fix the key in config.yaml (every key is documented there)"
+
+
+class StorageError(DigestError):
+    default_hint = "check database.url in config.yaml and that the database server is running"
+
+
+class CollectError(DigestError):
+    default_hint = "check the source's url in config.yaml; `digest collect -v` shows details"
+
+
+class FetchError(CollectError):
+    pass
+
+
+class RenderError(DigestError):
+    default_hint = "check the templates under templates/email/"
+
+
+class DeliveryError(DigestError):
+    default_hint = "check delivery.* in config.yaml and that the SMTP server is reachable"
+
+
+class NotFoundError(DigestError):
+    default_hint = "list what exists with `digest subscribers list` or check config.yaml lists"

@@ -1,0 +1,1 @@
+"""Alembic migrations for digest's schema (applied by `digest db upgrade` and on first run)."""

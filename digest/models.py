@@ -1,0 +1,114 @@
+"""Tables of the editorial pipeline: sources, articles, issues (with their articles) and deliveries."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from digest.db import Base, UTCDateTime, utcnow
+from subscribers.models import MailingList, Subscriber
+
+DELIVERY_STATUSES = ("queued", "sending", "sent", "deferred", "failed", "skipped")
+ISSUE_STATUSES = ("draft", "sending", "sent")
+
+
+class Source(Base):
+    __tablename__ = "sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # A feed URL, or a file URL for sources the configuration marks as local files.
+    url: Mapped[str] = mapped_column(Text)
+    region: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Article(Base):
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "guid:…", "url:…" (canonical link) or "hash:…": how we know we have seen it.
+    identity: Mapped[str] = mapped_column(String(512), unique=True)
+    source_id: Mapped[int | None] = mapped_column(ForeignKey("sources.id", ondelete="SET NULL"))
+    url: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    collected_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    region: Mapped[str] = mapped_column(String(200), default="")
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    text: Mapped[str] = mapped_column(Text, default="")
+    word_count: Mapped[int] = mapped_column(Integer, default=0)
+    reading_minutes: Mapped[int] = mapped_column(Integer, default=1)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    summary_method: Mapped[str] = mapped_column(String(32), default="lead")
+
+    source: Mapped[Source | None] = relationship()
+
+
+class Issue(Base):
+    __tablename__ = "issues"
+    # One issue per list and period: composing twice finds the same row.
+    __table_args__ = (UniqueConstraint("list_id", "period_start"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime())
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    subject: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    mailing_list: Mapped[MailingList] = relationship()
+    entries: Mapped[list[IssueArticle]] = relationship(
+        back_populates="issue", order_by="IssueArticle.position", cascade="all, delete-orphan"
+    )
+
+
+class IssueArticle(Base):
+    __tablename__ = "issue_articles"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    section: Mapped[str] = mapped_column(String(200), default="")
+
+    issue: Mapped[Issue] = relationship(back_populates="entries")
+    article: Mapped[Article] = relationship()
+
+
+class Delivery(Base):
+    __tablename__ = "deliveries"
+    # The guarantee behind "a subscriber never gets the same issue twice".
+    __table_args__ = (UniqueConstraint("issue_id", "subscriber_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_reply: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    issue: Mapped[Issue] = relationship()
+    subscriber: Mapped[Subscriber] = relationship()

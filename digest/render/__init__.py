@@ -1,0 +1,1 @@
+"""Rendering (pure): an issue -> MJML -> HTML and a plain-text part, personalised per recipient."""

@@ -1,0 +1,116 @@
+"""Render an issue once (Jinja2 -> MJML -> HTML, and a text part), then personalise the result."""
+
+from __future__ import annotations
+
+import html
+import textwrap
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import jinja2
+from mjml import mjml2html
+
+from digest.editorial.curate import Section
+from digest.errors import RenderError
+
+# Per-recipient values are left as these markers in the rendered issue and substituted into the
+# finished text, so rendering happens once per issue rather than once per recipient.
+UNSUBSCRIBE_URL = "%%DIGEST_UNSUBSCRIBE_URL%%"
+RECIPIENT_EMAIL = "%%DIGEST_RECIPIENT_EMAIL%%"
+
+
+@dataclass(frozen=True)
+class IssueView:
+    newsletter_name: str
+    list_name: str
+    number: int
+    period_start: date
+    period_end: date
+    subject: str
+    sections: tuple[Section, ...]
+    postal_address: str
+    base_url: str
+
+
+@dataclass(frozen=True)
+class RenderedIssue:
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    unsubscribe_url: str
+
+
+class EmailRenderer:
+    """Holds the Jinja environment of templates/email; render() is pure given the templates."""
+
+    def __init__(self, templates_dir: Path) -> None:
+        email_dir = templates_dir / "email"
+        if not email_dir.is_dir():
+            raise RenderError(
+                f"{email_dir}: template folder not found",
+                hint="set paths.templates in config.yaml to the folder holding email/",
+            )
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(email_dir)),
+            autoescape=jinja2.select_autoescape(enabled_extensions=("mjml", "html", "j2")),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._text_env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(email_dir)),
+            autoescape=False,  # plain text: escaping would show &amp; to the reader
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self._text_env.filters["wrap"] = _wrap
+
+    def render(self, issue: IssueView) -> RenderedIssue:
+        context = {
+            "issue": issue,
+            "unsubscribe_url": UNSUBSCRIBE_URL,
+            "recipient_email": RECIPIENT_EMAIL,
+        }
+        try:
+            mjml_source = self._env.get_template("digest.mjml.j2").render(context)
+            text = self._text_env.get_template("digest.txt.j2").render(context)
+        except jinja2.TemplateError as exc:
+            where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
+            line = getattr(exc, "lineno", None)
+            raise RenderError(f"{where}{f':{line}' if line else ''}: {exc}") from None
+        try:
+            html_out = mjml2html(mjml_source)
+        except Exception as exc:  # mjml-python raises plain exceptions for bad MJML
+            raise RenderError(f"digest.mjml.j2: MJML could not be compiled: {exc}") from None
+        return RenderedIssue(subject=issue.subject, html=html_out, text=text)
+
+
+def personalise(rendered: RenderedIssue, recipient: Recipient) -> tuple[str, str]:
+    """(html, text) for one recipient: markers replaced, no template work."""
+    html_out = rendered.html.replace(UNSUBSCRIBE_URL, html.escape(recipient.unsubscribe_url))
+    html_out = html_out.replace(RECIPIENT_EMAIL, html.escape(recipient.email))
+    text = rendered.text.replace(UNSUBSCRIBE_URL, recipient.unsubscribe_url)
+    text = text.replace(RECIPIENT_EMAIL, recipient.email)
+    return html_out, text
+
+
+def _wrap(value: str, width: int = 76, indent: str = "") -> str:
+    return "\n".join(
+        textwrap.fill(
+            para,
+            width=width,
+            initial_indent=indent,
+            subsequent_indent=indent,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        for para in value.split("\n")
+    )

@@ -1,0 +1,159 @@
+"""Who is on which list: add, remove and list subscribers; stream a list's recipients in batches."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digest.errors import NotFoundError
+from subscribers.addresses import normalise_address
+from subscribers.models import MailingList, Subscriber, Subscription
+
+
+@dataclass(frozen=True)
+class RecipientRow:
+    subscriber_id: int
+    email: str
+    name: str | None
+
+
+def ensure_list(session: Session, slug: str, name: str) -> tuple[MailingList, bool]:
+    """The list with this slug, created if missing; the flag says whether it was created."""
+    found = session.scalar(select(MailingList).where(MailingList.slug == slug))
+    if found is not None:
+        if found.name != name:
+            found.name = name
+        return found, False
+    created = MailingList(slug=slug, name=name)
+    session.add(created)
+    session.flush()
+    return created, True
+
+
+def get_list(session: Session, slug: str) -> MailingList:
+    found = session.scalar(select(MailingList).where(MailingList.slug == slug))
+    if found is None:
+        raise NotFoundError(
+            f"no mailing list {slug!r}", hint="lists come from config.yaml lists; run `digest run`"
+        )
+    return found
+
+
+def add_subscriber(
+    session: Session,
+    mailing_list: MailingList,
+    address: str,
+    *,
+    name: str | None,
+    now: datetime,
+    origin: str = "cli",
+    confirmed: bool = True,
+) -> tuple[Subscription, bool]:
+    """Subscribe address to the list; the flag is False when it already was (nothing changes)."""
+    email = normalise_address(address)
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    if subscriber is None:
+        subscriber = Subscriber(email=email, name=name, created_at=now)
+        session.add(subscriber)
+        session.flush()
+    elif name and not subscriber.name:
+        subscriber.name = name
+    subscription = session.scalar(
+        select(Subscription).where(
+            Subscription.subscriber_id == subscriber.id, Subscription.list_id == mailing_list.id
+        )
+    )
+    status = "confirmed" if confirmed else "pending"
+    if subscription is None:
+        subscription = Subscription(
+            subscriber_id=subscriber.id,
+            list_id=mailing_list.id,
+            status=status,
+            origin=origin,
+            created_at=now,
+            confirmed_at=now if confirmed else None,
+        )
+        session.add(subscription)
+        session.flush()
+        return subscription, True
+    if subscription.status == "unsubscribed":
+        # Coming back is an explicit new act of the subscriber or an editor.
+        subscription.status = status
+        subscription.origin = origin
+        subscription.confirmed_at = now if confirmed else None
+        subscription.unsubscribed_at = None
+        return subscription, True
+    return subscription, False
+
+
+def remove_subscriber(
+    session: Session, mailing_list: MailingList, address: str, *, now: datetime
+) -> Subscription:
+    """Mark the subscription unsubscribed (kept as a record of consent withdrawn)."""
+    email = normalise_address(address)
+    subscription = session.scalar(
+        select(Subscription)
+        .join(Subscriber)
+        .where(Subscriber.email == email, Subscription.list_id == mailing_list.id)
+    )
+    if subscription is None or subscription.status == "unsubscribed":
+        raise NotFoundError(
+            f"{email} is not subscribed to {mailing_list.slug!r}",
+            hint=f"see who is: digest subscribers list --list {mailing_list.slug}",
+        )
+    subscription.status = "unsubscribed"
+    subscription.unsubscribed_at = now
+    return subscription
+
+
+def iter_subscriptions(
+    session: Session, mailing_list: MailingList, *, include_inactive: bool = False
+) -> Iterator[tuple[Subscriber, Subscription]]:
+    query = (
+        select(Subscriber, Subscription)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(Subscription.list_id == mailing_list.id)
+        .order_by(Subscriber.id)
+    )
+    if not include_inactive:
+        query = query.where(Subscription.status == "confirmed", Subscriber.status == "active")
+    for subscriber, subscription in session.execute(query):
+        yield subscriber, subscription
+
+
+def iter_recipient_batches(
+    session: Session, list_id: int, batch_size: int = 500
+) -> Iterator[list[RecipientRow]]:
+    """Confirmed, active subscribers of a list, in id order, batch by batch (memory stays flat)."""
+    after = 0
+    while True:
+        rows = session.execute(
+            select(Subscriber.id, Subscriber.email, Subscriber.name)
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(
+                Subscription.list_id == list_id,
+                Subscription.status == "confirmed",
+                Subscriber.status == "active",
+                Subscriber.id > after,
+            )
+            .order_by(Subscriber.id)
+            .limit(batch_size)
+        ).all()
+        if not rows:
+            return
+        yield [RecipientRow(r.id, r.email, r.name) for r in rows]
+        after = rows[-1].id
+
+
+def is_deliverable(session: Session, subscriber_id: int, list_id: int) -> bool:
+    """Still confirmed and active right now: checked just before each message goes out."""
+    row = session.execute(
+        select(Subscriber.status, Subscription.status)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(Subscriber.id == subscriber_id, Subscription.list_id == list_id)
+    ).first()
+    return row is not None and row[0] == "active" and row[1] == "confirmed"

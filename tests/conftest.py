@@ -1,0 +1,85 @@
+"""Fixtures shared by the whole suite: database (SQLite or PostgreSQL), HTTP and SMTP servers."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import yaml
+
+from digest.config import Settings, load_settings
+from tests.servers import FixtureHTTPServer, FixtureSMTPServer
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLES = REPO / "digest" / "samples"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """SQLite in a temp dir, or the empty PostgreSQL database named by DIGEST_TEST_DATABASE_URL."""
+    url = os.environ.get("DIGEST_TEST_DATABASE_URL")
+    if not url:
+        yield f"sqlite:///{tmp_path / 'digest.db'}"
+        return
+    engine = sa.create_engine(url)
+    _empty(engine)
+    try:
+        yield url
+    finally:
+        _empty(engine)
+        engine.dispose()
+
+
+def _empty(engine: sa.Engine) -> None:
+    with engine.begin() as connection:
+        meta = sa.MetaData()
+        meta.reflect(connection)
+        meta.drop_all(connection)
+
+
+@pytest.fixture
+def http_server() -> Iterator[FixtureHTTPServer]:
+    server = FixtureHTTPServer(root=SAMPLES).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[FixtureSMTPServer]:
+    server = FixtureSMTPServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def write_config(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
+    """Write a config.yaml into tmp_path from a dict (merged over test defaults) and load it."""
+
+    def write(overrides: dict | None = None, environ: dict[str, str] | None = None) -> Settings:
+        config = {
+            "database": {"url": database_url},
+            "paths": {"templates": str(REPO / "templates"), "previews": "previews"},
+            "delivery": {"transport": "file", "file": {"directory": "outbox"}},
+            "security": {"allow_dev_secret": True},
+            "lists": [
+                {
+                    "slug": "weekly",
+                    "name": "The Weekly",
+                    "timezone": "UTC",
+                    "demo_subscribers": ["reader@example.org"],
+                }
+            ],
+        }
+        for key, value in (overrides or {}).items():
+            if isinstance(value, dict) and isinstance(config.get(key), dict):
+                config[key] = {**config[key], **value}  # type: ignore[dict-item]
+            else:
+                config[key] = value
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        return load_settings(path, environ=environ or {})
+
+    return write
