@@ -80,7 +80,9 @@ def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter("expected an ISO date-time such as 2026-11-23T07:00+00:00") from None
+        raise click.BadParameter(
+            "expected an ISO date-time such as 2026-11-23T07:00+00:00"
+        ) from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
@@ -109,7 +111,9 @@ def cli(ctx: click.Context, config: Path, verbose: bool, now: datetime | None) -
 
 
 def _list_option() -> Any:
-    return click.option("--list", "list_slug", help="Mailing list slug (default: the first in config.yaml).")
+    return click.option(
+        "--list", "list_slug", help="Mailing list slug (default: the first in config.yaml)."
+    )
 
 
 # ----------------------------------------------------------------------------- steps
@@ -149,7 +153,9 @@ def collect(state: _State) -> None:
 @cli.command()
 @_list_option()
 @click.option("--text", is_flag=True, help="Write the plain-text part instead of the HTML.")
-@click.option("--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), help="File to write.")
+@click.option(
+    "--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), help="File to write."
+)
 @click.pass_obj
 def preview(state: _State, list_slug: str | None, text: bool, out_path: Path | None) -> None:
     """Render the coming issue to a file without sending it."""

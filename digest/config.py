@@ -1,4 +1,4 @@
-"""config.yaml -> typed, validated settings; DIGEST_SECTION__KEY environment variables override it."""
+"""config.yaml -> typed, validated settings; DIGEST_SECTION__KEY variables override it."""
 
 from __future__ import annotations
 
@@ -189,7 +189,9 @@ class Settings(_Section):
         return url
 
 
-def load_settings(path: Path | str = "config.yaml", environ: Mapping[str, str] | None = None) -> Settings:
+def load_settings(
+    path: Path | str = "config.yaml", environ: Mapping[str, str] | None = None
+) -> Settings:
     """Read, merge environment overrides and validate; raise ConfigError naming file and key."""
     path = Path(path)
     environ = os.environ if environ is None else environ
@@ -273,7 +275,9 @@ def _config_error(path: Path, exc: ValidationError, overridden: dict[str, str]) 
         kind = err["type"]
         if kind == "extra_forbidden":
             allowed = _allowed_keys(err["loc"][:-1])
-            message = "unknown key" + (f" (expected one of: {', '.join(allowed)})" if allowed else "")
+            message = "unknown key" + (
+                f" (expected one of: {', '.join(allowed)})" if allowed else ""
+            )
         elif kind == "value_error":
             message = str(err["msg"]).removeprefix("Value error, ")
         elif kind == "literal_error":

@@ -1,4 +1,4 @@
-"""Database foundation: engine, sessions, the declarative Base and migrations (Alembic, inside the package)."""
+"""Database foundation: engine, sessions, the declarative Base and Alembic migrations."""
 
 from __future__ import annotations
 
@@ -101,8 +101,7 @@ def upgrade(engine: Engine) -> list[str]:
         with engine.begin() as connection:
             current = MigrationContext.configure(connection).get_current_revision()
             pending = [
-                rev.revision
-                for rev in script.iterate_revisions(script.get_current_head(), current)
+                rev.revision for rev in script.iterate_revisions(script.get_current_head(), current)
             ]
             if pending:
                 config.attributes["connection"] = connection

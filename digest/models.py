@@ -1,4 +1,4 @@
-"""Tables of the editorial pipeline: sources, articles, issues (with their articles) and deliveries."""
+"""Tables of the editorial pipeline: sources, articles, issues (with articles), deliveries."""
 
 from __future__ import annotations
 

@@ -212,11 +212,11 @@ async def _new_drafts(
     report: SourceReport,
 ) -> list[ArticleDraft]:
     with rt.sessions() as session:
-        identities = {
-            e: article_identity(e.guid, e.link, e.title, e.summary_html) for e in entries
-        }
+        identities = {e: article_identity(e.guid, e.link, e.title, e.summary_html) for e in entries}
         known = set(
-            session.scalars(select(Article.identity).where(Article.identity.in_(identities.values())))
+            session.scalars(
+                select(Article.identity).where(Article.identity.in_(identities.values()))
+            )
         )
     fresh = [e for e in entries if identities[e] not in known]
     pages = await asyncio.gather(
@@ -267,7 +267,9 @@ def _draft(
         feed_categories=entry.categories,
         page_tags=page.tags if page else (),
         source_tags=source.tags,
-        rules=EditorialRules(editorial.words_per_minute, editorial.summary_words, editorial.max_tags),
+        rules=EditorialRules(
+            editorial.words_per_minute, editorial.summary_words, editorial.max_tags
+        ),
     )
 
 
@@ -352,7 +354,9 @@ def _compose_in(
         in_other_issues = in_other_issues.where(Issue.id != issue.id)
     query = select(Article).where(Article.collected_at < end, Article.id.not_in(in_other_issues))
     if lst.sources is not None:
-        query = query.join(Source, Source.id == Article.source_id).where(Source.name.in_(lst.sources))
+        query = query.join(Source, Source.id == Article.source_id).where(
+            Source.name.in_(lst.sources)
+        )
     articles = {a.id: a for a in session.scalars(query)}
     stories = pick_stories((_story(a) for a in articles.values()), lst.max_articles)
     if issue is None:
@@ -386,7 +390,9 @@ def _compose_in(
     return _ref(issue, lst.slug)
 
 
-def _subject(settings: Settings, lst: ListSettings, number: int, start: datetime, end: datetime) -> str:
+def _subject(
+    settings: Settings, lst: ListSettings, number: int, start: datetime, end: datetime
+) -> str:
     last_day = end - timedelta(days=1)
     try:
         return lst.subject.format(
@@ -549,7 +555,9 @@ async def _deliver(
         if issue.status == "draft":
             issue.status = "sending"  # from here on the issue's content is frozen
         list_id = issue.list_id
-        for batch in membership.iter_recipient_batches(session, list_id, settings.delivery.batch_size):
+        for batch in membership.iter_recipient_batches(
+            session, list_id, settings.delivery.batch_size
+        ):
             report.enqueued += outbox.enqueue(session, ref.id, batch, now)
     rendered = render(rt, ref.id)
     envelope = Envelope(
@@ -572,8 +580,17 @@ async def _deliver(
                 break
             for delivery_id, subscriber_id, email in claimed:
                 await _deliver_one(
-                    rt, transport, rendered, envelope, list_id, delivery_id, subscriber_id,
-                    email, now, retry_delay, report,
+                    rt,
+                    transport,
+                    rendered,
+                    envelope,
+                    list_id,
+                    delivery_id,
+                    subscriber_id,
+                    email,
+                    now,
+                    retry_delay,
+                    report,
                 )
     finally:
         await transport.close()
@@ -622,9 +639,7 @@ async def _deliver_one(
         else None,
         now=now,
     )
-    result: SendResult = await transport.send(
-        envelope.from_address, email, message_bytes(message)
-    )
+    result: SendResult = await transport.send(envelope.from_address, email, message_bytes(message))
     with db.transaction(rt.sessions) as session:
         status = outbox.record(
             session,
@@ -657,7 +672,9 @@ class RunReport:
     outbox: Path | None
 
 
-def run(rt: Runtime, list_slug: str, now: datetime, transport: Transport | None = None) -> RunReport:
+def run(
+    rt: Runtime, list_slug: str, now: datetime, transport: Transport | None = None
+) -> RunReport:
     """The main job: collect, compose this week's issue, write its preview, deliver it."""
     collected = collect(rt, now)
     shown = preview(rt, list_slug, now)

@@ -121,8 +121,7 @@ def iter_subscriptions(
     )
     if not include_inactive:
         query = query.where(Subscription.status == "confirmed", Subscriber.status == "active")
-    for subscriber, subscription in session.execute(query):
-        yield subscriber, subscription
+    yield from session.execute(query)
 
 
 def iter_recipient_batches(

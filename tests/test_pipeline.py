@@ -32,7 +32,7 @@ def rss(items: list[dict[str, str]], title: str = "Test Desk") -> bytes:
         parts.append(
             "<item>"
             f"<title>{item['title']}</title><link>{item['link']}</link>"
-            f"<guid isPermaLink=\"false\">{item['guid']}</guid>"
+            f'<guid isPermaLink="false">{item["guid"]}</guid>'
             f"<pubDate>{item.get('date', format_datetime(NOW - timedelta(days=2)))}</pubDate>"
             f"<category>{item.get('tag', 'Economy')}</category>"
             f"<description>{item.get('teaser', 'A short teaser.')}</description>"
@@ -63,7 +63,9 @@ def full_item(n: int, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def settings(write_config, http_server: FixtureHTTPServer, smtp_server: FixtureSMTPServer) -> Settings:
+def settings(
+    write_config, http_server: FixtureHTTPServer, smtp_server: FixtureSMTPServer
+) -> Settings:
     return write_config(
         {
             "sources": [
@@ -140,7 +142,9 @@ def check_message(message: EmailMessage, titles: list[str]) -> None:
     for header in ("From", "To", "Subject", "Date", "Message-ID", "List-Id"):
         assert message[header], header
     unsubscribe = " ".join(str(message["List-Unsubscribe"]).split())  # unfold
-    assert re.fullmatch(r"<https://news\.example\.org/u/[\w.-]+>, <mailto:unsubscribe@[^>]+>", unsubscribe)
+    assert re.fullmatch(
+        r"<https://news\.example\.org/u/[\w.-]+>, <mailto:unsubscribe@[^>]+>", unsubscribe
+    )
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     text = parts[0].get_content()
     html = parts[1].get_content()
@@ -149,7 +153,9 @@ def check_message(message: EmailMessage, titles: list[str]) -> None:
         assert title.replace("&", "&amp;") in html
     hrefs = re.findall(r'href="([^"]*)"', html)
     assert hrefs, "the HTML part has links"
-    assert all(h.startswith("https://") for h in hrefs), [h for h in hrefs if not h.startswith("https://")]
+    assert all(h.startswith("https://") for h in hrefs), [
+        h for h in hrefs if not h.startswith("https://")
+    ]
     assert "min read" in text and "min read" in html
     assert "Read Also" not in text and "Article Rating" not in text
     unsubscribe_url = unsubscribe.split(">")[0].lstrip("<")
@@ -179,7 +185,9 @@ def test_a_new_article_next_week_makes_a_new_issue_with_only_that_article(
     http_server.routes["/desk.xml"] = Route(rss([full_item(1), full_item(2)]))
     settings = write_config(
         {
-            "sources": [{"name": "Desk", "url": http_server.url("/desk.xml"), "region": "West Africa"}],
+            "sources": [
+                {"name": "Desk", "url": http_server.url("/desk.xml"), "region": "West Africa"}
+            ],
             "delivery": {
                 "transport": "smtp",
                 "smtp": {"host": "127.0.0.1", "port": smtp_server.port, "security": "none"},
@@ -204,8 +212,12 @@ def test_failing_sources_are_reported_and_the_rest_is_collected(
     write_config, http_server: FixtureHTTPServer
 ) -> None:
     http_server.routes["/broken.xml"] = Route(b"oops", status=500, content_type="text/plain")
-    http_server.routes["/not-a-feed.xml"] = Route(b"<html><body>Hello</body></html>", content_type="text/html")
-    http_server.routes["/slow-page.html"] = Route(b"<html></html>", delay=3, content_type="text/html")
+    http_server.routes["/not-a-feed.xml"] = Route(
+        b"<html><body>Hello</body></html>", content_type="text/html"
+    )
+    http_server.routes["/slow-page.html"] = Route(
+        b"<html></html>", delay=3, content_type="text/html"
+    )
     teaser = {"title": "Slow teaser", "link": "/slow-page.html", "guid": "slow-1"}
     http_server.routes["/mixed.xml"] = Route(rss([full_item(1), teaser]))
     settings = write_config(
@@ -238,7 +250,8 @@ def test_failing_sources_are_reported_and_the_rest_is_collected(
         assert count(rt, Article) == 7
         # The slow page is tried again on the next collection, and stored once it answers.
         http_server.routes["/slow-page.html"] = Route(
-            b"<html><body><article><p>" + b"The slow page finally answered with its text. " * 20
+            b"<html><body><article><p>"
+            + b"The slow page finally answered with its text. " * 20
             + b"</p></article></body></html>",
             content_type="text/html",
         )
@@ -252,7 +265,12 @@ def test_smtp_4xx_is_deferred_and_retried_5xx_fails_and_nothing_is_sent_twice(
 ) -> None:
     add_readers(rt, "a@example.org", "b@example.org", "c@example.org")
     # Recipients are sent in subscriber order: reader@, a@, b@, c@.
-    smtp_server.handler.script = ["250", "451 4.3.0 Try again later", "550 5.1.1 No such user", "drop"]
+    smtp_server.handler.script = [
+        "250",
+        "451 4.3.0 Try again later",
+        "550 5.1.1 No such user",
+        "drop",
+    ]
     pipeline.collect(rt, NOW)
     first = pipeline.send(rt, "weekly", NOW)
     assert (first.sent, first.deferred, first.failed) == (1, 2, 1)
@@ -294,7 +312,9 @@ def test_a_dead_smtp_server_stops_the_send_and_loses_nothing(
         assert statuses == ["queued"]
 
 
-def test_an_unsubscribed_reader_is_skipped(rt: pipeline.Runtime, smtp_server: FixtureSMTPServer) -> None:
+def test_an_unsubscribed_reader_is_skipped(
+    rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
+) -> None:
     add_readers(rt, "gone@example.org")
     pipeline.collect(rt, NOW)
     with rt.sessions.begin() as session:
@@ -305,7 +325,9 @@ def test_an_unsubscribed_reader_is_skipped(rt: pipeline.Runtime, smtp_server: Fi
     assert [rcpt for _f, rcpt, _b in smtp_server.handler.messages] == [["reader@example.org"]]
 
 
-def test_file_outbox_writes_one_eml_per_recipient(write_config, http_server: FixtureHTTPServer) -> None:
+def test_file_outbox_writes_one_eml_per_recipient(
+    write_config, http_server: FixtureHTTPServer
+) -> None:
     settings = write_config(
         {"sources": [{"name": "Good", "url": http_server.url("/feeds/west-africa.atom")}]}
     )

@@ -10,7 +10,21 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
-_BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "dd", "dt", "figcaption"}
+_BLOCKS = {
+    "p",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "dd",
+    "dt",
+    "figcaption",
+}
 
 # Lines that belong to the page around an article, never to the article itself.
 _BOILERPLATE = [
@@ -26,7 +40,9 @@ _BOILERPLATE = [
         r"^\d+$",
     )
 ]
-_RELATED_HEADINGS = re.compile(r"^(read also|read more|see also|related( articles| posts)?|also read)\s*:?$", re.I)
+_RELATED_HEADINGS = re.compile(
+    r"^(read also|read more|see also|related( articles| posts)?|also read)\s*:?$", re.I
+)
 _LABEL = re.compile(r"^\([^()]{1,40}\)$")  # "(Global ties)" badges under the title
 
 
@@ -124,7 +140,9 @@ def clean_text(text: str) -> str:
 
 
 def _looks_like_link_line(line: str) -> bool:
-    return bool(re.match(r"^https?://\S+$", line)) or (len(line.split()) <= 14 and not line.endswith("."))
+    return bool(re.match(r"^https?://\S+$", line)) or (
+        len(line.split()) <= 14 and not line.endswith(".")
+    )
 
 
 def _fingerprint(line: str) -> str:

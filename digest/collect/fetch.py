@@ -45,7 +45,10 @@ class Fetcher:
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         await self._client.aclose()
 
@@ -117,6 +120,8 @@ class Fetcher:
                 raise FetchError(f"{path}: larger than collect.max_bytes")
             return FetchResponse(url=url, status=200, body=path.read_bytes())
         except FileNotFoundError:
-            raise FetchError(f"{path}: file not found", hint="check the source's file: path") from None
+            raise FetchError(
+                f"{path}: file not found", hint="check the source's file: path"
+            ) from None
         except OSError as exc:
             raise FetchError(f"{path}: cannot read: {exc.strerror}") from None

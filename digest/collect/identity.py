@@ -12,7 +12,8 @@ def canonical_link(url: str) -> str:
     """The link without fragment and tracking parameters, with a lower-case scheme and host."""
     parts = urlsplit(url.strip())
     query = [
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
         if not k.lower().startswith(_TRACKING)
     ]
     return urlunsplit(

@@ -22,7 +22,9 @@ from subscribers.membership import RecipientRow
 SENDING_LEASE = timedelta(minutes=10)
 
 
-def enqueue(session: Session, issue_id: int, recipients: Sequence[RecipientRow], now: datetime) -> int:
+def enqueue(
+    session: Session, issue_id: int, recipients: Sequence[RecipientRow], now: datetime
+) -> int:
     """Create the missing rows for these recipients; return how many were new."""
     if not recipients:
         return 0

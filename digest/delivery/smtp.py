@@ -46,7 +46,7 @@ class SmtpTransport:
             port=self.port,
             timeout=self.timeout,
             use_tls=self.security == "tls",
-            start_tls=True if self.security == "starttls" else False,
+            start_tls=self.security == "starttls",
         )
         await client.connect()
         if self.username:

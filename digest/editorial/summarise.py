@@ -9,10 +9,47 @@ from digest.editorial.reading_time import count_words
 # A sentence ends at . ! ? (and closing quotes) followed by space and a capital or a quote,
 # unless the dot closes a common abbreviation or an initial.
 _ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "gen", "col", "lt", "sgt", "capt", "gov", "sen", "rep",
-    "st", "jr", "sr", "no", "vs", "etc", "inc", "ltd", "co", "corp", "dept", "est", "approx",
-    "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "m", "mme", "mlle",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "prof",
+    "gen",
+    "col",
+    "lt",
+    "sgt",
+    "capt",
+    "gov",
+    "sen",
+    "rep",
+    "st",
+    "jr",
+    "sr",
+    "no",
+    "vs",
+    "etc",
+    "inc",
+    "ltd",
+    "co",
+    "corp",
+    "dept",
+    "est",
+    "approx",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "m",
+    "mme",
+    "mlle",
 }
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’»)]*\s+(?=[\"'“‘«(]?[A-ZÀ-Ý0-9])")
 
@@ -26,7 +63,7 @@ def split_sentences(text: str) -> list[str]:
             candidate = paragraph[start : match.start()]
             last_word = re.findall(r"([\w.]+)[.!?][\"'”’»)]*$", candidate)
             word = last_word[0].casefold() if last_word else ""
-            if word in _ABBREVIATIONS or re.fullmatch(r"(\w\.)*\w", word) and len(word) <= 3:
+            if word in _ABBREVIATIONS or (re.fullmatch(r"(\w\.)*\w", word) and len(word) <= 3):
                 continue  # "Mr." or "U.S." or an initial: not the end of a sentence
             sentences.append(paragraph[start : match.end()].strip())
             start = match.end()

@@ -1,4 +1,4 @@
-"""Tags of an article: the feed's categories, the page's tags and the source's defaults, normalised."""
+"""An article's tags: feed categories, page tags and source defaults, normalised."""
 
 from __future__ import annotations
 

@@ -1,0 +1,100 @@
+"""config.yaml -> settings: the shipped file works, wrong keys and values name what to fix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest.config import load_settings
+from digest.errors import ConfigError
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_config_loads_and_resolves_paths_next_to_it() -> None:
+    settings = load_settings(REPO / "config.yaml", environ={})
+    assert [s.name for s in settings.sources] == ["Maghreb Dispatch", "Sahel & Coast Weekly"]
+    assert settings.lists[0].slug == "weekly" and settings.lists[0].demo_subscribers
+    assert settings.delivery.transport == "file"
+    assert settings.database_url == f"sqlite:///{REPO / 'digest.db'}"
+    for source in settings.sources:
+        assert source.file is not None and settings.resolve(source.file).is_file()
+
+
+def test_a_wrong_type_names_file_key_and_expectation(tmp_path: Path) -> None:
+    path = write(tmp_path, "delivery:\n  smtp:\n    port: abc\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert caught.value.message == f"{path}: delivery.smtp.port: expected an integer (got 'abc')"
+
+
+def test_an_unknown_key_lists_the_known_ones(tmp_path: Path) -> None:
+    path = write(tmp_path, "delivery:\n  smtpp: {}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert "delivery.smtpp: unknown key (expected one of: " in caught.value.message
+    assert "smtp" in caught.value.message and "transport" in caught.value.message
+
+
+def test_a_bad_choice_and_list_index_are_named(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "delivery: {transport: pigeon}\n"
+        "sources:\n  - {name: A, url: 'https://a.example.org/feed'}\n  - {name: B}\n",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    everything = caught.value.message + caught.value.hint
+    assert "delivery.transport: expected one of 'file' or 'smtp' (got 'pigeon')" in everything
+    assert "sources[1]: expected exactly one of url (http/https) or file" in everything
+
+
+def test_environment_overrides_nested_keys(tmp_path: Path) -> None:
+    path = write(tmp_path, "delivery:\n  smtp:\n    port: 587\n")
+    settings = load_settings(
+        path,
+        environ={
+            "DIGEST_DELIVERY__SMTP__PORT": "2525",
+            "DIGEST_DATABASE__URL": "postgresql+psycopg://u@db/x",
+            "DIGEST_SECRET_KEY": "not an override",
+        },
+    )
+    assert settings.delivery.smtp.port == 2525
+    assert settings.database_url == "postgresql+psycopg://u@db/x"
+
+
+def test_a_bad_environment_override_names_the_variable(tmp_path: Path) -> None:
+    path = write(tmp_path, "{}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={"DIGEST_DELIVERY__SMTP__PORT": "many"})
+    assert caught.value.message.startswith(
+        "DIGEST_DELIVERY__SMTP__PORT (overrides config.yaml): "
+        "delivery.smtp.port: expected an integer"
+    )
+
+
+def test_missing_file_and_broken_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="configuration file not found"):
+        load_settings(tmp_path / "nope.yaml", environ={})
+    path = write(tmp_path, "delivery:\n  smtp: [\n")
+    with pytest.raises(ConfigError, match=r"line \d+, column \d+"):
+        load_settings(path, environ={})
+
+
+def test_lists_must_name_known_sources_and_valid_zones(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "lists:\n  - {slug: weekly, name: W, sources: [Nowhere]}\n",
+    )
+    with pytest.raises(ConfigError, match=r"unknown source\(s\) \['Nowhere'\]"):
+        load_settings(path, environ={})
+    path = write(tmp_path, "lists:\n  - {slug: weekly, name: W, timezone: Mars/Olympus}\n")
+    with pytest.raises(ConfigError, match=r"lists\[0\]\.timezone: expected an IANA time zone"):
+        load_settings(path, environ={})
