@@ -125,7 +125,7 @@ def _list_option() -> Any:
 def run(state: _State, list_slug: str | None) -> None:
     """Collect, compose this week's issue, preview it and deliver it."""
     slug = state.list_slug(list_slug)
-    with pipeline.runtime(state.settings) as rt:
+    with pipeline.runtime(state.settings, state.now()) as rt:
         report = pipeline.run(rt, slug, state.now())
     _print_collect(report.collected)
     if report.issue is None:
@@ -143,7 +143,7 @@ def run(state: _State, list_slug: str | None) -> None:
 @click.pass_obj
 def collect(state: _State) -> None:
     """Fetch every source and store the new articles."""
-    with pipeline.runtime(state.settings) as rt:
+    with pipeline.runtime(state.settings, state.now()) as rt:
         report = pipeline.collect(rt, state.now())
     _print_collect(report)
     if report.sources and all(s.error for s in report.sources):
@@ -160,7 +160,7 @@ def collect(state: _State) -> None:
 def preview(state: _State, list_slug: str | None, text: bool, out_path: Path | None) -> None:
     """Render the coming issue to a file without sending it."""
     slug = state.list_slug(list_slug)
-    with pipeline.runtime(state.settings) as rt:
+    with pipeline.runtime(state.settings, state.now()) as rt:
         shown = pipeline.preview(rt, slug, state.now(), text=text, out=out_path)
     if shown is None:
         out.print(f"No new articles for {slug}: nothing to preview (run `digest collect` first).")
@@ -175,7 +175,7 @@ def preview(state: _State, list_slug: str | None, text: bool, out_path: Path | N
 def send(state: _State, list_slug: str | None) -> None:
     """Deliver this week's issue to every subscriber who has not received it."""
     slug = state.list_slug(list_slug)
-    with pipeline.runtime(state.settings) as rt:
+    with pipeline.runtime(state.settings, state.now()) as rt:
         report = pipeline.send(rt, slug, state.now())
     if report.issue is None:
         out.print(f"No new articles for {slug}: no issue this week, nothing sent.")
@@ -201,8 +201,7 @@ def subscribers_add(state: _State, email: str, name: str | None, list_slug: str 
     """Subscribe EMAIL (confirmed: you vouch for their consent)."""
     slug = state.list_slug(list_slug)
     now = state.now()
-    with pipeline.runtime(state.settings) as rt:
-        pipeline.sync_config(rt, now)
+    with pipeline.runtime(state.settings, state.now()) as rt:
         with db.transaction(rt.sessions) as session:
             mailing_list = membership.get_list(session, slug)
             subscription, added = membership.add_subscriber(
@@ -219,8 +218,7 @@ def subscribers_add(state: _State, email: str, name: str | None, list_slug: str 
 def subscribers_list(state: _State, list_slug: str | None, show_all: bool) -> None:
     """Show the subscribers of a list."""
     slug = state.list_slug(list_slug)
-    with pipeline.runtime(state.settings) as rt:
-        pipeline.sync_config(rt, state.now())
+    with pipeline.runtime(state.settings, state.now()) as rt:
         with rt.sessions() as session:
             mailing_list = membership.get_list(session, slug)
             table = Table("email", "name", "status", "since", title=f"{slug} subscribers")
@@ -246,7 +244,10 @@ def subscribers_list(state: _State, list_slug: str | None, show_all: bool) -> No
 def subscribers_remove(state: _State, email: str, list_slug: str | None) -> None:
     """Unsubscribe EMAIL from a list."""
     slug = state.list_slug(list_slug)
-    with pipeline.runtime(state.settings) as rt, db.transaction(rt.sessions) as session:
+    with (
+        pipeline.runtime(state.settings, state.now()) as rt,
+        db.transaction(rt.sessions) as session,
+    ):
         mailing_list = membership.get_list(session, slug)
         subscription = membership.remove_subscriber(session, mailing_list, email, now=state.now())
         address = subscription.subscriber.email

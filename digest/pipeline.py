@@ -63,22 +63,24 @@ class Runtime:
         self.engine.dispose()
 
 
-def open_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+def open_runtime(settings: Settings, now: datetime | None = None) -> Runtime:
+    """Connect, migrate the schema and bring sources and lists in line with the config."""
+    renderer = EmailRenderer(settings.resolve(settings.paths.templates))
+    signer = TokenSigner(_secret(settings))
     engine = db.make_engine(settings.database_url, echo=settings.database.echo)
-    if migrate:
+    try:
         db.upgrade(engine)
-    return Runtime(
-        settings=settings,
-        engine=engine,
-        sessions=db.session_factory(engine),
-        renderer=EmailRenderer(settings.resolve(settings.paths.templates)),
-        signer=TokenSigner(_secret(settings)),
-    )
+        rt = Runtime(settings, engine, db.session_factory(engine), renderer, signer)
+        sync_config(rt, now or db.utcnow())
+    except BaseException:
+        engine.dispose()
+        raise
+    return rt
 
 
 @contextmanager
-def runtime(settings: Settings, *, migrate: bool = True) -> Iterator[Runtime]:
-    rt = open_runtime(settings, migrate=migrate)
+def runtime(settings: Settings, now: datetime | None = None) -> Iterator[Runtime]:
+    rt = open_runtime(settings, now)
     try:
         yield rt
     finally:
@@ -154,7 +156,6 @@ class CollectReport:
 def collect(rt: Runtime, now: datetime) -> CollectReport:
     """Fetch every configured source; new articles are edited and stored. One failing source
     is reported and leaves the others (and everything stored before) untouched."""
-    sync_config(rt, now)
     return asyncio.run(_collect_all(rt, now))
 
 

@@ -121,6 +121,9 @@ def test_subscribers_add_list_remove(project: Path, database_url: str) -> None:
 
 
 def test_preview_writes_html_or_text_without_sending(project: Path, database_url: str) -> None:
+    empty = digest(project, "preview", database_url=database_url)
+    assert empty.returncode == 0, empty.stderr
+    assert "nothing to preview (run `digest collect` first)" in empty.stdout
     assert digest(project, "collect", database_url=database_url).returncode == 0
     html = digest(project, "preview", "--out", "issue.html", database_url=database_url)
     assert html.returncode == 0, html.stderr

@@ -91,12 +91,11 @@ def settings(
 
 @pytest.fixture
 def rt(settings: Settings) -> Iterator[pipeline.Runtime]:
-    with pipeline.runtime(settings) as runtime:
+    with pipeline.runtime(settings, NOW) as runtime:
         yield runtime
 
 
 def add_readers(rt: pipeline.Runtime, *addresses: str) -> None:
-    pipeline.sync_config(rt, NOW)
     with rt.sessions.begin() as session:
         lst = membership.get_list(session, "weekly")
         for address in addresses:
@@ -194,7 +193,7 @@ def test_a_new_article_next_week_makes_a_new_issue_with_only_that_article(
             },
         }
     )
-    with pipeline.runtime(settings) as rt:
+    with pipeline.runtime(settings, NOW) as rt:
         first = pipeline.run(rt, "weekly", NOW)
         http_server.routes["/desk.xml"] = Route(rss([full_item(3), full_item(1), full_item(2)]))
         second = pipeline.run(rt, "weekly", NOW + timedelta(days=7))
@@ -231,7 +230,7 @@ def test_failing_sources_are_reported_and_the_rest_is_collected(
             ],
         }
     )
-    with pipeline.runtime(settings) as rt:
+    with pipeline.runtime(settings, NOW) as rt:
         report = pipeline.collect(rt, NOW)
         by_name = {s.name: s for s in report.sources}
         assert by_name["Good"].new_articles == 6 and by_name["Good"].error is None
@@ -303,7 +302,7 @@ def test_a_dead_smtp_server_stops_the_send_and_loses_nothing(
             },
         }
     )
-    with pipeline.runtime(settings) as rt:
+    with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         with pytest.raises(DeliveryError, match="cannot connect"):
             pipeline.send(rt, "weekly", NOW)
@@ -331,7 +330,7 @@ def test_file_outbox_writes_one_eml_per_recipient(
     settings = write_config(
         {"sources": [{"name": "Good", "url": http_server.url("/feeds/west-africa.atom")}]}
     )
-    with pipeline.runtime(settings) as rt:
+    with pipeline.runtime(settings, NOW) as rt:
         add_readers(rt, "amina@example.org")
         report = pipeline.run(rt, "weekly", NOW)
     assert report.outbox is not None

@@ -43,7 +43,8 @@ _BOILERPLATE = [
 _RELATED_HEADINGS = re.compile(
     r"^(read also|read more|see also|related( articles| posts)?|also read)\s*:?$", re.I
 )
-_LABEL = re.compile(r"^\([^()]{1,40}\)$")  # "(Global ties)" badges under the title
+# "(Global ties)" badges under the title, alone or several on one line.
+_LABEL = re.compile(r"^(?:\([^()]{1,40}\)\s*)+$")
 
 
 @dataclass(frozen=True)
@@ -140,9 +141,10 @@ def clean_text(text: str) -> str:
 
 
 def _looks_like_link_line(line: str) -> bool:
-    return bool(re.match(r"^https?://\S+$", line)) or (
-        len(line.split()) <= 14 and not line.endswith(".")
-    )
+    if re.match(r"^https?://\S+$", line):
+        return True
+    # A link title is short and does not end like a sentence (closing quotes included).
+    return len(line.split()) <= 14 and not re.search(r"[.!?…][\"'”’»)]*$", line)
 
 
 def _fingerprint(line: str) -> str:

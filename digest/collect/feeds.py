@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import calendar
+import html
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -70,13 +72,24 @@ def _entry(raw: feedparser.FeedParserDict, feed_url: str) -> FeedEntry:
     return FeedEntry(
         guid=(raw.get("id") or "").strip() or None,
         link=urljoin(feed_url, link.strip()) if link else None,
-        title=(raw.get("title") or "").strip(),
+        title=plain_title(raw.get("title") or ""),
         author=(raw.get("author") or "").strip() or None,
         published_at=_when(raw.get("published_parsed") or raw.get("updated_parsed")),
         summary_html=summary,
         content_html=content,
         categories=categories,
     )
+
+
+_TAG = re.compile(r"<[^>]*>")
+
+
+def plain_title(title: str) -> str:
+    """A title as a reader sees it: markup dropped, entities (often escaped twice) decoded."""
+    text = _TAG.sub("", title)
+    for _ in range(2):
+        text = html.unescape(text)
+    return " ".join(text.split())
 
 
 def _when(parsed: time.struct_time | None) -> datetime | None:

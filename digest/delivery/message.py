@@ -4,10 +4,43 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email.headerregistry import Address
+from email.header import Header
+from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
+from typing import Any
+
+# 76, not 78: RFC 2045 caps quoted-printable lines at 76 characters.
+_LINE = 76
+
+
+class _UrlListHeader(UnstructuredHeader):
+    """List-Unsubscribe: folded between its <URL>s, never turned into an encoded-word
+    (a long URL would otherwise become =?utf-8?q?…?=, which no mail client follows)."""
+
+    def fold(self, *, policy: Any) -> str:
+        return f"{self.name}: " + f",{policy.linesep} ".join(str(self).split(", ")) + policy.linesep
+
+
+class _TextHeader(UnstructuredHeader):
+    """Subject: non-ASCII text encoded with email.header, whose folding keeps the spaces
+    between encoded-words (Python 3.11's default folder drops some: "Tétouan,Côte")."""
+
+    def fold(self, *, policy: Any) -> str:
+        value = str(self)
+        if value.isascii():
+            return super().fold(policy=policy)
+        encoded = Header(value, "utf-8", header_name=self.name).encode(
+            linesep=policy.linesep, maxlinelen=_LINE
+        )
+        return f"{self.name}: {encoded}{policy.linesep}"
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", _UrlListHeader)
+_HEADERS.map_to_type("subject", _TextHeader)
+POLICY = SMTP.clone(max_line_length=_LINE, header_factory=_HEADERS)
 
 
 @dataclass(frozen=True)
@@ -33,7 +66,7 @@ def build_message(
     now: datetime,
     message_id: str | None = None,
 ) -> EmailMessage:
-    message = EmailMessage(policy=SMTP)
+    message = EmailMessage(policy=POLICY)
     message["From"] = Address(envelope.from_name or "", addr_spec=envelope.from_address)
     message["To"] = to_address
     if envelope.reply_to:
@@ -57,4 +90,4 @@ def build_message(
 
 def message_bytes(message: EmailMessage) -> bytes:
     """CRLF line endings and folded headers, as SMTP wants them."""
-    return message.as_bytes(policy=SMTP)
+    return message.as_bytes(policy=POLICY)

@@ -51,7 +51,8 @@ _ABBREVIATIONS = {
     "mme",
     "mlle",
 }
-_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’»)]*\s+(?=[\"'“‘«(]?[A-ZÀ-Ý0-9])")
+# French typography puts a (no-break) space inside « »: "… parlé. « Le pays »".
+_BOUNDARY = re.compile(r"(?<=[.!?])(?:\s?[\"'”’»)])*\s+(?=[\"'“‘«(]?\s?[A-ZÀ-Ý0-9])")
 
 
 def split_sentences(text: str) -> list[str]:

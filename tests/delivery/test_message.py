@@ -1,0 +1,230 @@
+"""build_message and message_bytes: one RFC 5322 message with list headers, as SMTP wants it."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import parsedate_to_datetime
+
+import pytest
+
+from digest.delivery.message import Envelope, build_message, message_bytes
+
+ENVELOPE = Envelope(
+    from_address="digest@sahelcoast.example.org",
+    from_name="Sahel & Coast Weekly",
+    list_name="The Weekly",
+    list_id="weekly.sahelcoast.example.org",
+)
+NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+UNSUBSCRIBE = "https://sahelcoast.example.org/u/Wzk4LDEyXQ.abc"
+# A token URL as the web app makes them: longer than a header line.
+LONG_UNSUBSCRIBE = (
+    "https://news.sahelcoast.example.org/subscriptions/unsubscribe/"
+    "Wzk4NzY1LDEyXQ.Zq7yJm3x9Y0vR-kL2pQaT8sUeW4hB6nD1cF5gI3oK"
+)
+MAILTO = "mailto:unsubscribe@sahelcoast.example.org?subject=unsubscribe"
+TEXT = "Sahel & Coast Weekly\n\nRice farmers near Ségou swap diesel for solar pumps\n"
+HTML = (
+    "<!doctype html><html><body>"
+    "<p>Rice farmers near Ségou swap diesel for solar pumps</p>"
+    "</body></html>\n"
+)
+
+
+def make(**changes: object) -> EmailMessage:
+    values: dict[str, object] = {
+        "envelope": ENVELOPE,
+        "to_address": "reader@example.org",
+        "subject": "The Weekly #12: solar pumps and cocoa prices",
+        "text": TEXT,
+        "html": HTML,
+        "unsubscribe_url": UNSUBSCRIBE,
+        "unsubscribe_mailto": MAILTO,
+        "now": NOW,
+    }
+    values.update(changes)
+    return build_message(**values)  # type: ignore[arg-type]
+
+
+def parse(raw: bytes) -> EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def raw_headers(raw: bytes) -> dict[str, str]:
+    """The header block as sent, unfolded, without decoding anything."""
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    unfolded = re.sub(r"\r\n[ \t]+", " ", head)
+    return dict(line.split(": ", 1) for line in unfolded.split("\r\n"))
+
+
+def test_multipart_alternative_with_text_first_then_html() -> None:
+    message = parse(message_bytes(make()))
+
+    assert message.get_content_type() == "multipart/alternative"
+    parts = list(message.iter_parts())
+    assert [p.get_content_type() for p in parts] == ["text/plain", "text/html"]
+    assert all(p.get_content_charset() == "utf-8" for p in parts)
+
+
+def test_parts_round_trip_their_content() -> None:
+    message = parse(message_bytes(make()))
+    text_part, html_part = message.iter_parts()
+
+    # The parser keeps the wire's CRLF inside decoded bodies: compare lines.
+    assert text_part.get_content().splitlines() == TEXT.splitlines()
+    assert html_part.get_content().splitlines() == HTML.splitlines()
+
+
+def test_headers() -> None:
+    message = parse(message_bytes(make(message_id="<issue-12.42@sahelcoast.example.org>")))
+
+    assert message["From"].addresses[0].addr_spec == "digest@sahelcoast.example.org"
+    assert message["From"].addresses[0].display_name == "Sahel & Coast Weekly"
+    assert message["To"] == "reader@example.org"
+    assert message["Subject"] == "The Weekly #12: solar pumps and cocoa prices"
+    assert message["Message-ID"] == "<issue-12.42@sahelcoast.example.org>"
+    assert message["List-Id"] == "The Weekly <weekly.sahelcoast.example.org>"
+    assert message["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>, <{MAILTO}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message["MIME-Version"] == "1.0"
+    assert "Reply-To" not in message
+
+
+def test_each_header_appears_once() -> None:
+    message = parse(message_bytes(make()))
+
+    for name in (
+        "From",
+        "To",
+        "Subject",
+        "Date",
+        "Message-ID",
+        "List-Id",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+    ):
+        assert len(message.get_all(name) or []) == 1, name
+
+
+def test_date_is_now() -> None:
+    message = parse(
+        message_bytes(make(now=datetime(2026, 11, 23, 8, 30, tzinfo=timezone(timedelta(hours=1)))))
+    )
+
+    assert parsedate_to_datetime(str(message["Date"])) == datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
+
+
+def test_generated_message_id_is_unique_and_in_the_sender_domain() -> None:
+    first = parse(message_bytes(make()))["Message-ID"]
+    second = parse(message_bytes(make()))["Message-ID"]
+
+    assert re.fullmatch(r"<[^<>@\s]+@sahelcoast\.example\.org>", str(first))
+    assert first != second
+
+
+def test_list_unsubscribe_without_mailto_has_only_the_https_url() -> None:
+    message = parse(message_bytes(make(unsubscribe_mailto=None)))
+
+    assert message["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_reply_to_when_the_envelope_has_one() -> None:
+    envelope = Envelope(
+        "digest@sahelcoast.example.org",
+        None,
+        "The Weekly",
+        "weekly.sahelcoast.example.org",
+        reply_to="editors@sahelcoast.example.org",
+    )
+
+    message = parse(message_bytes(make(envelope=envelope)))
+
+    assert message["Reply-To"] == "editors@sahelcoast.example.org"
+    assert message["From"].addresses[0].display_name == ""
+
+
+def test_long_list_unsubscribe_is_sent_as_plain_urls() -> None:
+    # RFC 2369 headers hold angle-bracketed URLs; mail clients do not decode RFC 2047
+    # encoded-words there, so a long URL must be folded, never encoded.
+    raw = message_bytes(make(unsubscribe_url=LONG_UNSUBSCRIBE))
+
+    headers = raw_headers(raw)
+    assert headers["List-Unsubscribe"] == f"<{LONG_UNSUBSCRIBE}>, <{MAILTO}>"
+    assert "=?" not in headers["List-Unsubscribe"]
+    assert parse(raw)["List-Unsubscribe"] == f"<{LONG_UNSUBSCRIBE}>, <{MAILTO}>"
+
+
+def test_list_headers_are_plain_in_the_raw_bytes() -> None:
+    headers = raw_headers(message_bytes(make()))
+
+    assert headers["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>, <{MAILTO}>"
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["List-Id"] == "The Weekly <weekly.sahelcoast.example.org>"
+
+
+def test_message_bytes_use_crlf_only() -> None:
+    raw = message_bytes(make())
+
+    assert b"\r\n" in raw
+    assert raw.count(b"\n") == raw.count(b"\r\n")
+    assert raw.count(b"\r") == raw.count(b"\r\n")
+
+
+def test_message_bytes_are_7bit_with_short_lines() -> None:
+    long_line = "Rice farmers near Ségou swap diesel for solar pumps and " * 10 + "\n"
+    raw = message_bytes(
+        make(subject="Le récap’ de la semaine — Fès & Ségou", text=long_line, html=long_line)
+    )
+
+    assert max(raw) < 128
+    assert max(len(line) for line in raw.split(b"\r\n")) <= 998
+    # RFC 2045 6.7: quoted-printable lines are at most 76 characters.
+    body = raw.split(b"\r\n\r\n", 1)[1]
+    assert max(len(line) for line in body.split(b"\r\n")) <= 76
+
+
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "Le récap’ de la semaine — Fès, Ségou & Côte d’Ivoire",
+        "Ελληνικά και العربية: the week in review",
+        "A long subject line " * 6 + "ending in Ségou",
+        # Folded between two encoded-words: the space between them must survive.
+        "Cette semaine : Ségou, Fès, Lomé, Tétouan, Côte d’Ivoire et Dakar",
+    ],
+)
+def test_non_ascii_subject_round_trips(subject: str) -> None:
+    raw = message_bytes(make(subject=subject))
+
+    assert subject.encode() not in raw  # encoded on the wire ...
+    assert parse(raw)["Subject"] == subject  # ... and decoded back unchanged
+
+
+def test_non_ascii_display_name_round_trips() -> None:
+    envelope = Envelope(
+        "digest@sahelcoast.example.org",
+        "Échos du Sahel",
+        "The Weekly",
+        "weekly.sahelcoast.example.org",
+    )
+
+    message = parse(message_bytes(make(envelope=envelope)))
+
+    assert message["From"].addresses[0].display_name == "Échos du Sahel"
+    assert message["From"].addresses[0].addr_spec == "digest@sahelcoast.example.org"
+
+
+def test_encoded_words_in_headers_stay_within_rfc_2047_limits() -> None:
+    # RFC 2047 2: an encoded-word is at most 75 characters.
+    raw = message_bytes(make(subject="Le récap’ de la semaine — Fès, Ségou & Côte d’Ivoire " * 4))
+
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    words = re.findall(r"=\?[^?]+\?[bqBQ]\?[^?]*\?=", head)
+    assert words
+    assert max(len(w) for w in words) <= 75
+    assert max(len(line) for line in head.split("\r\n")) <= 78

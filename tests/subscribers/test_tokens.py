@@ -1,0 +1,109 @@
+"""TokenSigner: a token acts for one subscriber on one list, for one purpose, under one secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from subscribers.tokens import TokenSigner, TokenSubject
+
+SECRET = "test-secret-3f9a1c7e"
+SUBJECT = TokenSubject(subscriber_id=42, list_id=7)
+
+
+@pytest.fixture
+def signer() -> TokenSigner:
+    return TokenSigner(SECRET)
+
+
+@pytest.mark.parametrize("purpose", ["unsubscribe", "confirm", "preferences"])
+def test_token_verifies_for_its_purpose(signer: TokenSigner, purpose: str) -> None:
+    token = signer.sign(purpose, SUBJECT)  # type: ignore[arg-type]
+
+    assert signer.verify(purpose, token) == SUBJECT  # type: ignore[arg-type]
+
+
+def test_token_is_url_safe(signer: TokenSigner) -> None:
+    token = signer.sign("unsubscribe", TokenSubject(subscriber_id=10**12, list_id=99))
+
+    assert token
+    assert all(c.isalnum() or c in "-_." for c in token)
+
+
+def test_a_new_signer_with_the_same_secret_verifies(signer: TokenSigner) -> None:
+    token = signer.sign("confirm", SUBJECT)
+
+    assert TokenSigner(SECRET).verify("confirm", token) == SUBJECT
+
+
+def test_unsubscribe_token_does_not_confirm(signer: TokenSigner) -> None:
+    token = signer.sign("unsubscribe", SUBJECT)
+
+    assert signer.verify("confirm", token) is None
+    assert signer.verify("preferences", token) is None
+
+
+def test_confirm_token_does_not_unsubscribe(signer: TokenSigner) -> None:
+    token = signer.sign("confirm", SUBJECT)
+
+    assert signer.verify("unsubscribe", token) is None
+
+
+def test_tokens_differ_by_subject_and_purpose(signer: TokenSigner) -> None:
+    tokens = {
+        signer.sign("unsubscribe", SUBJECT),
+        signer.sign("confirm", SUBJECT),
+        signer.sign("unsubscribe", TokenSubject(subscriber_id=43, list_id=7)),
+        signer.sign("unsubscribe", TokenSubject(subscriber_id=42, list_id=8)),
+    }
+
+    assert len(tokens) == 4
+
+
+def test_another_secret_does_not_verify(signer: TokenSigner) -> None:
+    token = signer.sign("unsubscribe", SUBJECT)
+
+    assert TokenSigner("another-secret").verify("unsubscribe", token) is None
+
+
+def _flip(char: str) -> str:
+    return "B" if char != "B" else "C"
+
+
+def test_tampered_signature_returns_none(signer: TokenSigner) -> None:
+    token = signer.sign("unsubscribe", SUBJECT)
+
+    # A middle character: every one of its bits counts (the last one has padding bits).
+    tampered = token[:-5] + _flip(token[-5]) + token[-4:]
+
+    assert tampered != token
+    assert signer.verify("unsubscribe", tampered) is None
+
+
+def test_tampered_payload_returns_none(signer: TokenSigner) -> None:
+    token = signer.sign("unsubscribe", SUBJECT)
+    payload, signature = token.rsplit(".", 1)
+
+    tampered = _flip(payload[0]) + payload[1:] + "." + signature
+
+    assert signer.verify("unsubscribe", tampered) is None
+
+
+def test_payload_of_another_subscriber_with_this_signature_returns_none(
+    signer: TokenSigner,
+) -> None:
+    mine = signer.sign("unsubscribe", SUBJECT)
+    theirs = signer.sign("unsubscribe", TokenSubject(subscriber_id=43, list_id=7))
+
+    forged = theirs.rsplit(".", 1)[0] + "." + mine.rsplit(".", 1)[1]
+
+    assert signer.verify("unsubscribe", forged) is None
+
+
+@pytest.mark.parametrize("garbage", ["", ".", "not-a-token", "a.b.c", "W10.", "%%%%.@@@"])
+def test_garbage_returns_none(signer: TokenSigner, garbage: str) -> None:
+    assert signer.verify("unsubscribe", garbage) is None
+
+
+def test_empty_secret_is_refused() -> None:
+    with pytest.raises(ValueError):
+        TokenSigner("")
