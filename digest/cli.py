@@ -201,13 +201,15 @@ def subscribers_add(state: _State, email: str, name: str | None, list_slug: str 
     """Subscribe EMAIL (confirmed: you vouch for their consent)."""
     slug = state.list_slug(list_slug)
     now = state.now()
-    with pipeline.runtime(state.settings, state.now()) as rt:
-        with db.transaction(rt.sessions) as session:
-            mailing_list = membership.get_list(session, slug)
-            subscription, added = membership.add_subscriber(
-                session, mailing_list, email, name=name, now=now
-            )
-            address = subscription.subscriber.email
+    with (
+        pipeline.runtime(state.settings, now) as rt,
+        db.transaction(rt.sessions) as session,
+    ):
+        mailing_list = membership.get_list(session, slug)
+        subscription, added = membership.add_subscriber(
+            session, mailing_list, email, name=name, now=now
+        )
+        address = subscription.subscriber.email
     out.print(f"{'Added' if added else 'Already subscribed:'} {address} → {slug}")
 
 
@@ -218,21 +220,20 @@ def subscribers_add(state: _State, email: str, name: str | None, list_slug: str 
 def subscribers_list(state: _State, list_slug: str | None, show_all: bool) -> None:
     """Show the subscribers of a list."""
     slug = state.list_slug(list_slug)
-    with pipeline.runtime(state.settings, state.now()) as rt:
-        with rt.sessions() as session:
-            mailing_list = membership.get_list(session, slug)
-            table = Table("email", "name", "status", "since", title=f"{slug} subscribers")
-            count = 0
-            for subscriber, subscription in membership.iter_subscriptions(
-                session, mailing_list, include_inactive=show_all
-            ):
-                count += 1
-                table.add_row(
-                    subscriber.email,
-                    subscriber.name or "",
-                    subscription.status,
-                    f"{subscription.created_at:%Y-%m-%d}",
-                )
+    with pipeline.runtime(state.settings, state.now()) as rt, rt.sessions() as session:
+        mailing_list = membership.get_list(session, slug)
+        table = Table("email", "name", "status", "since", title=f"{slug} subscribers")
+        count = 0
+        for subscriber, subscription in membership.iter_subscriptions(
+            session, mailing_list, include_inactive=show_all
+        ):
+            count += 1
+            table.add_row(
+                subscriber.email,
+                subscriber.name or "",
+                subscription.status,
+                f"{subscription.created_at:%Y-%m-%d}",
+            )
     out.print(table)
     out.print(f"{count} subscriber(s)")
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from email.header import Header
-from email.headerregistry import Address, HeaderRegistry, UnstructuredHeader
+from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import format_datetime, make_msgid
-from typing import Any
+from typing import Any, cast
 
 # 76, not 78: RFC 2045 caps quoted-printable lines at 76 characters.
 _LINE = 76
@@ -19,6 +19,8 @@ class _UrlListHeader(UnstructuredHeader):
     """List-Unsubscribe: folded between its <URL>s, never turned into an encoded-word
     (a long URL would otherwise become =?utf-8?q?…?=, which no mail client follows)."""
 
+    name: str  # the registry mixes these classes with BaseHeader, which sets it
+
     def fold(self, *, policy: Any) -> str:
         return f"{self.name}: " + f",{policy.linesep} ".join(str(self).split(", ")) + policy.linesep
 
@@ -27,10 +29,12 @@ class _TextHeader(UnstructuredHeader):
     """Subject: non-ASCII text encoded with email.header, whose folding keeps the spaces
     between encoded-words (Python 3.11's default folder drops some: "Tétouan,Côte")."""
 
+    name: str
+
     def fold(self, *, policy: Any) -> str:
         value = str(self)
         if value.isascii():
-            return super().fold(policy=policy)
+            return BaseHeader.fold(cast(BaseHeader, self), policy=policy)
         encoded = Header(value, "utf-8", header_name=self.name).encode(
             linesep=policy.linesep, maxlinelen=_LINE
         )
@@ -38,8 +42,8 @@ class _TextHeader(UnstructuredHeader):
 
 
 _HEADERS = HeaderRegistry()
-_HEADERS.map_to_type("list-unsubscribe", _UrlListHeader)
-_HEADERS.map_to_type("subject", _TextHeader)
+_HEADERS.map_to_type("list-unsubscribe", cast("type[BaseHeader]", _UrlListHeader))
+_HEADERS.map_to_type("subject", cast("type[BaseHeader]", _TextHeader))
 POLICY = SMTP.clone(max_line_length=_LINE, header_factory=_HEADERS)
 
 
