@@ -1,0 +1,68 @@
+"""The one place that chains the steps of an issue: collect -> edit -> compose -> render -> deliver.
+
+The CLI (and later the scheduler and the web app) call these functions; they never re-implement
+them. Every step is idempotent: running it twice changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from digest.delivery.transport import Transport
+from digest.pipeline.collecting import CollectReport, SourceReport, collect
+from digest.pipeline.composing import IssueRef, compose
+from digest.pipeline.delivering import SendReport, make_transport, send
+from digest.pipeline.rendering import Preview, preview, render
+from digest.pipeline.runtime import Runtime, open_runtime, runtime, sync_config
+
+__all__ = [
+    "CollectReport",
+    "IssueRef",
+    "Preview",
+    "RunReport",
+    "Runtime",
+    "SendReport",
+    "SourceReport",
+    "collect",
+    "compose",
+    "make_transport",
+    "open_runtime",
+    "preview",
+    "render",
+    "run",
+    "runtime",
+    "send",
+    "sync_config",
+]
+
+
+@dataclass
+class RunReport:
+    collected: CollectReport
+    issue: IssueRef | None
+    preview: Path | None
+    delivery: SendReport
+    outbox: Path | None
+
+
+def run(
+    rt: Runtime, list_slug: str, now: datetime, transport: Transport | None = None
+) -> RunReport:
+    """The main job: collect, compose this week's issue, write its preview, deliver it."""
+    collected = collect(rt, now)
+    shown = preview(rt, list_slug, now)
+    delivery = send(rt, list_slug, now, transport)
+    outbox_dir = (
+        rt.settings.resolve(rt.settings.delivery.file.directory)
+        if rt.settings.delivery.transport == "file" and transport is None
+        else None
+    )
+    return RunReport(
+        collected=collected,
+        issue=delivery.issue,
+        preview=shown.path if shown else None,
+        delivery=delivery,
+        outbox=outbox_dir,
+    )

@@ -1,0 +1,142 @@
+"""Compose: the issue of a list for a period, created or refreshed while it is a draft."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from digest import db
+from digest.config import ListSettings, Settings
+from digest.editorial.curate import Story, group_by_region, pick_stories, week_period
+from digest.errors import ConfigError, DigestError
+from digest.models import Article, Issue, IssueArticle, Source
+from digest.pipeline.runtime import Runtime
+from subscribers import membership
+
+
+@dataclass(frozen=True)
+class IssueRef:
+    id: int
+    list_slug: str
+    number: int
+    status: str
+    article_count: int
+    period_start: datetime
+    period_end: datetime
+    subject: str
+
+
+def compose(rt: Runtime, list_slug: str, now: datetime) -> IssueRef | None:
+    """This period's issue of the list: created, or refreshed while still a draft.
+    None when there is no issue yet and nothing new to put in one."""
+    lst = rt.settings.mailing_list(list_slug)
+    start, end = week_period(now, lst.timezone)
+    for _attempt in range(2):
+        try:
+            with db.transaction(rt.sessions) as session:
+                return _compose_in(session, rt.settings, lst, start, end)
+        except IntegrityError:
+            continue  # another process created the same (list, period) issue first: reuse it
+    raise DigestError(f"could not compose the issue of {list_slug!r} for {start:%Y-%m-%d}")
+
+
+def _compose_in(
+    session: Session, settings: Settings, lst: ListSettings, start: datetime, end: datetime
+) -> IssueRef | None:
+    mailing_list = membership.get_list(session, lst.slug)
+    issue = session.scalar(
+        select(Issue).where(Issue.list_id == mailing_list.id, Issue.period_start == start)
+    )
+    if issue is not None and issue.status != "draft":
+        return _ref(issue, lst.slug)
+    in_other_issues = (
+        select(IssueArticle.article_id)
+        .join(Issue, Issue.id == IssueArticle.issue_id)
+        .where(Issue.list_id == mailing_list.id)
+    )
+    if issue is not None:
+        in_other_issues = in_other_issues.where(Issue.id != issue.id)
+    query = select(Article).where(Article.collected_at < end, Article.id.not_in(in_other_issues))
+    if lst.sources is not None:
+        query = query.join(Source, Source.id == Article.source_id).where(
+            Source.name.in_(lst.sources)
+        )
+    articles = {a.id: a for a in session.scalars(query)}
+    stories = pick_stories((story_of(a) for a in articles.values()), lst.max_articles)
+    if issue is None:
+        if not stories:
+            return None
+        number = (
+            session.scalar(select(func.max(Issue.number)).where(Issue.list_id == mailing_list.id))
+            or 0
+        ) + 1
+        issue = Issue(
+            list_id=mailing_list.id,
+            number=number,
+            period_start=start,
+            period_end=end,
+            subject="",
+            status="draft",
+        )
+        session.add(issue)
+        session.flush()
+    issue.subject = _subject(settings, lst, issue.number, start, end)
+    issue.entries.clear()
+    session.flush()
+    for section in group_by_region(stories):
+        for story in section.stories:
+            issue.entries.append(
+                IssueArticle(
+                    article_id=story.id, position=len(issue.entries), section=section.region
+                )
+            )
+    session.flush()
+    return _ref(issue, lst.slug)
+
+
+def _subject(
+    settings: Settings, lst: ListSettings, number: int, start: datetime, end: datetime
+) -> str:
+    last_day = end - timedelta(days=1)
+    try:
+        return lst.subject.format(
+            name=lst.name,
+            newsletter=settings.newsletter.name,
+            number=number,
+            period=f"{start:%-d %b} – {last_day:%-d %b %Y}",
+        )
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(
+            f"lists: {lst.slug}: subject: unknown placeholder {exc}",
+            hint="use {name}, {newsletter}, {number} or {period}",
+        ) from None
+
+
+def story_of(article: Article) -> Story:
+    return Story(
+        id=article.id,
+        title=article.title,
+        url=article.url,
+        region=article.region,
+        tags=tuple(article.tags or ()),
+        reading_minutes=article.reading_minutes,
+        summary=article.summary,
+        published_at=article.published_at,
+    )
+
+
+def _ref(issue: Issue, slug: str) -> IssueRef:
+    return IssueRef(
+        id=issue.id,
+        list_slug=slug,
+        number=issue.number,
+        status=issue.status,
+        article_count=len(issue.entries),
+        period_start=issue.period_start,
+        period_end=issue.period_end,
+        subject=issue.subject,
+    )

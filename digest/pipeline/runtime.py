@@ -1,0 +1,100 @@
+"""What every step needs: settings, database, renderer, signer; config synced into the database."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from digest import db
+from digest.config import Settings, SourceSettings
+from digest.errors import ConfigError
+from digest.models import Source
+from digest.render.email import EmailRenderer
+from subscribers import membership
+from subscribers.tokens import TokenSigner
+
+DEV_SECRET = "digest-development-secret-do-not-use-in-production"
+
+
+@dataclass
+class Runtime:
+    """What every step needs: settings, the database, the renderer and the token signer."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    renderer: EmailRenderer
+    signer: TokenSigner
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_runtime(settings: Settings, now: datetime | None = None) -> Runtime:
+    """Connect, migrate the schema and bring sources and lists in line with the config."""
+    renderer = EmailRenderer(settings.resolve(settings.paths.templates))
+    signer = TokenSigner(_secret(settings))
+    engine = db.make_engine(settings.database_url, echo=settings.database.echo)
+    try:
+        db.upgrade(engine)
+        rt = Runtime(settings, engine, db.session_factory(engine), renderer, signer)
+        sync_config(rt, now or db.utcnow())
+    except BaseException:
+        engine.dispose()
+        raise
+    return rt
+
+
+@contextmanager
+def runtime(settings: Settings, now: datetime | None = None) -> Iterator[Runtime]:
+    rt = open_runtime(settings, now)
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+def _secret(settings: Settings) -> str:
+    name = settings.security.secret_key_env
+    secret = os.environ.get(name, "")
+    if secret:
+        return secret
+    if settings.security.allow_dev_secret:
+        return DEV_SECRET
+    raise ConfigError(
+        f"environment variable {name} is not set (security.secret_key_env)",
+        hint=f"export {name}=<a long random string>; it signs unsubscribe links",
+    )
+
+
+def sync_config(rt: Runtime, now: datetime) -> None:
+    """Sources and lists in config.yaml exist in the database; a new list gets its demo readers."""
+    with db.transaction(rt.sessions) as session:
+        for source in rt.settings.sources:
+            location = _source_location(rt.settings, source)
+            row = session.scalar(select(Source).where(Source.name == source.name))
+            if row is None:
+                session.add(Source(name=source.name, url=location, region=source.region))
+            elif row.url != location or row.region != source.region:
+                row.url, row.region = location, source.region
+                row.etag = row.last_modified = None
+        for lst in rt.settings.lists:
+            mailing_list, created = membership.ensure_list(session, lst.slug, lst.name)
+            if created:
+                for address in lst.demo_subscribers:
+                    membership.add_subscriber(
+                        session, mailing_list, address, name=None, now=now, origin="config"
+                    )
+
+
+def _source_location(settings: Settings, source: SourceSettings) -> str:
+    if source.file is not None:
+        return settings.resolve(source.file).resolve().as_uri()
+    assert source.url is not None
+    return source.url
