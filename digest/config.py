@@ -87,6 +87,7 @@ class ListSettings(_Section):
     max_articles: int = Field(20, ge=1)
     sources: list[str] | None = None
     demo_subscribers: list[str] = Field(default_factory=list)
+    approval: Literal["auto", "required"] = "auto"
 
     @field_validator("timezone")
     @classmethod
@@ -121,6 +122,30 @@ class DeliverySettings(_Section):
     retry_delay_seconds: int = Field(300, ge=0)
 
 
+class EditorAccount(_Section):
+    username: str = Field(min_length=1)
+    password_hash: str | None = None
+    password_env: str | None = None
+
+    @model_validator(mode="after")
+    def _one_password(self) -> EditorAccount:
+        if (self.password_hash is None) == (self.password_env is None):
+            raise ValueError(
+                "expected exactly one of password_hash (from `digest editors hash-password`) "
+                "or password_env (the name of a variable holding the password)"
+            )
+        return self
+
+
+class WebSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    editors: list[EditorAccount] = Field(default_factory=list)
+    session_max_age_seconds: int = Field(43200, ge=60)
+    # Send cookies only over https; turn off only for local development over http.
+    secure_cookies: bool = True
+
+
 class PathSettings(_Section):
     templates: Path = Path("templates")
     previews: Path = Path("previews")
@@ -139,6 +164,7 @@ class Settings(_Section):
     sources: list[SourceSettings] = Field(default_factory=list)
     lists: list[ListSettings] = Field(default_factory=list)
     delivery: DeliverySettings = DeliverySettings()
+    web: WebSettings = WebSettings()
     paths: PathSettings = PathSettings()
     security: SecuritySettings = SecuritySettings()
     # Where the file was read from; relative paths above are resolved against its folder.

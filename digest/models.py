@@ -12,6 +12,7 @@ from subscribers.models import MailingList, Subscriber
 
 DELIVERY_STATUSES = ("queued", "sending", "sent", "deferred", "failed", "skipped")
 ISSUE_STATUSES = ("draft", "sending", "sent")
+APPROVALS = ("pending", "approved", "held")
 
 
 class Source(Base):
@@ -52,6 +53,8 @@ class Article(Base):
     reading_minutes: Mapped[int] = mapped_column(Integer, default=1)
     summary: Mapped[str] = mapped_column(Text, default="")
     summary_method: Mapped[str] = mapped_column(String(32), default="lead")
+    image_url: Mapped[str | None] = mapped_column(Text)
+    image_alt: Mapped[str | None] = mapped_column(Text)
 
     source: Mapped[Source | None] = relationship()
 
@@ -70,6 +73,16 @@ class Issue(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # What editors change is kept on the issue, so composing again never undoes it.
+    intro: Mapped[str] = mapped_column(Text, default="")
+    subject_edited: Mapped[bool] = mapped_column(Boolean, default=False)
+    excluded_article_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    edited_by: Mapped[str | None] = mapped_column(String(200))
+    # pending (not yet reviewed), approved, held (never sent until released).
+    approval: Mapped[str] = mapped_column(String(16), default="pending")
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approved_by: Mapped[str | None] = mapped_column(String(200))
 
     mailing_list: Mapped[MailingList] = relationship()
     entries: Mapped[list[IssueArticle]] = relationship(

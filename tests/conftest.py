@@ -11,6 +11,7 @@ import sqlalchemy as sa
 import yaml
 
 from digest.config import Settings, load_settings
+from tests.browser import browser  # noqa: F401
 from tests.servers import FixtureHTTPServer, FixtureSMTPServer
 
 REPO = Path(__file__).resolve().parent.parent

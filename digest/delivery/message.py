@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email import quoprimime
 from email.header import Header
 from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
+from html import escape as html_escape
 from typing import Any, cast
 
 # 76, not 78: RFC 2045 caps quoted-printable lines at 76 characters.
@@ -22,7 +27,7 @@ class _UrlListHeader(UnstructuredHeader):
     name: str  # the registry mixes these classes with BaseHeader, which sets it
 
     def fold(self, *, policy: Any) -> str:
-        return f"{self.name}: " + f",{policy.linesep} ".join(str(self).split(", ")) + policy.linesep
+        return fold_url_list(self.name, str(self).split(", "), policy.linesep)
 
 
 class _TextHeader(UnstructuredHeader):
@@ -47,6 +52,10 @@ _HEADERS.map_to_type("subject", cast("type[BaseHeader]", _TextHeader))
 POLICY = SMTP.clone(max_line_length=_LINE, header_factory=_HEADERS)
 
 
+def fold_url_list(name: str, urls: Sequence[str], linesep: str = "\r\n") -> str:
+    return f"{name}: " + f",{linesep} ".join(urls) + linesep
+
+
 @dataclass(frozen=True)
 class Envelope:
     """What the message says about who sends it, to which list, and how to leave it."""
@@ -58,40 +67,126 @@ class Envelope:
     reply_to: str | None = None
 
 
-def build_message(
-    *,
-    envelope: Envelope,
-    to_address: str,
-    subject: str,
-    text: str,
-    html: str,
-    unsubscribe_url: str,
-    unsubscribe_mailto: str | None,
-    now: datetime,
-    message_id: str | None = None,
-) -> EmailMessage:
-    message = EmailMessage(policy=POLICY)
-    message["From"] = Address(envelope.from_name or "", addr_spec=envelope.from_address)
-    message["To"] = to_address
-    if envelope.reply_to:
-        message["Reply-To"] = envelope.reply_to
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id or make_msgid(domain=envelope.from_address.split("@")[-1])
-    message["List-Id"] = f"{envelope.list_name} <{envelope.list_id}>"
-    targets = [f"<{unsubscribe_url}>"]
-    if unsubscribe_mailto:
-        targets.append(f"<{unsubscribe_mailto}>")
-    message["List-Unsubscribe"] = ", ".join(targets)
-    # RFC 8058: a POST to the https URL unsubscribes at once, without a confirmation page.
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["MIME-Version"] = "1.0"
-    # quoted-printable keeps lines short and 7-bit clean for servers without 8BITMIME.
-    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
-    message.add_alternative(html, subtype="html", charset="utf-8", cte="quoted-printable")
-    return message
+@dataclass(frozen=True)
+class Personal:
+    """One recipient's part of a message."""
+
+    to: str
+    values: Mapping[str, str]  # marker in the rendered issue -> this recipient's text
+    unsubscribe_url: str
+    unsubscribe_mailto: str | None = None
 
 
-def message_bytes(message: EmailMessage) -> bytes:
-    """CRLF line endings and folded headers, as SMTP wants them."""
-    return message.as_bytes(policy=POLICY)
+class MessageTemplate:
+    """The MIME message of one issue, encoded once; each recipient's message is its bytes
+    joined with that recipient's headers and values, with no MIME or template work.
+
+    multipart/alternative: text/plain first, then text/html, both quoted-printable (7-bit
+    clean, lines within 76 characters). A recipient's value goes between two soft line breaks,
+    so it never disturbs the encoded text around it.
+    """
+
+    def __init__(
+        self,
+        *,
+        envelope: Envelope,
+        subject: str,
+        text: str,
+        html: str,
+        markers: Sequence[str],
+        now: datetime,
+    ) -> None:
+        self._domain = envelope.from_address.rpartition("@")[2]
+        self._date = f"Date: {format_datetime(now)}\r\n".encode()
+        self._markers = list(markers)
+        boundary = f"=_digest_{uuid.uuid4().hex}"
+        static = EmailMessage(policy=POLICY)
+        static["From"] = Address(envelope.from_name or "", addr_spec=envelope.from_address)
+        if envelope.reply_to:
+            static["Reply-To"] = envelope.reply_to
+        static["Subject"] = subject
+        static["List-Id"] = f"{envelope.list_name} <{envelope.list_id}>"
+        # RFC 8058: a POST to the https URL unsubscribes at once, without a confirmation page.
+        static["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        static["MIME-Version"] = "1.0"
+        static["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
+        self._head = b"".join(POLICY.fold_binary(k, v) for k, v in static.items())
+        delimiter = f"\r\n--{boundary}\r\n".encode()
+        part_head = 'Content-Type: text/{}; charset="utf-8"\r\n'
+        qp = b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+        self._text = _segments(text, self._markers)
+        self._html = _segments(html, self._markers)
+        self._before_text = b"\r\n" + delimiter[2:] + part_head.format("plain").encode() + qp
+        self._before_html = delimiter + part_head.format("html").encode() + qp
+        self._end = f"\r\n--{boundary}--\r\n".encode()
+
+    def build(self, personal: Personal, message_id: str | None = None) -> tuple[bytes, str]:
+        """(message bytes, Message-ID) for one recipient."""
+        message_id = message_id or f"<{uuid.uuid4().hex}@{self._domain}>"
+        to = (
+            f"To: {personal.to}\r\n".encode()
+            if personal.to.isascii()
+            else POLICY.fold_binary("To", personal.to)
+        )
+        targets = [f"<{personal.unsubscribe_url}>"]
+        if personal.unsubscribe_mailto:
+            targets.append(f"<{personal.unsubscribe_mailto}>")
+        head = b"".join(
+            (
+                self._head,
+                to,
+                self._date,
+                f"Message-ID: {message_id}\r\n".encode(),
+                fold_url_list("List-Unsubscribe", targets).encode(),
+            )
+        )
+        text_values = {m: _qp(personal.values.get(m, "")) for m in self._markers}
+        html_values = {m: _qp(html_escape(personal.values.get(m, ""))) for m in self._markers}
+        return (
+            b"".join(
+                (
+                    head,
+                    self._before_text,
+                    *_fill(self._text, text_values),
+                    self._before_html,
+                    *_fill(self._html, html_values),
+                    self._end,
+                )
+            ),
+            message_id,
+        )
+
+
+_SOFT_BREAK = b"=\r\n"
+
+
+def _qp(value: str) -> bytes:
+    # quoprimime encodes str whose characters are bytes (latin-1), as the email package does.
+    latin = value.encode("utf-8").decode("latin-1")
+    # One column short of the limit: a soft line break "=" may follow the last line.
+    return quoprimime.body_encode(latin, maxlinelen=_LINE - 1, eol="\r\n").encode("ascii")
+
+
+def _segments(body: str, markers: Sequence[str]) -> list[bytes | str]:
+    """Encoded literal text (bytes) alternating with the markers (str) found in it."""
+    if not markers:
+        return [_qp(body)]
+    pattern = re.compile("|".join(re.escape(m) for m in markers))
+    out: list[bytes | str] = []
+    position = 0
+    for match in pattern.finditer(body):
+        out.append(_qp(body[position : match.start()]))
+        out.append(match.group())
+        position = match.end()
+    out.append(_qp(body[position:]))
+    return out
+
+
+def _fill(segments: list[bytes | str], values: Mapping[str, bytes]) -> list[bytes]:
+    out: list[bytes] = []
+    for segment in segments:
+        if isinstance(segment, bytes):
+            out.append(segment)
+        else:
+            out.extend((_SOFT_BREAK, values[segment], _SOFT_BREAK))
+    return out

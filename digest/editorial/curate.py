@@ -18,6 +18,8 @@ class Story:
     reading_minutes: int
     summary: str
     published_at: datetime | None
+    image_url: str | None = None
+    image_alt: str | None = None
 
 
 @dataclass(frozen=True)

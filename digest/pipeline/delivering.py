@@ -13,17 +13,17 @@ from digest import db
 from digest.config import Settings
 from digest.delivery import outbox
 from digest.delivery.file_outbox import FileOutbox
-from digest.delivery.message import Envelope, build_message, message_bytes
+from digest.delivery.message import Envelope, MessageTemplate, Personal
 from digest.delivery.smtp import SmtpTransport
-from digest.delivery.transport import SendResult, Transport
-from digest.errors import ConfigError
+from digest.delivery.transport import Transport
+from digest.errors import ConfigError, DigestError
 from digest.models import Issue
 from digest.pipeline.composing import IssueRef, compose
-from digest.pipeline.rendering import render
+from digest.pipeline.rendering import checks, reader, render
 from digest.pipeline.runtime import Runtime
-from digest.render.email import Recipient, RenderedIssue, personalise
+from digest.render.checks import blocking_failures
+from digest.render.email import MARKERS, Recipient, RenderedIssue
 from subscribers import membership
-from subscribers.tokens import TokenSubject
 
 log = logging.getLogger("digest")
 
@@ -38,6 +38,8 @@ class SendReport:
     failed: int = 0
     skipped: int = 0
     totals: dict[str, int] = field(default_factory=dict)
+    # Why nothing was sent although there is an issue (held, awaiting approval).
+    blocked: str | None = None
 
 
 def make_transport(settings: Settings) -> Transport:
@@ -63,6 +65,43 @@ def make_transport(settings: Settings) -> Transport:
     )
 
 
+def envelope(settings: Settings, list_slug: str) -> Envelope:
+    lst = settings.mailing_list(list_slug)
+    return Envelope(
+        from_address=settings.newsletter.from_address,
+        from_name=settings.newsletter.from_name or settings.newsletter.name,
+        list_name=lst.name,
+        list_id=f"{lst.slug}.{urlsplit(settings.newsletter.base_url).hostname}",
+        reply_to=settings.newsletter.reply_to,
+    )
+
+
+def message_template(
+    rt: Runtime, list_slug: str, rendered: RenderedIssue, now: datetime, subject_prefix: str = ""
+) -> MessageTemplate:
+    return MessageTemplate(
+        envelope=envelope(rt.settings, list_slug),
+        subject=subject_prefix + rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        markers=MARKERS,
+        now=now,
+    )
+
+
+def personal(rt: Runtime, recipient: Recipient) -> Personal:
+    mailto = rt.settings.delivery.unsubscribe_mailto
+    token = recipient.unsubscribe_url.rpartition("/")[2]
+    return Personal(
+        to=recipient.email,
+        values=recipient.values(),
+        unsubscribe_url=recipient.unsubscribe_url,
+        unsubscribe_mailto=f"mailto:{mailto}?subject={quote('unsubscribe ' + token)}"
+        if mailto
+        else None,
+    )
+
+
 def send(
     rt: Runtime, list_slug: str, now: datetime, transport: Transport | None = None
 ) -> SendReport:
@@ -72,6 +111,10 @@ def send(
     report = SendReport(issue=ref, transport=transport.describe())
     if ref is None:
         return report
+    if ref.status == "draft":
+        report.blocked = _may_not_start(rt, ref)
+        if report.blocked:
+            return report
     asyncio.run(_deliver(rt, ref, transport, now, report))
     report.issue = compose(rt, list_slug, now)  # the issue is frozen now: this re-reads it
     with rt.sessions() as session:
@@ -79,11 +122,31 @@ def send(
     return report
 
 
+def _may_not_start(rt: Runtime, ref: IssueRef) -> str | None:
+    """Why this draft may not go out yet (None: it may). Failed blocking checks are errors."""
+    lst = rt.settings.mailing_list(ref.list_slug)
+    with rt.sessions() as session:
+        issue = session.get(Issue, ref.id)
+        assert issue is not None
+        approval = issue.approval
+    if approval == "held":
+        return f"issue #{ref.number} of {ref.list_slug} is held by an editor"
+    if lst.approval == "required" and approval != "approved":
+        return f"issue #{ref.number} of {ref.list_slug} is waiting for an editor's approval"
+    failures = blocking_failures(checks(rt, ref.id))
+    if failures:
+        raise DigestError(
+            f"issue #{ref.number} of {ref.list_slug} failed its pre-send checks: "
+            + "; ".join(f"{c.name}: {c.detail}" for c in failures),
+            hint="fix it in the editor's preview or the templates; `digest preview` shows it",
+        )
+    return None
+
+
 async def _deliver(
     rt: Runtime, ref: IssueRef, transport: Transport, now: datetime, report: SendReport
 ) -> None:
     settings = rt.settings
-    lst = settings.mailing_list(ref.list_slug)
     with db.transaction(rt.sessions) as session:
         issue = session.get(Issue, ref.id)
         assert issue is not None
@@ -94,14 +157,8 @@ async def _deliver(
             session, list_id, settings.delivery.batch_size
         ):
             report.enqueued += outbox.enqueue(session, ref.id, batch, now)
-    rendered = render(rt, ref.id)
-    envelope = Envelope(
-        from_address=settings.newsletter.from_address,
-        from_name=settings.newsletter.from_name or settings.newsletter.name,
-        list_name=lst.name,
-        list_id=f"{lst.slug}.{urlsplit(settings.newsletter.base_url).hostname}",
-        reply_to=settings.newsletter.reply_to,
-    )
+    template = message_template(rt, ref.list_slug, render(rt, ref.id), now)
+    sender = settings.newsletter.from_address
     retry_delay = timedelta(seconds=settings.delivery.retry_delay_seconds)
     await transport.open()
     try:
@@ -114,19 +171,35 @@ async def _deliver(
             if not claimed:
                 break
             for delivery_id, subscriber_id, email in claimed:
-                await _deliver_one(
-                    rt,
-                    transport,
-                    rendered,
-                    envelope,
-                    list_id,
-                    delivery_id,
-                    subscriber_id,
-                    email,
-                    now,
-                    retry_delay,
-                    report,
+                with rt.sessions() as session:
+                    deliverable = membership.is_deliverable(session, subscriber_id, list_id)
+                if not deliverable:
+                    with db.transaction(rt.sessions) as session:
+                        outbox.skip(session, delivery_id, "no longer subscribed")
+                    report.skipped += 1
+                    continue
+                data, message_id = template.build(
+                    personal(rt, reader(rt, subscriber_id, list_id, email))
                 )
+                result = await transport.send(sender, email, data)
+                with db.transaction(rt.sessions) as session:
+                    status = outbox.record(
+                        session,
+                        delivery_id,
+                        result,
+                        now,
+                        max_attempts=settings.delivery.max_attempts,
+                        retry_delay=retry_delay,
+                        message_id=message_id,
+                    )
+                if status == "sent":
+                    report.sent += 1
+                elif status == "deferred":
+                    report.deferred += 1
+                else:
+                    report.failed += 1
+                if status != "sent":
+                    log.warning("%s: %s: %s", email, status, result.reply)
     finally:
         await transport.close()
     with db.transaction(rt.sessions) as session:
@@ -136,60 +209,3 @@ async def _deliver(
         assert issue is not None
         if pending == 0 and issue.status != "sent":
             issue.status, issue.sent_at = "sent", now
-
-
-async def _deliver_one(
-    rt: Runtime,
-    transport: Transport,
-    rendered: RenderedIssue,
-    envelope: Envelope,
-    list_id: int,
-    delivery_id: int,
-    subscriber_id: int,
-    email: str,
-    now: datetime,
-    retry_delay: timedelta,
-    report: SendReport,
-) -> None:
-    with rt.sessions() as session:
-        deliverable = membership.is_deliverable(session, subscriber_id, list_id)
-    if not deliverable:
-        with db.transaction(rt.sessions) as session:
-            outbox.skip(session, delivery_id, "no longer subscribed")
-        report.skipped += 1
-        return
-    token = rt.signer.sign("unsubscribe", TokenSubject(subscriber_id, list_id))
-    unsubscribe_url = f"{rt.settings.newsletter.base_url}/u/{token}"
-    mailto = rt.settings.delivery.unsubscribe_mailto
-    html_out, text_out = personalise(rendered, Recipient(email, unsubscribe_url))
-    message = build_message(
-        envelope=envelope,
-        to_address=email,
-        subject=rendered.subject,
-        text=text_out,
-        html=html_out,
-        unsubscribe_url=unsubscribe_url,
-        unsubscribe_mailto=f"mailto:{mailto}?subject={quote('unsubscribe ' + token)}"
-        if mailto
-        else None,
-        now=now,
-    )
-    result: SendResult = await transport.send(envelope.from_address, email, message_bytes(message))
-    with db.transaction(rt.sessions) as session:
-        status = outbox.record(
-            session,
-            delivery_id,
-            result,
-            now,
-            max_attempts=rt.settings.delivery.max_attempts,
-            retry_delay=retry_delay,
-            message_id=str(message["Message-ID"]),
-        )
-    if status == "sent":
-        report.sent += 1
-    elif status == "deferred":
-        report.deferred += 1
-        log.warning("%s: deferred: %s", email, result.reply)
-    else:
-        report.failed += 1
-        log.warning("%s: failed: %s", email, result.reply)

@@ -1,43 +1,118 @@
-"""Render: an issue from the database through the email templates; previews written to files."""
+"""Render: an issue from the database through the email templates; previews, checks, archive."""
 
 from __future__ import annotations
 
+import webbrowser
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from digest.config import Settings
 from digest.editorial.curate import Section, Story
-from digest.errors import DigestError
+from digest.errors import NotFoundError
 from digest.models import Issue
 from digest.pipeline.composing import IssueRef, compose, story_of
 from digest.pipeline.runtime import Runtime
+from digest.render.checks import Check, run_checks
 from digest.render.email import IssueView, Recipient, RenderedIssue, personalise
+from subscribers.addresses import normalise_address
+from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.tokens import TokenSubject
 
 
-def render(rt: Runtime, issue_id: int) -> RenderedIssue:
+def issue_view(settings: Settings, issue: Issue) -> IssueView:
+    """What the templates see of an issue, read inside the caller's session."""
+    sections: dict[str, list[Story]] = {}
+    for entry in issue.entries:
+        sections.setdefault(entry.section, []).append(story_of(entry.article))
+    lst = settings.mailing_list(issue.mailing_list.slug)
+    zone = ZoneInfo(lst.timezone)
+    return IssueView(
+        newsletter_name=settings.newsletter.name,
+        list_name=lst.name,
+        number=issue.number,
+        period_start=issue.period_start.astimezone(zone).date(),
+        period_end=(issue.period_end - timedelta(days=1)).astimezone(zone).date(),
+        subject=issue.subject,
+        sections=tuple(Section(region, tuple(items)) for region, items in sections.items()),
+        postal_address=settings.newsletter.postal_address,
+        base_url=settings.newsletter.base_url,
+        archive_url=archive_url(settings, lst.slug, issue.number),
+        intro=issue.intro or "",
+    )
+
+
+def archive_url(settings: Settings, slug: str, number: int) -> str:
+    return f"{settings.newsletter.base_url}/archive/{slug}/{number}"
+
+
+def render_view(rt: Runtime, issue_id: int) -> tuple[IssueView, RenderedIssue]:
     with rt.sessions() as session:
         issue = session.get(Issue, issue_id)
         if issue is None:
-            raise DigestError(f"issue {issue_id} not found")
-        sections: dict[str, list[Story]] = {}
-        for entry in issue.entries:
-            sections.setdefault(entry.section, []).append(story_of(entry.article))
-        lst = rt.settings.mailing_list(issue.mailing_list.slug)
-        zone_start = issue.period_start.astimezone(ZoneInfo(lst.timezone))
-        zone_end = (issue.period_end - timedelta(days=1)).astimezone(ZoneInfo(lst.timezone))
-        view = IssueView(
-            newsletter_name=rt.settings.newsletter.name,
-            list_name=lst.name,
-            number=issue.number,
-            period_start=zone_start.date(),
-            period_end=zone_end.date(),
-            subject=issue.subject,
-            sections=tuple(Section(region, tuple(items)) for region, items in sections.items()),
-            postal_address=rt.settings.newsletter.postal_address,
-            base_url=rt.settings.newsletter.base_url,
+            raise NotFoundError(f"issue {issue_id} not found")
+        view = issue_view(rt.settings, issue)
+    return view, rt.renderer.render(view)
+
+
+def render(rt: Runtime, issue_id: int) -> RenderedIssue:
+    return render_view(rt, issue_id)[1]
+
+
+def reader(rt: Runtime, subscriber_id: int, list_id: int, email: str) -> Recipient:
+    """A subscriber's own links: each token works for its one purpose only."""
+    subject = TokenSubject(subscriber_id, list_id)
+    base = rt.settings.newsletter.base_url
+    return Recipient(
+        email=email,
+        unsubscribe_url=f"{base}/u/{rt.signer.sign('unsubscribe', subject)}",
+        preferences_url=f"{base}/p/{rt.signer.sign('preferences', subject)}",
+    )
+
+
+def sample_reader(settings: Settings) -> Recipient:
+    """Stands in for a reader in previews and checks; its links carry no one's token."""
+    base = settings.newsletter.base_url
+    return Recipient("reader@example.org", f"{base}/u/preview", f"{base}/p/preview")
+
+
+def anonymous_reader(settings: Settings) -> Recipient:
+    """The web version: no personal data, no working token of anyone."""
+    base = settings.newsletter.base_url
+    return Recipient("a subscriber", f"{base}/u", f"{base}/p")
+
+
+def find_reader(session: Session, rt: Runtime, list_id: int, address: str) -> Recipient:
+    email = normalise_address(address)
+    row = session.execute(
+        select(Subscriber.id, Subscriber.email)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(Subscriber.email == email, Subscription.list_id == list_id)
+    ).first()
+    if row is None:
+        raise NotFoundError(
+            f"{email} is not a subscriber of this list",
+            hint="see who is: digest subscribers list --all",
         )
-    return rt.renderer.render(view)
+    return reader(rt, row.id, list_id, row.email)
+
+
+def checks(rt: Runtime, issue_id: int) -> list[Check]:
+    """The pre-send checks of an issue, on a sample reader's copy."""
+    view, rendered = render_view(rt, issue_id)
+    sample = sample_reader(rt.settings)
+    html_out, text_out = personalise(rendered, sample)
+    return run_checks(
+        html=html_out,
+        text=text_out,
+        subject=rendered.subject,
+        sections=view.sections,
+        unsubscribe_url=sample.unsubscribe_url,
+    )
 
 
 @dataclass(frozen=True)
@@ -47,22 +122,72 @@ class Preview:
 
 
 def preview(
-    rt: Runtime, list_slug: str, now: datetime, *, text: bool = False, out: Path | None = None
+    rt: Runtime,
+    list_slug: str,
+    now: datetime,
+    *,
+    text: bool = False,
+    out: Path | None = None,
+    as_email: str | None = None,
+    open_browser: bool = False,
 ) -> Preview | None:
-    """Write the coming issue (composed now, not sent) to a file, as a sample reader sees it."""
+    """Write the coming issue (composed now, not sent) to a file, exactly as one reader
+    (as_email, with their own links) or a sample reader would receive it."""
     ref = compose(rt, list_slug, now)
     if ref is None:
         return None
     rendered = render(rt, ref.id)
-    sample = Recipient(
-        email="reader@example.org",
-        unsubscribe_url=f"{rt.settings.newsletter.base_url}/u/preview",
-    )
-    html_out, text_out = personalise(rendered, sample)
+    recipient = sample_reader(rt.settings)
+    if as_email:
+        with rt.sessions() as session:
+            issue = session.get(Issue, ref.id)
+            assert issue is not None
+            recipient = find_reader(session, rt, issue.list_id, as_email)
+    html_out, text_out = personalise(rendered, recipient)
     suffix = "txt" if text else "html"
     path = out or rt.settings.resolve(rt.settings.paths.previews) / (
         f"{list_slug}-issue-{ref.number}.{suffix}"
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text_out if text else html_out, encoding="utf-8")
+    if open_browser:
+        webbrowser.open(path.resolve().as_uri())
     return Preview(ref, path)
+
+
+@dataclass(frozen=True)
+class ArchivedIssue:
+    number: int
+    subject: str
+    sent_at: datetime | None
+    url: str
+
+
+def archive(rt: Runtime, list_slug: str) -> list[ArchivedIssue]:
+    """The issues of a list that have gone out (or are going out), newest first."""
+    with rt.sessions() as session:
+        issues = session.scalars(
+            select(Issue)
+            .join(MailingList, MailingList.id == Issue.list_id)
+            .where(MailingList.slug == list_slug, Issue.status != "draft")
+            .order_by(Issue.number.desc())
+        )
+        return [
+            ArchivedIssue(
+                i.number, i.subject, i.sent_at, archive_url(rt.settings, list_slug, i.number)
+            )
+            for i in issues
+        ]
+
+
+def web_version(rt: Runtime, list_slug: str, number: int) -> str:
+    """The HTML of a sent issue for the web: the same for everyone, with no one's data."""
+    with rt.sessions() as session:
+        issue_id = session.scalar(
+            select(Issue.id)
+            .join(MailingList, MailingList.id == Issue.list_id)
+            .where(MailingList.slug == list_slug, Issue.number == number, Issue.status != "draft")
+        )
+    if issue_id is None:
+        raise NotFoundError(f"no sent issue #{number} of {list_slug!r}")
+    return personalise(render(rt, issue_id), anonymous_reader(rt.settings))[0]

@@ -17,7 +17,9 @@ from digest.errors import RenderError
 # Per-recipient values are left as these markers in the rendered issue and substituted into the
 # finished text, so rendering happens once per issue rather than once per recipient.
 UNSUBSCRIBE_URL = "%%DIGEST_UNSUBSCRIBE_URL%%"
+PREFERENCES_URL = "%%DIGEST_PREFERENCES_URL%%"
 RECIPIENT_EMAIL = "%%DIGEST_RECIPIENT_EMAIL%%"
+MARKERS = (UNSUBSCRIBE_URL, PREFERENCES_URL, RECIPIENT_EMAIL)
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,8 @@ class IssueView:
     sections: tuple[Section, ...]
     postal_address: str
     base_url: str
+    archive_url: str  # the web version ("view in browser"): the same for every reader
+    intro: str = ""  # the editor's introduction, plain text; blank lines separate paragraphs
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,15 @@ class RenderedIssue:
 class Recipient:
     email: str
     unsubscribe_url: str
+    preferences_url: str
+
+    def values(self) -> dict[str, str]:
+        """Marker -> this recipient's value, as plain text."""
+        return {
+            UNSUBSCRIBE_URL: self.unsubscribe_url,
+            PREFERENCES_URL: self.preferences_url,
+            RECIPIENT_EMAIL: self.email,
+        }
 
 
 class EmailRenderer:
@@ -76,7 +89,9 @@ class EmailRenderer:
     def render(self, issue: IssueView) -> RenderedIssue:
         context = {
             "issue": issue,
+            "intro_paragraphs": [p.strip() for p in issue.intro.split("\n\n") if p.strip()],
             "unsubscribe_url": UNSUBSCRIBE_URL,
+            "preferences_url": PREFERENCES_URL,
             "recipient_email": RECIPIENT_EMAIL,
         }
         try:
@@ -95,10 +110,10 @@ class EmailRenderer:
 
 def personalise(rendered: RenderedIssue, recipient: Recipient) -> tuple[str, str]:
     """(html, text) for one recipient: markers replaced, no template work."""
-    html_out = rendered.html.replace(UNSUBSCRIBE_URL, html.escape(recipient.unsubscribe_url))
-    html_out = html_out.replace(RECIPIENT_EMAIL, html.escape(recipient.email))
-    text = rendered.text.replace(UNSUBSCRIBE_URL, recipient.unsubscribe_url)
-    text = text.replace(RECIPIENT_EMAIL, recipient.email)
+    html_out, text = rendered.html, rendered.text
+    for marker, value in recipient.values().items():
+        html_out = html_out.replace(marker, html.escape(value))
+        text = text.replace(marker, value)
     return html_out, text
 
 

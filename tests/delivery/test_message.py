@@ -1,4 +1,4 @@
-"""build_message and message_bytes: one RFC 5322 message with list headers, as SMTP wants it."""
+"""MessageTemplate: one RFC 5322 message per recipient with list headers, as SMTP wants it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from email.utils import parsedate_to_datetime
 
 import pytest
 
-from digest.delivery.message import Envelope, build_message, message_bytes
+from digest.delivery.message import Envelope, MessageTemplate, Personal
+from digest.render.email import MARKERS, Recipient, RenderedIssue, personalise
 
 ENVELOPE = Envelope(
     from_address="digest@sahelcoast.example.org",
@@ -35,7 +36,7 @@ HTML = (
 )
 
 
-def make(**changes: object) -> EmailMessage:
+def make(**changes: object) -> bytes:
     values: dict[str, object] = {
         "envelope": ENVELOPE,
         "to_address": "reader@example.org",
@@ -45,9 +46,24 @@ def make(**changes: object) -> EmailMessage:
         "unsubscribe_url": UNSUBSCRIBE,
         "unsubscribe_mailto": MAILTO,
         "now": NOW,
+        "message_id": None,
     }
     values.update(changes)
-    return build_message(**values)  # type: ignore[arg-type]
+    template = MessageTemplate(
+        envelope=values["envelope"],  # type: ignore[arg-type]
+        subject=values["subject"],  # type: ignore[arg-type]
+        text=values["text"],  # type: ignore[arg-type]
+        html=values["html"],  # type: ignore[arg-type]
+        markers=(),
+        now=values["now"],  # type: ignore[arg-type]
+    )
+    personal = Personal(
+        to=values["to_address"],  # type: ignore[arg-type]
+        values={},
+        unsubscribe_url=values["unsubscribe_url"],  # type: ignore[arg-type]
+        unsubscribe_mailto=values["unsubscribe_mailto"],  # type: ignore[arg-type]
+    )
+    return template.build(personal, values["message_id"])[0]  # type: ignore[arg-type]
 
 
 def parse(raw: bytes) -> EmailMessage:
@@ -62,7 +78,7 @@ def raw_headers(raw: bytes) -> dict[str, str]:
 
 
 def test_multipart_alternative_with_text_first_then_html() -> None:
-    message = parse(message_bytes(make()))
+    message = parse(make())
 
     assert message.get_content_type() == "multipart/alternative"
     parts = list(message.iter_parts())
@@ -71,7 +87,7 @@ def test_multipart_alternative_with_text_first_then_html() -> None:
 
 
 def test_parts_round_trip_their_content() -> None:
-    message = parse(message_bytes(make()))
+    message = parse(make())
     text_part, html_part = message.iter_parts()
 
     # The parser keeps the wire's CRLF inside decoded bodies: compare lines.
@@ -80,7 +96,7 @@ def test_parts_round_trip_their_content() -> None:
 
 
 def test_headers() -> None:
-    message = parse(message_bytes(make(message_id="<issue-12.42@sahelcoast.example.org>")))
+    message = parse(make(message_id="<issue-12.42@sahelcoast.example.org>"))
 
     assert message["From"].addresses[0].addr_spec == "digest@sahelcoast.example.org"
     assert message["From"].addresses[0].display_name == "Sahel & Coast Weekly"
@@ -95,7 +111,7 @@ def test_headers() -> None:
 
 
 def test_each_header_appears_once() -> None:
-    message = parse(message_bytes(make()))
+    message = parse(make())
 
     for name in (
         "From",
@@ -111,23 +127,21 @@ def test_each_header_appears_once() -> None:
 
 
 def test_date_is_now() -> None:
-    message = parse(
-        message_bytes(make(now=datetime(2026, 11, 23, 8, 30, tzinfo=timezone(timedelta(hours=1)))))
-    )
+    message = parse(make(now=datetime(2026, 11, 23, 8, 30, tzinfo=timezone(timedelta(hours=1)))))
 
     assert parsedate_to_datetime(str(message["Date"])) == datetime(2026, 11, 23, 7, 30, tzinfo=UTC)
 
 
 def test_generated_message_id_is_unique_and_in_the_sender_domain() -> None:
-    first = parse(message_bytes(make()))["Message-ID"]
-    second = parse(message_bytes(make()))["Message-ID"]
+    first = parse(make())["Message-ID"]
+    second = parse(make())["Message-ID"]
 
     assert re.fullmatch(r"<[^<>@\s]+@sahelcoast\.example\.org>", str(first))
     assert first != second
 
 
 def test_list_unsubscribe_without_mailto_has_only_the_https_url() -> None:
-    message = parse(message_bytes(make(unsubscribe_mailto=None)))
+    message = parse(make(unsubscribe_mailto=None))
 
     assert message["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>"
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -142,7 +156,7 @@ def test_reply_to_when_the_envelope_has_one() -> None:
         reply_to="editors@sahelcoast.example.org",
     )
 
-    message = parse(message_bytes(make(envelope=envelope)))
+    message = parse(make(envelope=envelope))
 
     assert message["Reply-To"] == "editors@sahelcoast.example.org"
     assert message["From"].addresses[0].display_name == ""
@@ -151,7 +165,7 @@ def test_reply_to_when_the_envelope_has_one() -> None:
 def test_long_list_unsubscribe_is_sent_as_plain_urls() -> None:
     # RFC 2369 headers hold angle-bracketed URLs; mail clients do not decode RFC 2047
     # encoded-words there, so a long URL must be folded, never encoded.
-    raw = message_bytes(make(unsubscribe_url=LONG_UNSUBSCRIBE))
+    raw = make(unsubscribe_url=LONG_UNSUBSCRIBE)
 
     headers = raw_headers(raw)
     assert headers["List-Unsubscribe"] == f"<{LONG_UNSUBSCRIBE}>, <{MAILTO}>"
@@ -160,7 +174,7 @@ def test_long_list_unsubscribe_is_sent_as_plain_urls() -> None:
 
 
 def test_list_headers_are_plain_in_the_raw_bytes() -> None:
-    headers = raw_headers(message_bytes(make()))
+    headers = raw_headers(make())
 
     assert headers["List-Unsubscribe"] == f"<{UNSUBSCRIBE}>, <{MAILTO}>"
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
@@ -168,7 +182,7 @@ def test_list_headers_are_plain_in_the_raw_bytes() -> None:
 
 
 def test_message_bytes_use_crlf_only() -> None:
-    raw = message_bytes(make())
+    raw = make()
 
     assert b"\r\n" in raw
     assert raw.count(b"\n") == raw.count(b"\r\n")
@@ -177,9 +191,7 @@ def test_message_bytes_use_crlf_only() -> None:
 
 def test_message_bytes_are_7bit_with_short_lines() -> None:
     long_line = "Rice farmers near Ségou swap diesel for solar pumps and " * 10 + "\n"
-    raw = message_bytes(
-        make(subject="Le récap’ de la semaine — Fès & Ségou", text=long_line, html=long_line)
-    )
+    raw = make(subject="Le récap’ de la semaine — Fès & Ségou", text=long_line, html=long_line)
 
     assert max(raw) < 128
     assert max(len(line) for line in raw.split(b"\r\n")) <= 998
@@ -199,7 +211,7 @@ def test_message_bytes_are_7bit_with_short_lines() -> None:
     ],
 )
 def test_non_ascii_subject_round_trips(subject: str) -> None:
-    raw = message_bytes(make(subject=subject))
+    raw = make(subject=subject)
 
     assert subject.encode() not in raw  # encoded on the wire ...
     assert parse(raw)["Subject"] == subject  # ... and decoded back unchanged
@@ -213,7 +225,7 @@ def test_non_ascii_display_name_round_trips() -> None:
         "weekly.sahelcoast.example.org",
     )
 
-    message = parse(message_bytes(make(envelope=envelope)))
+    message = parse(make(envelope=envelope))
 
     assert message["From"].addresses[0].display_name == "Échos du Sahel"
     assert message["From"].addresses[0].addr_spec == "digest@sahelcoast.example.org"
@@ -221,10 +233,44 @@ def test_non_ascii_display_name_round_trips() -> None:
 
 def test_encoded_words_in_headers_stay_within_rfc_2047_limits() -> None:
     # RFC 2047 2: an encoded-word is at most 75 characters.
-    raw = message_bytes(make(subject="Le récap’ de la semaine — Fès, Ségou & Côte d’Ivoire " * 4))
+    raw = make(subject="Le récap’ de la semaine — Fès, Ségou & Côte d’Ivoire " * 4)
 
     head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
     words = re.findall(r"=\?[^?]+\?[bqBQ]\?[^?]*\?=", head)
     assert words
     assert max(len(w) for w in words) <= 75
     assert max(len(line) for line in head.split("\r\n")) <= 78
+
+
+def test_each_recipient_gets_exactly_the_personalised_issue() -> None:
+    """Byte-level filling equals personalise() on the rendered text, for every marker and a
+    value that needs escaping, around long lines and at line ends."""
+    text = "Hello %%DIGEST_RECIPIENT_EMAIL%%\n" + "word " * 40 + "%%DIGEST_UNSUBSCRIBE_URL%%\n"
+    html = (
+        '<p><a href="%%DIGEST_UNSUBSCRIBE_URL%%">Unsubscribe</a> '
+        + "Ségou " * 30
+        + '<a href="%%DIGEST_PREFERENCES_URL%%">Preferences</a></p>\n'
+    )
+    rendered = RenderedIssue("Subject", html, text)
+    recipient = Recipient(
+        "o'brien@example.org",
+        "https://news.example.org/u/" + "A" * 90 + "?a=1&b=2",
+        "https://news.example.org/p/tok=en",
+    )
+    template = MessageTemplate(
+        envelope=ENVELOPE, subject="Subject", text=text, html=html, markers=MARKERS, now=NOW
+    )
+    personal = Personal(
+        to=recipient.email,
+        values=recipient.values(),
+        unsubscribe_url=recipient.unsubscribe_url,
+    )
+    raw, message_id = template.build(personal)
+    message = parse(raw)
+    want_html, want_text = personalise(rendered, recipient)
+    text_part, html_part = message.iter_parts()
+    assert text_part.get_content().replace("\r\n", "\n") == want_text
+    assert html_part.get_content().replace("\r\n", "\n") == want_html
+    assert message["Message-ID"] == message_id
+    body = raw.split(b"\r\n\r\n", 1)[1]
+    assert max(len(line) for line in body.split(b"\r\n")) <= 76

@@ -103,6 +103,7 @@ def make_issue(sections: tuple[Section, ...] | None = None, **changes: object) -
         else (Section("Northern Africa", STORIES_NORTH), Section("West Africa", STORIES_WEST)),
         "postal_address": "Continent Weekly, 12 Avenue Léopold Sédar Senghor, Dakar, Senegal",
         "base_url": "https://news.example.org",
+        "archive_url": "https://news.example.org/archive/weekly/12",
     }
     values.update(changes)
     return IssueView(**values)  # type: ignore[arg-type]
@@ -240,7 +241,12 @@ def test_text_wraps_long_titles_and_summaries(renderer: EmailRenderer) -> None:
         LONG_SUMMARY * 2,
     )
     rendered = renderer.render(make_issue(sections=(Section("West Africa", (story,)),)))
-    _, text = personalise(rendered, Recipient("reader@example.org", "https://n.example.org/u/x"))
+    _, text = personalise(
+        rendered,
+        Recipient(
+            "reader@example.org", "https://n.example.org/u/x", "https://news.example.org/p/x"
+        ),
+    )
 
     assert _long_lines(text) == []
 
@@ -263,6 +269,7 @@ def test_text_lines_fit_78_columns_with_real_world_urls(renderer: EmailRenderer)
         "aminata.sarr-diop@ministere-energie.example.sn",
         "https://news.sahelcoast.example.org/subscriptions/unsubscribe/"
         "Wzk4NzY1LDEyXQ.Zq7yJm3x9Y0vR-kL2pQaT8sUeW4hB6nD1cF5gI3oK",
+        "https://news.example.org/p/x",
     )
     _, text = personalise(rendered, recipient)
 
@@ -281,7 +288,11 @@ def test_rendered_issue_holds_markers_not_recipients(rendered: RenderedIssue) ->
 
 
 def test_personalise_replaces_every_marker_in_both_parts(rendered: RenderedIssue) -> None:
-    recipient = Recipient("fatou@example.org", "https://news.example.org/u/AbC123?list=weekly&v=2")
+    recipient = Recipient(
+        "fatou@example.org",
+        "https://news.example.org/u/AbC123?list=weekly&v=2",
+        "https://news.example.org/p/x",
+    )
 
     html_out, text = personalise(rendered, recipient)
 
@@ -294,7 +305,11 @@ def test_personalise_replaces_every_marker_in_both_parts(rendered: RenderedIssue
 
 
 def test_personalise_escapes_recipient_values_in_html_only(rendered: RenderedIssue) -> None:
-    recipient = Recipient('o\'brien+"news"@example.org', "https://news.example.org/u/x?a=1&b=<2>")
+    recipient = Recipient(
+        'o\'brien+"news"@example.org',
+        "https://news.example.org/u/x?a=1&b=<2>",
+        "https://news.example.org/p/x",
+    )
 
     html_out, text = personalise(rendered, recipient)
 
@@ -305,8 +320,18 @@ def test_personalise_escapes_recipient_values_in_html_only(rendered: RenderedIss
 
 
 def test_personalise_gives_each_recipient_their_own_links(rendered: RenderedIssue) -> None:
-    first = personalise(rendered, Recipient("a@example.org", "https://news.example.org/u/AAA"))
-    second = personalise(rendered, Recipient("b@example.org", "https://news.example.org/u/BBB"))
+    first = personalise(
+        rendered,
+        Recipient(
+            "a@example.org", "https://news.example.org/u/AAA", "https://news.example.org/p/x"
+        ),
+    )
+    second = personalise(
+        rendered,
+        Recipient(
+            "b@example.org", "https://news.example.org/u/BBB", "https://news.example.org/p/x"
+        ),
+    )
 
     assert "/u/AAA" in first[0] and "/u/AAA" in first[1]
     assert "/u/BBB" not in first[0] and "/u/BBB" not in first[1]
@@ -317,7 +342,12 @@ def test_personalise_gives_each_recipient_their_own_links(rendered: RenderedIssu
 def test_personalise_leaves_the_rendered_issue_unchanged(rendered: RenderedIssue) -> None:
     before = (rendered.html, rendered.text)
 
-    personalise(rendered, Recipient("a@example.org", "https://news.example.org/u/AAA"))
+    personalise(
+        rendered,
+        Recipient(
+            "a@example.org", "https://news.example.org/u/AAA", "https://news.example.org/p/x"
+        ),
+    )
 
     assert (rendered.html, rendered.text) == before
 
