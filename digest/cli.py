@@ -20,6 +20,7 @@ from rich.table import Table
 from digest import __version__, db, pipeline
 from digest.config import Settings, load_settings
 from digest.errors import DigestError
+from digest.render.checks import Check
 from subscribers import membership
 
 out = Console(highlight=False, soft_wrap=True)
@@ -156,16 +157,35 @@ def collect(state: _State) -> None:
 @click.option(
     "--out", "out_path", type=click.Path(path_type=Path, dir_okay=False), help="File to write."
 )
+@click.option("--as", "as_email", metavar="EMAIL", help="As this subscriber, with their links.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the preview in a browser.")
 @click.pass_obj
-def preview(state: _State, list_slug: str | None, text: bool, out_path: Path | None) -> None:
-    """Render the coming issue to a file without sending it."""
+def preview(
+    state: _State,
+    list_slug: str | None,
+    text: bool,
+    out_path: Path | None,
+    as_email: str | None,
+    open_browser: bool,
+) -> None:
+    """Render the coming issue to a file without sending it, and run its pre-send checks."""
     slug = state.list_slug(list_slug)
     with pipeline.runtime(state.settings, state.now()) as rt:
-        shown = pipeline.preview(rt, slug, state.now(), text=text, out=out_path)
+        shown = pipeline.preview(
+            rt,
+            slug,
+            state.now(),
+            text=text,
+            out=out_path,
+            as_email=as_email,
+            open_browser=open_browser,
+        )
+        results = pipeline.checks(rt, shown.issue.id) if shown else []
     if shown is None:
         out.print(f"No new articles for {slug}: nothing to preview (run `digest collect` first).")
         return
     _print_issue(shown.issue)
+    _print_checks(results)
     out.print(f"Preview written to {shown.path}")
 
 
@@ -302,7 +322,16 @@ def _print_issue(issue: pipeline.IssueRef) -> None:
     )
 
 
+def _print_checks(results: list[Check]) -> None:
+    for check in results:
+        mark = "[green]✓[/]" if check.ok else ("[red]✗[/]" if check.blocking else "[yellow]![/]")
+        out.print(f"  {mark} {check.name}: {check.detail}", markup=True)
+
+
 def _print_send(report: pipeline.SendReport) -> None:
+    if report.blocked:
+        out.print(f"Not sent: {report.blocked}.")
+        return
     totals = report.totals
     delivered = totals.get("sent", 0)
     if report.sent == 0 and report.deferred == 0 and report.failed == 0:

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+# Where a story without a region goes.
+DEFAULT_SECTION = "More news"
+
 
 @dataclass(frozen=True)
 class Story:
@@ -55,5 +58,5 @@ def group_by_region(stories: Sequence[Story]) -> list[Section]:
     """Sections in the order their first story appears; stories keep their order inside."""
     sections: dict[str, list[Story]] = {}
     for story in stories:
-        sections.setdefault(story.region or "More news", []).append(story)
+        sections.setdefault(story.region or DEFAULT_SECTION, []).append(story)
     return [Section(region, tuple(items)) for region, items in sections.items()]

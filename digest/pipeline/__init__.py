@@ -14,7 +14,7 @@ from digest.delivery.transport import Transport
 from digest.pipeline.collecting import CollectReport, SourceReport, collect
 from digest.pipeline.composing import IssueRef, compose
 from digest.pipeline.delivering import SendReport, make_transport, send
-from digest.pipeline.rendering import Preview, preview, render
+from digest.pipeline.rendering import Preview, archive, checks, preview, render, web_version
 from digest.pipeline.runtime import Runtime, open_runtime, runtime, sync_config
 
 __all__ = [
@@ -25,6 +25,8 @@ __all__ = [
     "Runtime",
     "SendReport",
     "SourceReport",
+    "archive",
+    "checks",
     "collect",
     "compose",
     "make_transport",
@@ -35,6 +37,7 @@ __all__ = [
     "runtime",
     "send",
     "sync_config",
+    "web_version",
 ]
 
 

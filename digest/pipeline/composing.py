@@ -11,7 +11,13 @@ from sqlalchemy.orm import Session
 
 from digest import db
 from digest.config import ListSettings, Settings
-from digest.editorial.curate import Story, group_by_region, pick_stories, week_period
+from digest.editorial.curate import (
+    DEFAULT_SECTION,
+    Story,
+    group_by_region,
+    pick_stories,
+    week_period,
+)
 from digest.errors import ConfigError, DigestError
 from digest.models import Article, Issue, IssueArticle, Source
 from digest.pipeline.runtime import Runtime
@@ -52,7 +58,7 @@ def _compose_in(
         select(Issue).where(Issue.list_id == mailing_list.id, Issue.period_start == start)
     )
     if issue is not None and issue.status != "draft":
-        return _ref(issue, lst.slug)
+        return issue_ref(issue, lst.slug)
     in_other_issues = (
         select(IssueArticle.article_id)
         .join(Issue, Issue.id == IssueArticle.issue_id)
@@ -65,6 +71,8 @@ def _compose_in(
         query = query.join(Source, Source.id == Article.source_id).where(
             Source.name.in_(lst.sources)
         )
+    if issue is not None and issue.excluded_article_ids:
+        query = query.where(Article.id.not_in(issue.excluded_article_ids))
     articles = {a.id: a for a in session.scalars(query)}
     stories = pick_stories((story_of(a) for a in articles.values()), lst.max_articles)
     if issue is None:
@@ -84,18 +92,27 @@ def _compose_in(
         )
         session.add(issue)
         session.flush()
-    issue.subject = _subject(settings, lst, issue.number, start, end)
-    issue.entries.clear()
-    session.flush()
-    for section in group_by_region(stories):
-        for story in section.stories:
-            issue.entries.append(
-                IssueArticle(
-                    article_id=story.id, position=len(issue.entries), section=section.region
-                )
+    if not issue.subject_edited:
+        issue.subject = _subject(settings, lst, issue.number, start, end)
+    if issue.edited_at is None:
+        # Untouched by editors: rank and group afresh with whatever was collected since.
+        issue.entries.clear()
+        session.flush()
+        ordered = [story for section in group_by_region(stories) for story in section.stories]
+    else:
+        # An editor chose this order: keep it, and add new articles after it.
+        kept = {entry.article_id for entry in issue.entries}
+        ordered = [s for s in stories if s.id not in kept][: lst.max_articles - len(kept)]
+    for story in ordered:
+        issue.entries.append(
+            IssueArticle(
+                article_id=story.id,
+                position=len(issue.entries),
+                section=story.region or DEFAULT_SECTION,
             )
+        )
     session.flush()
-    return _ref(issue, lst.slug)
+    return issue_ref(issue, lst.slug)
 
 
 def _subject(
@@ -126,10 +143,12 @@ def story_of(article: Article) -> Story:
         reading_minutes=article.reading_minutes,
         summary=article.summary,
         published_at=article.published_at,
+        image_url=article.image_url,
+        image_alt=article.image_alt,
     )
 
 
-def _ref(issue: Issue, slug: str) -> IssueRef:
+def issue_ref(issue: Issue, slug: str) -> IssueRef:
     return IssueRef(
         id=issue.id,
         list_slug=slug,

@@ -71,8 +71,14 @@ def run_checks(
             "subject",
             0 < len(stripped) <= SUBJECT_WARN_CHARS,
             not stripped,
-            f"subject is {len(stripped)} characters"
-            + (f" (over {SUBJECT_WARN_CHARS} is cut off by most inboxes)" if stripped else ""),
+            "subject is empty"
+            if not stripped
+            else f"subject is {len(stripped)} characters"
+            + (
+                f" (over {SUBJECT_WARN_CHARS} is cut off by most inboxes)"
+                if len(stripped) > SUBJECT_WARN_CHARS
+                else ""
+            ),
         )
     )
     empty = [s.region for s in sections if not s.stories]
