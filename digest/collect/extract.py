@@ -55,6 +55,8 @@ class ExtractedArticle:
     section: str | None
     tags: tuple[str, ...]
     image_count: int
+    image_url: str | None = None  # the lead image (og:image), absolute http(s)
+    image_alt: str | None = None
 
 
 def extract_article(html: bytes | str, url: str) -> ExtractedArticle:
@@ -74,6 +76,7 @@ def extract_article(html: bytes | str, url: str) -> ExtractedArticle:
         text = clean_text(extracted or "")
     if tree is None:
         return ExtractedArticle("", None, None, None, (), 0)
+    image_url, image_alt = _lead_image(tree, url)
     return ExtractedArticle(
         text=text,
         title=_meta(tree, "og:title") or _first_text(tree, "//h1"),
@@ -81,6 +84,8 @@ def extract_article(html: bytes | str, url: str) -> ExtractedArticle:
         section=_meta(tree, "article:section"),
         tags=tuple(_metas(tree, "article:tag")),
         image_count=len(tree.xpath("//article//img|//*[contains(@class,'entry-content')]//img")),
+        image_url=image_url,
+        image_alt=image_alt,
     )
 
 
@@ -191,3 +196,21 @@ def _canonical(tree: lxml.html.HtmlElement, url: str) -> str | None:
             if absolute.startswith(("https://", "http://")):
                 return absolute
     return None
+
+
+def _lead_image(tree: lxml.html.HtmlElement, url: str) -> tuple[str | None, str | None]:
+    """og:image with its alt text (og:image:alt, else the alt of the same image in the page)."""
+    src = _meta(tree, "og:image")
+    if not src:
+        return None, None
+    absolute = urljoin(url, src)
+    if not absolute.startswith(("https://", "http://")):
+        return None, None
+    alt = _meta(tree, "og:image:alt")
+    if not alt:
+        stem = absolute.rsplit("/", 1)[-1].split("-")[0]
+        for img in tree.xpath("//img[@alt]"):
+            if stem and stem in (img.get("src") or "") and img.get("alt", "").strip():
+                alt = " ".join(img.get("alt").split())
+                break
+    return absolute, alt

@@ -25,6 +25,7 @@ class FeedEntry:
     summary_html: str  # the feed's description/summary (often a teaser)
     content_html: str  # the full content when the feed carries it, else ""
     categories: tuple[str, ...]
+    image_url: str | None = None  # media:content, media:thumbnail or an image enclosure
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,28 @@ def _entry(raw: feedparser.FeedParserDict, feed_url: str) -> FeedEntry:
         summary_html=summary,
         content_html=content,
         categories=categories,
+        image_url=_image(raw, feed_url),
     )
+
+
+def _image(raw: feedparser.FeedParserDict, feed_url: str) -> str | None:
+    candidates = [
+        m.get("url")
+        for m in raw.get("media_content", []) or []
+        if m.get("medium") == "image" or str(m.get("type", "")).startswith("image/")
+    ]
+    candidates += [m.get("url") for m in raw.get("media_thumbnail", []) or []]
+    candidates += [
+        e.get("href")
+        for e in raw.get("enclosures", []) or []
+        if str(e.get("type", "")).startswith("image/")
+    ]
+    for candidate in candidates:
+        if candidate:
+            absolute = urljoin(feed_url, candidate.strip())
+            if absolute.startswith(("https://", "http://")):
+                return absolute
+    return None
 
 
 _TAG = re.compile(r"<[^>]*>")

@@ -21,6 +21,14 @@ def canonical_link(url: str) -> str:
     )
 
 
+def reader_link(url: str) -> str:
+    """The link readers are sent to: the canonical http(s) URL, or "" for anything else
+    (javascript:, data:, file: links never reach an email)."""
+    if not url.strip().lower().startswith(("https://", "http://")):
+        return ""
+    return canonical_link(url)
+
+
 def article_identity(guid: str | None, link: str | None, title: str, text: str) -> str:
     if guid:
         return f"guid:{guid}"[:512]

@@ -32,6 +32,8 @@ class ArticleDraft:
     reading_minutes: int
     summary: str
     summary_method: str
+    image_url: str | None = None
+    image_alt: str | None = None
 
 
 def edit_article(
@@ -47,6 +49,8 @@ def edit_article(
     page_tags: Sequence[str],
     source_tags: Sequence[str],
     rules: EditorialRules,
+    image_url: str | None = None,
+    image_alt: str | None = None,
 ) -> ArticleDraft:
     words = count_words(text)
     return ArticleDraft(
@@ -62,4 +66,6 @@ def edit_article(
         reading_minutes=reading_minutes(words, rules.words_per_minute),
         summary=lead_summary(text, title, rules.summary_words),
         summary_method="lead",
+        image_url=image_url,
+        image_alt=(image_alt or title or None) if image_url else None,
     )

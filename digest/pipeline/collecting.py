@@ -13,7 +13,7 @@ from digest import db
 from digest.collect.extract import ExtractedArticle, extract_article, html_to_text
 from digest.collect.feeds import FeedEntry, parse_feed
 from digest.collect.fetch import Fetcher
-from digest.collect.identity import article_identity, canonical_link
+from digest.collect.identity import article_identity, reader_link
 from digest.config import SourceSettings
 from digest.editorial.edit import ArticleDraft, EditorialRules, edit_article
 from digest.editorial.reading_time import count_words
@@ -153,7 +153,7 @@ def _draft(
     editorial = rt.settings.editorial
     return edit_article(
         identity=identity,
-        url=canonical_link(link) if link else "",
+        url=reader_link(link),
         title=entry.title or (page.title if page and page.title else ""),
         author=entry.author,
         published_at=entry.published_at,
@@ -165,6 +165,8 @@ def _draft(
         rules=EditorialRules(
             editorial.words_per_minute, editorial.summary_words, editorial.max_tags
         ),
+        image_url=(page.image_url if page else None) or entry.image_url,
+        image_alt=page.image_alt if page and page.image_url else None,
     )
 
 
@@ -172,11 +174,10 @@ def _store_articles(rt: Runtime, source_id: int, drafts: list[ArticleDraft], now
     stored = 0
     with db.transaction(rt.sessions) as session:
         for draft in drafts:
-            duplicate = session.scalar(
-                select(Article.id).where(
-                    (Article.identity == draft.identity) | (Article.url == draft.url)
-                )
-            )
+            same = Article.identity == draft.identity
+            if draft.url:
+                same = same | (Article.url == draft.url)
+            duplicate = session.scalar(select(Article.id).where(same))
             if duplicate is not None:
                 continue  # the same story under another GUID, or from another source
             session.add(
@@ -195,6 +196,8 @@ def _store_articles(rt: Runtime, source_id: int, drafts: list[ArticleDraft], now
                     reading_minutes=draft.reading_minutes,
                     summary=draft.summary,
                     summary_method=draft.summary_method,
+                    image_url=draft.image_url,
+                    image_alt=draft.image_alt,
                 )
             )
             session.flush()
