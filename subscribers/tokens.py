@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -20,11 +20,14 @@ class TokenSigner:
     def __init__(self, secret: str) -> None:
         if not secret:
             raise ValueError("a token secret is required")
-        self._secret = secret
+        # The salt binds a token to its purpose: an unsubscribe token never confirms.
+        self._serializers = {
+            purpose: URLSafeSerializer(secret, salt=f"digest.{purpose}")
+            for purpose in get_args(Purpose)
+        }
 
     def _serializer(self, purpose: Purpose) -> URLSafeSerializer:
-        # The salt binds a token to its purpose: an unsubscribe token never confirms.
-        return URLSafeSerializer(self._secret, salt=f"digest.{purpose}")
+        return self._serializers[purpose]
 
     def sign(self, purpose: Purpose, subject: TokenSubject) -> str:
         return str(self._serializer(purpose).dumps([subject.subscriber_id, subject.list_id]))

@@ -160,7 +160,12 @@ class MessageTemplate:
 _SOFT_BREAK = b"=\r\n"
 
 
+_PLAIN = re.compile(r"[!-<>-~]{0,75}")  # printable ASCII but "=": the same in quoted-printable
+
+
 def _qp(value: str) -> bytes:
+    if _PLAIN.fullmatch(value):
+        return value.encode("ascii")  # links and addresses, almost always: no work to do
     # quoprimime encodes str whose characters are bytes (latin-1), as the email package does.
     latin = value.encode("utf-8").decode("latin-1")
     # One column short of the limit: a soft line break "=" may follow the last line.
