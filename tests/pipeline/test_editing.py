@@ -1,0 +1,142 @@
+"""The editor's work on a draft, through the pipeline: kept across composing, and obeyed by send."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from sqlalchemy import func, select
+
+from digest import pipeline
+from digest.config import Settings
+from digest.delivery.file_outbox import FileOutbox
+from digest.errors import DigestError
+from digest.models import Delivery
+from digest.pipeline import editing
+from tests.servers import FixtureHTTPServer
+
+NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(write_config, http_server: FixtureHTTPServer) -> Settings:
+    return write_config(
+        {
+            "sources": [
+                {"name": "North", "url": http_server.url("/feeds/northern-africa.xml")},
+                {"name": "West", "url": http_server.url("/feeds/west-africa.atom")},
+            ]
+        }
+    )
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[pipeline.Runtime]:
+    with pipeline.runtime(settings, NOW) as runtime:
+        pipeline.collect(runtime, NOW)
+        yield runtime
+
+
+def draft(rt: pipeline.Runtime) -> editing.EditorIssue:
+    ref = pipeline.compose(rt, "weekly", NOW)
+    assert ref is not None
+    return editing.editor_issue(rt, ref.id)
+
+
+def test_edits_survive_composing_again(rt: pipeline.Runtime) -> None:
+    issue = draft(rt)
+    first, second = issue.entries[0], issue.entries[1]
+    editing.edit_issue(
+        rt,
+        issue.ref.id,
+        editor="nadia",
+        now=NOW,
+        subject="  Hydrogen,  cocoa and ports ",
+        intro="Dear readers,\r\n\r\nA busy week.",
+    )
+    editing.remove_article(rt, issue.ref.id, first.article_id, editor="nadia", now=NOW)
+    last = issue.entries[-1]
+    editing.move_article(rt, issue.ref.id, last.article_id, -100, editor="nadia", now=NOW)
+
+    again = draft(rt)  # composing again (as every preview and send does) keeps all of it
+    assert again.ref.subject == "Hydrogen, cocoa and ports"
+    assert again.intro == "Dear readers,\n\nA busy week."
+    ids = [e.article_id for e in again.entries]
+    assert first.article_id not in ids
+    assert ids[0] == last.article_id and ids[1] == second.article_id
+    assert again.edited_by == "nadia"
+
+    rendered = pipeline.render(rt, again.ref.id)
+    assert rendered.subject == "Hydrogen, cocoa and ports"
+    assert "A busy week." in rendered.text and "A busy week." in rendered.html
+    assert first.title not in rendered.text
+
+
+def test_a_held_issue_is_not_sent_until_approved(rt: pipeline.Runtime) -> None:
+    issue = draft(rt)
+    editing.hold(rt, issue.ref.id, editor="nadia", now=NOW)
+    held = pipeline.send(rt, "weekly", NOW)
+    assert held.blocked and "held" in held.blocked and held.sent == 0
+    editing.approve(rt, issue.ref.id, editor="karim", now=NOW)
+    sent = pipeline.send(rt, "weekly", NOW)
+    assert sent.blocked is None and sent.sent == 1
+    with pytest.raises(DigestError, match="can no longer be changed"):
+        editing.edit_issue(rt, issue.ref.id, editor="nadia", now=NOW, subject="Too late")
+
+
+def test_a_list_that_requires_approval_waits_for_it(write_config, http_server) -> None:  # type: ignore[no-untyped-def]
+    settings = write_config(
+        {
+            "sources": [{"name": "North", "url": http_server.url("/feeds/northern-africa.xml")}],
+            "lists": [
+                {
+                    "slug": "weekly",
+                    "name": "W",
+                    "approval": "required",
+                    "demo_subscribers": ["reader@example.org"],
+                }
+            ],
+        }
+    )
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        waiting = pipeline.send(rt, "weekly", NOW)
+        assert waiting.blocked and "approval" in waiting.blocked
+        assert waiting.issue is not None
+        editing.approve(rt, waiting.issue.id, editor="nadia", now=NOW)
+        assert pipeline.send(rt, "weekly", NOW).sent == 1
+
+
+def test_a_failed_blocking_check_stops_the_send_with_the_reason(rt: pipeline.Runtime) -> None:
+    issue = draft(rt)
+    editing.edit_issue(rt, issue.ref.id, editor="nadia", now=NOW, intro="x " * 60_000)
+    checks = {c.name: c for c in pipeline.checks(rt, issue.ref.id)}
+    assert not checks["size"].ok and checks["size"].blocking
+    with pytest.raises(DigestError, match="failed its pre-send checks: size: HTML is"):
+        pipeline.send(rt, "weekly", NOW)
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 0
+
+
+def test_test_send_marks_the_subject_and_touches_no_delivery(
+    rt: pipeline.Runtime, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    issue = draft(rt)
+    outbox = FileOutbox(tmp_path / "tests")
+    result = editing.send_test(rt, issue.ref.id, "Editor@Example.org", NOW, transport=outbox)
+    assert result.outcome == "sent"
+    (written,) = (tmp_path / "tests").glob("*.eml")
+    message = message_from_bytes(written.read_bytes(), policy=policy.default)
+    assert message["Subject"].startswith("[TEST] ") and message["To"] == "editor@example.org"
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 0
+    assert draft(rt).ref.status == "draft"
+
+
+def test_edits_are_timestamped_in_utc(rt: pipeline.Runtime) -> None:
+    issue = draft(rt)
+    later = NOW + timedelta(hours=2)
+    editing.approve(rt, issue.ref.id, editor="karim", now=later)
+    assert editing.editor_issue(rt, issue.ref.id).approved_by == "karim"
