@@ -110,6 +110,15 @@ class SmtpSettings(_Section):
     username: str | None = None
     password_env: str | None = "DIGEST_SMTP_PASSWORD"
     timeout_seconds: float = Field(30.0, gt=0)
+    data_timeout_seconds: float = Field(120.0, gt=0)
+    pool_size: int = Field(4, ge=1, le=100)
+    messages_per_connection: int = Field(100, ge=1)
+
+
+class DkimSettings(_Section):
+    domain: str
+    selector: str
+    key_file: Path
 
 
 class DeliverySettings(_Section):
@@ -120,6 +129,12 @@ class DeliverySettings(_Section):
     batch_size: int = Field(200, ge=1)
     max_attempts: int = Field(5, ge=1)
     retry_delay_seconds: int = Field(300, ge=0)
+    max_retry_hours: float = Field(48.0, gt=0)
+    retry_uncertain: bool = False
+    rate_limit_per_second: float | None = Field(None, gt=0)
+    lease_seconds: int = Field(300, ge=1)
+    bounce_address: str | None = None
+    dkim: DkimSettings | None = None
 
 
 class EditorAccount(_Section):

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -65,15 +65,25 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         ) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # We issue BEGIN ourselves (below): pysqlite's own would be a deferred one, too late.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # SQLite has no FOR UPDATE (SQLAlchemy drops it silently): a claim takes the write lock
+    # up front with BEGIN IMMEDIATE, so two senders never claim the same rows.
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -85,6 +95,16 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session whose work is committed on success and rolled back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+@contextmanager
+def claim_transaction(engine: Engine) -> Iterator[Session]:
+    """A transaction for claiming rows: BEGIN IMMEDIATE on SQLite (one claimer at a time);
+    on PostgreSQL an ordinary one, where claims use FOR UPDATE SKIP LOCKED."""
+    with engine.connect() as connection:
+        connection = connection.execution_options(sqlite_immediate=True)
+        with Session(bind=connection, expire_on_commit=False) as session, session.begin():
+            yield session
 
 
 def _alembic_config() -> Config:

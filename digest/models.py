@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from digest.db import Base, UTCDateTime, utcnow
 from subscribers.models import MailingList, Subscriber
 
-DELIVERY_STATUSES = ("queued", "sending", "sent", "deferred", "failed", "skipped")
+DELIVERY_STATUSES = ("queued", "sending", "sent", "deferred", "failed", "uncertain", "skipped")
 ISSUE_STATUSES = ("draft", "sending", "sent")
 APPROVALS = ("pending", "approved", "held")
 

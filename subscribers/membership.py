@@ -148,11 +148,20 @@ def iter_recipient_batches(
         after = rows[-1].id
 
 
-def is_deliverable(session: Session, subscriber_id: int, list_id: int) -> bool:
-    """Still confirmed and active right now: checked just before each message goes out."""
-    row = session.execute(
-        select(Subscriber.status, Subscription.status)
-        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-        .where(Subscriber.id == subscriber_id, Subscription.list_id == list_id)
-    ).first()
-    return row is not None and row[0] == "active" and row[1] == "confirmed"
+def deliverable_ids(session: Session, list_id: int, subscriber_ids: list[int]) -> set[int]:
+    """Those of these subscribers still confirmed and active on the list right now: checked
+    just before their messages go out, so unsubscribes and bounces during a send count."""
+    if not subscriber_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Subscriber.id)
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(
+                Subscriber.id.in_(subscriber_ids),
+                Subscription.list_id == list_id,
+                Subscription.status == "confirmed",
+                Subscriber.status == "active",
+            )
+        )
+    )

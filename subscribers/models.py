@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from digest.db import Base, UTCDateTime, utcnow
@@ -31,6 +31,8 @@ class Subscriber(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(16), default="active")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    soft_bounces: Mapped[int] = mapped_column(Integer, default=0)
+    last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="subscriber")
 
@@ -51,3 +53,16 @@ class Subscription(Base):
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     mailing_list: Mapped[MailingList] = relationship()
+
+
+class Suppression(Base):
+    """An address never to be mailed again: no import or sign-up overrides it."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    # hard_bounce, complaint or manual
+    reason: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -7,7 +7,7 @@ from typing import Literal, get_args
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
-Purpose = Literal["unsubscribe", "confirm", "preferences"]
+Purpose = Literal["unsubscribe", "confirm", "preferences", "bounce"]
 
 
 @dataclass(frozen=True)

@@ -93,9 +93,12 @@ class RecordingHandler:
         self.messages: list[tuple[str, list[str], bytes]] = []
         # Each entry answers one DATA: "250", "451 ...", "550 ...", or "drop".
         self.script: list[str] = []
+        # The same, per recipient: consulted first (with a pool, arrival order varies).
+        self.by_recipient: dict[str, list[str]] = {}
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        reply = self.script.pop(0) if self.script else "250"
+        planned = self.by_recipient.get(envelope.rcpt_tos[0], [])
+        reply = planned.pop(0) if planned else self.script.pop(0) if self.script else "250"
         if reply == "drop":
             server.transport.close()  # the connection drops before the reply
             return "421 4.4.2 connection dropped"

@@ -16,6 +16,7 @@ from digest.config import Settings
 from digest.errors import DeliveryError
 from digest.models import Article, Delivery, Issue, Source
 from subscribers import membership
+from subscribers.models import Suppression
 from tests.servers import FixtureHTTPServer, FixtureSMTPServer, Route
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # a Monday morning
@@ -263,13 +264,11 @@ def test_smtp_4xx_is_deferred_and_retried_5xx_fails_and_nothing_is_sent_twice(
     rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
 ) -> None:
     add_readers(rt, "a@example.org", "b@example.org", "c@example.org")
-    # Recipients are sent in subscriber order: reader@, a@, b@, c@.
-    smtp_server.handler.script = [
-        "250",
-        "451 4.3.0 Try again later",
-        "550 5.1.1 No such user",
-        "drop",
-    ]
+    smtp_server.handler.by_recipient = {
+        "a@example.org": ["451 4.3.0 Try again later"],
+        "b@example.org": ["550 5.1.1 No such user"],
+        "c@example.org": ["drop"],
+    }
     pipeline.collect(rt, NOW)
     first = pipeline.send(rt, "weekly", NOW)
     assert (first.sent, first.deferred, first.failed) == (1, 2, 1)
@@ -288,6 +287,9 @@ def test_smtp_4xx_is_deferred_and_retried_5xx_fails_and_nothing_is_sent_twice(
         failed = session.scalar(select(Delivery).where(Delivery.status == "failed"))
         assert failed is not None and failed.email == "b@example.org"
         assert failed.last_reply is not None and failed.last_reply.startswith("550")
+        # 5.1.1: the mailbox does not exist, so the address is suppressed for good.
+        suppressed = session.scalar(select(Suppression).where(Suppression.email == "b@example.org"))
+        assert suppressed is not None and suppressed.reason == "hard_bounce"
 
 
 def test_a_dead_smtp_server_stops_the_send_and_loses_nothing(

@@ -12,6 +12,8 @@ from digest.errors import DeliveryError
 
 
 class FileOutbox:
+    concurrency = 1
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 

@@ -1,12 +1,22 @@
 """The outbox: one delivery row per (issue, subscriber), claimed in batches, moved through states.
 
-queued -> sending -> sent | deferred (-> sending again later) | failed | skipped
-A row is marked sent only after the transport reported success.
+queued -> sending -> sent
+                  -> deferred -> sending again once due ... -> failed (too many tries, too old)
+                  -> failed (5xx)          -> uncertain (no reply to the data: not retried
+                  -> skipped (unsubscribed,   blindly unless delivery.retry_uncertain)
+                     suppressed or bounced meanwhile)
+
+A row is marked sent only after the server's final 250. A claimed row carries a lease: if its
+sender dies, the row is claimed again once the lease has passed. The only possible repeat is
+a message the server accepted whose result was not yet recorded when the sender died: at most
+the messages in flight plus those waiting in the current result batch.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
@@ -17,9 +27,36 @@ from sqlalchemy.orm import Session
 from digest.delivery.transport import SendResult
 from digest.models import Delivery
 from subscribers.membership import RecipientRow
+from subscribers.suppression import suppress
 
-# A row left in "sending" this long (a crashed sender) may be claimed again.
-SENDING_LEASE = timedelta(minutes=10)
+PENDING = ("queued", "sending", "deferred")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    base_delay: timedelta
+    max_age: timedelta
+    retry_uncertain: bool = False
+
+    def next_attempt(self, attempts: int, now: datetime, jitter: float) -> datetime:
+        """Exponential backoff with jitter (jitter in [0, 1) spreads retries over +-25%)."""
+        delay = self.base_delay * (2 ** max(attempts - 1, 0))
+        return now + delay * (0.75 + 0.5 * jitter)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    subscriber_id: int
+    email: str
+
+
+@dataclass(frozen=True)
+class Attempt:
+    claimed: Claimed
+    result: SendResult
+    message_id: str | None
 
 
 def enqueue(
@@ -50,62 +87,86 @@ def enqueue(
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 
-def claim_batch(session: Session, issue_id: int, now: datetime, limit: int) -> list[Delivery]:
-    """Take up to limit due rows and mark them sending (PostgreSQL: SKIP LOCKED across workers)."""
+def claim_batch(
+    session: Session, issue_id: int, now: datetime, limit: int, lease: timedelta
+) -> list[Claimed]:
+    """Take up to limit due rows and mark them sending until now + lease. On PostgreSQL rows
+    locked by another worker are skipped; on SQLite the caller holds BEGIN IMMEDIATE."""
     due = and_(
         Delivery.issue_id == issue_id,
         or_(
             Delivery.status == "queued",
-            and_(Delivery.status == "deferred", Delivery.next_attempt_at <= now),
-            and_(Delivery.status == "sending", Delivery.next_attempt_at <= now),
+            and_(Delivery.status.in_(("deferred", "sending")), Delivery.next_attempt_at <= now),
         ),
     )
-    query = select(Delivery).where(due).order_by(Delivery.id).limit(limit)
+    query = select(Delivery.id, Delivery.subscriber_id, Delivery.email).where(due)
+    query = query.order_by(Delivery.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    rows = list(session.scalars(query))
-    for row in rows:
-        row.status = "sending"
-        row.attempts += 1
-        row.next_attempt_at = now + SENDING_LEASE
+    rows = [Claimed(r.id, r.subscriber_id, r.email) for r in session.execute(query)]
+    if rows:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_([r.id for r in rows]))
+            .values(status="sending", attempts=Delivery.attempts + 1, next_attempt_at=now + lease)
+        )
     return rows
 
 
 def record(
     session: Session,
-    delivery_id: int,
-    result: SendResult,
+    attempts: Sequence[Attempt],
     now: datetime,
-    *,
-    max_attempts: int,
-    retry_delay: timedelta,
-    message_id: str | None = None,
-) -> str:
-    """Store the outcome of one attempt; return the row's new status."""
-    row = session.get(Delivery, delivery_id)
-    if row is None:
-        raise LookupError(delivery_id)
-    row.last_reply = result.reply[:2000]
-    if result.outcome == "sent":
-        row.status = "sent"
-        row.sent_at = now
-        row.next_attempt_at = None
-        row.message_id = message_id
-    elif result.outcome == "deferred" and row.attempts < max_attempts:
-        row.status = "deferred"
-        row.next_attempt_at = now + retry_delay * (2 ** (row.attempts - 1))
-    else:
-        row.status = "failed"
-        row.next_attempt_at = None
-    return row.status
+    policy: RetryPolicy,
+    jitter: Callable[[], float] = random.random,
+) -> dict[str, int]:
+    """Store the outcomes of a batch of attempts in one go; return counts by new status."""
+    if not attempts:
+        return {}
+    rows = {
+        r.id: r
+        for r in session.execute(
+            select(Delivery.id, Delivery.attempts, Delivery.created_at).where(
+                Delivery.id.in_([a.claimed.id for a in attempts])
+            )
+        )
+    }
+    updates = []
+    counts: dict[str, int] = {}
+    for attempt in attempts:
+        row = rows[attempt.claimed.id]
+        result = attempt.result
+        values = {"id": row.id, "last_reply": result.reply[:2000], "next_attempt_at": None}
+        if result.outcome == "sent":
+            status = "sent"
+            values.update(sent_at=now, message_id=attempt.message_id)
+        elif result.outcome == "deferred" or (
+            result.outcome == "uncertain" and policy.retry_uncertain
+        ):
+            too_old = now - row.created_at >= policy.max_age
+            if row.attempts >= policy.max_attempts or too_old:
+                status = "failed"
+            else:
+                status = "deferred"
+                values["next_attempt_at"] = policy.next_attempt(row.attempts, now, jitter())
+        else:
+            status = result.outcome  # failed, or uncertain left for a person to look at
+        if result.hard_bounce:
+            suppress(session, attempt.claimed.email, "hard_bounce", now, result.reply)
+        values["status"] = status
+        updates.append(values)
+        counts[status] = counts.get(status, 0) + 1
+    session.execute(update(Delivery), updates)
+    return counts
 
 
-def skip(session: Session, delivery_id: int, reason: str) -> None:
-    session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id)
-        .values(status="skipped", last_reply=reason, next_attempt_at=None)
-    )
+def skip(session: Session, ids: Sequence[int], reason: str) -> None:
+    if ids:
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id.in_(list(ids)))
+            .values(status="skipped", last_reply=reason, next_attempt_at=None)
+        )
 
 
 def counts(session: Session, issue_id: int) -> dict[str, int]:

@@ -1,14 +1,105 @@
-"""A transport over SMTP (aiosmtplib): one persistent connection, reopened after any error."""
+"""A pooled SMTP transport (aiosmtplib): persistent connections, each reused for a number of
+messages, reset after a refused transaction and reopened after any other error.
+
+Replies map to outcomes: 250 -> sent; 4xx, a dropped connection, or a timeout before the
+message data was handed over -> deferred; 5xx -> failed; a timeout while waiting for the reply
+to the data -> uncertain (the server may have accepted it: retrying could send it twice).
+"""
 
 from __future__ import annotations
+
+import asyncio
+import ssl
 
 import aiosmtplib
 
 from digest.delivery.transport import SendResult
 from digest.errors import DeliveryError
 
+# Replies that ask the client to slow down, for every connection to this server.
+SLOW_DOWN_CODES = (421, 454)
 
-class SmtpTransport:
+
+class _Connection:
+    def __init__(self, pool: SmtpPool) -> None:
+        self.pool = pool
+        self.client: aiosmtplib.SMTP | None = None
+        self.sent_on_connection = 0
+
+    async def connect(self) -> aiosmtplib.SMTP:
+        pool = self.pool
+        client = aiosmtplib.SMTP(
+            hostname=pool.host,
+            port=pool.port,
+            timeout=pool.timeout,
+            use_tls=pool.security == "tls",
+            start_tls=pool.security == "starttls",
+            tls_context=pool.tls_context,
+        )
+        await client.connect()
+        if pool.username:
+            await client.login(pool.username, pool.password or "")
+        self.client, self.sent_on_connection = client, 0
+        return client
+
+    async def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
+        client = self.client
+        if client is not None and (
+            not client.is_connected or self.sent_on_connection >= self.pool.messages_per_connection
+        ):
+            await self.close()
+            client = None
+        try:
+            if client is None:
+                client = await self.connect()
+            await client.mail(sender)
+            await client.rcpt(recipient)
+        except aiosmtplib.SMTPResponseException as exc:
+            await self.reset()
+            return self.pool.classify(exc.code, exc.message)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            self.drop()
+            return SendResult("deferred", f"before data: {exc or type(exc).__name__}")
+        try:
+            reply = await client.data(message, timeout=self.pool.data_timeout)
+        except aiosmtplib.SMTPResponseException as exc:
+            await self.reset()
+            return self.pool.classify(exc.code, exc.message)
+        except aiosmtplib.SMTPTimeoutError as exc:
+            self.drop()
+            return SendResult("uncertain", f"no reply to the message data: {exc}")
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            self.drop()
+            return SendResult("deferred", f"during data: {exc or type(exc).__name__}")
+        self.sent_on_connection += 1
+        return SendResult("sent", f"{reply.code} {reply.message}")
+
+    async def reset(self) -> None:
+        """RSET after a refused transaction; reconnect next time if even that fails."""
+        if self.client is None or not self.client.is_connected:
+            return
+        try:
+            await self.client.rset()
+        except (aiosmtplib.SMTPException, OSError):
+            self.drop()
+
+    def drop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+        self.client = None
+
+    async def close(self) -> None:
+        if self.client is not None and self.client.is_connected:
+            try:
+                await self.client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                self.client.close()
+        self.client = None
+
+
+class SmtpPool:
+    """Up to `size` connections; send() may be awaited by that many tasks at once."""
+
     def __init__(
         self,
         *,
@@ -18,86 +109,57 @@ class SmtpTransport:
         username: str | None = None,
         password: str | None = None,
         timeout: float = 30.0,
+        data_timeout: float = 120.0,
+        size: int = 4,
+        messages_per_connection: int = 100,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
-        self.host = host
-        self.port = port
-        self.security = security
-        self.username = username
-        self.password = password
-        self.timeout = timeout
-        self._client: aiosmtplib.SMTP | None = None
+        self.host, self.port, self.security = host, port, security
+        self.username, self.password = username, password
+        self.timeout, self.data_timeout = timeout, data_timeout
+        self.size = size
+        self.messages_per_connection = messages_per_connection
+        self.tls_context = tls_context
+        self.slow_down_replies = 0
+        self._idle: asyncio.Queue[_Connection] = asyncio.Queue()
+        self._all: list[_Connection] = []
+
+    @property
+    def concurrency(self) -> int:
+        return self.size
 
     def describe(self) -> str:
-        return f"SMTP {self.host}:{self.port} ({self.security})"
+        return f"SMTP {self.host}:{self.port} ({self.security}, {self.size} connections)"
 
     async def open(self) -> None:
-        """Connect once up front, so a dead server fails the send before any row is touched."""
+        """Open one connection up front, so a dead server fails before any row is touched."""
+        self._idle = asyncio.Queue()
+        self._all = [_Connection(self) for _ in range(self.size)]
         try:
-            await self._connect()
+            await self._all[0].connect()
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise DeliveryError(
                 f"{self.describe()}: cannot connect: {exc}",
                 hint="check delivery.smtp.host/port in config.yaml and that the server is up",
             ) from None
-
-    async def _connect(self) -> aiosmtplib.SMTP:
-        client = aiosmtplib.SMTP(
-            hostname=self.host,
-            port=self.port,
-            timeout=self.timeout,
-            use_tls=self.security == "tls",
-            start_tls=self.security == "starttls",
-        )
-        await client.connect()
-        if self.username:
-            await client.login(self.username, self.password or "")
-        self._client = client
-        return client
+        for connection in self._all:
+            self._idle.put_nowait(connection)
 
     async def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
+        connection = await self._idle.get()
         try:
-            client = self._client if self._client and self._client.is_connected else None
-            if client is None:
-                client = await self._connect()
-            _errors, reply = await client.sendmail(sender, [recipient], message)
-            return SendResult("sent", reply)
-        except aiosmtplib.SMTPRecipientsRefused as exc:
-            await self._reset()
-            refused = exc.recipients[0]
-            return _by_code(refused.code, refused.message)
-        except aiosmtplib.SMTPResponseException as exc:
-            await self._reset()
-            return _by_code(exc.code, exc.message)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            # Dropped connection or timeout: the message may be retried later.
-            await self._drop()
-            return SendResult("deferred", f"connection: {exc or type(exc).__name__}")
+            return await connection.send(sender, recipient, message)
+        finally:
+            self._idle.put_nowait(connection)
 
     async def close(self) -> None:
-        if self._client is not None and self._client.is_connected:
-            try:
-                await self._client.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                self._client.close()
-        self._client = None
+        await asyncio.gather(*(c.close() for c in self._all), return_exceptions=True)
 
-    async def _reset(self) -> None:
-        """RSET after a refused transaction; reconnect next time if even that fails."""
-        if self._client is None or not self._client.is_connected:
-            return
-        try:
-            await self._client.rset()
-        except (aiosmtplib.SMTPException, OSError):
-            await self._drop()
-
-    async def _drop(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        self._client = None
-
-
-def _by_code(code: int, message: str) -> SendResult:
-    reply = f"{code} {message}".strip()
-    if 400 <= code < 500:
-        return SendResult("deferred", reply)
-    return SendResult("failed", reply)
+    def classify(self, code: int, message: str) -> SendResult:
+        reply = f"{code} {message}".strip()
+        if code in SLOW_DOWN_CODES:
+            self.slow_down_replies += 1
+            return SendResult("deferred", reply, slow_down=True)
+        if 400 <= code < 500:
+            return SendResult("deferred", reply)
+        return SendResult("failed", reply)

@@ -5,17 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-Outcome = Literal["sent", "deferred", "failed"]
+Outcome = Literal["sent", "deferred", "failed", "uncertain"]
 
 
 @dataclass(frozen=True)
 class SendResult:
     outcome: Outcome
     reply: str  # the server's reply ("250 2.0.0 Ok") or what went wrong
+    slow_down: bool = False  # the server asked every connection to back off (421/454)
+
+    @property
+    def hard_bounce(self) -> bool:
+        """5.1.x: the mailbox does not exist; the address is suppressed."""
+        return self.outcome == "failed" and " 5.1." in f" {self.reply[4:]}"
 
 
 class Transport(Protocol):
-    """Carries finished message bytes to one recipient."""
+    """Carries finished message bytes to one recipient; up to `concurrency` sends at once."""
+
+    @property
+    def concurrency(self) -> int: ...
 
     async def open(self) -> None: ...
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
@@ -12,9 +13,11 @@ from urllib.parse import quote, urlsplit
 from digest import db
 from digest.config import Settings
 from digest.delivery import outbox
+from digest.delivery.dkim import dkim_signer
 from digest.delivery.file_outbox import FileOutbox
 from digest.delivery.message import Envelope, MessageTemplate, Personal
-from digest.delivery.smtp import SmtpTransport
+from digest.delivery.rate import RateLimit
+from digest.delivery.smtp import SmtpPool
 from digest.delivery.transport import Transport
 from digest.errors import ConfigError, DigestError
 from digest.models import Issue
@@ -24,6 +27,7 @@ from digest.pipeline.runtime import Runtime
 from digest.render.checks import blocking_failures
 from digest.render.email import MARKERS, Recipient, RenderedIssue
 from subscribers import membership
+from subscribers.tokens import TokenSubject
 
 log = logging.getLogger("digest")
 
@@ -37,6 +41,7 @@ class SendReport:
     deferred: int = 0
     failed: int = 0
     skipped: int = 0
+    uncertain: int = 0
     totals: dict[str, int] = field(default_factory=dict)
     # Why nothing was sent although there is an issue (held, awaiting approval).
     blocked: str | None = None
@@ -55,13 +60,16 @@ def make_transport(settings: Settings) -> Transport:
                 f"delivery.smtp.password_env: environment variable {smtp.password_env} is not set",
                 hint=f"export {smtp.password_env}=… with the SMTP password for {smtp.username}",
             )
-    return SmtpTransport(
+    return SmtpPool(
         host=smtp.host,
         port=smtp.port,
         security=smtp.security,
         username=smtp.username,
         password=password,
         timeout=smtp.timeout_seconds,
+        data_timeout=smtp.data_timeout_seconds,
+        size=smtp.pool_size,
+        messages_per_connection=smtp.messages_per_connection,
     )
 
 
@@ -103,7 +111,11 @@ def personal(rt: Runtime, recipient: Recipient) -> Personal:
 
 
 def send(
-    rt: Runtime, list_slug: str, now: datetime, transport: Transport | None = None
+    rt: Runtime,
+    list_slug: str,
+    now: datetime,
+    transport: Transport | None = None,
+    progress: Progress | None = None,
 ) -> SendReport:
     """Deliver this period's issue to every confirmed subscriber not yet sent it."""
     transport = transport or make_transport(rt.settings)
@@ -115,7 +127,7 @@ def send(
         report.blocked = _may_not_start(rt, ref)
         if report.blocked:
             return report
-    asyncio.run(_deliver(rt, ref, transport, now, report))
+    asyncio.run(_deliver(rt, ref, transport, now, report, progress))
     report.issue = compose(rt, list_slug, now)  # the issue is frozen now: this re-reads it
     with rt.sessions() as session:
         report.totals = outbox.counts(session, ref.id)
@@ -143,69 +155,125 @@ def _may_not_start(rt: Runtime, ref: IssueRef) -> str | None:
     return None
 
 
+Progress = Callable[[int, int], None]  # (messages done, messages to do)
+
+
 async def _deliver(
-    rt: Runtime, ref: IssueRef, transport: Transport, now: datetime, report: SendReport
+    rt: Runtime,
+    ref: IssueRef,
+    transport: Transport,
+    now: datetime,
+    report: SendReport,
+    progress: Progress | None = None,
 ) -> None:
     settings = rt.settings
+    delivery = settings.delivery
     with db.transaction(rt.sessions) as session:
         issue = session.get(Issue, ref.id)
         assert issue is not None
         if issue.status == "draft":
             issue.status = "sending"  # from here on the issue's content is frozen
         list_id = issue.list_id
-        for batch in membership.iter_recipient_batches(
-            session, list_id, settings.delivery.batch_size
-        ):
+        for batch in membership.iter_recipient_batches(session, list_id, delivery.batch_size):
             report.enqueued += outbox.enqueue(session, ref.id, batch, now)
-    template = message_template(rt, ref.list_slug, render(rt, ref.id), now)
-    sender = settings.newsletter.from_address
-    retry_delay = timedelta(seconds=settings.delivery.retry_delay_seconds)
+        todo = sum(n for s, n in outbox.counts(session, ref.id).items() if s in outbox.PENDING)
+    sender = Sender(rt, ref, transport, now)
+    policy = outbox.RetryPolicy(
+        max_attempts=delivery.max_attempts,
+        base_delay=timedelta(seconds=delivery.retry_delay_seconds),
+        max_age=timedelta(hours=delivery.max_retry_hours),
+        retry_uncertain=delivery.retry_uncertain,
+    )
+    lease = timedelta(seconds=delivery.lease_seconds)
+    done = 0
     await transport.open()
     try:
         while True:
-            with db.transaction(rt.sessions) as session:
-                claimed = [
-                    (d.id, d.subscriber_id, d.email)
-                    for d in outbox.claim_batch(session, ref.id, now, settings.delivery.batch_size)
-                ]
+            with db.claim_transaction(rt.engine) as session:
+                claimed = outbox.claim_batch(session, ref.id, now, delivery.batch_size, lease)
             if not claimed:
                 break
-            for delivery_id, subscriber_id, email in claimed:
-                with rt.sessions() as session:
-                    deliverable = membership.is_deliverable(session, subscriber_id, list_id)
-                if not deliverable:
-                    with db.transaction(rt.sessions) as session:
-                        outbox.skip(session, delivery_id, "no longer subscribed")
-                    report.skipped += 1
-                    continue
-                data, message_id = template.build(
-                    personal(rt, reader(rt, subscriber_id, list_id, email))
+            # Unsubscribed, suppressed or bounced since the send began: not sent.
+            with rt.sessions() as session:
+                allowed = membership.deliverable_ids(
+                    session, list_id, [c.subscriber_id for c in claimed]
                 )
-                result = await transport.send(sender, email, data)
-                with db.transaction(rt.sessions) as session:
-                    status = outbox.record(
-                        session,
-                        delivery_id,
-                        result,
-                        now,
-                        max_attempts=settings.delivery.max_attempts,
-                        retry_delay=retry_delay,
-                        message_id=message_id,
-                    )
-                if status == "sent":
-                    report.sent += 1
-                elif status == "deferred":
-                    report.deferred += 1
-                else:
-                    report.failed += 1
-                if status != "sent":
-                    log.warning("%s: %s: %s", email, status, result.reply)
+            gone = [c.id for c in claimed if c.subscriber_id not in allowed]
+            attempts = await sender.send_all([c for c in claimed if c.subscriber_id in allowed])
+            with db.transaction(rt.sessions) as session:
+                outbox.skip(session, gone, "no longer subscribed")
+                counts = outbox.record(session, attempts, now, policy)
+            report.skipped += len(gone)
+            report.sent += counts.get("sent", 0)
+            report.deferred += counts.get("deferred", 0)
+            report.failed += counts.get("failed", 0)
+            report.uncertain += counts.get("uncertain", 0)
+            done += len(claimed)
+            if progress:
+                progress(done, max(todo, done))
     finally:
         await transport.close()
     with db.transaction(rt.sessions) as session:
-        totals = outbox.counts(session, ref.id)
-        pending = sum(totals.get(s, 0) for s in ("queued", "sending", "deferred"))
+        pending = sum(n for s, n in outbox.counts(session, ref.id).items() if s in outbox.PENDING)
         issue = session.get(Issue, ref.id)
         assert issue is not None
         if pending == 0 and issue.status != "sent":
             issue.status, issue.sent_at = "sent", now
+
+
+class Sender:
+    """Builds and sends claimed messages, as many at once as the transport allows, at the
+    configured rate; a server's "slow down" (421/454) pauses every sender."""
+
+    SLOW_DOWN_SECONDS = 30.0
+
+    def __init__(self, rt: Runtime, ref: IssueRef, transport: Transport, now: datetime) -> None:
+        self.rt = rt
+        self.transport = transport
+        with rt.sessions() as session:
+            issue = session.get(Issue, ref.id)
+            assert issue is not None
+            self.list_id = issue.list_id
+        self.template = message_template(rt, ref.list_slug, render(rt, ref.id), now)
+        self.rate = RateLimit(rt.settings.delivery.rate_limit_per_second)
+        self.dkim = dkim_signer(rt.settings)
+
+    async def send_all(self, claimed: list[outbox.Claimed]) -> list[outbox.Attempt]:
+        queue: asyncio.Queue[outbox.Claimed] = asyncio.Queue()
+        for item in claimed:
+            queue.put_nowait(item)
+        attempts: list[outbox.Attempt] = []
+
+        async def work() -> None:
+            while not queue.empty():
+                attempts.append(await self.send_one(queue.get_nowait()))
+
+        workers = min(self.transport.concurrency, len(claimed))
+        await asyncio.gather(*(work() for _ in range(workers)))
+        return attempts
+
+    async def send_one(self, claimed: outbox.Claimed) -> outbox.Attempt:
+        recipient = reader(self.rt, claimed.subscriber_id, self.list_id, claimed.email)
+        data, message_id = self.template.build(personal(self.rt, recipient))
+        if self.dkim is not None:
+            data = self.dkim.sign(data)
+        await self.rate.acquire()
+        result = await self.transport.send(
+            envelope_sender(self.rt, claimed.subscriber_id, self.list_id), claimed.email, data
+        )
+        if result.slow_down:
+            self.rate.slow_down(self.SLOW_DOWN_SECONDS)
+        if result.outcome != "sent":
+            log.warning("%s: %s: %s", claimed.email, result.outcome, result.reply)
+        return outbox.Attempt(claimed, result, message_id)
+
+
+def envelope_sender(rt: Runtime, subscriber_id: int, list_id: int) -> str:
+    """The envelope sender, where bounces go: VERP (bounces+TOKEN@domain) when a bounce
+    address is configured, so each bounce names its subscriber; else the From address."""
+    bounce = rt.settings.delivery.bounce_address
+    if not bounce:
+        return rt.settings.newsletter.from_address
+    local, _, domain = bounce.rpartition("@")
+    token = rt.signer.sign("bounce", TokenSubject(subscriber_id, list_id))
+    return f"{local}+{token}@{domain}"

@@ -1,0 +1,59 @@
+"""DKIM signatures (dkimpy) over the headers that matter for a newsletter, one-click included."""
+
+from __future__ import annotations
+
+import dkim
+
+from digest.config import Settings
+from digest.errors import ConfigError
+
+# dkimpy's default set leaves out List-Unsubscribe-Post; a signature that does not cover it
+# lets anyone add one-click unsubscribe to a forwarded copy, and Gmail wants it signed.
+SIGNED_HEADERS = [
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"list-id",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+    b"mime-version",
+    b"content-type",
+]
+
+
+class DkimSigner:
+    def __init__(self, domain: str, selector: str, private_key: bytes) -> None:
+        self.domain = domain.encode("ascii")
+        self.selector = selector.encode("ascii")
+        self.private_key = private_key
+
+    def sign(self, message: bytes) -> bytes:
+        """The message with its DKIM-Signature header in front."""
+        signature = dkim.sign(
+            message,
+            self.selector,
+            self.domain,
+            self.private_key,
+            canonicalize=(b"relaxed", b"relaxed"),
+            include_headers=SIGNED_HEADERS,
+        )
+        return bytes(signature) + message
+
+
+def dkim_signer(settings: Settings) -> DkimSigner | None:
+    config = settings.delivery.dkim
+    if config is None:
+        return None
+    path = settings.resolve(config.key_file)
+    try:
+        key = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"delivery.dkim.key_file: cannot read {path}: {exc.strerror}",
+            hint="point it at the PEM private key whose public half is in DNS",
+        ) from None
+    if b"PRIVATE KEY" not in key:
+        raise ConfigError(f"delivery.dkim.key_file: {path} is not a PEM private key")
+    return DkimSigner(config.domain, config.selector, key)
