@@ -6,8 +6,13 @@ Errors print one line and a hint and exit 1 (-v adds the traceback); usage error
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+import threading
+import time
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -15,6 +20,7 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from digest import __version__, db, pipeline
@@ -195,13 +201,79 @@ def preview(
 def send(state: _State, list_slug: str | None) -> None:
     """Deliver this week's issue to every subscriber who has not received it."""
     slug = state.list_slug(list_slug)
-    with pipeline.runtime(state.settings, state.now()) as rt:
-        report = pipeline.send(rt, slug, state.now())
+    with pipeline.runtime(state.settings, state.now()) as rt, _progress() as progress:
+        report = pipeline.send(rt, slug, state.now(), progress=progress)
     if report.issue is None:
         out.print(f"No new articles for {slug}: no issue this week, nothing sent.")
         return
     _print_issue(report.issue)
     _print_send(report)
+
+
+@cli.command()
+@click.option("--once", is_flag=True, help="One pass over the sends under way, then exit.")
+@click.option(
+    "--interval", default=30.0, show_default=True, help="Seconds between passes (without --once)."
+)
+@click.pass_obj
+def worker(state: _State, once: bool, interval: float) -> None:
+    """Deliver the issues that have started sending, alongside any other workers.
+
+    On PostgreSQL any number of workers, on any number of machines, share a send; each
+    message goes out once. Stops after the current batch on Ctrl-C or SIGTERM."""
+    stop = _StopFlag()
+    with pipeline.runtime(state.settings, state.now()) as rt:
+        while not stop.requested:
+            with _progress() as progress:
+                reports = pipeline.deliver_pending(rt, state.now(), progress=progress)
+            for report in reports:
+                if report.issue is not None:
+                    _print_issue(report.issue)
+                _print_send(report)
+            if once:
+                break
+            stop.wait(interval)
+
+
+@cli.command()
+@_list_option()
+@click.pass_obj
+def status(state: _State, list_slug: str | None) -> None:
+    """Per issue of a list: its state and its deliveries by state."""
+    slug = state.list_slug(list_slug)
+    with pipeline.runtime(state.settings, state.now()) as rt:
+        rows = pipeline.delivery_status(rt, slug)
+    states = ("queued", "sending", "sent", "deferred", "failed", "uncertain", "skipped")
+    table = Table("#", "status", "approval", *states, title=f"{slug}: deliveries by state")
+    for row in rows:
+        table.add_row(
+            str(row.number),
+            row.status,
+            row.approval,
+            *(str(row.deliveries.get(s, 0)) for s in states),
+        )
+    out.print(table)
+    if not rows:
+        out.print(f"No issue of {slug} yet.")
+
+
+@cli.group()
+def bounces() -> None:
+    """Bounce handling."""
+
+
+@bounces.command("process")
+@click.argument("path", type=click.Path(path_type=Path, exists=True))
+@click.pass_obj
+def bounces_process(state: _State, path: Path) -> None:
+    """Read delivery status notifications from an mbox file or a Maildir folder: suppress
+    hard bounces, count soft ones."""
+    with pipeline.runtime(state.settings, state.now()) as rt:
+        report = pipeline.process_bounces(rt, path, state.now())
+    out.print(
+        f"Read {report.messages} message(s): {report.hard} hard bounce(s) suppressed, "
+        f"{report.soft} soft bounce(s) noted, {report.unknown} naming no known subscriber"
+    )
 
 
 # ----------------------------------------------------------------------------- subscribers
@@ -275,6 +347,63 @@ def subscribers_remove(state: _State, email: str, list_slug: str | None) -> None
     out.print(f"Removed {address} from {slug}")
 
 
+# ----------------------------------------------------------------------------- web
+
+
+@cli.command()
+@click.option("--host", help="Address to listen on (default: web.host in config.yaml).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: web.port).")
+@click.pass_obj
+def serve(state: _State, host: str | None, port: int | None) -> None:
+    """Serve the editor's preview and approval pages and the archive (web.* in config.yaml).
+
+    The scheduler and the delivery worker are not part of it yet (a later version runs them
+    here too): collect and send with `digest run`, `digest collect` and `digest send`.
+    """
+    import uvicorn
+
+    from digest.web import create_app
+
+    settings = state.settings
+    app = create_app(settings, clock=state.now)
+    host = host or settings.web.host
+    port = port or settings.web.port
+    shown = f"[{host}]" if ":" in host else host
+    out.print(f"Editor's pages on http://{shown}:{port}/editor (Ctrl+C stops)")
+    if not settings.web.editors:
+        out.print("No editor can sign in yet: add accounts under web.editors in config.yaml.")
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info" if state.verbose else "warning",
+        ws="none",
+        server_header=False,
+    )
+
+
+@cli.group()
+def editors() -> None:
+    """Editor accounts of the web app (web.editors in config.yaml)."""
+
+
+@editors.command("hash-password")
+def editors_hash_password() -> None:
+    """Ask for a password (twice) and print its hash for web.editors[].password_hash."""
+    from digest.web.passwords import hash_password
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password.strip():
+        raise click.UsageError("the password cannot be empty")
+    click.echo(hash_password(password))
+    err.print(
+        "Put it in config.yaml under web.editors, e.g.:\n"
+        '  - username: "amina"\n'
+        '    password_hash: "<the line above>"',
+        markup=False,
+    )
+
+
 # ----------------------------------------------------------------------------- db
 
 
@@ -300,6 +429,52 @@ def db_upgrade(state: _State) -> None:
 
 
 # ----------------------------------------------------------------------------- output
+
+
+class _StopFlag:
+    """Set by SIGTERM or Ctrl-C: finish the batch in hand, then stop."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        signal.signal(signal.SIGTERM, self._set)
+
+    def _set(self, _signum: int, _frame: object) -> None:
+        self._event.set()
+
+    @property
+    def requested(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> None:
+        try:
+            self._event.wait(seconds)
+        except KeyboardInterrupt:
+            self._event.set()
+
+
+@contextmanager
+def _progress() -> Iterator[pipeline.Progress]:
+    """A progress bar with rate and ETA on a terminal; nothing when output is redirected."""
+    if not err.is_terminal:
+        yield lambda _done, _total: None
+        return
+    with Progress(
+        TextColumn("sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("send", total=None, rate="")
+        started = time.monotonic()
+
+        def update(done: int, total: int) -> None:
+            elapsed = max(time.monotonic() - started, 1e-9)
+            bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.0f} msg/s")
+
+        yield update
 
 
 def _print_collect(report: pipeline.CollectReport) -> None:
@@ -332,6 +507,11 @@ def _print_send(report: pipeline.SendReport) -> None:
     if report.blocked:
         out.print(f"Not sent: {report.blocked}.")
         return
+    if report.uncertain:
+        out.print(
+            f"{report.uncertain} message(s) uncertain: the server did not answer after the data "
+            "(see `digest status`; delivery.retry_uncertain retries them)"
+        )
     totals = report.totals
     delivered = totals.get("sent", 0)
     if report.sent == 0 and report.deferred == 0 and report.failed == 0:

@@ -13,14 +13,27 @@ from pathlib import Path
 from digest.delivery.transport import Transport
 from digest.pipeline.collecting import CollectReport, SourceReport, collect
 from digest.pipeline.composing import IssueRef, compose
-from digest.pipeline.delivering import SendReport, make_transport, send
+from digest.pipeline.delivering import (
+    BounceReport,
+    IssueStatus,
+    Progress,
+    SendReport,
+    deliver_pending,
+    delivery_status,
+    make_transport,
+    process_bounces,
+    send,
+)
 from digest.pipeline.rendering import Preview, archive, checks, preview, render, web_version
 from digest.pipeline.runtime import Runtime, open_runtime, runtime, sync_config
 
 __all__ = [
+    "BounceReport",
     "CollectReport",
     "IssueRef",
+    "IssueStatus",
     "Preview",
+    "Progress",
     "RunReport",
     "Runtime",
     "SendReport",
@@ -29,9 +42,12 @@ __all__ = [
     "checks",
     "collect",
     "compose",
+    "deliver_pending",
+    "delivery_status",
     "make_transport",
     "open_runtime",
     "preview",
+    "process_bounces",
     "render",
     "run",
     "runtime",

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import mailbox
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote, urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from digest import db
 from digest.config import Settings
 from digest.delivery import outbox
+from digest.delivery.bounces import Bounce, parse_dsn
 from digest.delivery.dkim import dkim_signer
 from digest.delivery.file_outbox import FileOutbox
 from digest.delivery.message import Envelope, MessageTemplate, Personal
@@ -21,12 +27,14 @@ from digest.delivery.smtp import SmtpPool
 from digest.delivery.transport import Transport
 from digest.errors import ConfigError, DigestError
 from digest.models import Issue
-from digest.pipeline.composing import IssueRef, compose
+from digest.pipeline.composing import IssueRef, compose, issue_ref
 from digest.pipeline.rendering import checks, reader, render
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import blocking_failures
 from digest.render.email import MARKERS, Recipient, RenderedIssue
 from subscribers import membership
+from subscribers.models import MailingList, Subscriber
+from subscribers.suppression import note_soft_bounce, suppress
 from subscribers.tokens import TokenSubject
 
 log = logging.getLogger("digest")
@@ -277,3 +285,113 @@ def envelope_sender(rt: Runtime, subscriber_id: int, list_id: int) -> str:
     local, _, domain = bounce.rpartition("@")
     token = rt.signer.sign("bounce", TokenSubject(subscriber_id, list_id))
     return f"{local}+{token}@{domain}"
+
+
+@dataclass
+class BounceReport:
+    messages: int = 0
+    hard: int = 0
+    soft: int = 0
+    unknown: int = 0  # reports naming no subscriber we know
+
+
+def process_bounces(rt: Runtime, path: Path, now: datetime) -> BounceReport:
+    """Read DSNs from an mbox file or a Maildir folder: suppress hard bounces, count soft ones."""
+    report = BounceReport()
+    try:
+        box: mailbox.Mailbox = (
+            mailbox.Maildir(path, factory=None, create=False)
+            if path.is_dir()
+            else mailbox.mbox(path, create=False)
+        )
+        keys = list(box.keys())
+    except (OSError, mailbox.Error) as exc:
+        raise DigestError(
+            f"{path}: cannot read bounces: {exc}", hint="give an mbox file or a Maildir folder"
+        ) from None
+    for key in keys:
+        report.messages += 1
+        for bounce in parse_dsn(box.get_bytes(key)):
+            with db.transaction(rt.sessions) as session:
+                email = _bounced_address(rt, session, bounce)
+                if email is None:
+                    report.unknown += 1
+                elif bounce.hard:
+                    suppress(session, email, "hard_bounce", now, bounce.diagnostic or bounce.status)
+                    report.hard += 1
+                else:
+                    note_soft_bounce(session, email, now)
+                    report.soft += 1
+    return report
+
+
+def _bounced_address(rt: Runtime, session: Session, bounce: Bounce) -> str | None:
+    """The subscriber a bounce is about: by its VERP token, else by the address it names."""
+    if bounce.verp_token:
+        subject = rt.signer.verify("bounce", bounce.verp_token)
+        if subject is not None:
+            row = session.get(Subscriber, subject.subscriber_id)
+            if row is not None:
+                return row.email
+    if bounce.recipient:
+        found = session.scalar(select(Subscriber.email).where(Subscriber.email == bounce.recipient))
+        return found
+    return None
+
+
+def deliver_pending(
+    rt: Runtime,
+    now: datetime,
+    transport: Transport | None = None,
+    progress: Progress | None = None,
+) -> list[SendReport]:
+    """Work on every issue that has started sending (a worker's job): claim due rows and send
+    them. Any number of workers may do this at once on PostgreSQL; each row goes out once."""
+    with rt.sessions() as session:
+        started = list(
+            session.execute(
+                select(Issue.id, MailingList.slug)
+                .join(MailingList, MailingList.id == Issue.list_id)
+                .where(Issue.status == "sending")
+                .order_by(Issue.id)
+            )
+        )
+    reports = []
+    for issue_id, slug in started:
+        if slug not in {lst.slug for lst in rt.settings.lists}:
+            continue  # a list no longer in config.yaml: leave its rows alone
+        chosen = transport or make_transport(rt.settings)
+        with rt.sessions() as session:
+            issue = session.get(Issue, issue_id)
+            assert issue is not None
+            ref = issue_ref(issue, slug)
+        report = SendReport(issue=ref, transport=chosen.describe())
+        asyncio.run(_deliver(rt, ref, chosen, now, report, progress))
+        with rt.sessions() as session:
+            report.totals = outbox.counts(session, issue_id)
+        reports.append(report)
+    return reports
+
+
+@dataclass(frozen=True)
+class IssueStatus:
+    number: int
+    subject: str
+    status: str
+    approval: str
+    deliveries: dict[str, int]
+
+
+def delivery_status(rt: Runtime, list_slug: str) -> list[IssueStatus]:
+    """Each issue of a list, newest first, with its deliveries counted by state."""
+    with rt.sessions() as session:
+        issues = session.scalars(
+            select(Issue)
+            .join(MailingList, MailingList.id == Issue.list_id)
+            .where(MailingList.slug == list_slug)
+            .order_by(Issue.number.desc())
+        )
+        return [
+            IssueStatus(i.number, i.subject, i.status, i.approval, outbox.counts(session, i.id))
+            for i in issues
+        ]
