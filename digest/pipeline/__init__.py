@@ -11,17 +11,16 @@ from datetime import datetime
 from pathlib import Path
 
 from digest.delivery.transport import Transport
+from digest.pipeline.bouncing import BounceReport, process_bounces
 from digest.pipeline.collecting import CollectReport, SourceReport, collect
 from digest.pipeline.composing import IssueRef, compose
 from digest.pipeline.delivering import (
-    BounceReport,
     IssueStatus,
     Progress,
     SendReport,
     deliver_pending,
     delivery_status,
     make_transport,
-    process_bounces,
     send,
 )
 from digest.pipeline.rendering import Preview, archive, checks, preview, render, web_version
