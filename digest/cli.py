@@ -366,6 +366,10 @@ def serve(state: _State, host: str | None, port: int | None) -> None:
 
     settings = state.settings
     app = create_app(settings, clock=state.now)
+    # Fail here, in one line with a hint, if the database cannot be reached or migrated;
+    # the app opens its own runtime when uvicorn starts it.
+    with pipeline.runtime(settings, state.now()):
+        pass
     host = host or settings.web.host
     port = port or settings.web.port
     shown = f"[{host}]" if ":" in host else host

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import webbrowser
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,7 +28,7 @@ def issue_view(settings: Settings, issue: Issue) -> IssueView:
     """What the templates see of an issue, read inside the caller's session."""
     sections: dict[str, list[Story]] = {}
     for entry in issue.entries:
-        sections.setdefault(entry.section, []).append(story_of(entry.article))
+        sections.setdefault(entry.section, []).append(linkable(story_of(entry.article)))
     lst = settings.mailing_list(issue.mailing_list.slug)
     zone = ZoneInfo(lst.timezone)
     return IssueView(
@@ -44,6 +44,20 @@ def issue_view(settings: Settings, issue: Issue) -> IssueView:
         archive_url=archive_url(settings, lst.slug, issue.number),
         intro=issue.intro or "",
     )
+
+
+def linkable(story: Story) -> Story:
+    """The story with only http(s) links: one stored with another scheme (javascript:, data:,
+    file:) shows unlinked and without its image, whatever let it into the database."""
+    url = story.url if _is_http(story.url) else ""
+    image_url = story.image_url if story.image_url and _is_http(story.image_url) else None
+    if (url, image_url) == (story.url, story.image_url):
+        return story
+    return replace(story, url=url, image_url=image_url)
+
+
+def _is_http(url: str) -> bool:
+    return url.strip().lower().startswith(("https://", "http://"))
 
 
 def archive_url(settings: Settings, slug: str, number: int) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,6 +73,13 @@ def _secret(settings: Settings) -> str:
         f"environment variable {name} is not set (security.secret_key_env)",
         hint=f"export {name}=<a long random string>; it signs unsubscribe links",
     )
+
+
+def session_secret(settings: Settings) -> str:
+    """The key that signs the web app's session cookies: derived from the token secret, so one
+    secret (DIGEST_SECRET_KEY) serves both and neither signature ever verifies the other."""
+    key = _secret(settings).encode("utf-8")
+    return hmac.new(key, b"digest.web.session", hashlib.sha256).hexdigest()
 
 
 def sync_config(rt: Runtime, now: datetime) -> None:

@@ -1,0 +1,123 @@
+"""The web app factory: one app per Settings, holding one pipeline runtime while it serves."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+
+from anyio import CapacityLimiter
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from digest.config import Settings
+from digest.errors import DigestError
+from digest.pipeline import open_runtime
+from digest.pipeline.runtime import session_secret
+from digest.web import archive, auth, editor, health
+from digest.web.headers import SecurityHeaders
+from digest.web.pages import Pages
+from digest.web.passwords import Editors
+from digest.web.sessions import signed_in_editor
+from digest.web.state import Clock, WebState, web_state
+
+log = logging.getLogger("digest.web")
+
+SESSION_COOKIE = "digest_session"
+# Logins hashing at the same time; each scrypt needs 16 MiB (see passwords.py).
+CONCURRENT_PASSWORD_CHECKS = 4
+
+
+def create_app(
+    settings: Settings, *, clock: Clock | None = None, environ: Mapping[str, str] | None = None
+) -> Starlette:
+    """The app for these settings; the clock (the real one by default) is what "now" means.
+
+    Raises ConfigError at once for a missing template folder, secret or editor password."""
+    state = WebState(
+        settings=settings,
+        clock=clock or _utc_now,
+        pages=Pages(settings),
+        editors=Editors(settings, os.environ if environ is None else environ),
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        state.hashing = CapacityLimiter(CONCURRENT_PASSWORD_CHECKS)
+        state.runtime = await run_in_threadpool(open_runtime, settings, state.now())
+        try:
+            yield
+        finally:
+            runtime, state.runtime = state.runtime, None
+            if runtime is not None:
+                runtime.close()
+
+    app = Starlette(
+        routes=[
+            *auth.routes(),
+            *editor.routes(),
+            *archive.routes(),
+            *health.routes(),
+            Mount("/static", StaticFiles(directory=state.pages.static_folder), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                SessionMiddleware,
+                secret_key=session_secret(settings),
+                session_cookie=SESSION_COOKIE,
+                max_age=settings.web.session_max_age_seconds,
+                same_site="strict",
+                https_only=settings.web.secure_cookies,
+            ),
+        ],
+        exception_handlers={HTTPException: _error_page, DigestError: _failure_page},
+        lifespan=lifespan,
+    )
+    app.state.web = state
+    return app
+
+
+async def _error_page(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    pages = web_state(request).pages
+    if exc.status_code == 404:
+        return pages.render(request, "not_found.html", {"detail": exc.detail}, status_code=404)
+    return pages.render(
+        request,
+        "message.html",
+        {"title": _TITLES.get(exc.status_code, "Error"), "message": exc.detail},
+        status_code=exc.status_code,
+        headers=exc.headers,
+    )
+
+
+async def _failure_page(request: Request, exc: Exception) -> Response:
+    """A step failed (a broken template, the database): editors see why, others only that."""
+    assert isinstance(exc, DigestError)
+    state = web_state(request)
+    log.error("%s %s failed: %s (%s)", request.method, request.url.path, exc.message, exc.hint)
+    editor = signed_in_editor(request, state.settings)
+    message = f"{exc.message}. Hint: {exc.hint}" if editor else "Please try again later."
+    return state.pages.render(
+        request,
+        "message.html",
+        {"title": "Something went wrong", "message": message},
+        status_code=500,
+    )
+
+
+_TITLES = {400: "Bad request", 403: "Refused", 405: "Not allowed"}
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,73 @@
+"""The public archive of sent issues (the "view in browser" pages) and the token-less link pages."""
+
+from __future__ import annotations
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from digest import pipeline
+from digest.config import ListSettings
+from digest.errors import NotFoundError
+from digest.web.headers import WEB_VERSION_POLICY
+from digest.web.state import web_state
+
+
+async def archive_list(request: Request) -> Response:
+    state = web_state(request)
+    lst = _configured_list(request)
+    issues = await run_in_threadpool(pipeline.archive, state.rt, lst.slug)
+    return state.pages.render(request, "archive_list.html", {"list": lst, "issues": issues})
+
+
+async def web_version(request: Request) -> Response:
+    """A sent issue as anyone may see it: the same for everyone, with no one's data or token."""
+    state = web_state(request)
+    lst = _configured_list(request)
+    number = int(request.path_params["number"])
+    try:
+        html_out = await run_in_threadpool(pipeline.web_version, state.rt, lst.slug, number)
+    except NotFoundError:
+        raise HTTPException(404, f"{lst.name} has no sent issue #{number}.") from None
+    return HTMLResponse(html_out, headers={"Content-Security-Policy": WEB_VERSION_POLICY})
+
+
+def _configured_list(request: Request) -> ListSettings:
+    slug = request.path_params["slug"]
+    for lst in web_state(request).settings.lists:
+        if lst.slug == slug:
+            return lst
+    raise HTTPException(404, f"There is no list {slug!r}.")
+
+
+async def unsubscribe_help(request: Request) -> Response:
+    """/u without a token: the web version's footer links here, on purpose working for no one."""
+    return _link_help(request, "Unsubscribe", "unsubscribe")
+
+
+async def preferences_help(request: Request) -> Response:
+    return _link_help(request, "Your preferences", "change your preferences")
+
+
+def _link_help(request: Request, title: str, action: str) -> Response:
+    state = web_state(request)
+    return state.pages.render(
+        request,
+        "message.html",
+        {
+            "title": title,
+            "message": f"To {action}, use the link at the bottom of any digest email you received:"
+            " it is made for your address alone.",
+        },
+    )
+
+
+def routes() -> list[Route]:
+    return [
+        Route("/archive/{slug}", archive_list, methods=["GET"], name="archive_list"),
+        Route("/archive/{slug}/{number:int}", web_version, methods=["GET"], name="web_version"),
+        Route("/u", unsubscribe_help, methods=["GET"], name="unsubscribe_help"),
+        Route("/p", preferences_help, methods=["GET"], name="preferences_help"),
+    ]

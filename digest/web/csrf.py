@@ -1,0 +1,58 @@
+"""CSRF defence for every POST: a per-session token in a hidden field, from our own pages only."""
+
+from __future__ import annotations
+
+import hmac
+from urllib.parse import urlsplit
+
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from digest.config import Settings
+from digest.web.sessions import stored_csrf_token
+
+FIELD = "csrf_token"
+
+# What a browser says about where a request comes from (Fetch Metadata); absent in old browsers.
+_OWN_FETCH_SITES = {"same-origin", "none"}
+
+
+async def checked_form(request: Request, settings: Settings) -> FormData:
+    """The POSTed form, once the request has shown it comes from one of our pages; else 403."""
+    if not from_this_site(request, settings):
+        raise HTTPException(403, "Refused: this request came from another site.")
+    form = await request.form()
+    expected = stored_csrf_token(request)
+    given = form.get(FIELD)
+    if (
+        expected is None
+        or not isinstance(given, str)
+        or not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
+    ):
+        raise HTTPException(
+            403, "Refused: this form has expired or did not come from this site. Reload the page."
+        )
+    return form
+
+
+def from_this_site(request: Request, settings: Settings) -> bool:
+    """False when the browser says the request was sent by another site's page."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None and fetch_site not in _OWN_FETCH_SITES:
+        return False
+    # Browsers send Origin with every POST (Referer when they do not); a client that sends
+    # neither is not a browser acting for someone else, and it still needs the token.
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if source is None:
+        return True
+    own = {_origin(str(request.base_url)), _origin(settings.newsletter.base_url)}
+    origin = _origin(source)
+    return origin is not None and origin in own
+
+
+def _origin(url: str) -> str | None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return None  # also the "null" origin of sandboxed frames and file: pages
+    return f"{parts.scheme}://{parts.netloc}".lower()

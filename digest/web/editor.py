@@ -1,0 +1,306 @@
+"""The editor's pages: lists and their issues, an issue's preview, edits, test send, approval."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from digest import pipeline
+from digest.config import ListSettings
+from digest.errors import DigestError, NotFoundError
+from digest.pipeline import editing, rendering
+from digest.pipeline.composing import IssueRef
+from digest.pipeline.runtime import Runtime
+from digest.render.checks import Check
+from digest.render.email import personalise
+from digest.web.auth import editor_required
+from digest.web.csrf import checked_form
+from digest.web.headers import EMAIL_PREVIEW_POLICY
+from digest.web.sessions import flash
+from digest.web.state import web_state
+
+# The widths the preview shows side by side: the common email column, and a small phone.
+PREVIEW_WIDTHS = {"desktop": 600, "mobile": 375}
+
+T = TypeVar("T")
+Action = Callable[[Request, str, FormData], Awaitable[Response]]
+
+
+def editor_action(handler: Action) -> Callable[[Request], Awaitable[Response]]:
+    """A POST by a signed-in editor (else 403) from our own form (CSRF-checked, else 403)."""
+
+    @functools.wraps(handler)
+    async def checked(request: Request, editor: str) -> Response:
+        form = await checked_form(request, web_state(request).settings)
+        return await handler(request, editor, form)
+
+    return editor_required(checked)
+
+
+# ----------------------------------------------------------------------------- pages
+
+
+@dataclass(frozen=True)
+class ListOverview:
+    settings: ListSettings
+    issues: list[IssueRef]
+
+
+@editor_required
+async def home(request: Request, editor: str) -> Response:
+    state = web_state(request)
+
+    def gather() -> tuple[list[ListOverview], list[editing.SourceHealth]]:
+        rt = state.rt
+        lists = [
+            ListOverview(lst, editing.issues_of_list(rt, lst.slug)) for lst in rt.settings.lists
+        ]
+        return lists, editing.source_health(rt)
+
+    lists, health = await run_in_threadpool(gather)
+    return state.pages.render(
+        request, "editor_home.html", {"lists": lists, "failing_sources": _failing(health)}
+    )
+
+
+@dataclass(frozen=True)
+class IssuePage:
+    issue: editing.EditorIssue
+    list_name: str
+    checks: list[Check]
+    text: str
+    failing_sources: list[editing.SourceHealth]
+
+
+@editor_required
+async def issue_page(request: Request, editor: str) -> Response:
+    state = web_state(request)
+    issue_id = _issue_id(request)
+
+    def gather() -> IssuePage:
+        rt = state.rt
+        issue = editing.editor_issue(rt, issue_id)
+        return IssuePage(
+            issue=issue,
+            list_name=rt.settings.mailing_list(issue.ref.list_slug).name,
+            checks=pipeline.checks(rt, issue_id),
+            text=_sample_copy(rt, issue_id)[1],
+            failing_sources=_failing(editing.source_health(rt)),
+        )
+
+    page = await _or_404(run_in_threadpool(gather))
+    context = {
+        "page": page,
+        "issue": page.issue,
+        "failing_sources": page.failing_sources,
+        "widths": PREVIEW_WIDTHS,
+    }
+    return state.pages.render(request, "editor_issue.html", context)
+
+
+@editor_required
+async def issue_email(request: Request, editor: str) -> Response:
+    """The issue's HTML as a sample reader gets it, for the sandboxed preview frames."""
+    state = web_state(request)
+    issue_id = _issue_id(request)
+    html_out, _text = await _or_404(run_in_threadpool(_sample_copy, state.rt, issue_id))
+    return HTMLResponse(
+        html_out,
+        headers={"Content-Security-Policy": EMAIL_PREVIEW_POLICY, "X-Frame-Options": "SAMEORIGIN"},
+    )
+
+
+def _sample_copy(rt: Runtime, issue_id: int) -> tuple[str, str]:
+    """(html, text) of the issue for a sample reader, whose links carry no one's token."""
+    return personalise(pipeline.render(rt, issue_id), rendering.sample_reader(rt.settings))
+
+
+def _failing(health: list[editing.SourceHealth]) -> list[editing.SourceHealth]:
+    return [source for source in health if source.failing]
+
+
+# ----------------------------------------------------------------------------- actions
+
+
+@editor_action
+async def prepare_issue(request: Request, editor: str, form: FormData) -> Response:
+    """Compose this week's issue of a list (or refresh the draft with new articles)."""
+    state = web_state(request)
+    slug = request.path_params["slug"]
+    if all(lst.slug != slug for lst in state.settings.lists):
+        raise HTTPException(404, f"No list {slug!r}.")
+    try:
+        ref = await run_in_threadpool(pipeline.compose, state.rt, slug, state.now())
+    except DigestError as exc:
+        flash(request, exc.message, "error")
+        return RedirectResponse("/editor", status_code=303)
+    if ref is None:
+        flash(request, f"No new articles for {slug}: there is no issue to prepare this week.")
+        return RedirectResponse("/editor", status_code=303)
+    if ref.status == "draft":
+        flash(request, f"Issue #{ref.number} is ready: {ref.article_count} article(s), draft.")
+    else:
+        flash(request, f"This week's issue (#{ref.number}) has already gone out: {ref.status}.")
+    return RedirectResponse(f"/editor/issues/{ref.id}", status_code=303)
+
+
+@editor_action
+async def change_subject(request: Request, editor: str, form: FormData) -> Response:
+    state = web_state(request)
+    subject = _field(form, "subject")
+    return await _change(
+        request,
+        "Subject saved.",
+        lambda issue_id: editing.edit_issue(
+            state.rt, issue_id, editor=editor, now=state.now(), subject=subject
+        ),
+    )
+
+
+@editor_action
+async def change_intro(request: Request, editor: str, form: FormData) -> Response:
+    state = web_state(request)
+    intro = _field(form, "intro")
+    return await _change(
+        request,
+        "Introduction saved.",
+        lambda issue_id: editing.edit_issue(
+            state.rt, issue_id, editor=editor, now=state.now(), intro=intro
+        ),
+    )
+
+
+@editor_action
+async def remove_article(request: Request, editor: str, form: FormData) -> Response:
+    state = web_state(request)
+    article_id = _article_id(request)
+    return await _change(
+        request,
+        "Article removed; composing again will not bring it back.",
+        lambda issue_id: editing.remove_article(
+            state.rt, issue_id, article_id, editor=editor, now=state.now()
+        ),
+    )
+
+
+@editor_action
+async def move_article(request: Request, editor: str, form: FormData) -> Response:
+    state = web_state(request)
+    article_id = _article_id(request)
+    direction = _field(form, "direction")
+    if direction not in ("up", "down"):
+        raise HTTPException(400, "Move an article up or down.")
+    offset = -1 if direction == "up" else 1
+    return await _change(
+        request,
+        f"Article moved {direction}.",
+        lambda issue_id: editing.move_article(
+            state.rt, issue_id, article_id, offset, editor=editor, now=state.now()
+        ),
+    )
+
+
+@editor_action
+async def send_test(request: Request, editor: str, form: FormData) -> Response:
+    state = web_state(request)
+    issue_id = _issue_id(request)
+    address = _field(form, "address").strip()
+    try:
+        result = await run_in_threadpool(
+            editing.send_test, state.rt, issue_id, address, state.now()
+        )
+    except NotFoundError as exc:
+        raise HTTPException(404, exc.message) from None
+    except DigestError as exc:
+        flash(request, f"Test not sent: {exc.message}", "error")
+    else:
+        if result.outcome == "sent":
+            flash(request, f"Test sent to {address} (subject marked [TEST]): {result.reply}")
+        else:
+            flash(request, f"Test to {address} {result.outcome}: {result.reply}", "error")
+    return _back_to_issue(issue_id)
+
+
+@editor_action
+async def approve(request: Request, editor: str, form: FormData) -> Response:
+    state = web_state(request)
+    return await _change(
+        request,
+        f"Approved by {editor}: it goes out with the next send.",
+        lambda issue_id: editing.approve(state.rt, issue_id, editor=editor, now=state.now()),
+    )
+
+
+@editor_action
+async def hold(request: Request, editor: str, form: FormData) -> Response:
+    state = web_state(request)
+    return await _change(
+        request,
+        "Held: it will not be sent until an editor approves it.",
+        lambda issue_id: editing.hold(state.rt, issue_id, editor=editor, now=state.now()),
+    )
+
+
+async def _change(request: Request, done: str, change: Callable[[int], None]) -> Response:
+    """Apply one change to the issue of the URL; flash what happened; back to its page."""
+    issue_id = _issue_id(request)
+    try:
+        await run_in_threadpool(change, issue_id)
+    except NotFoundError as exc:
+        raise HTTPException(404, exc.message) from None
+    except DigestError as exc:
+        flash(request, exc.message, "error")
+    else:
+        flash(request, done)
+    return _back_to_issue(issue_id)
+
+
+def _back_to_issue(issue_id: int) -> Response:
+    return RedirectResponse(f"/editor/issues/{issue_id}", status_code=303)
+
+
+async def _or_404(work: Awaitable[T]) -> T:
+    try:
+        return await work
+    except NotFoundError as exc:
+        raise HTTPException(404, exc.message) from None
+
+
+def _issue_id(request: Request) -> int:
+    return int(request.path_params["issue_id"])
+
+
+def _article_id(request: Request) -> int:
+    return int(request.path_params["article_id"])
+
+
+def _field(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def routes() -> list[Route]:
+    issue = "/editor/issues/{issue_id:int}"
+    article = issue + "/articles/{article_id:int}"
+    return [
+        Route("/editor", home, methods=["GET"], name="editor_home"),
+        Route("/editor/lists/{slug}/compose", prepare_issue, methods=["POST"]),
+        Route(issue, issue_page, methods=["GET"], name="editor_issue"),
+        Route(issue + "/email.html", issue_email, methods=["GET"], name="editor_issue_email"),
+        Route(issue + "/subject", change_subject, methods=["POST"]),
+        Route(issue + "/intro", change_intro, methods=["POST"]),
+        Route(article + "/remove", remove_article, methods=["POST"]),
+        Route(article + "/move", move_article, methods=["POST"]),
+        Route(issue + "/test", send_test, methods=["POST"]),
+        Route(issue + "/approve", approve, methods=["POST"]),
+        Route(issue + "/hold", hold, methods=["POST"]),
+    ]
