@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from digest.errors import ConfigError, DigestError
 from digest.models import Article, Issue, IssueArticle, Source
 from digest.pipeline.runtime import Runtime
 from subscribers import membership
+from subscribers.models import MailingList
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,16 @@ def story_of(article: Article) -> Story:
         published_at=article.published_at,
         image_url=article.image_url,
         image_alt=article.image_alt,
+    )
+
+
+def issues_of(list_slug: str) -> Select[Issue]:
+    """The issues of a list, newest first (a query to narrow further or run)."""
+    return (
+        select(Issue)
+        .join(MailingList, MailingList.id == Issue.list_id)
+        .where(MailingList.slug == list_slug)
+        .order_by(Issue.number.desc())
     )
 
 

@@ -23,7 +23,7 @@ from digest.delivery.smtp import SmtpPool
 from digest.delivery.transport import Transport
 from digest.errors import ConfigError, DigestError
 from digest.models import Issue
-from digest.pipeline.composing import IssueRef, compose, issue_ref
+from digest.pipeline.composing import IssueRef, compose, issue_ref, issues_of
 from digest.pipeline.rendering import checks, reader, render
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import blocking_failures
@@ -328,12 +328,7 @@ class IssueStatus:
 def delivery_status(rt: Runtime, list_slug: str) -> list[IssueStatus]:
     """Each issue of a list, newest first, with its deliveries counted by state."""
     with rt.sessions() as session:
-        issues = session.scalars(
-            select(Issue)
-            .join(MailingList, MailingList.id == Issue.list_id)
-            .where(MailingList.slug == list_slug)
-            .order_by(Issue.number.desc())
-        )
+        issues = session.scalars(issues_of(list_slug))
         return [
             IssueStatus(i.number, i.subject, i.status, i.approval, outbox.counts(session, i.id))
             for i in issues

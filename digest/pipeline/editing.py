@@ -17,12 +17,11 @@ from digest import db
 from digest.delivery.transport import SendResult, Transport
 from digest.errors import DigestError, NotFoundError
 from digest.models import Issue, IssueArticle, Source
-from digest.pipeline.composing import IssueRef, issue_ref
+from digest.pipeline.composing import IssueRef, issue_ref, issues_of
 from digest.pipeline.delivering import make_transport, message_template, personal
 from digest.pipeline.rendering import find_reader, render, sample_reader
 from digest.pipeline.runtime import Runtime
 from subscribers.addresses import normalise_address
-from subscribers.models import MailingList
 
 
 @dataclass(frozen=True)
@@ -67,12 +66,7 @@ class SourceHealth:
 def issues_of_list(rt: Runtime, list_slug: str) -> list[IssueRef]:
     """Every issue of a list, newest first."""
     with rt.sessions() as session:
-        rows = session.scalars(
-            select(Issue)
-            .join(MailingList, MailingList.id == Issue.list_id)
-            .where(MailingList.slug == list_slug)
-            .order_by(Issue.number.desc())
-        )
+        rows = session.scalars(issues_of(list_slug))
         return [issue_ref(issue, list_slug) for issue in rows]
 
 

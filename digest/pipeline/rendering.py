@@ -15,7 +15,7 @@ from digest.config import Settings
 from digest.editorial.curate import Section, Story
 from digest.errors import NotFoundError
 from digest.models import Issue
-from digest.pipeline.composing import IssueRef, compose, story_of
+from digest.pipeline.composing import IssueRef, compose, issues_of, story_of
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import Check, run_checks
 from digest.render.email import IssueView, Recipient, RenderedIssue, personalise
@@ -180,12 +180,7 @@ class ArchivedIssue:
 def archive(rt: Runtime, list_slug: str) -> list[ArchivedIssue]:
     """The issues of a list that have gone out (or are going out), newest first."""
     with rt.sessions() as session:
-        issues = session.scalars(
-            select(Issue)
-            .join(MailingList, MailingList.id == Issue.list_id)
-            .where(MailingList.slug == list_slug, Issue.status != "draft")
-            .order_by(Issue.number.desc())
-        )
+        issues = session.scalars(issues_of(list_slug).where(Issue.status != "draft"))
         return [
             ArchivedIssue(
                 i.number, i.subject, i.sent_at, archive_url(rt.settings, list_slug, i.number)
