@@ -10,6 +10,8 @@ import lxml.html
 import trafilatura
 from lxml import etree
 
+from digest.links import is_http_url
+
 _BLOCKS = {
     "p",
     "li",
@@ -193,7 +195,7 @@ def _canonical(tree: lxml.html.HtmlElement, url: str) -> str | None:
         href = href.strip()
         if href:
             absolute = urljoin(url, href)
-            if absolute.startswith(("https://", "http://")):
+            if is_http_url(absolute):
                 return absolute
     return None
 
@@ -204,7 +206,7 @@ def _lead_image(tree: lxml.html.HtmlElement, url: str) -> tuple[str | None, str 
     if not src:
         return None, None
     absolute = urljoin(url, src)
-    if not absolute.startswith(("https://", "http://")):
+    if not is_http_url(absolute):
         return None, None
     alt = _meta(tree, "og:image:alt")
     if not alt:

@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 import feedparser
 
 from digest.errors import CollectError
+from digest.links import is_http_url
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def _image(raw: feedparser.FeedParserDict, feed_url: str) -> str | None:
     for candidate in candidates:
         if candidate:
             absolute = urljoin(feed_url, candidate.strip())
-            if absolute.startswith(("https://", "http://")):
+            if is_http_url(absolute):
                 return absolute
     return None
 

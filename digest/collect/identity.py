@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from digest.links import is_http_url
+
 _TRACKING = ("utm_", "mc_", "fbclid", "gclid", "yclid", "_hsenc", "_hsmi", "ref_src")
 
 
@@ -24,7 +26,7 @@ def canonical_link(url: str) -> str:
 def reader_link(url: str) -> str:
     """The link readers are sent to: the canonical http(s) URL, or "" for anything else
     (javascript:, data:, file: links never reach an email)."""
-    if not url.strip().lower().startswith(("https://", "http://")):
+    if not is_http_url(url):
         return ""
     return canonical_link(url)
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from digest.config import Settings
 from digest.editorial.curate import Section, Story
 from digest.errors import NotFoundError
+from digest.links import is_http_url
 from digest.models import Issue
 from digest.pipeline.composing import IssueRef, compose, issues_of, story_of
 from digest.pipeline.runtime import Runtime
@@ -49,15 +50,11 @@ def issue_view(settings: Settings, issue: Issue) -> IssueView:
 def linkable(story: Story) -> Story:
     """The story with only http(s) links: one stored with another scheme (javascript:, data:,
     file:) shows unlinked and without its image, whatever let it into the database."""
-    url = story.url if _is_http(story.url) else ""
-    image_url = story.image_url if story.image_url and _is_http(story.image_url) else None
+    url = story.url if is_http_url(story.url) else ""
+    image_url = story.image_url if story.image_url and is_http_url(story.image_url) else None
     if (url, image_url) == (story.url, story.image_url):
         return story
     return replace(story, url=url, image_url=image_url)
-
-
-def _is_http(url: str) -> bool:
-    return url.strip().lower().startswith(("https://", "http://"))
 
 
 def archive_url(settings: Settings, slug: str, number: int) -> str:

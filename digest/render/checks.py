@@ -9,6 +9,7 @@ import lxml.html
 from lxml import etree
 
 from digest.editorial.curate import Section
+from digest.links import is_http_url
 
 # Gmail clips a message whose HTML is larger than this and hides the rest (and the footer).
 GMAIL_CLIP_BYTES = 102 * 1024
@@ -43,7 +44,7 @@ def run_checks(
     except (etree.ParserError, ValueError):
         hrefs, images = [], []
         checks.append(Check("html", False, True, "the HTML could not be parsed"))
-    bad_links = [h for h in hrefs if not h.startswith(("https://", "http://"))]
+    bad_links = [h for h in hrefs if not is_http_url(h)]
     checks.append(
         Check(
             "links",
