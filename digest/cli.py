@@ -13,7 +13,7 @@ import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -241,10 +241,16 @@ def worker(state: _State, once: bool, interval: float) -> None:
 def status(state: _State, list_slug: str | None) -> None:
     """Per issue of a list: its state and its deliveries by state."""
     slug = state.list_slug(list_slug)
+    from digest.schedule_runs import recent_runs
+
     with pipeline.runtime(state.settings, state.now()) as rt:
         rows = pipeline.delivery_status(rt, slug)
+        runs = recent_runs(rt.sessions, slug)
     states = ("queued", "sending", "sent", "deferred", "failed", "uncertain", "skipped")
-    table = Table("#", "status", "approval", *states, title=f"{slug}: deliveries by state")
+    # No cell padding: every state's name fits in full in an 80-column terminal.
+    table = Table(
+        "#", "status", "approval", *states, title=f"{slug}: deliveries by state", padding=(0, 0)
+    )
     for row in rows:
         table.add_row(
             str(row.number),
@@ -255,6 +261,13 @@ def status(state: _State, list_slug: str | None) -> None:
     out.print(table)
     if not rows:
         out.print(f"No issue of {slug} yet.")
+    if runs:
+        scheduled = Table("job", "scheduled for (UTC)", "outcome", "detail", title="schedule")
+        for run_ in runs:
+            scheduled.add_row(
+                run_.job, f"{run_.scheduled_for:%Y-%m-%d %H:%M}", run_.outcome, run_.detail
+            )
+        out.print(scheduled)
 
 
 @cli.group()
@@ -273,6 +286,11 @@ def bounces_process(state: _State, path: Path) -> None:
     out.print(
         f"Read {report.messages} message(s): {report.hard} hard bounce(s) suppressed, "
         f"{report.soft} soft bounce(s) noted, {report.unknown} naming no known subscriber"
+        + (
+            f"; {report.already_processed} processed before, skipped"
+            if report.already_processed
+            else ""
+        )
     )
 
 
@@ -353,37 +371,77 @@ def subscribers_remove(state: _State, email: str, list_slug: str | None) -> None
 @cli.command()
 @click.option("--host", help="Address to listen on (default: web.host in config.yaml).")
 @click.option("--port", type=click.IntRange(1, 65535), help="Port (default: web.port).")
+@click.option("--no-web", is_flag=True, help="Do not serve the web app.")
+@click.option("--no-scheduler", is_flag=True, help="Do not collect, draft or send on schedule.")
+@click.option("--no-worker", is_flag=True, help="Do not run the delivery worker.")
+@click.option("--log-json", is_flag=True, help="Log JSON lines (also service.log_json).")
+@click.option("--clock-offset", type=float, default=0.0, hidden=True, help="Seconds (tests).")
 @click.pass_obj
-def serve(state: _State, host: str | None, port: int | None) -> None:
-    """Serve the editor's preview and approval pages and the archive (web.* in config.yaml).
-
-    The scheduler and the delivery worker are not part of it yet (a later version runs them
-    here too): collect and send with `digest run`, `digest collect` and `digest send`.
-    """
-    import uvicorn
-
-    from digest.web import create_app
+def serve(
+    state: _State,
+    host: str | None,
+    port: int | None,
+    no_web: bool,
+    no_scheduler: bool,
+    no_worker: bool,
+    log_json: bool,
+    clock_offset: float,
+) -> None:
+    """Run the service: the editor's pages and archive (web.*), the scheduler (each list's
+    schedule: collect, draft, send) and the delivery worker, until SIGTERM or Ctrl-C."""
+    from digest import logs
+    from digest.service import Parts, Service
 
     settings = state.settings
-    app = create_app(settings, clock=state.now)
-    # Fail here, in one line with a hint, if the database cannot be reached or migrated;
-    # the app opens its own runtime when uvicorn starts it.
-    with pipeline.runtime(settings, state.now()):
+    offset = timedelta(seconds=clock_offset)
+
+    def clock() -> datetime:
+        return state.now() + offset
+
+    # Fail here, in one line with a hint, if the database cannot be reached or migrated.
+    with pipeline.runtime(settings, clock()):
         pass
     host = host or settings.web.host
     port = port or settings.web.port
-    shown = f"[{host}]" if ":" in host else host
-    out.print(f"Editor's pages on http://{shown}:{port}/editor (Ctrl+C stops)")
-    if not settings.web.editors:
-        out.print("No editor can sign in yet: add accounts under web.editors in config.yaml.")
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level="info" if state.verbose else "warning",
-        ws="none",
-        server_header=False,
-    )
+    parts = Parts(web=not no_web, scheduler=not no_scheduler, worker=not no_worker)
+    if parts.web:
+        shown = f"[{host}]" if ":" in host else host
+        out.print(f"Editor's pages on http://{shown}:{port}/editor (Ctrl+C stops)")
+        if not settings.web.editors:
+            out.print("No editor can sign in yet: add accounts under web.editors in config.yaml.")
+    logs.configure(json_lines=log_json or settings.service.log_json, verbose=state.verbose)
+    sys.exit(Service(settings, clock, parts, host, port).run())
+
+
+@cli.command()
+@click.pass_obj
+def schedule(state: _State) -> None:
+    """Each scheduled list's next collect, draft and send, in its zone and in UTC."""
+    from zoneinfo import ZoneInfo
+
+    from digest.schedule import plan
+
+    planned = plan(state.settings, state.now())
+    if not planned:
+        out.print("No list has a schedule: add schedule.send to a list in config.yaml.")
+        return
+    table = Table("list", "job", "list's time", "UTC", title="Next scheduled runs")
+    for item in planned:
+        zone = ZoneInfo(item.timezone)
+        for job, moment in (
+            ("collect", item.next_collect),
+            ("draft", item.next_draft),
+            ("send", item.next_send),
+        ):
+            if moment is None:
+                continue
+            table.add_row(
+                item.list_slug,
+                job,
+                f"{moment.astimezone(zone):%a %Y-%m-%d %H:%M %Z} ({item.timezone})",
+                f"{moment.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC",
+            )
+    out.print(table)
 
 
 @cli.group()

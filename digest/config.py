@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from digest.cadence import parse_weekly
 from digest.errors import ConfigError
 
 ENV_PREFIX = "DIGEST_"
@@ -79,6 +80,21 @@ class SourceSettings(_Section):
         return self
 
 
+class ScheduleSettings(_Section):
+    """When a list sends by itself (`digest serve`), in the list's time zone."""
+
+    send: str
+    collect_every_minutes: int = Field(60, ge=1)
+    draft_hours_before: float = Field(12.0, ge=0)
+    grace_hours: float = Field(6.0, ge=0)
+
+    @field_validator("send")
+    @classmethod
+    def _weekly(cls, value: str) -> str:
+        parse_weekly(value)  # its ValueError names the problem
+        return value
+
+
 class ListSettings(_Section):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
@@ -88,6 +104,7 @@ class ListSettings(_Section):
     sources: list[str] | None = None
     demo_subscribers: list[str] = Field(default_factory=list)
     approval: Literal["auto", "required"] = "auto"
+    schedule: ScheduleSettings | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -132,6 +149,7 @@ class DeliverySettings(_Section):
     max_retry_hours: float = Field(48.0, gt=0)
     retry_uncertain: bool = False
     rate_limit_per_second: float | None = Field(None, gt=0)
+    slow_down_seconds: float = Field(30.0, ge=0)
     lease_seconds: int = Field(300, ge=1)
     bounce_address: str | None = None
     dkim: DkimSettings | None = None
@@ -171,6 +189,15 @@ class SecuritySettings(_Section):
     allow_dev_secret: bool = False
 
 
+class ServiceSettings(_Section):
+    """The always-on service (`digest serve`): scheduler, delivery worker, shutdown, logs."""
+
+    shutdown_grace_seconds: float = Field(30.0, gt=0)
+    tick_seconds: float = Field(30.0, gt=0)
+    worker_interval_seconds: float = Field(30.0, gt=0)
+    log_json: bool = False
+
+
 class Settings(_Section):
     newsletter: NewsletterSettings = NewsletterSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -182,6 +209,7 @@ class Settings(_Section):
     web: WebSettings = WebSettings()
     paths: PathSettings = PathSettings()
     security: SecuritySettings = SecuritySettings()
+    service: ServiceSettings = ServiceSettings()
     # Where the file was read from; relative paths above are resolved against its folder.
     config_path: Path = Path("config.yaml")
 

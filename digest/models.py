@@ -125,3 +125,33 @@ class Delivery(Base):
 
     issue: Mapped[Issue] = relationship()
     subscriber: Mapped[Subscriber] = relationship()
+
+
+class ScheduleRun(Base):
+    """A scheduled job (collect, draft, send) claimed for one scheduled time, and its outcome."""
+
+    __tablename__ = "schedule_runs"
+    # The claim: whichever process inserts the row first runs the job; the others skip it.
+    __table_args__ = (UniqueConstraint("list_slug", "job", "scheduled_for"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_slug: Mapped[str] = mapped_column(String(100))
+    job: Mapped[str] = mapped_column(String(16))
+    scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime())
+    # running, done, nothing-new, skipped, failed, interrupted.
+    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    detail: Mapped[str] = mapped_column(Text, default="")
+    claimed_by: Mapped[str] = mapped_column(String(200), default="")
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ProcessedBounce(Base):
+    """A bounce report already applied: reading the same mailbox again changes nothing."""
+
+    __tablename__ = "processed_bounces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # sha256 of the report's bytes
+    report_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

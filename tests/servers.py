@@ -1,20 +1,24 @@
 """Real local servers for the tests: an HTTP server for feeds and pages, an SMTP server (aiosmtpd).
 
 Both listen on 127.0.0.1 only and can be told to misbehave (HTTP 500, slow answers; SMTP 4xx,
-5xx, dropped connections).
+5xx, dropped connections, stalls: see Fault).
 """
 
 from __future__ import annotations
 
+import asyncio
+import random
 import socket
 import threading
 import time
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from aiosmtpd.controller import Controller
 
@@ -86,8 +90,104 @@ class FixtureHTTPServer:
         self._httpd.server_close()
 
 
+# The replies a fault injects for a code, unless it names its own.
+REPLIES = {
+    421: "421 4.7.0 Too many messages from you, slow down",
+    451: "451 4.3.0 Temporary local problem, try again later",
+    452: "452 4.3.1 Insufficient system storage",
+    550: "550 5.1.1 No such user here",
+    552: "552 5.2.2 Mailbox full",
+    554: "554 5.7.1 Message rejected as spam",
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What the server does to one transaction instead of accepting it.
+
+    At `stage` ("rcpt": the reply to RCPT TO; "data": the final reply after the message data)
+    it answers `reply`, or closes the connection without a reply (`drop`), or sleeps `stall`
+    seconds before its final reply to the data and then accepts. A client that gives up
+    during a stall closes the connection, which cancels the server's handler: the message is
+    then not kept, unless `keep` (the server committed it before it stalled, so the client
+    never learns that it was accepted).
+    """
+
+    stage: Literal["rcpt", "data"] = "data"
+    reply: str | None = None
+    drop: bool = False
+    stall: float = 0.0
+    keep: bool = False
+
+    @classmethod
+    def code(cls, code: int, stage: Literal["rcpt", "data"] = "data", text: str = "") -> Fault:
+        """Answer this code, e.g. Fault.code(550, "rcpt") or Fault.code(550, text="5.7.1 …")."""
+        return cls(stage, f"{code} {text}" if text else REPLIES[code])
+
+    @classmethod
+    def dropped(cls, stage: Literal["rcpt", "data"]) -> Fault:
+        return cls(stage, drop=True)
+
+    @classmethod
+    def stalled(cls, seconds: float, keep: bool = False) -> Fault:
+        return cls("data", stall=seconds, keep=keep)
+
+    def describe(self) -> str:
+        if self.drop:
+            return f"dropped at {self.stage}"
+        if self.stall:
+            return f"stalled {self.stall}s" + (" (kept)" if self.keep else "")
+        return str(self.reply)
+
+
+@dataclass(frozen=True)
+class Received:
+    """A message the server accepted (replied 250 to, or kept before a stall)."""
+
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+    at: float  # time.monotonic() when it was accepted
+    started: float  # time.monotonic() when its transaction began (MAIL FROM)
+
+
+@dataclass(frozen=True)
+class Event:
+    """The end of one transaction: for whom, from which envelope sender, and what happened
+    ("250 …", the fault's reply, "dropped at rcpt", "stalled 1.0s", …)."""
+
+    recipient: str
+    mail_from: str
+    outcome: str
+    at: float
+
+
+@dataclass
+class _RandomFaults:
+    seed: int | str
+    probability: float
+    faults: Sequence[Fault]
+    max_per_recipient: int | None
+    given: Counter[str] = field(default_factory=Counter)
+
+    def pick(self, recipient: str, attempt: int) -> Fault | None:
+        if self.max_per_recipient is not None and self.given[recipient] >= self.max_per_recipient:
+            return None
+        # Seeded by recipient and attempt, not by arrival order, which a pool of connections
+        # shuffles: the same seed injects the same faults on every run.
+        rng = random.Random(f"{self.seed}/{recipient}/{attempt}")
+        if rng.random() >= self.probability:
+            return None
+        self.given[recipient] += 1
+        return rng.choice(list(self.faults))
+
+
 class RecordingHandler:
-    """Keeps every accepted message; answers from a script of replies, then 250."""
+    """Keeps every accepted message; answers from a script of replies, then 250.
+
+    Also a fault injector: `faults` (per recipient, one Fault per transaction, in order) and
+    `inject_at_random` choose 4xx/5xx replies at RCPT or DATA, dropped connections and stalls.
+    """
 
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], bytes]] = []
@@ -95,17 +195,121 @@ class RecordingHandler:
         self.script: list[str] = []
         # The same, per recipient: consulted first (with a pool, arrival order varies).
         self.by_recipient: dict[str, list[str]] = {}
+        # Faults per recipient, one per transaction (consulted after by_recipient and script).
+        self.faults: dict[str, list[Fault]] = {}
+        self.received: list[Received] = []
+        self.events: list[Event] = []
+        # Transactions (RCPT TO) seen per recipient.
+        self.attempts: Counter[str] = Counter()
+        # False keeps b"" instead of each message's bytes (big sends: counts, not contents).
+        self.keep_content = True
+        self._random: _RandomFaults | None = None
+        self._planned: dict[int, Fault | None] = {}  # per session: the fault for its DATA
+        self._started: dict[int, float] = {}  # per session: when its transaction began
+
+    def inject_at_random(
+        self,
+        seed: int | str,
+        probability: float,
+        faults: Sequence[Fault],
+        max_per_recipient: int | None = None,
+    ) -> None:
+        """Each transaction without a chosen fault gets one of `faults` with this probability
+        (at most max_per_recipient per recipient), decided by seed, recipient and attempt."""
+        self._random = _RandomFaults(seed, probability, faults, max_per_recipient)
+
+    def count(self, recipient: str) -> int:
+        """How many messages to this recipient the server has accepted."""
+        return sum(recipient in r.rcpt_tos for r in self.received)
+
+    def counts(self) -> Counter[str]:
+        return Counter(rcpt for r in self.received for rcpt in r.rcpt_tos)
+
+    def outcomes(self, recipient: str) -> list[str]:
+        """What each transaction for this recipient ended with, in order."""
+        return [e.outcome for e in self.events if e.recipient == recipient]
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        self._started[id(session)] = time.monotonic()
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 2.1.0 Ok"
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
+    ) -> str:
+        self.attempts[address] += 1
+        chosen = self.faults.get(address)
+        fault = chosen.pop(0) if chosen else None
+        if fault is None and self._random is not None:
+            fault = self._random.pick(address, self.attempts[address])
+        if fault is not None and fault.stage == "rcpt":
+            self._planned[id(session)] = None
+            self._note(address, envelope.mail_from, fault.describe())
+            if fault.drop:
+                server.transport.close()
+                return "421 4.4.2 connection dropped"  # never reaches the client
+            return str(fault.reply)
+        self._planned[id(session)] = fault
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         planned = self.by_recipient.get(envelope.rcpt_tos[0], [])
-        reply = planned.pop(0) if planned else self.script.pop(0) if self.script else "250"
+        reply = planned.pop(0) if planned else self.script.pop(0) if self.script else None
+        if reply is None:
+            return await self._fault_at_data(server, session, envelope)
         if reply == "drop":
+            self._note(envelope.rcpt_tos[0], envelope.mail_from, "dropped at data")
             server.transport.close()  # the connection drops before the reply
             return "421 4.4.2 connection dropped"
         if reply.startswith("250"):
-            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), envelope.content))
-            return "250 2.0.0 Message accepted for delivery"
+            return self._accept(session, envelope)
+        self._note(envelope.rcpt_tos[0], envelope.mail_from, reply)
         return reply
+
+    async def _fault_at_data(self, server: Any, session: Any, envelope: Any) -> str:
+        fault = self._planned.pop(id(session), None)
+        if fault is None:
+            return self._accept(session, envelope)
+        recipient, mail_from = envelope.rcpt_tos[0], envelope.mail_from
+        if fault.drop:
+            self._note(recipient, mail_from, fault.describe())
+            server.transport.close()  # after reading the data, before the reply
+            return "421 4.4.2 connection dropped"
+        if fault.stall:
+            if fault.keep:
+                self._accept(session, envelope, note=False)
+            try:
+                await asyncio.sleep(fault.stall)
+            except asyncio.CancelledError:
+                # The client stopped waiting and closed the connection: aiosmtpd cancels us.
+                self._note(recipient, mail_from, f"{fault.describe()}, client gave up")
+                raise
+            if fault.keep:
+                self._note(recipient, mail_from, f"{fault.describe()}, then 250")
+                return "250 2.0.0 Message accepted for delivery"
+            return self._accept(session, envelope)
+        self._note(recipient, mail_from, str(fault.reply))
+        return str(fault.reply)
+
+    def _accept(self, session: Any, envelope: Any, note: bool = True) -> str:
+        content = envelope.content if self.keep_content else b""
+        rcpt_tos = list(envelope.rcpt_tos)
+        now = time.monotonic()
+        started = self._started.get(id(session), now)
+        self.messages.append((envelope.mail_from, rcpt_tos, content))
+        self.received.append(Received(envelope.mail_from, rcpt_tos, content, now, started))
+        reply = "250 2.0.0 Message accepted for delivery"
+        for recipient in rcpt_tos if note else ():
+            self._note(recipient, envelope.mail_from, reply)
+        return reply
+
+    def _note(self, recipient: str, mail_from: str, outcome: str) -> None:
+        self.events.append(Event(recipient, mail_from, outcome, time.monotonic()))
 
     def parsed(self) -> list[EmailMessage]:
         return [message_from_bytes(raw, policy=policy.default) for _f, _t, raw in self.messages]  # type: ignore[misc]

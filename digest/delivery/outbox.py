@@ -160,6 +160,14 @@ def record(
     return counts
 
 
+def extend_lease(session: Session, ids: Sequence[int], until: datetime) -> None:
+    session.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(list(ids)), Delivery.status == "sending")
+        .values(next_attempt_at=until)
+    )
+
+
 def skip(session: Session, ids: Sequence[int], reason: str) -> None:
     if ids:
         session.execute(

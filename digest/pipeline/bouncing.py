@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import mailbox
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from digest import db
 from digest.delivery.bounces import Bounce, parse_dsn
 from digest.errors import DigestError
+from digest.models import ProcessedBounce
 from digest.pipeline.runtime import Runtime
 from subscribers.models import Subscriber
 from subscribers.suppression import note_soft_bounce, suppress
@@ -24,6 +26,7 @@ class BounceReport:
     hard: int = 0
     soft: int = 0
     unknown: int = 0  # reports naming no subscriber we know
+    already_processed: int = 0  # read before: nothing done again
 
 
 def process_bounces(rt: Runtime, path: Path, now: datetime) -> BounceReport:
@@ -42,8 +45,14 @@ def process_bounces(rt: Runtime, path: Path, now: datetime) -> BounceReport:
         ) from None
     for key in keys:
         report.messages += 1
-        for bounce in parse_dsn(box.get_bytes(key)):
-            with db.transaction(rt.sessions) as session:
+        raw = box.get_bytes(key)
+        digest_of_report = hashlib.sha256(raw).hexdigest()
+        with db.transaction(rt.sessions) as session:
+            seen = select(ProcessedBounce.id).where(ProcessedBounce.report_hash == digest_of_report)
+            if session.scalar(seen) is not None:
+                report.already_processed += 1
+                continue
+            for bounce in parse_dsn(raw):
                 email = _bounced_address(rt, session, bounce)
                 if email is None:
                     report.unknown += 1
@@ -53,6 +62,8 @@ def process_bounces(rt: Runtime, path: Path, now: datetime) -> BounceReport:
                 else:
                     note_soft_bounce(session, email, now)
                     report.soft += 1
+            # In the same transaction as its effects: a report counts once, whatever happens.
+            session.add(ProcessedBounce(report_hash=digest_of_report, processed_at=now))
     return report
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -188,12 +189,13 @@ async def _deliver(
         retry_uncertain=delivery.retry_uncertain,
     )
     lease = timedelta(seconds=delivery.lease_seconds)
+    clock = _clock_from(now)
     done = 0
     await transport.open()
     try:
         while True:
             with db.claim_transaction(rt.engine) as session:
-                claimed = outbox.claim_batch(session, ref.id, now, delivery.batch_size, lease)
+                claimed = outbox.claim_batch(session, ref.id, clock(), delivery.batch_size, lease)
             if not claimed:
                 break
             # Unsubscribed, suppressed or bounced since the send began: not sent.
@@ -202,10 +204,14 @@ async def _deliver(
                     session, list_id, [c.subscriber_id for c in claimed]
                 )
             gone = [c.id for c in claimed if c.subscriber_id not in allowed]
-            attempts = await sender.send_all([c for c in claimed if c.subscriber_id in allowed])
+            keep_lease = asyncio.create_task(_renew_lease(rt, claimed, lease, clock))
+            try:
+                attempts = await sender.send_all([c for c in claimed if c.subscriber_id in allowed])
+            finally:
+                keep_lease.cancel()
             with db.transaction(rt.sessions) as session:
                 outbox.skip(session, gone, "no longer subscribed")
-                counts = outbox.record(session, attempts, now, policy)
+                counts = outbox.record(session, attempts, clock(), policy)
             report.skipped += len(gone)
             report.sent += counts.get("sent", 0)
             report.deferred += counts.get("deferred", 0)
@@ -224,11 +230,27 @@ async def _deliver(
             issue.status, issue.sent_at = "sent", now
 
 
+def _clock_from(start: datetime) -> Callable[[], datetime]:
+    """Time that starts at `start` (the caller's now, fixed in tests) and runs on, so leases
+    taken late in a long send are measured from when they were taken."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
+
+
+async def _renew_lease(
+    rt: Runtime, claimed: list[outbox.Claimed], lease: timedelta, clock: Callable[[], datetime]
+) -> None:
+    """While a batch is being sent, keep its rows from looking abandoned to other senders."""
+    ids = [c.id for c in claimed]
+    while True:
+        await asyncio.sleep(lease.total_seconds() / 3)
+        with db.transaction(rt.sessions) as session:
+            outbox.extend_lease(session, ids, clock() + lease)
+
+
 class Sender:
     """Builds and sends claimed messages, as many at once as the transport allows, at the
     configured rate; a server's "slow down" (421/454) pauses every sender."""
-
-    SLOW_DOWN_SECONDS = 30.0
 
     def __init__(self, rt: Runtime, ref: IssueRef, transport: Transport, now: datetime) -> None:
         self.rt = rt
@@ -265,7 +287,7 @@ class Sender:
             envelope_sender(self.rt, claimed.subscriber_id, self.list_id), claimed.email, data
         )
         if result.slow_down:
-            self.rate.slow_down(self.SLOW_DOWN_SECONDS)
+            self.rate.slow_down(self.rt.settings.delivery.slow_down_seconds)
         if result.outcome != "sent":
             log.warning("%s: %s: %s", claimed.email, result.outcome, result.reply)
         return outbox.Attempt(claimed, result, message_id)

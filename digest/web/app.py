@@ -23,7 +23,7 @@ from digest.config import Settings
 from digest.errors import DigestError
 from digest.pipeline import open_runtime
 from digest.pipeline.runtime import session_secret
-from digest.web import archive, auth, editor, health
+from digest.web import archive, auth, editor, health, metrics
 from digest.web.headers import SecurityHeaders
 from digest.web.pages import Pages
 from digest.web.passwords import Editors
@@ -67,6 +67,7 @@ def create_app(
             *editor.routes(),
             *archive.routes(),
             *health.routes(),
+            *metrics.routes(),
             Mount("/static", StaticFiles(directory=state.pages.static_folder), name="static"),
         ],
         middleware=[

@@ -1,0 +1,291 @@
+"""The scheduler (APScheduler 3): collect every N minutes; draft and send each list on time.
+
+Every job first claims a row in schedule_runs for (list, job, scheduled time); the unique key
+lets one process win and the others skip quietly, across processes and restarts.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from digest import pipeline
+from digest.cadence import Weekly, decide, next_time, occurrences, parse_weekly
+from digest.config import ListSettings, ScheduleSettings, Settings
+from digest.delivery.transport import Transport
+from digest.errors import DigestError
+from digest.schedule_runs import ALL_LISTS, claim, finish, last_scheduled
+from digest.stopping import StopAfterBatch, stop_between_batches
+
+log = logging.getLogger("digest.schedule")
+
+Clock = Callable[[], datetime]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def scheduled_lists(settings: Settings) -> list[tuple[ListSettings, ScheduleSettings]]:
+    return [(lst, lst.schedule) for lst in settings.lists if lst.schedule is not None]
+
+
+def collect_interval(settings: Settings) -> timedelta | None:
+    """How often the service collects: the shortest collect_every_minutes over the lists."""
+    minutes = [s.collect_every_minutes for _lst, s in scheduled_lists(settings)]
+    return timedelta(minutes=min(minutes)) if minutes else None
+
+
+def collect_slot(now: datetime, interval: timedelta) -> datetime:
+    """The start of the collect slot holding now (slots counted from the Unix epoch, UTC)."""
+    return EPOCH + ((now - EPOCH) // interval) * interval
+
+
+@dataclass(frozen=True)
+class Planned:
+    list_slug: str
+    timezone: str
+    next_collect: datetime | None
+    next_draft: datetime
+    next_send: datetime
+
+
+def plan(settings: Settings, now: datetime) -> list[Planned]:
+    """Each scheduled list's next collect, draft and send times (UTC)."""
+    interval = collect_interval(settings)
+    upcoming = []
+    for lst, schedule in scheduled_lists(settings):
+        spec = parse_weekly(schedule.send)
+        lead = timedelta(hours=schedule.draft_hours_before)
+        sends = occurrences(spec, lst.timezone, now, now + lead + timedelta(days=8))
+        upcoming.append(
+            Planned(
+                list_slug=lst.slug,
+                timezone=lst.timezone,
+                next_collect=collect_slot(now, interval) + interval if interval else None,
+                next_draft=next(t for t in sends if t - lead > now) - lead,
+                next_send=next_time(spec, lst.timezone, now),
+            )
+        )
+    return upcoming
+
+
+class ScheduledJobs:
+    """What the scheduler runs, each call with the time it should take as now."""
+
+    def __init__(
+        self,
+        rt: pipeline.Runtime,
+        stop: threading.Event | None = None,
+        transport: Transport | None = None,
+    ) -> None:
+        self.rt = rt
+        self.stop = stop or threading.Event()
+        self.transport = transport
+        self._collecting = threading.Lock()
+
+    def collect_if_due(self, now: datetime) -> None:
+        """Collect once per slot of collect_every_minutes, over all processes."""
+        interval = collect_interval(self.rt.settings)
+        if interval is None or self.stop.is_set():
+            return
+        run_id = claim(self.rt.sessions, ALL_LISTS, "collect", collect_slot(now, interval), now)
+        if run_id is None:
+            return
+        outcome, detail = self._collect(now)
+        finish(self.rt.sessions, run_id, outcome, detail, now)
+
+    def tick(self, now: datetime) -> None:
+        """For each scheduled list: compose the draft, then send, when their time has come."""
+        for lst, schedule in scheduled_lists(self.rt.settings):
+            if self.stop.is_set():
+                return
+            spec = parse_weekly(schedule.send)
+            self._draft_if_due(lst, schedule, spec, now)
+            self._send_if_due(lst, schedule, spec, now)
+
+    def _draft_if_due(
+        self, lst: ListSettings, schedule: ScheduleSettings, spec: Weekly, now: datetime
+    ) -> None:
+        # Seen from draft_hours_before ahead, the draft is "the send"; it is useful any time
+        # before the send itself (or within the grace, if that is longer).
+        lead = timedelta(hours=schedule.draft_hours_before)
+        window = max(lead, timedelta(hours=schedule.grace_hours))
+        last = last_scheduled(self.rt.sessions, lst.slug, "draft")
+        decision = decide(spec, lst.timezone, now + lead, last + lead if last else None, window)
+        if decision.skipped is not None:
+            self._record_skip(lst.slug, "draft", decision.skipped - lead, decision.reason, now)
+            return
+        if decision.due is None:
+            return
+        send_at = decision.due
+        run_id = claim(self.rt.sessions, lst.slug, "draft", send_at - lead, now)
+        if run_id is None:
+            return
+        self._collect(now)
+        outcome, detail = "failed", "unexpected error"
+        try:
+            issue = pipeline.compose(self.rt, lst.slug, send_at)
+            if issue is None:
+                outcome, detail = "nothing-new", "no new articles since the last issue, no draft"
+            else:
+                outcome = "done"
+                detail = f"issue #{issue.number}: {issue.article_count} article(s), {issue.status}"
+        except DigestError as exc:
+            detail = exc.message
+        finally:
+            finish(self.rt.sessions, run_id, outcome, detail, now)
+            _log_outcome(lst.slug, "draft", send_at - lead, outcome, detail)
+
+    def _send_if_due(
+        self, lst: ListSettings, schedule: ScheduleSettings, spec: Weekly, now: datetime
+    ) -> None:
+        grace = timedelta(hours=schedule.grace_hours)
+        last = last_scheduled(self.rt.sessions, lst.slug, "send")
+        decision = decide(spec, lst.timezone, now, last, grace)
+        if decision.skipped is not None:
+            self._record_skip(lst.slug, "send", decision.skipped, decision.reason, now)
+            return
+        if decision.due is None:
+            return
+        run_id = claim(self.rt.sessions, lst.slug, "send", decision.due, now)
+        if run_id is None:
+            return
+        log.info(
+            "sending %s (%s)",
+            lst.slug,
+            decision.reason,
+            extra={"list": lst.slug, "job": "send", "scheduled_for": decision.due.isoformat()},
+        )
+        self._collect(now)
+        outcome, detail = "failed", "unexpected error"
+        try:
+            report = pipeline.send(
+                self.rt, lst.slug, now, self.transport, progress=stop_between_batches(self.stop)
+            )
+            outcome, detail = _send_outcome(report)
+        except StopAfterBatch:
+            outcome = "interrupted"
+            detail = "stopped by a shutdown after a recorded batch; the delivery worker resumes it"
+        except DigestError as exc:
+            detail = exc.message
+        finally:
+            finish(self.rt.sessions, run_id, outcome, detail, now)
+            _log_outcome(lst.slug, "send", decision.due, outcome, detail)
+
+    def _record_skip(
+        self, slug: str, job: str, scheduled_for: datetime, reason: str, now: datetime
+    ) -> None:
+        won = claim(
+            self.rt.sessions, slug, job, scheduled_for, now, outcome="skipped", detail=reason
+        )
+        if won is not None:
+            _log_outcome(slug, job, scheduled_for, "skipped", reason)
+
+    def _collect(self, now: datetime) -> tuple[str, str]:
+        """Fetch every source (one collect at a time in this process); never raises."""
+        with self._collecting:
+            try:
+                report = pipeline.collect(self.rt, now)
+            except Exception as exc:  # a failed collect must not stop the draft or the send
+                log.exception("collect failed: %s", exc, extra={"job": "collect"})
+                return "failed", str(exc)
+        for source in report.sources:
+            if source.error:
+                log.warning(
+                    "source failed: %s",
+                    source.error,
+                    extra={"source": source.name, "job": "collect"},
+                )
+        detail = f"{report.new_articles} new article(s) from {len(report.sources)} source(s)"
+        log.info("collected %s", detail, extra={"job": "collect"})
+        return "done", detail
+
+
+def _send_outcome(report: pipeline.SendReport) -> tuple[str, str]:
+    if report.issue is None:
+        return "nothing-new", "no new articles since the last issue, no send"
+    if report.blocked:
+        return "skipped", report.blocked
+    return "done", (
+        f"issue #{report.issue.number}: {report.sent} sent, {report.deferred} deferred, "
+        f"{report.failed} failed, {report.skipped} skipped"
+    )
+
+
+def _log_outcome(slug: str, job: str, scheduled_for: datetime, outcome: str, detail: str) -> None:
+    level = logging.WARNING if outcome in ("skipped", "failed", "interrupted") else logging.INFO
+    log.log(
+        level,
+        "%s %s: %s: %s",
+        job,
+        slug,
+        outcome,
+        detail,
+        extra={
+            "list": slug,
+            "job": job,
+            "scheduled_for": scheduled_for.isoformat(),
+            "outcome": outcome,
+        },
+    )
+
+
+class Scheduler:
+    """APScheduler 3 in a background thread: the collect job and the tick, on the real clock;
+    the jobs themselves read the given clock (tests move it)."""
+
+    def __init__(self, jobs: ScheduledJobs, clock: Clock) -> None:
+        self.jobs = jobs
+        self.clock = clock
+        self._scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(2)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+
+    def start(self) -> None:
+        settings = self.jobs.rt.settings
+        interval = collect_interval(settings)
+        if interval is None:
+            log.info("no list has a schedule: the scheduler has nothing to do")
+            return
+        started = datetime.now(UTC)
+        self._scheduler.add_job(
+            self._run,
+            IntervalTrigger(seconds=interval.total_seconds(), start_date=EPOCH, timezone=UTC),
+            args=[self.jobs.collect_if_due],
+            id="collect",
+            next_run_time=started,
+        )
+        self._scheduler.add_job(
+            self._run,
+            IntervalTrigger(seconds=settings.service.tick_seconds, timezone=UTC),
+            args=[self.jobs.tick],
+            id="tick",
+            next_run_time=started,
+        )
+        self._scheduler.start()
+        for planned in plan(settings, self.clock()):
+            log.info(
+                "%s: next draft %s, next send %s",
+                planned.list_slug,
+                planned.next_draft.isoformat(),
+                planned.next_send.isoformat(),
+                extra={"list": planned.list_slug},
+            )
+
+    def _run(self, job: Callable[[datetime], None]) -> None:
+        try:
+            job(self.clock())
+        except Exception:  # keep the scheduler alive; the next run tries again
+            log.exception("scheduled job failed")
+
+    def shutdown(self, wait: bool = True) -> None:
+        """No new runs; with wait, return once the runs under way have finished."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=wait)

@@ -1,0 +1,159 @@
+"""A send of the sample issue to many subscribers over SMTP, for the delivery tests: the config,
+subscribers loaded in bulk, delivery rows read back, and the `digest` command run as a process.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, literal, select
+
+from digest import db, pipeline
+from digest.models import Delivery
+from subscribers.models import MailingList, Subscriber, Subscription
+from tests.servers import FixtureSMTPServer
+
+REPO = Path(__file__).resolve().parents[2]
+FEEDS = REPO / "digest" / "samples" / "feeds"
+# The installed console script, as a user runs it.
+DIGEST = str(Path(sys.executable).parent / "digest")
+NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # a Monday morning
+PENDING = ("queued", "sending", "deferred")
+
+# The bundled sample feeds, read from files: no network beyond 127.0.0.1.
+SOURCES = [
+    {
+        "name": "Maghreb Dispatch",
+        "file": str(FEEDS / "northern-africa.xml"),
+        "region": "Northern Africa",
+    },
+    {
+        "name": "Sahel & Coast Weekly",
+        "file": str(FEEDS / "west-africa.atom"),
+        "region": "West Africa",
+    },
+]
+
+
+def smtp_config(
+    smtp_server: FixtureSMTPServer,
+    *,
+    smtp: dict[str, Any] | None = None,
+    max_articles: int = 20,
+    **delivery: Any,
+) -> dict[str, Any]:
+    """Overrides for the write_config fixture: the sample sources, one list without demo
+    readers, and delivery over SMTP to the fixture server (plus the given delivery keys)."""
+    return {
+        "sources": SOURCES,
+        "lists": [
+            {
+                "slug": "weekly",
+                "name": "The Weekly",
+                "timezone": "UTC",
+                "demo_subscribers": [],
+                "max_articles": max_articles,
+            }
+        ],
+        "delivery": {
+            "transport": "smtp",
+            "smtp": {
+                "host": "127.0.0.1",
+                "port": smtp_server.port,
+                "security": "none",
+                **(smtp or {}),
+            },
+            **delivery,
+        },
+    }
+
+
+def addresses(count: int, domain: str = "example.org") -> list[str]:
+    return [f"reader{n:05d}@{domain}" for n in range(count)]
+
+
+def load_subscribers(
+    rt: pipeline.Runtime, emails: Iterable[str], list_slug: str = "weekly"
+) -> None:
+    """Confirmed subscribers of the list, inserted in bulk (two statements, any count)."""
+    rows = [{"email": e, "status": "active", "created_at": NOW, "soft_bounces": 0} for e in emails]
+    with db.transaction(rt.sessions) as session:
+        list_id = session.scalar(select(MailingList.id).where(MailingList.slug == list_slug))
+        assert list_id is not None
+        before = session.scalar(select(func.coalesce(func.max(Subscriber.id), 0)))
+        session.execute(insert(Subscriber), rows)
+        when = literal(NOW, db.UTCDateTime())
+        new = select(
+            Subscriber.id, literal(list_id), literal("confirmed"), literal("import"), when, when
+        ).where(Subscriber.id > before)
+        columns = ["subscriber_id", "list_id", "status", "origin", "created_at", "confirmed_at"]
+        session.execute(insert(Subscription).from_select(columns, new))
+
+
+def deliveries(rt: pipeline.Runtime) -> dict[str, Delivery]:
+    """Every delivery row, by address."""
+    with rt.sessions() as session:
+        return {d.email: d for d in session.scalars(select(Delivery))}
+
+
+def states(rt: pipeline.Runtime) -> dict[str, int]:
+    with rt.sessions() as session:
+        rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+        return {status: count for status, count in rows}
+
+
+def digest(
+    config: Path, *args: str, timeout: float = 120, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `digest --config CONFIG ARGS…` to completion, as a user would (env: variables set
+    on top of the test's environment)."""
+    return subprocess.run(
+        [DIGEST, "--config", str(config), *args],
+        cwd=config.parent,
+        env=environment() | env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+class Processes:
+    """`digest` processes a test starts in the background; whatever still runs when the test
+    ends (a failed assertion, say) is killed, so it never outlives the test's database."""
+
+    def __init__(self) -> None:
+        self.started: list[subprocess.Popen[str]] = []
+
+    def start(self, config: Path, *args: str) -> subprocess.Popen[str]:
+        """Start `digest --config CONFIG ARGS…`."""
+        process = subprocess.Popen(
+            [DIGEST, "--config", str(config), *args],
+            cwd=config.parent,
+            env=environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
+        self.started.append(process)
+        return process
+
+    def close(self) -> None:
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+            process.communicate()
+
+
+def environment() -> dict[str, str]:
+    # The config file says everything: no DIGEST_* override from the caller's environment.
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+    environ["COLUMNS"] = "160"  # rich tables at a known width (wide enough for any table)
+    return environ

@@ -1,0 +1,121 @@
+"""A send killed with SIGKILL at random points and restarted: nothing is lost, and repeats stay
+within the documented bound (digest/delivery/outbox.py: the messages in flight, at most one
+claimed batch, when the sender died)."""
+
+from __future__ import annotations
+
+import random
+import signal
+import subprocess
+import time
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from digest import pipeline
+from digest.models import Delivery, Issue
+from tests.delivery.scenario import (
+    NOW,
+    Processes,
+    addresses,
+    digest,
+    load_subscribers,
+    smtp_config,
+    states,
+)
+from tests.servers import FixtureSMTPServer
+
+SEED = 3464
+RECIPIENTS = 300
+BATCH = 10
+LEASE_SECONDS = 1
+
+
+def wait_and_kill(
+    process: subprocess.Popen[str], smtp_server: FixtureSMTPServer, after: float | int
+) -> bool:
+    """SIGKILL the process `after` seconds from now (a float) or once the server has received
+    `after` more messages (an int); False if it finished first."""
+    start, received = time.monotonic(), len(smtp_server.handler.received)
+    deadline = start + 60
+    while process.poll() is None:
+        now = time.monotonic()
+        due = (
+            now - start >= after
+            if isinstance(after, float)
+            else len(smtp_server.handler.received) - received >= after
+        )
+        if due:
+            process.send_signal(signal.SIGKILL)
+            process.communicate()
+            return True
+        assert now < deadline, "digest send neither finished nor reached the kill point"
+        time.sleep(0.001)
+    out, err = process.communicate()
+    assert process.returncode == 0, out + err
+    return False
+
+
+def test_a_send_killed_at_random_points_resumes_and_repeats_at_most_the_in_flight_batch(
+    write_config, smtp_server: FixtureSMTPServer, processes: Processes
+) -> None:
+    settings = write_config(
+        smtp_config(
+            smtp_server,
+            smtp={"pool_size": 4},
+            max_articles=2,
+            batch_size=BATCH,
+            lease_seconds=LEASE_SECONDS,
+        )
+    )
+    emails = addresses(RECIPIENTS)
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+    smtp_server.handler.keep_content = False
+    rng = random.Random(SEED)
+    # First a kill at a random moment of start-up (before anything is claimed), then kills
+    # after a random number of messages, mid-send.
+    kill_points: list[float | int] = [rng.uniform(0.05, 0.6)]
+    kill_points += [rng.randint(10, 45) for _ in range(5)]
+
+    now, kills = NOW, 0
+    left_sending: list[int] = []  # rows a killed sender had claimed and not yet recorded
+    received_at_kill: list[int] = []
+    for after in kill_points:
+        process = processes.start(settings.config_path, "--now", now.isoformat(), "send")
+        if not wait_and_kill(process, smtp_server, after):
+            break  # it finished the send before this kill point
+        kills += 1
+        received_at_kill.append(len(smtp_server.handler.received))
+        with pipeline.runtime(settings, now) as rt, rt.sessions() as session:
+            left_sending.append(
+                session.scalar(select(func.count()).where(Delivery.status == "sending")) or 0
+            )
+        # Time moves on past the lease of the rows the dead sender had claimed (the hidden
+        # --now option, instead of sleeping).
+        now += timedelta(seconds=LEASE_SECONDS + 1)
+
+    final = digest(settings.config_path, "--now", now.isoformat(), "worker", "--once")
+    assert final.returncode == 0, final.stdout + final.stderr
+
+    counts = smtp_server.handler.counts()
+    repeats = sum(n - 1 for n in counts.values())
+    print(
+        f"crash-resume: {kills} SIGKILLs of `digest send` ({RECIPIENTS} recipients, batch "
+        f"{BATCH}): {repeats} repeated message(s), {len(smtp_server.handler.received)} received;"
+        f" messages received by each kill: {received_at_kill}, rows left in `sending`:"
+        f" {left_sending}"
+    )
+    assert kills == len(kill_points), f"only {kills} kills landed: the kill points are too late"
+    assert max(left_sending) > 0, "no kill left a claimed row behind: the lease went untested"
+    # Nothing deliverable is lost...
+    assert sorted(counts) == emails
+    with pipeline.runtime(settings, now) as rt:
+        assert states(rt) == {"sent": RECIPIENTS}
+        with rt.sessions() as session:
+            assert session.scalar(select(Issue.status)) == "sent"
+    # ...and a repeat is only a message the server accepted whose result the dead sender had
+    # not yet recorded: at most one claimed batch per kill.
+    assert repeats <= kills * BATCH, (repeats, kills)
+    assert max(counts.values()) <= 1 + kills

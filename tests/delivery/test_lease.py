@@ -1,0 +1,114 @@
+"""Leases: rows a live sender has claimed stay its own; a second sender started in the middle of
+a long send takes only rows nobody holds, so no recipient gets the message twice."""
+
+from __future__ import annotations
+
+import time
+
+from digest import db, pipeline
+from tests.delivery.scenario import (
+    Processes,
+    addresses,
+    load_subscribers,
+    smtp_config,
+    states,
+)
+from tests.servers import Fault, FixtureSMTPServer
+
+LEASE_SECONDS = 2
+
+
+def test_a_second_sender_leaves_alone_the_rows_a_live_sender_is_working_on(
+    write_config, smtp_server: FixtureSMTPServer, processes: Processes
+) -> None:
+    # A batch of 5 at 10 messages a second takes half a second, well within the 2-second
+    # lease; the whole send takes several leases. Both senders run on the real clock (no
+    # --now): the lease of a batch must count from when it was claimed, not from when the send
+    # began, or every batch claimed after the first lease is free for any other sender to take
+    # while its own sender is still sending it.
+    settings = write_config(
+        smtp_config(
+            smtp_server,
+            smtp={"pool_size": 2},
+            max_articles=1,
+            batch_size=5,
+            lease_seconds=LEASE_SECONDS,
+            rate_limit_per_second=10,
+        )
+    )
+    emails = addresses(70)
+    now = db.utcnow()
+    with pipeline.runtime(settings, now) as rt:
+        pipeline.collect(rt, now)
+        load_subscribers(rt, emails)
+    smtp_server.handler.keep_content = False
+
+    first = processes.start(settings.config_path, "send")
+    deadline = time.monotonic() + 60
+    # Start the second sender once the first has been sending for more than a lease.
+    while len(smtp_server.handler.received) < 10 * (LEASE_SECONDS + 1):
+        assert first.poll() is None, first.communicate()
+        assert time.monotonic() < deadline, "the first sender sends nothing"
+        time.sleep(0.01)
+    second = processes.start(settings.config_path, "worker", "--once")
+    for process in (first, second):
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, out + err
+
+    counts = smtp_server.handler.counts()
+    assert set(counts) == set(emails)
+    repeated = {email: n for email, n in counts.items() if n > 1}
+    assert not repeated, (
+        f"{len(repeated)} recipient(s) got the message twice: the second sender took rows "
+        "whose sender was alive and within its lease"
+    )
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        assert states(rt) == {"sent": len(emails)}
+
+
+def test_a_batch_slower_than_the_lease_is_not_sent_twice(
+    write_config, smtp_server: FixtureSMTPServer, processes: Processes
+) -> None:
+    # The receiving server is slow: half a second before each 250. A batch of 8 over 2
+    # connections then takes 2 seconds, longer than the 1-second lease, although its sender
+    # is alive and well. (A slow or tarpitting server, a low rate limit or a few 421 pauses do
+    # the same to the default 200-row batches and 300-second lease.) A second sender must
+    # still not send the rows that sender holds: its lease has to be renewed while it works,
+    # or the rows it has not started yet released.
+    settings = write_config(
+        smtp_config(
+            smtp_server,
+            smtp={"pool_size": 2},
+            max_articles=1,
+            batch_size=8,
+            lease_seconds=1,
+        )
+    )
+    emails = addresses(24)
+    now = db.utcnow()
+    with pipeline.runtime(settings, now) as rt:
+        pipeline.collect(rt, now)
+        load_subscribers(rt, emails)
+    smtp_server.handler.keep_content = False
+    smtp_server.handler.inject_at_random(seed=1, probability=1.0, faults=[Fault.stalled(0.5)])
+
+    first = processes.start(settings.config_path, "send")
+    deadline = time.monotonic() + 60
+    while len(smtp_server.handler.received) < 2:
+        assert first.poll() is None, first.communicate()
+        assert time.monotonic() < deadline, "the first sender sends nothing"
+        time.sleep(0.01)
+    second = processes.start(settings.config_path, "worker", "--once")
+    for process in (first, second):
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, out + err
+
+    counts = smtp_server.handler.counts()
+    assert set(counts) == set(emails)
+    repeated = {email: n for email, n in counts.items() if n > 1}
+    assert not repeated, (
+        f"{len(repeated)} recipient(s) got the message twice: the second sender took rows "
+        "of a batch its live sender had not finished"
+    )
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        assert states(rt) == {"sent": len(emails)}

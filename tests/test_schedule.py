@@ -1,0 +1,177 @@
+"""The scheduler's jobs on a real database: claim rows, missed runs, nothing new, drafts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from digest import pipeline
+from digest.config import Settings
+from digest.errors import ConfigError
+from digest.models import Delivery, Issue
+from digest.schedule import ScheduledJobs, collect_slot, plan
+from digest.schedule_runs import claim, last_scheduled, recent_runs
+from tests.conftest import SAMPLES
+
+SEND_AT = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # "mon 07:00" in UTC, a Monday
+SOURCES = [
+    {
+        "name": "Maghreb Dispatch",
+        "file": str(SAMPLES / "feeds" / "northern-africa.xml"),
+        "region": "Northern Africa",
+    },
+    {
+        "name": "Sahel & Coast",
+        "file": str(SAMPLES / "feeds" / "west-africa.atom"),
+        "region": "West Africa",
+    },
+]
+
+
+def scheduled_list(**schedule: object) -> dict[str, object]:
+    return {
+        "slug": "weekly",
+        "name": "The Weekly",
+        "timezone": "UTC",
+        "demo_subscribers": ["reader@example.org", "second@example.org"],
+        "schedule": {"send": "mon 07:00", **schedule},
+    }
+
+
+@pytest.fixture
+def settings(write_config) -> Settings:  # type: ignore[no-untyped-def]
+    return write_config({"sources": SOURCES, "lists": [scheduled_list()]})
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Iterator[pipeline.Runtime]:
+    with pipeline.runtime(settings, SEND_AT) as runtime:
+        yield runtime
+
+
+def runs(rt: pipeline.Runtime, job: str) -> list[tuple[datetime, str, str]]:
+    return [
+        (r.scheduled_for, r.outcome, r.detail)
+        for r in recent_runs(rt.sessions, "weekly")
+        if r.job == job
+    ]
+
+
+def test_two_claims_for_the_same_slot_one_wins(rt: pipeline.Runtime) -> None:
+    first = claim(rt.sessions, "weekly", "send", SEND_AT, SEND_AT)
+    second = claim(rt.sessions, "weekly", "send", SEND_AT, SEND_AT)
+    assert first is not None and second is None
+    assert claim(rt.sessions, "weekly", "draft", SEND_AT, SEND_AT) is not None
+    assert last_scheduled(rt.sessions, "weekly", "send") == SEND_AT
+
+
+def test_two_services_ticking_at_send_time_send_one_issue_once(
+    settings: Settings, rt: pipeline.Runtime
+) -> None:
+    with pipeline.runtime(settings, SEND_AT) as other:
+        for jobs in (ScheduledJobs(rt), ScheduledJobs(other)):
+            jobs.tick(SEND_AT + timedelta(seconds=5))
+    [(when, outcome, detail)] = runs(rt, "send")
+    assert (when, outcome) == (SEND_AT, "done")
+    assert "2 sent" in detail
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Issue)) == 1
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 2
+        assert session.scalar(select(Issue.status)) == "sent"
+    # The next tick, in this process or after a restart, finds the send done.
+    ScheduledJobs(rt).tick(SEND_AT + timedelta(minutes=1))
+    assert len(runs(rt, "send")) == 1
+
+
+def test_a_send_missed_beyond_the_grace_is_recorded_skipped_and_not_sent(
+    rt: pipeline.Runtime,
+) -> None:
+    ScheduledJobs(rt).tick(SEND_AT + timedelta(hours=7))
+    [(when, outcome, detail)] = runs(rt, "send")
+    assert (when, outcome) == (SEND_AT, "skipped")
+    assert "beyond the grace of 6:00:00" in detail
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Issue)) == 0
+
+
+def test_a_send_missed_within_the_grace_happens_on_start_once(rt: pipeline.Runtime) -> None:
+    ScheduledJobs(rt).tick(SEND_AT + timedelta(hours=5))
+    ScheduledJobs(rt).tick(SEND_AT + timedelta(hours=5, minutes=1))
+    [(when, outcome, _detail)] = runs(rt, "send")
+    assert (when, outcome) == (SEND_AT, "done")
+
+
+def test_no_new_articles_means_no_send_and_says_so(write_config) -> None:  # type: ignore[no-untyped-def]
+    settings = write_config({"sources": [], "lists": [scheduled_list()]})
+    with pipeline.runtime(settings, SEND_AT) as rt:
+        ScheduledJobs(rt).tick(SEND_AT)
+        [(_when, outcome, detail)] = runs(rt, "send")
+        with rt.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(Issue)) == 0
+    assert outcome == "nothing-new"
+    assert detail == "no new articles since the last issue, no send"
+
+
+def test_the_draft_is_composed_before_the_send_for_the_send_s_week(rt: pipeline.Runtime) -> None:
+    draft_at = SEND_AT - timedelta(hours=12)  # Sunday 19:00, the week before the send's
+    ScheduledJobs(rt).tick(draft_at + timedelta(seconds=1))
+    [(when, outcome, detail)] = runs(rt, "draft")
+    assert (when, outcome) == (draft_at, "done")
+    assert "draft" in detail
+    # Last week's send, missed before this first start, is recorded skipped; this one waits.
+    assert [o for w, o, _ in runs(rt, "send")] == ["skipped"]
+    assert all(w < SEND_AT for w, _, _ in runs(rt, "send"))
+    with rt.sessions() as session:
+        issue = session.scalars(select(Issue)).one()
+        assert (issue.status, issue.period_start) == ("draft", SEND_AT.replace(hour=0))
+
+
+def test_collect_runs_once_per_slot(rt: pipeline.Runtime, settings: Settings) -> None:
+    with pipeline.runtime(settings, SEND_AT) as other:
+        ScheduledJobs(rt).collect_if_due(SEND_AT)
+        ScheduledJobs(other).collect_if_due(SEND_AT + timedelta(minutes=1))
+    collects = [r for r in recent_runs(rt.sessions, "*") if r.job == "collect"]
+    assert [(r.scheduled_for, r.outcome) for r in collects] == [(SEND_AT, "done")]
+    assert "12 new article(s)" in collects[0].detail
+    assert collect_slot(SEND_AT + timedelta(minutes=59), timedelta(hours=1)) == SEND_AT
+
+
+def test_plan_gives_the_next_collect_draft_and_send(settings: Settings) -> None:
+    now = SEND_AT + timedelta(minutes=30)
+    [planned] = plan(settings, now)
+    assert planned.next_collect == SEND_AT + timedelta(hours=1)
+    assert planned.next_send == SEND_AT + timedelta(days=7)
+    assert planned.next_draft == SEND_AT + timedelta(days=7, hours=-12)
+
+
+def test_a_bad_send_time_fails_at_start_with_its_key_path(write_config) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(ConfigError) as caught:
+        write_config({"lists": [scheduled_list(send="monday at seven")]})
+    assert "lists[0].schedule.send" in caught.value.message
+    assert "expected a day and a time" in caught.value.message
+
+
+def test_digest_schedule_prints_the_next_times_in_the_list_s_zone_and_in_utc(
+    write_config,  # type: ignore[no-untyped-def]
+) -> None:
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    casablanca = {**scheduled_list(), "timezone": "Africa/Casablanca"}
+    settings = write_config({"lists": [casablanca]})
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(settings.config_path), "--now", "2026-11-23T08:00+00:00", "schedule"],
+        env={"COLUMNS": "160"},
+    )
+    assert result.exit_code == 0, result.output
+    [send] = [line for line in result.output.splitlines() if " send " in line]
+    # 07:00 in Casablanca (UTC+1) is 06:00 UTC.
+    assert "Mon 2026-11-30 07:00 +01" in send and "Mon 2026-11-30 06:00 UTC" in send
+    [draft] = [line for line in result.output.splitlines() if " draft " in line]
+    assert "Sun 2026-11-29 19:00 +01" in draft
+    assert "collect" in result.output
