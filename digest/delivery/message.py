@@ -164,12 +164,17 @@ _PLAIN = re.compile(r"[!-<>-~]{0,75}")  # printable ASCII but "=": the same in q
 
 
 def _qp(value: str) -> bytes:
-    if _PLAIN.fullmatch(value):
+    if _PLAIN.fullmatch(value) and not value.startswith("."):
         return value.encode("ascii")  # links and addresses, almost always: no work to do
     # quoprimime encodes str whose characters are bytes (latin-1), as the email package does.
     latin = value.encode("utf-8").decode("latin-1")
-    # One column short of the limit: a soft line break "=" may follow the last line.
-    return quoprimime.body_encode(latin, maxlinelen=_LINE - 1, eol="\r\n").encode("ascii")
+    # Three columns short of the limit: room for a leading "." written as "=2E" (below) and
+    # for the soft line break "=" that may follow the last line.
+    encoded = quoprimime.body_encode(latin, maxlinelen=_LINE - 3, eol="\r\n").encode("ascii")
+    # No line may start with a dot: the message then goes to SMTP as it is, without the
+    # per-message dot-stuffing pass (every segment and value starts a line).
+    encoded = encoded.replace(b"\r\n.", b"\r\n=2E")
+    return b"=2E" + encoded[1:] if encoded.startswith(b".") else encoded
 
 
 def _segments(body: str, markers: Sequence[str]) -> list[bytes | str]:

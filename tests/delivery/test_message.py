@@ -12,6 +12,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 
 from digest.delivery.message import Envelope, MessageTemplate, Personal
+from digest.delivery.smtp import wire_form
 from digest.render.email import MARKERS, Recipient, RenderedIssue, personalise
 
 ENVELOPE = Envelope(
@@ -245,7 +246,12 @@ def test_encoded_words_in_headers_stay_within_rfc_2047_limits() -> None:
 def test_each_recipient_gets_exactly_the_personalised_issue() -> None:
     """Byte-level filling equals personalise() on the rendered text, for every marker and a
     value that needs escaping, around long lines and at line ends."""
-    text = "Hello %%DIGEST_RECIPIENT_EMAIL%%\n" + "word " * 40 + "%%DIGEST_UNSUBSCRIBE_URL%%\n"
+    text = (
+        "Hello %%DIGEST_RECIPIENT_EMAIL%%\n"
+        + "word " * 40
+        + "%%DIGEST_UNSUBSCRIBE_URL%%\n"
+        + ".a line that starts with a dot\n.\n"
+    )
     html = (
         '<p><a href="%%DIGEST_UNSUBSCRIBE_URL%%">Unsubscribe</a> '
         + "Ségou " * 30
@@ -274,3 +280,20 @@ def test_each_recipient_gets_exactly_the_personalised_issue() -> None:
     assert message["Message-ID"] == message_id
     body = raw.split(b"\r\n\r\n", 1)[1]
     assert max(len(line) for line in body.split(b"\r\n")) <= 76
+    # Already in SMTP wire form: sent as it is, with no per-message rewriting.
+    assert wire_form(raw) == raw
+    assert not raw.startswith(b".") and b"\n." not in raw
+
+
+@pytest.mark.parametrize(
+    ("given", "sent"),
+    [
+        (b"a\r\nb\r\n", b"a\r\nb\r\n"),
+        (b"a\nb", b"a\r\nb\r\n"),
+        (b"a\rb\r\n", b"a\r\nb\r\n"),
+        (b".start\r\n.\r\nmid.dle\r\n", b"..start\r\n..\r\nmid.dle\r\n"),
+        (b"x\n.y", b"x\r\n..y\r\n"),
+    ],
+)
+def test_wire_form_normalises_line_ends_and_doubles_leading_dots(given: bytes, sent: bytes) -> None:
+    assert wire_form(given) == sent
