@@ -9,7 +9,6 @@ to the data -> uncertain (the server may have accepted it: retrying could send i
 from __future__ import annotations
 
 import asyncio
-import re
 import ssl
 
 import aiosmtplib
@@ -88,11 +87,11 @@ class _Connection:
     async def _transfer(self, client: aiosmtplib.SMTP, message: bytes) -> aiosmtplib.SMTPResponse:
         """The message after the server's 354, and its final reply.
 
-        Messages from MessageTemplate are already in wire form (CRLF line ends, no line
-        starting with a dot), so they are written as they are: aiosmtplib's data() would
-        rewrite every message with two regular expressions, over half the CPU of a send.
-        Anything else is normalised and dot-stuffed here first."""
-        message = wire_form(message)
+        Messages come in SMTP wire form (CRLF line ends: see Transport), and those made by
+        MessageTemplate have no line starting with a dot either, so they are written as they
+        are: aiosmtplib's data() rewrites every message with two regular expressions, over
+        half the CPU of a send. A leading dot, should one come, is still doubled here."""
+        message = dot_stuffed(message)
         protocol = client.protocol
         if protocol is None:
             raise aiosmtplib.SMTPServerDisconnected("Connection lost")
@@ -193,14 +192,11 @@ class SmtpPool:
         return SendResult("failed", reply)
 
 
-def wire_form(message: bytes) -> bytes:
-    """CRLF line ends, lines starting with a dot doubled (RFC 5321 4.5.2), a final CRLF.
-    Counting and searching bytes is cheap; the rewriting only happens when it is needed."""
-    crlf = message.count(b"\r\n")
-    if message.count(b"\r") != crlf or message.count(b"\n") != crlf:
-        message = b"\r\n".join(re.split(rb"\r\n|\r|\n", message))
+def dot_stuffed(message: bytes) -> bytes:
+    """Lines starting with a dot doubled (RFC 5321 4.5.2) and a final CRLF: the one search
+    over the message is cheap, the rewriting happens only when it is needed."""
     if message.startswith(b".") or b"\n." in message:
-        message = message.replace(b"\r\n.", b"\r\n..")
+        message = message.replace(b"\n.", b"\n..")
         if message.startswith(b"."):
             message = b"." + message
     return message if message.endswith(b"\r\n") else message + b"\r\n"

@@ -21,7 +21,9 @@ class SendResult:
 
 
 class Transport(Protocol):
-    """Carries finished message bytes to one recipient; up to `concurrency` sends at once."""
+    """Carries finished message bytes to one recipient; up to `concurrency` sends at once.
+
+    Messages are RFC 5322 bytes with CRLF line ends (as MessageTemplate makes them)."""
 
     @property
     def concurrency(self) -> int: ...
