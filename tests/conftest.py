@@ -49,6 +49,23 @@ def http_server() -> Iterator[FixtureHTTPServer]:
 
 
 @pytest.fixture
+def sample_sources(http_server: FixtureHTTPServer) -> list[dict[str, str]]:
+    """The two bundled sample feeds as config sources, served by the fixture HTTP server."""
+    return [
+        {
+            "name": "Maghreb Dispatch",
+            "url": http_server.url("/feeds/northern-africa.xml"),
+            "region": "Northern Africa",
+        },
+        {
+            "name": "Sahel & Coast",
+            "url": http_server.url("/feeds/west-africa.atom"),
+            "region": "West Africa",
+        },
+    ]
+
+
+@pytest.fixture
 def smtp_server() -> Iterator[FixtureSMTPServer]:
     server = FixtureSMTPServer().start()
     yield server

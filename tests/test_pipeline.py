@@ -65,22 +65,11 @@ def full_item(n: int, **extra: str) -> dict[str, str]:
 
 @pytest.fixture
 def settings(
-    write_config, http_server: FixtureHTTPServer, smtp_server: FixtureSMTPServer
+    write_config, sample_sources: list[dict[str, str]], smtp_server: FixtureSMTPServer
 ) -> Settings:
     return write_config(
         {
-            "sources": [
-                {
-                    "name": "Maghreb Dispatch",
-                    "url": http_server.url("/feeds/northern-africa.xml"),
-                    "region": "Northern Africa",
-                },
-                {
-                    "name": "Sahel & Coast",
-                    "url": http_server.url("/feeds/west-africa.atom"),
-                    "region": "West Africa",
-                },
-            ],
+            "sources": sample_sources,
             "delivery": {
                 "transport": "smtp",
                 "smtp": {"host": "127.0.0.1", "port": smtp_server.port, "security": "none"},

@@ -16,7 +16,6 @@ from sqlalchemy import select
 from digest import pipeline
 from digest.models import Article
 from tests.browser import BrowserThread, open_page, save_screenshot
-from tests.servers import FixtureHTTPServer
 
 if TYPE_CHECKING:  # the browser fixture skips (or fails under CI) without Playwright
     from playwright.sync_api import Browser
@@ -60,24 +59,9 @@ class Email:
 
 
 @pytest.fixture
-def email(write_config, http_server: FixtureHTTPServer) -> Email:
+def email(write_config, sample_sources: list[dict[str, str]]) -> Email:
     """The previewed HTML of this week's issue from the two sample feeds, and its titles."""
-    settings = write_config(
-        {
-            "sources": [
-                {
-                    "name": "Maghreb Dispatch",
-                    "url": http_server.url("/feeds/northern-africa.xml"),
-                    "region": "Northern Africa",
-                },
-                {
-                    "name": "Sahel & Coast",
-                    "url": http_server.url("/feeds/west-africa.atom"),
-                    "region": "West Africa",
-                },
-            ]
-        }
-    )
+    settings = write_config({"sources": sample_sources})
     with pipeline.runtime(settings, NOW) as rt:
         collected = pipeline.collect(rt, NOW)
         assert not collected.failed, collected.failed
