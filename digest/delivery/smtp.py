@@ -59,13 +59,6 @@ class _Connection:
                 client = await self.connect()
             await client.mail(sender)
             await client.rcpt(recipient)
-        except aiosmtplib.SMTPResponseException as exc:
-            await self.reset()
-            return self.pool.classify(exc.code, exc.message)
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            self.drop()
-            return SendResult("deferred", f"before data: {exc or type(exc).__name__}")
-        try:
             start = await client.execute_command(b"DATA")
             if start.code != 354:
                 raise aiosmtplib.SMTPDataError(start.code, start.message)
