@@ -27,6 +27,7 @@ from digest import __version__, db, pipeline
 from digest.config import Settings, load_settings
 from digest.errors import DigestError
 from digest.render.checks import Check
+from digest.stopping import StopAfterBatch
 from subscribers import membership
 
 out = Console(highlight=False, soft_wrap=True)
@@ -224,8 +225,18 @@ def worker(state: _State, once: bool, interval: float) -> None:
     stop = _StopFlag()
     with pipeline.runtime(state.settings, state.now()) as rt:
         while not stop.requested:
-            with _progress() as progress:
-                reports = pipeline.deliver_pending(rt, state.now(), progress=progress)
+            with _progress() as bar:
+
+                def progress(done: int, total: int) -> None:
+                    bar(done, total)
+                    if stop.requested:
+                        raise StopAfterBatch  # the batch in hand is sent and recorded
+
+                try:
+                    reports = pipeline.deliver_pending(rt, state.now(), progress=progress)
+                except StopAfterBatch:
+                    out.print("Stopped after the current batch; `digest worker` resumes the send.")
+                    return
             for report in reports:
                 if report.issue is not None:
                     _print_issue(report.issue)
@@ -499,6 +510,7 @@ class _StopFlag:
     def __init__(self) -> None:
         self._event = threading.Event()
         signal.signal(signal.SIGTERM, self._set)
+        signal.signal(signal.SIGINT, self._set)
 
     def _set(self, _signum: int, _frame: object) -> None:
         self._event.set()
@@ -508,10 +520,7 @@ class _StopFlag:
         return self._event.is_set()
 
     def wait(self, seconds: float) -> None:
-        try:
-            self._event.wait(seconds)
-        except KeyboardInterrupt:
-            self._event.set()
+        self._event.wait(seconds)
 
 
 @contextmanager

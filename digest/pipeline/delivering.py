@@ -333,6 +333,9 @@ def deliver_pending(
         report = SendReport(issue=ref, transport=chosen.describe())
         asyncio.run(_deliver(rt, ref, chosen, now, report, progress))
         with rt.sessions() as session:
+            issue = session.get(Issue, issue_id)
+            assert issue is not None
+            report.issue = issue_ref(issue, slug)  # sent now, if nothing is left to do
             report.totals = outbox.counts(session, issue_id)
         reports.append(report)
     return reports
