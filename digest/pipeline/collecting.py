@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from digest import db
 from digest.collect.extract import ExtractedArticle, extract_article, html_to_text
@@ -180,26 +181,28 @@ def _store_articles(rt: Runtime, source_id: int, drafts: list[ArticleDraft], now
             duplicate = session.scalar(select(Article.id).where(same))
             if duplicate is not None:
                 continue  # the same story under another GUID, or from another source
-            session.add(
-                Article(
-                    identity=draft.identity,
-                    source_id=source_id,
-                    url=draft.url,
-                    title=draft.title,
-                    author=draft.author,
-                    published_at=draft.published_at,
-                    collected_at=now,
-                    region=draft.region,
-                    tags=draft.tags,
-                    text=draft.text,
-                    word_count=draft.word_count,
-                    reading_minutes=draft.reading_minutes,
-                    summary=draft.summary,
-                    summary_method=draft.summary_method,
-                    image_url=draft.image_url,
-                    image_alt=draft.image_alt,
-                )
+            article = Article(
+                identity=draft.identity,
+                source_id=source_id,
+                url=draft.url,
+                title=draft.title,
+                author=draft.author,
+                published_at=draft.published_at,
+                collected_at=now,
+                region=draft.region,
+                tags=draft.tags,
+                text=draft.text,
+                word_count=draft.word_count,
+                reading_minutes=draft.reading_minutes,
+                summary=draft.summary,
+                summary_method=draft.summary_method,
+                image_url=draft.image_url,
+                image_alt=draft.image_alt,
             )
-            session.flush()
+            try:
+                with session.begin_nested():
+                    session.add(article)
+            except IntegrityError:
+                continue  # another process stored the same article a moment ago
             stored += 1
     return stored

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db
@@ -46,7 +47,15 @@ def open_runtime(settings: Settings, now: datetime | None = None) -> Runtime:
     try:
         db.upgrade(engine)
         rt = Runtime(settings, engine, db.session_factory(engine), renderer, signer)
-        sync_config(rt, now or db.utcnow())
+        for attempt in range(3):
+            try:
+                sync_config(rt, now or db.utcnow())
+                break
+            except IntegrityError:
+                # Another process starting at the same moment created the same source or
+                # list first; the next pass finds it.
+                if attempt == 2:
+                    raise
     except BaseException:
         engine.dispose()
         raise
