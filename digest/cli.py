@@ -27,7 +27,7 @@ from digest import __version__, db, pipeline
 from digest.config import Settings, load_settings
 from digest.errors import DigestError
 from digest.render.checks import Check
-from digest.stopping import StopAfterBatch
+from digest.stopping import StopAfterBatch, stop_between_batches
 from subscribers import membership
 
 out = Console(highlight=False, soft_wrap=True)
@@ -223,14 +223,15 @@ def worker(state: _State, once: bool, interval: float) -> None:
     On PostgreSQL any number of workers, on any number of machines, share a send; each
     message goes out once. Stops after the current batch on Ctrl-C or SIGTERM."""
     stop = _StopFlag()
+    # Runs after each recorded batch: stops the worker there once SIGTERM or Ctrl-C came.
+    check = stop_between_batches(stop.event)
     with pipeline.runtime(state.settings, state.now()) as rt:
         while not stop.requested:
             with _progress() as bar:
 
                 def progress(done: int, total: int) -> None:
                     bar(done, total)
-                    if stop.requested:
-                        raise StopAfterBatch  # the batch in hand is sent and recorded
+                    check(done, total)
 
                 try:
                     reports = pipeline.deliver_pending(rt, state.now(), progress=progress)
@@ -508,19 +509,19 @@ class _StopFlag:
     """Set by SIGTERM or Ctrl-C: finish the batch in hand, then stop."""
 
     def __init__(self) -> None:
-        self._event = threading.Event()
+        self.event = threading.Event()
         signal.signal(signal.SIGTERM, self._set)
         signal.signal(signal.SIGINT, self._set)
 
     def _set(self, _signum: int, _frame: object) -> None:
-        self._event.set()
+        self.event.set()
 
     @property
     def requested(self) -> bool:
-        return self._event.is_set()
+        return self.event.is_set()
 
     def wait(self, seconds: float) -> None:
-        self._event.wait(seconds)
+        self.event.wait(seconds)
 
 
 @contextmanager
