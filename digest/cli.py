@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import signal
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Iterator
@@ -27,7 +26,7 @@ from digest import __version__, db, pipeline
 from digest.config import Settings, load_settings
 from digest.errors import DigestError
 from digest.render.checks import Check
-from digest.stopping import StopAfterBatch, stop_between_batches
+from digest.stopping import StopAfterBatch
 from subscribers import membership
 
 out = Console(highlight=False, soft_wrap=True)
@@ -223,15 +222,14 @@ def worker(state: _State, once: bool, interval: float) -> None:
     On PostgreSQL any number of workers, on any number of machines, share a send; each
     message goes out once. Stops after the current batch on Ctrl-C or SIGTERM."""
     stop = _StopFlag()
-    # Runs after each recorded batch: stops the worker there once SIGTERM or Ctrl-C came.
-    check = stop_between_batches(stop.event)
     with pipeline.runtime(state.settings, state.now()) as rt:
         while not stop.requested:
             with _progress() as bar:
 
                 def progress(done: int, total: int) -> None:
                     bar(done, total)
-                    check(done, total)
+                    if stop.requested:
+                        raise StopAfterBatch  # the batch in hand is sent and recorded
 
                 try:
                     reports = pipeline.deliver_pending(rt, state.now(), progress=progress)
@@ -506,22 +504,23 @@ def db_upgrade(state: _State) -> None:
 
 
 class _StopFlag:
-    """Set by SIGTERM or Ctrl-C: finish the batch in hand, then stop."""
+    """Set by SIGTERM or Ctrl-C: finish the batch in hand, then stop.
+
+    The handler only assigns a flag and waiting polls it: a lock taken in a signal handler
+    (an Event's, say) deadlocks when the interrupted code of the same thread holds it."""
 
     def __init__(self) -> None:
-        self.event = threading.Event()
+        self.requested = False
         signal.signal(signal.SIGTERM, self._set)
         signal.signal(signal.SIGINT, self._set)
 
     def _set(self, _signum: int, _frame: object) -> None:
-        self.event.set()
-
-    @property
-    def requested(self) -> bool:
-        return self.event.is_set()
+        self.requested = True
 
     def wait(self, seconds: float) -> None:
-        self.event.wait(seconds)
+        deadline = time.monotonic() + seconds
+        while not self.requested and time.monotonic() < deadline:
+            time.sleep(0.2)
 
 
 @contextmanager

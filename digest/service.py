@@ -46,6 +46,7 @@ class Service:
         self.host = host
         self.port = port
         self.stop = threading.Event()
+        self._signalled: str | None = None  # set by the signal handler, read by run()
 
     def run(self) -> int:
         """Serve until stopped; the exit status (0: stopped cleanly within the grace)."""
@@ -69,8 +70,15 @@ class Service:
                 ", ".join(name for name, on in vars(self.parts).items() if on) or "nothing",
             )
             failed = False
-            while not self.stop.wait(0.5):
-                if server is not None and not threads[-1].is_alive():
+            # Poll, never block in self.stop.wait() here: the signal handler runs in this
+            # thread, and an Event.set() from it while this thread holds the Event's lock
+            # deadlocks (seen: a SIGTERM that never stopped the service).
+            while not self.stop.is_set():
+                time.sleep(0.2)
+                if self._signalled is not None:
+                    log.info("%s: stopping after the work in flight", self._signalled)
+                    self.stop.set()
+                elif server is not None and not threads[-1].is_alive():
                     log.error("the web server stopped (is port %s in use?)", self.port)
                     self.stop.set()
                     failed = True
@@ -79,9 +87,9 @@ class Service:
             rt.close()
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        if not self.stop.is_set():
-            log.info("%s: stopping after the work in flight", signal.Signals(signum).name)
-        self.stop.set()
+        # Only a plain assignment: taking a lock (Event.set, logging) in a signal handler can
+        # deadlock against the interrupted code of the same thread. The main loop acts on it.
+        self._signalled = signal.Signals(signum).name
 
     def _work(self, rt: pipeline.Runtime) -> None:
         """The delivery worker: deliver every send under way, then wait; stop between batches."""
