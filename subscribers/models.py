@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from digest.db import Base, UTCDateTime, utcnow
@@ -33,6 +33,10 @@ class Subscriber(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     soft_bounces: Mapped[int] = mapped_column(Integer, default=0)
     last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # IANA zone for local-time delivery; None means the list's own zone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    # Topics and regions (tag or region names) the reader wants; empty means everything.
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     subscriptions: Mapped[list[Subscription]] = relationship(back_populates="subscriber")
 
@@ -50,6 +54,8 @@ class Subscription(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the last confirmation mail went out (no second one within the resend window).
+    confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
     mailing_list: Mapped[MailingList] = relationship()
@@ -65,4 +71,26 @@ class Suppression(Base):
     # hard_bounce, complaint or manual
     reason: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ConsentRecord(Base):
+    """What a subscriber agreed to (or withdrew), when, how and in which words: the record
+    GDPR asks a sender to be able to show."""
+
+    __tablename__ = "consent_records"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
+    )
+    list_id: Mapped[int | None] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
+    # subscribe, confirm, unsubscribe, preferences
+    action: Mapped[str] = mapped_column(String(32))
+    # form, import, api, cli, config
+    method: Mapped[str] = mapped_column(String(16))
+    # The wording shown when consent was given (or a description of the import's source).
+    wording: Mapped[str] = mapped_column(Text, default="")
+    # Only recorded when the configuration asks for it.
+    ip_address: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
