@@ -9,6 +9,7 @@ scheduled send happens once.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -101,4 +102,44 @@ def decide(
         None,
         skipped=latest,
         reason=f"missed by {late}, beyond the grace of {grace}: skipped until the next time",
+    )
+
+
+def period_ending(spec: Weekly, zone: str, now: datetime) -> tuple[datetime, datetime]:
+    """The period of the issue sent at the first scheduled time at or after now: it starts at
+    the scheduled time before that one (the previous issue's send)."""
+    tick = timedelta(microseconds=1)
+    end = occurrences(spec, zone, now - tick, now + timedelta(days=8))[0]
+    start = occurrences(spec, zone, end - timedelta(days=8), end - tick)[-1]
+    return start, end
+
+
+# The first and last places on Earth a wall-clock time comes to (UTC+14, UTC-12).
+EARLIEST_ZONE = "Etc/GMT-14"
+LATEST_ZONE = "Etc/GMT+12"
+
+
+def local_time_in(spec: Weekly, list_zone: str, anchor: datetime, zone: str) -> datetime:
+    """When the send at anchor (a scheduled time of the list) comes in another zone: the same
+    wall-clock time on the same calendar day there, in UTC (DST-safe like every wall time)."""
+    day = anchor.astimezone(ZoneInfo(list_zone)).date()
+    return wall_time(day, spec.hour, spec.minute, ZoneInfo(zone))
+
+
+def waves(
+    spec: Weekly, list_zone: str, anchor: datetime, zones: Iterable[str]
+) -> dict[datetime, tuple[str, ...]]:
+    """The send at anchor, delivered at its wall-clock time in each of these zones: the zones
+    that reach it at each moment, earliest moment first."""
+    found: dict[datetime, list[str]] = {}
+    for zone in sorted(set(zones)):
+        found.setdefault(local_time_in(spec, list_zone, anchor, zone), []).append(zone)
+    return {moment: tuple(found[moment]) for moment in sorted(found)}
+
+
+def wave_window(spec: Weekly, list_zone: str, anchor: datetime) -> tuple[datetime, datetime]:
+    """The first and last moment any zone on Earth reaches the send at anchor."""
+    return (
+        local_time_in(spec, list_zone, anchor, EARLIEST_ZONE),
+        local_time_in(spec, list_zone, anchor, LATEST_ZONE),
     )

@@ -129,7 +129,7 @@ class ScheduledJobs:
         self._collect(now)
         outcome, detail = "failed", "unexpected error"
         try:
-            issue = pipeline.compose(self.rt, lst.slug, send_at)
+            issue = pipeline.compose(self.rt, lst.slug, now, period_at=send_at)
             if issue is None:
                 outcome, detail = "nothing-new", "no new articles since the last issue, no draft"
             else:
@@ -165,7 +165,12 @@ class ScheduledJobs:
         outcome, detail = "failed", "unexpected error"
         try:
             report = pipeline.send(
-                self.rt, lst.slug, now, self.transport, progress=stop_between_batches(self.stop)
+                self.rt,
+                lst.slug,
+                now,
+                self.transport,
+                progress=stop_between_batches(self.stop),
+                period_at=decision.due,
             )
             outcome, detail = _send_outcome(report)
         except StopAfterBatch:

@@ -7,7 +7,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.cadence import Weekly, decide, next_time, occurrences, parse_weekly, wall_time
+from digest.cadence import (
+    Weekly,
+    decide,
+    next_time,
+    occurrences,
+    parse_weekly,
+    period_ending,
+    wall_time,
+    wave_window,
+    waves,
+)
 
 
 @pytest.mark.parametrize(
@@ -102,3 +112,62 @@ def test_decide(
     assert (decision.due, decision.skipped) == (due, skipped)
     if skipped:
         assert "beyond the grace" in decision.reason
+
+
+def test_the_period_runs_from_the_previous_send_to_this_one() -> None:
+    monday_7 = parse_weekly("mon 07:00")
+    send = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # Monday 07:00 in Casablanca (UTC+1)
+    previous = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    # The draft, 12 h before, the send itself and any time in between belong to the same issue.
+    for now in (send - timedelta(hours=12), send, previous + timedelta(seconds=1)):
+        assert period_ending(monday_7, "Africa/Casablanca", now) == (previous, send)
+    # One second after the send, the next issue's period has begun.
+    following = (send, datetime(2026, 12, 7, 6, 0, tzinfo=UTC))
+    assert period_ending(monday_7, "Africa/Casablanca", send + timedelta(seconds=1)) == following
+
+
+def test_a_twice_weekly_schedule_has_periods_of_its_own_length() -> None:
+    mon_thu = parse_weekly("mon,thu 07:00")
+    start, end = period_ending(mon_thu, "UTC", datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    assert (start, end) == (
+        datetime(2026, 11, 23, 7, 0, tzinfo=UTC),
+        datetime(2026, 11, 26, 7, 0, tzinfo=UTC),
+    )
+
+
+def test_a_period_across_a_dst_change_is_an_hour_short() -> None:
+    monday_7 = parse_weekly("mon 07:00")
+    start, end = period_ending(monday_7, "Europe/Paris", datetime(2027, 3, 29, 5, 0, tzinfo=UTC))
+    assert end - start == timedelta(days=7, hours=-1)  # clocks went forward on 28 March
+
+
+def test_local_time_waves_follow_each_readers_zone() -> None:
+    monday_7 = parse_weekly("mon 07:00")
+    anchor = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # Monday 07:00 in Casablanca
+    found = waves(
+        monday_7,
+        "Africa/Casablanca",
+        anchor,
+        ["America/New_York", "Asia/Tokyo", "Africa/Casablanca", "Africa/Lagos", "Asia/Tokyo"],
+    )
+    assert found == {
+        datetime(2026, 11, 29, 22, 0, tzinfo=UTC): ("Asia/Tokyo",),  # 07:00 Monday in Tokyo
+        # Lagos is also UTC+1 in winter: one wave for both zones.
+        datetime(2026, 11, 30, 6, 0, tzinfo=UTC): ("Africa/Casablanca", "Africa/Lagos"),
+        datetime(2026, 11, 30, 12, 0, tzinfo=UTC): ("America/New_York",),
+    }
+    first, last = wave_window(monday_7, "Africa/Casablanca", anchor)
+    assert first == datetime(2026, 11, 29, 17, 0, tzinfo=UTC)  # UTC+14
+    assert last == datetime(2026, 11, 30, 19, 0, tzinfo=UTC)  # UTC-12
+    assert all(first <= moment <= last for moment in found)
+
+
+def test_a_wave_in_a_zone_whose_clocks_skip_the_hour_still_comes_once() -> None:
+    sunday_230 = parse_weekly("sun 02:30")
+    anchor = datetime(2027, 3, 28, 2, 30, tzinfo=UTC)  # the list is on UTC
+    found = waves(sunday_230, "UTC", anchor, ["Europe/Paris", "UTC"])
+    # 02:30 does not exist in Paris that night: it comes at 03:30 local, 01:30 UTC.
+    assert found == {
+        datetime(2027, 3, 28, 1, 30, tzinfo=UTC): ("Europe/Paris",),
+        anchor: ("UTC",),
+    }

@@ -115,7 +115,7 @@ def test_no_new_articles_means_no_send_and_says_so(write_config) -> None:  # typ
     assert detail == "no new articles since the last issue, no send"
 
 
-def test_the_draft_is_composed_before_the_send_for_the_send_s_week(rt: pipeline.Runtime) -> None:
+def test_the_draft_is_composed_before_the_send_for_the_send_s_period(rt: pipeline.Runtime) -> None:
     draft_at = SEND_AT - timedelta(hours=12)  # Sunday 19:00, the week before the send's
     ScheduledJobs(rt).tick(draft_at + timedelta(seconds=1))
     [(when, outcome, detail)] = runs(rt, "draft")
@@ -126,7 +126,12 @@ def test_the_draft_is_composed_before_the_send_for_the_send_s_week(rt: pipeline.
     assert all(w < SEND_AT for w, _, _ in runs(rt, "send"))
     with rt.sessions() as session:
         issue = session.scalars(select(Issue)).one()
-        assert (issue.status, issue.period_start) == ("draft", SEND_AT.replace(hour=0))
+        # The issue covers the week since the previous scheduled send, up to this send.
+        assert (issue.status, issue.period_start, issue.period_end) == (
+            "draft",
+            SEND_AT - timedelta(days=7),
+            SEND_AT,
+        )
 
 
 def test_collect_runs_once_per_slot(rt: pipeline.Runtime, settings: Settings) -> None:

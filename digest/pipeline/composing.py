@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digest import db
+from digest.cadence import parse_weekly, period_ending
 from digest.config import ListSettings, Settings
 from digest.editorial.curate import (
     DEFAULT_SECTION,
@@ -37,22 +39,40 @@ class IssueRef:
     subject: str
 
 
-def compose(rt: Runtime, list_slug: str, now: datetime) -> IssueRef | None:
-    """This period's issue of the list: created, or refreshed while still a draft.
-    None when there is no issue yet and nothing new to put in one."""
+def compose(
+    rt: Runtime, list_slug: str, now: datetime, *, period_at: datetime | None = None
+) -> IssueRef | None:
+    """The issue of the list for the period holding period_at (default: now): created, or
+    refreshed while still a draft. None when there is no issue yet and nothing new to put in
+    one. A draft takes every article not yet in an issue collected before its period's end or
+    now, whichever is later: a send that starts late still carries what it collected first."""
     lst = rt.settings.mailing_list(list_slug)
-    start, end = week_period(now, lst.timezone)
+    start, end = period_of(lst, period_at or now)
     for _attempt in range(2):
         try:
             with db.transaction(rt.sessions) as session:
-                return _compose_in(session, rt.settings, lst, start, end)
+                return _compose_in(session, rt.settings, lst, start, end, max(end, now))
         except IntegrityError:
             continue  # another process created the same (list, period) issue first: reuse it
     raise DigestError(f"could not compose the issue of {list_slug!r} for {start:%Y-%m-%d}")
 
 
+def period_of(lst: ListSettings, now: datetime) -> tuple[datetime, datetime]:
+    """A scheduled list's issue covers the time since its previous send, up to the send it
+    goes out at (the first scheduled time at or after now); a list sent only by hand, the
+    week (Monday to Monday in its zone) holding now."""
+    if lst.schedule is None:
+        return week_period(now, lst.timezone)
+    return period_ending(parse_weekly(lst.schedule.send), lst.timezone, now)
+
+
 def _compose_in(
-    session: Session, settings: Settings, lst: ListSettings, start: datetime, end: datetime
+    session: Session,
+    settings: Settings,
+    lst: ListSettings,
+    start: datetime,
+    end: datetime,
+    collected_before: datetime,
 ) -> IssueRef | None:
     mailing_list = membership.get_list(session, lst.slug)
     issue = session.scalar(
@@ -67,7 +87,9 @@ def _compose_in(
     )
     if issue is not None:
         in_other_issues = in_other_issues.where(Issue.id != issue.id)
-    query = select(Article).where(Article.collected_at < end, Article.id.not_in(in_other_issues))
+    query = select(Article).where(
+        Article.collected_at <= collected_before, Article.id.not_in(in_other_issues)
+    )
     if lst.sources is not None:
         query = query.join(Source, Source.id == Article.source_id).where(
             Source.name.in_(lst.sources)
@@ -119,13 +141,16 @@ def _compose_in(
 def _subject(
     settings: Settings, lst: ListSettings, number: int, start: datetime, end: datetime
 ) -> str:
-    last_day = end - timedelta(days=1)
+    zone = ZoneInfo(lst.timezone)
+    # The period's first and last local days (a period ending at midnight ends the day before).
+    first_day = start.astimezone(zone)
+    last_day = (end - timedelta(microseconds=1)).astimezone(zone)
     try:
         return lst.subject.format(
             name=lst.name,
             newsletter=settings.newsletter.name,
             number=number,
-            period=f"{start:%-d %b} – {last_day:%-d %b %Y}",
+            period=f"{first_day:%-d %b} – {last_day:%-d %b %Y}",
         )
     except (KeyError, IndexError, ValueError) as exc:
         raise ConfigError(

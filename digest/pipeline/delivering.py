@@ -120,10 +120,14 @@ def send(
     now: datetime,
     transport: Transport | None = None,
     progress: Progress | None = None,
+    *,
+    period_at: datetime | None = None,
 ) -> SendReport:
-    """Deliver this period's issue to every confirmed subscriber not yet sent it."""
+    """Deliver the issue of the period holding period_at (default: now) to every confirmed
+    subscriber not yet sent it. The scheduler passes the scheduled time it sends for, so a
+    send that starts late still sends that period's issue."""
     transport = transport or make_transport(rt.settings)
-    ref = compose(rt, list_slug, now)
+    ref = compose(rt, list_slug, now, period_at=period_at)
     report = SendReport(issue=ref, transport=transport.describe())
     if ref is None:
         return report
@@ -132,7 +136,8 @@ def send(
         if report.blocked:
             return report
     asyncio.run(_deliver(rt, ref, transport, now, report, progress))
-    report.issue = compose(rt, list_slug, now)  # the issue is frozen now: this re-reads it
+    # The issue is frozen now: this only re-reads it.
+    report.issue = compose(rt, list_slug, now, period_at=period_at)
     with rt.sessions() as session:
         report.totals = outbox.counts(session, ref.id)
     return report

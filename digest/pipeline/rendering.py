@@ -37,7 +37,7 @@ def issue_view(settings: Settings, issue: Issue) -> IssueView:
         list_name=lst.name,
         number=issue.number,
         period_start=issue.period_start.astimezone(zone).date(),
-        period_end=(issue.period_end - timedelta(days=1)).astimezone(zone).date(),
+        period_end=(issue.period_end - timedelta(microseconds=1)).astimezone(zone).date(),
         subject=issue.subject,
         sections=tuple(Section(region, tuple(items)) for region, items in sections.items()),
         postal_address=settings.newsletter.postal_address,
