@@ -28,6 +28,7 @@ from digest.errors import DigestError
 from digest.render.checks import Check
 from digest.stopping import StopAfterBatch
 from subscribers import membership
+from subscribers.zones import check_zone
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -315,12 +316,20 @@ def subscribers() -> None:
 @subscribers.command("add")
 @click.argument("email")
 @click.option("--name", help="The subscriber's name.")
+@click.option(
+    "--timezone",
+    "zone",
+    help="The subscriber's IANA time zone, for lists that deliver at local time.",
+)
 @_list_option()
 @click.pass_obj
-def subscribers_add(state: _State, email: str, name: str | None, list_slug: str | None) -> None:
+def subscribers_add(
+    state: _State, email: str, name: str | None, zone: str | None, list_slug: str | None
+) -> None:
     """Subscribe EMAIL (confirmed: you vouch for their consent)."""
     slug = state.list_slug(list_slug)
     now = state.now()
+    zone = check_zone(zone) if zone is not None else None
     with (
         pipeline.runtime(state.settings, now) as rt,
         db.transaction(rt.sessions) as session,
@@ -329,6 +338,8 @@ def subscribers_add(state: _State, email: str, name: str | None, list_slug: str 
         subscription, added = membership.add_subscriber(
             session, mailing_list, email, name=name, now=now
         )
+        if zone is not None:
+            subscription.subscriber.timezone = zone
         address = subscription.subscriber.email
     out.print(f"{'Added' if added else 'Already subscribed:'} {address} → {slug}")
 
@@ -438,11 +449,19 @@ def schedule(state: _State) -> None:
     table = Table("list", "job", "list's time", "UTC", title="Next scheduled runs")
     for item in planned:
         zone = ZoneInfo(item.timezone)
-        for job, moment in (
+        jobs = [
             ("collect", item.next_collect),
             ("draft", item.next_draft),
             ("send", item.next_send),
-        ):
+        ]
+        if item.waves:
+            # Local-time delivery: the send is a wave per zone, between these two moments.
+            jobs[2:] = [
+                ("send: first zone (UTC+14)", item.waves[0]),
+                ("send: list's zone", item.next_send),
+                ("send: last zone (UTC-12)", item.waves[1]),
+            ]
+        for job, moment in jobs:
             if moment is None:
                 continue
             table.add_row(

@@ -87,6 +87,8 @@ class ScheduleSettings(_Section):
     collect_every_minutes: int = Field(60, ge=1)
     draft_hours_before: float = Field(12.0, ge=0)
     grace_hours: float = Field(6.0, ge=0)
+    # Deliver at the send time in each subscriber's own zone, in waves, instead of at once.
+    local_time: bool = False
 
     @field_validator("send")
     @classmethod
@@ -196,6 +198,7 @@ class ServiceSettings(_Section):
     tick_seconds: float = Field(30.0, gt=0)
     worker_interval_seconds: float = Field(30.0, gt=0)
     log_json: bool = False
+    stale_run_hours: float = Field(24.0, gt=0)
 
 
 class Settings(_Section):

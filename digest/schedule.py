@@ -17,12 +17,29 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from digest import pipeline
-from digest.cadence import Weekly, decide, next_time, occurrences, parse_weekly
+from digest.cadence import (
+    Weekly,
+    decide,
+    next_time,
+    occurrences,
+    parse_weekly,
+    wave_window,
+    waves,
+)
 from digest.config import ListSettings, ScheduleSettings, Settings
 from digest.delivery.transport import Transport
 from digest.errors import DigestError
-from digest.schedule_runs import ALL_LISTS, claim, finish, last_scheduled
+from digest.schedule_runs import (
+    ALL_LISTS,
+    claim,
+    claimed_since,
+    finish,
+    last_scheduled,
+    reap_stale,
+)
 from digest.stopping import StopAfterBatch, stop_between_batches
+from subscribers import membership
+from subscribers.zones import InvalidZone, check_zone
 
 log = logging.getLogger("digest.schedule")
 
@@ -52,6 +69,8 @@ class Planned:
     next_collect: datetime | None
     next_draft: datetime
     next_send: datetime
+    # A local-time list: when the first and the last zone on Earth reach that send.
+    waves: tuple[datetime, datetime] | None = None
 
 
 def plan(settings: Settings, now: datetime) -> list[Planned]:
@@ -60,18 +79,40 @@ def plan(settings: Settings, now: datetime) -> list[Planned]:
     upcoming = []
     for lst, schedule in scheduled_lists(settings):
         spec = parse_weekly(schedule.send)
-        lead = timedelta(hours=schedule.draft_hours_before)
+        lead = draft_lead(lst, schedule, spec, now)
         sends = occurrences(spec, lst.timezone, now, now + lead + timedelta(days=8))
+        next_send = next_time(spec, lst.timezone, now)
         upcoming.append(
             Planned(
                 list_slug=lst.slug,
                 timezone=lst.timezone,
                 next_collect=collect_slot(now, interval) + interval if interval else None,
                 next_draft=next(t for t in sends if t - lead > now) - lead,
-                next_send=next_time(spec, lst.timezone, now),
+                next_send=next_send,
+                waves=wave_window(spec, lst.timezone, next_send) if schedule.local_time else None,
             )
         )
     return upcoming
+
+
+def draft_lead(
+    lst: ListSettings, schedule: ScheduleSettings, spec: Weekly, now: datetime
+) -> timedelta:
+    """How long before a send its draft is composed: draft_hours_before, counted for a
+    local-time list from the first moment any zone on Earth reaches the send time."""
+    lead = timedelta(hours=schedule.draft_hours_before)
+    if not schedule.local_time:
+        return lead
+    upcoming = next_time(spec, lst.timezone, now)
+    return lead + (upcoming - wave_window(spec, lst.timezone, upcoming)[0])
+
+
+def _known_zone(name: str) -> bool:
+    try:
+        check_zone(name)
+    except InvalidZone:
+        return False
+    return True
 
 
 class ScheduledJobs:
@@ -106,14 +147,17 @@ class ScheduledJobs:
                 return
             spec = parse_weekly(schedule.send)
             self._draft_if_due(lst, schedule, spec, now)
-            self._send_if_due(lst, schedule, spec, now)
+            if schedule.local_time:
+                self._send_waves_if_due(lst, schedule, spec, now)
+            else:
+                self._send_if_due(lst, schedule, spec, now)
 
     def _draft_if_due(
         self, lst: ListSettings, schedule: ScheduleSettings, spec: Weekly, now: datetime
     ) -> None:
         # Seen from draft_hours_before ahead, the draft is "the send"; it is useful any time
         # before the send itself (or within the grace, if that is longer).
-        lead = timedelta(hours=schedule.draft_hours_before)
+        lead = draft_lead(lst, schedule, spec, now)
         window = max(lead, timedelta(hours=schedule.grace_hours))
         last = last_scheduled(self.rt.sessions, lst.slug, "draft")
         decision = decide(spec, lst.timezone, now + lead, last + lead if last else None, window)
@@ -152,25 +196,76 @@ class ScheduledJobs:
             return
         if decision.due is None:
             return
-        run_id = claim(self.rt.sessions, lst.slug, "send", decision.due, now)
+        self._send(lst.slug, decision.due, decision.reason, now, period_at=decision.due)
+
+    def _send_waves_if_due(
+        self, lst: ListSettings, schedule: ScheduleSettings, spec: Weekly, now: datetime
+    ) -> None:
+        """Local-time delivery: each wave (the zones reaching the send time at one moment) is
+        a send of its own, claimed, graced and recorded like one."""
+        grace = timedelta(hours=schedule.grace_hours)
+        with self.rt.sessions() as session:
+            list_id = membership.get_list(session, lst.slug).id
+            stored = membership.subscriber_zones(session, list_id)
+        # A zone the database knows but this machine does not (or none) gets the list's.
+        members: dict[str, set[str | None]] = {}
+        for zone in stored:
+            members.setdefault(zone if zone and _known_zone(zone) else lst.timezone, set()).add(
+                zone
+            )
+        members.setdefault(lst.timezone, set()).add(None)
+        # Every wave of a send lies within a day or so of it: look at the sends around now.
+        reach = timedelta(hours=30)
+        done = claimed_since(self.rt.sessions, lst.slug, "send", now - reach * 2 - grace)
+        for anchor in occurrences(spec, lst.timezone, now - reach - grace, now + reach):
+            for moment, wave in waves(spec, lst.timezone, anchor, members).items():
+                if self.stop.is_set():
+                    return
+                if moment > now or moment in done:
+                    continue
+                late = now - moment
+                if late > grace:
+                    reason = f"missed by {late}, beyond the grace of {grace}: skipped"
+                    self._record_skip(lst.slug, "send", moment, reason, now)
+                    continue
+                originals = {z for zone in wave for z in members[zone]}
+                zones = membership.Zones(
+                    names=frozenset(z for z in originals if z), unzoned=None in originals
+                )
+                reason = f"local time in {', '.join(wave)}"
+                self._send(lst.slug, moment, reason, now, period_at=anchor, zones=zones)
+
+    def _send(
+        self,
+        slug: str,
+        scheduled_for: datetime,
+        reason: str,
+        now: datetime,
+        *,
+        period_at: datetime,
+        zones: membership.Zones | None = None,
+    ) -> None:
+        """Claim the send for its scheduled time; if won, collect, send and record how it went."""
+        run_id = claim(self.rt.sessions, slug, "send", scheduled_for, now)
         if run_id is None:
             return
         log.info(
             "sending %s (%s)",
-            lst.slug,
-            decision.reason,
-            extra={"list": lst.slug, "job": "send", "scheduled_for": decision.due.isoformat()},
+            slug,
+            reason,
+            extra={"list": slug, "job": "send", "scheduled_for": scheduled_for.isoformat()},
         )
         self._collect(now)
         outcome, detail = "failed", "unexpected error"
         try:
             report = pipeline.send(
                 self.rt,
-                lst.slug,
+                slug,
                 now,
                 self.transport,
                 progress=stop_between_batches(self.stop),
-                period_at=decision.due,
+                period_at=period_at,
+                zones=zones,
             )
             outcome, detail = _send_outcome(report)
         except StopAfterBatch:
@@ -180,7 +275,7 @@ class ScheduledJobs:
             detail = exc.message
         finally:
             finish(self.rt.sessions, run_id, outcome, detail, now)
-            _log_outcome(lst.slug, "send", decision.due, outcome, detail)
+            _log_outcome(slug, "send", scheduled_for, outcome, detail)
 
     def _record_skip(
         self, slug: str, job: str, scheduled_for: datetime, reason: str, now: datetime
@@ -255,6 +350,9 @@ class Scheduler:
 
     def start(self) -> None:
         settings = self.jobs.rt.settings
+        stale = timedelta(hours=settings.service.stale_run_hours)
+        for run_id in reap_stale(self.jobs.rt.sessions, self.clock(), stale):
+            log.warning("scheduled run %s was left running by a process that ended", run_id)
         interval = collect_interval(settings)
         if interval is None:
             log.info("no list has a schedule: the scheduler has nothing to do")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -52,6 +52,42 @@ def claim(
         return None  # the unique key: someone else runs (or ran) this job for this time
 
 
+def process_gone(claimed_by: str) -> bool:
+    """Whether the process named host:pid is known to have ended: only a process of this
+    host can be checked; one elsewhere counts as gone only by age (see reap_stale)."""
+    host, _, pid = claimed_by.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # it exists, under another user
+    return False
+
+
+def reap_stale(sessions: sessionmaker[Session], now: datetime, max_age: timedelta) -> list[int]:
+    """Mark interrupted the runs still "running" whose process is gone (it crashed or was
+    killed): of this host, when its pid no longer exists; of any host, after max_age. A send
+    interrupted so is finished by the delivery worker from its outbox rows."""
+    reaped = []
+    with db.transaction(sessions) as session:
+        running = session.scalars(select(ScheduleRun).where(ScheduleRun.outcome == "running"))
+        for run in running:
+            if run.claimed_by == worker_name():
+                continue
+            if process_gone(run.claimed_by) or now - run.claimed_at > max_age:
+                run.outcome = "interrupted"
+                run.detail = (
+                    f"the process that ran it ({run.claimed_by}) ended before it finished; "
+                    "an interrupted send is finished by the delivery worker"
+                )
+                run.finished_at = now
+                reaped.append(run.id)
+    return reaped
+
+
 def finish(
     sessions: sessionmaker[Session], run_id: int, outcome: str, detail: str, now: datetime
 ) -> None:
@@ -72,6 +108,22 @@ def last_scheduled(sessions: sessionmaker[Session], list_slug: str, job: str) ->
         return session.scalar(
             select(func.max(ScheduleRun.scheduled_for)).where(
                 ScheduleRun.list_slug == list_slug, ScheduleRun.job == job
+            )
+        )
+
+
+def claimed_since(
+    sessions: sessionmaker[Session], list_slug: str, job: str, since: datetime
+) -> set[datetime]:
+    """The scheduled times claimed for this job from since on, whatever their outcome."""
+    with sessions() as session:
+        return set(
+            session.scalars(
+                select(ScheduleRun.scheduled_for).where(
+                    ScheduleRun.list_slug == list_slug,
+                    ScheduleRun.job == job,
+                    ScheduleRun.scheduled_for >= since,
+                )
             )
         )
 

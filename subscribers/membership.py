@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from digest.errors import NotFoundError
@@ -124,10 +124,23 @@ def iter_subscriptions(
     yield from session.execute(query)
 
 
+@dataclass(frozen=True)
+class Zones:
+    """Which subscribers' time zones to take: these, and those without one if unzoned."""
+
+    names: frozenset[str]
+    unzoned: bool
+
+
 def iter_recipient_batches(
-    session: Session, list_id: int, batch_size: int = 500
+    session: Session, list_id: int, batch_size: int = 500, zones: Zones | None = None
 ) -> Iterator[list[RecipientRow]]:
-    """Confirmed, active subscribers of a list, in id order, batch by batch (memory stays flat)."""
+    """Confirmed, active subscribers of a list (only those in zones, if given), in id order,
+    batch by batch (memory stays flat)."""
+    in_zones = []
+    if zones is not None:
+        in_zone = Subscriber.timezone.in_(sorted(zones.names))
+        in_zones = [or_(in_zone, Subscriber.timezone.is_(None)) if zones.unzoned else in_zone]
     after = 0
     while True:
         rows = session.execute(
@@ -138,6 +151,7 @@ def iter_recipient_batches(
                 Subscription.status == "confirmed",
                 Subscriber.status == "active",
                 Subscriber.id > after,
+                *in_zones,
             )
             .order_by(Subscriber.id)
             .limit(batch_size)
@@ -146,6 +160,22 @@ def iter_recipient_batches(
             return
         yield [RecipientRow(r.id, r.email, r.name) for r in rows]
         after = rows[-1].id
+
+
+def subscriber_zones(session: Session, list_id: int) -> set[str | None]:
+    """The time zones the list's confirmed, active subscribers have set (None: not set)."""
+    return set(
+        session.scalars(
+            select(Subscriber.timezone)
+            .distinct()
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(
+                Subscription.list_id == list_id,
+                Subscription.status == "confirmed",
+                Subscriber.status == "active",
+            )
+        )
+    )
 
 
 def deliverable_ids(session: Session, list_id: int, subscriber_ids: list[int]) -> set[int]:

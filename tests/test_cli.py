@@ -119,6 +119,27 @@ def test_subscribers_add_list_remove(project: Path, database_url: str) -> None:
     assert bad.stderr.startswith("error: 'not-an-address' is not a valid email address")
     unknown = digest(project, "subscribers", "list", "--list", "daily", database_url=database_url)
     assert unknown.returncode == 1 and "no list with slug 'daily'" in unknown.stderr
+    zoned = digest(
+        project,
+        "subscribers",
+        "add",
+        "kenji@example.org",
+        "--timezone",
+        "Asia/Tokyo",
+        database_url=database_url,
+    )
+    assert zoned.returncode == 0, zoned.stderr
+    nowhere = digest(
+        project,
+        "subscribers",
+        "add",
+        "x@example.org",
+        "--timezone",
+        "Mars/Olympus",
+        database_url=database_url,
+    )
+    assert nowhere.returncode == 1
+    assert nowhere.stderr.startswith("error: 'Mars/Olympus' is not a known time zone")
 
 
 def test_preview_writes_html_or_text_without_sending(project: Path, database_url: str) -> None:

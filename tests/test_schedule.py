@@ -6,14 +6,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from digest import pipeline
 from digest.config import Settings
 from digest.errors import ConfigError
-from digest.models import Delivery, Issue
+from digest.models import Delivery, Issue, ScheduleRun
 from digest.schedule import ScheduledJobs, collect_slot, plan
 from digest.schedule_runs import claim, last_scheduled, recent_runs
+from subscribers.models import Subscriber
 from tests.conftest import SAMPLES
 
 SEND_AT = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # "mon 07:00" in UTC, a Monday
@@ -180,3 +181,148 @@ def test_digest_schedule_prints_the_next_times_in_the_list_s_zone_and_in_utc(
     [draft] = [line for line in result.output.splitlines() if " draft " in line]
     assert "Sun 2026-11-29 19:00 +01" in draft
     assert "collect" in result.output
+
+
+@pytest.fixture
+def local_time_rt(write_config) -> Iterator[pipeline.Runtime]:  # type: ignore[no-untyped-def]
+    """A list sending "mon 07:00" (UTC) at each reader's local time: one reader in Tokyo
+    (UTC+9), one in New York (UTC-5) and one with no zone of their own (the list's)."""
+    readers = ["tokyo@example.org", "newyork@example.org", "nozone@example.org"]
+    lst = scheduled_list(local_time=True) | {"demo_subscribers": readers}
+    settings = write_config({"sources": SOURCES, "lists": [lst]})
+    with pipeline.runtime(settings, SEND_AT) as runtime:
+        with runtime.sessions.begin() as session:
+            for email, zone in [
+                ("tokyo@example.org", "Asia/Tokyo"),
+                ("newyork@example.org", "America/New_York"),
+            ]:
+                session.execute(
+                    update(Subscriber).where(Subscriber.email == email).values(timezone=zone)
+                )
+        yield runtime
+
+
+def delivered(rt: pipeline.Runtime) -> list[str]:
+    with rt.sessions() as session:
+        return sorted(session.scalars(select(Delivery.email).where(Delivery.status == "sent")))
+
+
+def test_local_time_delivery_sends_each_zone_its_wave_once(
+    local_time_rt: pipeline.Runtime,
+) -> None:
+    rt = local_time_rt
+    tokyo_wave = datetime(2026, 11, 22, 22, 0, tzinfo=UTC)  # Monday 07:00 in Tokyo
+    newyork_wave = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)  # Monday 07:00 in New York
+    # The draft comes 12 h before the first place on Earth (UTC+14) reaches Monday 07:00.
+    ScheduledJobs(rt).tick(datetime(2026, 11, 22, 5, 0, 1, tzinfo=UTC))
+    assert [o for _w, o, _d in runs(rt, "draft")] == ["done"]
+    ScheduledJobs(rt).tick(tokyo_wave - timedelta(seconds=1))
+    assert delivered(rt) == []
+    for now in (tokyo_wave, tokyo_wave + timedelta(minutes=1)):
+        ScheduledJobs(rt).tick(now)
+    assert delivered(rt) == ["tokyo@example.org"]
+    ScheduledJobs(rt).tick(SEND_AT + timedelta(seconds=30))
+    assert delivered(rt) == ["nozone@example.org", "tokyo@example.org"]
+    for now in (newyork_wave, newyork_wave + timedelta(hours=1)):
+        ScheduledJobs(rt).tick(now)
+    assert delivered(rt) == ["newyork@example.org", "nozone@example.org", "tokyo@example.org"]
+    sends = sorted((w, o) for w, o, _d in runs(rt, "send"))
+    assert sends == [(tokyo_wave, "done"), (SEND_AT, "done"), (newyork_wave, "done")]
+    with rt.sessions() as session:
+        [issue] = session.scalars(select(Issue))
+        assert issue.status == "sent"
+        assert issue.sent_at == tokyo_wave  # when it first went out
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 3
+
+
+def test_a_wave_missed_beyond_the_grace_is_skipped_the_later_ones_go(
+    local_time_rt: pipeline.Runtime,
+) -> None:
+    rt = local_time_rt
+    # The service starts at 07:00 UTC: Tokyo's wave (9 h ago) is beyond the 6 h grace.
+    ScheduledJobs(rt).tick(SEND_AT + timedelta(seconds=30))
+    assert delivered(rt) == ["nozone@example.org"]
+    outcomes = {w: (o, d) for w, o, d in runs(rt, "send")}
+    outcome, detail = outcomes[datetime(2026, 11, 22, 22, 0, tzinfo=UTC)]
+    assert outcome == "skipped"
+    assert "beyond the grace of 6:00:00" in detail
+    ScheduledJobs(rt).tick(datetime(2026, 11, 23, 12, 0, 30, tzinfo=UTC))
+    assert delivered(rt) == ["newyork@example.org", "nozone@example.org"]
+
+
+def test_plan_of_a_local_time_list_drafts_before_the_first_zone(
+    local_time_rt: pipeline.Runtime,
+) -> None:
+    [planned] = plan(local_time_rt.settings, SEND_AT - timedelta(days=3))
+    assert planned.next_send == SEND_AT
+    assert planned.next_draft == datetime(2026, 11, 22, 5, 0, tzinfo=UTC)
+
+
+def test_digest_schedule_shows_the_waves_of_a_local_time_list(write_config) -> None:  # type: ignore[no-untyped-def]
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    settings = write_config({"lists": [scheduled_list(local_time=True)]})
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(settings.config_path), "--now", "2026-11-23T08:00+00:00", "schedule"],
+        env={"COLUMNS": "200"},
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    [first] = [line for line in lines if "first zone" in line]
+    [last] = [line for line in lines if "last zone" in line]
+    # Monday 07:00 comes first at UTC+14 (Sunday 17:00 UTC), last at UTC-12 (Monday 19:00).
+    assert "Sun 2026-11-29 17:00 UTC" in first
+    assert "Mon 2026-11-30 19:00 UTC" in last
+    [draft] = [line for line in lines if " draft " in line]
+    assert "Sun 2026-11-29 05:00 UTC" in draft
+
+
+def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(
+    rt: pipeline.Runtime,
+) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    from digest.schedule import Scheduler
+    from digest.schedule_runs import worker_name
+
+    finished = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    dead = f"{socket.gethostname()}:{finished.stdout.strip()}"
+    for slug, claimed_by, claimed_at in [
+        ("dead-here", dead, SEND_AT),
+        ("elsewhere-recent", "other-host:42", SEND_AT),
+        ("elsewhere-old", "other-host:43", SEND_AT - timedelta(hours=25)),
+        ("ours", worker_name(), SEND_AT - timedelta(hours=25)),
+    ]:
+        with rt.sessions.begin() as session:
+            session.add(
+                ScheduleRun(
+                    list_slug=slug,
+                    job="send",
+                    scheduled_for=SEND_AT,
+                    claimed_by=claimed_by,
+                    claimed_at=claimed_at,
+                )
+            )
+    scheduler = Scheduler(ScheduledJobs(rt), clock=lambda: SEND_AT + timedelta(minutes=1))
+    scheduler.start()
+    scheduler.shutdown()
+    with rt.sessions() as session:
+        rows = session.execute(select(ScheduleRun.list_slug, ScheduleRun.outcome)).all()
+    # (The scheduler also ran its own collect and tick on start: those rows are not ours.)
+    outcomes = {slug: outcome for slug, outcome in rows if slug not in ("*", "weekly")}
+    assert outcomes == {
+        "dead-here": "interrupted",
+        "elsewhere-recent": "running",
+        "elsewhere-old": "interrupted",
+        "ours": "running",
+    }

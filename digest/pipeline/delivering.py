@@ -122,10 +122,12 @@ def send(
     progress: Progress | None = None,
     *,
     period_at: datetime | None = None,
+    zones: membership.Zones | None = None,
 ) -> SendReport:
     """Deliver the issue of the period holding period_at (default: now) to every confirmed
-    subscriber not yet sent it. The scheduler passes the scheduled time it sends for, so a
-    send that starts late still sends that period's issue."""
+    subscriber not yet sent it (only those in zones, if given: a local-time wave). The
+    scheduler passes the scheduled time it sends for, so a send that starts late still sends
+    that period's issue."""
     transport = transport or make_transport(rt.settings)
     ref = compose(rt, list_slug, now, period_at=period_at)
     report = SendReport(issue=ref, transport=transport.describe())
@@ -135,7 +137,7 @@ def send(
         report.blocked = _may_not_start(rt, ref)
         if report.blocked:
             return report
-    asyncio.run(_deliver(rt, ref, transport, now, report, progress))
+    asyncio.run(_deliver(rt, ref, transport, now, report, progress, zones))
     # The issue is frozen now: this only re-reads it.
     report.issue = compose(rt, list_slug, now, period_at=period_at)
     with rt.sessions() as session:
@@ -174,17 +176,21 @@ async def _deliver(
     now: datetime,
     report: SendReport,
     progress: Progress | None = None,
+    zones: membership.Zones | None = None,
 ) -> None:
     settings = rt.settings
     delivery = settings.delivery
     with db.transaction(rt.sessions) as session:
         issue = session.get(Issue, ref.id)
         assert issue is not None
-        if issue.status == "draft":
-            issue.status = "sending"  # from here on the issue's content is frozen
         list_id = issue.list_id
-        for batch in membership.iter_recipient_batches(session, list_id, delivery.batch_size):
+        batches = membership.iter_recipient_batches(session, list_id, delivery.batch_size, zones)
+        for batch in batches:
             report.enqueued += outbox.enqueue(session, ref.id, batch, now)
+        # From the first send on, the issue's content is frozen; a later local-time wave
+        # puts a sent issue back to sending until its new rows are delivered.
+        if issue.status == "draft" or (report.enqueued and issue.status == "sent"):
+            issue.status = "sending"
         todo = sum(n for s, n in outbox.counts(session, ref.id).items() if s in outbox.PENDING)
     sender = Sender(rt, ref, transport, now)
     policy = outbox.RetryPolicy(
@@ -232,7 +238,7 @@ async def _deliver(
         issue = session.get(Issue, ref.id)
         assert issue is not None
         if pending == 0 and issue.status != "sent":
-            issue.status, issue.sent_at = "sent", now
+            issue.status, issue.sent_at = "sent", issue.sent_at or now
 
 
 def _clock_from(start: datetime) -> Callable[[], datetime]:
