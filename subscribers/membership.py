@@ -195,3 +195,13 @@ def deliverable_ids(session: Session, list_id: int, subscriber_ids: list[int]) -
             )
         )
     )
+
+
+def topics_of(session: Session, subscriber_ids: list[int]) -> dict[int, list[str]]:
+    """The topics chosen by those of these subscribers who chose any."""
+    if not subscriber_ids:
+        return {}
+    rows = session.execute(
+        select(Subscriber.id, Subscriber.topics).where(Subscriber.id.in_(subscriber_ids))
+    )
+    return {row.id: list(row.topics) for row in rows if row.topics}

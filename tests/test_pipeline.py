@@ -9,14 +9,14 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from digest import pipeline
 from digest.config import Settings
 from digest.errors import DeliveryError
 from digest.models import Article, Delivery, Issue, Source
 from subscribers import membership
-from subscribers.models import Suppression
+from subscribers.models import Subscriber, Suppression
 from tests.servers import FixtureHTTPServer, FixtureSMTPServer, Route
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # a Monday morning
@@ -334,3 +334,45 @@ def test_file_outbox_writes_one_eml_per_recipient(
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
         assert message.get_content_type() == "multipart/alternative"
         assert b"\r\n" in path.read_bytes()
+
+
+def test_each_reader_gets_the_stories_of_the_topics_they_chose(
+    rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
+) -> None:
+    add_readers(rt, "maghreb@example.org", "ties@example.org", "sport@example.org")
+    chosen = {
+        "maghreb@example.org": ["Northern Africa"],
+        "ties@example.org": ["global TIES", "Energy"],
+        "sport@example.org": ["Sport"],
+    }
+    with rt.sessions.begin() as session:
+        for email, topics in chosen.items():
+            session.execute(
+                update(Subscriber).where(Subscriber.email == email).values(topics=topics)
+            )
+    pipeline.collect(rt, NOW)
+    report = pipeline.send(rt, "weekly", NOW)
+    assert (report.sent, report.skipped) == (3, 1)  # nothing this week is about sport
+
+    with rt.sessions() as session:
+        articles = list(session.scalars(select(Article)))
+        reasons = dict(session.execute(select(Delivery.email, Delivery.last_reply)).all())
+    assert "matches their topics" in (reasons["sport@example.org"] or "")
+    everything = {a.title for a in articles}
+    northern = {a.title for a in articles if a.region == "Northern Africa"}
+    ties = {a.title for a in articles if {t.casefold() for t in a.tags} & {"global ties", "energy"}}
+    assert northern and ties and northern != everything and ties != everything
+    received = {}
+    for message in smtp_server.handler.parsed():
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        received[str(message["To"])] = {title for title in everything if title in text}
+    assert received == {
+        "reader@example.org": everything,  # chose no topics: everything
+        "maghreb@example.org": northern,
+        "ties@example.org": ties,
+    }
+    # The editor's preview "as" a reader shows that reader's own copy.
+    preview = pipeline.preview(rt, "weekly", NOW, text=True, as_email="Maghreb@example.org")
+    assert preview is not None
+    shown = preview.path.read_text(encoding="utf-8")
+    assert {title for title in everything if title in shown} == northern

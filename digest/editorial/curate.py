@@ -60,3 +60,27 @@ def group_by_region(stories: Sequence[Story]) -> list[Section]:
     for story in stories:
         sections.setdefault(story.region or DEFAULT_SECTION, []).append(story)
     return [Section(region, tuple(items)) for region, items in sections.items()]
+
+
+def topic_key(topics: Iterable[str]) -> tuple[str, ...]:
+    """A reader's topics in one spelling (case and spacing folded, sorted): readers with the
+    same key get the same digest."""
+    return tuple(sorted({" ".join(t.split()).casefold() for t in topics if t.strip()}))
+
+
+def for_topics(sections: Sequence[Section], topics: tuple[str, ...]) -> tuple[Section, ...]:
+    """The sections with only the stories whose region or a tag is one of the reader's topics
+    (a topic_key); no topics means everything. Sections left empty are dropped."""
+    if not topics:
+        return tuple(sections)
+    wanted = set(topics)
+    kept = []
+    for section in sections:
+        stories = tuple(
+            story
+            for story in section.stories
+            if not wanted.isdisjoint(topic_key((story.region, *story.tags)))
+        )
+        if stories:
+            kept.append(Section(section.region, stories))
+    return tuple(kept)

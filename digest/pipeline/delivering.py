@@ -22,10 +22,11 @@ from digest.delivery.message import Envelope, MessageTemplate, Personal
 from digest.delivery.rate import RateLimit
 from digest.delivery.smtp import SmtpPool
 from digest.delivery.transport import Transport
+from digest.editorial.curate import topic_key
 from digest.errors import ConfigError, DigestError
 from digest.models import Issue
 from digest.pipeline.composing import IssueRef, compose, issue_ref, issues_of
-from digest.pipeline.rendering import checks, reader, render
+from digest.pipeline.rendering import checks, reader, render_view
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import blocking_failures
 from digest.render.email import MARKERS, Recipient, RenderedIssue
@@ -210,20 +211,27 @@ async def _deliver(
             if not claimed:
                 break
             # Unsubscribed, suppressed or bounced since the send began: not sent.
+            ids = [c.subscriber_id for c in claimed]
             with rt.sessions() as session:
-                allowed = membership.deliverable_ids(
-                    session, list_id, [c.subscriber_id for c in claimed]
-                )
+                allowed = membership.deliverable_ids(session, list_id, ids)
+                topics = membership.topics_of(session, ids)
             gone = [c.id for c in claimed if c.subscriber_id not in allowed]
+            wanted = [c for c in claimed if c.subscriber_id in allowed]
+            # A reader whose topics match no story of this issue gets no empty digest.
+            unmatched = [
+                c.id for c in wanted if not sender.has_stories(topics.get(c.subscriber_id))
+            ]
+            wanted = [c for c in wanted if sender.has_stories(topics.get(c.subscriber_id))]
             keep_lease = asyncio.create_task(_renew_lease(rt, claimed, lease, clock))
             try:
-                attempts = await sender.send_all([c for c in claimed if c.subscriber_id in allowed])
+                attempts = await sender.send_all(wanted, topics)
             finally:
                 keep_lease.cancel()
             with db.transaction(rt.sessions) as session:
                 outbox.skip(session, gone, "no longer subscribed")
+                outbox.skip(session, unmatched, "no story of this issue matches their topics")
                 counts = outbox.record(session, attempts, clock(), policy)
-            report.skipped += len(gone)
+            report.skipped += len(gone) + len(unmatched)
             report.sent += counts.get("sent", 0)
             report.deferred += counts.get("deferred", 0)
             report.failed += counts.get("failed", 0)
@@ -261,36 +269,62 @@ async def _renew_lease(
 
 class Sender:
     """Builds and sends claimed messages, as many at once as the transport allows, at the
-    configured rate; a server's "slow down" (421/454) pauses every sender."""
+    configured rate; a server's "slow down" (421/454) pauses every sender. The issue is
+    rendered once for everyone, and once more for each set of topics readers chose."""
 
     def __init__(self, rt: Runtime, ref: IssueRef, transport: Transport, now: datetime) -> None:
         self.rt = rt
+        self.ref = ref
+        self.now = now
         self.transport = transport
         with rt.sessions() as session:
             issue = session.get(Issue, ref.id)
             assert issue is not None
             self.list_id = issue.list_id
-        self.template = message_template(rt, ref.list_slug, render(rt, ref.id), now)
+        self._templates: dict[tuple[str, ...], MessageTemplate | None] = {}
         self.rate = RateLimit(rt.settings.delivery.rate_limit_per_second)
         self.dkim = dkim_signer(rt.settings)
 
-    async def send_all(self, claimed: list[outbox.Claimed]) -> list[outbox.Attempt]:
+    def template(self, topics: list[str] | None) -> MessageTemplate | None:
+        """The message for readers of these topics; None when no story matches them."""
+        key = topic_key(topics or ())
+        if key not in self._templates:
+            view, rendered = render_view(self.rt, self.ref.id, key)
+            self._templates[key] = (
+                message_template(self.rt, self.ref.list_slug, rendered, self.now)
+                if view.sections
+                else None
+            )
+        return self._templates[key]
+
+    def has_stories(self, topics: list[str] | None) -> bool:
+        return self.template(topics) is not None
+
+    async def send_all(
+        self, claimed: list[outbox.Claimed], topics: dict[int, list[str]] | None = None
+    ) -> list[outbox.Attempt]:
         queue: asyncio.Queue[outbox.Claimed] = asyncio.Queue()
         for item in claimed:
             queue.put_nowait(item)
         attempts: list[outbox.Attempt] = []
+        chosen = topics or {}
 
         async def work() -> None:
             while not queue.empty():
-                attempts.append(await self.send_one(queue.get_nowait()))
+                item = queue.get_nowait()
+                attempts.append(await self.send_one(item, chosen.get(item.subscriber_id)))
 
         workers = min(self.transport.concurrency, len(claimed))
         await asyncio.gather(*(work() for _ in range(workers)))
         return attempts
 
-    async def send_one(self, claimed: outbox.Claimed) -> outbox.Attempt:
+    async def send_one(
+        self, claimed: outbox.Claimed, topics: list[str] | None = None
+    ) -> outbox.Attempt:
+        template = self.template(topics)
+        assert template is not None, "readers with no matching story are skipped, not sent"
         recipient = reader(self.rt, claimed.subscriber_id, self.list_id, claimed.email)
-        data, message_id = self.template.build(personal(self.rt, recipient))
+        data, message_id = template.build(personal(self.rt, recipient))
         if self.dkim is not None:
             data = self.dkim.sign(data)
         await self.rate.acquire()

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest.config import Settings
-from digest.editorial.curate import Section, Story
+from digest.editorial.curate import Section, Story, for_topics, topic_key
 from digest.errors import NotFoundError
 from digest.links import is_http_url
 from digest.models import Issue
@@ -61,17 +61,22 @@ def archive_url(settings: Settings, slug: str, number: int) -> str:
     return f"{settings.newsletter.base_url}/archive/{slug}/{number}"
 
 
-def render_view(rt: Runtime, issue_id: int) -> tuple[IssueView, RenderedIssue]:
+def render_view(
+    rt: Runtime, issue_id: int, topics: tuple[str, ...] = ()
+) -> tuple[IssueView, RenderedIssue]:
+    """The issue as the readers of these topics (a topic_key; none: everyone) receive it."""
     with rt.sessions() as session:
         issue = session.get(Issue, issue_id)
         if issue is None:
             raise NotFoundError(f"issue {issue_id} not found")
         view = issue_view(rt.settings, issue)
+    if topics:
+        view = replace(view, sections=for_topics(view.sections, topics))
     return view, rt.renderer.render(view)
 
 
-def render(rt: Runtime, issue_id: int) -> RenderedIssue:
-    return render_view(rt, issue_id)[1]
+def render(rt: Runtime, issue_id: int, topics: tuple[str, ...] = ()) -> RenderedIssue:
+    return render_view(rt, issue_id, topics)[1]
 
 
 def reader(rt: Runtime, subscriber_id: int, list_id: int, email: str) -> Recipient:
@@ -147,14 +152,21 @@ def preview(
     ref = compose(rt, list_slug, now)
     if ref is None:
         return None
-    rendered = render(rt, ref.id)
     recipient = sample_reader(rt.settings)
+    topics: tuple[str, ...] = ()
     if as_email:
         with rt.sessions() as session:
             issue = session.get(Issue, ref.id)
             assert issue is not None
             recipient = find_reader(session, rt, issue.list_id, as_email)
-    html_out, text_out = personalise(rendered, recipient)
+            topics = topic_key(
+                session.scalar(
+                    select(Subscriber.topics).where(Subscriber.email == normalise_address(as_email))
+                )
+                or ()
+            )
+    # The reader's own copy: only the stories of the topics they chose.
+    html_out, text_out = personalise(render(rt, ref.id, topics), recipient)
     suffix = "txt" if text else "html"
     path = out or rt.settings.resolve(rt.settings.paths.previews) / (
         f"{list_slug}-issue-{ref.number}.{suffix}"

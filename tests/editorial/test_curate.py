@@ -209,3 +209,25 @@ def test_group_by_region_stories_without_region_go_to_more_news() -> None:
 
 def test_group_by_region_of_nothing() -> None:
     assert group_by_region([]) == []
+
+
+def test_a_readers_topics_keep_only_matching_stories() -> None:
+    from digest.editorial.curate import Section, for_topics, topic_key
+
+    def story(id_: int, region: str, *tags: str) -> Story:
+        return Story(id_, f"t{id_}", f"https://x/{id_}", region, tags, 3, "s", None)
+
+    sections = [
+        Section(
+            "Northern Africa",
+            (story(1, "Northern Africa", "Global ties"), story(2, "Northern Africa")),
+        ),
+        Section("West Africa", (story(3, "West Africa", "Economy"),)),
+    ]
+    assert topic_key(["  global   TIES", "Economy", ""]) == ("economy", "global ties")
+    kept = for_topics(sections, topic_key(["Global ties"]))
+    assert [(s.region, [x.id for x in s.stories]) for s in kept] == [("Northern Africa", [1])]
+    by_region = for_topics(sections, topic_key(["west africa"]))
+    assert [(s.region, [x.id for x in s.stories]) for s in by_region] == [("West Africa", [3])]
+    assert for_topics(sections, ()) == tuple(sections)
+    assert for_topics(sections, topic_key(["Sport"])) == ()
