@@ -45,6 +45,19 @@ class RenderedIssue:
 
 
 @dataclass(frozen=True)
+class ConfirmationView:
+    """What the confirmation mail (double opt-in) says: to whom, for which lists, which link."""
+
+    newsletter_name: str
+    reader_name: str | None
+    list_names: tuple[str, ...]
+    confirm_url: str
+    valid_days: float
+    postal_address: str
+    subject: str
+
+
+@dataclass(frozen=True)
 class Recipient:
     email: str
     unsubscribe_url: str
@@ -106,6 +119,22 @@ class EmailRenderer:
         except Exception as exc:  # mjml-python raises plain exceptions for bad MJML
             raise RenderError(f"digest.mjml.j2: MJML could not be compiled: {exc}") from None
         return RenderedIssue(subject=issue.subject, html=html_out, text=text)
+
+    def render_confirmation(self, view: ConfirmationView) -> RenderedIssue:
+        """The confirmation mail: confirm.mjml.j2 -> MJML -> HTML, confirm.txt.j2 -> text."""
+        context = {"mail": view}
+        try:
+            mjml_source = self._env.get_template("confirm.mjml.j2").render(context)
+            text = self._text_env.get_template("confirm.txt.j2").render(context)
+        except jinja2.TemplateError as exc:
+            where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
+            line = getattr(exc, "lineno", None)
+            raise RenderError(f"{where}{f':{line}' if line else ''}: {exc}") from None
+        try:
+            html_out = mjml2html(mjml_source)
+        except Exception as exc:  # mjml-python raises plain exceptions for bad MJML
+            raise RenderError(f"confirm.mjml.j2: MJML could not be compiled: {exc}") from None
+        return RenderedIssue(subject=view.subject, html=html_out, text=text)
 
 
 def personalise(rendered: RenderedIssue, recipient: Recipient) -> tuple[str, str]:
