@@ -72,13 +72,14 @@ def preferences_of(
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None:
         return None
-    statuses = dict(
-        session.execute(
+    statuses = {
+        list_id: status
+        for list_id, status in session.execute(
             select(Subscription.list_id, Subscription.status).where(
                 Subscription.subscriber_id == subscriber_id
             )
-        ).tuples()
-    )
+        )
+    }
     lists = session.scalars(select(MailingList).order_by(MailingList.id)).all()
     return Preferences(
         subscriber_id=subscriber.id,
@@ -120,7 +121,7 @@ def update_preferences(
             select(Subscription).where(Subscription.subscriber_id == subscriber_id)
         )
     }
-    for list_id in set(offered_list_ids) | set(existing):
+    for list_id in sorted(set(offered_list_ids) | set(existing)):
         subscription = existing.get(list_id)
         wanted = list_id in list_ids and list_id in offered_list_ids
         if wanted and (subscription is None or subscription.status != "confirmed"):
@@ -178,7 +179,7 @@ def export_data(session: Session, subscriber_id: int) -> dict[str, Any] | None:
         .where(Subscription.subscriber_id == subscriber_id)
         .order_by(Subscription.id)
     ).all()
-    slugs = dict(session.execute(select(MailingList.id, MailingList.slug)).tuples())
+    slugs = {i: slug for i, slug in session.execute(select(MailingList.id, MailingList.slug))}
     return {
         "subscriber": {
             "email": subscriber.email,

@@ -425,8 +425,8 @@ class ReaderPages:
         with self.site.sessions() as session:
             rows = session.execute(
                 select(MailingList.id, MailingList.slug).where(MailingList.slug.in_(slugs))
-            ).tuples()
-            ids = dict((slug, id_) for id_, slug in rows)
+            )
+            ids = {slug: id_ for id_, slug in rows}
         return [
             OfferedList(ids[lst.slug], lst.slug, lst.name)
             for lst in self.site.settings.lists

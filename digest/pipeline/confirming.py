@@ -35,8 +35,8 @@ def confirmation_message(rt: Runtime, due: ConfirmationDue, now: datetime) -> by
     with rt.sessions() as session:
         names = session.execute(
             select(MailingList.id, MailingList.name).where(MailingList.id.in_(due.list_ids))
-        ).tuples()
-        by_id = dict(names)
+        )
+        by_id = {list_id: name for list_id, name in names}
     view = ConfirmationView(
         newsletter_name=settings.newsletter.name,
         reader_name=due.name,

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import func, select
+from starlette.applications import Starlette
 
 from digest import pipeline
 from digest.config import Settings
@@ -116,6 +118,13 @@ def app(settings: Settings, rt: pipeline.Runtime) -> Iterator[LiveApp]:
     web = create_app(settings, clock=lambda: NOW, environ={PASSWORD_ENV: PASSWORD})
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
+    with serving(web, sock) as live:
+        yield live
+
+
+@contextmanager
+def serving(web: Starlette, sock: socket.socket) -> Iterator[LiveApp]:
+    """Serve the app with uvicorn on this bound socket, in a thread, until the block ends."""
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         web, log_level="warning", lifespan="on", ws="none", http="h11", loop="asyncio"
