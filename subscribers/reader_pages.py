@@ -38,8 +38,10 @@ from subscribers.reader_input import (
 from subscribers.reader_site import ReaderSite
 from subscribers.tokens import Purpose, TokenSubject
 
-# Pages behind a reader's token: never cached, and the token never leaks in a Referer.
-PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+# Pages behind a reader's token: never cached. (The app's Referrer-Policy, same-origin, keeps
+# the token from other sites; no-referrer would make browsers send "Origin: null" with the
+# page's own forms, which the CSRF check rightly refuses.)
+PRIVATE = {"Cache-Control": "no-store"}
 HONEYPOT = "website"  # hidden from people by the stylesheet; bots fill it in
 CONFIRM_WORDING = "Yes, subscribe me (the button of the confirmation page)"
 ONE_CLICK_WORDING = "List-Unsubscribe=One-Click (the unsubscribe link or button of a digest)"
