@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from digest import db, pipeline
+from digest.errors import ConfigError
+from digest.web import create_app
 from subscribers.consent import consent_history
 from subscribers.models import MailingList, Subscriber, Subscription, Suppression
 from subscribers.suppression import suppress
@@ -481,3 +483,27 @@ def test_export_then_erase_forgets_the_reader_but_not_a_suppression(
     subscribe(app, "reader@example.org")
     settle(smtp_server, 0.3)
     assert len(mails_to(smtp_server, "reader@example.org")) == 1  # the digest only
+
+
+def test_without_a_secret_outside_a_dev_config_the_app_does_not_start(
+    write_config,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DIGEST_SECRET_KEY", raising=False)
+    production = write_config({"security": {"allow_dev_secret": False}})
+
+    with pytest.raises(ConfigError, match="DIGEST_SECRET_KEY is not set"):
+        create_app(production)
+    with pytest.raises(ConfigError, match="DIGEST_SECRET_KEY is not set"):
+        pipeline.open_runtime(production, NOW)
+
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "a-long-random-secret-for-this-test")
+    create_app(production)
+    with pipeline.runtime(production, NOW) as rt:
+        token = rt.signer.sign("unsubscribe", TokenSubject(1, 1))
+    monkeypatch.delenv("DIGEST_SECRET_KEY")
+    dev = pipeline.open_runtime(write_config({"security": {"allow_dev_secret": True}}), NOW)
+    try:
+        assert dev.signer.verify("unsubscribe", token) is None  # the dev secret is another
+    finally:
+        dev.close()
