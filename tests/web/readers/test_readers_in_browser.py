@@ -6,12 +6,10 @@ a digest's footer links. The browser may reach 127.0.0.1 only."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import select
@@ -22,29 +20,13 @@ from tests.browser import BrowserThread, save_screenshot
 from tests.servers import FixtureSMTPServer
 from tests.web.conftest import NOW, LiveApp
 from tests.web.readers.rig import confirm_link, html_of, mails_to, wait_for_mails
+from tests.web.test_editor_in_browser import local_page
 
 if TYPE_CHECKING:  # the browser fixture skips (or fails under CI) without Playwright
-    from playwright.sync_api import Browser, Page, Route
+    from playwright.sync_api import Browser
 
 READER = "awa.ndiaye@example.net"
 WIDTH = 420  # a phone: the reader's pages are read there most
-
-
-@contextmanager
-def local_page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": WIDTH, "height": 900}, accept_downloads=True)
-
-    def only_local(route: Route) -> None:
-        if urlsplit(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            route.abort()
-
-    context.route("**/*", only_local)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def status(rt: pipeline.Runtime, email: str, slug: str = "weekly") -> str | None:
@@ -58,8 +40,6 @@ def status(rt: pipeline.Runtime, email: str, slug: str = "weekly") -> str | None
 
 
 def footer_links(html: str, app: LiveApp) -> dict[str, str]:
-    import re
-
     found = re.findall(r'href="(' + re.escape(app.url) + r'/([up])/[^"]+)"', html)
     return {kind: url for url, kind in found}
 
@@ -71,7 +51,7 @@ def test_a_reader_subscribes_confirms_gets_a_digest_and_leaves_in_one_click(
     smtp_server: FixtureSMTPServer,
 ) -> None:
     def sign_up(b: Browser) -> dict[str, Any]:
-        with local_page(b) as page:
+        with local_page(b, WIDTH) as page:
             page.goto(app.url + "/subscribe")
             page.get_by_label("Email address").fill(READER)
             page.get_by_label("Your name (optional)").fill("Awa Ndiaye")
@@ -93,7 +73,7 @@ def test_a_reader_subscribes_confirms_gets_a_digest_and_leaves_in_one_click(
     assert status(rt, READER) == "pending"
 
     def open_link(b: Browser) -> dict[str, Any]:
-        with local_page(b) as page:
+        with local_page(b, WIDTH) as page:
             page.goto(link)
             shown = page.locator("h1").inner_text()
             seen: dict[str, Any] = {"page": shown, "after_get": status(rt, READER)}
@@ -149,7 +129,7 @@ def test_a_reader_changes_preferences_downloads_their_data_and_erases_it(
 
     def manage(b: Browser) -> dict[str, Any]:
         seen: dict[str, Any] = {}
-        with local_page(b) as page:
+        with local_page(b, WIDTH) as page:
             page.goto(links["u"])
             seen["unsubscribe_page"] = page.locator("h1").inner_text()
             page.get_by_role("link", name="Or change what you receive instead").click()
