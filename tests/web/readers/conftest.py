@@ -32,11 +32,18 @@ def reader_overrides() -> dict[str, object]:
 
 
 @pytest.fixture
+def delivery_overrides() -> dict[str, object]:
+    """delivery.* beyond the SMTP server (override the fixture to change them)."""
+    return {}
+
+
+@pytest.fixture
 def settings(
     write_config,  # type: ignore[no-untyped-def]
     smtp_server: FixtureSMTPServer,
     app_socket: socket.socket,
     reader_overrides: dict[str, object],
+    delivery_overrides: dict[str, object],
 ) -> Settings:
     """Two lists, the sample feeds (six articles a week: a second week has news too), sends
     and confirmation mails to the fixture SMTP server, links to the app's own address."""
@@ -69,6 +76,7 @@ def settings(
             "delivery": {
                 "transport": "smtp",
                 "smtp": {"host": "127.0.0.1", "port": smtp_server.port, "security": "none"},
+                **delivery_overrides,
             },
             "web": {"secure_cookies": False},
             "readers": {"record_ip": True, **reader_overrides},

@@ -4,6 +4,7 @@ and what they refuse (forged tokens, missing CSRF tokens, bots, floods, header i
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import httpx
@@ -12,8 +13,10 @@ from sqlalchemy import select
 
 from digest import db, pipeline
 from digest.errors import ConfigError
+from digest.models import Delivery
 from digest.web import create_app
 from subscribers.consent import consent_history
+from subscribers.membership import add_subscriber
 from subscribers.models import MailingList, Subscriber, Subscription, Suppression
 from subscribers.suppression import suppress
 from subscribers.tokens import TokenSubject
@@ -295,6 +298,37 @@ def test_one_click_unsubscribe_from_a_digest_needs_no_cookie(
     assert again.status_code == 200
 
 
+@pytest.mark.parametrize("delivery_overrides", [{"batch_size": 1}])
+def test_a_one_click_unsubscribe_during_a_send_skips_the_reader(
+    app: LiveApp, rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
+) -> None:
+    with db.transaction(rt.sessions) as session:
+        weekly = session.get(MailingList, list_id(rt))
+        assert weekly is not None
+        add_subscriber(session, weekly, "later@example.net", name=None, now=NOW)
+    later = TokenSubject(subscriber_id(rt, "later@example.net"), list_id(rt))
+    url = f"{app.url}/u/{rt.signer.sign('unsubscribe', later)}"
+    clicks: list[int] = []
+
+    def after_each_batch(done: int, todo: int) -> None:
+        if done == 1:  # the first reader has their digest; "later" is still to come
+            clicks.append(httpx.post(url, data={"List-Unsubscribe": "One-Click"}).status_code)
+
+    report = pipeline.send(rt, "weekly", NOW, progress=after_each_batch)
+
+    assert clicks == [200]
+    assert (report.sent, report.skipped) == (1, 1)
+    assert len(mails_to(smtp_server, "reader@example.org")) == 1
+    assert mails_to(smtp_server, "later@example.net") == []
+    with rt.sessions() as session:
+        kept = session.execute(
+            select(Delivery.status, Delivery.last_reply).where(
+                Delivery.subscriber_id == later.subscriber_id
+            )
+        ).one()
+    assert tuple(kept) == ("skipped", "no longer subscribed")
+
+
 def test_every_form_but_one_click_needs_its_csrf_token(
     app: LiveApp, rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
 ) -> None:
@@ -507,3 +541,19 @@ def test_without_a_secret_outside_a_dev_config_the_app_does_not_start(
         assert dev.signer.verify("unsubscribe", token) is None  # the dev secret is another
     finally:
         dev.close()
+
+
+@pytest.mark.parametrize("reader_overrides", [{"subscribe_per_address": 50}])
+def test_sign_ups_at_the_same_moment_all_answer_and_one_mail_goes(
+    app: LiveApp, rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
+) -> None:
+    addresses = [NEW] * 5 + ["other1@example.net", "other2@example.net", "other3@example.net"]
+    with ThreadPoolExecutor(len(addresses)) as pool:
+        codes = list(pool.map(lambda email: subscribe(app, email).status_code, addresses))
+
+    assert codes == [200] * len(addresses)
+    wait_for_mails(smtp_server, "other3@example.net")
+    wait_for_mails(smtp_server, NEW)
+    settle(smtp_server)
+    assert len(mails_to(smtp_server, NEW)) == 1
+    assert len(smtp_server.handler.messages) == 4
