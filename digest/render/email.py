@@ -118,18 +118,23 @@ class EmailRenderer:
 
     def _compile(self, name: str, context: dict[str, Any]) -> tuple[str, str]:
         """(HTML from name.mjml.j2 through MJML, text from name.txt.j2)."""
-        try:
-            mjml_source = self._env.get_template(f"{name}.mjml.j2").render(context)
-            text = self._text_env.get_template(f"{name}.txt.j2").render(context)
-        except jinja2.TemplateError as exc:
-            where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
-            line = getattr(exc, "lineno", None)
-            raise RenderError(f"{where}{f':{line}' if line else ''}: {exc}") from None
+        mjml_source = _fill(self._env, f"{name}.mjml.j2", context)
+        text = _fill(self._text_env, f"{name}.txt.j2", context)
         try:
             html_out = mjml2html(mjml_source)
         except Exception as exc:  # mjml-python raises plain exceptions for bad MJML
             raise RenderError(f"{name}.mjml.j2: MJML could not be compiled: {exc}") from None
         return html_out, text
+
+
+def _fill(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:
+    try:
+        return env.get_template(template).render(context)
+    except jinja2.TemplateError as exc:
+        # A syntax error names its file (perhaps an included one); an undefined value does not.
+        where = getattr(exc, "filename", None) or getattr(exc, "name", None) or template
+        line = getattr(exc, "lineno", None)
+        raise RenderError(f"{where}{f':{line}' if line else ''}: {exc}") from None
 
 
 def personalise(rendered: RenderedIssue, recipient: Recipient) -> tuple[str, str]:
