@@ -32,6 +32,21 @@ HASHED_EDITOR, HASHED_PASSWORD = "kofi", "kofi's own passphrase"  # password_has
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+# The bundled sample feeds, read offline.
+FILE_SOURCES = [
+    {
+        "name": "Maghreb Dispatch",
+        "file": str(SAMPLES / "feeds" / "northern-africa.xml"),
+        "region": "Northern Africa",
+    },
+    {
+        "name": "Sahel & Coast",
+        "file": str(SAMPLES / "feeds" / "west-africa.atom"),
+        "region": "West Africa",
+    },
+]
+
+
 @pytest.fixture(scope="session")
 def kofi_hash() -> str:
     return hash_password(HASHED_PASSWORD)
@@ -42,18 +57,7 @@ def settings(write_config, smtp_server: FixtureSMTPServer, kofi_hash: str) -> Se
     """The bundled sample feeds (read offline), test sends to the fixture SMTP server."""
     return write_config(
         {
-            "sources": [
-                {
-                    "name": "Maghreb Dispatch",
-                    "file": str(SAMPLES / "feeds" / "northern-africa.xml"),
-                    "region": "Northern Africa",
-                },
-                {
-                    "name": "Sahel & Coast",
-                    "file": str(SAMPLES / "feeds" / "west-africa.atom"),
-                    "region": "West Africa",
-                },
-            ],
+            "sources": FILE_SOURCES,
             "delivery": {
                 "transport": "smtp",
                 "smtp": {"host": "127.0.0.1", "port": smtp_server.port, "security": "none"},

@@ -11,9 +11,8 @@ import pytest
 
 from digest.config import Settings
 from digest.web import create_app
-from tests.conftest import SAMPLES
 from tests.servers import FixtureSMTPServer
-from tests.web.conftest import serving
+from tests.web.conftest import FILE_SOURCES, serving
 from tests.web.readers.rig import MovableClock
 
 
@@ -51,18 +50,7 @@ def settings(
     return write_config(
         {
             "newsletter": {"base_url": f"http://127.0.0.1:{port}", "name": "Coast Digest"},
-            "sources": [
-                {
-                    "name": "Maghreb Dispatch",
-                    "file": str(SAMPLES / "feeds" / "northern-africa.xml"),
-                    "region": "Northern Africa",
-                },
-                {
-                    "name": "Sahel & Coast",
-                    "file": str(SAMPLES / "feeds" / "west-africa.atom"),
-                    "region": "West Africa",
-                },
-            ],
+            "sources": FILE_SOURCES,
             "lists": [
                 {
                     "slug": "weekly",
