@@ -191,6 +191,24 @@ class SecuritySettings(_Section):
     allow_dev_secret: bool = False
 
 
+class ReaderSettings(_Section):
+    """The reader's own pages: subscribe, confirm, unsubscribe, preferences; their abuse limits."""
+
+    confirm_token_days: float = Field(7.0, gt=0)
+    resend_confirmation_minutes: float = Field(60.0, ge=0)
+    subscribe_per_ip: int = Field(10, ge=1)
+    subscribe_per_address: int = Field(3, ge=1)
+    rate_window_minutes: float = Field(60.0, gt=0)
+    max_body_bytes: int = Field(16384, ge=1024)
+    record_ip: bool = False
+    topics: list[str] = Field(default_factory=list)
+    consent_wording: str = (
+        "Yes, send me the lists I ticked by email. I can unsubscribe at any time with the "
+        "link in every email."
+    )
+    confirmation_subject: str = "Please confirm your subscription to {newsletter}"
+
+
 class ServiceSettings(_Section):
     """The always-on service (`digest serve`): scheduler, delivery worker, shutdown, logs."""
 
@@ -213,6 +231,7 @@ class Settings(_Section):
     paths: PathSettings = PathSettings()
     security: SecuritySettings = SecuritySettings()
     service: ServiceSettings = ServiceSettings()
+    readers: ReaderSettings = ReaderSettings()
     # Where the file was read from; relative paths above are resolved against its folder.
     config_path: Path = Path("config.yaml")
 

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Literal, get_args
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
 Purpose = Literal["unsubscribe", "confirm", "preferences", "bounce"]
+
+# Tokens of these purposes carry the time they were issued and expire: a confirmation link
+# sitting in an old mailbox must not subscribe anyone months later. Unsubscribe and
+# preferences links live in every digest ever sent and keep working (RFC 8058 expects it).
+EXPIRING: frozenset[Purpose] = frozenset({"confirm"})
 
 
 @dataclass(frozen=True)
@@ -29,18 +35,42 @@ class TokenSigner:
     def _serializer(self, purpose: Purpose) -> URLSafeSerializer:
         return self._serializers[purpose]
 
-    def sign(self, purpose: Purpose, subject: TokenSubject) -> str:
-        return str(self._serializer(purpose).dumps([subject.subscriber_id, subject.list_id]))
+    def sign(
+        self, purpose: Purpose, subject: TokenSubject, *, issued_at: datetime | None = None
+    ) -> str:
+        """A token for this purpose; expiring purposes need the time it is issued."""
+        data = [subject.subscriber_id, subject.list_id]
+        if purpose in EXPIRING:
+            if issued_at is None:
+                raise ValueError(f"a {purpose} token needs issued_at (it expires)")
+            data.append(int(issued_at.timestamp()))
+        return str(self._serializer(purpose).dumps(data))
 
-    def verify(self, purpose: Purpose, token: str) -> TokenSubject | None:
+    def verify(
+        self,
+        purpose: Purpose,
+        token: str,
+        *,
+        now: datetime | None = None,
+        max_age: timedelta | None = None,
+    ) -> TokenSubject | None:
+        """The subject of a genuine token of this purpose, else None (tampered, another
+        purpose's, or expired: an expiring purpose needs now and max_age)."""
         try:
             data = self._serializer(purpose).loads(token)
         except BadSignature:
             return None
+        expected = 3 if purpose in EXPIRING else 2
         if (
             not isinstance(data, list)
-            or len(data) != 2
+            or len(data) != expected
             or not all(isinstance(x, int) and not isinstance(x, bool) for x in data)
         ):
             return None
+        if purpose in EXPIRING:
+            if now is None or max_age is None:
+                raise ValueError(f"a {purpose} token is checked against now and max_age")
+            issued = now.timestamp() - data[2]
+            if issued > max_age.total_seconds() or issued < -300:
+                return None  # expired, or issued in the future (a clock far off): refused
         return TokenSubject(subscriber_id=data[0], list_id=data[1])

@@ -123,6 +123,10 @@ class MessageTemplate:
     def build(self, personal: Personal, message_id: str | None = None) -> tuple[bytes, str]:
         """(message bytes, Message-ID) for one recipient."""
         message_id = message_id or f"<{uuid.uuid4().hex}@{self._domain}>"
+        if _CONTROL.search(personal.to):
+            # Addresses are validated where they enter (email-validator); this is the last
+            # guard: a line break here would add headers of someone else's choosing.
+            raise ValueError(f"a recipient address with a control character: {personal.to!r}")
         to = (
             f"To: {personal.to}\r\n".encode()
             if personal.to.isascii()
@@ -158,6 +162,7 @@ class MessageTemplate:
 
 
 _SOFT_BREAK = b"=\r\n"
+_CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 _PLAIN = re.compile(r"[!-<>-~]{0,75}")  # printable ASCII but "=": the same in quoted-printable

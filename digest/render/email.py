@@ -7,6 +7,7 @@ import textwrap
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from mjml import mjml2html
@@ -42,6 +43,19 @@ class RenderedIssue:
     subject: str
     html: str
     text: str
+
+
+@dataclass(frozen=True)
+class ConfirmationView:
+    """What the confirmation mail (double opt-in) says: to whom, for which lists, which link."""
+
+    newsletter_name: str
+    reader_name: str | None
+    list_names: tuple[str, ...]
+    confirm_url: str
+    valid_days: float
+    postal_address: str
+    subject: str
 
 
 @dataclass(frozen=True)
@@ -94,18 +108,33 @@ class EmailRenderer:
             "preferences_url": PREFERENCES_URL,
             "recipient_email": RECIPIENT_EMAIL,
         }
-        try:
-            mjml_source = self._env.get_template("digest.mjml.j2").render(context)
-            text = self._text_env.get_template("digest.txt.j2").render(context)
-        except jinja2.TemplateError as exc:
-            where = getattr(exc, "filename", None) or getattr(exc, "name", None) or "template"
-            line = getattr(exc, "lineno", None)
-            raise RenderError(f"{where}{f':{line}' if line else ''}: {exc}") from None
+        html_out, text = self._compile("digest", context)
+        return RenderedIssue(subject=issue.subject, html=html_out, text=text)
+
+    def render_confirmation(self, view: ConfirmationView) -> RenderedIssue:
+        """The confirmation mail: confirm.mjml.j2 -> MJML -> HTML, confirm.txt.j2 -> text."""
+        html_out, text = self._compile("confirm", {"mail": view})
+        return RenderedIssue(subject=view.subject, html=html_out, text=text)
+
+    def _compile(self, name: str, context: dict[str, Any]) -> tuple[str, str]:
+        """(HTML from name.mjml.j2 through MJML, text from name.txt.j2)."""
+        mjml_source = _fill(self._env, f"{name}.mjml.j2", context)
+        text = _fill(self._text_env, f"{name}.txt.j2", context)
         try:
             html_out = mjml2html(mjml_source)
         except Exception as exc:  # mjml-python raises plain exceptions for bad MJML
-            raise RenderError(f"digest.mjml.j2: MJML could not be compiled: {exc}") from None
-        return RenderedIssue(subject=issue.subject, html=html_out, text=text)
+            raise RenderError(f"{name}.mjml.j2: MJML could not be compiled: {exc}") from None
+        return html_out, text
+
+
+def _fill(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:
+    try:
+        return env.get_template(template).render(context)
+    except jinja2.TemplateError as exc:
+        # A syntax error names its file (perhaps an included one); an undefined value does not.
+        where = getattr(exc, "filename", None) or getattr(exc, "name", None) or template
+        line = getattr(exc, "lineno", None)
+        raise RenderError(f"{where}{f':{line}' if line else ''}: {exc}") from None
 
 
 def personalise(rendered: RenderedIssue, recipient: Recipient) -> tuple[str, str]:

@@ -27,8 +27,10 @@ from digest.web import archive, auth, editor, health, metrics
 from digest.web.headers import SecurityHeaders
 from digest.web.pages import Pages
 from digest.web.passwords import Editors
+from digest.web.readers import WebReaderSite
 from digest.web.sessions import signed_in_editor
 from digest.web.state import Clock, WebState, web_state
+from subscribers.reader_pages import ReaderPages
 
 log = logging.getLogger("digest.web")
 
@@ -68,6 +70,7 @@ def create_app(
             *archive.routes(),
             *health.routes(),
             *metrics.routes(),
+            *ReaderPages(WebReaderSite(state)).routes(),
             Mount("/static", StaticFiles(directory=state.pages.static_folder), name="static"),
         ],
         middleware=[

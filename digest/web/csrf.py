@@ -23,6 +23,15 @@ async def checked_form(request: Request, settings: Settings) -> FormData:
     if not from_this_site(request, settings):
         raise HTTPException(403, "Refused: this request came from another site.")
     form = await request.form()
+    check_form(request, settings, form)
+    return form
+
+
+def check_form(request: Request, settings: Settings, form: FormData) -> None:
+    """Raise 403 unless this form, already read, carries this session's token and comes from
+    one of our pages (the reader's pages read their forms themselves, within a size limit)."""
+    if not from_this_site(request, settings):
+        raise HTTPException(403, "Refused: this request came from another site.")
     expected = stored_csrf_token(request)
     given = form.get(FIELD)
     if (
@@ -33,7 +42,6 @@ async def checked_form(request: Request, settings: Settings) -> FormData:
         raise HTTPException(
             403, "Refused: this form has expired or did not come from this site. Reload the page."
         )
-    return form
 
 
 def from_this_site(request: Request, settings: Settings) -> bool:

@@ -295,3 +295,11 @@ def test_each_recipient_gets_exactly_the_personalised_issue() -> None:
 )
 def test_leading_dots_are_doubled_and_the_end_is_a_line_end(given: bytes, sent: bytes) -> None:
     assert dot_stuffed(given) == sent
+
+
+@pytest.mark.parametrize(
+    "address", ["reader@example.org\r\nBcc: all@example.net", "reader@example.org\n", "a\x00@b.c"]
+)
+def test_a_recipient_address_with_a_line_break_never_becomes_a_header(address: str) -> None:
+    with pytest.raises(ValueError, match="control character"):
+        make(to_address=address)

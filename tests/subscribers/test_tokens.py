@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from subscribers.tokens import TokenSigner, TokenSubject
 
 SECRET = "test-secret-3f9a1c7e"
 SUBJECT = TokenSubject(subscriber_id=42, list_id=7)
+ISSUED = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+WEEK = timedelta(days=7)
 
 
 @pytest.fixture
@@ -15,7 +19,7 @@ def signer() -> TokenSigner:
     return TokenSigner(SECRET)
 
 
-@pytest.mark.parametrize("purpose", ["unsubscribe", "confirm", "preferences"])
+@pytest.mark.parametrize("purpose", ["unsubscribe", "preferences", "bounce"])
 def test_token_verifies_for_its_purpose(signer: TokenSigner, purpose: str) -> None:
     token = signer.sign(purpose, SUBJECT)  # type: ignore[arg-type]
 
@@ -30,9 +34,27 @@ def test_token_is_url_safe(signer: TokenSigner) -> None:
 
 
 def test_a_new_signer_with_the_same_secret_verifies(signer: TokenSigner) -> None:
-    token = signer.sign("confirm", SUBJECT)
+    token = signer.sign("confirm", SUBJECT, issued_at=ISSUED)
 
-    assert TokenSigner(SECRET).verify("confirm", token) == SUBJECT
+    assert TokenSigner(SECRET).verify("confirm", token, now=ISSUED, max_age=WEEK) == SUBJECT
+
+
+def test_confirm_token_works_until_it_expires(signer: TokenSigner) -> None:
+    token = signer.sign("confirm", SUBJECT, issued_at=ISSUED)
+    last_moment = ISSUED + WEEK
+
+    assert signer.verify("confirm", token, now=last_moment, max_age=WEEK) == SUBJECT
+    too_late = last_moment + timedelta(seconds=1)
+    assert signer.verify("confirm", token, now=too_late, max_age=WEEK) is None
+    assert signer.verify("confirm", token, now=ISSUED - timedelta(days=1), max_age=WEEK) is None
+
+
+def test_confirm_token_needs_the_time_it_was_issued(signer: TokenSigner) -> None:
+    with pytest.raises(ValueError, match="issued_at"):
+        signer.sign("confirm", SUBJECT)
+    token = signer.sign("confirm", SUBJECT, issued_at=ISSUED)
+    with pytest.raises(ValueError, match="max_age"):
+        signer.verify("confirm", token)
 
 
 def test_unsubscribe_token_does_not_confirm(signer: TokenSigner) -> None:
@@ -43,15 +65,16 @@ def test_unsubscribe_token_does_not_confirm(signer: TokenSigner) -> None:
 
 
 def test_confirm_token_does_not_unsubscribe(signer: TokenSigner) -> None:
-    token = signer.sign("confirm", SUBJECT)
+    token = signer.sign("confirm", SUBJECT, issued_at=ISSUED)
 
     assert signer.verify("unsubscribe", token) is None
+    assert signer.verify("preferences", token) is None
 
 
 def test_tokens_differ_by_subject_and_purpose(signer: TokenSigner) -> None:
     tokens = {
         signer.sign("unsubscribe", SUBJECT),
-        signer.sign("confirm", SUBJECT),
+        signer.sign("confirm", SUBJECT, issued_at=ISSUED),
         signer.sign("unsubscribe", TokenSubject(subscriber_id=43, list_id=7)),
         signer.sign("unsubscribe", TokenSubject(subscriber_id=42, list_id=8)),
     }

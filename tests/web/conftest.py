@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import func, select
+from starlette.applications import Starlette
 
 from digest import pipeline
 from digest.config import Settings
@@ -30,6 +32,21 @@ HASHED_EDITOR, HASHED_PASSWORD = "kofi", "kofi's own passphrase"  # password_has
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+# The bundled sample feeds, read offline.
+FILE_SOURCES = [
+    {
+        "name": "Maghreb Dispatch",
+        "file": str(SAMPLES / "feeds" / "northern-africa.xml"),
+        "region": "Northern Africa",
+    },
+    {
+        "name": "Sahel & Coast",
+        "file": str(SAMPLES / "feeds" / "west-africa.atom"),
+        "region": "West Africa",
+    },
+]
+
+
 @pytest.fixture(scope="session")
 def kofi_hash() -> str:
     return hash_password(HASHED_PASSWORD)
@@ -40,18 +57,7 @@ def settings(write_config, smtp_server: FixtureSMTPServer, kofi_hash: str) -> Se
     """The bundled sample feeds (read offline), test sends to the fixture SMTP server."""
     return write_config(
         {
-            "sources": [
-                {
-                    "name": "Maghreb Dispatch",
-                    "file": str(SAMPLES / "feeds" / "northern-africa.xml"),
-                    "region": "Northern Africa",
-                },
-                {
-                    "name": "Sahel & Coast",
-                    "file": str(SAMPLES / "feeds" / "west-africa.atom"),
-                    "region": "West Africa",
-                },
-            ],
+            "sources": FILE_SOURCES,
             "delivery": {
                 "transport": "smtp",
                 "smtp": {"host": "127.0.0.1", "port": smtp_server.port, "security": "none"},
@@ -116,6 +122,13 @@ def app(settings: Settings, rt: pipeline.Runtime) -> Iterator[LiveApp]:
     web = create_app(settings, clock=lambda: NOW, environ={PASSWORD_ENV: PASSWORD})
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
+    with serving(web, sock) as live:
+        yield live
+
+
+@contextmanager
+def serving(web: Starlette, sock: socket.socket) -> Iterator[LiveApp]:
+    """Serve the app with uvicorn on this bound socket, in a thread, until the block ends."""
     port = sock.getsockname()[1]
     config = uvicorn.Config(
         web, log_level="warning", lifespan="on", ws="none", http="h11", loop="asyncio"

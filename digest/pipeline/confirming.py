@@ -1,0 +1,85 @@
+"""The confirmation mail of a sign-up (double opt-in): rendered, built and sent by itself."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from sqlalchemy import select
+
+from digest.delivery.dkim import dkim_signer
+from digest.delivery.message import POLICY
+from digest.delivery.transport import SendResult, Transport
+from digest.pipeline.delivering import envelope_sender, make_transport
+from digest.pipeline.runtime import Runtime
+from digest.render.email import ConfirmationView
+from subscribers.models import MailingList
+from subscribers.signup import ConfirmationDue
+
+log = logging.getLogger("digest")
+
+
+def confirm_url(rt: Runtime, due: ConfirmationDue, now: datetime) -> str:
+    token = rt.signer.sign("confirm", due.subject, issued_at=now)
+    return f"{rt.settings.newsletter.base_url}/confirm/{token}"
+
+
+def confirmation_message(rt: Runtime, due: ConfirmationDue, now: datetime) -> bytes:
+    """The mail's bytes. The reader's name appears in the body only (escaped there): no
+    header carries anything a reader typed but the address, which email-validator checked."""
+    settings = rt.settings
+    with rt.sessions() as session:
+        names = session.execute(
+            select(MailingList.id, MailingList.name).where(MailingList.id.in_(due.list_ids))
+        )
+        by_id = {list_id: name for list_id, name in names}
+    view = ConfirmationView(
+        newsletter_name=settings.newsletter.name,
+        reader_name=due.name,
+        list_names=tuple(by_id[i] for i in due.list_ids if i in by_id),
+        confirm_url=confirm_url(rt, due, now),
+        valid_days=settings.readers.confirm_token_days,
+        postal_address=settings.newsletter.postal_address,
+        subject=settings.readers.confirmation_subject.format(newsletter=settings.newsletter.name),
+    )
+    rendered = rt.renderer.render_confirmation(view)
+    message = EmailMessage(policy=POLICY)
+    message["From"] = Address(
+        settings.newsletter.from_name or settings.newsletter.name,
+        addr_spec=settings.newsletter.from_address,
+    )
+    message["To"] = Address(addr_spec=due.email)
+    if settings.newsletter.reply_to:
+        message["Reply-To"] = settings.newsletter.reply_to
+    message["Subject"] = rendered.subject
+    message["Date"] = format_datetime(now)
+    domain = settings.newsletter.from_address.rpartition("@")[2]
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@{domain}>"
+    # RFC 3834: an automatic reply to a request; auto-responders should not answer it.
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(rendered.text, cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
+    data = message.as_bytes(policy=POLICY)
+    signer = dkim_signer(settings)
+    return signer.sign(data) if signer is not None else data
+
+
+async def send_confirmation(
+    rt: Runtime, due: ConfirmationDue, now: datetime, transport: Transport | None = None
+) -> SendResult:
+    """Send one confirmation mail through the configured transport (file outbox or SMTP)."""
+    data = confirmation_message(rt, due, now)
+    transport = transport or make_transport(rt.settings)
+    sender = envelope_sender(rt, due.subject.subscriber_id, due.subject.list_id)
+    await transport.open()
+    try:
+        result = await transport.send(sender, due.email, data)
+    finally:
+        await transport.close()
+    if result.outcome != "sent":
+        log.warning("confirmation mail to %s: %s: %s", due.email, result.outcome, result.reply)
+    return result

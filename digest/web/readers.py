@@ -1,0 +1,94 @@
+"""What the reader's pages (subscribers.reader_pages) get from the app: database, clock, pages,
+CSRF, the confirmation mail and the deliveries only digest knows about."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from digest.config import Settings
+from digest.models import Delivery, Issue
+from digest.pipeline.confirming import send_confirmation
+from digest.web.csrf import check_form
+from digest.web.state import WebState
+from subscribers.models import MailingList
+from subscribers.signup import ConfirmationDue
+from subscribers.tokens import TokenSigner
+
+log = logging.getLogger("digest.web")
+
+
+class WebReaderSite:
+    """subscribers.reader_site.ReaderSite over the web app's state."""
+
+    def __init__(self, state: WebState) -> None:
+        self.state = state
+
+    @property
+    def settings(self) -> Settings:
+        return self.state.settings
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self.state.rt.sessions
+
+    @property
+    def signer(self) -> TokenSigner:
+        return self.state.rt.signer
+
+    def now(self) -> datetime:
+        return self.state.now()
+
+    def render(
+        self,
+        request: Request,
+        name: str,
+        context: Mapping[str, Any],
+        *,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        return self.state.pages.render(
+            request, name, context, status_code=status_code, headers=headers
+        )
+
+    def check_csrf(self, request: Request, form: FormData) -> None:
+        check_form(request, self.state.settings, form)
+
+    async def send_confirmation(self, due: ConfirmationDue, now: datetime) -> None:
+        try:
+            await send_confirmation(self.state.rt, due, now)
+        except Exception:
+            # After the response: the reader already saw "check your inbox"; the log says why
+            # no mail came (they may sign up again once the resend window has passed).
+            log.exception("the confirmation mail to %s could not be sent", due.email)
+
+    def other_data(self, session: Session, subscriber_id: int) -> Mapping[str, Any]:
+        rows = session.execute(
+            select(Delivery, Issue.number, Issue.subject, MailingList.slug)
+            .join(Issue, Issue.id == Delivery.issue_id)
+            .join(MailingList, MailingList.id == Issue.list_id)
+            .where(Delivery.subscriber_id == subscriber_id)
+            .order_by(Delivery.id)
+        ).all()
+        return {
+            "deliveries": [
+                {
+                    "list": slug,
+                    "issue": number,
+                    "subject": subject,
+                    "email": d.email,
+                    "status": d.status,
+                    "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+                }
+                for d, number, subject, slug in rows
+            ]
+        }

@@ -1,0 +1,57 @@
+"""What the reader's pages need from the application, which passes it in when it mounts them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from digest.config import Settings
+from subscribers.signup import ConfirmationDue
+from subscribers.tokens import TokenSigner
+
+
+class ReaderSite(Protocol):
+    """The application side of the reader's pages (digest.web implements it): the database,
+    the clock, the page templates, CSRF, the confirmation mail and the data only it holds."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def sessions(self) -> sessionmaker[Session]: ...
+
+    @property
+    def signer(self) -> TokenSigner: ...
+
+    def now(self) -> datetime: ...
+
+    def render(
+        self,
+        request: Request,
+        name: str,
+        context: Mapping[str, Any],
+        *,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """A page from templates/web (with the CSRF token as csrf_token())."""
+        ...
+
+    def check_csrf(self, request: Request, form: FormData) -> None:
+        """Raise HTTPException(403) unless the form carries this session's CSRF token."""
+        ...
+
+    async def send_confirmation(self, due: ConfirmationDue, now: datetime) -> None:
+        """Send the confirmation mail (the caller has committed the pending subscriptions)."""
+        ...
+
+    def other_data(self, session: Session, subscriber_id: int) -> Mapping[str, Any]:
+        """What the application holds about the reader beyond subscribers/ (its deliveries),
+        added to their data export."""
+        ...

@@ -1,0 +1,169 @@
+"""Double opt-in: a sign-up makes pending subscriptions; the confirmation link confirms them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from subscribers.addresses import normalise_address
+from subscribers.consent import record_consent
+from subscribers.models import Subscriber, Subscription
+from subscribers.suppression import is_suppressed
+from subscribers.tokens import TokenSubject
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """What the subscribe form asked for; the address as typed, the rest already checked."""
+
+    email: str
+    name: str | None
+    list_ids: Sequence[int]
+    topics: Sequence[str]
+    timezone: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfirmationDue:
+    """A confirmation mail to send: to this address, for this subscription."""
+
+    subject: TokenSubject
+    email: str
+    name: str | None
+    list_ids: tuple[int, ...]
+
+
+def sign_up(
+    session: Session,
+    request: SignUp,
+    *,
+    now: datetime,
+    resend_after: timedelta,
+    wording: str,
+    ip_address: str | None,
+) -> ConfirmationDue | None:
+    """Make the ticked lists' subscriptions pending and say whether a confirmation mail is due.
+
+    The caller answers every sign-up alike, whatever this returns, so nobody learns from the
+    page whether an address is known, suppressed or already subscribed. A suppressed or
+    blocked address changes nothing and gets no mail. An existing subscriber's name and topics
+    are not touched: anyone may type anyone's address here (preferences are behind the link
+    only the address's owner receives)."""
+    email = normalise_address(request.email)
+    if is_suppressed(session, email):
+        return None
+    subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
+    if subscriber is None:
+        subscriber = Subscriber(
+            email=email,
+            name=request.name,
+            created_at=now,
+            topics=list(request.topics),
+            timezone=request.timezone,
+        )
+        session.add(subscriber)
+        session.flush()
+    elif subscriber.status != "active":
+        return None  # bounced, complained or blocked: never mailed again from a web form
+    due: list[Subscription] = []
+    for list_id in request.list_ids:
+        subscription = session.scalar(
+            select(Subscription).where(
+                Subscription.subscriber_id == subscriber.id, Subscription.list_id == list_id
+            )
+        )
+        if subscription is None:
+            subscription = Subscription(
+                subscriber_id=subscriber.id,
+                list_id=list_id,
+                status="pending",
+                origin="form",
+                created_at=now,
+            )
+            session.add(subscription)
+        elif subscription.status == "confirmed":
+            continue  # nothing to confirm; the page says the same as for a new address
+        elif subscription.status == "unsubscribed":
+            subscription.status, subscription.origin = "pending", "form"
+            subscription.unsubscribed_at = subscription.confirmed_at = None
+        elif (
+            subscription.confirmation_sent_at is not None
+            and now - subscription.confirmation_sent_at < resend_after
+        ):
+            continue  # pending, and a confirmation mail went out a moment ago
+        record_consent(
+            session,
+            subscriber_id=subscriber.id,
+            list_id=list_id,
+            action="subscribe",
+            method="form",
+            now=now,
+            wording=wording,
+            ip_address=ip_address,
+        )
+        due.append(subscription)
+    if not due:
+        return None
+    for subscription in due:
+        subscription.confirmation_sent_at = now
+    session.flush()
+    # One mail confirms every list ticked at once; its token names the first of them.
+    list_ids = tuple(s.list_id for s in due)
+    return ConfirmationDue(
+        TokenSubject(subscriber.id, list_ids[0]), subscriber.email, subscriber.name, list_ids
+    )
+
+
+Confirmed = Literal["confirmed", "already", "gone"]
+
+
+def confirm(
+    session: Session,
+    subject: TokenSubject,
+    *,
+    now: datetime,
+    wording: str,
+    ip_address: str | None,
+) -> Confirmed:
+    """Confirm every pending subscription of the token's subscriber whose confirmation mail
+    went out with (or after) this one; "already" when nothing was pending, "gone" when the
+    subscriber or their subscription is no more (erased, unsubscribed since, suppressed)."""
+    subscriber = session.get(Subscriber, subject.subscriber_id)
+    if subscriber is None or subscriber.status != "active":
+        return "gone"
+    if is_suppressed(session, subscriber.email):
+        return "gone"
+    named = session.scalar(
+        select(Subscription).where(
+            Subscription.subscriber_id == subscriber.id, Subscription.list_id == subject.list_id
+        )
+    )
+    if named is None or named.status == "unsubscribed":
+        return "gone"
+    if named.status == "confirmed":
+        return "already"
+    pending = session.scalars(
+        select(Subscription).where(
+            Subscription.subscriber_id == subscriber.id,
+            Subscription.status == "pending",
+            Subscription.confirmation_sent_at == named.confirmation_sent_at,
+        )
+    ).all()
+    for subscription in pending:
+        subscription.status, subscription.confirmed_at = "confirmed", now
+        record_consent(
+            session,
+            subscriber_id=subscriber.id,
+            list_id=subscription.list_id,
+            action="confirm",
+            method="form",
+            now=now,
+            wording=wording,
+            ip_address=ip_address,
+        )
+    return "confirmed"

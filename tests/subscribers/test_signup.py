@@ -1,0 +1,152 @@
+"""Sign-up and confirmation on a real database: who gets a confirmation mail, what confirms."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from digest import db
+from subscribers.consent import consent_history
+from subscribers.membership import add_subscriber, ensure_list
+from subscribers.models import Subscriber, Subscription
+from subscribers.preferences import erase, unsubscribe
+from subscribers.signup import SignUp, confirm, sign_up
+from subscribers.suppression import suppress
+from subscribers.tokens import TokenSubject
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = db.make_engine(database_url)
+    db.upgrade(engine)
+    factory = db.session_factory(engine)
+    with db.transaction(factory) as session:
+        ensure_list(session, "weekly", "Weekly")
+        ensure_list(session, "culture", "Culture")
+    yield factory
+    engine.dispose()
+
+
+def ids(sessions: sessionmaker[Session]) -> tuple[int, int]:
+    with sessions() as session:
+        weekly, _ = ensure_list(session, "weekly", "Weekly")
+        culture, _ = ensure_list(session, "culture", "Culture")
+        return weekly.id, culture.id
+
+
+def run_sign_up(sessions: sessionmaker[Session], request: SignUp, now: datetime = NOW):  # type: ignore[no-untyped-def]
+    with db.transaction(sessions) as session:
+        return sign_up(
+            session, request, now=now, resend_after=HOUR, wording="Send it", ip_address=None
+        )
+
+
+def statuses(sessions: sessionmaker[Session], email: str) -> dict[int, str]:
+    with sessions() as session:
+        rows = session.execute(
+            select(Subscription.list_id, Subscription.status)
+            .join(Subscriber)
+            .where(Subscriber.email == email)
+        )
+        return {list_id: status for list_id, status in rows}
+
+
+def test_one_mail_confirms_every_list_ticked_together(sessions: sessionmaker[Session]) -> None:
+    weekly, culture = ids(sessions)
+    due = run_sign_up(sessions, SignUp("A@Example.net", "A", [weekly, culture], ["West Africa"]))
+
+    assert due is not None and due.email == "a@example.net" and due.list_ids == (weekly, culture)
+    assert statuses(sessions, "a@example.net") == {weekly: "pending", culture: "pending"}
+    with db.transaction(sessions) as session:
+        outcome = confirm(session, due.subject, now=NOW, wording="Yes", ip_address="192.0.2.1")
+
+    assert outcome == "confirmed"
+    assert statuses(sessions, "a@example.net") == {weekly: "confirmed", culture: "confirmed"}
+    with sessions() as session:
+        records = consent_history(session, due.subject.subscriber_id)
+    assert [(r.action, r.ip_address) for r in records] == [
+        ("subscribe", None),
+        ("subscribe", None),
+        ("confirm", "192.0.2.1"),
+        ("confirm", "192.0.2.1"),
+    ]
+
+
+def test_a_later_sign_up_for_another_list_is_confirmed_by_its_own_mail(
+    sessions: sessionmaker[Session],
+) -> None:
+    weekly, culture = ids(sessions)
+    first = run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []))
+    second = run_sign_up(sessions, SignUp("a@example.net", None, [culture], []), NOW + HOUR)
+    assert first is not None and second is not None
+
+    with db.transaction(sessions) as session:
+        confirm(session, first.subject, now=NOW, wording="Yes", ip_address=None)
+
+    assert statuses(sessions, "a@example.net") == {weekly: "confirmed", culture: "pending"}
+
+
+def test_suppressed_blocked_and_confirmed_addresses_get_no_mail(
+    sessions: sessionmaker[Session],
+) -> None:
+    weekly, _ = ids(sessions)
+    with db.transaction(sessions) as session:
+        suppress(session, "gone@example.net", "hard_bounce", NOW)
+        mailing_list, _ = ensure_list(session, "weekly", "Weekly")
+        add_subscriber(session, mailing_list, "in@example.net", name=None, now=NOW)
+        add_subscriber(session, mailing_list, "blocked@example.net", name=None, now=NOW)
+        person = session.scalar(select(Subscriber).where(Subscriber.email == "blocked@example.net"))
+        assert person is not None
+        person.status = "blocked"
+
+    for email in ("gone@example.net", "in@example.net", "blocked@example.net"):
+        assert run_sign_up(sessions, SignUp(email, "X", [weekly], [])) is None
+    assert statuses(sessions, "gone@example.net") == {}
+    with sessions() as session:
+        known = session.scalar(select(Subscriber).where(Subscriber.email == "in@example.net"))
+        assert known is not None and known.name is None  # a stranger cannot rename a reader
+
+
+def test_a_confirmation_link_no_longer_works_once_unsubscribed_or_erased(
+    sessions: sessionmaker[Session],
+) -> None:
+    weekly, _ = ids(sessions)
+    due = run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []))
+    assert due is not None
+    with db.transaction(sessions) as session:
+        unsubscribe(
+            session,
+            due.subject.subscriber_id,
+            weekly,
+            now=NOW,
+            method="email",
+            wording="One-Click",
+            ip_address=None,
+        )
+        assert confirm(session, due.subject, now=NOW, wording="Yes", ip_address=None) == "gone"
+        assert erase(session, due.subject.subscriber_id)
+        gone = TokenSubject(due.subject.subscriber_id, weekly)
+        assert confirm(session, gone, now=NOW, wording="Yes", ip_address=None) == "gone"
+    assert statuses(sessions, "a@example.net") == {}
+
+
+def test_coming_back_after_unsubscribing_is_a_new_pending_sign_up(
+    sessions: sessionmaker[Session],
+) -> None:
+    weekly, _ = ids(sessions)
+    with db.transaction(sessions) as session:
+        mailing_list, _ = ensure_list(session, "weekly", "Weekly")
+        sub, _ = add_subscriber(session, mailing_list, "a@example.net", name=None, now=NOW)
+        sub.status = "unsubscribed"
+
+    due = run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []))
+
+    assert due is not None
+    assert statuses(sessions, "a@example.net") == {weekly: "pending"}
