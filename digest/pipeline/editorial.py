@@ -20,7 +20,7 @@ from digest.editorial.edit import (
 from digest.editorial.regions import Gazetteer
 from digest.editorial.summarise import ExtractiveSummariser, Summariser
 from digest.editorial.tagging import compile_rule
-from digest.models import Article
+from digest.models import Article, Source
 from digest.pipeline.llm_summariser import LlmSummariser
 from digest.pipeline.runtime import Runtime
 
@@ -119,3 +119,45 @@ def resummarise(
                 article.summary, article.summary_method = summary.text, summary.method
                 article.summary_source_hash = summary_source_hash(row.title, row.text)
                 report.summarised += 1
+
+
+@dataclass(frozen=True)
+class ArticleListing:
+    """An article as an editor checks it in the terminal."""
+
+    id: int
+    title: str
+    source: str
+    region: str
+    tags: tuple[str, ...]
+    reading_minutes: int
+    summary: str
+    summary_method: str
+    collected_at: datetime
+    url: str
+
+
+def articles_collected(rt: Runtime, start: datetime, end: datetime) -> list[ArticleListing]:
+    """Articles collected in [start, end), oldest first."""
+    with rt.sessions() as session:
+        query = (
+            select(Article, Source.name)
+            .outerjoin(Source, Source.id == Article.source_id)
+            .where(Article.collected_at >= start, Article.collected_at < end)
+            .order_by(Article.collected_at, Article.id)
+        )
+        return [
+            ArticleListing(
+                id=a.id,
+                title=a.title,
+                source=source or "",
+                region=a.region,
+                tags=tuple(a.tags or ()),
+                reading_minutes=a.reading_minutes,
+                summary=a.summary,
+                summary_method=a.summary_method,
+                collected_at=a.collected_at,
+                url=a.url,
+            )
+            for a, source in session.execute(query)
+        ]
