@@ -77,6 +77,10 @@ _BOILERPLATE_ANYWHERE = re.compile(
     r"getty images|reuters/|afp photo|ap photo|\(photo:|\(crédit)",
     re.IGNORECASE,
 )
+# Below this share of the most central sentence's centrality, a sentence only pads a summary.
+# The lead's sentences are what the story is about whatever their words.
+MIN_RELEVANCE = 0.2
+LEAD_SENTENCES = 2
 # A summary sentence ends like one: a stop, ! ? or …, then perhaps closing quotes.
 _ENDS_LIKE_A_SENTENCE = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _TOKEN = re.compile(r"\w+")
@@ -105,7 +109,7 @@ def extractive_summary(request: SummaryRequest) -> Summary:
     candidates = _candidates(request.text, request.title)
     if not candidates:
         return Summary(_fallback(request), "extractive")
-    scores = _scores(candidates, request.title)
+    scores, relevance = _scores(candidates, request.title)
     chosen: list[int] = []
     used = 0
     for index in sorted(range(len(candidates)), key=lambda i: (-scores[i], i)):
@@ -114,12 +118,16 @@ def extractive_summary(request: SummaryRequest) -> Summary:
         sentence = candidates[index]
         if used + sentence.words > request.word_budget:
             continue
+        if chosen and sentence.position >= LEAD_SENTENCES and relevance[index] < MIN_RELEVANCE:
+            continue  # fills the budget with something the article is not about
         if any(_overlap(sentence.tokens, candidates[j].tokens) > 0.6 for j in chosen):
             continue  # says again what a chosen sentence says
         chosen.append(index)
         used += sentence.words
     if not chosen:
-        return Summary(_fallback(request), "extractive")
+        # Not one sentence fits the budget: the best one, cut at a word and marked as cut.
+        best = max(range(len(candidates)), key=lambda i: (scores[i], -i))
+        return Summary(_cut(candidates[best].text, request.word_budget), "extractive")
     return Summary(" ".join(candidates[i].text for i in sorted(chosen)), "extractive")
 
 
@@ -176,9 +184,10 @@ def _candidates(text: str, title: str) -> list[_Sentence]:
     return out
 
 
-def _scores(sentences: list[_Sentence], title: str) -> list[float]:
-    """Position (news puts the point first) and centrality (how much of the article's
-    vocabulary a sentence shares), with a nudge for the title's words."""
+def _scores(sentences: list[_Sentence], title: str) -> tuple[list[float], list[float]]:
+    """(score, relevance) per sentence. The score mixes position (news puts the point first)
+    and centrality (how much of the rest of the article's vocabulary a sentence shares), with
+    a nudge for the title's words; relevance is the centrality alone, 0 to 1."""
     # Document frequency over sentences damps words every sentence uses.
     df: Counter[str] = Counter()
     for s in sentences:
@@ -189,20 +198,28 @@ def _scores(sentences: list[_Sentence], title: str) -> list[float]:
     for s in sentences:
         for w, c in s.counts.items():
             centroid[w] = centroid.get(w, 0.0) + c * idf[w]
-    centroid_norm = math.sqrt(sum(v * v for v in centroid.values())) or 1.0
     title_words = {t for t in _TOKEN.findall(title.casefold()) if t not in _STOPWORDS}
     raw: list[float] = []
     for s in sentences:
         vector = {w: c * idf[w] for w, c in s.counts.items()}
-        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
-        raw.append(sum(v * centroid[w] for w, v in vector.items()) / (norm * centroid_norm))
+        # The rest of the article, without the sentence itself: a sentence about nothing
+        # else in the article scores nothing.
+        rest = {w: centroid[w] - v for w, v in vector.items()}
+        rest_norm = math.sqrt(
+            sum(v * v for v in centroid.values())
+            - sum(centroid[w] ** 2 - rest[w] ** 2 for w in vector)
+        )
+        norm = math.sqrt(sum(v * v for v in vector.values()))
+        dot = sum(v * rest[w] for w, v in vector.items())
+        raw.append(dot / (norm * rest_norm) if norm and rest_norm > 1e-9 else 0.0)
     top = max(raw) or 1.0
+    relevance = [c / top for c in raw]
     scores = []
-    for s, centrality in zip(sentences, raw, strict=True):
+    for s, central in zip(sentences, relevance, strict=True):
         position = 1.0 / math.sqrt(1 + s.position)
         title_share = len(title_words & s.counts.keys()) / len(title_words) if title_words else 0
-        scores.append(0.6 * position + 0.3 * centrality / top + 0.1 * title_share)
-    return scores
+        scores.append(0.6 * position + 0.3 * central + 0.1 * title_share)
+    return scores, relevance
 
 
 def _clean_description(request: SummaryRequest) -> str:
@@ -222,7 +239,7 @@ def _clean_description(request: SummaryRequest) -> str:
 
 
 def _fallback(request: SummaryRequest) -> str:
-    """No whole sentence fits: the lead, cut at a word and marked as cut (the only case)."""
+    """Nothing that reads as a sentence: the lead of whatever text there is."""
     return lead_summary(request.text, request.title, request.word_budget)
 
 
