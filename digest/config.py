@@ -100,7 +100,7 @@ class EditorialSettings(_Section):
     words_per_minute: int = Field(230, ge=1)
     seconds_per_image: int = Field(12, ge=0)
     summary_words: int = Field(60, ge=5)
-    summary_sentences: int = Field(3, ge=1)
+    summary_sentences: int = Field(2, ge=1)
     max_tags: int = Field(5, ge=0)
     summariser: Literal["extractive", "llm"] = "extractive"
     llm: LlmSettings = LlmSettings()

@@ -18,7 +18,7 @@ class EditorialRules:
     words_per_minute: int = 230
     seconds_per_image: int = 12
     summary_words: int = 60
-    summary_sentences: int = 3
+    summary_sentences: int = 2
     max_tags: int = 5
     tag_synonyms: Mapping[str, str] = field(default_factory=dict)
     tag_rules: tuple[TagRule, ...] = ()

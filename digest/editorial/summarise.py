@@ -32,7 +32,7 @@ class SummaryRequest:
     text: str
     feed_description: str = ""
     word_budget: int = 60
-    max_sentences: int = 3
+    max_sentences: int = 2
 
 
 @dataclass(frozen=True)
@@ -61,10 +61,12 @@ _BOILERPLATE = re.compile(
         (?:by|par)\s+[\w.'’-]+(?:\s+[\w.'’-]+){0,4}\s*$            # a byline alone
       | (?:read|see)\s+(?:also|more)\b | also\s+read\b | lire\s+aussi\b | à\s+lire\b
       | related\s*(?:articles?|stories|posts)?\s*:
-      | (?:click|tap)\s+here\b | cliquez\s+ici\b
+      | (?:click|tap)\s+(?:here|through)\b | cliquez\s+ici\b
       | (?:subscribe|sign\s+up|abonnez-vous|follow\s+us|share\s+this)\b
       | (?:photo|image|picture|credit|crédit|source)s?\s*(?:credit)?\s*:
       | (?:copyright|©|all\s+rights\s+reserved|tous\s+droits)
+      | (?:courtesy\s+of|written\s+by|reporting\s+by|editing\s+by|additional\s+reporting)\b
+      | (?:this\s+(?:article|story)\s+(?:was\s+)?(?:originally|first)\s+(?:appeared|published))
       | (?:advertisement|publicité|sponsored)\b
       | \(?\s*\d+\s*(?:minutes?|mins?)\s*read\s*\)?\s*$
       | (?:updated|published|posted|mis\s+à\s+jour|publié)\s*(?:on|le)?\s*:?\s*\d
@@ -77,10 +79,26 @@ _BOILERPLATE_ANYWHERE = re.compile(
     r"getty images|reuters/|afp photo|ap photo|\(photo:|\(crédit)",
     re.IGNORECASE,
 )
+# How a sentence's score is made: news puts the point first, so position leads.
+POSITION_WEIGHT = 0.8
+POSITION_DECAY = 0.5
+CENTRALITY_WEIGHT = 0.1
+TITLE_WEIGHT = 0.1
 # Below this share of the most central sentence's centrality, a sentence only pads a summary.
-# The lead's sentences are what the story is about whatever their words.
+# The opening sentence is what the story is about, whatever its words.
 MIN_RELEVANCE = 0.2
-LEAD_SENTENCES = 2
+LEAD_SENTENCES = 1
+# Sentences shorter than this many words score less, in proportion.
+SHORT_SENTENCE_WORDS = 10
+# A sentence whose content words are more than this share in a chosen one says it again.
+REDUNDANT = 0.6
+# Once a summary has this share of its budget, a sentence that does not fit ends it.
+FULL_ENOUGH = 0.3
+# Sentences past this many candidates score too low to be chosen: not considered (speed).
+MAX_CANDIDATES = 40
+# A paragraph of at least this many words without a final stop is a standfirst, not a heading.
+STANDFIRST_WORDS = 10
+_STARTS_LIKE_A_SENTENCE = re.compile(r"[\"'“‘«(]?[A-ZÀ-ÝĀ-Ž0-9]")
 # A summary sentence ends like one: a stop, ! ? or …, then perhaps closing quotes.
 _ENDS_LIKE_A_SENTENCE = re.compile(r"[.!?…][\"'”’»)\]]*$")
 _TOKEN = re.compile(r"\w+")
@@ -106,10 +124,10 @@ def extractive_summary(request: SummaryRequest) -> Summary:
     description = _clean_description(request)
     if description:
         return Summary(description, "feed")
-    candidates = _candidates(request.text, request.title)
+    candidates, vocabulary = _candidates(request.text, request.title)
     if not candidates:
         return Summary(_fallback(request), "extractive")
-    scores, relevance = _scores(candidates, request.title)
+    scores, relevance = _scores(candidates, vocabulary, request.title)
     chosen: list[int] = []
     used = 0
     for index in sorted(range(len(candidates)), key=lambda i: (-scores[i], i)):
@@ -117,10 +135,13 @@ def extractive_summary(request: SummaryRequest) -> Summary:
             break
         sentence = candidates[index]
         if used + sentence.words > request.word_budget:
+            if used >= request.word_budget * FULL_ENOUGH:
+                break  # a concise summary beats one padded with whatever still fits
             continue
         if chosen and sentence.position >= LEAD_SENTENCES and relevance[index] < MIN_RELEVANCE:
             continue  # fills the budget with something the article is not about
-        if any(_overlap(sentence.tokens, candidates[j].tokens) > 0.6 for j in chosen):
+        content = frozenset(sentence.counts)
+        if any(_said_already(content, frozenset(candidates[j].counts)) for j in chosen):
             continue  # says again what a chosen sentence says
         chosen.append(index)
         used += sentence.words
@@ -160,44 +181,59 @@ class _Sentence:
     counts: Counter[str]
 
 
-def _candidates(text: str, title: str) -> list[_Sentence]:
+def _candidates(text: str, title: str) -> tuple[list[_Sentence], list[Counter[str]]]:
+    """The sentences a summary may take (the first MAX_CANDIDATES that read as sentences,
+    not boilerplate, not the title, not a repeat) and the content words of every sentence
+    (what centrality is measured against)."""
     title_key = _fingerprint(title)
     seen: list[frozenset[str]] = []
     out: list[_Sentence] = []
+    vocabulary: list[Counter[str]] = []
     for paragraph_index, paragraph in enumerate(text.split("\n\n")):
         for sentence in split_sentences(paragraph):
+            words_of = _TOKEN.findall(sentence.casefold())
+            content = Counter(t for t in words_of if t not in _STOPWORDS and not t.isdigit())
+            vocabulary.append(content)
+            if len(out) >= MAX_CANDIDATES:
+                continue  # far down the article: counted for centrality, never chosen
             words = count_words(sentence)
-            if words < 4 or not _ENDS_LIKE_A_SENTENCE.search(sentence):
-                continue  # a heading, a caption or a label, not a sentence
+            if not _ENDS_LIKE_A_SENTENCE.search(sentence):
+                if words < STANDFIRST_WORDS or not _STARTS_LIKE_A_SENTENCE.match(sentence):
+                    continue  # a heading, a caption or a label, not a sentence
+                # A standfirst printed without its full stop: a whole sentence all the same.
+                sentence += "."
+            elif words < 2:
+                continue
             if is_boilerplate(sentence):
                 continue
-            key = _fingerprint(sentence)
-            if not key or key == title_key or (title_key and _is_title(key, title_key)):
+            key = " ".join(words_of)
+            if not key or (title_key and _is_title(key, title_key)):
                 continue
-            words_of = _TOKEN.findall(sentence.casefold())
             tokens = frozenset(words_of)
             if any(_jaccard(tokens, other) > 0.7 for other in seen):
                 continue  # the same sentence again (a standfirst repeated as paragraph one)
             seen.append(tokens)
-            content = Counter(t for t in words_of if t not in _STOPWORDS and not t.isdigit())
             out.append(_Sentence(sentence, len(out), paragraph_index, words, tokens, content))
-    return out
+    return out, vocabulary
 
 
-def _scores(sentences: list[_Sentence], title: str) -> tuple[list[float], list[float]]:
+def _scores(
+    sentences: list[_Sentence], vocabulary: list[Counter[str]], title: str
+) -> tuple[list[float], list[float]]:
     """(score, relevance) per sentence. The score mixes position (news puts the point first)
     and centrality (how much of the rest of the article's vocabulary a sentence shares), with
     a nudge for the title's words; relevance is the centrality alone, 0 to 1."""
     # Document frequency over sentences damps words every sentence uses.
     df: Counter[str] = Counter()
-    for s in sentences:
-        df.update(s.counts.keys())
-    n = len(sentences)
+    for counts in vocabulary:
+        df.update(counts.keys())
+    n = len(vocabulary)
     idf = {w: math.log(1 + n / c) for w, c in df.items()}
     centroid: dict[str, float] = {}
-    for s in sentences:
-        for w, c in s.counts.items():
+    for counts in vocabulary:
+        for w, c in counts.items():
             centroid[w] = centroid.get(w, 0.0) + c * idf[w]
+    centroid_square = sum(v * v for v in centroid.values())
     title_words = {t for t in _TOKEN.findall(title.casefold()) if t not in _STOPWORDS}
     raw: list[float] = []
     for s in sentences:
@@ -205,10 +241,8 @@ def _scores(sentences: list[_Sentence], title: str) -> tuple[list[float], list[f
         # The rest of the article, without the sentence itself: a sentence about nothing
         # else in the article scores nothing.
         rest = {w: centroid[w] - v for w, v in vector.items()}
-        rest_norm = math.sqrt(
-            sum(v * v for v in centroid.values())
-            - sum(centroid[w] ** 2 - rest[w] ** 2 for w in vector)
-        )
+        rest_square = centroid_square - sum(centroid[w] ** 2 - rest[w] ** 2 for w in vector)
+        rest_norm = math.sqrt(max(rest_square, 0.0))
         norm = math.sqrt(sum(v * v for v in vector.values()))
         dot = sum(v * rest[w] for w, v in vector.items())
         raw.append(dot / (norm * rest_norm) if norm and rest_norm > 1e-9 else 0.0)
@@ -216,9 +250,12 @@ def _scores(sentences: list[_Sentence], title: str) -> tuple[list[float], list[f
     relevance = [c / top for c in raw]
     scores = []
     for s, central in zip(sentences, relevance, strict=True):
-        position = 1.0 / math.sqrt(1 + s.position)
+        position = 1.0 / (1 + s.position) ** POSITION_DECAY
         title_share = len(title_words & s.counts.keys()) / len(title_words) if title_words else 0
-        scores.append(0.6 * position + 0.3 * central + 0.1 * title_share)
+        # Past the lead, a five-word sentence ("Patients noticed.") rarely carries the story.
+        brevity = 1.0 if s.position < LEAD_SENTENCES else min(1.0, s.words / SHORT_SENTENCE_WORDS)
+        mixed = POSITION_WEIGHT * position + CENTRALITY_WEIGHT * central
+        scores.append((mixed + TITLE_WEIGHT * title_share) * brevity)
     return scores, relevance
 
 
@@ -252,15 +289,17 @@ def _fingerprint(text: str) -> str:
 
 
 def _is_title(key: str, title_key: str) -> bool:
-    """The title repeated as a sentence, perhaps with a few words around it."""
-    return title_key in key and len(title_key) >= 0.8 * len(key)
+    """The title repeated as a sentence, perhaps with a few words around it, or a sentence of
+    a title made of several."""
+    if title_key in key and len(title_key) >= 0.6 * len(key):
+        return True  # "Home › Northern Africa" and the title, say
+    return f" {key} " in f" {title_key} "
 
 
 def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
 
 
-def _overlap(a: frozenset[str], b: frozenset[str]) -> float:
-    if not a or not b:
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
+def _said_already(new: frozenset[str], chosen: frozenset[str]) -> bool:
+    """Most of a sentence's content words are in a sentence already chosen."""
+    return bool(new) and len(new & chosen) / len(new) > REDUNDANT

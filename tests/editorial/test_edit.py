@@ -48,9 +48,10 @@ def test_edit_article_merges_tags_from_every_source() -> None:
 def test_edit_article_summary_is_extractive_within_the_budget() -> None:
     article = draft(rules=EditorialRules(summary_words=30))
 
+    # The opening sentence; the rest shares no words with the article (80 times the same
+    # filler aside), so nothing pads the summary out to its budget.
     assert article.summary == (
-        "Tunisian olive oil exports rose 18.5% in volume during the first ten months of the year. "
-        "The increase follows two seasons of drought."
+        "Tunisian olive oil exports rose 18.5% in volume during the first ten months of the year."
     )
     assert article.summary_method == "extractive"
 
