@@ -74,7 +74,7 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _BOILERPLATE_ANYWHERE = re.compile(
-    r"\b(?:click here|cliquez ici|subscribe to our|sign up for our|newsletter|"
+    r"\b(?:click here|cliquez ici|subscribe to our|sign up for our|(?:our|the) newsletter|"
     r"all rights reserved|(?:photo|image) credit|(?:photo|image|picture)\s*:\s*\S|"
     r"getty images|reuters/|afp photo|ap photo|\(photo:|\(crédit)",
     re.IGNORECASE,
@@ -175,9 +175,7 @@ def lead_summary(text: str, title: str = "", word_budget: int = 60) -> str:
 class _Sentence:
     text: str
     position: int  # among the candidates, from 0
-    paragraph: int
     words: int
-    tokens: frozenset[str]
     counts: Counter[str]
 
 
@@ -189,7 +187,7 @@ def _candidates(text: str, title: str) -> tuple[list[_Sentence], list[Counter[st
     seen: list[frozenset[str]] = []
     out: list[_Sentence] = []
     vocabulary: list[Counter[str]] = []
-    for paragraph_index, paragraph in enumerate(text.split("\n\n")):
+    for paragraph in text.split("\n\n"):
         for sentence in split_sentences(paragraph):
             words_of = _TOKEN.findall(sentence.casefold())
             content = Counter(t for t in words_of if t not in _STOPWORDS and not t.isdigit())
@@ -213,7 +211,7 @@ def _candidates(text: str, title: str) -> tuple[list[_Sentence], list[Counter[st
             if any(_jaccard(tokens, other) > 0.7 for other in seen):
                 continue  # the same sentence again (a standfirst repeated as paragraph one)
             seen.append(tokens)
-            out.append(_Sentence(sentence, len(out), paragraph_index, words, tokens, content))
+            out.append(_Sentence(sentence, len(out), words, content))
     return out, vocabulary
 
 
