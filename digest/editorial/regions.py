@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # A place in the title counts as much as this many mentions in the text.
 TITLE_WEIGHT = 3
@@ -14,42 +15,48 @@ MIN_EVIDENCE = 2
 
 @dataclass(frozen=True)
 class Gazetteer:
-    """Region -> a matcher for the places (countries, cities, demonyms) that belong to it."""
+    """Place names (countries, cities, demonyms) and the region each belongs to."""
 
-    regions: tuple[tuple[str, re.Pattern[str]], ...] = ()
+    region_of: Mapping[str, str] = field(default_factory=dict)
+    names: tuple[str, ...] = ()  # the regions, in the configuration's order
+    matcher: re.Pattern[str] | None = None
 
     @classmethod
     def from_mapping(cls, places_by_region: Mapping[str, Sequence[str]]) -> Gazetteer:
-        regions = []
+        region_of: dict[str, str] = {}
         for region, places in places_by_region.items():
-            names = sorted(
-                {" ".join(p.split()) for p in places if p.strip()}, key=len, reverse=True
-            )
-            if names:
-                alternatives = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names)
-                # Place names are proper nouns: match their case, whole words only.
-                regions.append((region, re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")))
-        return cls(tuple(regions))
+            for place in places:
+                name = " ".join(place.split())
+                if name:
+                    region_of.setdefault(name, region)  # a name listed twice: its first region
+        if not region_of:
+            return cls(names=tuple(places_by_region))
+        # Longest names first: "South Sudan" is read whole, not as "Sudan". Place names are
+        # proper nouns: their capitals count, and only whole words.
+        names = sorted(region_of, key=len, reverse=True)
+        alternatives = "|".join(re.escape(n).replace(r"\ ", r"\s+") for n in names)
+        matcher = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+        return cls(region_of, tuple(places_by_region), matcher)
 
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(region for region, _ in self.regions)
+    def regions_named(self, text: str) -> Counter[str]:
+        """How many times text names a place of each region."""
+        if self.matcher is None:
+            return Counter()
+        return Counter(self.region_of[" ".join(m.split())] for m in self.matcher.findall(text))
 
 
 def infer_region(title: str, text: str, gazetteer: Gazetteer) -> str | None:
     """The region whose places the article names most (a place in the title weighs more);
     None when no region has enough evidence or two regions tie."""
-    scores = []
-    for region, matcher in gazetteer.regions:
-        score = TITLE_WEIGHT * len(matcher.findall(title)) + len(matcher.findall(text))
-        if score:
-            scores.append((score, region))
-    scores.sort(reverse=True)
-    if not scores or scores[0][0] < MIN_EVIDENCE:
+    scores = gazetteer.regions_named(text)
+    for region, count in gazetteer.regions_named(title).items():
+        scores[region] += TITLE_WEIGHT * count
+    ranked = scores.most_common(2)
+    if not ranked or ranked[0][1] < MIN_EVIDENCE:
         return None
-    if len(scores) > 1 and scores[1][0] == scores[0][0]:
+    if len(ranked) > 1 and ranked[1][1] == ranked[0][1]:
         return None
-    return scores[0][1]
+    return ranked[0][0]
 
 
 def choose_region(

@@ -59,3 +59,27 @@ def test_inference_can_be_turned_off() -> None:
 def test_apostrophes_and_multi_word_places() -> None:
     assert region("", "Côte d'Ivoire cocoa", "") == "West Africa"
     assert region("", "Ivory Coast cocoa", "") == "West Africa"
+
+
+def test_a_longer_place_name_is_read_whole() -> None:
+    gazetteer = Gazetteer.from_mapping(
+        {"Northern Africa": ["Sudan", "Khartoum"], "East Africa": ["South Sudan", "Juba"]}
+    )
+
+    assert infer_region("South Sudan votes", "In South Sudan, Juba voted.", gazetteer) == (
+        "East Africa"
+    )
+    assert infer_region("Sudan votes", "In Khartoum, Sudan voted.", gazetteer) == (
+        "Northern Africa"
+    )
+
+
+def test_a_place_listed_under_two_regions_counts_for_the_first() -> None:
+    gazetteer = Gazetteer.from_mapping({"A": ["Nouakchott"], "B": ["Nouakchott", "Dakar"]})
+
+    assert infer_region("Nouakchott", "", gazetteer) == "A"
+
+
+def test_an_empty_gazetteer_places_nothing() -> None:
+    assert infer_region("Morocco", "Morocco, Morocco.", Gazetteer.from_mapping({})) is None
+    assert infer_region("Morocco", "", Gazetteer()) is None
