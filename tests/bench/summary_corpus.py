@@ -32,6 +32,11 @@ from digest.collect.extract import extract_article
 from digest.editorial.reading_time import count_words
 
 SDISTS = ("newspaper4k==0.9.6", "trafilatura==1.1.0")
+# Pages that are not a news publisher's article (blogs, a tutorial, an organisation's pages):
+# kept in the corpus, and reported apart as well.
+NOT_NEWS = ("befifty", "blog.wordpress", "boingboing", "caktusgroup", "creativecommons",
+            "github.blog", "lemire", "luxuriousmagazine", "pluralsight", "stackoverflow",
+            "wikimediafoundation")  # fmt: skip
 CACHE = Path.home() / ".cache" / "digest-bench" / "summary-corpus"
 
 
@@ -41,6 +46,10 @@ class Article:
     title: str
     text: str
     reference: str
+
+    @property
+    def news(self) -> bool:
+        return not any(name in self.origin for name in NOT_NEWS)
 
 
 def load(cache: Path = CACHE) -> list[Article]:
