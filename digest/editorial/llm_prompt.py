@@ -17,7 +17,7 @@ _REFUSAL = re.compile(
 )
 _PREAMBLE = re.compile(r"^(?:here(?:'s| is) (?:a |the )?summary|summary\s*:|résumé\s*:)", re.I)
 _MARKUP = re.compile(r"(?:<[a-zA-Z/][^>]*>|\*\*|__|^#{1,6}\s|^\s*[-*•]\s|^\s*\d+\.\s|```)", re.M)
-_ENDS_LIKE_A_SENTENCE = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_ENDS_LIKE_A_SENTENCE = re.compile(r"[.!?…。！？][\"'”’»)\]」』）]*$")
 
 
 def chat_messages(request: SummaryRequest) -> list[dict[str, str]]:

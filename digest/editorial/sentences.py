@@ -46,7 +46,19 @@ def split_sentences(text: str) -> list[str]:
         tail = paragraph[start:].strip()
         if tail:
             sentences.append(tail)
+    if any(stop in text for stop in "。！？"):
+        return [part for sentence in sentences for part in _split_ideographic(sentence)]
     return sentences
+
+
+# Chinese and Japanese end a sentence with 。！？ (and closing brackets), with no space after.
+_IDEOGRAPHIC_SENTENCE = re.compile(r"[^。！？]+(?:[。！？]+[」』”’）)]*|$)|[。！？]+")
+
+
+def _split_ideographic(sentence: str) -> list[str]:
+    return [
+        m.group().strip() for m in _IDEOGRAPHIC_SENTENCE.finditer(sentence) if m.group().strip()
+    ]
 
 
 def _ends_with_abbreviation(candidate: str) -> bool:

@@ -100,8 +100,10 @@ MAX_CANDIDATES = 40
 STANDFIRST_WORDS = 10
 _STARTS_LIKE_A_SENTENCE = re.compile(r"[\"'“‘«(]?[A-ZÀ-ÝĀ-Ž0-9]")
 # A summary sentence ends like one: a stop, ! ? or …, then perhaps closing quotes.
-_ENDS_LIKE_A_SENTENCE = re.compile(r"[.!?…][\"'”’»)\]]*$")
+_ENDS_LIKE_A_SENTENCE = re.compile(r"[.!?…。！？][\"'”’»)\]」』）]*$")
 _TOKEN = re.compile(r"\w+")
+_IDEOGRAPHIC_END = re.compile(r"[。！？][」』”’）)]*$")
+_IDEOGRAPHS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
 _STOPWORDS = frozenset(
     """a an and are as at be been but by for from had has have he her his i in is it its
     of on or she that the their them they this to was were which who will with would not
@@ -149,7 +151,7 @@ def extractive_summary(request: SummaryRequest) -> Summary:
         # Not one sentence fits the budget: the best one, cut at a word and marked as cut.
         best = max(range(len(candidates)), key=lambda i: (scores[i], -i))
         return Summary(_cut(candidates[best].text, request.word_budget), "extractive")
-    return Summary(" ".join(candidates[i].text for i in sorted(chosen)), "extractive")
+    return Summary(_join([candidates[i].text for i in sorted(chosen)]), "extractive")
 
 
 def lead_summary(text: str, title: str = "", word_budget: int = 60) -> str:
@@ -189,7 +191,7 @@ def _candidates(text: str, title: str) -> tuple[list[_Sentence], list[Counter[st
     vocabulary: list[Counter[str]] = []
     for paragraph in text.split("\n\n"):
         for sentence in split_sentences(paragraph):
-            words_of = _TOKEN.findall(sentence.casefold())
+            words_of = _words(sentence)
             content = Counter(t for t in words_of if t not in _STOPWORDS and not t.isdigit())
             vocabulary.append(content)
             if len(out) >= MAX_CANDIDATES:
@@ -232,7 +234,7 @@ def _scores(
         for w, c in counts.items():
             centroid[w] = centroid.get(w, 0.0) + c * idf[w]
     centroid_square = sum(v * v for v in centroid.values())
-    title_words = {t for t in _TOKEN.findall(title.casefold()) if t not in _STOPWORDS}
+    title_words = {t for t in _words(title) if t not in _STOPWORDS}
     raw: list[float] = []
     for s in sentences:
         vector = {w: c * idf[w] for w, c in s.counts.items()}
@@ -280,6 +282,26 @@ def _fallback(request: SummaryRequest) -> str:
 
 def _cut(sentence: str, budget: int) -> str:
     return " ".join(sentence.split()[:budget]).rstrip(",;:") + "…"
+
+
+def _join(sentences: list[str]) -> str:
+    """Sentences side by side: a space after a Latin stop, none after 。！？ (as written)."""
+    out = sentences[0]
+    for sentence in sentences[1:]:
+        out += ("" if _IDEOGRAPHIC_END.search(out) else " ") + sentence
+    return out
+
+
+def _words(text: str) -> list[str]:
+    """Lower-cased words; a run of Chinese or Japanese characters, written without spaces,
+    gives its character pairs instead (a fair stand-in for words when comparing sentences)."""
+    out: list[str] = []
+    for token in _TOKEN.findall(text.casefold()):
+        if _IDEOGRAPHS.search(token):
+            out.extend(token[i : i + 2] for i in range(max(len(token) - 1, 1)))
+        else:
+            out.append(token)
+    return out
 
 
 def _fingerprint(text: str) -> str:

@@ -365,3 +365,19 @@ def test_boilerplate_sentences(sentence: str) -> None:
 )
 def test_not_boilerplate(sentence: str) -> None:
     assert not is_boilerplate(sentence)
+
+
+def test_extractive_summary_of_chinese_text() -> None:
+    text = (
+        "在美国旧金山举行的中美元首会晤吸引了全世界的目光。"
+        "多名外国专家告诉记者，中美元首会晤有利于合作。"
+        "今天天气很好。"
+    )
+
+    summary = summary_of(text, title="中美元首会晤", word_budget=30)
+
+    # Sentences end at 。 and are joined as written, without a space; each character pair
+    # counts as a word when sentences are compared, so the unrelated weather is left out.
+    assert summary.text == (
+        "在美国旧金山举行的中美元首会晤吸引了全世界的目光。多名外国专家告诉记者，中美元首会晤有利于合作。"
+    )
