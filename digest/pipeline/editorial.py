@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -23,8 +22,6 @@ from digest.editorial.tagging import compile_rule
 from digest.models import Article, Source
 from digest.pipeline.llm_summariser import LlmSummariser
 from digest.pipeline.runtime import Runtime
-
-log = logging.getLogger("digest")
 
 # Articles loaded and summarised per transaction when summaries are made again.
 BATCH = 100
