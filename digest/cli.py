@@ -21,10 +21,12 @@ from rich.console import Console
 from rich.logging import RichHandler
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from digest import __version__, db, pipeline
 from digest.config import Settings, load_settings
 from digest.errors import DigestError
+from digest.pipeline import editorial
 from digest.render.checks import Check
 from digest.stopping import StopAfterBatch
 from subscribers import membership
@@ -94,6 +96,18 @@ def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def _parse_since(
+    _ctx: click.Context, _param: click.Parameter, value: str | None
+) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("expected an ISO date such as 2026-11-16") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 @click.group(cls=DigestGroup)
 @click.option(
     "--config",
@@ -148,14 +162,91 @@ def run(state: _State, list_slug: str | None) -> None:
 
 
 @cli.command()
+@click.option("--resummarise", is_flag=True, help="Then make every stored article's summary again.")
 @click.pass_obj
-def collect(state: _State) -> None:
+def collect(state: _State, resummarise: bool) -> None:
     """Fetch every source and store the new articles."""
     with pipeline.runtime(state.settings, state.now()) as rt:
         report = pipeline.collect(rt, state.now())
+        summarised = editorial.resummarise(rt, force=True) if resummarise else None
     _print_collect(report)
+    if summarised is not None:
+        out.print(f"Summarised {summarised.summarised} article(s) again.")
     if report.sources and all(s.error for s in report.sources):
         sys.exit(1)
+
+
+@cli.command()
+@click.option("--since", callback=_parse_since, help="Only articles collected since (ISO date).")
+@click.option("--resummarise", is_flag=True, help="Every summary, not only the changed ones.")
+@click.pass_obj
+def edit(state: _State, since: datetime | None, resummarise: bool) -> None:
+    """Make stored articles' summaries again where their title or text changed (all of them
+    with --resummarise), with the summariser in config.yaml (editorial.summariser)."""
+    with pipeline.runtime(state.settings, state.now()) as rt:
+        report = editorial.resummarise(rt, since=since, force=resummarise)
+    out.print(
+        f"Checked {report.checked} article(s), summarised {report.summarised} "
+        f"({state.settings.editorial.summariser})."
+    )
+
+
+@cli.command()
+@click.option("--since", callback=_parse_since, help="Collected since (ISO date) until now.")
+@click.option("--week", "week", is_flag=True, help="Collected this week (the default).")
+@_list_option()
+@click.option("--plain", is_flag=True, help="Plain lines instead of a table.")
+@click.pass_obj
+def articles(
+    state: _State, since: datetime | None, week: bool, list_slug: str | None, plain: bool
+) -> None:
+    """The articles collected in a period, with region, tags, reading time and summary.
+
+    The week is the list's (Monday to Monday in its time zone)."""
+    from digest.editorial.curate import week_period
+
+    if since is not None and week:
+        raise click.UsageError("give either --since or --week, not both")
+    now = state.now()
+    if since is not None:
+        start, end, label = since, now + timedelta(seconds=1), f"since {since:%Y-%m-%d}"
+    else:
+        slug = state.list_slug(list_slug)
+        start, end = week_period(now, state.settings.mailing_list(slug).timezone)
+        label = f"week of {start:%Y-%m-%d} ({slug})"
+    with pipeline.runtime(state.settings, now) as rt:
+        rows = editorial.articles_collected(rt, start, end)
+    if plain:
+        for row in rows:
+            out.print(
+                f"#{row.id} {row.title}\n  region: {row.region or '-'} · tags: "
+                f"{', '.join(row.tags) or '-'} · {row.reading_minutes} min read · "
+                f"source: {row.source or '-'}\n  summary ({row.summary_method}): {row.summary}\n",
+                markup=False,
+            )
+    else:
+        table = Table(
+            "#",
+            "title",
+            "region",
+            "tags",
+            "min",
+            "summary",
+            title=f"Articles, {label}",
+            show_lines=True,
+        )
+        for row in rows:
+            # Text cells: an article's own words are never read as rich markup.
+            table.add_row(
+                str(row.id),
+                Text(row.title),
+                Text(row.region or "-"),
+                Text(", ".join(row.tags) or "-"),
+                str(row.reading_minutes),
+                Text(row.summary) + Text(f" ({row.summary_method})", style="dim"),
+            )
+        out.print(table)
+    out.print(f"{len(rows)} article(s) collected, {label}.")
 
 
 @cli.command()

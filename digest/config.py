@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -58,10 +59,55 @@ class CollectSettings(_Section):
     teaser_words: int = Field(120, ge=0)
 
 
+class LlmSettings(_Section):
+    """An OpenAI-compatible chat-completions endpoint (editorial.summariser: llm)."""
+
+    base_url: str = "http://127.0.0.1:8080/v1"
+    model: str = "gpt-4o-mini"
+    api_key_env: str | None = "DIGEST_LLM_API_KEY"
+    timeout_seconds: float = Field(30.0, gt=0)
+    max_concurrency: int = Field(4, ge=1, le=64)
+
+    @field_validator("base_url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("expected an http(s) URL such as https://api.example.com/v1")
+        return value.rstrip("/")
+
+
+class TagRuleSettings(_Section):
+    tag: str = Field(min_length=1)
+    keywords: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    min_matches: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _compiles(self) -> TagRuleSettings:
+        if not any(k.strip() for k in self.keywords) and not any(self.patterns):
+            raise ValueError("expected at least one of keywords or patterns")
+        for pattern in self.patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(
+                    f"patterns: {pattern!r} is not a regular expression: {exc}"
+                ) from None
+        return self
+
+
 class EditorialSettings(_Section):
     words_per_minute: int = Field(230, ge=1)
+    seconds_per_image: int = Field(12, ge=0)
     summary_words: int = Field(60, ge=5)
+    summary_sentences: int = Field(2, ge=1)
     max_tags: int = Field(5, ge=0)
+    summariser: Literal["extractive", "llm"] = "extractive"
+    llm: LlmSettings = LlmSettings()
+    tag_synonyms: dict[str, str] = Field(default_factory=dict)
+    tag_rules: list[TagRuleSettings] = Field(default_factory=list)
+    infer_region: bool = True
+    gazetteer: dict[str, list[str]] = Field(default_factory=dict)
 
 
 class SourceSettings(_Section):

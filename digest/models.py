@@ -53,6 +53,8 @@ class Article(Base):
     reading_minutes: Mapped[int] = mapped_column(Integer, default=1)
     summary: Mapped[str] = mapped_column(Text, default="")
     summary_method: Mapped[str] = mapped_column(String(32), default="lead")
+    # sha256 of the title and text the summary was made from: a new summary only when it changes.
+    summary_source_hash: Mapped[str | None] = mapped_column(String(64))
     image_url: Mapped[str | None] = mapped_column(Text)
     image_alt: Mapped[str | None] = mapped_column(Text)
 

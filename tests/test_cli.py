@@ -163,3 +163,42 @@ def test_db_upgrade_applies_then_reports_up_to_date(project: Path, database_url:
     assert re.match(r"Applied \d+ migration\(s\): 0001, ", first.stdout)
     second = digest(project, "db", "upgrade", database_url=database_url)
     assert "Database is up to date" in second.stdout
+
+
+def test_articles_lists_the_weeks_articles_for_an_editor(project: Path, database_url: str) -> None:
+    assert digest(project, "collect", database_url=database_url).returncode == 0
+
+    plain = digest(project, "articles", "--plain", database_url=database_url)
+    assert plain.returncode == 0, plain.stderr
+    assert "12 article(s) collected, week of" in plain.stdout
+    assert plain.stdout.count("min read") == 12
+    assert "region: Northern Africa" in plain.stdout and "region: West Africa" in plain.stdout
+    assert "Global ties" in plain.stdout
+    assert "summary (extractive):" in plain.stdout or "summary (feed):" in plain.stdout
+
+    table = digest(project, "articles", "--since", "2020-01-01", database_url=database_url)
+    assert table.returncode == 0, table.stderr
+    assert "12 article(s) collected, since 2020-01-01" in table.stdout
+    future = digest(project, "articles", "--since", "2999-01-01", database_url=database_url)
+    assert "0 article(s) collected" in future.stdout
+
+    both = digest(project, "articles", "--week", "--since", "2020-01-01")
+    assert both.returncode == 2 and "either --since or --week" in both.stderr
+    bad = digest(project, "articles", "--since", "last tuesday")
+    assert bad.returncode == 2 and "ISO date" in bad.stderr
+
+
+def test_edit_and_collect_resummarise(project: Path, database_url: str) -> None:
+    assert digest(project, "collect", database_url=database_url).returncode == 0
+
+    unchanged = digest(project, "edit", database_url=database_url)
+    assert unchanged.returncode == 0, unchanged.stderr
+    assert "Checked 12 article(s), summarised 0 (extractive)" in unchanged.stdout
+
+    forced = digest(project, "edit", "--resummarise", database_url=database_url)
+    assert "Checked 12 article(s), summarised 12 (extractive)" in forced.stdout
+
+    again = digest(project, "collect", "--resummarise", database_url=database_url)
+    assert again.returncode == 0, again.stderr
+    assert "Collected 0 new article(s)" in again.stdout
+    assert "Summarised 12 article(s) again." in again.stdout

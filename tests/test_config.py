@@ -98,3 +98,42 @@ def test_lists_must_name_known_sources_and_valid_zones(tmp_path: Path) -> None:
     path = write(tmp_path, "lists:\n  - {slug: weekly, name: W, timezone: Mars/Olympus}\n")
     with pytest.raises(ConfigError, match=r"lists\[0\]\.timezone: expected an IANA time zone"):
         load_settings(path, environ={})
+
+
+def test_the_shipped_editorial_rules() -> None:
+    editorial = load_settings(REPO / "config.yaml", environ={}).editorial
+    assert editorial.summariser == "extractive"
+    assert (editorial.summary_words, editorial.words_per_minute) == (60, 230)
+    assert "Global ties" in [rule.tag for rule in editorial.tag_rules]
+    assert set(editorial.gazetteer) == {
+        "Northern Africa",
+        "West Africa",
+        "East Africa",
+        "Central Africa",
+        "Southern Africa",
+    }
+
+
+def test_a_bad_tag_rule_names_the_rule_and_what_to_fix(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        'editorial:\n  tag_rules:\n    - tag: "Ties"\n      keywords: [pact]\n'
+        '    - tag: "Broken"\n      patterns: ["(unclosed"]\n',
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert caught.value.message.startswith(f"{path}: editorial.tag_rules[1]: patterns: '(unclosed'")
+    assert "is not a regular expression" in caught.value.message
+
+    empty = write(tmp_path, 'editorial:\n  tag_rules:\n    - tag: "Nothing"\n')
+    with pytest.raises(ConfigError, match=r"tag_rules\[0\]: expected at least one of keywords"):
+        load_settings(empty, environ={})
+
+
+def test_a_bad_summariser_or_llm_url(tmp_path: Path) -> None:
+    path = write(tmp_path, "editorial:\n  summariser: magic\n")
+    with pytest.raises(ConfigError, match=r"editorial.summariser: expected one of 'extractive'"):
+        load_settings(path, environ={})
+    path = write(tmp_path, "editorial:\n  llm:\n    base_url: api.example.com\n")
+    with pytest.raises(ConfigError, match=r"editorial.llm.base_url: expected an http\(s\) URL"):
+        load_settings(path, environ={})

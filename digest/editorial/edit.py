@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from digest.editorial.reading_time import count_words, reading_minutes
-from digest.editorial.summarise import lead_summary
-from digest.editorial.tagging import merge_tags
+from digest.editorial.regions import Gazetteer, choose_region
+from digest.editorial.summarise import SummaryRequest, extractive_summary
+from digest.editorial.tagging import TagRule, merge_tags, rule_tags
 
 
 @dataclass(frozen=True)
 class EditorialRules:
     words_per_minute: int = 230
+    seconds_per_image: int = 12
     summary_words: int = 60
+    summary_sentences: int = 2
     max_tags: int = 5
+    tag_synonyms: Mapping[str, str] = field(default_factory=dict)
+    tag_rules: tuple[TagRule, ...] = ()
+    gazetteer: Gazetteer = field(default_factory=Gazetteer)
+    infer_region: bool = True
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,29 @@ class ArticleDraft:
     summary_method: str
     image_url: str | None = None
     image_alt: str | None = None
+    # What the summary was made from (see summary_source_hash): unchanged, no new summary.
+    summary_source_hash: str = ""
+    feed_description: str = ""
+
+    def summary_request(self, rules: EditorialRules) -> SummaryRequest:
+        return summary_request(self.title, self.text, self.feed_description, rules)
+
+
+def summary_request(
+    title: str, text: str, feed_description: str, rules: EditorialRules
+) -> SummaryRequest:
+    return SummaryRequest(
+        title=title,
+        text=text,
+        feed_description=feed_description,
+        word_budget=rules.summary_words,
+        max_sentences=rules.summary_sentences,
+    )
+
+
+def summary_source_hash(title: str, text: str) -> str:
+    """A summary is made again only when this changes (or an editor asks)."""
+    return hashlib.sha256(f"{title}\n\n{text}".encode()).hexdigest()
 
 
 def edit_article(
@@ -51,21 +82,47 @@ def edit_article(
     rules: EditorialRules,
     image_url: str | None = None,
     image_alt: str | None = None,
+    section: str | None = None,
+    feed_description: str = "",
+    image_count: int = 0,
 ) -> ArticleDraft:
+    """region is the source's (empty when the source has none); section the page's
+    article:section or breadcrumb; the summary is the extractive one (the shell may ask
+    another summariser afterwards)."""
+    title = title or "(untitled)"
     words = count_words(text)
+    summary = extractive_summary(summary_request(title, text, feed_description, rules))
     return ArticleDraft(
         identity=identity,
         url=url,
-        title=title or "(untitled)",
+        title=title,
         author=author,
         published_at=published_at,
-        region=region,
-        tags=merge_tags(feed_categories, page_tags, source_tags, limit=rules.max_tags),
+        region=choose_region(
+            source_region=region,
+            section=section,
+            title=title,
+            text=text,
+            gazetteer=rules.gazetteer,
+            infer=rules.infer_region,
+        ),
+        tags=merge_tags(
+            rule_tags(title, text, rules.tag_rules),
+            feed_categories,
+            page_tags,
+            source_tags,
+            limit=rules.max_tags,
+            synonyms=rules.tag_synonyms,
+        ),
         text=text,
         word_count=words,
-        reading_minutes=reading_minutes(words, rules.words_per_minute),
-        summary=lead_summary(text, title, rules.summary_words),
-        summary_method="lead",
+        reading_minutes=reading_minutes(
+            words, rules.words_per_minute, image_count, rules.seconds_per_image
+        ),
+        summary=summary.text,
+        summary_method=summary.method,
         image_url=image_url,
         image_alt=(image_alt or title or None) if image_url else None,
+        summary_source_hash=summary_source_hash(title, text),
+        feed_description=feed_description,
     )

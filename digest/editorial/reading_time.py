@@ -1,19 +1,43 @@
-"""Reading time from the words of the cleaned article text."""
+"""Reading time from the words of the cleaned article text, images included."""
 
 from __future__ import annotations
 
 import math
 import re
 
+# Scripts written without spaces between words. Chinese and Japanese are read by the character
+# (a word is about two of them); Thai, Lao, Khmer and Burmese words run about five characters.
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+_SOUTHEAST_ASIAN = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
+CJK_CHARACTERS_PER_WORD = 2
+SOUTHEAST_ASIAN_CHARACTERS_PER_WORD = 5
+# Any other run of letters or digits, with inner apostrophes and hyphens: one word.
 _WORD = re.compile(r"\w+(?:[’'-]\w+)*")
+_NOT_SPACED = re.compile(
+    r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+    r"\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]"
+)
 
 
 def count_words(text: str) -> int:
-    return len(_WORD.findall(text))
+    """Words of text; characters of unspaced scripts are turned into word equivalents."""
+    cjk = len(_CJK.findall(text))
+    southeast = len(_SOUTHEAST_ASIAN.findall(text))
+    spaced = len(_WORD.findall(_NOT_SPACED.sub(" ", text))) if cjk or southeast else None
+    if spaced is None:
+        return len(_WORD.findall(text))
+    return (
+        spaced
+        + math.ceil(cjk / CJK_CHARACTERS_PER_WORD)
+        + math.ceil(southeast / SOUTHEAST_ASIAN_CHARACTERS_PER_WORD)
+    )
 
 
-def reading_minutes(words: int, words_per_minute: int = 230) -> int:
-    """Whole minutes, rounded up, never below one."""
+def reading_minutes(
+    words: int, words_per_minute: int = 230, images: int = 0, seconds_per_image: int = 0
+) -> int:
+    """Whole minutes, rounded up, never below one: the words, plus an allowance per image."""
     if words_per_minute <= 0:
         raise ValueError("words_per_minute must be positive")
-    return max(1, math.ceil(words / words_per_minute))
+    seconds = words * 60 / words_per_minute + max(images, 0) * max(seconds_per_image, 0)
+    return max(1, math.ceil(seconds / 60 - 1e-9))

@@ -20,6 +20,7 @@ from digest.editorial.edit import ArticleDraft, EditorialRules, edit_article
 from digest.editorial.reading_time import count_words
 from digest.errors import CollectError, DigestError
 from digest.models import Article, Source
+from digest.pipeline.editorial import editorial_rules, summarise_drafts
 from digest.pipeline.runtime import Runtime
 
 log = logging.getLogger("digest")
@@ -119,6 +120,7 @@ async def _new_drafts(
         *(_page_if_teaser(rt, fetcher, e, is_file) for e in fresh), return_exceptions=True
     )
     drafts = []
+    rules = editorial_rules(rt.settings.editorial)
     for entry, page in zip(fresh, pages, strict=True):
         if isinstance(page, DigestError):
             report.problems.append(f"{entry.title or entry.link}: {page.message}")
@@ -126,8 +128,8 @@ async def _new_drafts(
             continue
         if isinstance(page, BaseException):
             raise page
-        drafts.append(_draft(rt, source, entry, identities[entry], page))
-    return drafts
+        drafts.append(_draft(rules, source, entry, identities[entry], page))
+    return await summarise_drafts(rt, drafts)
 
 
 async def _page_if_teaser(
@@ -142,7 +144,7 @@ async def _page_if_teaser(
 
 
 def _draft(
-    rt: Runtime,
+    rules: EditorialRules,
     source: SourceSettings,
     entry: FeedEntry,
     identity: str,
@@ -151,7 +153,8 @@ def _draft(
     feed_text = html_to_text(entry.content_html or entry.summary_html)
     text = page.text if page is not None and page.text else feed_text
     link = (page.canonical_url if page else None) or entry.link or ""
-    editorial = rt.settings.editorial
+    # The feed's description may serve as the summary; not when it is the article itself.
+    description = html_to_text(entry.summary_html) if entry.content_html or page else ""
     return edit_article(
         identity=identity,
         url=reader_link(link),
@@ -159,13 +162,14 @@ def _draft(
         author=entry.author,
         published_at=entry.published_at,
         text=text,
-        region=source.region or (page.section if page and page.section else ""),
+        region=source.region,
+        section=page.section if page else None,
+        feed_description=description,
+        image_count=page.image_count if page else 0,
         feed_categories=entry.categories,
         page_tags=page.tags if page else (),
         source_tags=source.tags,
-        rules=EditorialRules(
-            editorial.words_per_minute, editorial.summary_words, editorial.max_tags
-        ),
+        rules=rules,
         image_url=(page.image_url if page else None) or entry.image_url,
         image_alt=page.image_alt if page and page.image_url else None,
     )
@@ -196,6 +200,7 @@ def _store_articles(rt: Runtime, source_id: int, drafts: list[ArticleDraft], now
                 reading_minutes=draft.reading_minutes,
                 summary=draft.summary,
                 summary_method=draft.summary_method,
+                summary_source_hash=draft.summary_source_hash,
                 image_url=draft.image_url,
                 image_alt=draft.image_alt,
             )

@@ -45,14 +45,26 @@ def test_edit_article_merges_tags_from_every_source() -> None:
     assert draft(rules=EditorialRules(max_tags=2)).tags == ["Agriculture", "Economy"]
 
 
-def test_edit_article_summary_is_the_lead_within_the_budget() -> None:
+def test_edit_article_summary_is_extractive_within_the_budget() -> None:
     article = draft(rules=EditorialRules(summary_words=30))
 
+    # The opening sentence; the rest shares no words with the article (80 times the same
+    # filler aside), so nothing pads the summary out to its budget.
     assert article.summary == (
-        "Tunisian olive oil exports rose 18.5% in volume during the first ten months of the year. "
-        "The increase follows two seasons of drought."
+        "Tunisian olive oil exports rose 18.5% in volume during the first ten months of the year."
     )
-    assert article.summary_method == "lead"
+    assert article.summary_method == "extractive"
+
+
+def test_edit_article_uses_a_clean_feed_description() -> None:
+    article = draft(feed_description="Exports of olive oil grew by almost a fifth this year.")
+
+    assert article.summary == "Exports of olive oil grew by almost a fifth this year."
+    assert article.summary_method == "feed"
+    # A teaser cut short is not a summary.
+    assert draft(
+        feed_description="Exports of olive oil grew by almost a fifth…"
+    ).summary_method == ("extractive")
 
 
 def test_edit_article_keeps_identity_and_metadata() -> None:

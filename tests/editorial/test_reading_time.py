@@ -60,3 +60,43 @@ def test_reading_minutes_of_a_real_text() -> None:
 
     assert count_words(text) == 540
     assert reading_minutes(count_words(text)) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        # Chinese and Japanese: two characters to the word, rounded up.
+        ("在美国旧金山举行的中美元首会晤", 8),
+        ("ナイジェリア北東部", 5),
+        # Mixed with spaced words, each counted its own way.
+        ("iPhone 15 在美国", 4),
+        # Thai: five characters to the word.
+        ("ผู้สื่อข่าวได้รับแจ้ง", 5),
+        # Korean is written with spaces: its words count as words.
+        ("북한 신문이 남한을 비난했다", 4),
+        ("Москва и Киев", 3),
+    ],
+)
+def test_count_words_of_scripts_without_spaces(text: str, words: int) -> None:
+    assert count_words(text) == words
+
+
+def test_a_chinese_article_reads_at_about_460_characters_a_minute() -> None:
+    assert reading_minutes(count_words("中" * 460)) == 1
+    assert reading_minutes(count_words("中" * 462)) == 2
+
+
+@pytest.mark.parametrize(
+    ("words", "images", "seconds", "minutes"),
+    [
+        (230, 0, 12, 1),
+        (230, 1, 12, 2),  # 60 s of words and 12 s of image: rounded up
+        (200, 2, 12, 2),
+        (100, 1, 12, 1),  # 26 s of words and 12 s of image
+        (100, 4, 12, 2),  # 26 s + 48 s
+        (0, 10, 12, 2),
+        (460, 5, 0, 2),  # no allowance configured
+    ],
+)
+def test_reading_minutes_with_images(words: int, images: int, seconds: int, minutes: int) -> None:
+    assert reading_minutes(words, 230, images, seconds) == minutes

@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from digest.editorial.reading_time import count_words
-from digest.editorial.summarise import lead_summary, split_sentences
+from digest.editorial.summarise import (
+    ExtractiveSummariser,
+    Summariser,
+    Summary,
+    SummaryRequest,
+    extractive_summary,
+    is_boilerplate,
+    lead_summary,
+    split_sentences,
+)
 
 
 @pytest.mark.parametrize(
@@ -198,3 +207,177 @@ def test_lead_summary_cut_does_not_end_on_punctuation() -> None:
 
 def test_lead_summary_of_empty_text_is_empty() -> None:
     assert lead_summary("", "Title", 60) == ""
+
+
+# ----------------------------------------------------------------------------- extractive
+
+SEED_SHAPED = (
+    "Home › Northern Africa\n\n"
+    "Rabat and Nouakchott sign a fisheries cooperation pact\n\n"
+    "(3 minutes read) (Global ties)\n\n"
+    "By Youssef Benali\n\n"
+    "Morocco and Mauritania signed a fisheries cooperation agreement in Rabat on Tuesday, "
+    "opening each other's waters to licensed coastal fleets for five years\n\n"
+    "Morocco and Mauritania signed a fisheries cooperation agreement in Rabat on Tuesday, "
+    "opening each other's waters to licensed coastal fleets for five years.\n\n"
+    "The agreement sets joint quotas for sardine and octopus and creates a shared patrol "
+    "of 12 vessels. Mr. Ould Cheikh, Mauritania's fisheries minister, said the quotas would "
+    "be reviewed every year.\n\n"
+    "Read Also:\n\n"
+    "Click here to subscribe to our weekly newsletter.\n\n"
+    "Photo credit: Ministry of Fisheries\n\n"
+    "Fishermen's unions in Nouadhibou welcomed the patrols but asked for fuel subsidies. "
+    "Prices at the Agadir fish market fell by 4.5% after the announcement.\n\n"
+    "0 Comments\n\nSubscribe"
+)
+TITLE = "Rabat and Nouakchott sign a fisheries cooperation pact"
+
+
+def summary_of(text: str = SEED_SHAPED, **changes: object) -> Summary:
+    values: dict[str, object] = {"title": TITLE, "text": text, "word_budget": 60}
+    values.update(changes)
+    return extractive_summary(SummaryRequest(**values))  # type: ignore[arg-type]
+
+
+def test_extractive_summary_leaves_out_boilerplate_title_and_repeats() -> None:
+    summary = summary_of()
+
+    assert summary.method == "extractive"
+    for noise in ("Home", "minutes read", "By Youssef", "Read Also", "Click here", "Photo"):
+        assert noise not in summary.text
+    assert TITLE not in summary.text
+    assert summary.text.count("signed a fisheries cooperation agreement") == 1
+    assert count_words(summary.text) <= 60
+    assert summary.text.endswith(".")
+
+
+@pytest.mark.parametrize("budget", [10, 15, 20, 25, 30, 40, 60, 100])
+def test_extractive_summary_is_whole_sentences_in_order_within_the_budget(budget: int) -> None:
+    summary = summary_of(word_budget=budget)
+    sentences = split_sentences(SEED_SHAPED)
+
+    assert count_words(summary.text) <= budget
+    if "…" in summary.text:
+        # Only when not one sentence fits: the best one cut at a word, and marked as cut.
+        real = [s for s in sentences if s.endswith(".") and not is_boilerplate(s)]
+        assert all(count_words(s) > budget for s in real)
+        assert summary.text.removesuffix("…") in " ".join(real)
+        return
+    chosen = split_sentences(summary.text)
+    assert all(s in sentences for s in chosen)
+    positions = [sentences.index(s) for s in chosen]
+    assert positions == sorted(positions)
+
+
+def test_extractive_summary_respects_the_sentence_cap() -> None:
+    assert len(split_sentences(summary_of(max_sentences=1).text)) == 1
+    assert len(split_sentences(summary_of(max_sentences=2, word_budget=200).text)) == 2
+
+
+def test_extractive_summary_prefers_the_lead_and_central_sentences() -> None:
+    text = (
+        "The central bank of Ghana raised its policy rate to 29 percent on Monday. "
+        "The bank said the rate rise should slow inflation, which reached 40 percent. "
+        "A football match was postponed. "
+        "The weather in Accra was warm and dry. "
+        "Economists expect the bank to keep the rate at 29 percent until inflation slows."
+    )
+
+    summary = summary_of(text, title="Ghana raises its policy rate", word_budget=40)
+
+    assert summary.text == (
+        "The central bank of Ghana raised its policy rate to 29 percent on Monday. "
+        "The bank said the rate rise should slow inflation, which reached 40 percent."
+    )
+
+
+def test_extractive_summary_never_repeats_a_sentence_said_again() -> None:
+    text = (
+        "Dakar's new bus line opened on Monday with 120 electric buses. "
+        "Dakar's new bus line opened on Monday, with 120 electric buses! "
+        "Commuters said the trip to the airport now takes forty minutes."
+    )
+
+    summary = summary_of(text, title="Dakar bus line opens", word_budget=60)
+
+    assert summary.text.count("bus line opened") == 1
+
+
+def test_extractive_summary_uses_a_clean_feed_description() -> None:
+    clean = "Morocco and Mauritania open their waters to each other's coastal fleets."
+
+    assert summary_of(feed_description=clean) == Summary(clean, "feed")
+    for unusable in (
+        "Morocco and Mauritania open their waters to…",  # cut short
+        "Morocco and Mauritania open their waters [...]",
+        "Click here to read how Morocco and Mauritania open their waters.",  # boilerplate
+        TITLE + ".",  # the title again
+        "Fisheries pact signed.",  # too short to be a summary
+        " ".join(["Morocco and Mauritania open their waters."] * 12),  # over the budget
+        "A fisheries pact between Morocco and Mauritania, opening waters to fleets",  # no stop
+    ):
+        assert summary_of(feed_description=unusable).method == "extractive", unusable
+
+
+def test_extractive_summary_of_text_without_sentences_is_the_cut_lead() -> None:
+    assert summary_of("").text == ""
+    heading_only = "A long heading without any stop " * 10
+    summary = summary_of(heading_only, word_budget=12)
+    assert summary.text.endswith("…") and count_words(summary.text) <= 12
+
+
+def test_extractive_summariser_is_a_summariser() -> None:
+    import asyncio
+
+    summariser: Summariser = ExtractiveSummariser()
+    requests = [SummaryRequest(TITLE, SEED_SHAPED), SummaryRequest("Empty", "")]
+
+    assert asyncio.run(summariser.summarise(requests)) == [extractive_summary(r) for r in requests]
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "By Amina Kettani",
+        "Read Also: Dakar hub grows",
+        "READ MORE: the port reopens",
+        "Lire aussi : le port rouvre",
+        "Click here to subscribe.",
+        "Subscribe to our newsletter for more.",
+        "Photo: Reuters/Ahmed Jallanzo",
+        "Photo credit: Ministry of Energy",
+        "(3 minutes read)",
+        "© 2026 Maghreb Dispatch. All rights reserved.",
+        "Abonnez-vous à notre lettre.",
+    ],
+)
+def test_boilerplate_sentences(sentence: str) -> None:
+    assert is_boilerplate(sentence)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "By Tuesday the port had reopened to container ships from Europe and Asia.",
+        "Photographers gathered at the port.",
+        "The minister said subscribers to the scheme would pay less.",
+    ],
+)
+def test_not_boilerplate(sentence: str) -> None:
+    assert not is_boilerplate(sentence)
+
+
+def test_extractive_summary_of_chinese_text() -> None:
+    text = (
+        "在美国旧金山举行的中美元首会晤吸引了全世界的目光。"
+        "多名外国专家告诉记者，中美元首会晤有利于合作。"
+        "今天天气很好。"
+    )
+
+    summary = summary_of(text, title="中美元首会晤", word_budget=30)
+
+    # Sentences end at 。 and are joined as written, without a space; each character pair
+    # counts as a word when sentences are compared, so the unrelated weather is left out.
+    assert summary.text == (
+        "在美国旧金山举行的中美元首会晤吸引了全世界的目光。多名外国专家告诉记者，中美元首会晤有利于合作。"
+    )
