@@ -1,0 +1,336 @@
+"""CSV import and export of a list's subscribers: streamed in batches, so memory stays flat."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import IO
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from digest import db
+from digest.errors import DigestError
+from subscribers.addresses import InvalidAddress, normalise_address
+from subscribers.fields import (
+    FieldError,
+    clean_name,
+    clean_timezone,
+    clean_topics,
+    has_control_characters,
+)
+from subscribers.models import ConsentRecord, Subscriber, Subscription, Suppression
+
+# What export writes and import reads; only email is required on import.
+COLUMNS = ("email", "name", "status", "topics", "timezone")
+# Topics are names such as "Northern Africa": a semicolon keeps them apart within one cell.
+TOPIC_SEPARATOR = ";"
+ROW_STATUSES = ("", "pending", "confirmed", "unsubscribed")
+BATCH_SIZE = 5000
+
+
+class CsvFormatError(DigestError):
+    default_hint = f"the first line must name the columns, e.g. {','.join(COLUMNS)}"
+
+
+@dataclass(frozen=True)
+class ImportRow:
+    line: int
+    email: str
+    name: str | None
+    status: str  # the subscription's status once imported: pending, confirmed or unsubscribed
+    topics: list[str]
+    timezone: str | None
+
+
+@dataclass(frozen=True)
+class BadRow:
+    line: int
+    problem: str
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    added: dict[str, int] = field(
+        default_factory=lambda: {"confirmed": 0, "pending": 0, "unsubscribed": 0}
+    )
+    already_on_list: int = 0
+    # Unsubscribed from this list before: an import never brings them back.
+    kept_unsubscribed: int = 0
+    # The file says they unsubscribed elsewhere: their subscription here ends too.
+    now_unsubscribed: int = 0
+    suppressed: int = 0
+    # Subscribers who bounced, complained or were blocked.
+    inactive: int = 0
+    bad_rows: int = 0
+
+
+def import_csv(
+    sessions: sessionmaker[Session],
+    lines: Iterable[str],
+    *,
+    list_id: int,
+    offered_topics: frozenset[str],
+    confirmed: bool,
+    consent_wording: str,
+    now: datetime,
+    on_bad_row: Callable[[BadRow], None],
+    batch_size: int = BATCH_SIZE,
+) -> ImportReport:
+    """Import rows into the list, one transaction per batch; bad rows go to on_bad_row.
+
+    Rows become pending subscriptions unless `confirmed` (the operator holds the readers'
+    prior consent) and the row does not say pending. Running it again changes nothing."""
+    report = ImportReport()
+    batch: dict[str, ImportRow] = {}
+    for parsed in parse_rows(lines, offered_topics=offered_topics, confirmed=confirmed):
+        report.rows += 1
+        if isinstance(parsed, BadRow):
+            report.bad_rows += 1
+            on_bad_row(parsed)
+            continue
+        if parsed.email in batch:
+            report.already_on_list += 1  # a repeat within the file: the first row counts
+            continue
+        batch[parsed.email] = parsed
+        if len(batch) >= batch_size:
+            _write_batch(sessions, batch, list_id, consent_wording, now, report)
+            batch = {}
+    if batch:
+        _write_batch(sessions, batch, list_id, consent_wording, now, report)
+    return report
+
+
+def parse_rows(
+    lines: Iterable[str], *, offered_topics: frozenset[str], confirmed: bool
+) -> Iterator[ImportRow | BadRow]:
+    """Each data row of the file, checked: an ImportRow, or a BadRow naming its line."""
+    reader = csv.reader(lines)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise CsvFormatError("the file is empty: expected a header line") from None
+    except csv.Error as exc:
+        raise CsvFormatError(f"line 1: the header is not valid CSV: {exc}") from None
+    index = _columns(header)
+    width = len(header)
+    while True:
+        # A quoted field may span lines: a row is named by the line it starts on.
+        line = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield BadRow(line, f"not valid CSV: {exc}")
+            continue
+        if not fields:
+            continue  # a blank line
+        try:
+            yield _parse_row(line, fields, width, index, offered_topics, confirmed)
+        except (FieldError, InvalidAddress) as exc:
+            yield BadRow(line, str(exc))
+
+
+def _columns(header: list[str]) -> dict[str, int]:
+    names = [name.strip().lower() for name in header]
+    unknown = [name for name in names if name not in COLUMNS]
+    if unknown:
+        raise CsvFormatError(
+            f"line 1: unknown column {unknown[0]!r} (expected some of: {', '.join(COLUMNS)})"
+        )
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise CsvFormatError(f"line 1: column {repeated[0]!r} appears more than once")
+    if "email" not in names:
+        raise CsvFormatError("line 1: no email column (the header names the columns)")
+    return {name: position for position, name in enumerate(names)}
+
+
+def _parse_row(
+    line: int,
+    fields: list[str],
+    width: int,
+    index: dict[str, int],
+    offered_topics: frozenset[str],
+    confirmed: bool,
+) -> ImportRow | BadRow:
+    if len(fields) != width:
+        return BadRow(line, f"expected {width} fields as in the header, found {len(fields)}")
+
+    def cell(column: str) -> str:
+        position = index.get(column)
+        return "" if position is None else fields[position]
+
+    raw_email = cell("email")
+    if "\ufffd" in "".join(fields):
+        raise FieldError("not valid UTF-8 (save the file as UTF-8)")
+    if has_control_characters(raw_email):
+        raise FieldError("email contains control characters")
+    if not raw_email.strip():
+        raise FieldError("email is empty")
+    email = normalise_address(raw_email)
+    row_status = cell("status").strip().lower()
+    if row_status not in ROW_STATUSES:
+        raise FieldError(f"status {row_status!r} is not one of pending, confirmed, unsubscribed")
+    if row_status == "unsubscribed":
+        status = "unsubscribed"
+    elif confirmed and row_status != "pending":
+        status = "confirmed"
+    else:
+        status = "pending"
+    return ImportRow(
+        line=line,
+        email=email,
+        name=clean_name(cell("name")),
+        status=status,
+        topics=clean_topics(cell("topics").split(TOPIC_SEPARATOR), offered_topics),
+        timezone=clean_timezone(cell("timezone").strip()),
+    )
+
+
+def _write_batch(
+    sessions: sessionmaker[Session],
+    batch: dict[str, ImportRow],
+    list_id: int,
+    wording: str,
+    now: datetime,
+    report: ImportReport,
+) -> None:
+    with db.transaction(sessions) as session:
+        emails = list(batch)
+        suppressed = set(
+            session.scalars(select(Suppression.email).where(Suppression.email.in_(emails)))
+        )
+        report.suppressed += len(suppressed)
+        known = {
+            email: (subscriber_id, status)
+            for subscriber_id, email, status in session.execute(
+                select(Subscriber.id, Subscriber.email, Subscriber.status).where(
+                    Subscriber.email.in_(emails)
+                )
+            )
+        }
+        new = [batch[email] for email in emails if email not in known and email not in suppressed]
+        if new:
+            session.execute(
+                insert(Subscriber),
+                [
+                    {
+                        "email": row.email,
+                        "name": row.name,
+                        "status": "active",
+                        "created_at": now,
+                        "soft_bounces": 0,
+                        "timezone": row.timezone,
+                        "topics": row.topics,
+                    }
+                    for row in new
+                ],
+            )
+            for subscriber_id, email in session.execute(
+                select(Subscriber.id, Subscriber.email).where(
+                    Subscriber.email.in_([row.email for row in new])
+                )
+            ):
+                known[email] = (subscriber_id, "active")
+        ids = [subscriber_id for subscriber_id, _ in known.values()]
+        on_list = {
+            subscriber_id: status
+            for subscriber_id, status in session.execute(
+                select(Subscription.subscriber_id, Subscription.status).where(
+                    Subscription.list_id == list_id, Subscription.subscriber_id.in_(ids)
+                )
+            )
+        }
+        subscriptions: list[dict[str, object]] = []
+        consents: list[dict[str, object]] = []
+        ending: list[int] = []
+        for email, row in batch.items():
+            if email in suppressed:
+                continue
+            subscriber_id, subscriber_status = known[email]
+            current = on_list.get(subscriber_id)
+            if current == "unsubscribed":
+                report.kept_unsubscribed += 1
+            elif current is not None and row.status == "unsubscribed":
+                ending.append(subscriber_id)
+                consents.append(_consent(subscriber_id, list_id, "unsubscribe", wording, now))
+            elif current is not None:
+                report.already_on_list += 1
+            elif subscriber_status != "active":
+                report.inactive += 1
+            else:
+                report.added[row.status] += 1
+                subscriptions.append(_subscription(subscriber_id, list_id, row.status, now))
+                action = "unsubscribe" if row.status == "unsubscribed" else "subscribe"
+                consents.append(_consent(subscriber_id, list_id, action, wording, now))
+        if subscriptions:
+            session.execute(insert(Subscription), subscriptions)
+        if ending:
+            session.execute(
+                update(Subscription)
+                .where(Subscription.list_id == list_id, Subscription.subscriber_id.in_(ending))
+                .values(status="unsubscribed", unsubscribed_at=now)
+            )
+            report.now_unsubscribed += len(ending)
+        if consents:
+            session.execute(insert(ConsentRecord), consents)
+
+
+def _subscription(
+    subscriber_id: int, list_id: int, status: str, now: datetime
+) -> dict[str, object]:
+    return {
+        "subscriber_id": subscriber_id,
+        "list_id": list_id,
+        "status": status,
+        "origin": "import",
+        "created_at": now,
+        "confirmed_at": now if status == "confirmed" else None,
+        "unsubscribed_at": now if status == "unsubscribed" else None,
+    }
+
+
+def _consent(
+    subscriber_id: int, list_id: int, action: str, wording: str, now: datetime
+) -> dict[str, object]:
+    return {
+        "subscriber_id": subscriber_id,
+        "list_id": list_id,
+        "action": action,
+        "method": "import",
+        "wording": wording,
+        "ip_address": None,
+        "created_at": now,
+    }
+
+
+def export_csv(session: Session, list_id: int, out: IO[str], *, batch_size: int = 1000) -> int:
+    """Write every subscription of the list (unsubscribed too, so an import elsewhere keeps
+    them out) in the columns import reads; returns the number of rows written."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    rows = session.execute(
+        select(
+            Subscriber.email,
+            Subscriber.name,
+            Subscription.status,
+            Subscriber.topics,
+            Subscriber.timezone,
+        )
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(Subscription.list_id == list_id)
+        .order_by(Subscriber.id)
+        .execution_options(yield_per=batch_size)
+    )
+    written = 0
+    for email, name, status, topics, timezone in rows:
+        writer.writerow(
+            [email, name or "", status, TOPIC_SEPARATOR.join(topics or []), timezone or ""]
+        )
+        written += 1
+    return written
