@@ -29,6 +29,8 @@ from digest.web.pages import Pages
 from digest.web.passwords import Editors
 from digest.web.sessions import signed_in_editor
 from digest.web.state import Clock, WebState, web_state
+from subscribers.api import ApiContext, SendConfirmation, api_keys, create_api
+from subscribers.fields import offered_topics
 
 log = logging.getLogger("digest.web")
 
@@ -38,7 +40,11 @@ CONCURRENT_PASSWORD_CHECKS = 4
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, environ: Mapping[str, str] | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
+    send_confirmation: SendConfirmation | None = None,
 ) -> Starlette:
     """The app for these settings; the clock (the real one by default) is what "now" means.
 
@@ -68,6 +74,7 @@ def create_app(
             *archive.routes(),
             *health.routes(),
             *metrics.routes(),
+            *_api_routes(state, os.environ if environ is None else environ, send_confirmation),
             Mount("/static", StaticFiles(directory=state.pages.static_folder), name="static"),
         ],
         middleware=[
@@ -118,6 +125,33 @@ async def _failure_page(request: Request, exc: Exception) -> Response:
 
 
 _TITLES = {400: "Bad request", 403: "Refused", 405: "Not allowed"}
+
+
+def _api_routes(
+    state: WebState, environ: Mapping[str, str], send_confirmation: SendConfirmation | None
+) -> list[Mount]:
+    """The subscribers API at /api, only when API keys are set (else /api is a 404)."""
+    keys = api_keys(state.settings, environ)
+    if not keys:
+        return []
+    context = ApiContext(
+        sessions=lambda: state.rt.sessions,
+        clock=state.now,
+        keys=keys,
+        offered_topics=offered_topics(state.settings),
+        send_confirmation=send_confirmation or _no_confirmation_mailer,
+        page_size_max=state.settings.api.page_size_max,
+    )
+    return [Mount("/api", app=create_api(context))]
+
+
+def _no_confirmation_mailer(subscription_id: int) -> None:
+    # Until the confirmation mailer is passed in, a pending subscription made through the API
+    # is kept and the caller told (503) that no mail went out.
+    raise DigestError(
+        f"no confirmation mailer: subscription {subscription_id} stays pending",
+        hint="create_app(send_confirmation=...) sends the confirmation mail",
+    )
 
 
 def _utc_now() -> datetime:

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ import httpx
 import pytest
 import uvicorn
 from sqlalchemy import func, select
+from starlette.applications import Starlette
 
 from digest import pipeline
 from digest.config import Settings
@@ -113,7 +115,13 @@ class LiveApp:
 @pytest.fixture
 def app(settings: Settings, rt: pipeline.Runtime) -> Iterator[LiveApp]:
     """The web app, served by uvicorn on a free port of 127.0.0.1; its clock stands at NOW."""
-    web = create_app(settings, clock=lambda: NOW, environ={PASSWORD_ENV: PASSWORD})
+    with serve(create_app(settings, clock=lambda: NOW, environ={PASSWORD_ENV: PASSWORD})) as live:
+        yield live
+
+
+@contextmanager
+def serve(web: Starlette) -> Iterator[LiveApp]:
+    """Serve an app with uvicorn on a free port of 127.0.0.1 until the block ends."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
