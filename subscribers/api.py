@@ -4,13 +4,14 @@
 # and those naming types local to create_api cannot be resolved from strings.
 import hmac
 import logging
+import zoneinfo
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import Depends, FastAPI, Query, Request, Response
+from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -31,7 +32,7 @@ from subscribers.api_models import (
     SubscriptionOut,
     SubscriptionPage,
 )
-from subscribers.fields import FieldError
+from subscribers.fields import NAME_PATTERN, WORDING_PATTERN, FieldError
 
 log = logging.getLogger("subscribers.api")
 
@@ -39,6 +40,8 @@ log = logging.getLogger("subscribers.api")
 # skips the mail when one went out within the resend window. An exception means no mail left.
 SendConfirmation = Callable[[int], None]
 KEY_MIN_LENGTH = 24
+# Ids are 32-bit integers on PostgreSQL; a larger one is a bad request, not a server error.
+ID_MAX = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -105,7 +108,8 @@ def create_api(context: ApiContext) -> FastAPI:
             yield session
 
     Auth = Depends(authorised)
-    After = Annotated[int, Query(ge=0, le=2**62, description="The last id of the page before.")]
+    After = Annotated[int, Query(ge=0, le=ID_MAX, description="The last id of the page before.")]
+    Id = Annotated[int, Path(ge=1, le=ID_MAX)]
     Limit = Annotated[int, Query(ge=1, le=limit_max, description="Items per page.")]
 
     @api.post(
@@ -165,7 +169,7 @@ def create_api(context: ApiContext) -> FastAPI:
         response_model=SubscriptionOut,
         responses=_NOT_FOUND,
     )
-    def get_subscription(subscription_id: int) -> SubscriptionOut:
+    def get_subscription(subscription_id: Id) -> SubscriptionOut:
         with transaction() as session:
             return operations.get_subscription(session, subscription_id)
 
@@ -175,7 +179,7 @@ def create_api(context: ApiContext) -> FastAPI:
         response_model=SubscriptionOut,
         responses=_NOT_FOUND,
     )
-    def unsubscribe(subscription_id: int) -> SubscriptionOut:
+    def unsubscribe(subscription_id: Id) -> SubscriptionOut:
         """End a subscription at once (the record stays, as consent withdrawn)."""
         with transaction() as session:
             return operations.unsubscribe(session, subscription_id, now=context.clock())
@@ -196,7 +200,7 @@ def create_api(context: ApiContext) -> FastAPI:
         response_model=SubscriberOut,
         responses=_NOT_FOUND,
     )
-    def get_subscriber(subscriber_id: int) -> SubscriberOut:
+    def get_subscriber(subscriber_id: Id) -> SubscriberOut:
         with transaction() as session:
             return operations.get_subscriber(session, subscriber_id)
 
@@ -206,7 +210,7 @@ def create_api(context: ApiContext) -> FastAPI:
         response_model=SubscriberOut,
         responses=_NOT_FOUND,
     )
-    def update_subscriber(subscriber_id: int, body: SubscriberUpdate) -> SubscriberOut:
+    def update_subscriber(subscriber_id: Id, body: SubscriberUpdate) -> SubscriberOut:
         """Change a reader's name, topics or time zone."""
         with transaction() as session:
             return operations.update_subscriber(
@@ -220,14 +224,45 @@ def create_api(context: ApiContext) -> FastAPI:
         response_class=Response,
         responses=_NOT_FOUND,
     )
-    def erase_subscriber(subscriber_id: int) -> Response:
+    def erase_subscriber(subscriber_id: Id) -> Response:
         """Erase a reader and everything kept about them (a suppression of the address stays)."""
         with transaction() as session:
             operations.erase_subscriber(session, subscriber_id)
         return Response(status_code=204)
 
     _handle_errors(api)
+    _describe_choices(api, context.offered_topics)
     return api
+
+
+def _describe_choices(api: FastAPI, offered: frozenset[str]) -> None:
+    """The OpenAPI document names the values the rules accept: topics on offer (known only
+    from the configuration), IANA zones, addresses, names without control characters."""
+    generate = api.openapi
+
+    def openapi() -> dict[str, Any]:
+        if api.openapi_schema is not None:
+            return api.openapi_schema
+        document = generate()
+        components = document["components"]["schemas"]
+        for model in ("SubscriptionCreate", "SubscriberUpdate"):
+            fields = components[model]["properties"]
+            for choice in fields["topics"].get("anyOf", [fields["topics"]]):
+                if choice.get("type") == "array":
+                    choice["items"] = {"type": "string", "enum": sorted(offered)}
+            for choice in fields["timezone"]["anyOf"]:
+                if choice.get("type") == "string":
+                    choice["enum"] = sorted(zoneinfo.available_timezones())
+            for choice in fields["name"]["anyOf"]:
+                if choice.get("type") == "string":
+                    choice["pattern"] = NAME_PATTERN
+        created = components["SubscriptionCreate"]["properties"]
+        created["email"]["format"] = "email"
+        created["consent"]["pattern"] = WORDING_PATTERN
+        api.openapi_schema = document
+        return document
+
+    api.openapi = openapi  # type: ignore[method-assign]
 
 
 def _handle_errors(api: FastAPI) -> None:

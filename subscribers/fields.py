@@ -12,6 +12,11 @@ from digest.config import Settings
 # C0 and C1 controls, DEL and the Unicode line/paragraph separators: none belongs in a name,
 # and a CR or LF that reached a mail header would let a value add headers of its own.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# The same, as a JSON Schema pattern for the names the API accepts.
+NAME_PATTERN = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+# Wording shown to a reader may run over lines; no other control character belongs in it.
+_WORDING_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+WORDING_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
 NAME_MAX = 200
 
 
@@ -33,6 +38,13 @@ def clean_name(value: str | None) -> str | None:
     if len(value) > NAME_MAX:
         raise FieldError(f"name is longer than {NAME_MAX} characters")
     return value or None
+
+
+def check_wording(value: str) -> str:
+    """Consent wording as given; refuses control characters other than tabs and line breaks."""
+    if _WORDING_CONTROL.search(value):
+        raise FieldError("consent contains control characters")
+    return value
 
 
 @lru_cache(maxsize=1024)
