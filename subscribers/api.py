@@ -15,7 +15,9 @@ from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
 
 from digest import db
@@ -48,7 +50,7 @@ ID_MAX = 2**31 - 1
 class ApiContext:
     """What the API needs from the app that mounts it."""
 
-    sessions: Callable[[], sessionmaker[Session]]  # the app's database, once it serves
+    engine: Callable[[], Engine]  # the app's database, once it serves
     clock: Callable[[], datetime]
     keys: tuple[str, ...]
     offered_topics: frozenset[str]
@@ -103,8 +105,15 @@ def create_api(context: ApiContext) -> FastAPI:
             raise HTTPException(401, "a valid API key is required: Authorization: Bearer <key>")
 
     @contextmanager
-    def transaction() -> Iterator[Session]:
-        with db.transaction(context.sessions()) as session:
+    def writing() -> Iterator[Session]:
+        # One writer at a time on SQLite (BEGIN IMMEDIATE): two deferred transactions that
+        # both read and then write would fail, the second with "database is locked".
+        with db.claim_transaction(context.engine()) as session:
+            yield session
+
+    @contextmanager
+    def reading() -> Iterator[Session]:
+        with Session(context.engine()) as session, session.begin():
             yield session
 
     Auth = Depends(authorised)
@@ -130,10 +139,17 @@ def create_api(context: ApiContext) -> FastAPI:
     )
     def create_subscription(body: SubscriptionCreate, response: Response) -> SubscriptionOut:
         """Subscribe a reader: pending, with a confirmation mail, unless `confirmed`."""
-        with transaction() as session:
-            out, changed = operations.create_subscription(
-                session, body, offered=context.offered_topics, now=context.clock()
-            )
+        try:
+            with writing() as session:
+                out, changed = operations.create_subscription(
+                    session, body, offered=context.offered_topics, now=context.clock()
+                )
+        except IntegrityError:
+            # A request for the same reader committed first; now this one finds their rows.
+            with writing() as session:
+                out, changed = operations.create_subscription(
+                    session, body, offered=context.offered_topics, now=context.clock()
+                )
         if not changed:
             response.status_code = 200
         if out.status == "pending":
@@ -146,7 +162,7 @@ def create_api(context: ApiContext) -> FastAPI:
                     f"subscription {out.id} is saved as pending but its confirmation mail "
                     f"could not be sent ({type(exc).__name__}); post it again later",
                 ) from None
-            with transaction() as session:
+            with reading() as session:
                 out = operations.get_subscription(session, out.id)
         return out
 
@@ -158,7 +174,7 @@ def create_api(context: ApiContext) -> FastAPI:
         status: Literal["pending", "confirmed", "unsubscribed"] | None = None,
     ) -> SubscriptionPage:
         """Subscriptions in id order, a page at a time."""
-        with transaction() as session:
+        with reading() as session:
             return operations.list_subscriptions(
                 session, list_slug=list, status=status, after=after, limit=limit
             )
@@ -170,7 +186,7 @@ def create_api(context: ApiContext) -> FastAPI:
         responses=_NOT_FOUND,
     )
     def get_subscription(subscription_id: Id) -> SubscriptionOut:
-        with transaction() as session:
+        with reading() as session:
             return operations.get_subscription(session, subscription_id)
 
     @api.post(
@@ -181,7 +197,7 @@ def create_api(context: ApiContext) -> FastAPI:
     )
     def unsubscribe(subscription_id: Id) -> SubscriptionOut:
         """End a subscription at once (the record stays, as consent withdrawn)."""
-        with transaction() as session:
+        with writing() as session:
             return operations.unsubscribe(session, subscription_id, now=context.clock())
 
     @api.get("/subscribers", dependencies=[Auth], response_model=SubscriberPage)
@@ -191,7 +207,7 @@ def create_api(context: ApiContext) -> FastAPI:
         email: Annotated[str | None, Query(max_length=320, description="Find one.")] = None,
     ) -> SubscriberPage:
         """Subscribers in id order, a page at a time, each with their subscriptions."""
-        with transaction() as session:
+        with reading() as session:
             return operations.list_subscribers(session, email=email, after=after, limit=limit)
 
     @api.get(
@@ -201,7 +217,7 @@ def create_api(context: ApiContext) -> FastAPI:
         responses=_NOT_FOUND,
     )
     def get_subscriber(subscriber_id: Id) -> SubscriberOut:
-        with transaction() as session:
+        with reading() as session:
             return operations.get_subscriber(session, subscriber_id)
 
     @api.patch(
@@ -212,7 +228,7 @@ def create_api(context: ApiContext) -> FastAPI:
     )
     def update_subscriber(subscriber_id: Id, body: SubscriberUpdate) -> SubscriberOut:
         """Change a reader's name, topics or time zone."""
-        with transaction() as session:
+        with writing() as session:
             return operations.update_subscriber(
                 session, subscriber_id, body, offered=context.offered_topics, now=context.clock()
             )
@@ -226,7 +242,7 @@ def create_api(context: ApiContext) -> FastAPI:
     )
     def erase_subscriber(subscriber_id: Id) -> Response:
         """Erase a reader and everything kept about them (a suppression of the address stays)."""
-        with transaction() as session:
+        with writing() as session:
             operations.erase_subscriber(session, subscriber_id)
         return Response(status_code=204)
 

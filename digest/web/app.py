@@ -135,7 +135,7 @@ def _api_routes(
     if not keys:
         return []
     context = ApiContext(
-        sessions=lambda: state.rt.sessions,
+        engine=lambda: state.rt.engine,
         clock=state.now,
         keys=keys,
         offered_topics=offered_topics(state.settings),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -261,3 +262,16 @@ def test_update_then_erase_a_reader(api: httpx.Client, settings: Settings) -> No
     with engine.connect() as connection:
         assert connection.execute(select(Subscription.id)).all() == []
     engine.dispose()
+
+
+def test_the_same_reader_posted_at_once_is_subscribed_once(
+    api: httpx.Client, mailer: RecordingMailer
+) -> None:
+    def post(_: int) -> int:
+        with httpx.Client(base_url=str(api.base_url), headers=dict(api.headers)) as own:
+            return subscribe(own, "fay@example.org", confirmed=True).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        statuses = sorted(pool.map(post, range(8)))
+    assert statuses == [200] * 7 + [201]
+    assert len(api.get("/api/subscriptions").json()["items"]) == 1
