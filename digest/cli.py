@@ -412,7 +412,7 @@ def subscribers_import(
             list_id = membership.get_list(session, slug).id
         try:
             report = csv_io.import_csv(
-                rt.sessions,
+                rt.engine,
                 handle,
                 list_id=list_id,
                 offered_topics=offered_topics(state.settings),

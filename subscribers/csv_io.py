@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, cast
 
-from sqlalchemy import Table, insert, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Engine, Table, insert, select, update
+from sqlalchemy.orm import Session
 
 from digest import db
 from digest.errors import DigestError
@@ -75,7 +75,7 @@ class ImportReport:
 
 
 def import_csv(
-    sessions: sessionmaker[Session],
+    engine: Engine,
     lines: Iterable[str],
     *,
     list_id: int,
@@ -103,10 +103,10 @@ def import_csv(
             continue
         batch[parsed.email] = parsed
         if len(batch) >= batch_size:
-            _write_batch(sessions, batch, list_id, consent_wording, now, report)
+            _write_batch(engine, batch, list_id, consent_wording, now, report)
             batch = {}
     if batch:
-        _write_batch(sessions, batch, list_id, consent_wording, now, report)
+        _write_batch(engine, batch, list_id, consent_wording, now, report)
     return report
 
 
@@ -199,14 +199,16 @@ def _parse_row(
 
 
 def _write_batch(
-    sessions: sessionmaker[Session],
+    engine: Engine,
     batch: dict[str, ImportRow],
     list_id: int,
     wording: str,
     now: datetime,
     report: ImportReport,
 ) -> None:
-    with db.transaction(sessions) as session:
+    # The write lock up front on SQLite (BEGIN IMMEDIATE): a web request writing at the same
+    # time would otherwise fail this batch after its reads with "database is locked".
+    with db.claim_transaction(engine) as session:
         emails = list(batch)
         suppressed = set(
             session.scalars(select(Suppression.email).where(Suppression.email.in_(emails)))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db
@@ -25,6 +25,7 @@ OFFERED = frozenset({"Northern Africa", "West Africa", "Health"})
 
 @dataclass
 class Store:
+    engine: Engine
     sessions: sessionmaker[Session]
     list_id: int
 
@@ -33,7 +34,7 @@ class Store:
     ) -> tuple[ImportReport, list[BadRow]]:
         bad: list[BadRow] = []
         report = import_csv(
-            self.sessions,
+            self.engine,
             io.StringIO(text, newline=""),
             list_id=self.list_id,
             offered_topics=OFFERED,
@@ -71,7 +72,7 @@ def open_store(url: str) -> Iterator[Store]:
         mailing_list, _ = ensure_list(session, "weekly", "The Weekly")
         list_id = mailing_list.id
     try:
-        yield Store(sessions, list_id)
+        yield Store(engine, sessions, list_id)
     finally:
         engine.dispose()
 
