@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import csv
+import itertools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, cast
 
 from sqlalchemy import Engine, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digest import db
@@ -29,6 +32,8 @@ COLUMNS = ("email", "name", "status", "topics", "timezone")
 # Topics are names such as "Northern Africa": a semicolon keeps them apart within one cell.
 TOPIC_SEPARATOR = ";"
 ROW_STATUSES = ("", "pending", "confirmed", "unsubscribed")
+# Column names hold none of these: the first one the header line holds separates the fields.
+DELIMITERS = (",", ";", "\t")
 BATCH_SIZE = 5000
 # Core inserts of plain rows: the ORM's bulk path splits a batch wherever a row's None
 # columns differ from the one before and runs one statement per piece.
@@ -103,22 +108,47 @@ def import_csv(
             continue
         batch[parsed.email] = parsed
         if len(batch) >= batch_size:
-            _write_batch(engine, batch, list_id, consent_wording, now, report)
+            report = _write_batch_retrying(engine, batch, list_id, consent_wording, now, report)
             batch = {}
     if batch:
-        _write_batch(engine, batch, list_id, consent_wording, now, report)
+        report = _write_batch_retrying(engine, batch, list_id, consent_wording, now, report)
     return report
+
+
+def _write_batch_retrying(
+    engine: Engine,
+    batch: dict[str, ImportRow],
+    list_id: int,
+    wording: str,
+    now: datetime,
+    report: ImportReport,
+) -> ImportReport:
+    """The batch written, once more if a sign-up took one of its addresses meanwhile (on
+    PostgreSQL, between the batch's reads and its inserts): the second pass finds them."""
+    trial = copy.deepcopy(report)
+    try:
+        _write_batch(engine, batch, list_id, wording, now, trial)
+    except IntegrityError:
+        trial = copy.deepcopy(report)
+        _write_batch(engine, batch, list_id, wording, now, trial)
+    return trial
 
 
 def parse_rows(
     lines: Iterable[str], *, offered_topics: frozenset[str], confirmed: bool
 ) -> Iterator[ImportRow | BadRow]:
-    """Each data row of the file, checked: an ImportRow, or a BadRow naming its line."""
-    reader = csv.reader(lines)
+    """Each data row of the file, checked: an ImportRow, or a BadRow naming its line.
+
+    Fields are separated by commas, or by semicolons or tabs when the header line is (as
+    spreadsheets save CSV where the comma is the decimal separator)."""
+    lines = iter(lines)
+    first = next(lines, "")
+    if not first.strip():
+        raise CsvFormatError("the file is empty: expected a header line")
+    delimiter = next((d for d in DELIMITERS if d in first), ",")
+    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
     try:
         header = next(reader)
-    except StopIteration:
-        raise CsvFormatError("the file is empty: expected a header line") from None
     except csv.Error as exc:
         raise CsvFormatError(f"line 1: the header is not valid CSV: {exc}") from None
     index = _columns(header)

@@ -233,3 +233,17 @@ def test_export_writes_what_import_reads(store: Store, tmp_path) -> None:  # typ
         report, bad = other.run(exported, confirmed=True)
         assert bad == [] and report.rows == 3
         assert other.export() == exported
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t"])
+def test_spreadsheets_semicolons_and_tabs_are_read_too(store: Store, delimiter: str) -> None:
+    rows = [
+        ["email", "name", "topics"],
+        ["ann@example.org", "Ann, of Fès", '"Northern Africa;Health"'],
+        ["bob@example.org", "Bob", ""],
+    ]
+    report, bad = store.run("\n".join(delimiter.join(row) for row in rows) + "\n")
+    assert bad == [] and report.added["pending"] == 2
+    assert store.export().splitlines()[1] == (
+        'ann@example.org,"Ann, of Fès",pending,Northern Africa;Health,'
+    )
