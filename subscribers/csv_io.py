@@ -5,16 +5,18 @@ from __future__ import annotations
 import copy
 import csv
 import itertools
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, cast
 
-from sqlalchemy import Engine, Table, insert, select, update
+from sqlalchemy import Engine, Insert, String, Table, Text, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digest import db
+from digest.db import UTCDateTime
 from digest.errors import DigestError
 from subscribers.addresses import InvalidAddress
 from subscribers.bulk_addresses import normalise_address_fast
@@ -284,8 +286,8 @@ def _write_batch(
                 )
             )
         }
-        subscriptions: list[dict[str, object]] = []
-        consents: list[dict[str, object]] = []
+        joining: dict[str, list[int]] = defaultdict(list)  # new subscriptions by status
+        consenting: dict[str, list[int]] = defaultdict(list)  # consent records by action
         ending: list[int] = []
         for email, row in batch.items():
             if email in suppressed:
@@ -296,18 +298,18 @@ def _write_batch(
                 report.kept_unsubscribed += 1
             elif current is not None and row.status == "unsubscribed":
                 ending.append(subscriber_id)
-                consents.append(_consent(subscriber_id, list_id, "unsubscribe", wording, now))
+                consenting["unsubscribe"].append(subscriber_id)
             elif current is not None:
                 report.already_on_list += 1
             elif subscriber_status != "active":
                 report.inactive += 1
             else:
                 report.added[row.status] += 1
-                subscriptions.append(_subscription(subscriber_id, list_id, row.status, now))
+                joining[row.status].append(subscriber_id)
                 action = "unsubscribe" if row.status == "unsubscribed" else "subscribe"
-                consents.append(_consent(subscriber_id, list_id, action, wording, now))
-        if subscriptions:
-            session.execute(insert(SUBSCRIPTIONS), subscriptions)
+                consenting[action].append(subscriber_id)
+        for status, ids in joining.items():
+            session.execute(_subscriptions_of(ids, list_id, status, now))
         if ending:
             session.execute(
                 update(Subscription)
@@ -315,36 +317,49 @@ def _write_batch(
                 .values(status="unsubscribed", unsubscribed_at=now)
             )
             report.now_unsubscribed += len(ending)
-        if consents:
-            session.execute(insert(CONSENT_RECORDS), consents)
+        for action, ids in consenting.items():
+            session.execute(_consents_of(ids, list_id, action, wording, now))
 
 
-def _subscription(
-    subscriber_id: int, list_id: int, status: str, now: datetime
-) -> dict[str, object]:
-    return {
-        "subscriber_id": subscriber_id,
-        "list_id": list_id,
-        "status": status,
-        "origin": "import",
-        "created_at": now,
-        "confirmed_at": now if status == "confirmed" else None,
-        "unsubscribed_at": now if status == "unsubscribed" else None,
-    }
+# Subscriptions and consent records are the same for every reader of a batch but the reader:
+# one INSERT ... SELECT each, where an executemany would convert the same values per row.
 
 
-def _consent(
-    subscriber_id: int, list_id: int, action: str, wording: str, now: datetime
-) -> dict[str, object]:
-    return {
-        "subscriber_id": subscriber_id,
-        "list_id": list_id,
-        "action": action,
-        "method": "import",
-        "wording": wording,
-        "ip_address": None,
-        "created_at": now,
-    }
+def _subscriptions_of(ids: list[int], list_id: int, status: str, now: datetime) -> Insert:
+    return insert(SUBSCRIPTIONS).from_select(
+        [
+            "subscriber_id",
+            "list_id",
+            "status",
+            "origin",
+            "created_at",
+            "confirmed_at",
+            "unsubscribed_at",
+        ],
+        select(
+            SUBSCRIBERS.c.id,
+            literal(list_id),
+            literal(status, String()),
+            literal("import", String()),
+            literal(now, UTCDateTime()),
+            literal(now if status == "confirmed" else None, UTCDateTime()),
+            literal(now if status == "unsubscribed" else None, UTCDateTime()),
+        ).where(SUBSCRIBERS.c.id.in_(ids)),
+    )
+
+
+def _consents_of(ids: list[int], list_id: int, action: str, wording: str, now: datetime) -> Insert:
+    return insert(CONSENT_RECORDS).from_select(
+        ["subscriber_id", "list_id", "action", "method", "wording", "created_at"],
+        select(
+            SUBSCRIBERS.c.id,
+            literal(list_id),
+            literal(action, String()),
+            literal("import", String()),
+            literal(wording, Text()),
+            literal(now, UTCDateTime()),
+        ).where(SUBSCRIBERS.c.id.in_(ids)),
+    )
 
 
 def export_csv(session: Session, list_id: int, out: IO[str], *, batch_size: int = 1000) -> int:

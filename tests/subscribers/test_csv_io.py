@@ -197,6 +197,21 @@ def test_only_the_operators_word_makes_imported_subscriptions_confirmed(store: S
         "cy@example.org": "pending",
         "dee@example.org": "confirmed",
     }
+    with store.sessions() as session:
+        times = {
+            email: (created, confirmed, unsubscribed, origin)
+            for email, created, confirmed, unsubscribed, origin in session.execute(
+                select(
+                    Subscriber.email,
+                    Subscription.created_at,
+                    Subscription.confirmed_at,
+                    Subscription.unsubscribed_at,
+                    Subscription.origin,
+                ).join(Subscription)
+            )
+        }
+    assert times["dee@example.org"] == (NOW, NOW, None, "import")
+    assert times["cy@example.org"] == (NOW, None, None, "import")
 
 
 def test_batches_commit_one_by_one_and_a_second_run_changes_nothing(store: Store) -> None:
