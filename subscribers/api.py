@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digest import db
 from digest.config import Settings
@@ -42,6 +43,8 @@ log = logging.getLogger("subscribers.api")
 # skips the mail when one went out within the resend window. An exception means no mail left.
 SendConfirmation = Callable[[int], None]
 KEY_MIN_LENGTH = 24
+# Far more than any valid body needs; a larger one is refused before it is read whole.
+BODY_MAX = 64 * 1024
 # Ids are 32-bit integers on PostgreSQL; a larger one is a bad request, not a server error.
 ID_MAX = 2**31 - 1
 
@@ -75,6 +78,7 @@ def api_keys(settings: Settings, environ: Mapping[str, str]) -> tuple[str, ...]:
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "No API key, or not one of ours."},
+    413: {"model": ErrorOut, "description": "The body is larger than BODY_MAX bytes."},
     422: {"model": ErrorOut, "description": "A field is invalid; the error names it."},
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorOut, "description": "No such."}}
@@ -248,7 +252,55 @@ def create_api(context: ApiContext) -> FastAPI:
 
     _handle_errors(api)
     _describe_choices(api, context.offered_topics)
+    api.add_middleware(BodyLimit, limit=BODY_MAX)
     return api
+
+
+class BodyLimit:
+    """Refuses (413) a request whose body is over `limit` bytes, by its Content-Length or, when
+    it is sent in chunks, as soon as the chunks add up to more."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        refusal = JSONResponse(
+            {"error": f"the request body is larger than {self.limit} bytes"}, status_code=413
+        )
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if not declared.isdigit() or int(declared) > self.limit:
+            await refusal(scope, receive, send)
+            return
+        received = 0
+        refused = False
+
+        async def counted_receive() -> Message:
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    # Answer now; to the app the client has gone, and what it sends is dropped.
+                    refused = True
+                    await refusal(scope, receive, send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def unless_refused(message: Message) -> None:
+            if not refused:
+                await send(message)
+
+        try:
+            await self.app(scope, counted_receive, unless_refused)
+        except Exception:
+            if not refused:
+                raise
 
 
 def _describe_choices(api: FastAPI, offered: frozenset[str]) -> None:

@@ -275,3 +275,20 @@ def test_the_same_reader_posted_at_once_is_subscribed_once(
         statuses = sorted(pool.map(post, range(8)))
     assert statuses == [200] * 7 + [201]
     assert len(api.get("/api/subscriptions").json()["items"]) == 1
+
+
+def test_a_body_over_64_kib_is_refused_unread(api: httpx.Client) -> None:
+    body = {"email": "gus@example.org", "list": "weekly", "consent": "x" * 70_000}
+    declared = api.post("/api/subscriptions", json=body)
+    assert declared.status_code == 413
+    assert declared.json() == {"error": "the request body is larger than 65536 bytes"}
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(20):
+            yield b" " * 4096  # JSON allows the whitespace: only the size is wrong
+
+    chunked = api.post(
+        "/api/subscriptions", content=chunks(), headers={"Content-Type": "application/json"}
+    )
+    assert chunked.status_code == 413
+    assert api.get("/api/subscriptions").json()["items"] == []
