@@ -14,7 +14,8 @@ In the same run, beside it:
 - row by row: the ORM path `digest subscribers add` takes (membership.add_subscriber and a
   consent record per row, one transaction per 1,000 rows) on a sample, extrapolated;
 - memory: the import's peak RSS (ru_maxrss of its own process) for the small and the large
-  file; it must stay flat (large at most 1.2x small), beside `digest --version`'s.
+  file; it must stay flat (large at most 1.2x small), beside `digest --version`'s;
+- export: `digest subscribers export` of the large list, its time and peak RSS.
 """
 
 from __future__ import annotations
@@ -243,6 +244,16 @@ def main() -> None:
                 f"peak RSS {peak_mb:6.1f} MB"
             )
             print("    " + " ".join(output.split()))
+        exported = folder / "exported.csv"
+        export_s, export_mb, _ = run_measured(
+            [DIGEST, "subscribers", "export", "--output", str(exported)], folder
+        )
+        with exported.open(encoding="utf-8") as handle:
+            lines = sum(1 for _ in handle) - 1
+        print(
+            f"digest export large: {export_s:6.1f} s  {lines / export_s:9,.0f} rows/s  "
+            f"peak RSS {export_mb:6.1f} MB  ({lines:,} rows)"
+        )
         floor = executemany_floor(folder, files["large"])
         orm = row_by_row(folder, files["large"], args.sample)
         orm_large = orm * args.large / args.sample
