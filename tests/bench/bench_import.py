@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -92,8 +93,16 @@ def write_config(folder: Path) -> Path:
     return path
 
 
-def run_measured(args: list[str], cwd: Path) -> tuple[float, float, str]:
-    """Wall seconds, peak RSS in MB of that process alone, and its stdout."""
+@dataclass(frozen=True)
+class Measured:
+    seconds: float  # wall clock
+    cpu_seconds: float  # user + system of the process alone: steadier on a busy machine
+    peak_mb: float  # its own ru_maxrss
+    output: str
+
+
+def run_measured(args: list[str], cwd: Path) -> Measured:
+    """Run a command to its end and measure it."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
     started = time.perf_counter()
     process = subprocess.Popen(
@@ -106,10 +115,11 @@ def run_measured(args: list[str], cwd: Path) -> tuple[float, float, str]:
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed with exit {process.returncode}: {output}")
-    return elapsed, usage.ru_maxrss / 1024, output
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measured(elapsed, cpu, usage.ru_maxrss / 1024, output)
 
 
-def digest_import(folder: Path, csv_path: Path) -> tuple[float, float, str]:
+def digest_import(folder: Path, csv_path: Path) -> Measured:
     """A fresh database, migrated first (outside the timing), then the import timed."""
     for stale in folder.glob("digest.db*"):
         stale.unlink()
@@ -232,50 +242,48 @@ def main() -> None:
             bad = write_csv(files[label], rows)
             size = files[label].stat().st_size / 1e6
             print(f"{label}: {rows:,} rows ({bad:,} bad), {size:.0f} MB")
-        _, idle_mb, _ = run_measured([DIGEST, "--version"], folder)
+        idle_mb = run_measured([DIGEST, "--version"], folder).peak_mb
 
         results = {}
         for label in ("small", "large"):
-            seconds, peak_mb, output = digest_import(folder, files[label])
-            results[label] = (seconds, peak_mb)
+            run = digest_import(folder, files[label])
+            results[label] = run
             rows = args.small if label == "small" else args.large
             print(
-                f"digest import {label}: {seconds:6.1f} s  {rows / seconds:9,.0f} rows/s  "
-                f"peak RSS {peak_mb:6.1f} MB"
+                f"digest import {label}: {run.seconds:6.1f} s ({run.cpu_seconds:.1f} s CPU)  "
+                f"{rows / run.seconds:9,.0f} rows/s  peak RSS {run.peak_mb:6.1f} MB"
             )
-            print("    " + " ".join(output.split()))
+            print("    " + " ".join(run.output.split()))
         exported = folder / "exported.csv"
-        export_s, export_mb, _ = run_measured(
-            [DIGEST, "subscribers", "export", "--output", str(exported)], folder
-        )
+        export = run_measured([DIGEST, "subscribers", "export", "--output", str(exported)], folder)
         with exported.open(encoding="utf-8") as handle:
             lines = sum(1 for _ in handle) - 1
         print(
-            f"digest export large: {export_s:6.1f} s  {lines / export_s:9,.0f} rows/s  "
-            f"peak RSS {export_mb:6.1f} MB  ({lines:,} rows)"
+            f"digest export large: {export.seconds:6.1f} s ({export.cpu_seconds:.1f} s CPU)  "
+            f"{lines / export.seconds:9,.0f} rows/s  peak RSS {export.peak_mb:6.1f} MB  "
+            f"({lines:,} rows)"
         )
         floor = executemany_floor(folder, files["large"])
         orm = row_by_row(folder, files["large"], args.sample)
         orm_large = orm * args.large / args.sample
-        large_s, large_mb = results["large"]
-        small_mb = results["small"][1]
+        large, small = results["large"], results["small"]
         print()
         print(
-            f"large import      {large_s:6.1f} s   target < {TARGET_SECONDS:.0f} s: "
-            f"{'met' if large_s < TARGET_SECONDS else 'MISSED'} "
-            f"({large_s / TARGET_SECONDS:.2f}x the target)"
+            f"large import      {large.seconds:6.1f} s   target < {TARGET_SECONDS:.0f} s: "
+            f"{'met' if large.seconds < TARGET_SECONDS else 'MISSED'} "
+            f"({large.seconds / TARGET_SECONDS:.2f}x the target)"
         )
         print(
-            f"executemany floor {floor:6.1f} s   digest import is {large_s / floor:.2f}x the floor"
-            " (no checks, no validation)"
+            f"executemany floor {floor:6.1f} s   digest import is {large.seconds / floor:.2f}x "
+            "the floor (no checks, no validation)"
         )
         print(
             f"row by row (ORM)  {orm_large:6.1f} s   extrapolated from {args.sample:,} rows "
-            f"({orm:.1f} s); digest import is {orm_large / large_s:.1f}x faster"
+            f"({orm:.1f} s); digest import is {orm_large / large.seconds:.1f}x faster"
         )
         print(
-            f"peak RSS          {small_mb:.1f} MB small, {large_mb:.1f} MB large: "
-            f"{large_mb / small_mb:.2f}x (flat if at most {GROWTH}x); "
+            f"peak RSS          {small.peak_mb:.1f} MB small, {large.peak_mb:.1f} MB large: "
+            f"{large.peak_mb / small.peak_mb:.2f}x (flat if at most {GROWTH}x); "
             f"`digest --version` {idle_mb:.1f} MB"
         )
     finally:
