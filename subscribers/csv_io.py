@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import IO, cast
 
-from sqlalchemy import Engine, Insert, String, Table, Text, insert, literal, select, update
+from sqlalchemy import (
+    Engine,
+    Insert,
+    String,
+    Table,
+    Text,
+    case,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -364,14 +375,15 @@ def _consents_of(ids: list[int], list_id: int, action: str, wording: str, now: d
 
 def export_csv(session: Session, list_id: int, out: IO[str], *, batch_size: int = 1000) -> int:
     """Write every subscription of the list (unsubscribed too, so an import elsewhere keeps
-    them out) in the columns import reads; returns the number of rows written."""
+    them out) in the columns import reads; returns the number of rows written. Readers who
+    bounced, complained or were blocked are written as unsubscribed, for the same reason."""
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     rows = session.execute(
         select(
             Subscriber.email,
             Subscriber.name,
-            Subscription.status,
+            case((Subscriber.status != "active", "unsubscribed"), else_=Subscription.status),
             Subscriber.topics,
             Subscriber.timezone,
         )

@@ -234,20 +234,25 @@ def test_export_writes_what_import_reads(store: Store, tmp_path) -> None:  # typ
         "email,name,topics,timezone,status\n"
         'ann@example.org,"Ann, of Fès",Northern Africa;Health,Africa/Casablanca,\n'
         "bob@example.org,,,,pending\n"
-        "cy@example.org,Cy,West Africa,,unsubscribed\n",
+        "cy@example.org,Cy,West Africa,,unsubscribed\n"
+        "dee@example.org,,,,\n",
         confirmed=True,
     )
+    with db.transaction(store.sessions) as session:
+        suppress(session, "dee@example.org", "hard_bounce", NOW)  # suppressed after joining
     exported = store.export()
     assert exported.splitlines() == [
         "email,name,status,topics,timezone",
         'ann@example.org,"Ann, of Fès",confirmed,Northern Africa;Health,Africa/Casablanca',
         "bob@example.org,,pending,,",
         "cy@example.org,Cy,unsubscribed,West Africa,",
+        "dee@example.org,,unsubscribed,,",  # bounced: never mailed elsewhere either
     ]
     for other in open_store(f"sqlite:///{tmp_path / 'other.db'}"):
         report, bad = other.run(exported, confirmed=True)
-        assert bad == [] and report.rows == 3
+        assert bad == [] and report.rows == 4
         assert other.export() == exported
+        assert other.statuses()["dee@example.org"] == "unsubscribed"
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t"])
