@@ -307,13 +307,13 @@ def _write_batch(
             current = on_list.get(subscriber_id)
             if current == "unsubscribed":
                 report.kept_unsubscribed += 1
+            elif subscriber_status != "active":
+                report.inactive += 1  # left as they are: no digest reaches them anyway
             elif current is not None and row.status == "unsubscribed":
                 ending.append(subscriber_id)
                 consenting["unsubscribe"].append(subscriber_id)
             elif current is not None:
                 report.already_on_list += 1
-            elif subscriber_status != "active":
-                report.inactive += 1
             else:
                 report.added[row.status] += 1
                 joining[row.status].append(subscriber_id)

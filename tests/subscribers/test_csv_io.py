@@ -253,6 +253,10 @@ def test_export_writes_what_import_reads(store: Store, tmp_path) -> None:  # typ
         assert bad == [] and report.rows == 4
         assert other.export() == exported
         assert other.statuses()["dee@example.org"] == "unsubscribed"
+    # Back into the same list: nothing changes, the bounced reader's record included.
+    report, _ = store.run(exported, confirmed=True)
+    assert (report.already_on_list, report.kept_unsubscribed, report.suppressed) == (2, 1, 1)
+    assert report.now_unsubscribed == 0 and store.statuses()["dee@example.org"] == "confirmed"
 
 
 @pytest.mark.parametrize("delimiter", [";", "\t"])
