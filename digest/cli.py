@@ -30,7 +30,7 @@ from digest.pipeline import editorial
 from digest.render.checks import Check
 from digest.stopping import StopAfterBatch
 from subscribers import membership
-from subscribers.zones import check_zone
+from subscribers.fields import FieldError, clean_timezone
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -401,7 +401,7 @@ def bounces_process(state: _State, path: Path) -> None:
 
 @cli.group()
 def subscribers() -> None:
-    """Add, list and remove subscribers of a list."""
+    """Add, list, remove, import, export and suppress subscribers."""
 
 
 @subscribers.command("add")
@@ -420,7 +420,12 @@ def subscribers_add(
     """Subscribe EMAIL (confirmed: you vouch for their consent)."""
     slug = state.list_slug(list_slug)
     now = state.now()
-    zone = check_zone(zone) if zone is not None else None
+    try:
+        zone = clean_timezone(zone)
+    except FieldError as exc:
+        raise DigestError(
+            str(exc), hint="give an IANA time zone such as Africa/Casablanca"
+        ) from None
     with (
         pipeline.runtime(state.settings, now) as rt,
         db.transaction(rt.sessions) as session,
@@ -475,6 +480,132 @@ def subscribers_remove(state: _State, email: str, list_slug: str | None) -> None
         subscription = membership.remove_subscriber(session, mailing_list, email, now=state.now())
         address = subscription.subscriber.email
     out.print(f"Removed {address} from {slug}")
+
+
+@subscribers.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@_list_option()
+@click.option(
+    "--confirmed",
+    is_flag=True,
+    help="Import as confirmed: only if you hold each reader's prior consent to this list. "
+    "Without it every row is pending until the reader confirms.",
+)
+@click.option("--consent", "wording", help="How they consented (default: the file's name).")
+@click.pass_obj
+def subscribers_import(
+    state: _State, file: Path, list_slug: str | None, confirmed: bool, wording: str | None
+) -> None:
+    """Import subscribers from a CSV file with a header (email,name,status,topics,timezone).
+
+    Bad rows are reported with their line numbers and skipped; unsubscribed and suppressed
+    addresses are never subscribed again. Safe to run twice."""
+    from subscribers import csv_io
+    from subscribers.fields import offered_topics
+
+    slug = state.list_slug(list_slug)
+    try:
+        handle = file.open(encoding="utf-8-sig", errors="replace", newline="")
+    except OSError as exc:
+        raise DigestError(
+            f"{file}: cannot read: {exc.strerror}", hint="give the path of a CSV file"
+        ) from None
+
+    def bad_row(row: csv_io.BadRow) -> None:
+        err.print(f"{file.name}:{row.line}: {row.problem}", markup=False)
+
+    with handle, pipeline.runtime(state.settings, state.now()) as rt:
+        with rt.sessions() as session:
+            list_id = membership.get_list(session, slug).id
+        try:
+            report = csv_io.import_csv(
+                rt.engine,
+                handle,
+                list_id=list_id,
+                offered_topics=offered_topics(state.settings),
+                confirmed=confirmed,
+                consent_wording=wording or f"imported from {file.name}",
+                now=state.now(),
+                on_bad_row=bad_row,
+            )
+        except csv_io.CsvFormatError as exc:
+            raise csv_io.CsvFormatError(f"{file}: {exc.message}") from None
+    added = report.added
+    out.print(
+        f"Read {report.rows} row(s) into {slug}: added {added['confirmed']} confirmed, "
+        f"{added['pending']} pending, {added['unsubscribed']} unsubscribed; "
+        f"{report.now_unsubscribed} unsubscribed now."
+    )
+    out.print(
+        f"Skipped {report.already_on_list} already on the list, "
+        f"{report.kept_unsubscribed} who had unsubscribed (never re-subscribed), "
+        f"{report.suppressed} suppressed, {report.inactive} bounced or blocked, "
+        f"{report.bad_rows} bad row(s)" + (" (listed above)." if report.bad_rows else ".")
+    )
+    if added["pending"] and not confirmed:
+        out.print("Pending subscriptions receive no digest until the reader confirms.")
+
+
+@subscribers.command("export")
+@_list_option()
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="CSV file to write (default: standard output).",
+)
+@click.pass_obj
+def subscribers_export(state: _State, list_slug: str | None, output: Path | None) -> None:
+    """Write a list's subscriptions as CSV, in the columns `subscribers import` reads."""
+    from subscribers import csv_io
+
+    slug = state.list_slug(list_slug)
+    with pipeline.runtime(state.settings, state.now()) as rt, rt.sessions() as session:
+        list_id = membership.get_list(session, slug).id
+        if output is None:
+            csv_io.export_csv(session, list_id, sys.stdout)
+            return
+        try:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                written = csv_io.export_csv(session, list_id, handle)
+        except OSError as exc:
+            raise DigestError(
+                f"{output}: cannot write: {exc.strerror}", hint="choose a writable path"
+            ) from None
+    out.print(f"Wrote {written} subscription(s) of {slug} to {output}")
+
+
+@subscribers.command("suppress")
+@click.argument("address")
+@click.option(
+    "--reason",
+    type=click.Choice(["manual", "hard_bounce", "complaint"]),
+    default="manual",
+    show_default=True,
+    help="Why the address is never to be mailed again.",
+)
+@click.option("--detail", default="", help="A note kept with the suppression.")
+@click.option(
+    "--remove", is_flag=True, help="Lift a manual suppression (bounces and complaints stay)."
+)
+@click.pass_obj
+def subscribers_suppress(
+    state: _State, address: str, reason: str, detail: str, remove: bool
+) -> None:
+    """Never mail ADDRESS again, on any list; no import or sign-up can undo it."""
+    from subscribers import suppression
+    from subscribers.addresses import normalise_address
+
+    email = normalise_address(address)
+    with (
+        pipeline.runtime(state.settings, state.now()) as rt,
+        db.transaction(rt.sessions) as session,
+    ):
+        if remove:
+            suppression.lift_manual_suppression(session, email)
+            out.print(f"Lifted the manual suppression of {email}")
+            return
+        added = suppression.suppress(session, email, reason, state.now(), detail)
+    out.print(f"Suppressed {email} ({reason})" if added else f"Already suppressed: {email}")
 
 
 # ----------------------------------------------------------------------------- web

@@ -265,6 +265,13 @@ class ServiceSettings(_Section):
     stale_run_hours: float = Field(24.0, gt=0)
 
 
+class ApiSettings(_Section):
+    """The subscribers REST API at /api: off unless the variable keys_env names holds keys."""
+
+    keys_env: str = "DIGEST_API_KEYS"
+    page_size_max: int = Field(500, ge=1, le=10000)
+
+
 class Settings(_Section):
     newsletter: NewsletterSettings = NewsletterSettings()
     database: DatabaseSettings = DatabaseSettings()
@@ -278,6 +285,7 @@ class Settings(_Section):
     security: SecuritySettings = SecuritySettings()
     service: ServiceSettings = ServiceSettings()
     readers: ReaderSettings = ReaderSettings()
+    api: ApiSettings = ApiSettings()
     # Where the file was read from; relative paths above are resolved against its folder.
     config_path: Path = Path("config.yaml")
 

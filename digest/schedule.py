@@ -39,7 +39,7 @@ from digest.schedule_runs import (
 )
 from digest.stopping import StopAfterBatch, stop_between_batches
 from subscribers import membership
-from subscribers.zones import InvalidZone, check_zone
+from subscribers.fields import zone_exists
 
 log = logging.getLogger("digest.schedule")
 
@@ -105,14 +105,6 @@ def draft_lead(
         return lead
     upcoming = next_time(spec, lst.timezone, now)
     return lead + (upcoming - wave_window(spec, lst.timezone, upcoming)[0])
-
-
-def _known_zone(name: str) -> bool:
-    try:
-        check_zone(name)
-    except InvalidZone:
-        return False
-    return True
 
 
 class ScheduledJobs:
@@ -210,7 +202,7 @@ class ScheduledJobs:
         # A zone the database knows but this machine does not (or none) gets the list's.
         members: dict[str, set[str | None]] = {}
         for zone in stored:
-            members.setdefault(zone if zone and _known_zone(zone) else lst.timezone, set()).add(
+            members.setdefault(zone if zone and zone_exists(zone) else lst.timezone, set()).add(
                 zone
             )
         members.setdefault(lst.timezone, set()).add(None)

@@ -3,16 +3,12 @@ topics and lists only from those on offer."""
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from digest.config import Settings
+from subscribers import fields
+from subscribers.fields import NAME_MAX, topics_on_offer
 
-NAME_MAX = 200  # subscribers.name is a String(200)
-# Control characters, and the Unicode line and paragraph separators: none may reach a header
-# or a page as a line break.
-_REFUSED_CATEGORIES = {"Cc", "Zl", "Zp"}
+__all__ = ["FormProblem", "chosen", "clean_name", "clean_timezone", "topics_on_offer"]
 
 
 class FormProblem(ValueError):
@@ -27,39 +23,22 @@ class FormProblem(ValueError):
 def clean_name(value: str) -> str | None:
     """The name as given (spaces around it trimmed), None when empty."""
     value = value.strip()
-    if not value:
-        return None
-    if any(unicodedata.category(c) in _REFUSED_CATEGORIES for c in value):
-        raise FormProblem("name", "Your name may not contain line breaks or control characters.")
     if len(value) > NAME_MAX:
         raise FormProblem("name", f"Your name may be at most {NAME_MAX} characters long.")
-    return value
+    try:
+        return fields.clean_name(value)
+    except fields.FieldError:
+        raise FormProblem(
+            "name", "Your name may not contain line breaks or control characters."
+        ) from None
 
 
 def clean_timezone(value: str) -> str | None:
     """An IANA zone such as Africa/Dakar, None when empty (the list's own zone)."""
-    value = value.strip()
-    if not value:
-        return None
-    if len(value) > 64 or "\\" in value or value.startswith("/") or ".." in value:
-        raise FormProblem("timezone", "Choose a time zone such as Africa/Dakar.")
     try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+        return fields.clean_timezone(value.strip())
+    except fields.FieldError:
         raise FormProblem("timezone", "Choose a time zone such as Africa/Dakar.") from None
-    return value
-
-
-def topics_on_offer(settings: Settings) -> list[str]:
-    """readers.topics, or else the regions and tags of the configured sources."""
-    if settings.readers.topics:
-        return list(dict.fromkeys(settings.readers.topics))
-    found: dict[str, None] = {}
-    for source in settings.sources:
-        for topic in (source.region, *source.tags):
-            if topic:
-                found[topic] = None
-    return sorted(found)
 
 
 def chosen(values: Iterable[str], offered: Iterable[str], field: str) -> list[str]:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from digest.errors import DigestError, NotFoundError
 from subscribers.models import Subscriber, Suppression
 
 # What a suppression does to the subscriber's status.
@@ -36,4 +37,23 @@ def note_soft_bounce(session: Session, email: str, now: datetime) -> None:
         update(Subscriber)
         .where(Subscriber.email == email)
         .values(soft_bounces=Subscriber.soft_bounces + 1, last_bounce_at=now)
+    )
+
+
+def lift_manual_suppression(session: Session, email: str) -> None:
+    """Remove a suppression made by hand (bounces and complaints are the mailbox's own word and
+    stay); a subscriber blocked by it becomes active again, their subscriptions as they were."""
+    found = session.scalar(select(Suppression).where(Suppression.email == email))
+    if found is None:
+        raise NotFoundError(f"{email} is not suppressed", hint="nothing to lift")
+    if found.reason != "manual":
+        raise DigestError(
+            f"{email} is suppressed for {found.reason.replace('_', ' ')}, not by hand",
+            hint="only manual suppressions can be lifted; the mailbox itself refused mail",
+        )
+    session.delete(found)
+    session.execute(
+        update(Subscriber)
+        .where(Subscriber.email == email, Subscriber.status == "blocked")
+        .values(status="active")
     )

@@ -139,7 +139,7 @@ def test_subscribers_add_list_remove(project: Path, database_url: str) -> None:
         database_url=database_url,
     )
     assert nowhere.returncode == 1
-    assert nowhere.stderr.startswith("error: 'Mars/Olympus' is not a known time zone")
+    assert nowhere.stderr.startswith("error: time zone 'Mars/Olympus' is not an IANA zone")
 
 
 def test_preview_writes_html_or_text_without_sending(project: Path, database_url: str) -> None:

@@ -27,9 +27,11 @@ from digest.web import archive, auth, editor, health, metrics
 from digest.web.headers import SecurityHeaders
 from digest.web.pages import Pages
 from digest.web.passwords import Editors
-from digest.web.readers import WebReaderSite
+from digest.web.readers import ApiConfirmationMailer, WebReaderSite
 from digest.web.sessions import signed_in_editor
 from digest.web.state import Clock, WebState, web_state
+from subscribers.api import ApiContext, SendConfirmation, api_keys, create_api
+from subscribers.fields import offered_topics
 from subscribers.reader_pages import ReaderPages
 
 log = logging.getLogger("digest.web")
@@ -40,7 +42,11 @@ CONCURRENT_PASSWORD_CHECKS = 4
 
 
 def create_app(
-    settings: Settings, *, clock: Clock | None = None, environ: Mapping[str, str] | None = None
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    environ: Mapping[str, str] | None = None,
+    send_confirmation: SendConfirmation | None = None,
 ) -> Starlette:
     """The app for these settings; the clock (the real one by default) is what "now" means.
 
@@ -71,6 +77,7 @@ def create_app(
             *health.routes(),
             *metrics.routes(),
             *ReaderPages(WebReaderSite(state)).routes(),
+            *_api_routes(state, os.environ if environ is None else environ, send_confirmation),
             Mount("/static", StaticFiles(directory=state.pages.static_folder), name="static"),
         ],
         middleware=[
@@ -121,6 +128,24 @@ async def _failure_page(request: Request, exc: Exception) -> Response:
 
 
 _TITLES = {400: "Bad request", 403: "Refused", 405: "Not allowed"}
+
+
+def _api_routes(
+    state: WebState, environ: Mapping[str, str], send_confirmation: SendConfirmation | None
+) -> list[Mount]:
+    """The subscribers API at /api, only when API keys are set (else /api is a 404)."""
+    keys = api_keys(state.settings, environ)
+    if not keys:
+        return []
+    context = ApiContext(
+        engine=lambda: state.rt.engine,
+        clock=state.now,
+        keys=keys,
+        offered_topics=offered_topics(state.settings),
+        send_confirmation=send_confirmation or ApiConfirmationMailer(state),
+        page_size_max=state.settings.api.page_size_max,
+    )
+    return [Mount("/api", app=create_api(context))]
 
 
 def _utc_now() -> datetime:

@@ -5,23 +5,26 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from anyio import from_thread
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from digest import db
 from digest.config import Settings
+from digest.errors import DeliveryError
 from digest.models import Delivery, Issue
 from digest.pipeline.confirming import send_confirmation
 from digest.web.csrf import check_form
 from digest.web.state import WebState
-from subscribers.models import MailingList
+from subscribers.models import MailingList, Subscription
 from subscribers.signup import ConfirmationDue
-from subscribers.tokens import TokenSigner
+from subscribers.tokens import TokenSigner, TokenSubject
 
 log = logging.getLogger("digest.web")
 
@@ -92,3 +95,44 @@ class WebReaderSite:
                 for d, number, subject, slug in rows
             ]
         }
+
+
+class ApiConfirmationMailer:
+    """subscribers.api's SendConfirmation: the same confirmation mail as the sign-up form's,
+    with the same resend window, for a subscription the API just made pending. Called from the
+    API's worker threads; raises when the mail could not be sent (the API answers 503)."""
+
+    def __init__(self, state: WebState) -> None:
+        self.state = state
+
+    def __call__(self, subscription_id: int) -> None:
+        rt, now = self.state.rt, self.state.now()
+        resend_after = timedelta(minutes=rt.settings.readers.resend_confirmation_minutes)
+        with db.transaction(rt.sessions) as session:
+            subscription = session.get(Subscription, subscription_id)
+            if subscription is None or subscription.status != "pending":
+                return
+            sent_at = subscription.confirmation_sent_at
+            if sent_at is not None and now - sent_at < resend_after:
+                return  # one went out a moment ago
+            subscription.confirmation_sent_at = now
+            subscriber = subscription.subscriber
+            due = ConfirmationDue(
+                TokenSubject(subscriber.id, subscription.list_id),
+                subscriber.email,
+                subscriber.name,
+                (subscription.list_id,),
+            )
+        try:
+            result = from_thread.run(send_confirmation, rt, due, now)
+            if result.outcome != "sent":
+                raise DeliveryError(f"the confirmation mail to {due.email}: {result.reply}")
+        except Exception:
+            with db.transaction(rt.sessions) as session:
+                # Not sent: a later request may try again at once.
+                session.execute(
+                    update(Subscription)
+                    .where(Subscription.id == subscription_id)
+                    .values(confirmation_sent_at=sent_at)
+                )
+            raise

@@ -119,7 +119,13 @@ class LiveApp:
 @pytest.fixture
 def app(settings: Settings, rt: pipeline.Runtime) -> Iterator[LiveApp]:
     """The web app, served by uvicorn on a free port of 127.0.0.1; its clock stands at NOW."""
-    web = create_app(settings, clock=lambda: NOW, environ={PASSWORD_ENV: PASSWORD})
+    with serve(create_app(settings, clock=lambda: NOW, environ={PASSWORD_ENV: PASSWORD})) as live:
+        yield live
+
+
+@contextmanager
+def serve(web: Starlette) -> Iterator[LiveApp]:
+    """Serve an app with uvicorn on a free port of 127.0.0.1 until the block ends."""
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     with serving(web, sock) as live:

@@ -1,0 +1,100 @@
+"""`digest subscribers import|export|suppress` as an operator runs them: a real process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.test_cli import digest, project  # noqa: F401 (the project fixture)
+
+
+def test_import_reports_bad_rows_by_line_then_export_round_trips(
+    project: Path,  # noqa: F811
+    database_url: str,
+) -> None:
+    (project / "people.csv").write_text(
+        "email,name,topics,timezone\n"
+        "ann@example.org,Ann,West Africa,Africa/Dakar\n"
+        "nobody,,,\n"
+        "bob@example.org,Bob,,Atlantis/Capital\n"
+        "cy@example.org,,,\n",
+        encoding="utf-8",
+    )
+    result = digest(
+        project, "subscribers", "import", "people.csv", "--confirmed", database_url=database_url
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines() == [
+        "people.csv:3: 'nobody' is not a valid email address: An email address must have an "
+        "@-sign.",
+        "people.csv:4: time zone 'Atlantis/Capital' is not an IANA zone such as Africa/Dakar",
+    ]
+    assert result.stdout.splitlines() == [
+        "Read 4 row(s) into weekly: added 2 confirmed, 0 pending, 0 unsubscribed; "
+        "0 unsubscribed now.",
+        "Skipped 0 already on the list, 0 who had unsubscribed (never re-subscribed), "
+        "0 suppressed, 0 bounced or blocked, 2 bad row(s) (listed above).",
+    ]
+    exported = digest(
+        project, "subscribers", "export", "--output", "out.csv", database_url=database_url
+    )
+    assert exported.returncode == 0, exported.stderr
+    assert exported.stdout == "Wrote 3 subscription(s) of weekly to out.csv\n"
+    written = (project / "out.csv").read_text(encoding="utf-8")
+    assert written.splitlines() == [
+        "email,name,status,topics,timezone",
+        "reader@example.org,,confirmed,,",  # the shipped config's demo reader
+        "ann@example.org,Ann,confirmed,West Africa,Africa/Dakar",
+        "cy@example.org,,confirmed,,",
+    ]
+    to_stdout = digest(project, "subscribers", "export", database_url=database_url)
+    assert to_stdout.stdout == written
+    again = digest(project, "subscribers", "import", "out.csv", database_url=database_url)
+    assert again.returncode == 0 and again.stderr == ""
+    assert "Skipped 3 already on the list" in again.stdout
+
+
+def test_a_suppressed_address_is_never_imported_and_only_manual_ones_are_lifted(
+    project: Path,  # noqa: F811
+    database_url: str,
+) -> None:
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return digest(project, "subscribers", *args, database_url=database_url)
+
+    assert run("suppress", "Ann@Example.org").stdout == "Suppressed ann@example.org (manual)\n"
+    assert run("suppress", "ann@example.org").stdout == "Already suppressed: ann@example.org\n"
+    run("suppress", "bob@example.org", "--reason", "complaint", "--detail", "abuse report")
+    (project / "in.csv").write_text("email\nann@example.org\nbob@example.org\n")
+    imported = run("import", "in.csv", "--confirmed")
+    assert "2 suppressed" in imported.stdout
+    refused = run("suppress", "--remove", "bob@example.org")
+    assert refused.returncode == 1
+    assert refused.stderr.splitlines()[0] == (
+        "error: bob@example.org is suppressed for complaint, not by hand"
+    )
+    lifted = run("suppress", "--remove", "ann@example.org")
+    assert lifted.stdout == "Lifted the manual suppression of ann@example.org\n"
+    assert "added 1 confirmed" in run("import", "in.csv", "--confirmed").stdout
+    listed = run("list", "--all").stdout
+    assert "ann@example.org" in listed and "bob@example.org" not in listed
+
+
+def test_a_missing_file_or_a_bad_header_is_one_line_and_a_hint(
+    project: Path,  # noqa: F811
+) -> None:
+    missing = digest(project, "subscribers", "import", "nowhere.csv")
+    assert missing.returncode == 1
+    assert missing.stderr.splitlines() == [
+        "error: nowhere.csv: cannot read: No such file or directory",
+        "hint: give the path of a CSV file",
+    ]
+    (project / "bad.csv").write_text("e-mail,name\nann@example.org,Ann\n")
+    bad = digest(project, "subscribers", "import", "bad.csv")
+    assert bad.returncode == 1
+    assert bad.stderr.splitlines() == [
+        "error: bad.csv: line 1: unknown column 'e-mail' (expected some of: email, name, "
+        "status, topics, timezone)",
+        "hint: the first line must name the columns, e.g. email,name,status,topics,timezone",
+    ]
+    unknown_list = digest(project, "subscribers", "export", "--list", "monthly")
+    assert unknown_list.returncode == 1
+    assert "no list with slug 'monthly'" in unknown_list.stderr
