@@ -27,6 +27,7 @@ from digest.errors import ConfigError
 from subscribers import api_operations as operations
 from subscribers.addresses import InvalidAddress
 from subscribers.api_models import (
+    SLUG_PATTERN,
     ErrorOut,
     SubscriberOut,
     SubscriberPage,
@@ -174,7 +175,9 @@ def create_api(context: ApiContext) -> FastAPI:
     def list_subscriptions(
         after: After = 0,
         limit: Limit = 100,
-        list: Annotated[str | None, Query(max_length=64, description="A list's slug.")] = None,
+        list: Annotated[
+            str | None, Query(max_length=64, pattern=SLUG_PATTERN, description="A list's slug.")
+        ] = None,
         status: Literal["pending", "confirmed", "unsubscribed"] | None = None,
     ) -> SubscriptionPage:
         """Subscriptions in id order, a page at a time."""

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from subscribers.fields import NAME_MAX
 
 TOPICS_MAX = 50
+# What config.yaml allows a list's slug to be (lists[].slug).
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 NEXT_AFTER = "Pass as `after` for the next page; null at the end."
 
 
@@ -19,7 +21,10 @@ class _Body(BaseModel):
 class SubscriptionCreate(_Body):
     email: str = Field(max_length=320, description="The reader's address.")
     list_slug: str = Field(
-        alias="list", max_length=64, description="Slug of the mailing list (config.yaml lists)."
+        alias="list",
+        max_length=64,
+        pattern=SLUG_PATTERN,
+        description="Slug of the mailing list (config.yaml lists).",
     )
     consent: str = Field(
         min_length=1,
