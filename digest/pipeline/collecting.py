@@ -5,24 +5,28 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from digest import db
-from digest.collect.extract import ExtractedArticle, extract_article, html_to_text
-from digest.collect.feeds import FeedEntry, parse_feed
-from digest.collect.fetch import Fetcher
-from digest.collect.identity import article_identity, reader_link
+from digest.collect.extract import ExtractedArticle, html_to_text
+from digest.collect.feeds import FeedEntry, ParsedFeed, discover_feeds, looks_like_html, parse_feed
+from digest.collect.fetch import Fetcher, FetchResponse
+from digest.collect.identity import TitleIndex, article_identity, reader_link
 from digest.config import SourceSettings
 from digest.editorial.edit import ArticleDraft, EditorialRules, edit_article
 from digest.editorial.reading_time import count_words
-from digest.errors import CollectError, DigestError
+from digest.errors import CollectError, DigestError, RetryLater, SourceGone
 from digest.models import Article, Source
+from digest.pipeline.extracting import PageExtractor
 from digest.pipeline.runtime import Runtime
 
 log = logging.getLogger("digest")
+
+# Titles this alike, collected within this long of each other, are the same story.
+_DUPLICATE_WINDOW = timedelta(days=7)
 
 
 @dataclass
@@ -31,6 +35,7 @@ class SourceReport:
     new_articles: int = 0
     entries: int = 0
     not_modified: bool = False
+    skipped: str | None = None  # why the source was not fetched this time (not an error)
     error: str | None = None
     problems: list[str] = field(default_factory=list)  # items skipped, with why
 
@@ -48,6 +53,15 @@ class CollectReport:
         return [s for s in self.sources if s.error or s.problems]
 
 
+@dataclass(frozen=True)
+class _Collected:
+    """An edited article with what the editorial step does not carry."""
+
+    draft: ArticleDraft
+    language: str | None
+    region: str
+
+
 def collect(rt: Runtime, now: datetime) -> CollectReport:
     """Fetch every configured source; new articles are edited and stored. One failing source
     is reported and leaves the others (and everything stored before) untouched."""
@@ -55,58 +69,123 @@ def collect(rt: Runtime, now: datetime) -> CollectReport:
 
 
 async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
-    async with Fetcher(rt.settings.collect) as fetcher:
+    settings = rt.settings.collect
+    async with (
+        Fetcher(settings, clock=lambda: now) as fetcher,
+        PageExtractor(settings.extract_workers) as extractor,
+    ):
         reports = await asyncio.gather(
-            *(_collect_source(rt, fetcher, source, now) for source in rt.settings.sources)
+            *(
+                _collect_source(rt, fetcher, extractor, source, now)
+                for source in rt.settings.sources
+            )
         )
     return CollectReport(list(reports))
 
 
 async def _collect_source(
-    rt: Runtime, fetcher: Fetcher, source: SourceSettings, now: datetime
+    rt: Runtime, fetcher: Fetcher, extractor: PageExtractor, source: SourceSettings, now: datetime
 ) -> SourceReport:
     report = SourceReport(source.name)
     with db.transaction(rt.sessions) as session:
         row = session.scalar(select(Source).where(Source.name == source.name))
         assert row is not None, "sync_config creates every source"
         source_id, url, etag, modified = row.id, row.url, row.etag, row.last_modified
+        if not row.active:
+            report.skipped = "inactive (the site answered 410 Gone); fix its url to reactivate"
+        elif row.retry_after_at is not None and row.retry_after_at > now:
+            until = f"{row.retry_after_at:%Y-%m-%d %H:%M} UTC"
+            report.skipped = f"the site asked us to wait until {until}"
+    if report.skipped:
+        return report
     is_file = source.file is not None
+    response: FetchResponse | None = None
+    moved_to: str | None = None
+    gone = False
+    retry_at: datetime | None = None
     try:
         response = await fetcher.fetch(url, allow_file=is_file, etag=etag, last_modified=modified)
+        moved_to = response.moved_to
         if response.not_modified:
             report.not_modified = True
         else:
-            feed = parse_feed(response.body, response.url)
+            feed, response, found = await _feed_of(fetcher, response, is_file)
+            moved_to = found or moved_to
             report.entries = len(feed.entries)
-            drafts = await _new_drafts(rt, fetcher, source, feed.entries, is_file, report)
-            report.new_articles = _store_articles(rt, source_id, drafts, now)
+            collected = await _new_articles(rt, fetcher, extractor, source, feed, is_file, report)
+            report.new_articles = _store_articles(rt, source_id, collected, now)
+    except SourceGone as exc:
+        gone, report.error = True, exc.message
+        log.warning("source %s: %s", source.name, exc.message)
+    except RetryLater as exc:
+        retry_at, report.error = exc.retry_at, exc.message
+        log.warning("source %s: %s", source.name, exc.message)
     except CollectError as exc:
         report.error = exc.message
         log.warning("source %s: %s", source.name, exc.message)
     with db.transaction(rt.sessions) as session:
         row = session.get(Source, source_id)
         assert row is not None
+        if moved_to and moved_to != row.url:
+            log.info("source %s: moved permanently to %s", source.name, moved_to)
+            row.url = moved_to
+        row.retry_after_at = retry_at
+        if gone:
+            row.active = False
         if report.error:
             row.last_error, row.last_error_at = report.error, now
             row.consecutive_failures += 1
+            if row.consecutive_failures >= rt.settings.collect.failing_after:
+                log.error(
+                    "source %s is failing: %d fetches in a row failed (last: %s)",
+                    source.name,
+                    row.consecutive_failures,
+                    report.error,
+                )
         else:
             row.last_success_at = now
             row.consecutive_failures = 0
             row.last_error = "; ".join(report.problems)[:2000] or None
-            if not report.not_modified:
+            if response is not None and not report.not_modified:
                 row.etag, row.last_modified = response.etag, response.last_modified
                 row.items_seen += report.entries
     return report
 
 
-async def _new_drafts(
+async def _feed_of(
+    fetcher: Fetcher, response: FetchResponse, is_file: bool
+) -> tuple[ParsedFeed, FetchResponse, str | None]:
+    """The feed in the response or, for a site's page, in the first feed the page announces
+    (that feed's URL is returned to become the source's url)."""
+    try:
+        return parse_feed(response.body, response.url), response, None
+    except CollectError:
+        if not looks_like_html(response.body):
+            raise
+    candidates = discover_feeds(response.body, response.url)
+    for candidate in candidates:
+        try:
+            found = await fetcher.fetch(candidate, allow_file=is_file)
+            return parse_feed(found.body, found.url), found, found.moved_to or candidate
+        except CollectError:
+            continue
+    raise CollectError(
+        f"{response.url}: not an RSS or Atom feed, nor a page announcing one that works"
+        f" (tried {len(candidates)} feed address(es))",
+        hint="set the source's url to the site's RSS or Atom feed",
+    )
+
+
+async def _new_articles(
     rt: Runtime,
     fetcher: Fetcher,
+    extractor: PageExtractor,
     source: SourceSettings,
-    entries: tuple[FeedEntry, ...],
+    feed: ParsedFeed,
     is_file: bool,
     report: SourceReport,
-) -> list[ArticleDraft]:
+) -> list[_Collected]:
+    entries = feed.entries
     with rt.sessions() as session:
         identities = {e: article_identity(e.guid, e.link, e.title, e.summary_html) for e in entries}
         known = set(
@@ -115,10 +194,15 @@ async def _new_drafts(
             )
         )
     fresh = [e for e in entries if identities[e] not in known]
-    pages = await asyncio.gather(
-        *(_page_if_teaser(rt, fetcher, e, is_file) for e in fresh), return_exceptions=True
-    )
-    drafts = []
+    # Pages in flight (fetched, waiting to be extracted) are bounded: memory stays flat.
+    in_flight = asyncio.Semaphore(rt.settings.collect.concurrency * 2)
+
+    async def page_of(entry: FeedEntry) -> ExtractedArticle | None:
+        async with in_flight:
+            return await _page_if_teaser(rt, fetcher, extractor, source, entry, is_file)
+
+    pages = await asyncio.gather(*(page_of(e) for e in fresh), return_exceptions=True)
+    collected = []
     for entry, page in zip(fresh, pages, strict=True):
         if isinstance(page, DigestError):
             report.problems.append(f"{entry.title or entry.link}: {page.message}")
@@ -126,40 +210,51 @@ async def _new_drafts(
             continue
         if isinstance(page, BaseException):
             raise page
-        drafts.append(_draft(rt, source, entry, identities[entry], page))
-    return drafts
+        collected.append(_collected(rt, source, feed, entry, identities[entry], page))
+    return collected
 
 
 async def _page_if_teaser(
-    rt: Runtime, fetcher: Fetcher, entry: FeedEntry, is_file: bool
+    rt: Runtime,
+    fetcher: Fetcher,
+    extractor: PageExtractor,
+    source: SourceSettings,
+    entry: FeedEntry,
+    is_file: bool,
 ) -> ExtractedArticle | None:
     if entry.content_html or not entry.link:
         return None
     if count_words(html_to_text(entry.summary_html)) >= rt.settings.collect.teaser_words:
         return None
     response = await fetcher.fetch(entry.link, allow_file=is_file)
-    return extract_article(response.body, response.url)
+    return await extractor.extract(response.body, response.url, source.selector)
 
 
-def _draft(
+def _collected(
     rt: Runtime,
     source: SourceSettings,
+    feed: ParsedFeed,
     entry: FeedEntry,
     identity: str,
     page: ExtractedArticle | None,
-) -> ArticleDraft:
+) -> _Collected:
     feed_text = html_to_text(entry.content_html or entry.summary_html)
     text = page.text if page is not None and page.text else feed_text
     link = (page.canonical_url if page else None) or entry.link or ""
+    # The region the newsroom configured for the source wins; else the page's breadcrumb or
+    # article:section, else the feed item's first category.
+    region = source.region or (page.section if page and page.section else "")
+    if not region and entry.categories:
+        region = entry.categories[0]
     editorial = rt.settings.editorial
-    return edit_article(
+    draft = edit_article(
         identity=identity,
         url=reader_link(link),
         title=entry.title or (page.title if page and page.title else ""),
-        author=entry.author,
-        published_at=entry.published_at,
+        author=entry.author or (page.author if page else None),
+        published_at=entry.published_at or (page.published_at if page else None),
         text=text,
-        region=source.region or (page.section if page and page.section else ""),
+        region=region,
         feed_categories=entry.categories,
         page_tags=page.tags if page else (),
         source_tags=source.tags,
@@ -169,18 +264,33 @@ def _draft(
         image_url=(page.image_url if page else None) or entry.image_url,
         image_alt=page.image_alt if page and page.image_url else None,
     )
+    language = (page.language if page else None) or feed.language
+    return _Collected(draft, language, region)
 
 
-def _store_articles(rt: Runtime, source_id: int, drafts: list[ArticleDraft], now: datetime) -> int:
+def _store_articles(rt: Runtime, source_id: int, items: list[_Collected], now: datetime) -> int:
     stored = 0
+    max_tags = rt.settings.editorial.max_tags
     with db.transaction(rt.sessions) as session:
-        for draft in drafts:
+        recent = TitleIndex()
+        for article_id, title in session.execute(
+            select(Article.id, Article.title).where(
+                Article.collected_at >= now - _DUPLICATE_WINDOW,
+                Article.duplicate_of_id.is_(None),
+            )
+        ):
+            recent.add(article_id, title)
+        for item in items:
+            draft = item.draft
             same = Article.identity == draft.identity
             if draft.url:
                 same = same | (Article.url == draft.url)
-            duplicate = session.scalar(select(Article.id).where(same))
-            if duplicate is not None:
-                continue  # the same story under another GUID, or from another source
+            existing = session.scalar(select(Article).where(same).limit(1))
+            if existing is not None:
+                # The same story under another GUID, or from another source: one article,
+                # with both sources' regions and tags.
+                _merge(existing, item, max_tags)
+                continue
             article = Article(
                 identity=draft.identity,
                 source_id=source_id,
@@ -190,6 +300,7 @@ def _store_articles(rt: Runtime, source_id: int, drafts: list[ArticleDraft], now
                 published_at=draft.published_at,
                 collected_at=now,
                 region=draft.region,
+                regions=[item.region] if item.region else [],
                 tags=draft.tags,
                 text=draft.text,
                 word_count=draft.word_count,
@@ -198,11 +309,26 @@ def _store_articles(rt: Runtime, source_id: int, drafts: list[ArticleDraft], now
                 summary_method=draft.summary_method,
                 image_url=draft.image_url,
                 image_alt=draft.image_alt,
+                language=item.language,
+                duplicate_of_id=recent.match(draft.title),
             )
             try:
                 with session.begin_nested():
                     session.add(article)
             except IntegrityError:
                 continue  # another process stored the same article a moment ago
+            if article.duplicate_of_id is None:
+                recent.add(article.id, article.title)
             stored += 1
     return stored
+
+
+def _merge(article: Article, item: _Collected, max_tags: int) -> None:
+    regions = list(article.regions or ([article.region] if article.region else []))
+    if item.region and item.region.casefold() not in {r.casefold() for r in regions}:
+        article.regions = [*regions, item.region]
+    tags = list(article.tags or [])
+    known = {t.casefold() for t in tags}
+    extra = [t for t in item.draft.tags if t.casefold() not in known]
+    if extra and len(tags) < max_tags:
+        article.tags = [*tags, *extra][:max_tags]
