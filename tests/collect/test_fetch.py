@@ -55,7 +55,9 @@ def test_conditional_get_sends_the_stored_validators_and_304_carries_no_body(
     server: FixtureHTTPServer,
 ) -> None:
     server.routes["/feed"] = Route(
-        FEED, etag='"v1"', headers={"ETag": '"v1"', "Last-Modified": "Mon, 23 Nov 2026 08:00:00 GMT"}
+        FEED,
+        etag='"v1"',
+        headers={"ETag": '"v1"', "Last-Modified": "Mon, 23 Nov 2026 08:00:00 GMT"},
     )
     first = fetch(server.url("/feed"))
     assert (first.status, first.body, first.etag) == (200, FEED, '"v1"')
@@ -128,7 +130,7 @@ def test_loopback_is_refused_unless_allowed_in_the_configuration(
 ) -> None:
     server.routes["/feed"] = Route(FEED)
 
-    with pytest.raises(FetchError, match="resolves to 127.0.0.1") as refused:
+    with pytest.raises(FetchError, match=r"resolves to 127\.0\.0\.1") as refused:
         fetch(server.url("/feed"), CollectSettings())
     assert "collect.allow_private_hosts" in refused.value.hint
     assert server.requests == []
@@ -211,7 +213,7 @@ def test_a_declared_length_over_the_cap_is_refused_before_reading(
     server: FixtureHTTPServer,
 ) -> None:
     server.routes["/big"] = Route(b"y" * 300_000)
-    with pytest.raises(FetchError, match="larger than collect.max_bytes"):
+    with pytest.raises(FetchError, match=r"larger than collect\.max_bytes"):
         fetch(server.url("/big"), settings(max_bytes=100_000))
 
 
