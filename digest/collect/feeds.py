@@ -49,10 +49,10 @@ def parse_feed(data: bytes, url: str) -> ParsedFeed:
     if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return parse_json_feed(data, url)
     data = _as_declared_xml(data)
-    # feedparser resolves relative links (xml:base) against content-location, but mangles
-    # file: URLs; those are resolved by urljoin in _entry instead.
-    headers = {"content-location": url} if url.startswith(("http://", "https://")) else {}
-    parsed = feedparser.parse(data, response_headers=headers)
+    # No content-location: feedparser would resolve a GUID such as "harbour-1" against the
+    # feed's URL, and the article's identity would change when the feed moves. Links left
+    # relative (after any absolute xml:base) are resolved by urljoin in _entry instead.
+    parsed = feedparser.parse(data)
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
         detail = f": {reason}" if reason else ""
