@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import html as html_entities
 import re
 import unicodedata
@@ -12,6 +13,7 @@ from urllib.parse import urljoin
 import lxml.html
 import nh3
 import trafilatura
+from charset_normalizer import from_bytes
 from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 
@@ -129,7 +131,16 @@ def extract_article(html: bytes | str, url: str, selector: str | None = None) ->
         except (ValueError, TypeError, etree.LxmlError, RecursionError):
             extracted = None  # trafilatura gives up on some broken trees: no text, no crash
         text = clean_text(extracted or "")
+    text = _without_title(text, metadata["title"])  # type: ignore[arg-type]
     return ExtractedArticle(text=text, html=paragraphs_html(text), **metadata)  # type: ignore[arg-type]
+
+
+def _without_title(text: str, title: str | None) -> str:
+    """The headline is metadata: a first paragraph repeating it goes."""
+    first, _, rest = text.partition("\n\n")
+    if title and _fingerprint(first) == _fingerprint(title):
+        return rest
+    return text
 
 
 def paragraphs_html(text: str) -> str:
@@ -240,14 +251,37 @@ def _same_paragraph(a: str, b: str) -> bool:
     if len(a) < 40 or len(b) < 40:
         return False
     short, long_ = sorted((a, b), key=len)
-    return long_.startswith(short) and len(short) >= 0.9 * len(long_)
+    if len(short) < 0.85 * len(long_):
+        return False
+    if long_.startswith(short):
+        return True
+    # The same lead lightly edited: a name added, a word changed.
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.9
+
+
+_META_CHARSET = re.compile(rb"<meta[^>]+charset", re.I)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 def _parse(html: bytes | str) -> lxml.html.HtmlElement | None:
     try:
-        return lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(_decoded(html))
     except (etree.ParserError, ValueError):
         return None
+
+
+def _decoded(html: bytes | str) -> bytes | str:
+    """Text lxml reads right: without a declared charset it would take bytes for Latin-1."""
+    if isinstance(html, str):
+        return _XML_DECLARATION.sub("", html)  # lxml refuses str with an encoding declaration
+    if html.startswith(b"\xef\xbb\xbf") or _META_CHARSET.search(html[:4096]):
+        return html
+    try:
+        text = html.decode("utf-8")
+    except UnicodeDecodeError:
+        best = from_bytes(html[:200_000]).best()
+        text = html.decode(best.encoding if best else "windows-1252", errors="replace")
+    return _XML_DECLARATION.sub("", text)
 
 
 def _meta(tree: lxml.html.HtmlElement, prop: str) -> str | None:
@@ -299,7 +333,7 @@ def _lead_image(tree: lxml.html.HtmlElement, url: str) -> tuple[str | None, str 
 def _breadcrumb_section(tree: lxml.html.HtmlElement) -> str | None:
     """The last step of the breadcrumb before the article itself ("Home › Northern Africa")."""
     for nav in tree.xpath(
-        "//*[contains(@class,'breadcrumb') or @aria-label='Breadcrumb' or @aria-label='breadcrumb']"
+        "//*[contains(@class,'crumb') or @aria-label='Breadcrumb' or @aria-label='breadcrumb']"
     ):
         steps = [" ".join(a.text_content().split()) for a in nav.xpath(".//a")]
         steps = [s for s in steps if s and s.casefold() not in ("home", "accueil", "главная")]
