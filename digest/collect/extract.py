@@ -261,6 +261,8 @@ def _same_paragraph(a: str, b: str) -> bool:
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _parse(html: bytes | str) -> lxml.html.HtmlElement | None:
@@ -273,15 +275,16 @@ def _parse(html: bytes | str) -> lxml.html.HtmlElement | None:
 def _decoded(html: bytes | str) -> bytes | str:
     """Text lxml reads right: without a declared charset it would take bytes for Latin-1."""
     if isinstance(html, str):
-        return _XML_DECLARATION.sub("", html)  # lxml refuses str with an encoding declaration
+        # lxml refuses str with an encoding declaration, and control characters anywhere.
+        return _CONTROL.sub("", _XML_DECLARATION.sub("", html))
     if html.startswith(b"\xef\xbb\xbf") or _META_CHARSET.search(html[:4096]):
-        return html
+        return _CONTROL_BYTES.sub(b"", html)  # an ASCII-compatible charset: bytes are safe
     try:
         text = html.decode("utf-8")
     except UnicodeDecodeError:
         best = from_bytes(html[:200_000]).best()
         text = html.decode(best.encoding if best else "windows-1252", errors="replace")
-    return _XML_DECLARATION.sub("", text)
+    return _CONTROL.sub("", _XML_DECLARATION.sub("", text))
 
 
 def _meta(tree: lxml.html.HtmlElement, prop: str) -> str | None:

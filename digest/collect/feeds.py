@@ -86,10 +86,12 @@ def _entry(raw: feedparser.FeedParserDict, feed_url: str) -> FeedEntry:
     )
     return FeedEntry(
         guid=(raw.get("id") or "").strip() or None,
-        link=urljoin(feed_url, link.strip()) if link else None,
+        link=absolute_link(feed_url, link),
         title=plain_title(raw.get("title") or ""),
         author=(raw.get("author") or "").strip() or None,
-        published_at=_when(raw.get("published_parsed") or raw.get("updated_parsed")),
+        # dict.get, not raw.get: feedparser maps a missing published_parsed to updated_parsed
+        # with a DeprecationWarning.
+        published_at=_when(dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")),
         summary_html=summary,
         content_html=content,
         categories=categories,
@@ -110,11 +112,24 @@ def _image(raw: feedparser.FeedParserDict, feed_url: str) -> str | None:
         if str(e.get("type", "")).startswith("image/")
     ]
     for candidate in candidates:
-        if candidate:
-            absolute = urljoin(feed_url, candidate.strip())
-            if is_http_url(absolute):
-                return absolute
+        absolute = absolute_link(feed_url, candidate)
+        if absolute and is_http_url(absolute):
+            return absolute
     return None
+
+
+def absolute_link(base: str, link: str | None) -> str | None:
+    """link resolved against base; None unless http(s) (or file: in a local feed file):
+    javascript:, data: and mistyped schemes never become an article's link."""
+    if not link or not link.strip():
+        return None
+    try:
+        joined = urljoin(base, link.strip())
+    except ValueError:  # "https://[host/…": not a URL at all
+        return None
+    scheme = joined.split(":", 1)[0].lower()
+    allowed = ("http", "https", "file") if base.lower().startswith("file:") else ("http", "https")
+    return joined if scheme in allowed and "://" in joined[:10] else None
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -208,7 +223,7 @@ def _json_entry(item: dict[str, object], base: str, doc: dict[str, object]) -> F
     guid = _text(item.get("id"))
     return FeedEntry(
         guid=guid or None,
-        link=urljoin(base, link) if link else None,
+        link=absolute_link(base, link),
         title=plain_title(_text(item.get("title"))),
         author=", ".join(n for n in names if n) or None,
         published_at=_iso(_text(item.get("date_published")) or _text(item.get("date_modified"))),
