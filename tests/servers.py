@@ -38,6 +38,12 @@ class Route:
     etag: str | None = None
 
 
+class _BusyHTTPServer(ThreadingHTTPServer):
+    # The default listen backlog (5) drops connections past it, and the client's retry waits a
+    # second: many feeds fetched at once need a longer queue.
+    request_queue_size = 1024
+
+
 class FixtureHTTPServer:
     """Serves registered routes, then files under root; records every request path."""
 
@@ -109,7 +115,7 @@ class FixtureHTTPServer:
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _BusyHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"

@@ -40,9 +40,8 @@ class PageExtractor:
         if self._pages < POOL_AFTER_PAGES or self._workers < 2:
             return await asyncio.to_thread(extract_article, html, url, selector)
         if self._pool is None:
-            # forkserver, not fork: the collector runs threads (HTTP clients, test servers),
-            # and forking a threaded process can deadlock the child.
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["digest.collect.extract"])
+            # spawn, not fork: the collector runs threads (HTTP clients, test servers), and
+            # forking a threaded process can deadlock the child.
+            context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
         return await loop.run_in_executor(self._pool, extract_article, html, url, selector)
