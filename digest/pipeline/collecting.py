@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from digest import db
 from digest.collect.extract import ExtractedArticle, html_to_text
@@ -70,67 +71,108 @@ def collect(rt: Runtime, now: datetime) -> CollectReport:
 
 async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
     settings = rt.settings.collect
+    with rt.sessions() as session:
+        rows = {
+            r.name: _Stored(r.id, r.url, r.etag, r.last_modified, r.active, r.retry_after_at)
+            for r in session.scalars(select(Source))
+        }
     async with (
         Fetcher(settings, clock=lambda: now) as fetcher,
         PageExtractor(settings.extract_workers) as extractor,
     ):
         reports = await asyncio.gather(
             *(
-                _collect_source(rt, fetcher, extractor, source, now)
+                _collect_source(rt, fetcher, extractor, source, rows[source.name], now)
                 for source in rt.settings.sources
             )
         )
     return CollectReport(list(reports))
 
 
-async def _collect_source(
-    rt: Runtime, fetcher: Fetcher, extractor: PageExtractor, source: SourceSettings, now: datetime
-) -> SourceReport:
-    report = SourceReport(source.name)
-    with db.transaction(rt.sessions) as session:
-        row = session.scalar(select(Source).where(Source.name == source.name))
-        assert row is not None, "sync_config creates every source"
-        source_id, url, etag, modified = row.id, row.url, row.etag, row.last_modified
-        if not row.active:
-            report.skipped = "inactive (the site answered 410 Gone); fix its url to reactivate"
-        elif row.retry_after_at is not None and row.retry_after_at > now:
-            until = f"{row.retry_after_at:%Y-%m-%d %H:%M} UTC"
-            report.skipped = f"the site asked us to wait until {until}"
-    if report.skipped:
-        return report
-    is_file = source.file is not None
+@dataclass(frozen=True)
+class _Stored:
+    """What the database knows of a source when the collection starts."""
+
+    id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    active: bool
+    retry_after_at: datetime | None
+
+
+@dataclass
+class _Outcome:
+    """What one fetch of a source changes in its row."""
+
     response: FetchResponse | None = None
     moved_to: str | None = None
-    gone = False
+    gone: bool = False
     retry_at: datetime | None = None
+
+
+async def _collect_source(
+    rt: Runtime,
+    fetcher: Fetcher,
+    extractor: PageExtractor,
+    source: SourceSettings,
+    stored: _Stored,
+    now: datetime,
+) -> SourceReport:
+    report = SourceReport(source.name)
+    if not stored.active:
+        report.skipped = "inactive (the site answered 410 Gone); fix its url to reactivate"
+        return report
+    if stored.retry_after_at is not None and stored.retry_after_at > now:
+        report.skipped = (
+            f"the site asked us to wait until {stored.retry_after_at:%Y-%m-%d %H:%M} UTC"
+        )
+        return report
+    is_file = source.file is not None
+    outcome = _Outcome()
     try:
-        response = await fetcher.fetch(url, allow_file=is_file, etag=etag, last_modified=modified)
-        moved_to = response.moved_to
+        response = await fetcher.fetch(
+            stored.url, allow_file=is_file, etag=stored.etag, last_modified=stored.last_modified
+        )
+        outcome.response, outcome.moved_to = response, response.moved_to
         if response.not_modified:
             report.not_modified = True
         else:
-            feed, response, found = await _feed_of(fetcher, response, is_file)
-            moved_to = found or moved_to
+            feed, outcome.response, found = await _feed_of(fetcher, response, is_file)
+            outcome.moved_to = found or outcome.moved_to
             report.entries = len(feed.entries)
             collected = await _new_articles(rt, fetcher, extractor, source, feed, is_file, report)
-            report.new_articles = _store_articles(rt, source_id, collected, now)
+            # The database work runs in a thread: the event loop keeps fetching meanwhile.
+            report.new_articles = await asyncio.to_thread(
+                _store_articles, rt, stored.id, collected, now
+            )
     except SourceGone as exc:
-        gone, report.error = True, exc.message
+        outcome.gone, report.error = True, exc.message
         log.warning("source %s: %s", source.name, exc.message)
     except RetryLater as exc:
-        retry_at, report.error = exc.retry_at, exc.message
+        outcome.retry_at, report.error = exc.retry_at, exc.message
         log.warning("source %s: %s", source.name, exc.message)
     except CollectError as exc:
         report.error = exc.message
         log.warning("source %s: %s", source.name, exc.message)
-    with db.transaction(rt.sessions) as session:
+    await asyncio.to_thread(_record, rt, stored.id, report, outcome, now)
+    return report
+
+
+def _record(
+    rt: Runtime, source_id: int, report: SourceReport, outcome: _Outcome, now: datetime
+) -> None:
+    """The source's health and validators after this fetch."""
+    # Sources are recorded from several threads: on SQLite each takes the write lock up front
+    # (BEGIN IMMEDIATE), or two that read first would deadlock when they write.
+    with db.claim_transaction(rt.engine) as session:
         row = session.get(Source, source_id)
         assert row is not None
-        if moved_to and moved_to != row.url:
-            log.info("source %s: moved permanently to %s", source.name, moved_to)
-            row.url = moved_to
-        row.retry_after_at = retry_at
-        if gone:
+        if outcome.moved_to and outcome.moved_to != row.url:
+            log.info("source %s: moved permanently to %s", row.name, outcome.moved_to)
+            row.url = outcome.moved_to
+        row.retry_after_at = outcome.retry_at
+        if outcome.gone:
             row.active = False
         if report.error:
             row.last_error, row.last_error_at = report.error, now
@@ -138,7 +180,7 @@ async def _collect_source(
             if row.consecutive_failures >= rt.settings.collect.failing_after:
                 log.error(
                     "source %s is failing: %d fetches in a row failed (last: %s)",
-                    source.name,
+                    row.name,
                     row.consecutive_failures,
                     report.error,
                 )
@@ -146,10 +188,10 @@ async def _collect_source(
             row.last_success_at = now
             row.consecutive_failures = 0
             row.last_error = "; ".join(report.problems)[:2000] or None
-            if response is not None and not report.not_modified:
-                row.etag, row.last_modified = response.etag, response.last_modified
+            if outcome.response is not None and not report.not_modified:
+                row.etag = outcome.response.etag
+                row.last_modified = outcome.response.last_modified
                 row.items_seen += report.entries
-    return report
 
 
 async def _feed_of(
@@ -186,13 +228,8 @@ async def _new_articles(
     report: SourceReport,
 ) -> list[_Collected]:
     entries = feed.entries
-    with rt.sessions() as session:
-        identities = {e: article_identity(e.guid, e.link, e.title, e.summary_html) for e in entries}
-        known = set(
-            session.scalars(
-                select(Article.identity).where(Article.identity.in_(identities.values()))
-            )
-        )
+    identities = {e: article_identity(e.guid, e.link, e.title, e.summary_html) for e in entries}
+    known = await asyncio.to_thread(_known, rt, list(identities.values()))
     fresh = [e for e in entries if identities[e] not in known]
     # Pages in flight (fetched, waiting to be extracted) are bounded: memory stays flat.
     in_flight = asyncio.Semaphore(rt.settings.collect.concurrency * 2)
@@ -212,6 +249,13 @@ async def _new_articles(
             raise page
         collected.append(_collected(rt, source, feed, entry, identities[entry], page))
     return collected
+
+
+def _known(rt: Runtime, identities: list[str]) -> set[str]:
+    with rt.sessions() as session:
+        return set(
+            session.scalars(select(Article.identity).where(Article.identity.in_(identities)))
+        )
 
 
 async def _page_if_teaser(
@@ -269,58 +313,94 @@ def _collected(
 
 
 def _store_articles(rt: Runtime, source_id: int, items: list[_Collected], now: datetime) -> int:
-    stored = 0
-    max_tags = rt.settings.editorial.max_tags
-    with db.transaction(rt.sessions) as session:
-        recent = TitleIndex()
-        for article_id, title in session.execute(
-            select(Article.id, Article.title).where(
-                Article.collected_at >= now - _DUPLICATE_WINDOW,
-                Article.duplicate_of_id.is_(None),
-            )
-        ):
-            recent.add(article_id, title)
+    if not items:
+        return 0
+    with db.claim_transaction(rt.engine) as session:  # the write lock up front, as in _record
+        try:
+            with session.begin_nested():
+                return _add_articles(session, source_id, items, now, rt.settings.editorial.max_tags)
+        except IntegrityError:
+            pass  # another process stored one of them a moment ago: one by one, then
+        stored = 0
         for item in items:
-            draft = item.draft
-            same = Article.identity == draft.identity
-            if draft.url:
-                same = same | (Article.url == draft.url)
-            existing = session.scalar(select(Article).where(same).limit(1))
-            if existing is not None:
-                # The same story under another GUID, or from another source: one article,
-                # with both sources' regions and tags.
-                _merge(existing, item, max_tags)
-                continue
-            article = Article(
-                identity=draft.identity,
-                source_id=source_id,
-                url=draft.url,
-                title=draft.title,
-                author=draft.author,
-                published_at=draft.published_at,
-                collected_at=now,
-                region=draft.region,
-                regions=[item.region] if item.region else [],
-                tags=draft.tags,
-                text=draft.text,
-                word_count=draft.word_count,
-                reading_minutes=draft.reading_minutes,
-                summary=draft.summary,
-                summary_method=draft.summary_method,
-                image_url=draft.image_url,
-                image_alt=draft.image_alt,
-                language=item.language,
-                duplicate_of_id=recent.match(draft.title),
-            )
             try:
                 with session.begin_nested():
-                    session.add(article)
+                    stored += _add_articles(
+                        session, source_id, [item], now, rt.settings.editorial.max_tags
+                    )
             except IntegrityError:
-                continue  # another process stored the same article a moment ago
-            if article.duplicate_of_id is None:
-                recent.add(article.id, article.title)
-            stored += 1
-    return stored
+                continue
+        return stored
+
+
+def _add_articles(
+    session: Session, source_id: int, items: list[_Collected], now: datetime, max_tags: int
+) -> int:
+    """New stories added (flushed), known ones merged; the count of new ones."""
+    recent = TitleIndex()
+    for article_id, title in session.execute(
+        select(Article.id, Article.title).where(
+            Article.collected_at >= now - _DUPLICATE_WINDOW,
+            Article.duplicate_of_id.is_(None),
+        )
+    ):
+        recent.add(article_id, title)
+    identities = [i.draft.identity for i in items]
+    urls = [i.draft.url for i in items if i.draft.url]
+    known = list(
+        session.scalars(
+            select(Article).where(Article.identity.in_(identities) | Article.url.in_(urls))
+        )
+    )
+    by_identity = {a.identity: a for a in known}
+    by_url = {a.url: a for a in known if a.url}
+    # Stories added in this batch have no id before the flush: negative keys stand for them.
+    pending: dict[int, Article] = {}
+    duplicates: list[tuple[Article, int]] = []
+    for item in items:
+        draft = item.draft
+        existing = by_identity.get(draft.identity) or (by_url.get(draft.url) if draft.url else None)
+        if existing is not None:
+            # The same story under another GUID, or from another source: one article,
+            # with both sources' regions and tags.
+            _merge(existing, item, max_tags)
+            continue
+        article = Article(
+            identity=draft.identity,
+            source_id=source_id,
+            url=draft.url,
+            title=draft.title,
+            author=draft.author,
+            published_at=draft.published_at,
+            collected_at=now,
+            region=draft.region,
+            regions=[item.region] if item.region else [],
+            tags=draft.tags,
+            text=draft.text,
+            word_count=draft.word_count,
+            reading_minutes=draft.reading_minutes,
+            summary=draft.summary,
+            summary_method=draft.summary_method,
+            image_url=draft.image_url,
+            image_alt=draft.image_alt,
+            language=item.language,
+        )
+        session.add(article)
+        by_identity[draft.identity] = article
+        if draft.url:
+            by_url[draft.url] = article
+        original = recent.match(draft.title)
+        if original is None:
+            key = -1 - len(pending)
+            pending[key] = article
+            recent.add(key, draft.title)
+        else:
+            duplicates.append((article, original))
+    session.flush()
+    for article, original in duplicates:
+        article.duplicate_of_id = pending[original].id if original < 0 else original
+    session.flush()
+    return len(pending) + len(duplicates)
 
 
 def _merge(article: Article, item: _Collected, max_tags: int) -> None:
