@@ -604,6 +604,8 @@ def _print_collect(report: pipeline.CollectReport) -> None:
             out.print(f"  [red]✗[/] {source.name}: {source.error}", markup=True)
         for problem in source.problems:
             out.print(f"  [yellow]![/] {source.name}: {problem}", markup=True)
+        if source.skipped:
+            out.print(f"  [dim]-[/] {source.name}: not fetched: {source.skipped}", markup=True)
 
 
 def _print_issue(issue: pipeline.IssueRef) -> None:

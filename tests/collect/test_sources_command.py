@@ -31,6 +31,7 @@ def test_sources_shows_health_and_flags_a_source_that_keeps_failing(
         rss([full_item(1), full_item(2)]), headers={"ETag": '"g1"'}
     )
     http_server.routes["/bad.xml"] = Route(b"", status=500)
+    http_server.routes["/gone.xml"] = Route(b"", status=410)
     settings = write_config(
         {
             "collect": {"failing_after": 2},
@@ -38,6 +39,7 @@ def test_sources_shows_health_and_flags_a_source_that_keeps_failing(
                 {"name": "Good Desk", "url": http_server.url("/good.xml")},
                 {"name": "Bad Desk", "url": http_server.url("/bad.xml")},
                 {"name": "Idle Desk", "url": http_server.url("/idle.xml")},
+                {"name": "Gone Desk", "url": http_server.url("/gone.xml")},
             ],
         }
     )
@@ -47,7 +49,8 @@ def test_sources_shows_health_and_flags_a_source_that_keeps_failing(
     assert "not fetched yet" in before.stdout and "FAILING" not in before.stdout
 
     for hour in ("08", "09"):
-        digest(config, "collect", now=f"2026-11-23T{hour}:00+00:00")
+        collected = digest(config, "collect", now=f"2026-11-23T{hour}:00+00:00")
+    assert "Gone Desk: not fetched: inactive" in collected.stdout
     http_server.routes["/idle.xml"] = Route(rss([full_item(3)]))
     digest(config, "collect", now="2026-11-23T10:00+00:00")
     shown = digest(config, "sources", now="2026-11-23T10:05+00:00")
@@ -61,4 +64,5 @@ def test_sources_shows_health_and_flags_a_source_that_keeps_failing(
     assert "never" in lines["Bad Desk"]
     # A source that failed before and works now is healthy again.
     assert "ok" in lines["Idle Desk"] and "FAILING" not in lines["Idle Desk"]
-    assert "Needs attention: Bad Desk" in shown.stdout
+    assert "inactive" in lines["Gone Desk"] and "410" in lines["Gone Desk"]
+    assert "Needs attention: Bad Desk, Gone Desk" in shown.stdout
