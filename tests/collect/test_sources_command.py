@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from tests.servers import FixtureHTTPServer, Route
-from tests.test_cli import DIGEST
+from tests.test_cli import digest as run_digest
 from tests.test_pipeline import full_item, rss
 
 
-def digest(config: str, *args: str, now: str) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
-    environ["COLUMNS"] = "250"
-    return subprocess.run(
-        [DIGEST, "--config", config, "--now", now, *args],
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+def digest(config: Path, *args: str, now: str) -> subprocess.CompletedProcess[str]:
+    # Wide enough that every table row stays on one line.
+    return run_digest(config.parent, "--config", str(config), "--now", now, *args, COLUMNS="250")
 
 
 def test_sources_shows_health_and_flags_a_source_that_keeps_failing(
@@ -43,7 +35,7 @@ def test_sources_shows_health_and_flags_a_source_that_keeps_failing(
             ],
         }
     )
-    config = str(settings.config_path)
+    config = settings.config_path
     before = digest(config, "sources", now="2026-11-23T08:00+00:00")
     assert before.returncode == 0, before.stderr
     assert "not fetched yet" in before.stdout and "FAILING" not in before.stdout
