@@ -68,6 +68,8 @@ def _compose_in(
     if issue is not None:
         in_other_issues = in_other_issues.where(Issue.id != issue.id)
     query = select(Article).where(Article.collected_at < end, Article.id.not_in(in_other_issues))
+    # A story already collected under a near-identical title this week is not told twice.
+    query = query.where(Article.duplicate_of_id.is_(None))
     if lst.sources is not None:
         query = query.join(Source, Source.id == Article.source_id).where(
             Source.name.in_(lst.sources)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from digest import pipeline
-from digest.models import Article, Source
+from digest.models import Article, IssueArticle, Source
 from tests.servers import FixtureHTTPServer, Route
 from tests.test_pipeline import full_item, rss
 
@@ -206,9 +206,20 @@ def test_a_near_identical_title_the_same_week_is_flagged_as_a_duplicate(
         http_server.routes["/feed.xml"] = Route(rss([first, again, other]))
         pipeline.collect(rt, NOW + timedelta(days=2))
         stored = {a.title: a for a in articles(rt)}
+        issue = pipeline.compose(rt, "weekly", NOW + timedelta(days=3))
+        with rt.sessions() as session:
+            composed = set(
+                session.scalars(
+                    select(Article.title)
+                    .join(IssueArticle, IssueArticle.article_id == Article.id)
+                    .where(IssueArticle.issue_id == issue.id)  # type: ignore[union-attr]
+                )
+            )
     original = stored[first["title"]]
     assert stored[again["title"]].duplicate_of_id == original.id
     assert original.duplicate_of_id is None and stored[other["title"]].duplicate_of_id is None
+    # The flagged duplicate stays stored but is not told twice in the issue.
+    assert composed == {first["title"], other["title"]}
 
 
 def test_a_source_selector_picks_the_body_automatic_extraction_misses(
