@@ -1,11 +1,12 @@
 """Benchmark: extraction quality, F1 of word 4-grams against hand-written reference texts, ours
 beside plain trafilatura on the same pages, in one run.
 
-Run by hand: python -m tests.bench.bench_extract_quality [--pages DIR]
+Run by hand: python -m tests.bench.bench_extract_quality [--pages DIR ...]
 
 Each page DIR/NAME.html has its reference DIR/NAME.txt: the article's paragraphs as a reader
-should get them, written out by hand. The default DIR is tests/collect/pages/, pages written for
-the project in the seed's shape (NOT real news pages: see tests/collect/pages/README.md). Plain
+should get them, written out by hand. The default DIRs: tests/collect/pages/ (the golden pages
+of the tests) and tests/bench/pages/ (pages held out while the cleaning was written); all were
+written for the project, NOT real news pages (see the READMEs beside them). Plain
 trafilatura is called as digest calls it (precision mode, text output, no comments) on the
 same bytes.
 """
@@ -21,7 +22,11 @@ import trafilatura
 
 from digest.collect.extract import extract_article
 
-PAGES = Path(__file__).resolve().parents[1] / "collect" / "pages"
+# The golden pages of the tests, and pages held out from the cleaning rules' writing.
+PAGES = [
+    Path(__file__).resolve().parents[1] / "collect" / "pages",
+    Path(__file__).resolve().parent / "pages",
+]
 
 
 def grams(text: str, n: int = 4) -> Counter[tuple[str, ...]]:
@@ -47,10 +52,10 @@ def plain(html: bytes, url: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--pages", type=Path, default=PAGES)
+    parser.add_argument("--pages", type=Path, action="append", help="(repeatable)")
     args = parser.parse_args()
     rows = []
-    for page in sorted(args.pages.glob("*.html")):
+    for page in sorted(p for folder in args.pages or PAGES for p in folder.glob("*.html")):
         reference = page.with_suffix(".txt").read_text(encoding="utf-8")
         html = page.read_bytes()
         url = f"https://news.example.org/{page.stem}/"
