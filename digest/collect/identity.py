@@ -50,11 +50,17 @@ def title_words(title: str) -> list[str]:
 def near_identical_titles(a: str, b: str, threshold: float = 0.9) -> bool:
     """Two headlines of the same story: the same words bar a few characters (a typo, a tense,
     punctuation, case)."""
-    wa, wb = " ".join(title_words(a)), " ".join(title_words(b))
+    words_a, words_b = title_words(a), title_words(b)
+    wa, wb = " ".join(words_a), " ".join(words_b)
     if not wa or not wb:
         return False
     if wa == wb:
         return True
+    # "3 killed" and "5 killed", "Story 1" and "Story 2": a different number is another story.
+    if [w for w in words_a if w.isdigit()] != [w for w in words_b if w.isdigit()]:
+        return False
+    if min(len(words_a), len(words_b)) < 4:
+        return False  # too short to tell an edit from another headline
     matcher = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
     return matcher.real_quick_ratio() >= threshold and matcher.ratio() >= threshold
 
