@@ -63,9 +63,17 @@ class FixtureHTTPServer:
                 with server._lock:
                     server.active += 1
                     server.most_active = max(server.most_active, server.active)
+                self._counted = True
                 try:
                     self._answer()
                 finally:
+                    self._done()
+
+            def _done(self) -> None:
+                # Before the answer goes out: a client waiting for it cannot have sent its next
+                # request yet, so `active` never counts one request of a client twice.
+                if self._counted:
+                    self._counted = False
                     with server._lock:
                         server.active -= 1
 
@@ -75,6 +83,7 @@ class FixtureHTTPServer:
                     route = Route(b"not found", status=404, content_type="text/plain")
                 if route.delay:
                     time.sleep(route.delay)
+                self._done()
                 if route.etag is not None and self.headers.get("If-None-Match") == route.etag:
                     self.send_response(304)
                     self.send_header("ETag", route.etag)
