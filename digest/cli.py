@@ -161,7 +161,7 @@ def collect(state: _State) -> None:
 @click.pass_obj
 def sources(state: _State) -> None:
     """Each source's health: last success and error, failures in a row, items, validators."""
-    from digest.pipeline.collecting import source_states
+    from digest.pipeline.sources import source_states
 
     with pipeline.runtime(state.settings, state.now()) as rt:
         rows = source_states(rt)

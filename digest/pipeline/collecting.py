@@ -5,29 +5,25 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from digest import db
 from digest.collect.extract import ExtractedArticle, html_to_text
 from digest.collect.feeds import FeedEntry, ParsedFeed, discover_feeds, looks_like_html, parse_feed
 from digest.collect.fetch import Fetcher, FetchResponse
-from digest.collect.identity import TitleIndex, article_identity, reader_link
+from digest.collect.identity import article_identity, reader_link
 from digest.config import SourceSettings
-from digest.editorial.edit import ArticleDraft, EditorialRules, edit_article
+from digest.editorial.edit import EditorialRules, edit_article
 from digest.editorial.reading_time import count_words
 from digest.errors import CollectError, DigestError, RetryLater, SourceGone
 from digest.models import Article, Source
 from digest.pipeline.extracting import PageExtractor
 from digest.pipeline.runtime import Runtime
+from digest.pipeline.storing import Collected, store_articles
 
 log = logging.getLogger("digest")
-
-# Titles this alike, collected within this long of each other, are the same story.
-_DUPLICATE_WINDOW = timedelta(days=7)
 
 
 @dataclass
@@ -52,15 +48,6 @@ class CollectReport:
     @property
     def failed(self) -> list[SourceReport]:
         return [s for s in self.sources if s.error or s.problems]
-
-
-@dataclass(frozen=True)
-class _Collected:
-    """An edited article with what the editorial step does not carry."""
-
-    draft: ArticleDraft
-    language: str | None
-    region: str
 
 
 def collect(rt: Runtime, now: datetime) -> CollectReport:
@@ -144,7 +131,7 @@ async def _collect_source(
             collected = await _new_articles(rt, fetcher, extractor, source, feed, is_file, report)
             # The database work runs in a thread: the event loop keeps fetching meanwhile.
             report.new_articles = await asyncio.to_thread(
-                _store_articles, rt, stored.id, collected, now
+                store_articles, rt, stored.id, collected, now
             )
     except SourceGone as exc:
         outcome.gone, report.error = True, exc.message
@@ -226,7 +213,7 @@ async def _new_articles(
     feed: ParsedFeed,
     is_file: bool,
     report: SourceReport,
-) -> list[_Collected]:
+) -> list[Collected]:
     entries = feed.entries
     identities = {e: article_identity(e.guid, e.link, e.title, e.summary_html) for e in entries}
     known = await asyncio.to_thread(_known, rt, list(identities.values()))
@@ -281,7 +268,7 @@ def _collected(
     entry: FeedEntry,
     identity: str,
     page: ExtractedArticle | None,
-) -> _Collected:
+) -> Collected:
     feed_text = html_to_text(entry.content_html or entry.summary_html)
     text = page.text if page is not None and page.text else feed_text
     link = (page.canonical_url if page else None) or entry.link or ""
@@ -309,147 +296,4 @@ def _collected(
         image_alt=page.image_alt if page and page.image_url else None,
     )
     language = (page.language if page else None) or feed.language
-    return _Collected(draft, language, region)
-
-
-def _store_articles(rt: Runtime, source_id: int, items: list[_Collected], now: datetime) -> int:
-    if not items:
-        return 0
-    with db.claim_transaction(rt.engine) as session:  # the write lock up front, as in _record
-        try:
-            with session.begin_nested():
-                return _add_articles(session, source_id, items, now, rt.settings.editorial.max_tags)
-        except IntegrityError:
-            pass  # another process stored one of them a moment ago: one by one, then
-        stored = 0
-        for item in items:
-            try:
-                with session.begin_nested():
-                    stored += _add_articles(
-                        session, source_id, [item], now, rt.settings.editorial.max_tags
-                    )
-            except IntegrityError:
-                continue
-        return stored
-
-
-def _add_articles(
-    session: Session, source_id: int, items: list[_Collected], now: datetime, max_tags: int
-) -> int:
-    """New stories added (flushed), known ones merged; the count of new ones."""
-    recent = TitleIndex()
-    for article_id, title in session.execute(
-        select(Article.id, Article.title).where(
-            Article.collected_at >= now - _DUPLICATE_WINDOW,
-            Article.duplicate_of_id.is_(None),
-        )
-    ):
-        recent.add(article_id, title)
-    identities = [i.draft.identity for i in items]
-    urls = [i.draft.url for i in items if i.draft.url]
-    known = list(
-        session.scalars(
-            select(Article).where(Article.identity.in_(identities) | Article.url.in_(urls))
-        )
-    )
-    by_identity = {a.identity: a for a in known}
-    by_url = {a.url: a for a in known if a.url}
-    # Stories added in this batch have no id before the flush: negative keys stand for them.
-    pending: dict[int, Article] = {}
-    duplicates: list[tuple[Article, int]] = []
-    for item in items:
-        draft = item.draft
-        existing = by_identity.get(draft.identity) or (by_url.get(draft.url) if draft.url else None)
-        if existing is not None:
-            # The same story under another GUID, or from another source: one article,
-            # with both sources' regions and tags.
-            _merge(existing, item, max_tags)
-            continue
-        article = Article(
-            identity=draft.identity,
-            source_id=source_id,
-            url=draft.url,
-            title=draft.title,
-            author=draft.author,
-            published_at=draft.published_at,
-            collected_at=now,
-            region=draft.region,
-            regions=[item.region] if item.region else [],
-            tags=draft.tags,
-            text=draft.text,
-            word_count=draft.word_count,
-            reading_minutes=draft.reading_minutes,
-            summary=draft.summary,
-            summary_method=draft.summary_method,
-            image_url=draft.image_url,
-            image_alt=draft.image_alt,
-            language=item.language,
-        )
-        session.add(article)
-        by_identity[draft.identity] = article
-        if draft.url:
-            by_url[draft.url] = article
-        original = recent.match(draft.title)
-        if original is None:
-            key = -1 - len(pending)
-            pending[key] = article
-            recent.add(key, draft.title)
-        else:
-            duplicates.append((article, original))
-    session.flush()
-    for article, original in duplicates:
-        article.duplicate_of_id = pending[original].id if original < 0 else original
-    session.flush()
-    return len(pending) + len(duplicates)
-
-
-def _merge(article: Article, item: _Collected, max_tags: int) -> None:
-    regions = list(article.regions or ([article.region] if article.region else []))
-    if item.region and item.region.casefold() not in {r.casefold() for r in regions}:
-        article.regions = [*regions, item.region]
-    tags = list(article.tags or [])
-    known = {t.casefold() for t in tags}
-    extra = [t for t in item.draft.tags if t.casefold() not in known]
-    if extra and len(tags) < max_tags:
-        article.tags = [*tags, *extra][:max_tags]
-
-
-@dataclass(frozen=True)
-class SourceState:
-    """What `digest sources` shows of one source."""
-
-    name: str
-    url: str
-    active: bool
-    last_success_at: datetime | None
-    last_error: str | None
-    consecutive_failures: int
-    items_seen: int
-    etag: str | None
-    last_modified: str | None
-    retry_after_at: datetime | None
-    failing: bool  # failed collect.failing_after times in a row or more
-
-
-def source_states(rt: Runtime) -> list[SourceState]:
-    """Every configured source's health, in the order of config.yaml."""
-    order = {s.name: i for i, s in enumerate(rt.settings.sources)}
-    with rt.sessions() as session:
-        rows = [r for r in session.scalars(select(Source)) if r.name in order]
-    rows.sort(key=lambda r: order[r.name])
-    return [
-        SourceState(
-            name=r.name,
-            url=r.url,
-            active=r.active,
-            last_success_at=r.last_success_at,
-            last_error=r.last_error,
-            consecutive_failures=r.consecutive_failures,
-            items_seen=r.items_seen,
-            etag=r.etag,
-            last_modified=r.last_modified,
-            retry_after_at=r.retry_after_at,
-            failing=r.consecutive_failures >= rt.settings.collect.failing_after,
-        )
-        for r in rows
-    ]
+    return Collected(draft, language, region)
