@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
@@ -24,6 +27,7 @@ from digest.pipeline.runtime import Runtime
 from digest.pipeline.storing import Collected, store_articles
 
 log = logging.getLogger("digest")
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -63,17 +67,27 @@ async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
             r.name: _Stored(r.id, r.url, r.etag, r.last_modified, r.active, r.retry_after_at)
             for r in session.scalars(select(Source))
         }
-    async with (
-        Fetcher(settings, clock=lambda: now) as fetcher,
-        PageExtractor(settings.extract_workers) as extractor,
-    ):
-        reports = await asyncio.gather(
-            *(
-                _collect_source(rt, fetcher, extractor, source, rows[source.name], now)
-                for source in rt.settings.sources
+    # One thread does all the database work, one statement after another: threads taking
+    # turns at SQLite's write lock would wait in its busy handler's sleeps instead.
+    with ThreadPoolExecutor(1, thread_name_prefix="digest-collect-db") as database:
+        async with (
+            Fetcher(settings, clock=lambda: now) as fetcher,
+            PageExtractor(settings.extract_workers) as extractor,
+        ):
+            reports = await asyncio.gather(
+                *(
+                    _collect_source(
+                        rt, fetcher, extractor, database, source, rows[source.name], now
+                    )
+                    for source in rt.settings.sources
+                )
             )
-        )
     return CollectReport(list(reports))
+
+
+async def _in_thread(database: Executor, work: Callable[..., _T], *args: Any) -> _T:
+    """Database work off the event loop, in the collection's database thread."""
+    return await asyncio.get_running_loop().run_in_executor(database, work, *args)
 
 
 @dataclass(frozen=True)
@@ -102,6 +116,7 @@ async def _collect_source(
     rt: Runtime,
     fetcher: Fetcher,
     extractor: PageExtractor,
+    database: Executor,
     source: SourceSettings,
     stored: _Stored,
     now: datetime,
@@ -117,6 +132,7 @@ async def _collect_source(
         return report
     is_file = source.file is not None
     outcome = _Outcome()
+    collected: list[Collected] = []
     try:
         response = await fetcher.fetch(
             stored.url, allow_file=is_file, etag=stored.etag, last_modified=stored.last_modified
@@ -128,10 +144,8 @@ async def _collect_source(
             feed, outcome.response, found = await _feed_of(fetcher, response, is_file)
             outcome.moved_to = found or outcome.moved_to
             report.entries = len(feed.entries)
-            collected = await _new_articles(rt, fetcher, extractor, source, feed, is_file, report)
-            # The database work runs in a thread: the event loop keeps fetching meanwhile.
-            report.new_articles = await asyncio.to_thread(
-                store_articles, rt, stored.id, collected, now
+            collected = await _new_articles(
+                rt, fetcher, extractor, database, source, feed, is_file, report
             )
     except SourceGone as exc:
         outcome.gone, report.error = True, exc.message
@@ -142,17 +156,26 @@ async def _collect_source(
     except CollectError as exc:
         report.error = exc.message
         log.warning("source %s: %s", source.name, exc.message)
-    await asyncio.to_thread(_record, rt, stored.id, report, outcome, now)
+    # The database work runs in a thread: the event loop keeps fetching meanwhile.
+    await _in_thread(database, _record, rt, stored.id, collected, report, outcome, now)
     return report
 
 
 def _record(
-    rt: Runtime, source_id: int, report: SourceReport, outcome: _Outcome, now: datetime
+    rt: Runtime,
+    source_id: int,
+    collected: list[Collected],
+    report: SourceReport,
+    outcome: _Outcome,
+    now: datetime,
 ) -> None:
-    """The source's health and validators after this fetch."""
-    # Sources are recorded from several threads: on SQLite each takes the write lock up front
-    # (BEGIN IMMEDIATE), or two that read first would deadlock when they write.
+    """The source's new articles, its health and validators after this fetch: one commit."""
+    # Another process (digest serve, a CLI command) may write at the same time: on SQLite the
+    # write lock is taken up front (BEGIN IMMEDIATE), or two that read first would deadlock.
     with db.claim_transaction(rt.engine) as session:
+        report.new_articles = store_articles(
+            session, source_id, collected, now, rt.settings.editorial.max_tags
+        )
         row = session.get(Source, source_id)
         assert row is not None
         if outcome.moved_to and outcome.moved_to != row.url:
@@ -209,6 +232,7 @@ async def _new_articles(
     rt: Runtime,
     fetcher: Fetcher,
     extractor: PageExtractor,
+    database: Executor,
     source: SourceSettings,
     feed: ParsedFeed,
     is_file: bool,
@@ -216,7 +240,7 @@ async def _new_articles(
 ) -> list[Collected]:
     entries = feed.entries
     identities = {e: article_identity(e.guid, e.link, e.title, e.summary_html) for e in entries}
-    known = await asyncio.to_thread(_known, rt, list(identities.values()))
+    known = await _in_thread(database, _known, rt, list(identities.values()))
     fresh = [e for e in entries if identities[e] not in known]
     # Pages in flight (fetched, waiting to be extracted) are bounded: memory stays flat.
     in_flight = asyncio.Semaphore(rt.settings.collect.concurrency * 2)

@@ -9,11 +9,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from digest import db
 from digest.collect.identity import TitleIndex
 from digest.editorial.edit import ArticleDraft
 from digest.models import Article
-from digest.pipeline.runtime import Runtime
 
 # Titles this alike, collected within this long of each other, are the same story.
 _DUPLICATE_WINDOW = timedelta(days=7)
@@ -28,25 +26,25 @@ class Collected:
     region: str
 
 
-def store_articles(rt: Runtime, source_id: int, items: list[Collected], now: datetime) -> int:
+def store_articles(
+    session: Session, source_id: int, items: list[Collected], now: datetime, max_tags: int
+) -> int:
+    """Store a source's new stories in the caller's transaction; the count of new ones."""
     if not items:
         return 0
-    with db.claim_transaction(rt.engine) as session:  # the write lock up front, as in _record
+    try:
+        with session.begin_nested():
+            return _add_articles(session, source_id, items, now, max_tags)
+    except IntegrityError:
+        pass  # another process stored one of them a moment ago: one by one, then
+    stored = 0
+    for item in items:
         try:
             with session.begin_nested():
-                return _add_articles(session, source_id, items, now, rt.settings.editorial.max_tags)
+                stored += _add_articles(session, source_id, [item], now, max_tags)
         except IntegrityError:
-            pass  # another process stored one of them a moment ago: one by one, then
-        stored = 0
-        for item in items:
-            try:
-                with session.begin_nested():
-                    stored += _add_articles(
-                        session, source_id, [item], now, rt.settings.editorial.max_tags
-                    )
-            except IntegrityError:
-                continue
-        return stored
+            continue
+    return stored
 
 
 def _add_articles(
