@@ -250,6 +250,51 @@ def articles(
 
 
 @cli.command()
+@click.pass_obj
+def sources(state: _State) -> None:
+    """Each source's health: last success and error, failures in a row, items, validators."""
+    from digest.pipeline.sources import source_states
+
+    with pipeline.runtime(state.settings, state.now()) as rt:
+        rows = source_states(rt)
+    table = Table(
+        "source",
+        "state",
+        "last success (UTC)",
+        "fails",
+        "items",
+        "ETag / Last-Modified",
+        "last error",
+        title="sources",
+    )
+    for row in rows:
+        if not row.active:
+            health = "[red]inactive[/]"
+        elif row.failing:
+            health = f"[red]FAILING[/] ({row.consecutive_failures}x)"
+        elif row.retry_after_at is not None and row.retry_after_at > state.now():
+            health = f"[yellow]wait until {row.retry_after_at:%Y-%m-%d %H:%M}[/]"
+        elif row.consecutive_failures:
+            health = "[yellow]failed[/]"
+        else:
+            health = "[green]ok[/]" if row.last_success_at else "not fetched yet"
+        validators = " / ".join(v for v in (row.etag, row.last_modified) if v) or "none"
+        table.add_row(
+            f"{row.name}\n[dim]{row.url}[/]",
+            health,
+            f"{row.last_success_at:%Y-%m-%d %H:%M}" if row.last_success_at else "never",
+            str(row.consecutive_failures),
+            str(row.items_seen),
+            validators,
+            row.last_error or "",
+        )
+    out.print(table)
+    failing = [r.name for r in rows if r.failing or not r.active]
+    if failing:
+        out.print(f"Needs attention: {', '.join(failing)} (see last error; fix url in config.yaml)")
+
+
+@cli.command()
 @_list_option()
 @click.option("--text", is_flag=True, help="Write the plain-text part instead of the HTML.")
 @click.option(
@@ -800,6 +845,8 @@ def _print_collect(report: pipeline.CollectReport) -> None:
             out.print(f"  [red]✗[/] {source.name}: {source.error}", markup=True)
         for problem in source.problems:
             out.print(f"  [yellow]![/] {source.name}: {problem}", markup=True)
+        if source.skipped:
+            out.print(f"  [dim]-[/] {source.name}: not fetched: {source.skipped}", markup=True)
 
 
 def _print_issue(issue: pipeline.IssueRef) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import cssselect
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -57,6 +59,25 @@ class CollectSettings(_Section):
     concurrency: int = Field(8, ge=1)
     user_agent: str = "digest/0.1 (+https://news.example.org/about-digest)"
     teaser_words: int = Field(120, ge=0)
+    # Issue 3: safe and fast fetching, source health.
+    connect_timeout_seconds: float = Field(5.0, gt=0)
+    # A whole fetch (every redirect hop and the body) ends after this, however slowly bytes drip.
+    deadline_seconds: float = Field(60.0, gt=0)
+    per_host_concurrency: int = Field(2, ge=1)
+    # Hosts or networks (127.0.0.1, intranet.example.org, 10.0.0.0/8) that may be fetched even
+    # though they resolve to loopback/private/link-local/multicast/reserved addresses.
+    allow_private_hosts: list[str] = Field(default_factory=list)
+    failing_after: int = Field(3, ge=1)
+    # Worker processes extracting article pages; 0 uses one per CPU core.
+    extract_workers: int = Field(0, ge=0)
+
+    @field_validator("allow_private_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not host.strip() or ("/" in host and not _is_network(host)):
+                raise ValueError(f"expected a host name, an IP address or a network ({host!r})")
+        return [h.strip().lower() for h in value]
 
 
 class LlmSettings(_Section):
@@ -116,6 +137,20 @@ class SourceSettings(_Section):
     file: Path | None = None
     region: str = ""
     tags: list[str] = Field(default_factory=list)
+    # CSS selector of the article body on this site, for pages automatic extraction gets wrong.
+    selector: str | None = None
+
+    @field_validator("selector")
+    @classmethod
+    def _css(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                cssselect.GenericTranslator().css_to_xpath(value)
+            except cssselect.SelectorError as exc:
+                raise ValueError(
+                    f"expected a CSS selector such as 'div.entry-content' ({exc})"
+                ) from None
+        return value
 
     @model_validator(mode="after")
     def _one_location(self) -> SourceSettings:
@@ -332,6 +367,14 @@ class Settings(_Section):
             if rest and not rest.startswith(":memory:"):
                 return prefix + str(self.resolve(Path(rest)).resolve())
         return url
+
+
+def _is_network(value: str) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def load_settings(

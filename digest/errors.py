@@ -5,12 +5,16 @@ DigestError
 ├── StorageError       the database cannot be reached or migrated
 ├── CollectError       one source could not be fetched or parsed
 │   └── FetchError     the HTTP/file fetch itself failed
+│       ├── SourceGone the server answered 410: the source is deactivated
+│       └── RetryLater 429/503: not fetched again before retry_at
 ├── RenderError        a template is broken or the email cannot be built
 ├── DeliveryError      the transport (SMTP, outbox) failed
 └── NotFoundError      a list, subscriber or issue named by the user does not exist
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 class DigestError(Exception):
@@ -41,6 +45,18 @@ class CollectError(DigestError):
 
 class FetchError(CollectError):
     pass
+
+
+class SourceGone(FetchError):
+    default_hint = "the site removed this feed (HTTP 410): find its new address, then fix the url"
+
+
+class RetryLater(FetchError):
+    default_hint = "the site asked us to wait (HTTP 429/503); the source is fetched again later"
+
+    def __init__(self, message: str, retry_at: datetime, hint: str | None = None) -> None:
+        super().__init__(message, hint)
+        self.retry_at = retry_at
 
 
 class RenderError(DigestError):

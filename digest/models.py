@@ -31,6 +31,10 @@ class Source(Base):
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     items_seen: Mapped[int] = mapped_column(Integer, default=0)
+    # The url config.yaml gave; url itself follows permanent redirects (301/308).
+    configured_url: Mapped[str | None] = mapped_column(Text)
+    # The site answered 429/503 with Retry-After: not fetched again before then.
+    retry_after_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -57,6 +61,13 @@ class Article(Base):
     summary_source_hash: Mapped[str | None] = mapped_column(String(64))
     image_url: Mapped[str | None] = mapped_column(Text)
     image_alt: Mapped[str | None] = mapped_column(Text)
+    # Every region the article was collected under (the same story from several sources).
+    regions: Mapped[list[str] | None] = mapped_column(JSON)
+    language: Mapped[str | None] = mapped_column(String(35))
+    # A story with a near-identical title stored earlier the same week: flagged, not dropped.
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", ondelete="SET NULL")
+    )
 
     source: Mapped[Source | None] = relationship()
 

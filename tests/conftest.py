@@ -82,6 +82,8 @@ def write_config(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-
             "paths": {"templates": str(REPO / "templates"), "previews": "previews"},
             "delivery": {"transport": "file", "file": {"directory": "outbox"}},
             "security": {"allow_dev_secret": True},
+            # The fixture servers listen on loopback, which the SSRF guard refuses otherwise.
+            "collect": {"allow_private_hosts": ["127.0.0.1"]},
             "lists": [
                 {
                     "slug": "weekly",

@@ -12,7 +12,7 @@ import socket
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -30,6 +30,18 @@ class Route:
     content_type: str = "application/xml; charset=utf-8"
     delay: float = 0.0
     headers: dict[str, str] = field(default_factory=dict)
+    # Sent instead of body, piece by piece, chunk_delay apart, without a Content-Length (an
+    # endless or slowly dripping body).
+    chunks: Callable[[], Iterator[bytes]] | None = None
+    chunk_delay: float = 0.0
+    # Answer 304 to a request that sends this ETag back in If-None-Match.
+    etag: str | None = None
+
+
+class _BusyHTTPServer(ThreadingHTTPServer):
+    # The default listen backlog (5) drops connections past it, and the client's retry waits a
+    # second: many feeds fetched at once need a longer queue.
+    request_queue_size = 1024
 
 
 class FixtureHTTPServer:
@@ -39,16 +51,48 @@ class FixtureHTTPServer:
         self.root = root
         self.routes: dict[str, Route] = {}
         self.requests: list[tuple[str, dict[str, str]]] = []
+        # Requests being answered now, and the most at any one time.
+        self.active = 0
+        self.most_active = 0
+        self._lock = threading.Lock()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.requests.append((self.path, dict(self.headers)))
+                with server._lock:
+                    server.active += 1
+                    server.most_active = max(server.most_active, server.active)
+                self._counted = True
+                try:
+                    self._answer()
+                finally:
+                    self._done()
+
+            def _done(self) -> None:
+                # Before the answer goes out: a client waiting for it cannot have sent its next
+                # request yet, so `active` never counts one request of a client twice.
+                if self._counted:
+                    self._counted = False
+                    with server._lock:
+                        server.active -= 1
+
+            def _answer(self) -> None:
                 route = server.routes.get(self.path) or server._file_route(self.path)
                 if route is None:
                     route = Route(b"not found", status=404, content_type="text/plain")
                 if route.delay:
                     time.sleep(route.delay)
+                self._done()
+                if route.etag is not None and self.headers.get("If-None-Match") == route.etag:
+                    self.send_response(304)
+                    self.send_header("ETag", route.etag)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if route.chunks is not None:
+                    self._stream(route)
+                    return
                 try:
                     self.send_response(route.status)
                     self.send_header("Content-Type", route.content_type)
@@ -60,10 +104,27 @@ class FixtureHTTPServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test): nothing to do
 
+            def _stream(self, route: Route) -> None:
+                self.close_connection = True  # no Content-Length: the body ends at the close
+                assert route.chunks is not None
+                try:
+                    self.send_response(route.status)
+                    self.send_header("Content-Type", route.content_type)
+                    for name, value in route.headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    for chunk in route.chunks():
+                        self.wfile.write(chunk)
+                        self.wfile.flush()
+                        if route.chunk_delay:
+                            time.sleep(route.chunk_delay)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading: what these routes test
+
             def log_message(self, format: str, *args: Any) -> None:
                 return None
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = _BusyHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         self.base = f"http://127.0.0.1:{self.port}"

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import difflib
+import html as html_entities
 import re
+import unicodedata
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import lxml.html
+import nh3
 import trafilatura
+from charset_normalizer import from_bytes
+from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 
 from digest.links import is_http_url
@@ -40,8 +47,27 @@ _BOILERPLATE = [
         r"^(inline feedbacks|view all comments|leave a (reply|comment)|share this:?)$",
         r"^https?://\S+$",
         r"^\d+$",
+        # Share bars and newsletter boxes that trafilatura sometimes keeps.
+        r"^(share( this( article| story)?)?( on)?:?|tweet|email|print|copy link|whatsapp)$",
+        r"^share (on|via) (facebook|twitter|x|whatsapp|linkedin|telegram|email)$",
+        r"^(facebook|twitter|x|linkedin|whatsapp|telegram|pinterest|reddit|email)"
+        r"(\s*[|·,/]?\s*(facebook|twitter|x|linkedin|whatsapp|telegram|pinterest|reddit|email))+$",
+        r"^(sign up|subscribe)( now)?( to| for)? (our|the) (daily |weekly )?newsletters?\b.{0,80}$",
+        r"^(enter your email( address)?|your email address|no spam.{0,60})$",
+        # An image credit standing alone under a picture.
+        r"^\(?\s*(photo|image|picture|credit|photograph|illustration)s?"
+        r"( credit)?\s*(:|by|©)\s*[^.]{1,80}\)?$",
+        r"^©\s*[^.]{1,80}$",
+        r"^\(?\s*[^()]{1,60}/\s*(afp|reuters|ap|getty images|epa|anadolu)\s*\)?$",
     )
 ]
+# Page furniture dropped before extraction: sharing, newsletters, comments, ratings, related.
+_FURNITURE = re.compile(
+    r"(^|[\s_-])(share|sharing|social|newsletter|subscribe|comments?|wpdiscuz|wpd|rating|"
+    r"related|read-also|breadcrumbs?|jp-relatedposts|sharedaddy|addtoany|post-badges)"
+    r"($|[\s_-])",
+    re.I,
+)
 _RELATED_HEADINGS = re.compile(
     r"^(read also|read more|see also|related( articles| posts)?|also read)\s*:?$", re.I
 )
@@ -59,36 +85,98 @@ class ExtractedArticle:
     image_count: int
     image_url: str | None = None  # the lead image (og:image), absolute http(s)
     image_alt: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None  # UTC
+    language: str | None = None
+    html: str = ""  # the kept paragraphs as HTML, sanitised (nh3) for the email
 
 
-def extract_article(html: bytes | str, url: str) -> ExtractedArticle:
-    """Main text of an article page (trafilatura), cleaned, with the page's own metadata."""
+_KEPT_TAGS = {"p", "h2", "h3", "h4", "blockquote", "ul", "ol", "li", "a", "strong", "em", "b", "i"}
+
+
+def extract_article(html: bytes | str, url: str, selector: str | None = None) -> ExtractedArticle:
+    """Main text of an article page (trafilatura, or the source's CSS selector), cleaned, with
+    the page's own metadata."""
     tree = _parse(html)
-    text = ""
-    if tree is not None:
-        extracted = trafilatura.extract(
-            tree,
-            url=url,
-            include_comments=False,
-            include_tables=False,
-            include_images=False,
-            favor_precision=True,
-            output_format="txt",
-        )
-        text = clean_text(extracted or "")
     if tree is None:
         return ExtractedArticle("", None, None, None, (), 0)
     image_url, image_alt = _lead_image(tree, url)
-    return ExtractedArticle(
-        text=text,
-        title=_meta(tree, "og:title") or _first_text(tree, "//h1"),
-        canonical_url=_canonical(tree, url),
-        section=_meta(tree, "article:section"),
-        tags=tuple(_metas(tree, "article:tag")),
-        image_count=len(tree.xpath("//article//img|//*[contains(@class,'entry-content')]//img")),
-        image_url=image_url,
-        image_alt=image_alt,
-    )
+    metadata = {
+        "title": _meta(tree, "og:title") or _first_text(tree, "//h1"),
+        "canonical_url": _canonical(tree, url),
+        "section": _breadcrumb_section(tree) or _meta(tree, "article:section"),
+        "tags": tuple(_metas(tree, "article:tag")),
+        "image_count": len(tree.xpath("//article//img|//*[contains(@class,'entry-content')]//img")),
+        "image_url": image_url,
+        "image_alt": image_alt,
+        "author": _author(tree),
+        "published_at": _published(tree),
+        "language": _language(tree),
+    }
+    text = ""
+    if selector:
+        text = _selected_text(tree, selector)
+    if not text:
+        _drop_furniture(tree)
+        try:
+            extracted = trafilatura.extract(
+                tree,
+                url=url,
+                include_comments=False,
+                include_tables=False,
+                include_images=False,
+                favor_precision=True,
+                output_format="txt",
+            )
+        except (ValueError, TypeError, etree.LxmlError, RecursionError):
+            extracted = None  # trafilatura gives up on some broken trees: no text, no crash
+        text = clean_text(extracted or "")
+    text = _without_title(text, metadata["title"])  # type: ignore[arg-type]
+    return ExtractedArticle(text=text, html=paragraphs_html(text), **metadata)  # type: ignore[arg-type]
+
+
+def _without_title(text: str, title: str | None) -> str:
+    """The headline is metadata: a first paragraph repeating it goes."""
+    first, _, rest = text.partition("\n\n")
+    if title and _fingerprint(first) == _fingerprint(title):
+        return rest
+    return text
+
+
+def paragraphs_html(text: str) -> str:
+    """Clean paragraphs as HTML an email may carry: escaped, then sanitised by nh3."""
+    blocks = "".join(f"<p>{html_entities.escape(p)}</p>" for p in text.split("\n\n") if p)
+    return nh3.clean(blocks, tags=_KEPT_TAGS)
+
+
+def _selected_text(tree: lxml.html.HtmlElement, selector: str) -> str:
+    try:
+        xpath = GenericTranslator().css_to_xpath(selector)
+    except SelectorError:
+        return ""
+    paragraphs: list[str] = []
+    for root in tree.xpath(xpath):
+        if not isinstance(root.tag, str):
+            continue
+        for bad in root.xpath(".//script|.//style|.//noscript|.//form"):
+            bad.drop_tree()
+        blocks = [el for el in root.iter() if isinstance(el.tag, str) and el.tag in _BLOCKS]
+        if not blocks:
+            paragraphs.append(root.text_content())
+        for el in blocks:
+            if not any(isinstance(a.tag, str) and a.tag in _BLOCKS for a in el.iterancestors()):
+                paragraphs.append(el.text_content())
+    return clean_text("\n".join(paragraphs))
+
+
+def _drop_furniture(tree: lxml.html.HtmlElement) -> None:
+    """Remove sharing bars, newsletter boxes, comment and rating widgets, related lists."""
+    for el in list(tree.iter()):
+        if not isinstance(el.tag, str) or el.tag in ("html", "body", "article", "main"):
+            continue
+        marks = f"{el.get('class', '')} {el.get('id', '')}"
+        if marks.strip() and _FURNITURE.search(marks) and el.getparent() is not None:
+            el.drop_tree()
 
 
 def html_to_text(fragment: str) -> str:
@@ -117,6 +205,7 @@ def clean_text(text: str) -> str:
     kept: list[str] = []
     seen: set[str] = set()
     in_related = False
+    text = unicodedata.normalize("NFC", html_entities.unescape(text))
     for line in text.splitlines():
         line = " ".join(line.split())
         if not line:
@@ -162,14 +251,40 @@ def _same_paragraph(a: str, b: str) -> bool:
     if len(a) < 40 or len(b) < 40:
         return False
     short, long_ = sorted((a, b), key=len)
-    return long_.startswith(short) and len(short) >= 0.9 * len(long_)
+    if len(short) < 0.85 * len(long_):
+        return False
+    if long_.startswith(short):
+        return True
+    # The same lead lightly edited: a name added, a word changed.
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.9
+
+
+_META_CHARSET = re.compile(rb"<meta[^>]+charset", re.I)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def _parse(html: bytes | str) -> lxml.html.HtmlElement | None:
     try:
-        return lxml.html.document_fromstring(html)
+        return lxml.html.document_fromstring(_decoded(html))
     except (etree.ParserError, ValueError):
         return None
+
+
+def _decoded(html: bytes | str) -> bytes | str:
+    """Text lxml reads right: without a declared charset it would take bytes for Latin-1."""
+    if isinstance(html, str):
+        # lxml refuses str with an encoding declaration, and control characters anywhere.
+        return _CONTROL.sub("", _XML_DECLARATION.sub("", html))
+    if html.startswith(b"\xef\xbb\xbf") or _META_CHARSET.search(html[:4096]):
+        return _CONTROL_BYTES.sub(b"", html)  # an ASCII-compatible charset: bytes are safe
+    try:
+        text = html.decode("utf-8")
+    except UnicodeDecodeError:
+        best = from_bytes(html[:200_000]).best()
+        text = html.decode(best.encoding if best else "windows-1252", errors="replace")
+    return _CONTROL.sub("", _XML_DECLARATION.sub("", text))
 
 
 def _meta(tree: lxml.html.HtmlElement, prop: str) -> str | None:
@@ -216,3 +331,46 @@ def _lead_image(tree: lxml.html.HtmlElement, url: str) -> tuple[str | None, str 
                 alt = " ".join(img.get("alt").split())
                 break
     return absolute, alt
+
+
+def _breadcrumb_section(tree: lxml.html.HtmlElement) -> str | None:
+    """The last step of the breadcrumb before the article itself ("Home › Northern Africa")."""
+    for nav in tree.xpath(
+        "//*[contains(@class,'crumb') or @aria-label='Breadcrumb' or @aria-label='breadcrumb']"
+    ):
+        steps = [" ".join(a.text_content().split()) for a in nav.xpath(".//a")]
+        steps = [s for s in steps if s and s.casefold() not in ("home", "accueil", "главная")]
+        if steps:
+            return steps[-1]
+    return None
+
+
+def _author(tree: lxml.html.HtmlElement) -> str | None:
+    return (
+        _meta(tree, "author")
+        or _meta(tree, "article:author")
+        or _first_text(tree, "//*[@rel='author']|//*[contains(@class,'author')]//*[@class='fn']")
+    )
+
+
+def _published(tree: lxml.html.HtmlElement) -> datetime | None:
+    candidates = _metas(tree, "article:published_time") + [
+        v.strip() for v in tree.xpath("//time[@datetime]/@datetime")
+    ]
+    for value in candidates:
+        try:
+            when = datetime.fromisoformat(value)
+        except ValueError:
+            continue
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when.astimezone(UTC)
+    return None
+
+
+def _language(tree: lxml.html.HtmlElement) -> str | None:
+    lang = (tree.get("lang") or "").strip() or (_meta(tree, "og:locale") or "").replace("_", "-")
+    if not lang:
+        found = tree.xpath("//meta[@http-equiv='content-language']/@content")
+        lang = found[0].strip() if found else ""
+    return lang[:35] or None

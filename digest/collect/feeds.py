@@ -1,9 +1,10 @@
-"""Feed bytes -> entries (RSS and Atom through feedparser); pure: no network, no clock."""
+"""Feed bytes -> entries (RSS, Atom through feedparser; JSON Feed); pure: no network, no clock."""
 
 from __future__ import annotations
 
 import calendar
 import html
+import json
 import re
 import time
 from dataclasses import dataclass
@@ -11,6 +12,9 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import feedparser
+import lxml.html
+from charset_normalizer import from_bytes
+from lxml import etree
 
 from digest.errors import CollectError
 from digest.links import is_http_url
@@ -34,6 +38,7 @@ class ParsedFeed:
     title: str
     link: str | None
     entries: tuple[FeedEntry, ...]
+    language: str | None = None
 
 
 def parse_feed(data: bytes, url: str) -> ParsedFeed:
@@ -41,10 +46,13 @@ def parse_feed(data: bytes, url: str) -> ParsedFeed:
     if not isinstance(data, bytes):
         # feedparser treats a str that is not XML as a path or URL to open: never give it one.
         raise TypeError("parse_feed takes the raw bytes of the feed")
-    # feedparser resolves relative links (xml:base) against content-location, but mangles
-    # file: URLs; those are resolved by urljoin in _entry instead.
-    headers = {"content-location": url} if url.startswith(("http://", "https://")) else {}
-    parsed = feedparser.parse(data, response_headers=headers)
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        return parse_json_feed(data, url)
+    data = _as_declared_xml(data)
+    # No content-location: feedparser would resolve a GUID such as "harbour-1" against the
+    # feed's URL, and the article's identity would change when the feed moves. Links left
+    # relative (after any absolute xml:base) are resolved by urljoin in _entry instead.
+    parsed = feedparser.parse(data)
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
         detail = f": {reason}" if reason else ""
@@ -54,7 +62,12 @@ def parse_feed(data: bytes, url: str) -> ParsedFeed:
         )
     entries = tuple(_entry(raw, url) for raw in parsed.entries)
     feed = parsed.get("feed", {})
-    return ParsedFeed(title=feed.get("title", ""), link=feed.get("link"), entries=entries)
+    return ParsedFeed(
+        title=plain_title(feed.get("title", "") or ""),
+        link=feed.get("link"),
+        entries=entries,
+        language=(feed.get("language") or "").strip() or None,
+    )
 
 
 def _entry(raw: feedparser.FeedParserDict, feed_url: str) -> FeedEntry:
@@ -73,10 +86,12 @@ def _entry(raw: feedparser.FeedParserDict, feed_url: str) -> FeedEntry:
     )
     return FeedEntry(
         guid=(raw.get("id") or "").strip() or None,
-        link=urljoin(feed_url, link.strip()) if link else None,
+        link=absolute_link(feed_url, link),
         title=plain_title(raw.get("title") or ""),
         author=(raw.get("author") or "").strip() or None,
-        published_at=_when(raw.get("published_parsed") or raw.get("updated_parsed")),
+        # dict.get, not raw.get: feedparser maps a missing published_parsed to updated_parsed
+        # with a DeprecationWarning.
+        published_at=_when(dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")),
         summary_html=summary,
         content_html=content,
         categories=categories,
@@ -97,11 +112,24 @@ def _image(raw: feedparser.FeedParserDict, feed_url: str) -> str | None:
         if str(e.get("type", "")).startswith("image/")
     ]
     for candidate in candidates:
-        if candidate:
-            absolute = urljoin(feed_url, candidate.strip())
-            if is_http_url(absolute):
-                return absolute
+        absolute = absolute_link(feed_url, candidate)
+        if absolute and is_http_url(absolute):
+            return absolute
     return None
+
+
+def absolute_link(base: str, link: str | None) -> str | None:
+    """link resolved against base; None unless http(s) (or file: in a local feed file):
+    javascript:, data: and mistyped schemes never become an article's link."""
+    if not link or not link.strip():
+        return None
+    try:
+        joined = urljoin(base, link.strip())
+    except ValueError:  # "https://[host/…": not a URL at all
+        return None
+    scheme = joined.split(":", 1)[0].lower()
+    allowed = ("http", "https", "file") if base.lower().startswith("file:") else ("http", "https")
+    return joined if scheme in allowed and "://" in joined[:10] else None
 
 
 _TAG = re.compile(r"<[^>]*>")
@@ -119,3 +147,145 @@ def _when(parsed: time.struct_time | None) -> datetime | None:
     if parsed is None:
         return None
     return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
+
+
+_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+_UTF_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+
+
+def _as_declared_xml(data: bytes) -> bytes:
+    """Whitespace before the XML declaration dropped; a feed in an undeclared legacy encoding
+    (windows-1251 served without a charset, say) detected and re-declared as UTF-8."""
+    if data.startswith(_UTF_BOMS):
+        return data
+    stripped = data.lstrip(b" \t\r\n")
+    if _DECLARATION.match(stripped):
+        return stripped
+    try:
+        stripped.decode("utf-8")
+        return stripped
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(stripped[:200_000]).best()
+    encoding = best.encoding if best is not None else "windows-1252"
+    text = stripped.decode(encoding, errors="replace")
+    text = re.sub(r"^<\?xml[^>]*\?>", "", text)
+    return ('<?xml version="1.0" encoding="utf-8"?>' + text).encode("utf-8")
+
+
+_JSON_FEED = "https://jsonfeed.org/version/"
+
+
+def parse_json_feed(data: bytes, url: str) -> ParsedFeed:
+    """A JSON Feed (1.0 or 1.1) as the same entries RSS and Atom give."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise CollectError(f"{url}: not a JSON Feed: {exc}") from None
+    if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(_JSON_FEED):
+        raise CollectError(
+            f"{url}: JSON without a JSON Feed version ({_JSON_FEED}1.1)",
+            hint="check that the source url points at the feed itself",
+        )
+    base = _text(doc.get("feed_url")) or url
+    items = doc.get("items")
+    entries = tuple(
+        _json_entry(item, base, doc)
+        for item in (items if isinstance(items, list) else [])
+        if isinstance(item, dict)
+    )
+    return ParsedFeed(
+        title=plain_title(_text(doc.get("title"))),
+        link=_text(doc.get("home_page_url")) or None,
+        entries=entries,
+        language=_text(doc.get("language")) or None,
+    )
+
+
+def _json_entry(item: dict[str, object], base: str, doc: dict[str, object]) -> FeedEntry:
+    link = _text(item.get("url")) or _text(item.get("external_url"))
+    content = _text(item.get("content_html"))
+    if not content and _text(item.get("content_text")):
+        paragraphs = _text(item.get("content_text")).split("\n\n")
+        content = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs if p.strip())
+    summary = html.escape(_text(item.get("summary")))
+    authors = item.get("authors") or ([item["author"]] if item.get("author") else [])
+    if not authors:
+        authors = doc.get("authors") or ([doc["author"]] if doc.get("author") else [])
+    names = (
+        [_text(a.get("name")) for a in authors if isinstance(a, dict)]
+        if isinstance(authors, list)
+        else []
+    )
+    tags = item.get("tags")
+    image = _text(item.get("image")) or _text(item.get("banner_image"))
+    image_url = urljoin(base, image) if image else None
+    guid = _text(item.get("id"))
+    return FeedEntry(
+        guid=guid or None,
+        link=absolute_link(base, link),
+        title=plain_title(_text(item.get("title"))),
+        author=", ".join(n for n in names if n) or None,
+        published_at=_iso(_text(item.get("date_published")) or _text(item.get("date_modified"))),
+        summary_html=summary or content,
+        content_html=content if summary else "",
+        categories=tuple(
+            t.strip()
+            for t in (tags if isinstance(tags, list) else [])
+            if isinstance(t, str) and t.strip()
+        ),
+        image_url=image_url if image_url and is_http_url(image_url) else None,
+    )
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _iso(value: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC)
+
+
+_FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
+)
+
+
+def looks_like_html(data: bytes) -> bool:
+    head = data[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
+
+
+def discover_feeds(page: bytes, url: str) -> list[str]:
+    """The feeds a site's page announces (<link rel="alternate">), then WordPress's guesses:
+    the category feed (this URL + feed/) and the site's /feed/."""
+    found: list[str] = []
+    try:
+        tree = lxml.html.document_fromstring(page)
+    except (etree.ParserError, ValueError):
+        tree = None
+    if tree is not None:
+        for link in tree.xpath("//link[@href]"):
+            rel = (link.get("rel") or "").lower().split()
+            kind = (link.get("type") or "").lower().split(";")[0].strip()
+            if "alternate" in rel and kind in _FEED_TYPES:
+                found.append(urljoin(url, link.get("href").strip()))
+    if url.startswith(("http://", "https://")):
+        path = url.split("?")[0].split("#")[0]
+        found.append(path.rstrip("/") + "/feed/")
+        found.append(urljoin(url, "/feed/"))
+    return list(dict.fromkeys(u for u in found if is_http_url(u) or u.startswith("file:")))

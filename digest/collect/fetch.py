@@ -1,18 +1,32 @@
-"""Fetch feeds and pages: httpx (async, timeouts, size cap, conditional GET) and local files."""
+"""Fetch feeds and pages safely: httpx with limits, an SSRF guard, conditional GET, local files."""
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
+import socket
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
 import httpx
 
 from digest.config import CollectSettings
-from digest.errors import FetchError
+from digest.errors import FetchError, RetryLater, SourceGone
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+_PERMANENT = {301, 308}
+# A site asking for a week's pause is treated as asking for a week: never longer.
+_LONGEST_WAIT = timedelta(days=7)
+_DEFAULT_WAIT = timedelta(hours=1)
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True)
@@ -22,23 +36,37 @@ class FetchResponse:
     body: bytes
     etag: str | None = None
     last_modified: str | None = None
+    # Where a permanent redirect (301/308) sent us: the URL to fetch from now on.
+    moved_to: str | None = None
+    content_type: str = ""
 
     @property
     def not_modified(self) -> bool:
         return self.status == 304
 
 
-class Fetcher:
-    """One HTTP client for a collection run, with a global concurrency limit."""
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self, settings: CollectSettings) -> None:
+
+class Fetcher:
+    """One HTTP client for a collection run, with a global and a per-host concurrency limit."""
+
+    def __init__(self, settings: CollectSettings, clock: Callable[[], datetime] = _utcnow) -> None:
         self.settings = settings
+        self._clock = clock
         self._limit = asyncio.Semaphore(settings.concurrency)
+        self._per_host: dict[str, asyncio.Semaphore] = {}
+        self._allowed_names, self._allowed_networks = _allow_list(settings.allow_private_hosts)
         self._client = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.timeout_seconds),
-            follow_redirects=True,
-            max_redirects=settings.max_redirects,
-            headers={"User-Agent": settings.user_agent},
+            timeout=httpx.Timeout(
+                settings.timeout_seconds,
+                connect=settings.connect_timeout_seconds,
+                pool=settings.deadline_seconds,
+            ),
+            follow_redirects=False,  # each hop goes through the SSRF guard first
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
+            limits=httpx.Limits(max_connections=settings.concurrency),
         )
 
     async def __aenter__(self) -> Fetcher:
@@ -72,45 +100,128 @@ class Fetcher:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        async with self._limit:
+        host = (urlsplit(url).hostname or "").lower()
+        per_host = self._per_host.setdefault(
+            host, asyncio.Semaphore(self.settings.per_host_concurrency)
+        )
+        deadline = self.settings.deadline_seconds
+        async with self._limit, per_host:
             try:
-                return await asyncio.wait_for(
-                    self._get(url, headers), timeout=self.settings.timeout_seconds * 2
-                )
-            except (httpx.TimeoutException, TimeoutError):
+                async with asyncio.timeout(deadline):
+                    response = await self._follow(url, headers)
+            except TimeoutError:
                 raise FetchError(
-                    f"{url}: timed out after {self.settings.timeout_seconds:g}s",
-                    hint="the site is slow or down; raise collect.timeout_seconds if it is slow",
+                    f"{url}: not fetched within collect.deadline_seconds ({deadline:g}s)",
+                    hint="the site sends too slowly; raise collect.deadline_seconds if it is slow",
                 ) from None
-            except httpx.TooManyRedirects:
+            except httpx.TimeoutException as exc:
+                which = "connect_timeout" if isinstance(exc, httpx.ConnectTimeout) else "timeout"
                 raise FetchError(
-                    f"{url}: more than {self.settings.max_redirects} redirects"
+                    f"{url}: timed out (collect.{which}_seconds)",
+                    hint="the site is slow or down; raise collect.timeout_seconds if it is slow",
                 ) from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
-
-    async def _get(self, url: str, headers: dict[str, str]) -> FetchResponse:
-        async with self._client.stream("GET", url, headers=headers) as response:
-            if response.status_code == 304:
-                return FetchResponse(str(response.url), 304, b"", etag=headers.get("If-None-Match"))
-            if response.status_code >= 400:
-                raise FetchError(f"{url}: HTTP {response.status_code} {response.reason_phrase}")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > self.settings.max_bytes:
-                    raise FetchError(
-                        f"{url}: larger than collect.max_bytes ({self.settings.max_bytes} bytes)"
-                    )
-                chunks.append(chunk)
+        if response.not_modified:
             return FetchResponse(
-                url=str(response.url),
-                status=response.status_code,
-                body=b"".join(chunks),
-                etag=response.headers.get("ETag"),
-                last_modified=response.headers.get("Last-Modified"),
+                response.url, 304, b"", etag, last_modified, moved_to=response.moved_to
             )
+        return response
+
+    async def _follow(self, url: str, headers: dict[str, str]) -> FetchResponse:
+        moved_to: str | None = None
+        permanent = True  # only an unbroken chain of 301/308 moves the source for good
+        for _hop in range(self.settings.max_redirects + 1):
+            await self._guard(url)
+            request = self._client.build_request("GET", url, headers=headers)
+            response = await self._client.send(request, stream=True)
+            try:
+                if response.status_code in _REDIRECTS:
+                    location = response.headers.get("Location", "").strip()
+                    if not location:
+                        raise FetchError(f"{url}: HTTP {response.status_code} without a Location")
+                    url = urljoin(url, location)
+                    permanent = permanent and response.status_code in _PERMANENT
+                    if permanent:
+                        moved_to = url
+                    continue
+                return await self._answer(url, response, moved_to)
+            finally:
+                await response.aclose()
+        raise FetchError(
+            f"{url}: more than collect.max_redirects ({self.settings.max_redirects}) redirects"
+        )
+
+    async def _answer(
+        self, url: str, response: httpx.Response, moved_to: str | None
+    ) -> FetchResponse:
+        status = response.status_code
+        if status == 304:
+            return FetchResponse(url, 304, b"", moved_to=moved_to)
+        if status == 410:
+            raise SourceGone(f"{url}: HTTP 410 Gone: the source is deactivated")
+        if status in (429, 503):
+            wait = _retry_after(response.headers.get("Retry-After"), self._clock())
+            if wait is not None or status == 429:
+                retry_at = self._clock() + min(wait or _DEFAULT_WAIT, _LONGEST_WAIT)
+                raise RetryLater(
+                    f"{url}: HTTP {status}: not fetched again before {retry_at:%Y-%m-%d %H:%M} UTC",
+                    retry_at=retry_at,
+                )
+        if status >= 400 or status < 200:
+            raise FetchError(f"{url}: HTTP {status} {response.reason_phrase}")
+        body = await self._read_body(url, response)
+        return FetchResponse(
+            url=url,
+            status=status,
+            body=body,
+            etag=response.headers.get("ETag"),
+            last_modified=response.headers.get("Last-Modified"),
+            moved_to=moved_to,
+            content_type=response.headers.get("Content-Type", ""),
+        )
+
+    async def _read_body(self, url: str, response: httpx.Response) -> bytes:
+        """The body decompressed as it streams in: a gzip bomb stops at collect.max_bytes."""
+        cap = self.settings.max_bytes
+        too_big = FetchError(
+            f"{url}: larger than collect.max_bytes ({cap} bytes after decompression)",
+            hint="raise collect.max_bytes if this feed or page is really that large",
+        )
+        decoder = _Decoder(url, response.headers.get("Content-Encoding", ""))
+        declared = response.headers.get("Content-Length", "")
+        if decoder.identity and declared.isdigit() and int(declared) > cap:
+            raise too_big
+        chunks: list[bytes] = []
+        size = 0
+        async for raw in response.aiter_raw():
+            for chunk in decoder.decode(raw, cap - size):
+                size += len(chunk)
+                if size > cap:
+                    raise too_big
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def _guard(self, url: str) -> None:
+        """Refuse anything but http(s) to public addresses, unless the host is allowed."""
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https"):
+            raise FetchError(f"{url}: only http and https URLs can be fetched (a redirect?)")
+        host = (parts.hostname or "").lower().rstrip(".")
+        if not host:
+            raise FetchError(f"{url}: no host in the URL")
+        if host in self._allowed_names:
+            return
+        try:
+            port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
+        except ValueError:
+            raise FetchError(f"{url}: invalid port") from None
+        for address in await _resolve(url, host, port):
+            if _forbidden(address) and not any(address in n for n in self._allowed_networks):
+                raise FetchError(
+                    f"{url}: refused: {host} resolves to {address}, a private or reserved address",
+                    hint="add the host to collect.allow_private_hosts if it really is a source",
+                )
 
     def _read_file(self, url: str) -> FetchResponse:
         path = Path(url2pathname(urlsplit(url).path))
@@ -125,3 +236,96 @@ class Fetcher:
             ) from None
         except OSError as exc:
             raise FetchError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+class _Decoder:
+    """Content-Encoding undone chunk by chunk, never producing more than asked for."""
+
+    def __init__(self, url: str, encoding: str) -> None:
+        name = encoding.strip().lower()
+        self.identity = name in ("", "identity")
+        if self.identity:
+            self._inflate = None
+        elif name in ("gzip", "x-gzip"):
+            self._inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif name == "deflate":
+            self._inflate = zlib.decompressobj(32 + zlib.MAX_WBITS)
+        else:
+            raise FetchError(f"{url}: unsupported Content-Encoding {encoding!r}")
+        self._url = url
+
+    def decode(self, data: bytes, room: int) -> list[bytes]:
+        if self._inflate is None:
+            return [data]
+        out: list[bytes] = []
+        try:
+            while data:
+                # Never more than one byte past the room left: that is enough to see the cap hit.
+                chunk = self._inflate.decompress(data, max(room, 0) + 1)
+                out.append(chunk)
+                room -= len(chunk)
+                if room < 0:
+                    break
+                data = self._inflate.unconsumed_tail
+                if self._inflate.eof:
+                    break
+        except zlib.error as exc:
+            raise FetchError(f"{self._url}: corrupt compressed body ({exc})") from None
+        return out
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _allow_list(hosts: list[str]) -> tuple[set[str], list[Network]]:
+    names: set[str] = set()
+    networks: list[Network] = []
+    for host in hosts:
+        try:
+            networks.append(ipaddress.ip_network(host, strict=False))
+        except ValueError:
+            names.add(host.lower().rstrip("."))
+    return names, networks
+
+
+async def _resolve(url: str, host: str, port: int) -> list[IPAddress]:
+    try:
+        return [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise FetchError(f"{url}: cannot resolve {host}: {exc.strerror or exc}") from None
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+def _forbidden(address: IPAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return (
+        address.is_loopback
+        or address.is_private
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+        or not address.is_global
+    )
+
+
+def _retry_after(value: str | None, now: datetime) -> timedelta | None:
+    """Retry-After as seconds or as an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(when - now, timedelta(0))

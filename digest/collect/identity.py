@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import re
+import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from digest.links import is_http_url
@@ -38,3 +41,55 @@ def article_identity(guid: str | None, link: str | None, title: str, text: str) 
         return f"url:{canonical_link(link)}"[:512]
     digest = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
     return f"hash:{digest}"
+
+
+def title_words(title: str) -> list[str]:
+    return re.findall(r"\w+", unicodedata.normalize("NFKC", title).casefold())
+
+
+def near_identical_titles(a: str, b: str, threshold: float = 0.9) -> bool:
+    """Two headlines of the same story: the same words bar a few characters (a typo, a tense,
+    punctuation, case)."""
+    words_a, words_b = title_words(a), title_words(b)
+    wa, wb = " ".join(words_a), " ".join(words_b)
+    if not wa or not wb:
+        return False
+    if wa == wb:
+        return True
+    # "3 killed" and "5 killed", "Story 1" and "Story 2": a different number is another story.
+    if [w for w in words_a if w.isdigit()] != [w for w in words_b if w.isdigit()]:
+        return False
+    if min(len(words_a), len(words_b)) < 4:
+        return False  # too short to tell an edit from another headline
+    matcher = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
+    return matcher.real_quick_ratio() >= threshold and matcher.ratio() >= threshold
+
+
+class TitleIndex:
+    """Titles seen recently, looked up by shared words so that n titles cost far less than n²
+    comparisons."""
+
+    def __init__(self) -> None:
+        self._titles: dict[int, str] = {}
+        self._by_word: dict[str, set[int]] = {}
+
+    def add(self, key: int, title: str) -> None:
+        self._titles[key] = title
+        for word in set(title_words(title)):
+            self._by_word.setdefault(word, set()).add(key)
+
+    def match(self, title: str) -> int | None:
+        """The key of a near-identical title, if there is one."""
+        words = set(title_words(title))
+        if not words:
+            return None
+        shared: dict[int, int] = {}
+        for word in words:
+            for key in self._by_word.get(word, ()):
+                shared[key] = shared.get(key, 0) + 1
+        for key, count in sorted(shared.items(), key=lambda kv: -kv[1]):
+            if count < len(words) // 2:
+                break
+            if near_identical_titles(self._titles[key], title):
+                return key
+        return None

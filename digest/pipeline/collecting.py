@@ -4,26 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from digest import db
-from digest.collect.extract import ExtractedArticle, extract_article, html_to_text
-from digest.collect.feeds import FeedEntry, parse_feed
-from digest.collect.fetch import Fetcher
+from digest.collect.extract import ExtractedArticle, html_to_text
+from digest.collect.feeds import FeedEntry, ParsedFeed, discover_feeds, looks_like_html, parse_feed
+from digest.collect.fetch import Fetcher, FetchResponse
 from digest.collect.identity import article_identity, reader_link
 from digest.config import SourceSettings
-from digest.editorial.edit import ArticleDraft, EditorialRules, edit_article
+from digest.editorial.edit import EditorialRules, edit_article
 from digest.editorial.reading_time import count_words
-from digest.errors import CollectError, DigestError
+from digest.errors import CollectError, DigestError, RetryLater, SourceGone
 from digest.models import Article, Source
 from digest.pipeline.editorial import editorial_rules, summarise_drafts
+from digest.pipeline.extracting import PageExtractor
 from digest.pipeline.runtime import Runtime
+from digest.pipeline.storing import Collected, store_articles
 
 log = logging.getLogger("digest")
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -32,6 +37,7 @@ class SourceReport:
     new_articles: int = 0
     entries: int = 0
     not_modified: bool = False
+    skipped: str | None = None  # why the source was not fetched this time (not an error)
     error: str | None = None
     problems: list[str] = field(default_factory=list)  # items skipped, with why
 
@@ -56,70 +62,196 @@ def collect(rt: Runtime, now: datetime) -> CollectReport:
 
 
 async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
-    async with Fetcher(rt.settings.collect) as fetcher:
-        reports = await asyncio.gather(
-            *(_collect_source(rt, fetcher, source, now) for source in rt.settings.sources)
-        )
+    settings = rt.settings.collect
+    with rt.sessions() as session:
+        rows = {
+            r.name: _Stored(r.id, r.url, r.etag, r.last_modified, r.active, r.retry_after_at)
+            for r in session.scalars(select(Source))
+        }
+    # One thread does all the database work, one statement after another: threads taking
+    # turns at SQLite's write lock would wait in its busy handler's sleeps instead.
+    with ThreadPoolExecutor(1, thread_name_prefix="digest-collect-db") as database:
+        async with (
+            Fetcher(settings, clock=lambda: now) as fetcher,
+            PageExtractor(settings.extract_workers) as extractor,
+        ):
+            reports = await asyncio.gather(
+                *(
+                    _collect_source(
+                        rt, fetcher, extractor, database, source, rows[source.name], now
+                    )
+                    for source in rt.settings.sources
+                )
+            )
     return CollectReport(list(reports))
 
 
+async def _in_thread(database: Executor, work: Callable[..., _T], *args: Any) -> _T:
+    """Database work off the event loop, in the collection's database thread."""
+    return await asyncio.get_running_loop().run_in_executor(database, work, *args)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What the database knows of a source when the collection starts."""
+
+    id: int
+    url: str
+    etag: str | None
+    last_modified: str | None
+    active: bool
+    retry_after_at: datetime | None
+
+
+@dataclass
+class _Outcome:
+    """What one fetch of a source changes in its row."""
+
+    response: FetchResponse | None = None
+    moved_to: str | None = None
+    gone: bool = False
+    retry_at: datetime | None = None
+
+
 async def _collect_source(
-    rt: Runtime, fetcher: Fetcher, source: SourceSettings, now: datetime
+    rt: Runtime,
+    fetcher: Fetcher,
+    extractor: PageExtractor,
+    database: Executor,
+    source: SourceSettings,
+    stored: _Stored,
+    now: datetime,
 ) -> SourceReport:
     report = SourceReport(source.name)
-    with db.transaction(rt.sessions) as session:
-        row = session.scalar(select(Source).where(Source.name == source.name))
-        assert row is not None, "sync_config creates every source"
-        source_id, url, etag, modified = row.id, row.url, row.etag, row.last_modified
+    if not stored.active:
+        report.skipped = "inactive (the site answered 410 Gone); fix its url to reactivate"
+        return report
+    if stored.retry_after_at is not None and stored.retry_after_at > now:
+        report.skipped = (
+            f"the site asked us to wait until {stored.retry_after_at:%Y-%m-%d %H:%M} UTC"
+        )
+        return report
     is_file = source.file is not None
+    outcome = _Outcome()
+    collected: list[Collected] = []
     try:
-        response = await fetcher.fetch(url, allow_file=is_file, etag=etag, last_modified=modified)
+        response = await fetcher.fetch(
+            stored.url, allow_file=is_file, etag=stored.etag, last_modified=stored.last_modified
+        )
+        outcome.response, outcome.moved_to = response, response.moved_to
         if response.not_modified:
             report.not_modified = True
         else:
-            feed = parse_feed(response.body, response.url)
+            feed, outcome.response, found = await _feed_of(fetcher, response, is_file)
+            outcome.moved_to = found or outcome.moved_to
             report.entries = len(feed.entries)
-            drafts = await _new_drafts(rt, fetcher, source, feed.entries, is_file, report)
-            report.new_articles = _store_articles(rt, source_id, drafts, now)
+            collected = await _new_articles(
+                rt, fetcher, extractor, database, source, feed, is_file, report
+            )
+    except SourceGone as exc:
+        outcome.gone, report.error = True, exc.message
+        log.warning("source %s: %s", source.name, exc.message)
+    except RetryLater as exc:
+        outcome.retry_at, report.error = exc.retry_at, exc.message
+        log.warning("source %s: %s", source.name, exc.message)
     except CollectError as exc:
         report.error = exc.message
         log.warning("source %s: %s", source.name, exc.message)
-    with db.transaction(rt.sessions) as session:
+    # The database work runs in a thread: the event loop keeps fetching meanwhile.
+    await _in_thread(database, _record, rt, stored.id, collected, report, outcome, now)
+    return report
+
+
+def _record(
+    rt: Runtime,
+    source_id: int,
+    collected: list[Collected],
+    report: SourceReport,
+    outcome: _Outcome,
+    now: datetime,
+) -> None:
+    """The source's new articles, its health and validators after this fetch: one commit."""
+    # Another process (digest serve, a CLI command) may write at the same time: on SQLite the
+    # write lock is taken up front (BEGIN IMMEDIATE), or two that read first would deadlock.
+    with db.claim_transaction(rt.engine) as session:
+        report.new_articles = store_articles(
+            session, source_id, collected, now, rt.settings.editorial.max_tags
+        )
         row = session.get(Source, source_id)
         assert row is not None
+        if outcome.moved_to and outcome.moved_to != row.url:
+            log.info("source %s: moved permanently to %s", row.name, outcome.moved_to)
+            row.url = outcome.moved_to
+        row.retry_after_at = outcome.retry_at
+        if outcome.gone:
+            row.active = False
         if report.error:
             row.last_error, row.last_error_at = report.error, now
             row.consecutive_failures += 1
+            if row.consecutive_failures >= rt.settings.collect.failing_after:
+                log.error(
+                    "source %s is failing: %d fetches in a row failed (last: %s)",
+                    row.name,
+                    row.consecutive_failures,
+                    report.error,
+                )
         else:
             row.last_success_at = now
             row.consecutive_failures = 0
             row.last_error = "; ".join(report.problems)[:2000] or None
-            if not report.not_modified:
-                row.etag, row.last_modified = response.etag, response.last_modified
+            if outcome.response is not None and not report.not_modified:
+                row.etag = outcome.response.etag
+                row.last_modified = outcome.response.last_modified
                 row.items_seen += report.entries
-    return report
 
 
-async def _new_drafts(
+async def _feed_of(
+    fetcher: Fetcher, response: FetchResponse, is_file: bool
+) -> tuple[ParsedFeed, FetchResponse, str | None]:
+    """The feed in the response or, for a site's page, in the first feed the page announces
+    (that feed's URL is returned to become the source's url)."""
+    try:
+        return parse_feed(response.body, response.url), response, None
+    except CollectError:
+        if not looks_like_html(response.body):
+            raise
+    candidates = discover_feeds(response.body, response.url)
+    for candidate in candidates:
+        try:
+            found = await fetcher.fetch(candidate, allow_file=is_file)
+            return parse_feed(found.body, found.url), found, found.moved_to or candidate
+        except CollectError:
+            continue
+    raise CollectError(
+        f"{response.url}: not an RSS or Atom feed, nor a page announcing one that works"
+        f" (tried {len(candidates)} feed address(es))",
+        hint="set the source's url to the site's RSS or Atom feed",
+    )
+
+
+async def _new_articles(
     rt: Runtime,
     fetcher: Fetcher,
+    extractor: PageExtractor,
+    database: Executor,
     source: SourceSettings,
-    entries: tuple[FeedEntry, ...],
+    feed: ParsedFeed,
     is_file: bool,
     report: SourceReport,
-) -> list[ArticleDraft]:
-    with rt.sessions() as session:
-        identities = {e: article_identity(e.guid, e.link, e.title, e.summary_html) for e in entries}
-        known = set(
-            session.scalars(
-                select(Article.identity).where(Article.identity.in_(identities.values()))
-            )
-        )
+) -> list[Collected]:
+    entries = feed.entries
+    identities = {e: article_identity(e.guid, e.link, e.title, e.summary_html) for e in entries}
+    known = await _in_thread(database, _known, rt, list(identities.values()))
     fresh = [e for e in entries if identities[e] not in known]
-    pages = await asyncio.gather(
-        *(_page_if_teaser(rt, fetcher, e, is_file) for e in fresh), return_exceptions=True
-    )
-    drafts = []
+    # Pages in flight (fetched, waiting to be extracted) are bounded: memory stays flat.
+    in_flight = asyncio.Semaphore(rt.settings.collect.concurrency * 2)
+
+    async def page_of(entry: FeedEntry) -> ExtractedArticle | None:
+        async with in_flight:
+            return await _page_if_teaser(rt, fetcher, extractor, source, entry, is_file)
+
+    pages = await asyncio.gather(*(page_of(e) for e in fresh), return_exceptions=True)
+    collected = []
     rules = editorial_rules(rt.settings.editorial)
     for entry, page in zip(fresh, pages, strict=True):
         if isinstance(page, DigestError):
@@ -128,42 +260,63 @@ async def _new_drafts(
             continue
         if isinstance(page, BaseException):
             raise page
-        drafts.append(_draft(rules, source, entry, identities[entry], page))
-    return await summarise_drafts(rt, drafts)
+        collected.append(_collected(rules, source, feed, entry, identities[entry], page))
+    # The configured summariser (the drafts come with the extractive summary already).
+    drafts = await summarise_drafts(rt, [item.draft for item in collected])
+    return [replace(item, draft=draft) for item, draft in zip(collected, drafts, strict=True)]
+
+
+def _known(rt: Runtime, identities: list[str]) -> set[str]:
+    with rt.sessions() as session:
+        return set(
+            session.scalars(select(Article.identity).where(Article.identity.in_(identities)))
+        )
 
 
 async def _page_if_teaser(
-    rt: Runtime, fetcher: Fetcher, entry: FeedEntry, is_file: bool
+    rt: Runtime,
+    fetcher: Fetcher,
+    extractor: PageExtractor,
+    source: SourceSettings,
+    entry: FeedEntry,
+    is_file: bool,
 ) -> ExtractedArticle | None:
     if entry.content_html or not entry.link:
         return None
     if count_words(html_to_text(entry.summary_html)) >= rt.settings.collect.teaser_words:
         return None
     response = await fetcher.fetch(entry.link, allow_file=is_file)
-    return extract_article(response.body, response.url)
+    return await extractor.extract(response.body, response.url, source.selector)
 
 
-def _draft(
+def _collected(
     rules: EditorialRules,
     source: SourceSettings,
+    feed: ParsedFeed,
     entry: FeedEntry,
     identity: str,
     page: ExtractedArticle | None,
-) -> ArticleDraft:
+) -> Collected:
     feed_text = html_to_text(entry.content_html or entry.summary_html)
     text = page.text if page is not None and page.text else feed_text
     link = (page.canonical_url if page else None) or entry.link or ""
     # The feed's description may serve as the summary; not when it is the article itself.
     description = html_to_text(entry.summary_html) if entry.content_html or page else ""
-    return edit_article(
+    # The region the newsroom configured for the source wins; else (in edit_article) the
+    # page's breadcrumb or article:section, else the feed item's first category, when it names
+    # a region, else the region whose places the article names.
+    section = page.section if page and page.section else None
+    if section is None and entry.categories:
+        section = entry.categories[0]
+    draft = edit_article(
         identity=identity,
         url=reader_link(link),
         title=entry.title or (page.title if page and page.title else ""),
-        author=entry.author,
-        published_at=entry.published_at,
+        author=entry.author or (page.author if page else None),
+        published_at=entry.published_at or (page.published_at if page else None),
         text=text,
         region=source.region,
-        section=page.section if page else None,
+        section=section,
         feed_description=description,
         image_count=page.image_count if page else 0,
         feed_categories=entry.categories,
@@ -173,41 +326,5 @@ def _draft(
         image_url=(page.image_url if page else None) or entry.image_url,
         image_alt=page.image_alt if page and page.image_url else None,
     )
-
-
-def _store_articles(rt: Runtime, source_id: int, drafts: list[ArticleDraft], now: datetime) -> int:
-    stored = 0
-    with db.transaction(rt.sessions) as session:
-        for draft in drafts:
-            same = Article.identity == draft.identity
-            if draft.url:
-                same = same | (Article.url == draft.url)
-            duplicate = session.scalar(select(Article.id).where(same))
-            if duplicate is not None:
-                continue  # the same story under another GUID, or from another source
-            article = Article(
-                identity=draft.identity,
-                source_id=source_id,
-                url=draft.url,
-                title=draft.title,
-                author=draft.author,
-                published_at=draft.published_at,
-                collected_at=now,
-                region=draft.region,
-                tags=draft.tags,
-                text=draft.text,
-                word_count=draft.word_count,
-                reading_minutes=draft.reading_minutes,
-                summary=draft.summary,
-                summary_method=draft.summary_method,
-                summary_source_hash=draft.summary_source_hash,
-                image_url=draft.image_url,
-                image_alt=draft.image_alt,
-            )
-            try:
-                with session.begin_nested():
-                    session.add(article)
-            except IntegrityError:
-                continue  # another process stored the same article a moment ago
-            stored += 1
-    return stored
+    language = (page.language if page else None) or feed.language
+    return Collected(draft, language, draft.region)

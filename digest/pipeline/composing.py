@@ -90,6 +90,8 @@ def _compose_in(
     query = select(Article).where(
         Article.collected_at <= collected_before, Article.id.not_in(in_other_issues)
     )
+    # A story already collected under a near-identical title this week is not told twice.
+    query = query.where(Article.duplicate_of_id.is_(None))
     if lst.sources is not None:
         query = query.join(Source, Source.id == Article.source_id).where(
             Source.name.in_(lst.sources)

@@ -98,10 +98,20 @@ def sync_config(rt: Runtime, now: datetime) -> None:
             location = _source_location(rt.settings, source)
             row = session.scalar(select(Source).where(Source.name == source.name))
             if row is None:
-                session.add(Source(name=source.name, url=location, region=source.region))
-            elif row.url != location or row.region != source.region:
-                row.url, row.region = location, source.region
+                session.add(
+                    Source(
+                        name=source.name,
+                        url=location,
+                        configured_url=location,
+                        region=source.region,
+                    )
+                )
+            elif (row.configured_url or row.url) != location or row.region != source.region:
+                # A new url in config.yaml starts afresh: a source deactivated by 410 or moved
+                # by a permanent redirect is fetched from the address the editor gave.
+                row.url, row.configured_url, row.region = location, location, source.region
                 row.etag = row.last_modified = None
+                row.active, row.retry_after_at = True, None
         for lst in rt.settings.lists:
             mailing_list, created = membership.ensure_list(session, lst.slug, lst.name)
             if created:

@@ -6,7 +6,12 @@ import re
 
 import pytest
 
-from digest.collect.identity import article_identity, canonical_link
+from digest.collect.identity import (
+    TitleIndex,
+    article_identity,
+    canonical_link,
+    near_identical_titles,
+)
 
 
 @pytest.mark.parametrize(
@@ -111,3 +116,40 @@ def test_identity_is_bounded_in_length() -> None:
 
     assert len(article_identity(long_guid, None, "T", "x")) <= 512
     assert len(article_identity(None, long_link, "T", "x")) <= 512
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        (
+            "Port of Misrata reopens its container terminal",
+            "Port of Misrata re-opens its container terminal!",
+            True,
+        ),
+        ("Tea growers and the new auction rules", "TEA GROWERS AND THE NEW AUCTION RULES", True),
+        (
+            "Floods: 3 killed in Mombasa as rivers burst",
+            "Floods: 5 killed in Mombasa as rivers burst",
+            False,
+        ),
+        ("Story number 1", "Story number 2", False),
+        ("Ferry fares cut", "Ferry fares cuts", False),  # too short to tell
+        (
+            "Dakar coding school opens a second campus",
+            "Port of Misrata reopens its container terminal",
+            False,
+        ),
+    ],
+)
+def test_near_identical_titles(a: str, b: str, same: bool) -> None:
+    assert near_identical_titles(a, b) is same
+
+
+def test_the_title_index_finds_a_near_identical_title_among_many() -> None:
+    index = TitleIndex()
+    for n in range(500):
+        index.add(n, f"Council approves budget number {n} for the harbour district")
+    index.add(999, "Port of Misrata reopens its container terminal")
+    assert index.match("Port of Misrata re-opens its container terminal") == 999
+    assert index.match("Council approves budget number 7 for the harbour district!") == 7
+    assert index.match("Dakar coding school opens a second campus") is None

@@ -1,0 +1,52 @@
+"""Each source's health as `digest sources` shows it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from digest.models import Source
+from digest.pipeline.runtime import Runtime
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What `digest sources` shows of one source."""
+
+    name: str
+    url: str
+    active: bool
+    last_success_at: datetime | None
+    last_error: str | None
+    consecutive_failures: int
+    items_seen: int
+    etag: str | None
+    last_modified: str | None
+    retry_after_at: datetime | None
+    failing: bool  # failed collect.failing_after times in a row or more
+
+
+def source_states(rt: Runtime) -> list[SourceState]:
+    """Every configured source's health, in the order of config.yaml."""
+    order = {s.name: i for i, s in enumerate(rt.settings.sources)}
+    with rt.sessions() as session:
+        rows = [r for r in session.scalars(select(Source)) if r.name in order]
+    rows.sort(key=lambda r: order[r.name])
+    return [
+        SourceState(
+            name=r.name,
+            url=r.url,
+            active=r.active,
+            last_success_at=r.last_success_at,
+            last_error=r.last_error,
+            consecutive_failures=r.consecutive_failures,
+            items_seen=r.items_seen,
+            etag=r.etag,
+            last_modified=r.last_modified,
+            retry_after_at=r.retry_after_at,
+            failing=r.consecutive_failures >= rt.settings.collect.failing_after,
+        )
+        for r in rows
+    ]

@@ -1,0 +1,40 @@
+"""The collection keys of config.yaml: wrong values stop digest with the key to fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from digest.errors import ConfigError
+
+
+def test_a_broken_css_selector_names_the_source_key(write_config: Any) -> None:
+    source = {"name": "Desk", "url": "https://desk.example.org/feed/", "selector": "div..x["}
+    with pytest.raises(ConfigError) as error:
+        write_config({"sources": [source]})
+    assert "sources[0].selector: expected a CSS selector such as 'div.entry-content'" in str(
+        error.value
+    )
+
+
+def test_a_malformed_network_in_allow_private_hosts_is_refused(write_config: Any) -> None:
+    with pytest.raises(ConfigError, match=r"collect\.allow_private_hosts: expected a host name"):
+        write_config({"collect": {"allow_private_hosts": ["10.0.0.0/33"]}})
+
+
+def test_the_collection_keys_have_defaults_and_take_values(write_config: Any) -> None:
+    settings = write_config(
+        {
+            "collect": {"allow_private_hosts": [" Intranet.Example.org ", "10.0.0.0/8"]},
+            "sources": [{"name": "D", "url": "https://d.example.org/", "selector": "article p"}],
+        }
+    )
+    collect = settings.collect
+    assert collect.allow_private_hosts == ["intranet.example.org", "10.0.0.0/8"]
+    assert (collect.per_host_concurrency, collect.failing_after, collect.deadline_seconds) == (
+        2,
+        3,
+        60.0,
+    )
+    assert settings.sources[0].selector == "article p"
