@@ -7,7 +7,7 @@ import html
 import json
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
@@ -60,10 +60,10 @@ def parse_feed(data: bytes, url: str) -> ParsedFeed:
             f"{url}: not an RSS or Atom feed{detail}",
             hint="check that the source url points at the feed itself (often /feed/ or /rss)",
         )
-    entries = tuple(_entry(raw, url) for raw in parsed.entries)
+    entries = tuple(without_controls(_entry(raw, url)) for raw in parsed.entries)
     feed = parsed.get("feed", {})
     return ParsedFeed(
-        title=plain_title(feed.get("title", "") or ""),
+        title=_CONTROL.sub("", plain_title(feed.get("title", "") or "")),
         link=feed.get("link"),
         entries=entries,
         language=(feed.get("language") or "").strip() or None,
@@ -135,6 +135,31 @@ def absolute_link(base: str, link: str | None) -> str | None:
 _TAG = re.compile(r"<[^>]*>")
 
 
+# C0 controls but tab and line breaks, DEL and C1: nothing a reader should see, and NUL is
+# refused by PostgreSQL in text (JSON Feed can carry \u0000; feedparser's loose mode too).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def without_controls(entry: FeedEntry) -> FeedEntry:
+    """The entry with control characters removed from every text it carries; a tag, GUID or
+    link left empty by that is dropped."""
+
+    def clean(value: str | None) -> str | None:
+        return _CONTROL.sub("", value) if value else value
+
+    return replace(
+        entry,
+        guid=clean(entry.guid) or None,
+        link=clean(entry.link) or None,
+        title=clean(entry.title) or "",
+        author=clean(entry.author) or None,
+        summary_html=clean(entry.summary_html) or "",
+        content_html=clean(entry.content_html) or "",
+        categories=tuple(c for c in (clean(c) for c in entry.categories) if c and c.strip()),
+        image_url=clean(entry.image_url) or None,
+    )
+
+
 def plain_title(title: str) -> str:
     """A title as a reader sees it: markup dropped, entities (often escaped twice) decoded."""
     text = _TAG.sub("", title)
@@ -190,12 +215,12 @@ def parse_json_feed(data: bytes, url: str) -> ParsedFeed:
     base = _text(doc.get("feed_url")) or url
     items = doc.get("items")
     entries = tuple(
-        _json_entry(item, base, doc)
+        without_controls(_json_entry(item, base, doc))
         for item in (items if isinstance(items, list) else [])
         if isinstance(item, dict)
     )
     return ParsedFeed(
-        title=plain_title(_text(doc.get("title"))),
+        title=_CONTROL.sub("", plain_title(_text(doc.get("title")))),
         link=_text(doc.get("home_page_url")) or None,
         entries=entries,
         language=_text(doc.get("language")) or None,

@@ -240,3 +240,40 @@ def test_a_source_selector_picks_the_body_automatic_extraction_misses(
     assert article.text == (
         "First kept paragraph of the story.\n\nSecond kept paragraph of the story."
     )
+
+
+def test_nul_and_control_characters_in_a_json_feed_never_reach_the_database(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    # JSON allows \u0000 in strings, and PostgreSQL refuses it in text: one such item must not
+    # fail its source's collection, on either backend.
+    import json
+
+    body = "<p>" + " ".join(["Harbour\u0000 talks resume in Tangier."] * 30) + "</p>"
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Desk\u0000",
+        "items": [
+            {
+                "id": "nul-1\u0000",
+                "url": "https://news.example.org/2026/11/nul\u0000-story",
+                "title": "Ports\u0000 reopen\u0007 after the strike",
+                "content_html": body,
+                "authors": [{"name": "Amal\u0000 Idrissi"}],
+                "tags": ["Economy\u0000", "\u0000"],
+                "date_published": "2026-11-22T08:00:00Z",
+            }
+        ],
+    }
+    http_server.routes["/feed.json"] = Route(
+        json.dumps(feed).encode(), content_type="application/feed+json"
+    )
+    settings = one_source(write_config, http_server.url("/feed.json"))
+    with pipeline.runtime(settings, NOW) as rt:
+        report = pipeline.collect(rt, NOW)
+        assert not report.failed, [s.error for s in report.failed]
+        [stored] = articles(rt)
+    for value in (stored.title, stored.text, stored.author or "", stored.url, stored.summary,
+                  *stored.tags):  # fmt: skip
+        assert "\x00" not in value and "\x07" not in value, repr(value)
+    assert stored.title == "Ports reopen after the strike"
