@@ -112,6 +112,21 @@ def wait_for(condition, seconds: float, processes: list[subprocess.Popen[str]]) 
         time.sleep(0.1)
 
 
+def send_finished(database_url: str) -> bool:
+    """Whether a scheduled send has recorded its outcome (its run is no longer "running")."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            outcome = connection.execute(
+                text("SELECT outcome FROM schedule_runs WHERE job = 'send'")
+            ).scalar()
+    except Exception:  # the service has not created the tables yet
+        return False
+    finally:
+        engine.dispose()
+    return outcome is not None and outcome != "running"
+
+
 def stop(process: subprocess.Popen[str]) -> tuple[int, list[dict[str, object]]]:
     """SIGTERM, then the exit status and the JSON log lines; it must exit within the grace."""
     started = time.monotonic()
@@ -133,7 +148,15 @@ def test_serve_collects_drafts_and_sends_on_schedule_then_stops_on_sigterm(
     config = config_for(write_config, http_server, smtp_server, send_at)
     service = start_service(config, send_at)
     try:
-        wait_for(lambda: len(smtp_server.handler.received) >= len(READERS), 30, [service])
+        # The mails arrive a moment before the send records how it went: wait for both, so the
+        # SIGTERM finds the send done rather than interrupting its bookkeeping.
+        wait_for(
+            lambda: (
+                len(smtp_server.handler.received) >= len(READERS) and send_finished(database_url)
+            ),
+            30,
+            [service],
+        )
     finally:
         if service.poll() is None:
             status, lines = stop(service)
