@@ -326,3 +326,22 @@ def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(
         "elsewhere-old": "interrupted",
         "ours": "running",
     }
+
+
+def test_the_delivery_worker_never_sends_a_wave_before_its_time(
+    local_time_rt: pipeline.Runtime,
+) -> None:
+    rt = local_time_rt
+    tokyo_wave = datetime(2026, 11, 22, 22, 0, tzinfo=UTC)
+    ScheduledJobs(rt).tick(tokyo_wave)
+    assert delivered(rt) == ["tokyo@example.org"]
+    # As after a greylisting 4xx: Tokyo's row deferred, so the issue is still sending.
+    with rt.sessions.begin() as session:
+        session.execute(
+            update(Delivery).values(status="deferred", next_attempt_at=tokyo_wave, sent_at=None)
+        )
+        session.execute(update(Issue).values(status="sending"))
+    pipeline.deliver_pending(rt, tokyo_wave + timedelta(minutes=1))
+    assert delivered(rt) == ["tokyo@example.org"]  # New York's and the list's zone wait
+    with rt.sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Delivery)) == 1

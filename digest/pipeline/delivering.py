@@ -138,7 +138,8 @@ def send(
         report.blocked = _may_not_start(rt, ref)
         if report.blocked:
             return report
-    asyncio.run(_deliver(rt, ref, transport, now, report, progress, zones))
+    report.enqueued = _enqueue(rt, ref, now, zones)
+    asyncio.run(_deliver(rt, ref, transport, now, report, progress))
     # The issue is frozen now: this only re-reads it.
     report.issue = compose(rt, list_slug, now, period_at=period_at)
     with rt.sessions() as session:
@@ -177,21 +178,14 @@ async def _deliver(
     now: datetime,
     report: SendReport,
     progress: Progress | None = None,
-    zones: membership.Zones | None = None,
 ) -> None:
-    settings = rt.settings
-    delivery = settings.delivery
-    with db.transaction(rt.sessions) as session:
+    """Claim and send the issue's due outbox rows until none is left (the rows exist already:
+    a worker never adds readers, so it never sends a local-time wave before its time)."""
+    delivery = rt.settings.delivery
+    with rt.sessions() as session:
         issue = session.get(Issue, ref.id)
         assert issue is not None
         list_id = issue.list_id
-        batches = membership.iter_recipient_batches(session, list_id, delivery.batch_size, zones)
-        for batch in batches:
-            report.enqueued += outbox.enqueue(session, ref.id, batch, now)
-        # From the first send on, the issue's content is frozen; a later local-time wave
-        # puts a sent issue back to sending until its new rows are delivered.
-        if issue.status == "draft" or (report.enqueued and issue.status == "sent"):
-            issue.status = "sending"
         todo = sum(n for s, n in outbox.counts(session, ref.id).items() if s in outbox.PENDING)
     sender = Sender(rt, ref, transport, now)
     policy = outbox.RetryPolicy(
@@ -247,6 +241,22 @@ async def _deliver(
         assert issue is not None
         if pending == 0 and issue.status != "sent":
             issue.status, issue.sent_at = "sent", issue.sent_at or now
+
+
+def _enqueue(rt: Runtime, ref: IssueRef, now: datetime, zones: membership.Zones | None) -> int:
+    """One outbox row for each confirmed reader (in zones, if given) not yet sent the issue;
+    how many rows are new. From the first send on, the issue's content is frozen; a later
+    local-time wave puts a sent issue back to sending until its new rows are delivered."""
+    enqueued = 0
+    with db.transaction(rt.sessions) as session:
+        issue = session.get(Issue, ref.id)
+        assert issue is not None
+        batch_size = rt.settings.delivery.batch_size
+        for batch in membership.iter_recipient_batches(session, issue.list_id, batch_size, zones):
+            enqueued += outbox.enqueue(session, ref.id, batch, now)
+        if issue.status == "draft" or (enqueued and issue.status == "sent"):
+            issue.status = "sending"
+    return enqueued
 
 
 def _clock_from(start: datetime) -> Callable[[], datetime]:
