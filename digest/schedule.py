@@ -11,6 +11,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -18,6 +19,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from digest import pipeline
 from digest.cadence import (
+    DAYS,
     Weekly,
     decide,
     next_time,
@@ -29,6 +31,8 @@ from digest.cadence import (
 from digest.config import ListSettings, ScheduleSettings, Settings
 from digest.delivery.transport import Transport
 from digest.errors import DigestError
+from digest.models import Issue
+from digest.pipeline.composing import issues_of, period_of
 from digest.schedule_runs import (
     ALL_LISTS,
     claim,
@@ -107,6 +111,12 @@ def draft_lead(
     return lead + (upcoming - wave_window(spec, lst.timezone, upcoming)[0])
 
 
+def wave_job(lst: ListSettings, anchor: datetime) -> str:
+    """The claim name of a local-time send's waves: "send" and the send's day in the list's
+    zone, so the waves of two sends a day apart never share a claim."""
+    return f"send {DAYS[anchor.astimezone(ZoneInfo(lst.timezone)).weekday()]}"
+
+
 class ScheduledJobs:
     """What the scheduler runs, each call with the time it should take as now."""
 
@@ -159,6 +169,8 @@ class ScheduledJobs:
         if decision.due is None:
             return
         send_at = decision.due
+        if self._earlier_send_to_come(lst, schedule, spec, send_at, now):
+            return  # drafted at a later tick, once the earlier issue has its articles
         run_id = claim(self.rt.sessions, lst.slug, "draft", send_at - lead, now)
         if run_id is None:
             return
@@ -177,6 +189,27 @@ class ScheduledJobs:
             finish(self.rt.sessions, run_id, outcome, detail, now)
             _log_outcome(lst.slug, "draft", send_at - lead, outcome, detail)
 
+    def _earlier_send_to_come(
+        self,
+        lst: ListSettings,
+        schedule: ScheduleSettings,
+        spec: Weekly,
+        send_at: datetime,
+        now: datetime,
+    ) -> bool:
+        """Whether the send before send_at may still go out (its time, or its last wave, plus
+        the grace, is yet to pass) and its issue is not composed and frozen. A draft composed
+        then would take the articles that issue is due to carry: with local-time delivery a
+        daily list's next draft comes before today's last waves."""
+        previous = occurrences(spec, lst.timezone, send_at - timedelta(days=8), send_at)[-2]
+        last = wave_window(spec, lst.timezone, previous)[1] if schedule.local_time else previous
+        if now > last + timedelta(hours=schedule.grace_hours):
+            return False
+        start, _end = period_of(lst, previous)
+        with self.rt.sessions() as session:
+            issue = session.scalar(issues_of(lst.slug).where(Issue.period_start == start))
+            return issue is None or issue.status == "draft"
+
     def _send_if_due(
         self, lst: ListSettings, schedule: ScheduleSettings, spec: Weekly, now: datetime
     ) -> None:
@@ -194,22 +227,23 @@ class ScheduledJobs:
         self, lst: ListSettings, schedule: ScheduleSettings, spec: Weekly, now: datetime
     ) -> None:
         """Local-time delivery: each wave (the zones reaching the send time at one moment) is
-        a send of its own, claimed, graced and recorded like one."""
+        a send of its own, claimed, graced and recorded like one. Its claim names the send's
+        day (job "send mon"): on a daily list two sends' waves can fall on the same moment."""
         grace = timedelta(hours=schedule.grace_hours)
-        with self.rt.sessions() as session:
-            list_id = membership.get_list(session, lst.slug).id
-            stored = membership.subscriber_zones(session, list_id)
-        # A zone the database knows but this machine does not (or none) gets the list's.
-        members: dict[str, set[str | None]] = {}
-        for zone in stored:
-            members.setdefault(zone if zone and zone_exists(zone) else lst.timezone, set()).add(
-                zone
-            )
-        members.setdefault(lst.timezone, set()).add(None)
-        # Every wave of a send lies within a day or so of it: look at the sends around now.
+        # Every wave of a send lies within a day or so of it: look at the sends around now
+        # whose waves may be due, and at the readers' zones only when one may be.
         reach = timedelta(hours=30)
-        done = claimed_since(self.rt.sessions, lst.slug, "send", now - reach * 2 - grace)
-        for anchor in occurrences(spec, lst.timezone, now - reach - grace, now + reach):
+        anchors = [
+            anchor
+            for anchor in occurrences(spec, lst.timezone, now - reach - grace, now + reach)
+            if wave_window(spec, lst.timezone, anchor)[0] <= now
+        ]
+        if not anchors:
+            return
+        members = self._zone_members(lst)
+        for anchor in anchors:
+            job = wave_job(lst, anchor)
+            done = claimed_since(self.rt.sessions, lst.slug, job, anchor - reach)
             for moment, wave in waves(spec, lst.timezone, anchor, members).items():
                 if self.stop.is_set():
                     return
@@ -218,14 +252,36 @@ class ScheduledJobs:
                 late = now - moment
                 if late > grace:
                     reason = f"missed by {late}, beyond the grace of {grace}: skipped"
-                    self._record_skip(lst.slug, "send", moment, reason, now)
+                    self._record_skip(lst.slug, job, moment, reason, now)
                     continue
                 originals = {z for zone in wave for z in members[zone]}
                 zones = membership.Zones(
                     names=frozenset(z for z in originals if z), unzoned=None in originals
                 )
-                reason = f"local time in {', '.join(wave)}"
-                self._send(lst.slug, moment, reason, now, period_at=anchor, zones=zones)
+                self._send(
+                    lst.slug,
+                    moment,
+                    f"local time in {', '.join(wave)}",
+                    now,
+                    period_at=anchor,
+                    zones=zones,
+                    job=job,
+                    # After a send's first wave its issue is frozen: collecting is no use.
+                    collect=not done,
+                )
+                done.add(moment)
+
+    def _zone_members(self, lst: ListSettings) -> dict[str, set[str | None]]:
+        """The zones of the list's readers, each with the stored values it stands for: a
+        zone this machine does not know (or none) stands under the list's own."""
+        with self.rt.sessions() as session:
+            list_id = membership.get_list(session, lst.slug).id
+            stored = membership.subscriber_zones(session, list_id)
+        members: dict[str, set[str | None]] = {lst.timezone: {None}}
+        for zone in stored:
+            known = zone if zone and zone_exists(zone) else lst.timezone
+            members.setdefault(known, set()).add(zone)
+        return members
 
     def _send(
         self,
@@ -236,18 +292,21 @@ class ScheduledJobs:
         *,
         period_at: datetime,
         zones: membership.Zones | None = None,
+        job: str = "send",
+        collect: bool = True,
     ) -> None:
         """Claim the send for its scheduled time; if won, collect, send and record how it went."""
-        run_id = claim(self.rt.sessions, slug, "send", scheduled_for, now)
+        run_id = claim(self.rt.sessions, slug, job, scheduled_for, now)
         if run_id is None:
             return
         log.info(
             "sending %s (%s)",
             slug,
             reason,
-            extra={"list": slug, "job": "send", "scheduled_for": scheduled_for.isoformat()},
+            extra={"list": slug, "job": job, "scheduled_for": scheduled_for.isoformat()},
         )
-        self._collect(now)
+        if collect:
+            self._collect(now)
         outcome, detail = "failed", "unexpected error"
         try:
             report = pipeline.send(
@@ -267,7 +326,7 @@ class ScheduledJobs:
             detail = exc.message
         finally:
             finish(self.rt.sessions, run_id, outcome, detail, now)
-            _log_outcome(slug, "send", scheduled_for, outcome, detail)
+            _log_outcome(slug, job, scheduled_for, outcome, detail)
 
     def _record_skip(
         self, slug: str, job: str, scheduled_for: datetime, reason: str, now: datetime

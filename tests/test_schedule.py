@@ -226,7 +226,7 @@ def test_local_time_delivery_sends_each_zone_its_wave_once(
     for now in (newyork_wave, newyork_wave + timedelta(hours=1)):
         ScheduledJobs(rt).tick(now)
     assert delivered(rt) == ["newyork@example.org", "nozone@example.org", "tokyo@example.org"]
-    sends = sorted((w, o) for w, o, _d in runs(rt, "send"))
+    sends = sorted((w, o) for w, o, _d in runs(rt, "send mon"))
     assert sends == [(tokyo_wave, "done"), (SEND_AT, "done"), (newyork_wave, "done")]
     with rt.sessions() as session:
         [issue] = session.scalars(select(Issue))
@@ -242,7 +242,7 @@ def test_a_wave_missed_beyond_the_grace_is_skipped_the_later_ones_go(
     # The service starts at 07:00 UTC: Tokyo's wave (9 h ago) is beyond the 6 h grace.
     ScheduledJobs(rt).tick(SEND_AT + timedelta(seconds=30))
     assert delivered(rt) == ["nozone@example.org"]
-    outcomes = {w: (o, d) for w, o, d in runs(rt, "send")}
+    outcomes = {w: (o, d) for w, o, d in runs(rt, "send mon")}
     outcome, detail = outcomes[datetime(2026, 11, 22, 22, 0, tzinfo=UTC)]
     assert outcome == "skipped"
     assert "beyond the grace of 6:00:00" in detail
@@ -345,3 +345,34 @@ def test_the_delivery_worker_never_sends_a_wave_before_its_time(
     assert delivered(rt) == ["tokyo@example.org"]  # New York's and the list's zone wait
     with rt.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Delivery)) == 1
+
+
+def test_two_sends_whose_waves_meet_at_one_moment_each_keep_their_own(
+    write_config,  # type: ignore[no-untyped-def]
+) -> None:
+    # A daily list: Honolulu (UTC-10) reaches Monday 07:00 when Kiritimati (UTC+14) reaches
+    # Tuesday 07:00 — both at Monday 17:00 UTC, for two different sends.
+    readers = ["honolulu@example.org", "kiritimati@example.org"]
+    lst = scheduled_list(send="mon,tue 07:00", local_time=True) | {"demo_subscribers": readers}
+    settings = write_config({"sources": SOURCES, "lists": [lst]})
+    meeting = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+    with pipeline.runtime(settings, meeting) as rt:
+        with rt.sessions.begin() as session:
+            for email, zone in [
+                ("honolulu@example.org", "Pacific/Honolulu"),
+                ("kiritimati@example.org", "Pacific/Kiritimati"),
+            ]:
+                session.execute(
+                    update(Subscriber).where(Subscriber.email == email).values(timezone=zone)
+                )
+        ScheduledJobs(rt).tick(meeting + timedelta(seconds=30))
+        ran = {
+            (r.job, r.scheduled_for): r.outcome
+            for r in recent_runs(rt.sessions, "weekly", limit=50)
+        }
+        # Monday's issue goes to Honolulu with the articles; Tuesday's has nothing new yet.
+        assert ran[("send mon", meeting)] == "done"
+        assert ran[("send tue", meeting)] == "nothing-new"
+        assert delivered(rt) == ["honolulu@example.org"]
+        # Tuesday's draft waited for Monday's issue instead of taking its articles.
+        assert "draft" not in {job for job, _when in ran}
