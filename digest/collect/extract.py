@@ -70,7 +70,10 @@ _FURNITURE = re.compile(
 )
 _COMMENTS = re.compile(r"(^|[\s_-])(comments?|wpdiscuz|wpd)($|[\s_-])", re.I)
 _RELATED_HEADINGS = re.compile(
-    r"^(read also|read more|see also|related( articles| posts)?|also read)\s*:?$", re.I
+    r"^(read also|read more|see also|related( articles| posts)?|also read"
+    r"|editors[’']? (picks|recommendations)|recommended( for you)?|you (may|might) also like)"
+    r"\s*:?$",
+    re.I,
 )
 # "(Global ties)" badges under the title, alone or several on one line.
 _LABEL = re.compile(r"^(?:\([^()]{1,40}\)\s*)+$")

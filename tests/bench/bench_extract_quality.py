@@ -13,6 +13,10 @@ F1 needs words); they were split into two halves (alternately, in name order) be
 extractor was run on them: changes to the cleaning rules may look at DEV only, HELD_OUT tells
 whether a change is general.
 
+Real news pages with references made here: trafilatura 1.1.0's sdist keeps saved pages in
+tests/cache/; the English ones of news publishers have a hand-made spec of their article's
+body in tests/bench/page_specs.py (which says how it was made), split in the same way.
+
 Pages written for the project (NOT real news pages, see the READMEs beside them):
 tests/collect/pages/ (the golden pages of the tests) and tests/bench/pages/ (held out while
 the cleaning was written), each DIR/NAME.html with its hand-written reference DIR/NAME.txt;
@@ -32,8 +36,10 @@ import trafilatura
 
 from digest.collect.extract import extract_article
 from tests.bench.package_fixtures import unpack
+from tests.bench.page_specs import SPECS, reference
 
 NEWSPAPER = "newspaper4k==0.9.6"
+TRAFILATURA = "trafilatura==1.1.0"
 # NAME: the page's own address (from the sdist's tests/data/metadata/NAME.json where it has one).
 DEV = {
     "arabic_article": "http://arabic.cnn.com/2013/middle_east/8/3/syria.clashes/index.html",
@@ -102,6 +108,18 @@ def real_pages(split: dict[str, str]) -> list[tuple[str, Scores, Scores]]:
     ]
 
 
+def spec_pages(held_out: bool) -> list[tuple[str, Scores, Scores]]:
+    cache = unpack(TRAFILATURA) / "tests" / "cache"
+    rows = []
+    # Alternately in name order: the even ones are the dev half.
+    for index, name in enumerate(sorted(SPECS)):
+        if index % 2 == int(held_out):
+            html = (cache / name).read_bytes()
+            url = f"https://{name.removesuffix('.html')}/"
+            rows.append(measure(name, html, reference(html, SPECS[name]), url))
+    return rows
+
+
 def written_pages(folders: list[Path]) -> list[tuple[str, Scores, Scores]]:
     return [
         measure(
@@ -144,6 +162,11 @@ def main() -> None:
     report(f"real news pages, {NEWSPAPER} references, dev half", dev)
     report(f"real news pages, {NEWSPAPER} references, held-out half", held_out)
     report(f"real news pages, {NEWSPAPER} references, all", dev + held_out)
+    spec_dev, spec_held_out = spec_pages(held_out=False), spec_pages(held_out=True)
+    report(f"real news pages of {TRAFILATURA}, hand-made references, dev half", spec_dev)
+    report(f"real news pages of {TRAFILATURA}, hand-made references, held-out half", spec_held_out)
+    report(f"real news pages of {TRAFILATURA}, hand-made references, all", spec_dev + spec_held_out)
+    report("all real news pages", dev + held_out + spec_dev + spec_held_out)
     report("pages written for the project (not real)", written_pages(args.pages or WRITTEN))
 
 

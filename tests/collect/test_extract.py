@@ -426,3 +426,13 @@ def test_a_comment_thread_goes_even_when_it_outgrows_the_article() -> None:
     text = extract_article(page, "https://news.example.org/a/").text
     assert "The ferry crossing resumed on Monday" in text
     assert "a reader writes" not in text
+
+
+def test_clean_text_drops_an_editors_recommendations_list() -> None:
+    text = clean_text(
+        "The festival closes on Sunday with a concert on the beach.\n"
+        "Editors’ Recommendations:\n"
+        "- Ten concerts to see on the coast this summer\n"
+        "- The beach bar that became a music venue"
+    )
+    assert text == "The festival closes on Sunday with a concert on the beach."
