@@ -5,8 +5,9 @@ Used by bench_extract_quality for pages that come without a reference text: traf
 extractor, fetched at benchmark time (tests/bench/package_fixtures.py). The English pages of
 news publishers among them (the sites in summary_corpus.NEWS) each have a spec here, written
 by reading the whole page's text as html-text lays it out (one line a block), before either
-extractor's output on it was looked at; scmp.com.playbook is left out (its saved page is a
-teaser of an article rendered by script).
+extractor's output on it was looked at (one correction after: vancouversun's photo caption
+and a paragraph of its body begin with the same words, and the first spec dropped both);
+scmp.com.playbook is left out (its saved page is a teaser of an article rendered by script).
 
 A spec names lines by their first words, so no article text is kept here beyond those few:
 the body runs from the line `start` to the line `end`, both included, less the lines in `drop`
