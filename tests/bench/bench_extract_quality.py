@@ -40,7 +40,8 @@ from tests.bench.page_specs import SPECS, reference
 
 NEWSPAPER = "newspaper4k==0.9.6"
 TRAFILATURA = "trafilatura==1.1.0"
-# NAME: the page's own address (from the sdist's tests/data/metadata/NAME.json where it has one).
+# NAME: the page's own address, from the sdist's tests/data/metadata/NAME.json (a placeholder
+# for the two pages whose metadata has none).
 DEV = {
     "arabic_article": "http://arabic.cnn.com/2013/middle_east/8/3/syria.clashes/index.html",
     "article_with_divs": "https://www.linknaija.com/2018/10/nollywood-actress-kate-henshaw-is.html",
