@@ -14,8 +14,9 @@ extractor was run on them: changes to the cleaning rules may look at DEV only, H
 whether a change is general.
 
 Real news pages with references made here: trafilatura 1.1.0's sdist keeps saved pages in
-tests/cache/; the English ones of news publishers have a hand-made spec of their article's
-body in tests/bench/page_specs.py (which says how it was made), split in the same way.
+tests/cache/; the English and German ones of news publishers have a hand-made spec of their
+article's body in tests/bench/page_specs.py (which says how it was made and how they are
+split in two halves).
 
 Pages written for the project (NOT real news pages, see the READMEs beside them):
 tests/collect/pages/ (the golden pages of the tests) and tests/bench/pages/ (held out while
@@ -35,8 +36,8 @@ from pathlib import Path
 import trafilatura
 
 from digest.collect.extract import extract_article
+from tests.bench import page_specs
 from tests.bench.package_fixtures import unpack
-from tests.bench.page_specs import SPECS, reference
 
 NEWSPAPER = "newspaper4k==0.9.6"
 TRAFILATURA = "trafilatura==1.1.0"
@@ -112,12 +113,11 @@ def real_pages(split: dict[str, str]) -> list[tuple[str, Scores, Scores]]:
 def spec_pages(held_out: bool) -> list[tuple[str, Scores, Scores]]:
     cache = unpack(TRAFILATURA) / "tests" / "cache"
     rows = []
-    # Alternately in name order: the even ones are the dev half.
-    for index, name in enumerate(sorted(SPECS)):
-        if index % 2 == int(held_out):
+    for name, spec in sorted(page_specs.SPECS.items()):
+        if (name in page_specs.HELD_OUT) == held_out:
             html = (cache / name).read_bytes()
             url = f"https://{name.removesuffix('.html')}/"
-            rows.append(measure(name, html, reference(html, SPECS[name]), url))
+            rows.append(measure(name, html, page_specs.reference(html, spec), url))
     return rows
 
 
