@@ -68,8 +68,12 @@ _FURNITURE = re.compile(
     r"($|[\s_-])",
     re.I,
 )
+_COMMENTS = re.compile(r"(^|[\s_-])(comments?|wpdiscuz|wpd)($|[\s_-])", re.I)
 _RELATED_HEADINGS = re.compile(
-    r"^(read also|read more|see also|related( articles| posts)?|also read)\s*:?$", re.I
+    r"^(read also|read more|see also|related( articles| posts)?|also read"
+    r"|editors[’']? (picks|recommendations)|recommended( for you)?|you (may|might) also like)"
+    r"\s*:?$",
+    re.I,
 )
 # "(Global ties)" badges under the title, alone or several on one line.
 _LABEL = re.compile(r"^(?:\([^()]{1,40}\)\s*)+$")
@@ -171,12 +175,23 @@ def _selected_text(tree: lxml.html.HtmlElement, selector: str) -> str:
 
 def _drop_furniture(tree: lxml.html.HtmlElement) -> None:
     """Remove sharing bars, newsletter boxes, comment and rating widgets, related lists."""
+    page_words = _paragraph_words(tree)
     for el in list(tree.iter()):
         if not isinstance(el.tag, str) or el.tag in ("html", "body", "article", "main"):
             continue
         marks = f"{el.get('class', '')} {el.get('id', '')}"
-        if marks.strip() and _FURNITURE.search(marks) and el.getparent() is not None:
-            el.drop_tree()
+        if not (marks.strip() and _FURNITURE.search(marks) and el.getparent() is not None):
+            continue
+        # Some sites name the wrapper of the whole article after a feature of it (a
+        # "share-zone" holding the text and its share buttons): furniture is a small part of
+        # a page's paragraphs. Comment threads may outgrow the article and still go.
+        if not _COMMENTS.search(marks) and _paragraph_words(el) * 2 > page_words:
+            continue
+        el.drop_tree()
+
+
+def _paragraph_words(el: lxml.html.HtmlElement) -> int:
+    return sum(len(p.text_content().split()) for p in el.iter("p"))
 
 
 def html_to_text(fragment: str) -> str:

@@ -5,10 +5,17 @@ once, see tests/bench/summary_corpus.py for what they hold and where it comes fr
 
     python -m tests.bench.bench_summaries [--budget 60] [--articles 1000]
 
-Quality: ROUGE-1, ROUGE-2 and ROUGE-L F1 (rouge-score, Porter stemming) against the
-publisher's own description of each page, for the extractive summariser (without that
+Quality: ROUGE-1, ROUGE-2 and ROUGE-L F1 (rouge-score; English with its own tokenizer and
+Porter stemming, other languages in Unicode words with NLTK's Snowball stemmer for the
+language, as rouge-score's tokenizer keeps only ASCII letters) against the publisher's own
+description of each page, for the extractive summariser (without that
 description, of course) and for the lead baseline: the article's first whole sentences within
-the same word budget. The issue's floor: ours not below lead on any of the three.
+the same word budget. The issue's floor, for news articles: ours not below lead on any of
+the three, on news publishers' articles and on those in English. The other pages (blogs,
+shops, organisations) are reported too, with the whole corpus; ours is below lead there. What
+was measured about that: ours keeps at most two sentences (the product's setting), lead fills
+the budget, and those pages' descriptions are longer (43 words on average, news 29), so lead's
+longer summaries (50 words on average there, ours 36) recall more of them.
 
 Speed: summarising `--articles` articles (the corpus over and over) on one core, ours beside
 the lead baseline on the same articles. The issue's target: under 10 s for 1,000.
@@ -19,14 +26,16 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import statistics
 import time
 from collections.abc import Callable
 
-from rouge_score import rouge_scorer
+from nltk.stem.snowball import SnowballStemmer
+from rouge_score import rouge_scorer, tokenizers
 
 from digest.editorial.summarise import SummaryRequest, extractive_summary, lead_summary
-from tests.bench.summary_corpus import Article, load
+from tests.bench.summary_corpus import LANGUAGES, Article, load
 
 METRICS = ("rouge1", "rouge2", "rougeL")
 
@@ -39,13 +48,29 @@ def lead(article: Article, budget: int) -> str:
     return lead_summary(article.text, article.title, budget)
 
 
+class SnowballTokenizer(tokenizers.Tokenizer):
+    """Unicode words, lowercased and stemmed for their language."""
+
+    def __init__(self, language: str) -> None:
+        self._stem = SnowballStemmer(language).stem
+
+    def tokenize(self, text: str) -> list[str]:
+        return [self._stem(word) for word in re.findall(r"\w+", text.casefold())]
+
+
+def scorer(language: str) -> rouge_scorer.RougeScorer:
+    if language == "en":
+        return rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
+    return rouge_scorer.RougeScorer(list(METRICS), tokenizer=SnowballTokenizer(LANGUAGES[language]))
+
+
 def rouge(
     articles: list[Article], summarise: Callable[[Article, int], str], budget: int
 ) -> dict[str, float]:
-    scorer = rouge_scorer.RougeScorer(list(METRICS), use_stemmer=True)
+    scorers = {language: scorer(language) for language in {a.language for a in articles}}
     scores: dict[str, list[float]] = {m: [] for m in METRICS}
     for article in articles:
-        result = scorer.score(article.reference, summarise(article, budget))
+        result = scorers[article.language].score(article.reference, summarise(article, budget))
         for metric in METRICS:
             scores[metric].append(result[metric].fmeasure)
     return {m: statistics.fmean(v) for m, v in scores.items()}
@@ -77,7 +102,16 @@ def main() -> None:
     )
     print()
     news = [a for a in articles if a.news]
-    for label, subset in (("all pages", articles), ("news publishers only", news)):
+    languages = ", ".join(
+        f"{language} {sum(a.language == language for a in news)}" for language in LANGUAGES
+    )
+    subsets = (
+        ("all pages", articles),
+        (f"news publishers only: {languages}", news),
+        ("news publishers in English", [a for a in news if a.language == "en"]),
+        ("not news publishers", [a for a in articles if not a.news]),
+    )
+    for label, subset in subsets:
         print(
             f"{'ROUGE F1':10} {'ours':>8} {'lead':>8} {'ours/lead':>10}   {label} ({len(subset)})"
         )

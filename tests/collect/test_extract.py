@@ -386,3 +386,53 @@ def test_clean_text_keeps_different_short_paragraphs() -> None:
     text = clean_text("It rained.\n\nIt rained again.\n\nIt rained.")
 
     assert text == "It rained.\n\nIt rained again."
+
+
+def _wrapped_page(wrapper_class: str) -> str:
+    paragraphs = (
+        "Paragraph 1 of the harbour report: the ferry crossing resumed at dawn on Monday.",
+        "Fishermen at the quay sold their catch before the market hall had even opened.",
+        "The new crane, bought with a regional grant, lifted its first container at noon.",
+        "Dock workers asked the council for a shelter against the afternoon heat.",
+        "At the customs office, a queue of lorries reached back to the roundabout.",
+        "A cargo of maize from the south was unloaded in under six hours, a record.",
+        "The pilot boats were repainted in the colours of the old harbour company.",
+        "Paragraph 8 of the harbour report: night shifts will start again in March.",
+    )
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
+        "<html><head><title>Harbour report</title></head><body><h1>Harbour report</h1>"
+        f'<div class="{wrapper_class}">{body}<div class="share-buttons"><p>Share on'
+        " Facebook</p></div></div><footer><p>All rights reserved.</p></footer></body></html>"
+    )
+
+
+def test_a_share_named_wrapper_of_the_whole_article_is_not_furniture() -> None:
+    # A real site wraps the article and its share buttons in a "share-zone": dropping it as a
+    # share bar lost the whole text.
+    text = extract_article(_wrapped_page("share-zone"), "https://news.example.org/a/").text
+    assert "Paragraph 1 of the harbour report" in text
+    assert "Paragraph 8 of the harbour report" in text
+    assert "Share on Facebook" not in text
+
+
+def test_a_comment_thread_goes_even_when_it_outgrows_the_article() -> None:
+    page = _wrapped_page("comments-area").replace("of the harbour report", "a reader writes")
+    page = page.replace(
+        "<h1>Harbour report</h1>",
+        "<h1>Harbour report</h1><article><p>The ferry crossing resumed on Monday after the"
+        " storm, the port authority said, with the first boat leaving at six.</p></article>",
+    )
+    text = extract_article(page, "https://news.example.org/a/").text
+    assert "The ferry crossing resumed on Monday" in text
+    assert "a reader writes" not in text
+
+
+def test_clean_text_drops_an_editors_recommendations_list() -> None:
+    text = clean_text(
+        "The festival closes on Sunday with a concert on the beach.\n"
+        "Editors’ Recommendations:\n"
+        "- Ten concerts to see on the coast this summer\n"
+        "- The beach bar that became a music venue"
+    )
+    assert text == "The festival closes on Sunday with a concert on the beach."
