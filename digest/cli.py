@@ -193,7 +193,9 @@ def edit(state: _State, since: datetime | None, resummarise: bool) -> None:
 
 @cli.command()
 @click.option("--since", callback=_parse_since, help="Collected since (ISO date) until now.")
-@click.option("--week", "week", is_flag=True, help="Collected this week (the default).")
+@click.option(
+    "--week", "week", is_flag=True, help="Collected in the current issue's period (the default)."
+)
 @_list_option()
 @click.option("--plain", is_flag=True, help="Plain lines instead of a table.")
 @click.pass_obj
@@ -202,8 +204,9 @@ def articles(
 ) -> None:
     """The articles collected in a period, with region, tags, reading time and summary.
 
-    The week is the list's (Monday to Monday in its time zone)."""
-    from digest.editorial.curate import week_period
+    The default period is the list's current issue's: since its previous scheduled send
+    (Monday to Monday in its time zone for a list sent by hand)."""
+    from digest.pipeline.composing import period_of
 
     if since is not None and week:
         raise click.UsageError("give either --since or --week, not both")
@@ -212,8 +215,8 @@ def articles(
         start, end, label = since, now + timedelta(seconds=1), f"since {since:%Y-%m-%d}"
     else:
         slug = state.list_slug(list_slug)
-        start, end = week_period(now, state.settings.mailing_list(slug).timezone)
-        label = f"week of {start:%Y-%m-%d} ({slug})"
+        start, end = period_of(state.settings.mailing_list(slug), now)
+        label = f"period of {start:%Y-%m-%d} to {end:%Y-%m-%d} ({slug})"
     with pipeline.runtime(state.settings, now) as rt:
         rows = editorial.articles_collected(rt, start, end)
     if plain:

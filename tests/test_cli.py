@@ -170,7 +170,7 @@ def test_articles_lists_the_weeks_articles_for_an_editor(project: Path, database
 
     plain = digest(project, "articles", "--plain", database_url=database_url)
     assert plain.returncode == 0, plain.stderr
-    assert "12 article(s) collected, week of" in plain.stdout
+    assert "12 article(s) collected, period of" in plain.stdout
     assert plain.stdout.count("min read") == 12
     assert "region: Northern Africa" in plain.stdout and "region: West Africa" in plain.stdout
     assert "Global ties" in plain.stdout

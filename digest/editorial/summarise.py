@@ -100,7 +100,7 @@ MAX_CANDIDATES = 40
 STANDFIRST_WORDS = 10
 _STARTS_LIKE_A_SENTENCE = re.compile(r"[\"'“‘«(]?[A-ZÀ-ÝĀ-Ž0-9]")
 # A summary sentence ends like one: a stop, ! ? or …, then perhaps closing quotes.
-_ENDS_LIKE_A_SENTENCE = re.compile(r"[.!?…。！？][\"'”’»)\]」』）]*$")
+ENDS_LIKE_A_SENTENCE = re.compile(r"[.!?…。！？][\"'”’»)\]」』）]*$")
 _TOKEN = re.compile(r"\w+")
 _IDEOGRAPHIC_END = re.compile(r"[。！？][」』”’）)]*$")
 _IDEOGRAPHS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
@@ -197,7 +197,7 @@ def _candidates(text: str, title: str) -> tuple[list[_Sentence], list[Counter[st
             if len(out) >= MAX_CANDIDATES:
                 continue  # far down the article: counted for centrality, never chosen
             words = count_words(sentence)
-            if not _ENDS_LIKE_A_SENTENCE.search(sentence):
+            if not ENDS_LIKE_A_SENTENCE.search(sentence):
                 if words < STANDFIRST_WORDS or not _STARTS_LIKE_A_SENTENCE.match(sentence):
                     continue  # a heading, a caption or a label, not a sentence
                 # A standfirst printed without its full stop: a whole sentence all the same.
@@ -268,7 +268,7 @@ def _clean_description(request: SummaryRequest) -> str:
     words = count_words(description)
     if not 8 <= words <= request.word_budget or len(sentences) > max(request.max_sentences, 1):
         return ""
-    if any(is_boilerplate(s) or not _ENDS_LIKE_A_SENTENCE.search(s) for s in sentences):
+    if any(is_boilerplate(s) or not ENDS_LIKE_A_SENTENCE.search(s) for s in sentences):
         return ""
     if _fingerprint(description) == _fingerprint(request.title):
         return ""

@@ -79,7 +79,9 @@ def resummarise(
     summariser: Summariser | None = None,
 ) -> ResummariseReport:
     """Summaries made again for stored articles (collected since `since`, or all) whose title
-    or text changed since their summary was made; every one of them when force."""
+    or text changed since their summary was made; every one of them when force. A summary
+    stored before its source was hashed (no hash: migration 0008) counts as current: the
+    first `digest edit` after the upgrade must not redo (and re-bill) the whole archive."""
     summariser = summariser or make_summariser(rt.settings)
     rules = editorial_rules(rt.settings.editorial)
     report = ResummariseReport()
@@ -100,7 +102,9 @@ def resummarise(
         last_id = batch[-1].id
         report.checked += len(batch)
         stale = [
-            row for row in batch if force or row[3] != summary_source_hash(row.title, row.text)
+            row
+            for row in batch
+            if force or (row[3] is not None and row[3] != summary_source_hash(row.title, row.text))
         ]
         if not stale:
             continue

@@ -27,6 +27,17 @@ def test_the_prompt_states_the_budget_and_carries_title_and_bounded_text() -> No
         ),
         ('  "Dakar opened a bus line."\n', "Dakar opened a bus line."),
         ("Dakar opened a\nbus line.", "Dakar opened a bus line."),
+        # Quotes that open a quotation inside the summary stay balanced.
+        (
+            "“We will run 120 buses,” the mayor of Dakar said.",
+            "“We will run 120 buses,” the mayor of Dakar said.",
+        ),
+        ("«Dakar opened a bus line.»", "Dakar opened a bus line."),
+        # The same words as a refusal, quoted well into the summary, are the article's.
+        (
+            "Dakar's mayor opened the line, telling critics: “I cannot wait any longer.”",
+            "Dakar's mayor opened the line, telling critics: “I cannot wait any longer.”",
+        ),
     ],
 )
 def test_good_answers(answer: str, shown: str) -> None:

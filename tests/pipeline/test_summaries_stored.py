@@ -92,6 +92,15 @@ def test_summaries_are_made_again_only_when_the_text_changes_or_when_asked(
             t: s for t, s in before.items() if t != changed_title
         }
 
+        # Summaries stored before their source was hashed (upgraded from before migration
+        # 0008) count as current: only --resummarise redoes them, and hashes them.
+        with db.transaction(rt.sessions) as session:
+            session.execute(update(Article).values(summary_source_hash=None))
+        assert resummarise(rt).summarised == 0
+        assert summaries(rt) == after
+        assert resummarise(rt, force=True).summarised == 12
+        assert resummarise(rt).summarised == 0
+
     # --resummarise with the LLM configured: every article is summarised again, by the LLM.
     llm_settings = write_config(
         {
