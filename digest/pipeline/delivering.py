@@ -209,19 +209,22 @@ async def _deliver(
             with rt.sessions() as session:
                 allowed = membership.deliverable_ids(session, list_id, ids)
                 topics = membership.topics_of(session, ids)
-            gone = [c.id for c in claimed if c.subscriber_id not in allowed]
-            wanted = [c for c in claimed if c.subscriber_id in allowed]
-            # A reader whose topics match no story of this issue gets no empty digest.
-            unmatched = [
-                c.id for c in wanted if not sender.has_stories(topics.get(c.subscriber_id))
-            ]
-            wanted = [c for c in wanted if sender.has_stories(topics.get(c.subscriber_id))]
+            gone, unmatched, wanted = [], [], []
+            for c in claimed:
+                if c.subscriber_id not in allowed:
+                    gone.append(c.id)
+                elif not sender.has_stories(topics.get(c.subscriber_id)):
+                    unmatched.append(c.id)  # no story matches their topics: no empty digest
+                else:
+                    wanted.append(c)
             keep_lease = asyncio.create_task(_renew_lease(rt, claimed, lease, clock))
             try:
                 attempts = await sender.send_all(wanted, topics)
             finally:
                 keep_lease.cancel()
-            with db.transaction(rt.sessions) as session:
+            # Reads, then writes: on SQLite the write lock is taken first (BEGIN IMMEDIATE), or
+            # a second process sending at the same time gets "database is locked".
+            with db.claim_transaction(rt.engine) as session:
                 outbox.skip(session, gone, "no longer subscribed")
                 outbox.skip(session, unmatched, "no story of this issue matches their topics")
                 counts = outbox.record(session, attempts, clock(), policy)
@@ -235,7 +238,7 @@ async def _deliver(
                 progress(done, max(todo, done))
     finally:
         await transport.close()
-    with db.transaction(rt.sessions) as session:
+    with db.claim_transaction(rt.engine) as session:
         pending = sum(n for s, n in outbox.counts(session, ref.id).items() if s in outbox.PENDING)
         issue = session.get(Issue, ref.id)
         assert issue is not None
@@ -248,7 +251,7 @@ def _enqueue(rt: Runtime, ref: IssueRef, now: datetime, zones: membership.Zones 
     how many rows are new. From the first send on, the issue's content is frozen; a later
     local-time wave puts a sent issue back to sending until its new rows are delivered."""
     enqueued = 0
-    with db.transaction(rt.sessions) as session:
+    with db.claim_transaction(rt.engine) as session:
         issue = session.get(Issue, ref.id)
         assert issue is not None
         batch_size = rt.settings.delivery.batch_size
