@@ -557,3 +557,26 @@ def test_sign_ups_at_the_same_moment_all_answer_and_one_mail_goes(
     settle(smtp_server)
     assert len(mails_to(smtp_server, NEW)) == 1
     assert len(smtp_server.handler.messages) == 4
+
+
+def test_an_erased_readers_old_links_never_reach_the_next_sign_up(
+    app: LiveApp, rt: pipeline.Runtime
+) -> None:
+    subscribe(app, NEW)
+    token = TokenSubject(subscriber_id(rt, NEW), list_id(rt))
+    old_preferences = f"/p/{rt.signer.sign('preferences', token)}"
+    old_unsubscribe = f"/u/{rt.signer.sign('unsubscribe', token)}"
+    http = app.client()
+    csrf = csrf_of(http.get(old_preferences).text)
+    erased = http.post(f"{old_preferences}/erase", data={"csrf_token": csrf, "sure": "yes"})
+    assert erased.status_code == 200
+
+    subscribe(app, "newcomer@example.net")
+
+    assert subscriber_id(rt, "newcomer@example.net") != token.subscriber_id
+    assert http.get(old_preferences).status_code == 404
+    assert http.post(old_unsubscribe, data={"List-Unsubscribe": "One-Click"}).status_code in (
+        200,
+        404,
+    )
+    assert subscription(rt, "newcomer@example.net").status == "pending"  # type: ignore[union-attr]
