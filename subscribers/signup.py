@@ -130,9 +130,12 @@ def confirm(
     wording: str,
     ip_address: str | None,
 ) -> Confirmed:
-    """Confirm every pending subscription of the token's subscriber whose confirmation mail
-    went out with (or after) this one; "already" when nothing was pending, "gone" when the
-    subscriber or their subscription is no more (erased, unsubscribed since, suppressed)."""
+    """Confirm the pending subscriptions the token's mail asked about: the named one, and
+    those whose confirmation mail went out at the second the token was issued (the lists
+    ticked with it; a list ticked in a later sign-up waits for its own mail, an imported one
+    that never had a mail is not swept in). "already" when none of them is pending any more,
+    "gone" when the subscriber or the named subscription is no more (erased, unsubscribed,
+    suppressed)."""
     subscriber = session.get(Subscriber, subject.subscriber_id)
     if subscriber is None or subscriber.status != "active":
         return "gone"
@@ -145,15 +148,20 @@ def confirm(
     )
     if named is None or named.status == "unsubscribed":
         return "gone"
-    if named.status == "confirmed":
+    pending = [named] if named.status == "pending" else []
+    if subject.issued_at is not None:
+        # The token holds whole seconds; the column may hold the same moment's fraction.
+        pending += session.scalars(
+            select(Subscription).where(
+                Subscription.subscriber_id == subscriber.id,
+                Subscription.id != named.id,
+                Subscription.status == "pending",
+                Subscription.confirmation_sent_at >= subject.issued_at,
+                Subscription.confirmation_sent_at < subject.issued_at + timedelta(seconds=1),
+            )
+        ).all()
+    if not pending:
         return "already"
-    pending = session.scalars(
-        select(Subscription).where(
-            Subscription.subscriber_id == subscriber.id,
-            Subscription.status == "pending",
-            Subscription.confirmation_sent_at == named.confirmation_sent_at,
-        )
-    ).all()
     for subscription in pending:
         subscription.status, subscription.confirmed_at = "confirmed", now
         record_consent(

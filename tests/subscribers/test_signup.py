@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db
@@ -14,9 +14,9 @@ from subscribers.consent import consent_history
 from subscribers.membership import add_subscriber, ensure_list
 from subscribers.models import Subscriber, Subscription
 from subscribers.preferences import erase, unsubscribe
-from subscribers.signup import SignUp, confirm, sign_up
+from subscribers.signup import ConfirmationDue, SignUp, confirm, sign_up
 from subscribers.suppression import suppress
-from subscribers.tokens import TokenSubject
+from subscribers.tokens import TokenSigner, TokenSubject
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -48,6 +48,15 @@ def run_sign_up(sessions: sessionmaker[Session], request: SignUp, now: datetime 
         )
 
 
+def clicked(due: ConfirmationDue, sent_at: datetime = NOW) -> TokenSubject:
+    """The subject of the confirmation link in the mail sent at sent_at, as the site reads it."""
+    signer = TokenSigner("a test secret")
+    token = signer.sign("confirm", due.subject, issued_at=sent_at)
+    subject = signer.verify("confirm", token, now=sent_at, max_age=HOUR)
+    assert subject is not None and subject.issued_at is not None
+    return subject
+
+
 def statuses(sessions: sessionmaker[Session], email: str) -> dict[int, str]:
     with sessions() as session:
         rows = session.execute(
@@ -65,7 +74,7 @@ def test_one_mail_confirms_every_list_ticked_together(sessions: sessionmaker[Ses
     assert due is not None and due.email == "a@example.net" and due.list_ids == (weekly, culture)
     assert statuses(sessions, "a@example.net") == {weekly: "pending", culture: "pending"}
     with db.transaction(sessions) as session:
-        outcome = confirm(session, due.subject, now=NOW, wording="Yes", ip_address="192.0.2.1")
+        outcome = confirm(session, clicked(due), now=NOW, wording="Yes", ip_address="192.0.2.1")
 
     assert outcome == "confirmed"
     assert statuses(sessions, "a@example.net") == {weekly: "confirmed", culture: "confirmed"}
@@ -88,7 +97,52 @@ def test_a_later_sign_up_for_another_list_is_confirmed_by_its_own_mail(
     assert first is not None and second is not None
 
     with db.transaction(sessions) as session:
-        confirm(session, first.subject, now=NOW, wording="Yes", ip_address=None)
+        confirm(session, clicked(first), now=NOW, wording="Yes", ip_address=None)
+
+    assert statuses(sessions, "a@example.net") == {weekly: "confirmed", culture: "pending"}
+
+
+def test_an_earlier_mail_confirms_only_what_it_named(sessions: sessionmaker[Session]) -> None:
+    weekly, culture = ids(sessions)
+    first = run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []))
+    later = NOW + 2 * HOUR  # past the resend window: weekly's mail goes again, with culture
+    second = run_sign_up(sessions, SignUp("a@example.net", None, [weekly, culture], []), later)
+    assert first is not None and second is not None and second.list_ids == (weekly, culture)
+
+    with db.transaction(sessions) as session:
+        assert confirm(session, clicked(first), now=later, wording="Y", ip_address=None) == (
+            "confirmed"
+        )
+    assert statuses(sessions, "a@example.net") == {weekly: "confirmed", culture: "pending"}
+
+    with db.transaction(sessions) as session:  # the second mail names weekly, confirmed now
+        assert confirm(
+            session, clicked(second, later), now=later, wording="Y", ip_address=None
+        ) == ("confirmed")
+    assert statuses(sessions, "a@example.net") == {weekly: "confirmed", culture: "confirmed"}
+
+
+def test_a_confirmation_never_sweeps_in_a_pending_row_no_mail_named(
+    sessions: sessionmaker[Session],
+) -> None:
+    weekly, culture = ids(sessions)
+    due = run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []))
+    assert due is not None
+    with db.transaction(sessions) as session:
+        # The mail's send reported a failure (its time reset), yet it arrived after all.
+        session.execute(update(Subscription).values(confirmation_sent_at=None))
+        session.add(  # an imported pending subscription: no confirmation mail went out for it
+            Subscription(
+                subscriber_id=due.subject.subscriber_id,
+                list_id=culture,
+                status="pending",
+                origin="import",
+                created_at=NOW,
+            )
+        )
+
+    with db.transaction(sessions) as session:
+        confirm(session, clicked(due), now=NOW, wording="Yes", ip_address=None)
 
     assert statuses(sessions, "a@example.net") == {weekly: "confirmed", culture: "pending"}
 
