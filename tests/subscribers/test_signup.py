@@ -10,6 +10,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db
+from subscribers.confirmation_window import (
+    MailClaim,
+    claim_confirmation_mail,
+    release_confirmation_mail,
+)
 from subscribers.consent import consent_history
 from subscribers.membership import add_subscriber, ensure_list
 from subscribers.models import Subscriber, Subscription
@@ -204,3 +209,49 @@ def test_coming_back_after_unsubscribing_is_a_new_pending_sign_up(
 
     assert due is not None
     assert statuses(sessions, "a@example.net") == {weekly: "pending"}
+
+
+def test_of_two_requests_that_read_the_old_time_only_one_claims_the_mail(
+    sessions: sessionmaker[Session],
+) -> None:
+    weekly, _ = ids(sessions)
+    due = run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []))
+    assert due is not None
+    [claim] = due.claims
+    later = NOW + 2 * HOUR
+    with sessions() as first, sessions() as second:
+        # Both read the subscription before either writes: a read-then-write would send twice.
+        for session in (first, second):
+            row = session.get(Subscription, claim.subscription_id)
+            assert row is not None and row.confirmation_sent_at == NOW
+            session.commit()  # (SQLite would refuse a write on a stale read transaction)
+        with first.begin():
+            assert claim_confirmation_mail(
+                first, claim.subscription_id, now=later, resend_after=HOUR
+            )
+        with second.begin():
+            assert not claim_confirmation_mail(
+                second, claim.subscription_id, now=later, resend_after=HOUR
+            )
+
+
+def test_giving_a_claim_back_never_undoes_a_newer_one(sessions: sessionmaker[Session]) -> None:
+    weekly, _ = ids(sessions)
+    due = run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []))
+    assert due is not None and due.claims == (MailClaim(due.claims[0].subscription_id, None),)
+    later = NOW + 2 * HOUR
+    newer = run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []), later)
+    assert newer is not None
+
+    with db.transaction(sessions) as session:  # the first mail failed only now
+        release_confirmation_mail(session, due.claims, sent_at=NOW)
+    with sessions() as session:
+        row = session.get(Subscription, due.claims[0].subscription_id)
+        assert row is not None and row.confirmation_sent_at == later
+
+    with db.transaction(sessions) as session:  # the newer one failed too: back to the old time
+        release_confirmation_mail(session, newer.claims, sent_at=later)
+    with sessions() as session:
+        row = session.get(Subscription, due.claims[0].subscription_id)
+        assert row is not None and row.confirmation_sent_at == NOW
+    assert run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []), later) is not None

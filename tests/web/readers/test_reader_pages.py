@@ -4,6 +4,7 @@ and what they refuse (forged tokens, missing CSRF tokens, bots, floods, header i
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -20,7 +21,7 @@ from subscribers.membership import add_subscriber
 from subscribers.models import MailingList, Subscriber, Subscription, Suppression
 from subscribers.suppression import suppress
 from subscribers.tokens import TokenSubject
-from tests.servers import FixtureSMTPServer
+from tests.servers import Fault, FixtureSMTPServer
 from tests.web.conftest import NOW, LiveApp
 from tests.web.readers.rig import (
     MovableClock,
@@ -580,3 +581,19 @@ def test_an_erased_readers_old_links_never_reach_the_next_sign_up(
         404,
     )
     assert subscription(rt, "newcomer@example.net").status == "pending"  # type: ignore[union-attr]
+
+
+def test_a_failed_confirmation_mail_lets_the_reader_ask_again_at_once(
+    app: LiveApp, rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
+) -> None:
+    smtp_server.handler.faults[NEW] = [Fault.code(451)]
+    subscribe(app, NEW)
+    deadline = time.monotonic() + 10
+    while (row := subscription(rt, NEW)) is None or row.confirmation_sent_at is not None:
+        assert time.monotonic() < deadline, "the failed mail's time was never given back"
+        time.sleep(0.02)
+    assert smtp_server.handler.outcomes(NEW) and not mails_to(smtp_server, NEW)
+
+    subscribe(app, NEW)  # the same minute: within the resend window, yet nothing went out
+
+    assert len(wait_for_mails(smtp_server, NEW)) == 1
