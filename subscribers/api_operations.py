@@ -34,9 +34,9 @@ class Refused(Exception):
 def create_subscription(
     session: Session, body: SubscriptionCreate, *, offered: frozenset[str], now: datetime
 ) -> tuple[SubscriptionOut, bool]:
-    """Subscribe the reader (pending unless body.confirmed); the flag says whether anything
-    changed. Suppressed addresses, blocked readers and, without body.resubscribe, those who
-    unsubscribed before are refused."""
+    """Subscribe the reader (pending unless body.confirmed, which also confirms a pending
+    subscription); the flag says whether anything changed. Suppressed addresses, blocked
+    readers and, without body.resubscribe, those who unsubscribed before are refused."""
     email = normalise_address(body.email)
     name = clean_name(body.name)
     topics = clean_topics(body.topics, offered)
@@ -70,7 +70,7 @@ def create_subscription(
     status = "confirmed" if body.confirmed else "pending"
     if subscription is None:
         subscription = Subscription(
-            subscriber_id=subscriber.id, list_id=mailing_list.id, created_at=now
+            subscriber_id=subscriber.id, list_id=mailing_list.id, origin="api", created_at=now
         )
         session.add(subscription)
     elif subscription.status == "unsubscribed" and not body.resubscribe:
@@ -79,10 +79,14 @@ def create_subscription(
             f"{email} unsubscribed from {mailing_list.slug!r}; subscribe them again only at "
             "their new request: pass resubscribe: true with the consent they gave",
         )
-    elif subscription.status != "unsubscribed":
+    elif subscription.status == "confirmed" or (
+        subscription.status == "pending" and not body.confirmed
+    ):
         return subscription_out(subscription, email, mailing_list.slug), False
+    elif subscription.status == "unsubscribed":
+        subscription.origin = "api"
+    # else pending, and the site says the reader confirmed: it came about as before.
     subscription.status = status
-    subscription.origin = "api"
     subscription.confirmed_at = now if body.confirmed else None
     subscription.unsubscribed_at = None
     session.flush()
