@@ -76,7 +76,8 @@ async def send_confirmation(
     rt: Runtime, due: ConfirmationDue, now: datetime, transport: Transport | None = None
 ) -> SendResult:
     """Send one confirmation mail through the configured transport (file outbox or SMTP)."""
-    data = confirmation_message(rt, due, now)
+    # The database read, the MJML render and the DKIM signature block: not on the event loop.
+    data = await anyio.to_thread.run_sync(confirmation_message, rt, due, now)
     transport = transport or make_transport(rt.settings)
     sender = envelope_sender(rt, due.subject.subscriber_id, due.subject.list_id)
     await transport.open()
