@@ -315,11 +315,23 @@ class ReaderPages:
         if subject is None:
             return self._bad_link(request)
         offered = await run_in_threadpool(self._offered_lists)
+        offered_slugs = [lst.slug for lst in offered]
+
+        def read() -> preferences.Preferences | None:
+            with self.site.sessions() as session:
+                return preferences.preferences_of(session, subject.subscriber_id, offered_slugs)
+
+        prefs = await run_in_threadpool(read)
+        if prefs is None:
+            return self._forgotten(request)
+        # The lists the page showed: those on offer and the reader's own, even one no longer
+        # offered (taken out of config.yaml), which they may keep but nobody may join.
+        shown = {choice.slug: choice.list_id for choice in prefs.lists}
         try:
             name = clean_name(_text(form, "name"))
             zone = clean_timezone(_text(form, "timezone"))
             topics = chosen(_texts(form, "topics"), topics_on_offer(self.site.settings), "topics")
-            slugs = chosen(_texts(form, "lists"), [lst.slug for lst in offered], "lists")
+            slugs = chosen(_texts(form, "lists"), list(shown), "lists")
         except FormProblem as problem:
             errors = {problem.field: problem.message}
             return await self._preferences(request, subject, errors=errors)
@@ -333,7 +345,7 @@ class ReaderPages:
                     name=name,
                     timezone=zone,
                     topics=topics,
-                    list_ids={lst.id for lst in offered if lst.slug in slugs},
+                    list_ids={shown[slug] for slug in slugs},
                     offered_list_ids={lst.id for lst in offered},
                     now=self.site.now(),
                     wording=readers.consent_wording,

@@ -17,7 +17,7 @@ from digest.errors import ConfigError
 from digest.models import Delivery
 from digest.web import create_app
 from subscribers.consent import consent_history
-from subscribers.membership import add_subscriber
+from subscribers.membership import add_subscriber, ensure_list
 from subscribers.models import MailingList, Subscriber, Subscription, Suppression
 from subscribers.suppression import suppress
 from subscribers.tokens import TokenSubject
@@ -597,3 +597,38 @@ def test_a_failed_confirmation_mail_lets_the_reader_ask_again_at_once(
     subscribe(app, NEW)  # the same minute: within the resend window, yet nothing went out
 
     assert len(wait_for_mails(smtp_server, NEW)) == 1
+
+
+def test_a_list_taken_off_offer_can_be_kept_but_never_joined(
+    app: LiveApp, rt: pipeline.Runtime
+) -> None:
+    with db.transaction(rt.sessions) as session:  # lists no longer in config.yaml
+        kept, _ = ensure_list(session, "archive", "The Archive")
+        add_subscriber(session, kept, "reader@example.org", name=None, now=NOW)
+        left, _ = ensure_list(session, "gone", "Gone Weekly")
+        add_subscriber(session, left, "reader@example.org", name=None, now=NOW)
+        ensure_list(session, "secret", "Not Yours")
+    with db.transaction(rt.sessions) as session:
+        row = session.scalar(select(Subscription).where(Subscription.list_id == left.id))
+        assert row is not None
+        row.status = "unsubscribed"
+    http, url = preferences_page(app, rt, "reader@example.org")
+    page = http.get(url)
+    assert "The Archive" in page.text and "Not Yours" not in page.text
+    csrf = csrf_of(page.text)
+
+    saved = http.post(url, data={"csrf_token": csrf, "lists": ["archive", "gone", "culture"]})
+
+    assert saved.status_code == 200, saved.text[:500]
+    assert subscription(rt, "reader@example.org", "archive").status == "confirmed"  # type: ignore[union-attr]
+    assert subscription(rt, "reader@example.org", "gone").status == "unsubscribed"  # type: ignore[union-attr]
+    assert subscription(rt, "reader@example.org", "culture").status == "confirmed"  # type: ignore[union-attr]
+    assert subscription(rt, "reader@example.org", "weekly").status == "unsubscribed"  # type: ignore[union-attr]
+
+    joined = http.post(url, data={"csrf_token": csrf, "lists": ["archive", "secret"]})
+    assert joined.status_code == 400
+    assert subscription(rt, "reader@example.org", "secret") is None
+
+    left_it = http.post(url, data={"csrf_token": csrf, "lists": ["culture"]})
+    assert left_it.status_code == 200
+    assert subscription(rt, "reader@example.org", "archive").status == "unsubscribed"  # type: ignore[union-attr]
