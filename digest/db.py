@@ -98,10 +98,17 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @contextmanager
-def claim_transaction(engine: Engine) -> Iterator[Session]:
-    """A transaction for claiming rows: BEGIN IMMEDIATE on SQLite (one claimer at a time);
-    on PostgreSQL an ordinary one, where claims use FOR UPDATE SKIP LOCKED."""
-    with engine.connect() as connection:
+def claim_transaction(bind: Engine | sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction for claiming rows (or reading then writing them): BEGIN IMMEDIATE on
+    SQLite (one claimer at a time; the others wait instead of failing with "database is
+    locked"); on PostgreSQL an ordinary one, where claims use FOR UPDATE SKIP LOCKED."""
+    if isinstance(bind, sessionmaker):
+        with transaction(bind) as session:
+            # The option must reach the connection before its BEGIN: asked for first.
+            session.connection(execution_options={"sqlite_immediate": True})
+            yield session
+        return
+    with bind.connect() as connection:
         connection = connection.execution_options(sqlite_immediate=True)
         with Session(bind=connection, expire_on_commit=False) as session, session.begin():
             yield session

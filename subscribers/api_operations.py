@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from subscribers import preferences
 from subscribers.addresses import InvalidAddress, normalise_address
 from subscribers.api_models import (
     SubscriberOut,
@@ -165,18 +166,16 @@ def unsubscribe(session: Session, subscription_id: int, *, now: datetime) -> Sub
     if row is None:
         raise Refused(404, f"no subscription {subscription_id}")
     subscription = row[0]
-    if subscription.status != "unsubscribed":
-        subscription.status = "unsubscribed"
-        subscription.unsubscribed_at = now
-        record_consent(
-            session,
-            subscriber_id=subscription.subscriber_id,
-            list_id=subscription.list_id,
-            action="unsubscribe",
-            method="api",
-            now=now,
-        )
-        session.flush()
+    preferences.unsubscribe(
+        session,
+        subscription.subscriber_id,
+        subscription.list_id,
+        now=now,
+        method="api",
+        wording="",
+        ip_address=None,
+    )
+    session.flush()
     return subscription_out(*row)
 
 
@@ -272,4 +271,4 @@ def erase_subscriber(session: Session, subscriber_id: int) -> None:
     address, and it is what keeps them from being mailed again."""
     _subscriber(session, subscriber_id)
     session.expunge_all()
-    session.execute(delete(Subscriber).where(Subscriber.id == subscriber_id))
+    preferences.erase(session, subscriber_id)
