@@ -98,10 +98,17 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 @contextmanager
-def claim_transaction(engine: Engine) -> Iterator[Session]:
-    """A transaction for claiming rows: BEGIN IMMEDIATE on SQLite (one claimer at a time);
-    on PostgreSQL an ordinary one, where claims use FOR UPDATE SKIP LOCKED."""
-    with engine.connect() as connection:
+def claim_transaction(bind: Engine | sessionmaker[Session]) -> Iterator[Session]:
+    """A transaction for claiming rows (or reading then writing them): BEGIN IMMEDIATE on
+    SQLite (one claimer at a time; the others wait instead of failing with "database is
+    locked"); on PostgreSQL an ordinary one, where claims use FOR UPDATE SKIP LOCKED."""
+    if isinstance(bind, sessionmaker):
+        with transaction(bind) as session:
+            # The option must reach the connection before its BEGIN: asked for first.
+            session.connection(execution_options={"sqlite_immediate": True})
+            yield session
+        return
+    with bind.connect() as connection:
         connection = connection.execution_options(sqlite_immediate=True)
         with Session(bind=connection, expire_on_commit=False) as session, session.begin():
             yield session
@@ -118,7 +125,11 @@ def upgrade(engine: Engine) -> list[str]:
     config = _alembic_config()
     script = ScriptDirectory.from_config(config)
     try:
-        with engine.begin() as connection:
+        with (
+            engine.connect() as connection,
+            _sqlite_foreign_keys_off(connection),
+            connection.begin(),
+        ):
             current = MigrationContext.configure(connection).get_current_revision()
             pending = [
                 rev.revision for rev in script.iterate_revisions(script.get_current_head(), current)
@@ -126,9 +137,39 @@ def upgrade(engine: Engine) -> list[str]:
             if pending:
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")
+                _check_foreign_keys(connection)
     except OperationalError as exc:
         raise StorageError(f"database {engine.url!r}: {exc.orig}") from None
     return list(reversed(pending))
+
+
+@contextmanager
+def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """Foreign keys off on SQLite while migrations rebuild tables (batch mode drops the old
+    table, and with foreign keys on that drop cascades to every row referring to it). SQLite
+    ignores this pragma inside a transaction: it is set on the bare DBAPI connection first."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    raw = connection.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    if connection.dialect.name != "sqlite":
+        return  # PostgreSQL checks them all along
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+    if broken:
+        raise StorageError(
+            f"database {connection.engine.url!r}: the migrations left rows pointing at nothing: "
+            f"{broken[:5]}",
+            hint="restore the database from its backup and report this",
+        )
 
 
 def current_revision(engine: Engine) -> str | None:

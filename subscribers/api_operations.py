@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import Select, delete, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from subscribers import preferences
 from subscribers.addresses import InvalidAddress, normalise_address
 from subscribers.api_models import (
     SubscriberOut,
@@ -34,9 +35,9 @@ class Refused(Exception):
 def create_subscription(
     session: Session, body: SubscriptionCreate, *, offered: frozenset[str], now: datetime
 ) -> tuple[SubscriptionOut, bool]:
-    """Subscribe the reader (pending unless body.confirmed); the flag says whether anything
-    changed. Suppressed addresses, blocked readers and, without body.resubscribe, those who
-    unsubscribed before are refused."""
+    """Subscribe the reader (pending unless body.confirmed, which also confirms a pending
+    subscription); the flag says whether anything changed. Suppressed addresses, blocked
+    readers and, without body.resubscribe, those who unsubscribed before are refused."""
     email = normalise_address(body.email)
     name = clean_name(body.name)
     topics = clean_topics(body.topics, offered)
@@ -70,7 +71,7 @@ def create_subscription(
     status = "confirmed" if body.confirmed else "pending"
     if subscription is None:
         subscription = Subscription(
-            subscriber_id=subscriber.id, list_id=mailing_list.id, created_at=now
+            subscriber_id=subscriber.id, list_id=mailing_list.id, origin="api", created_at=now
         )
         session.add(subscription)
     elif subscription.status == "unsubscribed" and not body.resubscribe:
@@ -79,10 +80,14 @@ def create_subscription(
             f"{email} unsubscribed from {mailing_list.slug!r}; subscribe them again only at "
             "their new request: pass resubscribe: true with the consent they gave",
         )
-    elif subscription.status != "unsubscribed":
+    elif subscription.status == "confirmed" or (
+        subscription.status == "pending" and not body.confirmed
+    ):
         return subscription_out(subscription, email, mailing_list.slug), False
+    elif subscription.status == "unsubscribed":
+        subscription.origin = "api"
+    # else pending, and the site says the reader confirmed: it came about as before.
     subscription.status = status
-    subscription.origin = "api"
     subscription.confirmed_at = now if body.confirmed else None
     subscription.unsubscribed_at = None
     session.flush()
@@ -161,18 +166,16 @@ def unsubscribe(session: Session, subscription_id: int, *, now: datetime) -> Sub
     if row is None:
         raise Refused(404, f"no subscription {subscription_id}")
     subscription = row[0]
-    if subscription.status != "unsubscribed":
-        subscription.status = "unsubscribed"
-        subscription.unsubscribed_at = now
-        record_consent(
-            session,
-            subscriber_id=subscription.subscriber_id,
-            list_id=subscription.list_id,
-            action="unsubscribe",
-            method="api",
-            now=now,
-        )
-        session.flush()
+    preferences.unsubscribe(
+        session,
+        subscription.subscriber_id,
+        subscription.list_id,
+        now=now,
+        method="api",
+        wording="",
+        ip_address=None,
+    )
+    session.flush()
     return subscription_out(*row)
 
 
@@ -268,4 +271,4 @@ def erase_subscriber(session: Session, subscriber_id: int) -> None:
     address, and it is what keeps them from being mailed again."""
     _subscriber(session, subscriber_id)
     session.expunge_all()
-    session.execute(delete(Subscriber).where(Subscriber.id == subscriber_id))
+    preferences.erase(session, subscriber_id)

@@ -24,6 +24,9 @@ class MailingList(Base):
 
 class Subscriber(Base):
     __tablename__ = "subscribers"
+    # Never reuse an erased reader's id on SQLite: the unsubscribe and preferences links of
+    # digests already sent name it and never expire (PostgreSQL's sequences never reuse one).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored normalised (see subscribers.addresses) so one person is one row.

@@ -108,9 +108,10 @@ def update_preferences(
     wording: str,
     ip_address: str | None,
 ) -> None:
-    """Store the reader's choices. A list ticked here is confirmed at once: the link that
-    opened this page went to the address alone, which is what a confirmation mail proves.
-    A list unticked is unsubscribed."""
+    """Store the reader's choices. A list on offer ticked here is confirmed at once: the link
+    that opened this page went to the address alone, which is what a confirmation mail proves.
+    A list no longer on offer ticked stays as it is (kept, never joined). A list unticked is
+    unsubscribed."""
     subscriber = session.get(Subscriber, subscriber_id)
     if subscriber is None:
         return
@@ -123,8 +124,12 @@ def update_preferences(
     }
     for list_id in sorted(set(offered_list_ids) | set(existing)):
         subscription = existing.get(list_id)
-        wanted = list_id in list_ids and list_id in offered_list_ids
-        if wanted and (subscription is None or subscription.status != "confirmed"):
+        ticked = list_id in list_ids
+        if (
+            ticked
+            and list_id in offered_list_ids
+            and (subscription is None or subscription.status != "confirmed")
+        ):
             if subscription is None:
                 subscription = Subscription(
                     subscriber_id=subscriber_id, list_id=list_id, origin="form", created_at=now
@@ -133,7 +138,7 @@ def update_preferences(
             subscription.status, subscription.confirmed_at = "confirmed", now
             subscription.unsubscribed_at = None
             _consent(session, subscriber_id, list_id, "subscribe", now, wording, ip_address)
-        elif not wanted and subscription is not None and subscription.status != "unsubscribed":
+        elif not ticked and subscription is not None and subscription.status != "unsubscribed":
             unsubscribe(
                 session,
                 subscriber_id,

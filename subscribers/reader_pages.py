@@ -8,15 +8,14 @@ RFC 8058, which a mail client sends with no cookie: there the token in the URL i
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -24,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from digest.db import transaction
+from digest.db import claim_transaction
 from subscribers import preferences, signup
 from subscribers.addresses import InvalidAddress, normalise_address
 from subscribers.form_body import limited_body, limited_form
@@ -147,7 +146,7 @@ class ReaderPages:
         readers = self.site.settings.readers
         for attempt in range(2):
             try:
-                with writing(self.site.sessions) as session:
+                with claim_transaction(self.site.sessions) as session:
                     return signup.sign_up(
                         session,
                         request,
@@ -218,7 +217,7 @@ class ReaderPages:
         )
 
     def _confirm(self, subject: TokenSubject, ip: str | None) -> signup.Confirmed:
-        with writing(self.site.sessions) as session:
+        with claim_transaction(self.site.sessions) as session:
             return signup.confirm(
                 session, subject, now=self.site.now(), wording=CONFIRM_WORDING, ip_address=ip
             )
@@ -261,7 +260,7 @@ class ReaderPages:
         return self.site.render(request, "unsubscribed.html", context, headers=PRIVATE)
 
     def _unsubscribe(self, subject: TokenSubject, ip: str | None) -> str:
-        with writing(self.site.sessions) as session:
+        with claim_transaction(self.site.sessions) as session:
             preferences.unsubscribe(
                 session,
                 subject.subscriber_id,
@@ -315,25 +314,37 @@ class ReaderPages:
         if subject is None:
             return self._bad_link(request)
         offered = await run_in_threadpool(self._offered_lists)
+        offered_slugs = [lst.slug for lst in offered]
+
+        def read() -> preferences.Preferences | None:
+            with self.site.sessions() as session:
+                return preferences.preferences_of(session, subject.subscriber_id, offered_slugs)
+
+        prefs = await run_in_threadpool(read)
+        if prefs is None:
+            return self._forgotten(request)
+        # The lists the page showed: those on offer and the reader's own, even one no longer
+        # offered (taken out of config.yaml), which they may keep but nobody may join.
+        shown = {choice.slug: choice.list_id for choice in prefs.lists}
         try:
             name = clean_name(_text(form, "name"))
             zone = clean_timezone(_text(form, "timezone"))
             topics = chosen(_texts(form, "topics"), topics_on_offer(self.site.settings), "topics")
-            slugs = chosen(_texts(form, "lists"), [lst.slug for lst in offered], "lists")
+            slugs = chosen(_texts(form, "lists"), list(shown), "lists")
         except FormProblem as problem:
             errors = {problem.field: problem.message}
             return await self._preferences(request, subject, errors=errors)
         readers = self.site.settings.readers
 
         def save() -> None:
-            with writing(self.site.sessions) as session:
+            with claim_transaction(self.site.sessions) as session:
                 preferences.update_preferences(
                     session,
                     subject.subscriber_id,
                     name=name,
                     timezone=zone,
                     topics=topics,
-                    list_ids={lst.id for lst in offered if lst.slug in slugs},
+                    list_ids={shown[slug] for slug in slugs},
                     offered_list_ids={lst.id for lst in offered},
                     now=self.site.now(),
                     wording=readers.consent_wording,
@@ -349,7 +360,7 @@ class ReaderPages:
             return self._bad_link(request)
 
         def leave_all() -> int:
-            with writing(self.site.sessions) as session:
+            with claim_transaction(self.site.sessions) as session:
                 return preferences.leave_everything(
                     session,
                     subject.subscriber_id,
@@ -395,7 +406,7 @@ class ReaderPages:
             )
 
         def forget() -> bool:
-            with writing(self.site.sessions) as session:
+            with claim_transaction(self.site.sessions) as session:
                 return preferences.erase(session, subject.subscriber_id)
 
         await run_in_threadpool(forget)
@@ -476,16 +487,6 @@ class ReaderPages:
             status_code=status_code,
             headers=PRIVATE,
         )
-
-
-@contextmanager
-def writing(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """A transaction that takes SQLite's write lock at BEGIN (BEGIN IMMEDIATE; PostgreSQL
-    ignores the option): two requests that each read, then write, would otherwise have one
-    fail with "database is locked" instead of waiting its turn."""
-    with transaction(sessions) as session:
-        session.connection(execution_options={"sqlite_immediate": True})
-        yield session
 
 
 def _list_name(session: Session, list_id: int) -> str:

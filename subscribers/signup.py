@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from subscribers.addresses import normalise_address
+from subscribers.confirmation_window import MailClaim, claim_confirmation_mail
 from subscribers.consent import record_consent
 from subscribers.models import Subscriber, Subscription
 from subscribers.suppression import is_suppressed
@@ -36,6 +37,8 @@ class ConfirmationDue:
     email: str
     name: str | None
     list_ids: tuple[int, ...]
+    # What to put back should the mail not go (subscribers.confirmation_window).
+    claims: tuple[MailClaim, ...] = ()
 
 
 def sign_up(
@@ -70,7 +73,7 @@ def sign_up(
         session.flush()
     elif subscriber.status != "active":
         return None  # bounced, complained or blocked: never mailed again from a web form
-    due: list[Subscription] = []
+    due: list[tuple[int, MailClaim]] = []
     for list_id in request.list_ids:
         subscription = session.scalar(
             select(Subscription).where(
@@ -86,16 +89,18 @@ def sign_up(
                 created_at=now,
             )
             session.add(subscription)
+            session.flush()
         elif subscription.status == "confirmed":
             continue  # nothing to confirm; the page says the same as for a new address
         elif subscription.status == "unsubscribed":
-            subscription.status, subscription.origin = "pending", "form"
-            subscription.unsubscribed_at = subscription.confirmed_at = None
-        elif (
-            subscription.confirmation_sent_at is not None
-            and now - subscription.confirmation_sent_at < resend_after
+            _reopen(session, subscription.id)
+        session.expire(subscription)  # claimed and reopened past the ORM
+        previous = subscription.confirmation_sent_at
+        if not claim_confirmation_mail(
+            session, subscription.id, now=now, resend_after=resend_after
         ):
             continue  # pending, and a confirmation mail went out a moment ago
+        session.expire(subscription)
         record_consent(
             session,
             subscriber_id=subscriber.id,
@@ -106,16 +111,35 @@ def sign_up(
             wording=wording,
             ip_address=ip_address,
         )
-        due.append(subscription)
+        due.append((list_id, MailClaim(subscription.id, previous)))
     if not due:
         return None
-    for subscription in due:
-        subscription.confirmation_sent_at = now
-    session.flush()
     # One mail confirms every list ticked at once; its token names the first of them.
-    list_ids = tuple(s.list_id for s in due)
+    list_ids = tuple(list_id for list_id, _ in due)
     return ConfirmationDue(
-        TokenSubject(subscriber.id, list_ids[0]), subscriber.email, subscriber.name, list_ids
+        TokenSubject(subscriber.id, list_ids[0]),
+        subscriber.email,
+        subscriber.name,
+        list_ids,
+        tuple(claim for _, claim in due),
+    )
+
+
+def _reopen(session: Session, subscription_id: int) -> None:
+    """An unsubscribed subscription pending again, for a new confirmation mail at once. Only
+    while it is still unsubscribed: a concurrent sign-up that reopened and claimed it first
+    keeps its claim (its mail is the one that goes)."""
+    session.execute(
+        update(Subscription)
+        .where(Subscription.id == subscription_id, Subscription.status == "unsubscribed")
+        .values(
+            status="pending",
+            origin="form",
+            unsubscribed_at=None,
+            confirmed_at=None,
+            confirmation_sent_at=None,
+        )
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -130,9 +154,12 @@ def confirm(
     wording: str,
     ip_address: str | None,
 ) -> Confirmed:
-    """Confirm every pending subscription of the token's subscriber whose confirmation mail
-    went out with (or after) this one; "already" when nothing was pending, "gone" when the
-    subscriber or their subscription is no more (erased, unsubscribed since, suppressed)."""
+    """Confirm the pending subscriptions the token's mail asked about: the named one, and
+    those whose confirmation mail went out at the second the token was issued (the lists
+    ticked with it; a list ticked in a later sign-up waits for its own mail, an imported one
+    that never had a mail is not swept in). "already" when none of them is pending any more,
+    "gone" when the subscriber or the named subscription is no more (erased, unsubscribed,
+    suppressed)."""
     subscriber = session.get(Subscriber, subject.subscriber_id)
     if subscriber is None or subscriber.status != "active":
         return "gone"
@@ -145,15 +172,20 @@ def confirm(
     )
     if named is None or named.status == "unsubscribed":
         return "gone"
-    if named.status == "confirmed":
+    pending = [named] if named.status == "pending" else []
+    if subject.issued_at is not None:
+        # The token holds whole seconds; the column may hold the same moment's fraction.
+        pending += session.scalars(
+            select(Subscription).where(
+                Subscription.subscriber_id == subscriber.id,
+                Subscription.id != named.id,
+                Subscription.status == "pending",
+                Subscription.confirmation_sent_at >= subject.issued_at,
+                Subscription.confirmation_sent_at < subject.issued_at + timedelta(seconds=1),
+            )
+        ).all()
+    if not pending:
         return "already"
-    pending = session.scalars(
-        select(Subscription).where(
-            Subscription.subscriber_id == subscriber.id,
-            Subscription.status == "pending",
-            Subscription.confirmation_sent_at == named.confirmation_sent_at,
-        )
-    ).all()
     for subscription in pending:
         subscription.status, subscription.confirmed_at = "confirmed", now
         record_consent(

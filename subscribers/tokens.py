@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -20,6 +20,9 @@ EXPIRING: frozenset[Purpose] = frozenset({"confirm"})
 class TokenSubject:
     subscriber_id: int
     list_id: int
+    # When a verified expiring token was issued (to the second); None otherwise. It names the
+    # mail the token came in, not who it acts for: two subjects differing only here are equal.
+    issued_at: datetime | None = field(default=None, compare=False)
 
 
 class TokenSigner:
@@ -55,7 +58,8 @@ class TokenSigner:
         max_age: timedelta | None = None,
     ) -> TokenSubject | None:
         """The subject of a genuine token of this purpose, else None (tampered, another
-        purpose's, or expired: an expiring purpose needs now and max_age)."""
+        purpose's, or expired: an expiring purpose needs now and max_age, and its subject
+        carries issued_at)."""
         try:
             data = self._serializer(purpose).loads(token)
         except BadSignature:
@@ -73,4 +77,5 @@ class TokenSigner:
             issued = now.timestamp() - data[2]
             if issued > max_age.total_seconds() or issued < -300:
                 return None  # expired, or issued in the future (a clock far off): refused
+            return TokenSubject(data[0], data[1], datetime.fromtimestamp(data[2], UTC))
         return TokenSubject(subscriber_id=data[0], list_id=data[1])

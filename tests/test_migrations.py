@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 import digest.models  # noqa: F401  (registers the tables)
 import subscribers.models  # noqa: F401
@@ -33,3 +37,44 @@ def test_upgrading_twice_applies_nothing(database_url: str) -> None:
         assert db.upgrade(engine) == []
     finally:
         engine.dispose()
+
+
+def test_rebuilding_subscribers_on_sqlite_keeps_what_refers_to_them(tmp_path: Path) -> None:
+    """0010 rebuilds the subscribers table (AUTOINCREMENT): with foreign keys on, dropping the
+    old table would cascade to every subscription and consent record."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    try:
+        with engine.begin() as connection:
+            config = db._alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0008")
+            connection.execute(
+                text(
+                    "INSERT INTO mailing_lists (id, slug, name, created_at)"
+                    " VALUES (1, 'weekly', 'Weekly', '2026-11-24 09:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO subscribers (id, email, status, created_at, soft_bounces, topics)"
+                    " VALUES (7, 'a@example.net', 'active', '2026-11-24 09:00:00', 0, '[]')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO subscriptions (subscriber_id, list_id, status, origin, created_at)"
+                    " VALUES (7, 1, 'confirmed', 'cli', '2026-11-24 09:00:00')"
+                )
+            )
+        assert "0010" in db.upgrade(engine)
+        with engine.connect() as connection:
+            kept = connection.execute(text("SELECT subscriber_id FROM subscriptions")).all()
+            sql = connection.execute(
+                text("SELECT sql FROM sqlite_master WHERE name = 'subscribers'")
+            ).scalar_one()
+            foreign_keys = connection.execute(text("PRAGMA foreign_keys")).scalar_one()
+    finally:
+        engine.dispose()
+    assert kept == [(7,)]
+    assert "AUTOINCREMENT" in sql
+    assert foreign_keys == 1  # turned back on after the migrations

@@ -9,14 +9,18 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+import anyio
 from sqlalchemy import select
 
+from digest import db
 from digest.delivery.dkim import dkim_signer
 from digest.delivery.message import POLICY
 from digest.delivery.transport import SendResult, Transport
+from digest.errors import DeliveryError
 from digest.pipeline.delivering import envelope_sender, make_transport
 from digest.pipeline.runtime import Runtime
 from digest.render.email import ConfirmationView
+from subscribers.confirmation_window import release_confirmation_mail
 from subscribers.models import MailingList
 from subscribers.signup import ConfirmationDue
 
@@ -72,7 +76,8 @@ async def send_confirmation(
     rt: Runtime, due: ConfirmationDue, now: datetime, transport: Transport | None = None
 ) -> SendResult:
     """Send one confirmation mail through the configured transport (file outbox or SMTP)."""
-    data = confirmation_message(rt, due, now)
+    # The database read, the MJML render and the DKIM signature block: not on the event loop.
+    data = await anyio.to_thread.run_sync(confirmation_message, rt, due, now)
     transport = transport or make_transport(rt.settings)
     sender = envelope_sender(rt, due.subject.subscriber_id, due.subject.list_id)
     await transport.open()
@@ -83,3 +88,21 @@ async def send_confirmation(
     if result.outcome != "sent":
         log.warning("confirmation mail to %s: %s: %s", due.email, result.outcome, result.reply)
     return result
+
+
+async def mail_confirmation(rt: Runtime, due: ConfirmationDue, now: datetime) -> None:
+    """Send the confirmation mail whose subscriptions were claimed at now; when it does not go
+    (raised, or the server did not answer "sent"), give the claims back so the reader may ask
+    again at once, and raise DeliveryError."""
+    try:
+        result = await send_confirmation(rt, due, now)
+        if result.outcome != "sent":
+            raise DeliveryError(f"the confirmation mail to {due.email}: {result.reply}")
+    except Exception:
+        await anyio.to_thread.run_sync(_release, rt, due, now)
+        raise
+
+
+def _release(rt: Runtime, due: ConfirmationDue, now: datetime) -> None:
+    with db.transaction(rt.sessions) as session:
+        release_confirmation_mail(session, due.claims, sent_at=now)

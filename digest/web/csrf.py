@@ -20,18 +20,25 @@ _OWN_FETCH_SITES = {"same-origin", "none"}
 
 async def checked_form(request: Request, settings: Settings) -> FormData:
     """The POSTed form, once the request has shown it comes from one of our pages; else 403."""
-    if not from_this_site(request, settings):
-        raise HTTPException(403, "Refused: this request came from another site.")
+    _check_site(request, settings)  # before the body is read
     form = await request.form()
-    check_form(request, settings, form)
+    _check_token(request, form)
     return form
 
 
 def check_form(request: Request, settings: Settings, form: FormData) -> None:
     """Raise 403 unless this form, already read, carries this session's token and comes from
     one of our pages (the reader's pages read their forms themselves, within a size limit)."""
+    _check_site(request, settings)
+    _check_token(request, form)
+
+
+def _check_site(request: Request, settings: Settings) -> None:
     if not from_this_site(request, settings):
         raise HTTPException(403, "Refused: this request came from another site.")
+
+
+def _check_token(request: Request, form: FormData) -> None:
     expected = stored_csrf_token(request)
     given = form.get(FIELD)
     if (

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from anyio import from_thread
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -17,11 +17,11 @@ from starlette.responses import Response
 
 from digest import db
 from digest.config import Settings
-from digest.errors import DeliveryError
 from digest.models import Delivery, Issue
-from digest.pipeline.confirming import send_confirmation
+from digest.pipeline.confirming import mail_confirmation
 from digest.web.csrf import check_form
 from digest.web.state import WebState
+from subscribers.confirmation_window import MailClaim, claim_confirmation_mail
 from subscribers.models import MailingList, Subscription
 from subscribers.signup import ConfirmationDue
 from subscribers.tokens import TokenSigner, TokenSubject
@@ -68,10 +68,10 @@ class WebReaderSite:
 
     async def send_confirmation(self, due: ConfirmationDue, now: datetime) -> None:
         try:
-            await send_confirmation(self.state.rt, due, now)
+            await mail_confirmation(self.state.rt, due, now)
         except Exception:
             # After the response: the reader already saw "check your inbox"; the log says why
-            # no mail came (they may sign up again once the resend window has passed).
+            # no mail came (they may sign up again at once: the claim was given back).
             log.exception("the confirmation mail to %s could not be sent", due.email)
 
     def other_data(self, session: Session, subscriber_id: int) -> Mapping[str, Any]:
@@ -112,27 +112,17 @@ class ApiConfirmationMailer:
             subscription = session.get(Subscription, subscription_id)
             if subscription is None or subscription.status != "pending":
                 return
-            sent_at = subscription.confirmation_sent_at
-            if sent_at is not None and now - sent_at < resend_after:
-                return  # one went out a moment ago
-            subscription.confirmation_sent_at = now
+            previous = subscription.confirmation_sent_at
+            if not claim_confirmation_mail(
+                session, subscription_id, now=now, resend_after=resend_after
+            ):
+                return  # one went out a moment ago (or is going out now)
             subscriber = subscription.subscriber
             due = ConfirmationDue(
                 TokenSubject(subscriber.id, subscription.list_id),
                 subscriber.email,
                 subscriber.name,
                 (subscription.list_id,),
+                (MailClaim(subscription_id, previous),),
             )
-        try:
-            result = from_thread.run(send_confirmation, rt, due, now)
-            if result.outcome != "sent":
-                raise DeliveryError(f"the confirmation mail to {due.email}: {result.reply}")
-        except Exception:
-            with db.transaction(rt.sessions) as session:
-                # Not sent: a later request may try again at once.
-                session.execute(
-                    update(Subscription)
-                    .where(Subscription.id == subscription_id)
-                    .values(confirmation_sent_at=sent_at)
-                )
-            raise
+        from_thread.run(mail_confirmation, rt, due, now)

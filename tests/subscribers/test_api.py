@@ -292,3 +292,27 @@ def test_a_body_over_64_kib_is_refused_unread(api: httpx.Client) -> None:
     )
     assert chunked.status_code == 413
     assert api.get("/api/subscriptions").json()["items"] == []
+
+
+def test_the_site_saying_confirmed_confirms_a_pending_subscription(
+    api: httpx.Client, mailer: RecordingMailer, settings: Settings
+) -> None:
+    pending = subscribe(api, "cy@example.org")
+    assert pending.json()["status"] == "pending" and mailer.sent == [pending.json()["id"]]
+
+    confirmed = subscribe(api, "cy@example.org", confirmed=True)
+
+    assert confirmed.is_success, confirmed.text
+    body = confirmed.json()
+    assert (body["id"], body["status"], body["origin"]) == (
+        pending.json()["id"],
+        "confirmed",
+        "api",
+    )
+    assert body["confirmed_at"] == NOW.isoformat().replace("+00:00", "Z")
+    assert mailer.sent == [body["id"]]  # no second confirmation mail
+    assert [row[2:4] for row in consent(settings)] == [
+        ("subscribe", "api"),
+        ("subscribe", "api"),
+        ("confirm", "api"),
+    ]

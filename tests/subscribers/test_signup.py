@@ -6,17 +6,22 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db
+from subscribers.confirmation_window import (
+    MailClaim,
+    claim_confirmation_mail,
+    release_confirmation_mail,
+)
 from subscribers.consent import consent_history
 from subscribers.membership import add_subscriber, ensure_list
 from subscribers.models import Subscriber, Subscription
 from subscribers.preferences import erase, unsubscribe
-from subscribers.signup import SignUp, confirm, sign_up
+from subscribers.signup import ConfirmationDue, SignUp, confirm, sign_up
 from subscribers.suppression import suppress
-from subscribers.tokens import TokenSubject
+from subscribers.tokens import TokenSigner, TokenSubject
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -48,6 +53,15 @@ def run_sign_up(sessions: sessionmaker[Session], request: SignUp, now: datetime 
         )
 
 
+def clicked(due: ConfirmationDue, sent_at: datetime = NOW) -> TokenSubject:
+    """The subject of the confirmation link in the mail sent at sent_at, as the site reads it."""
+    signer = TokenSigner("a test secret")
+    token = signer.sign("confirm", due.subject, issued_at=sent_at)
+    subject = signer.verify("confirm", token, now=sent_at, max_age=HOUR)
+    assert subject is not None and subject.issued_at is not None
+    return subject
+
+
 def statuses(sessions: sessionmaker[Session], email: str) -> dict[int, str]:
     with sessions() as session:
         rows = session.execute(
@@ -65,7 +79,7 @@ def test_one_mail_confirms_every_list_ticked_together(sessions: sessionmaker[Ses
     assert due is not None and due.email == "a@example.net" and due.list_ids == (weekly, culture)
     assert statuses(sessions, "a@example.net") == {weekly: "pending", culture: "pending"}
     with db.transaction(sessions) as session:
-        outcome = confirm(session, due.subject, now=NOW, wording="Yes", ip_address="192.0.2.1")
+        outcome = confirm(session, clicked(due), now=NOW, wording="Yes", ip_address="192.0.2.1")
 
     assert outcome == "confirmed"
     assert statuses(sessions, "a@example.net") == {weekly: "confirmed", culture: "confirmed"}
@@ -88,7 +102,52 @@ def test_a_later_sign_up_for_another_list_is_confirmed_by_its_own_mail(
     assert first is not None and second is not None
 
     with db.transaction(sessions) as session:
-        confirm(session, first.subject, now=NOW, wording="Yes", ip_address=None)
+        confirm(session, clicked(first), now=NOW, wording="Yes", ip_address=None)
+
+    assert statuses(sessions, "a@example.net") == {weekly: "confirmed", culture: "pending"}
+
+
+def test_an_earlier_mail_confirms_only_what_it_named(sessions: sessionmaker[Session]) -> None:
+    weekly, culture = ids(sessions)
+    first = run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []))
+    later = NOW + 2 * HOUR  # past the resend window: weekly's mail goes again, with culture
+    second = run_sign_up(sessions, SignUp("a@example.net", None, [weekly, culture], []), later)
+    assert first is not None and second is not None and second.list_ids == (weekly, culture)
+
+    with db.transaction(sessions) as session:
+        assert confirm(session, clicked(first), now=later, wording="Y", ip_address=None) == (
+            "confirmed"
+        )
+    assert statuses(sessions, "a@example.net") == {weekly: "confirmed", culture: "pending"}
+
+    with db.transaction(sessions) as session:  # the second mail names weekly, confirmed now
+        assert confirm(
+            session, clicked(second, later), now=later, wording="Y", ip_address=None
+        ) == ("confirmed")
+    assert statuses(sessions, "a@example.net") == {weekly: "confirmed", culture: "confirmed"}
+
+
+def test_a_confirmation_never_sweeps_in_a_pending_row_no_mail_named(
+    sessions: sessionmaker[Session],
+) -> None:
+    weekly, culture = ids(sessions)
+    due = run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []))
+    assert due is not None
+    with db.transaction(sessions) as session:
+        # The mail's send reported a failure (its time reset), yet it arrived after all.
+        session.execute(update(Subscription).values(confirmation_sent_at=None))
+        session.add(  # an imported pending subscription: no confirmation mail went out for it
+            Subscription(
+                subscriber_id=due.subject.subscriber_id,
+                list_id=culture,
+                status="pending",
+                origin="import",
+                created_at=NOW,
+            )
+        )
+
+    with db.transaction(sessions) as session:
+        confirm(session, clicked(due), now=NOW, wording="Yes", ip_address=None)
 
     assert statuses(sessions, "a@example.net") == {weekly: "confirmed", culture: "pending"}
 
@@ -150,3 +209,49 @@ def test_coming_back_after_unsubscribing_is_a_new_pending_sign_up(
 
     assert due is not None
     assert statuses(sessions, "a@example.net") == {weekly: "pending"}
+
+
+def test_of_two_requests_that_read_the_old_time_only_one_claims_the_mail(
+    sessions: sessionmaker[Session],
+) -> None:
+    weekly, _ = ids(sessions)
+    due = run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []))
+    assert due is not None
+    [claim] = due.claims
+    later = NOW + 2 * HOUR
+    with sessions() as first, sessions() as second:
+        # Both read the subscription before either writes: a read-then-write would send twice.
+        for session in (first, second):
+            row = session.get(Subscription, claim.subscription_id)
+            assert row is not None and row.confirmation_sent_at == NOW
+            session.commit()  # (SQLite would refuse a write on a stale read transaction)
+        with first.begin():
+            assert claim_confirmation_mail(
+                first, claim.subscription_id, now=later, resend_after=HOUR
+            )
+        with second.begin():
+            assert not claim_confirmation_mail(
+                second, claim.subscription_id, now=later, resend_after=HOUR
+            )
+
+
+def test_giving_a_claim_back_never_undoes_a_newer_one(sessions: sessionmaker[Session]) -> None:
+    weekly, _ = ids(sessions)
+    due = run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []))
+    assert due is not None and due.claims == (MailClaim(due.claims[0].subscription_id, None),)
+    later = NOW + 2 * HOUR
+    newer = run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []), later)
+    assert newer is not None
+
+    with db.transaction(sessions) as session:  # the first mail failed only now
+        release_confirmation_mail(session, due.claims, sent_at=NOW)
+    with sessions() as session:
+        row = session.get(Subscription, due.claims[0].subscription_id)
+        assert row is not None and row.confirmation_sent_at == later
+
+    with db.transaction(sessions) as session:  # the newer one failed too: back to the old time
+        release_confirmation_mail(session, newer.claims, sent_at=later)
+    with sessions() as session:
+        row = session.get(Subscription, due.claims[0].subscription_id)
+        assert row is not None and row.confirmation_sent_at == NOW
+    assert run_sign_up(sessions, SignUp("a@example.net", None, [weekly], []), later) is not None

@@ -4,6 +4,7 @@ and what they refuse (forged tokens, missing CSRF tokens, bots, floods, header i
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -16,11 +17,11 @@ from digest.errors import ConfigError
 from digest.models import Delivery
 from digest.web import create_app
 from subscribers.consent import consent_history
-from subscribers.membership import add_subscriber
+from subscribers.membership import add_subscriber, ensure_list
 from subscribers.models import MailingList, Subscriber, Subscription, Suppression
 from subscribers.suppression import suppress
 from subscribers.tokens import TokenSubject
-from tests.servers import FixtureSMTPServer
+from tests.servers import Fault, FixtureSMTPServer
 from tests.web.conftest import NOW, LiveApp
 from tests.web.readers.rig import (
     MovableClock,
@@ -557,3 +558,77 @@ def test_sign_ups_at_the_same_moment_all_answer_and_one_mail_goes(
     settle(smtp_server)
     assert len(mails_to(smtp_server, NEW)) == 1
     assert len(smtp_server.handler.messages) == 4
+
+
+def test_an_erased_readers_old_links_never_reach_the_next_sign_up(
+    app: LiveApp, rt: pipeline.Runtime
+) -> None:
+    subscribe(app, NEW)
+    token = TokenSubject(subscriber_id(rt, NEW), list_id(rt))
+    old_preferences = f"/p/{rt.signer.sign('preferences', token)}"
+    old_unsubscribe = f"/u/{rt.signer.sign('unsubscribe', token)}"
+    http = app.client()
+    csrf = csrf_of(http.get(old_preferences).text)
+    erased = http.post(f"{old_preferences}/erase", data={"csrf_token": csrf, "sure": "yes"})
+    assert erased.status_code == 200
+
+    subscribe(app, "newcomer@example.net")
+
+    assert subscriber_id(rt, "newcomer@example.net") != token.subscriber_id
+    assert http.get(old_preferences).status_code == 404
+    assert http.post(old_unsubscribe, data={"List-Unsubscribe": "One-Click"}).status_code in (
+        200,
+        404,
+    )
+    assert subscription(rt, "newcomer@example.net").status == "pending"  # type: ignore[union-attr]
+
+
+def test_a_failed_confirmation_mail_lets_the_reader_ask_again_at_once(
+    app: LiveApp, rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
+) -> None:
+    smtp_server.handler.faults[NEW] = [Fault.code(451)]
+    subscribe(app, NEW)
+    deadline = time.monotonic() + 10
+    while (row := subscription(rt, NEW)) is None or row.confirmation_sent_at is not None:
+        assert time.monotonic() < deadline, "the failed mail's time was never given back"
+        time.sleep(0.02)
+    assert smtp_server.handler.outcomes(NEW) and not mails_to(smtp_server, NEW)
+
+    subscribe(app, NEW)  # the same minute: within the resend window, yet nothing went out
+
+    assert len(wait_for_mails(smtp_server, NEW)) == 1
+
+
+def test_a_list_taken_off_offer_can_be_kept_but_never_joined(
+    app: LiveApp, rt: pipeline.Runtime
+) -> None:
+    with db.transaction(rt.sessions) as session:  # lists no longer in config.yaml
+        kept, _ = ensure_list(session, "archive", "The Archive")
+        add_subscriber(session, kept, "reader@example.org", name=None, now=NOW)
+        left, _ = ensure_list(session, "gone", "Gone Weekly")
+        add_subscriber(session, left, "reader@example.org", name=None, now=NOW)
+        ensure_list(session, "secret", "Not Yours")
+    with db.transaction(rt.sessions) as session:
+        row = session.scalar(select(Subscription).where(Subscription.list_id == left.id))
+        assert row is not None
+        row.status = "unsubscribed"
+    http, url = preferences_page(app, rt, "reader@example.org")
+    page = http.get(url)
+    assert "The Archive" in page.text and "Not Yours" not in page.text
+    csrf = csrf_of(page.text)
+
+    saved = http.post(url, data={"csrf_token": csrf, "lists": ["archive", "gone", "culture"]})
+
+    assert saved.status_code == 200, saved.text[:500]
+    assert subscription(rt, "reader@example.org", "archive").status == "confirmed"  # type: ignore[union-attr]
+    assert subscription(rt, "reader@example.org", "gone").status == "unsubscribed"  # type: ignore[union-attr]
+    assert subscription(rt, "reader@example.org", "culture").status == "confirmed"  # type: ignore[union-attr]
+    assert subscription(rt, "reader@example.org", "weekly").status == "unsubscribed"  # type: ignore[union-attr]
+
+    joined = http.post(url, data={"csrf_token": csrf, "lists": ["archive", "secret"]})
+    assert joined.status_code == 400
+    assert subscription(rt, "reader@example.org", "secret") is None
+
+    left_it = http.post(url, data={"csrf_token": csrf, "lists": ["culture"]})
+    assert left_it.status_code == 200
+    assert subscription(rt, "reader@example.org", "archive").status == "unsubscribed"  # type: ignore[union-attr]
