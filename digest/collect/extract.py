@@ -7,8 +7,7 @@ import html as html_entities
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from urllib.parse import urljoin
+from datetime import datetime
 
 import lxml.html
 import nh3
@@ -17,6 +16,8 @@ from charset_normalizer import from_bytes
 from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 
+from digest.collect.dates import iso_datetime
+from digest.collect.feeds import absolute_link
 from digest.links import is_http_url
 
 _BLOCKS = {
@@ -309,8 +310,8 @@ def _canonical(tree: lxml.html.HtmlElement, url: str) -> str | None:
     for href in tree.xpath("//link[@rel='canonical']/@href"):
         href = href.strip()
         if href:
-            absolute = urljoin(url, href)
-            if is_http_url(absolute):
+            absolute = absolute_link(url, href)
+            if absolute and is_http_url(absolute):
                 return absolute
     return None
 
@@ -320,8 +321,8 @@ def _lead_image(tree: lxml.html.HtmlElement, url: str) -> tuple[str | None, str 
     src = _meta(tree, "og:image")
     if not src:
         return None, None
-    absolute = urljoin(url, src)
-    if not is_http_url(absolute):
+    absolute = absolute_link(url, src)
+    if not absolute or not is_http_url(absolute):
         return None, None
     alt = _meta(tree, "og:image:alt")
     if not alt:
@@ -358,13 +359,8 @@ def _published(tree: lxml.html.HtmlElement) -> datetime | None:
         v.strip() for v in tree.xpath("//time[@datetime]/@datetime")
     ]
     for value in candidates:
-        try:
-            when = datetime.fromisoformat(value)
-        except ValueError:
-            continue
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return when.astimezone(UTC)
+        if (when := iso_datetime(value)) is not None:
+            return when
     return None
 
 

@@ -320,11 +320,16 @@ def _retry_after(value: str | None, now: datetime) -> timedelta | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    # isdigit() alone takes "²" and other Unicode digits that int() refuses; a huge number
+    # would overflow timedelta (or pass int()'s 4300-digit limit): a week is the most.
+    if value.isascii() and value.isdigit():
+        digits = value.lstrip("0") or "0"
+        if len(digits) > 7:  # ten million seconds: more than a week already
+            return _LONGEST_WAIT
+        return min(timedelta(seconds=int(digits)), _LONGEST_WAIT)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)

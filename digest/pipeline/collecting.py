@@ -157,6 +157,10 @@ async def _collect_source(
     except CollectError as exc:
         report.error = exc.message
         log.warning("source %s: %s", source.name, exc.message)
+    except Exception as exc:
+        # A bug met by hostile input: this source reports it, the others are collected.
+        report.error = f"unexpected: {type(exc).__name__}: {exc}"[:2000]
+        log.exception("source %s: unexpected error", source.name)
     # The database work runs in a thread: the event loop keeps fetching meanwhile.
     await _in_thread(database, _record, rt, stored.id, collected, report, outcome, now)
     return report
@@ -257,6 +261,17 @@ async def _new_articles(
         if isinstance(page, DigestError):
             report.problems.append(f"{entry.title or entry.link}: {page.message}")
             log.warning("source %s: item skipped, will retry: %s", source.name, page.message)
+            continue
+        if isinstance(page, Exception):
+            # Not stored, so it is tried again next run; the rest of the feed is kept.
+            problem = f"unexpected: {type(page).__name__}: {page}"
+            report.problems.append(f"{entry.title or entry.link}: {problem}")
+            log.error(
+                "source %s: item skipped, will retry: %s",
+                source.name,
+                problem,
+                exc_info=(type(page), page, page.__traceback__),
+            )
             continue
         if isinstance(page, BaseException):
             raise page

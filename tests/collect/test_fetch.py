@@ -169,13 +169,22 @@ def test_410_means_the_source_is_gone(server: FixtureHTTPServer) -> None:
         (503, "Mon, 23 Nov 2026 11:30:00 GMT", timedelta(hours=2, minutes=30)),
         (429, None, timedelta(hours=1)),  # no Retry-After: an hour
         (429, "99999999", timedelta(days=7)),  # never more than a week
+        (429, "99999999999999999999", timedelta(days=7)),  # past what timedelta holds
+        (429, "9" * 5000, timedelta(days=7)),  # past what int() reads
+        (429, "²", timedelta(hours=1)),  # a Unicode digit int() refuses: unreadable
+        (503, "Mon, 23 Nov 99999 11:30:00 GMT", None),  # an unreadable date: no wait
     ],
 )
 def test_429_and_503_say_when_to_come_back(
-    server: FixtureHTTPServer, status: int, retry_after: str | None, wait: timedelta
+    server: FixtureHTTPServer, status: int, retry_after: str | None, wait: timedelta | None
 ) -> None:
     headers = {"Retry-After": retry_after} if retry_after else {}
     server.routes["/feed"] = Route(b"busy", status=status, headers=headers)
+    if wait is None:  # a 503 without a readable Retry-After is an ordinary failure
+        with pytest.raises(FetchError, match="HTTP 503") as failed:
+            fetch(server.url("/feed"))
+        assert not isinstance(failed.value, RetryLater)
+        return
     with pytest.raises(RetryLater) as later:
         fetch(server.url("/feed"))
     assert later.value.retry_at == NOW + wait
