@@ -18,6 +18,7 @@ from lxml import etree
 
 from digest.collect.dates import iso_datetime
 from digest.collect.feeds import absolute_link
+from digest.collect.text import language_tag
 from digest.links import is_http_url
 
 _BLOCKS = {
@@ -369,4 +370,4 @@ def _language(tree: lxml.html.HtmlElement) -> str | None:
     if not lang:
         found = tree.xpath("//meta[@http-equiv='content-language']/@content")
         lang = found[0].strip() if found else ""
-    return lang[:35] or None
+    return language_tag(lang)

@@ -15,6 +15,7 @@ from charset_normalizer import from_bytes
 from lxml import etree
 
 from digest.collect.dates import iso_datetime, struct_datetime
+from digest.collect.text import language_tag
 from digest.errors import CollectError
 from digest.links import is_http_url
 
@@ -65,7 +66,7 @@ def parse_feed(data: bytes, url: str) -> ParsedFeed:
         title=_CONTROL.sub("", plain_title(feed.get("title", "") or "")),
         link=feed.get("link"),
         entries=entries,
-        language=(feed.get("language") or "").strip() or None,
+        language=language_tag(feed.get("language")),
     )
 
 
@@ -219,7 +220,7 @@ def parse_json_feed(data: bytes, url: str) -> ParsedFeed:
         title=_CONTROL.sub("", plain_title(_text(doc.get("title")))),
         link=_text(doc.get("home_page_url")) or None,
         entries=entries,
-        language=_text(doc.get("language")) or None,
+        language=language_tag(_text(doc.get("language"))),
     )
 
 

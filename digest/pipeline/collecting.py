@@ -17,6 +17,7 @@ from digest.collect.extract import ExtractedArticle, html_to_text
 from digest.collect.feeds import FeedEntry, ParsedFeed, discover_feeds, looks_like_html, parse_feed
 from digest.collect.fetch import Fetcher, FetchResponse
 from digest.collect.identity import article_identity, reader_link
+from digest.collect.text import REGION_LENGTH, short_label
 from digest.config import SourceSettings
 from digest.editorial.edit import EditorialRules, edit_article
 from digest.editorial.reading_time import count_words
@@ -323,6 +324,8 @@ def _collected(
     section = page.section if page and page.section else None
     if section is None and entry.categories:
         section = entry.categories[0]
+    # Kept as the region when it names no known one: it must fit articles.region.
+    section = short_label(section, REGION_LENGTH)
     draft = edit_article(
         identity=identity,
         url=reader_link(link),

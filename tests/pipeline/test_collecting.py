@@ -253,6 +253,8 @@ def test_nul_and_control_characters_in_a_json_feed_never_reach_the_database(
     feed = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": "Desk\u0000",
+        # articles.language is String(35): PostgreSQL refuses a longer value.
+        "language": "en\u0000-GB" + "-x" * 40,
         "items": [
             {
                 "id": "nul-1\u0000",
@@ -277,3 +279,25 @@ def test_nul_and_control_characters_in_a_json_feed_never_reach_the_database(
                   *stored.tags):  # fmt: skip
         assert "\x00" not in value and "\x07" not in value, repr(value)
     assert stored.title == "Ports reopen after the strike"
+    assert stored.language == ("en-GB" + "-x" * 40)[:35]
+
+
+def test_a_long_category_kept_as_region_fits_its_column(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    # With no region configured, a category naming no known region is kept as it is; on
+    # PostgreSQL articles.region (String(200)) refuses anything longer.
+    category = "Harbour\x07 " + "news " * 80
+    http_server.routes["/feed.xml"] = Route(rss([full_item(1, tag=category)]))
+    settings = write_config(
+        {
+            "editorial": {"infer_region": False},
+            "sources": [{"name": "Desk", "url": http_server.url("/feed.xml")}],
+        }
+    )
+    with pipeline.runtime(settings, NOW) as rt:
+        report = pipeline.collect(rt, NOW)
+        assert not report.failed, [s.error for s in report.failed]
+        [stored] = articles(rt)
+    assert stored.region == " ".join(("Harbour " + "news " * 80).split())[:200].rstrip()
+    assert all(len(region) <= 200 for region in stored.regions or [])
