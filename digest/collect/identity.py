@@ -34,13 +34,26 @@ def reader_link(url: str) -> str:
     return canonical_link(url)
 
 
-def article_identity(guid: str | None, link: str | None, title: str, text: str) -> str:
+def article_identity(
+    guid: str | None, link: str | None, title: str, text: str, *, feed_url: str
+) -> str:
+    """feed_url is the source's configured address: a GUID that is not a URL ("1",
+    "post-42") is unique only within its site, so it is scoped by that address's host."""
     if guid:
-        return f"guid:{guid}"[:512]
+        if _host(guid) and is_http_url(guid):
+            return f"guid:{guid}"[:512]
+        return f"guid:{_host(feed_url) or feed_url.lower()}:{guid}"[:512]
     if link:
         return f"url:{canonical_link(link)}"[:512]
     digest = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
     return f"hash:{digest}"
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:  # "http://[bad": no host to read
+        return ""
 
 
 def title_words(title: str) -> list[str]:

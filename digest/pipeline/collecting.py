@@ -25,7 +25,7 @@ from digest.errors import CollectError, DigestError, RetryLater, SourceGone
 from digest.models import Article, Source
 from digest.pipeline.editorial import editorial_rules, summarise_drafts
 from digest.pipeline.extracting import PageExtractor
-from digest.pipeline.runtime import Runtime
+from digest.pipeline.runtime import Runtime, source_location
 from digest.pipeline.storing import Collected, store_articles
 
 log = logging.getLogger("digest")
@@ -245,7 +245,12 @@ async def _new_articles(
     report: SourceReport,
 ) -> list[Collected]:
     entries = feed.entries
-    identities = {e: article_identity(e.guid, e.link, e.title, e.summary_html) for e in entries}
+    # The configured address, not where a redirect led: identities stay put when a feed moves.
+    scope = source_location(rt.settings, source)
+    identities = {
+        e: article_identity(e.guid, e.link, e.title, e.summary_html, feed_url=scope)
+        for e in entries
+    }
     known = await _in_thread(database, _known, rt, list(identities.values()))
     fresh = [e for e in entries if identities[e] not in known]
     # Pages in flight (fetched, waiting to be extracted) are bounded: memory stays flat.

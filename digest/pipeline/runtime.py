@@ -95,7 +95,7 @@ def sync_config(rt: Runtime, now: datetime) -> None:
     """Sources and lists in config.yaml exist in the database; a new list gets its demo readers."""
     with db.transaction(rt.sessions) as session:
         for source in rt.settings.sources:
-            location = _source_location(rt.settings, source)
+            location = source_location(rt.settings, source)
             row = session.scalar(select(Source).where(Source.name == source.name))
             if row is None:
                 session.add(
@@ -121,7 +121,8 @@ def sync_config(rt: Runtime, now: datetime) -> None:
                     )
 
 
-def _source_location(settings: Settings, source: SourceSettings) -> str:
+def source_location(settings: Settings, source: SourceSettings) -> str:
+    """Where config.yaml says the source is: its url, or its file as a file: URI."""
     if source.file is not None:
         return settings.resolve(source.file).resolve().as_uri()
     assert source.url is not None

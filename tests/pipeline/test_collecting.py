@@ -301,3 +301,41 @@ def test_a_long_category_kept_as_region_fits_its_column(
         [stored] = articles(rt)
     assert stored.region == " ".join(("Harbour " + "news " * 80).split())[:200].rstrip()
     assert all(len(region) <= 200 for region in stored.regions or [])
+
+
+def test_two_sites_giving_the_same_guid_are_two_articles(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    import json
+
+    # A JSON Feed "id": "1" and an RSS <guid isPermaLink="false">1</guid> from another site.
+    http_server.routes["/a.xml"] = Route(rss([full_item(1, guid="1")]))
+    json_feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Other desk",
+        "items": [
+            {
+                "id": "1",
+                "url": "https://other.example.org/2026/11/ferry",
+                "title": "Ferry doubles its crossings",
+                "summary": "The ferry now runs twice a day.",
+                "content_html": full_item(2)["content"],
+            }
+        ],
+    }
+    http_server.routes["/b.json"] = Route(json.dumps(json_feed).encode())
+    settings = write_config(
+        {
+            "sources": [
+                {"name": "A", "url": http_server.url("/a.xml")},
+                # Another host name for the same local server: another site.
+                {"name": "B", "url": f"http://localhost:{http_server.port}/b.json"},
+            ],
+            "collect": {"allow_private_hosts": ["127.0.0.1", "localhost"]},
+        }
+    )
+    with pipeline.runtime(settings, NOW) as rt:
+        report = pipeline.collect(rt, NOW)
+        assert [s.new_articles for s in report.sources] == [1, 1]
+        titles = sorted(a.title for a in articles(rt))
+    assert titles == ["Ferry doubles its crossings", "Story number 1"]
