@@ -105,7 +105,9 @@ class Fetcher:
             host, asyncio.Semaphore(self.settings.per_host_concurrency)
         )
         deadline = self.settings.deadline_seconds
-        async with self._limit, per_host:
+        # Per host first: a request waiting for its busy site holds no global slot, so
+        # pages queued for one site never keep the other sites waiting.
+        async with per_host, self._limit:
             try:
                 async with asyncio.timeout(deadline):
                     response = await self._follow(url, headers)

@@ -282,3 +282,31 @@ def test_the_global_limit_holds_over_every_host(server: FixtureHTTPServer) -> No
     urls += [f"http://localhost:{server.port}/p{i}" for i in range(4, 8)]
     _fetch_many(urls, settings(concurrency=2, per_host_concurrency=3))
     assert server.most_active == 2
+
+
+def test_pages_queued_for_one_busy_site_do_not_hold_up_another(
+    server: FixtureHTTPServer,
+) -> None:
+    for i in range(5):
+        server.routes[f"/p{i}"] = Route(FEED, delay=0.3)
+    busy = [server.url(f"/p{i}") for i in range(4)]  # one at a time: 1.2 s in all
+    other = f"http://localhost:{server.port}/p4"  # another host name: another site
+    done: dict[str, float] = {}
+
+    async def run() -> None:
+        collect = settings(
+            concurrency=2, per_host_concurrency=1, allow_private_hosts=["127.0.0.1", "localhost"]
+        )
+        async with Fetcher(collect, clock=lambda: NOW) as fetcher:
+            started = time.monotonic()
+
+            async def one(url: str) -> None:
+                await fetcher.fetch(url)
+                done[url] = time.monotonic() - started
+
+            await asyncio.gather(*(one(u) for u in [*busy, other]))
+
+    asyncio.run(run())
+    # The other site gets the second global slot at once instead of after the busy site's queue.
+    assert done[other] < 0.9, done
+    assert max(done[u] for u in busy) >= 1.2
