@@ -106,12 +106,16 @@ def sync_config(rt: Runtime, now: datetime) -> None:
                         region=source.region,
                     )
                 )
-            elif (row.configured_url or row.url) != location or row.region != source.region:
-                # A new url in config.yaml starts afresh: a source deactivated by 410 or moved
-                # by a permanent redirect is fetched from the address the editor gave.
-                row.url, row.configured_url, row.region = location, location, source.region
-                row.etag = row.last_modified = None
-                row.active, row.retry_after_at = True, None
+            else:
+                if (row.configured_url or row.url) != location:
+                    # A new url in config.yaml starts afresh: a source deactivated by 410 or
+                    # moved by a permanent redirect is fetched from the address the editor gave.
+                    row.url, row.configured_url = location, location
+                    row.etag = row.last_modified = None
+                    row.active, row.retry_after_at = True, None
+                if row.region != source.region:
+                    # Only the region: the move, validators and 410 stay as they were.
+                    row.region = source.region
         for lst in rt.settings.lists:
             mailing_list, created = membership.ensure_list(session, lst.slug, lst.name)
             if created:

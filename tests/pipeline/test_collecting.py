@@ -339,3 +339,36 @@ def test_two_sites_giving_the_same_guid_are_two_articles(
         assert [s.new_articles for s in report.sources] == [1, 1]
         titles = sorted(a.title for a in articles(rt))
     assert titles == ["Ferry doubles its crossings", "Story number 1"]
+
+
+def test_a_region_change_in_the_config_keeps_the_move_validators_and_410(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    http_server.routes["/old.xml"] = Route(b"", status=301, headers={"Location": "/new.xml"})
+    http_server.routes["/new.xml"] = Route(
+        rss([full_item(1)]), etag='"n1"', headers={"ETag": '"n1"'}
+    )
+    http_server.routes["/gone.xml"] = Route(b"", status=410)
+
+    def config(region: str) -> Any:
+        return write_config(
+            {
+                "sources": [
+                    {"name": "Moved", "url": http_server.url("/old.xml"), "region": region},
+                    {"name": "Gone", "url": http_server.url("/gone.xml"), "region": region},
+                ]
+            }
+        )
+
+    with pipeline.runtime(config("Coast"), NOW) as rt:
+        pipeline.collect(rt, NOW)
+
+    with pipeline.runtime(config("Highlands"), NOW) as rt:
+        moved, gone = source_row(rt, "Moved"), source_row(rt, "Gone")
+        assert (moved.region, gone.region) == ("Highlands", "Highlands")
+        assert (moved.url, moved.etag) == (http_server.url("/new.xml"), '"n1"')
+        assert gone.active is False
+        http_server.requests.clear()
+        report = pipeline.collect(rt, NOW + timedelta(hours=1))
+        assert paths(http_server) == ["/new.xml"]
+        assert report.sources[0].not_modified and report.sources[1].skipped
