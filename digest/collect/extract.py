@@ -12,13 +12,12 @@ from datetime import datetime
 import lxml.html
 import nh3
 import trafilatura
-from charset_normalizer import from_bytes
 from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 
 from digest.collect.dates import iso_datetime
 from digest.collect.feeds import absolute_link
-from digest.collect.text import language_tag
+from digest.collect.text import decode_undeclared, language_tag, without_control_chars
 from digest.links import is_http_url
 
 _BLOCKS = {
@@ -263,7 +262,6 @@ def _same_paragraph(a: str, b: str) -> bool:
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -278,15 +276,14 @@ def _decoded(html: bytes | str) -> bytes | str:
     """Text lxml reads right: without a declared charset it would take bytes for Latin-1."""
     if isinstance(html, str):
         # lxml refuses str with an encoding declaration, and control characters anywhere.
-        return _CONTROL.sub("", _XML_DECLARATION.sub("", html))
+        return without_control_chars(_XML_DECLARATION.sub("", html))
     if html.startswith(b"\xef\xbb\xbf") or _META_CHARSET.search(html[:4096]):
         return _CONTROL_BYTES.sub(b"", html)  # an ASCII-compatible charset: bytes are safe
     try:
         text = html.decode("utf-8")
     except UnicodeDecodeError:
-        best = from_bytes(html[:200_000]).best()
-        text = html.decode(best.encoding if best else "windows-1252", errors="replace")
-    return _CONTROL.sub("", _XML_DECLARATION.sub("", text))
+        text = decode_undeclared(html)
+    return without_control_chars(_XML_DECLARATION.sub("", text))
 
 
 def _meta(tree: lxml.html.HtmlElement, prop: str) -> str | None:

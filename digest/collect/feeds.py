@@ -11,11 +11,10 @@ from urllib.parse import urljoin
 
 import feedparser
 import lxml.html
-from charset_normalizer import from_bytes
 from lxml import etree
 
 from digest.collect.dates import iso_datetime, struct_datetime
-from digest.collect.text import language_tag
+from digest.collect.text import decode_undeclared, language_tag, without_control_chars
 from digest.errors import CollectError
 from digest.links import is_http_url
 
@@ -63,7 +62,7 @@ def parse_feed(data: bytes, url: str) -> ParsedFeed:
     entries = tuple(without_controls(_entry(raw, url)) for raw in parsed.entries)
     feed = parsed.get("feed", {})
     return ParsedFeed(
-        title=_CONTROL.sub("", plain_title(feed.get("title", "") or "")),
+        title=without_control_chars(plain_title(feed.get("title", "") or "")),
         link=feed.get("link"),
         entries=entries,
         language=language_tag(feed.get("language")),
@@ -137,17 +136,12 @@ def absolute_link(base: str, link: str | None) -> str | None:
 _TAG = re.compile(r"<[^>]*>")
 
 
-# C0 controls but tab and line breaks, DEL and C1: nothing a reader should see, and NUL is
-# refused by PostgreSQL in text (JSON Feed can carry \u0000; feedparser's loose mode too).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
 def without_controls(entry: FeedEntry) -> FeedEntry:
     """The entry with control characters removed from every text it carries; a tag, GUID or
     link left empty by that is dropped."""
 
     def clean(value: str | None) -> str | None:
-        return _CONTROL.sub("", value) if value else value
+        return without_control_chars(value) if value else value
 
     return replace(
         entry,
@@ -187,9 +181,7 @@ def _as_declared_xml(data: bytes) -> bytes:
         return stripped
     except UnicodeDecodeError:
         pass
-    best = from_bytes(stripped[:200_000]).best()
-    encoding = best.encoding if best is not None else "windows-1252"
-    text = stripped.decode(encoding, errors="replace")
+    text = decode_undeclared(stripped)
     text = re.sub(r"^<\?xml[^>]*\?>", "", text)
     return ('<?xml version="1.0" encoding="utf-8"?>' + text).encode("utf-8")
 
@@ -217,7 +209,7 @@ def parse_json_feed(data: bytes, url: str) -> ParsedFeed:
         if isinstance(item, dict)
     )
     return ParsedFeed(
-        title=_CONTROL.sub("", plain_title(_text(doc.get("title")))),
+        title=without_control_chars(plain_title(_text(doc.get("title")))),
         link=_text(doc.get("home_page_url")) or None,
         entries=entries,
         language=language_tag(_text(doc.get("language"))),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from charset_normalizer import from_bytes
+
 # C0 controls but tab and line breaks, DEL, C1 and the two non-characters: nothing a reader
 # should see; lxml refuses them, and PostgreSQL refuses NUL in text (JSON Feed can carry
 # \u0000, feedparser's loose mode too).
@@ -13,6 +15,13 @@ CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 LANGUAGE_LENGTH = 35
 # articles.region and sources.region are String(200).
 REGION_LENGTH = 200
+
+
+def decode_undeclared(data: bytes) -> str:
+    """Bytes that are not UTF-8 and declare no charset (windows-1251 served bare, say):
+    charset_normalizer's guess from the first 200 kB, else windows-1252; never an error."""
+    best = from_bytes(data[:200_000]).best()
+    return data.decode(best.encoding if best is not None else "windows-1252", errors="replace")
 
 
 def without_control_chars(text: str) -> str:

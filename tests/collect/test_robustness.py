@@ -3,6 +3,7 @@ crash (property-based, hypothesis; example counts kept modest so the suite stays
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -137,3 +138,19 @@ def test_a_broken_url_in_a_feed_or_page_is_dropped_not_fatal() -> None:
 def test_a_json_number_longer_than_python_reads_is_our_error() -> None:
     with pytest.raises(CollectError, match="not a JSON Feed"):
         parse_feed(_json_feed("", ', "n": ' + "9" * 5000), "https://news.example.org/f")
+
+
+def test_feeds_and_pages_drop_the_same_control_characters() -> None:
+    # One set for both: C0 (but tab and line breaks), DEL, C1 and U+FFFE/U+FFFF.
+    hostile = "Ports\x00 re\x7fopen\x9b after\ufffe the\x07 strike"
+    feed = parse_feed(
+        _json_feed("").replace(b'"title": "Edge"', b'"title": ' + json.dumps(hostile).encode()),
+        "https://news.example.org/f",
+    )
+    page = extract_article(
+        f"<html><body><article><p>{hostile}, traders said on Monday.</p></article></body></html>",
+        "https://news.example.org/a/",
+        "article",
+    )
+    assert [e.title for e in feed.entries] == ["Ports reopen after the strike"]
+    assert page.text == "Ports reopen after the strike, traders said on Monday."
