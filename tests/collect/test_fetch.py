@@ -137,7 +137,9 @@ def test_loopback_is_refused_unless_allowed_in_the_configuration(
     # A host name resolving to loopback is refused as well; the allow list lets it through.
     with pytest.raises(FetchError, match="private or reserved"):
         fetch(f"http://localhost:{server.port}/feed", CollectSettings())
-    assert fetch(f"http://localhost:{server.port}/feed", settings()).body == FEED
+    # localhost may resolve to ::1 as well as 127.0.0.1 (stock Debian): both are allowed.
+    loopback = settings(allow_private_hosts=["127.0.0.1", "::1"])
+    assert fetch(f"http://localhost:{server.port}/feed", loopback).body == FEED
     assert fetch(server.url("/feed"), settings(allow_private_hosts=["127.0.0.0/8"])).body == FEED
 
 
@@ -280,7 +282,8 @@ def test_the_global_limit_holds_over_every_host(server: FixtureHTTPServer) -> No
     # Two host names for the same server: each may have 3 at once, both together only 2.
     urls = [server.url(f"/p{i}") for i in range(4)]
     urls += [f"http://localhost:{server.port}/p{i}" for i in range(4, 8)]
-    _fetch_many(urls, settings(concurrency=2, per_host_concurrency=3))
+    loopback = ["127.0.0.1", "::1"]  # localhost may resolve to both (stock Debian)
+    _fetch_many(urls, settings(concurrency=2, per_host_concurrency=3, allow_private_hosts=loopback))
     assert server.most_active == 2
 
 
