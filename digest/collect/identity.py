@@ -63,7 +63,10 @@ def title_words(title: str) -> list[str]:
 def near_identical_titles(a: str, b: str, threshold: float = 0.9) -> bool:
     """Two headlines of the same story: the same words bar a few characters (a typo, a tense,
     punctuation, case)."""
-    words_a, words_b = title_words(a), title_words(b)
+    return _near_identical_words(title_words(a), title_words(b), threshold)
+
+
+def _near_identical_words(words_a: list[str], words_b: list[str], threshold: float = 0.9) -> bool:
     wa, wb = " ".join(words_a), " ".join(words_b)
     if not wa or not wb:
         return False
@@ -80,29 +83,34 @@ def near_identical_titles(a: str, b: str, threshold: float = 0.9) -> bool:
 
 class TitleIndex:
     """Titles seen recently, looked up by shared words so that n titles cost far less than n²
-    comparisons."""
+    comparisons; each title is split into words once, when added."""
 
     def __init__(self) -> None:
-        self._titles: dict[int, str] = {}
+        self._words: dict[int, list[str]] = {}
         self._by_word: dict[str, set[int]] = {}
 
+    def __len__(self) -> int:
+        return len(self._words)
+
     def add(self, key: int, title: str) -> None:
-        self._titles[key] = title
-        for word in set(title_words(title)):
+        words = title_words(title)
+        self._words[key] = words
+        for word in set(words):
             self._by_word.setdefault(word, set()).add(key)
 
     def match(self, title: str) -> int | None:
         """The key of a near-identical title, if there is one."""
-        words = set(title_words(title))
-        if not words:
+        words = title_words(title)
+        distinct = set(words)
+        if not distinct:
             return None
         shared: dict[int, int] = {}
-        for word in words:
+        for word in distinct:
             for key in self._by_word.get(word, ()):
                 shared[key] = shared.get(key, 0) + 1
         for key, count in sorted(shared.items(), key=lambda kv: -kv[1]):
-            if count < len(words) // 2:
+            if count < len(distinct) // 2:
                 break
-            if near_identical_titles(self._titles[key], title):
+            if _near_identical_words(self._words[key], words):
                 return key
         return None

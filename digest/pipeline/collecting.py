@@ -16,7 +16,7 @@ from digest import db
 from digest.collect.extract import ExtractedArticle, html_to_text
 from digest.collect.feeds import FeedEntry, ParsedFeed, discover_feeds, looks_like_html, parse_feed
 from digest.collect.fetch import Fetcher, FetchResponse
-from digest.collect.identity import article_identity, reader_link
+from digest.collect.identity import TitleIndex, article_identity, reader_link
 from digest.collect.text import REGION_LENGTH, short_label
 from digest.config import SourceSettings
 from digest.editorial.edit import EditorialRules, edit_article
@@ -26,7 +26,7 @@ from digest.models import Article, Source
 from digest.pipeline.editorial import editorial_rules, summarise_drafts
 from digest.pipeline.extracting import PageExtractor
 from digest.pipeline.runtime import Runtime, source_location
-from digest.pipeline.storing import Collected, store_articles
+from digest.pipeline.storing import Collected, recent_titles, store_articles
 
 log = logging.getLogger("digest")
 _T = TypeVar("_T")
@@ -69,6 +69,8 @@ async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
             r.name: _Stored(r.id, r.url, r.etag, r.last_modified, r.active, r.retry_after_at)
             for r in session.scalars(select(Source))
         }
+        # Read once for the run; only the database thread uses it from here on.
+        recent = recent_titles(session, now)
     # One thread does all the database work, one statement after another: threads taking
     # turns at SQLite's write lock would wait in its busy handler's sleeps instead.
     with ThreadPoolExecutor(1, thread_name_prefix="digest-collect-db") as database:
@@ -79,7 +81,7 @@ async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
             reports = await asyncio.gather(
                 *(
                     _collect_source(
-                        rt, fetcher, extractor, database, source, rows[source.name], now
+                        rt, fetcher, extractor, database, recent, source, rows[source.name], now
                     )
                     for source in rt.settings.sources
                 )
@@ -119,6 +121,7 @@ async def _collect_source(
     fetcher: Fetcher,
     extractor: PageExtractor,
     database: Executor,
+    recent: TitleIndex,
     source: SourceSettings,
     stored: _Stored,
     now: datetime,
@@ -163,12 +166,13 @@ async def _collect_source(
         report.error = f"unexpected: {type(exc).__name__}: {exc}"[:2000]
         log.exception("source %s: unexpected error", source.name)
     # The database work runs in a thread: the event loop keeps fetching meanwhile.
-    await _in_thread(database, _record, rt, stored.id, collected, report, outcome, now)
+    await _in_thread(database, _record, rt, recent, stored.id, collected, report, outcome, now)
     return report
 
 
 def _record(
     rt: Runtime,
+    recent: TitleIndex,
     source_id: int,
     collected: list[Collected],
     report: SourceReport,
@@ -180,7 +184,7 @@ def _record(
     # write lock is taken up front (BEGIN IMMEDIATE), or two that read first would deadlock.
     with db.claim_transaction(rt.engine) as session:
         report.new_articles = store_articles(
-            session, source_id, collected, now, rt.settings.editorial.max_tags
+            session, source_id, collected, now, rt.settings.editorial.max_tags, recent
         )
         row = session.get(Source, source_id)
         assert row is not None
@@ -350,4 +354,4 @@ def _collected(
         image_alt=page.image_alt if page and page.image_url else None,
     )
     language = (page.language if page else None) or feed.language
-    return Collected(draft, language, draft.region)
+    return Collected(draft, language)

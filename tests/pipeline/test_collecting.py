@@ -372,3 +372,33 @@ def test_a_region_change_in_the_config_keeps_the_move_validators_and_410(
         report = pipeline.collect(rt, NOW + timedelta(hours=1))
         assert paths(http_server) == ["/new.xml"]
         assert report.sources[0].not_modified and report.sources[1].skipped
+
+
+def test_the_recent_titles_are_read_once_per_collection_run(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    from sqlalchemy import event
+
+    sources = []
+    for n in range(3):
+        http_server.routes[f"/{n}.xml"] = Route(rss([full_item(n)]))
+        sources.append({"name": f"S{n}", "url": http_server.url(f"/{n}.xml")})
+    # The third source repeats the first one's story under another title's spelling and link:
+    # stored by another source in the same run, it is still flagged.
+    again = {**full_item(9), "title": "Story number 0!", "link": "https://other.example.org/0"}
+    http_server.routes["/2.xml"] = Route(rss([again]))
+    statements: list[str] = []
+    with pipeline.runtime(write_config({"sources": sources}), NOW) as rt:
+
+        @event.listens_for(rt.engine, "before_cursor_execute")
+        def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        report = pipeline.collect(rt, NOW)
+        stored = {a.title: a for a in articles(rt)}
+    assert [s.new_articles for s in report.sources] == [1, 1, 1]
+    reads = [s for s in statements if s.startswith("SELECT articles.id, articles.title")]
+    assert len(reads) == 1, reads
+    first, second = stored["Story number 0"], stored["Story number 0!"]
+    # Whichever source was stored first holds the original.
+    assert (first.duplicate_of_id, second.duplicate_of_id) in [(None, first.id), (second.id, None)]

@@ -1,4 +1,5 @@
-"""collection fixes: sources.configured_url filled, GUID identities scoped by their site
+"""collection fixes: sources.configured_url filled, GUIDs scoped by their site, articles.url
+indexed
 
 Revision ID: 0009
 Revises: 0008
@@ -21,9 +22,11 @@ def upgrade() -> None:
     # 0007 added the column without filling it: a source created before then has none.
     op.execute("UPDATE sources SET configured_url = url WHERE configured_url IS NULL")
     _rescope_guids(scoped=True)
+    op.create_index("ix_articles_url", "articles", ["url"], postgresql_using="hash")
 
 
 def downgrade() -> None:
+    op.drop_index("ix_articles_url", table_name="articles")
     _rescope_guids(scoped=False)
 
 
