@@ -122,7 +122,7 @@ class Fetcher:
                     f"{url}: timed out (collect.{which}_seconds)",
                     hint="the site is slow or down; raise collect.timeout_seconds if it is slow",
                 ) from None
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
         if response.not_modified:
             return FetchResponse(
@@ -142,7 +142,13 @@ class Fetcher:
                     location = response.headers.get("Location", "").strip()
                     if not location:
                         raise FetchError(f"{url}: HTTP {response.status_code} without a Location")
-                    url = urljoin(url, location)
+                    try:
+                        url = urljoin(url, location)
+                    except ValueError:  # "http://[bad/": no URL at all
+                        raise FetchError(
+                            f"{url}: HTTP {response.status_code} to a malformed Location"
+                            f" {location[:200]!r}"
+                        ) from None
                     permanent = permanent and response.status_code in _PERMANENT
                     if permanent:
                         moved_to = url
@@ -212,12 +218,12 @@ class Fetcher:
         host = (parts.hostname or "").lower().rstrip(".")
         if not host:
             raise FetchError(f"{url}: no host in the URL")
-        if host in self._allowed_names:
-            return
         try:
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
         except ValueError:
             raise FetchError(f"{url}: invalid port") from None
+        if host in self._allowed_names:
+            return
         for address in await _resolve(url, host, port):
             if _forbidden(address) and not any(address in n for n in self._allowed_networks):
                 raise FetchError(

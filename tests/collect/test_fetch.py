@@ -313,3 +313,15 @@ def test_pages_queued_for_one_busy_site_do_not_hold_up_another(
     # The other site gets the second global slot at once instead of after the busy site's queue.
     assert done[other] < 0.9, done
     assert max(done[u] for u in busy) >= 1.2
+
+
+def test_a_redirect_to_a_malformed_location_is_a_fetch_error(server: FixtureHTTPServer) -> None:
+    server.routes["/feed"] = Route(b"", status=301, headers={"Location": "http://[bad/"})
+    with pytest.raises(FetchError, match="malformed Location"):
+        fetch(server.url("/feed"))
+
+
+def test_an_allowed_host_with_an_impossible_port_is_a_fetch_error() -> None:
+    # An allowed host name skips resolution; the URL itself is still refused, as our error.
+    with pytest.raises(FetchError, match="localhost"):
+        fetch("http://localhost:99999/feed", settings(allow_private_hosts=["localhost"]))
