@@ -77,8 +77,12 @@ def _near_identical_words(words_a: list[str], words_b: list[str], threshold: flo
         return False
     if min(len(words_a), len(words_b)) < 4:
         return False  # too short to tell an edit from another headline
+    # The ratio's upper bound from the lengths alone (real_quick_ratio), before paying for a
+    # matcher: most candidates stop here.
+    if 2 * min(len(wa), len(wb)) < threshold * (len(wa) + len(wb)):
+        return False
     matcher = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
-    return matcher.real_quick_ratio() >= threshold and matcher.ratio() >= threshold
+    return matcher.quick_ratio() >= threshold and matcher.ratio() >= threshold
 
 
 class TitleIndex:
