@@ -36,7 +36,12 @@ def _rescope_guids(*, scoped: bool) -> None:
     that their feeds' items are still recognised. Written out here, as it is at 0009."""
     bind = op.get_bind()
     sources = bind.execute(sa.text("SELECT id, configured_url, url FROM sources")).all()
-    taken = set(bind.execute(sa.text("SELECT identity FROM articles")).scalars())
+    # Only GUID identities can collide with a renamed one (both start "guid:").
+    taken = set(
+        bind.execute(
+            sa.text("SELECT identity FROM articles WHERE identity LIKE 'guid:%'")
+        ).scalars()
+    )
     for source_id, configured_url, url in sources:
         location = configured_url or url or ""
         scope = f"guid:{_host(location) or location.lower()}:"
