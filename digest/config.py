@@ -132,10 +132,10 @@ class EditorialSettings(_Section):
 
 
 class SourceSettings(_Section):
-    name: str
+    name: str = Field(max_length=200)  # sources.name and .region are String(200)
     url: str | None = None
     file: Path | None = None
-    region: str = ""
+    region: str = Field("", max_length=200)
     tags: list[str] = Field(default_factory=list)
     # CSS selector of the article body on this site, for pages automatic extraction gets wrong.
     selector: str | None = None

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from digest.db import Base, UTCDateTime, utcnow
@@ -40,6 +49,9 @@ class Source(Base):
 
 class Article(Base):
     __tablename__ = "articles"
+    # Collection looks stories up by url. A hash index on PostgreSQL: a B-tree refuses an
+    # entry over a third of a page (about 2.7 kB), and a URL may be longer.
+    __table_args__ = (Index("ix_articles_url", "url", postgresql_using="hash"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # "guid:…", "url:…" (canonical link) or "hash:…": how we know we have seen it.

@@ -78,3 +78,47 @@ def test_rebuilding_subscribers_on_sqlite_keeps_what_refers_to_them(tmp_path: Pa
     assert kept == [(7,)]
     assert "AUTOINCREMENT" in sql
     assert foreign_keys == 1  # turned back on after the migrations
+
+
+def test_0009_fills_configured_url_and_scopes_guids_by_their_site(database_url: str) -> None:
+    from alembic import command
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from digest.models import Article, Source
+
+    engine = db.make_engine(database_url)
+    try:
+        config = db._alembic_config()
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0008")
+        with Session(engine) as session, session.begin():
+            # Created before 0007: no configured_url; moved since (a 301).
+            old = Source(name="Old", url="https://News.example.net/feed/", configured_url=None)
+            other = Source(name="Other", url="https://other.example.org/rss")
+            session.add_all([old, other])
+            session.flush()
+            for identity, source in [
+                ("guid:1", old),
+                ("guid:https://news.example.net/?p=2", old),
+                ("url:https://news.example.net/3", old),
+                ("guid:post-4", other),
+            ]:
+                session.add(Article(identity=identity, source_id=source.id, url="", title="T"))
+        assert "0009" in db.upgrade(engine)
+        with Session(engine) as session:
+            configured = dict(session.execute(select(Source.name, Source.configured_url)).all())
+            identities = set(session.scalars(select(Article.identity)))
+    finally:
+        engine.dispose()
+    assert configured == {
+        "Old": "https://News.example.net/feed/",
+        "Other": "https://other.example.org/rss",
+    }
+    assert identities == {
+        "guid:news.example.net:1",
+        "guid:https://news.example.net/?p=2",
+        "url:https://news.example.net/3",
+        "guid:other.example.org:post-4",
+    }

@@ -7,16 +7,17 @@ import html as html_entities
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from urllib.parse import urljoin
+from datetime import datetime
 
 import lxml.html
 import nh3
 import trafilatura
-from charset_normalizer import from_bytes
 from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 
+from digest.collect.dates import iso_datetime
+from digest.collect.feeds import absolute_link
+from digest.collect.text import decode_undeclared, language_tag, without_control_chars
 from digest.links import is_http_url
 
 _BLOCKS = {
@@ -276,7 +277,6 @@ def _same_paragraph(a: str, b: str) -> bool:
 
 _META_CHARSET = re.compile(rb"<meta[^>]+charset", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -291,15 +291,14 @@ def _decoded(html: bytes | str) -> bytes | str:
     """Text lxml reads right: without a declared charset it would take bytes for Latin-1."""
     if isinstance(html, str):
         # lxml refuses str with an encoding declaration, and control characters anywhere.
-        return _CONTROL.sub("", _XML_DECLARATION.sub("", html))
+        return without_control_chars(_XML_DECLARATION.sub("", html))
     if html.startswith(b"\xef\xbb\xbf") or _META_CHARSET.search(html[:4096]):
         return _CONTROL_BYTES.sub(b"", html)  # an ASCII-compatible charset: bytes are safe
     try:
         text = html.decode("utf-8")
     except UnicodeDecodeError:
-        best = from_bytes(html[:200_000]).best()
-        text = html.decode(best.encoding if best else "windows-1252", errors="replace")
-    return _CONTROL.sub("", _XML_DECLARATION.sub("", text))
+        text = decode_undeclared(html)
+    return without_control_chars(_XML_DECLARATION.sub("", text))
 
 
 def _meta(tree: lxml.html.HtmlElement, prop: str) -> str | None:
@@ -324,8 +323,8 @@ def _canonical(tree: lxml.html.HtmlElement, url: str) -> str | None:
     for href in tree.xpath("//link[@rel='canonical']/@href"):
         href = href.strip()
         if href:
-            absolute = urljoin(url, href)
-            if is_http_url(absolute):
+            absolute = absolute_link(url, href)
+            if absolute and is_http_url(absolute):
                 return absolute
     return None
 
@@ -335,8 +334,8 @@ def _lead_image(tree: lxml.html.HtmlElement, url: str) -> tuple[str | None, str 
     src = _meta(tree, "og:image")
     if not src:
         return None, None
-    absolute = urljoin(url, src)
-    if not is_http_url(absolute):
+    absolute = absolute_link(url, src)
+    if not absolute or not is_http_url(absolute):
         return None, None
     alt = _meta(tree, "og:image:alt")
     if not alt:
@@ -373,13 +372,8 @@ def _published(tree: lxml.html.HtmlElement) -> datetime | None:
         v.strip() for v in tree.xpath("//time[@datetime]/@datetime")
     ]
     for value in candidates:
-        try:
-            when = datetime.fromisoformat(value)
-        except ValueError:
-            continue
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
-        return when.astimezone(UTC)
+        if (when := iso_datetime(value)) is not None:
+            return when
     return None
 
 
@@ -388,4 +382,4 @@ def _language(tree: lxml.html.HtmlElement) -> str | None:
     if not lang:
         found = tree.xpath("//meta[@http-equiv='content-language']/@content")
         lang = found[0].strip() if found else ""
-    return lang[:35] or None
+    return language_tag(lang)

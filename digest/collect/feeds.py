@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import calendar
 import html
 import json
 import re
-import time
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from urllib.parse import urljoin
 
 import feedparser
 import lxml.html
-from charset_normalizer import from_bytes
 from lxml import etree
 
+from digest.collect.dates import iso_datetime, struct_datetime
+from digest.collect.text import decode_undeclared, language_tag, without_control_chars
 from digest.errors import CollectError
 from digest.links import is_http_url
 
@@ -63,10 +62,10 @@ def parse_feed(data: bytes, url: str) -> ParsedFeed:
     entries = tuple(without_controls(_entry(raw, url)) for raw in parsed.entries)
     feed = parsed.get("feed", {})
     return ParsedFeed(
-        title=_CONTROL.sub("", plain_title(feed.get("title", "") or "")),
+        title=without_control_chars(plain_title(feed.get("title", "") or "")),
         link=feed.get("link"),
         entries=entries,
-        language=(feed.get("language") or "").strip() or None,
+        language=language_tag(feed.get("language")),
     )
 
 
@@ -91,7 +90,9 @@ def _entry(raw: feedparser.FeedParserDict, feed_url: str) -> FeedEntry:
         author=(raw.get("author") or "").strip() or None,
         # dict.get, not raw.get: feedparser maps a missing published_parsed to updated_parsed
         # with a DeprecationWarning.
-        published_at=_when(dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")),
+        published_at=struct_datetime(
+            dict.get(raw, "published_parsed") or dict.get(raw, "updated_parsed")
+        ),
         summary_html=summary,
         content_html=content,
         categories=categories,
@@ -135,17 +136,12 @@ def absolute_link(base: str, link: str | None) -> str | None:
 _TAG = re.compile(r"<[^>]*>")
 
 
-# C0 controls but tab and line breaks, DEL and C1: nothing a reader should see, and NUL is
-# refused by PostgreSQL in text (JSON Feed can carry \u0000; feedparser's loose mode too).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
 def without_controls(entry: FeedEntry) -> FeedEntry:
     """The entry with control characters removed from every text it carries; a tag, GUID or
     link left empty by that is dropped."""
 
     def clean(value: str | None) -> str | None:
-        return _CONTROL.sub("", value) if value else value
+        return without_control_chars(value) if value else value
 
     return replace(
         entry,
@@ -168,12 +164,6 @@ def plain_title(title: str) -> str:
     return " ".join(text.split())
 
 
-def _when(parsed: time.struct_time | None) -> datetime | None:
-    if parsed is None:
-        return None
-    return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
-
-
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 _UTF_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
 
@@ -191,9 +181,7 @@ def _as_declared_xml(data: bytes) -> bytes:
         return stripped
     except UnicodeDecodeError:
         pass
-    best = from_bytes(stripped[:200_000]).best()
-    encoding = best.encoding if best is not None else "windows-1252"
-    text = stripped.decode(encoding, errors="replace")
+    text = decode_undeclared(stripped)
     text = re.sub(r"^<\?xml[^>]*\?>", "", text)
     return ('<?xml version="1.0" encoding="utf-8"?>' + text).encode("utf-8")
 
@@ -205,7 +193,8 @@ def parse_json_feed(data: bytes, url: str) -> ParsedFeed:
     """A JSON Feed (1.0 or 1.1) as the same entries RSS and Atom give."""
     try:
         doc = json.loads(data.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    # ValueError also covers a number longer than int() reads (4300 digits).
+    except (ValueError, RecursionError) as exc:
         raise CollectError(f"{url}: not a JSON Feed: {exc}") from None
     if not isinstance(doc, dict) or not str(doc.get("version", "")).startswith(_JSON_FEED):
         raise CollectError(
@@ -220,10 +209,10 @@ def parse_json_feed(data: bytes, url: str) -> ParsedFeed:
         if isinstance(item, dict)
     )
     return ParsedFeed(
-        title=_CONTROL.sub("", plain_title(_text(doc.get("title")))),
+        title=without_control_chars(plain_title(_text(doc.get("title")))),
         link=_text(doc.get("home_page_url")) or None,
         entries=entries,
-        language=_text(doc.get("language")) or None,
+        language=language_tag(_text(doc.get("language"))),
     )
 
 
@@ -244,14 +233,16 @@ def _json_entry(item: dict[str, object], base: str, doc: dict[str, object]) -> F
     )
     tags = item.get("tags")
     image = _text(item.get("image")) or _text(item.get("banner_image"))
-    image_url = urljoin(base, image) if image else None
+    image_url = absolute_link(base, image)
     guid = _text(item.get("id"))
     return FeedEntry(
         guid=guid or None,
         link=absolute_link(base, link),
         title=plain_title(_text(item.get("title"))),
         author=", ".join(n for n in names if n) or None,
-        published_at=_iso(_text(item.get("date_published")) or _text(item.get("date_modified"))),
+        published_at=iso_datetime(
+            _text(item.get("date_published")) or _text(item.get("date_modified"))
+        ),
         summary_html=summary or content,
         content_html=content if summary else "",
         categories=tuple(
@@ -265,18 +256,6 @@ def _json_entry(item: dict[str, object], base: str, doc: dict[str, object]) -> F
 
 def _text(value: object) -> str:
     return value.strip() if isinstance(value, str) else ""
-
-
-def _iso(value: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC)
 
 
 _FEED_TYPES = (
@@ -307,10 +286,11 @@ def discover_feeds(page: bytes, url: str) -> list[str]:
         for link in tree.xpath("//link[@href]"):
             rel = (link.get("rel") or "").lower().split()
             kind = (link.get("type") or "").lower().split(";")[0].strip()
-            if "alternate" in rel and kind in _FEED_TYPES:
-                found.append(urljoin(url, link.get("href").strip()))
+            absolute = absolute_link(url, link.get("href"))
+            if "alternate" in rel and kind in _FEED_TYPES and absolute:
+                found.append(absolute)
     if url.startswith(("http://", "https://")):
         path = url.split("?")[0].split("#")[0]
         found.append(path.rstrip("/") + "/feed/")
-        found.append(urljoin(url, "/feed/"))
+        found.append(absolute_link(url, "/feed/") or "")
     return list(dict.fromkeys(u for u in found if is_http_url(u) or u.startswith("file:")))

@@ -105,7 +105,9 @@ class Fetcher:
             host, asyncio.Semaphore(self.settings.per_host_concurrency)
         )
         deadline = self.settings.deadline_seconds
-        async with self._limit, per_host:
+        # Per host first: a request waiting for its busy site holds no global slot, so
+        # pages queued for one site never keep the other sites waiting.
+        async with per_host, self._limit:
             try:
                 async with asyncio.timeout(deadline):
                     response = await self._follow(url, headers)
@@ -120,7 +122,7 @@ class Fetcher:
                     f"{url}: timed out (collect.{which}_seconds)",
                     hint="the site is slow or down; raise collect.timeout_seconds if it is slow",
                 ) from None
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise FetchError(f"{url}: {type(exc).__name__}: {exc}") from None
         if response.not_modified:
             return FetchResponse(
@@ -140,7 +142,13 @@ class Fetcher:
                     location = response.headers.get("Location", "").strip()
                     if not location:
                         raise FetchError(f"{url}: HTTP {response.status_code} without a Location")
-                    url = urljoin(url, location)
+                    try:
+                        url = urljoin(url, location)
+                    except ValueError:  # "http://[bad/": no URL at all
+                        raise FetchError(
+                            f"{url}: HTTP {response.status_code} to a malformed Location"
+                            f" {location[:200]!r}"
+                        ) from None
                     permanent = permanent and response.status_code in _PERMANENT
                     if permanent:
                         moved_to = url
@@ -210,12 +218,12 @@ class Fetcher:
         host = (parts.hostname or "").lower().rstrip(".")
         if not host:
             raise FetchError(f"{url}: no host in the URL")
-        if host in self._allowed_names:
-            return
         try:
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
         except ValueError:
             raise FetchError(f"{url}: invalid port") from None
+        if host in self._allowed_names:
+            return
         for address in await _resolve(url, host, port):
             if _forbidden(address) and not any(address in n for n in self._allowed_networks):
                 raise FetchError(
@@ -320,11 +328,16 @@ def _retry_after(value: str | None, now: datetime) -> timedelta | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    # isdigit() alone takes "²" and other Unicode digits that int() refuses; a huge number
+    # would overflow timedelta (or pass int()'s 4300-digit limit): a week is the most.
+    if value.isascii() and value.isdigit():
+        digits = value.lstrip("0") or "0"
+        if len(digits) > 7:  # ten million seconds: more than a week already
+            return _LONGEST_WAIT
+        return min(timedelta(seconds=int(digits)), _LONGEST_WAIT)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)

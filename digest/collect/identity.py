@@ -34,13 +34,26 @@ def reader_link(url: str) -> str:
     return canonical_link(url)
 
 
-def article_identity(guid: str | None, link: str | None, title: str, text: str) -> str:
+def article_identity(
+    guid: str | None, link: str | None, title: str, text: str, *, feed_url: str
+) -> str:
+    """feed_url is the source's configured address: a GUID that is not a URL ("1",
+    "post-42") is unique only within its site, so it is scoped by that address's host."""
     if guid:
-        return f"guid:{guid}"[:512]
+        if _host(guid) and is_http_url(guid):
+            return f"guid:{guid}"[:512]
+        return f"guid:{_host(feed_url) or feed_url.lower()}:{guid}"[:512]
     if link:
         return f"url:{canonical_link(link)}"[:512]
     digest = hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
     return f"hash:{digest}"
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url.strip()).hostname or "").lower()
+    except ValueError:  # "http://[bad": no host to read
+        return ""
 
 
 def title_words(title: str) -> list[str]:
@@ -50,7 +63,10 @@ def title_words(title: str) -> list[str]:
 def near_identical_titles(a: str, b: str, threshold: float = 0.9) -> bool:
     """Two headlines of the same story: the same words bar a few characters (a typo, a tense,
     punctuation, case)."""
-    words_a, words_b = title_words(a), title_words(b)
+    return _near_identical_words(title_words(a), title_words(b), threshold)
+
+
+def _near_identical_words(words_a: list[str], words_b: list[str], threshold: float = 0.9) -> bool:
     wa, wb = " ".join(words_a), " ".join(words_b)
     if not wa or not wb:
         return False
@@ -61,35 +77,44 @@ def near_identical_titles(a: str, b: str, threshold: float = 0.9) -> bool:
         return False
     if min(len(words_a), len(words_b)) < 4:
         return False  # too short to tell an edit from another headline
+    # The ratio's upper bound from the lengths alone (real_quick_ratio), before paying for a
+    # matcher: most candidates stop here.
+    if 2 * min(len(wa), len(wb)) < threshold * (len(wa) + len(wb)):
+        return False
     matcher = difflib.SequenceMatcher(None, wa, wb, autojunk=False)
-    return matcher.real_quick_ratio() >= threshold and matcher.ratio() >= threshold
+    return matcher.quick_ratio() >= threshold and matcher.ratio() >= threshold
 
 
 class TitleIndex:
     """Titles seen recently, looked up by shared words so that n titles cost far less than n²
-    comparisons."""
+    comparisons; each title is split into words once, when added."""
 
     def __init__(self) -> None:
-        self._titles: dict[int, str] = {}
+        self._words: dict[int, list[str]] = {}
         self._by_word: dict[str, set[int]] = {}
 
+    def __len__(self) -> int:
+        return len(self._words)
+
     def add(self, key: int, title: str) -> None:
-        self._titles[key] = title
-        for word in set(title_words(title)):
+        words = title_words(title)
+        self._words[key] = words
+        for word in set(words):
             self._by_word.setdefault(word, set()).add(key)
 
     def match(self, title: str) -> int | None:
         """The key of a near-identical title, if there is one."""
-        words = set(title_words(title))
-        if not words:
+        words = title_words(title)
+        distinct = set(words)
+        if not distinct:
             return None
         shared: dict[int, int] = {}
-        for word in words:
+        for word in distinct:
             for key in self._by_word.get(word, ()):
                 shared[key] = shared.get(key, 0) + 1
         for key, count in sorted(shared.items(), key=lambda kv: -kv[1]):
-            if count < len(words) // 2:
+            if count < len(distinct) // 2:
                 break
-            if near_identical_titles(self._titles[key], title):
+            if _near_identical_words(self._words[key], words):
                 return key
         return None

@@ -16,7 +16,8 @@ from digest import db
 from digest.collect.extract import ExtractedArticle, html_to_text
 from digest.collect.feeds import FeedEntry, ParsedFeed, discover_feeds, looks_like_html, parse_feed
 from digest.collect.fetch import Fetcher, FetchResponse
-from digest.collect.identity import article_identity, reader_link
+from digest.collect.identity import TitleIndex, article_identity, reader_link
+from digest.collect.text import REGION_LENGTH, short_label
 from digest.config import SourceSettings
 from digest.editorial.edit import EditorialRules, edit_article
 from digest.editorial.reading_time import count_words
@@ -24,8 +25,8 @@ from digest.errors import CollectError, DigestError, RetryLater, SourceGone
 from digest.models import Article, Source
 from digest.pipeline.editorial import editorial_rules, summarise_drafts
 from digest.pipeline.extracting import PageExtractor
-from digest.pipeline.runtime import Runtime
-from digest.pipeline.storing import Collected, store_articles
+from digest.pipeline.runtime import Runtime, source_location
+from digest.pipeline.storing import Collected, recent_titles, store_articles
 
 log = logging.getLogger("digest")
 _T = TypeVar("_T")
@@ -68,6 +69,8 @@ async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
             r.name: _Stored(r.id, r.url, r.etag, r.last_modified, r.active, r.retry_after_at)
             for r in session.scalars(select(Source))
         }
+        # Read once for the run; only the database thread uses it from here on.
+        recent = recent_titles(session, now)
     # One thread does all the database work, one statement after another: threads taking
     # turns at SQLite's write lock would wait in its busy handler's sleeps instead.
     with ThreadPoolExecutor(1, thread_name_prefix="digest-collect-db") as database:
@@ -78,7 +81,7 @@ async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
             reports = await asyncio.gather(
                 *(
                     _collect_source(
-                        rt, fetcher, extractor, database, source, rows[source.name], now
+                        rt, fetcher, extractor, database, recent, source, rows[source.name], now
                     )
                     for source in rt.settings.sources
                 )
@@ -118,6 +121,7 @@ async def _collect_source(
     fetcher: Fetcher,
     extractor: PageExtractor,
     database: Executor,
+    recent: TitleIndex,
     source: SourceSettings,
     stored: _Stored,
     now: datetime,
@@ -157,13 +161,18 @@ async def _collect_source(
     except CollectError as exc:
         report.error = exc.message
         log.warning("source %s: %s", source.name, exc.message)
+    except Exception as exc:
+        # A bug met by hostile input: this source reports it, the others are collected.
+        report.error = f"unexpected: {type(exc).__name__}: {exc}"[:2000]
+        log.exception("source %s: unexpected error", source.name)
     # The database work runs in a thread: the event loop keeps fetching meanwhile.
-    await _in_thread(database, _record, rt, stored.id, collected, report, outcome, now)
+    await _in_thread(database, _record, rt, recent, stored.id, collected, report, outcome, now)
     return report
 
 
 def _record(
     rt: Runtime,
+    recent: TitleIndex,
     source_id: int,
     collected: list[Collected],
     report: SourceReport,
@@ -175,7 +184,7 @@ def _record(
     # write lock is taken up front (BEGIN IMMEDIATE), or two that read first would deadlock.
     with db.claim_transaction(rt.engine) as session:
         report.new_articles = store_articles(
-            session, source_id, collected, now, rt.settings.editorial.max_tags
+            session, source_id, collected, now, rt.settings.editorial.max_tags, recent
         )
         row = session.get(Source, source_id)
         assert row is not None
@@ -240,7 +249,12 @@ async def _new_articles(
     report: SourceReport,
 ) -> list[Collected]:
     entries = feed.entries
-    identities = {e: article_identity(e.guid, e.link, e.title, e.summary_html) for e in entries}
+    # The configured address, not where a redirect led: identities stay put when a feed moves.
+    scope = source_location(rt.settings, source)
+    identities = {
+        e: article_identity(e.guid, e.link, e.title, e.summary_html, feed_url=scope)
+        for e in entries
+    }
     known = await _in_thread(database, _known, rt, list(identities.values()))
     fresh = [e for e in entries if identities[e] not in known]
     # Pages in flight (fetched, waiting to be extracted) are bounded: memory stays flat.
@@ -257,6 +271,17 @@ async def _new_articles(
         if isinstance(page, DigestError):
             report.problems.append(f"{entry.title or entry.link}: {page.message}")
             log.warning("source %s: item skipped, will retry: %s", source.name, page.message)
+            continue
+        if isinstance(page, Exception):
+            # Not stored, so it is tried again next run; the rest of the feed is kept.
+            problem = f"unexpected: {type(page).__name__}: {page}"
+            report.problems.append(f"{entry.title or entry.link}: {problem}")
+            log.error(
+                "source %s: item skipped, will retry: %s",
+                source.name,
+                problem,
+                exc_info=(type(page), page, page.__traceback__),
+            )
             continue
         if isinstance(page, BaseException):
             raise page
@@ -308,6 +333,8 @@ def _collected(
     section = page.section if page and page.section else None
     if section is None and entry.categories:
         section = entry.categories[0]
+    # Kept as the region when it names no known one: it must fit articles.region.
+    section = short_label(section, REGION_LENGTH)
     draft = edit_article(
         identity=identity,
         url=reader_link(link),
@@ -327,4 +354,4 @@ def _collected(
         image_alt=page.image_alt if page and page.image_url else None,
     )
     language = (page.language if page else None) or feed.language
-    return Collected(draft, language, draft.region)
+    return Collected(draft, language)

@@ -95,7 +95,7 @@ def sync_config(rt: Runtime, now: datetime) -> None:
     """Sources and lists in config.yaml exist in the database; a new list gets its demo readers."""
     with db.transaction(rt.sessions) as session:
         for source in rt.settings.sources:
-            location = _source_location(rt.settings, source)
+            location = source_location(rt.settings, source)
             row = session.scalar(select(Source).where(Source.name == source.name))
             if row is None:
                 session.add(
@@ -106,12 +106,16 @@ def sync_config(rt: Runtime, now: datetime) -> None:
                         region=source.region,
                     )
                 )
-            elif (row.configured_url or row.url) != location or row.region != source.region:
-                # A new url in config.yaml starts afresh: a source deactivated by 410 or moved
-                # by a permanent redirect is fetched from the address the editor gave.
-                row.url, row.configured_url, row.region = location, location, source.region
-                row.etag = row.last_modified = None
-                row.active, row.retry_after_at = True, None
+            else:
+                if (row.configured_url or row.url) != location:
+                    # A new url in config.yaml starts afresh: a source deactivated by 410 or
+                    # moved by a permanent redirect is fetched from the address the editor gave.
+                    row.url, row.configured_url = location, location
+                    row.etag = row.last_modified = None
+                    row.active, row.retry_after_at = True, None
+                if row.region != source.region:
+                    # Only the region: the move, validators and 410 stay as they were.
+                    row.region = source.region
         for lst in rt.settings.lists:
             mailing_list, created = membership.ensure_list(session, lst.slug, lst.name)
             if created:
@@ -121,7 +125,8 @@ def sync_config(rt: Runtime, now: datetime) -> None:
                     )
 
 
-def _source_location(settings: Settings, source: SourceSettings) -> str:
+def source_location(settings: Settings, source: SourceSettings) -> str:
+    """Where config.yaml says the source is: its url, or its file as a file: URI."""
     if source.file is not None:
         return settings.resolve(source.file).resolve().as_uri()
     assert source.url is not None

@@ -23,34 +23,11 @@ class Collected:
 
     draft: ArticleDraft
     language: str | None
-    region: str
 
 
-def store_articles(
-    session: Session, source_id: int, items: list[Collected], now: datetime, max_tags: int
-) -> int:
-    """Store a source's new stories in the caller's transaction; the count of new ones."""
-    if not items:
-        return 0
-    try:
-        with session.begin_nested():
-            return _add_articles(session, source_id, items, now, max_tags)
-    except IntegrityError:
-        pass  # another process stored one of them a moment ago: one by one, then
-    stored = 0
-    for item in items:
-        try:
-            with session.begin_nested():
-                stored += _add_articles(session, source_id, [item], now, max_tags)
-        except IntegrityError:
-            continue
-    return stored
-
-
-def _add_articles(
-    session: Session, source_id: int, items: list[Collected], now: datetime, max_tags: int
-) -> int:
-    """New stories added (flushed), known ones merged; the count of new ones."""
+def recent_titles(session: Session, now: datetime) -> TitleIndex:
+    """The titles of the stories stored within the duplicate window: read once per collection
+    run, then kept up to date by store_articles."""
     recent = TitleIndex()
     for article_id, title in session.execute(
         select(Article.id, Article.title).where(
@@ -59,6 +36,48 @@ def _add_articles(
         )
     ):
         recent.add(article_id, title)
+    return recent
+
+
+def store_articles(
+    session: Session,
+    source_id: int,
+    items: list[Collected],
+    now: datetime,
+    max_tags: int,
+    recent: TitleIndex,
+) -> int:
+    """Store a source's new stories in the caller's transaction; the count of new ones.
+    recent (from recent_titles) flags near-duplicates and learns the new stories' titles."""
+    if not items:
+        return 0
+    try:
+        with session.begin_nested():
+            return _add_articles(session, source_id, items, now, max_tags, recent)
+    except IntegrityError:
+        pass  # another process stored one of them a moment ago: one by one, then
+    stored = 0
+    for item in items:
+        try:
+            with session.begin_nested():
+                stored += _add_articles(session, source_id, [item], now, max_tags, recent)
+        except IntegrityError:
+            continue
+    return stored
+
+
+def _add_articles(
+    session: Session,
+    source_id: int,
+    items: list[Collected],
+    now: datetime,
+    max_tags: int,
+    recent: TitleIndex,
+) -> int:
+    """New stories added (flushed), known ones merged; the count of new ones."""
+    # The batch's own stories have no id before the flush: they are matched here, under
+    # negative keys, and join recent only once flushed.
+    batch = TitleIndex()
     identities = [i.draft.identity for i in items]
     urls = [i.draft.url for i in items if i.draft.url]
     known = list(
@@ -68,7 +87,6 @@ def _add_articles(
     )
     by_identity = {a.identity: a for a in known}
     by_url = {a.url: a for a in known if a.url}
-    # Stories added in this batch have no id before the flush: negative keys stand for them.
     pending: dict[int, Article] = {}
     duplicates: list[tuple[Article, int]] = []
     for item in items:
@@ -88,7 +106,7 @@ def _add_articles(
             published_at=draft.published_at,
             collected_at=now,
             region=draft.region,
-            regions=[item.region] if item.region else [],
+            regions=[draft.region] if draft.region else [],
             tags=draft.tags,
             text=draft.text,
             word_count=draft.word_count,
@@ -106,22 +124,27 @@ def _add_articles(
             by_url[draft.url] = article
         original = recent.match(draft.title)
         if original is None:
+            original = batch.match(draft.title)
+        if original is None:
             key = -1 - len(pending)
             pending[key] = article
-            recent.add(key, draft.title)
+            batch.add(key, draft.title)
         else:
             duplicates.append((article, original))
     session.flush()
     for article, original in duplicates:
         article.duplicate_of_id = pending[original].id if original < 0 else original
     session.flush()
+    for article in pending.values():
+        recent.add(article.id, article.title)
     return len(pending) + len(duplicates)
 
 
 def _merge(article: Article, item: Collected, max_tags: int) -> None:
     regions = list(article.regions or ([article.region] if article.region else []))
-    if item.region and item.region.casefold() not in {r.casefold() for r in regions}:
-        article.regions = [*regions, item.region]
+    region = item.draft.region
+    if region and region.casefold() not in {r.casefold() for r in regions}:
+        article.regions = [*regions, region]
     tags = list(article.tags or [])
     known = {t.casefold() for t in tags}
     extra = [t for t in item.draft.tags if t.casefold() not in known]

@@ -38,3 +38,14 @@ def test_the_collection_keys_have_defaults_and_take_values(write_config: Any) ->
         60.0,
     )
     assert settings.sources[0].selector == "article p"
+
+
+@pytest.mark.parametrize("key", ["name", "region"])
+def test_a_source_name_or_region_longer_than_its_column_is_refused(
+    write_config: Any, key: str
+) -> None:
+    # sources.name and sources.region are String(200): PostgreSQL would refuse the row.
+    source = {"name": "Desk", "url": "https://desk.example.org/feed/", key: "x" * 201}
+    with pytest.raises(ConfigError) as error:
+        write_config({"sources": [source]})
+    assert f"sources[0].{key}:" in str(error.value) and "200" in str(error.value)

@@ -137,7 +137,9 @@ def test_loopback_is_refused_unless_allowed_in_the_configuration(
     # A host name resolving to loopback is refused as well; the allow list lets it through.
     with pytest.raises(FetchError, match="private or reserved"):
         fetch(f"http://localhost:{server.port}/feed", CollectSettings())
-    assert fetch(f"http://localhost:{server.port}/feed", settings()).body == FEED
+    # localhost may resolve to ::1 as well as 127.0.0.1 (stock Debian): both are allowed.
+    loopback = settings(allow_private_hosts=["127.0.0.1", "::1"])
+    assert fetch(f"http://localhost:{server.port}/feed", loopback).body == FEED
     assert fetch(server.url("/feed"), settings(allow_private_hosts=["127.0.0.0/8"])).body == FEED
 
 
@@ -169,13 +171,22 @@ def test_410_means_the_source_is_gone(server: FixtureHTTPServer) -> None:
         (503, "Mon, 23 Nov 2026 11:30:00 GMT", timedelta(hours=2, minutes=30)),
         (429, None, timedelta(hours=1)),  # no Retry-After: an hour
         (429, "99999999", timedelta(days=7)),  # never more than a week
+        (429, "99999999999999999999", timedelta(days=7)),  # past what timedelta holds
+        (429, "9" * 5000, timedelta(days=7)),  # past what int() reads
+        (429, "²", timedelta(hours=1)),  # a Unicode digit int() refuses: unreadable
+        (503, "Mon, 23 Nov 99999 11:30:00 GMT", None),  # an unreadable date: no wait
     ],
 )
 def test_429_and_503_say_when_to_come_back(
-    server: FixtureHTTPServer, status: int, retry_after: str | None, wait: timedelta
+    server: FixtureHTTPServer, status: int, retry_after: str | None, wait: timedelta | None
 ) -> None:
     headers = {"Retry-After": retry_after} if retry_after else {}
     server.routes["/feed"] = Route(b"busy", status=status, headers=headers)
+    if wait is None:  # a 503 without a readable Retry-After is an ordinary failure
+        with pytest.raises(FetchError, match="HTTP 503") as failed:
+            fetch(server.url("/feed"))
+        assert not isinstance(failed.value, RetryLater)
+        return
     with pytest.raises(RetryLater) as later:
         fetch(server.url("/feed"))
     assert later.value.retry_at == NOW + wait
@@ -271,5 +282,46 @@ def test_the_global_limit_holds_over_every_host(server: FixtureHTTPServer) -> No
     # Two host names for the same server: each may have 3 at once, both together only 2.
     urls = [server.url(f"/p{i}") for i in range(4)]
     urls += [f"http://localhost:{server.port}/p{i}" for i in range(4, 8)]
-    _fetch_many(urls, settings(concurrency=2, per_host_concurrency=3))
+    loopback = ["127.0.0.1", "::1"]  # localhost may resolve to both (stock Debian)
+    _fetch_many(urls, settings(concurrency=2, per_host_concurrency=3, allow_private_hosts=loopback))
     assert server.most_active == 2
+
+
+def test_pages_queued_for_one_busy_site_do_not_hold_up_another(
+    server: FixtureHTTPServer,
+) -> None:
+    for i in range(5):
+        server.routes[f"/p{i}"] = Route(FEED, delay=0.3)
+    busy = [server.url(f"/p{i}") for i in range(4)]  # one at a time: 1.2 s in all
+    other = f"http://localhost:{server.port}/p4"  # another host name: another site
+    done: dict[str, float] = {}
+
+    async def run() -> None:
+        collect = settings(
+            concurrency=2, per_host_concurrency=1, allow_private_hosts=["127.0.0.1", "localhost"]
+        )
+        async with Fetcher(collect, clock=lambda: NOW) as fetcher:
+            started = time.monotonic()
+
+            async def one(url: str) -> None:
+                await fetcher.fetch(url)
+                done[url] = time.monotonic() - started
+
+            await asyncio.gather(*(one(u) for u in [*busy, other]))
+
+    asyncio.run(run())
+    # The other site gets the second global slot at once instead of after the busy site's queue.
+    assert done[other] < 0.9, done
+    assert max(done[u] for u in busy) >= 1.2
+
+
+def test_a_redirect_to_a_malformed_location_is_a_fetch_error(server: FixtureHTTPServer) -> None:
+    server.routes["/feed"] = Route(b"", status=301, headers={"Location": "http://[bad/"})
+    with pytest.raises(FetchError, match="malformed Location"):
+        fetch(server.url("/feed"))
+
+
+def test_an_allowed_host_with_an_impossible_port_is_a_fetch_error() -> None:
+    # An allowed host name skips resolution; the URL itself is still refused, as our error.
+    with pytest.raises(FetchError, match="localhost"):
+        fetch("http://localhost:99999/feed", settings(allow_private_hosts=["localhost"]))

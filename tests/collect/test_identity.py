@@ -47,6 +47,9 @@ def test_canonical_link(url: str, expected: str) -> None:
     assert canonical_link(url) == expected
 
 
+FEED = "https://news.example.net/feed/"
+
+
 def test_canonical_link_keeps_other_parameters_in_order_and_blank_values() -> None:
     url = "https://news.example.net/search?q=cocoa&utm_term=a&lang=fr&empty="
 
@@ -61,23 +64,43 @@ def test_canonical_link_is_idempotent() -> None:
 
 def test_guid_is_preferred_over_link_and_content() -> None:
     identity = article_identity(
-        "tag:news.example.net,2026:42", "https://news.example.net/a?utm_source=x", "Title", "Text"
+        "tag:news.example.net,2026:42",
+        "https://news.example.net/a?utm_source=x",
+        "Title",
+        "Text",
+        feed_url=FEED,
     )
 
-    assert identity == "guid:tag:news.example.net,2026:42"
+    assert identity == "guid:news.example.net:tag:news.example.net,2026:42"
 
 
 def test_same_guid_different_links_is_the_same_article() -> None:
-    a = article_identity("post-42", "https://news.example.net/a", "Title", "Text")
-    b = article_identity("post-42", "https://mirror.example.org/b", "Other title", "Other text")
+    a = article_identity("post-42", "https://news.example.net/a", "Title", "Text", feed_url=FEED)
+    b = article_identity(
+        "post-42", "https://mirror.example.org/b", "Other title", "Other text", feed_url=FEED
+    )
 
     assert a == b
 
 
+def test_a_guid_that_is_no_url_is_scoped_by_its_feeds_host() -> None:
+    # "1" from one site and "1" from another are two articles.
+    ours = article_identity("1", None, "T", "x", feed_url="https://News.example.net/feed/")
+    theirs = article_identity("1", None, "T", "x", feed_url="http://other.example.org/rss")
+    assert (ours, theirs) == ("guid:news.example.net:1", "guid:other.example.org:1")
+    # A GUID that is an address is unique on its own, whichever feed carries it.
+    link = "https://news.example.net/?p=42"
+    assert article_identity(link, None, "T", "x", feed_url="http://other.example.org/rss") == (
+        f"guid:{link}"
+    )
+
+
 def test_link_is_used_without_guid_and_tracking_does_not_matter() -> None:
-    plain = article_identity(None, "https://news.example.net/2026/03/ferry/", "T", "x")
+    plain = article_identity(
+        None, "https://news.example.net/2026/03/ferry/", "T", "x", feed_url=FEED
+    )
     tracked = article_identity(
-        None, "https://News.Example.net/2026/03/ferry/?utm_source=mail#top", "T", "y"
+        None, "https://News.Example.net/2026/03/ferry/?utm_source=mail#top", "T", "y", feed_url=FEED
     )
 
     assert plain == "url:https://news.example.net/2026/03/ferry/"
@@ -86,15 +109,23 @@ def test_link_is_used_without_guid_and_tracking_does_not_matter() -> None:
 
 @pytest.mark.parametrize("guid", [None, ""])
 def test_empty_guid_falls_back_to_the_link(guid: str | None) -> None:
-    assert article_identity(guid, "https://news.example.net/a", "T", "x").startswith("url:")
+    assert article_identity(guid, "https://news.example.net/a", "T", "x", feed_url=FEED).startswith(
+        "url:"
+    )
 
 
 def test_hash_fallback_is_stable_and_depends_on_title_and_text() -> None:
-    first = article_identity(None, None, "Ferry doubles crossings", "The ferry now runs twice.")
-    again = article_identity(None, None, "Ferry doubles crossings", "The ferry now runs twice.")
-    other_text = article_identity(None, None, "Ferry doubles crossings", "The ferry runs once.")
+    first = article_identity(
+        None, None, "Ferry doubles crossings", "The ferry now runs twice.", feed_url=FEED
+    )
+    again = article_identity(
+        None, None, "Ferry doubles crossings", "The ferry now runs twice.", feed_url=FEED
+    )
+    other_text = article_identity(
+        None, None, "Ferry doubles crossings", "The ferry runs once.", feed_url=FEED
+    )
     other_title = article_identity(
-        None, None, "Ferry halves crossings", "The ferry now runs twice."
+        None, None, "Ferry halves crossings", "The ferry now runs twice.", feed_url=FEED
     )
 
     assert first == again
@@ -105,7 +136,9 @@ def test_hash_fallback_is_stable_and_depends_on_title_and_text() -> None:
 def test_hash_fallback_is_a_known_value() -> None:
     # The value must not change between releases, or stored articles would be collected again:
     # sha256 of title, newline, text.
-    identity = article_identity(None, None, "Ferry doubles crossings", "The ferry now runs twice.")
+    identity = article_identity(
+        None, None, "Ferry doubles crossings", "The ferry now runs twice.", feed_url=FEED
+    )
 
     assert identity == "hash:8057109b1d4e581ce22057fdfeb310b01f147efe24d79e48d9d481820fd34bc1"
 
@@ -114,8 +147,8 @@ def test_identity_is_bounded_in_length() -> None:
     long_guid = "g" * 2000
     long_link = "https://news.example.net/" + "a" * 2000
 
-    assert len(article_identity(long_guid, None, "T", "x")) <= 512
-    assert len(article_identity(None, long_link, "T", "x")) <= 512
+    assert len(article_identity(long_guid, None, "T", "x", feed_url=FEED)) <= 512
+    assert len(article_identity(None, long_link, "T", "x", feed_url=FEED)) <= 512
 
 
 @pytest.mark.parametrize(

@@ -3,13 +3,15 @@ crash (property-based, hypothesis; example counts kept modest so the suite stays
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from digest.collect.extract import ExtractedArticle, extract_article, html_to_text
-from digest.collect.feeds import ParsedFeed, parse_feed
+from digest.collect.feeds import ParsedFeed, discover_feeds, parse_feed
 from digest.errors import CollectError
 
 HERE = Path(__file__).resolve().parent
@@ -70,3 +72,85 @@ def test_the_extractor_never_crashes(data: bytes) -> None:
 @given(st.text(max_size=2000))
 def test_feed_html_to_text_never_crashes(fragment: str) -> None:
     assert isinstance(html_to_text(fragment), str)
+
+
+# Hostile values met in the wild or by review; each one used to crash the whole collection.
+_EDGE_DATES = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"]
+
+
+def _rss_item(inner: str) -> bytes:
+    return (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>t</title>"
+        f"<item><title>Edge</title><link>https://news.example.org/a/</link>{inner}</item>"
+        "</channel></rss>"
+    ).encode()
+
+
+def _json_feed(item: str, extra: str = "") -> bytes:
+    return (
+        '{"version": "https://jsonfeed.org/version/1.1", "title": "t"' + extra + ","
+        ' "items": [{"id": "1", "title": "Edge", "url": "https://news.example.org/a/"'
+        + item
+        + "}]}"
+    ).encode()
+
+
+@pytest.mark.parametrize("when", _EDGE_DATES)
+def test_an_rss_date_outside_what_utc_holds_is_no_date(when: str) -> None:
+    feed = parse_feed(_rss_item(f"<pubDate>{when}</pubDate>"), "https://news.example.org/f")
+    assert [e.published_at for e in feed.entries] == [None]
+
+
+@pytest.mark.parametrize("when", _EDGE_DATES)
+def test_a_json_feed_date_outside_what_utc_holds_is_no_date(when: str) -> None:
+    feed = parse_feed(_json_feed(f', "date_published": "{when}"'), "https://news.example.org/f")
+    assert [e.published_at for e in feed.entries] == [None]
+
+
+@pytest.mark.parametrize("when", _EDGE_DATES)
+def test_a_page_date_outside_what_utc_holds_is_no_date(when: str) -> None:
+    page = extract_article(
+        f'<html><head><meta property="article:published_time" content="{when}">'
+        "</head><body><p>Text.</p></body></html>",
+        "https://news.example.org/a/",
+    )
+    assert page.published_at is None
+
+
+def test_a_broken_url_in_a_feed_or_page_is_dropped_not_fatal() -> None:
+    json_feed = parse_feed(_json_feed(', "image": "http://[bad/"'), "https://news.example.org/f")
+    assert [e.image_url for e in json_feed.entries] == [None]
+    page = extract_article(
+        '<html><head><link rel="canonical" href="http://[bad/">'
+        '<meta property="og:image" content="http://[bad/"></head>'
+        "<body><p>Text.</p></body></html>",
+        "https://news.example.org/a/",
+    )
+    assert (page.canonical_url, page.image_url) == (None, None)
+    found = discover_feeds(
+        b'<html><head><link rel="alternate" type="application/rss+xml" href="http://[bad/">'
+        b"</head></html>",
+        "https://news.example.org/",
+    )
+    assert found == ["https://news.example.org/feed/"]
+
+
+def test_a_json_number_longer_than_python_reads_is_our_error() -> None:
+    with pytest.raises(CollectError, match="not a JSON Feed"):
+        parse_feed(_json_feed("", ', "n": ' + "9" * 5000), "https://news.example.org/f")
+
+
+def test_feeds_and_pages_drop_the_same_control_characters() -> None:
+    # One set for both: C0 (but tab and line breaks), DEL, C1 and U+FFFE/U+FFFF.
+    hostile = "Ports\x00 re\x7fopen\x9b after\ufffe the\x07 strike"
+    feed = parse_feed(
+        _json_feed("").replace(b'"title": "Edge"', b'"title": ' + json.dumps(hostile).encode()),
+        "https://news.example.org/f",
+    )
+    page = extract_article(
+        f"<html><body><article><p>{hostile}, traders said on Monday.</p></article></body></html>",
+        "https://news.example.org/a/",
+        "article",
+    )
+    assert [e.title for e in feed.entries] == ["Ports reopen after the strike"]
+    assert page.text == "Ports reopen after the strike, traders said on Monday."

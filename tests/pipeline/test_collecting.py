@@ -253,6 +253,8 @@ def test_nul_and_control_characters_in_a_json_feed_never_reach_the_database(
     feed = {
         "version": "https://jsonfeed.org/version/1.1",
         "title": "Desk\u0000",
+        # articles.language is String(35): PostgreSQL refuses a longer value.
+        "language": "en\u0000-GB" + "-x" * 40,
         "items": [
             {
                 "id": "nul-1\u0000",
@@ -277,3 +279,126 @@ def test_nul_and_control_characters_in_a_json_feed_never_reach_the_database(
                   *stored.tags):  # fmt: skip
         assert "\x00" not in value and "\x07" not in value, repr(value)
     assert stored.title == "Ports reopen after the strike"
+    assert stored.language == ("en-GB" + "-x" * 40)[:35]
+
+
+def test_a_long_category_kept_as_region_fits_its_column(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    # With no region configured, a category naming no known region is kept as it is; on
+    # PostgreSQL articles.region (String(200)) refuses anything longer.
+    category = "Harbour\x07 " + "news " * 80
+    http_server.routes["/feed.xml"] = Route(rss([full_item(1, tag=category)]))
+    settings = write_config(
+        {
+            "editorial": {"infer_region": False},
+            "sources": [{"name": "Desk", "url": http_server.url("/feed.xml")}],
+        }
+    )
+    with pipeline.runtime(settings, NOW) as rt:
+        report = pipeline.collect(rt, NOW)
+        assert not report.failed, [s.error for s in report.failed]
+        [stored] = articles(rt)
+    assert stored.region == " ".join(("Harbour " + "news " * 80).split())[:200].rstrip()
+    assert all(len(region) <= 200 for region in stored.regions or [])
+
+
+def test_two_sites_giving_the_same_guid_are_two_articles(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    import json
+
+    # A JSON Feed "id": "1" and an RSS <guid isPermaLink="false">1</guid> from another site.
+    http_server.routes["/a.xml"] = Route(rss([full_item(1, guid="1")]))
+    json_feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "Other desk",
+        "items": [
+            {
+                "id": "1",
+                "url": "https://other.example.org/2026/11/ferry",
+                "title": "Ferry doubles its crossings",
+                "summary": "The ferry now runs twice a day.",
+                "content_html": full_item(2)["content"],
+            }
+        ],
+    }
+    http_server.routes["/b.json"] = Route(json.dumps(json_feed).encode())
+    settings = write_config(
+        {
+            "sources": [
+                {"name": "A", "url": http_server.url("/a.xml")},
+                # Another host name for the same local server: another site.
+                {"name": "B", "url": f"http://localhost:{http_server.port}/b.json"},
+            ],
+            "collect": {"allow_private_hosts": ["127.0.0.1", "localhost"]},
+        }
+    )
+    with pipeline.runtime(settings, NOW) as rt:
+        report = pipeline.collect(rt, NOW)
+        assert [s.new_articles for s in report.sources] == [1, 1]
+        titles = sorted(a.title for a in articles(rt))
+    assert titles == ["Ferry doubles its crossings", "Story number 1"]
+
+
+def test_a_region_change_in_the_config_keeps_the_move_validators_and_410(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    http_server.routes["/old.xml"] = Route(b"", status=301, headers={"Location": "/new.xml"})
+    http_server.routes["/new.xml"] = Route(
+        rss([full_item(1)]), etag='"n1"', headers={"ETag": '"n1"'}
+    )
+    http_server.routes["/gone.xml"] = Route(b"", status=410)
+
+    def config(region: str) -> Any:
+        return write_config(
+            {
+                "sources": [
+                    {"name": "Moved", "url": http_server.url("/old.xml"), "region": region},
+                    {"name": "Gone", "url": http_server.url("/gone.xml"), "region": region},
+                ]
+            }
+        )
+
+    with pipeline.runtime(config("Coast"), NOW) as rt:
+        pipeline.collect(rt, NOW)
+
+    with pipeline.runtime(config("Highlands"), NOW) as rt:
+        moved, gone = source_row(rt, "Moved"), source_row(rt, "Gone")
+        assert (moved.region, gone.region) == ("Highlands", "Highlands")
+        assert (moved.url, moved.etag) == (http_server.url("/new.xml"), '"n1"')
+        assert gone.active is False
+        http_server.requests.clear()
+        report = pipeline.collect(rt, NOW + timedelta(hours=1))
+        assert paths(http_server) == ["/new.xml"]
+        assert report.sources[0].not_modified and report.sources[1].skipped
+
+
+def test_the_recent_titles_are_read_once_per_collection_run(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    from sqlalchemy import event
+
+    sources = []
+    for n in range(3):
+        http_server.routes[f"/{n}.xml"] = Route(rss([full_item(n)]))
+        sources.append({"name": f"S{n}", "url": http_server.url(f"/{n}.xml")})
+    # The third source repeats the first one's story under another title's spelling and link:
+    # stored by another source in the same run, it is still flagged.
+    again = {**full_item(9), "title": "Story number 0!", "link": "https://other.example.org/0"}
+    http_server.routes["/2.xml"] = Route(rss([again]))
+    statements: list[str] = []
+    with pipeline.runtime(write_config({"sources": sources}), NOW) as rt:
+
+        @event.listens_for(rt.engine, "before_cursor_execute")
+        def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(statement)
+
+        report = pipeline.collect(rt, NOW)
+        stored = {a.title: a for a in articles(rt)}
+    assert [s.new_articles for s in report.sources] == [1, 1, 1]
+    reads = [s for s in statements if s.startswith("SELECT articles.id, articles.title")]
+    assert len(reads) == 1, reads
+    first, second = stored["Story number 0"], stored["Story number 0!"]
+    # Whichever source was stored first holds the original.
+    assert (first.duplicate_of_id, second.duplicate_of_id) in [(None, first.id), (second.id, None)]

@@ -1,0 +1,41 @@
+"""Text from feeds and pages made fit to show and store: control characters out, labels cut."""
+
+from __future__ import annotations
+
+import re
+
+from charset_normalizer import from_bytes
+
+# C0 controls but tab and line breaks, DEL, C1 and the two non-characters: nothing a reader
+# should see; lxml refuses them, and PostgreSQL refuses NUL in text (JSON Feed can carry
+# \u0000, feedparser's loose mode too).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+
+# articles.language is String(35): BCP 47 tags are far shorter, anything longer is junk.
+LANGUAGE_LENGTH = 35
+# articles.region and sources.region are String(200).
+REGION_LENGTH = 200
+
+
+def decode_undeclared(data: bytes) -> str:
+    """Bytes that are not UTF-8 and declare no charset (windows-1251 served bare, say):
+    charset_normalizer's guess from the first 200 kB, else windows-1252; never an error."""
+    best = from_bytes(data[:200_000]).best()
+    return data.decode(best.encoding if best is not None else "windows-1252", errors="replace")
+
+
+def without_control_chars(text: str) -> str:
+    return CONTROL.sub("", text)
+
+
+def short_label(value: str | None, limit: int) -> str | None:
+    """A one-line label (a language tag, a breadcrumb step, a category) as a column of
+    limit characters holds it: controls dropped, spaces collapsed; None when nothing is left."""
+    if not value:
+        return None
+    label = " ".join(without_control_chars(value).split())[:limit].rstrip()
+    return label or None
+
+
+def language_tag(value: str | None) -> str | None:
+    return short_label(value, LANGUAGE_LENGTH)
