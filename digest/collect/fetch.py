@@ -6,15 +6,17 @@ import asyncio
 import ipaddress
 import socket
 import zlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 from urllib.request import url2pathname
 
+import httpcore
 import httpx
 
 from digest.config import CollectSettings
@@ -58,7 +60,14 @@ class Fetcher:
         self._limit = asyncio.Semaphore(settings.concurrency)
         self._per_host: dict[str, asyncio.Semaphore] = {}
         self._allowed_names, self._allowed_networks = _allow_list(settings.allow_private_hosts)
+        limits = httpx.Limits(max_connections=settings.concurrency)
         self._client = httpx.AsyncClient(
+            # Connections go only to addresses the guard accepts, checked when connecting:
+            # a name that resolves to a public address for the check and to a private one for
+            # the connection (DNS rebinding) is refused. No proxy from the environment either:
+            # it would connect for us, unchecked.
+            transport=_GuardedTransport(_GuardedBackend(self._checked_addresses), limits),
+            trust_env=False,
             timeout=httpx.Timeout(
                 settings.timeout_seconds,
                 connect=settings.connect_timeout_seconds,
@@ -66,7 +75,6 @@ class Fetcher:
             ),
             follow_redirects=False,  # each hop goes through the SSRF guard first
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=settings.concurrency),
         )
 
     async def __aenter__(self) -> Fetcher:
@@ -222,14 +230,21 @@ class Fetcher:
             port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
         except ValueError:
             raise FetchError(f"{url}: invalid port") from None
+        await self._checked_addresses(url, host, port)
+
+    async def _checked_addresses(self, url: str, host: str, port: int) -> list[IPAddress]:
+        """The addresses host resolves to, each one allowed; raises FetchError otherwise."""
+        host = host.lower().rstrip(".")
+        addresses = await _resolve(url, host, port)
         if host in self._allowed_names:
-            return
-        for address in await _resolve(url, host, port):
+            return addresses
+        for address in addresses:
             if _forbidden(address) and not any(address in n for n in self._allowed_networks):
                 raise FetchError(
                     f"{url}: refused: {host} resolves to {address}, a private or reserved address",
                     hint="add the host to collect.allow_private_hosts if it really is a source",
                 )
+        return addresses
 
     def _read_file(self, url: str) -> FetchResponse:
         path = Path(url2pathname(urlsplit(url).path))
@@ -283,6 +298,57 @@ class _Decoder:
 
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class _GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, connecting only to the addresses the check returns for the
+    host (TLS still verifies the certificate against the host's name)."""
+
+    def __init__(self, check: Callable[[str, str, int], Awaitable[list[IPAddress]]]) -> None:
+        self._check = check
+        self._inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = await self._check(f"{host}:{port}", host, port)
+        failure: Exception = httpcore.ConnectError(f"{host}: no address to connect to")
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    str(address), port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("sources are not fetched over unix sockets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _GuardedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport over a pool that uses the guarded network backend (httpx itself
+    offers no way to pass one)."""
+
+    def __init__(self, backend: httpcore.AsyncNetworkBackend, limits: httpx.Limits) -> None:
+        super().__init__(limits=limits, trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=backend,
+        )
 
 
 def _allow_list(hosts: list[str]) -> tuple[set[str], list[Network]]:

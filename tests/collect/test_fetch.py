@@ -325,3 +325,43 @@ def test_an_allowed_host_with_an_impossible_port_is_a_fetch_error() -> None:
     # An allowed host name skips resolution; the URL itself is still refused, as our error.
     with pytest.raises(FetchError, match="localhost"):
         fetch("http://localhost:99999/feed", settings(allow_private_hosts=["localhost"]))
+
+
+def test_a_name_that_resolves_elsewhere_when_connecting_is_refused(
+    shared_server: FixtureHTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DNS rebinding: the name answers with a public address when checked, then with the
+    loopback address when connected to. The connection itself must be checked."""
+    import socket
+
+    shared_server.routes["/rebound.xml"] = Route(b"<rss/>")
+    answers = iter(["93.184.216.34"] + ["127.0.0.1"] * 10)
+    lookups: list[str] = []
+    resolve = asyncio.BaseEventLoop.getaddrinfo
+
+    async def rebinding_resolver(  # the system's resolver, as a rebinding name answers
+        self: asyncio.AbstractEventLoop, host: Any, port: Any, **kwargs: Any
+    ) -> Any:
+        if host not in ("rebind.example", b"rebind.example"):  # anyio passes it encoded
+            return await resolve(self, host, port, **kwargs)
+        address = next(answers)
+        lookups.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))]
+
+    blocking_resolve = socket.getaddrinfo
+
+    def blocking_rebinding_resolver(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in ("rebind.example", b"rebind.example"):
+            return blocking_resolve(host, port, *args, **kwargs)
+        address = next(answers)
+        lookups.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, int(port)))]
+
+    # Both ways a name is looked up: the event loop's, and the blocking call in a thread.
+    monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", rebinding_resolver)
+    monkeypatch.setattr(socket, "getaddrinfo", blocking_rebinding_resolver)
+    url = shared_server.url("/rebound.xml").replace("127.0.0.1", "rebind.example")
+    with pytest.raises(FetchError, match=r"resolves to 127\.0\.0\.1"):
+        fetch(url, settings(allow_private_hosts=[]))
+    assert lookups[:2] == ["93.184.216.34", "127.0.0.1"]  # checked once more to connect
+    assert "/rebound.xml" not in [path for path, _ in shared_server.requests]
