@@ -97,18 +97,20 @@ def test_an_editor_previews_edits_tests_and_approves_an_issue(
             save_screenshot(page, "editor_issue_page", DESKTOP_PAGE)
 
             page.get_by_label("Subject").fill(new_subject)
-            page.get_by_role("button", name="Save subject").click()
-            page.wait_for_load_state("load")
+            # Each click waits for the page it leads to (waiting for the load state alone
+            # returned at once, the current page being loaded: a CI run read the old flash).
+            with page.expect_navigation():
+                page.get_by_role("button", name="Save subject").click()
             seen["subject_flash"] = flash(page)
             seen["subject_shown"] = page.get_by_label("Subject").input_value()
 
             page.get_by_label("Test address").fill("desk@example.net")
-            page.get_by_role("button", name="Send a test").click()
-            page.wait_for_load_state("load")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Send a test").click()
             seen["test_flash"] = flash(page)
 
-            page.get_by_role("button", name="Approve").click()
-            page.wait_for_load_state("load")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Approve").click()
             seen["approve_flash"] = flash(page)
             seen["approval"] = page.locator(".issue-head .approval").inner_text()
             save_screenshot(page, "editor_issue_approved", DESKTOP_PAGE)

@@ -60,8 +60,8 @@ def test_a_reader_subscribes_confirms_gets_a_digest_and_leaves_in_one_click(
             box = page.locator("input[name=website]").bounding_box()
             honeypot_visible = box is not None and box["x"] + box["width"] > 0
             save_screenshot(page, "reader_subscribe_form", WIDTH)
-            page.get_by_role("button", name="Subscribe").click()
-            page.wait_for_load_state("load")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Subscribe").click()
             return {"heading": page.locator("h1").inner_text(), "honeypot": honeypot_visible}
 
     seen = browser.run(sign_up)
@@ -77,8 +77,8 @@ def test_a_reader_subscribes_confirms_gets_a_digest_and_leaves_in_one_click(
             page.goto(link)
             shown = page.locator("h1").inner_text()
             seen: dict[str, Any] = {"page": shown, "after_get": status(rt, READER)}
-            page.get_by_role("button", name="Yes, subscribe me").click()
-            page.wait_for_load_state("load")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Yes, subscribe me").click()
             seen["done"] = page.locator("h1").inner_text()
             save_screenshot(page, "reader_confirmed", WIDTH)
             return seen
@@ -132,21 +132,21 @@ def test_a_reader_changes_preferences_downloads_their_data_and_erases_it(
         with local_page(b, WIDTH) as page:
             page.goto(links["u"])
             seen["unsubscribe_page"] = page.locator("h1").inner_text()
-            page.get_by_role("link", name="Or change what you receive instead").click()
-            page.wait_for_load_state("load")
+            with page.expect_navigation():
+                page.get_by_role("link", name="Or change what you receive instead").click()
             page.get_by_label("Culture Notes").check()
             page.get_by_label("Northern Africa").check()
             page.get_by_label("Time zone").fill("Africa/Casablanca")
-            page.get_by_role("button", name="Save my preferences").click()
-            page.wait_for_load_state("load")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Save my preferences").click()
             seen["saved"] = page.get_by_role("status").inner_text()
             save_screenshot(page, "reader_preferences", WIDTH)
             with page.expect_download() as waiting:
                 page.get_by_role("button", name="Download my data (JSON)").click()
             waiting.value.save_as(download)
             page.get_by_label("I am sure: forget me").check()
-            page.get_by_role("button", name="Erase everything about me").click()
-            page.wait_for_load_state("load")
+            with page.expect_navigation():
+                page.get_by_role("button", name="Erase everything about me").click()
             seen["erased"] = page.locator("h1").inner_text()
         return seen
 
