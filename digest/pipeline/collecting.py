@@ -21,9 +21,10 @@ from digest.collect.text import REGION_LENGTH, short_label
 from digest.config import SourceSettings
 from digest.editorial.edit import EditorialRules, edit_article
 from digest.editorial.reading_time import count_words
+from digest.editorial.summarise import Summariser
 from digest.errors import CollectError, DigestError, RetryLater, SourceGone
 from digest.models import Article, Source
-from digest.pipeline.editorial import editorial_rules, summarise_drafts
+from digest.pipeline.editorial import editorial_rules, make_summariser, summarise_drafts
 from digest.pipeline.extracting import PageExtractor
 from digest.pipeline.runtime import Runtime, source_location
 from digest.pipeline.storing import Collected, recent_titles, store_articles
@@ -71,6 +72,9 @@ async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
         }
         # Read once for the run; only the database thread uses it from here on.
         recent = recent_titles(session, now)
+    # Built once for the run: compiled rules, and one summariser whose concurrency limit holds
+    # over every source at once.
+    editor = _Editor(editorial_rules(rt.settings.editorial), make_summariser(rt.settings))
     # One thread does all the database work, one statement after another: threads taking
     # turns at SQLite's write lock would wait in its busy handler's sleeps instead.
     with ThreadPoolExecutor(1, thread_name_prefix="digest-collect-db") as database:
@@ -81,7 +85,15 @@ async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
             reports = await asyncio.gather(
                 *(
                     _collect_source(
-                        rt, fetcher, extractor, database, recent, source, rows[source.name], now
+                        rt,
+                        fetcher,
+                        extractor,
+                        database,
+                        recent,
+                        editor,
+                        source,
+                        rows[source.name],
+                        now,
                     )
                     for source in rt.settings.sources
                 )
@@ -92,6 +104,14 @@ async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
 async def _in_thread(database: Executor, work: Callable[..., _T], *args: Any) -> _T:
     """Database work off the event loop, in the collection's database thread."""
     return await asyncio.get_running_loop().run_in_executor(database, work, *args)
+
+
+@dataclass(frozen=True)
+class _Editor:
+    """The run's editorial rules and summariser, shared by every source."""
+
+    rules: EditorialRules
+    summariser: Summariser
 
 
 @dataclass(frozen=True)
@@ -122,6 +142,7 @@ async def _collect_source(
     extractor: PageExtractor,
     database: Executor,
     recent: TitleIndex,
+    editor: _Editor,
     source: SourceSettings,
     stored: _Stored,
     now: datetime,
@@ -150,7 +171,7 @@ async def _collect_source(
             outcome.moved_to = found or outcome.moved_to
             report.entries = len(feed.entries)
             collected = await _new_articles(
-                rt, fetcher, extractor, database, source, feed, is_file, report
+                rt, fetcher, extractor, database, editor, source, feed, is_file, report
             )
     except SourceGone as exc:
         outcome.gone, report.error = True, exc.message
@@ -243,6 +264,7 @@ async def _new_articles(
     fetcher: Fetcher,
     extractor: PageExtractor,
     database: Executor,
+    editor: _Editor,
     source: SourceSettings,
     feed: ParsedFeed,
     is_file: bool,
@@ -266,7 +288,6 @@ async def _new_articles(
 
     pages = await asyncio.gather(*(page_of(e) for e in fresh), return_exceptions=True)
     collected = []
-    rules = editorial_rules(rt.settings.editorial)
     for entry, page in zip(fresh, pages, strict=True):
         if isinstance(page, DigestError):
             report.problems.append(f"{entry.title or entry.link}: {page.message}")
@@ -285,9 +306,11 @@ async def _new_articles(
             continue
         if isinstance(page, BaseException):
             raise page
-        collected.append(_collected(rules, source, feed, entry, identities[entry], page))
+        collected.append(_collected(editor.rules, source, feed, entry, identities[entry], page))
     # The configured summariser (the drafts come with the extractive summary already).
-    drafts = await summarise_drafts(rt, [item.draft for item in collected])
+    drafts = await summarise_drafts(
+        [item.draft for item in collected], editor.summariser, editor.rules
+    )
     return [replace(item, draft=draft) for item, draft in zip(collected, drafts, strict=True)]
 
 

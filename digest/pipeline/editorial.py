@@ -50,14 +50,12 @@ def make_summariser(settings: Settings) -> Summariser:
 
 
 async def summarise_drafts(
-    rt: Runtime, drafts: list[ArticleDraft], summariser: Summariser | None = None
+    drafts: list[ArticleDraft], summariser: Summariser, rules: EditorialRules
 ) -> list[ArticleDraft]:
     """New articles' summaries from the configured summariser (drafts come with the
     extractive one already, which is all the extractive summariser would do again)."""
-    summariser = summariser or make_summariser(rt.settings)
     if isinstance(summariser, ExtractiveSummariser) or not drafts:
         return drafts
-    rules = editorial_rules(rt.settings.editorial)
     summaries = await summariser.summarise([d.summary_request(rules) for d in drafts])
     return [
         replace(d, summary=s.text, summary_method=s.method)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import weakref
 from collections.abc import Sequence
 
 import httpx
@@ -31,11 +32,16 @@ class LlmSummariser:
         env = os.environ if environ is None else environ
         key = env.get(settings.api_key_env, "") if settings.api_key_env else ""
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
+        # max_concurrency bounds every call of this summariser at once (a collection runs
+        # one per source, several together); a semaphore serves one event loop only.
+        self._limits: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+        self._limits = weakref.WeakKeyDictionary()
 
     async def summarise(self, requests: Sequence[SummaryRequest]) -> list[Summary]:
         if not requests:
             return []
-        limit = asyncio.Semaphore(self.settings.max_concurrency)
+        loop = asyncio.get_running_loop()
+        limit = self._limits.setdefault(loop, asyncio.Semaphore(self.settings.max_concurrency))
         timeout = httpx.Timeout(self.settings.timeout_seconds)
         async with httpx.AsyncClient(
             timeout=timeout, headers=self._headers, follow_redirects=False, trust_env=False

@@ -148,3 +148,20 @@ def test_at_most_max_concurrency_requests_are_in_flight(endpoint) -> None:  # ty
 
     assert summaries == [Summary(GOOD, "llm")] * 6
     assert server.most_in_flight == 2
+
+
+def test_max_concurrency_holds_across_calls_at_once(endpoint) -> None:  # type: ignore[no-untyped-def]
+    # A collection summarises each source's new articles as that source finishes, several
+    # sources at once, with the run's one summariser: the limit is the summariser's, not a
+    # call's.
+    server = endpoint(lambda _body: Reply(GOOD, delay=0.2))
+    settings = LlmSettings(base_url=server.base_url, model="test-model", max_concurrency=2)
+    summariser = LlmSummariser(settings, environ={})
+
+    async def three_sources() -> list[list[Summary]]:
+        return list(await asyncio.gather(*(summariser.summarise([REQUEST] * 3) for _ in "abc")))
+
+    assert asyncio.run(three_sources()) == [[Summary(GOOD, "llm")] * 3] * 3
+    assert server.most_in_flight == 2
+    # The same summariser works again in a later event loop (resummarise runs one per batch).
+    assert asyncio.run(summariser.summarise([REQUEST])) == [Summary(GOOD, "llm")]
