@@ -29,7 +29,7 @@ from digest.pipeline.composing import IssueRef, compose, issue_ref, issues_of
 from digest.pipeline.rendering import checks, reader, render_view
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import blocking_failures
-from digest.render.email import MARKERS, Recipient, RenderedIssue
+from digest.render.email import Markers, Recipient, RenderedIssue
 from subscribers import membership
 from subscribers.models import MailingList
 from subscribers.tokens import TokenSubject
@@ -92,22 +92,24 @@ def envelope(settings: Settings, list_slug: str) -> Envelope:
 def message_template(
     rt: Runtime, list_slug: str, rendered: RenderedIssue, now: datetime, subject_prefix: str = ""
 ) -> MessageTemplate:
+    assert rendered.markers is not None, "an issue's rendering has its markers"
     return MessageTemplate(
         envelope=envelope(rt.settings, list_slug),
         subject=subject_prefix + rendered.subject,
         text=rendered.text,
         html=rendered.html,
-        markers=MARKERS,
+        markers=rendered.markers.all(),
         now=now,
     )
 
 
-def personal(rt: Runtime, recipient: Recipient) -> Personal:
+def personal(rt: Runtime, recipient: Recipient, markers: Markers) -> Personal:
+    """One reader's part of a message whose rendering drew these markers."""
     mailto = rt.settings.delivery.unsubscribe_mailto
     token = recipient.unsubscribe_url.rpartition("/")[2]
     return Personal(
         to=recipient.email,
-        values=recipient.values(),
+        values=recipient.values(markers),
         unsubscribe_url=recipient.unsubscribe_url,
         unsubscribe_mailto=f"mailto:{mailto}?subject={quote('unsubscribe ' + token)}"
         if mailto
@@ -294,17 +296,23 @@ class Sender:
             issue = session.get(Issue, ref.id)
             assert issue is not None
             self.list_id = issue.list_id
-        self._templates: dict[tuple[str, ...], MessageTemplate | None] = {}
+        # Per set of topics: the message and the markers its rendering drew (None: no story).
+        self._templates: dict[tuple[str, ...], tuple[MessageTemplate, Markers] | None] = {}
         self.rate = RateLimit(rt.settings.delivery.rate_limit_per_second)
         self.dkim = dkim_signer(rt.settings)
 
-    def template(self, topics: list[str] | None) -> MessageTemplate | None:
-        """The message for readers of these topics; None when no story matches them."""
+    def template(self, topics: list[str] | None) -> tuple[MessageTemplate, Markers] | None:
+        """The message for readers of these topics and its markers; None when no story
+        matches them."""
         key = topic_key(topics or ())
         if key not in self._templates:
             view, rendered = render_view(self.rt, self.ref.id, key)
+            assert rendered.markers is not None
             self._templates[key] = (
-                message_template(self.rt, self.ref.list_slug, rendered, self.now)
+                (
+                    message_template(self.rt, self.ref.list_slug, rendered, self.now),
+                    rendered.markers,
+                )
                 if view.sections
                 else None
             )
@@ -334,10 +342,11 @@ class Sender:
     async def send_one(
         self, claimed: outbox.Claimed, topics: list[str] | None = None
     ) -> outbox.Attempt:
-        template = self.template(topics)
-        assert template is not None, "readers with no matching story are skipped, not sent"
+        found = self.template(topics)
+        assert found is not None, "readers with no matching story are skipped, not sent"
+        template, markers = found
         recipient = reader(self.rt, claimed.subscriber_id, self.list_id, claimed.email)
-        data, message_id = template.build(personal(self.rt, recipient))
+        data, message_id = template.build(personal(self.rt, recipient, markers))
         if self.dkim is not None:
             data = self.dkim.sign(data)
         await self.rate.acquire()

@@ -174,7 +174,8 @@ def send_test(
             recipient = sample_reader(rt.settings)
     recipient = replace(recipient, email=email)  # the address typed, with its links
     template = message_template(rt, slug, rendered, now, subject_prefix="[TEST] ")
-    data, _message_id = template.build(personal(rt, recipient))
+    assert rendered.markers is not None
+    data, _message_id = template.build(personal(rt, recipient, rendered.markers))
     transport = transport or make_transport(rt.settings)
     return asyncio.run(_send_one(transport, rt.settings.newsletter.from_address, email, data))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import secrets
 import textwrap
 from dataclasses import dataclass
 from datetime import date
@@ -15,12 +16,32 @@ from mjml import mjml2html
 from digest.editorial.curate import Section
 from digest.errors import RenderError
 
-# Per-recipient values are left as these markers in the rendered issue and substituted into the
-# finished text, so rendering happens once per issue rather than once per recipient.
-UNSUBSCRIBE_URL = "%%DIGEST_UNSUBSCRIBE_URL%%"
-PREFERENCES_URL = "%%DIGEST_PREFERENCES_URL%%"
-RECIPIENT_EMAIL = "%%DIGEST_RECIPIENT_EMAIL%%"
-MARKERS = (UNSUBSCRIBE_URL, PREFERENCES_URL, RECIPIENT_EMAIL)
+
+@dataclass(frozen=True)
+class Markers:
+    """Where each reader's values go in a rendered issue, filled in per recipient afterwards
+    (rendering happens once per issue, not once per recipient).
+
+    Each rendering draws its own markers at random: a fixed spelling could be written by a feed,
+    a page or an editor into a title, a summary or an image URL, and would then receive every
+    reader's working links and address. Content cannot name a marker made after it was written.
+    """
+
+    unsubscribe_url: str
+    preferences_url: str
+    recipient_email: str
+
+    @classmethod
+    def drawn(cls, nonce: str | None = None) -> Markers:
+        nonce = nonce or secrets.token_hex(16)
+        return cls(
+            f"%%DIGEST_UNSUBSCRIBE_URL_{nonce}%%",
+            f"%%DIGEST_PREFERENCES_URL_{nonce}%%",
+            f"%%DIGEST_RECIPIENT_EMAIL_{nonce}%%",
+        )
+
+    def all(self) -> tuple[str, str, str]:
+        return (self.unsubscribe_url, self.preferences_url, self.recipient_email)
 
 
 @dataclass(frozen=True)
@@ -43,6 +64,8 @@ class RenderedIssue:
     subject: str
     html: str
     text: str
+    # This rendering's own markers for the per-reader values (none in a confirmation mail).
+    markers: Markers | None = None
 
 
 @dataclass(frozen=True)
@@ -64,12 +87,12 @@ class Recipient:
     unsubscribe_url: str
     preferences_url: str
 
-    def values(self) -> dict[str, str]:
-        """Marker -> this recipient's value, as plain text."""
+    def values(self, markers: Markers) -> dict[str, str]:
+        """Marker of one rendering -> this recipient's value, as plain text."""
         return {
-            UNSUBSCRIBE_URL: self.unsubscribe_url,
-            PREFERENCES_URL: self.preferences_url,
-            RECIPIENT_EMAIL: self.email,
+            markers.unsubscribe_url: self.unsubscribe_url,
+            markers.preferences_url: self.preferences_url,
+            markers.recipient_email: self.email,
         }
 
 
@@ -100,16 +123,18 @@ class EmailRenderer:
         )
         self._text_env.filters["wrap"] = _wrap
 
-    def render(self, issue: IssueView) -> RenderedIssue:
+    def render(self, issue: IssueView, markers: Markers | None = None) -> RenderedIssue:
+        """The issue with markers (drawn afresh unless given) where each reader's values go."""
+        markers = markers or Markers.drawn()
         context = {
             "issue": issue,
             "intro_paragraphs": [p.strip() for p in issue.intro.split("\n\n") if p.strip()],
-            "unsubscribe_url": UNSUBSCRIBE_URL,
-            "preferences_url": PREFERENCES_URL,
-            "recipient_email": RECIPIENT_EMAIL,
+            "unsubscribe_url": markers.unsubscribe_url,
+            "preferences_url": markers.preferences_url,
+            "recipient_email": markers.recipient_email,
         }
         html_out, text = self._compile("digest", context)
-        return RenderedIssue(subject=issue.subject, html=html_out, text=text)
+        return RenderedIssue(subject=issue.subject, html=html_out, text=text, markers=markers)
 
     def render_confirmation(self, view: ConfirmationView) -> RenderedIssue:
         """The confirmation mail: confirm.mjml.j2 -> MJML -> HTML, confirm.txt.j2 -> text."""
@@ -138,9 +163,11 @@ def _fill(env: jinja2.Environment, template: str, context: dict[str, Any]) -> st
 
 
 def personalise(rendered: RenderedIssue, recipient: Recipient) -> tuple[str, str]:
-    """(html, text) for one recipient: markers replaced, no template work."""
+    """(html, text) for one recipient: this rendering's markers replaced, no template work."""
     html_out, text = rendered.html, rendered.text
-    for marker, value in recipient.values().items():
+    if rendered.markers is None:
+        return html_out, text
+    for marker, value in recipient.values(rendered.markers).items():
         html_out = html_out.replace(marker, html.escape(value))
         text = text.replace(marker, value)
     return html_out, text

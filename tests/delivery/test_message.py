@@ -13,7 +13,7 @@ import pytest
 
 from digest.delivery.message import Envelope, MessageTemplate, Personal
 from digest.delivery.smtp import dot_stuffed
-from digest.render.email import MARKERS, Recipient, RenderedIssue, personalise
+from digest.render.email import Markers, Recipient, RenderedIssue, personalise
 
 ENVELOPE = Envelope(
     from_address="digest@sahelcoast.example.org",
@@ -246,29 +246,30 @@ def test_encoded_words_in_headers_stay_within_rfc_2047_limits() -> None:
 def test_each_recipient_gets_exactly_the_personalised_issue() -> None:
     """Byte-level filling equals personalise() on the rendered text, for every marker and a
     value that needs escaping, around long lines and at line ends."""
+    markers = Markers.drawn()
     text = (
-        "Hello %%DIGEST_RECIPIENT_EMAIL%%\n"
+        f"Hello {markers.recipient_email}\n"
         + "word " * 40
-        + "%%DIGEST_UNSUBSCRIBE_URL%%\n"
+        + f"{markers.unsubscribe_url}\n"
         + ".a line that starts with a dot\n.\n"
     )
     html = (
-        '<p><a href="%%DIGEST_UNSUBSCRIBE_URL%%">Unsubscribe</a> '
+        f'<p><a href="{markers.unsubscribe_url}">Unsubscribe</a> '
         + "Ségou " * 30
-        + '<a href="%%DIGEST_PREFERENCES_URL%%">Preferences</a></p>\n'
+        + f'<a href="{markers.preferences_url}">Preferences</a></p>\n'
     )
-    rendered = RenderedIssue("Subject", html, text)
+    rendered = RenderedIssue("Subject", html, text, markers)
     recipient = Recipient(
         "o'brien@example.org",
         "https://news.example.org/u/" + "A" * 90 + "?a=1&b=2",
         "https://news.example.org/p/tok=en",
     )
     template = MessageTemplate(
-        envelope=ENVELOPE, subject="Subject", text=text, html=html, markers=MARKERS, now=NOW
+        envelope=ENVELOPE, subject="Subject", text=text, html=html, markers=markers.all(), now=NOW
     )
     personal = Personal(
         to=recipient.email,
-        values=recipient.values(),
+        values=recipient.values(markers),
         unsubscribe_url=recipient.unsubscribe_url,
     )
     raw, message_id = template.build(personal)

@@ -12,8 +12,6 @@ import pytest
 from digest.editorial.curate import Section, Story
 from digest.errors import RenderError
 from digest.render.email import (
-    RECIPIENT_EMAIL,
-    UNSUBSCRIBE_URL,
     EmailRenderer,
     IssueView,
     Recipient,
@@ -282,9 +280,18 @@ def test_text_lines_fit_78_columns_with_real_world_urls(renderer: EmailRenderer)
 
 
 def test_rendered_issue_holds_markers_not_recipients(rendered: RenderedIssue) -> None:
+    assert rendered.markers is not None
     for part in (rendered.html, rendered.text):
-        assert UNSUBSCRIBE_URL in part
-        assert RECIPIENT_EMAIL in part
+        assert rendered.markers.unsubscribe_url in part
+        assert rendered.markers.recipient_email in part
+
+
+def test_each_rendering_draws_its_own_markers(renderer: EmailRenderer) -> None:
+    """A fixed marker could be written into content; one drawn per rendering cannot."""
+    first, second = renderer.render(make_issue()), renderer.render(make_issue())
+    assert first.markers is not None and second.markers is not None
+    assert set(first.markers.all()).isdisjoint(second.markers.all())
+    assert len(set(first.markers.all())) == 3
 
 
 def test_personalise_replaces_every_marker_in_both_parts(rendered: RenderedIssue) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from digest.delivery.message import Envelope, MessageTemplate, Personal
 from digest.editorial.curate import Section, Story
-from digest.render.email import MARKERS, EmailRenderer, IssueView, Recipient
+from digest.render.email import EmailRenderer, IssueView, Recipient
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
@@ -96,12 +96,17 @@ def rendered():  # type: ignore[no-untyped-def]
     return EmailRenderer(REPO / "templates").render(ISSUE)
 
 
+def unmarked(body: str) -> str:
+    """Each rendering draws its own markers: the golden files show them without their nonce."""
+    return re.sub(r"(%%DIGEST_[A-Z_]+?)_[0-9a-f]{32}%%", r"\1%%", body)
+
+
 def test_html_part_matches_golden(rendered) -> None:  # type: ignore[no-untyped-def]
-    check_golden("digest.html", rendered.html)
+    check_golden("digest.html", unmarked(rendered.html))
 
 
 def test_text_part_matches_golden(rendered) -> None:  # type: ignore[no-untyped-def]
-    check_golden("digest.txt", rendered.text)
+    check_golden("digest.txt", unmarked(rendered.text))
 
 
 def test_whole_message_matches_golden(rendered) -> None:  # type: ignore[no-untyped-def]
@@ -112,13 +117,13 @@ def test_whole_message_matches_golden(rendered) -> None:  # type: ignore[no-unty
         subject=rendered.subject,
         text=rendered.text,
         html=rendered.html,
-        markers=MARKERS,
+        markers=rendered.markers.all(),
         now=NOW,
     )
     raw, _ = template.build(
         Personal(
             to=READER.email,
-            values=READER.values(),
+            values=READER.values(rendered.markers),
             unsubscribe_url=READER.unsubscribe_url,
             unsubscribe_mailto="mailto:unsubscribe@news.example.org?subject=unsubscribe%20TOKEN-U",
         )
