@@ -45,6 +45,10 @@ COLUMNS = ("email", "name", "status", "topics", "timezone")
 # Topics are names such as "Northern Africa": a semicolon keeps them apart within one cell.
 TOPIC_SEPARATOR = ";"
 ROW_STATUSES = ("", "pending", "confirmed", "unsubscribed")
+# A cell starting with one of these is a formula to a spreadsheet (CSV injection: a reader named
+# '=HYPERLINK(...)' would run in the editor's spreadsheet). Export writes such a cell after an
+# apostrophe, which spreadsheets show as text and hide; import takes that apostrophe off again.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Column names hold none of these: the first one the header line holds separates the fields.
 DELIMITERS = (",", ";", "\t")
 BATCH_SIZE = 5000
@@ -212,7 +216,7 @@ def _parse_row(
 
     def cell(column: str) -> str:
         position = index.get(column)
-        return "" if position is None else fields[position]
+        return "" if position is None else _from_spreadsheet(fields[position])
 
     raw_email = cell("email")
     if "\ufffd" in "".join(fields):
@@ -395,7 +399,26 @@ def export_csv(session: Session, list_id: int, out: IO[str], *, batch_size: int 
     written = 0
     for email, name, status, topics, timezone in rows:
         writer.writerow(
-            [email, name or "", status, TOPIC_SEPARATOR.join(topics or []), timezone or ""]
+            [
+                _for_spreadsheet(value)
+                for value in (
+                    email,
+                    name or "",
+                    status,
+                    TOPIC_SEPARATOR.join(topics or []),
+                    timezone or "",
+                )
+            ]
         )
         written += 1
     return written
+
+
+def _for_spreadsheet(value: str) -> str:
+    """The cell as text to a spreadsheet: a formula-like start is escaped with an apostrophe."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _from_spreadsheet(value: str) -> str:
+    """What _for_spreadsheet escaped, as it was."""
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
