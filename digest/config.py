@@ -268,8 +268,11 @@ class PathSettings(_Section):
 
 
 class SecuritySettings(_Section):
+    """Where the secret behind reader links and editor sessions comes from (digest.secret_key)."""
+
     secret_key_env: str = "DIGEST_SECRET_KEY"
-    allow_dev_secret: bool = False
+    # Made on first use when secret_key_env is unset; relative to the config file's folder.
+    secret_file: Path = Path("digest.secret")
 
 
 class ReaderSettings(_Section):
@@ -456,12 +459,24 @@ _MESSAGES = {
 }
 
 
+# Keys digest once read, with what replaced them: an old config names its fix, not only "unknown".
+_REMOVED_KEYS = {
+    "security.allow_dev_secret": (
+        "removed: there is no development secret any more; delete this key (without the "
+        "variable named by security.secret_key_env, digest makes a random secret once and "
+        "keeps it in security.secret_file)"
+    ),
+}
+
+
 def _config_error(path: Path, exc: ValidationError, overridden: dict[str, str]) -> ConfigError:
     lines = []
     for err in exc.errors():
         loc = _format_loc(err["loc"])
         kind = err["type"]
-        if kind == "extra_forbidden":
+        if kind == "extra_forbidden" and loc in _REMOVED_KEYS:
+            message = _REMOVED_KEYS[loc]
+        elif kind == "extra_forbidden":
             allowed = _allowed_keys(err["loc"][:-1])
             message = "unknown key" + (
                 f" (expected one of: {', '.join(allowed)})" if allowed else ""

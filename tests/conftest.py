@@ -81,7 +81,8 @@ def write_config(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-
             "database": {"url": database_url},
             "paths": {"templates": str(REPO / "templates"), "previews": "previews"},
             "delivery": {"transport": "file", "file": {"directory": "outbox"}},
-            "security": {"allow_dev_secret": True},
+            # No security section: each test's install makes its own secret file beside this
+            # config, as a fresh install does.
             # The fixture servers listen on loopback, which the SSRF guard refuses otherwise.
             "collect": {"allow_private_hosts": ["127.0.0.1"]},
             "lists": [

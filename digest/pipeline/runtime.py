@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,13 +13,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db
 from digest.config import Settings, SourceSettings
-from digest.errors import ConfigError
 from digest.models import Source
 from digest.render.email import EmailRenderer
+from digest.secret_key import secret_key
 from subscribers import membership
 from subscribers.tokens import TokenSigner
-
-DEV_SECRET = "digest-development-secret-do-not-use-in-production"
 
 
 @dataclass
@@ -42,7 +37,7 @@ class Runtime:
 def open_runtime(settings: Settings, now: datetime | None = None) -> Runtime:
     """Connect, migrate the schema and bring sources and lists in line with the config."""
     renderer = EmailRenderer(settings.resolve(settings.paths.templates))
-    signer = TokenSigner(_secret(settings))
+    signer = TokenSigner(secret_key(settings))
     engine = db.make_engine(settings.database_url, echo=settings.database.echo)
     try:
         db.upgrade(engine)
@@ -69,26 +64,6 @@ def runtime(settings: Settings, now: datetime | None = None) -> Iterator[Runtime
         yield rt
     finally:
         rt.close()
-
-
-def _secret(settings: Settings) -> str:
-    name = settings.security.secret_key_env
-    secret = os.environ.get(name, "")
-    if secret:
-        return secret
-    if settings.security.allow_dev_secret:
-        return DEV_SECRET
-    raise ConfigError(
-        f"environment variable {name} is not set (security.secret_key_env)",
-        hint=f"export {name}=<a long random string>; it signs unsubscribe links",
-    )
-
-
-def session_secret(settings: Settings) -> str:
-    """The key that signs the web app's session cookies: derived from the token secret, so one
-    secret (DIGEST_SECRET_KEY) serves both and neither signature ever verifies the other."""
-    key = _secret(settings).encode("utf-8")
-    return hmac.new(key, b"digest.web.session", hashlib.sha256).hexdigest()
 
 
 def sync_config(rt: Runtime, now: datetime) -> None:

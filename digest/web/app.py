@@ -22,7 +22,7 @@ from starlette.staticfiles import StaticFiles
 from digest.config import Settings
 from digest.errors import DigestError
 from digest.pipeline import open_runtime
-from digest.pipeline.runtime import session_secret
+from digest.secret_key import session_key
 from digest.web import archive, auth, editor, health, metrics
 from digest.web.headers import SecurityHeaders
 from digest.web.pages import Pages
@@ -84,7 +84,7 @@ def create_app(
             Middleware(SecurityHeaders),
             Middleware(
                 SessionMiddleware,
-                secret_key=session_secret(settings),
+                secret_key=session_key(settings),
                 session_cookie=SESSION_COOKIE,
                 max_age=settings.web.session_max_age_seconds,
                 same_site="strict",

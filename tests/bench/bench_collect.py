@@ -41,7 +41,6 @@ def write_settings(workdir: Path, urls: list[str], concurrency: int) -> Path:
     config = {
         "database": {"url": f"sqlite:///{workdir / 'digest.db'}"},
         "paths": {"templates": str(REPO / "templates")},
-        "security": {"allow_dev_secret": True},
         "collect": {
             "concurrency": concurrency,
             "per_host_concurrency": concurrency,

@@ -73,7 +73,6 @@ def write_config(folder: Path) -> Path:
     config = {
         "database": {"url": "sqlite:///digest.db"},
         "paths": {"templates": str(REPO / "templates")},
-        "security": {"allow_dev_secret": True},
         "sources": [
             {
                 "name": "north",

@@ -51,7 +51,6 @@ def write_config(folder: Path, requests: int) -> Path:
         "database": {"url": f"sqlite:///{folder / 'digest.db'}"},
         "paths": {"templates": str(REPO / "templates")},
         "delivery": {"transport": "file", "file": {"directory": str(folder / "outbox")}},
-        "security": {"allow_dev_secret": True},
         "web": {"secure_cookies": False},
         "lists": [{"slug": "weekly", "name": "The Weekly", "timezone": "UTC"}],
         "readers": {

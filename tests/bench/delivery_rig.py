@@ -200,7 +200,6 @@ def write_config(
         ],
         "delivery": delivery,
         "paths": {"templates": str(REPO / "templates"), "previews": str(workdir / "previews")},
-        "security": {"allow_dev_secret": True},
     }
     path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     return path

@@ -520,28 +520,31 @@ def test_export_then_erase_forgets_the_reader_but_not_a_suppression(
     assert len(mails_to(smtp_server, "reader@example.org")) == 1  # the digest only
 
 
-def test_without_a_secret_outside_a_dev_config_the_app_does_not_start(
+def test_reader_links_hold_only_under_the_secret_that_signed_them(
     write_config,  # type: ignore[no-untyped-def]
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("DIGEST_SECRET_KEY", raising=False)
-    production = write_config({"security": {"allow_dev_secret": False}})
-
-    with pytest.raises(ConfigError, match="DIGEST_SECRET_KEY is not set"):
-        create_app(production)
-    with pytest.raises(ConfigError, match="DIGEST_SECRET_KEY is not set"):
-        pipeline.open_runtime(production, NOW)
-
-    monkeypatch.setenv("DIGEST_SECRET_KEY", "a-long-random-secret-for-this-test")
-    create_app(production)
-    with pipeline.runtime(production, NOW) as rt:
+    settings = write_config()
+    with pipeline.runtime(settings, NOW) as rt:  # no variable: the install's own secret file
         token = rt.signer.sign("unsubscribe", TokenSubject(1, 1))
+    assert (settings.config_path.parent / "digest.secret").is_file()
+
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "too short")
+    with pytest.raises(ConfigError, match="DIGEST_SECRET_KEY"):
+        create_app(settings)
+    with pytest.raises(ConfigError, match="DIGEST_SECRET_KEY"):
+        pipeline.open_runtime(settings, NOW)
+
+    monkeypatch.setenv("DIGEST_SECRET_KEY", "a-long-random-secret-for-this-test-0123")
+    create_app(settings)
+    with pipeline.runtime(settings, NOW) as rt:
+        assert rt.signer.verify("unsubscribe", token) is None  # the variable's secret is another
+        assert rt.signer.verify("unsubscribe", rt.signer.sign("unsubscribe", TokenSubject(1, 1)))
+
     monkeypatch.delenv("DIGEST_SECRET_KEY")
-    dev = pipeline.open_runtime(write_config({"security": {"allow_dev_secret": True}}), NOW)
-    try:
-        assert dev.signer.verify("unsubscribe", token) is None  # the dev secret is another
-    finally:
-        dev.close()
+    with pipeline.runtime(settings, NOW) as rt:
+        assert rt.signer.verify("unsubscribe", token) == TokenSubject(1, 1)  # the file's again
 
 
 @pytest.mark.parametrize("reader_overrides", [{"subscribe_per_address": 50}])
