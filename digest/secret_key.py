@@ -77,7 +77,8 @@ def _from_file(path: Path, env_name: str) -> str:
 def _read(path: Path) -> str:
     """The secret in an existing file, refused if others may read or change it."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        # Non-blocking: a FIFO put there must be refused below, not wait for a writer forever.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise  # the caller makes it
     except OSError as exc:
@@ -109,7 +110,7 @@ def _read(path: Path) -> str:
         raise ConfigError(
             f"{path}: the secret file must hold one secret of at least {MIN_BYTES} bytes "
             f"(UTF-8 text, at most {MAX_BYTES})",
-            hint=f"{GENERATE} > {path} && chmod 600 {path} (links already sent stop working)",
+            hint=f"(umask 077; {GENERATE} > {path}); links already sent stop working",
         )
     return secret
 

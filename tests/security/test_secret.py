@@ -221,6 +221,12 @@ def test_a_secret_file_shorter_than_32_bytes_is_refused(settings: Settings) -> N
         pipeline.open_runtime(settings, NOW)
 
 
+def test_a_secret_file_that_is_no_file_is_refused_without_waiting(settings: Settings) -> None:
+    os.mkfifo(secret_file(settings), 0o600)  # reading it would wait for a writer forever
+    with pytest.raises(ConfigError, match="not a regular file"):
+        secret_key(settings)
+
+
 def test_a_secret_file_in_a_folder_digest_cannot_write_names_the_key_to_fix(
     write_config,  # type: ignore[no-untyped-def]
     tmp_path: Path,
