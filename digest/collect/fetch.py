@@ -19,6 +19,7 @@ from urllib.request import url2pathname
 import httpcore
 import httpx
 
+from digest.collect.addresses import IPAddress, refusal
 from digest.config import CollectSettings
 from digest.errors import FetchError, RetryLater, SourceGone
 
@@ -27,8 +28,6 @@ _PERMANENT = {301, 308}
 # A site asking for a week's pause is treated as asking for a week: never longer.
 _LONGEST_WAIT = timedelta(days=7)
 _DEFAULT_WAIT = timedelta(hours=1)
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
 @dataclass(frozen=True)
@@ -239,9 +238,12 @@ class Fetcher:
         if host in self._allowed_names:
             return addresses
         for address in addresses:
-            if _forbidden(address) and not any(address in n for n in self._allowed_networks):
+            if any(address in n for n in self._allowed_networks):
+                continue
+            reason = refusal(address)
+            if reason is not None:
                 raise FetchError(
-                    f"{url}: refused: {host} resolves to {address}, a private or reserved address",
+                    f"{url}: refused: {host} resolves to {address}, {reason}",
                     hint="add the host to collect.allow_private_hosts if it really is a source",
                 )
         return addresses
@@ -373,20 +375,6 @@ async def _resolve(url: str, host: str, port: int) -> list[IPAddress]:
     except OSError as exc:
         raise FetchError(f"{url}: cannot resolve {host}: {exc.strerror or exc}") from None
     return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-
-
-def _forbidden(address: IPAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    return (
-        address.is_loopback
-        or address.is_private
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-        or not address.is_global
-    )
 
 
 def _retry_after(value: str | None, now: datetime) -> timedelta | None:
