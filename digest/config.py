@@ -260,6 +260,11 @@ class WebSettings(_Section):
     session_max_age_seconds: int = Field(43200, ge=60)
     # Send cookies only over https; turn off only for local development over http.
     secure_cookies: bool = True
+    # After sign_in_failures failed sign-ins within sign_in_window_minutes, that account, and
+    # separately that client, is refused (429) for sign_in_lock_minutes.
+    sign_in_failures: int = Field(5, ge=1)
+    sign_in_window_minutes: float = Field(15.0, gt=0)
+    sign_in_lock_minutes: float = Field(15.0, gt=0)
 
 
 class PathSettings(_Section):

@@ -180,3 +180,30 @@ class ProcessedBounce(Base):
     # sha256 of the report's bytes
     report_hash: Mapped[str] = mapped_column(String(64), unique=True)
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class EditorSession(Base):
+    """An editor's signed-in session: it ends when its row goes (sign-out, expiry), everywhere."""
+
+    __tablename__ = "editor_sessions"
+
+    # sha256 (hex) of the random token in the editor's cookie: the table alone signs nobody in.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    username: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class SignInThrottle(Base):
+    """Recent failed sign-ins of one account or one client, and the lock they led to."""
+
+    __tablename__ = "sign_in_throttles"
+
+    # sha256 (hex) of "account" or "client" and the username or address: no text an attacker
+    # typed and no client address is kept, and every key has the same length.
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # From then on the row means nothing (window over, lock ended): forgotten and purged.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
