@@ -70,6 +70,10 @@ class CollectSettings(_Section):
     failing_after: int = Field(3, ge=1)
     # Worker processes extracting article pages; 0 uses one per CPU core.
     extract_workers: int = Field(0, ge=0)
+    # Issue 12: bounds on one feed's parsing (entity expansion is bounded by max_bytes).
+    max_entries: int = Field(1000, ge=1)
+    parse_timeout_seconds: float = Field(20.0, gt=0)
+    parse_memory_mb: int = Field(512, ge=32)
 
     @field_validator("allow_private_hosts")
     @classmethod
@@ -135,6 +139,9 @@ class SourceSettings(_Section):
     name: str = Field(max_length=200)  # sources.name and .region are String(200)
     url: str | None = None
     file: Path | None = None
+    # A file source's item pages are read only from inside this folder (default: the feed
+    # file's own folder and the pages/ folder beside it, as the bundled samples lie).
+    pages_dir: Path | None = None
     region: str = Field("", max_length=200)
     tags: list[str] = Field(default_factory=list)
     # CSS selector of the article body on this site, for pages automatic extraction gets wrong.
@@ -158,6 +165,8 @@ class SourceSettings(_Section):
             raise ValueError("expected exactly one of url (http/https) or file (a local path)")
         if self.url is not None and not self.url.startswith(("https://", "http://")):
             raise ValueError("url: expected an http(s) URL; use file: for a local path")
+        if self.url is not None and self.pages_dir is not None:
+            raise ValueError("pages_dir: only for file sources (pages over http are fetched)")
         return self
 
 

@@ -6,7 +6,7 @@ import asyncio
 import ipaddress
 import socket
 import zlib
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -14,12 +14,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import urljoin, urlsplit
-from urllib.request import url2pathname
 
 import httpcore
 import httpx
 
 from digest.collect.addresses import IPAddress, refusal
+from digest.collect.local_files import read_local_file
 from digest.config import CollectSettings
 from digest.errors import FetchError, RetryLater, SourceGone
 
@@ -91,15 +91,18 @@ class Fetcher:
         self,
         url: str,
         *,
-        allow_file: bool = False,
+        local_folders: Sequence[Path] = (),
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> FetchResponse:
+        """url's answer; a file: URL is read only from inside local_folders (a file source's
+        own folders), never for a source fetched over the network."""
         scheme = urlsplit(url).scheme.lower()
         if scheme == "file":
-            if not allow_file:
+            if not local_folders:
                 raise FetchError(f"{url}: local files are read only for sources marked file:")
-            return self._read_file(url)
+            body = read_local_file(url, local_folders, self.settings.max_bytes)
+            return FetchResponse(url=url, status=200, body=body)
         if scheme not in ("http", "https"):
             raise FetchError(f"{url}: only http and https URLs can be fetched")
         headers = {}
@@ -247,20 +250,6 @@ class Fetcher:
                     hint="add the host to collect.allow_private_hosts if it really is a source",
                 )
         return addresses
-
-    def _read_file(self, url: str) -> FetchResponse:
-        path = Path(url2pathname(urlsplit(url).path))
-        try:
-            size = path.stat().st_size
-            if size > self.settings.max_bytes:
-                raise FetchError(f"{path}: larger than collect.max_bytes")
-            return FetchResponse(url=url, status=200, body=path.read_bytes())
-        except FileNotFoundError:
-            raise FetchError(
-                f"{path}: file not found", hint="check the source's file: path"
-            ) from None
-        except OSError as exc:
-            raise FetchError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 class _Decoder:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -156,22 +157,25 @@ async def _collect_source(
             f"the site asked us to wait until {stored.retry_after_at:%Y-%m-%d %H:%M} UTC"
         )
         return report
-    is_file = source.file is not None
+    feed_folders, page_folders = _local_folders(rt, source)
     outcome = _Outcome()
     collected: list[Collected] = []
     try:
         response = await fetcher.fetch(
-            stored.url, allow_file=is_file, etag=stored.etag, last_modified=stored.last_modified
+            stored.url,
+            local_folders=feed_folders,
+            etag=stored.etag,
+            last_modified=stored.last_modified,
         )
         outcome.response, outcome.moved_to = response, response.moved_to
         if response.not_modified:
             report.not_modified = True
         else:
-            feed, outcome.response, found = await _feed_of(fetcher, response, is_file)
+            feed, outcome.response, found = await _feed_of(fetcher, response, page_folders)
             outcome.moved_to = found or outcome.moved_to
             report.entries = len(feed.entries)
             collected = await _new_articles(
-                rt, fetcher, extractor, database, editor, source, feed, is_file, report
+                rt, fetcher, extractor, database, editor, source, feed, page_folders, report
             )
     except SourceGone as exc:
         outcome.gone, report.error = True, exc.message
@@ -235,8 +239,22 @@ def _record(
                 row.items_seen += report.entries
 
 
+def _local_folders(
+    rt: Runtime, source: SourceSettings
+) -> tuple[tuple[Path, ...], tuple[Path, ...]]:
+    """Where a file source may read: its feed file's folder, and the folders of its pages (its
+    pages_dir, else the feed's folder and the pages/ folder beside it, as the bundled samples
+    lie); nothing on disk for a source fetched over the network."""
+    if source.file is None:
+        return (), ()
+    feed_folder = rt.settings.resolve(source.file).resolve().parent
+    if source.pages_dir is not None:
+        return (feed_folder,), (rt.settings.resolve(source.pages_dir).resolve(),)
+    return (feed_folder,), (feed_folder, feed_folder.parent / "pages")
+
+
 async def _feed_of(
-    fetcher: Fetcher, response: FetchResponse, is_file: bool
+    fetcher: Fetcher, response: FetchResponse, local_folders: tuple[Path, ...]
 ) -> tuple[ParsedFeed, FetchResponse, str | None]:
     """The feed in the response or, for a site's page, in the first feed the page announces
     (that feed's URL is returned to become the source's url)."""
@@ -248,7 +266,7 @@ async def _feed_of(
     candidates = discover_feeds(response.body, response.url)
     for candidate in candidates:
         try:
-            found = await fetcher.fetch(candidate, allow_file=is_file)
+            found = await fetcher.fetch(candidate, local_folders=local_folders)
             return parse_feed(found.body, found.url), found, found.moved_to or candidate
         except CollectError:
             continue
@@ -267,7 +285,7 @@ async def _new_articles(
     editor: _Editor,
     source: SourceSettings,
     feed: ParsedFeed,
-    is_file: bool,
+    local_folders: tuple[Path, ...],
     report: SourceReport,
 ) -> list[Collected]:
     entries = feed.entries
@@ -284,7 +302,7 @@ async def _new_articles(
 
     async def page_of(entry: FeedEntry) -> ExtractedArticle | None:
         async with in_flight:
-            return await _page_if_teaser(rt, fetcher, extractor, source, entry, is_file)
+            return await _page_if_teaser(rt, fetcher, extractor, source, entry, local_folders)
 
     pages = await asyncio.gather(*(page_of(e) for e in fresh), return_exceptions=True)
     collected = []
@@ -327,13 +345,13 @@ async def _page_if_teaser(
     extractor: PageExtractor,
     source: SourceSettings,
     entry: FeedEntry,
-    is_file: bool,
+    local_folders: tuple[Path, ...],
 ) -> ExtractedArticle | None:
     if entry.content_html or not entry.link:
         return None
     if count_words(html_to_text(entry.summary_html)) >= rt.settings.collect.teaser_words:
         return None
-    response = await fetcher.fetch(entry.link, allow_file=is_file)
+    response = await fetcher.fetch(entry.link, local_folders=local_folders)
     return await extractor.extract(response.body, response.url, source.selector)
 
 

@@ -49,3 +49,27 @@ def test_a_source_name_or_region_longer_than_its_column_is_refused(
     with pytest.raises(ConfigError) as error:
         write_config({"sources": [source]})
     assert f"sources[0].{key}:" in str(error.value) and "200" in str(error.value)
+
+
+def test_pages_dir_is_only_for_file_sources(write_config: Any) -> None:
+    source = {"name": "Desk", "url": "https://desk.example.org/feed/", "pages_dir": "pages"}
+    with pytest.raises(ConfigError, match=r"sources\[0\]: .*pages_dir: only for file sources"):
+        write_config({"sources": [source]})
+
+
+def test_the_feed_bounds_have_defaults_and_take_values(write_config: Any) -> None:
+    collect = write_config().collect
+    assert (collect.max_entries, collect.parse_timeout_seconds, collect.parse_memory_mb) == (
+        1000,
+        20.0,
+        512,
+    )
+    changed = {"max_entries": 50, "parse_timeout_seconds": 2.5, "parse_memory_mb": 64}
+    collect = write_config({"collect": changed}).collect
+    assert (collect.max_entries, collect.parse_timeout_seconds, collect.parse_memory_mb) == (
+        50,
+        2.5,
+        64,
+    )
+    with pytest.raises(ConfigError, match=r"collect\.max_entries"):
+        write_config({"collect": {"max_entries": 0}})

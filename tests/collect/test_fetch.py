@@ -9,6 +9,7 @@ import itertools
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,7 +120,7 @@ def test_a_redirect_to_a_private_address_or_scheme_is_refused(
     server.routes["/feed"] = Route(b"", status=302, headers={"Location": target})
 
     with pytest.raises(FetchError) as refused:
-        fetch(server.url("/feed"), allow_file=True)
+        fetch(server.url("/feed"), local_folders=[Path("/")])
 
     assert "refused" in refused.value.message or "only http and https" in refused.value.message
     assert [path for path, _ in server.requests] == ["/feed"]
@@ -143,12 +144,42 @@ def test_loopback_is_refused_unless_allowed_in_the_configuration(
     assert fetch(server.url("/feed"), settings(allow_private_hosts=["127.0.0.0/8"])).body == FEED
 
 
-def test_a_local_path_is_read_only_for_sources_marked_as_files(tmp_path: Any) -> None:
+def test_a_local_path_is_read_only_for_sources_marked_as_files(tmp_path: Path) -> None:
     path = tmp_path / "feed.xml"
     path.write_bytes(FEED)
     with pytest.raises(FetchError, match="only for sources marked file"):
         fetch(path.as_uri())
-    assert fetch(path.as_uri(), allow_file=True).body == FEED
+    assert fetch(path.as_uri(), local_folders=[tmp_path]).body == FEED
+
+
+def test_a_local_file_is_read_only_from_inside_the_folders_given(tmp_path: Path) -> None:
+    pages, elsewhere = tmp_path / "pages", tmp_path / "elsewhere"
+    pages.mkdir()
+    elsewhere.mkdir()
+    (elsewhere / "secret.html").write_bytes(b"secret")
+    (pages / "page.html").write_bytes(b"page")
+    (pages / "link.html").symlink_to(elsewhere / "secret.html")
+    (pages / "up").symlink_to(tmp_path)
+    (pages / "loop.html").symlink_to(pages / "loop.html")
+    assert fetch((pages / "page.html").as_uri(), local_folders=[pages]).body == b"page"
+    for url in (
+        (elsewhere / "secret.html").as_uri(),
+        (pages / "link.html").as_uri(),  # a symlink out
+        (pages / "up" / "elsewhere" / "secret.html").as_uri(),  # a symlinked folder out
+        pages.as_uri() + "/../elsewhere/secret.html",
+        pages.as_uri() + "/%2e%2e%2felsewhere%2fsecret.html",
+    ):
+        with pytest.raises(FetchError, match="is outside the folder") as refused:
+            fetch(url, local_folders=[pages])
+        assert str(pages) in refused.value.message and "pages_dir" in refused.value.hint
+    with pytest.raises(FetchError, match="not on this machine"):
+        fetch("file://files.example.org" + str(pages / "page.html"), local_folders=[pages])
+    with pytest.raises(FetchError, match="cannot read"):
+        fetch((pages / "loop.html").as_uri(), local_folders=[pages])
+    with pytest.raises(FetchError, match="not a regular file"):
+        fetch(pages.as_uri(), local_folders=[tmp_path])
+    with pytest.raises(FetchError, match=r"collect\.max_bytes"):
+        fetch((pages / "page.html").as_uri(), settings(max_bytes=3), local_folders=[pages])
 
 
 def test_too_many_redirects_stop(server: FixtureHTTPServer) -> None:
