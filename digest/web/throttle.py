@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db
 from digest.config import WebSettings
+from digest.errors import StorageError
 from digest.models import SignInThrottle
 
 # One end user is usually given a whole IPv6 /64: counted per address, it would be 2^64 clients.
@@ -80,7 +81,7 @@ def begin(
     locked, count nothing and return when the lock ends (the password is then not checked)."""
     _purge(sessions, now)
     with db.claim_transaction(sessions) as session:
-        rows = _locked_rows(session, attempt.keys, now)
+        rows = _locked_rows(session, attempt.keys, now, rules)
         for row in rows:
             if row.expires_at <= now:  # the window is over or the lock has ended: start again
                 row.failures, row.window_started_at, row.locked_until = 0, now, None
@@ -128,14 +129,18 @@ def _purge(sessions: sessionmaker[Session], now: datetime) -> None:
         session.execute(delete(SignInThrottle).where(SignInThrottle.key.in_(expired)))
 
 
-def _locked_rows(session: Session, keys: Sequence[str], now: datetime) -> list[SignInThrottle]:
+def _locked_rows(
+    session: Session, keys: Sequence[str], now: datetime, rules: Rules
+) -> list[SignInThrottle]:
     """The rows of these keys, created when missing and locked until the transaction ends
     (FOR UPDATE on PostgreSQL; on SQLite the claim transaction holds the write lock)."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # A new row outlives its window's start, so no purge takes it before it is locked here.
     fresh = [
-        {"key": key, "failures": 0, "window_started_at": now, "expires_at": now} for key in keys
+        {"key": key, "failures": 0, "window_started_at": now, "expires_at": now + rules.window}
+        for key in keys
     ]
-    while True:
+    for _ in range(3):
         session.execute(
             insert(SignInThrottle).values(fresh).on_conflict_do_nothing(index_elements=["key"])
         )
@@ -147,9 +152,11 @@ def _locked_rows(session: Session, keys: Sequence[str], now: datetime) -> list[S
                 .with_for_update()
             )
         )
-        # Another process's purge may take an expired row between the two statements.
+        # Another process's purge may take an expired row between the two statements: the
+        # next pass makes it afresh.
         if len(rows) == len(keys):
             return rows
+    raise StorageError("sign-in: the throttle's rows kept vanishing while being read")
 
 
 def _set_expiry(row: SignInThrottle, rules: Rules) -> None:
