@@ -274,6 +274,23 @@ class WebSettings(_Section):
     sign_in_failures: int = Field(5, ge=1)
     sign_in_window_minutes: float = Field(15.0, gt=0)
     sign_in_lock_minutes: float = Field(15.0, gt=0)
+    # Proxies (IPs or networks) whose X-Forwarded-For names the client; none: the peer is.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # A client gets this long to send a request's headers, and then its body; else cut off.
+    header_timeout_seconds: float = Field(10.0, gt=0)
+    body_timeout_seconds: float = Field(30.0, gt=0)
+    # Open connections served at once; past it, requests are answered 503.
+    max_connections: int = Field(500, ge=1)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for proxy in value:
+            if not _is_network(proxy.strip()):
+                raise ValueError(
+                    f"expected an IP address or a network such as 10.0.0.0/8 ({proxy!r})"
+                )
+        return [str(ipaddress.ip_network(p.strip(), strict=False)) for p in value]
 
 
 class PathSettings(_Section):

@@ -118,17 +118,10 @@ class Service:
         import uvicorn
 
         from digest.web import create_app
+        from digest.web.serving import server_config
 
         app = create_app(self.settings, clock=self.clock)
-        config = uvicorn.Config(
-            app,
-            host=self.host,
-            port=self.port,
-            log_config=None,  # uvicorn's loggers go through ours (digest.logs)
-            ws="none",
-            server_header=False,
-        )
-        return uvicorn.Server(config)
+        return uvicorn.Server(server_config(app, self.settings, self.host, self.port))
 
     def _shut_down(
         self,

@@ -24,12 +24,14 @@ from digest.errors import DigestError
 from digest.pipeline import open_runtime
 from digest.secret_key import session_key
 from digest.web import archive, auth, editor, health, metrics
+from digest.web.body_guard import BodyGuard
 from digest.web.headers import SecurityHeaders
 from digest.web.pages import Pages
 from digest.web.passwords import Editors
 from digest.web.readers import ApiConfirmationMailer, WebReaderSite
 from digest.web.sessions import signed_in_editor
 from digest.web.state import Clock, WebState, web_state
+from subscribers.api import BODY_MAX as API_BODY_MAX
 from subscribers.api import ApiContext, SendConfirmation, api_keys, create_api
 from subscribers.fields import offered_topics
 from subscribers.reader_pages import ReaderPages
@@ -82,6 +84,13 @@ def create_app(
         ],
         middleware=[
             Middleware(SecurityHeaders),
+            # Outside the session and every handler: no body is buffered past these bounds.
+            Middleware(
+                BodyGuard,
+                max_bytes=settings.readers.max_body_bytes,
+                timeout=settings.web.body_timeout_seconds,
+                larger={"/api": API_BODY_MAX},
+            ),
             Middleware(
                 SessionMiddleware,
                 secret_key=session_key(settings),

@@ -12,6 +12,7 @@ from digest import pipeline
 from digest.config import ListSettings
 from digest.errors import NotFoundError
 from digest.web.headers import WEB_VERSION_POLICY
+from digest.web.ids import row_id
 from digest.web.state import web_state
 
 
@@ -67,7 +68,9 @@ def _link_help(request: Request, title: str, action: str) -> Response:
 def routes() -> list[Route]:
     return [
         Route("/archive/{slug}", archive_list, methods=["GET"], name="archive_list"),
-        Route("/archive/{slug}/{number:int}", web_version, methods=["GET"], name="web_version"),
+        Route(
+            "/archive/{slug}/" + row_id("number"), web_version, methods=["GET"], name="web_version"
+        ),
         Route("/u", unsubscribe_help, methods=["GET"], name="unsubscribe_help"),
         Route("/p", preferences_help, methods=["GET"], name="preferences_help"),
     ]

@@ -25,6 +25,7 @@ from digest.render.email import personalise
 from digest.web.auth import editor_required
 from digest.web.csrf import checked_form
 from digest.web.headers import EMAIL_PREVIEW_POLICY
+from digest.web.ids import row_id
 from digest.web.sessions import flash
 from digest.web.state import web_state
 
@@ -289,8 +290,8 @@ def _field(form: FormData, name: str) -> str:
 
 
 def routes() -> list[Route]:
-    issue = "/editor/issues/{issue_id:int}"
-    article = issue + "/articles/{article_id:int}"
+    issue = "/editor/issues/" + row_id("issue_id")
+    article = issue + "/articles/" + row_id("article_id")
     return [
         Route("/editor", home, methods=["GET"], name="editor_home"),
         Route("/editor/lists/{slug}/compose", prepare_issue, methods=["POST"]),
