@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +15,45 @@ EVENT_FIELDS = ("list", "issue", "source", "job", "scheduled_for", "outcome")
 
 def event_fields(record: logging.LogRecord) -> dict[str, Any]:
     return {name: getattr(record, name) for name in EVENT_FIELDS if hasattr(record, name)}
+
+
+# What stands for a secret cut out of a line.
+REDACTED = "[redacted]"
+_SLASH = r"(?:/|%2[fF])"
+# Reader links act for the reader with no other proof: /u/TOKEN unsubscribes, /p/TOKEN changes
+# preferences, /confirm/TOKEN subscribes. The token ends where the path segment does.
+_READER_LINK = re.compile(rf"({_SLASH}(?:u|p|confirm){_SLASH})[^/%?#&\s\"'<>]+")
+# Credentials in a header or a query: "Authorization: Bearer KEY", "?api_key=KEY".
+_BEARER = re.compile(r"\b(Bearer|Basic)\s+[^\s\"',;]+", re.IGNORECASE)
+_QUERY_SECRET = re.compile(
+    r"([?&](?:api_?key|key|token|access_token|password|secret)=)[^&#\s\"']+", re.IGNORECASE
+)
+
+
+def redact(text: str) -> str:
+    """The text with reader-link tokens and credentials replaced by REDACTED."""
+    text = _READER_LINK.sub(rf"\g<1>{REDACTED}", text)
+    text = _BEARER.sub(rf"\g<1> {REDACTED}", text)
+    return _QUERY_SECRET.sub(rf"\g<1>{REDACTED}", text)
+
+
+class Redact(logging.Filter):
+    """On the handler, so every logger's lines pass through it (uvicorn's access log too): the
+    message, its arguments, the event fields and a traceback's text are redacted before any
+    formatter sees them. It never drops a line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        for name in EVENT_FIELDS:
+            value = getattr(record, name, None)
+            if isinstance(value, str):
+                setattr(record, name, redact(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
 
 
 def _timestamp(record: logging.LogRecord) -> str:
@@ -31,8 +71,9 @@ class JsonLines(logging.Formatter):
             "message": record.getMessage(),
             **event_fields(record),
         }
-        if record.exc_info:
-            line["error"] = self.formatException(record.exc_info)
+        error = _traceback(self, record)
+        if error:
+            line["error"] = error
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
@@ -43,15 +84,24 @@ class TextLines(logging.Formatter):
         fields = " ".join(f"{k}={v}" for k, v in event_fields(record).items())
         line = f"{_timestamp(record)} {record.levelname} {record.name} {record.getMessage()}"
         line = f"{line} {fields}" if fields else line
-        if record.exc_info:
-            line += "\n" + self.formatException(record.exc_info)
+        error = _traceback(self, record)
+        if error:
+            line += "\n" + error
         return line
+
+
+def _traceback(formatter: logging.Formatter, record: logging.LogRecord) -> str | None:
+    """The exception's traceback, as the Redact filter left it when it ran."""
+    if record.exc_text:
+        return record.exc_text
+    return formatter.formatException(record.exc_info) if record.exc_info else None
 
 
 def configure(json_lines: bool, verbose: bool) -> None:
     """Route every logger (digest's, uvicorn's, APScheduler's) to stderr, one event a line."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonLines() if json_lines else TextLines())
+    handler.addFilter(Redact())
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
