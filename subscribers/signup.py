@@ -52,8 +52,9 @@ def sign_up(
 ) -> ConfirmationDue | None:
     """Make the ticked lists' subscriptions pending and say whether a confirmation mail is due.
 
-    The caller answers every sign-up alike, whatever this returns, so nobody learns from the
-    page whether an address is known, suppressed or already subscribed. A suppressed or
+    The caller answers every sign-up alike and runs this only once its answer has gone (the
+    work differs by address, and so would the page's time), so nobody learns from the page or
+    its time whether an address is known, suppressed or already subscribed. A suppressed or
     blocked address changes nothing and gets no mail. An existing subscriber's name and topics
     are not touched: anyone may type anyone's address here (preferences are behind the link
     only the address's owner receives)."""

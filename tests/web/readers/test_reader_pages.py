@@ -564,9 +564,10 @@ def test_sign_ups_at_the_same_moment_all_answer_and_one_mail_goes(
 
 
 def test_an_erased_readers_old_links_never_reach_the_next_sign_up(
-    app: LiveApp, rt: pipeline.Runtime
+    app: LiveApp, rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
 ) -> None:
     subscribe(app, NEW)
+    wait_for_mails(smtp_server, NEW)  # the sign-up is stored after the page answered
     token = TokenSubject(subscriber_id(rt, NEW), list_id(rt))
     old_preferences = f"/p/{rt.signer.sign('preferences', token)}"
     old_unsubscribe = f"/u/{rt.signer.sign('unsubscribe', token)}"
@@ -576,6 +577,7 @@ def test_an_erased_readers_old_links_never_reach_the_next_sign_up(
     assert erased.status_code == 200
 
     subscribe(app, "newcomer@example.net")
+    wait_for_mails(smtp_server, "newcomer@example.net")
 
     assert subscriber_id(rt, "newcomer@example.net") != token.subscriber_id
     assert http.get(old_preferences).status_code == 404
