@@ -210,6 +210,7 @@ class Received:
     content: bytes
     at: float  # time.monotonic() when it was accepted
     started: float  # time.monotonic() when its transaction began (MAIL FROM)
+    smtputf8: bool = False  # MAIL FROM carried SMTPUTF8 (RFC 6531)
 
 
 @dataclass(frozen=True)
@@ -363,7 +364,9 @@ class RecordingHandler:
         now = time.monotonic()
         started = self._started.get(id(session), now)
         self.messages.append((envelope.mail_from, rcpt_tos, content))
-        self.received.append(Received(envelope.mail_from, rcpt_tos, content, now, started))
+        self.received.append(
+            Received(envelope.mail_from, rcpt_tos, content, now, started, envelope.smtp_utf8)
+        )
         reply = "250 2.0.0 Message accepted for delivery"
         for recipient in rcpt_tos if note else ():
             self._note(recipient, envelope.mail_from, reply)
@@ -377,10 +380,14 @@ class RecordingHandler:
 
 
 class FixtureSMTPServer:
-    def __init__(self) -> None:
+    def __init__(self, smtputf8: bool = False) -> None:
+        """smtputf8: offer SMTPUTF8 in the EHLO reply and take UTF-8 addresses (RFC 6531);
+        without it, like many servers, it offers neither and refuses a UTF-8 command."""
         self.handler = RecordingHandler()
         self.port = _free_port()
-        self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+        self._controller = Controller(
+            self.handler, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=smtputf8
+        )
 
     def start(self) -> FixtureSMTPServer:
         self._controller.start()

@@ -16,6 +16,8 @@ from email.utils import format_datetime
 from html import escape as html_escape
 from typing import Any, cast
 
+from digest.delivery.addresses import wire_address
+
 # 76, not 78: RFC 2045 caps quoted-printable lines at 76 characters.
 _LINE = 76
 
@@ -50,6 +52,21 @@ _HEADERS = HeaderRegistry()
 _HEADERS.map_to_type("list-unsubscribe", cast("type[BaseHeader]", _UrlListHeader))
 _HEADERS.map_to_type("subject", cast("type[BaseHeader]", _TextHeader))
 POLICY = SMTP.clone(max_line_length=_LINE, header_factory=_HEADERS)
+
+
+def to_header(address: str) -> bytes:
+    """The To line of a message to this one address. Raises ValueError for an address no
+    message can carry (a control character, a domain with no IDNA form).
+
+    The domain as its A-label: the message stays 7-bit and goes through any server. A UTF-8
+    local part has no ASCII form (an encoded-word may not stand in an address, RFC 2047 5, and
+    the email package refuses one): it is written in UTF-8 (RFC 6532), and the transport sends
+    such a message only with SMTPUTF8."""
+    if _CONTROL.search(address):
+        # Addresses are validated where they enter (email-validator); this is the last guard:
+        # a line break here would add headers of someone else's choosing.
+        raise ValueError(f"a recipient address with a control character: {address!r}")
+    return f"To: {wire_address(address)}\r\n".encode()
 
 
 def fold_url_list(name: str, urls: Sequence[str], linesep: str = "\r\n") -> str:
@@ -121,17 +138,10 @@ class MessageTemplate:
         self._end = f"\r\n--{boundary}--\r\n".encode()
 
     def build(self, personal: Personal, message_id: str | None = None) -> tuple[bytes, str]:
-        """(message bytes, Message-ID) for one recipient."""
+        """(message bytes, Message-ID) for one recipient. Raises ValueError for an address
+        no message can carry (a control character, a domain with no IDNA form)."""
         message_id = message_id or f"<{uuid.uuid4().hex}@{self._domain}>"
-        if _CONTROL.search(personal.to):
-            # Addresses are validated where they enter (email-validator); this is the last
-            # guard: a line break here would add headers of someone else's choosing.
-            raise ValueError(f"a recipient address with a control character: {personal.to!r}")
-        to = (
-            f"To: {personal.to}\r\n".encode()
-            if personal.to.isascii()
-            else POLICY.fold_binary("To", personal.to)
-        )
+        to = to_header(personal.to)
         targets = [f"<{personal.unsubscribe_url}>"]
         if personal.unsubscribe_mailto:
             targets.append(f"<{personal.unsubscribe_mailto}>")

@@ -2,9 +2,10 @@
 
 queued -> sending -> sent
                   -> deferred -> sending again once due ... -> failed (too many tries, too old)
-                  -> failed (5xx)          -> uncertain (no reply to the data: not retried
-                  -> skipped (unsubscribed,   blindly unless delivery.retry_uncertain)
-                     suppressed or bounced meanwhile)
+                  -> failed (5xx; or the message could not be built or sent, its reason kept)
+                  -> uncertain (no reply to the data: not retried blindly unless
+                     delivery.retry_uncertain)
+                  -> skipped (unsubscribed, suppressed or bounced meanwhile)
 
 A row is marked sent only after the server's final 250. A claimed row carries a lease: if its
 sender dies, the row is claimed again once the lease has passed. The only possible repeat is
@@ -136,7 +137,9 @@ def record(
     for attempt in attempts:
         row = rows[attempt.claimed.id]
         result = attempt.result
-        values = {"id": row.id, "last_reply": result.reply[:2000], "next_attempt_at": None}
+        # PostgreSQL's text holds no NUL, which a server's reply or an exception may carry.
+        reply = result.reply.replace("\x00", "\ufffd")[:2000]
+        values = {"id": row.id, "last_reply": reply, "next_attempt_at": None}
         if result.outcome == "sent":
             status = "sent"
             values.update(sent_at=now, message_id=attempt.message_id)

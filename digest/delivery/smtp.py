@@ -1,6 +1,9 @@
 """A pooled SMTP transport (aiosmtplib): persistent connections, each reused for a number of
 messages, reset after a refused transaction and reopened after any other error.
 
+Addresses go with their domains as IDNA A-labels; one whose local part is UTF-8 goes only with
+SMTPUTF8 (RFC 6531), and fails alone when the server does not offer it.
+
 Replies map to outcomes: 250 -> sent; 4xx, a dropped connection, or a timeout before the
 message data was handed over -> deferred; 5xx -> failed; a timeout while waiting for the reply
 to the data -> uncertain (the server may have accepted it: retrying could send it twice).
@@ -14,6 +17,7 @@ import ssl
 
 import aiosmtplib
 
+from digest.delivery.addresses import UnencodableAddress, needs_smtputf8, wire_address
 from digest.delivery.transport import SendResult
 from digest.errors import DeliveryError
 
@@ -48,6 +52,20 @@ class _Connection:
         return client
 
     async def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
+        try:
+            return await self._send(sender, recipient, message)
+        except Exception:
+            # An error none of the cases below expects: the session may be anywhere in its
+            # transaction, so it is never reused; the caller records the message's failure.
+            self.drop()
+            raise
+
+    async def _send(self, sender: str, recipient: str, message: bytes) -> SendResult:
+        try:
+            sender, recipient = wire_address(sender), wire_address(recipient)
+        except UnencodableAddress as exc:
+            return SendResult("failed", str(exc))
+        utf8 = needs_smtputf8(sender, recipient)
         client = self.client
         if client is not None and (
             not client.is_connected or self.sent_on_connection >= self.pool.messages_per_connection
@@ -57,8 +75,14 @@ class _Connection:
         try:
             if client is None:
                 client = await self.connect()
-            await client.mail(sender)
-            await client.rcpt(recipient)
+            if utf8 and not await _offers_smtputf8(client):
+                # Not a reply of the server's: no transaction was begun, nothing to reset.
+                return SendResult(
+                    "failed", f"the server does not offer SMTPUTF8, needed for {recipient}"
+                )
+            encoding = "utf-8" if utf8 else "ascii"
+            await client.mail(sender, options=["SMTPUTF8"] if utf8 else [], encoding=encoding)
+            await client.rcpt(recipient, encoding=encoding)
             start = await client.execute_command(b"DATA")
             if start.code != 354:
                 raise aiosmtplib.SMTPDataError(start.code, start.message)
@@ -120,6 +144,16 @@ class _Connection:
             except (aiosmtplib.SMTPException, OSError):
                 self.client.close()
         self.client = None
+
+
+async def _offers_smtputf8(client: aiosmtplib.SMTP) -> bool:
+    """Whether the server's EHLO reply lists SMTPUTF8 (greeted first if it was not yet)."""
+    if client.is_ehlo_or_helo_needed:
+        try:
+            await client.ehlo()
+        except aiosmtplib.SMTPHeloError:
+            await client.helo()  # no ESMTP at all, so no SMTPUTF8; MAIL still needs a greeting
+    return client.supports_extension("smtputf8")
 
 
 class SmtpPool:

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from digest import db
 from digest.delivery.dkim import dkim_signer
-from digest.delivery.message import POLICY
+from digest.delivery.message import POLICY, to_header
 from digest.delivery.transport import SendResult, Transport
 from digest.errors import DeliveryError
 from digest.pipeline.delivering import envelope_sender, make_transport
@@ -34,7 +34,8 @@ def confirm_url(rt: Runtime, due: ConfirmationDue, now: datetime) -> str:
 
 def confirmation_message(rt: Runtime, due: ConfirmationDue, now: datetime) -> bytes:
     """The mail's bytes. The reader's name appears in the body only (escaped there): no
-    header carries anything a reader typed but the address, which email-validator checked."""
+    header carries anything a reader typed but the address, which email-validator checked.
+    Raises ValueError for an address no message can carry."""
     settings = rt.settings
     with rt.sessions() as session:
         names = session.execute(
@@ -56,7 +57,6 @@ def confirmation_message(rt: Runtime, due: ConfirmationDue, now: datetime) -> by
         settings.newsletter.from_name or settings.newsletter.name,
         addr_spec=settings.newsletter.from_address,
     )
-    message["To"] = Address(addr_spec=due.email)
     if settings.newsletter.reply_to:
         message["Reply-To"] = settings.newsletter.reply_to
     message["Subject"] = rendered.subject
@@ -67,7 +67,9 @@ def confirmation_message(rt: Runtime, due: ConfirmationDue, now: datetime) -> by
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(rendered.text, cte="quoted-printable")
     message.add_alternative(rendered.html, subtype="html", cte="quoted-printable")
-    data = message.as_bytes(policy=POLICY)
+    # The To line as the digest's own (IDNA domain, a UTF-8 local part as it is), which the
+    # email package cannot write: it refuses a UTF-8 local part even under its utf8 policy.
+    data = to_header(due.email) + message.as_bytes(policy=POLICY)
     signer = dkim_signer(settings)
     return signer.sign(data) if signer is not None else data
 
@@ -75,19 +77,33 @@ def confirmation_message(rt: Runtime, due: ConfirmationDue, now: datetime) -> by
 async def send_confirmation(
     rt: Runtime, due: ConfirmationDue, now: datetime, transport: Transport | None = None
 ) -> SendResult:
-    """Send one confirmation mail through the configured transport (file outbox or SMTP)."""
-    # The database read, the MJML render and the DKIM signature block: not on the event loop.
-    data = await anyio.to_thread.run_sync(confirmation_message, rt, due, now)
-    transport = transport or make_transport(rt.settings)
-    sender = envelope_sender(rt, due.subject.subscriber_id, due.subject.list_id)
-    await transport.open()
+    """Send one confirmation mail through the configured transport (file outbox or SMTP).
+    A mail that cannot be built, or that the transport raises on, is a failed result with
+    its reason (logged, with the traceback at INFO), like one the server refused."""
     try:
-        result = await transport.send(sender, due.email, data)
-    finally:
-        await transport.close()
+        # The database read, the MJML render and the DKIM signature block: not on the loop.
+        data = await anyio.to_thread.run_sync(confirmation_message, rt, due, now)
+    except Exception as exc:
+        result = _failed(f"cannot build the message: {exc or type(exc).__name__}")
+    else:
+        transport = transport or make_transport(rt.settings)
+        sender = envelope_sender(rt, due.subject.subscriber_id, due.subject.list_id)
+        await transport.open()
+        try:
+            result = await transport.send(sender, due.email, data)
+        except Exception as exc:
+            result = _failed(f"cannot send the message: {exc or type(exc).__name__}")
+        finally:
+            await transport.close()
     if result.outcome != "sent":
-        log.warning("confirmation mail to %s: %s: %s", due.email, result.outcome, result.reply)
+        shown = due.email if due.email.isprintable() else repr(due.email)
+        log.warning("confirmation mail to %s: %s: %s", shown, result.outcome, result.reply)
     return result
+
+
+def _failed(reason: str) -> SendResult:
+    log.info("the confirmation mail: what went wrong", exc_info=True)
+    return SendResult("failed", reason)
 
 
 async def mail_confirmation(rt: Runtime, due: ConfirmationDue, now: datetime) -> None:

@@ -21,7 +21,7 @@ from digest.delivery.file_outbox import FileOutbox
 from digest.delivery.message import Envelope, MessageTemplate, Personal
 from digest.delivery.rate import RateLimit
 from digest.delivery.smtp import SmtpPool
-from digest.delivery.transport import Transport
+from digest.delivery.transport import SendResult, Transport
 from digest.editorial.curate import topic_key
 from digest.errors import ConfigError, DigestError
 from digest.models import Issue
@@ -212,16 +212,24 @@ async def _deliver(
                 allowed = membership.deliverable_ids(session, list_id, ids)
                 topics = membership.topics_of(session, ids)
             gone, unmatched, wanted = [], [], []
+            broken: list[outbox.Attempt] = []  # their issue could not be rendered
             for c in claimed:
                 if c.subscriber_id not in allowed:
                     gone.append(c.id)
-                elif not sender.has_stories(topics.get(c.subscriber_id)):
-                    unmatched.append(c.id)  # no story matches their topics: no empty digest
-                else:
+                    continue
+                try:
+                    matched = sender.has_stories(topics.get(c.subscriber_id))
+                except Exception as exc:
+                    reason = f"cannot render the issue for this reader's topics: {_reason(exc)}"
+                    broken.append(sender.failed(c, None, reason))
+                    continue
+                if matched:
                     wanted.append(c)
+                else:
+                    unmatched.append(c.id)  # no story matches their topics: no empty digest
             keep_lease = asyncio.create_task(_renew_lease(rt, claimed, lease, clock))
             try:
-                attempts = await sender.send_all(wanted, topics)
+                attempts = broken + await sender.send_all(wanted, topics)
             finally:
                 keep_lease.cancel()
             # Reads, then writes: on SQLite the write lock is taken first (BEGIN IMMEDIATE), or
@@ -298,6 +306,7 @@ class Sender:
             self.list_id = issue.list_id
         # Per set of topics: the message and the markers its rendering drew (None: no story).
         self._templates: dict[tuple[str, ...], tuple[MessageTemplate, Markers] | None] = {}
+        self._unrenderable: dict[tuple[str, ...], Exception] = {}
         self.rate = RateLimit(rt.settings.delivery.rate_limit_per_second)
         self.dkim = dkim_signer(rt.settings)
 
@@ -305,8 +314,15 @@ class Sender:
         """The message for readers of these topics and its markers; None when no story
         matches them."""
         key = topic_key(topics or ())
+        if key in self._unrenderable:
+            raise self._unrenderable[key]
         if key not in self._templates:
-            view, rendered = render_view(self.rt, self.ref.id, key)
+            try:
+                view, rendered = render_view(self.rt, self.ref.id, key)
+            except Exception as exc:
+                # Once per set of topics: its other readers fail at once, not after a render.
+                self._unrenderable[key] = exc
+                raise
             assert rendered.markers is not None
             self._templates[key] = (
                 (
@@ -342,6 +358,27 @@ class Sender:
     async def send_one(
         self, claimed: outbox.Claimed, topics: list[str] | None = None
     ) -> outbox.Attempt:
+        """Build and send one reader's message. Never raises (but when cancelled): whatever
+        goes wrong fails this message alone, with its reason, and the batch goes on."""
+        try:
+            data, message_id = self.build(claimed, topics)
+        except Exception as exc:
+            return self.failed(claimed, None, f"cannot build the message: {_reason(exc)}")
+        await self.rate.acquire()
+        try:
+            result = await self.transport.send(
+                envelope_sender(self.rt, claimed.subscriber_id, self.list_id), claimed.email, data
+            )
+        except Exception as exc:
+            return self.failed(claimed, message_id, f"cannot send the message: {_reason(exc)}")
+        if result.slow_down:
+            self.rate.slow_down(self.rt.settings.delivery.slow_down_seconds)
+        if result.outcome != "sent":
+            log.warning("%s: %s: %s", _shown(claimed.email), result.outcome, result.reply)
+        return outbox.Attempt(claimed, result, message_id)
+
+    def build(self, claimed: outbox.Claimed, topics: list[str] | None) -> tuple[bytes, str]:
+        """One reader's message bytes (signed, when DKIM is configured) and Message-ID."""
         found = self.template(topics)
         assert found is not None, "readers with no matching story are skipped, not sent"
         template, markers = found
@@ -349,15 +386,29 @@ class Sender:
         data, message_id = template.build(personal(self.rt, recipient, markers))
         if self.dkim is not None:
             data = self.dkim.sign(data)
-        await self.rate.acquire()
-        result = await self.transport.send(
-            envelope_sender(self.rt, claimed.subscriber_id, self.list_id), claimed.email, data
-        )
-        if result.slow_down:
-            self.rate.slow_down(self.rt.settings.delivery.slow_down_seconds)
-        if result.outcome != "sent":
-            log.warning("%s: %s: %s", claimed.email, result.outcome, result.reply)
-        return outbox.Attempt(claimed, result, message_id)
+        return data, message_id
+
+    def failed(
+        self, claimed: outbox.Claimed, message_id: str | None, reason: str
+    ) -> outbox.Attempt:
+        """This message's failure: one line in the log (its traceback only at INFO, which
+        `digest -v` and `digest serve` show) and its row's reason."""
+        log.warning("%s: failed: %s", _shown(claimed.email), reason)
+        log.info("%s: what went wrong", _shown(claimed.email), exc_info=True)
+        return outbox.Attempt(claimed, SendResult("failed", reason), message_id)
+
+
+def _reason(exc: Exception) -> str:
+    """An exception as a row's reason: ours (and ValueError's, which carry their own wording)
+    by their message, anything else by its type as well."""
+    if isinstance(exc, DigestError | ValueError) and str(exc):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def _shown(address: str) -> str:
+    """An address for a log line: quoted when it holds a character that could start a line."""
+    return address if address.isprintable() else repr(address)
 
 
 def envelope_sender(rt: Runtime, subscriber_id: int, list_id: int) -> str:
