@@ -11,10 +11,12 @@ from urllib.parse import urljoin
 
 import feedparser
 import lxml.html
+from feedparser.sgml import sgmllib  # the fallback parser feedparser ships with
 from lxml import etree
 
 from digest.collect.dates import iso_datetime, struct_datetime
-from digest.collect.text import decode_undeclared, language_tag, without_control_chars
+from digest.collect.feed_xml import CheckedXml, checked_xml
+from digest.collect.text import language_tag, without_control_chars
 from digest.errors import CollectError
 from digest.links import is_http_url
 
@@ -40,18 +42,42 @@ class ParsedFeed:
     language: str | None = None
 
 
-def parse_feed(data: bytes, url: str) -> ParsedFeed:
-    """Parse feed bytes fetched from url; raise CollectError when they hold no feed at all."""
+# The defaults of collect.max_entries and collect.max_bytes, for callers without settings.
+MAX_ENTRIES = 1000
+MAX_EXPANSION = 5_000_000
+
+
+def parse_feed(
+    data: bytes, url: str, *, max_entries: int = MAX_ENTRIES, max_expansion: int = MAX_EXPANSION
+) -> ParsedFeed:
+    """Parse feed bytes fetched from url; raise CollectError when they hold no feed at all, or
+    one that breaks the bounds (entries, entity expansion) or the parser."""
     if not isinstance(data, bytes):
         # feedparser treats a str that is not XML as a path or URL to open: never give it one.
         raise TypeError("parse_feed takes the raw bytes of the feed")
-    if data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-        return parse_json_feed(data, url)
-    data = _as_declared_xml(data)
+    if is_json_feed(data):
+        return parse_json_feed(data, url, max_entries=max_entries)
+    checked = checked_xml(data, url, max_entries=max_entries, max_expansion=max_expansion)
+    return parse_checked(checked, url)
+
+
+def is_json_feed(data: bytes) -> bool:
+    return data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{")
+
+
+def parse_checked(checked: CheckedXml, url: str) -> ParsedFeed:
+    """The feed in XML that checked_xml let through."""
     # No content-location: feedparser would resolve a GUID such as "harbour-1" against the
     # feed's URL, and the article's identity would change when the feed moves. Links left
     # relative (after any absolute xml:base) are resolved by urljoin in _entry instead.
-    parsed = feedparser.parse(data)
+    try:
+        parsed = feedparser.parse(checked.xml)
+    except (ValueError, LookupError, sgmllib.SGMLParseError, RecursionError) as exc:
+        # Bytes that make feedparser or its fallback parser (sgmllib) raise: this feed's error.
+        raise CollectError(
+            f"{url}: the feed parser failed on this feed ({type(exc).__name__}: {exc})"[:500],
+            hint="the feed is broken; ask the site to fix it",
+        ) from None
     if not parsed.get("version") and not parsed.entries:
         reason = parsed.get("bozo_exception")
         detail = f": {reason}" if reason else ""
@@ -164,32 +190,10 @@ def plain_title(title: str) -> str:
     return " ".join(text.split())
 
 
-_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
-_UTF_BOMS = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-
-
-def _as_declared_xml(data: bytes) -> bytes:
-    """Whitespace before the XML declaration dropped; a feed in an undeclared legacy encoding
-    (windows-1251 served without a charset, say) detected and re-declared as UTF-8."""
-    if data.startswith(_UTF_BOMS):
-        return data
-    stripped = data.lstrip(b" \t\r\n")
-    if _DECLARATION.match(stripped):
-        return stripped
-    try:
-        stripped.decode("utf-8")
-        return stripped
-    except UnicodeDecodeError:
-        pass
-    text = decode_undeclared(stripped)
-    text = re.sub(r"^<\?xml[^>]*\?>", "", text)
-    return ('<?xml version="1.0" encoding="utf-8"?>' + text).encode("utf-8")
-
-
 _JSON_FEED = "https://jsonfeed.org/version/"
 
 
-def parse_json_feed(data: bytes, url: str) -> ParsedFeed:
+def parse_json_feed(data: bytes, url: str, *, max_entries: int = MAX_ENTRIES) -> ParsedFeed:
     """A JSON Feed (1.0 or 1.1) as the same entries RSS and Atom give."""
     try:
         doc = json.loads(data.decode("utf-8-sig"))
@@ -203,6 +207,11 @@ def parse_json_feed(data: bytes, url: str) -> ParsedFeed:
         )
     base = _text(doc.get("feed_url")) or url
     items = doc.get("items")
+    if isinstance(items, list) and len(items) > max_entries:
+        raise CollectError(
+            f"{url}: more than collect.max_entries ({max_entries}) entries in one feed",
+            hint="raise collect.max_entries if this feed really carries that many",
+        )
     entries = tuple(
         without_controls(_json_entry(item, base, doc))
         for item in (items if isinstance(items, list) else [])

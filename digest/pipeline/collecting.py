@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from digest import db
 from digest.collect.extract import ExtractedArticle, html_to_text
-from digest.collect.feeds import FeedEntry, ParsedFeed, discover_feeds, looks_like_html, parse_feed
+from digest.collect.feed_parser import FeedParser
+from digest.collect.feeds import FeedEntry, ParsedFeed, discover_feeds, looks_like_html
 from digest.collect.fetch import Fetcher, FetchResponse
 from digest.collect.identity import TitleIndex, article_identity, reader_link
 from digest.collect.text import REGION_LENGTH, short_label
@@ -83,11 +84,13 @@ async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
             Fetcher(settings, clock=lambda: now) as fetcher,
             PageExtractor(settings.extract_workers) as extractor,
         ):
+            parser = FeedParser(settings)
             reports = await asyncio.gather(
                 *(
                     _collect_source(
                         rt,
                         fetcher,
+                        parser,
                         extractor,
                         database,
                         recent,
@@ -140,6 +143,7 @@ class _Outcome:
 async def _collect_source(
     rt: Runtime,
     fetcher: Fetcher,
+    parser: FeedParser,
     extractor: PageExtractor,
     database: Executor,
     recent: TitleIndex,
@@ -171,7 +175,7 @@ async def _collect_source(
         if response.not_modified:
             report.not_modified = True
         else:
-            feed, outcome.response, found = await _feed_of(fetcher, response, page_folders)
+            feed, outcome.response, found = await _feed_of(fetcher, parser, response, page_folders)
             outcome.moved_to = found or outcome.moved_to
             report.entries = len(feed.entries)
             collected = await _new_articles(
@@ -254,12 +258,15 @@ def _local_folders(
 
 
 async def _feed_of(
-    fetcher: Fetcher, response: FetchResponse, local_folders: tuple[Path, ...]
+    fetcher: Fetcher,
+    parser: FeedParser,
+    response: FetchResponse,
+    local_folders: tuple[Path, ...],
 ) -> tuple[ParsedFeed, FetchResponse, str | None]:
     """The feed in the response or, for a site's page, in the first feed the page announces
     (that feed's URL is returned to become the source's url)."""
     try:
-        return parse_feed(response.body, response.url), response, None
+        return await parser.parse(response.body, response.url), response, None
     except CollectError:
         if not looks_like_html(response.body):
             raise
@@ -267,7 +274,7 @@ async def _feed_of(
     for candidate in candidates:
         try:
             found = await fetcher.fetch(candidate, local_folders=local_folders)
-            return parse_feed(found.body, found.url), found, found.moved_to or candidate
+            return await parser.parse(found.body, found.url), found, found.moved_to or candidate
         except CollectError:
             continue
     raise CollectError(
