@@ -28,6 +28,7 @@ from digest.web import create_app
 from subscribers.membership import add_subscriber, ensure_list
 from subscribers.models import Subscriber, Subscription
 from subscribers.suppression import suppress
+from tests.security.loopback import tcp_socket
 from tests.servers import FixtureSMTPServer
 from tests.web.conftest import NOW, LiveApp, rt, serving  # noqa: F401
 from tests.web.readers.conftest import (  # noqa: F401
@@ -98,10 +99,8 @@ class Recorder:
 
 @pytest.fixture
 def app_socket() -> Iterator[socket.socket]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    yield sock
-    sock.close()
+    with tcp_socket() as sock:
+        yield sock
 
 
 @pytest.fixture
