@@ -1,10 +1,14 @@
-"""The app served on loopback without the ~40 ms stall of every answer."""
+"""The app served on loopback: without the ~40 ms stall of every answer, and leaving the
+process's logging as it found it."""
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+
+import pytest
 
 
 @contextmanager
@@ -20,3 +24,22 @@ def tcp_socket() -> Iterator[socket.socket]:
         yield sock
     finally:
         sock.close()
+
+
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+@pytest.fixture(autouse=True)
+def uvicorn_logging_kept() -> Iterator[None]:
+    """uvicorn.Config (tests.web.conftest.serving) sets its loggers' levels, handlers and
+    propagation for the whole process; put them back, or a later test that reads the access
+    log through the root logger (tests/security/test_logs.py) sees none of it."""
+    saved = [
+        (logger, logger.level, list(logger.handlers), logger.propagate, logger.disabled)
+        for logger in map(logging.getLogger, UVICORN_LOGGERS)
+    ]
+    yield
+    for logger, level, handlers, propagate, disabled in saved:
+        logger.setLevel(level)
+        logger.handlers[:] = handlers
+        logger.propagate, logger.disabled = propagate, disabled

@@ -26,7 +26,7 @@ from digest.web import create_app
 from subscribers.membership import add_subscriber, ensure_list
 from subscribers.models import ConsentRecord, Subscriber, Subscription
 from subscribers.tokens import TokenSubject
-from tests.security.loopback import tcp_socket
+from tests.security.loopback import tcp_socket, uvicorn_logging_kept  # noqa: F401
 from tests.servers import FixtureSMTPServer
 from tests.web.conftest import (  # noqa: F401
     EDITOR,

@@ -28,7 +28,7 @@ from digest.web import create_app
 from subscribers.models import MailingList, Subscriber
 from subscribers.tokens import TokenSubject
 from tests.browser import BrowserThread
-from tests.security.loopback import tcp_socket
+from tests.security.loopback import tcp_socket, uvicorn_logging_kept  # noqa: F401
 from tests.servers import FixtureSMTPServer
 from tests.web.conftest import (  # noqa: F401
     NOW,
