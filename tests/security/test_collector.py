@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from digest import pipeline
 from digest.collect.fetch import Fetcher
-from digest.config import CollectSettings
+from digest.config import CollectSettings, Settings
 from digest.errors import FetchError
 from digest.models import Article, Source
 from tests.servers import FixtureHTTPServer, Route
@@ -371,8 +371,8 @@ def test_feed_bombs_are_their_sources_errors_in_a_run_that_collects_the_others(
         errors = {s.name: s.last_error for s in session.scalars(select(Source))}
         titles = set(stored(rt))
     for name, (_, reason) in BOMBS.items():
-        assert errors[name] and reason in errors[name], (name, errors[name])
-        assert errors[name].startswith(http_server.url(f"/{name}.xml")), errors[name]
+        error = errors[name] or ""
+        assert reason in error and error.startswith(http_server.url(f"/{name}.xml")), error
     assert errors["netscape"] is None and errors["declared"] is None and errors["calm"] is None
     assert titles == {"Old but gold", "From the Harbour Desk today", "Story number 2"}
     # Bounds: before, this run was still going after 60 s at 2.9 GB (the quadratic bomb
@@ -419,7 +419,9 @@ def test_each_bomb_is_refused_by_the_parser_within_a_fraction_of_a_second(name: 
     assert float(seconds) < 0.5 and int(grown_kb) < 50_000, (seconds, grown_kb)
 
 
-def _hostile_and_calm(write_config: Any, server: FixtureHTTPServer, body: bytes, **collect: Any):  # type: ignore[no-untyped-def]
+def _hostile_and_calm(
+    write_config: Any, server: FixtureHTTPServer, body: bytes, **collect: Any
+) -> Settings:
     server.routes["/hostile.xml"] = Route(body)
     server.routes["/calm.xml"] = Route(rss([full_item(2)]))
     return write_config(
@@ -472,3 +474,30 @@ def test_a_feed_that_needs_too_much_memory_to_parse_is_stopped(
         hostile, calm = pipeline.collect(rt, NOW).sources
     assert hostile.error is not None and "collect.parse_memory_mb" in hostile.error
     assert calm.error is None and calm.new_articles == 1
+
+
+def test_an_external_dtd_or_entity_is_never_fetched(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    """Both point at the loopback server, which records every request it gets."""
+    dtd = http_server.url("/evil.dtd")
+    http_server.routes["/evil.dtd"] = Route(b'<!ENTITY leak "leaked">', content_type="text/xml")
+    feeds = {
+        "/entity.xml": _feed(f'<!DOCTYPE rss [\n<!ENTITY e SYSTEM "{dtd}">\n]>', _item(1, "&e;")),
+        "/dtd.xml": _feed(f'<!DOCTYPE rss SYSTEM "{dtd}">', _item(3, title="Plain &leak;")),
+        "/calm.xml": rss([full_item(2)]),
+    }
+    http_server.routes.update({path: Route(body) for path, body in feeds.items()})
+    settings = write_config(
+        {
+            "collect": {"allow_private_hosts": ["127.0.0.1"], "teaser_words": 0},
+            "sources": [{"name": path, "url": http_server.url(path)} for path in feeds],
+        }
+    )
+    with pipeline.runtime(settings, NOW) as rt:
+        entity, with_dtd, calm = pipeline.collect(rt, NOW).sources
+        titles = set(stored(rt))
+    assert entity.error is not None and "an external entity" in entity.error
+    assert with_dtd.error is None and calm.error is None
+    assert "Story number 2" in titles and not any("leaked" in title for title in titles)
+    assert "/evil.dtd" not in [path for path, _ in http_server.requests]
