@@ -59,7 +59,7 @@ class CollectSettings(_Section):
     concurrency: int = Field(8, ge=1)
     user_agent: str = "digest/0.1 (+https://news.example.org/about-digest)"
     teaser_words: int = Field(120, ge=0)
-    # Issue 3: safe and fast fetching, source health.
+    # Safe and fast fetching, source health.
     connect_timeout_seconds: float = Field(5.0, gt=0)
     # A whole fetch (every redirect hop and the body) ends after this, however slowly bytes drip.
     deadline_seconds: float = Field(60.0, gt=0)
@@ -70,7 +70,7 @@ class CollectSettings(_Section):
     failing_after: int = Field(3, ge=1)
     # Worker processes extracting article pages; 0 uses one per CPU core.
     extract_workers: int = Field(0, ge=0)
-    # Issue 12: bounds on one feed's parsing (entity expansion is bounded by max_bytes).
+    # Bounds on one feed's parsing (entity expansion is bounded by max_bytes).
     max_entries: int = Field(1000, ge=1)
     parse_timeout_seconds: float = Field(20.0, gt=0)
     parse_memory_mb: int = Field(512, ge=32)
