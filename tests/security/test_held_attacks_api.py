@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 from digest import db
 from digest.config import Settings
 from subscribers.models import ConsentRecord, Subscriber, Subscription
-from tests.security.loopback import uvicorn_logging_kept  # noqa: F401
 from tests.subscribers.api_rig import KEY, RecordingMailer, api_settings, live_api
 
 PAGE_MAX = 50  # api.page_size_max in api_settings

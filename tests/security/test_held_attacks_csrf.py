@@ -26,7 +26,6 @@ from digest.web import create_app
 from subscribers.membership import add_subscriber, ensure_list
 from subscribers.models import ConsentRecord, Subscriber, Subscription
 from subscribers.tokens import TokenSubject
-from tests.security.loopback import tcp_socket, uvicorn_logging_kept  # noqa: F401
 from tests.servers import FixtureSMTPServer
 from tests.web.conftest import (  # noqa: F401
     EDITOR,
@@ -41,6 +40,7 @@ from tests.web.conftest import (  # noqa: F401
     rt,
     serving,
     settings,
+    tcp_socket,
 )
 from tests.web.readers.rig import csrf_of
 

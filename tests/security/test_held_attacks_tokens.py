@@ -27,8 +27,7 @@ from digest.config import Settings
 from subscribers.membership import add_subscriber, ensure_list
 from subscribers.models import ConsentRecord, Subscriber, Subscription
 from subscribers.tokens import Purpose, TokenSubject
-from tests.security.loopback import tcp_socket, uvicorn_logging_kept  # noqa: F401
-from tests.web.conftest import NOW, LiveApp
+from tests.web.conftest import NOW, LiveApp, tcp_socket
 from tests.web.readers.conftest import (  # noqa: F401
     app,
     clock,

@@ -28,7 +28,6 @@ from digest.web import create_app
 from subscribers.models import MailingList, Subscriber
 from subscribers.tokens import TokenSubject
 from tests.browser import BrowserThread
-from tests.security.loopback import tcp_socket, uvicorn_logging_kept  # noqa: F401
 from tests.servers import FixtureSMTPServer
 from tests.web.conftest import (  # noqa: F401
     NOW,
@@ -39,6 +38,7 @@ from tests.web.conftest import (  # noqa: F401
     rt,
     serving,
     settings,
+    tcp_socket,
 )
 from tests.web.readers.rig import csrf_of, html_of, wait_for_mails
 from tests.web.test_editor_in_browser import local_page, sign_in

@@ -28,9 +28,8 @@ from digest.web import create_app
 from subscribers.membership import add_subscriber, ensure_list
 from subscribers.models import Subscriber, Subscription
 from subscribers.suppression import suppress
-from tests.security.loopback import tcp_socket, uvicorn_logging_kept  # noqa: F401
 from tests.servers import FixtureSMTPServer
-from tests.web.conftest import NOW, LiveApp, rt, serving  # noqa: F401
+from tests.web.conftest import NOW, LiveApp, rt, serving, tcp_socket  # noqa: F401
 from tests.web.readers.conftest import (  # noqa: F401
     clock,
     delivery_overrides,

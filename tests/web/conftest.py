@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import threading
@@ -126,20 +127,61 @@ def app(settings: Settings, rt: pipeline.Runtime) -> Iterator[LiveApp]:
 @contextmanager
 def serve(web: Starlette) -> Iterator[LiveApp]:
     """Serve an app with uvicorn on a free port of 127.0.0.1 until the block ends."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    with serving(web, sock) as live:
+    with tcp_socket() as sock, serving(web, sock) as live:
         yield live
+
+
+@contextmanager
+def tcp_socket() -> Iterator[socket.socket]:
+    """A socket bound to a free port of 127.0.0.1, to serve an app on.
+
+    Its proto is IPPROTO_TCP, not socket.socket()'s 0: asyncio turns Nagle's algorithm off only
+    on sockets that say they are TCP, and with it on, a page's body waits for the ACK of its
+    headers, which loopback delays ~40 ms."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    try:
+        sock.bind(("127.0.0.1", 0))
+        yield sock
+    finally:
+        sock.close()
+
+
+UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+
+@contextmanager
+def uvicorn_logging_kept() -> Iterator[None]:
+    """uvicorn.Config sets its loggers' levels, handlers and propagation for the whole process;
+    put them back, or a later test that reads the access log through the root logger
+    (tests/security/test_logs.py) sees none of it."""
+    saved = [
+        (logger, logger.level, list(logger.handlers), logger.propagate, logger.disabled)
+        for logger in map(logging.getLogger, UVICORN_LOGGERS)
+    ]
+    try:
+        yield
+    finally:
+        for logger, level, handlers, propagate, disabled in saved:
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
+            logger.propagate, logger.disabled = propagate, disabled
 
 
 @contextmanager
 def serving(web: Starlette, sock: socket.socket) -> Iterator[LiveApp]:
     """Serve the app with uvicorn on this bound socket, in a thread, until the block ends."""
+    with uvicorn_logging_kept():
+        config = uvicorn.Config(
+            web, log_level="warning", lifespan="on", ws="none", http="h11", loop="asyncio"
+        )
+        with running(uvicorn.Server(config), sock) as live:
+            yield live
+
+
+@contextmanager
+def running(server: uvicorn.Server, sock: socket.socket) -> Iterator[LiveApp]:
+    """A uvicorn server run in a thread on this bound socket, until the block ends."""
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        web, log_level="warning", lifespan="on", ws="none", http="h11", loop="asyncio"
-    )
-    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15

@@ -12,16 +12,14 @@ import pytest
 from digest.config import Settings
 from digest.web import create_app
 from tests.servers import FixtureSMTPServer
-from tests.web.conftest import FILE_SOURCES, serving
+from tests.web.conftest import FILE_SOURCES, serving, tcp_socket
 from tests.web.readers.rig import MovableClock
 
 
 @pytest.fixture
 def app_socket() -> Iterator[socket.socket]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    yield sock
-    sock.close()
+    with tcp_socket() as sock:
+        yield sock
 
 
 @pytest.fixture
