@@ -263,6 +263,8 @@ class RecordingHandler:
         self.events: list[Event] = []
         # Transactions (RCPT TO) seen per recipient.
         self.attempts: Counter[str] = Counter()
+        # Each entry answers one MAIL FROM instead of accepting it (a sender refused).
+        self.mail_replies: list[str] = []
         # False keeps b"" instead of each message's bytes (big sends: counts, not contents).
         self.keep_content = True
         self._random: _RandomFaults | None = None
@@ -294,6 +296,8 @@ class RecordingHandler:
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
     ) -> str:
+        if self.mail_replies:
+            return self.mail_replies.pop(0)
         self._started[id(session)] = time.monotonic()
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)

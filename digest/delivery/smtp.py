@@ -72,6 +72,8 @@ class _Connection:
         ):
             await self.close()
             client = None
+        # Until RCPT TO, a refusal is of the connection or the sender, never of this reader.
+        about_reader = False
         try:
             if client is None:
                 client = await self.connect()
@@ -82,13 +84,20 @@ class _Connection:
                 )
             encoding = "utf-8" if utf8 else "ascii"
             await client.mail(sender, options=["SMTPUTF8"] if utf8 else [], encoding=encoding)
+            about_reader = True
             await client.rcpt(recipient, encoding=encoding)
             start = await client.execute_command(b"DATA")
             if start.code != 354:
                 raise aiosmtplib.SMTPDataError(start.code, start.message)
         except aiosmtplib.SMTPResponseException as exc:
             await self.reset()
-            return self.pool.classify(exc.code, exc.message)
+            result = self.pool.classify(exc.code, exc.message)
+            if about_reader or result.outcome != "failed":
+                return result
+            # A greeting, AUTH or MAIL FROM refused for good ("553 5.1.8 sender domain not
+            # found") says nothing of the reader: failing the row, and suppressing the address
+            # for its 5.1.x, would wipe the list. Deferred, it is retried once that is fixed.
+            return SendResult("deferred", f"the server refused the sender: {result.reply}")
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             self.drop()
             return SendResult("deferred", f"before data: {exc or type(exc).__name__}")
