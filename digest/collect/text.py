@@ -6,10 +6,11 @@ import re
 
 from charset_normalizer import from_bytes
 
-# C0 controls but tab and line breaks, DEL, C1 and the two non-characters: nothing a reader
-# should see; lxml refuses them, and PostgreSQL refuses NUL in text (JSON Feed can carry
-# \u0000, feedparser's loose mode too).
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+# C0 controls but tab and line breaks, DEL, C1, the two non-characters and lone surrogates:
+# nothing a reader should see; lxml refuses them, PostgreSQL refuses NUL in text, and a lone
+# surrogate cannot be encoded at all (JSON Feed can carry \u0000 and \udc00, feedparser's
+# loose mode &#xDC00;: one such author stopped the whole collection run).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
 
 # articles.language is String(35): BCP 47 tags are far shorter, anything longer is junk.
 LANGUAGE_LENGTH = 35

@@ -195,7 +195,18 @@ async def _collect_source(
         report.error = f"unexpected: {type(exc).__name__}: {exc}"[:2000]
         log.exception("source %s: unexpected error", source.name)
     # The database work runs in a thread: the event loop keeps fetching meanwhile.
-    await _in_thread(database, _record, rt, recent, stored.id, collected, report, outcome, now)
+    try:
+        await _in_thread(database, _record, rt, recent, stored.id, collected, report, outcome, now)
+    except Exception as exc:
+        # What this source's articles could not be stored for is its error alone: the run
+        # and the other sources go on, and its health says why (recorded without them).
+        report.new_articles = 0
+        report.error = f"unexpected while storing: {type(exc).__name__}: {exc}"[:2000]
+        log.exception("source %s: its articles could not be stored", source.name)
+        try:
+            await _in_thread(database, _record, rt, recent, stored.id, [], report, outcome, now)
+        except Exception:
+            log.exception("source %s: its health could not be recorded", source.name)
     return report
 
 

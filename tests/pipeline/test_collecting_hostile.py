@@ -163,3 +163,32 @@ def test_an_unexpected_error_on_one_page_skips_that_item_until_the_next_run(
         again = pipeline.collect(rt, NOW + timedelta(hours=1)).sources[0]
         assert again.new_articles == 1 and not again.problems
         assert "Teaser broken" in stored(rt)
+
+
+def test_lone_surrogates_in_a_json_feed_are_dropped_and_the_run_goes_on(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    """json.loads accepts "\\udc00"; such a string can never be encoded, and one in an author
+    stopped the whole collection run (the good source lost its articles too)."""
+    item = {
+        "id": "s-1",
+        "url": "https://hostile.example.org/1",
+        "title": "Story number 1 \udc00",
+        "authors": [{"name": "Au \udc00"}],
+        "summary": "The harbour story \ud800 in short.",
+        "content_html": full_item(1)["content"] + "<p>\udfff</p>",
+        "tags": ["Ports \udc00"],
+    }
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "Hostile", "items": [item]}
+    # ensure_ascii (the default) writes the lone surrogates as \udc00 escapes, as a feed would.
+    http_server.routes["/surrogates.json"] = Route(
+        json.dumps(feed).encode(), content_type="application/feed+json"
+    )
+    http_server.routes["/calm.xml"] = Route(rss([full_item(2)]))
+    with pipeline.runtime(two_sources(write_config, http_server, "/surrogates.json"), NOW) as rt:
+        report = pipeline.collect(rt, NOW)
+        assert not report.failed, [(s.error, s.problems) for s in report.failed]
+        articles = stored(rt)
+    assert {title.strip() for title in articles} == {"Story number 1", "Story number 2"}
+    hostile = next(a for title, a in articles.items() if title.startswith("Story number 1"))
+    assert hostile.author is not None and hostile.author.strip() == "Au"
