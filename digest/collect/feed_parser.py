@@ -1,5 +1,5 @@
-"""Parse feeds off the event loop within bounds: a thread for small ones, else a child process
-stopped at collect.parse_timeout_seconds and capped at collect.parse_memory_mb."""
+"""Parse feeds off the event loop within bounds: every XML feed in a child process stopped at
+collect.parse_timeout_seconds and capped at collect.parse_memory_mb (JSON in a thread)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,10 @@ from digest.errors import CollectError
 
 log = logging.getLogger("digest")
 
-# feedparser takes up to about 8 µs a byte on the worst input met (many elements; markup
-# escaped in a description) and 150 bytes of memory a byte (a tag with many attributes): a feed
-# this small (its entities expanded) is parsed in a thread, within half a second and 10 MB.
-# Larger ones are worth a process that can be stopped (forking one costs about 10 ms).
-IN_THREAD_BYTES = 64_000
+# No XML feed is parsed in this process, however small: feedparser has quadratic paths (its
+# style sanitiser took 97 s on a 63 kB feed) that hold the GIL, and in a thread nothing can stop
+# them while the web app and the scheduler of the same process freeze. A child costs about
+# 10 ms (forked from a server process that has the parser imported already).
 
 
 class FeedParser:
@@ -47,8 +46,6 @@ class FeedParser:
             max_entries=limits.max_entries,
             max_expansion=limits.max_bytes,
         )
-        if len(checked.xml) + checked.expansion <= IN_THREAD_BYTES:
-            return await asyncio.to_thread(parse_checked, checked, url)
         async with self._children:
             return await asyncio.to_thread(self._in_child, checked, url)
 

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -501,3 +502,36 @@ def test_an_external_dtd_or_entity_is_never_fetched(
     assert with_dtd.error is None and calm.error is None
     assert "Story number 2" in titles and not any("leaked" in title for title in titles)
     assert "/evil.dtd" not in [path for path, _ in http_server.requests]
+
+
+def test_a_small_feed_that_parses_slowly_stops_at_the_deadline_and_freezes_nothing(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    """A 63 kB feed whose description holds one long style attribute: feedparser's style
+    sanitiser is quadratic on it (97 s) and holds the GIL, so parsed in a thread it froze the
+    whole process (web app and scheduler too) and no deadline applied."""
+    style = _feed("", _item(1, description="&lt;p style='" + "a" * 62_000 + "'&gt;x&lt;/p&gt;"))
+    assert len(style) < 64_000
+    settings = _hostile_and_calm(write_config, http_server, style, parse_timeout_seconds=1)
+    stalls: list[float] = []
+    done = threading.Event()
+
+    def probe() -> None:
+        while not done.is_set():
+            before = time.perf_counter()
+            time.sleep(0.02)
+            stalls.append(time.perf_counter() - before)
+
+    watcher = threading.Thread(target=probe, daemon=True)
+    watcher.start()
+    start = time.perf_counter()
+    try:
+        with pipeline.runtime(settings, NOW) as rt:
+            hostile, calm = pipeline.collect(rt, NOW).sources
+    finally:
+        done.set()
+        watcher.join()
+    assert time.perf_counter() - start < 8
+    assert hostile.error is not None and "collect.parse_timeout_seconds" in hostile.error
+    assert calm.error is None and calm.new_articles == 1
+    assert max(stalls) < 1.5, max(stalls)
