@@ -27,6 +27,7 @@ from starlette.routing import Route
 from digest.db import claim_transaction
 from subscribers import preferences, signup
 from subscribers.addresses import InvalidAddress, normalise_address
+from subscribers.client_network import client_network
 from subscribers.form_body import limited_body, limited_form
 from subscribers.models import MailingList
 from subscribers.rate_limit import SlidingWindow
@@ -96,7 +97,8 @@ class ReaderPages:
         if form.get(HONEYPOT):
             return self._check_your_inbox(request)  # a bot: it learns nothing, gets nothing
         now = self.site.now()
-        client = request.client.host if request.client else "unknown"
+        # Per IPv4 address or IPv6 /64: one IPv6 user would have 2^64 allowances otherwise.
+        client = client_network(request.client.host if request.client else None)
         if not self.per_ip.allow(client, now):
             return self._message(
                 request,

@@ -8,7 +8,6 @@ a burst of simultaneous guesses cannot all slip in before the first of them is r
 from __future__ import annotations
 
 import hashlib
-import ipaddress
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,9 +22,7 @@ from digest import db
 from digest.config import WebSettings
 from digest.errors import StorageError
 from digest.models import SignInThrottle
-
-# One end user is usually given a whole IPv6 /64: counted per address, it would be 2^64 clients.
-_IPV6_CLIENT_PREFIX = 64
+from subscribers.client_network import client_network
 
 
 @dataclass(frozen=True)
@@ -57,21 +54,6 @@ class Attempt:
     @property
     def keys(self) -> list[str]:
         return sorted({self.account, self.client})  # one order everywhere: no deadlock
-
-
-def client_network(host: str | None) -> str:
-    """The client as the throttle counts it: its address, or its /64 for IPv6."""
-    if not host:
-        return "unknown"
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network((address, _IPV6_CLIENT_PREFIX), strict=False))
-    return str(address)
 
 
 def begin(
