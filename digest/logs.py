@@ -19,10 +19,14 @@ def event_fields(record: logging.LogRecord) -> dict[str, Any]:
 
 # What stands for a secret cut out of a line.
 REDACTED = "[redacted]"
-_SLASH = r"(?:/|%2[fF])"
+_SLASH = r"(?:/|%2[fF]|%252[fF])"  # a slash, escaped once or twice (a next= of a next=)
 # Reader links act for the reader with no other proof: /u/TOKEN unsubscribes, /p/TOKEN changes
 # preferences, /confirm/TOKEN subscribes. The token ends where the path segment does.
-_READER_LINK = re.compile(rf"({_SLASH}(?:u|p|confirm){_SLASH})[^/%?#&\s\"'<>]+")
+# Percent-escapes are part of it (a mail client may escape any character of a link, and the
+# page still opens): the whole segment goes, escapes and all, up to a slash, escaped or not.
+_READER_LINK = re.compile(
+    rf"({_SLASH}(?:u|p|confirm){_SLASH})(?:[^/%?#&\s\"'<>]|%(?![2][fF])[0-9a-fA-F]{{2}}|%)+"
+)
 # Credentials in a header or a query: "Authorization: Bearer KEY", "?api_key=KEY".
 _BEARER = re.compile(r"\b(Bearer|Basic)\s+[^\s\"',;]+", re.IGNORECASE)
 _QUERY_SECRET = re.compile(

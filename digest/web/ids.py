@@ -14,7 +14,7 @@ ROW_ID_MAX = 2**31 - 1
 
 
 def digits_up_to(limit: int) -> str:
-    """A regular expression matching the decimal numbers 0..limit (leading zeros allowed)."""
+    """A regular expression matching the decimal numbers 0..limit (a few leading zeros allowed)."""
     digits = str(limit)
     shorter = f"[0-9]{{1,{len(digits) - 1}}}" if len(digits) > 1 else None
     same_length = [digits]  # the limit itself, then each number below it of as many digits
@@ -22,7 +22,9 @@ def digits_up_to(limit: int) -> str:
         if digit != "0":
             rest = len(digits) - i - 1
             same_length.append(f"{digits[:i]}[0-{int(digit) - 1}][0-9]{{{rest}}}")
-    return "0*(?:" + "|".join([*same_length, *([shorter] if shorter else [])]) + ")"
+    # Leading zeros are bounded too: int() refuses more than 4,300 digits (a 500 otherwise).
+    zeros = f"0{{0,{len(digits)}}}"
+    return zeros + "(?:" + "|".join([*same_length, *([shorter] if shorter else [])]) + ")"
 
 
 class RowIdConvertor(Convertor[int]):

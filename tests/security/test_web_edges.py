@@ -260,6 +260,14 @@ def test_ids_no_row_can_have_answer_404(app: LiveApp) -> None:
     assert {path: 404 for path in answers} == answers
 
 
+def test_ids_padded_with_thousands_of_zeros_answer_404(app: LiveApp) -> None:
+    """int() refuses more than 4,300 digits: such a path was a 500 with a traceback."""
+    padded = "0" * 5000 + "1"
+    anonymous = app.client()
+    assert anonymous.get(f"/archive/weekly/{padded}").status_code == 404
+    assert anonymous.get(f"/editor/issues/{padded}").status_code == 404
+
+
 # ----------------------------------------------------------------------------- slow clients
 
 SLOW = {"header_timeout_seconds": 1, "body_timeout_seconds": 1}
