@@ -281,6 +281,9 @@ class WebSettings(_Section):
     body_timeout_seconds: float = Field(30.0, gt=0)
     # Open connections served at once; past it, requests are answered 503.
     max_connections: int = Field(500, ge=1)
+    # Open connections one client (an IPv4 address, an IPv6 /64) may hold; past it, its new
+    # ones are closed at once. Trusted proxies are not limited.
+    max_connections_per_client: int = Field(20, ge=1)
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -25,6 +25,11 @@ def server_config(app: ASGIApp, settings: Settings, host: str, port: int) -> uvi
         # for the rate limits and consent records. Only configured proxies are believed.
         proxy_headers=bool(proxies),
         forwarded_allow_ips=proxies or [],
-        http=slow_client_protocol(web.header_timeout_seconds, web.body_timeout_seconds),
+        http=slow_client_protocol(
+            web.header_timeout_seconds,
+            web.body_timeout_seconds,
+            web.max_connections_per_client,
+            tuple(proxies),
+        ),
         limit_concurrency=web.max_connections,
     )

@@ -363,3 +363,23 @@ def test_a_trusted_proxy_that_is_no_address_is_a_config_error(write_config: Any)
 
     assert "web.trusted_proxies" in raised.value.message
     assert "proxy.example.org" in raised.value.message
+
+
+@pytest.mark.parametrize(
+    "web_overrides", [{"max_connections": 50, "max_connections_per_client": 5}]
+)
+def test_one_client_cannot_hold_every_connection(app: LiveApp) -> None:
+    """One address opening connections and sending nothing filled max_connections, and every
+    other visitor got 503 for as long as it went on: each client may hold only its share."""
+    port = port_of(app)
+    with ExitStack() as stack:
+        held = [stack.enter_context(connect(app)) for _ in range(12)]
+        time.sleep(0.2)
+        # Past its share, a connection of the same client is closed at once, unanswered.
+        assert answer_within(held[-1], 2) == b""
+        other = socket.create_connection(("127.0.0.1", port), source_address=("127.0.0.2", 0))
+        stack.enter_context(other)
+        other.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+        assert answer_within(other, 5).startswith(b"HTTP/1.1 200")
+    time.sleep(0.2)
+    assert app.client().get("/healthz").status_code == 200
