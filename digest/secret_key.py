@@ -78,10 +78,16 @@ def _read(path: Path) -> str:
     """The secret in an existing file, refused if others may read or change it."""
     try:
         # Non-blocking: a FIFO put there must be refused below, not wait for a writer forever.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        # No symbolic link either: one put in the data folder would choose the secret.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
         raise  # the caller makes it
     except OSError as exc:
+        if os.path.islink(path):
+            raise ConfigError(
+                f"{path}: the secret file (security.secret_file) is a symbolic link",
+                hint="point security.secret_file at the file itself",
+            ) from None
         raise ConfigError(
             f"{path}: cannot read the secret file (security.secret_file): {exc.strerror}",
             hint=f"make it readable by the user digest runs as: chmod 600 {path}",
@@ -92,6 +98,11 @@ def _read(path: Path) -> str:
             raise ConfigError(
                 f"{path}: the secret file (security.secret_file) is not a regular file",
                 hint="point security.secret_file at a file, or remove what is there",
+            )
+        if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+            raise ConfigError(
+                f"{path}: the secret file belongs to another user (uid {info.st_uid})",
+                hint=f"chown it to the user digest runs as, or replace it: rm {path}",
             )
         if info.st_mode & 0o077:
             # Like ssh with a private key: a secret others can read is no longer a secret.

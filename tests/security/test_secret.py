@@ -408,3 +408,13 @@ def test_reader_links_forged_with_the_old_dev_secret_do_nothing(
             headers={"Content-Type": "application/x-www-form-urlencoded"},
         )
         assert done.status_code == 200 and _status(rt) == "unsubscribed"
+
+
+def test_a_secret_file_that_is_a_symbolic_link_is_refused(settings: Settings) -> None:
+    """A link put in the data folder would choose the secret (any 0600 file of the same user)."""
+    chosen = secret_file(settings).with_name("chosen")
+    chosen.write_text("A" * 40 + "\n")
+    chosen.chmod(0o600)
+    secret_file(settings).symlink_to(chosen)
+    with pytest.raises(ConfigError, match="symbolic link"):
+        secret_key(settings)
