@@ -7,7 +7,9 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
 import traceback
+from multiprocessing import forkserver
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -109,9 +111,34 @@ def _context() -> Any:
     plain fork would copy half-way), with the parser imported there once."""
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload([__name__])
+        # "__main__" too: each child is then forked with the program already imported, instead
+        # of running it again (digest's whole CLI) before it parses.
+        context.set_forkserver_preload(["__main__", __name__])
+        _start_forkserver_without_cwd()
         return context
     return multiprocessing.get_context("spawn")
+
+
+_forkserver_lock = threading.Lock()
+
+
+def _start_forkserver_without_cwd() -> None:
+    """Start the server process with the working directory off its sys.path.
+
+    It is started as `python -c …`, which puts the working directory first on sys.path, and
+    Python 3.11's forkserver ignores the parent's path: a folder named digest/ where digest
+    was started (without __init__.py) became the digest package there, and every child died
+    on import. PYTHONSAFEPATH (Python 3.11) keeps it off, for that one start only."""
+    with _forkserver_lock:
+        saved = os.environ.get("PYTHONSAFEPATH")
+        os.environ["PYTHONSAFEPATH"] = "1"
+        try:
+            forkserver.ensure_running()
+        finally:
+            if saved is None:
+                del os.environ["PYTHONSAFEPATH"]
+            else:
+                os.environ["PYTHONSAFEPATH"] = saved
 
 
 def _parse_in_child(sending: Connection, checked: CheckedXml, url: str, memory: int) -> None:
