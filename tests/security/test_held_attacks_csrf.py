@@ -16,16 +16,15 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from digest import db, pipeline
-from digest.config import Settings
 from digest.models import Issue
 from digest.pipeline import editing
-from digest.web import create_app
 from subscribers.membership import add_subscriber, ensure_list
-from subscribers.models import ConsentRecord, Subscriber, Subscription
+from subscribers.models import Subscriber
 from subscribers.tokens import TokenSubject
+from tests.security.test_held_attacks_tokens import state
 from tests.servers import FixtureSMTPServer
 from tests.web.conftest import (  # noqa: F401
     EDITOR,
@@ -36,24 +35,15 @@ from tests.web.conftest import (  # noqa: F401
     PASSWORD_ENV,
     EditorClient,
     LiveApp,
+    app,
     kofi_hash,
     rt,
-    serving,
     settings,
-    tcp_socket,
 )
 from tests.web.readers.rig import csrf_of
 
 EVIL = "https://evil.example"
 PENDING = "pending@example.net"
-
-
-@pytest.fixture
-def app(settings: Settings, rt: pipeline.Runtime) -> Iterator[LiveApp]:  # noqa: F811
-    """tests.web.conftest's app, on a socket whose answers do not stall."""
-    web = create_app(settings, clock=lambda: NOW, environ={PASSWORD_ENV: PASSWORD})
-    with tcp_socket() as sock, serving(web, sock) as live:
-        yield live
 
 
 def forgeries(own: str, other_session: str, app_url: str) -> dict[str, tuple[Any, dict]]:
@@ -95,7 +85,7 @@ def editor_state(rt: pipeline.Runtime) -> Any:  # noqa: F811
 
 
 def test_editor_forms_refuse_forged_posts_and_change_nothing(
-    app: LiveApp,
+    app: LiveApp,  # noqa: F811
     rt: pipeline.Runtime,  # noqa: F811
     smtp_server: FixtureSMTPServer,
 ) -> None:
@@ -169,24 +159,8 @@ def reader_tokens(rt: pipeline.Runtime) -> Iterator[dict[str, str]]:  # noqa: F8
     }
 
 
-def reader_state(rt: pipeline.Runtime) -> dict[str, Any]:  # noqa: F811
-    with rt.sessions() as session:
-        people = session.execute(
-            select(Subscriber.email, Subscriber.name, Subscriber.topics, Subscriber.timezone)
-        ).all()
-        subscriptions = session.execute(
-            select(Subscriber.email, Subscription.list_id, Subscription.status).join(Subscriber)
-        ).all()
-        consent = session.scalar(select(func.count()).select_from(ConsentRecord))
-    return {
-        "people": sorted(map(tuple, people)),
-        "subscriptions": sorted(map(tuple, subscriptions)),
-        "consent records": consent,
-    }
-
-
 def test_reader_forms_refuse_forged_posts_and_change_nothing(
-    app: LiveApp,
+    app: LiveApp,  # noqa: F811
     rt: pipeline.Runtime,  # noqa: F811
     smtp_server: FixtureSMTPServer,
     reader_tokens: dict[str, str],
@@ -203,7 +177,7 @@ def test_reader_forms_refuse_forged_posts_and_change_nothing(
         f"{preferences}/export": {},
         f"{preferences}/erase": {"sure": "yes"},
     }
-    before = reader_state(rt)
+    before = state(rt)
 
     answers: dict[str, int] = {}
     for path, data in forms.items():
@@ -211,7 +185,7 @@ def test_reader_forms_refuse_forged_posts_and_change_nothing(
 
     assert len(answers) == len(forms) * len(forgeries("", "", ""))
     assert {k: v for k, v in answers.items() if v != 403} == {}
-    assert reader_state(rt) == before
+    assert state(rt) == before
     assert smtp_server.handler.messages == []
     # From our own page, the same form works.
     saved = victim.post(
@@ -220,4 +194,4 @@ def test_reader_forms_refuse_forged_posts_and_change_nothing(
         headers={"Origin": app.url, "Sec-Fetch-Site": "same-origin"},
     )
     assert saved.status_code == 200 and "Your preferences are saved." in saved.text
-    assert ("reader@example.org", "Awa") in {p[:2] for p in reader_state(rt)["people"]}
+    assert ("reader@example.org", "Awa") in {p[:2] for p in state(rt)["people"]}

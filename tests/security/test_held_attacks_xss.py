@@ -12,7 +12,6 @@ test_a_name_reaches_the_body_of_the_mail_never_a_header).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,9 +21,7 @@ import pytest
 from sqlalchemy import select
 
 from digest import pipeline
-from digest.config import Settings
 from digest.models import Article, Source
-from digest.web import create_app
 from subscribers.models import MailingList, Subscriber
 from subscribers.tokens import TokenSubject
 from tests.browser import BrowserThread
@@ -34,11 +31,10 @@ from tests.web.conftest import (  # noqa: F401
     PASSWORD,
     PASSWORD_ENV,
     LiveApp,
+    app,
     kofi_hash,
     rt,
-    serving,
     settings,
-    tcp_socket,
 )
 from tests.web.readers.rig import csrf_of, html_of, wait_for_mails
 from tests.web.test_editor_in_browser import local_page, sign_in
@@ -58,14 +54,6 @@ SOURCE_ERROR = "unexpected: <script>alert(13)</script><img src=x onerror=alert(1
 NAME = '"><script>alert(15)</script><img src=x onerror=alert(16)>'
 TYPED = '"><script>alert(17)</script>@x'  # not an address: shown back in the form
 READER = "awa@example.net"
-
-
-@pytest.fixture
-def app(settings: Settings, rt: pipeline.Runtime) -> Iterator[LiveApp]:  # noqa: F811
-    """tests.web.conftest's app, on a socket whose answers do not stall."""
-    web = create_app(settings, clock=lambda: NOW, environ={PASSWORD_ENV: PASSWORD})
-    with tcp_socket() as sock, serving(web, sock) as live:
-        yield live
 
 
 @pytest.fixture
@@ -107,7 +95,7 @@ def shown(tree: lxml.html.HtmlElement) -> str:
     return tree.text_content() + " ".join(tree.xpath("//input/@value | //textarea/text()"))
 
 
-def sign_up(app: LiveApp, email: str, name: str) -> httpx.Response:
+def sign_up(app: LiveApp, email: str, name: str) -> httpx.Response:  # noqa: F811
     http = app.client()
     form = {
         "csrf_token": csrf_of(http.get("/subscribe").text),
@@ -135,7 +123,7 @@ def delivered_html(smtp_server: FixtureSMTPServer, address: str) -> list[str]:
 
 
 def test_hostile_text_shows_as_text_in_every_page_and_mail(
-    app: LiveApp,
+    app: LiveApp,  # noqa: F811
     rt: pipeline.Runtime,  # noqa: F811
     hostile: pipeline.IssueRef,
     smtp_server: FixtureSMTPServer,
@@ -181,7 +169,7 @@ def test_hostile_text_shows_as_text_in_every_page_and_mail(
 
 def test_hostile_text_runs_nothing_in_the_browser(
     browser: BrowserThread,
-    app: LiveApp,
+    app: LiveApp,  # noqa: F811
     rt: pipeline.Runtime,  # noqa: F811
     hostile: pipeline.IssueRef,
     smtp_server: FixtureSMTPServer,
