@@ -16,12 +16,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from digest.db import Base, UTCDateTime, utcnow
+from digest.db import Base, UTCDateTime, state_column_type, utcnow
+from digest.states import Approval, DeliveryStatus, IssueStatus, RunOutcome
 from subscribers.models import MailingList, Subscriber
-
-DELIVERY_STATUSES = ("queued", "sending", "sent", "deferred", "failed", "uncertain", "skipped")
-ISSUE_STATUSES = ("draft", "sending", "sent")
-APPROVALS = ("pending", "approved", "held")
 
 
 class Source(Base):
@@ -95,7 +92,9 @@ class Issue(Base):
     period_start: Mapped[datetime] = mapped_column(UTCDateTime())
     period_end: Mapped[datetime] = mapped_column(UTCDateTime())
     subject: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="draft")
+    status: Mapped[IssueStatus] = mapped_column(
+        state_column_type(IssueStatus, "status"), default=IssueStatus.DRAFT
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # What editors change is kept on the issue, so composing again never undoes it.
@@ -104,8 +103,9 @@ class Issue(Base):
     excluded_article_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     edited_by: Mapped[str | None] = mapped_column(String(200))
-    # pending (not yet reviewed), approved, held (never sent until released).
-    approval: Mapped[str] = mapped_column(String(16), default="pending")
+    approval: Mapped[Approval] = mapped_column(
+        state_column_type(Approval, "approval"), default=Approval.PENDING
+    )
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_by: Mapped[str | None] = mapped_column(String(200))
 
@@ -140,7 +140,9 @@ class Delivery(Base):
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     email: Mapped[str] = mapped_column(String(320))
-    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    status: Mapped[DeliveryStatus] = mapped_column(
+        state_column_type(DeliveryStatus, "status"), default=DeliveryStatus.QUEUED, index=True
+    )
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_reply: Mapped[str | None] = mapped_column(Text)
@@ -164,7 +166,9 @@ class ScheduleRun(Base):
     job: Mapped[str] = mapped_column(String(16))
     scheduled_for: Mapped[datetime] = mapped_column(UTCDateTime())
     # running, done, nothing-new, skipped, failed, interrupted.
-    outcome: Mapped[str] = mapped_column(String(16), default="running")
+    outcome: Mapped[RunOutcome] = mapped_column(
+        state_column_type(RunOutcome, "outcome"), default=RunOutcome.RUNNING
+    )
     detail: Mapped[str] = mapped_column(Text, default="")
     claimed_by: Mapped[str] = mapped_column(String(200), default="")
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -41,6 +41,7 @@ from digest.schedule_runs import (
     last_scheduled,
     reap_stale,
 )
+from digest.states import RunOutcome
 from digest.stopping import StopAfterBatch, stop_between_batches
 from subscribers import membership
 from subscribers.fields import zone_exists
@@ -175,13 +176,16 @@ class ScheduledJobs:
         if run_id is None:
             return
         self._collect(now)
-        outcome, detail = "failed", "unexpected error"
+        outcome, detail = RunOutcome.FAILED, "unexpected error"
         try:
             issue = pipeline.compose(self.rt, lst.slug, now, period_at=send_at)
             if issue is None:
-                outcome, detail = "nothing-new", "no new articles since the last issue, no draft"
+                outcome, detail = (
+                    RunOutcome.NOTHING_NEW,
+                    "no new articles since the last issue, no draft",
+                )
             else:
-                outcome = "done"
+                outcome = RunOutcome.DONE
                 detail = f"issue #{issue.number}: {issue.article_count} article(s), {issue.status}"
         except DigestError as exc:
             detail = exc.message
@@ -307,7 +311,7 @@ class ScheduledJobs:
         )
         if collect:
             self._collect(now)
-        outcome, detail = "failed", "unexpected error"
+        outcome, detail = RunOutcome.FAILED, "unexpected error"
         try:
             report = pipeline.send(
                 self.rt,
@@ -320,7 +324,7 @@ class ScheduledJobs:
             )
             outcome, detail = _send_outcome(report)
         except StopAfterBatch:
-            outcome = "interrupted"
+            outcome = RunOutcome.INTERRUPTED
             detail = "stopped by a shutdown after a recorded batch; the delivery worker resumes it"
         except DigestError as exc:
             detail = exc.message
@@ -332,19 +336,25 @@ class ScheduledJobs:
         self, slug: str, job: str, scheduled_for: datetime, reason: str, now: datetime
     ) -> None:
         won = claim(
-            self.rt.sessions, slug, job, scheduled_for, now, outcome="skipped", detail=reason
+            self.rt.sessions,
+            slug,
+            job,
+            scheduled_for,
+            now,
+            outcome=RunOutcome.SKIPPED,
+            detail=reason,
         )
         if won is not None:
-            _log_outcome(slug, job, scheduled_for, "skipped", reason)
+            _log_outcome(slug, job, scheduled_for, RunOutcome.SKIPPED, reason)
 
-    def _collect(self, now: datetime) -> tuple[str, str]:
+    def _collect(self, now: datetime) -> tuple[RunOutcome, str]:
         """Fetch every source (one collect at a time in this process); never raises."""
         with self._collecting:
             try:
                 report = pipeline.collect(self.rt, now)
             except Exception as exc:  # a failed collect must not stop the draft or the send
                 log.exception("collect failed: %s", exc, extra={"job": "collect"})
-                return "failed", str(exc)
+                return RunOutcome.FAILED, str(exc)
         for source in report.sources:
             if source.error:
                 log.warning(
@@ -354,22 +364,25 @@ class ScheduledJobs:
                 )
         detail = f"{report.new_articles} new article(s) from {len(report.sources)} source(s)"
         log.info("collected %s", detail, extra={"job": "collect"})
-        return "done", detail
+        return RunOutcome.DONE, detail
 
 
-def _send_outcome(report: pipeline.SendReport) -> tuple[str, str]:
+def _send_outcome(report: pipeline.SendReport) -> tuple[RunOutcome, str]:
     if report.issue is None:
-        return "nothing-new", "no new articles since the last issue, no send"
+        return RunOutcome.NOTHING_NEW, "no new articles since the last issue, no send"
     if report.blocked:
-        return "skipped", report.blocked
-    return "done", (
+        return RunOutcome.SKIPPED, report.blocked
+    return RunOutcome.DONE, (
         f"issue #{report.issue.number}: {report.sent} sent, {report.deferred} deferred, "
         f"{report.failed} failed, {report.skipped} skipped"
     )
 
 
-def _log_outcome(slug: str, job: str, scheduled_for: datetime, outcome: str, detail: str) -> None:
-    level = logging.WARNING if outcome in ("skipped", "failed", "interrupted") else logging.INFO
+def _log_outcome(
+    slug: str, job: str, scheduled_for: datetime, outcome: RunOutcome, detail: str
+) -> None:
+    quiet = (RunOutcome.DONE, RunOutcome.NOTHING_NEW)
+    level = logging.INFO if outcome in quiet else logging.WARNING
     log.log(
         level,
         "%s %s: %s: %s",

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db
 from digest.models import ScheduleRun
+from digest.states import RunOutcome
 
 ALL_LISTS = "*"  # list_slug of jobs that concern every list (collect)
-OUTCOMES = ("running", "done", "nothing-new", "skipped", "failed", "interrupted")
 
 
 def worker_name() -> str:
@@ -29,7 +29,7 @@ def claim(
     scheduled_for: datetime,
     now: datetime,
     *,
-    outcome: str = "running",
+    outcome: RunOutcome = RunOutcome.RUNNING,
     detail: str = "",
 ) -> int | None:
     """Insert the claim row; its id if this process won it, None if another already has it."""
@@ -41,7 +41,7 @@ def claim(
         detail=detail,
         claimed_by=worker_name(),
         claimed_at=now,
-        finished_at=None if outcome == "running" else now,
+        finished_at=None if outcome == RunOutcome.RUNNING else now,
     )
     try:
         with db.transaction(sessions) as session:
@@ -73,12 +73,14 @@ def reap_stale(sessions: sessionmaker[Session], now: datetime, max_age: timedelt
     interrupted so is finished by the delivery worker from its outbox rows."""
     reaped = []
     with db.transaction(sessions) as session:
-        running = session.scalars(select(ScheduleRun).where(ScheduleRun.outcome == "running"))
+        running = session.scalars(
+            select(ScheduleRun).where(ScheduleRun.outcome == RunOutcome.RUNNING)
+        )
         for run in running:
             if run.claimed_by == worker_name():
                 continue
             if process_gone(run.claimed_by) or now - run.claimed_at > max_age:
-                run.outcome = "interrupted"
+                run.outcome = RunOutcome.INTERRUPTED
                 run.detail = (
                     f"the process that ran it ({run.claimed_by}) ended before it finished; "
                     "an interrupted send is finished by the delivery worker"
@@ -89,11 +91,9 @@ def reap_stale(sessions: sessionmaker[Session], now: datetime, max_age: timedelt
 
 
 def finish(
-    sessions: sessionmaker[Session], run_id: int, outcome: str, detail: str, now: datetime
+    sessions: sessionmaker[Session], run_id: int, outcome: RunOutcome, detail: str, now: datetime
 ) -> None:
     """Record how a claimed job ended."""
-    if outcome not in OUTCOMES:
-        raise ValueError(f"unknown outcome {outcome!r}")
     with db.transaction(sessions) as session:
         session.execute(
             update(ScheduleRun)

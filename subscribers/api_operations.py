@@ -21,6 +21,7 @@ from subscribers.api_models import (
 from subscribers.consent import record_consent
 from subscribers.fields import check_wording, clean_name, clean_timezone, clean_topics
 from subscribers.models import MailingList, Subscriber, Subscription, Suppression
+from subscribers.states import SubscriptionStatus
 
 
 class Refused(Exception):
@@ -68,7 +69,7 @@ def create_subscription(
             Subscription.subscriber_id == subscriber.id, Subscription.list_id == mailing_list.id
         )
     )
-    status = "confirmed" if body.confirmed else "pending"
+    status = SubscriptionStatus.CONFIRMED if body.confirmed else SubscriptionStatus.PENDING
     if subscription is None:
         subscription = Subscription(
             subscriber_id=subscriber.id, list_id=mailing_list.id, origin="api", created_at=now

@@ -39,6 +39,7 @@ from subscribers.fields import (
     has_control_characters,
 )
 from subscribers.models import ConsentRecord, Subscriber, Subscription, Suppression
+from subscribers.states import SubscriberStatus
 
 # What export writes and import reads; only email is required on import.
 COLUMNS = ("email", "name", "status", "topics", "timezone")
@@ -291,7 +292,7 @@ def _write_batch(
                     Subscriber.email.in_([row.email for row in new])
                 )
             ):
-                known[email] = (subscriber_id, "active")
+                known[email] = (subscriber_id, SubscriberStatus.ACTIVE)
         ids = [subscriber_id for subscriber_id, _ in known.values()]
         on_list = {
             subscriber_id: status

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from digest.errors import NotFoundError
 from subscribers.addresses import normalise_address
 from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.states import SubscriptionStatus
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def add_subscriber(
             Subscription.subscriber_id == subscriber.id, Subscription.list_id == mailing_list.id
         )
     )
-    status = "confirmed" if confirmed else "pending"
+    status = SubscriptionStatus.CONFIRMED if confirmed else SubscriptionStatus.PENDING
     if subscription is None:
         subscription = Subscription(
             subscriber_id=subscriber.id,
@@ -105,7 +106,7 @@ def remove_subscriber(
             f"{email} is not subscribed to {mailing_list.slug!r}",
             hint=f"see who is: digest subscribers list --list {mailing_list.slug}",
         )
-    subscription.status = "unsubscribed"
+    subscription.status = SubscriptionStatus.UNSUBSCRIBED
     subscription.unsubscribed_at = now
     return subscription
 

@@ -7,10 +7,8 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from digest.db import Base, UTCDateTime, utcnow
-
-SUBSCRIBER_STATUSES = ("active", "bounced", "complained", "blocked")
-SUBSCRIPTION_STATUSES = ("pending", "confirmed", "unsubscribed")
+from digest.db import Base, UTCDateTime, state_column_type, utcnow
+from subscribers.states import SubscriberStatus, SubscriptionStatus, SuppressionReason
 
 
 class MailingList(Base):
@@ -32,7 +30,9 @@ class Subscriber(Base):
     # Stored normalised (see subscribers.addresses) so one person is one row.
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[SubscriberStatus] = mapped_column(
+        state_column_type(SubscriberStatus, "status"), default=SubscriberStatus.ACTIVE
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     soft_bounces: Mapped[int] = mapped_column(Integer, default=0)
     last_bounce_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -51,7 +51,9 @@ class Subscription(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     list_id: Mapped[int] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[SubscriptionStatus] = mapped_column(
+        state_column_type(SubscriptionStatus, "status"), default=SubscriptionStatus.PENDING
+    )
     # How the subscription came about: cli, config (demo), form, import.
     origin: Mapped[str] = mapped_column(String(16), default="cli")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -71,8 +73,9 @@ class Suppression(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    # hard_bounce, complaint or manual
-    reason: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[SuppressionReason] = mapped_column(
+        state_column_type(SuppressionReason, "reason", length=32)
+    )
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from subscribers.consent import consent_history, record_consent
 from subscribers.models import ConsentRecord, MailingList, Subscriber, Subscription
+from subscribers.states import SubscriptionStatus
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def unsubscribe(
     )
     if subscription is None or subscription.status == "unsubscribed":
         return False
-    subscription.status, subscription.unsubscribed_at = "unsubscribed", now
+    subscription.status, subscription.unsubscribed_at = SubscriptionStatus.UNSUBSCRIBED, now
     record_consent(
         session,
         subscriber_id=subscriber_id,
@@ -135,7 +136,7 @@ def update_preferences(
                     subscriber_id=subscriber_id, list_id=list_id, origin="form", created_at=now
                 )
                 session.add(subscription)
-            subscription.status, subscription.confirmed_at = "confirmed", now
+            subscription.status, subscription.confirmed_at = SubscriptionStatus.CONFIRMED, now
             subscription.unsubscribed_at = None
             _consent(session, subscriber_id, list_id, "subscribe", now, wording, ip_address)
         elif not ticked and subscription is not None and subscription.status != "unsubscribed":

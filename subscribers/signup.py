@@ -14,6 +14,7 @@ from subscribers.addresses import normalise_address
 from subscribers.confirmation_window import MailClaim, claim_confirmation_mail
 from subscribers.consent import record_consent
 from subscribers.models import Subscriber, Subscription
+from subscribers.states import SubscriptionStatus
 from subscribers.suppression import is_suppressed
 from subscribers.tokens import TokenSubject
 
@@ -188,7 +189,7 @@ def confirm(
     if not pending:
         return "already"
     for subscription in pending:
-        subscription.status, subscription.confirmed_at = "confirmed", now
+        subscription.status, subscription.confirmed_at = SubscriptionStatus.CONFIRMED, now
         record_consent(
             session,
             subscriber_id=subscriber.id,

@@ -15,7 +15,7 @@ from digest.pipeline.bouncing import BounceReport, process_bounces
 from digest.pipeline.collecting import CollectReport, SourceReport, collect
 from digest.pipeline.composing import IssueRef, compose
 from digest.pipeline.delivering import (
-    IssueStatus,
+    IssueDeliveries,
     Progress,
     SendReport,
     deliver_pending,
@@ -29,8 +29,8 @@ from digest.pipeline.runtime import Runtime, open_runtime, runtime, sync_config
 __all__ = [
     "BounceReport",
     "CollectReport",
+    "IssueDeliveries",
     "IssueRef",
-    "IssueStatus",
     "Preview",
     "Progress",
     "RunReport",

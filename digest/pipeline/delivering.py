@@ -30,6 +30,7 @@ from digest.pipeline.rendering import checks, reader, render_view
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import blocking_failures
 from digest.render.email import Markers, Recipient, RenderedIssue
+from digest.states import Approval, IssueStatus
 from subscribers import membership
 from subscribers.models import MailingList
 from subscribers.tokens import TokenSubject
@@ -253,7 +254,7 @@ async def _deliver(
         issue = session.get(Issue, ref.id)
         assert issue is not None
         if pending == 0 and issue.status != "sent":
-            issue.status, issue.sent_at = "sent", issue.sent_at or now
+            issue.status, issue.sent_at = IssueStatus.SENT, issue.sent_at or now
 
 
 def _enqueue(rt: Runtime, ref: IssueRef, now: datetime, zones: membership.Zones | None) -> int:
@@ -268,7 +269,7 @@ def _enqueue(rt: Runtime, ref: IssueRef, now: datetime, zones: membership.Zones 
         for batch in membership.iter_recipient_batches(session, issue.list_id, batch_size, zones):
             enqueued += outbox.enqueue(session, ref.id, batch, now)
         if issue.status == "draft" or (enqueued and issue.status == "sent"):
-            issue.status = "sending"
+            issue.status = IssueStatus.SENDING
     return enqueued
 
 
@@ -460,19 +461,19 @@ def deliver_pending(
 
 
 @dataclass(frozen=True)
-class IssueStatus:
+class IssueDeliveries:
     number: int
     subject: str
-    status: str
-    approval: str
+    status: IssueStatus
+    approval: Approval
     deliveries: dict[str, int]
 
 
-def delivery_status(rt: Runtime, list_slug: str) -> list[IssueStatus]:
+def delivery_status(rt: Runtime, list_slug: str) -> list[IssueDeliveries]:
     """Each issue of a list, newest first, with its deliveries counted by state."""
     with rt.sessions() as session:
         issues = session.scalars(issues_of(list_slug))
         return [
-            IssueStatus(i.number, i.subject, i.status, i.approval, outbox.counts(session, i.id))
+            IssueDeliveries(i.number, i.subject, i.status, i.approval, outbox.counts(session, i.id))
             for i in issues
         ]

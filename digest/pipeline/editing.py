@@ -21,6 +21,7 @@ from digest.pipeline.composing import IssueRef, issue_ref, issues_of
 from digest.pipeline.delivering import make_transport, message_template, personal
 from digest.pipeline.rendering import find_reader, render, sample_reader
 from digest.pipeline.runtime import Runtime
+from digest.states import Approval
 from subscribers.addresses import normalise_address
 
 
@@ -149,14 +150,14 @@ def move_article(
 def approve(rt: Runtime, issue_id: int, *, editor: str, now: datetime) -> None:
     with db.transaction(rt.sessions) as session:
         issue = _draft(session, issue_id)
-        issue.approval, issue.approved_by, issue.approved_at = "approved", editor, now
+        issue.approval, issue.approved_by, issue.approved_at = Approval.APPROVED, editor, now
 
 
 def hold(rt: Runtime, issue_id: int, *, editor: str, now: datetime) -> None:
     """Keep a draft from being sent (on schedule or by hand) until it is approved."""
     with db.transaction(rt.sessions) as session:
         issue = _draft(session, issue_id)
-        issue.approval, issue.approved_by, issue.approved_at = "held", editor, now
+        issue.approval, issue.approved_by, issue.approved_at = Approval.HELD, editor, now
 
 
 def send_test(

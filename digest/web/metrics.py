@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from digest.models import Article, Delivery, Issue, ScheduleRun, Source
 from digest.pipeline import Runtime
+from digest.states import IssueStatus
 from digest.web.state import web_state
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -76,7 +77,7 @@ def render_metrics(rt: Runtime) -> str:
             "digest_issues",
             "gauge",
             "Issues by status.",
-            [({"status": s}, issue_counts.get(s, 0)) for s in ("draft", "sending", "sent")],
+            [({"status": s}, issue_counts.get(s, 0)) for s in IssueStatus],
         ),
         *_family(
             "digest_deliveries",
