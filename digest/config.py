@@ -2,349 +2,36 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
-import cssselect
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
-from digest.cadence import parse_weekly
+from digest.config_sections import (
+    ApiSettings,
+    CollectSettings,
+    DatabaseSettings,
+    DeliverySettings,
+    EditorialSettings,
+    ListSettings,
+    NewsletterSettings,
+    PathSettings,
+    ReaderSettings,
+    Section,
+    SecuritySettings,
+    ServiceSettings,
+    SourceSettings,
+    WebSettings,
+)
 from digest.errors import ConfigError
 
 ENV_PREFIX = "DIGEST_"
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class NewsletterSettings(_Section):
-    name: str = "Regional Digest"
-    base_url: str = "https://news.example.org"
-    from_address: str = "digest@news.example.org"
-    from_name: str | None = None
-    reply_to: str | None = None
-    postal_address: str = "Regional Digest, 1 Example Street, 10000 Example City"
-
-    @field_validator("base_url")
-    @classmethod
-    def _absolute_http(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("expected an absolute http(s) URL such as https://news.example.org")
-        return value.rstrip("/")
-
-    @field_validator("from_address", "reply_to")
-    @classmethod
-    def _address(cls, value: str | None) -> str | None:
-        if value is not None and ("@" not in value or value.startswith("@") or value.endswith("@")):
-            raise ValueError("expected an email address such as digest@news.example.org")
-        return value
-
-
-class DatabaseSettings(_Section):
-    url: str = "sqlite:///digest.db"
-    echo: bool = False
-
-
-class CollectSettings(_Section):
-    timeout_seconds: float = Field(15.0, gt=0)
-    max_bytes: int = Field(5_000_000, gt=0)
-    max_redirects: int = Field(5, ge=0)
-    concurrency: int = Field(8, ge=1)
-    user_agent: str = "digest/0.1 (+https://news.example.org/about-digest)"
-    teaser_words: int = Field(120, ge=0)
-    # Safe and fast fetching, source health.
-    connect_timeout_seconds: float = Field(5.0, gt=0)
-    # A whole fetch (every redirect hop and the body) ends after this, however slowly bytes drip.
-    deadline_seconds: float = Field(60.0, gt=0)
-    per_host_concurrency: int = Field(2, ge=1)
-    # Hosts or networks (127.0.0.1, intranet.example.org, 10.0.0.0/8) that may be fetched even
-    # though they resolve to loopback/private/link-local/multicast/reserved addresses.
-    allow_private_hosts: list[str] = Field(default_factory=list)
-    failing_after: int = Field(3, ge=1)
-    # Worker processes extracting article pages; 0 uses one per CPU core.
-    extract_workers: int = Field(0, ge=0)
-    # Bounds on one feed's parsing (entity expansion is bounded by max_bytes).
-    max_entries: int = Field(1000, ge=1)
-    parse_timeout_seconds: float = Field(20.0, gt=0)
-    parse_memory_mb: int = Field(512, ge=32)
-
-    @field_validator("allow_private_hosts")
-    @classmethod
-    def _hosts(cls, value: list[str]) -> list[str]:
-        for host in value:
-            if not host.strip() or ("/" in host and not _is_network(host)):
-                raise ValueError(f"expected a host name, an IP address or a network ({host!r})")
-        return [h.strip().lower() for h in value]
-
-
-class LlmSettings(_Section):
-    """An OpenAI-compatible chat-completions endpoint (editorial.summariser: llm)."""
-
-    base_url: str = "http://127.0.0.1:8080/v1"
-    model: str = "gpt-4o-mini"
-    api_key_env: str | None = "DIGEST_LLM_API_KEY"
-    timeout_seconds: float = Field(30.0, gt=0)
-    max_concurrency: int = Field(4, ge=1, le=64)
-
-    @field_validator("base_url")
-    @classmethod
-    def _http(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("expected an http(s) URL such as https://api.example.com/v1")
-        return value.rstrip("/")
-
-
-class TagRuleSettings(_Section):
-    tag: str = Field(min_length=1)
-    keywords: list[str] = Field(default_factory=list)
-    patterns: list[str] = Field(default_factory=list)
-    min_matches: int = Field(1, ge=1)
-
-    @model_validator(mode="after")
-    def _compiles(self) -> TagRuleSettings:
-        if not any(k.strip() for k in self.keywords) and not any(self.patterns):
-            raise ValueError("expected at least one of keywords or patterns")
-        for pattern in self.patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(
-                    f"patterns: {pattern!r} is not a regular expression: {exc}"
-                ) from None
-        return self
-
-
-class EditorialSettings(_Section):
-    words_per_minute: int = Field(230, ge=1)
-    seconds_per_image: int = Field(12, ge=0)
-    summary_words: int = Field(60, ge=5)
-    summary_sentences: int = Field(2, ge=1)
-    max_tags: int = Field(5, ge=0)
-    summariser: Literal["extractive", "llm"] = "extractive"
-    llm: LlmSettings = LlmSettings()
-    tag_synonyms: dict[str, str] = Field(default_factory=dict)
-    tag_rules: list[TagRuleSettings] = Field(default_factory=list)
-    infer_region: bool = True
-    gazetteer: dict[str, list[str]] = Field(default_factory=dict)
-
-
-class SourceSettings(_Section):
-    name: str = Field(max_length=200)  # sources.name and .region are String(200)
-    url: str | None = None
-    file: Path | None = None
-    # A file source's item pages are read only from inside this folder (default: the feed
-    # file's own folder and the pages/ folder beside it, as the bundled samples lie).
-    pages_dir: Path | None = None
-    region: str = Field("", max_length=200)
-    tags: list[str] = Field(default_factory=list)
-    # CSS selector of the article body on this site, for pages automatic extraction gets wrong.
-    selector: str | None = None
-
-    @field_validator("selector")
-    @classmethod
-    def _css(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                cssselect.GenericTranslator().css_to_xpath(value)
-            except cssselect.SelectorError as exc:
-                raise ValueError(
-                    f"expected a CSS selector such as 'div.entry-content' ({exc})"
-                ) from None
-        return value
-
-    @model_validator(mode="after")
-    def _one_location(self) -> SourceSettings:
-        if (self.url is None) == (self.file is None):
-            raise ValueError("expected exactly one of url (http/https) or file (a local path)")
-        if self.url is not None and not self.url.startswith(("https://", "http://")):
-            raise ValueError("url: expected an http(s) URL; use file: for a local path")
-        if self.url is not None and self.pages_dir is not None:
-            raise ValueError("pages_dir: only for file sources (pages over http are fetched)")
-        return self
-
-
-class ScheduleSettings(_Section):
-    """When a list sends by itself (`digest serve`), in the list's time zone."""
-
-    send: str
-    collect_every_minutes: int = Field(60, ge=1)
-    draft_hours_before: float = Field(12.0, ge=0)
-    grace_hours: float = Field(6.0, ge=0)
-    # Deliver at the send time in each subscriber's own zone, in waves, instead of at once.
-    local_time: bool = False
-
-    @field_validator("send")
-    @classmethod
-    def _weekly(cls, value: str) -> str:
-        parse_weekly(value)  # its ValueError names the problem
-        return value
-
-
-class ListSettings(_Section):
-    slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
-    name: str
-    subject: str = "{name}: {period}"
-    timezone: str = "UTC"
-    max_articles: int = Field(20, ge=1)
-    sources: list[str] | None = None
-    demo_subscribers: list[str] = Field(default_factory=list)
-    approval: Literal["auto", "required"] = "auto"
-    schedule: ScheduleSettings | None = None
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("expected an IANA time zone such as Africa/Casablanca") from None
-        return value
-
-
-class FileOutboxSettings(_Section):
-    directory: Path = Path("outbox")
-
-
-class SmtpSettings(_Section):
-    host: str = "127.0.0.1"
-    port: int = Field(587, ge=1, le=65535)
-    security: Literal["starttls", "tls", "none"] = "starttls"
-    username: str | None = None
-    password_env: str | None = "DIGEST_SMTP_PASSWORD"
-    timeout_seconds: float = Field(30.0, gt=0)
-    data_timeout_seconds: float = Field(120.0, gt=0)
-    pool_size: int = Field(4, ge=1, le=100)
-    messages_per_connection: int = Field(100, ge=1)
-
-
-class DkimSettings(_Section):
-    domain: str
-    selector: str
-    key_file: Path
-
-
-class DeliverySettings(_Section):
-    transport: Literal["file", "smtp"] = "file"
-    file: FileOutboxSettings = FileOutboxSettings()
-    smtp: SmtpSettings = SmtpSettings()
-    unsubscribe_mailto: str | None = None
-    batch_size: int = Field(200, ge=1)
-    max_attempts: int = Field(5, ge=1)
-    retry_delay_seconds: int = Field(300, ge=0)
-    max_retry_hours: float = Field(48.0, gt=0)
-    retry_uncertain: bool = False
-    rate_limit_per_second: float | None = Field(None, gt=0)
-    slow_down_seconds: float = Field(30.0, ge=0)
-    lease_seconds: int = Field(300, ge=1)
-    bounce_address: str | None = None
-    dkim: DkimSettings | None = None
-
-
-class EditorAccount(_Section):
-    username: str = Field(min_length=1)
-    password_hash: str | None = None
-    password_env: str | None = None
-
-    @model_validator(mode="after")
-    def _one_password(self) -> EditorAccount:
-        if (self.password_hash is None) == (self.password_env is None):
-            raise ValueError(
-                "expected exactly one of password_hash (from `digest editors hash-password`) "
-                "or password_env (the name of a variable holding the password)"
-            )
-        return self
-
-
-class WebSettings(_Section):
-    host: str = "127.0.0.1"
-    port: int = Field(8000, ge=1, le=65535)
-    editors: list[EditorAccount] = Field(default_factory=list)
-    session_max_age_seconds: int = Field(43200, ge=60)
-    # Send cookies only over https; turn off only for local development over http.
-    secure_cookies: bool = True
-    # After sign_in_failures failed sign-ins within sign_in_window_minutes, that account, and
-    # separately that client, is refused (429) for sign_in_lock_minutes.
-    sign_in_failures: int = Field(5, ge=1)
-    sign_in_window_minutes: float = Field(15.0, gt=0)
-    sign_in_lock_minutes: float = Field(15.0, gt=0)
-    # Proxies (IPs or networks) whose X-Forwarded-For names the client; none: the peer is.
-    trusted_proxies: list[str] = Field(default_factory=list)
-    # A client gets this long to send a request's headers, and then its body; else cut off.
-    header_timeout_seconds: float = Field(10.0, gt=0)
-    body_timeout_seconds: float = Field(30.0, gt=0)
-    # Open connections served at once; past it, requests are answered 503.
-    max_connections: int = Field(500, ge=1)
-    # Open connections one client (an IPv4 address, an IPv6 /64) may hold; past it, its new
-    # ones are closed at once. Trusted proxies are not limited.
-    max_connections_per_client: int = Field(20, ge=1)
-
-    @field_validator("trusted_proxies")
-    @classmethod
-    def _networks(cls, value: list[str]) -> list[str]:
-        for proxy in value:
-            if not _is_network(proxy.strip()):
-                raise ValueError(
-                    f"expected an IP address or a network such as 10.0.0.0/8 ({proxy!r})"
-                )
-        return [str(ipaddress.ip_network(p.strip(), strict=False)) for p in value]
-
-
-class PathSettings(_Section):
-    templates: Path = Path("templates")
-    previews: Path = Path("previews")
-
-
-class SecuritySettings(_Section):
-    """Where the secret behind reader links and editor sessions comes from (digest.secret_key)."""
-
-    secret_key_env: str = "DIGEST_SECRET_KEY"
-    # Made on first use when secret_key_env is unset; relative to the config file's folder.
-    secret_file: Path = Path("digest.secret")
-
-
-class ReaderSettings(_Section):
-    """The reader's own pages: subscribe, confirm, unsubscribe, preferences; their abuse limits."""
-
-    confirm_token_days: float = Field(7.0, gt=0)
-    resend_confirmation_minutes: float = Field(60.0, ge=0)
-    subscribe_per_ip: int = Field(10, ge=1)
-    subscribe_per_address: int = Field(3, ge=1)
-    rate_window_minutes: float = Field(60.0, gt=0)
-    max_body_bytes: int = Field(16384, ge=1024)
-    record_ip: bool = False
-    topics: list[str] = Field(default_factory=list)
-    consent_wording: str = (
-        "Yes, send me the lists I ticked by email. I can unsubscribe at any time with the "
-        "link in every email."
-    )
-    confirmation_subject: str = "Please confirm your subscription to {newsletter}"
-
-
-class ServiceSettings(_Section):
-    """The always-on service (`digest serve`): scheduler, delivery worker, shutdown, logs."""
-
-    shutdown_grace_seconds: float = Field(30.0, gt=0)
-    tick_seconds: float = Field(30.0, gt=0)
-    worker_interval_seconds: float = Field(30.0, gt=0)
-    log_json: bool = False
-    stale_run_hours: float = Field(24.0, gt=0)
-
-
-class ApiSettings(_Section):
-    """The subscribers REST API at /api: off unless the variable keys_env names holds keys."""
-
-    keys_env: str = "DIGEST_API_KEYS"
-    page_size_max: int = Field(500, ge=1, le=10000)
-
-
-class Settings(_Section):
+class Settings(Section):
     newsletter: NewsletterSettings = NewsletterSettings()
     database: DatabaseSettings = DatabaseSettings()
     collect: CollectSettings = CollectSettings()
@@ -404,14 +91,6 @@ class Settings(_Section):
             if rest and not rest.startswith(":memory:"):
                 return prefix + str(self.resolve(Path(rest)).resolve())
         return url
-
-
-def _is_network(value: str) -> bool:
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        return False
-    return True
 
 
 def load_settings(

@@ -28,7 +28,8 @@ from digest.cadence import (
     wave_window,
     waves,
 )
-from digest.config import ListSettings, ScheduleSettings, Settings
+from digest.config import ListSettings, Settings
+from digest.config_sections import ScheduleSettings
 from digest.delivery.transport import Transport
 from digest.errors import DigestError
 from digest.models import Issue

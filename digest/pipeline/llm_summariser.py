@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import httpx
 
-from digest.config import LlmSettings
+from digest.config_sections import LlmSettings
 from digest.editorial.llm_prompt import chat_messages, check_answer
 from digest.editorial.summarise import Summary, SummaryRequest, extractive_summary
 

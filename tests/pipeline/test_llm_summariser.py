@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from digest.config import LlmSettings
+from digest.config_sections import LlmSettings
 from digest.editorial.summarise import Summary, SummaryRequest, extractive_summary
 from digest.pipeline.llm_summariser import LlmSummariser
 from tests.llm_endpoint import FakeChatEndpoint, Reply
