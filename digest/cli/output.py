@@ -1,0 +1,94 @@
+"""What the commands print: the two consoles, the send's progress bar and the reports."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from digest import pipeline
+from digest.render.checks import Check
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@contextmanager
+def progress_bar() -> Iterator[pipeline.Progress]:
+    """A progress bar with rate and ETA on a terminal; nothing when output is redirected."""
+    if not err.is_terminal:
+        yield lambda _done, _total: None
+        return
+    with Progress(
+        TextColumn("sending"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("send", total=None, rate="")
+        started = time.monotonic()
+
+        def update(done: int, total: int) -> None:
+            elapsed = max(time.monotonic() - started, 1e-9)
+            bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.0f} msg/s")
+
+        yield update
+
+
+def print_collect(report: pipeline.CollectReport) -> None:
+    failed = [s for s in report.sources if s.error]
+    out.print(
+        f"Collected {report.new_articles} new article(s) from {len(report.sources)} source(s)"
+        + (f", {len(failed)} failed" if failed else "")
+    )
+    for source in report.sources:
+        if source.error:
+            out.print(f"  [red]✗[/] {source.name}: {source.error}", markup=True)
+        for problem in source.problems:
+            out.print(f"  [yellow]![/] {source.name}: {problem}", markup=True)
+        if source.skipped:
+            out.print(f"  [dim]-[/] {source.name}: not fetched: {source.skipped}", markup=True)
+
+
+def print_issue(issue: pipeline.IssueRef) -> None:
+    out.print(
+        f"Issue #{issue.number} of {issue.list_slug}: “{issue.subject}” — "
+        f"{issue.article_count} article(s), status {issue.status}"
+    )
+
+
+def print_checks(results: list[Check]) -> None:
+    for check in results:
+        mark = "[green]✓[/]" if check.ok else ("[red]✗[/]" if check.blocking else "[yellow]![/]")
+        out.print(f"  {mark} {check.name}: {check.detail}", markup=True)
+
+
+def print_send(report: pipeline.SendReport) -> None:
+    if report.blocked:
+        out.print(f"Not sent: {report.blocked}.")
+        return
+    if report.uncertain:
+        out.print(
+            f"{report.uncertain} message(s) uncertain: the server did not answer after the data "
+            "(see `digest status`; delivery.retry_uncertain retries them)"
+        )
+    totals = report.totals
+    delivered = totals.get("sent", 0)
+    if report.sent == 0 and report.deferred == 0 and report.failed == 0:
+        out.print(
+            f"Nothing new to send: this issue was already delivered to {delivered} recipient(s)"
+            f" ({report.transport})."
+        )
+    else:
+        out.print(
+            f"Delivered to {report.sent} recipient(s) via {report.transport}"
+            f" ({report.deferred} deferred, {report.failed} failed, {report.skipped} skipped)"
+        )
+    if totals.get("deferred"):
+        out.print(f"{totals['deferred']} deferred message(s) will be retried by the next send.")

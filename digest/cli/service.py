@@ -1,0 +1,119 @@
+"""The commands of the long-running service: serve, its schedule and its editors' accounts."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime, timedelta
+
+import click
+from rich.table import Table
+
+from digest import pipeline
+from digest.cli.context import Invocation
+from digest.cli.output import err, out
+
+
+@click.command()
+@click.option("--host", help="Address to listen on (default: web.host in config.yaml).")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default: web.port).")
+@click.option("--no-web", is_flag=True, help="Do not serve the web app.")
+@click.option("--no-scheduler", is_flag=True, help="Do not collect, draft or send on schedule.")
+@click.option("--no-worker", is_flag=True, help="Do not run the delivery worker.")
+@click.option("--log-json", is_flag=True, help="Log JSON lines (also service.log_json).")
+@click.option("--clock-offset", type=float, default=0.0, hidden=True, help="Seconds (tests).")
+@click.pass_obj
+def serve(
+    state: Invocation,
+    host: str | None,
+    port: int | None,
+    no_web: bool,
+    no_scheduler: bool,
+    no_worker: bool,
+    log_json: bool,
+    clock_offset: float,
+) -> None:
+    """Run the service: the editor's pages and archive (web.*), the scheduler (each list's
+    schedule: collect, draft, send) and the delivery worker, until SIGTERM or Ctrl-C."""
+    from digest import logs
+    from digest.service import Parts, Service
+
+    settings = state.settings
+    offset = timedelta(seconds=clock_offset)
+
+    def clock() -> datetime:
+        return state.now() + offset
+
+    # Fail here, in one line with a hint, if the database cannot be reached or migrated.
+    with pipeline.runtime(settings, clock()):
+        pass
+    host = host or settings.web.host
+    port = port or settings.web.port
+    parts = Parts(web=not no_web, scheduler=not no_scheduler, worker=not no_worker)
+    if parts.web:
+        shown = f"[{host}]" if ":" in host else host
+        out.print(f"Editor's pages on http://{shown}:{port}/editor (Ctrl+C stops)")
+        if not settings.web.editors:
+            out.print("No editor can sign in yet: add accounts under web.editors in config.yaml.")
+    logs.configure(json_lines=log_json or settings.service.log_json, verbose=state.verbose)
+    sys.exit(Service(settings, clock, parts, host, port).run())
+
+
+@click.command()
+@click.pass_obj
+def schedule(state: Invocation) -> None:
+    """Each scheduled list's next collect, draft and send, in its zone and in UTC."""
+    from zoneinfo import ZoneInfo
+
+    from digest.schedule import plan
+
+    planned = plan(state.settings, state.now())
+    if not planned:
+        out.print("No list has a schedule: add schedule.send to a list in config.yaml.")
+        return
+    table = Table("list", "job", "list's time", "UTC", title="Next scheduled runs")
+    for item in planned:
+        zone = ZoneInfo(item.timezone)
+        jobs = [
+            ("collect", item.next_collect),
+            ("draft", item.next_draft),
+            ("send", item.next_send),
+        ]
+        if item.waves:
+            # Local-time delivery: the send is a wave per zone, between these two moments.
+            jobs[2:] = [
+                ("send: first zone (UTC+14)", item.waves[0]),
+                ("send: list's zone", item.next_send),
+                ("send: last zone (UTC-12)", item.waves[1]),
+            ]
+        for job, moment in jobs:
+            if moment is None:
+                continue
+            table.add_row(
+                item.list_slug,
+                job,
+                f"{moment.astimezone(zone):%a %Y-%m-%d %H:%M %Z} ({item.timezone})",
+                f"{moment.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC",
+            )
+    out.print(table)
+
+
+@click.group()
+def editors() -> None:
+    """Editor accounts of the web app (web.editors in config.yaml)."""
+
+
+@editors.command("hash-password")
+def editors_hash_password() -> None:
+    """Ask for a password (twice) and print its hash for web.editors[].password_hash."""
+    from digest.web.passwords import hash_password
+
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password.strip():
+        raise click.UsageError("the password cannot be empty")
+    click.echo(hash_password(password))
+    err.print(
+        "Put it in config.yaml under web.editors, e.g.:\n"
+        '  - username: "amina"\n'
+        '    password_hash: "<the line above>"',
+        markup=False,
+    )
