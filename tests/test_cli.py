@@ -160,7 +160,7 @@ def test_preview_writes_html_or_text_without_sending(project: Path, database_url
 def test_db_upgrade_applies_then_reports_up_to_date(project: Path, database_url: str) -> None:
     first = digest(project, "db", "upgrade", database_url=database_url)
     assert first.returncode == 0, first.stderr
-    assert re.match(r"Applied \d+ migration\(s\): 0001, ", first.stdout)
+    assert re.match(r"Applied \d+ migration\(s\): 0001\b", first.stdout)
     second = digest(project, "db", "upgrade", database_url=database_url)
     assert "Database is up to date" in second.stdout
 

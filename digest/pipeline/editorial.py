@@ -78,8 +78,8 @@ def resummarise(
 ) -> ResummariseReport:
     """Summaries made again for stored articles (collected since `since`, or all) whose title
     or text changed since their summary was made; every one of them when force. A summary
-    stored before its source was hashed (no hash: migration 0008) counts as current: the
-    first `digest edit` after the upgrade must not redo (and re-bill) the whole archive."""
+    with no source hash counts as current: an archive summarised before hashes were kept is
+    redone (and billed) only when force asks for it."""
     summariser = summariser or make_summariser(rt.settings)
     rules = editorial_rules(rt.settings.editorial)
     report = ResummariseReport()

@@ -92,8 +92,8 @@ def test_summaries_are_made_again_only_when_the_text_changes_or_when_asked(
             t: s for t, s in before.items() if t != changed_title
         }
 
-        # Summaries stored before their source was hashed (upgraded from before migration
-        # 0008) count as current: only --resummarise redoes them, and hashes them.
+        # Summaries with no source hash count as current: only --resummarise redoes them,
+        # and hashes them.
         with db.transaction(rt.sessions) as session:
             session.execute(update(Article).values(summary_source_hash=None))
         assert resummarise(rt).summarised == 0
