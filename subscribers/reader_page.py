@@ -1,0 +1,119 @@
+"""What every reader page shares: the site, the token check, the lists on offer, messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from subscribers.form_body import limited_form
+from subscribers.models import MailingList
+from subscribers.reader_site import ReaderSite
+from subscribers.tokens import Purpose, TokenSubject
+
+# Pages behind a reader's token: never cached. (The app's Referrer-Policy, same-origin, keeps
+# the token from other sites; no-referrer would make browsers send "Origin: null" with the
+# page's own forms, which the CSRF check rightly refuses.)
+PRIVATE = {"Cache-Control": "no-store"}
+
+
+@dataclass(frozen=True)
+class OfferedList:
+    id: int
+    slug: str
+    name: str
+
+
+class ReaderPage:
+    """The base of the reader's page groups; each adds its routes' handlers."""
+
+    def __init__(self, site: ReaderSite) -> None:
+        self.site = site
+        self.limit = site.settings.readers.max_body_bytes
+
+    async def _token_form(self, request: Request) -> tuple[FormData, TokenSubject | None]:
+        form = await limited_form(request, self.limit)
+        self.site.check_csrf(request, form)
+        return form, self._subject(request, "preferences")
+
+    def _subject(self, request: Request, purpose: Purpose) -> TokenSubject | None:
+        token = str(request.path_params["token"])
+        if len(token) > 500:
+            return None
+        if purpose == "confirm":
+            max_age = timedelta(days=self.site.settings.readers.confirm_token_days)
+            return self.site.signer.verify(purpose, token, now=self.site.now(), max_age=max_age)
+        return self.site.signer.verify(purpose, token)
+
+    def _link(self, purpose: Purpose, subject: TokenSubject) -> str:
+        token = self.site.signer.sign(purpose, subject)
+        prefix = {"preferences": "/p/", "unsubscribe": "/u/"}[purpose]
+        return prefix + token
+
+    def _ip(self, request: Request) -> str | None:
+        if not self.site.settings.readers.record_ip or request.client is None:
+            return None
+        return request.client.host
+
+    def _offered_lists(self) -> list[OfferedList]:
+        slugs = [lst.slug for lst in self.site.settings.lists]
+        with self.site.sessions() as session:
+            rows = session.execute(
+                select(MailingList.id, MailingList.slug).where(MailingList.slug.in_(slugs))
+            )
+            ids = {slug: id_ for id_, slug in rows}
+        return [
+            OfferedList(ids[lst.slug], lst.slug, lst.name)
+            for lst in self.site.settings.lists
+            if lst.slug in ids
+        ]
+
+    def _list_name(self, list_id: int) -> str:
+        with self.site.sessions() as session:
+            return list_name_of(session, list_id)
+
+    def _bad_link(self, request: Request) -> Response:
+        return self._message(
+            request,
+            "This link does not work",
+            "This link is not valid: it may have been cut short. Use the link at the bottom "
+            "of the latest digest you received.",
+            status_code=400,
+        )
+
+    def _forgotten(self, request: Request) -> Response:
+        return self._message(
+            request,
+            "Nothing stored",
+            "We hold nothing about this address any more.",
+            status_code=404,
+        )
+
+    def _message(
+        self, request: Request, title: str, message: str, status_code: int = 200
+    ) -> Response:
+        return self.site.render(
+            request,
+            "message.html",
+            {"title": title, "message": message},
+            status_code=status_code,
+            headers=PRIVATE,
+        )
+
+
+def list_name_of(session: Session, list_id: int) -> str:
+    return session.scalar(select(MailingList.name).where(MailingList.id == list_id)) or "this list"
+
+
+def form_text(form: FormData, field: str) -> str:
+    value = form.get(field)
+    return value if isinstance(value, str) else ""
+
+
+def form_texts(form: FormData, field: str) -> list[str]:
+    return [v for v in form.getlist(field) if isinstance(v, str)]
