@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.exc import IntegrityError
@@ -13,16 +12,18 @@ from sqlalchemy.orm import Session
 from digest import db
 from digest.cadence import parse_weekly, period_ending
 from digest.config import ListSettings, Settings
-from digest.editorial.curate import (
-    DEFAULT_SECTION,
-    Story,
-    group_by_region,
-    pick_stories,
-    week_period,
+from digest.editorial.compose import (
+    Candidate,
+    Draft,
+    Entry,
+    ListRules,
+    compose_issue,
 )
-from digest.errors import ConfigError, DigestError
+from digest.editorial.curate import Story, week_period
+from digest.errors import DigestError
 from digest.models import Article, Issue, IssueArticle, Source
 from digest.pipeline.runtime import Runtime
+from digest.states import IssueStatus
 from subscribers import membership
 from subscribers.models import MailingList
 
@@ -43,15 +44,14 @@ def compose(
     rt: Runtime, list_slug: str, now: datetime, *, period_at: datetime | None = None
 ) -> IssueRef | None:
     """The issue of the list for the period holding period_at (default: now): created, or
-    refreshed while still a draft. None when there is no issue yet and nothing new to put in
-    one. A draft takes every article not yet in an issue collected before its period's end or
-    now, whichever is later: a send that starts late still carries what it collected first."""
+    refreshed while still a draft (the rules: editorial.compose). None when there is no issue
+    yet and nothing new to put in one."""
     lst = rt.settings.mailing_list(list_slug)
     start, end = period_of(lst, period_at or now)
     for _attempt in range(2):
         try:
             with db.transaction(rt.sessions) as session:
-                return _compose_in(session, rt.settings, lst, start, end, max(end, now))
+                return _compose_in(session, rt.settings, lst, start, end, now)
         except IntegrityError:
             continue  # another process created the same (list, period) issue first: reuse it
     raise DigestError(f"could not compose the issue of {list_slug!r} for {start:%Y-%m-%d}")
@@ -72,93 +72,106 @@ def _compose_in(
     lst: ListSettings,
     start: datetime,
     end: datetime,
-    collected_before: datetime,
+    now: datetime,
 ) -> IssueRef | None:
     mailing_list = membership.get_list(session, lst.slug)
     issue = session.scalar(
         select(Issue).where(Issue.list_id == mailing_list.id, Issue.period_start == start)
     )
-    if issue is not None and issue.status != "draft":
+    if issue is not None and issue.status != IssueStatus.DRAFT:
         return issue_ref(issue, lst.slug)
-    in_other_issues = (
-        select(IssueArticle.article_id)
-        .join(Issue, Issue.id == IssueArticle.issue_id)
-        .where(Issue.list_id == mailing_list.id)
+    number = issue.number if issue is not None else _next_number(session, mailing_list.id)
+    composition = compose_issue(
+        _candidates(session, mailing_list.id, issue),
+        None if issue is None else _draft(issue),
+        list_rules(settings, lst),
+        (start, end),
+        now,
+        number,
     )
-    if issue is not None:
-        in_other_issues = in_other_issues.where(Issue.id != issue.id)
-    query = select(Article).where(
-        Article.collected_at <= collected_before, Article.id.not_in(in_other_issues)
-    )
-    # A story already collected under a near-identical title this week is not told twice.
-    query = query.where(Article.duplicate_of_id.is_(None))
-    if lst.sources is not None:
-        query = query.join(Source, Source.id == Article.source_id).where(
-            Source.name.in_(lst.sources)
-        )
-    if issue is not None and issue.excluded_article_ids:
-        query = query.where(Article.id.not_in(issue.excluded_article_ids))
-    articles = {a.id: a for a in session.scalars(query)}
-    stories = pick_stories((story_of(a) for a in articles.values()), lst.max_articles)
+    if composition is None:
+        return None
     if issue is None:
-        if not stories:
-            return None
-        number = (
-            session.scalar(select(func.max(Issue.number)).where(Issue.list_id == mailing_list.id))
-            or 0
-        ) + 1
         issue = Issue(
             list_id=mailing_list.id,
             number=number,
             period_start=start,
             period_end=end,
             subject="",
-            status="draft",
+            status=IssueStatus.DRAFT,
         )
         session.add(issue)
         session.flush()
-    if not issue.subject_edited:
-        issue.subject = _subject(settings, lst, issue.number, start, end)
-    if issue.edited_at is None:
-        # Untouched by editors: rank and group afresh with whatever was collected since.
-        issue.entries.clear()
-        session.flush()
-        ordered = [story for section in group_by_region(stories) for story in section.stories]
-    else:
-        # An editor chose this order: keep it, and add new articles after it.
-        kept = {entry.article_id for entry in issue.entries}
-        ordered = [s for s in stories if s.id not in kept][: lst.max_articles - len(kept)]
-    for story in ordered:
-        issue.entries.append(
-            IssueArticle(
-                article_id=story.id,
-                position=len(issue.entries),
-                section=story.region or DEFAULT_SECTION,
-            )
-        )
+    issue.subject = composition.subject
+    _store_entries(session, issue, composition.entries)
     session.flush()
     return issue_ref(issue, lst.slug)
 
 
-def _subject(
-    settings: Settings, lst: ListSettings, number: int, start: datetime, end: datetime
-) -> str:
-    zone = ZoneInfo(lst.timezone)
-    # The period's first and last local days (a period ending at midnight ends the day before).
-    first_day = start.astimezone(zone)
-    last_day = (end - timedelta(microseconds=1)).astimezone(zone)
-    try:
-        return lst.subject.format(
-            name=lst.name,
-            newsletter=settings.newsletter.name,
-            number=number,
-            period=f"{first_day:%-d %b} – {last_day:%-d %b %Y}",
+def _candidates(session: Session, list_id: int, issue: Issue | None) -> list[Candidate]:
+    """The articles not yet in another of the list's issues."""
+    in_other_issues = (
+        select(IssueArticle.article_id)
+        .join(Issue, Issue.id == IssueArticle.issue_id)
+        .where(Issue.list_id == list_id)
+    )
+    if issue is not None:
+        in_other_issues = in_other_issues.where(Issue.id != issue.id)
+    rows = session.execute(
+        select(Article, Source.name)
+        .outerjoin(Source, Source.id == Article.source_id)
+        .where(Article.id.not_in(in_other_issues))
+    )
+    return [
+        Candidate(
+            story=story_of(article),
+            collected_at=article.collected_at,
+            source=source,
+            duplicate=article.duplicate_of_id is not None,
         )
-    except (KeyError, IndexError, ValueError) as exc:
-        raise ConfigError(
-            f"lists: {lst.slug}: subject: unknown placeholder {exc}",
-            hint="use {name}, {newsletter}, {number} or {period}",
-        ) from None
+        for article, source in rows
+    ]
+
+
+def _draft(issue: Issue) -> Draft:
+    return Draft(
+        entries=tuple(Entry(e.article_id, e.section) for e in issue.entries),
+        excluded=frozenset(issue.excluded_article_ids or ()),
+        order_edited=issue.edited_at is not None,
+        subject=issue.subject,
+        subject_edited=issue.subject_edited,
+    )
+
+
+def _next_number(session: Session, list_id: int) -> int:
+    return (session.scalar(select(func.max(Issue.number)).where(Issue.list_id == list_id)) or 0) + 1
+
+
+def list_rules(settings: Settings, lst: ListSettings) -> ListRules:
+    return ListRules(
+        slug=lst.slug,
+        name=lst.name,
+        newsletter=settings.newsletter.name,
+        subject=lst.subject,
+        timezone=lst.timezone,
+        max_articles=lst.max_articles,
+        sources=None if lst.sources is None else frozenset(lst.sources),
+    )
+
+
+def _store_entries(session: Session, issue: Issue, entries: tuple[Entry, ...]) -> None:
+    """The issue's entries made the composition's: those already in place stay, the rest
+    are added after them."""
+    stored = tuple(Entry(e.article_id, e.section) for e in issue.entries)
+    if entries[: len(stored)] != stored:
+        issue.entries.clear()
+        session.flush()
+    for entry in entries[len(issue.entries) :]:
+        issue.entries.append(
+            IssueArticle(
+                article_id=entry.article_id, position=len(issue.entries), section=entry.section
+            )
+        )
 
 
 def story_of(article: Article) -> Story:

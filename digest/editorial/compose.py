@@ -1,0 +1,121 @@
+"""Compose an issue from values: which articles it carries, in which order, under what subject."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from digest.editorial.curate import DEFAULT_SECTION, Story, group_by_region, pick_stories
+from digest.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """An article not yet in another of the list's issues, with what decides if it qualifies."""
+
+    story: Story
+    collected_at: datetime
+    source: str | None  # the name of the source it was collected from
+    duplicate: bool  # a near-identical title was collected earlier
+
+
+@dataclass(frozen=True)
+class Entry:
+    article_id: int
+    section: str
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The list's draft for the period as stored, with what its editor chose: composing again
+    keeps every choice."""
+
+    entries: tuple[Entry, ...]
+    excluded: frozenset[int]
+    order_edited: bool  # an editor has worked on it: its order is kept
+    subject: str
+    subject_edited: bool
+
+
+@dataclass(frozen=True)
+class ListRules:
+    """What the list's settings say about its issues."""
+
+    slug: str
+    name: str
+    newsletter: str
+    subject: str  # a template with {name}, {newsletter}, {number} and {period}
+    timezone: str
+    max_articles: int
+    sources: frozenset[str] | None  # None: every source
+
+
+@dataclass(frozen=True)
+class Composition:
+    subject: str
+    entries: tuple[Entry, ...]  # in order: the first is the lead
+
+
+def compose_issue(
+    candidates: Iterable[Candidate],
+    draft: Draft | None,
+    rules: ListRules,
+    period: tuple[datetime, datetime],
+    now: datetime,
+    number: int,
+) -> Composition | None:
+    """The issue numbered number for the period: the draft refreshed, or a new issue; None
+    when there is no draft and nothing to put in one. The issue takes every candidate
+    collected before its period's end or now, whichever is later: a send that starts late
+    still carries what it collected first."""
+    start, end = period
+    collected_before = max(end, now)
+    excluded = draft.excluded if draft is not None else frozenset()
+    qualifying = (
+        c.story
+        for c in candidates
+        if c.collected_at <= collected_before
+        # A story already collected under a near-identical title is not told twice.
+        and not c.duplicate
+        and (rules.sources is None or c.source in rules.sources)
+        and c.story.id not in excluded
+    )
+    stories = pick_stories(qualifying, rules.max_articles)
+    if draft is None and not stories:
+        return None
+    if draft is not None and draft.subject_edited:
+        subject = draft.subject
+    else:
+        subject = issue_subject(rules, number, start, end)
+    if draft is None or not draft.order_edited:
+        # Untouched by editors: rank and group afresh with whatever was collected since.
+        kept: tuple[Entry, ...] = ()
+        added = [story for section in group_by_region(stories) for story in section.stories]
+    else:
+        # An editor chose this order: keep it, and add new articles after it.
+        kept = draft.entries
+        kept_ids = {entry.article_id for entry in kept}
+        added = [s for s in stories if s.id not in kept_ids][: rules.max_articles - len(kept)]
+    entries = kept + tuple(Entry(s.id, s.region or DEFAULT_SECTION) for s in added)
+    return Composition(subject=subject, entries=entries)
+
+
+def issue_subject(rules: ListRules, number: int, start: datetime, end: datetime) -> str:
+    zone = ZoneInfo(rules.timezone)
+    # The period's first and last local days (a period ending at midnight ends the day before).
+    first_day = start.astimezone(zone)
+    last_day = (end - timedelta(microseconds=1)).astimezone(zone)
+    try:
+        return rules.subject.format(
+            name=rules.name,
+            newsletter=rules.newsletter,
+            number=number,
+            period=f"{first_day:%-d %b} – {last_day:%-d %b %Y}",
+        )
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(
+            f"lists: {rules.slug}: subject: unknown placeholder {exc}",
+            hint="use {name}, {newsletter}, {number} or {period}",
+        ) from None
