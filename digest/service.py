@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 
 from digest import pipeline
 from digest.config import Settings
-from digest.schedule import Clock, ScheduledJobs, Scheduler
+from digest.schedule import Clock
+from digest.scheduled_jobs import ScheduledJobs
+from digest.scheduler import Scheduler
 from digest.stopping import StopAfterBatch, stop_between_batches
 
 if TYPE_CHECKING:

@@ -12,8 +12,9 @@ from digest import pipeline
 from digest.config import Settings
 from digest.errors import ConfigError
 from digest.models import Delivery, Issue, ScheduleRun
-from digest.schedule import ScheduledJobs, collect_slot, plan
+from digest.schedule import collect_slot, plan
 from digest.schedule_runs import claim, last_scheduled, recent_runs
+from digest.scheduled_jobs import ScheduledJobs
 from subscribers.models import Subscriber
 from tests.conftest import SAMPLES
 
@@ -287,8 +288,8 @@ def test_a_run_left_running_by_a_dead_process_is_marked_interrupted(
     import subprocess
     import sys
 
-    from digest.schedule import Scheduler
     from digest.schedule_runs import worker_name
+    from digest.scheduler import Scheduler
 
     finished = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"],
