@@ -117,7 +117,8 @@ def subscribers_import(
 
     Bad rows are reported with their line numbers and skipped; unsubscribed and suppressed
     addresses are never subscribed again. Safe to run twice."""
-    from subscribers import csv_io
+    from subscribers.csv_import import import_csv
+    from subscribers.csv_rows import BadRow, CsvFormatError
     from subscribers.fields import offered_topics
 
     slug = state.list_slug(list_slug)
@@ -128,14 +129,14 @@ def subscribers_import(
             f"{file}: cannot read: {exc.strerror}", hint="give the path of a CSV file"
         ) from None
 
-    def bad_row(row: csv_io.BadRow) -> None:
+    def bad_row(row: BadRow) -> None:
         err.print(f"{file.name}:{row.line}: {row.problem}", markup=False)
 
     with handle, pipeline.runtime(state.settings, state.now()) as rt:
         with rt.sessions() as session:
             list_id = membership.get_list(session, slug).id
         try:
-            report = csv_io.import_csv(
+            report = import_csv(
                 rt.engine,
                 handle,
                 list_id=list_id,
@@ -145,8 +146,8 @@ def subscribers_import(
                 now=state.now(),
                 on_bad_row=bad_row,
             )
-        except csv_io.CsvFormatError as exc:
-            raise csv_io.CsvFormatError(f"{file}: {exc.message}") from None
+        except CsvFormatError as exc:
+            raise CsvFormatError(f"{file}: {exc.message}") from None
     added = report.added
     out.print(
         f"Read {report.rows} row(s) into {slug}: added {added['confirmed']} confirmed, "
@@ -173,17 +174,17 @@ def subscribers_import(
 @click.pass_obj
 def subscribers_export(state: Invocation, list_slug: str | None, output: Path | None) -> None:
     """Write a list's subscriptions as CSV, in the columns `subscribers import` reads."""
-    from subscribers import csv_io
+    from subscribers.csv_export import export_csv
 
     slug = state.list_slug(list_slug)
     with pipeline.runtime(state.settings, state.now()) as rt, rt.sessions() as session:
         list_id = membership.get_list(session, slug).id
         if output is None:
-            csv_io.export_csv(session, list_id, sys.stdout)
+            export_csv(session, list_id, sys.stdout)
             return
         try:
             with output.open("w", encoding="utf-8", newline="") as handle:
-                written = csv_io.export_csv(session, list_id, handle)
+                written = export_csv(session, list_id, handle)
         except OSError as exc:
             raise DigestError(
                 f"{output}: cannot write: {exc.strerror}", hint="choose a writable path"

@@ -14,7 +14,9 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db
-from subscribers.csv_io import BadRow, CsvFormatError, ImportReport, export_csv, import_csv
+from subscribers.csv_export import export_csv
+from subscribers.csv_import import ImportReport, import_csv
+from subscribers.csv_rows import BadRow, CsvFormatError
 from subscribers.membership import add_subscriber, ensure_list, remove_subscriber
 from subscribers.models import ConsentRecord, MailingList, Subscriber, Subscription
 from subscribers.suppression import suppress
