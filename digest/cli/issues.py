@@ -12,7 +12,7 @@ from rich.text import Text
 from digest import pipeline
 from digest.cli.context import Invocation, list_option, parse_since
 from digest.cli.output import out, print_checks, print_collect, print_issue, print_send
-from digest.pipeline import editorial
+from digest.pipeline import article_listing, summaries
 
 
 @click.command()
@@ -43,7 +43,7 @@ def edit(state: Invocation, since: datetime | None, resummarise: bool) -> None:
     """Make stored articles' summaries again where their title or text changed (all of them
     with --resummarise), with the summariser in config.yaml (editorial.summariser)."""
     with pipeline.runtime(state.settings, state.now()) as rt:
-        report = editorial.resummarise(rt, since=since, force=resummarise)
+        report = summaries.resummarise(rt, since=since, force=resummarise)
     out.print(
         f"Checked {report.checked} article(s), summarised {report.summarised} "
         f"({state.settings.editorial.summariser})."
@@ -77,7 +77,7 @@ def articles(
         start, end = period_of(state.settings.mailing_list(slug), now)
         label = f"period of {start:%Y-%m-%d} to {end:%Y-%m-%d} ({slug})"
     with pipeline.runtime(state.settings, now) as rt:
-        rows = editorial.articles_collected(rt, start, end)
+        rows = article_listing.articles_collected(rt, start, end)
     if plain:
         for row in rows:
             out.print(

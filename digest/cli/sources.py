@@ -10,7 +10,7 @@ from rich.table import Table
 from digest import pipeline
 from digest.cli.context import Invocation
 from digest.cli.output import out, print_collect
-from digest.pipeline import editorial
+from digest.pipeline import summaries
 
 
 @click.command()
@@ -20,7 +20,7 @@ def collect(state: Invocation, resummarise: bool) -> None:
     """Fetch every source and store the new articles."""
     with pipeline.runtime(state.settings, state.now()) as rt:
         report = pipeline.collect(rt, state.now())
-        summarised = editorial.resummarise(rt, force=True) if resummarise else None
+        summarised = summaries.resummarise(rt, force=True) if resummarise else None
     print_collect(report)
     if summarised is not None:
         out.print(f"Summarised {summarised.summarised} article(s) again.")

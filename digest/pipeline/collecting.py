@@ -21,15 +21,15 @@ from digest.collect.fetch import Fetcher, FetchResponse
 from digest.collect.identity import TitleIndex, article_identity, reader_link
 from digest.collect.text import REGION_LENGTH, short_label
 from digest.config import SourceSettings
-from digest.editorial.edit import EditorialRules, edit_article
+from digest.editorial.article_rules import EditorialRules, edit_article
 from digest.editorial.reading_time import count_words
 from digest.editorial.summarise import Summariser
 from digest.errors import CollectError, DigestError, RetryLater, SourceGone
 from digest.models import Article, Source
-from digest.pipeline.editorial import editorial_rules, make_summariser, summarise_drafts
 from digest.pipeline.extracting import PageExtractor
 from digest.pipeline.runtime import Runtime, source_location
 from digest.pipeline.storing import Collected, recent_titles, store_articles
+from digest.pipeline.summaries import editorial_rules, make_summariser, summarise_drafts
 
 log = logging.getLogger("digest")
 _T = TypeVar("_T")

@@ -26,7 +26,7 @@ from digest.editorial.curate import topic_key
 from digest.errors import ConfigError, DigestError
 from digest.models import Issue
 from digest.pipeline.composing import IssueRef, compose, issue_ref, issues_of
-from digest.pipeline.rendering import checks, reader, render_view
+from digest.pipeline.rendering import checks, render_view, signed_recipient
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import blocking_failures
 from digest.render.email import Markers, Recipient, RenderedIssue
@@ -383,7 +383,7 @@ class Sender:
         found = self.template(topics)
         assert found is not None, "readers with no matching story are skipped, not sent"
         template, markers = found
-        recipient = reader(self.rt, claimed.subscriber_id, self.list_id, claimed.email)
+        recipient = signed_recipient(self.rt, claimed.subscriber_id, self.list_id, claimed.email)
         data, message_id = template.build(personal(self.rt, recipient, markers))
         if self.dkim is not None:
             data = self.dkim.sign(data)

@@ -79,7 +79,7 @@ def render(rt: Runtime, issue_id: int, topics: tuple[str, ...] = ()) -> Rendered
     return render_view(rt, issue_id, topics)[1]
 
 
-def reader(rt: Runtime, subscriber_id: int, list_id: int, email: str) -> Recipient:
+def signed_recipient(rt: Runtime, subscriber_id: int, list_id: int, email: str) -> Recipient:
     """A subscriber's own links: each token works for its one purpose only."""
     subject = TokenSubject(subscriber_id, list_id)
     base = rt.settings.newsletter.base_url
@@ -114,7 +114,7 @@ def find_reader(session: Session, rt: Runtime, list_id: int, address: str) -> Re
             f"{email} is not a subscriber of this list",
             hint="see who is: digest subscribers list --all",
         )
-    return reader(rt, row.id, list_id, row.email)
+    return signed_recipient(rt, row.id, list_id, row.email)
 
 
 def checks(rt: Runtime, issue_id: int) -> list[Check]:

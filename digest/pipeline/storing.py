@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digest.collect.identity import TitleIndex
-from digest.editorial.edit import ArticleDraft
+from digest.editorial.article_rules import ArticleDraft
 from digest.models import Article
 
 # Titles this alike, collected within this long of each other, are the same story.

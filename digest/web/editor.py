@@ -17,7 +17,7 @@ from starlette.routing import Route
 from digest import pipeline
 from digest.config import ListSettings
 from digest.errors import DigestError, NotFoundError
-from digest.pipeline import editing, rendering
+from digest.pipeline import editor_actions, rendering
 from digest.pipeline.composing import IssueRef
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import Check
@@ -60,12 +60,13 @@ class ListOverview:
 async def home(request: Request, editor: str) -> Response:
     state = web_state(request)
 
-    def gather() -> tuple[list[ListOverview], list[editing.SourceHealth]]:
+    def gather() -> tuple[list[ListOverview], list[editor_actions.SourceHealth]]:
         rt = state.rt
         lists = [
-            ListOverview(lst, editing.issues_of_list(rt, lst.slug)) for lst in rt.settings.lists
+            ListOverview(lst, editor_actions.issues_of_list(rt, lst.slug))
+            for lst in rt.settings.lists
         ]
-        return lists, editing.source_health(rt)
+        return lists, editor_actions.source_health(rt)
 
     lists, health = await run_in_threadpool(gather)
     return state.pages.render(
@@ -75,11 +76,11 @@ async def home(request: Request, editor: str) -> Response:
 
 @dataclass(frozen=True)
 class IssuePage:
-    issue: editing.EditorIssue
+    issue: editor_actions.EditorIssue
     list_name: str
     checks: list[Check]
     text: str
-    failing_sources: list[editing.SourceHealth]
+    failing_sources: list[editor_actions.SourceHealth]
 
 
 @editor_required
@@ -89,13 +90,13 @@ async def issue_page(request: Request, editor: str) -> Response:
 
     def gather() -> IssuePage:
         rt = state.rt
-        issue = editing.editor_issue(rt, issue_id)
+        issue = editor_actions.editor_issue(rt, issue_id)
         return IssuePage(
             issue=issue,
             list_name=rt.settings.mailing_list(issue.ref.list_slug).name,
             checks=pipeline.checks(rt, issue_id),
             text=_sample_copy(rt, issue_id)[1],
-            failing_sources=_failing(editing.source_health(rt)),
+            failing_sources=_failing(editor_actions.source_health(rt)),
         )
 
     page = await _or_404(run_in_threadpool(gather))
@@ -125,7 +126,7 @@ def _sample_copy(rt: Runtime, issue_id: int) -> tuple[str, str]:
     return personalise(pipeline.render(rt, issue_id), rendering.sample_reader(rt.settings))
 
 
-def _failing(health: list[editing.SourceHealth]) -> list[editing.SourceHealth]:
+def _failing(health: list[editor_actions.SourceHealth]) -> list[editor_actions.SourceHealth]:
     return [source for source in health if source.failing]
 
 
@@ -161,7 +162,7 @@ async def change_subject(request: Request, editor: str, form: FormData) -> Respo
     return await _change(
         request,
         "Subject saved.",
-        lambda issue_id: editing.edit_issue(
+        lambda issue_id: editor_actions.edit_issue(
             state.rt, issue_id, editor=editor, now=state.now(), subject=subject
         ),
     )
@@ -174,7 +175,7 @@ async def change_intro(request: Request, editor: str, form: FormData) -> Respons
     return await _change(
         request,
         "Introduction saved.",
-        lambda issue_id: editing.edit_issue(
+        lambda issue_id: editor_actions.edit_issue(
             state.rt, issue_id, editor=editor, now=state.now(), intro=intro
         ),
     )
@@ -187,7 +188,7 @@ async def remove_article(request: Request, editor: str, form: FormData) -> Respo
     return await _change(
         request,
         "Article removed; composing again will not bring it back.",
-        lambda issue_id: editing.remove_article(
+        lambda issue_id: editor_actions.remove_article(
             state.rt, issue_id, article_id, editor=editor, now=state.now()
         ),
     )
@@ -204,7 +205,7 @@ async def move_article(request: Request, editor: str, form: FormData) -> Respons
     return await _change(
         request,
         f"Article moved {direction}.",
-        lambda issue_id: editing.move_article(
+        lambda issue_id: editor_actions.move_article(
             state.rt, issue_id, article_id, offset, editor=editor, now=state.now()
         ),
     )
@@ -217,7 +218,7 @@ async def send_test(request: Request, editor: str, form: FormData) -> Response:
     address = _field(form, "address").strip()
     try:
         result = await run_in_threadpool(
-            editing.send_test, state.rt, issue_id, address, state.now()
+            editor_actions.send_test, state.rt, issue_id, address, state.now()
         )
     except NotFoundError as exc:
         raise HTTPException(404, exc.message) from None
@@ -237,7 +238,7 @@ async def approve(request: Request, editor: str, form: FormData) -> Response:
     return await _change(
         request,
         f"Approved by {editor}: it goes out with the next send.",
-        lambda issue_id: editing.approve(state.rt, issue_id, editor=editor, now=state.now()),
+        lambda issue_id: editor_actions.approve(state.rt, issue_id, editor=editor, now=state.now()),
     )
 
 
@@ -247,7 +248,7 @@ async def hold(request: Request, editor: str, form: FormData) -> Response:
     return await _change(
         request,
         "Held: it will not be sent until an editor approves it.",
-        lambda issue_id: editing.hold(state.rt, issue_id, editor=editor, now=state.now()),
+        lambda issue_id: editor_actions.hold(state.rt, issue_id, editor=editor, now=state.now()),
     )
 
 

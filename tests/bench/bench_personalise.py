@@ -19,8 +19,8 @@ from pathlib import Path
 from digest.collect.extract import extract_article, html_to_text
 from digest.collect.feeds import parse_feed
 from digest.delivery.message import Envelope, MessageTemplate, Personal
+from digest.editorial.article_rules import EditorialRules, edit_article
 from digest.editorial.curate import Story, group_by_region
-from digest.editorial.edit import EditorialRules, edit_article
 from digest.render.email import MARKERS, EmailRenderer, IssueView, Recipient
 from subscribers.tokens import TokenSigner, TokenSubject
 

@@ -28,7 +28,7 @@ from sqlalchemy import func, insert, select
 
 from digest import db
 from digest.collect.identity import TitleIndex
-from digest.editorial.edit import ArticleDraft
+from digest.editorial.article_rules import ArticleDraft
 from digest.models import Article, Source
 from digest.pipeline.storing import Collected, recent_titles, store_articles
 

@@ -15,11 +15,11 @@ import pytest
 
 from digest.collect.extract import extract_article
 from digest.config import load_settings
-from digest.editorial.edit import ArticleDraft, edit_article
+from digest.editorial.article_rules import ArticleDraft, edit_article
 from digest.editorial.reading_time import count_words
 from digest.editorial.sentences import split_sentences
 from digest.editorial.summarise import is_boilerplate
-from digest.pipeline.editorial import editorial_rules
+from digest.pipeline.summaries import editorial_rules
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"

@@ -12,7 +12,8 @@ from sqlalchemy import select, update
 
 from digest import db, pipeline
 from digest.models import Article
-from digest.pipeline.editorial import articles_collected, resummarise
+from digest.pipeline.article_listing import articles_collected
+from digest.pipeline.summaries import resummarise
 from tests.llm_endpoint import FakeChatEndpoint, Reply
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

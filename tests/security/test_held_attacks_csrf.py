@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from digest import db, pipeline
 from digest.models import Issue
-from digest.pipeline import editing
+from digest.pipeline import editor_actions
 from subscribers.membership import add_subscriber, ensure_list
 from subscribers.models import Subscriber
 from subscribers.tokens import TokenSubject
@@ -81,7 +81,7 @@ def token_of(editor: EditorClient) -> str:
 def editor_state(rt: pipeline.Runtime) -> Any:  # noqa: F811
     with rt.sessions() as session:
         issues = session.scalars(select(Issue.id).order_by(Issue.id)).all()
-    return [editing.editor_issue(rt, issue_id) for issue_id in issues]
+    return [editor_actions.editor_issue(rt, issue_id) for issue_id in issues]
 
 
 def test_editor_forms_refuse_forged_posts_and_change_nothing(
@@ -135,7 +135,7 @@ def test_editor_forms_refuse_forged_posts_and_change_nothing(
         headers={"Origin": app.url, "Sec-Fetch-Site": "same-origin"},
     )
     assert saved.status_code == 303
-    assert editing.editor_issue(rt, issue.ref.id).ref.subject == "Our own subject"
+    assert editor_actions.editor_issue(rt, issue.ref.id).ref.subject == "Our own subject"
 
 
 @pytest.fixture

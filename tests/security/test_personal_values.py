@@ -18,9 +18,9 @@ import lxml.html
 from sqlalchemy import select
 
 from digest import pipeline
-from digest.pipeline import editing
+from digest.pipeline import editor_actions
 from digest.pipeline.composing import compose
-from digest.pipeline.rendering import reader
+from digest.pipeline.rendering import signed_recipient
 from subscribers.models import MailingList, Subscriber
 from tests.servers import FixtureHTTPServer, FixtureSMTPServer, Route
 
@@ -93,7 +93,7 @@ def test_markers_in_content_never_become_a_readers_values(
         ref = compose(rt, "weekly", NOW)
         assert ref is not None
         # The editor's own text is content too.
-        editing.edit_issue(
+        editor_actions.edit_issue(
             rt, ref.id, editor="amina", now=NOW, subject=f"This week {ALL}", intro=f"Hello {ALL}"
         )
         report = pipeline.send(rt, "weekly", NOW)
@@ -101,7 +101,7 @@ def test_markers_in_content_never_become_a_readers_values(
         with rt.sessions() as session:
             list_id = session.scalars(select(MailingList.id)).one()
             links = {
-                s.email: reader(rt, s.id, list_id, s.email)
+                s.email: signed_recipient(rt, s.id, list_id, s.email)
                 for s in session.scalars(select(Subscriber))
             }
 

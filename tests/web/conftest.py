@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 
 from digest import pipeline
 from digest.config import Settings
-from digest.pipeline import editing
+from digest.pipeline import editor_actions
 from digest.web import create_app
 from digest.web.passwords import hash_password
 from tests.conftest import SAMPLES
@@ -239,8 +239,8 @@ class EditorClient:
         return found.group(1)
 
 
-def issue_of(rt: pipeline.Runtime, issue_id: int) -> editing.EditorIssue:
-    return editing.editor_issue(rt, issue_id)
+def issue_of(rt: pipeline.Runtime, issue_id: int) -> editor_actions.EditorIssue:
+    return editor_actions.editor_issue(rt, issue_id)
 
 
 def count(rt: pipeline.Runtime, model: type) -> int:

@@ -24,7 +24,7 @@ def test_the_editor_prepares_this_weeks_issue_from_the_list_page(
 
     prepared = editor.post("/editor/lists/weekly/compose")
     assert prepared.status_code == 303
-    [issue] = pipeline.editing.issues_of_list(rt, "weekly")
+    [issue] = pipeline.editor_actions.issues_of_list(rt, "weekly")
     assert prepared.headers["location"] == f"/editor/issues/{issue.id}"
     assert issue.article_count == 12 and issue.status == "draft"
     page = editor.get(prepared.headers["location"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from digest.editorial.edit import ArticleDraft, EditorialRules, edit_article
+from digest.editorial.article_rules import ArticleDraft, EditorialRules, edit_article
 
 TEXT = (
     "Tunisian olive oil exports rose 18.5% in volume during the first ten months of the year. "

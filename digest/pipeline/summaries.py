@@ -1,4 +1,4 @@
-"""Editorial rules from the settings, the configured summariser, and summaries made again."""
+"""Summaries: the article rules and summariser the settings ask for, and summaries made again."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from digest import db
 from digest.config import EditorialSettings, Settings
-from digest.editorial.edit import (
+from digest.editorial.article_rules import (
     ArticleDraft,
     EditorialRules,
     summary_request,
@@ -19,7 +19,7 @@ from digest.editorial.edit import (
 from digest.editorial.regions import Gazetteer
 from digest.editorial.summarise import ExtractiveSummariser, Summariser
 from digest.editorial.tagging import compile_rule
-from digest.models import Article, Source
+from digest.models import Article
 from digest.pipeline.llm_summariser import LlmSummariser
 from digest.pipeline.runtime import Runtime
 
@@ -118,45 +118,3 @@ def resummarise(
                 article.summary, article.summary_method = summary.text, summary.method
                 article.summary_source_hash = summary_source_hash(row.title, row.text)
                 report.summarised += 1
-
-
-@dataclass(frozen=True)
-class ArticleListing:
-    """An article as an editor checks it in the terminal."""
-
-    id: int
-    title: str
-    source: str
-    region: str
-    tags: tuple[str, ...]
-    reading_minutes: int
-    summary: str
-    summary_method: str
-    collected_at: datetime
-    url: str
-
-
-def articles_collected(rt: Runtime, start: datetime, end: datetime) -> list[ArticleListing]:
-    """Articles collected in [start, end), oldest first."""
-    with rt.sessions() as session:
-        query = (
-            select(Article, Source.name)
-            .outerjoin(Source, Source.id == Article.source_id)
-            .where(Article.collected_at >= start, Article.collected_at < end)
-            .order_by(Article.collected_at, Article.id)
-        )
-        return [
-            ArticleListing(
-                id=a.id,
-                title=a.title,
-                source=source or "",
-                region=a.region,
-                tags=tuple(a.tags or ()),
-                reading_minutes=a.reading_minutes,
-                summary=a.summary,
-                summary_method=a.summary_method,
-                collected_at=a.collected_at,
-                url=a.url,
-            )
-            for a, source in session.execute(query)
-        ]

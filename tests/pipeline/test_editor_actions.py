@@ -14,7 +14,7 @@ from digest.config import Settings
 from digest.delivery.file_outbox import FileOutbox
 from digest.errors import DigestError
 from digest.models import Delivery
-from digest.pipeline import editing
+from digest.pipeline import editor_actions
 from tests.servers import FixtureHTTPServer
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -39,16 +39,16 @@ def rt(settings: Settings) -> Iterator[pipeline.Runtime]:
         yield runtime
 
 
-def draft(rt: pipeline.Runtime) -> editing.EditorIssue:
+def draft(rt: pipeline.Runtime) -> editor_actions.EditorIssue:
     ref = pipeline.compose(rt, "weekly", NOW)
     assert ref is not None
-    return editing.editor_issue(rt, ref.id)
+    return editor_actions.editor_issue(rt, ref.id)
 
 
 def test_edits_survive_composing_again(rt: pipeline.Runtime) -> None:
     issue = draft(rt)
     first, second = issue.entries[0], issue.entries[1]
-    editing.edit_issue(
+    editor_actions.edit_issue(
         rt,
         issue.ref.id,
         editor="nadia",
@@ -56,9 +56,9 @@ def test_edits_survive_composing_again(rt: pipeline.Runtime) -> None:
         subject="  Hydrogen,  cocoa and ports ",
         intro="Dear readers,\r\n\r\nA busy week.",
     )
-    editing.remove_article(rt, issue.ref.id, first.article_id, editor="nadia", now=NOW)
+    editor_actions.remove_article(rt, issue.ref.id, first.article_id, editor="nadia", now=NOW)
     last = issue.entries[-1]
-    editing.move_article(rt, issue.ref.id, last.article_id, -100, editor="nadia", now=NOW)
+    editor_actions.move_article(rt, issue.ref.id, last.article_id, -100, editor="nadia", now=NOW)
 
     again = draft(rt)  # composing again (as every preview and send does) keeps all of it
     assert again.ref.subject == "Hydrogen, cocoa and ports"
@@ -76,14 +76,14 @@ def test_edits_survive_composing_again(rt: pipeline.Runtime) -> None:
 
 def test_a_held_issue_is_not_sent_until_approved(rt: pipeline.Runtime) -> None:
     issue = draft(rt)
-    editing.hold(rt, issue.ref.id, editor="nadia", now=NOW)
+    editor_actions.hold(rt, issue.ref.id, editor="nadia", now=NOW)
     held = pipeline.send(rt, "weekly", NOW)
     assert held.blocked and "held" in held.blocked and held.sent == 0
-    editing.approve(rt, issue.ref.id, editor="karim", now=NOW)
+    editor_actions.approve(rt, issue.ref.id, editor="karim", now=NOW)
     sent = pipeline.send(rt, "weekly", NOW)
     assert sent.blocked is None and sent.sent == 1
     with pytest.raises(DigestError, match="can no longer be changed"):
-        editing.edit_issue(rt, issue.ref.id, editor="nadia", now=NOW, subject="Too late")
+        editor_actions.edit_issue(rt, issue.ref.id, editor="nadia", now=NOW, subject="Too late")
 
 
 def test_a_list_that_requires_approval_waits_for_it(write_config, http_server) -> None:  # type: ignore[no-untyped-def]
@@ -105,13 +105,13 @@ def test_a_list_that_requires_approval_waits_for_it(write_config, http_server) -
         waiting = pipeline.send(rt, "weekly", NOW)
         assert waiting.blocked and "approval" in waiting.blocked
         assert waiting.issue is not None
-        editing.approve(rt, waiting.issue.id, editor="nadia", now=NOW)
+        editor_actions.approve(rt, waiting.issue.id, editor="nadia", now=NOW)
         assert pipeline.send(rt, "weekly", NOW).sent == 1
 
 
 def test_a_failed_blocking_check_stops_the_send_with_the_reason(rt: pipeline.Runtime) -> None:
     issue = draft(rt)
-    editing.edit_issue(rt, issue.ref.id, editor="nadia", now=NOW, intro="x " * 60_000)
+    editor_actions.edit_issue(rt, issue.ref.id, editor="nadia", now=NOW, intro="x " * 60_000)
     checks = {c.name: c for c in pipeline.checks(rt, issue.ref.id)}
     assert not checks["size"].ok and checks["size"].blocking
     with pytest.raises(DigestError, match="failed its pre-send checks: size: HTML is"):
@@ -125,7 +125,7 @@ def test_test_send_marks_the_subject_and_touches_no_delivery(
 ) -> None:  # type: ignore[no-untyped-def]
     issue = draft(rt)
     outbox = FileOutbox(tmp_path / "tests")
-    result = editing.send_test(rt, issue.ref.id, "Editor@Example.org", NOW, transport=outbox)
+    result = editor_actions.send_test(rt, issue.ref.id, "Editor@Example.org", NOW, transport=outbox)
     assert result.outcome == "sent"
     (written,) = (tmp_path / "tests").glob("*.eml")
     message = message_from_bytes(written.read_bytes(), policy=policy.default)
@@ -138,5 +138,5 @@ def test_test_send_marks_the_subject_and_touches_no_delivery(
 def test_edits_are_timestamped_in_utc(rt: pipeline.Runtime) -> None:
     issue = draft(rt)
     later = NOW + timedelta(hours=2)
-    editing.approve(rt, issue.ref.id, editor="karim", now=later)
-    assert editing.editor_issue(rt, issue.ref.id).approved_by == "karim"
+    editor_actions.approve(rt, issue.ref.id, editor="karim", now=later)
+    assert editor_actions.editor_issue(rt, issue.ref.id).approved_by == "karim"
