@@ -84,16 +84,12 @@ class SubscriberOut(BaseModel):
 
 class SubscriptionPage(BaseModel):
     items: list[SubscriptionOut]
-    next_after: int | None = Field(
-        description="Pass as `after` for the next page; null at the end."
-    )
+    next_after: int | None = Field(description=NEXT_AFTER)
 
 
 class SubscriberPage(BaseModel):
     items: list[SubscriberOut]
-    next_after: int | None = Field(
-        description="Pass as `after` for the next page; null at the end."
-    )
+    next_after: int | None = Field(description=NEXT_AFTER)
 
 
 class ErrorOut(BaseModel):
