@@ -7,9 +7,8 @@ A fresh SQLite database holds `recent` articles collected this week (the titles 
 are checked against for near-duplicates). Then `sources` sources each store `items` new
 articles, one transaction per source, as `digest collect` does. The figures:
 - digest: one recent_titles() for the run, passed to every store_articles();
-- the baseline: recent_titles() again for every source, which is what storing did before
-  (it also split the stored titles into words again for every comparison; the baseline does
-  not, so it is if anything faster than the old code).
+- the baseline: recent_titles() again for every source, each title split into words once
+  as digest does, so that only the reading differs.
 Both store the same articles into copies of the same database and must flag the same number
 of duplicates.
 """

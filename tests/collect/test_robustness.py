@@ -74,7 +74,7 @@ def test_feed_html_to_text_never_crashes(fragment: str) -> None:
     assert isinstance(html_to_text(fragment), str)
 
 
-# Hostile values met in the wild or by review; each one used to crash the whole collection.
+# Hostile values met in the wild or by review: none of them may crash the whole collection.
 _EDGE_DATES = ["0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-05:00"]
 
 

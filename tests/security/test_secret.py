@@ -37,8 +37,8 @@ from subscribers.tokens import TokenSigner, TokenSubject
 from tests.web.conftest import EDITOR, NOW, PASSWORD, PASSWORD_ENV, LiveApp, serve
 
 REPO = Path(__file__).resolve().parents[2]
-# The secret digest shipped in its source until this test was written: public, so anything
-# it signs is forged.
+# A development secret that stood in digest's public source: anything it signs is forged,
+# so it must never sign anything again.
 OLD_DEV_SECRET = "digest-development-secret-do-not-use-in-production"
 SESSION_COOKIE = "digest_session"
 LONG_SECRET = "k" * 32
