@@ -51,6 +51,21 @@ def session_key(settings: Settings) -> str:
     return hmac.new(key, _SESSION_PURPOSE, hashlib.sha256).hexdigest()
 
 
+def smtp_password(settings: Settings) -> str | None:
+    """The SMTP password, from the variable named by delivery.smtp.password_env; None when no
+    username is configured. Raises ConfigError when the variable is not set."""
+    smtp = settings.delivery.smtp
+    if not smtp.username:
+        return None
+    password = os.environ.get(smtp.password_env or "", None)
+    if password is None:
+        raise ConfigError(
+            f"delivery.smtp.password_env: environment variable {smtp.password_env} is not set",
+            hint=f"export {smtp.password_env}=… with the SMTP password for {smtp.username}",
+        )
+    return password
+
+
 def _from_file(path: Path, env_name: str) -> str:
     try:
         return _read(path)

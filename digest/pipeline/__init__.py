@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from digest.delivery.transport import Transport
+from digest.delivery.transport_factory import make_transport
 from digest.pipeline.bouncing import BounceReport, process_bounces
 from digest.pipeline.collecting import CollectReport, SourceReport, collect
 from digest.pipeline.composing import IssueRef, compose
@@ -20,7 +21,6 @@ from digest.pipeline.delivering import (
     SendReport,
     deliver_pending,
     delivery_status,
-    make_transport,
     send,
 )
 from digest.pipeline.rendering import Preview, archive, checks, preview, render, web_version

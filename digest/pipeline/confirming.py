@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from digest import db
 from digest.delivery.dkim import dkim_signer
+from digest.delivery.envelope import envelope_sender
 from digest.delivery.message import POLICY, to_header
 from digest.delivery.transport import SendResult, Transport
+from digest.delivery.transport_factory import make_transport
 from digest.errors import DeliveryError
-from digest.pipeline.delivering import envelope_sender, make_transport
 from digest.pipeline.runtime import Runtime
 from digest.render.email import ConfirmationView
 from subscribers.confirmation_window import release_confirmation_mail
@@ -87,7 +88,9 @@ async def send_confirmation(
         result = _failed(f"cannot build the message: {exc or type(exc).__name__}")
     else:
         transport = transport or make_transport(rt.settings)
-        sender = envelope_sender(rt, due.subject.subscriber_id, due.subject.list_id)
+        sender = envelope_sender(
+            rt.settings, rt.signer, due.subject.subscriber_id, due.subject.list_id
+        )
         await transport.open()
         try:
             result = await transport.send(sender, due.email, data)

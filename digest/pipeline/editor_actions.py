@@ -14,11 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest import db
+from digest.delivery.envelope import message_template, personal
 from digest.delivery.transport import SendResult, Transport
+from digest.delivery.transport_factory import make_transport
 from digest.errors import DigestError, NotFoundError
 from digest.models import Issue, IssueArticle, Source
 from digest.pipeline.composing import IssueRef, issue_ref, issues_of
-from digest.pipeline.delivering import make_transport, message_template, personal
 from digest.pipeline.rendering import find_reader, render, sample_reader
 from digest.pipeline.runtime import Runtime
 from digest.states import Approval
@@ -174,9 +175,9 @@ def send_test(
         except NotFoundError:
             recipient = sample_reader(rt.settings)
     recipient = replace(recipient, email=email)  # the address typed, with its links
-    template = message_template(rt, slug, rendered, now, subject_prefix="[TEST] ")
+    template = message_template(rt.settings, slug, rendered, now, subject_prefix="[TEST] ")
     assert rendered.markers is not None
-    data, _message_id = template.build(personal(rt, recipient, rendered.markers))
+    data, _message_id = template.build(personal(rt.settings, recipient, rendered.markers))
     transport = transport or make_transport(rt.settings)
     return asyncio.run(_send_one(transport, rt.settings.newsletter.from_address, email, data))
 

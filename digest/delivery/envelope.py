@@ -1,0 +1,67 @@
+"""What a message says of its sender, its list and its reader, from the settings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from urllib.parse import quote, urlsplit
+
+from digest.config import Settings
+from digest.delivery.message import Envelope, MessageTemplate, Personal
+from digest.render.email import Markers, Recipient, RenderedIssue
+from subscribers.tokens import TokenSigner, TokenSubject
+
+
+def envelope(settings: Settings, list_slug: str) -> Envelope:
+    lst = settings.mailing_list(list_slug)
+    return Envelope(
+        from_address=settings.newsletter.from_address,
+        from_name=settings.newsletter.from_name or settings.newsletter.name,
+        list_name=lst.name,
+        list_id=f"{lst.slug}.{urlsplit(settings.newsletter.base_url).hostname}",
+        reply_to=settings.newsletter.reply_to,
+    )
+
+
+def message_template(
+    settings: Settings,
+    list_slug: str,
+    rendered: RenderedIssue,
+    now: datetime,
+    subject_prefix: str = "",
+) -> MessageTemplate:
+    assert rendered.markers is not None, "an issue's rendering has its markers"
+    return MessageTemplate(
+        envelope=envelope(settings, list_slug),
+        subject=subject_prefix + rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        markers=rendered.markers.all(),
+        now=now,
+    )
+
+
+def personal(settings: Settings, recipient: Recipient, markers: Markers) -> Personal:
+    """One reader's part of a message whose rendering drew these markers."""
+    mailto = settings.delivery.unsubscribe_mailto
+    token = recipient.unsubscribe_url.rpartition("/")[2]
+    return Personal(
+        to=recipient.email,
+        values=recipient.values(markers),
+        unsubscribe_url=recipient.unsubscribe_url,
+        unsubscribe_mailto=f"mailto:{mailto}?subject={quote('unsubscribe ' + token)}"
+        if mailto
+        else None,
+    )
+
+
+def envelope_sender(
+    settings: Settings, signer: TokenSigner, subscriber_id: int, list_id: int
+) -> str:
+    """The envelope sender, where bounces go: VERP (bounces+TOKEN@domain) when a bounce
+    address is configured, so each bounce names its subscriber; else the From address."""
+    bounce = settings.delivery.bounce_address
+    if not bounce:
+        return settings.newsletter.from_address
+    local, _, domain = bounce.rpartition("@")
+    token = signer.sign("bounce", TokenSubject(subscriber_id, list_id))
+    return f"{local}+{token}@{domain}"

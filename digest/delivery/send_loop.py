@@ -1,0 +1,135 @@
+"""The send loop: claim a batch of an issue's outbox rows, send each reader's message, record."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from digest import db
+from digest.config import Settings
+from digest.delivery import outbox
+from digest.delivery.sender import IssueMail, Sender, reason_of
+from digest.delivery.transport import Transport
+from subscribers import membership
+
+Progress = Callable[[int, int], None]  # (messages done, messages to do)
+
+
+@dataclass
+class SendCounts:
+    """What became of the rows one send loop claimed."""
+
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    skipped: int = 0
+    uncertain: int = 0
+
+
+async def deliver_issue(
+    mail: IssueMail,
+    transport: Transport,
+    settings: Settings,
+    *,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    issue_id: int,
+    list_id: int,
+    now: datetime,
+    progress: Progress | None = None,
+    report: SendCounts | None = None,
+) -> SendCounts:
+    """Claim and send the issue's due outbox rows until none is left (the rows exist already:
+    a worker never adds readers, so it never sends a local-time wave before its time).
+    Counts what became of them in report (a new one if not given), batch by batch."""
+    delivery = settings.delivery
+    with sessions() as session:
+        todo = sum(n for s, n in outbox.counts(session, issue_id).items() if s in outbox.PENDING)
+    sender = Sender(mail, transport, settings)
+    policy = outbox.RetryPolicy(
+        max_attempts=delivery.max_attempts,
+        base_delay=timedelta(seconds=delivery.retry_delay_seconds),
+        max_age=timedelta(hours=delivery.max_retry_hours),
+        retry_uncertain=delivery.retry_uncertain,
+    )
+    lease = timedelta(seconds=delivery.lease_seconds)
+    clock = _clock_from(now)
+    report = report if report is not None else SendCounts()
+    done = 0
+    await transport.open()
+    try:
+        while True:
+            with db.claim_transaction(engine) as session:
+                claimed = outbox.claim_batch(session, issue_id, clock(), delivery.batch_size, lease)
+            if not claimed:
+                break
+            # Unsubscribed, suppressed or bounced since the send began: not sent.
+            ids = [c.subscriber_id for c in claimed]
+            with sessions() as session:
+                allowed = membership.deliverable_ids(session, list_id, ids)
+                topics = membership.topics_of(session, ids)
+            gone, unmatched, wanted = [], [], []
+            broken: list[outbox.Attempt] = []  # their issue could not be rendered
+            for c in claimed:
+                if c.subscriber_id not in allowed:
+                    gone.append(c.id)
+                    continue
+                try:
+                    matched = mail.has_stories(topics.get(c.subscriber_id))
+                except Exception as exc:
+                    reason = f"cannot render the issue for this reader's topics: {reason_of(exc)}"
+                    broken.append(sender.failed(c, None, reason))
+                    continue
+                if matched:
+                    wanted.append(c)
+                else:
+                    unmatched.append(c.id)  # no story matches their topics: no empty digest
+            keep_lease = asyncio.create_task(_renew_lease(sessions, claimed, lease, clock))
+            try:
+                attempts = broken + await sender.send_all(wanted, topics)
+            finally:
+                keep_lease.cancel()
+            # Reads, then writes: on SQLite the write lock is taken first (BEGIN IMMEDIATE), or
+            # a second process sending at the same time gets "database is locked".
+            with db.claim_transaction(engine) as session:
+                outbox.skip(session, gone, "no longer subscribed")
+                outbox.skip(session, unmatched, "no story of this issue matches their topics")
+                counts = outbox.record(session, attempts, clock(), policy)
+            report.skipped += len(gone) + len(unmatched)
+            report.sent += counts.get("sent", 0)
+            report.deferred += counts.get("deferred", 0)
+            report.failed += counts.get("failed", 0)
+            report.uncertain += counts.get("uncertain", 0)
+            done += len(claimed)
+            if progress:
+                progress(done, max(todo, done))
+    finally:
+        await transport.close()
+    return report
+
+
+def _clock_from(start: datetime) -> Callable[[], datetime]:
+    """Time that starts at `start` (the caller's now, fixed in tests) and runs on, so leases
+    taken late in a long send are measured from when they were taken."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
+
+
+async def _renew_lease(
+    sessions: sessionmaker[Session],
+    claimed: list[outbox.Claimed],
+    lease: timedelta,
+    clock: Callable[[], datetime],
+) -> None:
+    """While a batch is being sent, keep its rows from looking abandoned to other senders."""
+    ids = [c.id for c in claimed]
+    while True:
+        await asyncio.sleep(lease.total_seconds() / 3)
+        with db.transaction(sessions) as session:
+            outbox.extend_lease(session, ids, clock() + lease)
