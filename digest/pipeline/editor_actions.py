@@ -10,7 +10,6 @@ import asyncio
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest import db
@@ -18,7 +17,7 @@ from digest.delivery.envelope import message_template, personal
 from digest.delivery.transport import SendResult, Transport
 from digest.delivery.transport_factory import make_transport
 from digest.errors import DigestError, NotFoundError
-from digest.models import Issue, IssueArticle, Source
+from digest.models import Issue, IssueArticle
 from digest.pipeline.composing import IssueRef, issue_ref, issues_of
 from digest.pipeline.rendering import find_reader, render, sample_reader
 from digest.pipeline.runtime import Runtime
@@ -51,18 +50,6 @@ class EditorIssue:
     @property
     def editable(self) -> bool:
         return self.ref.status == "draft"
-
-
-@dataclass(frozen=True)
-class SourceHealth:
-    name: str
-    consecutive_failures: int
-    last_error: str | None
-    last_success_at: datetime | None
-
-    @property
-    def failing(self) -> bool:
-        return self.consecutive_failures > 0
 
 
 def issues_of_list(rt: Runtime, list_slug: str) -> list[IssueRef]:
@@ -188,14 +175,6 @@ async def _send_one(transport: Transport, sender: str, recipient: str, data: byt
         return await transport.send(sender, recipient, data)
     finally:
         await transport.close()
-
-
-def source_health(rt: Runtime) -> list[SourceHealth]:
-    with rt.sessions() as session:
-        return [
-            SourceHealth(s.name, s.consecutive_failures, s.last_error, s.last_success_at)
-            for s in session.scalars(select(Source).order_by(Source.name))
-        ]
 
 
 def _issue(session: Session, issue_id: int) -> Issue:

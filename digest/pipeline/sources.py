@@ -1,4 +1,4 @@
-"""Each source's health as `digest sources` shows it."""
+"""Each source's health: as `digest sources` shows it, and as the editor's pages warn of it."""
 
 from __future__ import annotations
 
@@ -50,3 +50,26 @@ def source_states(rt: Runtime) -> list[SourceState]:
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class SourceHealth:
+    """What the editor's pages show of one source."""
+
+    name: str
+    consecutive_failures: int
+    last_error: str | None
+    last_success_at: datetime | None
+
+    @property
+    def last_fetch_failed(self) -> bool:
+        """The latest fetch failed (a source is failing only after collect.failing_after)."""
+        return self.consecutive_failures > 0
+
+
+def source_health(rt: Runtime) -> list[SourceHealth]:
+    with rt.sessions() as session:
+        return [
+            SourceHealth(s.name, s.consecutive_failures, s.last_error, s.last_success_at)
+            for s in session.scalars(select(Source).order_by(Source.name))
+        ]

@@ -20,6 +20,7 @@ from digest.errors import DigestError, NotFoundError
 from digest.pipeline import editor_actions, rendering
 from digest.pipeline.composing import IssueRef
 from digest.pipeline.runtime import Runtime
+from digest.pipeline.sources import SourceHealth, source_health
 from digest.render.checks import Check
 from digest.render.email import personalise
 from digest.web.auth import editor_required
@@ -60,17 +61,19 @@ class ListOverview:
 async def home(request: Request, editor: str) -> Response:
     state = web_state(request)
 
-    def gather() -> tuple[list[ListOverview], list[editor_actions.SourceHealth]]:
+    def gather() -> tuple[list[ListOverview], list[SourceHealth]]:
         rt = state.rt
         lists = [
             ListOverview(lst, editor_actions.issues_of_list(rt, lst.slug))
             for lst in rt.settings.lists
         ]
-        return lists, editor_actions.source_health(rt)
+        return lists, source_health(rt)
 
     lists, health = await run_in_threadpool(gather)
     return state.pages.render(
-        request, "editor_home.html", {"lists": lists, "failing_sources": _failing(health)}
+        request,
+        "editor_home.html",
+        {"lists": lists, "sources_with_failed_fetch": _last_fetch_failed(health)},
     )
 
 
@@ -80,7 +83,7 @@ class IssuePage:
     list_name: str
     checks: list[Check]
     text: str
-    failing_sources: list[editor_actions.SourceHealth]
+    sources_with_failed_fetch: list[SourceHealth]
 
 
 @editor_required
@@ -96,14 +99,14 @@ async def issue_page(request: Request, editor: str) -> Response:
             list_name=rt.settings.mailing_list(issue.ref.list_slug).name,
             checks=pipeline.checks(rt, issue_id),
             text=_sample_copy(rt, issue_id)[1],
-            failing_sources=_failing(editor_actions.source_health(rt)),
+            sources_with_failed_fetch=_last_fetch_failed(source_health(rt)),
         )
 
     page = await _or_404(run_in_threadpool(gather))
     context = {
         "page": page,
         "issue": page.issue,
-        "failing_sources": page.failing_sources,
+        "sources_with_failed_fetch": page.sources_with_failed_fetch,
         "widths": PREVIEW_WIDTHS,
     }
     return state.pages.render(request, "editor_issue.html", context)
@@ -126,8 +129,8 @@ def _sample_copy(rt: Runtime, issue_id: int) -> tuple[str, str]:
     return personalise(pipeline.render(rt, issue_id), rendering.sample_reader(rt.settings))
 
 
-def _failing(health: list[editor_actions.SourceHealth]) -> list[editor_actions.SourceHealth]:
-    return [source for source in health if source.failing]
+def _last_fetch_failed(health: list[SourceHealth]) -> list[SourceHealth]:
+    return [source for source in health if source.last_fetch_failed]
 
 
 # ----------------------------------------------------------------------------- actions

@@ -180,7 +180,7 @@ def test_an_issue_that_went_out_is_read_only(
     assert issue_of(rt, draft.id).ref.subject == draft.subject
 
 
-def test_failing_sources_are_shown_to_editors(
+def test_sources_whose_last_fetch_failed_are_shown_to_editors(
     app: LiveApp, draft: pipeline.IssueRef, rt: pipeline.Runtime
 ) -> None:
     with rt.sessions.begin() as session:
