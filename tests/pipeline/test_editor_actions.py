@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from digest import pipeline
 from digest.config import Settings
-from digest.delivery.file_outbox import FileOutbox
+from digest.delivery.memory_transport import MemoryTransport
 from digest.errors import DigestError
 from digest.models import Delivery
 from digest.pipeline import editor_actions
@@ -120,15 +120,13 @@ def test_a_failed_blocking_check_stops_the_send_with_the_reason(rt: pipeline.Run
         assert session.scalar(select(func.count()).select_from(Delivery)) == 0
 
 
-def test_test_send_marks_the_subject_and_touches_no_delivery(
-    rt: pipeline.Runtime, tmp_path
-) -> None:  # type: ignore[no-untyped-def]
+def test_test_send_marks_the_subject_and_touches_no_delivery(rt: pipeline.Runtime) -> None:
     issue = draft(rt)
-    outbox = FileOutbox(tmp_path / "tests")
+    outbox = MemoryTransport()
     result = editor_actions.send_test(rt, issue.ref.id, "Editor@Example.org", NOW, transport=outbox)
     assert result.outcome == "sent"
-    (written,) = (tmp_path / "tests").glob("*.eml")
-    message = message_from_bytes(written.read_bytes(), policy=policy.default)
+    (written,) = outbox.handed_over
+    message = message_from_bytes(written.message, policy=policy.default)
     assert message["Subject"].startswith("[TEST] ") and message["To"] == "editor@example.org"
     with rt.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Delivery)) == 0
