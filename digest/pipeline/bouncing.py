@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mailbox
 from dataclasses import dataclass
@@ -43,27 +44,33 @@ def process_bounces(rt: Runtime, path: Path, now: datetime) -> BounceReport:
         raise DigestError(
             f"{path}: cannot read bounces: {exc}", hint="give an mbox file or a Maildir folder"
         ) from None
-    for key in keys:
-        report.messages += 1
-        raw = box.get_bytes(key)
-        digest_of_report = hashlib.sha256(raw).hexdigest()
-        with db.transaction(rt.sessions) as session:
-            seen = select(ProcessedBounce.id).where(ProcessedBounce.report_hash == digest_of_report)
-            if session.scalar(seen) is not None:
-                report.already_processed += 1
-                continue
-            for bounce in parse_dsn(raw):
-                email = _bounced_address(rt, session, bounce)
-                if email is None:
-                    report.unknown += 1
-                elif bounce.hard:
-                    suppress(session, email, "hard_bounce", now, bounce.diagnostic or bounce.status)
-                    report.hard += 1
-                else:
-                    note_soft_bounce(session, email, now)
-                    report.soft += 1
-            # In the same transaction as its effects: a report counts once, whatever happens.
-            session.add(ProcessedBounce(report_hash=digest_of_report, processed_at=now))
+    # The mbox holds its file open until closed.
+    with contextlib.closing(box):
+        for key in keys:
+            report.messages += 1
+            raw = box.get_bytes(key)
+            digest_of_report = hashlib.sha256(raw).hexdigest()
+            with db.transaction(rt.sessions) as session:
+                seen = select(ProcessedBounce.id).where(
+                    ProcessedBounce.report_hash == digest_of_report
+                )
+                if session.scalar(seen) is not None:
+                    report.already_processed += 1
+                    continue
+                for bounce in parse_dsn(raw):
+                    email = _bounced_address(rt, session, bounce)
+                    if email is None:
+                        report.unknown += 1
+                    elif bounce.hard:
+                        suppress(
+                            session, email, "hard_bounce", now, bounce.diagnostic or bounce.status
+                        )
+                        report.hard += 1
+                    else:
+                        note_soft_bounce(session, email, now)
+                        report.soft += 1
+                # In the same transaction as its effects: a report counts once, whatever happens.
+                session.add(ProcessedBounce(report_hash=digest_of_report, processed_at=now))
     return report
 
 
