@@ -1,4 +1,8 @@
-"""The `digest` command as a user runs it: a real process, its output and its exit code."""
+"""The `digest` command as a user runs it: its output, its exit code and what it stores.
+
+Most tests run it in this process (tests.cli_runner); the exit codes of the installed console
+script and of `python -m digest` are checked on real processes.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from tests.cli_runner import Finished, run_digest
 
 REPO = Path(__file__).resolve().parent.parent
 # The installed console script, as a user runs it (`python -m digest` would pick up the
@@ -27,15 +33,20 @@ def project(tmp_path: Path, database_url: str) -> Path:
     return tmp_path
 
 
-def digest(
-    project: Path, *args: str, database_url: str | None = None, **env: str
-) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
+def digest(project: Path, *args: str, database_url: str | None = None, **env: str) -> Finished:
+    """`digest ARGS…` run in PROJECT, in this process, on DATABASE_URL unless it is SQLite
+    (the shipped config's own SQLite file then)."""
     if database_url and not database_url.startswith("sqlite"):
-        environ["DIGEST_DATABASE__URL"] = database_url
+        env["DIGEST_DATABASE__URL"] = database_url
+    return run_digest(args, cwd=project, env=env)
+
+
+def digest_process(project: Path, *command: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """COMMAND (the console script or the interpreter) run in PROJECT as a separate process."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")}
     environ.update(env)
     return subprocess.run(
-        [DIGEST, *args],
+        list(command),
         cwd=project,
         env=environ,
         capture_output=True,
@@ -69,7 +80,7 @@ def test_run_on_the_shipped_config_delivers_to_the_outbox_then_says_nothing_is_n
 def test_a_bad_config_value_is_one_line_and_a_hint_exit_1(project: Path) -> None:
     config = project / "config.yaml"
     config.write_text(config.read_text().replace("port: 587", "port: five-eight-seven"))
-    result = digest(project, "run")
+    result = digest_process(project, DIGEST, "run")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert lines[0] == (
@@ -79,12 +90,12 @@ def test_a_bad_config_value_is_one_line_and_a_hint_exit_1(project: Path) -> None
     assert len(lines) == 2
     assert "Traceback" not in result.stderr
 
-    verbose = digest(project, "-v", "run")
+    verbose = digest_process(project, DIGEST, "-v", "run")
     assert verbose.returncode == 1 and "Traceback" in verbose.stderr
 
 
 def test_usage_errors_exit_2(project: Path) -> None:
-    assert digest(project, "no-such-command").returncode == 2
+    assert digest_process(project, DIGEST, "no-such-command").returncode == 2
     assert digest(project, "preview", "--bogus").returncode == 2
 
 

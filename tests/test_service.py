@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from digest.cadence import DAYS
 from digest.models import Delivery, Issue
+from tests.cli_runner import run_digest
 from tests.servers import FixtureHTTPServer, FixtureSMTPServer
 
 DIGEST = str(Path(sys.executable).parent / "digest")
@@ -171,14 +172,9 @@ def test_serve_collects_drafts_and_sends_on_schedule_then_stops_on_sigterm(
     assert lines[-1]["message"] == "stopped"
     assert any(http_server.requests)
 
-    status_out = subprocess.run(
-        [DIGEST, "--config", str(config), "status"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={k: v for k, v in os.environ.items() if not k.startswith("DIGEST_")},
-        check=True,
-    ).stdout
+    status = run_digest(["--config", str(config), "status"], cwd=config.parent)
+    assert status.returncode == 0, status.stderr
+    status_out = status.stdout
     assert "schedule" in status_out and "done" in status_out
 
 
@@ -235,9 +231,8 @@ def test_two_services_on_one_postgresql_send_one_issue_once(
     send_at = send_time()
     config = config_for(write_config, http_server, smtp_server, send_at)
     # Migrate once first, as `digest db upgrade` would, so the two start on the same schema.
-    subprocess.run(
-        [DIGEST, "--config", str(config), "db", "upgrade"], check=True, capture_output=True
-    )
+    upgraded = run_digest(["--config", str(config), "db", "upgrade"], cwd=config.parent)
+    assert upgraded.returncode == 0, upgraded.stderr
     services = [start_service(config, send_at) for _ in range(2)]
     try:
         wait_for(lambda: len(smtp_server.handler.received) >= len(READERS), 30, services)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any
 
+from tests.cli_runner import Finished, run_digest
 from tests.servers import FixtureHTTPServer, Route
-from tests.test_cli import digest as run_digest
 from tests.test_pipeline import full_item, rss
 
 
-def digest(config: Path, *args: str, now: str) -> subprocess.CompletedProcess[str]:
+def digest(config: Path, *args: str, now: str) -> Finished:
     # Wide enough that every table row stays on one line.
-    return run_digest(config.parent, "--config", str(config), "--now", now, *args, COLUMNS="250")
+    return run_digest(
+        ["--config", str(config), "--now", now, *args], cwd=config.parent, env={"COLUMNS": "250"}
+    )
 
 
 def test_sources_shows_health_and_flags_a_source_that_keeps_failing(

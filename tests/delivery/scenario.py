@@ -1,5 +1,6 @@
 """A send of the sample issue to many subscribers over SMTP, for the delivery tests: the config,
-subscribers loaded in bulk, delivery rows read back, and the `digest` command run as a process.
+subscribers loaded in bulk, delivery rows read back, and the `digest` command run in this process
+or as a process of its own.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import func, insert, literal, select
 from digest import db, pipeline
 from digest.models import Delivery
 from subscribers.models import MailingList, Subscriber, Subscription
+from tests.cli_runner import Finished, run_digest
 from tests.servers import FixtureSMTPServer
 
 REPO = Path(__file__).resolve().parents[2]
@@ -108,19 +110,11 @@ def states(rt: pipeline.Runtime) -> dict[str, int]:
         return {status: count for status, count in rows}
 
 
-def digest(
-    config: Path, *args: str, timeout: float = 120, **env: str
-) -> subprocess.CompletedProcess[str]:
-    """Run `digest --config CONFIG ARGS…` to completion, as a user would (env: variables set
-    on top of the test's environment)."""
-    return subprocess.run(
-        [DIGEST, "--config", str(config), *args],
-        cwd=config.parent,
-        env=environment() | env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
+def digest(config: Path, *args: str, **env: str) -> Finished:
+    """`digest --config CONFIG ARGS…` run to completion in this process, as a user would run it
+    in the config's folder (env: variables set on top of the test's environment)."""
+    return run_digest(
+        ["--config", str(config), *args], cwd=config.parent, env={"COLUMNS": "160"} | env
     )
 
 
