@@ -14,6 +14,7 @@ from starlette.responses import Response
 from subscribers.form_body import limited_form
 from subscribers.models import MailingList
 from subscribers.reader_site import ReaderSite
+from subscribers.reader_urls import ReaderLink, reader_path
 from subscribers.tokens import Purpose, TokenSubject
 
 # Pages behind a reader's token: never cached. (The app's Referrer-Policy, same-origin, keeps
@@ -50,10 +51,9 @@ class ReaderPage:
             return self.site.signer.verify(purpose, token, now=self.site.now(), max_age=max_age)
         return self.site.signer.verify(purpose, token)
 
-    def _link(self, purpose: Purpose, subject: TokenSubject) -> str:
+    def _link(self, purpose: ReaderLink, subject: TokenSubject) -> str:
         token = self.site.signer.sign(purpose, subject)
-        prefix = {"preferences": "/p/", "unsubscribe": "/u/"}[purpose]
-        return prefix + token
+        return reader_path(purpose, token)
 
     def _ip(self, request: Request) -> str | None:
         if not self.site.settings.readers.record_ip or request.client is None:

@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from subscribers.preference_pages import PreferencePages
 from subscribers.reader_site import ReaderSite
+from subscribers.reader_urls import route
 from subscribers.signup_pages import SignupPages
 
 
@@ -24,13 +25,17 @@ class ReaderPages:
         return [
             Route("/subscribe", signup.subscribe_page, methods=["GET"], name="subscribe"),
             Route("/subscribe", signup.subscribe, methods=["POST"]),
-            Route("/confirm/{token}", signup.confirm_page, methods=["GET"], name="confirm"),
-            Route("/confirm/{token}", signup.confirm, methods=["POST"]),
-            Route("/u/{token}", prefs.unsubscribe_page, methods=["GET"], name="unsubscribe"),
-            Route("/u/{token}", prefs.unsubscribe, methods=["POST"]),
-            Route("/p/{token}", prefs.preferences_page, methods=["GET"], name="preferences"),
-            Route("/p/{token}", prefs.save_preferences, methods=["POST"]),
-            Route("/p/{token}/leave", prefs.leave, methods=["POST"]),
-            Route("/p/{token}/export", prefs.export, methods=["POST"]),
-            Route("/p/{token}/erase", prefs.erase, methods=["POST"]),
+            Route(route("confirm"), signup.confirm_page, methods=["GET"], name="confirm"),
+            Route(route("confirm"), signup.confirm, methods=["POST"]),
+            Route(
+                route("unsubscribe"), prefs.unsubscribe_page, methods=["GET"], name="unsubscribe"
+            ),
+            Route(route("unsubscribe"), prefs.unsubscribe, methods=["POST"]),
+            Route(
+                route("preferences"), prefs.preferences_page, methods=["GET"], name="preferences"
+            ),
+            Route(route("preferences"), prefs.save_preferences, methods=["POST"]),
+            Route(route("preferences", "leave"), prefs.leave, methods=["POST"]),
+            Route(route("preferences", "export"), prefs.export, methods=["POST"]),
+            Route(route("preferences", "erase"), prefs.erase, methods=["POST"]),
         ]

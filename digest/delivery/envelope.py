@@ -8,6 +8,7 @@ from urllib.parse import quote, urlsplit
 from digest.config import Settings
 from digest.delivery.message import Envelope, MessageTemplate, Personal
 from digest.render.email import Markers, Recipient, RenderedIssue
+from subscribers.reader_urls import token_of
 from subscribers.tokens import TokenSigner, TokenSubject
 
 
@@ -43,7 +44,7 @@ def message_template(
 def personal(settings: Settings, recipient: Recipient, markers: Markers) -> Personal:
     """One reader's part of a message whose rendering drew these markers."""
     mailto = settings.delivery.unsubscribe_mailto
-    token = recipient.unsubscribe_url.rpartition("/")[2]
+    token = token_of(recipient.unsubscribe_url)
     return Personal(
         to=recipient.email,
         values=recipient.values(markers),

@@ -23,6 +23,7 @@ from digest.pipeline.runtime import Runtime
 from digest.render.email import ConfirmationView
 from subscribers.confirmation_window import release_confirmation_mail
 from subscribers.models import MailingList
+from subscribers.reader_urls import reader_url
 from subscribers.signup import ConfirmationDue
 
 log = logging.getLogger("digest")
@@ -30,7 +31,7 @@ log = logging.getLogger("digest")
 
 def confirm_url(rt: Runtime, due: ConfirmationDue, now: datetime) -> str:
     token = rt.signer.sign("confirm", due.subject, issued_at=now)
-    return f"{rt.settings.newsletter.base_url}/confirm/{token}"
+    return reader_url(rt.settings.newsletter.base_url, "confirm", token)
 
 
 def confirmation_message(rt: Runtime, due: ConfirmationDue, now: datetime) -> bytes:

@@ -20,6 +20,7 @@ from digest.pipeline.composing import IssueRef, compose, issues_of, story_of
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import Check, run_checks
 from digest.render.email import IssueView, Recipient, RenderedIssue, personalise
+from subscribers import reader_urls
 from subscribers.addresses import normalise_address
 from subscribers.models import MailingList, Subscriber, Subscription
 from subscribers.tokens import TokenSubject
@@ -58,7 +59,7 @@ def linkable(story: Story) -> Story:
 
 
 def archive_url(settings: Settings, slug: str, number: int) -> str:
-    return f"{settings.newsletter.base_url}/archive/{slug}/{number}"
+    return reader_urls.archive_url(settings.newsletter.base_url, slug, number)
 
 
 def render_view(
@@ -85,21 +86,33 @@ def signed_recipient(rt: Runtime, subscriber_id: int, list_id: int, email: str) 
     base = rt.settings.newsletter.base_url
     return Recipient(
         email=email,
-        unsubscribe_url=f"{base}/u/{rt.signer.sign('unsubscribe', subject)}",
-        preferences_url=f"{base}/p/{rt.signer.sign('preferences', subject)}",
+        unsubscribe_url=reader_urls.reader_url(
+            base, "unsubscribe", rt.signer.sign("unsubscribe", subject)
+        ),
+        preferences_url=reader_urls.reader_url(
+            base, "preferences", rt.signer.sign("preferences", subject)
+        ),
     )
 
 
 def sample_reader(settings: Settings) -> Recipient:
     """Stands in for a reader in previews and checks; its links carry no one's token."""
     base = settings.newsletter.base_url
-    return Recipient("reader@example.org", f"{base}/u/preview", f"{base}/p/preview")
+    return Recipient(
+        "reader@example.org",
+        reader_urls.reader_url(base, "unsubscribe", "preview"),
+        reader_urls.reader_url(base, "preferences", "preview"),
+    )
 
 
 def anonymous_reader(settings: Settings) -> Recipient:
     """The web version: no personal data, no working token of anyone."""
     base = settings.newsletter.base_url
-    return Recipient("a subscriber", f"{base}/u", f"{base}/p")
+    return Recipient(
+        "a subscriber",
+        reader_urls.tokenless_url(base, "unsubscribe"),
+        reader_urls.tokenless_url(base, "preferences"),
+    )
 
 
 def find_reader(session: Session, rt: Runtime, list_id: int, address: str) -> Recipient:

@@ -14,6 +14,7 @@ from digest.errors import NotFoundError
 from digest.web.headers import WEB_VERSION_POLICY
 from digest.web.ids import row_id
 from digest.web.state import web_state
+from subscribers.reader_urls import archive_list_path, tokenless_path
 
 
 async def archive_list(request: Request) -> Response:
@@ -67,10 +68,24 @@ def _link_help(request: Request, title: str, action: str) -> Response:
 
 def routes() -> list[Route]:
     return [
-        Route("/archive/{slug}", archive_list, methods=["GET"], name="archive_list"),
+        Route(archive_list_path("{slug}"), archive_list, methods=["GET"], name="archive_list"),
         Route(
-            "/archive/{slug}/" + row_id("number"), web_version, methods=["GET"], name="web_version"
+            f"{archive_list_path('{slug}')}/{row_id('number')}",
+            web_version,
+            methods=["GET"],
+            name="web_version",
         ),
-        Route("/u", unsubscribe_help, methods=["GET"], name="unsubscribe_help"),
-        Route("/p", preferences_help, methods=["GET"], name="preferences_help"),
+        # The web version's links, which carry no one's token, lead here.
+        Route(
+            tokenless_path("unsubscribe"),
+            unsubscribe_help,
+            methods=["GET"],
+            name="unsubscribe_help",
+        ),
+        Route(
+            tokenless_path("preferences"),
+            preferences_help,
+            methods=["GET"],
+            name="preferences_help",
+        ),
     ]

@@ -1,0 +1,53 @@
+"""Every reader-facing URL: where each reader page lives, and its link from a base URL."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+# The pages a reader reaches through a signed token, each at its own prefix. A prefix alone,
+# without a token, is the page that tells a reader to use the link in their email.
+ReaderLink = Literal["unsubscribe", "preferences", "confirm"]
+PREFIXES: dict[ReaderLink, str] = {
+    "unsubscribe": "/u",
+    "preferences": "/p",
+    "confirm": "/confirm",
+}
+ARCHIVE = "/archive"
+
+
+def reader_path(page: ReaderLink, token: str) -> str:
+    """The path of a reader's page for this token: /u/TOKEN, /p/TOKEN, /confirm/TOKEN."""
+    return f"{PREFIXES[page]}/{token}"
+
+
+def reader_url(base_url: str, page: ReaderLink, token: str) -> str:
+    """The absolute link a mail carries to a reader's page for this token."""
+    return base_url + reader_path(page, token)
+
+
+def tokenless_path(page: ReaderLink) -> str:
+    """The page's prefix alone: a link that works for no one (the web version's links)."""
+    return PREFIXES[page]
+
+
+def tokenless_url(base_url: str, page: ReaderLink) -> str:
+    return base_url + tokenless_path(page)
+
+
+def token_of(url: str) -> str:
+    """The token at the end of a reader link."""
+    return url.rpartition("/")[2]
+
+
+def route(page: ReaderLink, action: str = "") -> str:
+    """The web route's path of a reader page, or of one of its actions (/p/{token}/leave)."""
+    return reader_path(page, "{token}") + (f"/{action}" if action else "")
+
+
+def archive_list_path(slug: str) -> str:
+    return f"{ARCHIVE}/{slug}"
+
+
+def archive_url(base_url: str, slug: str, number: int) -> str:
+    """The web version of a list's issue."""
+    return f"{base_url}{archive_list_path(slug)}/{number}"
