@@ -1,6 +1,7 @@
-"""The one secret behind reader tokens and editor sessions: from the environment, else a file.
+"""Every secret digest reads: the signing secret, passwords, API keys and the DKIM key.
 
-Never a shared default: without the variable named by security.secret_key_env, each install
+The one secret behind reader tokens and editor sessions comes from the environment, else a
+file. Never a shared default: without the variable named by security.secret_key_env, each install
 makes its own random secret on first use and keeps it, owner-only, in security.secret_file.
 """
 
@@ -13,9 +14,11 @@ import logging
 import os
 import secrets
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 from digest.config import Settings
+from digest.config_sections import EditorAccount, LlmSettings
 from digest.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -24,6 +27,7 @@ MIN_BYTES = 32
 # More than any secret needs; a larger file is not one digest wrote.
 MAX_BYTES = 4096
 GENERATE = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+API_KEY_MIN_LENGTH = 24
 _SESSION_PURPOSE = b"digest.web.session"
 
 
@@ -64,6 +68,60 @@ def smtp_password(settings: Settings) -> str | None:
             hint=f"export {smtp.password_env}=… with the SMTP password for {smtp.username}",
         )
     return password
+
+
+def editor_password(
+    account: EditorAccount, where: str, environ: Mapping[str, str] | None = None
+) -> str:
+    """An editor's password from the variable the account's password_env names. Raises
+    ConfigError, naming the account (where), when it is unset or empty."""
+    environ = os.environ if environ is None else environ
+    name = account.password_env or ""
+    password = environ.get(name, "")
+    if not password:
+        raise ConfigError(
+            f"{where}.password_env: environment variable {name} is not set",
+            hint=f"export {name}=… with {account.username}'s password, or use "
+            "password_hash from `digest editors hash-password`",
+        )
+    return password
+
+
+def api_keys(settings: Settings, environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """The keys in the variable api.keys_env names (comma-separated); none turns the API off."""
+    environ = os.environ if environ is None else environ
+    name = settings.api.keys_env
+    keys = tuple(key.strip() for key in environ.get(name, "").split(",") if key.strip())
+    short = [key for key in keys if len(key) < API_KEY_MIN_LENGTH]
+    if short:
+        raise ConfigError(
+            f"environment variable {name} (api.keys_env): a key is shorter than "
+            f"{API_KEY_MIN_LENGTH} characters",
+            hint='make each key long and random: python -c "import secrets; '
+            'print(secrets.token_urlsafe(32))"',
+        )
+    return keys
+
+
+def llm_api_key(settings: LlmSettings, environ: Mapping[str, str] | None = None) -> str:
+    """The LLM endpoint's key from the variable api_key_env names; empty when there is none."""
+    env = os.environ if environ is None else environ
+    return env.get(settings.api_key_env, "") if settings.api_key_env else ""
+
+
+def dkim_private_key(settings: Settings, key_file: Path) -> bytes:
+    """The PEM private key that signs outgoing mail (delivery.dkim.key_file)."""
+    path = settings.resolve(key_file)
+    try:
+        key = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(
+            f"delivery.dkim.key_file: cannot read {path}: {exc.strerror}",
+            hint="point it at the PEM private key whose public half is in DNS",
+        ) from None
+    if b"PRIVATE KEY" not in key:
+        raise ConfigError(f"delivery.dkim.key_file: {path} is not a PEM private key")
+    return key
 
 
 def _from_file(path: Path, env_name: str) -> str:

@@ -22,8 +22,6 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from digest import db
-from digest.config import Settings
-from digest.errors import ConfigError
 from subscribers import api_operations as operations
 from subscribers.addresses import InvalidAddress
 from subscribers.api_models import (
@@ -43,7 +41,6 @@ log = logging.getLogger("subscribers.api")
 # Sends the confirmation mail of a pending subscription, by id, after it is committed; it
 # skips the mail when one went out within the resend window. An exception means no mail left.
 SendConfirmation = Callable[[int], None]
-KEY_MIN_LENGTH = 24
 # Far more than any valid body needs; a larger one is refused before it is read whole.
 BODY_MAX = 64 * 1024
 # Ids are 32-bit integers on PostgreSQL; a larger one is a bad request, not a server error.
@@ -60,21 +57,6 @@ class ApiContext:
     offered_topics: frozenset[str]
     send_confirmation: SendConfirmation
     page_size_max: int = 500
-
-
-def api_keys(settings: Settings, environ: Mapping[str, str]) -> tuple[str, ...]:
-    """The keys in the variable api.keys_env names (comma-separated); none turns the API off."""
-    name = settings.api.keys_env
-    keys = tuple(key.strip() for key in environ.get(name, "").split(",") if key.strip())
-    short = [key for key in keys if len(key) < KEY_MIN_LENGTH]
-    if short:
-        raise ConfigError(
-            f"environment variable {name} (api.keys_env): a key is shorter than "
-            f"{KEY_MIN_LENGTH} characters",
-            hint='make each key long and random: python -c "import secrets; '
-            'print(secrets.token_urlsafe(32))"',
-        )
-    return keys
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dkim
 
 from digest.config import Settings
-from digest.errors import ConfigError
+from digest.secret_key import dkim_private_key
 
 # dkimpy's default set leaves out List-Unsubscribe-Post; a signature that does not cover it
 # lets anyone add one-click unsubscribe to a forwarded copy, and Gmail wants it signed.
@@ -46,14 +46,5 @@ def dkim_signer(settings: Settings) -> DkimSigner | None:
     config = settings.delivery.dkim
     if config is None:
         return None
-    path = settings.resolve(config.key_file)
-    try:
-        key = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(
-            f"delivery.dkim.key_file: cannot read {path}: {exc.strerror}",
-            hint="point it at the PEM private key whose public half is in DNS",
-        ) from None
-    if b"PRIVATE KEY" not in key:
-        raise ConfigError(f"delivery.dkim.key_file: {path} is not a PEM private key")
+    key = dkim_private_key(settings, config.key_file)
     return DkimSigner(config.domain, config.selector, key)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import weakref
 from collections.abc import Sequence
 
@@ -18,6 +17,7 @@ import httpx
 from digest.config_sections import LlmSettings
 from digest.editorial.llm_prompt import chat_messages, check_answer
 from digest.editorial.summarise import Summary, SummaryRequest, extractive_summary
+from digest.secret_key import llm_api_key
 
 log = logging.getLogger("digest")
 
@@ -29,8 +29,7 @@ class LlmError(Exception):
 class LlmSummariser:
     def __init__(self, settings: LlmSettings, environ: dict[str, str] | None = None) -> None:
         self.settings = settings
-        env = os.environ if environ is None else environ
-        key = env.get(settings.api_key_env, "") if settings.api_key_env else ""
+        key = llm_api_key(settings, environ)
         self._headers = {"Authorization": f"Bearer {key}"} if key else {}
         # max_concurrency bounds every call of this summariser at once (a collection runs
         # one per source, several together); a semaphore serves one event loop only.

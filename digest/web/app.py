@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from starlette.staticfiles import StaticFiles
 from digest.config import Settings
 from digest.errors import DigestError
 from digest.pipeline import open_runtime
-from digest.secret_key import session_key
+from digest.secret_key import api_keys, session_key
 from digest.web import archive, auth, editor, health, metrics
 from digest.web.body_guard import BodyGuard
 from digest.web.headers import SecurityHeaders
@@ -32,7 +31,7 @@ from digest.web.readers import ApiConfirmationMailer, WebReaderSite
 from digest.web.sessions import signed_in_editor
 from digest.web.state import Clock, WebState, web_state
 from subscribers.api import BODY_MAX as API_BODY_MAX
-from subscribers.api import ApiContext, SendConfirmation, api_keys, create_api
+from subscribers.api import ApiContext, SendConfirmation, create_api
 from subscribers.fields import offered_topics
 from subscribers.reader_pages import ReaderPages
 
@@ -57,7 +56,7 @@ def create_app(
         settings=settings,
         clock=clock or _utc_now,
         pages=Pages(settings),
-        editors=Editors(settings, os.environ if environ is None else environ),
+        editors=Editors(settings, environ),
     )
 
     @asynccontextmanager
@@ -79,7 +78,7 @@ def create_app(
             *health.routes(),
             *metrics.routes(),
             *ReaderPages(WebReaderSite(state)).routes(),
-            *_api_routes(state, os.environ if environ is None else environ, send_confirmation),
+            *_api_routes(state, environ, send_confirmation),
             Mount("/static", StaticFiles(directory=state.pages.static_folder), name="static"),
         ],
         middleware=[
@@ -140,7 +139,9 @@ _TITLES = {400: "Bad request", 403: "Refused", 405: "Not allowed"}
 
 
 def _api_routes(
-    state: WebState, environ: Mapping[str, str], send_confirmation: SendConfirmation | None
+    state: WebState,
+    environ: Mapping[str, str] | None,
+    send_confirmation: SendConfirmation | None,
 ) -> list[Mount]:
     """The subscribers API at /api, only when API keys are set (else /api is a 404)."""
     keys = api_keys(state.settings, environ)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from digest.config import Settings
 from digest.errors import ConfigError
+from digest.secret_key import editor_password
 
 # A stored hash reads "scrypt$<n>$<r>$<p>$<salt>$<key>": salt and key in URL-safe base64 without
 # padding. The cost travels with the hash, so raising it later keeps old hashes valid. n=2^14,
@@ -73,7 +74,7 @@ class _Account:
 class Editors:
     """The editor accounts of config.yaml, checked once at start-up."""
 
-    def __init__(self, settings: Settings, environ: Mapping[str, str]) -> None:
+    def __init__(self, settings: Settings, environ: Mapping[str, str] | None = None) -> None:
         self._accounts: dict[str, _Account] = {}
         for index, account in enumerate(settings.web.editors):
             where = f"{settings.config_path.name}: web.editors[{index}]"
@@ -89,15 +90,7 @@ class Editors:
                         hint="make one with `digest editors hash-password`",
                     ) from None
             else:
-                name = account.password_env or ""
-                password = environ.get(name, "")
-                if not password:
-                    raise ConfigError(
-                        f"{where}.password_env: environment variable {name} is not set",
-                        hint=f"export {name}=… with {account.username}'s password, or use "
-                        "password_hash from `digest editors hash-password`",
-                    )
-                digest = _sha256(password)
+                digest = _sha256(editor_password(account, where, environ))
             self._accounts[account.username] = _Account(
                 account.username, account.password_hash, digest
             )
