@@ -15,6 +15,7 @@ from digest import pipeline
 from digest.config import Settings
 from digest.errors import DeliveryError
 from digest.models import Article, Delivery, Issue, Source
+from digest.pipeline import composing
 from subscribers import membership
 from subscribers.models import Subscriber, Suppression
 from tests.servers import FixtureHTTPServer, FixtureSMTPServer, Route
@@ -376,3 +377,43 @@ def test_each_reader_gets_the_stories_of_the_topics_they_chose(
     assert preview is not None
     shown = preview.path.read_text(encoding="utf-8")
     assert {title for title in everything if title in shown} == northern
+
+
+def test_one_run_composes_the_issue_once_and_renders_it_once_per_topic_set(
+    rt: pipeline.Runtime, smtp_server: FixtureSMTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_readers(rt, "maghreb@example.org", "ties@example.org", "also-ties@example.org")
+    chosen = {
+        "maghreb@example.org": ["Northern Africa"],
+        "ties@example.org": ["Global ties"],
+        "also-ties@example.org": ["global TIES"],
+    }
+    with rt.sessions.begin() as session:
+        for email, topics in chosen.items():
+            session.execute(
+                update(Subscriber).where(Subscriber.email == email).values(topics=topics)
+            )
+    composed: list[int] = []
+    rendered: list[tuple[str, ...]] = []
+    compose_issue = composing.compose_issue
+    render = rt.renderer.render
+
+    def counted_compose(*args, **kwargs):  # type: ignore[no-untyped-def]
+        composed.append(1)
+        return compose_issue(*args, **kwargs)
+
+    def counted_render(view):  # type: ignore[no-untyped-def]
+        rendered.append(tuple(story.title for s in view.sections for story in s.stories))
+        return render(view)
+
+    monkeypatch.setattr(composing, "compose_issue", counted_compose)
+    monkeypatch.setattr(rt.renderer, "render", counted_render)
+
+    report = pipeline.run(rt, "weekly", NOW)
+
+    assert report.delivery.sent == 4 and report.preview is not None
+    assert len(composed) == 1
+    # Everyone's issue (preview, checks and the readers with no topics), Northern Africa's,
+    # and Global ties' (two readers, one topic set once case is folded): three renderings.
+    assert len(rendered) == 3, rendered
+    assert len(set(rendered)) == 3

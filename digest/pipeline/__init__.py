@@ -23,7 +23,15 @@ from digest.pipeline.delivering import (
     delivery_status,
     send,
 )
-from digest.pipeline.rendering import Preview, archive, checks, preview, render, web_version
+from digest.pipeline.rendering import (
+    IssueRenderings,
+    Preview,
+    archive,
+    checks,
+    preview,
+    render,
+    web_version,
+)
 from digest.pipeline.runtime import Runtime, open_runtime, runtime, sync_config
 
 __all__ = [
@@ -70,8 +78,13 @@ def run(
 ) -> RunReport:
     """The main job: collect, compose this week's issue, write its preview, deliver it."""
     collected = collect(rt, now)
-    shown = preview(rt, list_slug, now)
-    delivery = send(rt, list_slug, now, transport)
+    # Composed once, each rendering made once: the preview is what the send sends.
+    composed = compose(rt, list_slug, now)
+    renderings = IssueRenderings(rt)
+    shown = (
+        preview(rt, list_slug, now, composed=composed, renderings=renderings) if composed else None
+    )
+    delivery = send(rt, list_slug, now, transport, composed=composed, renderings=renderings)
     outbox_dir = (
         rt.settings.resolve(rt.settings.delivery.file.directory)
         if rt.settings.delivery.transport == "file" and transport is None

@@ -17,7 +17,7 @@ from digest.errors import DigestError
 from digest.models import Issue
 from digest.pipeline.composing import IssueRef, compose, issue_ref, issues_of
 from digest.pipeline.issue_mail import RenderedIssueMail
-from digest.pipeline.rendering import checks
+from digest.pipeline.rendering import IssueRenderings, checks
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import blocking_failures
 from digest.states import Approval, IssueStatus
@@ -44,30 +44,35 @@ def send(
     *,
     period_at: datetime | None = None,
     zones: membership.Zones | None = None,
+    composed: IssueRef | None = None,
+    renderings: IssueRenderings | None = None,
 ) -> SendReport:
     """Deliver the issue of the period holding period_at (default: now) to every confirmed
     subscriber not yet sent it (only those in zones, if given: a local-time wave). The
     scheduler passes the scheduled time it sends for, so a send that starts late still sends
-    that period's issue."""
+    that period's issue. A run that has composed the issue already passes it (composed), with
+    the renderings its preview made."""
     transport = transport or make_transport(rt.settings)
-    ref = compose(rt, list_slug, now, period_at=period_at)
+    renderings = renderings or IssueRenderings(rt)
+    ref = composed or compose(rt, list_slug, now, period_at=period_at)
     report = SendReport(issue=ref, transport=transport.describe())
     if ref is None:
         return report
-    if ref.status == "draft":
-        report.blocked = _may_not_start(rt, ref)
+    if ref.status == IssueStatus.DRAFT:
+        report.blocked = _may_not_start(rt, ref, renderings)
         if report.blocked:
             return report
     report.enqueued = _enqueue(rt, ref, now, zones)
-    _deliver(rt, ref, transport, now, report, progress)
-    # The issue is frozen now: this only re-reads it.
-    report.issue = compose(rt, list_slug, now, period_at=period_at)
+    _deliver(rt, ref, transport, now, report, progress, renderings)
     with rt.sessions() as session:
+        issue = session.get(Issue, ref.id)
+        assert issue is not None
+        report.issue = issue_ref(issue, list_slug)  # sent now, if nothing is left to do
         report.totals = outbox.counts(session, ref.id)
     return report
 
 
-def _may_not_start(rt: Runtime, ref: IssueRef) -> str | None:
+def _may_not_start(rt: Runtime, ref: IssueRef, renderings: IssueRenderings) -> str | None:
     """Why this draft may not go out yet (None: it may). Failed blocking checks are errors."""
     lst = rt.settings.mailing_list(ref.list_slug)
     with rt.sessions() as session:
@@ -78,7 +83,7 @@ def _may_not_start(rt: Runtime, ref: IssueRef) -> str | None:
         return f"issue #{ref.number} of {ref.list_slug} is held by an editor"
     if lst.approval == "required" and approval != "approved":
         return f"issue #{ref.number} of {ref.list_slug} is waiting for an editor's approval"
-    failures = blocking_failures(checks(rt, ref.id))
+    failures = blocking_failures(checks(rt, ref.id, renderings))
     if failures:
         raise DigestError(
             f"issue #{ref.number} of {ref.list_slug} failed its pre-send checks: "
@@ -95,6 +100,7 @@ def _deliver(
     now: datetime,
     report: SendReport,
     progress: Progress | None = None,
+    renderings: IssueRenderings | None = None,
 ) -> None:
     """Send the issue's due outbox rows; once none is left, the issue is sent."""
     with rt.sessions() as session:
@@ -103,7 +109,7 @@ def _deliver(
         list_id = issue.list_id
     asyncio.run(
         deliver_issue(
-            RenderedIssueMail(rt, ref, list_id, now),
+            RenderedIssueMail(rt, ref, list_id, now, renderings),
             transport,
             rt.settings,
             engine=rt.engine,

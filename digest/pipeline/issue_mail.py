@@ -9,17 +9,25 @@ from digest.delivery.envelope import envelope_sender, message_template, personal
 from digest.delivery.message import MessageTemplate
 from digest.editorial.curate import topic_key
 from digest.pipeline.composing import IssueRef
-from digest.pipeline.rendering import render_view, signed_recipient
+from digest.pipeline.rendering import IssueRenderings, signed_recipient
 from digest.pipeline.runtime import Runtime
 from digest.render.email import Markers
 
 
 class RenderedIssueMail:
     """The issue as each reader's message: rendered once for everyone, and once more for each
-    set of topics readers chose."""
+    set of topics readers chose (by renderings, which the run may share)."""
 
-    def __init__(self, rt: Runtime, ref: IssueRef, list_id: int, now: datetime) -> None:
+    def __init__(
+        self,
+        rt: Runtime,
+        ref: IssueRef,
+        list_id: int,
+        now: datetime,
+        renderings: IssueRenderings | None = None,
+    ) -> None:
         self.rt = rt
+        self.renderings = renderings or IssueRenderings(rt)
         self.ref = ref
         self.list_id = list_id
         self.now = now
@@ -35,7 +43,7 @@ class RenderedIssueMail:
             raise self._unrenderable[key]
         if key not in self._templates:
             try:
-                view, rendered = render_view(self.rt, self.ref.id, key)
+                view, rendered = self.renderings.view(self.ref.id, key)
             except Exception as exc:
                 # Once per set of topics: its other readers fail at once, not after a render.
                 self._unrenderable[key] = exc

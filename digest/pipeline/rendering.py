@@ -80,6 +80,22 @@ def render(rt: Runtime, issue_id: int, topics: tuple[str, ...] = ()) -> Rendered
     return render_view(rt, issue_id, topics)[1]
 
 
+class IssueRenderings:
+    """The renderings of one run, each made once: the issue as the readers of one set of
+    topics receive it, shared by the preview, the checks and the send. Only for as long as
+    the issue's stories stand still: a run composes first, then renders."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self._made: dict[tuple[int, tuple[str, ...]], tuple[IssueView, RenderedIssue]] = {}
+
+    def view(self, issue_id: int, topics: tuple[str, ...] = ()) -> tuple[IssueView, RenderedIssue]:
+        key = (issue_id, topics)
+        if key not in self._made:
+            self._made[key] = render_view(self.rt, issue_id, topics)
+        return self._made[key]
+
+
 def signed_recipient(rt: Runtime, subscriber_id: int, list_id: int, email: str) -> Recipient:
     """A subscriber's own links: each token works for its one purpose only."""
     subject = TokenSubject(subscriber_id, list_id)
@@ -130,9 +146,9 @@ def find_reader(session: Session, rt: Runtime, list_id: int, address: str) -> Re
     return signed_recipient(rt, row.id, list_id, row.email)
 
 
-def checks(rt: Runtime, issue_id: int) -> list[Check]:
+def checks(rt: Runtime, issue_id: int, renderings: IssueRenderings | None = None) -> list[Check]:
     """The pre-send checks of an issue, on a sample reader's copy."""
-    view, rendered = render_view(rt, issue_id)
+    view, rendered = (renderings or IssueRenderings(rt)).view(issue_id)
     sample = sample_reader(rt.settings)
     html_out, text_out = personalise(rendered, sample)
     return run_checks(
@@ -159,10 +175,13 @@ def preview(
     out: Path | None = None,
     as_email: str | None = None,
     open_browser: bool = False,
+    composed: IssueRef | None = None,
+    renderings: IssueRenderings | None = None,
 ) -> Preview | None:
     """Write the coming issue (composed now, not sent) to a file, exactly as one reader
-    (as_email, with their own links) or a sample reader would receive it."""
-    ref = compose(rt, list_slug, now)
+    (as_email, with their own links) or a sample reader would receive it. A run that has
+    composed the issue already passes it, with the renderings it shares."""
+    ref = composed or compose(rt, list_slug, now)
     if ref is None:
         return None
     recipient = sample_reader(rt.settings)
@@ -179,7 +198,8 @@ def preview(
                 or ()
             )
     # The reader's own copy: only the stories of the topics they chose.
-    html_out, text_out = personalise(render(rt, ref.id, topics), recipient)
+    rendered = (renderings or IssueRenderings(rt)).view(ref.id, topics)[1]
+    html_out, text_out = personalise(rendered, recipient)
     suffix = "txt" if text else "html"
     path = out or rt.settings.resolve(rt.settings.paths.previews) / (
         f"{list_slug}-issue-{ref.number}.{suffix}"
