@@ -14,14 +14,43 @@ from digest.config import Settings, load_settings
 from tests.browser import browser  # noqa: F401
 from tests.servers import FixtureHTTPServer, FixtureSMTPServer
 
+# A pytest-xdist worker starts with COLUMNS set; rich would fix the CLI's width from it when
+# digest.cli is first imported, and each test's own COLUMNS (tests/cli_runner.py) would not count.
+os.environ.pop("COLUMNS", None)
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "digest" / "samples"
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """SQLite in a temp dir, or the empty PostgreSQL database named by DIGEST_TEST_DATABASE_URL."""
+@pytest.fixture(scope="session")
+def postgresql_url() -> str | None:
+    """The PostgreSQL database named by DIGEST_TEST_DATABASE_URL (None: SQLite). Under
+    pytest-xdist each worker gets a database of its own beside it (test_gw0, test_gw1, ...),
+    created on first use, so workers never drop each other's tables."""
     url = os.environ.get("DIGEST_TEST_DATABASE_URL")
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    named = sa.make_url(url)
+    own = named.set(database=f"{named.database}_{worker}")
+    admin = sa.create_engine(named, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            exists = connection.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": own.database},
+            )
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{own.database}"'))
+    finally:
+        admin.dispose()
+    return own.render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, postgresql_url: str | None) -> Iterator[str]:
+    """SQLite in a temp dir, or the empty PostgreSQL database of this worker."""
+    url = postgresql_url
     if not url:
         yield f"sqlite:///{tmp_path / 'digest.db'}"
         return
