@@ -186,6 +186,11 @@ def _check_foreign_keys(connection: Connection) -> None:
         )
 
 
+def head_revision() -> str | None:
+    """The revision the migrations end at: where upgrade() takes a database."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

@@ -168,6 +168,7 @@ def test_preview_writes_html_or_text_without_sending(project: Path, database_url
     assert not (project / "outbox").exists()
 
 
+@pytest.mark.unmigrated
 def test_db_upgrade_applies_then_reports_up_to_date(project: Path, database_url: str) -> None:
     first = digest(project, "db", "upgrade", database_url=database_url)
     assert first.returncode == 0, first.stderr

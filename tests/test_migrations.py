@@ -17,6 +17,9 @@ from digest import db
 from digest.models import Delivery, Issue, ScheduleRun
 from subscribers.models import MailingList, Subscriber, Subscription, Suppression
 
+# Each test migrates a database with nothing in it, on PostgreSQL too.
+pytestmark = pytest.mark.unmigrated
+
 WHEN = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
 

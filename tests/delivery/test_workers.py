@@ -1,4 +1,4 @@
-"""Three `digest worker` processes share one send of 10,000 recipients through PostgreSQL
+"""Three `digest worker` processes share one send of 4,000 recipients through PostgreSQL
 (FOR UPDATE SKIP LOCKED): each recipient gets exactly one message."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from tests.delivery.scenario import (
 )
 from tests.servers import FixtureSMTPServer, _free_port
 
-RECIPIENTS = 10_000
+RECIPIENTS = 4_000
 WORKERS = 3
 
 
@@ -46,7 +46,7 @@ def test_three_workers_share_one_send_and_deliver_each_message_once(
         smtp_config(smtp_server, smtp={"pool_size": 4}, max_articles=1, batch_size=100)
     )
     emails = addresses(RECIPIENTS)
-    smtp_server.handler.keep_content = False  # 10,000 messages: count them, do not keep them
+    smtp_server.handler.keep_content = False  # thousands of messages: count them, do not keep them
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
