@@ -1,4 +1,5 @@
-"""Compose an issue: its period, which stories it carries, in which order and sections."""
+"""Stories and sections: the hand-sent week, newest-first ranking, grouping by region and
+the stories of a reader's topics (compose.py decides which stories an issue carries)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The one place that chains the steps of an issue: collect -> edit -> compose -> render -> deliver.
 
-The CLI (and later the scheduler and the web app) call these functions; they never re-implement
-them. Every step is idempotent: running it twice changes nothing the second time.
+The CLI, the scheduler and the web app call these functions; they never re-implement them.
+Every step is idempotent: running it twice changes nothing the second time.
 """
 
 from __future__ import annotations
