@@ -19,7 +19,7 @@ from digest.models import Issue
 from digest.pipeline.composing import issues_of, period_of
 from digest.schedule import collect_interval, collect_slot, draft_lead, scheduled_lists, wave_job
 from digest.schedule_runs import ALL_LISTS, claim, claimed_since, finish, last_scheduled
-from digest.states import RunOutcome
+from digest.states import IssueStatus, RunOutcome
 from digest.stopping import StopAfterBatch, stop_between_batches
 from subscribers import membership
 from subscribers.fields import zone_exists
@@ -122,7 +122,7 @@ class ScheduledJobs:
         start, _end = period_of(lst, previous)
         with self.rt.sessions() as session:
             issue = session.scalar(issues_of(lst.slug).where(Issue.period_start == start))
-            return issue is None or issue.status == "draft"
+            return issue is None or issue.status == IssueStatus.DRAFT
 
     def _send_if_due(
         self, lst: ListSettings, schedule: ScheduleSettings, spec: Weekly, now: datetime

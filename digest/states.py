@@ -1,5 +1,6 @@
-"""The states an issue, its approval, a delivery and a scheduled run can be in: one
-definition each, used by the code and by the database's check constraints."""
+"""The states an issue, its approval, a delivery and a scheduled run can be in, and how an
+article's summary was made: one definition each, used by the code and by the database's check
+constraints."""
 
 from __future__ import annotations
 
@@ -35,3 +36,10 @@ class RunOutcome(StrEnum):
     SKIPPED = "skipped"
     FAILED = "failed"
     INTERRUPTED = "interrupted"  # its process died while running
+
+
+class SummaryMethod(StrEnum):
+    LEAD = "lead"  # the article's opening sentences: the column's default
+    EXTRACTIVE = "extractive"  # its best sentences (digest.editorial.summarise)
+    FEED = "feed"  # the feed's own description, clean and within the budget
+    LLM = "llm"  # a language model's (digest.pipeline.llm_summariser)

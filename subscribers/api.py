@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -35,6 +35,7 @@ from subscribers.api_models import (
     SubscriptionPage,
 )
 from subscribers.fields import NAME_PATTERN, WORDING_PATTERN, FieldError
+from subscribers.states import SubscriptionStatus
 
 log = logging.getLogger("subscribers.api")
 
@@ -139,7 +140,7 @@ def create_api(context: ApiContext) -> FastAPI:
                 )
         if not changed:
             response.status_code = 200
-        if out.status == "pending":
+        if out.status == SubscriptionStatus.PENDING:
             try:
                 context.send_confirmation(out.id)
             except Exception as exc:
@@ -160,7 +161,7 @@ def create_api(context: ApiContext) -> FastAPI:
         list: Annotated[
             str | None, Query(max_length=64, pattern=SLUG_PATTERN, description="A list's slug.")
         ] = None,
-        status: Literal["pending", "confirmed", "unsubscribed"] | None = None,
+        status: SubscriptionStatus | None = None,
     ) -> SubscriptionPage:
         """Subscriptions in id order, a page at a time."""
         with reading() as session:

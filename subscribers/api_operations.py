@@ -21,7 +21,7 @@ from subscribers.api_models import (
 from subscribers.consent import record_consent
 from subscribers.fields import check_wording, clean_name, clean_timezone, clean_topics
 from subscribers.models import MailingList, Subscriber, Subscription, Suppression
-from subscribers.states import SubscriptionStatus
+from subscribers.states import SubscriberStatus, SubscriptionStatus
 
 
 class Refused(Exception):
@@ -61,7 +61,7 @@ def create_subscription(
         )
         session.add(subscriber)
         session.flush()
-    elif subscriber.status != "active":
+    elif subscriber.status != SubscriberStatus.ACTIVE:
         raise Refused(409, f"{email} is {subscriber.status}: it cannot be subscribed")
     # An existing reader's name and choices are theirs to change (preferences), not a form's.
     subscription = session.scalar(
@@ -75,17 +75,17 @@ def create_subscription(
             subscriber_id=subscriber.id, list_id=mailing_list.id, origin="api", created_at=now
         )
         session.add(subscription)
-    elif subscription.status == "unsubscribed" and not body.resubscribe:
+    elif subscription.status == SubscriptionStatus.UNSUBSCRIBED and not body.resubscribe:
         raise Refused(
             409,
             f"{email} unsubscribed from {mailing_list.slug!r}; subscribe them again only at "
             "their new request: pass resubscribe: true with the consent they gave",
         )
-    elif subscription.status == "confirmed" or (
-        subscription.status == "pending" and not body.confirmed
+    elif subscription.status == SubscriptionStatus.CONFIRMED or (
+        subscription.status == SubscriptionStatus.PENDING and not body.confirmed
     ):
         return subscription_out(subscription, email, mailing_list.slug), False
-    elif subscription.status == "unsubscribed":
+    elif subscription.status == SubscriptionStatus.UNSUBSCRIBED:
         subscription.origin = "api"
     # else pending, and the site says the reader confirmed: it came about as before.
     subscription.status = status
@@ -147,7 +147,12 @@ def get_subscription(session: Session, subscription_id: int) -> SubscriptionOut:
 
 
 def list_subscriptions(
-    session: Session, *, list_slug: str | None, status: str | None, after: int, limit: int
+    session: Session,
+    *,
+    list_slug: str | None,
+    status: SubscriptionStatus | None,
+    after: int,
+    limit: int,
 ) -> SubscriptionPage:
     query = _subscriptions_query().where(Subscription.id > after)
     if list_slug is not None:

@@ -10,6 +10,7 @@ from sqlalchemy import CursorResult, or_, update
 from sqlalchemy.orm import Session
 
 from subscribers.models import Subscription
+from subscribers.states import SubscriptionStatus
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ def claim_confirmation_mail(
         update(Subscription)
         .where(
             Subscription.id == subscription_id,
-            Subscription.status == "pending",
+            Subscription.status == SubscriptionStatus.PENDING,
             or_(
                 Subscription.confirmation_sent_at.is_(None),
                 Subscription.confirmation_sent_at <= now - resend_after,

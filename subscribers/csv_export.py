@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from subscribers.csv_rows import COLUMNS, TOPIC_SEPARATOR, for_spreadsheet
 from subscribers.models import Subscriber, Subscription
+from subscribers.states import SubscriberStatus, SubscriptionStatus
 
 
 def export_csv(session: Session, list_id: int, out: IO[str], *, batch_size: int = 1000) -> int:
@@ -22,7 +23,10 @@ def export_csv(session: Session, list_id: int, out: IO[str], *, batch_size: int 
         select(
             Subscriber.email,
             Subscriber.name,
-            case((Subscriber.status != "active", "unsubscribed"), else_=Subscription.status),
+            case(
+                (Subscriber.status != SubscriberStatus.ACTIVE, SubscriptionStatus.UNSUBSCRIBED),
+                else_=Subscription.status,
+            ),
             Subscriber.topics,
             Subscriber.timezone,
         )

@@ -16,7 +16,7 @@ from digest import db
 from digest.db import UTCDateTime
 from subscribers.csv_rows import BadRow, ImportRow, parse_rows
 from subscribers.models import ConsentRecord, Subscriber, Subscription, Suppression
-from subscribers.states import SubscriberStatus
+from subscribers.states import SubscriberStatus, SubscriptionStatus
 
 BATCH_SIZE = 5000
 # Core inserts of plain rows: the ORM's bulk path splits a batch wherever a row's None
@@ -29,8 +29,8 @@ CONSENT_RECORDS = cast(Table, ConsentRecord.__table__)
 @dataclass
 class ImportReport:
     rows: int = 0
-    added: dict[str, int] = field(
-        default_factory=lambda: {"confirmed": 0, "pending": 0, "unsubscribed": 0}
+    added: dict[SubscriptionStatus, int] = field(
+        default_factory=lambda: dict.fromkeys(SubscriptionStatus, 0)
     )
     already_on_list: int = 0
     # Unsubscribed from this list before: an import never brings them back.
@@ -130,7 +130,7 @@ def _write_batch(
                     {
                         "email": row.email,
                         "name": row.name,
-                        "status": "active",
+                        "status": SubscriberStatus.ACTIVE,
                         "created_at": now,
                         "soft_bounces": 0,
                         "timezone": row.timezone,
@@ -154,7 +154,9 @@ def _write_batch(
                 )
             )
         }
-        joining: dict[str, list[int]] = defaultdict(list)  # new subscriptions by status
+        joining: dict[SubscriptionStatus, list[int]] = defaultdict(
+            list
+        )  # new subscriptions by status
         consenting: dict[str, list[int]] = defaultdict(list)  # consent records by action
         ending: list[int] = []
         for email, row in batch.items():
@@ -162,11 +164,11 @@ def _write_batch(
                 continue
             subscriber_id, subscriber_status = known[email]
             current = on_list.get(subscriber_id)
-            if current == "unsubscribed":
+            if current == SubscriptionStatus.UNSUBSCRIBED:
                 report.kept_unsubscribed += 1
-            elif subscriber_status != "active":
+            elif subscriber_status != SubscriberStatus.ACTIVE:
                 report.inactive += 1  # left as they are: no digest reaches them anyway
-            elif current is not None and row.status == "unsubscribed":
+            elif current is not None and row.status == SubscriptionStatus.UNSUBSCRIBED:
                 ending.append(subscriber_id)
                 consenting["unsubscribe"].append(subscriber_id)
             elif current is not None:
@@ -174,7 +176,9 @@ def _write_batch(
             else:
                 report.added[row.status] += 1
                 joining[row.status].append(subscriber_id)
-                action = "unsubscribe" if row.status == "unsubscribed" else "subscribe"
+                action = (
+                    "unsubscribe" if row.status == SubscriptionStatus.UNSUBSCRIBED else "subscribe"
+                )
                 consenting[action].append(subscriber_id)
         for status, ids in joining.items():
             session.execute(_subscriptions_of(ids, list_id, status, now))
@@ -182,7 +186,7 @@ def _write_batch(
             session.execute(
                 update(Subscription)
                 .where(Subscription.list_id == list_id, Subscription.subscriber_id.in_(ending))
-                .values(status="unsubscribed", unsubscribed_at=now)
+                .values(status=SubscriptionStatus.UNSUBSCRIBED, unsubscribed_at=now)
             )
             report.now_unsubscribed += len(ending)
         for action, ids in consenting.items():
@@ -193,7 +197,9 @@ def _write_batch(
 # one INSERT ... SELECT each, where an executemany would convert the same values per row.
 
 
-def _subscriptions_of(ids: list[int], list_id: int, status: str, now: datetime) -> Insert:
+def _subscriptions_of(
+    ids: list[int], list_id: int, status: SubscriptionStatus, now: datetime
+) -> Insert:
     return insert(SUBSCRIPTIONS).from_select(
         [
             "subscriber_id",
@@ -210,8 +216,8 @@ def _subscriptions_of(ids: list[int], list_id: int, status: str, now: datetime) 
             literal(status, String()),
             literal("import", String()),
             literal(now, UTCDateTime()),
-            literal(now if status == "confirmed" else None, UTCDateTime()),
-            literal(now if status == "unsubscribed" else None, UTCDateTime()),
+            literal(now if status == SubscriptionStatus.CONFIRMED else None, UTCDateTime()),
+            literal(now if status == SubscriptionStatus.UNSUBSCRIBED else None, UTCDateTime()),
         ).where(SUBSCRIBERS.c.id.in_(ids)),
     )
 

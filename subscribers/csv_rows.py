@@ -17,12 +17,13 @@ from subscribers.fields import (
     clean_topics,
     has_control_characters,
 )
+from subscribers.states import SubscriptionStatus
 
 # What export writes and import reads; only email is required on import.
 COLUMNS = ("email", "name", "status", "topics", "timezone")
 # Topics are names such as "Northern Africa": a semicolon keeps them apart within one cell.
 TOPIC_SEPARATOR = ";"
-ROW_STATUSES = ("", "pending", "confirmed", "unsubscribed")
+ROW_STATUSES = ("", *SubscriptionStatus)
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection: a reader named
 # '=HYPERLINK(...)' would run in the editor's spreadsheet). Export writes such a cell after an
 # apostrophe, which spreadsheets show as text and hide; import takes that apostrophe off again.
@@ -40,7 +41,7 @@ class ImportRow:
     line: int
     email: str
     name: str | None
-    status: str  # the subscription's status once imported: pending, confirmed or unsubscribed
+    status: SubscriptionStatus  # the subscription's status once imported
     topics: list[str]
     timezone: str | None
 
@@ -128,13 +129,13 @@ def _parse_row(
     email = normalise_address_fast(raw_email)
     row_status = cell("status").strip().lower()
     if row_status not in ROW_STATUSES:
-        raise FieldError(f"status {row_status!r} is not one of pending, confirmed, unsubscribed")
-    if row_status == "unsubscribed":
-        status = "unsubscribed"
-    elif confirmed and row_status != "pending":
-        status = "confirmed"
+        raise FieldError(f"status {row_status!r} is not one of {', '.join(SubscriptionStatus)}")
+    if row_status == SubscriptionStatus.UNSUBSCRIBED:
+        status = SubscriptionStatus.UNSUBSCRIBED
+    elif confirmed and row_status != SubscriptionStatus.PENDING:
+        status = SubscriptionStatus.CONFIRMED
     else:
-        status = "pending"
+        status = SubscriptionStatus.PENDING
     return ImportRow(
         line=line,
         email=email,

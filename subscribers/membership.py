@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from digest.errors import NotFoundError
 from subscribers.addresses import normalise_address
 from subscribers.models import MailingList, Subscriber, Subscription
-from subscribers.states import SubscriptionStatus
+from subscribers.states import SubscriberStatus, SubscriptionStatus
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def add_subscriber(
         session.add(subscription)
         session.flush()
         return subscription, True
-    if subscription.status == "unsubscribed":
+    if subscription.status == SubscriptionStatus.UNSUBSCRIBED:
         # Coming back is an explicit new act of the subscriber or an editor.
         subscription.status = status
         subscription.origin = origin
@@ -101,7 +101,7 @@ def remove_subscriber(
         .join(Subscriber)
         .where(Subscriber.email == email, Subscription.list_id == mailing_list.id)
     )
-    if subscription is None or subscription.status == "unsubscribed":
+    if subscription is None or subscription.status == SubscriptionStatus.UNSUBSCRIBED:
         raise NotFoundError(
             f"{email} is not subscribed to {mailing_list.slug!r}",
             hint=f"see who is: digest subscribers list --list {mailing_list.slug}",
@@ -121,7 +121,10 @@ def iter_subscriptions(
         .order_by(Subscriber.id)
     )
     if not include_inactive:
-        query = query.where(Subscription.status == "confirmed", Subscriber.status == "active")
+        query = query.where(
+            Subscription.status == SubscriptionStatus.CONFIRMED,
+            Subscriber.status == SubscriberStatus.ACTIVE,
+        )
     yield from session.execute(query)
 
 
@@ -149,8 +152,8 @@ def iter_recipient_batches(
             .join(Subscription, Subscription.subscriber_id == Subscriber.id)
             .where(
                 Subscription.list_id == list_id,
-                Subscription.status == "confirmed",
-                Subscriber.status == "active",
+                Subscription.status == SubscriptionStatus.CONFIRMED,
+                Subscriber.status == SubscriberStatus.ACTIVE,
                 Subscriber.id > after,
                 *in_zones,
             )
@@ -172,8 +175,8 @@ def subscriber_zones(session: Session, list_id: int) -> set[str | None]:
             .join(Subscription, Subscription.subscriber_id == Subscriber.id)
             .where(
                 Subscription.list_id == list_id,
-                Subscription.status == "confirmed",
-                Subscriber.status == "active",
+                Subscription.status == SubscriptionStatus.CONFIRMED,
+                Subscriber.status == SubscriberStatus.ACTIVE,
             )
         )
     )
@@ -191,8 +194,8 @@ def deliverable_ids(session: Session, list_id: int, subscriber_ids: list[int]) -
             .where(
                 Subscriber.id.in_(subscriber_ids),
                 Subscription.list_id == list_id,
-                Subscription.status == "confirmed",
-                Subscriber.status == "active",
+                Subscription.status == SubscriptionStatus.CONFIRMED,
+                Subscriber.status == SubscriberStatus.ACTIVE,
             )
         )
     )

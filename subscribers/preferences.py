@@ -50,7 +50,7 @@ def unsubscribe(
             Subscription.subscriber_id == subscriber_id, Subscription.list_id == list_id
         )
     )
-    if subscription is None or subscription.status == "unsubscribed":
+    if subscription is None or subscription.status == SubscriptionStatus.UNSUBSCRIBED:
         return False
     subscription.status, subscription.unsubscribed_at = SubscriptionStatus.UNSUBSCRIBED, now
     record_consent(
@@ -89,7 +89,7 @@ def preferences_of(
         timezone=subscriber.timezone,
         topics=tuple(subscriber.topics or ()),
         lists=tuple(
-            ListChoice(m.id, m.slug, m.name, statuses.get(m.id) == "confirmed")
+            ListChoice(m.id, m.slug, m.name, statuses.get(m.id) == SubscriptionStatus.CONFIRMED)
             for m in lists
             if m.slug in offered or m.id in statuses
         ),
@@ -129,7 +129,7 @@ def update_preferences(
         if (
             ticked
             and list_id in offered_list_ids
-            and (subscription is None or subscription.status != "confirmed")
+            and (subscription is None or subscription.status != SubscriptionStatus.CONFIRMED)
         ):
             if subscription is None:
                 subscription = Subscription(
@@ -139,7 +139,11 @@ def update_preferences(
             subscription.status, subscription.confirmed_at = SubscriptionStatus.CONFIRMED, now
             subscription.unsubscribed_at = None
             _consent(session, subscriber_id, list_id, "subscribe", now, wording, ip_address)
-        elif not ticked and subscription is not None and subscription.status != "unsubscribed":
+        elif (
+            not ticked
+            and subscription is not None
+            and subscription.status != SubscriptionStatus.UNSUBSCRIBED
+        ):
             unsubscribe(
                 session,
                 subscriber_id,
@@ -158,7 +162,8 @@ def leave_everything(
     """Unsubscribe from every list; how many subscriptions that ended."""
     list_ids = session.scalars(
         select(Subscription.list_id).where(
-            Subscription.subscriber_id == subscriber_id, Subscription.status != "unsubscribed"
+            Subscription.subscriber_id == subscriber_id,
+            Subscription.status != SubscriptionStatus.UNSUBSCRIBED,
         )
     ).all()
     for list_id in list_ids:

@@ -14,7 +14,7 @@ from subscribers.addresses import normalise_address
 from subscribers.confirmation_window import MailClaim, claim_confirmation_mail
 from subscribers.consent import record_consent
 from subscribers.models import Subscriber, Subscription
-from subscribers.states import SubscriptionStatus
+from subscribers.states import SubscriberStatus, SubscriptionStatus
 from subscribers.suppression import is_suppressed
 from subscribers.tokens import TokenSubject
 
@@ -73,7 +73,7 @@ def sign_up(
         )
         session.add(subscriber)
         session.flush()
-    elif subscriber.status != "active":
+    elif subscriber.status != SubscriberStatus.ACTIVE:
         return None  # bounced, complained or blocked: never mailed again from a web form
     due: list[tuple[int, MailClaim]] = []
     for list_id in request.list_ids:
@@ -86,15 +86,15 @@ def sign_up(
             subscription = Subscription(
                 subscriber_id=subscriber.id,
                 list_id=list_id,
-                status="pending",
+                status=SubscriptionStatus.PENDING,
                 origin="form",
                 created_at=now,
             )
             session.add(subscription)
             session.flush()
-        elif subscription.status == "confirmed":
+        elif subscription.status == SubscriptionStatus.CONFIRMED:
             continue  # nothing to confirm; the page says the same as for a new address
-        elif subscription.status == "unsubscribed":
+        elif subscription.status == SubscriptionStatus.UNSUBSCRIBED:
             _reopen(session, subscription.id)
         session.expire(subscription)  # claimed and reopened past the ORM
         previous = subscription.confirmation_sent_at
@@ -133,9 +133,12 @@ def _reopen(session: Session, subscription_id: int) -> None:
     keeps its claim (its mail is the one that goes)."""
     session.execute(
         update(Subscription)
-        .where(Subscription.id == subscription_id, Subscription.status == "unsubscribed")
+        .where(
+            Subscription.id == subscription_id,
+            Subscription.status == SubscriptionStatus.UNSUBSCRIBED,
+        )
         .values(
-            status="pending",
+            status=SubscriptionStatus.PENDING,
             origin="form",
             unsubscribed_at=None,
             confirmed_at=None,
@@ -163,7 +166,7 @@ def confirm(
     "gone" when the subscriber or the named subscription is no more (erased, unsubscribed,
     suppressed)."""
     subscriber = session.get(Subscriber, subject.subscriber_id)
-    if subscriber is None or subscriber.status != "active":
+    if subscriber is None or subscriber.status != SubscriberStatus.ACTIVE:
         return "gone"
     if is_suppressed(session, subscriber.email):
         return "gone"
@@ -172,16 +175,16 @@ def confirm(
             Subscription.subscriber_id == subscriber.id, Subscription.list_id == subject.list_id
         )
     )
-    if named is None or named.status == "unsubscribed":
+    if named is None or named.status == SubscriptionStatus.UNSUBSCRIBED:
         return "gone"
-    pending = [named] if named.status == "pending" else []
+    pending = [named] if named.status == SubscriptionStatus.PENDING else []
     if subject.issued_at is not None:
         # The token holds whole seconds; the column may hold the same moment's fraction.
         pending += session.scalars(
             select(Subscription).where(
                 Subscription.subscriber_id == subscriber.id,
                 Subscription.id != named.id,
-                Subscription.status == "pending",
+                Subscription.status == SubscriptionStatus.PENDING,
                 Subscription.confirmation_sent_at >= subject.issued_at,
                 Subscription.confirmation_sent_at < subject.issued_at + timedelta(seconds=1),
             )

@@ -9,12 +9,19 @@ from sqlalchemy.orm import Session
 
 from digest.errors import DigestError, NotFoundError
 from subscribers.models import Subscriber, Suppression
+from subscribers.states import SubscriberStatus, SuppressionReason
 
 # What a suppression does to the subscriber's status.
-_STATUS = {"hard_bounce": "bounced", "complaint": "complained", "manual": "blocked"}
+_STATUS = {
+    SuppressionReason.HARD_BOUNCE: SubscriberStatus.BOUNCED,
+    SuppressionReason.COMPLAINT: SubscriberStatus.COMPLAINED,
+    SuppressionReason.MANUAL: SubscriberStatus.BLOCKED,
+}
 
 
-def suppress(session: Session, email: str, reason: str, now: datetime, detail: str = "") -> bool:
+def suppress(
+    session: Session, email: str, reason: SuppressionReason, now: datetime, detail: str = ""
+) -> bool:
     """Suppress the address (already normalised); False when it already was."""
     if reason not in _STATUS:
         raise ValueError(f"unknown suppression reason {reason!r}")
@@ -46,7 +53,7 @@ def lift_manual_suppression(session: Session, email: str) -> None:
     found = session.scalar(select(Suppression).where(Suppression.email == email))
     if found is None:
         raise NotFoundError(f"{email} is not suppressed", hint="nothing to lift")
-    if found.reason != "manual":
+    if found.reason != SuppressionReason.MANUAL:
         raise DigestError(
             f"{email} is suppressed for {found.reason.replace('_', ' ')}, not by hand",
             hint="only manual suppressions can be lifted; the mailbox itself refused mail",
@@ -54,6 +61,6 @@ def lift_manual_suppression(session: Session, email: str) -> None:
     session.delete(found)
     session.execute(
         update(Subscriber)
-        .where(Subscriber.email == email, Subscriber.status == "blocked")
-        .values(status="active")
+        .where(Subscriber.email == email, Subscriber.status == SubscriberStatus.BLOCKED)
+        .values(status=SubscriberStatus.ACTIVE)
     )

@@ -13,6 +13,7 @@ from digest import pipeline
 from digest.cli.context import Invocation, list_option, parse_since
 from digest.cli.output import out, print_checks, print_collect, print_issue, print_send
 from digest.pipeline import article_listing, summaries
+from digest.states import DeliveryStatus
 
 
 @click.command()
@@ -160,7 +161,7 @@ def status(state: Invocation, list_slug: str | None) -> None:
     with pipeline.runtime(state.settings, state.now()) as rt:
         rows = pipeline.delivery_status(rt, slug)
         runs = recent_runs(rt.sessions, slug)
-    states = ("queued", "sending", "sent", "deferred", "failed", "uncertain", "skipped")
+    states = tuple(DeliveryStatus)
     # No cell padding: every state's name fits in full in an 80-column terminal.
     table = Table(
         "#", "status", "approval", *states, title=f"{slug}: deliveries by state", padding=(0, 0)

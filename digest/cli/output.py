@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from digest import pipeline
 from digest.render.checks import Check
+from digest.states import DeliveryStatus
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -79,7 +80,7 @@ def print_send(report: pipeline.SendReport) -> None:
             "(see `digest status`; delivery.retry_uncertain retries them)"
         )
     totals = report.totals
-    delivered = totals.get("sent", 0)
+    delivered = totals.get(DeliveryStatus.SENT, 0)
     if report.sent == 0 and report.deferred == 0 and report.failed == 0:
         out.print(
             f"Nothing new to send: this issue was already delivered to {delivered} recipient(s)"
@@ -90,5 +91,6 @@ def print_send(report: pipeline.SendReport) -> None:
             f"Delivered to {report.sent} recipient(s) via {report.transport}"
             f" ({report.deferred} deferred, {report.failed} failed, {report.skipped} skipped)"
         )
-    if totals.get("deferred"):
-        out.print(f"{totals['deferred']} deferred message(s) will be retried by the next send.")
+    deferred = totals.get(DeliveryStatus.DEFERRED)
+    if deferred:
+        out.print(f"{deferred} deferred message(s) will be retried by the next send.")

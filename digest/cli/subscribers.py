@@ -14,6 +14,7 @@ from digest.cli.output import err, out
 from digest.errors import DigestError
 from subscribers import membership
 from subscribers.fields import FieldError, clean_timezone
+from subscribers.states import SubscriptionStatus, SuppressionReason
 
 
 @click.group()
@@ -150,8 +151,10 @@ def subscribers_import(
             raise CsvFormatError(f"{file}: {exc.message}") from None
     added = report.added
     out.print(
-        f"Read {report.rows} row(s) into {slug}: added {added['confirmed']} confirmed, "
-        f"{added['pending']} pending, {added['unsubscribed']} unsubscribed; "
+        f"Read {report.rows} row(s) into {slug}: "
+        f"added {added[SubscriptionStatus.CONFIRMED]} confirmed, "
+        f"{added[SubscriptionStatus.PENDING]} pending, "
+        f"{added[SubscriptionStatus.UNSUBSCRIBED]} unsubscribed; "
         f"{report.now_unsubscribed} unsubscribed now."
     )
     out.print(
@@ -160,7 +163,7 @@ def subscribers_import(
         f"{report.suppressed} suppressed, {report.inactive} bounced or blocked, "
         f"{report.bad_rows} bad row(s)" + (" (listed above)." if report.bad_rows else ".")
     )
-    if added["pending"] and not confirmed:
+    if added[SubscriptionStatus.PENDING] and not confirmed:
         out.print("Pending subscriptions receive no digest until the reader confirms.")
 
 
@@ -196,8 +199,11 @@ def subscribers_export(state: Invocation, list_slug: str | None, output: Path | 
 @click.argument("address")
 @click.option(
     "--reason",
-    type=click.Choice(["manual", "hard_bounce", "complaint"]),
-    default="manual",
+    # The values, not the members: click matches an Enum member by its name. By hand first.
+    type=click.Choice(
+        sorted((r.value for r in SuppressionReason), key=lambda v: v != SuppressionReason.MANUAL)
+    ),
+    default=SuppressionReason.MANUAL.value,
     show_default=True,
     help="Why the address is never to be mailed again.",
 )
@@ -222,7 +228,7 @@ def subscribers_suppress(
             suppression.lift_manual_suppression(session, email)
             out.print(f"Lifted the manual suppression of {email}")
             return
-        added = suppression.suppress(session, email, reason, state.now(), detail)
+        added = suppression.suppress(session, email, SuppressionReason(reason), state.now(), detail)
     out.print(f"Suppressed {email} ({reason})" if added else f"Already suppressed: {email}")
 
 

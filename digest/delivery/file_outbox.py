@@ -9,6 +9,7 @@ from pathlib import Path
 
 from digest.delivery.transport import SendResult
 from digest.errors import DeliveryError
+from digest.states import DeliveryStatus
 
 
 class FileOutbox:
@@ -37,8 +38,8 @@ class FileOutbox:
             os.replace(tmp, target)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
-            return SendResult("deferred", f"cannot write {target}: {exc.strerror}")
-        return SendResult("sent", f"written to {target}")
+            return SendResult(DeliveryStatus.DEFERRED, f"cannot write {target}: {exc.strerror}")
+        return SendResult(DeliveryStatus.SENT, f"written to {target}")
 
     async def close(self) -> None:
         return None

@@ -7,8 +7,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from digest.delivery.transport import SendResult
+from digest.states import DeliveryStatus
 
-ACCEPTED = SendResult("sent", "250 2.0.0 Ok: queued")
+ACCEPTED = SendResult(DeliveryStatus.SENT, "250 2.0.0 Ok: queued")
 
 
 @dataclass(frozen=True)

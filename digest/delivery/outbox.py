@@ -27,10 +27,12 @@ from sqlalchemy.orm import Session
 
 from digest.delivery.transport import SendResult
 from digest.models import Delivery
+from digest.states import DeliveryStatus
 from subscribers.membership import RecipientRow
+from subscribers.states import SuppressionReason
 from subscribers.suppression import suppress
 
-PENDING = ("queued", "sending", "deferred")
+PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def enqueue(
                     "issue_id": issue_id,
                     "subscriber_id": r.subscriber_id,
                     "email": r.email,
-                    "status": "queued",
+                    "status": DeliveryStatus.QUEUED,
                     "attempts": 0,
                     "created_at": now,
                 }
@@ -96,8 +98,11 @@ def claim_batch(
     due = and_(
         Delivery.issue_id == issue_id,
         or_(
-            Delivery.status == "queued",
-            and_(Delivery.status.in_(("deferred", "sending")), Delivery.next_attempt_at <= now),
+            Delivery.status == DeliveryStatus.QUEUED,
+            and_(
+                Delivery.status.in_((DeliveryStatus.DEFERRED, DeliveryStatus.SENDING)),
+                Delivery.next_attempt_at <= now,
+            ),
         ),
     )
     query = select(Delivery.id, Delivery.subscriber_id, Delivery.email).where(due)
@@ -109,7 +114,11 @@ def claim_batch(
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_([r.id for r in rows]))
-            .values(status="sending", attempts=Delivery.attempts + 1, next_attempt_at=now + lease)
+            .values(
+                status=DeliveryStatus.SENDING,
+                attempts=Delivery.attempts + 1,
+                next_attempt_at=now + lease,
+            )
         )
     return rows
 
@@ -140,22 +149,24 @@ def record(
         # PostgreSQL's text holds no NUL, which a server's reply or an exception may carry.
         reply = result.reply.replace("\x00", "\ufffd")[:2000]
         values = {"id": row.id, "last_reply": reply, "next_attempt_at": None}
-        if result.outcome == "sent":
-            status = "sent"
+        if result.outcome == DeliveryStatus.SENT:
+            status = DeliveryStatus.SENT
             values.update(sent_at=now, message_id=attempt.message_id)
-        elif result.outcome == "deferred" or (
-            result.outcome == "uncertain" and policy.retry_uncertain
+        elif result.outcome == DeliveryStatus.DEFERRED or (
+            result.outcome == DeliveryStatus.UNCERTAIN and policy.retry_uncertain
         ):
             too_old = now - row.created_at >= policy.max_age
             if row.attempts >= policy.max_attempts or too_old:
-                status = "failed"
+                status = DeliveryStatus.FAILED
             else:
-                status = "deferred"
+                status = DeliveryStatus.DEFERRED
                 values["next_attempt_at"] = policy.next_attempt(row.attempts, now, jitter())
         else:
             status = result.outcome  # failed, or uncertain left for a person to look at
         if result.hard_bounce:
-            suppress(session, attempt.claimed.email, "hard_bounce", now, result.reply)
+            suppress(
+                session, attempt.claimed.email, SuppressionReason.HARD_BOUNCE, now, result.reply
+            )
         values["status"] = status
         updates.append(values)
         counts[status] = counts.get(status, 0) + 1
@@ -166,7 +177,7 @@ def record(
 def extend_lease(session: Session, ids: Sequence[int], until: datetime) -> None:
     session.execute(
         update(Delivery)
-        .where(Delivery.id.in_(list(ids)), Delivery.status == "sending")
+        .where(Delivery.id.in_(list(ids)), Delivery.status == DeliveryStatus.SENDING)
         .values(next_attempt_at=until)
     )
 
@@ -176,7 +187,7 @@ def skip(session: Session, ids: Sequence[int], reason: str) -> None:
         session.execute(
             update(Delivery)
             .where(Delivery.id.in_(list(ids)))
-            .values(status="skipped", last_reply=reason, next_attempt_at=None)
+            .values(status=DeliveryStatus.SKIPPED, last_reply=reason, next_attempt_at=None)
         )
 
 

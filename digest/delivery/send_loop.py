@@ -16,6 +16,7 @@ from digest.config import Settings
 from digest.delivery import outbox
 from digest.delivery.sender import IssueMail, Sender, reason_of
 from digest.delivery.transport import Transport
+from digest.states import DeliveryStatus
 from subscribers import membership
 
 Progress = Callable[[int, int], None]  # (messages done, messages to do)
@@ -102,10 +103,10 @@ async def deliver_issue(
                 outbox.skip(session, unmatched, "no story of this issue matches their topics")
                 counts = outbox.record(session, attempts, clock(), policy)
             report.skipped += len(gone) + len(unmatched)
-            report.sent += counts.get("sent", 0)
-            report.deferred += counts.get("deferred", 0)
-            report.failed += counts.get("failed", 0)
-            report.uncertain += counts.get("uncertain", 0)
+            report.sent += counts.get(DeliveryStatus.SENT, 0)
+            report.deferred += counts.get(DeliveryStatus.DEFERRED, 0)
+            report.failed += counts.get(DeliveryStatus.FAILED, 0)
+            report.uncertain += counts.get(DeliveryStatus.UNCERTAIN, 0)
             done += len(claimed)
             if progress:
                 progress(done, max(todo, done))

@@ -13,6 +13,7 @@ from digest.delivery.dkim import dkim_signer
 from digest.delivery.rate import RateLimit
 from digest.delivery.transport import SendResult, Transport
 from digest.errors import DigestError
+from digest.states import DeliveryStatus
 
 log = logging.getLogger("digest")
 
@@ -83,7 +84,7 @@ class Sender:
             return self.failed(claimed, message_id, f"cannot send the message: {reason_of(exc)}")
         if result.slow_down:
             self.rate.slow_down(self.slow_down_seconds)
-        if result.outcome != "sent":
+        if result.outcome != DeliveryStatus.SENT:
             log.warning("%s: %s: %s", _shown(claimed.email), result.outcome, result.reply)
         return outbox.Attempt(claimed, result, message_id)
 
@@ -101,7 +102,7 @@ class Sender:
         `digest -v` and `digest serve` show) and its row's reason."""
         log.warning("%s: failed: %s", _shown(claimed.email), reason)
         log.info("%s: what went wrong", _shown(claimed.email), exc_info=True)
-        return outbox.Attempt(claimed, SendResult("failed", reason), message_id)
+        return outbox.Attempt(claimed, SendResult(DeliveryStatus.FAILED, reason), message_id)
 
 
 def reason_of(exc: Exception) -> str:

@@ -20,6 +20,7 @@ import aiosmtplib
 from digest.delivery.addresses import UnencodableAddress, needs_smtputf8, wire_address
 from digest.delivery.transport import SendResult
 from digest.errors import DeliveryError
+from digest.states import DeliveryStatus
 
 # A line starting with a dot. (The regex engine finds a literal like this about three times
 # faster than `in` on a 66 KB message, which it scans whole when there is none.)
@@ -64,7 +65,7 @@ class _Connection:
         try:
             sender, recipient = wire_address(sender), wire_address(recipient)
         except UnencodableAddress as exc:
-            return SendResult("failed", str(exc))
+            return SendResult(DeliveryStatus.FAILED, str(exc))
         utf8 = needs_smtputf8(sender, recipient)
         client = self.client
         if client is not None and (
@@ -80,7 +81,8 @@ class _Connection:
             if utf8 and not await _offers_smtputf8(client):
                 # Not a reply of the server's: no transaction was begun, nothing to reset.
                 return SendResult(
-                    "failed", f"the server does not offer SMTPUTF8, needed for {recipient}"
+                    DeliveryStatus.FAILED,
+                    f"the server does not offer SMTPUTF8, needed for {recipient}",
                 )
             encoding = "utf-8" if utf8 else "ascii"
             await client.mail(sender, options=["SMTPUTF8"] if utf8 else [], encoding=encoding)
@@ -92,15 +94,17 @@ class _Connection:
         except aiosmtplib.SMTPResponseException as exc:
             await self.reset()
             result = self.pool.classify(exc.code, exc.message)
-            if about_reader or result.outcome != "failed":
+            if about_reader or result.outcome != DeliveryStatus.FAILED:
                 return result
             # A greeting, AUTH or MAIL FROM refused for good ("553 5.1.8 sender domain not
             # found") says nothing of the reader: failing the row, and suppressing the address
             # for its 5.1.x, would wipe the list. Deferred, it is retried once that is fixed.
-            return SendResult("deferred", f"the server refused the sender: {result.reply}")
+            return SendResult(
+                DeliveryStatus.DEFERRED, f"the server refused the sender: {result.reply}"
+            )
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
             self.drop()
-            return SendResult("deferred", f"before data: {exc or type(exc).__name__}")
+            return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc or type(exc).__name__}")
         try:
             reply = await self._transfer(client, message)
         except aiosmtplib.SMTPResponseException as exc:
@@ -108,12 +112,12 @@ class _Connection:
             return self.pool.classify(exc.code, exc.message)
         except aiosmtplib.SMTPTimeoutError as exc:
             self.drop()
-            return SendResult("uncertain", f"no reply to the message data: {exc}")
+            return SendResult(DeliveryStatus.UNCERTAIN, f"no reply to the message data: {exc}")
         except (aiosmtplib.SMTPException, OSError) as exc:
             self.drop()
-            return SendResult("deferred", f"during data: {exc or type(exc).__name__}")
+            return SendResult(DeliveryStatus.DEFERRED, f"during data: {exc or type(exc).__name__}")
         self.sent_on_connection += 1
-        return SendResult("sent", f"{reply.code} {reply.message}")
+        return SendResult(DeliveryStatus.SENT, f"{reply.code} {reply.message}")
 
     async def _transfer(self, client: aiosmtplib.SMTP, message: bytes) -> aiosmtplib.SMTPResponse:
         """The message after the server's 354, and its final reply.
@@ -227,10 +231,10 @@ class SmtpPool:
         reply = f"{code} {message}".strip()
         if code in SLOW_DOWN_CODES:
             self.slow_down_replies += 1
-            return SendResult("deferred", reply, slow_down=True)
+            return SendResult(DeliveryStatus.DEFERRED, reply, slow_down=True)
         if 400 <= code < 500:
-            return SendResult("deferred", reply)
-        return SendResult("failed", reply)
+            return SendResult(DeliveryStatus.DEFERRED, reply)
+        return SendResult(DeliveryStatus.FAILED, reply)
 
 
 def dot_stuffed(message: bytes) -> bytes:

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-Outcome = Literal["sent", "deferred", "failed", "uncertain"]
+from digest.states import DeliveryStatus
+
+Outcome = Literal[
+    DeliveryStatus.SENT, DeliveryStatus.DEFERRED, DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN
+]
 
 
 @dataclass(frozen=True)
@@ -17,7 +21,7 @@ class SendResult:
     @property
     def hard_bounce(self) -> bool:
         """5.1.x: the mailbox does not exist; the address is suppressed."""
-        return self.outcome == "failed" and " 5.1." in f" {self.reply[4:]}"
+        return self.outcome == DeliveryStatus.FAILED and " 5.1." in f" {self.reply[4:]}"
 
 
 class Transport(Protocol):

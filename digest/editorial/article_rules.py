@@ -11,6 +11,7 @@ from digest.editorial.reading_time import count_words, reading_minutes
 from digest.editorial.regions import Gazetteer, choose_region
 from digest.editorial.summarise import SummaryRequest, extractive_summary
 from digest.editorial.tagging import TagRule, merge_tags, rule_tags
+from digest.states import SummaryMethod
 
 
 @dataclass(frozen=True)
@@ -39,7 +40,7 @@ class ArticleDraft:
     word_count: int
     reading_minutes: int
     summary: str
-    summary_method: str
+    summary_method: SummaryMethod
     image_url: str | None = None
     image_alt: str | None = None
     # What the summary was made from (see summary_source_hash): unchanged, no new summary.

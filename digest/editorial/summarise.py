@@ -11,6 +11,7 @@ from typing import Protocol
 
 from digest.editorial.reading_time import count_words
 from digest.editorial.sentences import split_sentences
+from digest.states import SummaryMethod
 
 __all__ = [
     "ExtractiveSummariser",
@@ -38,7 +39,7 @@ class SummaryRequest:
 @dataclass(frozen=True)
 class Summary:
     text: str
-    method: str  # "extractive", "feed" (the feed's own description), "llm", "lead"
+    method: SummaryMethod
 
 
 class Summariser(Protocol):
@@ -125,10 +126,10 @@ def extractive_summary(request: SummaryRequest) -> Summary:
     within the word budget and the sentence cap, never boilerplate, the title or a repeat."""
     description = _clean_description(request)
     if description:
-        return Summary(description, "feed")
+        return Summary(description, SummaryMethod.FEED)
     candidates, vocabulary = _candidates(request.text, request.title)
     if not candidates:
-        return Summary(_fallback(request), "extractive")
+        return Summary(_fallback(request), SummaryMethod.EXTRACTIVE)
     scores, relevance = _scores(candidates, vocabulary, request.title)
     chosen: list[int] = []
     used = 0
@@ -150,8 +151,8 @@ def extractive_summary(request: SummaryRequest) -> Summary:
     if not chosen:
         # Not one sentence fits the budget: the best one, cut at a word and marked as cut.
         best = max(range(len(candidates)), key=lambda i: (scores[i], -i))
-        return Summary(_cut(candidates[best].text, request.word_budget), "extractive")
-    return Summary(_join([candidates[i].text for i in sorted(chosen)]), "extractive")
+        return Summary(_cut(candidates[best].text, request.word_budget), SummaryMethod.EXTRACTIVE)
+    return Summary(_join([candidates[i].text for i in sorted(chosen)]), SummaryMethod.EXTRACTIVE)
 
 
 def lead_summary(text: str, title: str = "", word_budget: int = 60) -> str:

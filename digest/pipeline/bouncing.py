@@ -18,6 +18,7 @@ from digest.errors import DigestError
 from digest.models import ProcessedBounce
 from digest.pipeline.runtime import Runtime
 from subscribers.models import Subscriber
+from subscribers.states import SuppressionReason
 from subscribers.suppression import note_soft_bounce, suppress
 
 
@@ -63,7 +64,11 @@ def process_bounces(rt: Runtime, path: Path, now: datetime) -> BounceReport:
                         report.unknown += 1
                     elif bounce.hard:
                         suppress(
-                            session, email, "hard_bounce", now, bounce.diagnostic or bounce.status
+                            session,
+                            email,
+                            SuppressionReason.HARD_BOUNCE,
+                            now,
+                            bounce.diagnostic or bounce.status,
                         )
                         report.hard += 1
                     else:

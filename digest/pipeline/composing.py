@@ -33,7 +33,7 @@ class IssueRef:
     id: int
     list_slug: str
     number: int
-    status: str
+    status: IssueStatus
     article_count: int
     period_start: datetime
     period_end: datetime

@@ -21,6 +21,7 @@ from digest.delivery.transport_factory import make_transport
 from digest.errors import DeliveryError
 from digest.pipeline.runtime import Runtime
 from digest.render.email import ConfirmationView
+from digest.states import DeliveryStatus
 from subscribers.confirmation_window import release_confirmation_mail
 from subscribers.models import MailingList
 from subscribers.reader_urls import reader_url
@@ -99,7 +100,7 @@ async def send_confirmation(
             result = _failed(f"cannot send the message: {exc or type(exc).__name__}")
         finally:
             await transport.close()
-    if result.outcome != "sent":
+    if result.outcome != DeliveryStatus.SENT:
         shown = due.email if due.email.isprintable() else repr(due.email)
         log.warning("confirmation mail to %s: %s: %s", shown, result.outcome, result.reply)
     return result
@@ -107,7 +108,7 @@ async def send_confirmation(
 
 def _failed(reason: str) -> SendResult:
     log.info("the confirmation mail: what went wrong", exc_info=True)
-    return SendResult("failed", reason)
+    return SendResult(DeliveryStatus.FAILED, reason)
 
 
 async def mail_confirmation(rt: Runtime, due: ConfirmationDue, now: datetime) -> None:
@@ -116,7 +117,7 @@ async def mail_confirmation(rt: Runtime, due: ConfirmationDue, now: datetime) ->
     again at once, and raise DeliveryError."""
     try:
         result = await send_confirmation(rt, due, now)
-        if result.outcome != "sent":
+        if result.outcome != DeliveryStatus.SENT:
             raise DeliveryError(f"the confirmation mail to {due.email}: {result.reply}")
     except Exception:
         await anyio.to_thread.run_sync(_release, rt, due, now)

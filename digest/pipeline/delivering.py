@@ -79,9 +79,9 @@ def _may_not_start(rt: Runtime, ref: IssueRef, renderings: IssueRenderings) -> s
         issue = session.get(Issue, ref.id)
         assert issue is not None
         approval = issue.approval
-    if approval == "held":
+    if approval == Approval.HELD:
         return f"issue #{ref.number} of {ref.list_slug} is held by an editor"
-    if lst.approval == "required" and approval != "approved":
+    if lst.approval == "required" and approval != Approval.APPROVED:
         return f"issue #{ref.number} of {ref.list_slug} is waiting for an editor's approval"
     failures = blocking_failures(checks(rt, ref.id, renderings))
     if failures:
@@ -125,7 +125,7 @@ def _deliver(
         pending = sum(n for s, n in outbox.counts(session, ref.id).items() if s in outbox.PENDING)
         issue = session.get(Issue, ref.id)
         assert issue is not None
-        if pending == 0 and issue.status != "sent":
+        if pending == 0 and issue.status != IssueStatus.SENT:
             issue.status, issue.sent_at = IssueStatus.SENT, issue.sent_at or now
 
 
@@ -140,7 +140,7 @@ def _enqueue(rt: Runtime, ref: IssueRef, now: datetime, zones: membership.Zones 
         batch_size = rt.settings.delivery.batch_size
         for batch in membership.iter_recipient_batches(session, issue.list_id, batch_size, zones):
             enqueued += outbox.enqueue(session, ref.id, batch, now)
-        if issue.status == "draft" or (enqueued and issue.status == "sent"):
+        if issue.status == IssueStatus.DRAFT or (enqueued and issue.status == IssueStatus.SENT):
             issue.status = IssueStatus.SENDING
     return enqueued
 
@@ -158,7 +158,7 @@ def deliver_pending(
             session.execute(
                 select(Issue.id, MailingList.slug)
                 .join(MailingList, MailingList.id == Issue.list_id)
-                .where(Issue.status == "sending")
+                .where(Issue.status == IssueStatus.SENDING)
                 .order_by(Issue.id)
             )
         )

@@ -21,7 +21,7 @@ from digest.models import Issue, IssueArticle
 from digest.pipeline.composing import IssueRef, issue_ref, issues_of
 from digest.pipeline.rendering import find_reader, render, sample_reader
 from digest.pipeline.runtime import Runtime
-from digest.states import Approval
+from digest.states import Approval, IssueStatus
 from subscribers.addresses import normalise_address
 
 
@@ -41,7 +41,7 @@ class EditorIssue:
     ref: IssueRef
     intro: str
     subject_edited: bool
-    approval: str  # pending, approved, held
+    approval: Approval
     approved_by: str | None
     edited_by: str | None
     requires_approval: bool  # the list sends only approved issues
@@ -49,7 +49,7 @@ class EditorIssue:
 
     @property
     def editable(self) -> bool:
-        return self.ref.status == "draft"
+        return self.ref.status == IssueStatus.DRAFT
 
 
 def issues_of_list(rt: Runtime, list_slug: str) -> list[IssueRef]:
@@ -186,7 +186,7 @@ def _issue(session: Session, issue_id: int) -> Issue:
 
 def _draft(session: Session, issue_id: int) -> Issue:
     issue = _issue(session, issue_id)
-    if issue.status != "draft":
+    if issue.status != IssueStatus.DRAFT:
         raise DigestError(
             f"issue #{issue.number} has already started sending and can no longer be changed",
             hint="changes apply to drafts only",

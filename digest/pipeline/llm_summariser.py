@@ -18,6 +18,7 @@ from digest.config_sections import LlmSettings
 from digest.editorial.llm_prompt import chat_messages, check_answer
 from digest.editorial.summarise import Summary, SummaryRequest, extractive_summary
 from digest.secret_key import llm_api_key
+from digest.states import SummaryMethod
 
 log = logging.getLogger("digest")
 
@@ -60,7 +61,7 @@ class LlmSummariser:
             text, problem = check_answer(answer, request)
             if problem:
                 raise LlmError(problem)
-            return Summary(text, "llm")
+            return Summary(text, SummaryMethod.LLM)
         except Exception as exc:  # any failure of one answer: its fallback, never the run
             reason = str(exc) or type(exc).__name__
             log.warning(

@@ -20,6 +20,7 @@ from digest.pipeline.composing import IssueRef, compose, issues_of, story_of
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import Check, run_checks
 from digest.render.email import IssueView, Recipient, RenderedIssue, personalise
+from digest.states import IssueStatus
 from subscribers import reader_urls
 from subscribers.addresses import normalise_address
 from subscribers.models import MailingList, Subscriber, Subscription
@@ -222,7 +223,7 @@ class ArchivedIssue:
 def archive(rt: Runtime, list_slug: str) -> list[ArchivedIssue]:
     """The issues of a list that have gone out (or are going out), newest first."""
     with rt.sessions() as session:
-        issues = session.scalars(issues_of(list_slug).where(Issue.status != "draft"))
+        issues = session.scalars(issues_of(list_slug).where(Issue.status != IssueStatus.DRAFT))
         return [
             ArchivedIssue(
                 i.number, i.subject, i.sent_at, archive_url(rt.settings, list_slug, i.number)
@@ -237,7 +238,11 @@ def web_version(rt: Runtime, list_slug: str, number: int) -> str:
         issue_id = session.scalar(
             select(Issue.id)
             .join(MailingList, MailingList.id == Issue.list_id)
-            .where(MailingList.slug == list_slug, Issue.number == number, Issue.status != "draft")
+            .where(
+                MailingList.slug == list_slug,
+                Issue.number == number,
+                Issue.status != IssueStatus.DRAFT,
+            )
         )
     if issue_id is None:
         raise NotFoundError(f"no sent issue #{number} of {list_slug!r}")

@@ -23,6 +23,7 @@ from digest.pipeline.runtime import Runtime
 from digest.pipeline.sources import SourceHealth, source_health
 from digest.render.checks import Check
 from digest.render.email import personalise
+from digest.states import DeliveryStatus, IssueStatus
 from digest.web.auth import editor_required
 from digest.web.csrf import checked_form
 from digest.web.headers import EMAIL_PREVIEW_POLICY
@@ -151,7 +152,7 @@ async def prepare_issue(request: Request, editor: str, form: FormData) -> Respon
     if ref is None:
         flash(request, f"No new articles for {slug}: there is no issue to prepare this week.")
         return RedirectResponse("/editor", status_code=303)
-    if ref.status == "draft":
+    if ref.status == IssueStatus.DRAFT:
         flash(request, f"Issue #{ref.number} is ready: {ref.article_count} article(s), draft.")
     else:
         flash(request, f"This week's issue (#{ref.number}) has already gone out: {ref.status}.")
@@ -228,7 +229,7 @@ async def send_test(request: Request, editor: str, form: FormData) -> Response:
     except DigestError as exc:
         flash(request, f"Test not sent: {exc.message}", "error")
     else:
-        if result.outcome == "sent":
+        if result.outcome == DeliveryStatus.SENT:
             flash(request, f"Test sent to {address} (subject marked [TEST]): {result.reply}")
         else:
             flash(request, f"Test to {address} {result.outcome}: {result.reply}", "error")

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from digest.models import Article, Delivery, Issue, ScheduleRun, Source
 from digest.pipeline import Runtime
-from digest.states import IssueStatus
+from digest.states import DeliveryStatus, IssueStatus
 from digest.web.state import web_state
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
@@ -52,7 +52,7 @@ def render_metrics(rt: Runtime) -> str:
         prefix = func.substr(Delivery.last_reply, literal_column("1"), literal_column("3"))
         prefixes = session.execute(
             select(prefix, func.count())
-            .where(Delivery.last_reply.is_not(None), Delivery.status != "skipped")
+            .where(Delivery.last_reply.is_not(None), Delivery.status != DeliveryStatus.SKIPPED)
             .group_by(prefix)
         )
         for prefix, n in prefixes:

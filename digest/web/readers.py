@@ -24,6 +24,7 @@ from digest.web.state import WebState
 from subscribers.confirmation_window import MailClaim, claim_confirmation_mail
 from subscribers.models import MailingList, Subscription
 from subscribers.signup import ConfirmationDue
+from subscribers.states import SubscriptionStatus
 from subscribers.tokens import TokenSigner, TokenSubject
 
 log = logging.getLogger("digest.web")
@@ -110,7 +111,7 @@ class ApiConfirmationMailer:
         resend_after = timedelta(minutes=rt.settings.readers.resend_confirmation_minutes)
         with db.transaction(rt.sessions) as session:
             subscription = session.get(Subscription, subscription_id)
-            if subscription is None or subscription.status != "pending":
+            if subscription is None or subscription.status != SubscriptionStatus.PENDING:
                 return
             previous = subscription.confirmation_sent_at
             if not claim_confirmation_mail(
