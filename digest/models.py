@@ -65,7 +65,9 @@ class Article(Base):
     word_count: Mapped[int] = mapped_column(Integer, default=0)
     reading_minutes: Mapped[int] = mapped_column(Integer, default=1)
     summary: Mapped[str] = mapped_column(Text, default="")
-    summary_method: Mapped[str] = mapped_column(String(32), default=SummaryMethod.LEAD)
+    summary_method: Mapped[SummaryMethod] = mapped_column(
+        state_column_type(SummaryMethod, "summary_method", length=32), default=SummaryMethod.LEAD
+    )
     # sha256 of the title and text the summary was made from: a new summary only when it changes.
     summary_source_hash: Mapped[str | None] = mapped_column(String(64))
     image_url: Mapped[str | None] = mapped_column(Text)

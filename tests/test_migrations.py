@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 import digest.models  # noqa: F401  (registers the tables)
 import subscribers.models  # noqa: F401
 from digest import db
-from digest.models import Delivery, Issue, ScheduleRun
+from digest.models import Article, Delivery, Issue, ScheduleRun
 from subscribers.models import MailingList, Subscriber, Subscription, Suppression
 
 # Each test migrates a database with nothing in it, on PostgreSQL too.
@@ -94,6 +94,7 @@ def _one_row_in_each_table_with_a_state(session: Session) -> None:
             Suppression(email="b@example.net", reason="manual"),
             Delivery(issue=issue, subscriber=subscriber, email="a@example.net"),
             ScheduleRun(list_slug="weekly", job="send", scheduled_for=WHEN),
+            Article(identity="url:https://example.net/a", url="https://example.net/a", title="A"),
         ]
     )
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from digest.models import Article, Source
 from digest.pipeline.runtime import Runtime
+from digest.states import SummaryMethod
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class ArticleListing:
     tags: tuple[str, ...]
     reading_minutes: int
     summary: str
-    summary_method: str
+    summary_method: SummaryMethod
     collected_at: datetime
     url: str
 
