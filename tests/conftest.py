@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,9 +18,12 @@ from digest.config import Settings, load_settings
 from tests.browser import browser  # noqa: F401
 from tests.servers import FixtureHTTPServer, FixtureSMTPServer
 
-# A pytest-xdist worker starts with COLUMNS set; rich would fix the CLI's width from it when
-# digest.cli is first imported, and each test's own COLUMNS (tests/cli_runner.py) would not count.
+# A pytest-xdist worker starts with COLUMNS set, and so does a test's run of the CLI
+# (tests/cli_runner.py): rich fixes the CLI's width from it when digest.cli.output is first
+# imported (on a command's first run), and later tests' own COLUMNS would not count. Imported
+# here, without COLUMNS, its consoles read each test's own.
 os.environ.pop("COLUMNS", None)
+importlib.import_module("digest.cli.output")
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "digest" / "samples"

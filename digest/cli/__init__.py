@@ -1,6 +1,8 @@
 """The `digest` command: each step of an issue by hand, or `digest run` for all of them.
 
 Errors print one line and a hint and exit 1 (-v adds the traceback); usage errors exit 2.
+A command's module is imported only when it runs (COMMANDS), so `--help` and `--version`
+start at once: keep this module's own imports light.
 """
 
 from __future__ import annotations
@@ -13,28 +15,86 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 import click
-from rich.logging import RichHandler
 
 from digest import __version__
-from digest.cli import database, issues, sending, service, sources, subscribers
-from digest.cli.context import Invocation
-from digest.cli.output import err
+from digest.cli.lazy_group import LazyCommand, LazyGroup
 from digest.errors import DigestError
 
+# Each command: where it lives, and the first sentence of its help (`digest --help` lists
+# them without importing them; tests/test_cli_startup.py checks the two agree).
+COMMANDS = {
+    "articles": LazyCommand(
+        "digest.cli.issues:articles",
+        "The articles collected in a period, with region, tags, reading time and summary.",
+    ),
+    "bounces": LazyCommand("digest.cli.sending:bounces", "Bounce handling."),
+    "collect": LazyCommand(
+        "digest.cli.sources:collect", "Fetch every source and store the new articles."
+    ),
+    "db": LazyCommand("digest.cli.database:db_group", "Database schema."),
+    "edit": LazyCommand(
+        "digest.cli.issues:edit",
+        "Make stored articles' summaries again where their title or text changed (all of them "
+        "with --resummarise), with the summariser in config.yaml (editorial.summariser).",
+    ),
+    "editors": LazyCommand(
+        "digest.cli.service:editors", "Editor accounts of the web app (web.editors in config.yaml)."
+    ),
+    "preview": LazyCommand(
+        "digest.cli.issues:preview",
+        "Render the coming issue to a file without sending it, and run its pre-send checks.",
+    ),
+    "run": LazyCommand(
+        "digest.cli.issues:run", "Collect, compose this week's issue, preview it and deliver it."
+    ),
+    "schedule": LazyCommand(
+        "digest.cli.service:schedule",
+        "Each scheduled list's next collect, draft and send, in its zone and in UTC.",
+    ),
+    "send": LazyCommand(
+        "digest.cli.sending:send",
+        "Deliver this week's issue to every subscriber who has not received it.",
+    ),
+    "serve": LazyCommand(
+        "digest.cli.service:serve",
+        "Run the service: the editor's pages and archive (web.*), the scheduler (each list's "
+        "schedule: collect, draft, send) and the delivery worker, until SIGTERM or Ctrl-C.",
+    ),
+    "sources": LazyCommand(
+        "digest.cli.sources:sources",
+        "Each source's health: last success and error, failures in a row, items, validators.",
+    ),
+    "status": LazyCommand(
+        "digest.cli.issues:status", "Per issue of a list: its state and its deliveries by state."
+    ),
+    "subscribers": LazyCommand(
+        "digest.cli.subscribers:subscribers",
+        "Add, list, remove, import, export and suppress subscribers.",
+    ),
+    "worker": LazyCommand(
+        "digest.cli.sending:worker",
+        "Deliver the issues that have started sending, alongside any other workers.",
+    ),
+}
 
-class DigestGroup(click.Group):
+
+class DigestGroup(LazyGroup):
     """Turns a DigestError raised by any command into one line and a hint, exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except DigestError as exc:
+            from digest.cli.context import Invocation
+
             state = ctx.obj if isinstance(ctx.obj, Invocation) else None
             verbose = state.verbose if state else "-v" in sys.argv[1:]
             _fail(exc, verbose)
 
 
 def _fail(exc: DigestError, verbose: bool) -> NoReturn:
+    from digest.cli.output import err
+
     if verbose:
         err.print(traceback.format_exc(), markup=False)
     err.print(f"[bold red]error:[/] {exc.message}", markup=True)
@@ -54,7 +114,7 @@ def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) 
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-@click.group(cls=DigestGroup)
+@click.group(cls=DigestGroup, lazy_commands=COMMANDS)
 @click.option(
     "--config",
     "config",
@@ -70,32 +130,17 @@ def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) 
 @click.pass_context
 def cli(ctx: click.Context, config: Path, verbose: bool, now: datetime | None) -> None:
     """Build the week's newsletter digest from a newsroom's feeds and send it."""
+    from rich.logging import RichHandler
+
+    from digest.cli.context import Invocation
+    from digest.cli.output import err
+
     ctx.obj = Invocation(config, verbose, now)
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING,
         format="%(message)s",
         handlers=[RichHandler(console=err, show_path=False, show_time=False)],
     )
-
-
-for command in (
-    issues.run,
-    sources.collect,
-    issues.edit,
-    issues.articles,
-    sources.sources,
-    issues.preview,
-    sending.send,
-    sending.worker,
-    issues.status,
-    sending.bounces,
-    subscribers.subscribers,
-    service.serve,
-    service.schedule,
-    service.editors,
-    database.db_group,
-):
-    cli.add_command(command)
 
 
 def main() -> None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from digest.config import Settings, load_settings
 from digest.errors import DigestError
+
+if TYPE_CHECKING:
+    from digest.config import Settings
 
 
 class Invocation:
@@ -24,6 +26,8 @@ class Invocation:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            from digest.config import load_settings  # pydantic: only for commands that read it
+
             self._settings = load_settings(self.config)
         return self._settings
 

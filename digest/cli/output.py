@@ -5,13 +5,16 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from digest import pipeline
-from digest.render.checks import Check
 from digest.states import DeliveryStatus
+
+if TYPE_CHECKING:  # every command prints through here: the pipeline is the commands' to import
+    from digest import pipeline
+    from digest.render.checks import Check
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

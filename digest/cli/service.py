@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import click
 from rich.table import Table
 
-from digest import pipeline
 from digest.cli.context import Invocation
 from digest.cli.output import err, out
 
@@ -34,7 +33,7 @@ def serve(
 ) -> None:
     """Run the service: the editor's pages and archive (web.*), the scheduler (each list's
     schedule: collect, draft, send) and the delivery worker, until SIGTERM or Ctrl-C."""
-    from digest import logs
+    from digest import logs, pipeline
     from digest.service import Parts, Service
 
     settings = state.settings
