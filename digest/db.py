@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, create_engine, event
+from sqlalchemy import (
+    URL,
+    Connection,
+    DateTime,
+    Engine,
+    Enum,
+    MetaData,
+    create_engine,
+    event,
+    make_url,
+)
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -194,3 +206,66 @@ def head_revision() -> str | None:
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+def backup(url: str, target: Path) -> Path:
+    """Copy the SQLite database of URL to TARGET, a new file, with SQLite's online backup: a
+    consistent snapshot, taken while other connections go on reading and writing. Returns the
+    database's path. Any other database is refused with the tool that backs it up."""
+    try:
+        named = make_url(url)
+    except ArgumentError as exc:
+        raise StorageError(f"database.url: cannot use {url!r}: {exc}") from None
+    if named.get_backend_name() != "sqlite":
+        raise _not_sqlite(named, target)
+    source = Path(named.database or ":memory:")
+    if not source.is_file():
+        raise StorageError(
+            f"database.url: no SQLite database at {source}",
+            hint="check database.url in config.yaml; `digest db upgrade` creates the database",
+        )
+    try:
+        target.open("xb").close()  # claims the name: never overwrites, even in a race
+    except FileExistsError:
+        raise StorageError(
+            f"{target} already exists: digest backup never overwrites a file",
+            hint="give a new file name, e.g. with the date: digest backup digest-$(date +%F).db",
+        ) from None
+    except OSError as exc:
+        raise StorageError(
+            f"cannot write the backup to {target}: {exc.strerror}",
+            hint="give a path in a folder that exists and that you may write to",
+        ) from None
+    try:
+        # mode=rw: a database that vanished is an error, not a new empty file.
+        uri = f"{source.resolve().as_uri()}?mode=rw"
+        with (
+            closing(sqlite3.connect(uri, uri=True, timeout=10)) as database,
+            closing(sqlite3.connect(target)) as copy,
+        ):
+            database.backup(copy)
+    except BaseException as exc:
+        target.unlink(missing_ok=True)
+        if isinstance(exc, sqlite3.Error):
+            raise StorageError(f"backup of {source} failed: {exc}") from None
+        raise
+    return source
+
+
+def _not_sqlite(named: URL, target: Path) -> StorageError:
+    backend = named.get_backend_name()
+    if backend != "postgresql":
+        return StorageError(
+            f"database.url is {backend}: digest backup copies SQLite databases only",
+            hint="back it up with that database's own tool",
+        )
+    options = [f"-h {named.host}"] if named.host else []
+    options += [f"-p {named.port}"] if named.port else []
+    options += [f"-U {named.username}"] if named.username else []
+    where = f" on {named.host}" if named.host else ""
+    return StorageError(
+        f"database.url is PostgreSQL ({named.database}{where}): digest backup copies SQLite "
+        "databases only",
+        hint=f"back it up with pg_dump: pg_dump -Fc {' '.join([*options, '-f', str(target)])} "
+        f"{named.database} (restore with pg_restore)",
+    )

@@ -27,6 +27,10 @@ COMMANDS = {
         "digest.cli.issues:articles",
         "The articles collected in a period, with region, tags, reading time and summary.",
     ),
+    "backup": LazyCommand(
+        "digest.cli.database:backup",
+        "Copy the SQLite database to PATH, a new file, while digest goes on using it.",
+    ),
     "bounces": LazyCommand("digest.cli.sending:bounces", "Bounce handling."),
     "collect": LazyCommand(
         "digest.cli.sources:collect", "Fetch every source and store the new articles."
