@@ -16,7 +16,7 @@ import click
 from rich.logging import RichHandler
 
 from digest import __version__
-from digest.cli import database, issues, sending, service, sources, subscribers
+from digest.cli import database, init, issues, sending, service, sources, subscribers
 from digest.cli.context import Invocation
 from digest.cli.output import err
 from digest.errors import DigestError
@@ -79,6 +79,7 @@ def cli(ctx: click.Context, config: Path, verbose: bool, now: datetime | None) -
 
 
 for command in (
+    init.init,
     issues.run,
     sources.collect,
     issues.edit,
