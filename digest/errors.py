@@ -9,7 +9,8 @@ DigestError
 │       └── RetryLater 429/503: not fetched again before retry_at
 ├── RenderError        a template is broken or the email cannot be built
 ├── DeliveryError      the transport (SMTP, outbox) failed
-└── NotFoundError      a list, subscriber or issue named by the user does not exist
+├── NotFoundError      a list, subscriber or issue named by the user does not exist
+└── InitError          `digest init` would overwrite files, or has nothing to copy
 """
 
 from __future__ import annotations
@@ -69,3 +70,7 @@ class DeliveryError(DigestError):
 
 class NotFoundError(DigestError):
     default_hint = "list what exists with `digest subscribers list` or check config.yaml lists"
+
+
+class InitError(DigestError):
+    default_hint = "run `digest init` into an empty folder"

@@ -44,6 +44,11 @@ COMMANDS = {
     "editors": LazyCommand(
         "digest.cli.service:editors", "Editor accounts of the web app (web.editors in config.yaml)."
     ),
+    "init": LazyCommand(
+        "digest.cli.init:init",
+        "Write config.yaml, the templates to customise and the sample sources into DIRECTORY "
+        "(default: this folder), ready for `digest run`.",
+    ),
     "preview": LazyCommand(
         "digest.cli.issues:preview",
         "Render the coming issue to a file without sending it, and run its pre-send checks.",

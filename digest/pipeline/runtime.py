@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from digest import db
 from digest.config import Settings, SourceSettings
 from digest.models import Source
+from digest.packaged_files import packaged_templates
 from digest.render.email import EmailRenderer
 from digest.secret_key import secret_key
 from subscribers import membership
@@ -36,7 +37,7 @@ class Runtime:
 
 def open_runtime(settings: Settings, now: datetime | None = None) -> Runtime:
     """Connect, migrate the schema and bring sources and lists in line with the config."""
-    renderer = EmailRenderer(settings.resolve(settings.paths.templates))
+    renderer = EmailRenderer(settings.resolve(settings.paths.templates), packaged_templates())
     signer = TokenSigner(secret_key(settings))
     engine = db.make_engine(settings.database_url, echo=settings.database.echo)
     try:

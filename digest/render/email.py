@@ -97,24 +97,29 @@ class Recipient:
 
 
 class EmailRenderer:
-    """Holds the Jinja environment of templates/email; render() is pure given the templates."""
+    """Holds the Jinja environment of templates/email; render() is pure given the templates.
 
-    def __init__(self, templates_dir: Path) -> None:
+    A template missing from templates_dir/email is read from fallback/email (the packaged
+    templates), so editors keep only the ones they change."""
+
+    def __init__(self, templates_dir: Path, fallback: Path | None = None) -> None:
         email_dir = templates_dir / "email"
-        if not email_dir.is_dir():
+        candidates = [email_dir] if fallback is None else [email_dir, fallback / "email"]
+        folders = [str(d) for d in candidates if d.is_dir()]
+        if not folders:
             raise RenderError(
                 f"{email_dir}: template folder not found",
                 hint="set paths.templates in config.yaml to the folder holding email/",
             )
         self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(email_dir)),
+            loader=jinja2.FileSystemLoader(folders),
             autoescape=jinja2.select_autoescape(enabled_extensions=("mjml", "html", "j2")),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
         )
         self._text_env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(email_dir)),
+            loader=jinja2.FileSystemLoader(folders),
             autoescape=False,  # plain text: escaping would show &amp; to the reader
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

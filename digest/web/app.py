@@ -16,7 +16,6 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount
-from starlette.staticfiles import StaticFiles
 
 from digest.config import Settings
 from digest.errors import DigestError
@@ -79,7 +78,7 @@ def create_app(
             *metrics.routes(),
             *ReaderPages(WebReaderSite(state)).routes(),
             *_api_routes(state, environ, send_confirmation),
-            Mount("/static", StaticFiles(directory=state.pages.static_folder), name="static"),
+            Mount("/static", state.pages.static_files(), name="static"),
         ],
         middleware=[
             Middleware(SecurityHeaders),

@@ -9,24 +9,30 @@ from typing import Any
 import jinja2
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.staticfiles import PathLike, StaticFiles
 from starlette.templating import Jinja2Templates
 
 from digest.config import Settings
 from digest.errors import ConfigError
+from digest.packaged_files import packaged_templates
 from digest.web.sessions import csrf_token, pop_flash, signed_in_editor
 
 
 class Pages:
+    """The web templates of the config's templates folder; any page or static file it lacks
+    is taken from the packaged templates."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.folder = settings.resolve(settings.paths.templates) / "web"
-        if not self.folder.is_dir():
+        own = settings.resolve(settings.paths.templates) / "web"
+        self.folders = [d for d in (own, packaged_templates() / "web") if d.is_dir()]
+        if not self.folders:
             raise ConfigError(
-                f"{self.folder}: web template folder not found",
+                f"{own}: web template folder not found",
                 hint="set paths.templates in config.yaml to the folder holding web/",
             )
         env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(self.folder)),
+            loader=jinja2.FileSystemLoader([str(d) for d in self.folders]),
             autoescape=True,  # every value is text; markup comes only from the templates
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
@@ -34,9 +40,9 @@ class Pages:
         )
         self._templates = Jinja2Templates(env=env)
 
-    @property
-    def static_folder(self) -> Path:
-        return self.folder / "static"
+    def static_files(self) -> StaticFiles:
+        """/static: each file from the first folder's static/ that holds it."""
+        return LayeredStaticFiles([d / "static" for d in self.folders if (d / "static").is_dir()])
 
     def render(
         self,
@@ -58,3 +64,19 @@ class Pages:
         return self._templates.TemplateResponse(
             request, name, full, status_code=status_code, headers=headers
         )
+
+
+class LayeredStaticFiles(StaticFiles):
+    """Starlette's StaticFiles over several folders, looked up in order (its packages= would
+    look inside importable packages only)."""
+
+    def __init__(self, folders: list[Path]) -> None:
+        self._folders = folders
+        super().__init__(check_dir=False)
+
+    def get_directories(
+        self,
+        directory: PathLike | None = None,
+        packages: list[str | tuple[str, str]] | None = None,
+    ) -> list[PathLike]:
+        return list(self._folders)
