@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -191,9 +192,9 @@ def _config_error(path: Path, exc: ValidationError, overridden: dict[str, str]) 
             message = _REMOVED_KEYS[loc]
         elif kind == "extra_forbidden":
             allowed = _allowed_keys(err["loc"][:-1])
-            message = "unknown key" + (
-                f" (expected one of: {', '.join(allowed)})" if allowed else ""
-            )
+            closest = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
+            message = "unknown key" + (f", did you mean {closest[0]!r}?" if closest else "")
+            message += f" (expected one of: {', '.join(allowed)})" if allowed else ""
         elif kind == "value_error":
             message = str(err["msg"]).removeprefix("Value error, ")
         elif kind == "literal_error":

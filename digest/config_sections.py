@@ -18,13 +18,27 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# What config.yaml ships, and the defaults: fine for the file outbox, refused through SMTP
+# (mail from a domain that is not the sender's, with a postal address nobody is at).
+SHIPPED_FROM_ADDRESS = "digest@news.example.org"
+SHIPPED_POSTAL_ADDRESS = "Regional Digest, 12 Harbour Road, Casablanca 20000, Morocco"
+
+
 class NewsletterSettings(Section):
     name: str = "Regional Digest"
     base_url: str = "https://news.example.org"
-    from_address: str = "digest@news.example.org"
+    from_address: str = SHIPPED_FROM_ADDRESS
     from_name: str | None = None
     reply_to: str | None = None
-    postal_address: str = "Regional Digest, 1 Example Street, 10000 Example City"
+    postal_address: str = SHIPPED_POSTAL_ADDRESS
+
+    def shipped_placeholders(self) -> list[tuple[str, str]]:
+        """The keys (and values) still holding what config.yaml ships."""
+        shipped = (
+            ("from_address", self.from_address, SHIPPED_FROM_ADDRESS),
+            ("postal_address", self.postal_address, SHIPPED_POSTAL_ADDRESS),
+        )
+        return [(key, value) for key, value, placeholder in shipped if value == placeholder]
 
     @field_validator("base_url")
     @classmethod

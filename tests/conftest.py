@@ -28,6 +28,9 @@ importlib.import_module("digest.cli.output")
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "digest" / "samples"
 _HEAD = db.head_revision()
+# The newsletter's sender in write_config's configs.
+TEST_FROM = "digest@weekly.example.net"
+TEST_POSTAL_ADDRESS = "The Weekly, 4 Quay Street, Tangier 90000, Morocco"
 
 
 @pytest.fixture(scope="session")
@@ -148,6 +151,8 @@ def write_config(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-
 
     def write(overrides: dict | None = None, environ: dict[str, str] | None = None) -> Settings:
         config = {
+            # Not the shipped placeholders, which an SMTP send refuses.
+            "newsletter": {"from_address": TEST_FROM, "postal_address": TEST_POSTAL_ADDRESS},
             "database": {"url": database_url},
             "paths": {"templates": str(REPO / "templates"), "previews": "previews"},
             "delivery": {"transport": "file", "file": {"directory": "outbox"}},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import random
 import socket
+import ssl
 import threading
 import time
 from collections import Counter
@@ -384,13 +385,26 @@ class RecordingHandler:
 
 
 class FixtureSMTPServer:
-    def __init__(self, smtputf8: bool = False) -> None:
+    def __init__(
+        self,
+        smtputf8: bool = False,
+        authenticator: Any = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         """smtputf8: offer SMTPUTF8 in the EHLO reply and take UTF-8 addresses (RFC 6531);
-        without it, like many servers, it offers neither and refuses a UTF-8 command."""
+        without it, like many servers, it offers neither and refuses a UTF-8 command.
+        authenticator: offer AUTH (over plain text too) and ask it (aiosmtpd's callable).
+        ssl_context: speak implicit TLS with it (as on port 465)."""
         self.handler = RecordingHandler()
         self.port = _free_port()
+        auth = {"authenticator": authenticator, "auth_require_tls": False} if authenticator else {}
         self._controller = Controller(
-            self.handler, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=smtputf8
+            self.handler,
+            hostname="127.0.0.1",
+            port=self.port,
+            enable_SMTPUTF8=smtputf8,
+            ssl_context=ssl_context,
+            **auth,
         )
 
     def start(self) -> FixtureSMTPServer:

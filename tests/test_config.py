@@ -35,12 +35,35 @@ def test_a_wrong_type_names_file_key_and_expectation(tmp_path: Path) -> None:
     assert caught.value.message == f"{path}: delivery.smtp.port: expected an integer (got 'abc')"
 
 
-def test_an_unknown_key_lists_the_known_ones(tmp_path: Path) -> None:
+def test_an_unknown_key_names_the_closest_known_one_then_lists_them(tmp_path: Path) -> None:
     path = write(tmp_path, "delivery:\n  smtpp: {}\n")
     with pytest.raises(ConfigError) as caught:
         load_settings(path, environ={})
-    assert "delivery.smtpp: unknown key (expected one of: " in caught.value.message
-    assert "smtp" in caught.value.message and "transport" in caught.value.message
+    assert caught.value.message.startswith(
+        f"{path}: delivery.smtpp: unknown key, did you mean 'smtp'? (expected one of: "
+    )
+    assert "transport" in caught.value.message and "\n" not in caught.value.message
+
+
+def test_a_misspelt_nested_key_and_section_are_each_matched(tmp_path: Path) -> None:
+    path = write(tmp_path, "newsletter:\n  postal_adress: 'Casa'\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert "newsletter.postal_adress: unknown key, did you mean 'postal_address'?" in (
+        caught.value.message
+    )
+    path = write(tmp_path, "delivry: {}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert "delivry: unknown key, did you mean 'delivery'?" in caught.value.message
+
+
+def test_an_unknown_key_like_no_known_one_only_lists_them(tmp_path: Path) -> None:
+    path = write(tmp_path, "delivery:\n  zzz: 1\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert "delivery.zzz: unknown key (expected one of: " in caught.value.message
+    assert "did you mean" not in caught.value.message
 
 
 def test_a_bad_choice_and_list_index_are_named(tmp_path: Path) -> None:

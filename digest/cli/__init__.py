@@ -1,6 +1,7 @@
 """The `digest` command: each step of an issue by hand, or `digest run` for all of them.
 
-Errors print one line and a hint and exit 1 (-v adds the traceback); usage errors exit 2.
+Errors print one line and a hint and exit 1 (-v adds the traceback); usage errors exit 2;
+`run` and `collect` exit 3 when every source failed (output.EXIT_EVERY_SOURCE_FAILED).
 A command's module is imported only when it runs (COMMANDS), so `--help` and `--version`
 start at once: keep this module's own imports light.
 """

@@ -11,7 +11,14 @@ from rich.text import Text
 
 from digest import pipeline
 from digest.cli.context import Invocation, list_option, parse_since
-from digest.cli.output import out, print_checks, print_collect, print_issue, print_send
+from digest.cli.output import (
+    exit_if_every_source_failed,
+    out,
+    print_checks,
+    print_collect,
+    print_issue,
+    print_send,
+)
 from digest.pipeline import article_listing, summaries
 from digest.states import DeliveryStatus
 
@@ -20,20 +27,22 @@ from digest.states import DeliveryStatus
 @list_option()
 @click.pass_obj
 def run(state: Invocation, list_slug: str | None) -> None:
-    """Collect, compose this week's issue, preview it and deliver it."""
+    """Collect, compose this week's issue, preview it and deliver it; exit 3 if every
+    source failed (after the report: an issue of what was collected before still goes)."""
     slug = state.list_slug(list_slug)
     with pipeline.runtime(state.settings, state.now()) as rt:
         report = pipeline.run(rt, slug, state.now())
     print_collect(report.collected)
     if report.issue is None:
         out.print(f"No new articles for {slug}: no issue this week, nothing sent.")
-        return
-    print_issue(report.issue)
-    print_send(report.delivery)
-    if report.preview:
-        out.print(f"HTML preview: {report.preview}")
-    if report.outbox:
-        out.print(f"Outbox:       {report.outbox}")
+    else:
+        print_issue(report.issue)
+        print_send(report.delivery)
+        if report.preview:
+            out.print(f"HTML preview: {report.preview}")
+        if report.outbox:
+            out.print(f"Outbox:       {report.outbox}")
+    exit_if_every_source_failed(report.collected)
 
 
 @click.command()

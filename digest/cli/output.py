@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,10 @@ if TYPE_CHECKING:  # every command prints through here: the pipeline is the comm
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# `digest run` and `digest collect` after their report, when every source failed: a cron job
+# or a monitor sees that nothing new could be collected (one failing source is only a warning).
+EXIT_EVERY_SOURCE_FAILED = 3
 
 
 @contextmanager
@@ -58,6 +63,24 @@ def print_collect(report: pipeline.CollectReport) -> None:
             out.print(f"  [yellow]![/] {source.name}: {problem}", markup=True)
         if source.skipped:
             out.print(f"  [dim]-[/] {source.name}: not fetched: {source.skipped}", markup=True)
+
+
+def exit_if_every_source_failed(report: pipeline.CollectReport) -> None:
+    """One line and a hint, then exit EXIT_EVERY_SOURCE_FAILED, if no source worked."""
+    if not report.every_source_failed:
+        return
+    failed = sum(1 for s in report.sources if s.error)
+    err.print(
+        f"[bold red]error:[/] every source failed ({failed} of {len(report.sources)}): "
+        "nothing was collected",
+        markup=True,
+    )
+    err.print(
+        "[dim]hint:[/] see each source's error above and fix its url in config.yaml; "
+        "`digest sources` shows their health",
+        markup=True,
+    )
+    sys.exit(EXIT_EVERY_SOURCE_FAILED)
 
 
 def print_issue(issue: pipeline.IssueRef) -> None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from rich.table import Table
 
 from digest import pipeline
 from digest.cli.context import Invocation
-from digest.cli.output import out, print_collect
+from digest.cli.output import exit_if_every_source_failed, out, print_collect
 from digest.pipeline import summaries
 
 
@@ -17,15 +15,14 @@ from digest.pipeline import summaries
 @click.option("--resummarise", is_flag=True, help="Then make every stored article's summary again.")
 @click.pass_obj
 def collect(state: Invocation, resummarise: bool) -> None:
-    """Fetch every source and store the new articles."""
+    """Fetch every source and store the new articles; exit 3 if every source failed."""
     with pipeline.runtime(state.settings, state.now()) as rt:
         report = pipeline.collect(rt, state.now())
         summarised = summaries.resummarise(rt, force=True) if resummarise else None
     print_collect(report)
     if summarised is not None:
         out.print(f"Summarised {summarised.summarised} article(s) again.")
-    if report.sources and all(s.error for s in report.sources):
-        sys.exit(1)
+    exit_if_every_source_failed(report)
 
 
 @click.command()

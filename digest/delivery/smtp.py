@@ -46,9 +46,13 @@ class _Connection:
             start_tls=pool.security == "starttls",
             tls_context=pool.tls_context,
         )
-        await client.connect()
-        if pool.username:
-            await client.login(pool.username, pool.password or "")
+        try:
+            await client.connect()
+            if pool.username:
+                await client.login(pool.username, pool.password or "")
+        except BaseException:
+            client.close()  # a greeting that never came leaves the socket open otherwise
+            raise
         self.client, self.sent_on_connection = client, 0
         return client
 
@@ -210,12 +214,41 @@ class SmtpPool:
         try:
             await self._all[0].connect()
         except (aiosmtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(
-                f"{self.describe()}: cannot connect: {exc}",
-                hint="check delivery.smtp.host/port in config.yaml and that the server is up",
-            ) from None
+            raise self._open_failure(exc) from None
         for connection in self._all:
             self._idle.put_nowait(connection)
+
+    def _open_failure(self, exc: aiosmtplib.SMTPException | OSError) -> DeliveryError:
+        """What went wrong opening the first connection, with what to check for that case."""
+        where, text = self.describe(), str(exc) or type(exc).__name__
+        if isinstance(exc, TimeoutError):  # aiosmtplib's timeouts are TimeoutErrors too
+            return DeliveryError(
+                f"{where}: no answer within {self.timeout:g} s: {text}",
+                hint="the server did not answer in delivery.smtp.timeout_seconds: check "
+                "delivery.smtp.host and delivery.smtp.port (a firewall may drop the "
+                "connection), or allow more seconds",
+            )
+        if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+            return DeliveryError(
+                f"{where}: login refused: {exc.code} {exc.message}",
+                hint="check delivery.smtp.username and the password in the environment "
+                "variable named by delivery.smtp.password_env",
+            )
+        if "SMTP AUTH extension" in text:
+            return DeliveryError(
+                f"{where}: login impossible: {text}",
+                hint="the server offers no AUTH on this connection: many offer it only over "
+                "TLS (delivery.smtp.security: starttls or tls); a relay that needs no login "
+                "takes an empty delivery.smtp.username",
+            )
+        tls = _tls_error(exc)
+        if tls is not None or "STARTTLS" in text:
+            return DeliveryError(f"{where}: TLS failed: {text}", hint=_tls_hint(tls))
+        return DeliveryError(
+            f"{where}: cannot connect: {text}",
+            hint="nothing accepts connections there: check delivery.smtp.host and "
+            "delivery.smtp.port in config.yaml and that the server is up",
+        )
 
     async def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
         connection = await self._idle.get()
@@ -235,6 +268,34 @@ class SmtpPool:
         if 400 <= code < 500:
             return SendResult(DeliveryStatus.DEFERRED, reply)
         return SendResult(DeliveryStatus.FAILED, reply)
+
+
+def _tls_error(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind exc (aiosmtplib wraps a failed handshake in SMTPConnectError)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _tls_hint(error: ssl.SSLError | None) -> str:
+    if error is None:
+        return (
+            "the server does not offer STARTTLS: set delivery.smtp.security to tls if the port "
+            "is one of implicit TLS (465), or to none only for a local relay"
+        )
+    if isinstance(error, ssl.SSLCertVerificationError):
+        return (
+            "the server's certificate is not trusted for delivery.smtp.host: use the host name "
+            "its certificate names, or add its certificate authority to the system's trust store"
+        )
+    return (
+        "the TLS handshake failed: security tls needs a port of implicit TLS (465); a port that "
+        "starts in plain text (587, 25) needs starttls; check delivery.smtp.security and "
+        "delivery.smtp.port"
+    )
 
 
 def dot_stuffed(message: bytes) -> bytes:

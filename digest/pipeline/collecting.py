@@ -51,6 +51,13 @@ class CollectReport:
     def failed(self) -> list[SourceReport]:
         return [s for s in self.sources if s.error or s.problems]
 
+    @property
+    def every_source_failed(self) -> bool:
+        """No source worked and at least one failed: a source not fetched this time
+        (inactive, or asked to wait) counts as neither."""
+        errors = [s for s in self.sources if s.error]
+        return bool(errors) and all(s.error or s.skipped for s in self.sources)
+
 
 def collect(rt: Runtime, now: datetime) -> CollectReport:
     """Fetch every configured source; new articles are edited and stored. One failing source

@@ -27,6 +27,8 @@ from typing import Any
 import yaml
 from sqlalchemy import create_engine, make_url, text
 
+from tests.conftest import TEST_FROM, TEST_POSTAL_ADDRESS
+
 REPO = Path(__file__).resolve().parents[2]
 FEEDS = REPO / "digest" / "samples" / "feeds"
 SMTP_SINK = "/usr/sbin/smtp-sink"
@@ -182,6 +184,8 @@ def write_config(
             smtp["pool_size"] = connections
         delivery = {"transport": "smtp", "smtp": smtp}
     config = {
+        # Not the shipped placeholders, which an SMTP send refuses.
+        "newsletter": {"from_address": TEST_FROM, "postal_address": TEST_POSTAL_ADDRESS},
         "database": {"url": database_url},
         "sources": [
             {

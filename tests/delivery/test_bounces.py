@@ -16,6 +16,7 @@ from digest.models import Delivery, Issue
 from subscribers import membership
 from subscribers.models import MailingList, Subscriber, Suppression
 from subscribers.tokens import TokenSubject
+from tests.conftest import TEST_FROM
 from tests.delivery.scenario import NOW, digest, smtp_config
 from tests.servers import Fault, FixtureSMTPServer
 
@@ -61,7 +62,7 @@ def dsn(
         f"--{boundary}\r\n"
         "Content-Type: text/rfc822-headers\r\n"
         "\r\n"
-        "From: The Weekly <digest@news.example.org>\r\n"
+        f"From: The Weekly <{TEST_FROM}>\r\n"
         f"To: {final_recipient}\r\n"
         "Subject: The Weekly: 23 Nov - 29 Nov 2026\r\n"
         "\r\n"
@@ -153,7 +154,7 @@ def test_verp_sender_names_the_subscriber_and_a_bounce_to_it_suppresses_them(
             assert subject == TokenSubject(subscribers[email], lists["weekly"])
         assert len(set(senders.values())) == 3
         for message in smtp_server.handler.parsed():
-            assert message["From"].addresses[0].addr_spec == "digest@news.example.org"
+            assert message["From"].addresses[0].addr_spec == TEST_FROM
 
         box = write_mbox(
             tmp_path / "bounces.mbox",
@@ -232,17 +233,15 @@ def test_without_verp_the_final_recipient_names_the_subscriber_from_a_maildir(
         first = pipeline.send(rt, "weekly", NOW)
         assert (first.sent, first.deferred) == (2, 1)
         # Without a bounce address the envelope sender is the From address.
-        assert {sender for sender, _r, _b in smtp_server.handler.messages} == {
-            "digest@news.example.org"
-        }
+        assert {sender for sender, _r, _b in smtp_server.handler.messages} == {TEST_FROM}
         events = smtp_server.handler.events
-        assert {e.mail_from for e in events} == {"digest@news.example.org"}
+        assert {e.mail_from for e in events} == {TEST_FROM}
 
         folder = write_maildir(
             tmp_path / "Maildir",
             [
                 dsn(
-                    to="digest@news.example.org",
+                    to=TEST_FROM,
                     final_recipient="Amina@Example.org",
                     action="failed",
                     status="5.1.1",
@@ -250,14 +249,14 @@ def test_without_verp_the_final_recipient_names_the_subscriber_from_a_maildir(
                     number=1,
                 ),
                 dsn(
-                    to="digest@news.example.org",
+                    to=TEST_FROM,
                     final_recipient=SOFT,
                     action="delayed",
                     status="4.2.2",
                     diagnostic="452 4.2.2 Mailbox full",
                     number=2,
                 ),
-                not_a_dsn("digest@news.example.org"),
+                not_a_dsn(TEST_FROM),
             ],
         )
 
@@ -293,7 +292,7 @@ def test_processing_the_same_bounces_twice_changes_nothing_the_second_time(
             tmp_path / "bounces.mbox",
             [
                 dsn(
-                    to="digest@news.example.org",
+                    to=TEST_FROM,
                     final_recipient=HARD,
                     action="failed",
                     status="5.1.1",
@@ -301,7 +300,7 @@ def test_processing_the_same_bounces_twice_changes_nothing_the_second_time(
                     number=1,
                 ),
                 dsn(
-                    to="digest@news.example.org",
+                    to=TEST_FROM,
                     final_recipient=SOFT,
                     action="delayed",
                     status="4.2.2",
