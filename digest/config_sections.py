@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import cssselect
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from digest.cadence import parse_weekly
+from digest.cadence import parse_schedule
 
 
 class Section(BaseModel):
@@ -190,8 +190,8 @@ class ScheduleSettings(Section):
 
     @field_validator("send")
     @classmethod
-    def _weekly(cls, value: str) -> str:
-        parse_weekly(value)  # its ValueError names the problem
+    def _schedule(cls, value: str) -> str:
+        parse_schedule(value)  # its ValueError names the field that is wrong
         return value
 
 

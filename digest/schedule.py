@@ -5,9 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
-from digest.cadence import DAYS, Weekly, next_time, occurrences, parse_weekly, wave_window
+from digest.cadence import (
+    DAYS,
+    Schedule,
+    next_time,
+    once_a_day,
+    parse_schedule,
+    scheduled_wall_time,
+    upcoming,
+    wave_window,
+)
 from digest.config import Settings
 from digest.config_sections import ListSettings, ScheduleSettings
 
@@ -30,52 +38,81 @@ def collect_slot(now: datetime, interval: timedelta) -> datetime:
     return EPOCH + ((now - EPOCH) // interval) * interval
 
 
+# How many of each job's next runs `digest schedule` shows.
+SHOWN = 3
+
+
 @dataclass(frozen=True)
 class Planned:
     list_slug: str
     timezone: str
-    next_collect: datetime | None
-    next_draft: datetime
-    next_send: datetime
-    # A local-time list: when the first and the last zone on Earth reach that send.
-    waves: tuple[datetime, datetime] | None = None
+    # The next runs of each job, earliest first (no collects when no list has a schedule).
+    collects: tuple[datetime, ...]
+    drafts: tuple[datetime, ...]
+    sends: tuple[datetime, ...]
+    # A local-time list: for each of those sends, when the first and the last zone on Earth
+    # reach it.
+    waves: tuple[tuple[datetime, datetime], ...] = ()
+
+    @property
+    def next_collect(self) -> datetime | None:
+        return self.collects[0] if self.collects else None
+
+    @property
+    def next_draft(self) -> datetime:
+        return self.drafts[0]
+
+    @property
+    def next_send(self) -> datetime:
+        return self.sends[0]
 
 
-def plan(settings: Settings, now: datetime) -> list[Planned]:
-    """Each scheduled list's next collect, draft and send times (UTC)."""
+def plan(settings: Settings, now: datetime, count: int = SHOWN) -> list[Planned]:
+    """Each scheduled list's next count collects, drafts and sends (UTC)."""
     interval = collect_interval(settings)
-    upcoming = []
+    collects = (
+        tuple(collect_slot(now, interval) + interval * n for n in range(1, count + 1))
+        if interval
+        else ()
+    )
+    upcoming_runs = []
     for lst, schedule in scheduled_lists(settings):
-        spec = parse_weekly(schedule.send)
+        spec = parse_schedule(schedule.send)
         lead = draft_lead(lst, schedule, spec, now)
-        sends = occurrences(spec, lst.timezone, now, now + lead + timedelta(days=8))
-        next_send = next_time(spec, lst.timezone, now)
-        upcoming.append(
+        sends = tuple(upcoming(spec, lst.timezone, now, count))
+        upcoming_runs.append(
             Planned(
                 list_slug=lst.slug,
                 timezone=lst.timezone,
-                next_collect=collect_slot(now, interval) + interval if interval else None,
-                next_draft=next(t for t in sends if t - lead > now) - lead,
-                next_send=next_send,
-                waves=wave_window(spec, lst.timezone, next_send) if schedule.local_time else None,
+                collects=collects,
+                # A draft is due lead before its send: the next ones are those of the sends
+                # after now + lead.
+                drafts=tuple(t - lead for t in upcoming(spec, lst.timezone, now + lead, count)),
+                sends=sends,
+                waves=tuple(wave_window(spec, lst.timezone, t) for t in sends)
+                if schedule.local_time
+                else (),
             )
         )
-    return upcoming
+    return upcoming_runs
 
 
 def draft_lead(
-    lst: ListSettings, schedule: ScheduleSettings, spec: Weekly, now: datetime
+    lst: ListSettings, schedule: ScheduleSettings, spec: Schedule, now: datetime
 ) -> timedelta:
     """How long before a send its draft is composed: draft_hours_before, counted for a
     local-time list from the first moment any zone on Earth reaches the send time."""
     lead = timedelta(hours=schedule.draft_hours_before)
     if not schedule.local_time:
         return lead
-    upcoming = next_time(spec, lst.timezone, now)
-    return lead + (upcoming - wave_window(spec, lst.timezone, upcoming)[0])
+    coming = next_time(spec, lst.timezone, now)
+    return lead + (coming - wave_window(spec, lst.timezone, coming)[0])
 
 
-def wave_job(lst: ListSettings, anchor: datetime) -> str:
+def wave_job(lst: ListSettings, spec: Schedule, anchor: datetime) -> str:
     """The claim name of a local-time send's waves: "send" and the send's day in the list's
-    zone, so the waves of two sends a day apart never share a claim."""
-    return f"send {DAYS[anchor.astimezone(ZoneInfo(lst.timezone)).weekday()]}"
+    zone, so the waves of two sends a day apart never share a claim; and its time ("send mon
+    19:00") when the schedule sends more than once a day, so two sends of a day never do."""
+    wall = scheduled_wall_time(spec, lst.timezone, anchor)
+    job = f"send {DAYS[wall.weekday()]}"
+    return job if once_a_day(spec) else f"{job} {wall:%H:%M}"

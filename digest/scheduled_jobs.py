@@ -11,7 +11,15 @@ import threading
 from datetime import datetime, timedelta
 
 from digest import pipeline
-from digest.cadence import Weekly, decide, occurrences, parse_weekly, wave_window, waves
+from digest.cadence import (
+    Schedule,
+    decide,
+    occurrences,
+    parse_schedule,
+    previous_time,
+    wave_window,
+    waves,
+)
 from digest.config_sections import ListSettings, ScheduleSettings
 from digest.delivery.transport import Transport
 from digest.errors import DigestError
@@ -58,7 +66,7 @@ class ScheduledJobs:
         for lst, schedule in scheduled_lists(self.rt.settings):
             if self.stop.is_set():
                 return
-            spec = parse_weekly(schedule.send)
+            spec = parse_schedule(schedule.send)
             self._draft_if_due(lst, schedule, spec, now)
             if schedule.local_time:
                 self._send_waves_if_due(lst, schedule, spec, now)
@@ -66,7 +74,7 @@ class ScheduledJobs:
                 self._send_if_due(lst, schedule, spec, now)
 
     def _draft_if_due(
-        self, lst: ListSettings, schedule: ScheduleSettings, spec: Weekly, now: datetime
+        self, lst: ListSettings, schedule: ScheduleSettings, spec: Schedule, now: datetime
     ) -> None:
         # Seen from draft_hours_before ahead, the draft is "the send"; it is useful any time
         # before the send itself (or within the grace, if that is longer).
@@ -107,7 +115,7 @@ class ScheduledJobs:
         self,
         lst: ListSettings,
         schedule: ScheduleSettings,
-        spec: Weekly,
+        spec: Schedule,
         send_at: datetime,
         now: datetime,
     ) -> bool:
@@ -115,7 +123,7 @@ class ScheduledJobs:
         the grace, is yet to pass) and its issue is not composed and frozen. A draft composed
         then would take the articles that issue is due to carry: with local-time delivery a
         daily list's next draft comes before today's last waves."""
-        previous = occurrences(spec, lst.timezone, send_at - timedelta(days=8), send_at)[-2]
+        previous = previous_time(spec, lst.timezone, send_at - timedelta(microseconds=1))
         last = wave_window(spec, lst.timezone, previous)[1] if schedule.local_time else previous
         if now > last + timedelta(hours=schedule.grace_hours):
             return False
@@ -125,7 +133,7 @@ class ScheduledJobs:
             return issue is None or issue.status == IssueStatus.DRAFT
 
     def _send_if_due(
-        self, lst: ListSettings, schedule: ScheduleSettings, spec: Weekly, now: datetime
+        self, lst: ListSettings, schedule: ScheduleSettings, spec: Schedule, now: datetime
     ) -> None:
         grace = timedelta(hours=schedule.grace_hours)
         last = last_scheduled(self.rt.sessions, lst.slug, "send")
@@ -138,11 +146,12 @@ class ScheduledJobs:
         self._send(lst.slug, decision.due, decision.reason, now, period_at=decision.due)
 
     def _send_waves_if_due(
-        self, lst: ListSettings, schedule: ScheduleSettings, spec: Weekly, now: datetime
+        self, lst: ListSettings, schedule: ScheduleSettings, spec: Schedule, now: datetime
     ) -> None:
         """Local-time delivery: each wave (the zones reaching the send time at one moment) is
         a send of its own, claimed, graced and recorded like one. Its claim names the send's
-        day (job "send mon"): on a daily list two sends' waves can fall on the same moment."""
+        day (job "send mon"), and its time when the list sends more than once a day: two
+        sends' waves can fall on the same moment."""
         grace = timedelta(hours=schedule.grace_hours)
         # Every wave of a send lies within a day or so of it: look at the sends around now
         # whose waves may be due, and at the readers' zones only when one may be.
@@ -156,7 +165,7 @@ class ScheduledJobs:
             return
         members = self._zone_members(lst)
         for anchor in anchors:
-            job = wave_job(lst, anchor)
+            job = wave_job(lst, spec, anchor)
             done = claimed_since(self.rt.sessions, lst.slug, job, anchor - reach)
             for moment, wave in waves(spec, lst.timezone, anchor, members).items():
                 if self.stop.is_set():

@@ -15,6 +15,7 @@ FOUNDATION = {
     "digest.cadence",
     "digest.config",
     "digest.config_sections",
+    "digest.cron_fields",
     "digest.db",
     "digest.errors",
 }

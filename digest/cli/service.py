@@ -60,7 +60,7 @@ def serve(
 @click.command()
 @click.pass_obj
 def schedule(state: Invocation) -> None:
-    """Each scheduled list's next collect, draft and send, in its zone and in UTC."""
+    """Each scheduled list's next 3 collects, drafts and sends, in its zone and in UTC."""
     from zoneinfo import ZoneInfo
 
     from digest.schedule import plan
@@ -72,27 +72,27 @@ def schedule(state: Invocation) -> None:
     table = Table("list", "job", "list's time", "UTC", title="Next scheduled runs")
     for item in planned:
         zone = ZoneInfo(item.timezone)
-        jobs = [
-            ("collect", item.next_collect),
-            ("draft", item.next_draft),
-            ("send", item.next_send),
+        jobs: list[tuple[str, tuple[datetime, ...]]] = [
+            ("collect", item.collects),
+            ("draft", item.drafts),
+            ("send", item.sends),
         ]
         if item.waves:
-            # Local-time delivery: the send is a wave per zone, between these two moments.
+            # Local-time delivery: each send is a wave per zone, between these two moments.
             jobs[2:] = [
-                ("send: first zone (UTC+14)", item.waves[0]),
-                ("send: list's zone", item.next_send),
-                ("send: last zone (UTC-12)", item.waves[1]),
+                ("send: first zone (UTC+14)", tuple(first for first, _last in item.waves)),
+                ("send: list's zone", item.sends),
+                ("send: last zone (UTC-12)", tuple(last for _first, last in item.waves)),
             ]
-        for job, moment in jobs:
-            if moment is None:
-                continue
-            table.add_row(
-                item.list_slug,
-                job,
-                f"{moment.astimezone(zone):%a %Y-%m-%d %H:%M %Z} ({item.timezone})",
-                f"{moment.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC",
-            )
+        for job, moments in jobs:
+            for n, moment in enumerate(moments):
+                # The job is named on its first run only: the next ones follow under it.
+                table.add_row(
+                    item.list_slug,
+                    "" if n else job,
+                    f"{moment.astimezone(zone):%a %Y-%m-%d %H:%M %Z} ({item.timezone})",
+                    f"{moment.astimezone(UTC):%a %Y-%m-%d %H:%M} UTC",
+                )
     out.print(table)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from digest import db
-from digest.cadence import parse_weekly, period_ending
+from digest.cadence import parse_schedule, period_ending
 from digest.config import ListSettings, Settings
 from digest.editorial.compose import (
     Candidate,
@@ -63,7 +63,7 @@ def period_of(lst: ListSettings, now: datetime) -> tuple[datetime, datetime]:
     week (Monday to Monday in its zone) holding now."""
     if lst.schedule is None:
         return week_period(now, lst.timezone)
-    return period_ending(parse_weekly(lst.schedule.send), lst.timezone, now)
+    return period_ending(parse_schedule(lst.schedule.send), lst.timezone, now)
 
 
 def _compose_in(
