@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from prometheus_client.parser import text_string_to_metric_families
+
 from digest import pipeline
 from digest.web.metrics import reply_class
 from tests.servers import FixtureSMTPServer
@@ -19,12 +21,13 @@ def test_metrics_count_articles_issues_deliveries_replies_and_failing_sources(
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     lines = set(response.text.splitlines())
     assert "# TYPE digest_articles_collected_total counter" in lines
-    assert "digest_articles_collected_total 12" in lines
-    assert 'digest_issues{status="sent"} 1' in lines
-    assert 'digest_issues{status="draft"} 0' in lines
-    assert 'digest_deliveries{state="sent"} 1' in lines
-    assert 'digest_smtp_last_replies{class="2xx"} 1' in lines
-    assert 'digest_source_consecutive_failures{source="Maghreb Dispatch"} 0' in lines
+    # prometheus-client writes every value as a float: 12.0 is the number 12 to Prometheus.
+    assert "digest_articles_collected_total 12.0" in lines
+    assert 'digest_issues{status="sent"} 1.0' in lines
+    assert 'digest_issues{status="draft"} 0.0' in lines
+    assert 'digest_deliveries{state="sent"} 1.0' in lines
+    assert 'digest_smtp_last_replies{class="2xx"} 1.0' in lines
+    assert 'digest_source_consecutive_failures{source="Maghreb Dispatch"} 0.0' in lines
 
 
 def test_reply_classes() -> None:
@@ -33,3 +36,36 @@ def test_reply_classes() -> None:
     assert reply_class("550 5.1.1 no such user") == "5xx"
     assert reply_class("connection dropped") == "none"
     assert reply_class(None) == "none"
+
+
+GAUGES = (
+    "digest_issues",
+    "digest_deliveries",
+    "digest_smtp_last_replies",
+    "digest_source_consecutive_failures",
+    "digest_schedule_runs",
+)
+
+
+def test_metrics_parse_as_prometheus_exposition(
+    app: LiveApp, rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
+) -> None:
+    pipeline.send(rt, "weekly", NOW)
+    with app.client() as http:
+        text = http.get("/metrics").text
+
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in families.values()
+        for sample in family.samples
+    }
+    assert families["digest_articles_collected"].type == "counter"
+    assert samples[("digest_articles_collected_total", ())] == 12
+    assert {families[name].type for name in GAUGES} == {"gauge"}
+    assert samples[("digest_issues", (("status", "sending"),))] == 0
+    assert samples[("digest_deliveries", (("state", "sent"),))] == 1
+    assert samples[("digest_smtp_last_replies", (("class", "2xx"),))] == 1
+    sources = {s.labels["source"] for s in families["digest_source_consecutive_failures"].samples}
+    assert sources == {"Maghreb Dispatch", "Sahel & Coast"}
+
