@@ -1,13 +1,20 @@
-"""/metrics: the pipeline's counts read from the database at each scrape, in the Prometheus text
-format (prometheus-client); the same whichever process answers."""
+"""/metrics: the pipeline's counts read from the database at each scrape, and the counts each
+process keeps (sign-ups refused), in the Prometheus text format (prometheus-client).
+
+The database's counts are the same whichever process answers. With PROMETHEUS_MULTIPROC_DIR
+set (several `digest serve` processes on one machine), each process writes its own counts into
+that folder and the answer sums every process's; without it, they are this process's."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, literal_column, select
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +26,9 @@ from digest.models import Article, Delivery, Issue, ScheduleRun, Source
 from digest.pipeline import Runtime
 from digest.states import DeliveryStatus, IssueStatus
 from digest.web.state import web_state
+from subscribers.rate_limit import REFUSED
+
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def reply_class(reply: str | None) -> str:
@@ -109,9 +119,23 @@ def _gauge(
 
 
 def render_metrics(rt: Runtime) -> bytes:
-    """Every metric family, as of now."""
+    """Every metric family, as of now: the database's, then the processes' own."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DatabaseCounts(rt))
+    return generate_latest(registry) + _process_counts(os.environ.get(MULTIPROC_DIR))
+
+
+def metrics_text_of_processes(folder: Path) -> str:
+    """The counts every process wrote into folder (multiprocess mode), summed."""
+    return _process_counts(str(folder)).decode("utf-8")
+
+
+def _process_counts(multiproc_dir: str | None) -> bytes:
+    registry = CollectorRegistry(auto_describe=False)
+    if multiproc_dir:
+        MultiProcessCollector(registry, path=multiproc_dir)
+    else:
+        registry.register(REFUSED)
     return generate_latest(registry)
 
 

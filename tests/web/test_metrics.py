@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from digest import pipeline
-from digest.web.metrics import reply_class
+from digest.web.metrics import metrics_text_of_processes, reply_class
 from tests.servers import FixtureSMTPServer
 from tests.web.conftest import NOW, LiveApp
 
@@ -69,3 +74,23 @@ def test_metrics_parse_as_prometheus_exposition(
     sources = {s.labels["source"] for s in families["digest_source_consecutive_failures"].samples}
     assert sources == {"Maghreb Dispatch", "Sahel & Coast"}
 
+
+def test_counts_kept_by_each_process_add_up_in_multiprocess_mode(tmp_path: Path) -> None:
+    """With PROMETHEUS_MULTIPROC_DIR set, the counts each `digest serve` process keeps of its
+    own are summed over every process, whichever one answers /metrics."""
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    environ = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    count_two = "from subscribers.rate_limit import REFUSED; REFUSED.labels('client').inc(2)"
+    for _ in range(2):
+        subprocess.run([sys.executable, "-c", count_two], env=environ, check=True, timeout=60)
+
+    text = metrics_text_of_processes(folder)
+
+    values = {
+        (s.name, tuple(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    assert values[("digest_sign_ups_refused_total", (("limit", "client"),))] == 4
+    assert ("digest_articles_collected_total", ()) not in values  # the database's: not here
