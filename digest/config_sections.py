@@ -270,6 +270,9 @@ class EditorAccount(Section):
         return self
 
 
+RATE_LIMIT_SCHEMES = ("memory", "redis", "rediss", "redis+unix")
+
+
 class WebSettings(Section):
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
@@ -292,6 +295,19 @@ class WebSettings(Section):
     # Open connections one client (an IPv4 address, an IPv6 /64) may hold; past it, its new
     # ones are closed at once. Trusted proxies are not limited.
     max_connections_per_client: int = Field(20, ge=1)
+    # Where sign-up attempts are counted: "memory://" in each process, or a storage that every
+    # `digest serve` process shares ("redis://host:6379", "rediss://…", "redis+unix://…").
+    rate_limit_storage: str = "memory://"
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _storage(cls, value: str) -> str:
+        scheme = value.partition("://")[0]
+        if scheme not in RATE_LIMIT_SCHEMES or "://" not in value:
+            raise ValueError(
+                f"expected memory:// or a redis:// URL such as redis://127.0.0.1:6379 ({value!r})"
+            )
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

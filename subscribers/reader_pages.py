@@ -20,6 +20,10 @@ class ReaderPages:
         self.signup = SignupPages(site)
         self.preferences = PreferencePages(site)
 
+    async def close(self) -> None:
+        """End the connections of the sign-up limits' storage (in the app's event loop)."""
+        await self.signup.counts.close()
+
     def routes(self) -> list[Route]:
         signup, prefs = self.signup, self.preferences
         return [

@@ -29,6 +29,12 @@ class ReaderSite(Protocol):
     @property
     def signer(self) -> TokenSigner: ...
 
+    @property
+    def rate_limit_prefix(self) -> str:
+        """The install's own namespace in a shared rate-limit storage: every process of one
+        install counts under it, another install on the same server does not."""
+        ...
+
     def now(self) -> datetime: ...
 
     def render(

@@ -19,7 +19,7 @@ from subscribers import signup
 from subscribers.addresses import InvalidAddress, normalise_address
 from subscribers.client_network import client_network
 from subscribers.form_body import limited_form
-from subscribers.rate_limit import SlidingWindow
+from subscribers.rate_limit import Attempts, SharedCounts
 from subscribers.reader_input import FormProblem, chosen, clean_name, topics_on_offer
 from subscribers.reader_page import (
     PRIVATE,
@@ -42,8 +42,10 @@ class SignupPages(ReaderPage):
         super().__init__(site)
         readers = site.settings.readers
         window = timedelta(minutes=readers.rate_window_minutes)
-        self.per_ip = SlidingWindow(readers.subscribe_per_ip, window)
-        self.per_address = SlidingWindow(readers.subscribe_per_address, window)
+        self.counts = SharedCounts(site.settings.web.rate_limit_storage, site.rate_limit_prefix)
+        storage = self.counts.storage
+        self.per_ip = Attempts(storage, "client", readers.subscribe_per_ip, window)
+        self.per_address = Attempts(storage, "address", readers.subscribe_per_address, window)
 
     # ------------------------------------------------------------------------- subscribe
 
@@ -61,7 +63,7 @@ class SignupPages(ReaderPage):
         now = self.site.now()
         # Per IPv4 address or IPv6 /64: one IPv6 user would have 2^64 allowances otherwise.
         client = client_network(request.client.host if request.client else None)
-        if not self.per_ip.allow(client, now):
+        if not await self.per_ip.allow(client):
             return self._message(
                 request,
                 "Too many attempts",
@@ -82,7 +84,7 @@ class SignupPages(ReaderPage):
             errors = {problem.field: problem.message}
             return self._subscribe_form(request, offered, values, errors, status_code=400)
         response = self._check_your_inbox(request)
-        if not self.per_address.allow(address, now):
+        if not await self.per_address.allow(address):
             return response  # the same page: nothing tells anyone this address was limited
         # Everything that depends on who the address belongs to runs after the page has gone:
         # a new address is written and committed, a known or suppressed one is not, and when

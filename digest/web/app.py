@@ -58,6 +58,8 @@ def create_app(
         editors=Editors(settings, environ),
     )
 
+    reader_pages = ReaderPages(WebReaderSite(state))
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         state.hashing = CapacityLimiter(CONCURRENT_PASSWORD_CHECKS)
@@ -65,6 +67,7 @@ def create_app(
         try:
             yield
         finally:
+            await reader_pages.close()
             runtime, state.runtime = state.runtime, None
             if runtime is not None:
                 runtime.close()
@@ -76,7 +79,7 @@ def create_app(
             *archive.routes(),
             *health.routes(),
             *metrics.routes(),
-            *ReaderPages(WebReaderSite(state)).routes(),
+            *reader_pages.routes(),
             *_api_routes(state, environ, send_confirmation),
             Mount("/static", state.pages.static_files(), name="static"),
         ],

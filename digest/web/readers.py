@@ -3,6 +3,7 @@ CSRF, the confirmation mail and the deliveries only digest knows about."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -19,6 +20,7 @@ from digest import db
 from digest.config import Settings
 from digest.models import Delivery, Issue
 from digest.pipeline.confirming import mail_confirmation
+from digest.secret_key import session_key
 from digest.web.csrf import check_form
 from digest.web.state import WebState
 from subscribers.confirmation_window import MailClaim, claim_confirmation_mail
@@ -47,6 +49,12 @@ class WebReaderSite:
     @property
     def signer(self) -> TokenSigner:
         return self.state.rt.signer
+
+    @property
+    def rate_limit_prefix(self) -> str:
+        # Derived from the secret, never the secret: the storage's keys name no secret.
+        digest = hashlib.sha256(f"rate-limit\0{session_key(self.state.settings)}".encode())
+        return f"digest-{digest.hexdigest()[:16]}"
 
     def now(self) -> datetime:
         return self.state.now()
