@@ -18,13 +18,14 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 @contextmanager
-def progress_bar() -> Iterator[pipeline.Progress]:
-    """A progress bar with rate and ETA on a terminal; nothing when output is redirected."""
+def progress_bar(what: str = "sending", unit: str = "msg") -> Iterator[pipeline.Progress]:
+    """A progress bar with rate (UNITs a second) and ETA on a terminal; nothing when output is
+    redirected."""
     if not err.is_terminal:
         yield lambda _done, _total: None
         return
     with Progress(
-        TextColumn("sending"),
+        TextColumn(what),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
@@ -32,12 +33,12 @@ def progress_bar() -> Iterator[pipeline.Progress]:
         console=err,
         transient=True,
     ) as bar:
-        task = bar.add_task("send", total=None, rate="")
+        task = bar.add_task(what, total=None, rate="")
         started = time.monotonic()
 
         def update(done: int, total: int) -> None:
             elapsed = max(time.monotonic() - started, 1e-9)
-            bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.0f} msg/s")
+            bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.0f} {unit}/s")
 
         yield update
 

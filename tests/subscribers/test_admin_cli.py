@@ -87,14 +87,40 @@ def test_a_missing_file_or_a_bad_header_is_one_line_and_a_hint(
         "error: nowhere.csv: cannot read: No such file or directory",
         "hint: give the path of a CSV file",
     ]
-    (project / "bad.csv").write_text("e-mail,name\nann@example.org,Ann\n")
+    (project / "bad.csv").write_text("mail,name\nann@example.org,Ann\n")
     bad = digest(project, "subscribers", "import", "bad.csv")
     assert bad.returncode == 1
     assert bad.stderr.splitlines() == [
-        "error: bad.csv: line 1: unknown column 'e-mail' (expected some of: email, name, "
-        "status, topics, timezone)",
-        "hint: the first line must name the columns, e.g. email,name,status,topics,timezone",
+        "error: bad.csv: line 1: no column of addresses among the file's columns: 'mail', 'name'",
+        "hint: name it with --map email=COLUMN (and name=COLUMN…), or call it email",
     ]
     unknown_list = digest(project, "subscribers", "export", "--list", "monthly")
     assert unknown_list.returncode == 1
     assert "no list with slug 'monthly'" in unknown_list.stderr
+
+
+def test_pending_readers_are_listed_and_adding_one_confirms_them(
+    project: Path,  # noqa: F811
+    database_url: str,
+) -> None:
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return digest(project, "subscribers", *args, database_url=database_url)
+
+    (project / "in.csv").write_text("email,status\nann@example.org,\nbob@example.org,pending\n")
+    assert run("import", "in.csv").returncode == 0
+    listed = run("list")
+    assert "ann@example.org" not in listed.stdout
+    assert listed.stdout.splitlines()[-1] == "1 subscriber(s); also 2 pending (--status pending)"
+    pending = run("list", "--status", "pending")
+    assert "ann@example.org" in pending.stdout and "bob@example.org" in pending.stdout
+    assert "reader@example.org" not in pending.stdout
+    assert (
+        pending.stdout.splitlines()[-1] == "2 subscriber(s); also 1 confirmed (--status confirmed)"
+    )
+    confirmed = run("add", "ann@example.org")
+    assert confirmed.stdout == "Confirmed ann@example.org → weekly (was waiting for confirmation)\n"
+    again = run("add", "ann@example.org")
+    assert again.stdout == "Already subscribed: ann@example.org → weekly\n"
+    assert "ann@example.org" in run("list").stdout
+    everyone = run("list", "--status", "all").stdout
+    assert all(a in everyone for a in ("ann@", "bob@", "reader@")) and "3 subscriber(s)" in everyone
