@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from digest.errors import NotFoundError
 from subscribers.addresses import normalise_address
-from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.models import MailingList, Subscriber, Subscription, Suppression
 from subscribers.states import SubscriberStatus, SubscriptionStatus
 
 Joined = Literal["added", "confirmed", "already"]
@@ -240,3 +240,48 @@ def topics_of(session: Session, subscriber_ids: list[int]) -> dict[int, list[str
         select(Subscriber.id, Subscriber.topics).where(Subscriber.id.in_(subscriber_ids))
     )
     return {row.id: list(row.topics) for row in rows if row.topics}
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    subscription_id: int
+    subscriber_id: int
+    email: str
+    name: str | None
+
+
+def pending_batch(
+    session: Session, list_id: int, emails: list[str] | None, *, after: int, limit: int = 200
+) -> list[PendingRow]:
+    """The next pending subscriptions of the list past subscription id AFTER, of active and
+    unsuppressed readers (of these addresses only, when given): whom a confirmation mail may
+    go to. A batch per call, so no transaction stays open while the mails go out."""
+    only = [Subscriber.email.in_(emails)] if emails is not None else []
+    rows = session.execute(
+        select(Subscription.id, Subscriber.id, Subscriber.email, Subscriber.name)
+        .join(Subscriber, Subscription.subscriber_id == Subscriber.id)
+        .where(
+            Subscription.list_id == list_id,
+            Subscription.status == SubscriptionStatus.PENDING,
+            Subscriber.status == SubscriberStatus.ACTIVE,
+            ~select(Suppression.email).where(Suppression.email == Subscriber.email).exists(),
+            Subscription.id > after,
+            *only,
+        )
+        .order_by(Subscription.id)
+        .limit(limit)
+    ).all()
+    return [PendingRow(*row) for row in rows]
+
+
+def statuses_of(session: Session, list_id: int, emails: list[str]) -> dict[str, str]:
+    """Each of these addresses' state on the list: its subscription's status, or the reader's
+    own when they bounced, complained or were blocked; an address not on the list is absent."""
+    return {
+        email: subscription if subscriber == SubscriberStatus.ACTIVE else subscriber
+        for email, subscription, subscriber in session.execute(
+            select(Subscriber.email, Subscription.status, Subscriber.status)
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(Subscription.list_id == list_id, Subscriber.email.in_(emails))
+        )
+    }

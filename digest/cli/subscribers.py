@@ -11,7 +11,7 @@ from rich.table import Table
 from digest import db, pipeline
 from digest.cli import importing
 from digest.cli.context import Invocation, list_option
-from digest.cli.output import out
+from digest.cli.output import err, out, progress_bar
 from digest.errors import DigestError
 from subscribers import membership
 from subscribers.fields import FieldError, clean_timezone
@@ -125,6 +125,57 @@ def subscribers_remove(state: Invocation, email: str, list_slug: str | None) -> 
         subscription = membership.remove_subscriber(session, mailing_list, email, now=state.now())
         address = subscription.subscriber.email
     out.print(f"Removed {address} from {slug}")
+
+
+@subscribers.command("confirm")
+@click.argument("emails", nargs=-1, metavar="[EMAIL]...")
+@list_option()
+@click.option(
+    "--resend",
+    is_flag=True,
+    help="Mail the confirmation link again to the list's pending readers (or to EMAILs).",
+)
+@click.pass_obj
+def subscribers_confirm(
+    state: Invocation, emails: tuple[str, ...], list_slug: str | None, resend: bool
+) -> None:
+    """Mail pending readers their confirmation link again (--resend). No second mail goes
+    within readers.resend_confirmation_minutes of the last one."""
+    from digest.pipeline.confirming import resend_confirmations
+    from subscribers.addresses import normalise_address
+
+    if not resend:
+        raise click.UsageError(
+            "say --resend to mail the confirmation again "
+            "(`digest subscribers add EMAIL` confirms a reader on your word)"
+        )
+    slug = state.list_slug(list_slug)
+    addresses = [normalise_address(e) for e in emails] or None
+    with (
+        pipeline.runtime(state.settings, state.now()) as rt,
+        progress_bar("mailing", "mail") as progress,
+    ):
+        with rt.sessions() as session:
+            list_id = membership.get_list(session, slug).id
+        report = resend_confirmations(rt, list_id, addresses, state.now(), progress)
+    for address, status in report.not_pending.items():
+        out.print(f"{address} is not waiting for confirmation on {slug} ({status})")
+    for failure in report.failed:
+        err.print(f"{failure}", markup=False)
+    minutes = state.settings.readers.resend_confirmation_minutes
+    out.print(
+        f"Mailed the confirmation to {report.sent} pending reader(s) of {slug}"
+        + (f", {len(report.failed)} failed (listed above)" if report.failed else "")
+        + (
+            f"; {report.too_soon} had one within the last {minutes:g} minute(s)"
+            " (readers.resend_confirmation_minutes)"
+            if report.too_soon
+            else ""
+        )
+        + "."
+    )
+    if report.failed:
+        sys.exit(1)
 
 
 @subscribers.command("export")
