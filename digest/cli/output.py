@@ -39,6 +39,8 @@ def progress_bar(what: str = "sending", unit: str = "msg") -> Iterator[pipeline.
         def update(done: int, total: int) -> None:
             elapsed = max(time.monotonic() - started, 1e-9)
             bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.0f} {unit}/s")
+            # Drawn at each step too, not only by the 10 Hz refresh: a quick run shows its end.
+            bar.refresh()
 
         yield update
 
