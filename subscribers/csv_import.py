@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from digest import db
 from digest.db import UTCDateTime
-from subscribers.csv_rows import BadRow, ImportRow, parse_rows
+from subscribers.csv_rows import BadRow, ImportRow, read_rows
 from subscribers.models import ConsentRecord, Subscriber, Subscription, Suppression
 from subscribers.states import SubscriberStatus, SubscriptionStatus
 
@@ -28,11 +28,18 @@ CONSENT_RECORDS = cast(Table, ConsentRecord.__table__)
 
 @dataclass
 class ImportReport:
+    exporter: str = "digest"  # whose export the header looks like (or --map)
+    ignored_columns: tuple[str, ...] = ()
     rows: int = 0
     added: dict[SubscriptionStatus, int] = field(
         default_factory=lambda: dict.fromkeys(SubscriptionStatus, 0)
     )
     already_on_list: int = 0
+    # Pending on the list, and the row says confirmed under --confirmed: confirmed now.
+    confirmed_now: int = 0
+    already_confirmed: int = 0
+    # Why the rows that are pending once imported are so, with how many of each.
+    pending_why: Counter[str] = field(default_factory=Counter)
     # Unsubscribed from this list before: an import never brings them back.
     kept_unsubscribed: int = 0
     # The file says they unsubscribed elsewhere: their subscription here ends too.
@@ -53,15 +60,22 @@ def import_csv(
     consent_wording: str,
     now: datetime,
     on_bad_row: Callable[[BadRow], None],
+    mapping: Mapping[str, str] | None = None,
+    on_batch: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
 ) -> ImportReport:
-    """Import rows into the list, one transaction per batch; bad rows go to on_bad_row.
+    """Import rows into the list, one transaction per batch; bad rows go to on_bad_row, and
+    on_batch hears the number of rows read after each batch is written.
 
     Rows become pending subscriptions unless `confirmed` (the operator holds the readers'
-    prior consent) and the row does not say pending. Running it again changes nothing."""
-    report = ImportReport()
+    prior consent) and the row's own status says nothing or confirmed; such a row confirms
+    the reader's pending subscription too. Running it again changes nothing."""
+    layout, rows = read_rows(
+        lines, offered_topics=offered_topics, confirmed=confirmed, mapping=mapping
+    )
+    report = ImportReport(layout.exporter.name, layout.ignored)
     batch: dict[str, ImportRow] = {}
-    for parsed in parse_rows(lines, offered_topics=offered_topics, confirmed=confirmed):
+    for parsed in rows:
         report.rows += 1
         if isinstance(parsed, BadRow):
             report.bad_rows += 1
@@ -74,8 +88,12 @@ def import_csv(
         if len(batch) >= batch_size:
             report = _write_batch_retrying(engine, batch, list_id, consent_wording, now, report)
             batch = {}
+            if on_batch is not None:
+                on_batch(report.rows)
     if batch:
         report = _write_batch_retrying(engine, batch, list_id, consent_wording, now, report)
+    if on_batch is not None:
+        on_batch(report.rows)
     return report
 
 
@@ -159,6 +177,7 @@ def _write_batch(
         )  # new subscriptions by status
         consenting: dict[str, list[int]] = defaultdict(list)  # consent records by action
         ending: list[int] = []
+        confirming: list[int] = []
         for email, row in batch.items():
             if email in suppressed:
                 continue
@@ -171,10 +190,21 @@ def _write_batch(
             elif current is not None and row.status == SubscriptionStatus.UNSUBSCRIBED:
                 ending.append(subscriber_id)
                 consenting["unsubscribe"].append(subscriber_id)
+            elif (
+                current == SubscriptionStatus.PENDING and row.status == SubscriptionStatus.CONFIRMED
+            ):
+                confirming.append(subscriber_id)
+                consenting["confirm"].append(subscriber_id)
             elif current is not None:
                 report.already_on_list += 1
+                if current == SubscriptionStatus.CONFIRMED:
+                    report.already_confirmed += 1
+                elif row.pending_reason:
+                    report.pending_why[row.pending_reason] += 1
             else:
                 report.added[row.status] += 1
+                if row.pending_reason:
+                    report.pending_why[row.pending_reason] += 1
                 joining[row.status].append(subscriber_id)
                 action = (
                     "unsubscribe" if row.status == SubscriptionStatus.UNSUBSCRIBED else "subscribe"
@@ -189,6 +219,17 @@ def _write_batch(
                 .values(status=SubscriptionStatus.UNSUBSCRIBED, unsubscribed_at=now)
             )
             report.now_unsubscribed += len(ending)
+        if confirming:
+            session.execute(
+                update(Subscription)
+                .where(
+                    Subscription.list_id == list_id,
+                    Subscription.subscriber_id.in_(confirming),
+                    Subscription.status == SubscriptionStatus.PENDING,
+                )
+                .values(status=SubscriptionStatus.CONFIRMED, confirmed_at=now)
+            )
+            report.confirmed_now += len(confirming)
         for action, ids in consenting.items():
             session.execute(_consents_of(ids, list_id, action, wording, now))
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from digest.errors import NotFoundError
 from subscribers.addresses import normalise_address
-from subscribers.models import MailingList, Subscriber, Subscription
+from subscribers.models import MailingList, Subscriber, Subscription, Suppression
 from subscribers.states import SubscriberStatus, SubscriptionStatus
+
+Joined = Literal["added", "confirmed", "already"]
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,9 @@ def add_subscriber(
     now: datetime,
     origin: str = "cli",
     confirmed: bool = True,
-) -> tuple[Subscription, bool]:
-    """Subscribe address to the list; the flag is False when it already was (nothing changes)."""
+) -> tuple[Subscription, Joined]:
+    """Subscribe address to the list: "added" (new, or back after unsubscribing), "confirmed"
+    (was pending, and `confirmed` vouches for them now) or "already" (nothing changes)."""
     email = normalise_address(address)
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email == email))
     if subscriber is None:
@@ -80,15 +84,19 @@ def add_subscriber(
         )
         session.add(subscription)
         session.flush()
-        return subscription, True
+        return subscription, "added"
     if subscription.status == SubscriptionStatus.UNSUBSCRIBED:
         # Coming back is an explicit new act of the subscriber or an editor.
         subscription.status = status
         subscription.origin = origin
         subscription.confirmed_at = now if confirmed else None
         subscription.unsubscribed_at = None
-        return subscription, True
-    return subscription, False
+        return subscription, "added"
+    if subscription.status == SubscriptionStatus.PENDING and confirmed:
+        # Whoever adds a reader as confirmed vouches for their consent, as an import does.
+        subscription.status, subscription.confirmed_at = SubscriptionStatus.CONFIRMED, now
+        return subscription, "confirmed"
+    return subscription, "already"
 
 
 def remove_subscriber(
@@ -112,20 +120,43 @@ def remove_subscriber(
 
 
 def iter_subscriptions(
-    session: Session, mailing_list: MailingList, *, include_inactive: bool = False
+    session: Session, mailing_list: MailingList, *, status: SubscriptionStatus | None
 ) -> Iterator[tuple[Subscriber, Subscription]]:
+    """The list's subscriptions in this status (all when None), with their subscribers. A reader
+    who bounced, complained or was blocked counts as unsubscribed: no digest reaches them."""
     query = (
         select(Subscriber, Subscription)
         .join(Subscription, Subscription.subscriber_id == Subscriber.id)
         .where(Subscription.list_id == mailing_list.id)
         .order_by(Subscriber.id)
     )
-    if not include_inactive:
+    if status == SubscriptionStatus.UNSUBSCRIBED:
         query = query.where(
-            Subscription.status == SubscriptionStatus.CONFIRMED,
-            Subscriber.status == SubscriberStatus.ACTIVE,
+            or_(Subscription.status == status, Subscriber.status != SubscriberStatus.ACTIVE)
+        )
+    elif status is not None:
+        query = query.where(
+            Subscription.status == status, Subscriber.status == SubscriberStatus.ACTIVE
         )
     yield from session.execute(query)
+
+
+def count_by_status(session: Session, list_id: int) -> dict[SubscriptionStatus, int]:
+    """How many of the list's subscriptions are in each status, as iter_subscriptions counts."""
+    status = case(
+        (Subscriber.status != SubscriberStatus.ACTIVE, SubscriptionStatus.UNSUBSCRIBED.value),
+        else_=Subscription.status,
+    )
+    counts = dict.fromkeys(SubscriptionStatus, 0)
+    for value, count in session.execute(
+        select(status, func.count())
+        .select_from(Subscription)
+        .join(Subscriber, Subscription.subscriber_id == Subscriber.id)
+        .where(Subscription.list_id == list_id)
+        .group_by(status)
+    ):
+        counts[SubscriptionStatus(value)] = count
+    return counts
 
 
 @dataclass(frozen=True)
@@ -209,3 +240,48 @@ def topics_of(session: Session, subscriber_ids: list[int]) -> dict[int, list[str
         select(Subscriber.id, Subscriber.topics).where(Subscriber.id.in_(subscriber_ids))
     )
     return {row.id: list(row.topics) for row in rows if row.topics}
+
+
+@dataclass(frozen=True)
+class PendingRow:
+    subscription_id: int
+    subscriber_id: int
+    email: str
+    name: str | None
+
+
+def pending_batch(
+    session: Session, list_id: int, emails: list[str] | None, *, after: int, limit: int = 200
+) -> list[PendingRow]:
+    """The next pending subscriptions of the list past subscription id AFTER, of active and
+    unsuppressed readers (of these addresses only, when given): whom a confirmation mail may
+    go to. A batch per call, so no transaction stays open while the mails go out."""
+    only = [Subscriber.email.in_(emails)] if emails is not None else []
+    rows = session.execute(
+        select(Subscription.id, Subscriber.id, Subscriber.email, Subscriber.name)
+        .join(Subscriber, Subscription.subscriber_id == Subscriber.id)
+        .where(
+            Subscription.list_id == list_id,
+            Subscription.status == SubscriptionStatus.PENDING,
+            Subscriber.status == SubscriberStatus.ACTIVE,
+            ~select(Suppression.email).where(Suppression.email == Subscriber.email).exists(),
+            Subscription.id > after,
+            *only,
+        )
+        .order_by(Subscription.id)
+        .limit(limit)
+    ).all()
+    return [PendingRow(*row) for row in rows]
+
+
+def statuses_of(session: Session, list_id: int, emails: list[str]) -> dict[str, str]:
+    """Each of these addresses' state on the list: its subscription's status, or the reader's
+    own when they bounced, complained or were blocked; an address not on the list is absent."""
+    return {
+        email: subscription if subscriber == SubscriberStatus.ACTIVE else subscriber
+        for email, subscription, subscriber in session.execute(
+            select(Subscriber.email, Subscription.status, Subscriber.status)
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(Subscription.list_id == list_id, Subscriber.email.in_(emails))
+        )
+    }

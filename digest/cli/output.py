@@ -26,13 +26,14 @@ EXIT_EVERY_SOURCE_FAILED = 3
 
 
 @contextmanager
-def progress_bar() -> Iterator[pipeline.Progress]:
-    """A progress bar with rate and ETA on a terminal; nothing when output is redirected."""
+def progress_bar(what: str = "sending", unit: str = "msg") -> Iterator[pipeline.Progress]:
+    """A progress bar with rate (UNITs a second) and ETA on a terminal; nothing when output is
+    redirected."""
     if not err.is_terminal:
         yield lambda _done, _total: None
         return
     with Progress(
-        TextColumn("sending"),
+        TextColumn(what),
         BarColumn(),
         MofNCompleteColumn(),
         TextColumn("{task.fields[rate]}"),
@@ -40,12 +41,14 @@ def progress_bar() -> Iterator[pipeline.Progress]:
         console=err,
         transient=True,
     ) as bar:
-        task = bar.add_task("send", total=None, rate="")
+        task = bar.add_task(what, total=None, rate="")
         started = time.monotonic()
 
         def update(done: int, total: int) -> None:
             elapsed = max(time.monotonic() - started, 1e-9)
-            bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.0f} msg/s")
+            bar.update(task, completed=done, total=total, rate=f"{done / elapsed:.0f} {unit}/s")
+            # Drawn at each step too, not only by the 10 Hz refresh: a quick run shows its end.
+            bar.refresh()
 
         yield update
 

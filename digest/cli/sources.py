@@ -7,7 +7,7 @@ from rich.table import Table
 
 from digest import pipeline
 from digest.cli.context import Invocation
-from digest.cli.output import exit_if_every_source_failed, out, print_collect
+from digest.cli.output import exit_if_every_source_failed, out, print_collect, progress_bar
 from digest.pipeline import summaries
 
 
@@ -17,7 +17,8 @@ from digest.pipeline import summaries
 def collect(state: Invocation, resummarise: bool) -> None:
     """Fetch every source and store the new articles; exit 3 if every source failed."""
     with pipeline.runtime(state.settings, state.now()) as rt:
-        report = pipeline.collect(rt, state.now())
+        with progress_bar("collecting", "source") as progress:
+            report = pipeline.collect(rt, state.now(), progress)
         summarised = summaries.resummarise(rt, force=True) if resummarise else None
     print_collect(report)
     if summarised is not None:

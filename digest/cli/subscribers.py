@@ -9,17 +9,21 @@ import click
 from rich.table import Table
 
 from digest import db, pipeline
+from digest.cli import importing
 from digest.cli.context import Invocation, list_option
-from digest.cli.output import err, out
+from digest.cli.output import err, out, progress_bar
 from digest.errors import DigestError
 from subscribers import membership
 from subscribers.fields import FieldError, clean_timezone
-from subscribers.states import SubscriptionStatus, SuppressionReason
+from subscribers.states import SubscriberStatus, SubscriptionStatus, SuppressionReason
 
 
 @click.group()
 def subscribers() -> None:
     """Add, list, remove, import, export and suppress subscribers."""
+
+
+subscribers.add_command(importing.subscribers_import)
 
 
 @subscribers.command("add")
@@ -35,7 +39,8 @@ def subscribers() -> None:
 def subscribers_add(
     state: Invocation, email: str, name: str | None, zone: str | None, list_slug: str | None
 ) -> None:
-    """Subscribe EMAIL (confirmed: you vouch for their consent)."""
+    """Subscribe EMAIL (confirmed: you vouch for their consent; a reader waiting for
+    confirmation is confirmed)."""
     slug = state.list_slug(list_slug)
     now = state.now()
     try:
@@ -49,38 +54,60 @@ def subscribers_add(
         db.transaction(rt.sessions) as session,
     ):
         mailing_list = membership.get_list(session, slug)
-        subscription, added = membership.add_subscriber(
+        subscription, joined = membership.add_subscriber(
             session, mailing_list, email, name=name, now=now
         )
         if zone is not None:
             subscription.subscriber.timezone = zone
         address = subscription.subscriber.email
-    out.print(f"{'Added' if added else 'Already subscribed:'} {address} → {slug}")
+    if joined == "confirmed":
+        out.print(f"Confirmed {address} → {slug} (was waiting for confirmation)")
+    else:
+        out.print(f"{'Added' if joined == 'added' else 'Already subscribed:'} {address} → {slug}")
 
 
 @subscribers.command("list")
 @list_option()
-@click.option("--all", "show_all", is_flag=True, help="Include unsubscribed and pending.")
+@click.option(
+    "--status",
+    "shown",
+    type=click.Choice([*(s.value for s in SubscriptionStatus), "all"]),
+    default=SubscriptionStatus.CONFIRMED.value,
+    show_default=True,
+    help="Whose subscriptions to show (bounced, complained or blocked readers count as "
+    "unsubscribed).",
+)
+@click.option("--all", "show_all", is_flag=True, help="The same as --status all.")
 @click.pass_obj
-def subscribers_list(state: Invocation, list_slug: str | None, show_all: bool) -> None:
-    """Show the subscribers of a list."""
+def subscribers_list(state: Invocation, list_slug: str | None, shown: str, show_all: bool) -> None:
+    """Show the subscribers of a list: the confirmed ones, or those of --status."""
     slug = state.list_slug(list_slug)
+    status = None if show_all or shown == "all" else SubscriptionStatus(shown)
     with pipeline.runtime(state.settings, state.now()) as rt, rt.sessions() as session:
         mailing_list = membership.get_list(session, slug)
-        table = Table("email", "name", "status", "since", title=f"{slug} subscribers")
+        title = f"{slug} subscribers" + (f" ({status})" if status else "")
+        table = Table("email", "name", "status", "since", title=title)
         count = 0
         for subscriber, subscription in membership.iter_subscriptions(
-            session, mailing_list, include_inactive=show_all
+            session, mailing_list, status=status
         ):
             count += 1
             table.add_row(
                 subscriber.email,
                 subscriber.name or "",
-                subscription.status,
+                subscription.status
+                if subscriber.status == SubscriberStatus.ACTIVE
+                else subscriber.status,
                 f"{subscription.created_at:%Y-%m-%d}",
             )
+        counts = membership.count_by_status(session, mailing_list.id)
     out.print(table)
-    out.print(f"{count} subscriber(s)")
+    others = [
+        f"{counts[other]} {other} (--status {other})"
+        for other in SubscriptionStatus
+        if status is not None and other != status and counts[other]
+    ]
+    out.print(f"{count} subscriber(s)" + (f"; also {', '.join(others)}" if others else ""))
 
 
 @subscribers.command("remove")
@@ -100,71 +127,55 @@ def subscribers_remove(state: Invocation, email: str, list_slug: str | None) -> 
     out.print(f"Removed {address} from {slug}")
 
 
-@subscribers.command("import")
-@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@subscribers.command("confirm")
+@click.argument("emails", nargs=-1, metavar="[EMAIL]...")
 @list_option()
 @click.option(
-    "--confirmed",
+    "--resend",
     is_flag=True,
-    help="Import as confirmed: only if you hold each reader's prior consent to this list. "
-    "Without it every row is pending until the reader confirms.",
+    help="Mail the confirmation link again to the list's pending readers (or to EMAILs).",
 )
-@click.option("--consent", "wording", help="How they consented (default: the file's name).")
 @click.pass_obj
-def subscribers_import(
-    state: Invocation, file: Path, list_slug: str | None, confirmed: bool, wording: str | None
+def subscribers_confirm(
+    state: Invocation, emails: tuple[str, ...], list_slug: str | None, resend: bool
 ) -> None:
-    """Import subscribers from a CSV file with a header (email,name,status,topics,timezone).
+    """Mail pending readers their confirmation link again (--resend). No second mail goes
+    within readers.resend_confirmation_minutes of the last one."""
+    from digest.pipeline.confirming import resend_confirmations
+    from subscribers.addresses import normalise_address
 
-    Bad rows are reported with their line numbers and skipped; unsubscribed and suppressed
-    addresses are never subscribed again. Safe to run twice."""
-    from subscribers.csv_import import import_csv
-    from subscribers.csv_rows import BadRow, CsvFormatError
-    from subscribers.fields import offered_topics
-
+    if not resend:
+        raise click.UsageError(
+            "say --resend to mail the confirmation again "
+            "(`digest subscribers add EMAIL` confirms a reader on your word)"
+        )
     slug = state.list_slug(list_slug)
-    try:
-        handle = file.open(encoding="utf-8-sig", errors="replace", newline="")
-    except OSError as exc:
-        raise DigestError(
-            f"{file}: cannot read: {exc.strerror}", hint="give the path of a CSV file"
-        ) from None
-
-    def bad_row(row: BadRow) -> None:
-        err.print(f"{file.name}:{row.line}: {row.problem}", markup=False)
-
-    with handle, pipeline.runtime(state.settings, state.now()) as rt:
+    addresses = [normalise_address(e) for e in emails] or None
+    with (
+        pipeline.runtime(state.settings, state.now()) as rt,
+        progress_bar("mailing", "mail") as progress,
+    ):
         with rt.sessions() as session:
             list_id = membership.get_list(session, slug).id
-        try:
-            report = import_csv(
-                rt.engine,
-                handle,
-                list_id=list_id,
-                offered_topics=offered_topics(state.settings),
-                confirmed=confirmed,
-                consent_wording=wording or f"imported from {file.name}",
-                now=state.now(),
-                on_bad_row=bad_row,
-            )
-        except CsvFormatError as exc:
-            raise CsvFormatError(f"{file}: {exc.message}") from None
-    added = report.added
+        report = resend_confirmations(rt, list_id, addresses, state.now(), progress)
+    for address, status in report.not_pending.items():
+        out.print(f"{address} is not waiting for confirmation on {slug} ({status})")
+    for failure in report.failed:
+        err.print(f"{failure}", markup=False)
+    minutes = state.settings.readers.resend_confirmation_minutes
     out.print(
-        f"Read {report.rows} row(s) into {slug}: "
-        f"added {added[SubscriptionStatus.CONFIRMED]} confirmed, "
-        f"{added[SubscriptionStatus.PENDING]} pending, "
-        f"{added[SubscriptionStatus.UNSUBSCRIBED]} unsubscribed; "
-        f"{report.now_unsubscribed} unsubscribed now."
+        f"Mailed the confirmation to {report.sent} pending reader(s) of {slug}"
+        + (f", {len(report.failed)} failed (listed above)" if report.failed else "")
+        + (
+            f"; {report.too_soon} had one within the last {minutes:g} minute(s)"
+            " (readers.resend_confirmation_minutes)"
+            if report.too_soon
+            else ""
+        )
+        + "."
     )
-    out.print(
-        f"Skipped {report.already_on_list} already on the list, "
-        f"{report.kept_unsubscribed} who had unsubscribed (never re-subscribed), "
-        f"{report.suppressed} suppressed, {report.inactive} bounced or blocked, "
-        f"{report.bad_rows} bad row(s)" + (" (listed above)." if report.bad_rows else ".")
-    )
-    if added[SubscriptionStatus.PENDING] and not confirmed:
-        out.print("Pending subscriptions receive no digest until the reader confirms.")
+    if report.failed:
+        sys.exit(1)
 
 
 @subscribers.command("export")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,7 @@ from digest.collect.feeds import ParsedFeed, discover_feeds, looks_like_html
 from digest.collect.fetch import Fetcher, FetchResponse
 from digest.collect.identity import TitleIndex
 from digest.config import SourceSettings
+from digest.delivery.send_loop import Progress
 from digest.errors import CollectError, RetryLater, SourceGone
 from digest.models import Source
 from digest.pipeline.extracting import PageExtractor
@@ -59,13 +61,14 @@ class CollectReport:
         return bool(errors) and all(s.error or s.skipped for s in self.sources)
 
 
-def collect(rt: Runtime, now: datetime) -> CollectReport:
+def collect(rt: Runtime, now: datetime, progress: Progress | None = None) -> CollectReport:
     """Fetch every configured source; new articles are edited and stored. One failing source
-    is reported and leaves the others (and everything stored before) untouched."""
-    return asyncio.run(_collect_all(rt, now))
+    is reported and leaves the others (and everything stored before) untouched. progress
+    hears (sources done, sources) as each one is done."""
+    return asyncio.run(_collect_all(rt, now, progress))
 
 
-async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
+async def _collect_all(rt: Runtime, now: datetime, progress: Progress | None) -> CollectReport:
     settings = rt.settings.collect
     with rt.sessions() as session:
         rows = {
@@ -85,19 +88,32 @@ async def _collect_all(rt: Runtime, now: datetime) -> CollectReport:
             PageExtractor(settings.extract_workers) as extractor,
         ):
             parser = FeedParser(settings)
+            total, done = len(rt.settings.sources), 0
+
+            async def counted(report: Awaitable[SourceReport]) -> SourceReport:
+                nonlocal done
+                try:
+                    return await report
+                finally:
+                    done += 1
+                    if progress is not None:
+                        progress(done, total)
+
             reports = await asyncio.gather(
                 *(
-                    _collect_source(
-                        rt,
-                        fetcher,
-                        parser,
-                        extractor,
-                        database,
-                        recent,
-                        editor,
-                        source,
-                        rows[source.name],
-                        now,
+                    counted(
+                        _collect_source(
+                            rt,
+                            fetcher,
+                            parser,
+                            extractor,
+                            database,
+                            recent,
+                            editor,
+                            source,
+                            rows[source.name],
+                            now,
+                        )
                     )
                     for source in rt.settings.sources
                 )

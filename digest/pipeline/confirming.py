@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -16,16 +17,24 @@ from digest import db
 from digest.delivery.dkim import dkim_signer
 from digest.delivery.envelope import envelope_sender
 from digest.delivery.message import POLICY, to_header
+from digest.delivery.send_loop import Progress
 from digest.delivery.transport import SendResult, Transport
 from digest.delivery.transport_factory import make_transport
 from digest.errors import DeliveryError
 from digest.pipeline.runtime import Runtime
 from digest.render.email import ConfirmationView
 from digest.states import DeliveryStatus
-from subscribers.confirmation_window import release_confirmation_mail
-from subscribers.models import MailingList
+from subscribers.confirmation_window import (
+    MailClaim,
+    claim_confirmation_mail,
+    release_confirmation_mail,
+)
+from subscribers.membership import PendingRow, count_by_status, pending_batch, statuses_of
+from subscribers.models import MailingList, Subscription
 from subscribers.reader_urls import reader_url
 from subscribers.signup import ConfirmationDue
+from subscribers.states import SubscriptionStatus
+from subscribers.tokens import TokenSubject
 
 log = logging.getLogger("digest")
 
@@ -127,3 +136,99 @@ async def mail_confirmation(rt: Runtime, due: ConfirmationDue, now: datetime) ->
 def _release(rt: Runtime, due: ConfirmationDue, now: datetime) -> None:
     with db.transaction(rt.sessions) as session:
         release_confirmation_mail(session, due.claims, sent_at=now)
+
+
+@dataclass
+class ResendReport:
+    sent: int = 0
+    # A confirmation mail went out within readers.resend_confirmation_minutes: none now.
+    too_soon: int = 0
+    failed: list[str] = field(default_factory=list)  # "address: why"
+    # Addresses asked for that wait for no confirmation, with their state on the list.
+    not_pending: dict[str, str] = field(default_factory=dict)
+
+
+def resend_confirmations(
+    rt: Runtime,
+    list_id: int,
+    emails: list[str] | None,
+    now: datetime,
+    progress: Progress | None = None,
+) -> ResendReport:
+    """Mail the confirmation again to the list's pending readers (only these addresses, when
+    given), one mail each, within the same resend window as the sign-up form's. A mail that
+    does not go is that reader's failure, with its reason; the others go on."""
+    report = ResendReport()
+    if emails is not None:
+        with rt.sessions() as session:
+            states = statuses_of(session, list_id, emails)
+            waiting = {row.email for row in pending_batch(session, list_id, emails, after=0)}
+        for email in emails:
+            if email not in waiting:
+                report.not_pending[email] = states.get(email, "not on the list")
+        emails = [email for email in emails if email in waiting]
+        if not emails:
+            return report
+        total = len(emails)
+    else:
+        with rt.sessions() as session:
+            total = count_by_status(session, list_id)[SubscriptionStatus.PENDING]
+    anyio.run(_resend_all, rt, list_id, emails, now, report, total, progress)
+    return report
+
+
+async def _resend_all(
+    rt: Runtime,
+    list_id: int,
+    emails: list[str] | None,
+    now: datetime,
+    report: ResendReport,
+    total: int,
+    progress: Progress | None,
+) -> None:
+    resend_after = timedelta(minutes=rt.settings.readers.resend_confirmation_minutes)
+    done, after = 0, 0
+    while True:
+        batch = await anyio.to_thread.run_sync(_pending, rt, list_id, emails, after)
+        if not batch:
+            return
+        after = batch[-1].subscription_id
+        for row in batch:
+            due = await anyio.to_thread.run_sync(_claim, rt, row, list_id, now, resend_after)
+            if due is None:
+                report.too_soon += 1
+            else:
+                try:
+                    await mail_confirmation(rt, due, now)
+                    report.sent += 1
+                except DeliveryError as exc:
+                    report.failed.append(f"{row.email}: {exc.message}")
+            done += 1
+            if progress is not None:
+                progress(done, max(done, total))
+
+
+def _pending(rt: Runtime, list_id: int, emails: list[str] | None, after: int) -> list[PendingRow]:
+    with rt.sessions() as session:
+        return pending_batch(session, list_id, emails, after=after)
+
+
+def _claim(
+    rt: Runtime, row: PendingRow, list_id: int, now: datetime, resend_after: timedelta
+) -> ConfirmationDue | None:
+    """The reader's confirmation mail claimed for now, unless one went out within the window."""
+    with db.transaction(rt.sessions) as session:
+        previous = session.scalar(
+            select(Subscription.confirmation_sent_at).where(Subscription.id == row.subscription_id)
+        )
+        if not claim_confirmation_mail(
+            session, row.subscription_id, now=now, resend_after=resend_after
+        ):
+            return None
+    return ConfirmationDue(
+        TokenSubject(row.subscriber_id, list_id),
+        row.email,
+        row.name,
+        (list_id,),
+        (MailClaim(row.subscription_id, previous),),
+    )

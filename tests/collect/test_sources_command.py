@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.cli_runner import Finished, run_digest
 from tests.servers import FixtureHTTPServer, Route
+from tests.terminal import digest_on_terminal
 from tests.test_pipeline import full_item, rss
 
 
@@ -59,3 +60,26 @@ def test_sources_shows_health_and_flags_a_source_that_keeps_failing(
     assert "ok" in lines["Idle Desk"] and "FAILING" not in lines["Idle Desk"]
     assert "inactive" in lines["Gone Desk"] and "410" in lines["Gone Desk"]
     assert "Needs attention: Bad Desk, Gone Desk" in shown.stdout
+
+
+def test_collect_shows_a_progress_bar_on_a_terminal_and_nothing_when_redirected(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    http_server.routes["/one.xml"] = Route(rss([full_item(1)]))
+    http_server.routes["/two.xml"] = Route(rss([full_item(2)]))
+    settings = write_config(
+        {
+            "sources": [
+                {"name": "One Desk", "url": http_server.url("/one.xml")},
+                {"name": "Two Desk", "url": http_server.url("/two.xml")},
+            ]
+        }
+    )
+    config = settings.config_path
+    args = ["--config", str(config), "--now", "2026-11-23T08:00+00:00", "collect"]
+    code, stdout, shown = digest_on_terminal(config.parent, *args)
+    assert code == 0, shown
+    assert "collecting" in shown and "2/2" in shown and "source/s" in shown
+    assert stdout == "Collected 2 new article(s) from 2 source(s)\n"
+    redirected = run_digest(args, cwd=config.parent)
+    assert redirected.returncode == 0 and redirected.stderr == ""

@@ -122,9 +122,9 @@ def test_broken_rows_are_reported_by_line_and_the_rest_is_imported(store: Store)
     ("header", "message"),
     [
         ("", "the file is empty: expected a header line"),
-        ("mail,name\n", "line 1: unknown column 'mail' (expected some of: email, name, status"),
-        ("name,topics\n", "line 1: no email column"),
-        ("email,name,email\n", "line 1: column 'email' appears more than once"),
+        ("mail,name\n", "line 1: no column of addresses among the file's columns: 'mail', 'name'"),
+        ("name,topics\n", "line 1: no column of addresses among the file's columns: 'name',"),
+        ("email,name,E-Mail\n", "line 1: column 'email' appears more than once"),
     ],
 )
 def test_a_bad_header_stops_the_import_before_any_row(
@@ -189,13 +189,16 @@ def test_only_the_operators_word_makes_imported_subscriptions_confirmed(store: S
     rows = "email,status\nann@example.org,confirmed\nbob@example.org,\n"
     report, _ = store.run(rows)
     assert report.added["pending"] == 2
+    assert report.pending_why == {"no --confirmed given": 2}
     assert store.statuses() == {"ann@example.org": "pending", "bob@example.org": "pending"}
     report, _ = store.run(rows + "cy@example.org,pending\ndee@example.org,\n", confirmed=True)
-    # Already pending stay pending (they confirm themselves); a row saying pending stays so.
-    assert report.already_on_list == 2
+    # Pending ones whose row says confirmed (or nothing) are confirmed now; a row saying
+    # pending stays so, and the report says why.
+    assert (report.confirmed_now, report.already_on_list) == (2, 0)
+    assert report.pending_why == {"their status was 'pending'": 1}
     assert store.statuses() == {
-        "ann@example.org": "pending",
-        "bob@example.org": "pending",
+        "ann@example.org": "confirmed",
+        "bob@example.org": "confirmed",
         "cy@example.org": "pending",
         "dee@example.org": "confirmed",
     }
