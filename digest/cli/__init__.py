@@ -59,7 +59,7 @@ COMMANDS = {
     ),
     "schedule": LazyCommand(
         "digest.cli.service:schedule",
-        "Each scheduled list's next collect, draft and send, in its zone and in UTC.",
+        "Each scheduled list's next 3 collects, drafts and sends, in its zone and in UTC.",
     ),
     "send": LazyCommand(
         "digest.cli.sending:send",

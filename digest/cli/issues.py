@@ -27,8 +27,10 @@ from digest.states import DeliveryStatus
 @list_option()
 @click.pass_obj
 def run(state: Invocation, list_slug: str | None) -> None:
-    """Collect, compose this week's issue, preview it and deliver it; exit 3 if every
-    source failed (after the report: an issue of what was collected before still goes)."""
+    """Collect, compose this week's issue, preview it and deliver it.
+
+    Exits 3 if every source failed, after the report: an issue of what was collected
+    before still goes."""
     slug = state.list_slug(list_slug)
     with pipeline.runtime(state.settings, state.now()) as rt:
         report = pipeline.run(rt, slug, state.now())

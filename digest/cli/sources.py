@@ -15,7 +15,9 @@ from digest.pipeline import summaries
 @click.option("--resummarise", is_flag=True, help="Then make every stored article's summary again.")
 @click.pass_obj
 def collect(state: Invocation, resummarise: bool) -> None:
-    """Fetch every source and store the new articles; exit 3 if every source failed."""
+    """Fetch every source and store the new articles.
+
+    Exits 3 if every source failed."""
     with pipeline.runtime(state.settings, state.now()) as rt:
         with progress_bar("collecting", "source") as progress:
             report = pipeline.collect(rt, state.now(), progress)
