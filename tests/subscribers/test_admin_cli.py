@@ -138,6 +138,7 @@ def test_confirm_resend_mails_pending_readers_through_smtp_once_per_window(
         "DIGEST_DELIVERY__SMTP__PORT": str(smtp_server.port),
         "DIGEST_DELIVERY__SMTP__SECURITY": "none",
         "DIGEST_NEWSLETTER__FROM_ADDRESS": "digest@sahel-coast.example.org",
+        "DIGEST_NEWSLETTER__POSTAL_ADDRESS": "Sahel Coast Media, 4 Rue du Port, Dakar, Senegal",
     }
 
     def run(*args: str):  # type: ignore[no-untyped-def]
