@@ -22,6 +22,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _states(name: str, values: tuple[str, ...], length: int = 16) -> sa.Enum:
+    """A state column's type: a VARCHAR with a CHECK naming its values."""
+    return sa.Enum(*values, name=name, native_enum=False, create_constraint=True, length=length)
+
+
 def upgrade() -> None:
     op.create_table(
         "editor_sessions",
@@ -59,17 +64,8 @@ def upgrade() -> None:
         sa.Column("scheduled_for", digest.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column(
             "outcome",
-            sa.Enum(
-                "running",
-                "done",
-                "nothing-new",
-                "skipped",
-                "failed",
-                "interrupted",
-                name="outcome",
-                native_enum=False,
-                create_constraint=True,
-                length=16,
+            _states(
+                "outcome", ("running", "done", "nothing-new", "skipped", "failed", "interrupted")
             ),
             nullable=False,
         ),
@@ -124,16 +120,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=True),
         sa.Column(
             "status",
-            sa.Enum(
-                "active",
-                "bounced",
-                "complained",
-                "blocked",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-                length=16,
-            ),
+            _states("status", ("active", "bounced", "complained", "blocked")),
             nullable=False,
         ),
         sa.Column("created_at", digest.db.UTCDateTime(timezone=True), nullable=False),
@@ -151,15 +138,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column(
             "reason",
-            sa.Enum(
-                "hard_bounce",
-                "complaint",
-                "manual",
-                name="reason",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
+            _states("reason", ("hard_bounce", "complaint", "manual"), length=32),
             nullable=False,
         ),
         sa.Column("detail", sa.Text(), nullable=True),
@@ -185,16 +164,7 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column(
             "summary_method",
-            sa.Enum(
-                "lead",
-                "extractive",
-                "feed",
-                "llm",
-                name="summary_method",
-                native_enum=False,
-                create_constraint=True,
-                length=32,
-            ),
+            _states("summary_method", ("lead", "extractive", "feed", "llm"), length=32),
             nullable=False,
         ),
         sa.Column("summary_source_hash", sa.String(length=64), nullable=True),
@@ -259,15 +229,7 @@ def upgrade() -> None:
         sa.Column("subject", sa.Text(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "draft",
-                "sending",
-                "sent",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-                length=16,
-            ),
+            _states("status", ("draft", "sending", "sent")),
             nullable=False,
         ),
         sa.Column("created_at", digest.db.UTCDateTime(timezone=True), nullable=False),
@@ -279,15 +241,7 @@ def upgrade() -> None:
         sa.Column("edited_by", sa.String(length=200), nullable=True),
         sa.Column(
             "approval",
-            sa.Enum(
-                "pending",
-                "approved",
-                "held",
-                name="approval",
-                native_enum=False,
-                create_constraint=True,
-                length=16,
-            ),
+            _states("approval", ("pending", "approved", "held")),
             nullable=False,
         ),
         sa.Column("approved_at", digest.db.UTCDateTime(timezone=True), nullable=True),
@@ -308,15 +262,7 @@ def upgrade() -> None:
         sa.Column("list_id", sa.Integer(), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "pending",
-                "confirmed",
-                "unsubscribed",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-                length=16,
-            ),
+            _states("status", ("pending", "confirmed", "unsubscribed")),
             nullable=False,
         ),
         sa.Column("origin", sa.String(length=16), nullable=False),
@@ -349,18 +295,9 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=320), nullable=False),
         sa.Column(
             "status",
-            sa.Enum(
-                "queued",
-                "sending",
-                "sent",
-                "deferred",
-                "failed",
-                "uncertain",
-                "skipped",
-                name="status",
-                native_enum=False,
-                create_constraint=True,
-                length=16,
+            _states(
+                "status",
+                ("queued", "sending", "sent", "deferred", "failed", "uncertain", "skipped"),
             ),
             nullable=False,
         ),
