@@ -272,6 +272,9 @@ def test_a_stall_after_the_data_is_uncertain(
         assert second.sent == 2
         assert rows[kept].status == rows[lost].status == "sent"
         assert smtp_server.handler.count(kept) == 2 and smtp_server.handler.count(lost) == 1
+        # Both copies carry the Message-ID the row records: mail clients show one.
+        copies = [m for m in smtp_server.handler.parsed() if m["To"] == kept]
+        assert [m["Message-ID"] for m in copies] == [rows[kept].message_id] * 2
     assert smtp_server.handler.count(fine) == 1
 
 
