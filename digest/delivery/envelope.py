@@ -66,3 +66,13 @@ def envelope_sender(
     local, _, domain = bounce.rpartition("@")
     token = signer.sign("bounce", TokenSubject(subscriber_id, list_id))
     return f"{local}+{token}@{domain}"
+
+
+def issue_message_id(
+    signer: TokenSigner, from_address: str, issue_id: int, subscriber_id: int, list_id: int
+) -> str:
+    """One Message-ID per issue, reader and list, the same each time the message is built: a
+    copy sent again (after a crash, or a retry of an uncertain message) carries the first
+    one's, so mail clients show one. Keyed with the secret, not guessable from outside."""
+    domain = from_address.rpartition("@")[2]
+    return f"<{signer.message_key(issue_id, subscriber_id, list_id)}@{domain}>"

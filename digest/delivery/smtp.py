@@ -5,8 +5,9 @@ Addresses go with their domains as IDNA A-labels; one whose local part is UTF-8 
 SMTPUTF8 (RFC 6531), and fails alone when the server does not offer it.
 
 Replies map to outcomes: 250 -> sent; 4xx, a dropped connection, or a timeout before the
-message data was handed over -> deferred; 5xx -> failed; a timeout while waiting for the reply
-to the data -> uncertain (the server may have accepted it: retrying could send it twice).
+message data was handed over -> deferred; 5xx -> failed; a timeout or a dropped connection
+while waiting for the reply to the data -> uncertain (RFC 5321 4.5.3.2.6: the server may have
+accepted it, so retrying could send it twice).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 import ssl
 
 import aiosmtplib
+from aiosmtplib.protocol import SMTPProtocol
 
 from digest.delivery.addresses import UnencodableAddress, needs_smtputf8, wire_address
 from digest.delivery.transport import SendResult
@@ -110,35 +112,27 @@ class _Connection:
             self.drop()
             return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc or type(exc).__name__}")
         try:
-            reply = await self._transfer(client, message)
+            protocol = _hand_over(client, message)
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            # The final dot never left: the server cannot have accepted the message.
+            self.drop()
+            return SendResult(DeliveryStatus.DEFERRED, f"during data: {exc or type(exc).__name__}")
+        try:
+            reply = await protocol.read_response(timeout=self.pool.data_timeout)
         except aiosmtplib.SMTPResponseException as exc:
             await self.reset()
             return self.pool.classify(exc.code, exc.message)
-        except aiosmtplib.SMTPTimeoutError as exc:
-            self.drop()
-            return SendResult(DeliveryStatus.UNCERTAIN, f"no reply to the message data: {exc}")
         except (aiosmtplib.SMTPException, OSError) as exc:
+            # A timeout, or the connection lost, after the final dot (RFC 5321 4.5.3.2.6): the
+            # server may have accepted the message, so retrying could send it twice.
             self.drop()
-            return SendResult(DeliveryStatus.DEFERRED, f"during data: {exc or type(exc).__name__}")
+            text = str(exc) or type(exc).__name__
+            return SendResult(DeliveryStatus.UNCERTAIN, f"no reply to the message data: {text}")
+        if reply.code != 250:
+            await self.reset()
+            return self.pool.classify(reply.code, reply.message)
         self.sent_on_connection += 1
         return SendResult(DeliveryStatus.SENT, f"{reply.code} {reply.message}")
-
-    async def _transfer(self, client: aiosmtplib.SMTP, message: bytes) -> aiosmtplib.SMTPResponse:
-        """The message after the server's 354, and its final reply.
-
-        Messages come in SMTP wire form (CRLF line ends: see Transport), and those made by
-        MessageTemplate have no line starting with a dot either, so they are written as they
-        are: aiosmtplib's data() rewrites every message with two regular expressions, over
-        half the CPU of a send. A leading dot, should one come, is still doubled here."""
-        message = dot_stuffed(message)
-        protocol = client.protocol
-        if protocol is None:
-            raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-        protocol.write(message + b".\r\n")
-        reply = await protocol.read_response(timeout=self.pool.data_timeout)
-        if reply.code != 250:
-            raise aiosmtplib.SMTPDataError(reply.code, reply.message)
-        return reply
 
     async def reset(self) -> None:
         """RSET after a refused transaction; reconnect next time if even that fails."""
@@ -161,6 +155,21 @@ class _Connection:
             except (aiosmtplib.SMTPException, OSError):
                 self.client.close()
         self.client = None
+
+
+def _hand_over(client: aiosmtplib.SMTP, message: bytes) -> SMTPProtocol:
+    """Write the message after the server's 354, with its final dot; the protocol to read the
+    reply from.
+
+    Messages come in SMTP wire form (CRLF line ends: see Transport), and those made by
+    MessageTemplate have no line starting with a dot either, so they are written as they are:
+    aiosmtplib's data() rewrites every message with two regular expressions, over half the CPU
+    of a send. A leading dot, should one come, is still doubled here."""
+    protocol = client.protocol
+    if protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    protocol.write(dot_stuffed(message) + b".\r\n")
+    return protocol
 
 
 async def _offers_smtputf8(client: aiosmtplib.SMTP) -> bool:

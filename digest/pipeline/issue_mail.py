@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from digest.delivery.envelope import envelope_sender, message_template, personal
+from digest.delivery.envelope import (
+    envelope_sender,
+    issue_message_id,
+    message_template,
+    personal,
+)
 from digest.delivery.message import MessageTemplate
 from digest.editorial.curate import topic_key
 from digest.pipeline.composing import IssueRef
@@ -69,7 +74,14 @@ class RenderedIssueMail:
         assert found is not None, "readers with no matching story are skipped, not sent"
         template, markers = found
         recipient = signed_recipient(self.rt, subscriber_id, self.list_id, email)
-        return template.build(personal(self.rt.settings, recipient, markers))
+        message_id = issue_message_id(
+            self.rt.signer,
+            self.rt.settings.newsletter.from_address,
+            self.ref.id,
+            subscriber_id,
+            self.list_id,
+        )
+        return template.build(personal(self.rt.settings, recipient, markers), message_id)
 
     def envelope_sender(self, subscriber_id: int) -> str:
         return envelope_sender(self.rt.settings, self.rt.signer, subscriber_id, self.list_id)
