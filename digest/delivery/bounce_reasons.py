@@ -120,6 +120,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
     ),
 ]
 
+# Microsoft 365's directory-based edge blocking refuses an address it has no mailbox for as
+# "550 5.4.1 Recipient address rejected: Access denied": a user unknown, not a policy.
+_DIRECTORY_REJECTION = re.compile(r"5\.4\.1 recipient address rejected: access denied", re.I)
 _CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
 
@@ -134,6 +137,8 @@ def classify(status: str, action: str = "failed", diagnostic: str = "") -> Reaso
     if action == "delayed":
         return Reason.DELAYED
     code = _CODE.search(status) or _CODE.search(diagnostic)
+    if _DIRECTORY_REJECTION.search(diagnostic):
+        return Reason.USER_UNKNOWN
     by_text = classify_text(diagnostic)
     if by_text is not None and by_text not in SUPPRESSING:
         return by_text

@@ -19,6 +19,13 @@ from tests.delivery.test_bounces import dsn
         ("5.1.10", "failed", "556 5.1.10 Domain has null MX", Reason.HOST_UNKNOWN, True),
         ("5.1.6", "failed", "551 5.1.6 Recipient has moved", Reason.USER_UNKNOWN, True),
         ("5.2.1", "failed", "550 5.2.1 The email account is disabled", Reason.SUSPENDED, True),
+        (
+            "5.4.1",
+            "failed",
+            "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)",
+            Reason.USER_UNKNOWN,
+            True,
+        ),
         # Anything else never is.
         ("5.2.2", "failed", "552 5.2.2 Mailbox full", Reason.MAILBOX_FULL, False),
         ("5.0.0", "failed", "552 Requested mail action aborted: quota", Reason.MAILBOX_FULL, False),
