@@ -132,7 +132,12 @@ def _complaints(message: Message, token: str | None) -> list[Bounce]:
 
 def _non_standard(message: Message, token: str | None) -> list[Bounce]:
     """A bounce in an MTA's own words, as flufl.bounce's detectors read it."""
-    temporary, permanent = all_failures(message)
+    try:
+        temporary, permanent = all_failures(message)
+    except Exception:  # a detector that cannot read a malformed message
+        # (a From with raw 8-bit bytes, none at all) stops the scan: no bounce read from it,
+        # rather than the whole mailbox left unprocessed.
+        return []
     text = _text_of(message)
     bounces = []
     for addresses, status in ((permanent, ""), (temporary, "4.0.0")):

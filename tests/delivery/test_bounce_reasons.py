@@ -102,3 +102,12 @@ def test_an_arf_report_without_original_rcpt_to_names_the_original_recipient() -
 def test_non_standard_bounces_name_the_failed_address(name: str, address: str) -> None:
     bounces = parse_dsn((CORPUS / name).read_bytes())
     assert [(b.recipient, b.hard) for b in bounces] == [(address, True)]
+
+
+def test_a_malformed_message_is_no_bounce_and_stops_nothing() -> None:
+    # A From header with raw 8-bit bytes makes one of flufl.bounce's detectors raise.
+    raw = (
+        b"From: \xe9\xe9 <>\r\nTo: weekly@example.org\r\nSubject: Undeliverable\r\n\r\n"
+        b"The following addresses had permanent fatal errors\r\n"
+    )
+    assert parse_dsn(raw) == []
