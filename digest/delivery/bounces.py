@@ -12,8 +12,6 @@ from email import message_from_bytes, message_from_string, policy
 from email.message import Message
 from email.utils import getaddresses
 
-from flufl.bounce import all_failures
-
 from digest.delivery.bounce_reasons import Reason, classify, classify_text, suppresses
 
 _VERP = re.compile(r"\+([A-Za-z0-9_\-.]+)@")
@@ -132,6 +130,9 @@ def _complaints(message: Message, token: str | None) -> list[Bounce]:
 
 def _non_standard(message: Message, token: str | None) -> list[Bounce]:
     """A bounce in an MTA's own words, as flufl.bounce's detectors read it."""
+    # Imported here: its detectors cost every other command's start-up a little.
+    from flufl.bounce import all_failures
+
     try:
         temporary, permanent = all_failures(message)
     except Exception:  # a detector that cannot read a malformed message
