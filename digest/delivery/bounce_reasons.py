@@ -151,7 +151,8 @@ def classify(status: str, action: str = "failed", diagnostic: str = "") -> Reaso
     if by_text is not None:
         return by_text
     if code is not None and code.group(1) == "4":
-        return Reason.DELAYED
+        # A transient failure the reporting MTA gave up retrying.
+        return Reason.EXPIRED if action == "failed" else Reason.DELAYED
     return Reason.UNKNOWN
 
 

@@ -57,6 +57,8 @@ from tests.delivery.test_bounces import dsn
         ("4.5.3", "failed", "452 4.5.3 Too many recipients", Reason.TOO_MANY_RECIPIENTS, False),
         ("4.4.7", "failed", "delivery time expired", Reason.EXPIRED, False),
         ("4.2.2", "delayed", "452 4.2.2 Mailbox full", Reason.DELAYED, False),
+        ("4.0.0", "failed", "", Reason.EXPIRED, False),
+        ("4.0.0", "delayed", "", Reason.DELAYED, False),
         ("4.1.1", "failed", "450 4.1.1 user unknown, try later", Reason.USER_UNKNOWN, False),
         ("2.1.5", "delivered", "250 2.1.5 OK", Reason.SUCCESS, False),
         ("2.0.0", "relayed", "", Reason.SUCCESS, False),
