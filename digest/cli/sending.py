@@ -93,13 +93,14 @@ def bounces() -> None:
 @click.argument("path", type=click.Path(path_type=Path, exists=True))
 @click.pass_obj
 def bounces_process(state: Invocation, path: Path) -> None:
-    """Read delivery status notifications from an mbox file or a Maildir folder: suppress
-    hard bounces, count soft ones."""
+    """Read bounces and complaint reports from an mbox file or a Maildir folder: suppress dead
+    addresses and complainers, count soft bounces."""
     with pipeline.runtime(state.settings, state.now()) as rt:
         report = pipeline.process_bounces(rt, path, state.now())
     out.print(
         f"Read {report.messages} message(s): {report.hard} hard bounce(s) suppressed, "
-        f"{report.soft} soft bounce(s) noted, {report.unknown} naming no known subscriber"
+        f"{report.soft} soft bounce(s) noted, {report.complaints} complaint(s) suppressed, "
+        f"{report.unknown} naming no known subscriber"
         + (
             f"; {report.already_processed} processed before, skipped"
             if report.already_processed

@@ -3,6 +3,8 @@ as it is (a UTF-8 one only with SMTPUTF8, RFC 6531)."""
 
 from __future__ import annotations
 
+import contextlib
+
 import idna
 
 
@@ -34,3 +36,17 @@ def wire_address(address: str) -> str:
 def needs_smtputf8(*addresses: str) -> bool:
     """Whether these wire addresses (see wire_address) can only go with SMTPUTF8."""
     return not all(a.isascii() for a in addresses)
+
+
+def address_forms(address: str) -> set[str]:
+    """The spellings of one address a report may give: as given, with its domain as an IDNA
+    A-label, and with its domain in Unicode (as addresses are stored)."""
+    forms = {address}
+    local, at, domain = address.rpartition("@")
+    if not at:
+        return forms
+    with contextlib.suppress(idna.IDNAError, UnicodeError):
+        forms.add(f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}")
+    with contextlib.suppress(idna.IDNAError, UnicodeError):
+        forms.add(f"{local}@{idna.decode(domain)}")
+    return forms

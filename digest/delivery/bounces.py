@@ -1,11 +1,18 @@
-"""Delivery status notifications (RFC 3464) -> who bounced, how hard; pure: bytes in, values out."""
+"""Bounce and complaint reports -> who bounced and why; pure: bytes in, values out.
+
+Reads delivery status notifications (RFC 3464), ARF complaint reports (RFC 5965) and, through
+flufl.bounce, the non-standard bounces of the common MTAs (qmail, Exim, Sendmail, Yahoo, ...).
+Why a recipient failed, and whether that suppresses them, is bounce_reasons'."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email import message_from_bytes, policy
+from email import message_from_bytes, message_from_string, policy
 from email.message import Message
+from email.utils import getaddresses
+
+from digest.delivery.bounce_reasons import Reason, classify, classify_text, suppresses
 
 _VERP = re.compile(r"\+([A-Za-z0-9_\-.]+)@")
 
@@ -13,22 +20,50 @@ _VERP = re.compile(r"\+([A-Za-z0-9_\-.]+)@")
 @dataclass(frozen=True)
 class Bounce:
     recipient: str | None  # Final-Recipient, lower-cased
-    status: str  # enhanced status code, e.g. "5.1.1"
-    action: str  # failed, delayed, ...
+    status: str  # enhanced status code, e.g. "5.1.1"; "" when the report gives none
+    action: str  # failed, delayed, ...; "complaint" for an ARF report
     diagnostic: str
-    verp_token: str | None  # from bounces+TOKEN@domain, when the DSN was sent there
+    verp_token: str | None  # from bounces+TOKEN@domain, when the report was sent there
+    reason: Reason = Reason.UNKNOWN
+
+    @property
+    def complaint(self) -> bool:
+        return self.action == "complaint"
 
     @property
     def hard(self) -> bool:
-        return self.action == "failed" and self.status.startswith("5")
+        """The recipient's address is dead: suppress it."""
+        return not self.complaint and suppresses(self.reason, self.status)
+
+    @property
+    def failure(self) -> bool:
+        """A failure that does not suppress (counted as a soft bounce)."""
+        return (
+            not self.complaint
+            and not self.hard
+            and self.reason
+            not in (
+                Reason.SUCCESS,
+                Reason.DELAYED,
+            )
+        )
 
 
 def parse_dsn(raw: bytes) -> list[Bounce]:
-    """The per-recipient reports of a DSN; [] for a message that is not one."""
+    """The per-recipient reports of a bounce or complaint; [] for a message that is neither."""
     message = message_from_bytes(raw, policy=policy.compat32)
-    if message.get_content_type() != "multipart/report":
-        return []
     token = _verp_token(message)
+    if message.get_content_type() == "multipart/report":
+        complaints = _complaints(message, token)
+        if complaints:
+            return complaints
+        bounces = _delivery_status(message, token)
+        if bounces:
+            return bounces
+    return _non_standard(message, token)
+
+
+def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
     bounces = []
     for part in message.walk():
         if part.get_content_type() != "message/delivery-status":
@@ -39,26 +74,151 @@ def parse_dsn(raw: bytes) -> list[Bounce]:
         for block in blocks[1:]:  # the first block is about the message, the rest per recipient
             if not isinstance(block, Message) or not block.get("Action"):
                 continue
+            status_field = str(block.get("Status", "")).strip()
+            status = status_field.split(" ")[0]
+            action = str(block.get("Action", "")).strip().lower()
+            diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
+            # Some MTAs put their words in the Status ("5.0.0 (recipient reached disk quota)").
+            words = f"{diagnostic} {status_field.removeprefix(status)}"
             bounces.append(
                 Bounce(
-                    recipient=_address(block.get("Final-Recipient", "")),
-                    status=str(block.get("Status", "")).strip().split(" ")[0],
-                    action=str(block.get("Action", "")).strip().lower(),
-                    diagnostic=" ".join(str(block.get("Diagnostic-Code", "")).split()),
+                    recipient=_recipient(block),
+                    status=status,
+                    action=action,
+                    diagnostic=diagnostic,
                     verp_token=token,
+                    reason=classify(status, action, words),
                 )
             )
     return bounces
 
 
+def _complaints(message: Message, token: str | None) -> list[Bounce]:
+    """An ARF report (RFC 5965): the reader who marked our message as spam."""
+    if message.get_param("report-type", header="content-type") != "feedback-report":
+        return []
+    fields: Message | None = None
+    original: Message | None = None
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind == "message/feedback-report":
+            fields = _headers_of(part)
+        elif kind in ("message/rfc822", "text/rfc822-headers") and original is None:
+            original = _headers_of(part)
+    if fields is None:
+        return []
+    feedback_type = str(fields.get("Feedback-Type", "abuse")).strip().lower()
+    if feedback_type not in ("abuse", "fraud", "virus", "other"):
+        return []  # not-spam, auth-failure: nothing the reader did
+    if original is not None:
+        token = token or _verp_token(original, ("Return-Path", "X-Original-To", "To"))
+    recipients = [_address(v) for v in fields.get_all("Original-Rcpt-To") or []]
+    if not any(recipients) and original is not None:
+        recipients = [a.lower() for _n, a in getaddresses(original.get_all("To") or []) if a]
+    return [
+        Bounce(
+            recipient=recipient,
+            status="",
+            action="complaint",
+            diagnostic=f"feedback-type: {feedback_type}",
+            verp_token=token,
+            reason=Reason.UNKNOWN,
+        )
+        for recipient in (recipients or [None])
+    ]
+
+
+def _non_standard(message: Message, token: str | None) -> list[Bounce]:
+    """A bounce in an MTA's own words, as flufl.bounce's detectors read it."""
+    # Imported here: its detectors cost every other command's start-up a little.
+    from flufl.bounce import all_failures
+
+    try:
+        temporary, permanent = all_failures(message)
+    except Exception:  # a detector that cannot read a malformed message
+        # (a From with raw 8-bit bytes, none at all) stops the scan: no bounce read from it,
+        # rather than the whole mailbox left unprocessed.
+        return []
+    text = _text_of(message)
+    bounces = []
+    for addresses, status in ((permanent, ""), (temporary, "4.0.0")):
+        for raw_address in sorted(addresses):
+            address = raw_address.decode("utf-8", "replace").strip("<>").lower()
+            words = _near(text, address)
+            reason = classify_text(words)
+            if reason is None:
+                # A detector called it permanent without naming why: the address is what
+                # it could not deliver to.
+                reason = Reason.USER_UNKNOWN if not status else Reason.DELAYED
+            bounces.append(
+                Bounce(
+                    recipient=address,
+                    status=status,
+                    action="failed" if not status else "delayed",
+                    diagnostic=" ".join(words.split())[:300],
+                    verp_token=token,
+                    reason=reason,
+                )
+            )
+    return bounces
+
+
+def _headers_of(part: Message) -> Message:
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        first = payload[0]
+        return first if isinstance(first, Message) else Message()
+    if isinstance(payload, Message):
+        return payload
+    body = part.get_payload(decode=True)
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(payload)
+    return message_from_string(text.lstrip("\r\n"), policy=policy.compat32)
+
+
+def _text_of(message: Message) -> str:
+    texts = []
+    for part in message.walk():
+        if part.get_content_maintype() != "text":
+            continue
+        body = part.get_payload(decode=True)
+        if isinstance(body, bytes):
+            try:
+                texts.append(body.decode(part.get_content_charset() or "latin-1", "replace"))
+            except LookupError:  # a charset Python does not know
+                texts.append(body.decode("latin-1"))
+    return "\n".join(texts)[:20000]
+
+
+def _near(text: str, address: str) -> str:
+    """The words about one address: the lines from it on, else the whole text."""
+    at = text.lower().find(address)
+    if at < 0:
+        return text
+    return text[max(0, at - 200) : at + 400]
+
+
+def _recipient(block: Message) -> str | None:
+    """Original-Recipient (the address as we gave it, RFC 3464), else Final-Recipient (after
+    forwarding or alias expansion); only internet addresses, not X.400 ones."""
+    for field in ("Original-Recipient", "Final-Recipient"):
+        value = str(block.get(field, ""))
+        address = _address(value)
+        if address and value.split(";", 1)[0].strip().lower() == "rfc822" and "@" in address:
+            return address
+    return _address(block.get("Final-Recipient", ""))
+
+
 def _address(field: str) -> str | None:
     # "rfc822; someone@example.org"
-    value = field.split(";", 1)[-1].strip().strip("<>").lower()
+    value = str(field).split(";", 1)[-1].strip().strip("<>").lower()
     return value or None
 
 
-def _verp_token(message: Message) -> str | None:
-    for header in ("X-Original-To", "Delivered-To", "Envelope-To", "To"):
+def _verp_token(
+    message: Message,
+    headers: tuple[str, ...] = ("X-Original-To", "Delivered-To", "Envelope-To", "To"),
+) -> str | None:
+    for header in headers:
         for value in message.get_all(header) or []:
             match = _VERP.search(str(value))
             if match:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from digest import db
+from digest.delivery.addresses import address_forms
 from digest.delivery.bounces import Bounce, parse_dsn
 from digest.errors import DigestError
 from digest.models import ProcessedBounce
@@ -27,12 +28,15 @@ class BounceReport:
     messages: int = 0
     hard: int = 0
     soft: int = 0
+    complaints: int = 0  # ARF reports: the reader marked us as spam
     unknown: int = 0  # reports naming no subscriber we know
     already_processed: int = 0  # read before: nothing done again
 
 
 def process_bounces(rt: Runtime, path: Path, now: datetime) -> BounceReport:
-    """Read DSNs from an mbox file or a Maildir folder: suppress hard bounces, count soft ones."""
+    """Read bounces and complaints from an mbox file or a Maildir folder: suppress the addresses
+    that are dead and the readers who complained, count the other failures as soft bounces;
+    delays and success reports change nothing."""
     report = BounceReport()
     try:
         box: mailbox.Mailbox = (
@@ -59,16 +63,23 @@ def process_bounces(rt: Runtime, path: Path, now: datetime) -> BounceReport:
                     report.already_processed += 1
                     continue
                 for bounce in parse_dsn(raw):
+                    if not (bounce.complaint or bounce.hard or bounce.failure):
+                        continue
                     email = _bounced_address(rt, session, bounce)
                     if email is None:
                         report.unknown += 1
+                    elif bounce.complaint:
+                        suppress(
+                            session, email, SuppressionReason.COMPLAINT, now, bounce.diagnostic
+                        )
+                        report.complaints += 1
                     elif bounce.hard:
                         suppress(
                             session,
                             email,
                             SuppressionReason.HARD_BOUNCE,
                             now,
-                            bounce.diagnostic or bounce.status,
+                            f"{bounce.reason}: {bounce.diagnostic or bounce.status}",
                         )
                         report.hard += 1
                     else:
@@ -88,6 +99,7 @@ def _bounced_address(rt: Runtime, session: Session, bounce: Bounce) -> str | Non
             if row is not None:
                 return row.email
     if bounce.recipient:
-        found = session.scalar(select(Subscriber.email).where(Subscriber.email == bounce.recipient))
-        return found
+        # Stored with its domain in Unicode; a report may give it as its IDNA A-label (xn--).
+        forms = address_forms(bounce.recipient)
+        return session.scalar(select(Subscriber.email).where(Subscriber.email.in_(forms)))
     return None

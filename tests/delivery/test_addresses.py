@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from digest.delivery.addresses import UnencodableAddress, needs_smtputf8, wire_address
+from digest.delivery.addresses import (
+    UnencodableAddress,
+    address_forms,
+    needs_smtputf8,
+    wire_address,
+)
 from digest.delivery.message import to_header
 
 
@@ -37,3 +42,12 @@ def test_an_address_no_message_can_carry_is_refused_with_its_reason(
     if "IDNA" in says:
         with pytest.raises(UnencodableAddress):
             wire_address(address)
+
+
+def test_a_reported_address_is_looked_up_in_its_unicode_and_idna_forms() -> None:
+    both = {"lena@b\u00fccher.example", "lena@xn--bcher-kva.example"}
+    assert address_forms("lena@xn--bcher-kva.example") == both
+    assert address_forms("lena@b\u00fccher.example") == both
+    assert address_forms("reader@example.org") == {"reader@example.org"}
+    # A domain with no IDNA form is looked up as given.
+    assert address_forms("a@xn--invalid-.example") == {"a@xn--invalid-.example"}

@@ -1,5 +1,6 @@
 """Bounces: VERP envelope senders, and `digest bounces process PATH` reading delivery status
-notifications (RFC 3464) from an mbox or a Maildir, as a user runs it."""
+notifications (RFC 3464), MTAs' own bounce formats and ARF complaints (RFC 5965) from an mbox or
+a Maildir, as a user runs it."""
 
 from __future__ import annotations
 
@@ -172,9 +173,9 @@ def test_verp_sender_names_the_subscriber_and_a_bounce_to_it_suppresses_them(
                 dsn(
                     to=senders[SOFT],
                     final_recipient=SOFT,
-                    action="delayed",
-                    status="4.2.2",
-                    diagnostic="452 4.2.2 Mailbox full",
+                    action="failed",
+                    status="5.2.2",
+                    diagnostic="552 5.2.2 Mailbox full",
                     number=2,
                 ),
                 # A forged token names no one, even if it looks like ours.
@@ -197,12 +198,12 @@ def test_verp_sender_names_the_subscriber_and_a_bounce_to_it_suppresses_them(
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stdout.strip() == (
             "Read 4 message(s): 1 hard bounce(s) suppressed, 1 soft bounce(s) noted, "
-            "1 naming no known subscriber"
+            "0 complaint(s) suppressed, 1 naming no known subscriber"
         )
         assert suppressions(rt) == {
             HARD: (
                 "hard_bounce",
-                "smtp; 550 5.1.1 <amina.old-job@forward.example.net>: User unknown",
+                "user_unknown: smtp; 550 5.1.1 <amina.old-job@forward.example.net>: User unknown",
             )
         }
         assert audience(rt) == {HARD: ("bounced", 0), SOFT: ("active", 1), FINE: ("active", 0)}
@@ -251,9 +252,9 @@ def test_without_verp_the_final_recipient_names_the_subscriber_from_a_maildir(
                 dsn(
                     to=TEST_FROM,
                     final_recipient=SOFT,
-                    action="delayed",
-                    status="4.2.2",
-                    diagnostic="452 4.2.2 Mailbox full",
+                    action="failed",
+                    status="5.2.2",
+                    diagnostic="552 5.2.2 Mailbox full",
                     number=2,
                 ),
                 not_a_dsn(TEST_FROM),
@@ -267,9 +268,11 @@ def test_without_verp_the_final_recipient_names_the_subscriber_from_a_maildir(
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stdout.strip() == (
             "Read 3 message(s): 1 hard bounce(s) suppressed, 1 soft bounce(s) noted, "
-            "0 naming no known subscriber"
+            "0 complaint(s) suppressed, 0 naming no known subscriber"
         )
-        assert suppressions(rt) == {HARD: ("hard_bounce", "smtp; 550 5.1.1 User unknown")}
+        assert suppressions(rt) == {
+            HARD: ("hard_bounce", "user_unknown: smtp; 550 5.1.1 User unknown")
+        }
         assert audience(rt) == {HARD: ("bounced", 0), SOFT: ("active", 1), FINE: ("active", 0)}
 
         retry = pipeline.send(rt, "weekly", LATER)
@@ -302,9 +305,9 @@ def test_processing_the_same_bounces_twice_changes_nothing_the_second_time(
                 dsn(
                     to=TEST_FROM,
                     final_recipient=SOFT,
-                    action="delayed",
-                    status="4.2.2",
-                    diagnostic="452 4.2.2 Mailbox full",
+                    action="failed",
+                    status="5.2.2",
+                    diagnostic="552 5.2.2 Mailbox full",
                     number=2,
                 ),
             ],

@@ -1,0 +1,170 @@
+"""Why a message bounced, from its status code, DSN action and diagnostic text; pure.
+
+Only reasons about the recipient's address suppress it (SUPPRESSING): a full mailbox, a message
+too big, a block on the sender (policy, reputation, block lists), too many recipients, delays
+and success reports never do. The names follow the common bounce classifiers."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+
+
+class Reason(StrEnum):
+    USER_UNKNOWN = "user_unknown"
+    HOST_UNKNOWN = "host_unknown"
+    SUSPENDED = "suspended"
+    MAILBOX_FULL = "mailbox_full"
+    MESSAGE_TOO_BIG = "message_too_big"
+    TOO_MANY_RECIPIENTS = "too_many_recipients"
+    POLICY_BLOCK = "policy_block"
+    SPAM_BLOCK = "spam_block"
+    EXPIRED = "expired"
+    DELAYED = "delayed"
+    SUCCESS = "success"
+    UNKNOWN = "unknown"
+
+
+SUPPRESSING = frozenset({Reason.USER_UNKNOWN, Reason.HOST_UNKNOWN, Reason.SUSPENDED})
+NOT_FAILURES = frozenset({Reason.SUCCESS, Reason.DELAYED})
+
+# Enhanced status codes (RFC 3463) by "subject.detail", whatever the class (4 or 5).
+_BY_CODE: dict[str, Reason] = {
+    "1.1": Reason.USER_UNKNOWN,  # bad destination mailbox address
+    "1.3": Reason.USER_UNKNOWN,  # bad destination mailbox address syntax
+    "1.6": Reason.USER_UNKNOWN,  # destination mailbox has moved, no forwarding address
+    "1.2": Reason.HOST_UNKNOWN,  # bad destination system address
+    "1.10": Reason.HOST_UNKNOWN,  # null MX (RFC 7505)
+    "4.4": Reason.HOST_UNKNOWN,  # unable to route
+    "2.1": Reason.SUSPENDED,  # mailbox disabled
+    "2.2": Reason.MAILBOX_FULL,
+    "3.4": Reason.MESSAGE_TOO_BIG,
+    "2.3": Reason.MESSAGE_TOO_BIG,  # message length exceeds administrative limit
+    "5.3": Reason.TOO_MANY_RECIPIENTS,
+    "4.7": Reason.EXPIRED,  # delivery time expired
+}
+
+# Diagnostic texts, in order: those that never suppress first, since MTAs often give a generic
+# or wrong code (a "550 5.1.1" for a full mailbox, a "554 5.0.0" for a block list).
+_TEXT: list[tuple[Reason, re.Pattern[str]]] = [
+    (
+        Reason.MAILBOX_FULL,
+        re.compile(
+            r"quota|mailbox (is )?full|mailbox size limit|over ?(the )?limit|insufficient "
+            r"(system )?storage|mail ?box (is )?full|exceeded storage|full mailbox|disk full",
+            re.I,
+        ),
+    ),
+    (
+        Reason.TOO_MANY_RECIPIENTS,
+        re.compile(r"too many (recipients|rcpt)", re.I),
+    ),
+    (
+        Reason.MESSAGE_TOO_BIG,
+        re.compile(
+            r"(message|mail) (is )?too (large|big)|size exceeds|exceeds (the )?"
+            r"(maximum )?(message )?size|message size",
+            re.I,
+        ),
+    ),
+    (
+        Reason.SPAM_BLOCK,
+        re.compile(
+            r"spam|block ?list|black ?list|\brbl\b|dnsbl|spamhaus|spamcop|barracuda|"
+            r"reputation|junk mail",
+            re.I,
+        ),
+    ),
+    (
+        Reason.POLICY_BLOCK,
+        re.compile(
+            r"relay(ing)? (access )?denied|not permitted to relay|sender (address )?rejected|"
+            r"\bspf\b|dmarc|dkim|policy|administrative prohibition|refused to talk|"
+            r"rate limit|too many (connections|messages)|blocked|denied",
+            re.I,
+        ),
+    ),
+    (
+        Reason.EXPIRED,
+        re.compile(r"expired|too long in (the )?queue|retry time|timed? ?out|gave up", re.I),
+    ),
+    (
+        Reason.SUSPENDED,
+        re.compile(
+            r"(account|mailbox|user) (has been |is )?(disabled|suspended|inactive|deactivated|"
+            r"locked|closed|expired)|inactive (account|user|mailbox)",
+            re.I,
+        ),
+    ),
+    (
+        Reason.HOST_UNKNOWN,
+        re.compile(
+            r"host (or domain name )?not found|host unknown|unknown host|domain (name )?"
+            r"(not found|does not exist|unknown)|no mx|name or service not known|nxdomain|"
+            r"null mx|unrouteable mail domain|no such domain|not a valid domain",
+            re.I,
+        ),
+    ),
+    (
+        Reason.USER_UNKNOWN,
+        re.compile(
+            r"user unknown|unknown (user|recipient|local[- ]part|address|mailbox)|no such "
+            r"(user|mailbox|recipient|address|account|person)|does not exist|doesn'?t exist|"
+            r"not exist|invalid (recipient|mailbox|address|user)|(mailbox|recipient|address|"
+            r"user)( name)? (not found|unavailable|is unavailable|invalid|not valid)|"
+            r"unrouteable address|not (a )?valid (recipient|mailbox|user)|no mailbox|"
+            r"not listed in|bad destination|addressee unknown|unknown or illegal alias|"
+            r"undeliverable address|not our customer|account.{0,20}not (found|exist)",
+            re.I,
+        ),
+    ),
+]
+
+# Microsoft 365's directory-based edge blocking refuses an address it has no mailbox for as
+# "550 5.4.1 Recipient address rejected: Access denied": a user unknown, not a policy.
+_DIRECTORY_REJECTION = re.compile(r"5\.4\.1 recipient address rejected: access denied", re.I)
+_CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
+_SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
+
+
+def classify(status: str, action: str = "failed", diagnostic: str = "") -> Reason:
+    """The reason of one recipient's report: its enhanced status (e.g. "5.1.1"), its DSN
+    Action (failed, delayed, delivered, ...) and the server's words."""
+    action = action.strip().lower()
+    status = status.strip()
+    if action in _SUCCESS_ACTIONS or status.startswith("2."):
+        return Reason.SUCCESS
+    if action == "delayed":
+        return Reason.DELAYED
+    code = _CODE.search(status) or _CODE.search(diagnostic)
+    if _DIRECTORY_REJECTION.search(diagnostic):
+        return Reason.USER_UNKNOWN
+    by_text = classify_text(diagnostic)
+    if by_text is not None and by_text not in SUPPRESSING:
+        return by_text
+    if code is not None:
+        reason = _BY_CODE.get(f"{code.group(2)}.{code.group(3)}")
+        if reason is None and code.group(2) == "7":
+            reason = Reason.POLICY_BLOCK
+        if reason is not None:
+            return reason
+    if by_text is not None:
+        return by_text
+    if code is not None and code.group(1) == "4":
+        # A transient failure the reporting MTA gave up retrying.
+        return Reason.EXPIRED if action == "failed" else Reason.DELAYED
+    return Reason.UNKNOWN
+
+
+def classify_text(text: str) -> Reason | None:
+    """The reason a bounce's words give, or None when they name none."""
+    for reason, pattern in _TEXT:
+        if pattern.search(text):
+            return reason
+    return None
+
+
+def suppresses(reason: Reason, status: str = "") -> bool:
+    """Whether this reason means the address is dead: only for a permanent (5.x.x) report, or
+    one with no code at all (a non-standard bounce whose words name the reason)."""
+    return reason in SUPPRESSING and not status.strip().startswith("4")
