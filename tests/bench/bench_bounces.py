@@ -1,14 +1,19 @@
-"""Benchmark: bounce and complaint classification over real bounce messages, beside main's.
+"""Benchmark: bounce and complaint classification over real bounce messages, beside the parser
+from before the bounce classifier was written.
 
-Run by hand: python -m tests.bench.bench_bounces [--show-wrong]
+Run by hand: python -m tests.bench.bench_bounces [--half HALF] [--show-wrong [HALF]]
+(HALF: tuned, held_out or complaints; --half reports that half only, so tuning can look at
+`tuned` without seeing `held_out`.)
 
-The corpus (tests/delivery/bounces_corpus/, see its README) is flufl.bounce's test messages
-from many MTAs, labelled by its maintainers: each address a permanent (hard) or temporary
-(soft) failure. It is split in two: `tuned` (the rules were adjusted looking at it) and
-`held_out` (never looked at while tuning). `complaints` are ARF reports (RFC 5965).
-For each half: hard addresses suppressed (should be all), soft ones suppressed (should be
-none), complaints acted on, per reason the classifier gave; the previous parser
-(`git show main:digest/delivery/bounces.py`) beside it when git can give it.
+The corpus (tests/delivery/bounces_corpus/, see its README) has two sources of real bounces
+from many MTAs: flufl.bounce's test messages (`tuned/`, `held_out/`) and
+Mail::DeliveryStatus::BounceParser's (`bounceparser/tuned/`, `bounceparser/held_out/`), each
+address labelled hard (about the address: suppress it) or soft (anything else: never). Each
+source is split in two: `tuned` (the rules were adjusted looking at it) and `held_out` (never
+looked at while tuning). `complaints` are ARF reports (RFC 5965). For each source and half:
+hard addresses suppressed (should be all), soft ones suppressed (should be none; an address
+suppressed that no label names counts here too), complaints acted on, per reason the
+classifier gave; the parsers at BASELINES beside it when git can give them.
 """
 
 from __future__ import annotations
@@ -25,13 +30,18 @@ from typing import Any
 from digest.delivery.bounces import parse_dsn
 
 CORPUS = Path(__file__).parent.parent / "delivery" / "bounces_corpus"
+# The parsers beside which the figures are printed: the first parent of the merge that brought
+# the bounce classifier (parse_dsn read RFC 3464 reports only, every 5.x.x failure hard), and
+# that merge (the classifier before it was tuned on the BounceParser corpus).
+BASELINES = ("74b2129^1", "74b2129")
+HALVES = ("tuned", "held_out", "complaints")
+SOURCES = ("flufl", "bounceparser", "all")
 
 
-def previous_parser() -> Any | None:
-    """main's parse_dsn, or None outside a git checkout."""
+def git_source(commit: str, path: str) -> str | None:
     try:
-        source = subprocess.run(
-            ["git", "show", "main:digest/delivery/bounces.py"],
+        return subprocess.run(
+            ["git", "show", f"{commit}:{path}"],
             capture_output=True,
             check=True,
             text=True,
@@ -39,10 +49,34 @@ def previous_parser() -> Any | None:
         ).stdout
     except (OSError, subprocess.CalledProcessError):
         return None
-    module = types.ModuleType("previous_bounces")
-    sys.modules["previous_bounces"] = module  # dataclasses look their module up
-    exec(compile(source, "main:digest/delivery/bounces.py", "exec"), module.__dict__)
-    return module.parse_dsn
+
+
+def load(name: str, source: str, origin: str) -> types.ModuleType:
+    module = types.ModuleType(name)
+    sys.modules[name] = module  # dataclasses look their module up
+    exec(compile(source, origin, "exec"), module.__dict__)
+    return module
+
+
+def baseline_parser(commit: str) -> Any | None:
+    """parse_dsn as it was at a commit, or None outside a git checkout that has it."""
+    source = git_source(commit, "digest/delivery/bounces.py")
+    if source is None:
+        return None
+    tag = "".join(c if c.isalnum() else "_" for c in commit)
+    reasons = git_source(commit, "digest/delivery/bounce_reasons.py")
+    if reasons is not None:
+        load(f"bounce_reasons_{tag}", reasons, f"{commit}:digest/delivery/bounce_reasons.py")
+        source = source.replace("digest.delivery.bounce_reasons", f"bounce_reasons_{tag}")
+    return load(f"bounces_{tag}", source, f"{commit}:digest/delivery/bounces.py").parse_dsn
+
+
+def place(name: str) -> tuple[str, str]:
+    """(source, half) of a labelled message."""
+    parts = name.split("/")
+    if parts[0] == "bounceparser":
+        return "bounceparser", parts[1]
+    return ("flufl" if parts[0] != "complaints" else "arf"), parts[0]
 
 
 def outcome(parse: Any, raw: bytes) -> tuple[dict[str, str], set[str]]:
@@ -63,11 +97,12 @@ def reasons_of(raw: bytes) -> dict[str, str]:
     return {b.recipient: str(b.reason) for b in parse_dsn(raw) if b.recipient}
 
 
-def score(parse: Any, half: str, labels: dict[str, Any], show: bool) -> dict[str, Any]:
+def score(parse: Any, source: str, half: str, labels: dict[str, Any], show: bool) -> dict[str, Any]:
     tally: dict[str, Counter[str]] = {"hard": Counter(), "soft": Counter(), "complaint": Counter()}
     per_reason: Counter[tuple[str, str, str]] = Counter()
     for name, label in sorted(labels.items()):
-        if not name.startswith(half + "/"):
+        where, which = place(name)
+        if which != half or source not in (where, "all"):
             continue
         raw = (CORPUS / name).read_bytes()
         suppressed, complained = outcome(parse, raw)
@@ -82,10 +117,11 @@ def score(parse: Any, half: str, labels: dict[str, Any], show: bool) -> dict[str
                 if show and not right:
                     print(f"  wrong: {name} {kind} {address} -> {reason}")
         expected = {a for k in ("hard", "soft", "complaint") for a in label.get(k, [])}
-        for address in set(suppressed) - expected:
+        for address in sorted(set(suppressed) - expected):
             tally["soft"]["wrong"] += 1  # an address nobody bounced, suppressed
+            per_reason[("unlabelled", suppressed[address], "wrong")] += 1
             if show:
-                print(f"  wrong: {name} suppressed {address}, not in the labels")
+                print(f"  wrong: {name} suppressed {address} ({suppressed[address]}), unlabelled")
     return {"tally": tally, "per_reason": per_reason}
 
 
@@ -97,25 +133,44 @@ def share(counter: Counter[str], kind: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--show-wrong", action="store_true")
+    parser.add_argument(
+        "--show-wrong",
+        nargs="?",
+        const="all",
+        choices=(*HALVES, "all"),
+        help="list the wrong ones (of one half only, when named)",
+    )
+    parser.add_argument("--half", choices=HALVES, help="report this half only")
     args = parser.parse_args()
     labels = json.loads((CORPUS / "labels.json").read_text())
-    previous = previous_parser()
-    for half in ("tuned", "held_out", "complaints"):
-        now = score(parse_dsn, half, labels, args.show_wrong)
-        before = score(previous, half, labels, False) if previous else None
-        print(f"{half}:")
-        for kind, what in (
-            ("hard", "hard addresses suppressed"),
-            ("soft", "soft addresses suppressed"),
-            ("complaint", "complaints acted on"),
-        ):
-            if not sum(now["tally"][kind].values()):
+    baselines = {commit: baseline_parser(commit) for commit in BASELINES}
+    for half in (args.half,) if args.half else HALVES:
+        for source in SOURCES if half != "complaints" else ("arf",):
+            show = args.show_wrong in (half, "all") and source != "all"
+            if show:
+                print(f"{source} {half}, wrong ones:")
+            now = score(parse_dsn, source, half, labels, show)
+            before = {
+                commit: score(parse, source, half, labels, False) if parse else None
+                for commit, parse in baselines.items()
+            }
+            print(f"{source} {half}:")
+            for kind, what in (
+                ("hard", "hard addresses suppressed"),
+                ("soft", "soft addresses suppressed"),
+                ("complaint", "complaints acted on"),
+            ):
+                if not sum(now["tally"][kind].values()):
+                    continue
+                old = ", ".join(
+                    f"{commit}: {share(then['tally'][kind], kind) if then else 'n/a'}"
+                    for commit, then in before.items()
+                )
+                print(f"  {what}: {share(now['tally'][kind], kind)}  ({old})")
+            if source == "all":
                 continue
-            old = share(before["tally"][kind], kind) if before else "n/a"
-            print(f"  {what}: {share(now['tally'][kind], kind)}  (main: {old})")
-        for (kind, reason, verdict), count in sorted(now["per_reason"].items()):
-            print(f"    {kind:9} {reason:20} {verdict:5} {count}")
+            for (kind, reason, verdict), count in sorted(now["per_reason"].items()):
+                print(f"    {kind:10} {reason:20} {verdict:5} {count}")
 
 
 if __name__ == "__main__":
