@@ -1,8 +1,9 @@
 """Why a message bounced, from its status code, DSN action and diagnostic text; pure.
 
 Only reasons about the recipient's address suppress it (SUPPRESSING): a full mailbox, a message
-too big, a block on the sender (policy, reputation, block lists), too many recipients, delays
-and success reports never do. The names follow the common bounce classifiers."""
+too big, a block on the sender (policy, reputation, block lists) or on what the message
+carries, too many recipients, network errors, delays and success reports never do. The names
+follow the common bounce classifiers (Sisimai's reasons)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class Reason(StrEnum):
     TOO_MANY_RECIPIENTS = "too_many_recipients"
     POLICY_BLOCK = "policy_block"
     SPAM_BLOCK = "spam_block"
+    CONTENT_BLOCK = "content_block"  # attachments, images, viruses: what the message carries
+    NETWORK_ERROR = "network_error"  # a broken name server, no route: not the address
     EXPIRED = "expired"
     DELAYED = "delayed"
     SUCCESS = "success"
@@ -76,11 +79,28 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         ),
     ),
     (
+        Reason.CONTENT_BLOCK,
+        re.compile(
+            r"not accept(ing)? (mail|messages|e-?mail) with|attachments? (is |are )?not "
+            r"(allowed|accepted)|embedded images|(virus|malware) (was |is )?(found|detected)|"
+            r"(contains?|infected with) (a )?(virus|malware)",
+            re.I,
+        ),
+    ),
+    (
         Reason.POLICY_BLOCK,
         re.compile(
             r"relay(ing)? (access )?denied|not permitted to relay|sender (address )?rejected|"
+            r"unable to relay|(cannot|can't|not allowed to|do not|don't) relay|as a relay|"
             r"\bspf\b|dmarc|dkim|policy|administrative prohibition|refused to talk|"
             r"rate limit|too many (connections|messages)|blocked|denied",
+            re.I,
+        ),
+    ),
+    (
+        Reason.NETWORK_ERROR,
+        re.compile(
+            r"(malformed|unexpected) name server reply|no route to host|network is unreachable",
             re.I,
         ),
     ),
@@ -92,7 +112,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         Reason.SUSPENDED,
         re.compile(
             r"(account|mailbox|user) (has been |is )?(disabled|suspended|inactive|deactivated|"
-            r"locked|closed|expired)|inactive (account|user|mailbox)",
+            r"locked|closed|expired)|(inactive|disabled|suspended|deactivated) (account|user|"
+            r"mailbox)",
             re.I,
         ),
     ),
@@ -110,9 +131,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         re.compile(
             r"user unknown|unknown (user|recipient|local[- ]part|address|mailbox)|no such "
             r"(user|mailbox|recipient|address|account|person)|does not exist|doesn'?t exist|"
-            r"not exist|invalid (recipient|mailbox|address|user)|(mailbox|recipient|address|"
+            r"not exist|invalid (recipient|mailbox|address|user)|(mail[- ]?box|recipient|address|"
             r"user)( name)? (not found|unavailable|is unavailable|invalid|not valid)|"
-            r"unrouteable address|not (a )?valid (recipient|mailbox|user)|no mailbox|"
+            r"unrouteable address|not (a )?valid (recipient|mailbox|user)|no mail[- ]?box|"
+            r"not an? (active|known|valid) (e-?mail )?(user|address|mailbox|recipient|account)|"
             r"not listed in|bad destination|addressee unknown|unknown or illegal alias|"
             r"undeliverable address|not our customer|account.{0,20}not (found|exist)",
             re.I,
@@ -145,7 +167,9 @@ def classify(status: str, action: str = "failed", diagnostic: str = "") -> Reaso
     if code is not None:
         reason = _BY_CODE.get(f"{code.group(2)}.{code.group(3)}")
         if reason is None and code.group(2) == "7":
-            reason = Reason.POLICY_BLOCK
+            # Security or policy, the code says; servers give it to addresses they do not
+            # have too ("5.7.1 No such user"): words naming the address win.
+            reason = by_text or Reason.POLICY_BLOCK
         if reason is not None:
             return reason
     if by_text is not None:

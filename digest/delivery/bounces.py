@@ -1,7 +1,8 @@
 """Bounce and complaint reports -> who bounced and why; pure: bytes in, values out.
 
 Reads delivery status notifications (RFC 3464), ARF complaint reports (RFC 5965) and, through
-flufl.bounce, the non-standard bounces of the common MTAs (qmail, Exim, Sendmail, Yahoo, ...).
+flufl.bounce, the non-standard bounces of the common MTAs (qmail, Exim, Sendmail, Yahoo, ...);
+failing those, a mail system's plain notice that puts an address beside a reason about it.
 Why a recipient failed, and whether that suppresses them, is bounce_reasons'."""
 
 from __future__ import annotations
@@ -12,9 +13,18 @@ from email import message_from_bytes, message_from_string, policy
 from email.message import Message
 from email.utils import getaddresses
 
-from digest.delivery.bounce_reasons import Reason, classify, classify_text, suppresses
+from digest.delivery.bounce_reasons import (
+    SUPPRESSING,
+    Reason,
+    classify,
+    classify_text,
+    suppresses,
+)
 
 _VERP = re.compile(r"\+([A-Za-z0-9_\-.]+)@")
+_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# Who sends a delivery notice: the null sender, or a mail system's own mailbox.
+_MAIL_SYSTEM = re.compile(r"^\s*<?>?\s*$|\b(mailer-daemon|postmaster)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,8 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
         # (a From with raw 8-bit bytes, none at all) stops the scan: no bounce read from it,
         # rather than the whole mailbox left unprocessed.
         return []
+    if not temporary and not permanent:
+        return _plain_notice(message, token)
     text = _text_of(message)
     bounces = []
     for addresses, status in ((permanent, ""), (temporary, "4.0.0")):
@@ -163,6 +175,51 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
     return bounces
 
 
+def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
+    """A mail system's notice in no format a detector knows ("You sent mail to a@example.org.
+    That's not a valid user here."): each address on a line whose words give a reason that
+    suppresses it. Only from the null sender or a mail system: a person's autoreply is never
+    read as a bounce."""
+    if not _MAIL_SYSTEM.search(str(message.get("From", ""))):
+        return []
+    ours = {
+        a.lower() for _n, a in getaddresses(message.get_all("From", []) + message.get_all("To", []))
+    }
+    bounces: list[Bounce] = []
+    for line in _own_text(message).splitlines()[:200]:
+        reason = classify_text(line)
+        if reason not in SUPPRESSING:
+            continue
+        for found in _ADDRESS.findall(line):
+            address = found.rstrip(".").lower()
+            if address in ours or any(b.recipient == address for b in bounces):
+                continue
+            bounces.append(
+                Bounce(
+                    recipient=address,
+                    status="",
+                    action="failed",
+                    diagnostic=" ".join(line.split())[:300],
+                    verp_token=token,
+                    reason=reason,
+                )
+            )
+    return bounces
+
+
+def _own_text(message: Message) -> str:
+    """The notice's own text parts, not those of a message it returns."""
+    if message.get_content_maintype() == "text":
+        return _decoded(message)
+    if not message.is_multipart():
+        return ""
+    return "\n".join(
+        _own_text(part)
+        for part in message.get_payload()
+        if isinstance(part, Message) and part.get_content_type() != "message/rfc822"
+    )
+
+
 def _headers_of(part: Message) -> Message:
     payload = part.get_payload()
     if isinstance(payload, list):
@@ -176,17 +233,18 @@ def _headers_of(part: Message) -> Message:
 
 
 def _text_of(message: Message) -> str:
-    texts = []
-    for part in message.walk():
-        if part.get_content_maintype() != "text":
-            continue
-        body = part.get_payload(decode=True)
-        if isinstance(body, bytes):
-            try:
-                texts.append(body.decode(part.get_content_charset() or "latin-1", "replace"))
-            except LookupError:  # a charset Python does not know
-                texts.append(body.decode("latin-1"))
+    texts = [_decoded(part) for part in message.walk() if part.get_content_maintype() == "text"]
     return "\n".join(texts)[:20000]
+
+
+def _decoded(part: Message) -> str:
+    body = part.get_payload(decode=True)
+    if not isinstance(body, bytes):
+        return ""
+    try:
+        return body.decode(part.get_content_charset() or "latin-1", "replace")
+    except LookupError:  # a charset Python does not know
+        return body.decode("latin-1")
 
 
 def _near(text: str, address: str) -> str:
