@@ -61,6 +61,15 @@ class Bounce:
 
 def parse_dsn(raw: bytes) -> list[Bounce]:
     """The per-recipient reports of a bounce or complaint; [] for a message that is neither."""
+    try:
+        return _parse(raw)
+    except RecursionError:
+        # Parts nested deeper than Python's email parser can follow (hostile): no bounce read
+        # from this one message, rather than the rest of the mailbox left unprocessed.
+        return []
+
+
+def _parse(raw: bytes) -> list[Bounce]:
     message = message_from_bytes(raw, policy=policy.compat32)
     token = _verp_token(message)
     if message.get_content_type() == "multipart/report":

@@ -108,3 +108,16 @@ def test_an_autoreply_from_a_person_names_nobody() -> None:
         body="I am away. Write to carol@example.org, as bob@example.org does not exist soon.",
     )
     assert parse_dsn(raw) == []
+
+
+def test_a_message_nested_deeper_than_the_parser_follows_is_no_bounce() -> None:
+    depth = 1200
+    opening = "".join(
+        f'Content-Type: multipart/mixed; boundary="b{i}"\r\n\r\n--b{i}\r\n' for i in range(depth)
+    )
+    closing = "".join(f"--b{i}--\r\n" for i in reversed(range(depth)))
+    raw = (
+        "From: MAILER-DAEMON@mx.example.org\r\nTo: bounces@news.example.org\r\n"
+        f"{opening}Content-Type: text/plain\r\n\r\nbob@example.org: no such user\r\n{closing}"
+    ).encode()
+    assert parse_dsn(raw) == []
