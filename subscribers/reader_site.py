@@ -57,6 +57,13 @@ class ReaderSite(Protocol):
         """Send the confirmation mail (the caller has committed the pending subscriptions)."""
         ...
 
+    async def send_welcome(
+        self, subscriber_id: int, list_ids: tuple[int, ...], now: datetime
+    ) -> None:
+        """Send the welcome mail of each list the reader has just confirmed (those whose
+        settings ask for one); never raises (the reader's page has gone already)."""
+        ...
+
     def other_data(self, session: Session, subscriber_id: int) -> Mapping[str, Any]:
         """What the application holds about the reader beyond subscribers/ (its deliveries),
         added to their data export."""

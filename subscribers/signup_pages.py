@@ -188,21 +188,29 @@ class SignupPages(ReaderPage):
         subject = self._subject(request, "confirm")
         if subject is None:
             return self._expired_confirmation(request)
-        outcome = await run_in_threadpool(self._confirm, subject, self._ip(request))
+        now = self.site.now()
+        outcome, confirmed = await run_in_threadpool(self._confirm, subject, now, self._ip(request))
         if outcome == "gone":
             return self._expired_confirmation(request)
         title = "You are subscribed" if outcome == "confirmed" else "Already confirmed"
-        return self.site.render(
+        response = self.site.render(
             request,
             "confirmed.html",
             {"title": title, "preferences_url": self._link("preferences", subject)},
             headers=PRIVATE,
         )
+        if confirmed:  # only the click that confirmed them: a second click welcomes nobody
+            response.background = BackgroundTask(
+                self.site.send_welcome, subject.subscriber_id, confirmed, now
+            )
+        return response
 
-    def _confirm(self, subject: TokenSubject, ip: str | None) -> signup.Confirmed:
+    def _confirm(
+        self, subject: TokenSubject, now: datetime, ip: str | None
+    ) -> tuple[signup.Confirmed, tuple[int, ...]]:
         with claim_transaction(self.site.sessions) as session:
-            return signup.confirm(
-                session, subject, now=self.site.now(), wording=CONFIRM_WORDING, ip_address=ip
+            return signup.confirm_lists(
+                session, subject, now=now, wording=CONFIRM_WORDING, ip_address=ip
             )
 
     def _expired_confirmation(self, request: Request) -> Response:

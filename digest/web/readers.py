@@ -20,6 +20,7 @@ from digest import db
 from digest.config import Settings
 from digest.models import Delivery, Issue
 from digest.pipeline.confirming import mail_confirmation
+from digest.pipeline.welcoming import send_welcomes
 from digest.secret_key import session_key
 from digest.web.csrf import check_form
 from digest.web.state import WebState
@@ -82,6 +83,14 @@ class WebReaderSite:
             # After the response: the reader already saw "check your inbox"; the log says why
             # no mail came (they may sign up again at once: the claim was given back).
             log.exception("the confirmation mail to %s could not be sent", due.email)
+
+    async def send_welcome(
+        self, subscriber_id: int, list_ids: tuple[int, ...], now: datetime
+    ) -> None:
+        try:
+            await send_welcomes(self.state.rt, subscriber_id, list_ids, now)
+        except Exception:
+            log.exception("the welcome mail to subscriber %s could not be sent", subscriber_id)
 
     def other_data(self, session: Session, subscriber_id: int) -> Mapping[str, Any]:
         rows = session.execute(
