@@ -49,8 +49,15 @@ class ReaderSite(Protocol):
         """A page from templates/web (with the CSRF token as csrf_token())."""
         ...
 
-    def check_csrf(self, request: Request, form: FormData) -> None:
-        """Raise HTTPException(403) unless the form carries this session's CSRF token."""
+    def check_csrf(self, request: Request, form: FormData, *, embeddable: bool = False) -> None:
+        """Raise HTTPException(403) unless the form carries this session's CSRF token. An
+        embeddable form (the sign-up) posted by a page of a site in readers.embed_origins needs
+        none; one posted by any other site is refused, naming it."""
+        ...
+
+    def check_same_site(self, request: Request) -> None:
+        """Raise HTTPException(403) when the browser says another site's page sent this (for a
+        form whose own signed token stands in for the CSRF token)."""
         ...
 
     async def send_confirmation(self, due: ConfirmationDue, now: datetime) -> None:
