@@ -215,3 +215,23 @@ def test_a_pending_subscription_left_offers_no_undo(
 
     assert page.status_code == 200 and "You are unsubscribed" in page.text
     assert 'name="left"' not in page.text
+
+
+def test_an_answer_is_in_the_readers_data_and_erased_with_them(
+    app: LiveApp, rt: pipeline.Runtime
+) -> None:
+    path, left = leave(app, rt)
+    preferences = "/p/" + rt.signer.sign(
+        "preferences", TokenSubject(subscriber_id(rt, READER), list_id(rt))
+    )
+    with app.client() as http:
+        http.post(path + "/why", data={"left": left, "reason": "too_long", "detail": "Busy"})
+        token = rig.csrf_of(http.get(preferences).text)
+        data = http.post(preferences + "/export", data={"csrf_token": token}).json()
+        erased = http.post(preferences + "/erase", data={"csrf_token": token, "sure": "yes"})
+
+    assert [(a["list"], a["reason"], a["detail"]) for a in data["leaving_answers"]] == [
+        ("weekly", "too_long", "Busy")
+    ]
+    assert erased.status_code == 200
+    assert answers(rt) == []
