@@ -209,7 +209,7 @@ class ListSettings(Section):
     # A welcome mail to each reader who confirms (templates/email/welcome*.j2).
     welcome: bool = True
     # The list's language (BCP 47): its welcome mail's lang and template (welcome.fr.mjml.j2).
-    language: str = Field("en", pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+    language: str = "en"
 
     @field_validator("timezone")
     @classmethod
@@ -219,6 +219,16 @@ class ListSettings(Section):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("expected an IANA time zone such as Africa/Casablanca") from None
         return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not _LANGUAGE_TAG.fullmatch(value):
+            raise ValueError("expected a language tag such as en, fr or pt-BR")
+        return value
+
+
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
 class FileOutboxSettings(Section):

@@ -94,3 +94,15 @@ def test_the_honeypot_and_the_limits_hold_for_embedded_forms(
     answers = [post_from(app, origin, email=f"n{i}@example.net") for i in range(4)]
 
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
+
+
+def test_bad_input_from_an_embedded_form_is_shown_back_on_our_page_to_fix(
+    app: LiveApp, rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
+) -> None:
+    answer = post_from(app, {"Origin": PARTNER}, email="not an address")
+
+    assert answer.status_code == 400
+    assert "Enter an email address such as reader@example.org." in answer.text
+    assert 'value="not an address"' in answer.text  # what they typed, kept
+    assert 'name="csrf_token"' in answer.text  # sent again from here, it is our own form
+    assert rig.settle(smtp_server, 0.3) == 0
