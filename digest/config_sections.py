@@ -6,6 +6,7 @@ import ipaddress
 import re
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import cssselect
@@ -205,6 +206,10 @@ class ListSettings(Section):
     demo_subscribers: list[str] = Field(default_factory=list)
     approval: Literal["auto", "required"] = "auto"
     schedule: ScheduleSettings | None = None
+    # A welcome mail to each reader who confirms (templates/email/welcome*.j2).
+    welcome: bool = True
+    # The list's language (BCP 47): its welcome mail's lang and template (welcome.fr.mjml.j2).
+    language: str = "en"
 
     @field_validator("timezone")
     @classmethod
@@ -214,6 +219,16 @@ class ListSettings(Section):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError("expected an IANA time zone such as Africa/Casablanca") from None
         return value
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, value: str) -> str:
+        if not _LANGUAGE_TAG.fullmatch(value):
+            raise ValueError("expected a language tag such as en, fr or pt-BR")
+        return value
+
+
+_LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 
 
 class FileOutboxSettings(Section):
@@ -349,6 +364,17 @@ class ReaderSettings(Section):
         "link in every email."
     )
     confirmation_subject: str = "Please confirm your subscription to {newsletter}"
+    # Sites whose pages may post the sign-up form to /subscribe (scheme://host[:port]).
+    embed_origins: list[str] = Field(default_factory=list)
+    # How long the "undo" of an unsubscribe (and the "why did you leave" question) works.
+    undo_unsubscribe_hours: float = Field(24.0, gt=0, le=24 * 30)
+    # Subject of the welcome mail ({newsletter}, {list}).
+    welcome_subject: str = "Welcome to {list}"
+
+    @field_validator("embed_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [web_origin(origin) for origin in value]
 
 
 class ServiceSettings(Section):
@@ -366,6 +392,35 @@ class ApiSettings(Section):
 
     keys_env: str = "DIGEST_API_KEYS"
     page_size_max: int = Field(500, ge=1, le=10000)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def web_origin(value: str) -> str:
+    """scheme://host[:port] as a browser's Origin header writes it (lower case, no default
+    port); ValueError naming what to fix for anything else (a path, a query, another scheme)."""
+    parts = urlsplit(value.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if (
+        parts.scheme not in _DEFAULT_PORTS
+        or not parts.hostname
+        or port == -1
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or parts.username is not None
+    ):
+        raise ValueError(
+            f"expected an origin: scheme://host[:port] such as https://www.example.org, "
+            f"with no path ({value!r})"
+        )
+    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    shown_port = "" if port in (None, _DEFAULT_PORTS[parts.scheme]) else f":{port}"
+    return f"{parts.scheme}://{host}{shown_port}"
 
 
 def _is_network(value: str) -> bool:

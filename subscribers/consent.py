@@ -1,4 +1,5 @@
-"""Consent records: each subscribe, confirm, unsubscribe or preference change, kept as proof."""
+"""Consent records: each subscribe, confirm, unsubscribe, resubscribe (the undo of an
+unsubscribe) or preference change, kept as proof."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from subscribers.models import ConsentRecord
 
-ACTIONS = ("subscribe", "confirm", "unsubscribe", "preferences")
+ACTIONS = ("subscribe", "confirm", "unsubscribe", "resubscribe", "preferences")
 METHODS = ("form", "import", "api", "cli", "config", "email")
 
 

@@ -8,7 +8,12 @@ from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from digest.db import Base, UTCDateTime, state_column_type, utcnow
-from subscribers.states import SubscriberStatus, SubscriptionStatus, SuppressionReason
+from subscribers.states import (
+    LeaveReason,
+    SubscriberStatus,
+    SubscriptionStatus,
+    SuppressionReason,
+)
 
 
 class MailingList(Base):
@@ -91,7 +96,7 @@ class ConsentRecord(Base):
         ForeignKey("subscribers.id", ondelete="CASCADE"), index=True
     )
     list_id: Mapped[int | None] = mapped_column(ForeignKey("mailing_lists.id", ondelete="CASCADE"))
-    # subscribe, confirm, unsubscribe, preferences
+    # subscribe, confirm, unsubscribe, resubscribe, preferences
     action: Mapped[str] = mapped_column(String(32))
     # form, import, api, cli, config
     method: Mapped[str] = mapped_column(String(16))
@@ -100,3 +105,26 @@ class ConsentRecord(Base):
     # Only recorded when the configuration asks for it.
     ip_address: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LeavingAnswer(Base):
+    """A reader's answer to "why did you leave?" after one unsubscribe from one list: at most
+    one per leaving (a second answer replaces the first). Erased with the reader."""
+
+    __tablename__ = "leaving_answers"
+    __table_args__ = (UniqueConstraint("subscriber_id", "list_id", "left_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
+    list_id: Mapped[int] = mapped_column(
+        ForeignKey("mailing_lists.id", ondelete="CASCADE"), index=True
+    )
+    # The unsubscribe it answers (to the second, as the page's signed token holds it).
+    left_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[LeaveReason] = mapped_column(state_column_type(LeaveReason, "reason"))
+    # What the reader added in their own words, cleaned and cut to leaving.DETAIL_MAX.
+    detail: Mapped[str | None] = mapped_column(Text)
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    subscriber: Mapped[Subscriber] = relationship()
+    mailing_list: Mapped[MailingList] = relationship()

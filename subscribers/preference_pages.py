@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -13,6 +15,8 @@ from starlette.responses import Response
 from digest.db import claim_transaction
 from subscribers import preferences
 from subscribers.form_body import limited_body
+from subscribers.leaving_pages import LeavingPages
+from subscribers.models import Subscription
 from subscribers.reader_input import (
     FormProblem,
     chosen,
@@ -21,12 +25,18 @@ from subscribers.reader_input import (
     topics_on_offer,
 )
 from subscribers.reader_page import PRIVATE, ReaderPage, form_text, form_texts, list_name_of
+from subscribers.reader_site import ReaderSite
+from subscribers.states import SubscriptionStatus
 from subscribers.tokens import TokenSubject
 
 ONE_CLICK_WORDING = "List-Unsubscribe=One-Click (the unsubscribe link or button of a digest)"
 
 
 class PreferencePages(ReaderPage):
+    def __init__(self, site: ReaderSite) -> None:
+        super().__init__(site)
+        self.leaving = LeavingPages(site)
+
     # ----------------------------------------------------------------------- unsubscribe
 
     async def unsubscribe_page(self, request: Request) -> Response:
@@ -43,30 +53,42 @@ class PreferencePages(ReaderPage):
 
     async def unsubscribe(self, request: Request) -> Response:
         """RFC 8058 one-click: whatever the body says (List-Unsubscribe=One-Click, urlencoded
-        or multipart), the signed token is the proof; no cookie, no CSRF token, no redirect."""
+        or multipart), the signed token is the proof; no cookie, no CSRF token, no redirect.
+        The page offers the undo (and asks why) when this request ended a confirmed
+        subscription."""
         await limited_body(request, self.limit)
         subject = self._subject(request, "unsubscribe")
         if subject is None:
             return self._bad_link(request)
-        list_name = await run_in_threadpool(self._unsubscribe, subject, self._ip(request))
-        context = {
-            "list_name": list_name,
-            "preferences_url": self._link("preferences", subject),
-        }
-        return self.site.render(request, "unsubscribed.html", context, headers=PRIVATE)
+        now = self.site.now()
+        list_name, left = await run_in_threadpool(
+            self._unsubscribe, subject, now, self._ip(request)
+        )
+        token = self.site.signer.sign("left", subject, issued_at=now) if left else None
+        return self.leaving.unsubscribed_page(request, subject, list_name, token)
 
-    def _unsubscribe(self, subject: TokenSubject, ip: str | None) -> str:
+    def _unsubscribe(
+        self, subject: TokenSubject, now: datetime, ip: str | None
+    ) -> tuple[str, bool]:
+        """The list's name, and whether this ended a confirmed subscription."""
         with claim_transaction(self.site.sessions) as session:
-            preferences.unsubscribe(
+            was = session.scalar(
+                select(Subscription.status).where(
+                    Subscription.subscriber_id == subject.subscriber_id,
+                    Subscription.list_id == subject.list_id,
+                )
+            )
+            ended = preferences.unsubscribe(
                 session,
                 subject.subscriber_id,
                 subject.list_id,
-                now=self.site.now(),
+                now=now,
                 method="email",
                 wording=ONE_CLICK_WORDING,
                 ip_address=ip,
             )
-            return list_name_of(session, subject.list_id)
+            left = ended and was == SubscriptionStatus.CONFIRMED
+            return list_name_of(session, subject.list_id), left
 
     # ----------------------------------------------------------------------- preferences
 

@@ -11,7 +11,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from subscribers.consent import consent_history, record_consent
-from subscribers.models import ConsentRecord, MailingList, Subscriber, Subscription
+from subscribers.models import (
+    ConsentRecord,
+    LeavingAnswer,
+    MailingList,
+    Subscriber,
+    Subscription,
+)
 from subscribers.states import SubscriptionStatus
 
 
@@ -214,6 +220,20 @@ def export_data(session: Session, subscriber_id: int) -> dict[str, Any] | None:
         ],
         "consent_records": [
             _consent_row(record, slugs) for record in consent_history(session, subscriber_id)
+        ],
+        "leaving_answers": [
+            {
+                "list": slugs.get(answer.list_id),
+                "left_at": _iso(answer.left_at),
+                "reason": answer.reason,
+                "detail": answer.detail,
+                "answered_at": _iso(answer.answered_at),
+            }
+            for answer in session.scalars(
+                select(LeavingAnswer)
+                .where(LeavingAnswer.subscriber_id == subscriber_id)
+                .order_by(LeavingAnswer.id)
+            )
         ],
     }
 

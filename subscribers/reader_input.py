@@ -3,12 +3,36 @@ topics and lists only from those on offer."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from subscribers import fields
 from subscribers.fields import NAME_MAX, topics_on_offer
+from subscribers.states import LeaveReason
 
-__all__ = ["FormProblem", "chosen", "clean_name", "clean_timezone", "topics_on_offer"]
+__all__ = [
+    "DETAIL_MAX",
+    "REASON_LABELS",
+    "FormProblem",
+    "chosen",
+    "clean_detail",
+    "clean_leave_reason",
+    "clean_name",
+    "clean_timezone",
+    "topics_on_offer",
+]
+
+# What the "why did you leave?" question offers, in the order shown.
+REASON_LABELS: dict[LeaveReason, str] = {
+    LeaveReason.TOO_MANY: "Too many emails",
+    LeaveReason.NOT_RELEVANT: "Not relevant to me",
+    LeaveReason.TOO_LONG: "No time to read it",
+    LeaveReason.NEVER_SIGNED_UP: "I never signed up",
+    LeaveReason.OTHER: "Another reason",
+}
+DETAIL_MAX = 500  # characters of the reader's own words kept with an answer
+# Control characters but tab and line breaks, lone surrogates, and the non-characters.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 class FormProblem(ValueError):
@@ -49,3 +73,23 @@ def chosen(values: Iterable[str], offered: Iterable[str], field: str) -> list[st
     if unknown:
         raise FormProblem(field, f"Choose {field} from those shown.")
     return [v for v in allowed if v in picked]
+
+
+def clean_leave_reason(value: str) -> LeaveReason:
+    try:
+        return LeaveReason(value)
+    except ValueError:
+        raise FormProblem("reason", "Choose one of the reasons shown (or none).") from None
+
+
+def clean_detail(value: str) -> str | None:
+    """The reader's own words: control characters dropped, line breaks kept (as \n), spaces
+    around trimmed; None when empty; at most DETAIL_MAX characters, else a problem to fix."""
+    text = _UNPRINTABLE.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    if len(text) > DETAIL_MAX:
+        raise FormProblem(
+            "detail",
+            f"Please keep it to {DETAIL_MAX} characters (this is {len(text)}): shorten it and "
+            "send again.",
+        )
+    return text or None

@@ -1,4 +1,5 @@
-"""The reader's web pages: subscribe, confirm, one-click unsubscribe and preferences.
+"""The reader's web pages: subscribe, confirm, one-click unsubscribe (with its undo and the
+question why) and preferences.
 
 Every page that acts on someone is reached through a signed token made for one purpose
 (subscribers.tokens). Every form carries a CSRF token but the one-click unsubscribe POST of
@@ -35,6 +36,8 @@ class ReaderPages:
                 route("unsubscribe"), prefs.unsubscribe_page, methods=["GET"], name="unsubscribe"
             ),
             Route(route("unsubscribe"), prefs.unsubscribe, methods=["POST"]),
+            Route(route("unsubscribe", "undo"), prefs.leaving.undo, methods=["POST"]),
+            Route(route("unsubscribe", "why"), prefs.leaving.why, methods=["POST"]),
             Route(
                 route("preferences"), prefs.preferences_page, methods=["GET"], name="preferences"
             ),

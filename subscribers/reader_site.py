@@ -49,12 +49,26 @@ class ReaderSite(Protocol):
         """A page from templates/web (with the CSRF token as csrf_token())."""
         ...
 
-    def check_csrf(self, request: Request, form: FormData) -> None:
-        """Raise HTTPException(403) unless the form carries this session's CSRF token."""
+    def check_csrf(self, request: Request, form: FormData, *, embeddable: bool = False) -> None:
+        """Raise HTTPException(403) unless the form carries this session's CSRF token. An
+        embeddable form (the sign-up) posted by a page of a site in readers.embed_origins needs
+        none; one posted by any other site is refused, naming it."""
+        ...
+
+    def check_same_site(self, request: Request) -> None:
+        """Raise HTTPException(403) when the browser says another site's page sent this (for a
+        form whose own signed token stands in for the CSRF token)."""
         ...
 
     async def send_confirmation(self, due: ConfirmationDue, now: datetime) -> None:
         """Send the confirmation mail (the caller has committed the pending subscriptions)."""
+        ...
+
+    async def send_welcome(
+        self, subscriber_id: int, list_ids: tuple[int, ...], now: datetime
+    ) -> None:
+        """Send the welcome mail of each list the reader has just confirmed (those whose
+        settings ask for one); never raises (the reader's page has gone already)."""
         ...
 
     def other_data(self, session: Session, subscriber_id: int) -> Mapping[str, Any]:

@@ -48,6 +48,11 @@ def archive_list_path(slug: str) -> str:
     return f"{ARCHIVE}/{slug}"
 
 
+def archive_feed_path(slug: str) -> str:
+    """The list's archive as an Atom feed."""
+    return f"{ARCHIVE}/{slug}/feed.xml"
+
+
 def archive_url(base_url: str, slug: str, number: int) -> str:
     """The web version of a list's issue."""
     return f"{base_url}{archive_list_path(slug)}/{number}"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from subscribers.addresses import normalise_address
@@ -159,24 +159,38 @@ def confirm(
     wording: str,
     ip_address: str | None,
 ) -> Confirmed:
+    """confirm_lists's outcome alone."""
+    return confirm_lists(session, subject, now=now, wording=wording, ip_address=ip_address)[0]
+
+
+def confirm_lists(
+    session: Session,
+    subject: TokenSubject,
+    *,
+    now: datetime,
+    wording: str,
+    ip_address: str | None,
+) -> tuple[Confirmed, tuple[int, ...]]:
     """Confirm the pending subscriptions the token's mail asked about: the named one, and
     those whose confirmation mail went out at the second the token was issued (the lists
     ticked with it; a list ticked in a later sign-up waits for its own mail, an imported one
-    that never had a mail is not swept in). "already" when none of them is pending any more,
+    that never had a mail is not swept in). With the outcome, the ids of the lists this call
+    confirmed: each one is confirmed by one call only, however many clicks arrive at once
+    (what a welcome mail is sent for). "already" when none of them is pending any more,
     "gone" when the subscriber or the named subscription is no more (erased, unsubscribed,
     suppressed)."""
     subscriber = session.get(Subscriber, subject.subscriber_id)
     if subscriber is None or subscriber.status != SubscriberStatus.ACTIVE:
-        return "gone"
+        return "gone", ()
     if is_suppressed(session, subscriber.email):
-        return "gone"
+        return "gone", ()
     named = session.scalar(
         select(Subscription).where(
             Subscription.subscriber_id == subscriber.id, Subscription.list_id == subject.list_id
         )
     )
     if named is None or named.status == SubscriptionStatus.UNSUBSCRIBED:
-        return "gone"
+        return "gone", ()
     pending = [named] if named.status == SubscriptionStatus.PENDING else []
     if subject.issued_at is not None:
         # The token holds whole seconds; the column may hold the same moment's fraction.
@@ -189,10 +203,12 @@ def confirm(
                 Subscription.confirmation_sent_at < subject.issued_at + timedelta(seconds=1),
             )
         ).all()
-    if not pending:
-        return "already"
+    confirmed: list[int] = []
     for subscription in pending:
-        subscription.status, subscription.confirmed_at = SubscriptionStatus.CONFIRMED, now
+        # Conditional, not read then written: of two clicks at once, one confirms (and welcomes).
+        if not _confirm_pending(session, subscription.id, now):
+            continue
+        confirmed.append(subscription.list_id)
         record_consent(
             session,
             subscriber_id=subscriber.id,
@@ -203,4 +219,19 @@ def confirm(
             wording=wording,
             ip_address=ip_address,
         )
-    return "confirmed"
+        session.expire(subscription)
+    return ("confirmed" if confirmed else "already"), tuple(confirmed)
+
+
+def _confirm_pending(session: Session, subscription_id: int, now: datetime) -> bool:
+    result = session.execute(
+        update(Subscription)
+        .where(
+            Subscription.id == subscription_id,
+            Subscription.status == SubscriptionStatus.PENDING,
+        )
+        .values(status=SubscriptionStatus.CONFIRMED, confirmed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    assert isinstance(result, CursorResult)
+    return result.rowcount == 1

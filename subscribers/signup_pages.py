@@ -18,6 +18,7 @@ from digest.db import claim_transaction
 from subscribers import signup
 from subscribers.addresses import InvalidAddress, normalise_address
 from subscribers.client_network import client_network
+from subscribers.embed import HONEYPOT
 from subscribers.form_body import limited_form
 from subscribers.rate_limit import Attempts, SharedCounts
 from subscribers.reader_input import FormProblem, chosen, clean_name, topics_on_offer
@@ -31,7 +32,6 @@ from subscribers.reader_page import (
 from subscribers.reader_site import ReaderSite
 from subscribers.tokens import TokenSubject
 
-HONEYPOT = "website"  # hidden from people by the stylesheet; bots fill it in
 CONFIRM_WORDING = "Yes, subscribe me (the button of the confirmation page)"
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,9 @@ class SignupPages(ReaderPage):
 
     async def subscribe(self, request: Request) -> Response:
         form = await limited_form(request, self.limit)
-        self.site.check_csrf(request, form)
+        # Also from the pages of the sites in readers.embed_origins, which cannot hold our
+        # CSRF token: the browser's Origin (or Referer) shows where the form was.
+        self.site.check_csrf(request, form, embeddable=True)
         if form.get(HONEYPOT):
             return self._check_your_inbox(request)  # a bot: it learns nothing, gets nothing
         now = self.site.now()
@@ -188,21 +190,29 @@ class SignupPages(ReaderPage):
         subject = self._subject(request, "confirm")
         if subject is None:
             return self._expired_confirmation(request)
-        outcome = await run_in_threadpool(self._confirm, subject, self._ip(request))
+        now = self.site.now()
+        outcome, confirmed = await run_in_threadpool(self._confirm, subject, now, self._ip(request))
         if outcome == "gone":
             return self._expired_confirmation(request)
         title = "You are subscribed" if outcome == "confirmed" else "Already confirmed"
-        return self.site.render(
+        response = self.site.render(
             request,
             "confirmed.html",
             {"title": title, "preferences_url": self._link("preferences", subject)},
             headers=PRIVATE,
         )
+        if confirmed:  # only the click that confirmed them: a second click welcomes nobody
+            response.background = BackgroundTask(
+                self.site.send_welcome, subject.subscriber_id, confirmed, now
+            )
+        return response
 
-    def _confirm(self, subject: TokenSubject, ip: str | None) -> signup.Confirmed:
+    def _confirm(
+        self, subject: TokenSubject, now: datetime, ip: str | None
+    ) -> tuple[signup.Confirmed, tuple[int, ...]]:
         with claim_transaction(self.site.sessions) as session:
-            return signup.confirm(
-                session, subject, now=self.site.now(), wording=CONFIRM_WORDING, ip_address=ip
+            return signup.confirm_lists(
+                session, subject, now=now, wording=CONFIRM_WORDING, ip_address=ip
             )
 
     def _expired_confirmation(self, request: Request) -> Response:

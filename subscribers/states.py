@@ -1,5 +1,5 @@
-"""The states of a subscriber, of a subscription and why an address is suppressed: one
-definition each, used by the code and by the database's check constraints."""
+"""The states of a subscriber, of a subscription, why a reader left and why an address is
+suppressed: one definition each, used by the code and by the database's check constraints."""
 
 from __future__ import annotations
 
@@ -17,6 +17,16 @@ class SubscriptionStatus(StrEnum):
     PENDING = "pending"  # waiting for the reader's confirmation
     CONFIRMED = "confirmed"
     UNSUBSCRIBED = "unsubscribed"
+
+
+class LeaveReason(StrEnum):
+    """Why a reader left a list: the one optional question after unsubscribing."""
+
+    TOO_MANY = "too_many"  # too many emails
+    NOT_RELEVANT = "not_relevant"  # not what they want to read
+    TOO_LONG = "too_long"  # no time to read it
+    NEVER_SIGNED_UP = "never_signed_up"  # they do not remember subscribing
+    OTHER = "other"
 
 
 class SuppressionReason(StrEnum):

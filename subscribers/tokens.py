@@ -9,12 +9,14 @@ from typing import Literal, get_args
 
 from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
-Purpose = Literal["unsubscribe", "confirm", "preferences", "bounce"]
+Purpose = Literal["unsubscribe", "confirm", "preferences", "bounce", "left"]
 
 # Tokens of these purposes carry the time they were issued and expire: a confirmation link
 # sitting in an old mailbox must not subscribe anyone months later. Unsubscribe and
 # preferences links live in every digest ever sent and keep working (RFC 8058 expects it).
-EXPIRING: frozenset[Purpose] = frozenset({"confirm"})
+# A "left" token (the undo and the why-did-you-leave forms after an unsubscribe) is issued
+# at the unsubscribe's own time and works for readers.undo_unsubscribe_hours.
+EXPIRING: frozenset[Purpose] = frozenset({"confirm", "left"})
 
 
 @dataclass(frozen=True)

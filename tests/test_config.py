@@ -160,3 +160,30 @@ def test_a_bad_summariser_or_llm_url(tmp_path: Path) -> None:
     path = write(tmp_path, "editorial:\n  llm:\n    base_url: api.example.com\n")
     with pytest.raises(ConfigError, match=r"editorial.llm.base_url: expected an http\(s\) URL"):
         load_settings(path, environ={})
+
+
+def test_embed_origins_are_exact_origins_and_list_languages_are_tags(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "readers:\n  embed_origins: ['HTTPS://Partner.Example:443', 'http://127.0.0.1:8001/']\n",
+    )
+    assert load_settings(path, environ={}).readers.embed_origins == [
+        "https://partner.example",
+        "http://127.0.0.1:8001",
+    ]
+    for bad in ("https://partner.example/join", "partner.example", "ftp://partner.example"):
+        path = write(tmp_path, f"readers:\n  embed_origins: ['{bad}']\n")
+        with pytest.raises(ConfigError) as caught:
+            load_settings(path, environ={})
+        assert "readers.embed_origins: expected an origin: scheme://host[:port]" in (
+            caught.value.message
+        ), bad
+    path = write(tmp_path, "readers:\n  embed_origin: []\n")
+    with pytest.raises(ConfigError, match="did you mean 'embed_origins'"):
+        load_settings(path, environ={})
+    path = write(tmp_path, "lists:\n  - {slug: weekly, name: W, language: 'French'}\n")
+    with pytest.raises(ConfigError, match=r"lists\[0\]\.language: expected a language tag"):
+        load_settings(path, environ={})
+    path = write(tmp_path, "lists:\n  - {slug: weekly, name: W, welcome: false, language: fr-CA}\n")
+    lst = load_settings(path, environ={}).lists[0]
+    assert (lst.welcome, lst.language) == (False, "fr-CA")

@@ -15,7 +15,13 @@ import digest.models  # noqa: F401  (registers the tables)
 import subscribers.models  # noqa: F401
 from digest import db
 from digest.models import Article, Delivery, Issue, ScheduleRun
-from subscribers.models import MailingList, Subscriber, Subscription, Suppression
+from subscribers.models import (
+    LeavingAnswer,
+    MailingList,
+    Subscriber,
+    Subscription,
+    Suppression,
+)
 
 # Each test migrates a database with nothing in it, on PostgreSQL too.
 pytestmark = pytest.mark.unmigrated
@@ -95,6 +101,9 @@ def _one_row_in_each_table_with_a_state(session: Session) -> None:
             Delivery(issue=issue, subscriber=subscriber, email="a@example.net"),
             ScheduleRun(list_slug="weekly", job="send", scheduled_for=WHEN),
             Article(identity="url:https://example.net/a", url="https://example.net/a", title="A"),
+            LeavingAnswer(
+                subscriber=subscriber, mailing_list=mailing_list, left_at=WHEN, reason="other"
+            ),
         ]
     )
 

@@ -19,9 +19,9 @@ from digest.delivery.envelope import envelope_sender
 from digest.delivery.message import POLICY, to_header
 from digest.delivery.send_loop import Progress
 from digest.delivery.transport import SendResult, Transport
-from digest.delivery.transport_factory import make_transport
 from digest.errors import DeliveryError
 from digest.pipeline.runtime import Runtime
+from digest.pipeline.single_mail import send_single
 from digest.render.email import ConfirmationView
 from digest.states import DeliveryStatus
 from subscribers.confirmation_window import (
@@ -91,33 +91,16 @@ async def send_confirmation(
 ) -> SendResult:
     """Send one confirmation mail through the configured transport (file outbox or SMTP).
     A mail that cannot be built, or that the transport raises on, is a failed result with
-    its reason (logged, with the traceback at INFO), like one the server refused."""
-    try:
-        # The database read, the MJML render and the DKIM signature block: not on the loop.
-        data = await anyio.to_thread.run_sync(confirmation_message, rt, due, now)
-    except Exception as exc:
-        result = _failed(f"cannot build the message: {exc or type(exc).__name__}")
-    else:
-        transport = transport or make_transport(rt.settings)
-        sender = envelope_sender(
-            rt.settings, rt.signer, due.subject.subscriber_id, due.subject.list_id
-        )
-        await transport.open()
-        try:
-            result = await transport.send(sender, due.email, data)
-        except Exception as exc:
-            result = _failed(f"cannot send the message: {exc or type(exc).__name__}")
-        finally:
-            await transport.close()
-    if result.outcome != DeliveryStatus.SENT:
-        shown = due.email if due.email.isprintable() else repr(due.email)
-        log.warning("confirmation mail to %s: %s: %s", shown, result.outcome, result.reply)
-    return result
-
-
-def _failed(reason: str) -> SendResult:
-    log.info("the confirmation mail: what went wrong", exc_info=True)
-    return SendResult(DeliveryStatus.FAILED, reason)
+    its reason (logged), like one the server refused."""
+    sender = envelope_sender(rt.settings, rt.signer, due.subject.subscriber_id, due.subject.list_id)
+    return await send_single(
+        rt,
+        "confirmation mail",
+        due.email,
+        sender,
+        lambda: confirmation_message(rt, due, now),
+        transport,
+    )
 
 
 async def mail_confirmation(rt: Runtime, due: ConfirmationDue, now: datetime) -> None:

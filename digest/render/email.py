@@ -82,6 +82,21 @@ class ConfirmationView:
 
 
 @dataclass(frozen=True)
+class WelcomeView:
+    """The welcome mail of a reader who has just confirmed a list."""
+
+    newsletter_name: str
+    list_name: str
+    language: str  # BCP 47: the mail's lang, and which template (welcome.fr.mjml.j2) says it
+    reader_name: str | None
+    archive_url: str
+    latest_issue_url: str | None  # None before the list's first issue has gone out
+    latest_issue_subject: str | None
+    postal_address: str
+    subject: str
+
+
+@dataclass(frozen=True)
 class Recipient:
     email: str
     unsubscribe_url: str
@@ -146,15 +161,41 @@ class EmailRenderer:
         html_out, text = self._compile("confirm", {"mail": view})
         return RenderedIssue(subject=view.subject, html=html_out, text=text)
 
-    def _compile(self, name: str, context: dict[str, Any]) -> tuple[str, str]:
-        """(HTML from name.mjml.j2 through MJML, text from name.txt.j2)."""
-        mjml_source = _fill(self._env, f"{name}.mjml.j2", context)
-        text = _fill(self._text_env, f"{name}.txt.j2", context)
+    def render_welcome(self, view: WelcomeView, markers: Markers | None = None) -> RenderedIssue:
+        """The welcome mail in the list's language: welcome.LANG.mjml.j2 (then the language
+        without its region, then welcome.mjml.j2) and the same for the text part; with
+        markers for the reader's own links, as an issue has."""
+        markers = markers or Markers.drawn()
+        context = {
+            "mail": view,
+            "unsubscribe_url": markers.unsubscribe_url,
+            "preferences_url": markers.preferences_url,
+            "recipient_email": markers.recipient_email,
+        }
+        html_out, text = self._compile("welcome", context, view.language)
+        return RenderedIssue(subject=view.subject, html=html_out, text=text, markers=markers)
+
+    def _compile(
+        self, name: str, context: dict[str, Any], language: str | None = None
+    ) -> tuple[str, str]:
+        """(HTML from name.mjml.j2 through MJML, text from name.txt.j2); with a language, its
+        own name.LANG.mjml.j2 and name.LANG.txt.j2 when they exist."""
+        mjml_name = self._localised(f"{name}.{{}}mjml.j2", language)
+        mjml_source = _fill(self._env, mjml_name, context)
+        text = _fill(self._text_env, self._localised(f"{name}.{{}}txt.j2", language), context)
         try:
             html_out = mjml2html(mjml_source)
         except Exception as exc:  # mjml-python raises plain exceptions for bad MJML
-            raise RenderError(f"{name}.mjml.j2: MJML could not be compiled: {exc}") from None
+            raise RenderError(f"{mjml_name}: MJML could not be compiled: {exc}") from None
         return html_out, text
+
+    def _localised(self, pattern: str, language: str | None) -> str:
+        if language:
+            known = set(self._env.list_templates())
+            for tag in (language, language.split("-")[0]):
+                if pattern.format(tag + ".") in known:
+                    return pattern.format(tag + ".")
+        return pattern.format("")
 
 
 def _fill(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from digest.config import Settings
 from digest.errors import DigestError
 from digest.pipeline import open_runtime
 from digest.secret_key import api_keys, session_key
-from digest.web import archive, auth, editor, health, metrics
+from digest.web import archive, audience, auth, editor, health, metrics
 from digest.web.body_guard import BodyGuard
 from digest.web.headers import SecurityHeaders
 from digest.web.pages import Pages
@@ -76,6 +76,7 @@ def create_app(
         routes=[
             *auth.routes(),
             *editor.routes(),
+            *audience.routes(),
             *archive.routes(),
             *health.routes(),
             *metrics.routes(),

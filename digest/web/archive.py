@@ -11,17 +11,19 @@ from starlette.routing import Route
 from digest import pipeline
 from digest.config import ListSettings
 from digest.errors import NotFoundError
+from digest.pipeline.archive_feed import archive_feed
 from digest.web.headers import WEB_VERSION_POLICY
 from digest.web.ids import row_id
 from digest.web.state import web_state
-from subscribers.reader_urls import archive_list_path, tokenless_path
+from subscribers.reader_urls import archive_feed_path, archive_list_path, tokenless_path
 
 
 async def archive_list(request: Request) -> Response:
     state = web_state(request)
     lst = _configured_list(request)
     issues = await run_in_threadpool(pipeline.archive, state.rt, lst.slug)
-    return state.pages.render(request, "archive_list.html", {"list": lst, "issues": issues})
+    context = {"list": lst, "issues": issues, "feed_url": archive_feed_path(lst.slug)}
+    return state.pages.render(request, "archive_list.html", context)
 
 
 async def web_version(request: Request) -> Response:
@@ -34,6 +36,14 @@ async def web_version(request: Request) -> Response:
     except NotFoundError:
         raise HTTPException(404, f"{lst.name} has no sent issue #{number}.") from None
     return HTMLResponse(html_out, headers={"Content-Security-Policy": WEB_VERSION_POLICY})
+
+
+async def feed(request: Request) -> Response:
+    """The list's sent issues as Atom: what a feed reader follows instead of the mails."""
+    state = web_state(request)
+    lst = _configured_list(request)
+    body = await run_in_threadpool(archive_feed, state.rt, lst.slug)
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
 def _configured_list(request: Request) -> ListSettings:
@@ -69,6 +79,7 @@ def _link_help(request: Request, title: str, action: str) -> Response:
 def routes() -> list[Route]:
     return [
         Route(archive_list_path("{slug}"), archive_list, methods=["GET"], name="archive_list"),
+        Route(archive_feed_path("{slug}"), feed, methods=["GET"], name="archive_feed"),
         Route(
             f"{archive_list_path('{slug}')}/{row_id('number')}",
             web_version,

@@ -10,6 +10,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from digest.config import Settings
+from digest.config_sections import web_origin
 from digest.web.sessions import stored_csrf_token
 from subscribers.form_body import limited_form
 
@@ -21,7 +22,7 @@ _OWN_FETCH_SITES = {"same-origin", "none"}
 
 async def checked_form(request: Request, settings: Settings) -> FormData:
     """The POSTed form, once the request has shown it comes from one of our pages; else 403."""
-    _check_site(request, settings)  # before the body is read
+    check_site(request, settings)  # before the body is read
     # Starlette's form() takes 1,000 fields of any kind; ours are a few urlencoded ones.
     form = await limited_form(request, settings.readers.max_body_bytes)
     _check_token(request, form)
@@ -31,11 +32,28 @@ async def checked_form(request: Request, settings: Settings) -> FormData:
 def check_form(request: Request, settings: Settings, form: FormData) -> None:
     """Raise 403 unless this form, already read, carries this session's token and comes from
     one of our pages (the reader's pages read their forms themselves, within a size limit)."""
-    _check_site(request, settings)
+    check_site(request, settings)
     _check_token(request, form)
 
 
-def _check_site(request: Request, settings: Settings) -> None:
+def check_embedded(request: Request, settings: Settings) -> None:
+    """A form posted by another site's page: allowed only from an origin listed in
+    readers.embed_origins (scheme, host and port exactly); else 403 naming the origin. No CSRF
+    token can come from there, and none is needed: the browser writes Origin (or Referer), a
+    page cannot, so only the listed sites' pages pass."""
+    source = request.headers.get("origin") or request.headers.get("referer") or ""
+    origin = _origin(source)
+    if origin is not None and origin in settings.readers.embed_origins:
+        return
+    shown = origin or "a page that does not say where it is"
+    raise HTTPException(
+        403,
+        f"Refused: this form was sent from {shown}, which may not post it here. The site's "
+        "owner can list it in readers.embed_origins.",
+    )
+
+
+def check_site(request: Request, settings: Settings) -> None:
     if not from_this_site(request, settings):
         raise HTTPException(403, "Refused: this request came from another site.")
 
@@ -72,4 +90,7 @@ def _origin(url: str) -> str | None:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None  # also the "null" origin of sandboxed frames and file: pages
-    return f"{parts.scheme}://{parts.netloc}".lower()
+    try:
+        return web_origin(f"{parts.scheme}://{parts.netloc}")
+    except ValueError:
+        return None

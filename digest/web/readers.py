@@ -20,8 +20,9 @@ from digest import db
 from digest.config import Settings
 from digest.models import Delivery, Issue
 from digest.pipeline.confirming import mail_confirmation
+from digest.pipeline.welcoming import send_welcomes
 from digest.secret_key import session_key
-from digest.web.csrf import check_form
+from digest.web.csrf import check_embedded, check_form, check_site, from_this_site
 from digest.web.state import WebState
 from subscribers.confirmation_window import MailClaim, claim_confirmation_mail
 from subscribers.models import MailingList, Subscription
@@ -72,8 +73,15 @@ class WebReaderSite:
             request, name, context, status_code=status_code, headers=headers
         )
 
-    def check_csrf(self, request: Request, form: FormData) -> None:
-        check_form(request, self.state.settings, form)
+    def check_csrf(self, request: Request, form: FormData, *, embeddable: bool = False) -> None:
+        settings = self.state.settings
+        if embeddable and not from_this_site(request, settings):
+            check_embedded(request, settings)
+            return
+        check_form(request, settings, form)
+
+    def check_same_site(self, request: Request) -> None:
+        check_site(request, self.state.settings)
 
     async def send_confirmation(self, due: ConfirmationDue, now: datetime) -> None:
         try:
@@ -82,6 +90,14 @@ class WebReaderSite:
             # After the response: the reader already saw "check your inbox"; the log says why
             # no mail came (they may sign up again at once: the claim was given back).
             log.exception("the confirmation mail to %s could not be sent", due.email)
+
+    async def send_welcome(
+        self, subscriber_id: int, list_ids: tuple[int, ...], now: datetime
+    ) -> None:
+        try:
+            await send_welcomes(self.state.rt, subscriber_id, list_ids, now)
+        except Exception:
+            log.exception("the welcome mail to subscriber %s could not be sent", subscriber_id)
 
     def other_data(self, session: Session, subscriber_id: int) -> Mapping[str, Any]:
         rows = session.execute(

@@ -32,6 +32,7 @@ from tests.web.readers.conftest import (  # noqa: F401
     app,
     clock,
     delivery_overrides,
+    list_overrides,
     reader_overrides,
     settings,
 )

@@ -33,6 +33,7 @@ from tests.web.conftest import NOW, LiveApp, rt, serving, tcp_socket  # noqa: F4
 from tests.web.readers.conftest import (  # noqa: F401
     clock,
     delivery_overrides,
+    list_overrides,
     reader_overrides,
     settings,
 )

@@ -35,12 +35,19 @@ def delivery_overrides() -> dict[str, object]:
 
 
 @pytest.fixture
+def list_overrides() -> dict[str, dict[str, object]]:
+    """lists[] keys by slug, over this module's two lists (override the fixture to change them)."""
+    return {}
+
+
+@pytest.fixture
 def settings(
     write_config,  # type: ignore[no-untyped-def]
     smtp_server: FixtureSMTPServer,
     app_socket: socket.socket,
     reader_overrides: dict[str, object],
     delivery_overrides: dict[str, object],
+    list_overrides: dict[str, dict[str, object]],
 ) -> Settings:
     """Two lists, the sample feeds (six articles a week: a second week has news too), sends
     and confirmation mails to the fixture SMTP server, links to the app's own address."""
@@ -56,8 +63,14 @@ def settings(
                     "timezone": "UTC",
                     "max_articles": 6,
                     "demo_subscribers": ["reader@example.org"],
+                    **list_overrides.get("weekly", {}),
                 },
-                {"slug": "culture", "name": "Culture Notes", "timezone": "UTC"},
+                {
+                    "slug": "culture",
+                    "name": "Culture Notes",
+                    "timezone": "UTC",
+                    **list_overrides.get("culture", {}),
+                },
             ],
             "delivery": {
                 "transport": "smtp",

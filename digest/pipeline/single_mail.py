@@ -1,0 +1,52 @@
+"""One mail to one reader, outside any issue's send (confirmation, welcome): built off the
+event loop, sent through the configured transport, its failure a result with the reason."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import anyio
+
+from digest.delivery.transport import SendResult, Transport
+from digest.delivery.transport_factory import make_transport
+from digest.pipeline.runtime import Runtime
+from digest.states import DeliveryStatus
+
+log = logging.getLogger("digest")
+
+
+async def send_single(
+    rt: Runtime,
+    what: str,
+    to: str,
+    sender: str,
+    build: Callable[[], bytes],
+    transport: Transport | None = None,
+) -> SendResult:
+    """Build the message (database reads, MJML, DKIM block: in a thread) and send it. A mail
+    that cannot be built, or that the transport raises on, is a failed result with its reason
+    (logged, with the traceback at INFO), like one the server refused; what names the mail
+    in the log ("confirmation mail")."""
+    try:
+        data = await anyio.to_thread.run_sync(build)
+    except Exception as exc:
+        result = _failed(what, f"cannot build the message: {exc or type(exc).__name__}")
+    else:
+        transport = transport or make_transport(rt.settings)
+        await transport.open()
+        try:
+            result = await transport.send(sender, to, data)
+        except Exception as exc:
+            result = _failed(what, f"cannot send the message: {exc or type(exc).__name__}")
+        finally:
+            await transport.close()
+    if result.outcome != DeliveryStatus.SENT:
+        shown = to if to.isprintable() else repr(to)
+        log.warning("%s to %s: %s: %s", what, shown, result.outcome, result.reply)
+    return result
+
+
+def _failed(what: str, reason: str) -> SendResult:
+    log.info("the %s: what went wrong", what, exc_info=True)
+    return SendResult(DeliveryStatus.FAILED, reason)
