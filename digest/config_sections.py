@@ -205,6 +205,10 @@ class ListSettings(Section):
     demo_subscribers: list[str] = Field(default_factory=list)
     approval: Literal["auto", "required"] = "auto"
     schedule: ScheduleSettings | None = None
+    # Story clicks counted for this list: None follows analytics.enabled.
+    clicks: bool | None = None
+    # The top stories of the previous issue by clicks, shown as "Most read last week"; 0: none.
+    most_read: int = Field(0, ge=0, le=10)
 
     @field_validator("timezone")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
@@ -38,6 +39,7 @@ class TokenSigner:
         self._message_ids = Signer(
             secret, salt="digest.message-id", key_derivation="hmac", digest_method=hashlib.sha256
         )
+        self.clicks = ClickSigner(secret)
 
     def message_key(self, issue_id: int, subscriber_id: int, list_id: int) -> str:
         """The same text for the same issue, reader and list, every time and in every worker
@@ -90,3 +92,50 @@ class TokenSigner:
                 return None  # expired, or issued in the future (a clock far off): refused
             return TokenSubject(data[0], data[1], datetime.fromtimestamp(data[2], UTC))
         return TokenSubject(subscriber_id=data[0], list_id=data[1])
+
+
+# A click token is "<ids>.<signature>": ids in decimal joined by "-", an HMAC of them with the
+# secret (and the purpose) after the dot. Short, so the links stay short in a text part.
+_CLICK_IDS = re.compile(r"^[0-9]{1,18}(?:-[0-9]{1,18})?$")
+
+
+class ClickSigner:
+    """Story links (issue, story) and, only when readers' clicks are recorded, a reader's part."""
+
+    def __init__(self, secret: str) -> None:
+        self._stories = Signer(secret, salt="digest.click.story", key_derivation="hmac")
+        self._readers = Signer(secret, salt="digest.click.reader", key_derivation="hmac")
+
+    def story_token(self, issue_id: int, article_id: int) -> str:
+        return self._stories.sign(f"{issue_id}-{article_id}".encode()).decode()
+
+    def story_of(self, token: str) -> tuple[int, int] | None:
+        """(issue id, article id) of a genuine story token, else None."""
+        ids = _verified(self._stories, token)
+        if ids is None or "-" not in ids:
+            return None
+        issue, _, article = ids.partition("-")
+        return int(issue), int(article)
+
+    def reader_token(self, issue_id: int, subscriber_id: int) -> str:
+        """The reader's part of their links in one issue: their id, signed with the issue's."""
+        signature = self._readers.get_signature(f"{issue_id}-{subscriber_id}".encode())
+        return f"{subscriber_id}.{signature.decode()}"
+
+    def reader_of(self, token: str, issue_id: int) -> int | None:
+        """The subscriber id of a genuine reader part for this issue, else None."""
+        subscriber, _, signature = token.partition(".")
+        if not _CLICK_IDS.match(subscriber) or "-" in subscriber:
+            return None
+        signed = f"{issue_id}-{subscriber}".encode()
+        if not self._readers.verify_signature(signed, signature.encode()):
+            return None
+        return int(subscriber)
+
+
+def _verified(signer: Signer, token: str) -> str | None:
+    try:
+        ids = signer.unsign(token.encode("ascii")).decode()
+    except (BadSignature, UnicodeError):
+        return None
+    return ids if _CLICK_IDS.match(ids) else None
