@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -111,11 +111,11 @@ def _store(rt: Runtime, clicks: Mapping[ClickKey, int]) -> None:
 
 
 def _add(
-    session: Session, model: type[StoryClick] | type[ReaderClick], rows: list[tuple[int, ...]]
+    session: Session, model: type[StoryClick] | type[ReaderClick], rows: Sequence[tuple[int, ...]]
 ) -> None:
     if not rows:
         return
-    keys = [c.name for c in model.__table__.primary_key.columns]
+    keys = [c.name for c in model.__mapper__.primary_key]
     insert = db.dialect_insert(session)(model).values(
         [dict(zip([*keys, "clicks"], row, strict=True)) for row in rows]
     )
