@@ -5,7 +5,9 @@ The scanner rule: one client (a keyed hash of its network and user agent, made b
 and held here only, in memory, for the window) that follows every story link of one issue
 within the window is a scanner. Its clicks on that issue are taken back and its further ones
 in the window are not counted. A story followed again by the same client within the window
-counts once. An issue of one story cannot tell a scanner from a reader: its click counts.
+counts once. An issue of one story cannot tell a scanner from a reader: its click counts. A
+reader who chose topics receives only some stories, so a scanner opening their mail is not
+caught: the links do not say which stories a mail held.
 """
 
 from __future__ import annotations

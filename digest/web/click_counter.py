@@ -25,7 +25,7 @@ from subscribers.client_network import client_network
 
 log = logging.getLogger("digest.web")
 
-# Where each story link goes, for this long: a sent issue's stories do not change.
+# Where each story link of a sent issue goes, for this long: its stories do not change.
 TARGET_SECONDS = 60.0
 TARGETS_MAX = 10_000
 
@@ -97,10 +97,11 @@ class ClickCounter:
         if cached is not None and cached[0] > now:
             return cached[1]
         found = await run_in_threadpool(clicks.target, self.rt, issue_id, article_id)
-        self._targets[key] = (now + TARGET_SECONDS, found)
-        self._targets.move_to_end(key)
-        while len(self._targets) > TARGETS_MAX:
-            self._targets.popitem(last=False)
+        if found is not None and found.sent:  # a draft's stories and state may still change
+            self._targets[key] = (now + TARGET_SECONDS, found)
+            self._targets.move_to_end(key)
+            while len(self._targets) > TARGETS_MAX:
+                self._targets.popitem(last=False)
         return found
 
     def client(self, host: str | None, user_agent: str) -> str:
