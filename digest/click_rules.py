@@ -2,12 +2,12 @@
 link scanner made (a mail security gateway opening every link of a message on delivery).
 
 The scanner rule: one client (a keyed hash of its network and user agent, made by the caller
-and held here only, in memory, for the window) that follows every story link of one issue
+and held here only, in memory, for the window) that follows every story link of one mail
 within the window is a scanner. Its clicks on that issue are taken back and its further ones
 in the window are not counted. A story followed again by the same client within the window
-counts once. An issue of one story cannot tell a scanner from a reader: its click counts. A
-reader who chose topics receives only some stories, so a scanner opening their mail is not
-caught: the links do not say which stories a mail held.
+counts once. "Every story" is every story of the mail the link was in (its link says how
+many: a reader who chose topics gets fewer than the issue has). A mail of one story cannot
+tell a scanner from a reader: its click counts.
 """
 
 from __future__ import annotations

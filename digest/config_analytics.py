@@ -42,7 +42,7 @@ class AnalyticsSettings(Section):
     # true: also records which reader followed which story (their link carries a token of
     # theirs); the preferences page tells readers so. Off: no link names anyone.
     per_reader: bool = False
-    # A client that follows every story link of one issue within this many seconds is a link
+    # A client that follows every story link of one mail within this many seconds is a link
     # scanner (a mail security gateway): its clicks on that issue are taken back.
     scanner_window_seconds: float = Field(60.0, gt=0, le=3600)
     # Clients remembered at once for that rule (in memory only); the oldest are forgotten.

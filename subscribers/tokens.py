@@ -6,7 +6,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
@@ -96,7 +96,15 @@ class TokenSigner:
 
 # A click token is "<ids>.<signature>": ids in decimal joined by "-", an HMAC of them with the
 # secret (and the purpose) after the dot. Short, so the links stay short in a text part.
-_CLICK_IDS = re.compile(r"^[0-9]{1,18}(?:-[0-9]{1,18})?$")
+_CLICK_IDS = re.compile(r"^[0-9]{1,18}(?:-[0-9]{1,18}){0,2}$")
+
+
+class StoryLink(NamedTuple):
+    issue_id: int
+    article_id: int
+    # How many stories the mail the link was in held (a reader with topics gets fewer than
+    # the issue has): the scanner rule's "every link". None: all of the issue's.
+    stories: int | None = None
 
 
 class ClickSigner:
@@ -106,16 +114,17 @@ class ClickSigner:
         self._stories = Signer(secret, salt="digest.click.story", key_derivation="hmac")
         self._readers = Signer(secret, salt="digest.click.reader", key_derivation="hmac")
 
-    def story_token(self, issue_id: int, article_id: int) -> str:
-        return self._stories.sign(f"{issue_id}-{article_id}".encode()).decode()
+    def story_token(self, issue_id: int, article_id: int, stories: int | None = None) -> str:
+        ids = f"{issue_id}-{article_id}" + ("" if stories is None else f"-{stories}")
+        return self._stories.sign(ids.encode()).decode()
 
-    def story_of(self, token: str) -> tuple[int, int] | None:
-        """(issue id, article id) of a genuine story token, else None."""
+    def story_of(self, token: str) -> StoryLink | None:
+        """What a genuine story token names, else None."""
         ids = _verified(self._stories, token)
         if ids is None or "-" not in ids:
             return None
-        issue, _, article = ids.partition("-")
-        return int(issue), int(article)
+        issue, article, *stories = (int(i) for i in ids.split("-"))
+        return StoryLink(issue, article, stories[0] if stories else None)
 
     def reader_token(self, issue_id: int, subscriber_id: int) -> str:
         """The reader's part of their links in one issue: their id, signed with the issue's."""

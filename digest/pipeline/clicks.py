@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -20,6 +20,7 @@ from digest.links import is_http_url
 from digest.models import Article, Delivery, Issue, IssueArticle, ReaderClick, StoryClick
 from digest.pipeline.composing import issues_of, story_of
 from digest.pipeline.runtime import Runtime
+from digest.render.email import IssueView
 from digest.states import DeliveryStatus, IssueStatus
 from subscribers import reader_urls
 from subscribers.models import MailingList, Subscriber
@@ -39,9 +40,25 @@ class CountedLinks:
     signer: ClickSigner
     reader_marker: str
 
-    def url(self, issue_id: int, article_id: int) -> str:
-        token = self.signer.story_token(issue_id, article_id)
+    def url(self, issue_id: int, article_id: int, stories: int | None = None) -> str:
+        token = self.signer.story_token(issue_id, article_id, stories)
         return reader_urls.click_url(self.base_url, self.reader_marker, token)
+
+    def counted(self, view: IssueView, issue_id: int) -> IssueView:
+        """The view (as one set of readers gets it) with each story's link counted; each
+        link says how many stories this mail holds, for the scanner rule."""
+        stories = sum(len(section.stories) for section in view.sections)
+
+        def link(story: Story) -> Story:
+            return replace(story, url=self.url(issue_id, story.id, stories)) if story.url else story
+
+        return replace(
+            view,
+            sections=tuple(
+                replace(section, stories=tuple(map(link, section.stories)))
+                for section in view.sections
+            ),
+        )
 
 
 @dataclass(frozen=True)

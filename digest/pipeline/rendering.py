@@ -28,18 +28,12 @@ from subscribers.models import MailingList, Subscriber, Subscription
 from subscribers.tokens import TokenSubject
 
 
-def issue_view(settings: Settings, issue: Issue, counted: CountedLinks | None = None) -> IssueView:
-    """What the templates see of an issue, read inside the caller's session. With counted
-    links (and clicks counted for the list) each story's link is its counted one."""
+def issue_view(settings: Settings, issue: Issue) -> IssueView:
+    """What the templates see of an issue, read inside the caller's session."""
     lst = settings.mailing_list(issue.mailing_list.slug)
-    if not settings.counts_clicks(lst.slug):
-        counted = None
     sections: dict[str, list[Story]] = {}
     for entry in issue.entries:
-        story = linkable(story_of(entry.article))
-        if counted is not None and story.url:
-            story = replace(story, url=counted.url(issue.id, story.id))
-        sections.setdefault(entry.section, []).append(story)
+        sections.setdefault(entry.section, []).append(linkable(story_of(entry.article)))
     zone = ZoneInfo(lst.timezone)
     session = object_session(issue)
     most_read = most_read_of(session, issue, lst.most_read) if lst.most_read and session else ()
@@ -78,14 +72,19 @@ def render_view(
 ) -> tuple[IssueView, RenderedIssue]:
     """The issue as the readers of these topics (a topic_key; none: everyone) receive it."""
     markers = Markers.drawn()
-    counted = CountedLinks(rt.settings.newsletter.base_url, rt.signer.clicks, markers.story_reader)
     with rt.sessions() as session:
         issue = session.get(Issue, issue_id)
         if issue is None:
             raise NotFoundError(f"issue {issue_id} not found")
-        view = issue_view(rt.settings, issue, counted)
+        view = issue_view(rt.settings, issue)
+        counts_clicks = rt.settings.counts_clicks(issue.mailing_list.slug)
     if topics:
         view = replace(view, sections=for_topics(view.sections, topics))
+    if counts_clicks:
+        links = CountedLinks(
+            rt.settings.newsletter.base_url, rt.signer.clicks, markers.story_reader
+        )
+        view = links.counted(view, issue_id)
     return view, rt.renderer.render(view, markers)
 
 

@@ -38,18 +38,19 @@ ANONYMOUS_WHO = {reader_urls.CLICK_MAIL, reader_urls.CLICK_WEB}
 async def follow(request: Request) -> Response:
     state = web_state(request)
     signer = state.rt.signer.clicks
-    story = signer.story_of(request.path_params["token"])
+    link = signer.story_of(request.path_params["token"])
     who = request.path_params["who"]
     reader: int | None = None
-    if story is not None and who not in UNCOUNTED_WHO | ANONYMOUS_WHO:
-        reader = signer.reader_of(who, story[0])
+    if link is not None and who not in UNCOUNTED_WHO | ANONYMOUS_WHO:
+        reader = signer.reader_of(who, link.issue_id)
         if reader is None:
-            story = None
-    target = await state.clicks.target(*story) if story is not None else None
-    if story is None or target is None:
+            link = None
+    target = await state.clicks.target(*link[:2]) if link is not None else None
+    if link is None or target is None:
         FOLLOWED.labels("not_found").inc()
         raise HTTPException(404, "This link is not one of ours, or no longer leads anywhere.")
-    outcome = await _count(request, story, target.stories, target.sent, who, reader)
+    stories = link.stories or target.stories  # in the mail the link was in, or the issue
+    outcome = await _count(request, link[:2], stories, target.sent, who, reader)
     FOLLOWED.labels(outcome).inc()
     return RedirectResponse(
         target.url,

@@ -18,7 +18,6 @@ import argparse
 import statistics
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -90,18 +89,6 @@ def sample_issue() -> IssueView:
     )
 
 
-def counted(issue: IssueView, signer: TokenSigner, markers: Markers) -> IssueView:
-    """The issue with each story's link counted (/c/WHO/TOKEN), WHO left to a marker."""
-    links = CountedLinks(issue.base_url, signer.clicks, markers.story_reader)
-    return replace(
-        issue,
-        sections=tuple(
-            replace(s, stories=tuple(replace(t, url=links.url(1, t.id)) for t in s.stories))
-            for s in issue.sections
-        ),
-    )
-
-
 def per_message(
     rendered: RenderedIssue, messages: int, story_reader: Callable[[int], str]
 ) -> tuple[float, float, int]:
@@ -158,7 +145,8 @@ def main() -> None:
     render_s = statistics.median(render_times)
     signer = TokenSigner("benchmark-secret")
     markers = Markers.drawn()
-    counted_issue = renderer.render(counted(issue, signer, markers), markers)
+    links = CountedLinks(issue.base_url, signer.clicks, markers.story_reader)
+    counted_issue = renderer.render(links.counted(issue, 1), markers)
     ways = {
         "raw article links": (rendered, lambda n: reader_urls.CLICK_PREVIEW),
         "counted links": (counted_issue, lambda n: reader_urls.CLICK_MAIL),

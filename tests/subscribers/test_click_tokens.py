@@ -17,10 +17,16 @@ def signer() -> ClickSigner:
 def test_a_story_token_names_its_issue_and_story_and_is_short(signer: ClickSigner) -> None:
     token = signer.story_token(12, 345)
 
-    assert signer.story_of(token) == (12, 345)
+    assert signer.story_of(token) == (12, 345, None)
     assert len(token) <= 40
     assert all(c.isalnum() or c in "-_." for c in token)
-    assert signer.story_of(signer.story_token(10**9, 10**9)) == (10**9, 10**9)
+    assert signer.story_of(signer.story_token(10**9, 10**9)) == (10**9, 10**9, None)
+
+
+def test_a_story_token_may_say_how_many_stories_its_mail_held(signer: ClickSigner) -> None:
+    token = signer.story_token(12, 345, 4)
+    assert signer.story_of(token) == (12, 345, 4)
+    assert signer.story_of(token.replace("-4.", "-9.", 1)) is None
 
 
 @pytest.mark.parametrize(
@@ -35,6 +41,7 @@ def test_a_story_token_names_its_issue_and_story_and_is_short(signer: ClickSigne
         lambda t: "x-y." + t.partition(".")[2],
         lambda t: "-1-345." + t.partition(".")[2],
         lambda t: t + ".more",
+        lambda t: "12-345-1-2." + t.partition(".")[2],
     ],
 )
 def test_a_tampered_story_token_names_nothing(signer: ClickSigner, tamper) -> None:  # type: ignore[no-untyped-def]

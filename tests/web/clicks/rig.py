@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from digest import pipeline
 from digest.config import Settings
@@ -18,6 +18,7 @@ from digest.models import Article, ReaderClick
 from digest.pipeline.clicks import StoryCount, issue_clicks
 from digest.web import create_app
 from subscribers import membership
+from subscribers.models import Subscriber
 from tests.servers import FixtureSMTPServer
 from tests.web.conftest import NOW, PASSWORD, PASSWORD_ENV, LiveApp, serving
 
@@ -37,9 +38,9 @@ class Rig:
         return list(dict.fromkeys(found))
 
     def story(self, link: str) -> tuple[int, int]:
-        ids = self.rt.signer.clicks.story_of(link.rpartition("/")[2])
-        assert ids is not None
-        return ids
+        named = self.rt.signer.clicks.story_of(link.rpartition("/")[2])
+        assert named is not None
+        return named.issue_id, named.article_id
 
     def article_url(self, link: str) -> str:
         with self.rt.sessions() as session:
@@ -72,9 +73,13 @@ MakeSettings = Callable[..., Settings]
 
 @contextmanager
 def sent_issue(
-    settings: Settings, app_socket: socket.socket, smtp_server: FixtureSMTPServer
+    settings: Settings,
+    app_socket: socket.socket,
+    smtp_server: FixtureSMTPServer,
+    topics: dict[str, list[str]] | None = None,
 ) -> Iterator[Rig]:
-    """This week's issue sent to the demo reader and READERS, and the app serving."""
+    """This week's issue sent to the demo reader and READERS (with these topics, if given),
+    and the app serving."""
     with pipeline.runtime(settings, NOW) as rt:
         assert pipeline.collect(rt, NOW).new_articles >= 12
         ref = pipeline.compose(rt, "weekly", NOW)
@@ -83,6 +88,10 @@ def sent_issue(
             weekly = membership.get_list(session, "weekly")
             for address in READERS:
                 membership.add_subscriber(session, weekly, address, name=None, now=NOW)
+            for address, chosen in (topics or {}).items():
+                session.execute(
+                    update(Subscriber).where(Subscriber.email == address).values(topics=chosen)
+                )
         assert pipeline.send(rt, "weekly", NOW).sent == 1 + len(READERS)
         mails = {
             str(mail["To"]): mail.get_body(("html",)).get_content()  # type: ignore[union-attr]

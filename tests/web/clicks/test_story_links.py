@@ -102,6 +102,23 @@ def test_a_scanner_following_every_link_at_once_is_not_counted(
         assert _sample(metrics, "digest_story_clicks_total") == 2
 
 
+def test_a_scanner_opening_a_mail_of_fewer_stories_than_the_issue_is_caught(
+    click_settings: MakeSettings, app_socket: socket.socket, smtp_server: FixtureSMTPServer
+) -> None:
+    """A reader who chose topics gets some of the issue's stories: their links say so."""
+    topics = {KOFI: ["West Africa"]}
+    with sent_issue(click_settings(), app_socket, smtp_server, topics) as rig:
+        kofi, amina = rig.links(KOFI), rig.links(AMINA)
+        assert 2 <= len(kofi) < len(amina)
+        for link in kofi:
+            assert rig.follow(link, "gateway").status_code == 302
+        assert sum(rig.counts().values()) == 0
+        # A reader following as many of the whole issue's stories is a reader.
+        for link in amina[: len(kofi)]:
+            assert rig.follow(link, "amina").status_code == 302
+        assert sum(rig.counts().values()) == len(kofi)
+
+
 def test_per_reader_records_who_clicked_only_when_on(
     click_settings: MakeSettings, app_socket: socket.socket, smtp_server: FixtureSMTPServer
 ) -> None:
