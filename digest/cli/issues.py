@@ -171,8 +171,9 @@ def preview(
 )
 @click.pass_obj
 def status(state: Invocation, list_slug: str | None, number: int | None) -> None:
-    """Per issue of a list: its state and its deliveries by state; with --issue N, that
-    issue's stories with their clicks."""
+    """Per issue of a list: its state and its deliveries by state.
+
+    With --issue N: that issue's stories, each with its clicks and clicks per 100 delivered."""
     slug = state.list_slug(list_slug)
     if number is not None:
         print_clicks(state, slug, number)
