@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
+from digest.config_analytics import AnalyticsSettings
 from digest.config_sections import (
     ApiSettings,
     CollectSettings,
@@ -46,6 +47,7 @@ class Settings(Section):
     service: ServiceSettings = ServiceSettings()
     readers: ReaderSettings = ReaderSettings()
     api: ApiSettings = ApiSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
     # Where the file was read from; relative paths above are resolved against its folder.
     config_path: Path = Path("config.yaml")
 
@@ -77,6 +79,11 @@ class Settings(Section):
             f"{self.config_path.name}: lists: no list with slug {slug!r}",
             hint=f"known lists: {', '.join(lst.slug for lst in self.lists) or 'none'}",
         )
+
+    def counts_clicks(self, slug: str) -> bool:
+        """Whether this list's story links go through the counting redirect."""
+        own = self.mailing_list(slug).clicks
+        return self.analytics.enabled if own is None else own
 
     def resolve(self, path: Path) -> Path:
         """A path from the config, relative to the config file's folder."""

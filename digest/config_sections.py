@@ -210,6 +210,10 @@ class ListSettings(Section):
     welcome: bool = True
     # The list's language (BCP 47): its welcome mail's lang and template (welcome.fr.mjml.j2).
     language: str = "en"
+    # Story clicks counted for this list: None follows analytics.enabled.
+    clicks: bool | None = None
+    # The top stories of the previous issue by clicks, shown as "Most read last week"; 0: none.
+    most_read: int = Field(0, ge=0, le=10)
 
     @field_validator("timezone")
     @classmethod

@@ -25,6 +25,7 @@ from sqlalchemy import (
     event,
     make_url,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -110,6 +111,11 @@ def _sqlite_begin(connection: Connection) -> None:
     # up front with BEGIN IMMEDIATE, so two senders never claim the same rows.
     immediate = connection.get_execution_options().get("sqlite_immediate", False)
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def dialect_insert(session: Session) -> Any:
+    """The INSERT of the session's database, with its ON CONFLICT clauses (both speak it)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,7 +9,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from subscribers.reader_urls import PREFIXES
+from subscribers.reader_urls import CLICK, PREFIXES
 
 # What an event is about, passed as logging's extra={...}; shown when present.
 EVENT_FIELDS = ("list", "issue", "source", "job", "scheduled_for", "outcome")
@@ -26,7 +26,8 @@ _SLASH = r"(?:/|%2[fF]|%252[fF])"  # a slash, escaped once or twice (a next= of 
 # preferences, /confirm/TOKEN subscribes. The token ends where the path segment does.
 # Percent-escapes are part of it (a mail client may escape any character of a link, and the
 # page still opens): the whole segment goes, escapes and all, up to a slash, escaped or not.
-_READER_PAGES = "|".join(re.escape(prefix.lstrip("/")) for prefix in PREFIXES.values())
+# A counted story link's first segment (/c/WHO/…) may be a reader's part (analytics.per_reader).
+_READER_PAGES = "|".join(re.escape(prefix.lstrip("/")) for prefix in (*PREFIXES.values(), CLICK))
 _READER_LINK = re.compile(
     rf"({_SLASH}(?:{_READER_PAGES}){_SLASH})(?:[^/%?#&\s\"'<>]|%(?![2][fF])[0-9a-fA-F]{{2}}|%)+"
 )

@@ -213,3 +213,34 @@ class SignInThrottle(Base):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # From then on the row means nothing (window over, lock ended): forgotten and purged.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class StoryClick(Base):
+    """How many times a story of an issue was followed from its links: a count, no one's."""
+
+    __tablename__ = "story_clicks"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    clicks: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReaderClick(Base):
+    """Which reader followed which story: kept only while analytics.per_reader is on."""
+
+    __tablename__ = "reader_clicks"
+
+    issue_id: Mapped[int] = mapped_column(
+        ForeignKey("issues.id", ondelete="CASCADE"), primary_key=True
+    )
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True
+    )
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscribers.id", ondelete="CASCADE"), primary_key=True
+    )
+    clicks: Mapped[int] = mapped_column(Integer, default=0)

@@ -118,6 +118,8 @@ class PreferencePages(ReaderPage):
             "prefs": prefs,
             "topics": topics_on_offer(self.site.settings),
             "wording": self.site.settings.readers.consent_wording,
+            # Readers are told when the stories they follow are recorded as theirs.
+            "clicks_per_reader": self.site.settings.analytics.per_reader,
             "notice": notice,
             "errors": errors or {},
             "base": request.url.path.rstrip("/"),

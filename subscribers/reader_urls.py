@@ -13,6 +13,12 @@ PREFIXES: dict[ReaderLink, str] = {
     "confirm": "/confirm",
 }
 ARCHIVE = "/archive"
+# Counted story links: /c/WHO/TOKEN. TOKEN names the issue and story; WHO is where the link
+# was (a mail, the web version, a preview: only the first two are counted) or, with
+# analytics.per_reader, the reader's own signed part. WHO comes first so that log redaction,
+# which cuts the segment after the prefix, removes a reader's part.
+CLICK = "/c"
+CLICK_MAIL, CLICK_WEB, CLICK_PREVIEW = "m", "w", "p"
 
 
 def reader_path(page: ReaderLink, token: str) -> str:
@@ -56,3 +62,12 @@ def archive_feed_path(slug: str) -> str:
 def archive_url(base_url: str, slug: str, number: int) -> str:
     """The web version of a list's issue."""
     return f"{base_url}{archive_list_path(slug)}/{number}"
+
+
+def click_url(base_url: str, who: str, token: str) -> str:
+    """A counted story link."""
+    return f"{base_url}{CLICK}/{who}/{token}"
+
+
+def click_route() -> str:
+    return CLICK + "/{who}/{token}"

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Literal, get_args
+from typing import Literal, NamedTuple, get_args
 
 from itsdangerous import BadSignature, Signer, URLSafeSerializer
 
@@ -40,6 +41,7 @@ class TokenSigner:
         self._message_ids = Signer(
             secret, salt="digest.message-id", key_derivation="hmac", digest_method=hashlib.sha256
         )
+        self.clicks = ClickSigner(secret)
 
     def message_key(self, issue_id: int, subscriber_id: int, list_id: int) -> str:
         """The same text for the same issue, reader and list, every time and in every worker
@@ -92,3 +94,59 @@ class TokenSigner:
                 return None  # expired, or issued in the future (a clock far off): refused
             return TokenSubject(data[0], data[1], datetime.fromtimestamp(data[2], UTC))
         return TokenSubject(subscriber_id=data[0], list_id=data[1])
+
+
+# A click token is "<ids>.<signature>": ids in decimal joined by "-", an HMAC of them with the
+# secret (and the purpose) after the dot. Short, so the links stay short in a text part.
+_CLICK_IDS = re.compile(r"^[0-9]{1,18}(?:-[0-9]{1,18}){0,2}$")
+
+
+class StoryLink(NamedTuple):
+    issue_id: int
+    article_id: int
+    # How many stories the mail the link was in held (a reader with topics gets fewer than
+    # the issue has): the scanner rule's "every link". None: all of the issue's.
+    stories: int | None = None
+
+
+class ClickSigner:
+    """Story links (issue, story) and, only when readers' clicks are recorded, a reader's part."""
+
+    def __init__(self, secret: str) -> None:
+        self._stories = Signer(secret, salt="digest.click.story", key_derivation="hmac")
+        self._readers = Signer(secret, salt="digest.click.reader", key_derivation="hmac")
+
+    def story_token(self, issue_id: int, article_id: int, stories: int | None = None) -> str:
+        ids = f"{issue_id}-{article_id}" + ("" if stories is None else f"-{stories}")
+        return self._stories.sign(ids.encode()).decode()
+
+    def story_of(self, token: str) -> StoryLink | None:
+        """What a genuine story token names, else None."""
+        ids = _verified(self._stories, token)
+        if ids is None or "-" not in ids:
+            return None
+        issue, article, *stories = (int(i) for i in ids.split("-"))
+        return StoryLink(issue, article, stories[0] if stories else None)
+
+    def reader_token(self, issue_id: int, subscriber_id: int) -> str:
+        """The reader's part of their links in one issue: their id, signed with the issue's."""
+        signature = self._readers.get_signature(f"{issue_id}-{subscriber_id}".encode())
+        return f"{subscriber_id}.{signature.decode()}"
+
+    def reader_of(self, token: str, issue_id: int) -> int | None:
+        """The subscriber id of a genuine reader part for this issue, else None."""
+        subscriber, _, signature = token.partition(".")
+        if not _CLICK_IDS.match(subscriber) or "-" in subscriber:
+            return None
+        signed = f"{issue_id}-{subscriber}".encode()
+        if not self._readers.verify_signature(signed, signature.encode()):
+            return None
+        return int(subscriber)
+
+
+def _verified(signer: Signer, token: str) -> str | None:
+    try:
+        ids = signer.unsign(token.encode("ascii")).decode()
+    except (BadSignature, UnicodeError):
+        return None
+    return ids if _CLICK_IDS.match(ids) else None

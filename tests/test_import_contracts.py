@@ -14,6 +14,7 @@ PYPROJECT = REPO / "pyproject.toml"
 FOUNDATION = {
     "digest.cadence",
     "digest.config",
+    "digest.config_analytics",
     "digest.config_sections",
     "digest.cron_fields",
     "digest.db",

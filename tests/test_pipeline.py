@@ -404,9 +404,9 @@ def test_one_run_composes_the_issue_once_and_renders_it_once_per_topic_set(
         composed.append(1)
         return compose_issue(*args, **kwargs)
 
-    def counted_render(view):  # type: ignore[no-untyped-def]
+    def counted_render(view, markers=None):  # type: ignore[no-untyped-def]
         rendered.append(tuple(story.title for s in view.sections for story in s.stories))
-        return render(view)
+        return render(view, markers)
 
     monkeypatch.setattr(composing, "compose_issue", counted_compose)
     monkeypatch.setattr(rt.renderer, "render", counted_render)

@@ -163,10 +163,21 @@ def preview(
 
 @click.command()
 @list_option()
+@click.option(
+    "--issue",
+    "number",
+    type=click.IntRange(min=1),
+    help="One issue's stories with their clicks, instead of every issue's deliveries.",
+)
 @click.pass_obj
-def status(state: Invocation, list_slug: str | None) -> None:
-    """Per issue of a list: its state and its deliveries by state."""
+def status(state: Invocation, list_slug: str | None, number: int | None) -> None:
+    """Per issue of a list: its state and its deliveries by state.
+
+    With --issue N: that issue's stories, each with its clicks and clicks per 100 delivered."""
     slug = state.list_slug(list_slug)
+    if number is not None:
+        print_clicks(state, slug, number)
+        return
     from digest.schedule_runs import recent_runs
 
     with pipeline.runtime(state.settings, state.now()) as rt:
@@ -194,3 +205,24 @@ def status(state: Invocation, list_slug: str | None) -> None:
                 run_.job, f"{run_.scheduled_for:%Y-%m-%d %H:%M}", run_.outcome, run_.detail
             )
         out.print(scheduled)
+
+
+def print_clicks(state: Invocation, slug: str, number: int) -> None:
+    """One row per story of the issue, in its order: clicks, and per 100 delivered."""
+    from digest.pipeline.clicks import issue_clicks
+
+    with pipeline.runtime(state.settings, state.now()) as rt:
+        issue = issue_clicks(rt, slug, number)
+    table = Table(
+        "#",
+        "story",
+        "clicks",
+        "per 100",
+        title=f"{slug} #{issue.number} ({issue.status}): clicks, {issue.delivered} delivered",
+    )
+    for position, story in enumerate(issue.stories, start=1):
+        per_100 = "-" if story.per_100 is None else f"{story.per_100:.1f}"
+        table.add_row(str(position), story.title, str(story.clicks), per_100)
+    out.print(table)
+    if not state.settings.counts_clicks(slug):
+        out.print(f"Clicks are not counted for {slug} (analytics.enabled or the list's clicks).")

@@ -21,10 +21,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from digest import db
 from digest.delivery.transport import SendResult
 from digest.models import Delivery
 from digest.states import DeliveryStatus
@@ -68,7 +67,7 @@ def enqueue(
     """Create the missing rows for these recipients; return how many were new."""
     if not recipients:
         return 0
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = db.dialect_insert(session)
     statement = (
         insert(Delivery)
         .values(

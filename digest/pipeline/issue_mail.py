@@ -73,7 +73,7 @@ class RenderedIssueMail:
         found = self.template(topics)
         assert found is not None, "readers with no matching story are skipped, not sent"
         template, markers = found
-        recipient = signed_recipient(self.rt, subscriber_id, self.list_id, email)
+        recipient = signed_recipient(self.rt, subscriber_id, self.list_id, email, self.ref.id)
         message_id = issue_message_id(
             self.rt.signer,
             self.rt.settings.newsletter.from_address,

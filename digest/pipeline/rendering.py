@@ -9,17 +9,18 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from digest.config import Settings
 from digest.editorial.curate import Section, Story, for_topics, topic_key
 from digest.errors import NotFoundError
 from digest.links import is_http_url
 from digest.models import Issue
+from digest.pipeline.clicks import CountedLinks, most_read_of
 from digest.pipeline.composing import IssueRef, compose, issues_of, story_of
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import Check, run_checks
-from digest.render.email import IssueView, Recipient, RenderedIssue, personalise
+from digest.render.email import IssueView, Markers, Recipient, RenderedIssue, personalise
 from digest.states import IssueStatus
 from subscribers import reader_urls
 from subscribers.addresses import normalise_address
@@ -29,11 +30,13 @@ from subscribers.tokens import TokenSubject
 
 def issue_view(settings: Settings, issue: Issue) -> IssueView:
     """What the templates see of an issue, read inside the caller's session."""
+    lst = settings.mailing_list(issue.mailing_list.slug)
     sections: dict[str, list[Story]] = {}
     for entry in issue.entries:
         sections.setdefault(entry.section, []).append(linkable(story_of(entry.article)))
-    lst = settings.mailing_list(issue.mailing_list.slug)
     zone = ZoneInfo(lst.timezone)
+    session = object_session(issue)
+    most_read = most_read_of(session, issue, lst.most_read) if lst.most_read and session else ()
     return IssueView(
         newsletter_name=settings.newsletter.name,
         list_name=lst.name,
@@ -46,6 +49,7 @@ def issue_view(settings: Settings, issue: Issue) -> IssueView:
         base_url=settings.newsletter.base_url,
         archive_url=archive_url(settings, lst.slug, issue.number),
         intro=issue.intro or "",
+        most_read=tuple(linkable(story) for story in most_read),
     )
 
 
@@ -67,14 +71,21 @@ def render_view(
     rt: Runtime, issue_id: int, topics: tuple[str, ...] = ()
 ) -> tuple[IssueView, RenderedIssue]:
     """The issue as the readers of these topics (a topic_key; none: everyone) receive it."""
+    markers = Markers.drawn()
     with rt.sessions() as session:
         issue = session.get(Issue, issue_id)
         if issue is None:
             raise NotFoundError(f"issue {issue_id} not found")
         view = issue_view(rt.settings, issue)
+        counts_clicks = rt.settings.counts_clicks(issue.mailing_list.slug)
     if topics:
         view = replace(view, sections=for_topics(view.sections, topics))
-    return view, rt.renderer.render(view)
+    if counts_clicks:
+        links = CountedLinks(
+            rt.settings.newsletter.base_url, rt.signer.clicks, markers.story_reader
+        )
+        view = links.counted(view, issue_id)
+    return view, rt.renderer.render(view, markers)
 
 
 def render(rt: Runtime, issue_id: int, topics: tuple[str, ...] = ()) -> RenderedIssue:
@@ -97,10 +108,20 @@ class IssueRenderings:
         return self._made[key]
 
 
-def signed_recipient(rt: Runtime, subscriber_id: int, list_id: int, email: str) -> Recipient:
-    """A subscriber's own links: each token works for its one purpose only."""
+def signed_recipient(
+    rt: Runtime, subscriber_id: int, list_id: int, email: str, issue_id: int | None = None
+) -> Recipient:
+    """A subscriber's own links: each token works for its one purpose only. In an issue's
+    mail (issue_id) its story links are counted, as the reader's only with per_reader."""
     subject = TokenSubject(subscriber_id, list_id)
     base = rt.settings.newsletter.base_url
+    story_reader = reader_urls.CLICK_PREVIEW
+    if issue_id is not None:
+        story_reader = (
+            rt.signer.clicks.reader_token(issue_id, subscriber_id)
+            if rt.settings.analytics.per_reader
+            else reader_urls.CLICK_MAIL
+        )
     return Recipient(
         email=email,
         unsubscribe_url=reader_urls.reader_url(
@@ -109,6 +130,7 @@ def signed_recipient(rt: Runtime, subscriber_id: int, list_id: int, email: str) 
         preferences_url=reader_urls.reader_url(
             base, "preferences", rt.signer.sign("preferences", subject)
         ),
+        story_reader=story_reader,
     )
 
 
@@ -129,6 +151,7 @@ def anonymous_reader(settings: Settings) -> Recipient:
         "a subscriber",
         reader_urls.tokenless_url(base, "unsubscribe"),
         reader_urls.tokenless_url(base, "preferences"),
+        story_reader=reader_urls.CLICK_WEB,
     )
 
 

@@ -13,8 +13,9 @@ from typing import Any
 import jinja2
 from mjml import mjml2html
 
-from digest.editorial.curate import Section
+from digest.editorial.curate import Section, Story
 from digest.errors import RenderError
+from subscribers import reader_urls
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class Markers:
     unsubscribe_url: str
     preferences_url: str
     recipient_email: str
+    # Who follows a counted story link (reader_urls.click_url): a mail, the web version, a
+    # preview, or with analytics.per_reader the reader's own signed part.
+    story_reader: str
 
     @classmethod
     def drawn(cls, nonce: str | None = None) -> Markers:
@@ -38,10 +42,11 @@ class Markers:
             f"%%DIGEST_UNSUBSCRIBE_URL_{nonce}%%",
             f"%%DIGEST_PREFERENCES_URL_{nonce}%%",
             f"%%DIGEST_RECIPIENT_EMAIL_{nonce}%%",
+            f"%%DIGEST_STORY_READER_{nonce}%%",
         )
 
-    def all(self) -> tuple[str, str, str]:
-        return (self.unsubscribe_url, self.preferences_url, self.recipient_email)
+    def all(self) -> tuple[str, str, str, str]:
+        return (self.unsubscribe_url, self.preferences_url, self.recipient_email, self.story_reader)
 
 
 @dataclass(frozen=True)
@@ -57,6 +62,8 @@ class IssueView:
     base_url: str
     archive_url: str  # the web version ("view in browser"): the same for every reader
     intro: str = ""  # the editor's introduction, plain text; blank lines separate paragraphs
+    # The list's previous issue's stories most followed ("Most read last week"), most first.
+    most_read: tuple[Story, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,8 @@ class Recipient:
     email: str
     unsubscribe_url: str
     preferences_url: str
+    # Their part of the counted story links; by default a preview's, which nothing counts.
+    story_reader: str = reader_urls.CLICK_PREVIEW
 
     def values(self, markers: Markers) -> dict[str, str]:
         """Marker of one rendering -> this recipient's value, as plain text."""
@@ -108,6 +117,7 @@ class Recipient:
             markers.unsubscribe_url: self.unsubscribe_url,
             markers.preferences_url: self.preferences_url,
             markers.recipient_email: self.email,
+            markers.story_reader: self.story_reader,
         }
 
 

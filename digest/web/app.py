@@ -21,8 +21,9 @@ from digest.config import Settings
 from digest.errors import DigestError
 from digest.pipeline import open_runtime
 from digest.secret_key import api_keys, session_key
-from digest.web import archive, audience, auth, editor, health, metrics
+from digest.web import archive, audience, auth, clicks, editor, health, metrics
 from digest.web.body_guard import BodyGuard
+from digest.web.click_counter import ClickCounter
 from digest.web.headers import SecurityHeaders
 from digest.web.pages import Pages
 from digest.web.passwords import Editors
@@ -64,9 +65,12 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         state.hashing = CapacityLimiter(CONCURRENT_PASSWORD_CHECKS)
         state.runtime = await run_in_threadpool(open_runtime, settings, state.now())
+        state.click_counter = ClickCounter(state.runtime)
         try:
             yield
         finally:
+            # After the server stopped taking requests: every click it answered is stored.
+            await state.click_counter.close()
             await reader_pages.close()
             runtime, state.runtime = state.runtime, None
             if runtime is not None:
@@ -79,6 +83,7 @@ def create_app(
             *audience.routes(),
             *archive.routes(),
             *health.routes(),
+            *clicks.routes(),
             *metrics.routes(),
             *reader_pages.routes(),
             *_api_routes(state, environ, send_confirmation),

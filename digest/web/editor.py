@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +18,7 @@ from digest import pipeline
 from digest.config import ListSettings
 from digest.errors import DigestError, NotFoundError
 from digest.pipeline import editor_actions, rendering
+from digest.pipeline.clicks import StoryCount, story_counts
 from digest.pipeline.composing import IssueRef
 from digest.pipeline.runtime import Runtime
 from digest.pipeline.sources import SourceHealth, source_health
@@ -85,6 +86,9 @@ class IssuePage:
     checks: list[Check]
     text: str
     sources_with_failed_fetch: list[SourceHealth]
+    # Once sent: deliveries sent, and each story's clicks by article id.
+    delivered: int = 0
+    clicks: dict[int, StoryCount] = field(default_factory=dict)
 
 
 @editor_required
@@ -95,12 +99,18 @@ async def issue_page(request: Request, editor: str) -> Response:
     def gather() -> IssuePage:
         rt = state.rt
         issue = editor_actions.editor_issue(rt, issue_id)
+        delivered, counts = 0, list[StoryCount]()
+        if issue.ref.status != IssueStatus.DRAFT:
+            with rt.sessions() as session:
+                delivered, counts = story_counts(session, issue_id)
         return IssuePage(
             issue=issue,
             list_name=rt.settings.mailing_list(issue.ref.list_slug).name,
             checks=pipeline.checks(rt, issue_id),
             text=_sample_copy(rt, issue_id)[1],
             sources_with_failed_fetch=_last_fetch_failed(source_health(rt)),
+            delivered=delivered,
+            clicks={count.article_id: count for count in counts},
         )
 
     page = await _or_404(run_in_threadpool(gather))

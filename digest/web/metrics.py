@@ -22,9 +22,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from digest.models import Article, Delivery, Issue, ScheduleRun, Source
+from digest.models import Article, Delivery, Issue, ScheduleRun, Source, StoryClick
 from digest.pipeline import Runtime
 from digest.states import DeliveryStatus, IssueStatus
+from digest.web.clicks import FOLLOWED, TAKEN_BACK
 from digest.web.state import web_state
 from subscribers.rate_limit import REFUSED
 
@@ -74,8 +75,14 @@ class DatabaseCounts(Collector):
                 )
             )
             run_counts = sorted((job, outcome, int(n)) for job, outcome, n in runs)
+            story_clicks = session.scalar(select(func.coalesce(func.sum(StoryClick.clicks), 0)))
         yield CounterMetricFamily(
             "digest_articles_collected", "Articles collected and stored.", value=articles
+        )
+        yield CounterMetricFamily(
+            "digest_story_clicks",
+            "Story clicks stored, over every issue and story (scanners' taken back).",
+            value=int(story_clicks or 0),
         )
         yield _gauge(
             "digest_issues",
@@ -135,7 +142,8 @@ def _process_counts(multiproc_dir: str | None) -> bytes:
     if multiproc_dir:
         MultiProcessCollector(registry, path=multiproc_dir)
     else:
-        registry.register(REFUSED)
+        for counter in (REFUSED, FOLLOWED, TAKEN_BACK):
+            registry.register(counter)
     return generate_latest(registry)
 
 

@@ -18,7 +18,7 @@ from starlette.responses import Response
 
 from digest import db
 from digest.config import Settings
-from digest.models import Delivery, Issue
+from digest.models import Article, Delivery, Issue, ReaderClick
 from digest.pipeline.confirming import mail_confirmation
 from digest.pipeline.welcoming import send_welcomes
 from digest.secret_key import session_key
@@ -107,7 +107,20 @@ class WebReaderSite:
             .where(Delivery.subscriber_id == subscriber_id)
             .order_by(Delivery.id)
         ).all()
+        clicks = session.execute(
+            select(Issue.number, MailingList.slug, Article.url, ReaderClick.clicks)
+            .join(Issue, Issue.id == ReaderClick.issue_id)
+            .join(MailingList, MailingList.id == Issue.list_id)
+            .join(Article, Article.id == ReaderClick.article_id)
+            .where(ReaderClick.subscriber_id == subscriber_id)
+            .order_by(Issue.id, Article.id)
+        ).all()
         return {
+            # Only with analytics.per_reader: which stories they followed, from which issue.
+            "story_clicks": [
+                {"list": slug, "issue": number, "story": url, "clicks": n}
+                for number, slug, url, n in clicks
+            ],
             "deliveries": [
                 {
                     "list": slug,
@@ -118,7 +131,7 @@ class WebReaderSite:
                     "sent_at": d.sent_at.isoformat() if d.sent_at else None,
                 }
                 for d, number, subject, slug in rows
-            ]
+            ],
         }
 
 

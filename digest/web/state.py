@@ -11,6 +11,7 @@ from starlette.requests import HTTPConnection
 
 from digest.config import Settings
 from digest.pipeline import Runtime
+from digest.web.click_counter import ClickCounter
 from digest.web.pages import Pages
 from digest.web.passwords import Editors
 
@@ -28,12 +29,20 @@ class WebState:
     # Password hashing is deliberately slow and memory-hungry: a few at a time, not one per
     # request, so a burst of login attempts cannot exhaust the machine's memory.
     hashing: CapacityLimiter | None = None
+    # Counted story links: opened and closed with the runtime.
+    click_counter: ClickCounter | None = None
 
     @property
     def rt(self) -> Runtime:
         if self.runtime is None:
             raise RuntimeError("the web app is not started: serve it through its lifespan")
         return self.runtime
+
+    @property
+    def clicks(self) -> ClickCounter:
+        if self.click_counter is None:
+            raise RuntimeError("the web app is not started: serve it through its lifespan")
+        return self.click_counter
 
     def now(self) -> datetime:
         return self.clock()

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from digest import db
@@ -116,7 +114,7 @@ def _locked_rows(
 ) -> list[SignInThrottle]:
     """The rows of these keys, created when missing and locked until the transaction ends
     (FOR UPDATE on PostgreSQL; on SQLite the claim transaction holds the write lock)."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = db.dialect_insert(session)
     # A new row outlives its window's start, so no purge takes it before it is locked here.
     fresh = [
         {"key": key, "failures": 0, "window_started_at": now, "expires_at": now + rules.window}

@@ -291,7 +291,7 @@ def test_each_rendering_draws_its_own_markers(renderer: EmailRenderer) -> None:
     first, second = renderer.render(make_issue()), renderer.render(make_issue())
     assert first.markers is not None and second.markers is not None
     assert set(first.markers.all()).isdisjoint(second.markers.all())
-    assert len(set(first.markers.all())) == 3
+    assert len(set(first.markers.all())) == 4
 
 
 def test_personalise_replaces_every_marker_in_both_parts(rendered: RenderedIssue) -> None:

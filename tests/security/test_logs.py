@@ -102,3 +102,11 @@ def test_tokens_and_keys_never_reach_a_log_line(
     assert any("Bearer [redacted]" in line for line in lines)
     if json_lines:
         assert all(json.loads(line)["message"] for line in lines)
+
+
+def test_a_readers_part_of_a_counted_story_link_is_redacted() -> None:
+    """With analytics.per_reader a story link's first segment names its reader."""
+    line = '127.0.0.1 - "GET /c/42.Zm9vYmFyYmF6cXV4/12-345-6.c2lnbmF0dXJl HTTP/1.1" 302'
+    redacted = logs.redact(line)
+    assert "42.Zm9vYmFyYmF6cXV4" not in redacted
+    assert f"/c/{logs.REDACTED}/12-345-6.c2lnbmF0dXJl" in redacted
