@@ -5,7 +5,8 @@ The row holds the next free moment on the database's clock. A sender reserves a 
 permits (half a second's worth) with one UPDATE … RETURNING: the block starts at the later of
 that moment, the shared pause and now, and the row moves on by the block's length. Blocks never
 overlap, whichever sender holds them, so the configured rate holds over all senders; a permit
-not used in time is dropped rather than sent late into another sender's block.
+not used within half an interval of its time is dropped rather than sent late into another
+sender's block.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class SharedRateLimit:
                 start = await self._reserve(0)
                 self._free_until = start + PAUSE_CHECK_SECONDS
             return now
-        while self._slots and self._slots[0] < now - self.interval:
+        while self._slots and self._slots[0] < now - self.interval / 2:
             self._slots.popleft()  # missed: sent now it would crowd another sender's block
         if not self._slots:
             start = await self._reserve(self.block)
