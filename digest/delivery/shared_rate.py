@@ -5,8 +5,8 @@ The row holds the next free moment on the database's clock. A sender reserves a 
 permits (half a second's worth) with one UPDATE … RETURNING: the block starts at the later of
 that moment, the shared pause and now, and the row moves on by the block's length. Blocks never
 overlap, whichever sender holds them, so the configured rate holds over all senders; a permit
-not used within half an interval of its time is dropped rather than sent late into another
-sender's block.
+not used within half an interval of its time (a busy event loop wakes late) is dropped rather
+than sent late, crowding the next ones.
 """
 
 from __future__ import annotations
@@ -51,11 +51,16 @@ class SharedRateLimit:
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        async with self._lock:
-            at = await self._next_slot()
-        wait = max(at, self._paused_until) - self._clock()
-        if wait > 0:
-            await asyncio.sleep(wait)
+        while True:
+            async with self._lock:
+                at = await self._next_slot()
+            wait = max(at, self._paused_until) - self._clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if not self.interval or self._clock() - at <= self.interval / 2:
+                return
+            # Woken too late (a busy event loop): used now, this permit would crowd the next
+            # ones, this sender's or another's. It is dropped; the next one is waited for.
 
     def slow_down(self, seconds: float) -> None:
         """Pause this sender now and every other one from its next block on."""
@@ -81,8 +86,11 @@ class SharedRateLimit:
     async def _reserve(self, permits: int) -> float:
         """Reserve permits in the shared row; when the block starts, on this sender's clock."""
         pause, self._pause_to_share = self._pause_to_share, 0.0
+        asked = self._clock()
         start, database_now = await asyncio.to_thread(self._take, permits, pause)
-        local = self._clock() + (start - database_now)
+        # The database's now was read somewhere during the round trip: its middle is the
+        # best guess (as NTP's), off by half the round trip at worst.
+        local = (asked + self._clock()) / 2 + (start - database_now)
         self._paused_until = max(self._paused_until, local)
         return local
 

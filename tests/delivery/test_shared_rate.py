@@ -75,9 +75,10 @@ def test_senders_with_engines_of_their_own_share_the_rate(database_url: str) -> 
     # 90 permits at 40 a second take 2.2 s at least, whatever the number of senders (each
     # alone at 40 a second would be done in 0.75 s)...
     assert max(times) - started >= (SENDERS * 30 - 1) / 40 - 0.1
-    # ...and no window holds more than its share (a permit of tolerance for timers).
-    assert most_in_any_window(times, 1.0) <= 40 + 2
-    assert most_in_any_window(times, 0.5) <= 20 + 2
+    # ...and no window holds more than its share, with a few permits of tolerance for the
+    # timers of a busy machine.
+    busiest = {window: most_in_any_window(times, window) for window in (0.5, 1.0, 2.0)}
+    assert all(n <= 40 * window + TOLERANCE for window, n in busiest.items()), busiest
 
 
 def test_a_slow_down_pauses_every_sender(database_url: str) -> None:
