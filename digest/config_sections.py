@@ -269,9 +269,22 @@ class DeliverySettings(Section):
     retry_uncertain: bool = False
     rate_limit_per_second: float | None = Field(None, gt=0)
     slow_down_seconds: float = Field(30.0, ge=0)
-    lease_seconds: int = Field(300, ge=1)
+    # Seconds without a heartbeat after which a worker counts as dead and its claimed rows are
+    # taken back; its heartbeat is renewed every sixth of this.
+    worker_stale_seconds: float = Field(20.0, gt=0)
     bounce_address: str | None = None
     dkim: DkimSettings | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_lease(cls, data: object) -> object:
+        if isinstance(data, dict) and "lease_seconds" in data:
+            raise ValueError(
+                "lease_seconds is no longer read: a live worker keeps its rows however long "
+                "its batch takes, and a dead one's are taken back once its heartbeat is older "
+                "than delivery.worker_stale_seconds (20 by default): remove lease_seconds"
+            )
+        return data
 
 
 class EditorAccount(Section):

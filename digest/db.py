@@ -27,8 +27,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement, ReturnTypeFromArgs
+from sqlalchemy.types import Float, TypeDecorator
 
 from digest.errors import StorageError
 
@@ -80,6 +83,35 @@ def state_column_type(states: type[StrEnum], name: str, length: int = 16) -> Enu
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class clock_seconds(FunctionElement[float]):
+    """Now on the database's clock, in seconds since the epoch. Workers on several machines
+    compare heartbeats and share a rate through it: one clock, whatever their own say."""
+
+    type = Float()
+    inherit_cache = True
+
+
+@compiles(clock_seconds, "postgresql")
+def _clock_seconds_postgresql(_element: clock_seconds, _compiler: SQLCompiler, **_kw: Any) -> str:
+    return "CAST(EXTRACT(EPOCH FROM statement_timestamp()) AS DOUBLE PRECISION)"
+
+
+@compiles(clock_seconds, "sqlite")
+def _clock_seconds_sqlite(_element: clock_seconds, _compiler: SQLCompiler, **_kw: Any) -> str:
+    return "((julianday('now') - 2440587.5) * 86400.0)"
+
+
+class greatest(ReturnTypeFromArgs[Any]):
+    """The largest of its arguments (PostgreSQL's GREATEST, SQLite's many-argument max)."""
+
+    inherit_cache = True
+
+
+@compiles(greatest, "sqlite")
+def _greatest_sqlite(element: greatest, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"max({compiler.process(element.clauses, **kw)})"
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:

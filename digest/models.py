@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -151,9 +152,36 @@ class Delivery(Base):
     message_id: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The worker (Worker.id) that claimed the row last; a `sending` row is its own while that
+    # worker's heartbeat is fresh. No foreign key: a worker's row goes when it stops.
+    worker_id: Mapped[str | None] = mapped_column(String(100))
 
     issue: Mapped[Issue] = relationship()
     subscriber: Mapped[Subscriber] = relationship()
+
+
+class Worker(Base):
+    """A sender at work (`digest worker`, `digest send`, `digest serve`'s worker): its heartbeat
+    is renewed every few seconds while it sends, by a thread of its own."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # host:pid:random
+    # Seconds since the epoch on the database's clock (db.clock_seconds), never a worker's own.
+    started_at: Mapped[float] = mapped_column(Float)
+    heartbeat_at: Mapped[float] = mapped_column(Float)
+
+
+class SendRate(Base):
+    """The rate limit every worker of this database shares: the next free moment of sending
+    and the pause a server's 421/454 asked for, on the database's clock (seconds since the
+    epoch). Workers reserve permits from it in blocks (delivery/shared_rate.py)."""
+
+    __tablename__ = "send_rate"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_free_at: Mapped[float] = mapped_column(Float)
+    paused_until: Mapped[float] = mapped_column(Float)
 
 
 class ScheduleRun(Base):

@@ -102,7 +102,7 @@ class Service:
                 reports = pipeline.deliver_pending(rt, self.clock(), progress=progress)
             except StopAfterBatch:
                 break
-            except Exception:  # keep working; the rows are claimed again after their lease
+            except Exception:  # keep working; its rows are free again once it has stopped
                 log.exception("delivery worker: a pass failed")
                 reports = []
             for report in reports:
@@ -142,7 +142,7 @@ class Service:
         if busy:
             log.error(
                 "still busy after %ss (%s): exiting anyway; unrecorded messages are claimed "
-                "again after delivery.lease_seconds",
+                "again once this worker's heartbeat is delivery.worker_stale_seconds old",
                 self.settings.service.shutdown_grace_seconds,
                 ", ".join(busy),
             )

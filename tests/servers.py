@@ -384,6 +384,16 @@ class RecordingHandler:
         return [message_from_bytes(raw, policy=policy.default) for _f, _t, raw in self.messages]  # type: ignore[misc]
 
 
+class _CountingController(Controller):
+    """aiosmtpd's controller, counting the connections it is asked to serve."""
+
+    connections = 0
+
+    def factory(self) -> Any:
+        self.connections += 1
+        return super().factory()
+
+
 class FixtureSMTPServer:
     def __init__(
         self,
@@ -398,7 +408,7 @@ class FixtureSMTPServer:
         self.handler = RecordingHandler()
         self.port = _free_port()
         auth = {"authenticator": authenticator, "auth_require_tls": False} if authenticator else {}
-        self._controller = Controller(
+        self._controller = _CountingController(
             self.handler,
             hostname="127.0.0.1",
             port=self.port,
@@ -406,6 +416,11 @@ class FixtureSMTPServer:
             ssl_context=ssl_context,
             **auth,
         )
+
+    @property
+    def connections(self) -> int:
+        """Connections opened so far (aiosmtpd's own check at start among them)."""
+        return self._controller.connections
 
     def start(self) -> FixtureSMTPServer:
         self._controller.start()

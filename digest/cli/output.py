@@ -111,10 +111,13 @@ def print_send(report: pipeline.SendReport) -> None:
     totals = report.totals
     delivered = totals.get(DeliveryStatus.SENT, 0)
     if report.sent == 0 and report.deferred == 0 and report.failed == 0:
-        out.print(
-            f"Nothing new to send: this issue was already delivered to {delivered} recipient(s)"
-            f" ({report.transport})."
-        )
+        if report.pending.total:
+            out.print(f"Nothing sent by this worker: {pending_text(report.pending)}.")
+        else:
+            out.print(
+                f"Nothing new to send: this issue was already delivered to {delivered} "
+                f"recipient(s) ({report.transport})."
+            )
     else:
         out.print(
             f"Delivered to {report.sent} recipient(s) via {report.transport}"
@@ -123,3 +126,21 @@ def print_send(report: pipeline.SendReport) -> None:
     deferred = totals.get(DeliveryStatus.DEFERRED)
     if deferred:
         out.print(f"{deferred} deferred message(s) will be retried by the next send.")
+
+
+def pending_text(pending: pipeline.Pending) -> str:
+    """Where an issue's rows stand, e.g. "9800 delivered, 200 being sent by another worker"."""
+    parts = [f"{pending.delivered} delivered"]
+    if pending.being_sent:
+        parts.append(f"{pending.being_sent} being sent by another worker")
+    if pending.abandoned:
+        parts.append(
+            f"{pending.abandoned} claimed by a worker that stopped (taken back by the next pass)"
+        )
+    if pending.queued:
+        parts.append(f"{pending.queued} queued")
+    if pending.deferred:
+        until = pending.next_retry_at
+        when = f" (next retry {until:%Y-%m-%d %H:%M:%S} UTC)" if until else ""
+        parts.append(f"{pending.deferred} deferred{when}")
+    return ", ".join(parts)

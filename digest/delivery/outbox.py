@@ -7,10 +7,12 @@ queued -> sending -> sent
                      delivery.retry_uncertain)
                   -> skipped (unsubscribed, suppressed or bounced meanwhile)
 
-A row is marked sent only after the server's final 250. A claimed row carries a lease: if its
-sender dies, the row is claimed again once the lease has passed. The only possible repeat is
-a message the server accepted whose result was not yet recorded when the sender died: at most
-the messages in flight plus those waiting in the current result batch.
+A row is marked sent only after the server's final 250. A claimed row names its worker
+(worker_id), whose heartbeat (delivery/workers.py) keeps it: while that worker's heartbeat is
+fresh nobody else takes the row, however long its batch takes; once it is older than
+delivery.worker_stale_seconds the row is claimed again. The only possible repeat is a message
+the server accepted whose result was not yet recorded when the sender died: at most the
+messages in flight plus those waiting in the current result batch.
 """
 
 from __future__ import annotations
@@ -20,11 +22,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from digest import db
 from digest.delivery.transport import SendResult
+from digest.delivery.workers import owner_alive
 from digest.models import Delivery
 from digest.states import DeliveryStatus
 from subscribers.membership import RecipientRow
@@ -89,25 +92,43 @@ def enqueue(
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 
-def claim_batch(
-    session: Session, issue_id: int, now: datetime, limit: int, lease: timedelta
-) -> list[Claimed]:
-    """Take up to limit due rows and mark them sending until now + lease. On PostgreSQL rows
-    locked by another worker are skipped; on SQLite the caller holds BEGIN IMMEDIATE."""
-    due = and_(
+def _due(issue_id: int, now: datetime, stale_seconds: float) -> ColumnElement[bool]:
+    """Rows of the issue a worker may claim now: queued, deferred and due, or `sending` for a
+    worker whose heartbeat is stale (or, claimed before heartbeats, whose lease has passed)."""
+    abandoned = or_(
+        and_(Delivery.worker_id.is_(None), Delivery.next_attempt_at <= now),
+        and_(Delivery.worker_id.is_not(None), ~owner_alive(stale_seconds)),
+    )
+    return and_(
         Delivery.issue_id == issue_id,
         or_(
             Delivery.status == DeliveryStatus.QUEUED,
-            and_(
-                Delivery.status.in_((DeliveryStatus.DEFERRED, DeliveryStatus.SENDING)),
-                Delivery.next_attempt_at <= now,
-            ),
+            and_(Delivery.status == DeliveryStatus.DEFERRED, Delivery.next_attempt_at <= now),
+            and_(Delivery.status == DeliveryStatus.SENDING, abandoned),
         ),
     )
-    query = select(Delivery.id, Delivery.subscriber_id, Delivery.email).where(due)
-    query = query.order_by(Delivery.id).limit(limit)
+
+
+def has_due(session: Session, issue_id: int, now: datetime, stale_seconds: float) -> bool:
+    """Whether any row of the issue could be claimed now (a look, nothing claimed)."""
+    query = select(Delivery.id).where(_due(issue_id, now, stale_seconds)).limit(1)
+    return session.execute(query).first() is not None
+
+
+def claim_batch(
+    session: Session,
+    issue_id: int,
+    now: datetime,
+    limit: int,
+    worker_id: str,
+    stale_seconds: float,
+) -> list[Claimed]:
+    """Take up to limit due rows and mark them sending, this worker's. On PostgreSQL rows
+    locked by another worker are skipped; on SQLite the caller holds BEGIN IMMEDIATE."""
+    query = select(Delivery.id, Delivery.subscriber_id, Delivery.email)
+    query = query.where(_due(issue_id, now, stale_seconds)).order_by(Delivery.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(of=Delivery, skip_locked=True)
     rows = [Claimed(r.id, r.subscriber_id, r.email) for r in session.execute(query)]
     if rows:
         session.execute(
@@ -116,7 +137,8 @@ def claim_batch(
             .values(
                 status=DeliveryStatus.SENDING,
                 attempts=Delivery.attempts + 1,
-                next_attempt_at=now + lease,
+                next_attempt_at=None,
+                worker_id=worker_id,
             )
         )
     return rows
@@ -173,14 +195,6 @@ def record(
     return counts
 
 
-def extend_lease(session: Session, ids: Sequence[int], until: datetime) -> None:
-    session.execute(
-        update(Delivery)
-        .where(Delivery.id.in_(list(ids)), Delivery.status == DeliveryStatus.SENDING)
-        .values(next_attempt_at=until)
-    )
-
-
 def skip(session: Session, ids: Sequence[int], reason: str) -> None:
     if ids:
         session.execute(
@@ -197,3 +211,43 @@ def counts(session: Session, issue_id: int) -> dict[str, int]:
         .group_by(Delivery.status)
     )
     return {status: count for status, count in rows}
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Where an issue's unfinished rows are: what a sender with nothing to do may say."""
+
+    delivered: int = 0
+    queued: int = 0
+    being_sent: int = 0  # claimed by a worker whose heartbeat is fresh
+    abandoned: int = 0  # claimed by a worker that stopped: taken back by the next pass
+    deferred: int = 0
+    next_retry_at: datetime | None = None
+
+    @property
+    def total(self) -> int:
+        return self.queued + self.being_sent + self.abandoned + self.deferred
+
+
+def pending(session: Session, issue_id: int, stale_seconds: float) -> Pending:
+    """The issue's rows that are delivered or not yet done, by where they stand."""
+    alive = owner_alive(stale_seconds)
+    rows = session.execute(
+        select(Delivery.status, alive, func.count(), func.min(Delivery.next_attempt_at))
+        .where(Delivery.issue_id == issue_id)
+        .group_by(Delivery.status, alive)
+    ).all()
+    found: dict[str, int] = {}
+    next_retry_at = None
+    for status, owned, count, earliest in rows:
+        key = {
+            DeliveryStatus.SENT: "delivered",
+            DeliveryStatus.QUEUED: "queued",
+            DeliveryStatus.DEFERRED: "deferred",
+            DeliveryStatus.SENDING: "being_sent" if owned else "abandoned",
+        }.get(status)
+        if key:
+            found[key] = found.get(key, 0) + count
+        if status == DeliveryStatus.DEFERRED:
+            next_retry_at = earliest
+    return Pending(**found, next_retry_at=next_retry_at)

@@ -5,6 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+
+class Permits(Protocol):
+    """What a sender asks of a rate limit: this process's (RateLimit) or all senders' of one
+    database (shared_rate.SharedRateLimit)."""
+
+    async def acquire(self) -> None: ...
+
+    def slow_down(self, seconds: float) -> None: ...
 
 
 class RateLimit:

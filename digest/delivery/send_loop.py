@@ -1,8 +1,8 @@
-"""The send loop: claim a batch of an issue's outbox rows, send each reader's message, record."""
+"""The send loop: claim a batch of an issue's outbox rows, send each reader's message, record.
+While it sends, its heartbeat (delivery/workers.py) keeps the rows it claimed its own."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +15,9 @@ from digest import db
 from digest.config import Settings
 from digest.delivery import outbox
 from digest.delivery.sender import IssueMail, Sender, reason_of
+from digest.delivery.shared_rate import SharedRateLimit
 from digest.delivery.transport import Transport
+from digest.delivery.workers import Heartbeat
 from digest.states import DeliveryStatus
 from subscribers import membership
 
@@ -50,24 +52,36 @@ async def deliver_issue(
     a worker never adds readers, so it never sends a local-time wave before its time).
     Counts what became of them in report (a new one if not given), batch by batch."""
     delivery = settings.delivery
+    stale = delivery.worker_stale_seconds
+    clock = _clock_from(now)
+    report = report if report is not None else SendCounts()
     with sessions() as session:
+        if not outbox.has_due(session, issue_id, clock(), stale):
+            return report  # nothing for this sender: no heartbeat, no connection to the server
         todo = sum(n for s, n in outbox.counts(session, issue_id).items() if s in outbox.PENDING)
-    sender = Sender(mail, transport, settings)
+    rate = SharedRateLimit(engine, delivery.rate_limit_per_second)
+    sender = Sender(mail, transport, settings, rate=rate)
     policy = outbox.RetryPolicy(
         max_attempts=delivery.max_attempts,
         base_delay=timedelta(seconds=delivery.retry_delay_seconds),
         max_age=timedelta(hours=delivery.max_retry_hours),
         retry_uncertain=delivery.retry_uncertain,
     )
-    lease = timedelta(seconds=delivery.lease_seconds)
-    clock = _clock_from(now)
-    report = report if report is not None else SendCounts()
     done = 0
-    await transport.open()
+    heartbeat = Heartbeat(engine, stale)
+    heartbeat.start()
+    try:
+        await transport.open()  # only now: an idle sender holds no connection
+    except BaseException:
+        heartbeat.stop()
+        raise
     try:
         while True:
+            heartbeat.check()
             with db.claim_transaction(engine) as session:
-                claimed = outbox.claim_batch(session, issue_id, clock(), delivery.batch_size, lease)
+                claimed = outbox.claim_batch(
+                    session, issue_id, clock(), delivery.batch_size, heartbeat.id, stale
+                )
             if not claimed:
                 break
             # Unsubscribed, suppressed or bounced since the send began: not sent.
@@ -91,11 +105,7 @@ async def deliver_issue(
                     wanted.append(c)
                 else:
                     unmatched.append(c.id)  # no story matches their topics: no empty digest
-            keep_lease = asyncio.create_task(_renew_lease(sessions, claimed, lease, clock))
-            try:
-                attempts = broken + await sender.send_all(wanted, topics)
-            finally:
-                keep_lease.cancel()
+            attempts = broken + await sender.send_all(wanted, topics)
             # Reads, then writes: on SQLite the write lock is taken first (BEGIN IMMEDIATE), or
             # a second process sending at the same time gets "database is locked".
             with db.claim_transaction(engine) as session:
@@ -112,25 +122,12 @@ async def deliver_issue(
                 progress(done, max(todo, done))
     finally:
         await transport.close()
+        heartbeat.stop()
     return report
 
 
 def _clock_from(start: datetime) -> Callable[[], datetime]:
-    """Time that starts at `start` (the caller's now, fixed in tests) and runs on, so leases
-    taken late in a long send are measured from when they were taken."""
+    """Time that starts at `start` (the caller's now, fixed in tests) and runs on, so retries
+    deferred late in a long send are timed from when they were deferred."""
     began = time.monotonic()
     return lambda: start + timedelta(seconds=time.monotonic() - began)
-
-
-async def _renew_lease(
-    sessions: sessionmaker[Session],
-    claimed: list[outbox.Claimed],
-    lease: timedelta,
-    clock: Callable[[], datetime],
-) -> None:
-    """While a batch is being sent, keep its rows from looking abandoned to other senders."""
-    ids = [c.id for c in claimed]
-    while True:
-        await asyncio.sleep(lease.total_seconds() / 3)
-        with db.transaction(sessions) as session:
-            outbox.extend_lease(session, ids, clock() + lease)

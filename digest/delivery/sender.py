@@ -10,7 +10,7 @@ from typing import Protocol
 from digest.config import Settings
 from digest.delivery import outbox
 from digest.delivery.dkim import dkim_signer
-from digest.delivery.rate import RateLimit
+from digest.delivery.rate import Permits, RateLimit
 from digest.delivery.transport import SendResult, Transport
 from digest.errors import DigestError
 from digest.states import DeliveryStatus
@@ -41,11 +41,18 @@ class Sender:
     """Builds and sends claimed messages, as many at once as the transport allows, at the
     configured rate; a server's "slow down" (421/454) pauses every sender."""
 
-    def __init__(self, mail: IssueMail, transport: Transport, settings: Settings) -> None:
+    def __init__(
+        self,
+        mail: IssueMail,
+        transport: Transport,
+        settings: Settings,
+        rate: Permits | None = None,
+    ) -> None:
+        """rate: the limit to obey (default: this process's own, at the configured rate)."""
         self.mail = mail
         self.transport = transport
         self.slow_down_seconds = settings.delivery.slow_down_seconds
-        self.rate = RateLimit(settings.delivery.rate_limit_per_second)
+        self.rate = rate or RateLimit(settings.delivery.rate_limit_per_second)
         self.dkim = dkim_signer(settings)
 
     async def send_all(

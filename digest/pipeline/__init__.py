@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from digest.delivery.outbox import Pending
 from digest.delivery.transport import Transport
 from digest.delivery.transport_factory import make_transport
 from digest.pipeline.bouncing import BounceReport, process_bounces
@@ -39,6 +40,7 @@ __all__ = [
     "CollectReport",
     "IssueDeliveries",
     "IssueRef",
+    "Pending",
     "Preview",
     "Progress",
     "RunReport",

@@ -31,6 +31,8 @@ class SendReport(SendCounts):
     transport: str
     enqueued: int = 0
     totals: dict[str, int] = field(default_factory=dict)
+    # Where the rows not yet done stand (other workers', deferred): what an idle pass says.
+    pending: outbox.Pending = field(default_factory=outbox.Pending)
     # Why nothing was sent although there is an issue (held, awaiting approval).
     blocked: str | None = None
 
@@ -69,6 +71,7 @@ def send(
         assert issue is not None
         report.issue = issue_ref(issue, list_slug)  # sent now, if nothing is left to do
         report.totals = outbox.counts(session, ref.id)
+        report.pending = outbox.pending(session, ref.id, rt.settings.delivery.worker_stale_seconds)
     return report
 
 
@@ -163,6 +166,7 @@ def deliver_pending(
             )
         )
     reports = []
+    stale = rt.settings.delivery.worker_stale_seconds
     for issue_id, slug in started:
         if slug not in {lst.slug for lst in rt.settings.lists}:
             continue  # a list no longer in config.yaml: leave its rows alone
@@ -178,6 +182,7 @@ def deliver_pending(
             assert issue is not None
             report.issue = issue_ref(issue, slug)  # sent now, if nothing is left to do
             report.totals = outbox.counts(session, issue_id)
+            report.pending = outbox.pending(session, issue_id, stale)
         reports.append(report)
     return reports
 

@@ -1,5 +1,6 @@
-"""Leases: rows a live sender has claimed stay its own; a second sender started in the middle of
-a long send takes only rows nobody holds, so no recipient gets the message twice."""
+"""Claims: rows a live sender has claimed stay its own while its heartbeat is fresh; a second
+sender started in the middle of a long send takes only rows nobody holds, so no recipient gets
+the message twice."""
 
 from __future__ import annotations
 
@@ -15,24 +16,23 @@ from tests.delivery.scenario import (
 )
 from tests.servers import Fault, FixtureSMTPServer
 
-LEASE_SECONDS = 2
+STALE_SECONDS = 2
 
 
 def test_a_second_sender_leaves_alone_the_rows_a_live_sender_is_working_on(
     write_config, smtp_server: FixtureSMTPServer, processes: Processes
 ) -> None:
-    # A batch of 5 at 10 messages a second takes half a second, well within the 2-second
-    # lease; the whole send takes several leases. Both senders run on the real clock (no
-    # --now): the lease of a batch must count from when it was claimed, not from when the send
-    # began, or every batch claimed after the first lease is free for any other sender to take
-    # while its own sender is still sending it.
+    # A batch of 5 at 10 messages a second takes half a second; the whole send takes several
+    # stale periods (2 s). Both senders run on the real clock (no --now): the first sender's
+    # heartbeat must go on while it sends, or every batch claimed after the first stale period
+    # is free for any other sender to take while its own sender is still sending it.
     settings = write_config(
         smtp_config(
             smtp_server,
             smtp={"pool_size": 2},
             max_articles=1,
             batch_size=5,
-            lease_seconds=LEASE_SECONDS,
+            worker_stale_seconds=STALE_SECONDS,
             rate_limit_per_second=10,
         )
     )
@@ -45,8 +45,8 @@ def test_a_second_sender_leaves_alone_the_rows_a_live_sender_is_working_on(
 
     first = processes.start(settings.config_path, "send")
     deadline = time.monotonic() + 60
-    # Start the second sender once the first has been sending for more than a lease.
-    while len(smtp_server.handler.received) < 10 * (LEASE_SECONDS + 1):
+    # Start the second sender once the first has been sending for more than a stale period.
+    while len(smtp_server.handler.received) < 10 * (STALE_SECONDS + 1):
         assert first.poll() is None, first.communicate()
         assert time.monotonic() < deadline, "the first sender sends nothing"
         time.sleep(0.01)
@@ -60,28 +60,27 @@ def test_a_second_sender_leaves_alone_the_rows_a_live_sender_is_working_on(
     repeated = {email: n for email, n in counts.items() if n > 1}
     assert not repeated, (
         f"{len(repeated)} recipient(s) got the message twice: the second sender took rows "
-        "whose sender was alive and within its lease"
+        "whose sender was alive"
     )
     with pipeline.runtime(settings, db.utcnow()) as rt:
         assert states(rt) == {"sent": len(emails)}
 
 
-def test_a_batch_slower_than_the_lease_is_not_sent_twice(
+def test_a_batch_slower_than_the_stale_threshold_is_not_sent_twice(
     write_config, smtp_server: FixtureSMTPServer, processes: Processes
 ) -> None:
     # The receiving server is slow: half a second before each 250. A batch of 8 over 2
-    # connections then takes 2 seconds, longer than the 1-second lease, although its sender
-    # is alive and well. (A slow or tarpitting server, a low rate limit or a few 421 pauses do
-    # the same to the default 200-row batches and 300-second lease.) A second sender must
-    # still not send the rows that sender holds: its lease has to be renewed while it works,
-    # or the rows it has not started yet released.
+    # connections then takes 2 seconds, longer than the 1-second stale threshold, although its
+    # sender is alive and well. (A slow or tarpitting server, a low rate limit or a few 421
+    # pauses do the same to the default 200-row batches.) A second sender must still not send
+    # the rows that sender holds: its heartbeat goes on however long the batch takes.
     settings = write_config(
         smtp_config(
             smtp_server,
             smtp={"pool_size": 2},
             max_articles=1,
             batch_size=8,
-            lease_seconds=1,
+            worker_stale_seconds=1,
         )
     )
     emails = addresses(24)

@@ -23,7 +23,7 @@ from digest.delivery.memory_transport import (
 )
 from digest.delivery.send_loop import Progress, SendCounts, deliver_issue
 from digest.delivery.transport import SendResult
-from digest.models import Delivery, Issue
+from digest.models import Delivery, Issue, Worker
 from digest.states import IssueStatus
 from subscribers import membership
 from subscribers.models import MailingList, Subscriber, Subscription, Suppression
@@ -273,28 +273,50 @@ def test_progress_is_reported_after_each_batch(open_rig) -> None:
     assert seen == [(2, 5), (4, 5), (5, 5)]
 
 
-def test_a_batch_slower_than_its_lease_keeps_its_rows(open_rig) -> None:
-    # A 1-second lease is renewed every third of a second while the batch is sent; each
-    # message takes 0.4 s, so the last of three goes out well after the first lease ran out.
-    rig = open_rig(batch_size=3, lease_seconds=1)
-    held_until: list[datetime] = []
+def test_a_batch_slower_than_the_stale_threshold_keeps_its_rows(open_rig) -> None:
+    # Workers count as dead after 0.6 s without a heartbeat; each message takes 0.4 s, so the
+    # batch of three lasts twice that. Its sender is alive all along: a claim made by another
+    # worker meanwhile finds none of its rows, while its heartbeat is renewed in the database.
+    rig = open_rig(batch_size=3, worker_stale_seconds=0.6)
+    taken: list[int] = []
+    beats: list[float] = []
 
     async def slow(handed: HandedOver) -> SendResult:
         await asyncio.sleep(0.4)
-        with rig.sessions() as session:
-            held_until.extend(
-                session.scalars(
-                    select(Delivery.next_attempt_at).where(Delivery.email == handed.recipient)
-                )
+        with db.claim_transaction(rig.engine) as session:
+            taken.extend(
+                c.id
+                for c in outbox.claim_batch(session, rig.issue_id, NOW, 10, "another worker", 0.6)
+                if c.email in READERS[:3]
             )
+            beats.extend(session.scalars(select(Worker.heartbeat_at)))
         return ACCEPTED
 
     counts = rig.send(MemoryTransport(slow))
 
     assert counts == SendCounts(sent=len(READERS))
-    # The third message of the first batch, 1.2 s in: its row, claimed until NOW + 1 s (and
-    # a few milliseconds), is held longer.
-    assert held_until[2] > NOW + timedelta(seconds=1.2)
+    assert taken == [], "another worker took rows of a live worker's batch"
+    assert len(set(beats)) > 2, "the heartbeat was not renewed while the batch was sent"
+    with rig.sessions() as session:
+        assert session.scalars(select(Worker)).all() == [], "a finished sender left its row"
+
+
+def test_rows_of_a_sender_whose_heartbeat_stopped_are_taken_back(open_rig) -> None:
+    rig = open_rig(worker_stale_seconds=0.5)
+    with db.claim_transaction(rig.engine) as session:
+        session.add(Worker(id="dead", started_at=0.0, heartbeat_at=0.0))
+        session.add(Worker(id="alive", started_at=0.0, heartbeat_at=9e12))  # far ahead
+    with db.claim_transaction(rig.engine) as session:
+        alive = outbox.claim_batch(session, rig.issue_id, NOW, 2, "alive", 0.5)
+        dead = outbox.claim_batch(session, rig.issue_id, NOW, 2, "dead", 0.5)
+    with db.claim_transaction(rig.engine) as session:
+        again = outbox.claim_batch(session, rig.issue_id, NOW, 10, "third", 0.5)
+
+    queued = {d.id for d in rig.rows().values()} - {c.id for c in dead + alive}
+    assert len(queued) == 1
+    # The dead sender's rows and the one nobody claimed; the live sender's stay its own.
+    assert {c.id for c in again} == {c.id for c in dead} | queued
+    assert {r.worker_id for r in rig.rows().values()} == {"alive", "third"}
 
 
 def test_messages_are_sent_as_many_at_once_as_the_transport_allows(open_rig) -> None:

@@ -21,8 +21,11 @@ from tests.servers import FixtureSMTPServer, _free_port
 
 
 def run_against(write_config: Any, server: FixtureSMTPServer, **smtp: Any) -> Finished:
-    """`digest run` sending to the server on 127.0.0.1 (or to smtp["port"])."""
-    settings = write_config(smtp_config(server, smtp=smtp))
+    """`digest run` sending to the server on 127.0.0.1 (or to smtp["port"]), to one reader: with
+    nobody to send to, no connection is opened."""
+    config = smtp_config(server, smtp=smtp)
+    config["lists"][0]["demo_subscribers"] = ["reader@example.org"]
+    settings = write_config(config)
     return digest(settings.config_path, "run", TEST_SMTP_PASSWORD="wrong")
 
 

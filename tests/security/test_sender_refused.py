@@ -24,7 +24,7 @@ def test_a_refused_sender_defers_the_readers_and_suppresses_none(
     write_config, smtp_server: FixtureSMTPServer
 ) -> None:
     settings = write_config(
-        smtp_config(smtp_server, smtp={"pool_size": 1}, retry_delay_seconds=1, max_attempts=5)
+        smtp_config(smtp_server, smtp={"pool_size": 1}, retry_delay_seconds=60, max_attempts=5)
     )
     emails = addresses(4)
     with pipeline.runtime(settings, NOW) as rt:

@@ -1,0 +1,126 @@
+"""The send rate shared by every sender of one database: permits reserved in blocks from one
+row of `send_rate`, spaced evenly inside a block, and a 421/454 pause every sender obeys.
+
+The row holds the next free moment on the database's clock. A sender reserves a block of
+permits (half a second's worth) with one UPDATE … RETURNING: the block starts at the later of
+that moment, the shared pause and now, and the row moves on by the block's length. Blocks never
+overlap, whichever sender holds them, so the configured rate holds over all senders; a permit
+not used within half an interval of its time (a busy event loop wakes late) is dropped rather
+than sent late, crowding the next ones.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from digest import db
+from digest.models import SendRate
+
+ROW = "delivery"
+BLOCK_SECONDS = 0.5  # permits reserved at once: the database is asked twice a second at most
+# Without a rate limit only the pause is shared: looked up this often.
+PAUSE_CHECK_SECONDS = 1.0
+
+
+class SharedRateLimit:
+    """RateLimit's interface (acquire, slow_down), for all the senders of one database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        per_second: float | None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.interval = 1.0 / per_second if per_second else 0.0
+        self.block = max(1, math.ceil(per_second * BLOCK_SECONDS)) if per_second else 0
+        self._clock = clock
+        self._slots: deque[float] = deque()  # this sender's permits, on its own clock
+        self._free_until = 0.0  # without a rate: no need to ask before this
+        self._paused_until = 0.0
+        self._pause_to_share = 0.0
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        while True:
+            async with self._lock:
+                at = await self._next_slot()
+            wait = max(at, self._paused_until) - self._clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if not self.interval or self._clock() - at <= self.interval / 2:
+                return
+            # Woken too late (a busy event loop): used now, this permit would crowd the next
+            # ones, this sender's or another's. It is dropped; the next one is waited for.
+
+    def slow_down(self, seconds: float) -> None:
+        """Pause this sender now and every other one from its next block on."""
+        self._paused_until = max(self._paused_until, self._clock() + seconds)
+        self._pause_to_share = max(self._pause_to_share, seconds)
+        self._slots.clear()  # reserved before the pause: after it, they would come at once
+        self._free_until = 0.0
+
+    async def _next_slot(self) -> float:
+        now = self._clock()
+        if not self.interval:
+            if now >= self._free_until or self._pause_to_share:
+                start = await self._reserve(0)
+                self._free_until = start + PAUSE_CHECK_SECONDS
+            return now
+        while self._slots and self._slots[0] < now - self.interval / 2:
+            self._slots.popleft()  # missed: sent now it would crowd another sender's block
+        if not self._slots:
+            start = await self._reserve(self.block)
+            self._slots.extend(start + i * self.interval for i in range(self.block))
+        return self._slots.popleft()
+
+    async def _reserve(self, permits: int) -> float:
+        """Reserve permits in the shared row; when the block starts, on this sender's clock."""
+        pause, self._pause_to_share = self._pause_to_share, 0.0
+        asked = self._clock()
+        start, database_now = await asyncio.to_thread(self._take, permits, pause)
+        # The database's now was read somewhere during the round trip: its middle is the
+        # best guess (as NTP's), off by half the round trip at worst.
+        local = (asked + self._clock()) / 2 + (start - database_now)
+        self._paused_until = max(self._paused_until, local)
+        return local
+
+    def _take(self, permits: int, pause: float) -> tuple[float, float]:
+        """One statement: (the block's start, now), both on the database's clock."""
+        now = db.clock_seconds()
+        starts = db.greatest(SendRate.next_free_at, SendRate.paused_until, now + pause)
+        take = (
+            update(SendRate)
+            .where(SendRate.name == ROW)
+            .values(
+                next_free_at=starts + permits * self.interval,
+                paused_until=db.greatest(SendRate.paused_until, now + pause),
+            )
+            .returning(SendRate.next_free_at, now)
+        )
+        with db.claim_transaction(self.engine) as session:
+            row = session.execute(take).first()
+            if row is None:  # the first sender of this database
+                session.execute(_insert_row(self.engine))
+                row = session.execute(take).first()
+            assert row is not None
+        next_free_at, database_now = row
+        return next_free_at - permits * self.interval, database_now
+
+
+def _insert_row(engine: Engine) -> Any:
+    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+    return (
+        insert(SendRate)
+        .values(name=ROW, next_free_at=0.0, paused_until=0.0)
+        .on_conflict_do_nothing(index_elements=["name"])
+    )

@@ -1,0 +1,172 @@
+"""Heartbeats: a dead worker's rows are taken back within a minute, a live one's never; an idle
+worker holds no SMTP connection and says truthfully where the rows it did not send stand."""
+
+from __future__ import annotations
+
+import signal
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, update
+
+from digest import db, pipeline
+from digest.config import load_settings
+from digest.config_sections import DeliverySettings
+from digest.delivery import outbox
+from digest.delivery.smtp import SmtpPool
+from digest.delivery.workers import Heartbeat
+from digest.errors import ConfigError, DeliveryError
+from digest.models import Delivery
+from tests.delivery.scenario import (
+    Processes,
+    addresses,
+    digest,
+    load_subscribers,
+    smtp_config,
+    states,
+)
+from tests.servers import Fault, FixtureSMTPServer, _free_port
+
+
+def test_a_dead_worker_counts_as_dead_within_a_minute_by_default() -> None:
+    assert 0 < DeliverySettings().worker_stale_seconds <= 60
+
+
+def test_the_lease_setting_it_replaces_is_refused_with_what_to_do(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("delivery:\n  lease_seconds: 300\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert "delivery.worker_stale_seconds" in caught.value.message
+    assert "remove lease_seconds" in caught.value.message
+
+
+def queue_everything(rt: pipeline.Runtime) -> None:
+    """Start the send with a transport whose server is not there: the issue is marked sending,
+    every row is queued, nothing goes out."""
+    nowhere = SmtpPool(host="127.0.0.1", port=_free_port(), security="none", timeout=2)
+    with pytest.raises(DeliveryError, match="cannot connect"):
+        pipeline.send(rt, "weekly", db.utcnow(), transport=nowhere)
+
+
+def test_an_idle_worker_opens_no_connection_and_says_where_the_rows_are(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    emails = addresses(6)
+    now = db.utcnow()
+    retry_at = (now + timedelta(hours=1)).replace(microsecond=0)
+    # Another worker, alive, with its own connections.
+    other_engine = db.make_engine(settings.database_url)
+    other = Heartbeat(other_engine, settings.delivery.worker_stale_seconds)
+    with pipeline.runtime(settings, now) as rt:
+        pipeline.collect(rt, now)
+        load_subscribers(rt, emails)
+        queue_everything(rt)
+        # The other worker holds two rows; two were delivered, two are deferred.
+        other.start()
+        with db.claim_transaction(rt.engine) as session:
+            held = outbox.claim_batch(session, 1, now, 2, other.id, 20)
+            rows = sorted(session.scalars(select(Delivery.id)))
+            session.execute(
+                update(Delivery).where(Delivery.id.in_(rows[2:4])).values(status="sent")
+            )
+            session.execute(
+                update(Delivery)
+                .where(Delivery.id.in_(rows[4:]))
+                .values(status="deferred", next_attempt_at=retry_at)
+            )
+    try:
+        assert [c.id for c in held] == rows[:2]
+        before = smtp_server.connections
+
+        idle = digest(settings.config_path, "worker", "--once")
+
+        assert idle.returncode == 0, idle.stdout + idle.stderr
+        assert smtp_server.connections == before, "an idle worker connected to the server"
+        assert (
+            "Nothing sent by this worker: 2 delivered, 2 being sent by another worker, "
+            f"2 deferred (next retry {retry_at:%Y-%m-%d %H:%M:%S} UTC)."
+        ) in idle.stdout, idle.stdout
+        assert "already delivered" not in idle.stdout
+    finally:
+        other.stop()  # it stops cleanly: its rows are free at once
+        other_engine.dispose()
+
+    busy = digest(settings.config_path, "worker", "--once")
+
+    assert busy.returncode == 0, busy.stdout + busy.stderr
+    assert "Delivered to 2 recipient(s)" in busy.stdout, busy.stdout
+    assert smtp_server.connections > before
+    assert sorted(smtp_server.handler.counts()) == emails[:2]
+
+
+STALE_SECONDS = 2.0
+WORKERS = 3
+
+
+def test_the_rows_of_a_killed_worker_are_sent_by_another_soon_after_its_heartbeat_stops(
+    write_config, smtp_server: FixtureSMTPServer, processes: Processes
+) -> None:
+    # Each message takes 0.2 s at the server and each worker has one connection, so a batch
+    # of 5 takes a second: when one of three workers is killed it holds a batch. Its rows are
+    # taken back once its heartbeat is STALE_SECONDS old, not after a long lease.
+    settings = write_config(
+        smtp_config(
+            smtp_server,
+            smtp={"pool_size": 1},
+            max_articles=1,
+            batch_size=5,
+            worker_stale_seconds=STALE_SECONDS,
+        )
+    )
+    emails = addresses(60)
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        pipeline.collect(rt, db.utcnow())
+        load_subscribers(rt, emails)
+        queue_everything(rt)
+    smtp_server.handler.keep_content = False
+    smtp_server.handler.inject_at_random(seed=2, probability=1.0, faults=[Fault.stalled(0.2)])
+
+    workers = [
+        processes.start(settings.config_path, "worker", "--interval", "0.5") for _ in range(WORKERS)
+    ]
+    victim = workers[0]
+    held: list[str] = []
+    deadline = time.monotonic() + 60
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        owner = f"%:{victim.pid}:%"
+        while not held:  # wait until the victim holds a batch, then kill it
+            assert time.monotonic() < deadline, "the first worker never claimed a batch"
+            assert victim.poll() is None, victim.communicate()
+            with rt.sessions() as session:
+                mine = select(Delivery.email).where(
+                    Delivery.worker_id.like(owner), Delivery.status == "sending"
+                )
+                if session.scalars(mine).first() is not None:
+                    victim.send_signal(signal.SIGKILL)
+                    killed_at = time.monotonic()
+                    victim.communicate()
+                    held = list(session.scalars(mine))
+            time.sleep(0.05)
+        while states(rt) != {"sent": len(emails)}:
+            assert time.monotonic() < deadline, f"the send did not finish: {states(rt)}"
+            time.sleep(0.1)
+    for worker in workers[1:]:
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+        assert worker.returncode == 0, out + err
+
+    received = smtp_server.handler.received
+    back = [max(r.at for r in received if email in r.rcpt_tos) - killed_at for email in held]
+    print(f"{len(held)} rows of the killed worker sent again after {max(back):.1f} s")
+    assert held and max(back) < 60
+    # Taken back once the heartbeat is stale, with the others' one-second batches and
+    # half-second waits: well within the stale threshold plus a few seconds.
+    assert max(back) < STALE_SECONDS + 6
+    counts = smtp_server.handler.counts()
+    assert set(counts) == set(emails)
+    # The one message at the server when the worker died may arrive twice, no other.
+    assert sum(n - 1 for n in counts.values()) <= 1

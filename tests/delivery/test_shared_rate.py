@@ -1,0 +1,131 @@
+"""delivery.rate_limit_per_second holds over every sender of one database, not per process:
+permits come in blocks from one row, and a server's 421/454 pause reaches every sender."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+from digest import db, pipeline
+from digest.delivery.shared_rate import SharedRateLimit
+from tests.delivery.scenario import (
+    Processes,
+    addresses,
+    load_subscribers,
+    smtp_config,
+    states,
+)
+from tests.delivery.test_heartbeat import queue_everything
+from tests.servers import FixtureSMTPServer
+
+SENDERS = 3
+TOLERANCE = 3
+
+
+def most_in_any_window(times: list[float], window: float) -> int:
+    """The most of these moments that fall within `window` seconds of each other."""
+    ordered = sorted(times)
+    most, first = 0, 0
+    for last, at in enumerate(ordered):
+        while at - ordered[first] > window:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
+
+
+def permits_taken(database_url: str, rate: float | None, count: int, pause: float = 0) -> list:
+    """SENDERS threads, each a sender with its own engine and event loop, each taking count
+    permits (the first slows everyone down by `pause` first); when each permit came."""
+    migrated = db.make_engine(database_url)
+    try:
+        db.upgrade(migrated)  # a new SQLite database is empty; PostgreSQL's is at head already
+    finally:
+        migrated.dispose()
+    times: list[float] = []
+
+    def sender(first: bool) -> None:
+        engine = db.make_engine(database_url)
+        limit = SharedRateLimit(engine, rate)
+
+        async def take() -> None:
+            if first and pause:
+                limit.slow_down(pause)
+            for _ in range(count):
+                await limit.acquire()
+                times.append(time.monotonic())
+
+        try:
+            asyncio.run(take())
+        finally:
+            engine.dispose()
+
+    threads = [threading.Thread(target=sender, args=(n == 0,)) for n in range(SENDERS)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05 if pause else 0)  # the pause is asked for before the others start
+    for thread in threads:
+        thread.join()
+    return times
+
+
+def test_senders_with_engines_of_their_own_share_the_rate(database_url: str) -> None:
+    started = time.monotonic()
+    times = permits_taken(database_url, rate=40, count=30)
+    # 90 permits at 40 a second take 2.2 s at least, whatever the number of senders (each
+    # alone at 40 a second would be done in 0.75 s)...
+    assert max(times) - started >= (SENDERS * 30 - 1) / 40 - 0.1
+    # ...and no window holds more than its share, with a few permits of tolerance for the
+    # timers of a busy machine.
+    busiest = {window: most_in_any_window(times, window) for window in (0.5, 1.0, 2.0)}
+    assert all(n <= 40 * window + TOLERANCE for window, n in busiest.items()), busiest
+
+
+def test_a_slow_down_pauses_every_sender(database_url: str) -> None:
+    for rate in (None, 50):
+        started = time.monotonic()
+        times = permits_taken(database_url, rate=rate, count=2, pause=1.0)
+        assert min(times) - started >= 0.9, f"a sender went on during the pause (rate {rate})"
+
+
+def test_three_workers_send_at_the_configured_rate_all_together(
+    write_config, smtp_server: FixtureSMTPServer, processes: Processes
+) -> None:
+    rate = 20
+    settings = write_config(
+        smtp_config(
+            smtp_server,
+            smtp={"pool_size": 2},
+            max_articles=1,
+            batch_size=10,
+            rate_limit_per_second=rate,
+        )
+    )
+    emails = addresses(120)
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        pipeline.collect(rt, db.utcnow())
+        load_subscribers(rt, emails)
+        queue_everything(rt)
+    smtp_server.handler.keep_content = False
+
+    workers = [processes.start(settings.config_path, "worker", "--once") for _ in range(SENDERS)]
+    delivered = []
+    for worker in workers:
+        out, err = worker.communicate(timeout=120)
+        assert worker.returncode == 0, out + err
+        delivered.append(out.count("Delivered to"))
+
+    assert sorted(smtp_server.handler.counts()) == emails
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        assert states(rt) == {"sent": len(emails)}
+    # Every worker took part, and over any window of a few seconds the server saw the
+    # configured rate at most, with a few messages of tolerance: a permit may be used up to
+    # half an interval late, and a busy machine delays one message's arrival more than
+    # another's.
+    assert all(delivered), delivered
+    accepted = [r.at for r in smtp_server.handler.received]
+    for window in (1.0, 2.0, 3.0):
+        seen = most_in_any_window(accepted, window)
+        print(f"{seen} messages in the busiest {window:g} s window (configured {rate}/s)")
+        assert seen <= rate * window + TOLERANCE
+    assert (max(accepted) - min(accepted)) >= (len(emails) - 1) / rate - 0.5
