@@ -9,8 +9,9 @@ queued -> sending -> sent
 
 A row is marked sent only after the server's final 250. A claimed row carries a lease: if its
 sender dies, the row is claimed again once the lease has passed. The only possible repeat is
-a message the server accepted whose result was not yet recorded when the sender died: at most
-the messages in flight plus those waiting in the current result batch.
+a message the server accepted whose result was not yet recorded when the sender died: each
+result is recorded before the same connection may finish its next message (see recorder.py),
+so at most one message per connection (delivery.smtp.pool_size), with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,6 +34,20 @@ from subscribers.states import SuppressionReason
 from subscribers.suppression import suppress
 
 PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
+
+
+# The common case, one executemany: a 250 needs nothing read back from the row.
+_RECORD_SENT = (
+    update(Delivery)
+    .where(Delivery.id == bindparam("row_id"))
+    .values(
+        status=DeliveryStatus.SENT,
+        last_reply=bindparam("reply"),
+        sent_at=bindparam("at"),
+        message_id=bindparam("sent_message_id"),
+        next_attempt_at=None,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -131,8 +146,43 @@ def record(
     jitter: Callable[[], float] = random.random,
 ) -> dict[str, int]:
     """Store the outcomes of a batch of attempts in one go; return counts by new status."""
-    if not attempts:
-        return {}
+    sent = [a for a in attempts if a.result.outcome == DeliveryStatus.SENT]
+    counts: dict[str, int] = {}
+    if sent:
+        session.connection().execute(
+            _RECORD_SENT,
+            [
+                {
+                    "row_id": a.claimed.id,
+                    "reply": _stored_reply(a.result),
+                    "at": now,
+                    "sent_message_id": a.message_id,
+                }
+                for a in sent
+            ],
+        )
+        counts[DeliveryStatus.SENT] = len(sent)
+    if len(sent) < len(attempts):
+        others = [a for a in attempts if a.result.outcome != DeliveryStatus.SENT]
+        _record_unsent(session, others, now, policy, jitter, counts)
+    return counts
+
+
+def _stored_reply(result: SendResult) -> str:
+    # PostgreSQL's text holds no NUL, which a server's reply or an exception may carry.
+    return result.reply.replace("\x00", "\ufffd")[:2000]
+
+
+def _record_unsent(
+    session: Session,
+    attempts: Sequence[Attempt],
+    now: datetime,
+    policy: RetryPolicy,
+    jitter: Callable[[], float],
+    counts: dict[str, int],
+) -> None:
+    """Deferred (or failed once retries run out), failed, or uncertain: by the row's attempts
+    and age."""
     rows = {
         r.id: r
         for r in session.execute(
@@ -142,17 +192,11 @@ def record(
         )
     }
     updates = []
-    counts: dict[str, int] = {}
     for attempt in attempts:
         row = rows[attempt.claimed.id]
         result = attempt.result
-        # PostgreSQL's text holds no NUL, which a server's reply or an exception may carry.
-        reply = result.reply.replace("\x00", "\ufffd")[:2000]
-        values = {"id": row.id, "last_reply": reply, "next_attempt_at": None}
-        if result.outcome == DeliveryStatus.SENT:
-            status = DeliveryStatus.SENT
-            values.update(sent_at=now, message_id=attempt.message_id)
-        elif result.outcome == DeliveryStatus.DEFERRED or (
+        values = {"id": row.id, "last_reply": _stored_reply(result), "next_attempt_at": None}
+        if result.outcome == DeliveryStatus.DEFERRED or (
             result.outcome == DeliveryStatus.UNCERTAIN and policy.retry_uncertain
         ):
             too_old = now - row.created_at >= policy.max_age
@@ -171,7 +215,6 @@ def record(
         updates.append(values)
         counts[status] = counts.get(status, 0) + 1
     session.execute(update(Delivery), updates)
-    return counts
 
 
 def extend_lease(session: Session, ids: Sequence[int], until: datetime) -> None:

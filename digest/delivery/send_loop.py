@@ -1,4 +1,5 @@
-"""The send loop: claim a batch of an issue's outbox rows, send each reader's message, record."""
+"""The send loop: claim a batch of an issue's outbox rows, send each reader's message, each
+result recorded as it comes (recorder.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from digest import db
 from digest.config import Settings
 from digest.delivery import outbox
+from digest.delivery.recorder import Recorder
 from digest.delivery.sender import IssueMail, Sender, reason_of
 from digest.delivery.transport import Transport
 from digest.states import DeliveryStatus
@@ -63,7 +65,9 @@ async def deliver_issue(
     clock = _clock_from(now)
     report = report if report is not None else SendCounts()
     done = 0
+    recorder = Recorder(engine, policy, clock)
     await transport.open()
+    await recorder.start()
     try:
         while True:
             with db.claim_transaction(engine) as session:
@@ -91,17 +95,19 @@ async def deliver_issue(
                     wanted.append(c)
                 else:
                     unmatched.append(c.id)  # no story matches their topics: no empty digest
+            if gone or unmatched:
+                # Reads, then writes: on SQLite the write lock is taken first (BEGIN IMMEDIATE),
+                # or a second process sending at the same time gets "database is locked".
+                with db.claim_transaction(engine) as session:
+                    outbox.skip(session, gone, "no longer subscribed")
+                    outbox.skip(session, unmatched, "no story of this issue matches their topics")
             keep_lease = asyncio.create_task(_renew_lease(sessions, claimed, lease, clock))
             try:
-                attempts = broken + await sender.send_all(wanted, topics)
+                await asyncio.gather(*(recorder.submit(attempt) for attempt in broken))
+                await sender.send_all(wanted, topics, recorder.submit)
             finally:
                 keep_lease.cancel()
-            # Reads, then writes: on SQLite the write lock is taken first (BEGIN IMMEDIATE), or
-            # a second process sending at the same time gets "database is locked".
-            with db.claim_transaction(engine) as session:
-                outbox.skip(session, gone, "no longer subscribed")
-                outbox.skip(session, unmatched, "no story of this issue matches their topics")
-                counts = outbox.record(session, attempts, clock(), policy)
+            counts = recorder.take_counts()
             report.skipped += len(gone) + len(unmatched)
             report.sent += counts.get(DeliveryStatus.SENT, 0)
             report.deferred += counts.get(DeliveryStatus.DEFERRED, 0)
@@ -111,6 +117,7 @@ async def deliver_issue(
             if progress:
                 progress(done, max(todo, done))
     finally:
+        await recorder.stop()
         await transport.close()
     return report
 
