@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from digest.delivery.transport import SendResult
 from digest.models import Delivery
 from digest.states import DeliveryStatus
-from subscribers.membership import RecipientRow
+from subscribers.models import Subscriber
 from subscribers.states import SuppressionReason
 from subscribers.suppression import suppress
 
@@ -78,27 +78,25 @@ class Attempt:
 
 
 def enqueue(
-    session: Session, issue_id: int, recipients: Sequence[RecipientRow], now: datetime
+    session: Session, issue_id: int, recipients: Select[int, str, str | None], now: datetime
 ) -> int:
-    """Create the missing rows for these recipients; return how many were new."""
-    if not recipients:
-        return 0
+    """Create the missing rows for the recipients this query selects (id, email, name: see
+    membership.recipients), in one INSERT … SELECT that the database runs whole, with no row
+    passing through Python; return how many were new."""
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    rows = recipients.with_only_columns(
+        literal(issue_id),
+        Subscriber.id,
+        Subscriber.email,
+        literal(DeliveryStatus.QUEUED, Delivery.status.type),
+        literal(0),
+        literal(now, Delivery.created_at.type),
+        maintain_column_froms=True,
+    )
+    columns = ["issue_id", "subscriber_id", "email", "status", "attempts", "created_at"]
     statement = (
         insert(Delivery)
-        .values(
-            [
-                {
-                    "issue_id": issue_id,
-                    "subscriber_id": r.subscriber_id,
-                    "email": r.email,
-                    "status": DeliveryStatus.QUEUED,
-                    "attempts": 0,
-                    "created_at": now,
-                }
-                for r in recipients
-            ]
-        )
+        .from_select(columns, rows)
         .on_conflict_do_nothing(index_elements=["issue_id", "subscriber_id"])
     )
     result = session.execute(statement)
