@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import Engine, create_engine, event, select
 
 from digest import pipeline
-from digest.delivery.recorder import RECORDER_THREAD
 from digest.delivery.smtp import SmtpPool
 from digest.delivery.transport import SendResult
 from digest.models import Delivery
@@ -24,12 +23,11 @@ from tests.servers import FixtureSMTPServer
 
 @contextlib.contextmanager
 def slow_recording(seconds: float = 0.03) -> Iterator[None]:
-    """Each commit of the senders' results takes `seconds` longer (a slow disk, a busy
-    database): recording lags well behind the messages unless sending waits for it."""
+    """Each commit takes `seconds` longer (a slow disk, a busy database): recording lags
+    behind the messages unless sending waits for it."""
 
     def slow(_connection: object) -> None:
-        if threading.current_thread().name == RECORDER_THREAD:
-            time.sleep(seconds)
+        time.sleep(seconds)
 
     event.listen(Engine, "commit", slow)
     try:
