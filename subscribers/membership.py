@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from digest.errors import NotFoundError
@@ -172,22 +172,11 @@ def iter_recipient_batches(
 ) -> Iterator[list[RecipientRow]]:
     """Confirmed, active subscribers of a list (only those in zones, if given), in id order,
     batch by batch (memory stays flat)."""
-    in_zones = []
-    if zones is not None:
-        in_zone = Subscriber.timezone.in_(sorted(zones.names))
-        in_zones = [or_(in_zone, Subscriber.timezone.is_(None)) if zones.unzoned else in_zone]
     after = 0
     while True:
         rows = session.execute(
-            select(Subscriber.id, Subscriber.email, Subscriber.name)
-            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-            .where(
-                Subscription.list_id == list_id,
-                Subscription.status == SubscriptionStatus.CONFIRMED,
-                Subscriber.status == SubscriberStatus.ACTIVE,
-                Subscriber.id > after,
-                *in_zones,
-            )
+            recipients(list_id, zones)
+            .where(Subscriber.id > after)
             .order_by(Subscriber.id)
             .limit(batch_size)
         ).all()
@@ -195,6 +184,25 @@ def iter_recipient_batches(
             return
         yield [RecipientRow(r.id, r.email, r.name) for r in rows]
         after = rows[-1].id
+
+
+def recipients(list_id: int, zones: Zones | None = None) -> Select[int, str, str | None]:
+    """The query of a list's confirmed, active subscribers (only those in zones, if given):
+    id, email and name, for the database to read whole (an INSERT … SELECT) or in batches."""
+    in_zones = []
+    if zones is not None:
+        in_zone = Subscriber.timezone.in_(sorted(zones.names))
+        in_zones = [or_(in_zone, Subscriber.timezone.is_(None)) if zones.unzoned else in_zone]
+    return (
+        select(Subscriber.id, Subscriber.email, Subscriber.name)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(
+            Subscription.list_id == list_id,
+            Subscription.status == SubscriptionStatus.CONFIRMED,
+            Subscriber.status == SubscriberStatus.ACTIVE,
+            *in_zones,
+        )
+    )
 
 
 def subscriber_zones(session: Session, list_id: int) -> set[str | None]:

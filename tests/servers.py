@@ -271,6 +271,15 @@ class RecordingHandler:
         self._random: _RandomFaults | None = None
         self._planned: dict[int, Fault | None] = {}  # per session: the fault for its DATA
         self._started: dict[int, float] = {}  # per session: when its transaction began
+        # Offer PIPELINING (RFC 2920) in the EHLO reply; aiosmtpd reads pipelined commands in
+        # order either way, but offers it only so.
+        self.pipelining = False
+        # Per MAIL FROM: whether the client's next commands had already arrived with it.
+        self.pipelined: list[bool] = []
+        # Called with (the recipient of the message accepted before on the same connection,
+        # or None; this one's) once a message's data has arrived, before it is accepted.
+        self.on_data: Callable[[str | None, str], None] | None = None
+        self._last_on_session: dict[int, str] = {}
 
     def inject_at_random(
         self,
@@ -294,9 +303,18 @@ class RecordingHandler:
         """What each transaction for this recipient ended with, in order."""
         return [e.outcome for e in self.events if e.recipient == recipient]
 
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
     ) -> str:
+        self.pipelined.append(bool(server._reader._buffer))
         if self.mail_replies:
             return self.mail_replies.pop(0)
         self._started[id(session)] = time.monotonic()
@@ -325,6 +343,8 @@ class RecordingHandler:
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.on_data is not None:
+            self.on_data(self._last_on_session.get(id(session)), envelope.rcpt_tos[0])
         planned = self.by_recipient.get(envelope.rcpt_tos[0], [])
         reply = planned.pop(0) if planned else self.script.pop(0) if self.script else None
         if reply is None:
@@ -369,6 +389,7 @@ class RecordingHandler:
         now = time.monotonic()
         started = self._started.get(id(session), now)
         self.messages.append((envelope.mail_from, rcpt_tos, content))
+        self._last_on_session[id(session)] = rcpt_tos[0]
         self.received.append(
             Received(envelope.mail_from, rcpt_tos, content, now, started, envelope.smtp_utf8)
         )
@@ -400,12 +421,15 @@ class FixtureSMTPServer:
         smtputf8: bool = False,
         authenticator: Any = None,
         ssl_context: ssl.SSLContext | None = None,
+        pipelining: bool = False,
     ) -> None:
         """smtputf8: offer SMTPUTF8 in the EHLO reply and take UTF-8 addresses (RFC 6531);
         without it, like many servers, it offers neither and refuses a UTF-8 command.
         authenticator: offer AUTH (over plain text too) and ask it (aiosmtpd's callable).
-        ssl_context: speak implicit TLS with it (as on port 465)."""
+        ssl_context: speak implicit TLS with it (as on port 465).
+        pipelining: offer PIPELINING (RFC 2920)."""
         self.handler = RecordingHandler()
+        self.handler.pipelining = pipelining
         self.port = _free_port()
         auth = {"authenticator": authenticator, "auth_require_tls": False} if authenticator else {}
         self._controller = _CountingController(

@@ -7,7 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from digest.delivery.transport import SendResult
+from digest.delivery.transport import Ready, SendResult
 from digest.errors import DeliveryError
 from digest.states import DeliveryStatus
 
@@ -27,7 +27,11 @@ class FileOutbox:
                 hint="choose a writable folder in config.yaml delivery.file.directory",
             ) from None
 
-    async def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
+    async def send(
+        self, sender: str, recipient: str, message: bytes, *, ready: Ready | None = None
+    ) -> SendResult:
+        if ready is not None:
+            await ready
         name = _file_name(message, recipient)
         target = self.directory / name
         # Write then rename, so a mail client never sees half a message.

@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from digest.delivery.transport import SendResult
+from digest.delivery.transport import Ready, SendResult
 from digest.states import DeliveryStatus
 
 ACCEPTED = SendResult(DeliveryStatus.SENT, "250 2.0.0 Ok: queued")
@@ -64,7 +64,11 @@ class MemoryTransport:
     async def open(self) -> None:
         self.opened += 1
 
-    async def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
+    async def send(
+        self, sender: str, recipient: str, message: bytes, *, ready: Ready | None = None
+    ) -> SendResult:
+        if ready is not None:
+            await ready
         handed = HandedOver(sender, recipient, message)
         self.handed_over.append(handed)
         result = self.handler(handed)

@@ -11,8 +11,9 @@ A row is marked sent only after the server's final 250. A claimed row names its 
 (worker_id), whose heartbeat (delivery/workers.py) keeps it: while that worker's heartbeat is
 fresh nobody else takes the row, however long its batch takes; once it is older than
 delivery.worker_stale_seconds the row is claimed again. The only possible repeat is a message
-the server accepted whose result was not yet recorded when the sender died: at most the
-messages in flight plus those waiting in the current result batch.
+the server accepted whose result was not yet recorded when the sender died: each result is
+recorded before the same connection may finish its next message (see recorder.py), so at most
+one message per connection (delivery.smtp.pool_size), with the same Message-ID.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from digest import db
@@ -30,11 +31,25 @@ from digest.delivery.transport import SendResult
 from digest.delivery.workers import owner_alive
 from digest.models import Delivery
 from digest.states import DeliveryStatus
-from subscribers.membership import RecipientRow
+from subscribers.models import Subscriber
 from subscribers.states import SuppressionReason
 from subscribers.suppression import suppress
 
 PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
+
+
+# The common case, one executemany: a 250 needs nothing read back from the row.
+_RECORD_SENT = (
+    update(Delivery)
+    .where(Delivery.id == bindparam("row_id"))
+    .values(
+        status=DeliveryStatus.SENT,
+        last_reply=bindparam("reply"),
+        sent_at=bindparam("at"),
+        message_id=bindparam("sent_message_id"),
+        next_attempt_at=None,
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -65,27 +80,25 @@ class Attempt:
 
 
 def enqueue(
-    session: Session, issue_id: int, recipients: Sequence[RecipientRow], now: datetime
+    session: Session, issue_id: int, recipients: Select[int, str, str | None], now: datetime
 ) -> int:
-    """Create the missing rows for these recipients; return how many were new."""
-    if not recipients:
-        return 0
+    """Create the missing rows for the recipients this query selects (id, email, name: see
+    membership.recipients), in one INSERT … SELECT that the database runs whole, with no row
+    passing through Python; return how many were new."""
     insert = db.dialect_insert(session)
+    rows = recipients.with_only_columns(
+        literal(issue_id),
+        Subscriber.id,
+        Subscriber.email,
+        literal(DeliveryStatus.QUEUED, Delivery.status.type),
+        literal(0),
+        literal(now, Delivery.created_at.type),
+        maintain_column_froms=True,
+    )
+    columns = ["issue_id", "subscriber_id", "email", "status", "attempts", "created_at"]
     statement = (
         insert(Delivery)
-        .values(
-            [
-                {
-                    "issue_id": issue_id,
-                    "subscriber_id": r.subscriber_id,
-                    "email": r.email,
-                    "status": DeliveryStatus.QUEUED,
-                    "attempts": 0,
-                    "created_at": now,
-                }
-                for r in recipients
-            ]
-        )
+        .from_select(columns, rows)
         .on_conflict_do_nothing(index_elements=["issue_id", "subscriber_id"])
     )
     result = session.execute(statement)
@@ -152,8 +165,43 @@ def record(
     jitter: Callable[[], float] = random.random,
 ) -> dict[str, int]:
     """Store the outcomes of a batch of attempts in one go; return counts by new status."""
-    if not attempts:
-        return {}
+    sent = [a for a in attempts if a.result.outcome == DeliveryStatus.SENT]
+    counts: dict[str, int] = {}
+    if sent:
+        session.connection().execute(
+            _RECORD_SENT,
+            [
+                {
+                    "row_id": a.claimed.id,
+                    "reply": _stored_reply(a.result),
+                    "at": now,
+                    "sent_message_id": a.message_id,
+                }
+                for a in sent
+            ],
+        )
+        counts[DeliveryStatus.SENT] = len(sent)
+    if len(sent) < len(attempts):
+        others = [a for a in attempts if a.result.outcome != DeliveryStatus.SENT]
+        _record_unsent(session, others, now, policy, jitter, counts)
+    return counts
+
+
+def _stored_reply(result: SendResult) -> str:
+    # PostgreSQL's text holds no NUL, which a server's reply or an exception may carry.
+    return result.reply.replace("\x00", "\ufffd")[:2000]
+
+
+def _record_unsent(
+    session: Session,
+    attempts: Sequence[Attempt],
+    now: datetime,
+    policy: RetryPolicy,
+    jitter: Callable[[], float],
+    counts: dict[str, int],
+) -> None:
+    """Deferred (or failed once retries run out), failed, or uncertain: by the row's attempts
+    and age."""
     rows = {
         r.id: r
         for r in session.execute(
@@ -163,17 +211,11 @@ def record(
         )
     }
     updates = []
-    counts: dict[str, int] = {}
     for attempt in attempts:
         row = rows[attempt.claimed.id]
         result = attempt.result
-        # PostgreSQL's text holds no NUL, which a server's reply or an exception may carry.
-        reply = result.reply.replace("\x00", "\ufffd")[:2000]
-        values = {"id": row.id, "last_reply": reply, "next_attempt_at": None}
-        if result.outcome == DeliveryStatus.SENT:
-            status = DeliveryStatus.SENT
-            values.update(sent_at=now, message_id=attempt.message_id)
-        elif result.outcome == DeliveryStatus.DEFERRED or (
+        values = {"id": row.id, "last_reply": _stored_reply(result), "next_attempt_at": None}
+        if result.outcome == DeliveryStatus.DEFERRED or (
             result.outcome == DeliveryStatus.UNCERTAIN and policy.retry_uncertain
         ):
             too_old = now - row.created_at >= policy.max_age
@@ -192,7 +234,6 @@ def record(
         updates.append(values)
         counts[status] = counts.get(status, 0) + 1
     session.execute(update(Delivery), updates)
-    return counts
 
 
 def skip(session: Session, ids: Sequence[int], reason: str) -> None:

@@ -1,8 +1,10 @@
-"""The send loop: claim a batch of an issue's outbox rows, send each reader's message, record.
-While it sends, its heartbeat (delivery/workers.py) keeps the rows it claimed its own."""
+"""The send loop: claim a batch of an issue's outbox rows, send each reader's message, each
+result recorded as it comes (recorder.py). While it sends, its heartbeat (delivery/workers.py)
+keeps the rows it claimed its own."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from digest import db
 from digest.config import Settings
 from digest.delivery import outbox
+from digest.delivery.recorder import Recorder
 from digest.delivery.sender import IssueMail, Sender, reason_of
 from digest.delivery.shared_rate import SharedRateLimit
 from digest.delivery.transport import Transport
@@ -70,9 +73,12 @@ async def deliver_issue(
     done = 0
     heartbeat = Heartbeat(engine, stale)
     heartbeat.start()
+    recorder = Recorder(engine, policy, clock)
     try:
         await transport.open()  # only now: an idle sender holds no connection
+        await recorder.start()
     except BaseException:
+        await transport.close()
         heartbeat.stop()
         raise
     try:
@@ -105,13 +111,15 @@ async def deliver_issue(
                     wanted.append(c)
                 else:
                     unmatched.append(c.id)  # no story matches their topics: no empty digest
-            attempts = broken + await sender.send_all(wanted, topics)
-            # Reads, then writes: on SQLite the write lock is taken first (BEGIN IMMEDIATE), or
-            # a second process sending at the same time gets "database is locked".
-            with db.claim_transaction(engine) as session:
-                outbox.skip(session, gone, "no longer subscribed")
-                outbox.skip(session, unmatched, "no story of this issue matches their topics")
-                counts = outbox.record(session, attempts, clock(), policy)
+            if gone or unmatched:
+                # Reads, then writes: on SQLite the write lock is taken first (BEGIN IMMEDIATE),
+                # or a second process sending at the same time gets "database is locked".
+                with db.claim_transaction(engine) as session:
+                    outbox.skip(session, gone, "no longer subscribed")
+                    outbox.skip(session, unmatched, "no story of this issue matches their topics")
+            await asyncio.gather(*(recorder.submit(attempt) for attempt in broken))
+            await sender.send_all(wanted, topics, recorder.submit)
+            counts = recorder.take_counts()
             report.skipped += len(gone) + len(unmatched)
             report.sent += counts.get(DeliveryStatus.SENT, 0)
             report.deferred += counts.get(DeliveryStatus.DEFERRED, 0)
@@ -121,6 +129,7 @@ async def deliver_issue(
             if progress:
                 progress(done, max(todo, done))
     finally:
+        await recorder.stop()
         await transport.close()
         heartbeat.stop()
     return report

@@ -1,21 +1,27 @@
-"""Each reader's message built and sent, as many at once as the transport allows, at the rate."""
+"""Each reader's message built and sent, as many at once as the transport allows, at the rate,
+each result handed to the recorder as it comes."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections import deque
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from digest.config import Settings
 from digest.delivery import outbox
 from digest.delivery.dkim import dkim_signer
 from digest.delivery.rate import Permits, RateLimit
-from digest.delivery.transport import SendResult, Transport
+from digest.delivery.recorder import RecordingFailed
+from digest.delivery.transport import Ready, SendResult, Transport
 from digest.errors import DigestError
 from digest.states import DeliveryStatus
 
 log = logging.getLogger("digest")
+
+# Takes one message's attempt to be recorded; done once it is.
+Record = Callable[[outbox.Attempt], Ready]
 
 
 class IssueMail(Protocol):
@@ -56,28 +62,49 @@ class Sender:
         self.dkim = dkim_signer(settings)
 
     async def send_all(
-        self, claimed: list[outbox.Claimed], topics: dict[int, list[str]] | None = None
-    ) -> list[outbox.Attempt]:
-        queue: asyncio.Queue[outbox.Claimed] = asyncio.Queue()
-        for item in claimed:
-            queue.put_nowait(item)
-        attempts: list[outbox.Attempt] = []
+        self,
+        claimed: list[outbox.Claimed],
+        topics: dict[int, list[str]] | None,
+        record: Record,
+    ) -> None:
+        """Send every claimed message, each result recorded as it comes; return once all are.
+
+        Each of the `concurrency` senders hands the transport the recording of its previous
+        message as `ready`: no message is accepted before the one sent before it on the same
+        sender is recorded, so a crash leaves at most one accepted message per sender
+        unrecorded. Results are recorded in the order they are submitted, so each one recorded
+        means every earlier one of its sender is too."""
+        waiting = deque(claimed)
         chosen = topics or {}
+        recorded: list[Ready] = []
 
         async def work() -> None:
-            while not queue.empty():
-                item = queue.get_nowait()
-                attempts.append(await self.send_one(item, chosen.get(item.subscriber_id)))
+            previous: Ready | None = None
+            while waiting:
+                item = waiting.popleft()
+                attempt = await self.send_one(item, chosen.get(item.subscriber_id), previous)
+                previous = record(attempt)
+                recorded.append(previous)
 
         workers = min(self.transport.concurrency, len(claimed))
-        await asyncio.gather(*(work() for _ in range(workers)))
-        return attempts
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(workers):
+                    group.create_task(work())
+        except BaseExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        for done in recorded:
+            await done
 
     async def send_one(
-        self, claimed: outbox.Claimed, topics: list[str] | None = None
+        self,
+        claimed: outbox.Claimed,
+        topics: list[str] | None = None,
+        ready: Ready | None = None,
     ) -> outbox.Attempt:
-        """Build and send one reader's message. Never raises (but when cancelled): whatever
-        goes wrong fails this message alone, with its reason, and the batch goes on."""
+        """Build and send one reader's message (see send_all for `ready`). Never raises but
+        when cancelled or when recording failed: whatever else goes wrong fails this message
+        alone, with its reason, and the batch goes on."""
         try:
             data, message_id = self.build(claimed, topics)
         except Exception as exc:
@@ -85,8 +112,10 @@ class Sender:
         await self.rate.acquire()
         try:
             result = await self.transport.send(
-                self.mail.envelope_sender(claimed.subscriber_id), claimed.email, data
+                self.mail.envelope_sender(claimed.subscriber_id), claimed.email, data, ready=ready
             )
+        except RecordingFailed:
+            raise
         except Exception as exc:
             return self.failed(claimed, message_id, f"cannot send the message: {reason_of(exc)}")
         if result.slow_down:

@@ -13,14 +13,15 @@ accepted it, so retrying could send it twice).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import ssl
 
 import aiosmtplib
-from aiosmtplib.protocol import SMTPProtocol
 
 from digest.delivery.addresses import UnencodableAddress, needs_smtputf8, wire_address
-from digest.delivery.transport import SendResult
+from digest.delivery.smtp_wire import BadAddress, Reply, ReplyReader, SessionLost, command_address
+from digest.delivery.transport import Ready, SendResult
 from digest.errors import DeliveryError
 from digest.states import DeliveryStatus
 
@@ -35,10 +36,17 @@ SLOW_DOWN_CODES = (421, 454)
 class _Connection:
     def __init__(self, pool: SmtpPool) -> None:
         self.pool = pool
-        self.client: aiosmtplib.SMTP | None = None
+        self.wire: ReplyReader | None = None
+        self.pipelining = False
+        self.smtputf8 = False
         self.sent_on_connection = 0
+        # A refused transaction is reset (RSET) with the next one's commands, so its refusal
+        # (a 421's pause above all) reaches the sender a round trip sooner.
+        self.needs_reset = False
 
-    async def connect(self) -> aiosmtplib.SMTP:
+    async def connect(self) -> ReplyReader:
+        """Connect, greet and log in through aiosmtplib; the session's transactions are then
+        this module's (see smtp_wire)."""
         pool = self.pool
         client = aiosmtplib.SMTP(
             hostname=pool.host,
@@ -52,134 +60,174 @@ class _Connection:
             await client.connect()
             if pool.username:
                 await client.login(pool.username, pool.password or "")
+            if client.is_ehlo_or_helo_needed:
+                try:
+                    await client.ehlo()
+                except aiosmtplib.SMTPHeloError:
+                    await client.helo()  # no ESMTP: no PIPELINING, no SMTPUTF8
         except BaseException:
             client.close()  # a greeting that never came leaves the socket open otherwise
             raise
-        self.client, self.sent_on_connection = client, 0
-        return client
+        if not isinstance(client.transport, asyncio.Transport):
+            client.close()
+            raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+        self.pipelining = pool.pipelining and client.supports_extension("pipelining")
+        self.smtputf8 = client.supports_extension("smtputf8")
+        self.wire, self.sent_on_connection = ReplyReader.take_over(client.transport), 0
+        self.needs_reset = False
+        return self.wire
 
-    async def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
+    async def send(
+        self, sender: str, recipient: str, message: bytes, ready: Ready | None
+    ) -> SendResult:
         try:
-            return await self._send(sender, recipient, message)
-        except Exception:
-            # An error none of the cases below expects: the session may be anywhere in its
-            # transaction, so it is never reused; the caller records the message's failure.
+            return await self._send(sender, recipient, message, ready)
+        except BaseException:
+            # An error none of the cases below expects (or the wait for `ready` failed): the
+            # session may be anywhere in its transaction, so it is never reused; a message
+            # whose final dot was not written is abandoned with the connection.
             self.drop()
             raise
 
-    async def _send(self, sender: str, recipient: str, message: bytes) -> SendResult:
+    async def _send(
+        self, sender: str, recipient: str, message: bytes, ready: Ready | None
+    ) -> SendResult:
         try:
-            sender, recipient = wire_address(sender), wire_address(recipient)
-        except UnencodableAddress as exc:
+            sender = command_address(wire_address(sender))
+            recipient = command_address(wire_address(recipient))
+        except (UnencodableAddress, BadAddress) as exc:
             return SendResult(DeliveryStatus.FAILED, str(exc))
         utf8 = needs_smtputf8(sender, recipient)
-        client = self.client
-        if client is not None and (
-            not client.is_connected or self.sent_on_connection >= self.pool.messages_per_connection
+        wire = self.wire
+        if wire is not None and (
+            not wire.is_open
+            or not wire.in_step
+            or self.sent_on_connection >= self.pool.messages_per_connection
         ):
             await self.close()
-            client = None
-        # Until RCPT TO, a refusal is of the connection or the sender, never of this reader.
-        about_reader = False
+            wire = None
         try:
-            if client is None:
-                client = await self.connect()
-            if utf8 and not await _offers_smtputf8(client):
+            if wire is None:
+                wire = await self.connect()
+            if utf8 and not self.smtputf8:
                 # Not a reply of the server's: no transaction was begun, nothing to reset.
                 return SendResult(
                     DeliveryStatus.FAILED,
                     f"the server does not offer SMTPUTF8, needed for {recipient}",
                 )
-            encoding = "utf-8" if utf8 else "ascii"
-            await client.mail(sender, options=["SMTPUTF8"] if utf8 else [], encoding=encoding)
-            about_reader = True
-            await client.rcpt(recipient, encoding=encoding)
-            start = await client.execute_command(b"DATA")
-            if start.code != 354:
-                raise aiosmtplib.SMTPDataError(start.code, start.message)
+            refused = await self._open_transaction(wire, sender, recipient, utf8)
         except aiosmtplib.SMTPResponseException as exc:
-            await self.reset()
-            result = self.pool.classify(exc.code, exc.message)
-            if about_reader or result.outcome != DeliveryStatus.FAILED:
-                return result
-            # A greeting, AUTH or MAIL FROM refused for good ("553 5.1.8 sender domain not
-            # found") says nothing of the reader: failing the row, and suppressing the address
-            # for its 5.1.x, would wipe the list. Deferred, it is retried once that is fixed.
-            return SendResult(
-                DeliveryStatus.DEFERRED, f"the server refused the sender: {result.reply}"
-            )
-        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            # The greeting or AUTH refused: a refusal of the connection, never of the reader.
+            self.drop()
+            return self._refused(0, Reply(exc.code, exc.message))
+        except (aiosmtplib.SMTPException, SessionLost, OSError, TimeoutError) as exc:
             self.drop()
             return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc or type(exc).__name__}")
+        if refused is not None:
+            return self._refused(*refused)
         try:
-            protocol = _hand_over(client, message)
-        except (aiosmtplib.SMTPException, OSError) as exc:
+            data = dot_stuffed(message)
+            if ready is not None and not ready.done():
+                # The previous message's result is recorded before this one can be accepted:
+                # a crash repeats at most one message per connection.
+                wire.write(data)
+                await ready
+                wire.write(b".\r\n")
+            else:
+                if ready is not None:
+                    ready.result()  # raises if its recording failed
+                wire.write(data + b".\r\n")
+        except (SessionLost, OSError) as exc:
             # The final dot never left: the server cannot have accepted the message.
             self.drop()
             return SendResult(DeliveryStatus.DEFERRED, f"during data: {exc or type(exc).__name__}")
         try:
-            reply = await protocol.read_response(timeout=self.pool.data_timeout)
-        except aiosmtplib.SMTPResponseException as exc:
-            await self.reset()
-            return self.pool.classify(exc.code, exc.message)
-        except (aiosmtplib.SMTPException, OSError) as exc:
+            reply = await wire.read(self.pool.data_timeout)
+        except SessionLost as exc:
             # A timeout, or the connection lost, after the final dot (RFC 5321 4.5.3.2.6): the
             # server may have accepted the message, so retrying could send it twice.
             self.drop()
-            text = str(exc) or type(exc).__name__
-            return SendResult(DeliveryStatus.UNCERTAIN, f"no reply to the message data: {text}")
+            return SendResult(DeliveryStatus.UNCERTAIN, f"no reply to the message data: {exc}")
         if reply.code != 250:
-            await self.reset()
-            return self.pool.classify(reply.code, reply.message)
+            return self.pool.classify(reply.code, reply.text)  # the transaction is over
         self.sent_on_connection += 1
-        return SendResult(DeliveryStatus.SENT, f"{reply.code} {reply.message}")
+        return SendResult(DeliveryStatus.SENT, f"{reply.code} {reply.text}")
 
-    async def reset(self) -> None:
-        """RSET after a refused transaction; reconnect next time if even that fails."""
-        if self.client is None or not self.client.is_connected:
-            return
+    async def _open_transaction(
+        self, wire: ReplyReader, sender: str, recipient: str, utf8: bool
+    ) -> tuple[int, Reply] | None:
+        """MAIL FROM, RCPT TO and DATA, in one write when the server offers PIPELINING (RFC
+        2920), else one after the other. None once the server waits for the data; else the
+        first refusal and its stage (0 MAIL, 1 RCPT, 2 DATA), the transaction reset."""
+        encoding = "utf-8" if utf8 else "ascii"
+        commands = (
+            f"MAIL FROM:<{sender}>{' SMTPUTF8' if utf8 else ''}\r\n".encode(encoding),
+            f"RCPT TO:<{recipient}>\r\n".encode(encoding),
+            b"DATA\r\n",
+        )
+        timeout = self.pool.timeout
+        reset = b"RSET\r\n" if self.needs_reset else b""
+        if self.pipelining:
+            wire.write(reset + b"".join(commands))
+        elif reset:
+            wire.write(reset)
+        if reset:
+            reply = await wire.read(timeout)
+            if reply.code != 250:
+                raise SessionLost(f"RSET refused: {reply.code} {reply.text}")
+            self.needs_reset = False
+        replies: list[Reply] = []
         try:
-            await self.client.rset()
-        except (aiosmtplib.SMTPException, OSError):
+            for command in commands:
+                if not self.pipelining:
+                    wire.write(command)
+                replies.append(await wire.read(timeout))
+                if not self.pipelining and _refusal(replies):
+                    break
+        except SessionLost:
+            if not _refusal(replies):
+                raise
+            # A refusal, then the connection closed (a 421 does that): the refusal counts.
             self.drop()
+        refusal = _refusal(replies)
+        if refusal is None:
+            return None
+        if self.wire is not None and replies[-1].code == 354:
+            # A server that takes DATA after a refused recipient: end the (empty) data.
+            await wire.command(b".\r\n", timeout)
+        self.needs_reset = True
+        return refusal
+
+    def _refused(self, stage: int, reply: Reply) -> SendResult:
+        result = self.pool.classify(reply.code, reply.text)
+        if stage > 0 or result.outcome != DeliveryStatus.FAILED:
+            return result
+        # A greeting, AUTH or MAIL FROM refused for good ("553 5.1.8 sender domain not
+        # found") says nothing of the reader: failing the row, and suppressing the address
+        # for its 5.1.x, would wipe the list. Deferred, it is retried once that is fixed.
+        return SendResult(DeliveryStatus.DEFERRED, f"the server refused the sender: {result.reply}")
 
     def drop(self) -> None:
-        if self.client is not None:
-            self.client.close()
-        self.client = None
+        if self.wire is not None:
+            self.wire.close()
+        self.wire = None
 
     async def close(self) -> None:
-        if self.client is not None and self.client.is_connected:
-            try:
-                await self.client.quit()
-            except (aiosmtplib.SMTPException, OSError):
-                self.client.close()
-        self.client = None
+        wire, self.wire = self.wire, None
+        if wire is None:
+            return
+        if wire.is_open and wire.in_step:
+            with contextlib.suppress(SessionLost):
+                await wire.command(b"QUIT\r\n", self.pool.timeout)
+        wire.close()
 
 
-def _hand_over(client: aiosmtplib.SMTP, message: bytes) -> SMTPProtocol:
-    """Write the message after the server's 354, with its final dot; the protocol to read the
-    reply from.
-
-    Messages come in SMTP wire form (CRLF line ends: see Transport), and those made by
-    MessageTemplate have no line starting with a dot either, so they are written as they are:
-    aiosmtplib's data() rewrites every message with two regular expressions, over half the CPU
-    of a send. A leading dot, should one come, is still doubled here."""
-    protocol = client.protocol
-    if protocol is None:
-        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-    protocol.write(dot_stuffed(message) + b".\r\n")
-    return protocol
-
-
-async def _offers_smtputf8(client: aiosmtplib.SMTP) -> bool:
-    """Whether the server's EHLO reply lists SMTPUTF8 (greeted first if it was not yet)."""
-    if client.is_ehlo_or_helo_needed:
-        try:
-            await client.ehlo()
-        except aiosmtplib.SMTPHeloError:
-            await client.helo()  # no ESMTP at all, so no SMTPUTF8; MAIL still needs a greeting
-    return client.supports_extension("smtputf8")
+def _refusal(replies: list[Reply]) -> tuple[int, Reply] | None:
+    """The first reply that is not the one wanted (2xx to MAIL and RCPT, 354 to DATA)."""
+    for stage, reply in enumerate(replies):
+        if (reply.code != 354) if stage == 2 else not 200 <= reply.code < 300:
+            return stage, reply
+    return None
 
 
 class SmtpPool:
@@ -198,7 +246,10 @@ class SmtpPool:
         size: int = 4,
         messages_per_connection: int = 100,
         tls_context: ssl.SSLContext | None = None,
+        pipelining: bool = True,
     ) -> None:
+        """pipelining: send MAIL FROM, RCPT TO and DATA together when the server offers it."""
+        self.pipelining = pipelining
         self.host, self.port, self.security = host, port, security
         self.username, self.password = username, password
         self.timeout, self.data_timeout = timeout, data_timeout
@@ -259,10 +310,12 @@ class SmtpPool:
             "delivery.smtp.port in config.yaml and that the server is up",
         )
 
-    async def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
+    async def send(
+        self, sender: str, recipient: str, message: bytes, *, ready: Ready | None = None
+    ) -> SendResult:
         connection = await self._idle.get()
         try:
-            return await connection.send(sender, recipient, message)
+            return await connection.send(sender, recipient, message, ready)
         finally:
             self._idle.put_nowait(connection)
 

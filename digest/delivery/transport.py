@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from digest.states import DeliveryStatus
+
+# Done once the previous message of the same sender is recorded: a transport waits for it
+# before the point of no return of the next message (the final dot, a written file).
+Ready = asyncio.Future[Any]
 
 Outcome = Literal[
     DeliveryStatus.SENT, DeliveryStatus.DEFERRED, DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN
@@ -27,14 +32,19 @@ class SendResult:
 class Transport(Protocol):
     """Carries finished message bytes to one recipient; up to `concurrency` sends at once.
 
-    Messages are RFC 5322 bytes with CRLF line ends (as MessageTemplate makes them)."""
+    Messages are RFC 5322 bytes with CRLF line ends (as MessageTemplate makes them). Given
+    `ready`, send() hands the message over for good only once `ready` is done (raising what it
+    raised), and as late as it can: the send loop passes the recording of the sender's previous
+    message, so a crash loses the result of at most one handed-over message per sender."""
 
     @property
     def concurrency(self) -> int: ...
 
     async def open(self) -> None: ...
 
-    async def send(self, sender: str, recipient: str, message: bytes) -> SendResult: ...
+    async def send(
+        self, sender: str, recipient: str, message: bytes, *, ready: Ready | None = None
+    ) -> SendResult: ...
 
     async def close(self) -> None: ...
 

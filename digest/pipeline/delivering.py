@@ -136,13 +136,10 @@ def _enqueue(rt: Runtime, ref: IssueRef, now: datetime, zones: membership.Zones 
     """One outbox row for each confirmed reader (in zones, if given) not yet sent the issue;
     how many rows are new. From the first send on, the issue's content is frozen; a later
     local-time wave puts a sent issue back to sending until its new rows are delivered."""
-    enqueued = 0
     with db.claim_transaction(rt.engine) as session:
         issue = session.get(Issue, ref.id)
         assert issue is not None
-        batch_size = rt.settings.delivery.batch_size
-        for batch in membership.iter_recipient_batches(session, issue.list_id, batch_size, zones):
-            enqueued += outbox.enqueue(session, ref.id, batch, now)
+        enqueued = outbox.enqueue(session, ref.id, membership.recipients(issue.list_id, zones), now)
         if issue.status == IssueStatus.DRAFT or (enqueued and issue.status == IssueStatus.SENT):
             issue.status = IssueStatus.SENDING
     return enqueued

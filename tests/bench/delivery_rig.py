@@ -313,7 +313,7 @@ def _subscriber_rows(first_id: int, count: int, postgres: bool) -> Iterator[tupl
     if not postgres:  # SQLAlchemy's SQLite DateTime format, UTC without a zone
         created = created.strftime("%Y-%m-%d %H:%M:%S.%f")
     for n in range(first_id, first_id + count):
-        yield n, f"reader{n}@bench.example.org", None, "active", created
+        yield n, f"reader{n}@bench.example.org", None, "active", created, 0, "[]"
 
 
 def _batches(rows: Iterator[tuple[Any, ...]], size: int) -> Iterator[list[tuple[Any, ...]]]:
@@ -338,7 +338,8 @@ def load_subscribers(database_url: str, count: int, batch_size: int = 20_000) ->
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             if postgres:
                 with cursor.copy(
-                    "COPY subscribers (id, email, name, status, created_at) FROM STDIN"
+                    "COPY subscribers (id, email, name, status, created_at, soft_bounces, topics)"
+                    " FROM STDIN"
                 ) as copy:
                     for row in subscribers:
                         copy.write_row(row)
@@ -346,7 +347,7 @@ def load_subscribers(database_url: str, count: int, batch_size: int = 20_000) ->
                     "COPY subscriptions (subscriber_id, list_id, status, origin, created_at,"
                     " confirmed_at) FROM STDIN"
                 ) as copy:
-                    for n, *_, created in _subscriber_rows(first_id, count, postgres):
+                    for n, _e, _n, _s, created, *_ in _subscriber_rows(first_id, count, postgres):
                         copy.write_row((n, list_id, "confirmed", "import", created, created))
                 cursor.execute(
                     "SELECT setval(pg_get_serial_sequence('subscribers', 'id'),"
@@ -355,8 +356,8 @@ def load_subscribers(database_url: str, count: int, batch_size: int = 20_000) ->
             else:
                 for batch in _batches(subscribers, batch_size):
                     cursor.executemany(
-                        "INSERT INTO subscribers (id, email, name, status, created_at)"
-                        " VALUES (?, ?, ?, ?, ?)",
+                        "INSERT INTO subscribers (id, email, name, status, created_at,"
+                        " soft_bounces, topics) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         batch,
                     )
                     cursor.executemany(

@@ -71,8 +71,9 @@ def subscriber_status(rt: pipeline.Runtime, email: str) -> str | None:
         return session.scalar(select(Subscriber.status).where(Subscriber.email == email))
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
 def test_every_deliverable_message_arrives_exactly_once_under_random_faults(
-    open_send: OpenSend, smtp_server: FixtureSMTPServer
+    open_send: OpenSend, smtp_server: FixtureSMTPServer, pipelining: bool
 ) -> None:
     # A 421 pauses every sender for delivery.slow_down_seconds (30 s by default): shortened
     # so that the many random 421s below keep this test fast. Their effect is measured in
@@ -90,6 +91,7 @@ def test_every_deliverable_message_arrives_exactly_once_under_random_faults(
     emails = addresses(200)
     load_subscribers(rt, emails)
     handler = smtp_server.handler
+    handler.pipelining = pipelining  # refusals then come with the commands that follow
     permanent = {
         emails[3]: Fault.code(550, "rcpt"),  # 550 5.1.1: no such mailbox
         emails[17]: Fault.code(550, "data"),
@@ -183,6 +185,7 @@ def test_every_deliverable_message_arrives_exactly_once_under_random_faults(
     assert pool.slow_down_replies == sum(o.startswith("421 ") for o in every) >= 2
     assert len(reports) >= 3 and reports[0].deferred > 0
     assert sum(r.sent for r in reports) == sum(counts.values()) == states(rt)["sent"]
+    assert set(handler.pipelined) == {pipelining}
     with rt.sessions() as session:
         issue = session.scalar(select(Issue))
         assert issue is not None and (issue.status, issue.sent_at) == ("sent", last)
@@ -198,7 +201,9 @@ def test_a_421_backs_the_whole_pool_off(
     open_send: OpenSend, smtp_server: FixtureSMTPServer
 ) -> None:
     pause = 1.0  # delivery.slow_down_seconds, 30 s by default
-    rt = open_send(smtp={"pool_size": 4}, retry_delay_seconds=1, slow_down_seconds=pause)
+    # The deferred message is due again only after this send: results are recorded as they
+    # come, so with a retry delay shorter than the pause it would be retried within it.
+    rt = open_send(smtp={"pool_size": 4}, retry_delay_seconds=60, slow_down_seconds=pause)
     emails = addresses(30)
     load_subscribers(rt, emails)
     smtp_server.handler.faults = {emails[8]: [Fault.code(421, "rcpt")]}

@@ -136,8 +136,7 @@ def open_rig(write_config) -> Iterator[Any]:
                     )
                 )
             session.flush()
-            for batch in membership.iter_recipient_batches(session, mailing_list.id):
-                outbox.enqueue(session, issue.id, batch, NOW)
+            outbox.enqueue(session, issue.id, membership.recipients(mailing_list.id), NOW)
             issue_id, list_id = issue.id, mailing_list.id
         return Rig(settings, engine, sessions, issue_id, list_id)
 

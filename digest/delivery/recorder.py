@@ -1,0 +1,139 @@
+"""Each message's result recorded as soon as it is known, in group commits.
+
+A killed sender repeats the messages whose results were lost with it. Recording each result
+before the same sender's next message can be accepted (see Transport's `ready`) bounds that to
+one message per sender, and so to the number of connections, instead of a claimed batch.
+Recording one result per transaction would cap the send at the database's commit rate, so the
+results that arrive together go in one commit (group commit): every result submitted while
+the event loop handles one round of replies is committed at the start of the next round.
+
+The commit runs on the event loop, not in a thread of its own: it takes a fraction of a
+millisecond, and it is done before the next round of replies is read, so a connection finds
+its previous result recorded when it reaches its next final dot. Handing results to a thread
+and back costs two wake-ups per commit instead: on a busy machine connections then waited for
+their previous result 12% (SQLite) to 23% (PostgreSQL) of a send's time.
+
+A commit here has to survive the process, not the machine: on SQLite the recorder's connection
+uses `synchronous=NORMAL` (in WAL mode a commit is in the operating system's hands as soon as
+it returns), on PostgreSQL `synchronous_commit=off` (the server has the commit before it
+answers, and writes it to disk within a fraction of a second). A power loss or an operating
+system crash in that fraction of a second may forget the last results, whose messages are then
+sent again, with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
+from datetime import datetime
+
+from sqlalchemy import Connection, Engine
+from sqlalchemy.orm import Session
+
+from digest.delivery import outbox
+from digest.delivery.transport import Ready
+from digest.errors import DigestError
+
+
+class RecordingFailed(DigestError):
+    """The database refused a result: the send stops, its unrecorded rows are claimed again
+    once their lease has passed."""
+
+
+class Recorder:
+    """submit() an attempt: a future, done once its row is committed (or failed with
+    RecordingFailed, as is every later one once a commit has failed)."""
+
+    def __init__(
+        self, engine: Engine, policy: outbox.RetryPolicy, clock: Callable[[], datetime]
+    ) -> None:
+        self.engine, self.policy, self.clock = engine, policy, clock
+        self.counts: dict[str, int] = {}  # rows recorded by new status, until take_counts()
+        self._waiting: list[tuple[outbox.Attempt, Ready]] = []
+        self._error: RecordingFailed | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connection: Connection | None = None
+        self._open = contextlib.ExitStack()
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        try:
+            connection = self._open.enter_context(self.engine.connect())
+            self._open.enter_context(_crash_safe(connection))
+        except Exception as exc:
+            self._open.close()
+            raise RecordingFailed(f"cannot record the messages' results: {exc}") from exc
+        self._connection = connection.execution_options(sqlite_immediate=True)
+
+    async def stop(self) -> None:
+        """Record what is still waiting, then let the connection go."""
+        self._commit()
+        self._connection = None
+        self._open.close()
+
+    def submit(self, attempt: outbox.Attempt) -> Ready:
+        assert self._loop is not None, "submit() between start() and stop()"
+        future: Ready = self._loop.create_future()
+        if self._error is not None:
+            _fail(future, self._error)
+            return future
+        if not self._waiting:
+            self._loop.call_soon(self._commit)
+        self._waiting.append((attempt, future))
+        return future
+
+    def take_counts(self) -> dict[str, int]:
+        counts, self.counts = self.counts, {}
+        return counts
+
+    def _commit(self) -> None:
+        batch, self._waiting = self._waiting, []
+        if not batch or self._connection is None:
+            return
+        try:
+            with self._connection.begin(), Session(bind=self._connection) as session:
+                counts = outbox.record(session, [a for a, _ in batch], self.clock(), self.policy)
+                session.flush()
+        except Exception as exc:
+            self._error = RecordingFailed(f"cannot record the messages' results: {exc}")
+            for _, future in batch:
+                _fail(future, self._error)
+            return
+        for status, count in counts.items():
+            self.counts[status] = self.counts.get(status, 0) + count
+        for _, future in batch:
+            if not future.done():
+                future.set_result(None)
+
+
+@contextlib.contextmanager
+def _crash_safe(connection: Connection) -> Iterator[None]:
+    """Commits that survive this process, not necessarily the machine (see the module's
+    docstring), on the recorder's connection only; its setting restored afterwards."""
+    if connection.dialect.name == "sqlite":
+        raw = connection.connection.driver_connection
+        assert raw is not None
+        (before,) = raw.execute("PRAGMA synchronous").fetchone()
+        raw.execute("PRAGMA synchronous=NORMAL")
+        try:
+            yield
+        finally:
+            raw.execute(f"PRAGMA synchronous={int(before)}")
+    elif connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET synchronous_commit TO off")
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.rollback()
+            connection.exec_driver_sql("RESET synchronous_commit")
+            connection.commit()
+    else:
+        yield
+
+
+def _fail(future: Ready, error: Exception) -> None:
+    if not future.done():
+        future.set_exception(error)
+        future.exception()  # retrieved: a sender that never waits for it logs nothing
