@@ -273,19 +273,19 @@ def test_progress_is_reported_after_each_batch(open_rig) -> None:
 
 
 def test_a_batch_slower_than_the_stale_threshold_keeps_its_rows(open_rig) -> None:
-    # Workers count as dead after 0.6 s without a heartbeat; each message takes 0.4 s, so the
-    # batch of three lasts twice that. Its sender is alive all along: a claim made by another
+    # Workers count as dead after 1.5 s without a heartbeat; each message takes 1 s, so the
+    # batch of three lasts twice that (margins wide enough for a loaded CI machine). Its sender is alive all along: a claim made by another
     # worker meanwhile finds none of its rows, while its heartbeat is renewed in the database.
-    rig = open_rig(batch_size=3, worker_stale_seconds=0.6)
+    rig = open_rig(batch_size=3, worker_stale_seconds=1.5)
     taken: list[int] = []
     beats: list[float] = []
 
     async def slow(handed: HandedOver) -> SendResult:
-        await asyncio.sleep(0.4)
+        await asyncio.sleep(1.0)
         with db.claim_transaction(rig.engine) as session:
             taken.extend(
                 c.id
-                for c in outbox.claim_batch(session, rig.issue_id, NOW, 10, "another worker", 0.6)
+                for c in outbox.claim_batch(session, rig.issue_id, NOW, 10, "another worker", 1.5)
                 if c.email in READERS[:3]
             )
             beats.extend(session.scalars(select(Worker.heartbeat_at)))
