@@ -38,7 +38,7 @@ from digest.errors import DigestError
 
 class RecordingFailed(DigestError):
     """The database refused a result: the send stops, its unrecorded rows are claimed again
-    once their lease has passed."""
+    once this worker's heartbeat has gone stale (delivery.worker_stale_seconds)."""
 
 
 class Recorder:
