@@ -274,8 +274,9 @@ def test_progress_is_reported_after_each_batch(open_rig) -> None:
 
 def test_a_batch_slower_than_the_stale_threshold_keeps_its_rows(open_rig) -> None:
     # Workers count as dead after 1.5 s without a heartbeat; each message takes 1 s, so the
-    # batch of three lasts twice that (margins wide enough for a loaded CI machine). Its sender is alive all along: a claim made by another
-    # worker meanwhile finds none of its rows, while its heartbeat is renewed in the database.
+    # batch of three lasts twice that (margins a loaded CI machine keeps). Its sender is alive
+    # all along: a claim made by another worker meanwhile finds none of its rows, while its
+    # heartbeat is renewed in the database.
     rig = open_rig(batch_size=3, worker_stale_seconds=1.5)
     taken: list[int] = []
     beats: list[float] = []
