@@ -10,7 +10,8 @@ queued -> sending -> sent
 A row is marked sent only after the server's final 250. A claimed row names its worker
 (worker_id), whose heartbeat (delivery/workers.py) keeps it: while that worker's heartbeat is
 fresh nobody else takes the row, however long its batch takes; once it is older than
-delivery.worker_stale_seconds the row is claimed again. The only possible repeat is a message
+delivery.worker_stale_seconds the row is claimed again, and the stale worker's late results
+no longer change it, but for a 250 (the message was accepted). The only possible repeat is a message
 the server accepted whose result was not yet recorded when the sender died: each result is
 recorded before the same connection may finish its next message (see recorder.py), so at most
 one message per connection (delivery.smtp.pool_size), with the same Message-ID.
@@ -162,9 +163,15 @@ def record(
     attempts: Sequence[Attempt],
     now: datetime,
     policy: RetryPolicy,
+    worker_id: str,
     jitter: Callable[[], float] = random.random,
 ) -> dict[str, int]:
-    """Store the outcomes of a batch of attempts in one go; return counts by new status."""
+    """Store the outcomes of a batch of attempts of worker_id in one go; return counts by new
+    status.
+
+    A 250 is recorded whoever heard it: the server accepted the message. Any other result only
+    on a row this worker still holds: once its heartbeat went stale another worker may have
+    taken the row, and that worker's result, or its attempt in flight, is the one that counts."""
     sent = [a for a in attempts if a.result.outcome == DeliveryStatus.SENT]
     counts: dict[str, int] = {}
     if sent:
@@ -183,7 +190,7 @@ def record(
         counts[DeliveryStatus.SENT] = len(sent)
     if len(sent) < len(attempts):
         others = [a for a in attempts if a.result.outcome != DeliveryStatus.SENT]
-        _record_unsent(session, others, now, policy, jitter, counts)
+        _record_unsent(session, others, now, policy, worker_id, jitter, counts)
     return counts
 
 
@@ -197,23 +204,33 @@ def _record_unsent(
     attempts: Sequence[Attempt],
     now: datetime,
     policy: RetryPolicy,
+    worker_id: str,
     jitter: Callable[[], float],
     counts: dict[str, int],
 ) -> None:
     """Deferred (or failed once retries run out), failed, or uncertain: by the row's attempts
-    and age."""
-    rows = {
-        r.id: r
-        for r in session.execute(
-            select(Delivery.id, Delivery.attempts, Delivery.created_at).where(
-                Delivery.id.in_([a.claimed.id for a in attempts])
-            )
+    and age; only the rows this worker still holds, locked until the commit (a claim skips
+    locked rows on PostgreSQL; on SQLite the recorder's transaction holds the write lock)."""
+    held = (
+        select(Delivery.id, Delivery.attempts, Delivery.created_at)
+        .where(
+            Delivery.id.in_([a.claimed.id for a in attempts]),
+            Delivery.status == DeliveryStatus.SENDING,
+            Delivery.worker_id == worker_id,
         )
-    }
+        .with_for_update()
+    )
+    rows = {r.id: r for r in session.execute(held)}
     updates = []
     for attempt in attempts:
-        row = rows[attempt.claimed.id]
         result = attempt.result
+        if result.hard_bounce:  # the server's word on the address, whoever heard it
+            suppress(
+                session, attempt.claimed.email, SuppressionReason.HARD_BOUNCE, now, result.reply
+            )
+        row = rows.get(attempt.claimed.id)
+        if row is None:
+            continue  # taken back by another worker meanwhile: its result counts
         values = {"id": row.id, "last_reply": _stored_reply(result), "next_attempt_at": None}
         if result.outcome == DeliveryStatus.DEFERRED or (
             result.outcome == DeliveryStatus.UNCERTAIN and policy.retry_uncertain
@@ -226,14 +243,11 @@ def _record_unsent(
                 values["next_attempt_at"] = policy.next_attempt(row.attempts, now, jitter())
         else:
             status = result.outcome  # failed, or uncertain left for a person to look at
-        if result.hard_bounce:
-            suppress(
-                session, attempt.claimed.email, SuppressionReason.HARD_BOUNCE, now, result.reply
-            )
         values["status"] = status
         updates.append(values)
         counts[status] = counts.get(status, 0) + 1
-    session.execute(update(Delivery), updates)
+    if updates:
+        session.execute(update(Delivery), updates)
 
 
 def skip(session: Session, ids: Sequence[int], reason: str) -> None:

@@ -46,9 +46,15 @@ class Recorder:
     RecordingFailed, as is every later one once a commit has failed)."""
 
     def __init__(
-        self, engine: Engine, policy: outbox.RetryPolicy, clock: Callable[[], datetime]
+        self,
+        engine: Engine,
+        policy: outbox.RetryPolicy,
+        clock: Callable[[], datetime],
+        worker_id: str,
     ) -> None:
+        """worker_id: the heartbeat whose claimed rows these results are (see outbox.record)."""
         self.engine, self.policy, self.clock = engine, policy, clock
+        self.worker_id = worker_id
         self.counts: dict[str, int] = {}  # rows recorded by new status, until take_counts()
         self._waiting: list[tuple[outbox.Attempt, Ready]] = []
         self._error: RecordingFailed | None = None
@@ -93,7 +99,8 @@ class Recorder:
             return
         try:
             with self._connection.begin(), Session(bind=self._connection) as session:
-                counts = outbox.record(session, [a for a, _ in batch], self.clock(), self.policy)
+                attempts = [a for a, _ in batch]
+                counts = outbox.record(session, attempts, self.clock(), self.policy, self.worker_id)
                 session.flush()
         except Exception as exc:
             self._error = RecordingFailed(f"cannot record the messages' results: {exc}")

@@ -73,7 +73,7 @@ async def deliver_issue(
     done = 0
     heartbeat = Heartbeat(engine, stale)
     heartbeat.start()
-    recorder = Recorder(engine, policy, clock)
+    recorder = Recorder(engine, policy, clock, heartbeat.id)
     try:
         await transport.open()  # only now: an idle sender holds no connection
         await recorder.start()

@@ -13,13 +13,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, insert, literal, select
 
 from digest import db, pipeline
+from digest.delivery.smtp import SmtpPool
+from digest.errors import DeliveryError
 from digest.models import Delivery
 from subscribers.models import MailingList, Subscriber, Subscription
 from tests.cli_runner import Finished, run_digest
-from tests.servers import FixtureSMTPServer
+from tests.servers import FixtureSMTPServer, _free_port
 
 REPO = Path(__file__).resolve().parents[2]
 FEEDS = REPO / "digest" / "samples" / "feeds"
@@ -96,6 +99,22 @@ def load_subscribers(
         ).where(Subscriber.id > before)
         columns = ["subscriber_id", "list_id", "status", "origin", "created_at", "confirmed_at"]
         session.execute(insert(Subscription).from_select(columns, new))
+
+
+def queue_everything(rt: pipeline.Runtime) -> None:
+    """Start the send with a transport whose server is not there: the issue is marked sending,
+    every row is queued, nothing goes out."""
+    nowhere = SmtpPool(host="127.0.0.1", port=_free_port(), security="none", timeout=2)
+    with pytest.raises(DeliveryError, match="cannot connect"):
+        pipeline.send(rt, "weekly", db.utcnow(), transport=nowhere)
+
+
+def queued_issue(rt: pipeline.Runtime, emails: Iterable[str]) -> None:
+    """The sample issue collected and composed now, its list's readers loaded, a delivery row
+    queued for each and none sent: where workers start in the multi-worker tests."""
+    pipeline.collect(rt, db.utcnow())
+    load_subscribers(rt, emails)
+    queue_everything(rt)
 
 
 def deliveries(rt: pipeline.Runtime) -> dict[str, Delivery]:

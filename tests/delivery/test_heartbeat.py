@@ -15,19 +15,18 @@ from digest import db, pipeline
 from digest.config import load_settings
 from digest.config_sections import DeliverySettings
 from digest.delivery import outbox
-from digest.delivery.smtp import SmtpPool
 from digest.delivery.workers import Heartbeat
-from digest.errors import ConfigError, DeliveryError
+from digest.errors import ConfigError
 from digest.models import Delivery
 from tests.delivery.scenario import (
     Processes,
     addresses,
     digest,
-    load_subscribers,
+    queued_issue,
     smtp_config,
     states,
 )
-from tests.servers import Fault, FixtureSMTPServer, _free_port
+from tests.servers import Fault, FixtureSMTPServer
 
 
 def test_a_dead_worker_counts_as_dead_within_a_minute_by_default() -> None:
@@ -43,14 +42,6 @@ def test_the_lease_setting_it_replaces_is_refused_with_what_to_do(tmp_path: Path
     assert "remove lease_seconds" in caught.value.message
 
 
-def queue_everything(rt: pipeline.Runtime) -> None:
-    """Start the send with a transport whose server is not there: the issue is marked sending,
-    every row is queued, nothing goes out."""
-    nowhere = SmtpPool(host="127.0.0.1", port=_free_port(), security="none", timeout=2)
-    with pytest.raises(DeliveryError, match="cannot connect"):
-        pipeline.send(rt, "weekly", db.utcnow(), transport=nowhere)
-
-
 def test_an_idle_worker_opens_no_connection_and_says_where_the_rows_are(
     write_config, smtp_server: FixtureSMTPServer
 ) -> None:
@@ -62,9 +53,7 @@ def test_an_idle_worker_opens_no_connection_and_says_where_the_rows_are(
     other_engine = db.make_engine(settings.database_url)
     other = Heartbeat(other_engine, settings.delivery.worker_stale_seconds)
     with pipeline.runtime(settings, now) as rt:
-        pipeline.collect(rt, now)
-        load_subscribers(rt, emails)
-        queue_everything(rt)
+        queued_issue(rt, emails)
         # The other worker holds two rows; two were delivered, two are deferred.
         other.start()
         with db.claim_transaction(rt.engine) as session:
@@ -124,9 +113,7 @@ def test_the_rows_of_a_killed_worker_are_sent_by_another_soon_after_its_heartbea
     )
     emails = addresses(60)
     with pipeline.runtime(settings, db.utcnow()) as rt:
-        pipeline.collect(rt, db.utcnow())
-        load_subscribers(rt, emails)
-        queue_everything(rt)
+        queued_issue(rt, emails)
     smtp_server.handler.keep_content = False
     smtp_server.handler.inject_at_random(seed=2, probability=1.0, faults=[Fault.stalled(0.2)])
 

@@ -12,11 +12,10 @@ from digest.delivery.shared_rate import SharedRateLimit
 from tests.delivery.scenario import (
     Processes,
     addresses,
-    load_subscribers,
+    queued_issue,
     smtp_config,
     states,
 )
-from tests.delivery.test_heartbeat import queue_everything
 from tests.servers import FixtureSMTPServer
 
 SENDERS = 3
@@ -103,9 +102,7 @@ def test_three_workers_send_at_the_configured_rate_all_together(
     )
     emails = addresses(120)
     with pipeline.runtime(settings, db.utcnow()) as rt:
-        pipeline.collect(rt, db.utcnow())
-        load_subscribers(rt, emails)
-        queue_everything(rt)
+        queued_issue(rt, emails)
     smtp_server.handler.keep_content = False
 
     workers = [processes.start(settings.config_path, "worker", "--once") for _ in range(SENDERS)]

@@ -1,0 +1,66 @@
+"""A worker whose heartbeat went stale mid-batch may still hear its server's replies after
+another worker took its rows back: what it records then must not undo the taker's work."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from digest import db, pipeline
+from digest.delivery import outbox
+from digest.delivery.transport import SendResult
+from digest.models import Delivery
+from digest.states import DeliveryStatus
+from tests.delivery.scenario import addresses, queued_issue, smtp_config
+from tests.servers import FixtureSMTPServer
+
+POLICY = outbox.RetryPolicy(
+    max_attempts=5, base_delay=timedelta(minutes=5), max_age=timedelta(hours=24)
+)
+
+
+def _record(rt: pipeline.Runtime, worker: str, rows: list[outbox.Claimed], outcome: str) -> dict:
+    attempts = [
+        outbox.Attempt(c, SendResult(DeliveryStatus(outcome), f"{outcome} by {worker}"), "<m@x>")
+        for c in rows
+    ]
+    with db.claim_transaction(rt.engine) as session:
+        return outbox.record(session, attempts, db.utcnow(), POLICY, worker)
+
+
+def _rows(rt: pipeline.Runtime) -> list[tuple[str, str | None, str | None]]:
+    with rt.sessions() as session:
+        query = select(Delivery.status, Delivery.worker_id, Delivery.last_reply)
+        return [tuple(r) for r in session.execute(query.order_by(Delivery.id))]
+
+
+def test_a_stale_worker_never_overwrites_the_result_of_the_worker_that_took_its_rows(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        queued_issue(rt, addresses(3))
+        now = db.utcnow()
+        with db.claim_transaction(rt.engine) as session:
+            first = outbox.claim_batch(session, 1, now, 3, "first", 20)
+        # "first" stopped beating; "second" takes the rows back (stale threshold 0 s).
+        with db.claim_transaction(rt.engine) as session:
+            second = outbox.claim_batch(session, 1, now, 3, "second", 0)
+        assert [c.id for c in second] == [c.id for c in first]
+
+        # The taker defers the first row, then the stale worker's late replies arrive.
+        _record(rt, "second", second[:1], "deferred")
+        assert _record(rt, "first", first[:2], "deferred") == {}
+        assert _rows(rt)[0][0] == "deferred" and _rows(rt)[0][2] == "deferred by second"
+        assert _rows(rt)[1] == ("sending", "second", None)
+
+        # A 250 is a fact whoever heard it: the message was accepted, the row says so, and a
+        # later failure of the taker's attempt does not turn it back.
+        assert _record(rt, "first", first[2:], "sent") == {"sent": 1}
+        _record(rt, "second", second[2:], "deferred")
+        assert _rows(rt)[2][0] == "sent" and _rows(rt)[2][2] == "sent by first"
+
+        # The row's owner still records its own results.
+        assert _record(rt, "second", second[1:2], "failed") == {"failed": 1}
+        assert _rows(rt)[1][0] == "failed"
