@@ -24,7 +24,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, bindparam, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    bindparam,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from digest import db
@@ -173,25 +184,28 @@ def record(
     on a row this worker still holds: once its heartbeat went stale another worker may have
     taken the row, and that worker's result, or its attempt in flight, is the one that counts."""
     sent = [a for a in attempts if a.result.outcome == DeliveryStatus.SENT]
-    counts: dict[str, int] = {}
-    if sent:
-        session.connection().execute(
-            _RECORD_SENT,
-            [
-                {
-                    "row_id": a.claimed.id,
-                    "reply": _stored_reply(a.result),
-                    "at": now,
-                    "sent_message_id": a.message_id,
-                }
-                for a in sent
-            ],
-        )
-        counts[DeliveryStatus.SENT] = len(sent)
+    counts = record_sent(session.connection(), sent, now) if sent else {}
     if len(sent) < len(attempts):
         others = [a for a in attempts if a.result.outcome != DeliveryStatus.SENT]
         _record_unsent(session, others, now, policy, worker_id, jitter, counts)
     return counts
+
+
+def record_sent(connection: Connection, sent: Sequence[Attempt], now: datetime) -> dict[str, int]:
+    """Store attempts that all got a 250, in one executemany (see record)."""
+    connection.execute(
+        _RECORD_SENT,
+        [
+            {
+                "row_id": a.claimed.id,
+                "reply": _stored_reply(a.result),
+                "at": now,
+                "sent_message_id": a.message_id,
+            }
+            for a in sent
+        ],
+    )
+    return {DeliveryStatus.SENT: len(sent)}
 
 
 def _stored_reply(result: SendResult) -> str:

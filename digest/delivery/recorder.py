@@ -3,9 +3,12 @@
 A killed sender repeats the messages whose results were lost with it. Recording each result
 before the same sender's next message can be accepted (see Transport's `ready`) bounds that to
 one message per sender, and so to the number of connections, instead of a claimed batch.
-Recording one result per transaction would cap the send at the database's commit rate, so the
-results that arrive together go in one commit (group commit): every result submitted while
-the event loop handles one round of replies is committed at the start of the next round.
+Recording one result per transaction would cap the send at the database's commit rate, so
+results go in group commits, made when they are needed: when a sender waits for its previous
+result (it is about to finish its next message) every result submitted by then is committed,
+in the event loop's next round. Results nobody waits for yet are committed within
+COMMIT_DELAY_SECONDS anyway. Committing on demand instead of every round of replies puts a
+couple of times more results in each commit, and a commit's cost hardly grows with them.
 
 The commit runs on the event loop, not in a thread of its own: it takes a fraction of a
 millisecond, and it is done before the next round of replies is read, so a connection finds
@@ -25,15 +28,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 
 from digest.delivery import outbox
-from digest.delivery.transport import Ready
 from digest.errors import DigestError
+from digest.states import DeliveryStatus
+
+# The longest a submitted result waits for its commit when no sender asks for it sooner.
+COMMIT_DELAY_SECONDS = 0.05
 
 
 class RecordingFailed(DigestError):
@@ -42,7 +49,7 @@ class RecordingFailed(DigestError):
 
 
 class Recorder:
-    """submit() an attempt: a future, done once its row is committed (or failed with
+    """submit() an attempt: a Recording, done once its row is committed (or failed with
     RecordingFailed, as is every later one once a commit has failed)."""
 
     def __init__(
@@ -56,7 +63,9 @@ class Recorder:
         self.engine, self.policy, self.clock = engine, policy, clock
         self.worker_id = worker_id
         self.counts: dict[str, int] = {}  # rows recorded by new status, until take_counts()
-        self._waiting: list[tuple[outbox.Attempt, Ready]] = []
+        self._waiting: list[tuple[outbox.Attempt, asyncio.Future[None]]] = []
+        self._scheduled: asyncio.Handle | None = None  # the next commit, asked for
+        self._timer: asyncio.TimerHandle | None = None  # the next commit, at the latest
         self._error: RecordingFailed | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connection: Connection | None = None
@@ -78,30 +87,48 @@ class Recorder:
         self._connection = None
         self._open.close()
 
-    def submit(self, attempt: outbox.Attempt) -> Ready:
-        assert self._loop is not None, "submit() between start() and stop()"
-        future: Ready = self._loop.create_future()
+    def submit(self, attempt: outbox.Attempt) -> Recording:
+        loop = self._loop
+        assert loop is not None, "submit() between start() and stop()"
+        future: asyncio.Future[None] = loop.create_future()
         if self._error is not None:
             _fail(future, self._error)
-            return future
-        if not self._waiting:
-            self._loop.call_soon(self._commit)
+            return Recording(future, self)
+        if self._timer is None:
+            self._timer = loop.call_later(COMMIT_DELAY_SECONDS, self._commit)
         self._waiting.append((attempt, future))
-        return future
+        return Recording(future, self)
+
+    def needed(self) -> None:
+        """A sender waits for a result: commit what waits, in the event loop's next round (so
+        the results that arrive in this one join the commit)."""
+        if self._scheduled is None and self._waiting and self._loop is not None:
+            self._scheduled = self._loop.call_soon(self._commit)
 
     def take_counts(self) -> dict[str, int]:
         counts, self.counts = self.counts, {}
         return counts
 
     def _commit(self) -> None:
+        for handle in (self._scheduled, self._timer):
+            if handle is not None:
+                handle.cancel()
+        self._scheduled = self._timer = None
         batch, self._waiting = self._waiting, []
         if not batch or self._connection is None:
             return
+        attempts = [a for a, _ in batch]
         try:
-            with self._connection.begin(), Session(bind=self._connection) as session:
-                attempts = [a for a, _ in batch]
-                counts = outbox.record(session, attempts, self.clock(), self.policy, self.worker_id)
-                session.flush()
+            with self._connection.begin():
+                if all(a.result.outcome == DeliveryStatus.SENT for a in attempts):
+                    # The common case needs no ORM session: one executemany.
+                    counts = outbox.record_sent(self._connection, attempts, self.clock())
+                else:
+                    with Session(bind=self._connection) as session:
+                        counts = outbox.record(
+                            session, attempts, self.clock(), self.policy, self.worker_id
+                        )
+                        session.flush()
         except Exception as exc:
             self._error = RecordingFailed(f"cannot record the messages' results: {exc}")
             for _, future in batch:
@@ -112,6 +139,27 @@ class Recorder:
         for _, future in batch:
             if not future.done():
                 future.set_result(None)
+
+
+class Recording:
+    """One submitted result's recording (a transport's `ready`): awaiting it before it is done
+    asks the recorder to commit."""
+
+    __slots__ = ("_future", "_recorder")
+
+    def __init__(self, future: asyncio.Future[None], recorder: Recorder) -> None:
+        self._future, self._recorder = future, recorder
+
+    def done(self) -> bool:
+        return self._future.done()
+
+    def result(self) -> None:
+        return self._future.result()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        if not self._future.done():
+            self._recorder.needed()
+        return self._future.__await__()
 
 
 @contextlib.contextmanager
@@ -140,7 +188,7 @@ def _crash_safe(connection: Connection) -> Iterator[None]:
         yield
 
 
-def _fail(future: Ready, error: Exception) -> None:
+def _fail(future: asyncio.Future[None], error: Exception) -> None:
     if not future.done():
         future.set_exception(error)
         future.exception()  # retrieved: a sender that never waits for it logs nothing

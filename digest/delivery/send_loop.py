@@ -4,7 +4,6 @@ keeps the rows it claimed its own."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -117,7 +116,8 @@ async def deliver_issue(
                 with db.claim_transaction(engine) as session:
                     outbox.skip(session, gone, "no longer subscribed")
                     outbox.skip(session, unmatched, "no story of this issue matches their topics")
-            await asyncio.gather(*(recorder.submit(attempt) for attempt in broken))
+            for recording in [recorder.submit(attempt) for attempt in broken]:
+                await recording
             await sender.send_all(wanted, topics, recorder.submit)
             counts = recorder.take_counts()
             report.skipped += len(gone) + len(unmatched)

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from digest.states import DeliveryStatus
 
-# Done once the previous message of the same sender is recorded: a transport waits for it
-# before the point of no return of the next message (the final dot, a written file).
-Ready = asyncio.Future[Any]
+
+class Ready(Protocol):
+    """Done once the previous message of the same sender is recorded: a transport waits for it
+    before the point of no return of the next message (the final dot, a written file). An
+    asyncio future is one; the recorder's (recorder.Recording) commits when first awaited."""
+
+    def done(self) -> bool: ...
+
+    def result(self) -> Any: ...
+
+    def __await__(self) -> Generator[Any, None, Any]: ...
+
 
 Outcome = Literal[
     DeliveryStatus.SENT, DeliveryStatus.DEFERRED, DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN

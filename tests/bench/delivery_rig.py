@@ -119,6 +119,12 @@ class Sink:
         if self._process is not None:
             _stop(self._process)
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) smtp-sink has used so far."""
+        assert self._process is not None
+        fields = Path(f"/proc/{self._process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def received(self) -> int:
         """Messages received so far ("mesg=N" of the last counter line smtp-sink printed)."""
         with self._log.open("rb") as log:
@@ -247,12 +253,14 @@ def send_flags(connections: int) -> list[str]:
 
 @dataclass
 class Run:
-    """One timed process: wall seconds, peak RSS and its output."""
+    """One timed process: wall seconds, peak RSS, CPU seconds (user + system, 0 when GNU time
+    is missing) and its output."""
 
     seconds: float
     peak_rss_mb: float
     stdout: str
     stderr: str
+    cpu_seconds: float = 0.0
 
 
 def _vm_hwm_kb(pid: int) -> int:
@@ -275,7 +283,7 @@ def timed_run(command: list[str], workdir: Path, timeout: float) -> Run:
     rss_path = workdir / "run.maxrss"
     rss_path.unlink(missing_ok=True)
     if os.access(GNU_TIME, os.X_OK):
-        command = [GNU_TIME, "-f", "%M", "-o", str(rss_path), *command]
+        command = [GNU_TIME, "-f", "%M %U %S", "-o", str(rss_path), *command]
     peak_kb = 0
     with out_path.open("wb") as out, err_path.open("wb") as err:
         start = time.perf_counter()
@@ -295,9 +303,13 @@ def timed_run(command: list[str], workdir: Path, timeout: float) -> Run:
             process.wait()
             raise
         seconds = time.perf_counter() - start
+    cpu = 0.0
     if rss_path.exists():
-        peak_kb = int(rss_path.read_text().split()[-1])
+        # GNU time writes a "Command exited with non-zero status" line first when it did.
+        kb, user, system = rss_path.read_text().split()[-3:]
+        peak_kb, cpu = int(kb), float(user) + float(system)
     run = Run(
+        cpu_seconds=cpu,
         seconds=seconds,
         peak_rss_mb=peak_kb / 1024,
         stdout=out_path.read_text(errors="replace"),

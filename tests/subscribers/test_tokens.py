@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from itsdangerous import Signer, URLSafeSerializer
 
 from subscribers.tokens import TokenSigner, TokenSubject
 
@@ -130,3 +132,20 @@ def test_garbage_returns_none(signer: TokenSigner, garbage: str) -> None:
 def test_empty_secret_is_refused() -> None:
     with pytest.raises(ValueError):
         TokenSigner("")
+
+
+def test_tokens_are_those_itsdangerous_makes_so_links_already_sent_keep_working() -> None:
+    # The signer keeps each derived key instead of deriving it per token: same bytes out.
+    secret = "s3cret-for-this-test"
+    ours = TokenSigner(secret)
+    subject = TokenSubject(subscriber_id=41, list_id=3)
+    plain = URLSafeSerializer(secret, salt="digest.unsubscribe")
+    assert ours.sign("unsubscribe", subject) == plain.dumps([41, 3])
+    assert ours.verify("unsubscribe", plain.dumps([41, 3])) == subject
+    story = Signer(secret, salt="digest.click.story", key_derivation="hmac")
+    assert ours.clicks.story_token(7, 9) == story.sign(b"7-9").decode()
+    ids = Signer(
+        secret, salt="digest.message-id", key_derivation="hmac", digest_method=hashlib.sha256
+    )
+    assert ours.message_key(7, 41, 3) == ids.get_signature(b"7/41/3").decode()
+    assert TokenSigner("another").sign("unsubscribe", subject) != plain.dumps([41, 3])
