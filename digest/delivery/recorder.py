@@ -4,9 +4,10 @@ A killed sender repeats the messages whose results were lost with it. Recording 
 before the same sender's next message can be accepted (see Transport's `ready`) bounds that to
 one message per sender, and so to the number of connections, instead of a claimed batch.
 Recording one result per transaction would cap the send at the database's commit rate, so
-results go in group commits, made when they are needed: when a sender waits for its previous
-result (it is about to finish its next message) every result submitted by then is committed,
-in the event loop's next round. Results nobody waits for yet are committed within
+results go in group commits, made when they are needed: when a sender starts its next
+message (its commands go out, the data follows, and then the final dot waits for the previous
+result) every result submitted by then is committed, in the event loop's next round, while
+the server answers the commands. Results nobody waits for yet are committed within
 COMMIT_DELAY_SECONDS anyway. Committing on demand instead of every round of replies puts a
 couple of times more results in each commit, and a commit's cost hardly grows with them.
 
@@ -156,9 +157,14 @@ class Recording:
     def result(self) -> None:
         return self._future.result()
 
-    def __await__(self) -> Generator[Any, None, None]:
+    def wanted(self) -> None:
+        """Its sender will soon wait for it: commit it (and what waits with it) in the event
+        loop's next round."""
         if not self._future.done():
             self._recorder.needed()
+
+    def __await__(self) -> Generator[Any, None, None]:
+        self.wanted()
         return self._future.__await__()
 
 

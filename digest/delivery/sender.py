@@ -13,15 +13,15 @@ from digest.config import Settings
 from digest.delivery import outbox
 from digest.delivery.dkim import dkim_signer
 from digest.delivery.rate import Permits, RateLimit
-from digest.delivery.recorder import RecordingFailed
-from digest.delivery.transport import Ready, SendResult, Transport
+from digest.delivery.recorder import Recording, RecordingFailed
+from digest.delivery.transport import SendResult, Transport
 from digest.errors import DigestError
 from digest.states import DeliveryStatus
 
 log = logging.getLogger("digest")
 
 # Takes one message's attempt to be recorded; done once it is.
-Record = Callable[[outbox.Attempt], Ready]
+Record = Callable[[outbox.Attempt], Recording]
 
 
 class IssueMail(Protocol):
@@ -76,10 +76,10 @@ class Sender:
         means every earlier one of its sender is too."""
         waiting = deque(claimed)
         chosen = topics or {}
-        recorded: list[Ready] = []
+        recorded: list[Recording] = []
 
         async def work() -> None:
-            previous: Ready | None = None
+            previous: Recording | None = None
             while waiting:
                 item = waiting.popleft()
                 attempt = await self.send_one(item, chosen.get(item.subscriber_id), previous)
@@ -100,7 +100,7 @@ class Sender:
         self,
         claimed: outbox.Claimed,
         topics: list[str] | None = None,
-        ready: Ready | None = None,
+        ready: Recording | None = None,
     ) -> outbox.Attempt:
         """Build and send one reader's message (see send_all for `ready`). Never raises but
         when cancelled or when recording failed: whatever else goes wrong fails this message
@@ -110,6 +110,8 @@ class Sender:
         except Exception as exc:
             return self.failed(claimed, None, f"cannot build the message: {reason_of(exc)}")
         await self.rate.acquire()
+        if ready is not None:
+            ready.wanted()  # committed while the server answers this message's commands
         try:
             result = await self.transport.send(
                 self.mail.envelope_sender(claimed.subscriber_id), claimed.email, data, ready=ready
