@@ -43,6 +43,6 @@ def test_every_message_of_the_corpus_is_labelled() -> None:
     messages = {
         str(path.relative_to(CORPUS))
         for path in CORPUS.rglob("*")
-        if path.suffix in (".txt", ".msg") and path.parent != CORPUS
+        if path.suffix in (".txt", ".msg", ".eml") and path.parent != CORPUS
     }
     assert messages == set(LABELS)
