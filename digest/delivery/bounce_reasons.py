@@ -3,7 +3,8 @@
 Only reasons about the recipient's address suppress it (SUPPRESSING): a full mailbox, a message
 too big, a block on the sender (policy, reputation, block lists) or on what the message
 carries, too many recipients, network errors, delays and success reports never do. The names
-follow the common bounce classifiers (Sisimai's reasons)."""
+follow the common bounce classifiers (Sisimai's reasons); many of the phrases are those of
+Sisimai 4.25's `Sisimai::Reason::*` (BSD 2-Clause), the words real MTAs use."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class Reason(StrEnum):
     SPAM_BLOCK = "spam_block"
     CONTENT_BLOCK = "content_block"  # attachments, images, viruses: what the message carries
     NETWORK_ERROR = "network_error"  # a broken name server, no route: not the address
+    SYSTEM_ERROR = "system_error"  # the receiving system's own fault: a mail loop, a bad config
     EXPIRED = "expired"
     DELAYED = "delayed"
     SUCCESS = "success"
@@ -54,7 +56,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         Reason.MAILBOX_FULL,
         re.compile(
             r"quota|mailbox (is )?full|mailbox size limit|over ?(the )?limit|insufficient "
-            r"(system )?storage|mail ?box (is )?full|exceeded storage|full mailbox|disk full",
+            r"(system |disk )?(storage|space)|mail ?(box|folder) (is )?full|exceeded storage|"
+            r"full mailbox|disk full|not enough (storage |disk )?space|(disk )?space limit|"
+            r"space has been used up|too many messages (on the server|in (the|this) mailbox)",
             re.I,
         ),
     ),
@@ -93,27 +97,45 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"relay(ing)? (access )?denied|not permitted to relay|sender (address )?rejected|"
             r"unable to relay|(cannot|can't|not allowed to|do not|don't) relay|as a relay|"
             r"\bspf\b|dmarc|dkim|policy|administrative prohibition|refused to talk|"
-            r"rate limit|too many (connections|messages)|blocked|denied",
+            r"rate limit|too many (connections|messages)",
             re.I,
         ),
     ),
     (
         Reason.NETWORK_ERROR,
         re.compile(
-            r"(malformed|unexpected) name server reply|no route to host|network is unreachable",
+            r"(malformed|unexpected) name server reply|no route to host|network is unreachable|"
+            r"host (is )?unreachable|host name lookup failure|host not found, try again|"
+            r"connection (was )?(dropped|refused|reset|closed|lost)|could not (initiate|"
+            r"establish) (an? |the )?(smtp )?(conversation|connection)|could not connect|"
+            r"too many hops|hop count exceeded|routing loop|forwarding loop",
+            re.I,
+        ),
+    ),
+    (
+        Reason.SYSTEM_ERROR,
+        re.compile(
+            r"loops? back to myself|mail loop|message looping|(local|server|system|mail system) "
+            r"config(uration)? error|local error in processing|temporary local problem|"
+            r"internal (server )?error|not unique|several matches|ambiguous (address|user)",
             re.I,
         ),
     ),
     (
         Reason.EXPIRED,
-        re.compile(r"expired|too long in (the )?queue|retry time|timed? ?out|gave up", re.I),
+        re.compile(
+            r"expired|too long in (the )?queue|retry time|timed? ?out|gave up|"
+            r"temp_failure|server did not respond|after multiple retries|failing for a long time",
+            re.I,
+        ),
     ),
     (
         Reason.SUSPENDED,
         re.compile(
-            r"(account|mailbox|user) (has been |is )?(disabled|suspended|inactive|deactivated|"
-            r"locked|closed|expired)|(inactive|disabled|suspended|deactivated) (account|user|"
-            r"mailbox)",
+            r"(account|mailbox|user) (has been |is )?(currently )?(disabled|suspended|inactive|"
+            r"deactivated|locked|closed|expired|frozen)|(inactive|disabled|suspended|"
+            r"deactivated) (account|user|mailbox)|disabled or discontinued|"
+            r"mailbox unavailable or access denied|temporar(il)?y (locked|inactive)",
             re.I,
         ),
     ),
@@ -136,9 +158,20 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"unrouteable address|not (a )?valid (recipient|mailbox|user)|no mail[- ]?box|"
             r"not an? (active|known|valid) (e-?mail )?(user|address|mailbox|recipient|account)|"
             r"not listed in|bad destination|addressee unknown|unknown or illegal alias|"
-            r"undeliverable address|not our customer|account.{0,20}not (found|exist)",
+            r"undeliverable address|not our customer|account.{0,20}not (found|exist)|"
+            r"mailbox unavailable|non-?existent (user|address|mailbox|recipient)|"
+            r"(user|recipient|address) (does not|doesn'?t) have an? \S+ account|"
+            r"unknown e-?mail address|no account by that name|there is no one at this address|"
+            r"no longer (accepts mail|valid)|bad[-_ ]recipient|badrcptto|validrcptto|"
+            r"archived recipient|(user|recipient) \S+ (was not found|does not exist)",
             re.I,
         ),
+    ),
+    (
+        # A refusal that says no more than "blocked" or "denied": after the reasons about the
+        # address, which often come with these words ("Mailbox unavailable or access denied").
+        Reason.POLICY_BLOCK,
+        re.compile(r"blocked|denied", re.I),
     ),
 ]
 

@@ -84,6 +84,7 @@ def _parse(raw: bytes) -> list[Bounce]:
 
 def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
     bounces = []
+    notice: str | None = None  # the report's human-readable text, read when a block needs it
     for part in message.walk():
         if part.get_content_type() != "message/delivery-status":
             continue
@@ -99,9 +100,17 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
             diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
             # Some MTAs put their words in the Status ("5.0.0 (recipient reached disk quota)").
             words = f"{diagnostic} {status_field.removeprefix(status)}"
+            recipient = _recipient(block)
+            if classify_text(words) is None and recipient:
+                # No reason in the block's words (many MTAs give a bare 5.0.0 and put the
+                # server's reply in the notice's text): the words beside the address there.
+                if notice is None:
+                    notice = _own_text(message)
+                words = f"{words} {_beside(notice, recipient)}"
+                diagnostic = diagnostic or " ".join(_beside(notice, recipient).split())[:300]
             bounces.append(
                 Bounce(
-                    recipient=_recipient(block),
+                    recipient=recipient,
                     status=status,
                     action=action,
                     diagnostic=diagnostic,
@@ -262,6 +271,21 @@ def _near(text: str, address: str) -> str:
     if at < 0:
         return text
     return text[max(0, at - 200) : at + 400]
+
+
+def _beside(text: str, address: str) -> str:
+    """The lines of a notice about one address: from the line naming it to the next blank
+    line (or a few lines on); "" when the notice does not name it."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if address in line.lower():
+            about = [line]
+            for following in lines[i + 1 : i + 6]:
+                if not following.strip() and len(about) > 1:
+                    break
+                about.append(following)
+            return "\n".join(about)
+    return ""
 
 
 def _recipient(block: Message) -> str | None:

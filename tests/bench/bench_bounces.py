@@ -111,6 +111,8 @@ def score(parse: Any, source: str, half: str, labels: dict[str, Any], show: bool
         reasons = reasons_of(raw) if parse is parse_dsn else {}
         for kind in ("hard", "soft", "complaint"):
             for address in label.get(kind, []):
+                # parse_dsn reports addresses lower-cased; the labels keep the case.
+                address = address.lower()
                 acted = address in (complained if kind == "complaint" else suppressed)
                 right = acted if kind != "soft" else not acted
                 tally[kind]["right" if right else "wrong"] += 1
@@ -118,7 +120,7 @@ def score(parse: Any, source: str, half: str, labels: dict[str, Any], show: bool
                 per_reason[(kind, reason, "right" if right else "wrong")] += 1
                 if show and not right:
                     print(f"  wrong: {name} {kind} {address} -> {reason}")
-        expected = {a for k in ("hard", "soft", "complaint") for a in label.get(k, [])}
+        expected = {a.lower() for k in ("hard", "soft", "complaint") for a in label.get(k, [])}
         for address in sorted(set(suppressed) - expected):
             tally["soft"]["wrong"] += 1  # an address nobody bounced, suppressed
             per_reason[("unlabelled", suppressed[address], "wrong")] += 1
