@@ -70,7 +70,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         Reason.MESSAGE_TOO_BIG,
         re.compile(
             r"(message|mail) (is )?too (large|big)|size exceeds|exceeds (the )?"
-            r"(maximum )?(message )?size|message size",
+            r"(maximum )?(message )?size|message size|message (file|length) (too big|exceeds)|"
+            r"line limit exceeded",
             re.I,
         ),
     ),
@@ -78,7 +79,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         Reason.SPAM_BLOCK,
         re.compile(
             r"spam|block ?list|black ?list|\brbl\b|dnsbl|spamhaus|spamcop|barracuda|"
-            r"reputation|junk mail",
+            r"reputation|junk mail|blocked using|unsolicited|bulk e-?mail|content filter|"
+            r"greylist|reverse dns|\bptr\b|\brdns\b|dynamic ip|open proxy|"
+            r"cannot find your hostname|not currently accepting mail from your ip",
             re.I,
         ),
     ),
@@ -87,7 +90,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         re.compile(
             r"not accept(ing)? (mail|messages|e-?mail) with|attachments? (is |are )?not "
             r"(allowed|accepted)|embedded images|(virus|malware) (was |is )?(found|detected)|"
-            r"(contains?|infected with) (a )?(virus|malware)",
+            r"(contains?|infected with) (a )?(virus|malware)|virus detected|"
+            r"(executable|illegal|prohibited) attachment",
             re.I,
         ),
     ),
@@ -97,7 +101,13 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"relay(ing)? (access )?denied|not permitted to relay|sender (address )?rejected|"
             r"unable to relay|(cannot|can't|not allowed to|do not|don't) relay|as a relay|"
             r"\bspf\b|dmarc|dkim|policy|administrative prohibition|refused to talk|"
-            r"rate limit|too many (connections|messages)",
+            r"rate limit|too many (concurrent )?(smtp )?(connections|messages|sessions|errors)|"
+            r"throttl|invalid sender|sender (ip )?(address )?(rejected|blacklisted|verify "
+            r"failed|not pre-approved)|domain of sender address|null sender|envelope sender|"
+            r"helo command rejected|client host rejected|not allowed to (post|send|connect)|"
+            r"members-only|closed mailing list|header (error|are not accepted)|"
+            r"protocol violation|authentication (required|failed|failure)|"
+            r"unauthenticated senders|tls required|\bbatv\b",
             re.I,
         ),
     ),

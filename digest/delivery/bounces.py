@@ -169,7 +169,7 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
         return []
     if not temporary and not permanent:
         return _plain_notice(message, token)
-    text = _text_of(message)
+    text = _own_text(message)[:20000] or _text_of(message)
     bounces = []
     for addresses, status in ((permanent, ""), (temporary, "4.0.0")):
         for raw_address in sorted(addresses):
@@ -265,12 +265,23 @@ def _decoded(part: Message) -> str:
         return body.decode("latin-1")
 
 
+# Where a notice starts quoting the message it returns: words after it are not the server's.
+_RETURNED = re.compile(
+    r"^.{0,12}(old message:|-+ ?original message ?-+|(below this line|enclosed) is a copy|"
+    r"-+ ?message header follows|-+ ?returned message)",
+    re.I | re.M,
+)
+
+
 def _near(text: str, address: str) -> str:
-    """The words about one address: the lines from it on, else the whole text."""
+    """The words about one address: the lines from it on, up to the returned message, else the
+    whole text."""
     at = text.lower().find(address)
     if at < 0:
         return text
-    return text[max(0, at - 200) : at + 400]
+    window = text[max(0, at - 200) : at + 400]
+    returned = _RETURNED.search(window, min(200, at))
+    return window[: returned.start()] if returned else window
 
 
 def _beside(text: str, address: str) -> str:

@@ -111,7 +111,7 @@ def score(parse: Any, source: str, half: str, labels: dict[str, Any], show: bool
         reasons = reasons_of(raw) if parse is parse_dsn else {}
         for kind in ("hard", "soft", "complaint"):
             for address in label.get(kind, []):
-                # parse_dsn reports addresses lower-cased; the labels keep the case.
+                # Readers are stored lower-cased, as parse_dsn reports addresses.
                 address = address.lower()
                 acted = address in (complained if kind == "complaint" else suppressed)
                 right = acted if kind != "soft" else not acted

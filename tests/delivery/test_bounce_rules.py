@@ -84,6 +84,11 @@ def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reaso
             Reason.SYSTEM_ERROR,
         ),
         ("5.0.0", "550 Access denied", Reason.POLICY_BLOCK),
+        # The sending server, its name or its sender refused, whatever the code says.
+        ("5.1.1", "550 5.1.1 Client host rejected: cannot find your hostname", Reason.SPAM_BLOCK),
+        ("5.1.0", "550 5.1.0 Sender verify failed", Reason.POLICY_BLOCK),
+        ("5.0.0", "553 Mail from 192.0.2.1 blocked using a list of dynamic IPs", Reason.SPAM_BLOCK),
+        ("5.7.1", "554 5.7.1 Message refused: TLS required for this domain", Reason.POLICY_BLOCK),
     ],
 )
 def test_words_about_anything_else_never_suppress(
@@ -192,3 +197,30 @@ def test_a_message_nested_deeper_than_the_parser_follows_is_no_bounce() -> None:
         f"{opening}Content-Type: text/plain\r\n\r\nbob@example.org: no such user\r\n{closing}"
     ).encode()
     assert parse_dsn(raw) == []
+
+
+def test_the_words_of_the_returned_message_are_not_the_servers() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.org\r\n"
+        b"To: bounces+tok@news.example.org\r\n"
+        b"Subject: failure notice\r\n"
+        b"\r\n"
+        b"Hi. This is the qmail-send program at mx.example.org.\r\n"
+        b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+        b"This is a permanent error; I've given up. Sorry it didn't work out.\r\n"
+        b"\r\n"
+        b"<bob@example.org>:\r\n"
+        b"Sorry, I couldn't deliver it.\r\n"
+        b"\r\n"
+        b"--- Below this line is a copy of the message.\r\n"
+        b"\r\n"
+        b"Subject: The Weekly\r\n"
+        b"\r\n"
+        b"Is your mailbox full? Too many connections? Not this week.\r\n"
+    )
+    [bounce] = parse_dsn(raw)
+    assert (bounce.recipient, bounce.reason, bounce.hard) == (
+        "bob@example.org",
+        Reason.USER_UNKNOWN,
+        True,
+    )
