@@ -225,6 +225,10 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
     return bounces
 
 
+# The parts that carry the message a notice returns, or its headers.
+_RETURNED_PARTS = frozenset({"message/rfc822", "text/rfc822-headers"})
+
+
 def _own_text(message: Message) -> str:
     """The notice's own text parts, not those of a message it returns."""
     if message.get_content_maintype() == "text":
@@ -234,7 +238,7 @@ def _own_text(message: Message) -> str:
     return "\n".join(
         _own_text(part)
         for part in message.get_payload()
-        if isinstance(part, Message) and part.get_content_type() != "message/rfc822"
+        if isinstance(part, Message) and part.get_content_type() not in _RETURNED_PARTS
     )
 
 

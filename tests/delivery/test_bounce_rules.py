@@ -224,3 +224,18 @@ def test_the_words_of_the_returned_message_are_not_the_servers() -> None:
         Reason.USER_UNKNOWN,
         True,
     )
+
+
+def test_the_returned_headers_give_no_reason() -> None:
+    raw = (
+        report(text="Delivery failed.", status="5.0.0")
+        .decode()
+        .replace(
+            "\r\n--b--\r\n",
+            "\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+            "To: bob@example.org\r\nSubject: Is your mailbox full?\r\n\r\n--b--\r\n",
+        )
+        .encode()
+    )
+    [bounce] = parse_dsn(raw)
+    assert bounce.reason == Reason.UNKNOWN
