@@ -145,7 +145,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(account|mailbox|user) (has been |is )?(currently )?(disabled|suspended|inactive|"
             r"deactivated|locked|closed|expired|frozen)|(inactive|disabled|suspended|"
             r"deactivated) (account|user|mailbox)|disabled or discontinued|"
-            r"mailbox unavailable or access denied|temporar(il)?y (locked|inactive)",
+            r"mailbox unavailable or access denied|temporar(il)?y (locked|inactive)|"
+            r"tried to reach is disabled|(has been|is currently|user) suspended",
             re.I,
         ),
     ),

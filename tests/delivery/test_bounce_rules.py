@@ -29,6 +29,12 @@ from digest.delivery.bounces import parse_dsn
         # Disabled accounts, the adjective first.
         ("5.0.0", "551 <ann@example.org> is a deactivated mailbox", Reason.SUSPENDED),
         ("5.0.0", "550 ann@example.org: disabled account", Reason.SUSPENDED),
+        (
+            "5.2.1",
+            "550 5.2.1 The email account that you tried to reach is disabled",
+            Reason.SUSPENDED,
+        ),
+        ("5.0.0", "554 The mailbox of ann@example.org has been suspended", Reason.SUSPENDED),
         # RFC 5321's own words for a 550, and the big providers' ways of saying it.
         ("5.0.0", "550 Requested action not taken: mailbox unavailable", Reason.USER_UNKNOWN),
         (
