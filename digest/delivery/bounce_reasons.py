@@ -4,7 +4,8 @@ Only reasons about the recipient's address suppress it (SUPPRESSING): a full mai
 too big, a block on the sender (policy, reputation, block lists) or on what the message
 carries, too many recipients, network errors, delays and success reports never do. The names
 follow the common bounce classifiers (Sisimai's reasons); many of the phrases are those of
-Sisimai 4.25's `Sisimai::Reason::*` (BSD 2-Clause), the words real MTAs use."""
+Sisimai 4.25's `Sisimai::Reason::*` (copyright 2014-2022 azumakuniyuki, BSD 2-Clause), the
+words real MTAs use."""
 
 from __future__ import annotations
 
