@@ -72,7 +72,7 @@ def parse_dsn(raw: bytes) -> list[Bounce]:
 def _parse(raw: bytes) -> list[Bounce]:
     message = message_from_bytes(raw, policy=policy.compat32)
     token = _verp_token(message)
-    if message.get_content_type() == "multipart/report":
+    if message.get_content_type() == "multipart/report" or _provider_complaint(message):
         complaints = _complaints(message, token)
         if complaints:
             return complaints
@@ -121,9 +121,28 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
     return bounces
 
 
+# Microsoft's (JMRP) and Amazon SES's complaint reports: a multipart/mixed message with the
+# complained-of message attached and no feedback-report part (as Sisimai's ARF reads them).
+_COMPLAINT_SENDERS = re.compile(r"^(staff@hotmail\.com|complaints@email-abuse\.amazonses\.com)$")
+_COMPLAINT_SUBJECT = re.compile(r"^complaint about message from ", re.I)
+
+
+def _provider_complaint(message: Message) -> bool:
+    senders = [a.lower() for _n, a in getaddresses(message.get_all("From", []))]
+    return (
+        message.get_content_type() == "multipart/mixed"
+        and any(_COMPLAINT_SENDERS.match(a) for a in senders)
+        and bool(_COMPLAINT_SUBJECT.match(str(message.get("Subject", "")).strip()))
+    )
+
+
 def _complaints(message: Message, token: str | None) -> list[Bounce]:
-    """An ARF report (RFC 5965): the reader who marked our message as spam."""
-    if message.get_param("report-type", header="content-type") != "feedback-report":
+    """An ARF report (RFC 5965), or a provider's own complaint report: the reader who marked
+    our message as spam."""
+    provider = _provider_complaint(message)
+    if not provider and message.get_param("report-type", header="content-type") != (
+        "feedback-report"
+    ):
         return []
     fields: Message | None = None
     original: Message | None = None
@@ -134,13 +153,18 @@ def _complaints(message: Message, token: str | None) -> list[Bounce]:
         elif kind in ("message/rfc822", "text/rfc822-headers") and original is None:
             original = _headers_of(part)
     if fields is None:
-        return []
+        if not provider:
+            return []
+        fields = Message()  # no fields: an abuse report, its reader named in the original
     feedback_type = str(fields.get("Feedback-Type", "abuse")).strip().lower()
     if feedback_type not in ("abuse", "fraud", "virus", "other"):
         return []  # not-spam, auth-failure: nothing the reader did
     if original is not None:
         token = token or _verp_token(original, ("Return-Path", "X-Original-To", "To"))
     recipients = [_address(v) for v in fields.get_all("Original-Rcpt-To") or []]
+    if not any(recipients) and original is not None:
+        # Microsoft names the reader in a header of its own.
+        recipients = [_address(v) for v in original.get_all("X-HmXmrOriginalRecipient") or []]
     if not any(recipients) and original is not None:
         recipients = [a.lower() for _n, a in getaddresses(original.get_all("To") or []) if a]
     return [

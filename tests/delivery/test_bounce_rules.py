@@ -245,3 +245,35 @@ def test_the_returned_headers_give_no_reason() -> None:
     )
     [bounce] = parse_dsn(raw)
     assert bounce.reason == Reason.UNKNOWN
+
+
+def jmrp(*, sender: str) -> bytes:
+    """A complaint as Microsoft sends it (JMRP): no feedback-report part, the reader named in
+    a header of the attached message."""
+    return (
+        f"From: {sender}\r\n"
+        "To: bounces+tok@news.example.org\r\n"
+        "Subject: complaint about message from 192.0.2.1\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n'
+        "\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+        "This is an email abuse report for an email message.\r\n"
+        "\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n"
+        "X-HmXmrOriginalRecipient: <Reader@outlook.example>\r\n"
+        "From: The Weekly <news@news.example.org>\r\n"
+        "To: <reader@outlook.example>\r\n"
+        "Subject: The Weekly\r\n\r\nHello.\r\n"
+        "\r\n--b--\r\n"
+    ).encode()
+
+
+def test_a_microsoft_complaint_report_is_a_complaint_by_its_reader() -> None:
+    [bounce] = parse_dsn(jmrp(sender="staff@hotmail.com"))
+    assert (bounce.complaint, bounce.recipient, bounce.hard) == (
+        True,
+        "reader@outlook.example",
+        False,
+    )
+
+
+def test_the_same_report_from_anyone_else_is_no_complaint() -> None:
+    assert not any(b.complaint for b in parse_dsn(jmrp(sender="someone@example.org")))
