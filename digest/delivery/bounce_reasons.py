@@ -59,7 +59,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"quota|mailbox (is )?full|mailbox size limit|over ?(the )?limit|insufficient "
             r"(system |disk )?(storage|space)|mail ?(box|folder) (is )?full|exceeded storage|"
             r"full mailbox|disk full|not enough (storage |disk )?space|(disk )?space limit|"
-            r"space has been used up|too many messages (on the server|in (the|this) mailbox)",
+            r"space has been used up|too many messages (on the server|in (the|this) mailbox)|"
+            r"bo[iî]te (du destinataire |aux lettres )?pleine|(postfach|mailbox) (ist )?voll|"
+            r"casella (di posta )?piena|buz[oó]n (est[aá] )?lleno",
             re.I,
         ),
     ),
@@ -175,7 +177,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(user|recipient|address) (does not|doesn'?t) have an? \S+ account|"
             r"unknown e-?mail address|no account by that name|there is no one at this address|"
             r"no longer (accepts mail|valid)|bad[-_ ]recipient|badrcptto|validrcptto|"
-            r"archived recipient|(user|recipient) \S+ (was not found|does not exist)",
+            r"archived recipient|(user|recipient) \S+ (was not found|does not exist)|"
+            # French, Spanish, Italian, German.
+            r"(utilisateur|destinataire) inconnu|usuario (desconocido|no existe)|"
+            r"nessun utente|utente (sconosciuto|inesistente)|(benutzer|empf.nger) unbekannt",
             re.I,
         ),
     ),

@@ -35,6 +35,8 @@ from digest.delivery.bounces import parse_dsn
             Reason.SUSPENDED,
         ),
         ("5.0.0", "554 The mailbox of ann@example.org has been suspended", Reason.SUSPENDED),
+        ("5.0.0", "550 <ann@example.org>: Utilisateur inconnu", Reason.USER_UNKNOWN),
+        ("5.0.0", "550 Benutzer unbekannt", Reason.USER_UNKNOWN),
         # RFC 5321's own words for a 550, and the big providers' ways of saying it.
         ("5.0.0", "550 Requested action not taken: mailbox unavailable", Reason.USER_UNKNOWN),
         (
@@ -75,6 +77,7 @@ def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reaso
         ("5.0.0", "553 you are trying to use me as a relay", Reason.POLICY_BLOCK),
         ("5.7.1", "554 5.7.1 Unable to relay for ann@example.org", Reason.POLICY_BLOCK),
         ("5.0.0", "Rejected: not enough storage space in the user's mailbox", Reason.MAILBOX_FULL),
+        ("5.1.1", "552 5.1.1 Boite du destinataire pleine", Reason.MAILBOX_FULL),
         # The way there, or the receiving system, failed: the address may be fine.
         (
             "5.0.0",
