@@ -3,7 +3,9 @@
 Only reasons about the recipient's address suppress it (SUPPRESSING): a full mailbox, a message
 too big, a block on the sender (policy, reputation, block lists) or on what the message
 carries, too many recipients, network errors, delays and success reports never do. The names
-follow the common bounce classifiers (Sisimai's reasons)."""
+follow the common bounce classifiers (Sisimai's reasons); many of the phrases are those of
+Sisimai 4.25's `Sisimai::Reason::*` (copyright 2014-2022 azumakuniyuki, BSD 2-Clause), the
+words real MTAs use."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ class Reason(StrEnum):
     SPAM_BLOCK = "spam_block"
     CONTENT_BLOCK = "content_block"  # attachments, images, viruses: what the message carries
     NETWORK_ERROR = "network_error"  # a broken name server, no route: not the address
+    SYSTEM_ERROR = "system_error"  # the receiving system's own fault: a mail loop, a bad config
     EXPIRED = "expired"
     DELAYED = "delayed"
     SUCCESS = "success"
@@ -54,7 +57,11 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         Reason.MAILBOX_FULL,
         re.compile(
             r"quota|mailbox (is )?full|mailbox size limit|over ?(the )?limit|insufficient "
-            r"(system )?storage|mail ?box (is )?full|exceeded storage|full mailbox|disk full",
+            r"(system |disk )?(storage|space)|mail ?(box|folder) (is )?full|exceeded storage|"
+            r"full mailbox|disk full|not enough (storage |disk )?space|(disk )?space limit|"
+            r"space has been used up|too many messages (on the server|in (the|this) mailbox)|"
+            r"bo[iî]te (du destinataire |aux lettres )?pleine|(postfach|mailbox) (ist )?voll|"
+            r"casella (di posta )?piena|buz[oó]n (est[aá] )?lleno",
             re.I,
         ),
     ),
@@ -66,7 +73,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         Reason.MESSAGE_TOO_BIG,
         re.compile(
             r"(message|mail) (is )?too (large|big)|size exceeds|exceeds (the )?"
-            r"(maximum )?(message )?size|message size",
+            r"(maximum )?(message )?size|message size|message (file|length) (too big|exceeds)|"
+            r"line limit exceeded",
             re.I,
         ),
     ),
@@ -74,7 +82,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         Reason.SPAM_BLOCK,
         re.compile(
             r"spam|block ?list|black ?list|\brbl\b|dnsbl|spamhaus|spamcop|barracuda|"
-            r"reputation|junk mail",
+            r"reputation|junk mail|blocked using|unsolicited|bulk e-?mail|content filter|"
+            r"greylist|reverse dns|\bptr\b|\brdns\b|dynamic ip|open proxy|"
+            r"cannot find your hostname|not currently accepting mail from your ip",
             re.I,
         ),
     ),
@@ -83,7 +93,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         re.compile(
             r"not accept(ing)? (mail|messages|e-?mail) with|attachments? (is |are )?not "
             r"(allowed|accepted)|embedded images|(virus|malware) (was |is )?(found|detected)|"
-            r"(contains?|infected with) (a )?(virus|malware)",
+            r"(contains?|infected with) (a )?(virus|malware)|virus detected|"
+            r"(executable|illegal|prohibited) attachment",
             re.I,
         ),
     ),
@@ -93,27 +104,52 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"relay(ing)? (access )?denied|not permitted to relay|sender (address )?rejected|"
             r"unable to relay|(cannot|can't|not allowed to|do not|don't) relay|as a relay|"
             r"\bspf\b|dmarc|dkim|policy|administrative prohibition|refused to talk|"
-            r"rate limit|too many (connections|messages)|blocked|denied",
+            r"rate limit|too many (concurrent )?(smtp )?(connections|messages|sessions|errors)|"
+            r"throttl|invalid sender|sender (ip )?(address )?(rejected|blacklisted|verify "
+            r"failed|not pre-approved)|domain of sender address|null sender|envelope sender|"
+            r"helo command rejected|client host rejected|not allowed to (post|send|connect)|"
+            r"members-only|closed mailing list|header (error|are not accepted)|"
+            r"protocol violation|authentication (required|failed|failure)|"
+            r"unauthenticated senders|tls required|\bbatv\b",
             re.I,
         ),
     ),
     (
         Reason.NETWORK_ERROR,
         re.compile(
-            r"(malformed|unexpected) name server reply|no route to host|network is unreachable",
+            r"(malformed|unexpected) name server reply|no route to host|network is unreachable|"
+            r"host (is )?unreachable|host name lookup failure|host not found, try again|"
+            r"connection (was )?(dropped|refused|reset|closed|lost)|could not (initiate|"
+            r"establish) (an? |the )?(smtp )?(conversation|connection)|could not connect|"
+            r"too many hops|hop count exceeded|routing loop|forwarding loop",
+            re.I,
+        ),
+    ),
+    (
+        Reason.SYSTEM_ERROR,
+        re.compile(
+            r"loops? back to myself|mail loop|message looping|(local|server|system|mail system) "
+            r"config(uration)? error|local error in processing|temporary local problem|"
+            r"internal (server )?error|not unique|several matches|ambiguous (address|user)",
             re.I,
         ),
     ),
     (
         Reason.EXPIRED,
-        re.compile(r"expired|too long in (the )?queue|retry time|timed? ?out|gave up", re.I),
+        re.compile(
+            r"expired|too long in (the )?queue|retry time|timed? ?out|gave up|"
+            r"temp_failure|server did not respond|after multiple retries|failing for a long time",
+            re.I,
+        ),
     ),
     (
         Reason.SUSPENDED,
         re.compile(
-            r"(account|mailbox|user) (has been |is )?(disabled|suspended|inactive|deactivated|"
-            r"locked|closed|expired)|(inactive|disabled|suspended|deactivated) (account|user|"
-            r"mailbox)",
+            r"(account|mailbox|user) (has been |is )?(currently )?(disabled|suspended|inactive|"
+            r"deactivated|locked|closed|expired|frozen)|(inactive|disabled|suspended|"
+            r"deactivated) (account|user|mailbox)|disabled or discontinued|"
+            r"mailbox unavailable or access denied|temporar(il)?y (locked|inactive)|"
+            r"tried to reach is disabled|(has been|is currently|user) suspended",
             re.I,
         ),
     ),
@@ -136,9 +172,23 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"unrouteable address|not (a )?valid (recipient|mailbox|user)|no mail[- ]?box|"
             r"not an? (active|known|valid) (e-?mail )?(user|address|mailbox|recipient|account)|"
             r"not listed in|bad destination|addressee unknown|unknown or illegal alias|"
-            r"undeliverable address|not our customer|account.{0,20}not (found|exist)",
+            r"undeliverable address|not our customer|account.{0,20}not (found|exist)|"
+            r"mailbox unavailable|non-?existent (user|address|mailbox|recipient)|"
+            r"(user|recipient|address) (does not|doesn'?t) have an? \S+ account|"
+            r"unknown e-?mail address|no account by that name|there is no one at this address|"
+            r"no longer (accepts mail|valid)|bad[-_ ]recipient|badrcptto|validrcptto|"
+            r"archived recipient|(user|recipient) \S+ (was not found|does not exist)|"
+            # French, Spanish, Italian, German.
+            r"(utilisateur|destinataire) inconnu|usuario (desconocido|no existe)|"
+            r"nessun utente|utente (sconosciuto|inesistente)|(benutzer|empf.nger) unbekannt",
             re.I,
         ),
+    ),
+    (
+        # A refusal that says no more than "blocked" or "denied": after the reasons about the
+        # address, which often come with these words ("Mailbox unavailable or access denied").
+        Reason.POLICY_BLOCK,
+        re.compile(r"blocked|denied", re.I),
     ),
 ]
 

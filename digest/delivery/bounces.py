@@ -72,7 +72,7 @@ def parse_dsn(raw: bytes) -> list[Bounce]:
 def _parse(raw: bytes) -> list[Bounce]:
     message = message_from_bytes(raw, policy=policy.compat32)
     token = _verp_token(message)
-    if message.get_content_type() == "multipart/report":
+    if message.get_content_type() == "multipart/report" or _provider_complaint(message):
         complaints = _complaints(message, token)
         if complaints:
             return complaints
@@ -84,6 +84,7 @@ def _parse(raw: bytes) -> list[Bounce]:
 
 def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
     bounces = []
+    notice: str | None = None  # the report's human-readable text, read when a block needs it
     for part in message.walk():
         if part.get_content_type() != "message/delivery-status":
             continue
@@ -99,9 +100,17 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
             diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
             # Some MTAs put their words in the Status ("5.0.0 (recipient reached disk quota)").
             words = f"{diagnostic} {status_field.removeprefix(status)}"
+            recipient = _recipient(block)
+            if classify_text(words) is None and recipient:
+                # No reason in the block's words (many MTAs give a bare 5.0.0 and put the
+                # server's reply in the notice's text): the words beside the address there.
+                if notice is None:
+                    notice = _own_text(message)
+                words = f"{words} {_beside(notice, recipient)}"
+                diagnostic = diagnostic or " ".join(_beside(notice, recipient).split())[:300]
             bounces.append(
                 Bounce(
-                    recipient=_recipient(block),
+                    recipient=recipient,
                     status=status,
                     action=action,
                     diagnostic=diagnostic,
@@ -112,9 +121,28 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
     return bounces
 
 
+# Microsoft's (JMRP) and Amazon SES's complaint reports: a multipart/mixed message with the
+# complained-of message attached and no feedback-report part (as Sisimai's ARF reads them).
+_COMPLAINT_SENDERS = re.compile(r"^(staff@hotmail\.com|complaints@email-abuse\.amazonses\.com)$")
+_COMPLAINT_SUBJECT = re.compile(r"^complaint about message from ", re.I)
+
+
+def _provider_complaint(message: Message) -> bool:
+    senders = [a.lower() for _n, a in getaddresses(message.get_all("From", []))]
+    return (
+        message.get_content_type() == "multipart/mixed"
+        and any(_COMPLAINT_SENDERS.match(a) for a in senders)
+        and bool(_COMPLAINT_SUBJECT.match(str(message.get("Subject", "")).strip()))
+    )
+
+
 def _complaints(message: Message, token: str | None) -> list[Bounce]:
-    """An ARF report (RFC 5965): the reader who marked our message as spam."""
-    if message.get_param("report-type", header="content-type") != "feedback-report":
+    """An ARF report (RFC 5965), or a provider's own complaint report: the reader who marked
+    our message as spam."""
+    provider = _provider_complaint(message)
+    if not provider and message.get_param("report-type", header="content-type") != (
+        "feedback-report"
+    ):
         return []
     fields: Message | None = None
     original: Message | None = None
@@ -125,13 +153,18 @@ def _complaints(message: Message, token: str | None) -> list[Bounce]:
         elif kind in ("message/rfc822", "text/rfc822-headers") and original is None:
             original = _headers_of(part)
     if fields is None:
-        return []
+        if not provider:
+            return []
+        fields = Message()  # no fields: an abuse report, its reader named in the original
     feedback_type = str(fields.get("Feedback-Type", "abuse")).strip().lower()
     if feedback_type not in ("abuse", "fraud", "virus", "other"):
         return []  # not-spam, auth-failure: nothing the reader did
     if original is not None:
         token = token or _verp_token(original, ("Return-Path", "X-Original-To", "To"))
     recipients = [_address(v) for v in fields.get_all("Original-Rcpt-To") or []]
+    if not any(recipients) and original is not None:
+        # Microsoft names the reader in a header of its own.
+        recipients = [_address(v) for v in original.get_all("X-HmXmrOriginalRecipient") or []]
     if not any(recipients) and original is not None:
         recipients = [a.lower() for _n, a in getaddresses(original.get_all("To") or []) if a]
     return [
@@ -160,7 +193,7 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
         return []
     if not temporary and not permanent:
         return _plain_notice(message, token)
-    text = _text_of(message)
+    text = _own_text(message)[:20000] or _text_of(message)
     bounces = []
     for addresses, status in ((permanent, ""), (temporary, "4.0.0")):
         for raw_address in sorted(addresses):
@@ -216,6 +249,10 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
     return bounces
 
 
+# The parts that carry the message a notice returns, or its headers.
+_RETURNED_PARTS = frozenset({"message/rfc822", "text/rfc822-headers"})
+
+
 def _own_text(message: Message) -> str:
     """The notice's own text parts, not those of a message it returns."""
     if message.get_content_maintype() == "text":
@@ -225,7 +262,7 @@ def _own_text(message: Message) -> str:
     return "\n".join(
         _own_text(part)
         for part in message.get_payload()
-        if isinstance(part, Message) and part.get_content_type() != "message/rfc822"
+        if isinstance(part, Message) and part.get_content_type() not in _RETURNED_PARTS
     )
 
 
@@ -256,12 +293,38 @@ def _decoded(part: Message) -> str:
         return body.decode("latin-1")
 
 
+# Where a notice starts quoting the message it returns: words after it are not the server's.
+_RETURNED = re.compile(
+    r"^.{0,12}(old message:|-+ ?original message ?-+|(below this line|enclosed) is a copy|"
+    r"-+ ?message header follows|-+ ?returned message)",
+    re.I | re.M,
+)
+
+
 def _near(text: str, address: str) -> str:
-    """The words about one address: the lines from it on, else the whole text."""
+    """The words about one address: the lines from it on, up to the returned message, else the
+    whole text."""
     at = text.lower().find(address)
     if at < 0:
         return text
-    return text[max(0, at - 200) : at + 400]
+    window = text[max(0, at - 200) : at + 400]
+    returned = _RETURNED.search(window, min(200, at))
+    return window[: returned.start()] if returned else window
+
+
+def _beside(text: str, address: str) -> str:
+    """The lines of a notice about one address: from the line naming it to the next blank
+    line (or a few lines on); "" when the notice does not name it."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if address in line.lower():
+            about = [line]
+            for following in lines[i + 1 : i + 6]:
+                if not following.strip() and len(about) > 1:
+                    break
+                about.append(following)
+            return "\n".join(about)
+    return ""
 
 
 def _recipient(block: Message) -> str | None:

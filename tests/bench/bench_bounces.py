@@ -5,9 +5,10 @@ Run by hand: python -m tests.bench.bench_bounces [--half HALF] [--show-wrong [HA
 (HALF: tuned, held_out or complaints; --half reports that half only, so tuning can look at
 `tuned` without seeing `held_out`.)
 
-The corpus (tests/delivery/bounces_corpus/, see its README) has two sources of real bounces
-from many MTAs: flufl.bounce's test messages (`tuned/`, `held_out/`) and
-Mail::DeliveryStatus::BounceParser's (`bounceparser/tuned/`, `bounceparser/held_out/`), each
+The corpus (tests/delivery/bounces_corpus/, see its README) has three sources of real bounces
+from many MTAs: flufl.bounce's test messages (`tuned/`, `held_out/`),
+Mail::DeliveryStatus::BounceParser's (`bounceparser/tuned/`, `bounceparser/held_out/`), and
+bounce_email's and baunsu's (`bounced/tuned/`, `bounced/held_out/`), each
 address labelled hard (about the address: suppress it) or soft (anything else: never). Each
 source is split in two: `tuned` (the rules were adjusted looking at it) and `held_out` (never
 looked at while tuning). `complaints` are ARF reports (RFC 5965). For each source and half:
@@ -32,10 +33,11 @@ from digest.delivery.bounces import parse_dsn
 CORPUS = Path(__file__).parent.parent / "delivery" / "bounces_corpus"
 # The parsers beside which the figures are printed: the first parent of the merge that brought
 # the bounce classifier (parse_dsn read RFC 3464 reports only, every 5.x.x failure hard), and
-# that merge (the classifier before it was tuned on the BounceParser corpus).
-BASELINES = ("74b2129^1", "74b2129")
+# that merge (the classifier before it was tuned on the BounceParser corpus), and main when
+# the third corpus (bounce_email's and baunsu's, `bounced/`) was added.
+BASELINES = ("74b2129^1", "74b2129", "223d616")
 HALVES = ("tuned", "held_out", "complaints")
-SOURCES = ("flufl", "bounceparser", "all")
+SOURCES = ("flufl", "bounceparser", "bounced", "all")
 
 
 def git_source(commit: str, path: str) -> str | None:
@@ -74,8 +76,8 @@ def baseline_parser(commit: str) -> Any | None:
 def place(name: str) -> tuple[str, str]:
     """(source, half) of a labelled message."""
     parts = name.split("/")
-    if parts[0] == "bounceparser":
-        return "bounceparser", parts[1]
+    if parts[0] in ("bounceparser", "bounced"):
+        return parts[0], parts[1]
     return ("flufl" if parts[0] != "complaints" else "arf"), parts[0]
 
 
@@ -109,6 +111,8 @@ def score(parse: Any, source: str, half: str, labels: dict[str, Any], show: bool
         reasons = reasons_of(raw) if parse is parse_dsn else {}
         for kind in ("hard", "soft", "complaint"):
             for address in label.get(kind, []):
+                # Readers are stored lower-cased, as parse_dsn reports addresses.
+                address = address.lower()
                 acted = address in (complained if kind == "complaint" else suppressed)
                 right = acted if kind != "soft" else not acted
                 tally[kind]["right" if right else "wrong"] += 1
@@ -116,7 +120,7 @@ def score(parse: Any, source: str, half: str, labels: dict[str, Any], show: bool
                 per_reason[(kind, reason, "right" if right else "wrong")] += 1
                 if show and not right:
                     print(f"  wrong: {name} {kind} {address} -> {reason}")
-        expected = {a for k in ("hard", "soft", "complaint") for a in label.get(k, [])}
+        expected = {a.lower() for k in ("hard", "soft", "complaint") for a in label.get(k, [])}
         for address in sorted(set(suppressed) - expected):
             tally["soft"]["wrong"] += 1  # an address nobody bounced, suppressed
             per_reason[("unlabelled", suppressed[address], "wrong")] += 1

@@ -29,6 +29,23 @@ from digest.delivery.bounces import parse_dsn
         # Disabled accounts, the adjective first.
         ("5.0.0", "551 <ann@example.org> is a deactivated mailbox", Reason.SUSPENDED),
         ("5.0.0", "550 ann@example.org: disabled account", Reason.SUSPENDED),
+        (
+            "5.2.1",
+            "550 5.2.1 The email account that you tried to reach is disabled",
+            Reason.SUSPENDED,
+        ),
+        ("5.0.0", "554 The mailbox of ann@example.org has been suspended", Reason.SUSPENDED),
+        ("5.0.0", "550 <ann@example.org>: Utilisateur inconnu", Reason.USER_UNKNOWN),
+        ("5.0.0", "550 Benutzer unbekannt", Reason.USER_UNKNOWN),
+        # RFC 5321's own words for a 550, and the big providers' ways of saying it.
+        ("5.0.0", "550 Requested action not taken: mailbox unavailable", Reason.USER_UNKNOWN),
+        (
+            "5.0.0",
+            "554 delivery error: This user doesn't have a example.org account",
+            Reason.USER_UNKNOWN,
+        ),
+        # "denied" beside the mailbox is about the mailbox, not a policy on the sender.
+        ("5.0.0", "550 Mailbox unavailable or access denied - <ann@example.org>", Reason.SUSPENDED),
     ],
 )
 def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reason: Reason) -> None:
@@ -59,6 +76,28 @@ def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reaso
         # Relaying refused by the server reached says nothing about the address.
         ("5.0.0", "553 you are trying to use me as a relay", Reason.POLICY_BLOCK),
         ("5.7.1", "554 5.7.1 Unable to relay for ann@example.org", Reason.POLICY_BLOCK),
+        ("5.0.0", "Rejected: not enough storage space in the user's mailbox", Reason.MAILBOX_FULL),
+        ("5.1.1", "552 5.1.1 Boite du destinataire pleine", Reason.MAILBOX_FULL),
+        # The way there, or the receiving system, failed: the address may be fine.
+        (
+            "5.0.0",
+            "failed permanently: Connection was dropped by remote host",
+            Reason.NETWORK_ERROR,
+        ),
+        ("5.0.0", "Could not initiate SMTP conversation with any hosts", Reason.NETWORK_ERROR),
+        ("5.0.0", "554 Too many hops 30 (25 max)", Reason.NETWORK_ERROR),
+        ("5.0.0", "mail for example.org loops back to myself", Reason.SYSTEM_ERROR),
+        (
+            "5.0.0",
+            "User name ann (ann@example.org) not unique. Several matches",
+            Reason.SYSTEM_ERROR,
+        ),
+        ("5.0.0", "550 Access denied", Reason.POLICY_BLOCK),
+        # The sending server, its name or its sender refused, whatever the code says.
+        ("5.1.1", "550 5.1.1 Client host rejected: cannot find your hostname", Reason.SPAM_BLOCK),
+        ("5.1.0", "550 5.1.0 Sender verify failed", Reason.POLICY_BLOCK),
+        ("5.0.0", "553 Mail from 192.0.2.1 blocked using a list of dynamic IPs", Reason.SPAM_BLOCK),
+        ("5.7.1", "554 5.7.1 Message refused: TLS required for this domain", Reason.POLICY_BLOCK),
     ],
 )
 def test_words_about_anything_else_never_suppress(
@@ -71,6 +110,52 @@ def test_words_about_anything_else_never_suppress(
 def test_a_scanner_footer_is_no_content_block() -> None:
     text = "550 no such user here. This mail was scanned for viruses by ExampleScan."
     assert classify("5.0.0", "failed", text) == Reason.USER_UNKNOWN
+
+
+def report(*, text: str, status: str) -> bytes:
+    """A DSN whose per-recipient block has a bare status and no Diagnostic-Code: the server's
+    words only in the notice's text, as CommuniGate and others send them."""
+    return (
+        "From: MAILER-DAEMON@mx.example.org\r\n"
+        "To: bounces+tok@news.example.org\r\n"
+        "Subject: Undeliverable mail\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n'
+        "\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+        f"{text}\r\n"
+        "\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.org\r\n\r\n"
+        "Final-Recipient: rfc822;<bob@example.org>\r\n"
+        f"Action: failed\r\nStatus: {status}\r\n"
+        "\r\n--b--\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("text", "reason", "hard"),
+    [
+        (
+            "Failed to deliver to 'bob@example.org'\r\n550 bob@example.org unknown user account",
+            Reason.USER_UNKNOWN,
+            True,
+        ),
+        (
+            "Failed to deliver to 'bob@example.org'\r\n552 the mailbox is full",
+            Reason.MAILBOX_FULL,
+            False,
+        ),
+        # Words about another address are not this one's reason.
+        (
+            "carol@example.org: no such user\r\n\r\nbob@example.org: see the report",
+            Reason.UNKNOWN,
+            False,
+        ),
+    ],
+)
+def test_a_bare_status_takes_its_reason_from_the_words_beside_the_address(
+    text: str, reason: Reason, hard: bool
+) -> None:
+    [bounce] = parse_dsn(report(text=text, status="5.0.0"))
+    assert (bounce.recipient, bounce.reason, bounce.hard) == ("bob@example.org", reason, hard)
 
 
 def notice(*, sender: str, body: str) -> bytes:
@@ -121,3 +206,77 @@ def test_a_message_nested_deeper_than_the_parser_follows_is_no_bounce() -> None:
         f"{opening}Content-Type: text/plain\r\n\r\nbob@example.org: no such user\r\n{closing}"
     ).encode()
     assert parse_dsn(raw) == []
+
+
+def test_the_words_of_the_returned_message_are_not_the_servers() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.org\r\n"
+        b"To: bounces+tok@news.example.org\r\n"
+        b"Subject: failure notice\r\n"
+        b"\r\n"
+        b"Hi. This is the qmail-send program at mx.example.org.\r\n"
+        b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+        b"This is a permanent error; I've given up. Sorry it didn't work out.\r\n"
+        b"\r\n"
+        b"<bob@example.org>:\r\n"
+        b"Sorry, I couldn't deliver it.\r\n"
+        b"\r\n"
+        b"--- Below this line is a copy of the message.\r\n"
+        b"\r\n"
+        b"Subject: The Weekly\r\n"
+        b"\r\n"
+        b"Is your mailbox full? Too many connections? Not this week.\r\n"
+    )
+    [bounce] = parse_dsn(raw)
+    assert (bounce.recipient, bounce.reason, bounce.hard) == (
+        "bob@example.org",
+        Reason.USER_UNKNOWN,
+        True,
+    )
+
+
+def test_the_returned_headers_give_no_reason() -> None:
+    raw = (
+        report(text="Delivery failed.", status="5.0.0")
+        .decode()
+        .replace(
+            "\r\n--b--\r\n",
+            "\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+            "To: bob@example.org\r\nSubject: Is your mailbox full?\r\n\r\n--b--\r\n",
+        )
+        .encode()
+    )
+    [bounce] = parse_dsn(raw)
+    assert bounce.reason == Reason.UNKNOWN
+
+
+def jmrp(*, sender: str) -> bytes:
+    """A complaint as Microsoft sends it (JMRP): no feedback-report part, the reader named in
+    a header of the attached message."""
+    return (
+        f"From: {sender}\r\n"
+        "To: bounces+tok@news.example.org\r\n"
+        "Subject: complaint about message from 192.0.2.1\r\n"
+        'Content-Type: multipart/mixed; boundary="b"\r\n'
+        "\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+        "This is an email abuse report for an email message.\r\n"
+        "\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n"
+        "X-HmXmrOriginalRecipient: <Reader@outlook.example>\r\n"
+        "From: The Weekly <news@news.example.org>\r\n"
+        "To: <reader@outlook.example>\r\n"
+        "Subject: The Weekly\r\n\r\nHello.\r\n"
+        "\r\n--b--\r\n"
+    ).encode()
+
+
+def test_a_microsoft_complaint_report_is_a_complaint_by_its_reader() -> None:
+    [bounce] = parse_dsn(jmrp(sender="staff@hotmail.com"))
+    assert (bounce.complaint, bounce.recipient, bounce.hard) == (
+        True,
+        "reader@outlook.example",
+        False,
+    )
+
+
+def test_the_same_report_from_anyone_else_is_no_complaint() -> None:
+    assert not any(b.complaint for b in parse_dsn(jmrp(sender="someone@example.org")))
