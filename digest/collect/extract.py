@@ -16,8 +16,9 @@ from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 
 from digest.collect.dates import iso_datetime
+from digest.collect.decoding import decode_html
 from digest.collect.feeds import absolute_link
-from digest.collect.text import decode_undeclared, language_tag, without_control_chars
+from digest.collect.text import language_tag, without_control_chars
 from digest.links import is_http_url
 
 _BLOCKS = {
@@ -99,10 +100,13 @@ class ExtractedArticle:
 _KEPT_TAGS = {"p", "h2", "h3", "h4", "blockquote", "ul", "ol", "li", "a", "strong", "em", "b", "i"}
 
 
-def extract_article(html: bytes | str, url: str, selector: str | None = None) -> ExtractedArticle:
+def extract_article(
+    html: bytes | str, url: str, selector: str | None = None, content_type: str | None = None
+) -> ExtractedArticle:
     """Main text of an article page (trafilatura, or the source's CSS selector), cleaned, with
-    the page's own metadata."""
-    tree = _parse(html)
+    the page's own metadata. Bytes are decoded as a browser would, with the HTTP Content-Type
+    when there is one."""
+    tree = _parse(html, content_type)
     if tree is None:
         return ExtractedArticle("", None, None, None, (), 0)
     image_url, image_alt = _lead_image(tree, url)
@@ -275,30 +279,20 @@ def _same_paragraph(a: str, b: str) -> bool:
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.9
 
 
-_META_CHARSET = re.compile(rb"<meta[^>]+charset", re.I)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
-_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
-def _parse(html: bytes | str) -> lxml.html.HtmlElement | None:
+def _parse(html: bytes | str, content_type: str | None = None) -> lxml.html.HtmlElement | None:
+    text = html if isinstance(html, str) else decode_html(html, content_type).text
+    # lxml refuses str with an encoding declaration, and control characters anywhere.
+    text = without_control_chars(_XML_DECLARATION.sub("", text))
+    # Comments out of the tree: one left inside a paragraph cuts its text in two for
+    # trafilatura. A parser per call: lxml's parsers are not to be shared between threads.
+    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
     try:
-        return lxml.html.document_fromstring(_decoded(html))
+        return lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError):
         return None
-
-
-def _decoded(html: bytes | str) -> bytes | str:
-    """Text lxml reads right: without a declared charset it would take bytes for Latin-1."""
-    if isinstance(html, str):
-        # lxml refuses str with an encoding declaration, and control characters anywhere.
-        return without_control_chars(_XML_DECLARATION.sub("", html))
-    if html.startswith(b"\xef\xbb\xbf") or _META_CHARSET.search(html[:4096]):
-        return _CONTROL_BYTES.sub(b"", html)  # an ASCII-compatible charset: bytes are safe
-    try:
-        text = html.decode("utf-8")
-    except UnicodeDecodeError:
-        text = decode_undeclared(html)
-    return without_control_chars(_XML_DECLARATION.sub("", text))
 
 
 def _meta(tree: lxml.html.HtmlElement, prop: str) -> str | None:

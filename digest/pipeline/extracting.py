@@ -34,14 +34,19 @@ class PageExtractor:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    async def extract(self, html: bytes, url: str, selector: str | None) -> ExtractedArticle:
+    async def extract(
+        self, html: bytes, url: str, selector: str | None, content_type: str | None = None
+    ) -> ExtractedArticle:
+        """The page's article; content_type (the HTTP header) names the page's charset."""
         self._pages += 1
         loop = asyncio.get_running_loop()
         if self._pages < POOL_AFTER_PAGES or self._workers < 2:
-            return await asyncio.to_thread(extract_article, html, url, selector)
+            return await asyncio.to_thread(extract_article, html, url, selector, content_type)
         if self._pool is None:
             # spawn, not fork: the collector runs threads (HTTP clients, test servers), and
             # forking a threaded process can deadlock the child.
             context = multiprocessing.get_context("spawn")
             self._pool = ProcessPoolExecutor(self._workers, mp_context=context)
-        return await loop.run_in_executor(self._pool, extract_article, html, url, selector)
+        return await loop.run_in_executor(
+            self._pool, extract_article, html, url, selector, content_type
+        )

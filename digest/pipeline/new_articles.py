@@ -122,7 +122,9 @@ async def _page_if_teaser(
     if count_words(html_to_text(entry.summary_html)) >= rt.settings.collect.teaser_words:
         return None
     response = await fetcher.fetch(entry.link, local_folders=local_folders)
-    return await extractor.extract(response.body, response.url, source.selector)
+    return await extractor.extract(
+        response.body, response.url, source.selector, response.content_type or None
+    )
 
 
 def _collected(

@@ -1,0 +1,31 @@
+"""Golden pages for each cause issue 15 found in real pages (tests/collect/causes/, written for
+the project): a charset declared after a non-ASCII title, repeats that are article text, HTML
+comments inside paragraphs, an article laid out in a table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from digest.collect.extract import extract_article
+
+CAUSES = Path(__file__).resolve().parent / "causes"
+NAMES = sorted(p.stem for p in CAUSES.glob("*.html"))
+
+
+def extract(name: str) -> str:
+    html = (CAUSES / f"{name}.html").read_bytes()
+    return extract_article(html, f"https://news.example.org/{name}/").text
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_clean_text_is_the_expected_one(name: str) -> None:
+    assert extract(name) == (CAUSES / f"{name}.txt").read_text(encoding="utf-8").strip()
+
+
+def test_a_charset_after_a_non_ascii_title_decodes_the_title_too() -> None:
+    html = (CAUSES / "charset-after-title.html").read_bytes()
+    assert extract_article(html, "https://x.example/a").title == (
+        "Zinder : la coopérative de l’oignon rouvre ses hangars"
+    )
