@@ -47,7 +47,6 @@ _BOILERPLATE = [
         r"^(subscribe|notify of|guest|login|oldest|newest|most voted|newest most voted)$",
         r"^\d+\s+comments?$",
         r"^(inline feedbacks|view all comments|leave a (reply|comment)|share this:?)$",
-        r"^https?://\S+$",
         r"^\d+$",
         # Share bars and newsletter boxes that trafilatura sometimes keeps.
         r"^(share( this( article| story)?)?( on)?:?|tweet|email|print|copy link|whatsapp)$",
@@ -77,6 +76,10 @@ _RELATED_HEADINGS = re.compile(
     r"\s*:?$",
     re.I,
 )
+# The standfirst's repeat is looked for among the first paragraphs only, and compared only
+# when both are of a lead's length.
+_TOP_PARAGRAPHS = 3
+_LEAD_WORDS = 150
 # "(Global ties)" badges under the title, alone or several on one line.
 _LABEL = re.compile(r"^(?:\([^()]{1,40}\)\s*)+$")
 
@@ -221,9 +224,10 @@ def html_to_text(fragment: str) -> str:
 
 
 def clean_text(text: str) -> str:
-    """Drop boilerplate lines, "Read Also" link lists and repeated paragraphs; normalise spaces."""
+    """Drop boilerplate lines, "Read Also" link lists and the lead printed twice at the top;
+    normalise spaces. Any other repeat is the article's own (an interview's questions asked
+    again, a recipe's "Stir well.", a link cited twice) and stays."""
     kept: list[str] = []
-    seen: set[str] = set()
     in_related = False
     text = unicodedata.normalize("NFC", html_entities.unescape(text))
     for line in text.splitlines():
@@ -239,19 +243,14 @@ def clean_text(text: str) -> str:
             in_related = False
         if _LABEL.match(line) or any(p.match(line) for p in _BOILERPLATE):
             continue
-        key = _fingerprint(line)
-        if not key:
+        if not _fingerprint(line):
             continue
-        # The lead printed twice: once as a standfirst, once (slightly edited) as paragraph one;
-        # keep the fuller one in its place.
-        if kept and _same_paragraph(_fingerprint(kept[-1]), key):
+        # The standfirst printed again (perhaps lightly edited) as paragraph one: keep the
+        # fuller one in its place. Only at the top, and only right after the one it repeats.
+        if 0 < len(kept) <= _TOP_PARAGRAPHS and _same_paragraph(kept[-1], line):
             if len(line) > len(kept[-1]):
                 kept[-1] = line
-            seen.add(key)
             continue
-        if key in seen:
-            continue
-        seen.add(key)
         kept.append(line)
     return "\n\n".join(kept)
 
@@ -267,15 +266,19 @@ def _fingerprint(line: str) -> str:
     return " ".join(re.findall(r"\w+", line.casefold()))
 
 
-def _same_paragraph(a: str, b: str) -> bool:
-    if len(a) < 40 or len(b) < 40:
+def _same_paragraph(first: str, second: str) -> bool:
+    """The same paragraph, or the same lead lightly edited (a name added, a word changed):
+    compared word by word, so the time it takes is bounded by _LEAD_WORDS."""
+    a, b = _fingerprint(first).split(), _fingerprint(second).split()
+    if a == b:
+        return True
+    if len(a) < 8 or len(b) < 8 or len(a) > _LEAD_WORDS or len(b) > _LEAD_WORDS:
         return False
     short, long_ = sorted((a, b), key=len)
     if len(short) < 0.85 * len(long_):
         return False
-    if long_.startswith(short):
+    if long_[: len(short)] == short:
         return True
-    # The same lead lightly edited: a name added, a word changed.
     return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= 0.9
 
 
