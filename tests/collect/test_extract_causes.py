@@ -29,3 +29,9 @@ def test_a_charset_after_a_non_ascii_title_decodes_the_title_too() -> None:
     assert extract_article(html, "https://x.example/a").title == (
         "Zinder : la coopérative de l’oignon rouvre ses hangars"
     )
+
+
+def test_a_table_laid_article_is_not_empty_without_its_table_bars() -> None:
+    text = extract("table-laid-article")
+    assert len(text.split()) > 150
+    assert "|" not in text
