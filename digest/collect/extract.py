@@ -51,6 +51,7 @@ _BOILERPLATE = [
         r"^\(?\s*\d+\s*(minutes?|mins?)\s*read\s*\)?$",
         r"^\d+\s+\d+\s+votes?$",
         r"^article rating$",
+        r"^(view all posts by|all posts by|more posts by|more articles by) .{1,60}$",
         r"^(subscribe|notify of|guest|login|oldest|newest|most voted|newest most voted)$",
         r"^\d+\s+comments?$",
         r"^(inline feedbacks|view all comments|leave a (reply|comment)|share this:?)$",
@@ -263,6 +264,7 @@ def clean_text(text: str) -> str:
     again, a recipe's "Stir well.", a link cited twice) and stays."""
     kept: list[str] = []
     in_related = False
+    lead_seen = False  # the standfirst's repeat is dropped once
     text = unicodedata.normalize("NFC", html_entities.unescape(text))
     for line in text.splitlines():
         line = " ".join(line.split())
@@ -282,9 +284,10 @@ def clean_text(text: str) -> str:
             continue
         # The standfirst printed again (perhaps lightly edited) as paragraph one: keep the
         # fuller one in its place. Only at the top, and only right after the one it repeats.
-        if 0 < len(kept) <= _TOP_PARAGRAPHS and _same_paragraph(kept[-1], line):
+        if not lead_seen and 0 < len(kept) <= _TOP_PARAGRAPHS and _same_paragraph(kept[-1], line):
             if len(line) > len(kept[-1]):
                 kept[-1] = line
+            lead_seen = True
             continue
         kept.append(line)
     return "\n\n".join(kept)

@@ -444,3 +444,9 @@ def test_clean_text_drops_an_editors_recommendations_list() -> None:
         "- The beach bar that became a music venue"
     )
     assert text == "The festival closes on Sunday with a concert on the beach."
+
+
+def test_clean_text_drops_the_standfirst_repeat_once_only() -> None:
+    text = clean_text(f"{BODY_ONE}\n\n{BODY_ONE}\n\n{BODY_ONE}")
+
+    assert text.split("\n\n") == [BODY_ONE, BODY_ONE]
