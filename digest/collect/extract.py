@@ -16,17 +16,8 @@ from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 
 from digest.collect.decoding import decode_html
-from digest.collect.feeds import absolute_link
-from digest.collect.page_metadata import (
-    PageMetadata,
-    author_name,
-    headline,
-    page_metadata,
-    page_time,
-    published_at,
-)
-from digest.collect.text import language_tag, without_control_chars
-from digest.links import is_http_url
+from digest.collect.page_metadata import article_metadata
+from digest.collect.text import without_control_chars
 
 _BLOCKS = {
     "p",
@@ -128,34 +119,15 @@ def extract_article(
     tree = _parse(html, content_type)
     if tree is None:
         return ExtractedArticle("", None, None, None, (), 0)
-    image_url, image_alt = _lead_image(tree, url)
-    found = page_metadata(tree, url) if with_metadata else PageMetadata()
-    title = headline(
-        _meta(tree, "og:title") or found.title or _first_text(tree, "//h1"),
-        url,
-        (_meta(tree, "og:site_name"), found.site_name),
-    )
-    metadata = {
-        "title": title,
-        "canonical_url": _canonical(tree, url),
-        "section": _breadcrumb_section(tree) or _meta(tree, "article:section"),
-        "tags": tuple(_metas(tree, "article:tag")) or found.tags,
-        "categories": found.categories,
-        "image_count": len(tree.xpath("//article//img|//*[contains(@class,'entry-content')]//img")),
-        "image_url": image_url,
-        "image_alt": image_alt,
-        "author": found.author or _author(tree),
-        "published_at": published_at(_published(tree), found.published_at),
-        "language": _language(tree),
-    }
+    metadata = article_metadata(tree, url, with_trafilatura=with_metadata)
     text = ""
     if selector:
         text = _selected_text(tree, selector)
     if not text:
         _drop_furniture(tree)
         text = clean_text(_main_text(tree, url))
-    text = _without_title(text, metadata["title"])  # type: ignore[arg-type]
-    return ExtractedArticle(text=text, html=paragraphs_html(text), **metadata)  # type: ignore[arg-type]
+    text = _without_title(text, metadata["title"])
+    return ExtractedArticle(text=text, html=paragraphs_html(text), **metadata)
 
 
 def _main_text(tree: lxml.html.HtmlElement, url: str) -> str:
@@ -342,87 +314,3 @@ def _parse(html: bytes | str, content_type: str | None = None) -> lxml.html.Html
         return lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError):
         return None
-
-
-def _meta(tree: lxml.html.HtmlElement, prop: str) -> str | None:
-    values = _metas(tree, prop)
-    return values[0] if values else None
-
-
-def _metas(tree: lxml.html.HtmlElement, prop: str) -> list[str]:
-    found = tree.xpath(f"//meta[@property='{prop}' or @name='{prop}']/@content")
-    return [" ".join(v.split()) for v in found if v.strip()]
-
-
-def _first_text(tree: lxml.html.HtmlElement, xpath: str) -> str | None:
-    for el in tree.xpath(xpath):
-        text = " ".join(el.text_content().split())
-        if text:
-            return text
-    return None
-
-
-def _canonical(tree: lxml.html.HtmlElement, url: str) -> str | None:
-    for href in tree.xpath("//link[@rel='canonical']/@href"):
-        href = href.strip()
-        if href:
-            absolute = absolute_link(url, href)
-            if absolute and is_http_url(absolute):
-                return absolute
-    return None
-
-
-def _lead_image(tree: lxml.html.HtmlElement, url: str) -> tuple[str | None, str | None]:
-    """og:image with its alt text (og:image:alt, else the alt of the same image in the page)."""
-    src = _meta(tree, "og:image")
-    if not src:
-        return None, None
-    absolute = absolute_link(url, src)
-    if not absolute or not is_http_url(absolute):
-        return None, None
-    alt = _meta(tree, "og:image:alt")
-    if not alt:
-        stem = absolute.rsplit("/", 1)[-1].split("-")[0]
-        for img in tree.xpath("//img[@alt]"):
-            if stem and stem in (img.get("src") or "") and img.get("alt", "").strip():
-                alt = " ".join(img.get("alt").split())
-                break
-    return absolute, alt
-
-
-def _breadcrumb_section(tree: lxml.html.HtmlElement) -> str | None:
-    """The last step of the breadcrumb before the article itself ("Home › Northern Africa")."""
-    for nav in tree.xpath(
-        "//*[contains(@class,'crumb') or @aria-label='Breadcrumb' or @aria-label='breadcrumb']"
-    ):
-        steps = [" ".join(a.text_content().split()) for a in nav.xpath(".//a")]
-        steps = [s for s in steps if s and s.casefold() not in ("home", "accueil", "главная")]
-        if steps:
-            return steps[-1]
-    return None
-
-
-def _author(tree: lxml.html.HtmlElement) -> str | None:
-    return author_name(
-        _meta(tree, "author")
-        or _meta(tree, "article:author")
-        or _first_text(tree, "//*[@rel='author']|//*[contains(@class,'author')]//*[@class='fn']")
-    )
-
-
-def _published(tree: lxml.html.HtmlElement) -> datetime | None:
-    candidates = _metas(tree, "article:published_time") + [
-        v.strip() for v in tree.xpath("//time[@datetime]/@datetime")
-    ]
-    for value in candidates:
-        if (when := page_time(value)) is not None:
-            return when
-    return None
-
-
-def _language(tree: lxml.html.HtmlElement) -> str | None:
-    lang = (tree.get("lang") or "").strip() or (_meta(tree, "og:locale") or "").replace("_", "-")
-    if not lang:
-        found = tree.xpath("//meta[@http-equiv='content-language']/@content")
-        lang = found[0].strip() if found else ""
-    return language_tag(lang)

@@ -7,12 +7,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 from urllib.parse import urlsplit
 
+import lxml.html
 from lxml import etree
 from trafilatura.metadata import extract_metadata
 
 from digest.collect.dates import iso_datetime
+from digest.collect.feeds import absolute_link
+from digest.collect.text import language_tag
+from digest.links import is_http_url
 
 # "View all posts by Jane", "Posts by Jane", "By Jane": an author link's words, not a name.
 _AUTHOR_NOISE = re.compile(
@@ -33,6 +38,33 @@ class PageMetadata:
     categories: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     site_name: str | None = None
+
+
+def article_metadata(
+    tree: lxml.html.HtmlElement, url: str, *, with_trafilatura: bool = True
+) -> dict[str, Any]:
+    """ExtractedArticle's metadata fields: the page's own tags, and trafilatura's reading
+    (page_metadata) unless with_trafilatura is False."""
+    image_url, image_alt = _lead_image(tree, url)
+    found = page_metadata(tree, url) if with_trafilatura else PageMetadata()
+    title = headline(
+        _meta(tree, "og:title") or found.title or _first_text(tree, "//h1"),
+        url,
+        (_meta(tree, "og:site_name"), found.site_name),
+    )
+    return {
+        "title": title,
+        "canonical_url": _canonical(tree, url),
+        "section": _breadcrumb_section(tree) or _meta(tree, "article:section"),
+        "tags": tuple(_metas(tree, "article:tag")) or found.tags,
+        "categories": found.categories,
+        "image_count": len(tree.xpath("//article//img|//*[contains(@class,'entry-content')]//img")),
+        "image_url": image_url,
+        "image_alt": image_alt,
+        "author": found.author or _author(tree),
+        "published_at": published_at(_published(tree), found.published_at),
+        "language": _language(tree),
+    }
 
 
 def page_metadata(tree: etree._Element, url: str) -> PageMetadata:
@@ -119,3 +151,87 @@ def _letters(text: str) -> str:
 def _spaced(value: str | None) -> str | None:
     text = " ".join((value or "").split())
     return text or None
+
+
+def _meta(tree: lxml.html.HtmlElement, prop: str) -> str | None:
+    values = _metas(tree, prop)
+    return values[0] if values else None
+
+
+def _metas(tree: lxml.html.HtmlElement, prop: str) -> list[str]:
+    found = tree.xpath(f"//meta[@property='{prop}' or @name='{prop}']/@content")
+    return [" ".join(v.split()) for v in found if v.strip()]
+
+
+def _first_text(tree: lxml.html.HtmlElement, xpath: str) -> str | None:
+    for el in tree.xpath(xpath):
+        text = " ".join(el.text_content().split())
+        if text:
+            return text
+    return None
+
+
+def _canonical(tree: lxml.html.HtmlElement, url: str) -> str | None:
+    for href in tree.xpath("//link[@rel='canonical']/@href"):
+        href = href.strip()
+        if href:
+            absolute = absolute_link(url, href)
+            if absolute and is_http_url(absolute):
+                return absolute
+    return None
+
+
+def _lead_image(tree: lxml.html.HtmlElement, url: str) -> tuple[str | None, str | None]:
+    """og:image with its alt text (og:image:alt, else the alt of the same image in the page)."""
+    src = _meta(tree, "og:image")
+    if not src:
+        return None, None
+    absolute = absolute_link(url, src)
+    if not absolute or not is_http_url(absolute):
+        return None, None
+    alt = _meta(tree, "og:image:alt")
+    if not alt:
+        stem = absolute.rsplit("/", 1)[-1].split("-")[0]
+        for img in tree.xpath("//img[@alt]"):
+            if stem and stem in (img.get("src") or "") and img.get("alt", "").strip():
+                alt = " ".join(img.get("alt").split())
+                break
+    return absolute, alt
+
+
+def _breadcrumb_section(tree: lxml.html.HtmlElement) -> str | None:
+    """The last step of the breadcrumb before the article itself ("Home › Northern Africa")."""
+    for nav in tree.xpath(
+        "//*[contains(@class,'crumb') or @aria-label='Breadcrumb' or @aria-label='breadcrumb']"
+    ):
+        steps = [" ".join(a.text_content().split()) for a in nav.xpath(".//a")]
+        steps = [s for s in steps if s and s.casefold() not in ("home", "accueil", "главная")]
+        if steps:
+            return steps[-1]
+    return None
+
+
+def _author(tree: lxml.html.HtmlElement) -> str | None:
+    return author_name(
+        _meta(tree, "author")
+        or _meta(tree, "article:author")
+        or _first_text(tree, "//*[@rel='author']|//*[contains(@class,'author')]//*[@class='fn']")
+    )
+
+
+def _published(tree: lxml.html.HtmlElement) -> datetime | None:
+    candidates = _metas(tree, "article:published_time") + [
+        v.strip() for v in tree.xpath("//time[@datetime]/@datetime")
+    ]
+    for value in candidates:
+        if (when := page_time(value)) is not None:
+            return when
+    return None
+
+
+def _language(tree: lxml.html.HtmlElement) -> str | None:
+    lang = (tree.get("lang") or "").strip() or (_meta(tree, "og:locale") or "").replace("_", "-")
+    if not lang:
+        found = tree.xpath("//meta[@http-equiv='content-language']/@content")
+        lang = found[0].strip() if found else ""
+    return language_tag(lang)

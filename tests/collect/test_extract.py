@@ -383,7 +383,7 @@ def test_clean_text_normalises_spaces_and_drops_exact_repeats() -> None:
 
 
 def test_clean_text_keeps_a_repeat_that_is_not_the_lead_printed_twice() -> None:
-    # Issue 15: removing every repeat cut interview questions, recipe lines and links.
+    # Removing every repeat cut real text: interview questions, recipe lines, links.
     text = clean_text("It rained.\n\nIt rained again.\n\nIt rained.")
 
     assert text == "It rained.\n\nIt rained again.\n\nIt rained."

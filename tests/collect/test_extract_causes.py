@@ -1,6 +1,6 @@
-"""Golden pages for each cause issue 15 found in real pages (tests/collect/causes/, written for
-the project): a charset declared after a non-ASCII title, repeats that are article text, HTML
-comments inside paragraphs, an article laid out in a table."""
+"""Golden pages for each cause of lost or garbled text found on real pages
+(tests/collect/causes/, written for the project): a charset declared after a non-ASCII title,
+repeats that are article text, HTML comments inside paragraphs, a table-laid article."""
 
 from __future__ import annotations
 

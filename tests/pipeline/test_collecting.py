@@ -245,7 +245,7 @@ def test_a_source_selector_picks_the_body_automatic_extraction_misses(
 def test_a_teaser_page_is_decoded_by_its_http_charset_and_fills_the_missing_author(
     write_config: Any, http_server: FixtureHTTPServer
 ) -> None:
-    # Issue 15: the page's charset may be only in the HTTP header; its byline fills what the
+    # A page's charset may be only in the HTTP header; its byline fills what the
     # feed left out ("View all posts by" is not part of a name).
     paragraph = "Московский порт принял первые суда после ремонта причалов и дноуглубления."
     http_server.routes["/page.html"] = Route(
