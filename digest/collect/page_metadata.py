@@ -70,7 +70,7 @@ def article_metadata(
 def page_metadata(tree: etree._Element, url: str) -> PageMetadata:
     """trafilatura's reading of the page's metadata; empty when it gives up on the tree."""
     try:
-        found = extract_metadata(tree, default_url=url, extensive=False)
+        found = extract_metadata(tree, default_url=url)
     except (ValueError, TypeError, etree.LxmlError, RecursionError):
         return PageMetadata()
     return PageMetadata(
