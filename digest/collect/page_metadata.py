@@ -89,8 +89,9 @@ def headline(title: str | None, url: str, site_names: tuple[str | None, ...] = (
     title = _spaced(title)
     if not title:
         return None
-    host = (urlsplit(url).hostname or "").removeprefix("www.")
-    host_label = host.split(".")[0] if host else ""
+    # The site's own label of its host ("cnn" of edition.cnn.com), not a subdomain ("news").
+    labels = (urlsplit(url).hostname or "").split(".")
+    host_label = labels[-2] if len(labels) >= 2 else ""
     names = {_letters(n) for n in site_names if n}
     parts = re.split(f"({_SEPARATORS})", title)
     if len(parts) < 3:
@@ -122,14 +123,14 @@ def author_name(value: str | None) -> str | None:
     return value
 
 
-def published_at(page_time: datetime | None, page_date: datetime | None) -> datetime | None:
+def published_at(timestamp: datetime | None, day: datetime | None) -> datetime | None:
     """The page's own timestamp when htmldate's day agrees with it (or found none), else
     htmldate's day; a date-only value is never moved to another day by a time zone."""
-    if page_date is None:
-        return page_time
-    if page_time is not None and page_time.date() == page_date.date():
-        return page_time
-    return page_date
+    if day is None:
+        return timestamp
+    if timestamp is not None and timestamp.date() == day.date():
+        return timestamp
+    return day
 
 
 def page_time(value: str | None) -> datetime | None:

@@ -19,10 +19,11 @@ from digest.collect.page_metadata import author_name, headline, page_time, publi
         ("Port reopens — Coastal Daily", "Port reopens"),  # holds the host's name
         ("Port reopens: what changes for traders", "Port reopens: what changes for traders"),
         ("Port reopens", "Port reopens"),
+        ("Port reopens | World News", "Port reopens | World News"),  # "news." is no site name
     ],
 )
 def test_headline_drops_the_site_name(title: str, expected: str) -> None:
-    url = "https://www.coastal.example.org/a"
+    url = "https://news.coastal.org/a"
     assert headline(title, url, ("Coastal Courier",)) == expected
 
 
