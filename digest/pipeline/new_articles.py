@@ -122,7 +122,11 @@ async def _page_if_teaser(
     if count_words(html_to_text(entry.summary_html)) >= rt.settings.collect.teaser_words:
         return None
     response = await fetcher.fetch(entry.link, local_folders=local_folders)
-    return await extractor.extract(response.body, response.url, source.selector)
+    # The page's own metadata fills only what the feed left out: read it only then.
+    lacking = not (entry.title and entry.author and entry.published_at and entry.categories)
+    return await extractor.extract(
+        response.body, response.url, source.selector, response.content_type or None, lacking
+    )
 
 
 def _collected(
@@ -157,7 +161,7 @@ def _collected(
         section=section,
         feed_description=description,
         image_count=page.image_count if page else 0,
-        feed_categories=entry.categories,
+        feed_categories=entry.categories or (page.categories if page else ()),
         page_tags=page.tags if page else (),
         source_tags=source.tags,
         rules=rules,

@@ -382,10 +382,18 @@ def test_clean_text_normalises_spaces_and_drops_exact_repeats() -> None:
     assert text == f"{BODY_ONE}\n\n{AFTER_LINKS}"
 
 
-def test_clean_text_keeps_different_short_paragraphs() -> None:
+def test_clean_text_keeps_a_repeat_that_is_not_the_lead_printed_twice() -> None:
+    # Removing every repeat cut real text: interview questions, recipe lines, links.
     text = clean_text("It rained.\n\nIt rained again.\n\nIt rained.")
 
-    assert text == "It rained.\n\nIt rained again."
+    assert text == "It rained.\n\nIt rained again.\n\nIt rained."
+
+
+def test_clean_text_keeps_the_lead_repeated_further_down() -> None:
+    body = [AFTER_LINKS, "It rained.", "The council met on Monday.", "Lorries queued at dawn."]
+    text = clean_text("\n\n".join([BODY_ONE, *body, BODY_ONE]))
+
+    assert text.split("\n\n") == [BODY_ONE, *body, BODY_ONE]
 
 
 def _wrapped_page(wrapper_class: str) -> str:
@@ -436,3 +444,9 @@ def test_clean_text_drops_an_editors_recommendations_list() -> None:
         "- The beach bar that became a music venue"
     )
     assert text == "The festival closes on Sunday with a concert on the beach."
+
+
+def test_clean_text_drops_the_standfirst_repeat_once_only() -> None:
+    text = clean_text(f"{BODY_ONE}\n\n{BODY_ONE}\n\n{BODY_ONE}")
+
+    assert text.split("\n\n") == [BODY_ONE, BODY_ONE]

@@ -242,6 +242,30 @@ def test_a_source_selector_picks_the_body_automatic_extraction_misses(
     )
 
 
+def test_a_teaser_page_is_decoded_by_its_http_charset_and_fills_the_missing_author(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    # A page's charset may be only in the HTTP header; its byline fills what the
+    # feed left out ("View all posts by" is not part of a name).
+    paragraph = "Московский порт принял первые суда после ремонта причалов и дноуглубления."
+    http_server.routes["/page.html"] = Route(
+        (
+            "<html><head><title>Порт</title></head><body><article><h1>Порт</h1>"
+            "<a rel='author' href='/a/'>View all posts by Ivan Petrov</a>"
+            + "".join(f"<p>{paragraph} Часть {n}.</p>" for n in range(6))
+            + "</article></body></html>"
+        ).encode("windows-1251"),
+        content_type="text/html; charset=windows-1251",
+    )
+    teaser = {"title": "Порт", "link": http_server.url("/page.html"), "guid": "t-1"}
+    http_server.routes["/feed.xml"] = Route(rss([teaser]))
+    with pipeline.runtime(one_source(write_config, http_server.url("/feed.xml")), NOW) as rt:
+        pipeline.collect(rt, NOW)
+        (article,) = articles(rt)
+    assert article.text.startswith(paragraph)
+    assert article.author == "Ivan Petrov"
+
+
 def test_nul_and_control_characters_in_a_json_feed_never_reach_the_database(
     write_config: Any, http_server: FixtureHTTPServer
 ) -> None:

@@ -1,0 +1,238 @@
+"""An article page's title, author, date, categories and tags, for items whose feed lacks them;
+pure: trafilatura's metadata (htmldate for the date) where it is better, the page's own tags
+where they say more. No clock: a date is the page's, never today's."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from typing import Any
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml import etree
+from trafilatura.metadata import extract_metadata
+
+from digest.collect.dates import iso_datetime
+from digest.collect.feeds import absolute_link
+from digest.collect.text import language_tag
+from digest.links import is_http_url
+
+# "View all posts by Jane", "Posts by Jane", "By Jane": an author link's words, not a name.
+_AUTHOR_NOISE = re.compile(
+    r"^\s*(view all posts by|all posts by|more posts by|posts by|articles by|by)\s+", re.I
+)
+# What separates a headline from the site's name in <title> and og:title.
+_SEPARATORS = r"\s+[|\-–—:·•»]\s+"
+# A date-only value is kept as noon UTC: the same calendar day from UTC-12 to UTC+11, where a
+# reader's zone would turn midnight UTC into the day before.
+_DATE_ONLY_AT = time(12, 0, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class PageMetadata:
+    title: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None  # UTC
+    categories: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    site_name: str | None = None
+
+
+def article_metadata(
+    tree: lxml.html.HtmlElement, url: str, *, with_trafilatura: bool = True
+) -> dict[str, Any]:
+    """ExtractedArticle's metadata fields: the page's own tags, and trafilatura's reading
+    (page_metadata) unless with_trafilatura is False."""
+    image_url, image_alt = _lead_image(tree, url)
+    found = page_metadata(tree, url) if with_trafilatura else PageMetadata()
+    title = headline(
+        _meta(tree, "og:title") or found.title or _first_text(tree, "//h1"),
+        url,
+        (_meta(tree, "og:site_name"), found.site_name),
+    )
+    return {
+        "title": title,
+        "canonical_url": _canonical(tree, url),
+        "section": _breadcrumb_section(tree) or _meta(tree, "article:section"),
+        "tags": tuple(_metas(tree, "article:tag")) or found.tags,
+        "categories": found.categories,
+        "image_count": len(tree.xpath("//article//img|//*[contains(@class,'entry-content')]//img")),
+        "image_url": image_url,
+        "image_alt": image_alt,
+        "author": found.author or _author(tree),
+        "published_at": published_at(_published(tree), found.published_at),
+        "language": _language(tree),
+    }
+
+
+def page_metadata(tree: etree._Element, url: str) -> PageMetadata:
+    """trafilatura's reading of the page's metadata; empty when it gives up on the tree."""
+    try:
+        found = extract_metadata(tree, default_url=url)
+    except (ValueError, TypeError, etree.LxmlError, RecursionError):
+        return PageMetadata()
+    return PageMetadata(
+        title=_spaced(found.title),
+        author=author_name(found.author),
+        published_at=page_time(found.date),
+        categories=tuple(c for c in (_spaced(c) for c in found.categories or []) if c),
+        tags=tuple(t for t in (_spaced(t) for t in found.tags or []) if t),
+        site_name=_spaced(found.sitename),
+    )
+
+
+def headline(title: str | None, url: str, site_names: tuple[str | None, ...] = ()) -> str | None:
+    """The title without the site's name before or after it ("Story | Site", "Site - Story"):
+    a part is the site's name when it is one of site_names or holds the host's name."""
+    title = _spaced(title)
+    if not title:
+        return None
+    # The site's own label of its host ("cnn" of edition.cnn.com), not a subdomain ("news").
+    labels = (urlsplit(url).hostname or "").split(".")
+    host_label = labels[-2] if len(labels) >= 2 else ""
+    names = {_letters(n) for n in site_names if n}
+    parts = re.split(f"({_SEPARATORS})", title)
+    if len(parts) < 3:
+        return title
+
+    def is_site(part: str) -> bool:
+        letters = _letters(part)
+        if not letters or len(part.split()) > 5:
+            return False
+        return letters in names or (len(host_label) >= 3 and host_label in letters)
+
+    if is_site(parts[-1]):
+        kept = "".join(parts[:-2]).strip()
+    elif is_site(parts[0]):
+        kept = "".join(parts[2:]).strip()
+    else:
+        return title
+    return kept or title
+
+
+def author_name(value: str | None) -> str | None:
+    """A byline's name: "View all posts by …" and "By …" words cut, links and e-mail refused."""
+    value = _spaced(value)
+    if not value:
+        return None
+    value = _AUTHOR_NOISE.sub("", value).strip()
+    if not value or re.search(r"https?://|www\.|@|\.(com|org|net)\b", value, re.I):
+        return None
+    return value
+
+
+def published_at(timestamp: datetime | None, day: datetime | None) -> datetime | None:
+    """The page's own timestamp when htmldate's day agrees with it (or found none), else
+    htmldate's day; a date-only value is never moved to another day by a time zone."""
+    if day is None:
+        return timestamp
+    if timestamp is not None and timestamp.date() == day.date():
+        return timestamp
+    return day
+
+
+def page_time(value: str | None) -> datetime | None:
+    """An ISO date or time from a page in UTC; a date alone at noon UTC (_DATE_ONLY_AT)."""
+    if not value:
+        return None
+    if len(value.strip()) == 10:  # YYYY-MM-DD
+        try:
+            return datetime.combine(date.fromisoformat(value.strip()), _DATE_ONLY_AT)
+        except ValueError:
+            return None
+    return iso_datetime(value)
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _spaced(value: str | None) -> str | None:
+    text = " ".join((value or "").split())
+    return text or None
+
+
+def _meta(tree: lxml.html.HtmlElement, prop: str) -> str | None:
+    values = _metas(tree, prop)
+    return values[0] if values else None
+
+
+def _metas(tree: lxml.html.HtmlElement, prop: str) -> list[str]:
+    found = tree.xpath(f"//meta[@property='{prop}' or @name='{prop}']/@content")
+    return [" ".join(v.split()) for v in found if v.strip()]
+
+
+def _first_text(tree: lxml.html.HtmlElement, xpath: str) -> str | None:
+    for el in tree.xpath(xpath):
+        text = " ".join(el.text_content().split())
+        if text:
+            return text
+    return None
+
+
+def _canonical(tree: lxml.html.HtmlElement, url: str) -> str | None:
+    for href in tree.xpath("//link[@rel='canonical']/@href"):
+        href = href.strip()
+        if href:
+            absolute = absolute_link(url, href)
+            if absolute and is_http_url(absolute):
+                return absolute
+    return None
+
+
+def _lead_image(tree: lxml.html.HtmlElement, url: str) -> tuple[str | None, str | None]:
+    """og:image with its alt text (og:image:alt, else the alt of the same image in the page)."""
+    src = _meta(tree, "og:image")
+    if not src:
+        return None, None
+    absolute = absolute_link(url, src)
+    if not absolute or not is_http_url(absolute):
+        return None, None
+    alt = _meta(tree, "og:image:alt")
+    if not alt:
+        stem = absolute.rsplit("/", 1)[-1].split("-")[0]
+        for img in tree.xpath("//img[@alt]"):
+            if stem and stem in (img.get("src") or "") and img.get("alt", "").strip():
+                alt = " ".join(img.get("alt").split())
+                break
+    return absolute, alt
+
+
+def _breadcrumb_section(tree: lxml.html.HtmlElement) -> str | None:
+    """The last step of the breadcrumb before the article itself ("Home › Northern Africa")."""
+    for nav in tree.xpath(
+        "//*[contains(@class,'crumb') or @aria-label='Breadcrumb' or @aria-label='breadcrumb']"
+    ):
+        steps = [" ".join(a.text_content().split()) for a in nav.xpath(".//a")]
+        steps = [s for s in steps if s and s.casefold() not in ("home", "accueil", "главная")]
+        if steps:
+            return steps[-1]
+    return None
+
+
+def _author(tree: lxml.html.HtmlElement) -> str | None:
+    return author_name(
+        _meta(tree, "author")
+        or _meta(tree, "article:author")
+        or _first_text(tree, "//*[@rel='author']|//*[contains(@class,'author')]//*[@class='fn']")
+    )
+
+
+def _published(tree: lxml.html.HtmlElement) -> datetime | None:
+    candidates = _metas(tree, "article:published_time") + [
+        v.strip() for v in tree.xpath("//time[@datetime]/@datetime")
+    ]
+    for value in candidates:
+        if (when := page_time(value)) is not None:
+            return when
+    return None
+
+
+def _language(tree: lxml.html.HtmlElement) -> str | None:
+    lang = (tree.get("lang") or "").strip() or (_meta(tree, "og:locale") or "").replace("_", "-")
+    if not lang:
+        found = tree.xpath("//meta[@http-equiv='content-language']/@content")
+        lang = found[0].strip() if found else ""
+    return language_tag(lang)

@@ -1,0 +1,68 @@
+"""page_metadata rules: the headline without the site's name, a byline's name, a day that no
+time zone moves."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from digest.collect.extract import extract_article
+from digest.collect.page_metadata import author_name, headline, page_time, published_at
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Port reopens | Coastal Courier", "Port reopens"),
+        ("Coastal Courier - Port reopens", "Port reopens"),
+        ("Port reopens — Coastal Daily", "Port reopens"),  # holds the host's name
+        ("Port reopens: what changes for traders", "Port reopens: what changes for traders"),
+        ("Port reopens", "Port reopens"),
+        ("Port reopens | World News", "Port reopens | World News"),  # "news." is no site name
+    ],
+)
+def test_headline_drops_the_site_name(title: str, expected: str) -> None:
+    url = "https://news.coastal.org/a"
+    assert headline(title, url, ("Coastal Courier",)) == expected
+
+
+@pytest.mark.parametrize(
+    ("byline", "expected"),
+    [
+        ("View all posts by Amina Diallo", "Amina Diallo"),
+        ("By Amina Diallo", "Amina Diallo"),
+        ("https://www.facebook.com/courier", None),
+        ("  ", None),
+        ("Amina Diallo; Kofi Mensah", "Amina Diallo; Kofi Mensah"),
+    ],
+)
+def test_author_name(byline: str, expected: str | None) -> None:
+    assert author_name(byline) == expected
+
+
+def test_a_date_alone_stays_on_its_day_in_every_zone() -> None:
+    when = page_time("2026-11-18")
+    assert when == datetime(2026, 11, 18, 12, tzinfo=UTC)
+
+
+def test_the_page_time_is_kept_when_htmldate_agrees_else_the_day() -> None:
+    timed = page_time("2026-11-18T08:30:00+01:00")
+    assert published_at(timed, page_time("2026-11-18")) == timed
+    assert published_at(timed, None) == timed
+    assert published_at(timed, page_time("2026-11-17")) == page_time("2026-11-17")
+
+
+def test_extract_article_reads_the_byline_and_date_a_page_gives() -> None:
+    page = b"""<html><head><title>Port reopens | Coastal Courier</title>
+    <meta property="og:site_name" content="Coastal Courier">
+    <meta property="article:published_time" content="2026-11-18">
+    </head><body><article><h1>Port reopens</h1>
+    <p class="byline"><a rel="author" href="/author/amina/">View all posts by Amina Diallo</a></p>
+    <p>The port of Lome reopened its second quay on Monday after six months of works on the
+    breakwater, the harbour office said, and the first ships were unloaded the same day.</p>
+    </article></body></html>"""
+    article = extract_article(page, "https://www.coastal.example.org/2026/11/18/port/")
+    assert article.title == "Port reopens"
+    assert article.author == "Amina Diallo"
+    assert article.published_at == datetime(2026, 11, 18, 12, tzinfo=UTC)
