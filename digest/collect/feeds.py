@@ -32,6 +32,7 @@ class FeedEntry:
     content_html: str  # the full content when the feed carries it, else ""
     categories: tuple[str, ...]
     image_url: str | None = None  # media:content, media:thumbnail or an image enclosure
+    language: str | None = None  # the item's dc:language or xml:lang, as declared
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,17 @@ def _entry(raw: feedparser.FeedParserDict, feed_url: str) -> FeedEntry:
         content_html=content,
         categories=categories,
         image_url=_image(raw, feed_url),
+        language=language_tag(raw.get("language") or _declared_language(raw)),
     )
+
+
+def _declared_language(raw: feedparser.FeedParserDict) -> str | None:
+    """The xml:lang of the item's content, summary or title (Atom), inherited or its own."""
+    parts = [*(raw.get("content", []) or []), raw.get("summary_detail"), raw.get("title_detail")]
+    for part in parts:
+        if part and part.get("language"):
+            return str(part["language"])
+    return None
 
 
 def _image(raw: feedparser.FeedParserDict, feed_url: str) -> str | None:
@@ -179,6 +190,7 @@ def without_controls(entry: FeedEntry) -> FeedEntry:
         content_html=clean(entry.content_html) or "",
         categories=tuple(c for c in (clean(c) for c in entry.categories) if c and c.strip()),
         image_url=clean(entry.image_url) or None,
+        language=language_tag(entry.language),
     )
 
 
@@ -260,6 +272,7 @@ def _json_entry(item: dict[str, object], base: str, doc: dict[str, object]) -> F
             if isinstance(t, str) and t.strip()
         ),
         image_url=image_url if image_url and is_http_url(image_url) else None,
+        language=language_tag(_text(item.get("language"))),
     )
 
 

@@ -26,6 +26,7 @@ class ArticleListing:
     summary_method: SummaryMethod
     collected_at: datetime
     url: str
+    language: str | None  # BCP 47, detected from the text when the source did not say
 
 
 def articles_collected(rt: Runtime, start: datetime, end: datetime) -> list[ArticleListing]:
@@ -49,6 +50,7 @@ def articles_collected(rt: Runtime, start: datetime, end: datetime) -> list[Arti
                 summary_method=a.summary_method,
                 collected_at=a.collected_at,
                 url=a.url,
+                language=a.language,
             )
             for a, source in session.execute(query)
         ]

@@ -16,6 +16,7 @@ from digest.collect.extract import ExtractedArticle, html_to_text
 from digest.collect.feeds import FeedEntry, ParsedFeed
 from digest.collect.fetch import Fetcher
 from digest.collect.identity import article_identity, reader_link
+from digest.collect.language import article_language
 from digest.collect.text import REGION_LENGTH, short_label
 from digest.config import SourceSettings
 from digest.editorial.article_rules import EditorialRules, edit_article
@@ -164,5 +165,10 @@ def _collected(
         image_url=(page.image_url if page else None) or entry.image_url,
         image_alt=page.image_alt if page and page.image_url else None,
     )
-    language = (page.language if page else None) or feed.language
+    # The text decides; the page's, the item's and the feed's tags only when they agree or the
+    # text is too short to tell.
+    language = article_language(
+        f"{draft.title}\n{text}",
+        [page.language if page else None, entry.language, feed.language],
+    )
     return Collected(draft, language)
