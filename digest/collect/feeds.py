@@ -49,16 +49,24 @@ MAX_EXPANSION = 5_000_000
 
 
 def parse_feed(
-    data: bytes, url: str, *, max_entries: int = MAX_ENTRIES, max_expansion: int = MAX_EXPANSION
+    data: bytes,
+    url: str,
+    *,
+    max_entries: int = MAX_ENTRIES,
+    max_expansion: int = MAX_EXPANSION,
+    content_type: str = "",
 ) -> ParsedFeed:
-    """Parse feed bytes fetched from url; raise CollectError when they hold no feed at all, or
-    one that breaks the bounds (entries, entity expansion) or the parser."""
+    """Parse feed bytes fetched from url (with content_type, its HTTP Content-Type, if any);
+    raise CollectError when they hold no feed at all, or one that breaks the bounds (entries,
+    entity expansion) or the parser."""
     if not isinstance(data, bytes):
         # feedparser treats a str that is not XML as a path or URL to open: never give it one.
         raise TypeError("parse_feed takes the raw bytes of the feed")
     if is_json_feed(data):
         return parse_json_feed(data, url, max_entries=max_entries)
-    checked = checked_xml(data, url, max_entries=max_entries, max_expansion=max_expansion)
+    checked = checked_xml(
+        data, url, max_entries=max_entries, max_expansion=max_expansion, content_type=content_type
+    )
     return parse_checked(checked, url)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from digest import pipeline
 from digest.models import Article
+from digest.pipeline.sources import source_health
 from tests.servers import FixtureHTTPServer, Route
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
@@ -64,3 +65,53 @@ def test_each_article_gets_the_language_of_its_own_text(
         languages = {a.title: a.language for a in stored(rt)}
     # "Photo" says too little: the feed's declaration stands.
     assert languages == {"Plan de circulation": "fr", "خطة السير": "ar", "Photo": "ar"}
+
+
+# A real French sentence (Django's catalogue, tests/collect/languages/) whose bytes the
+# detector alone read as windows-1250 ("ętre").
+REAL_FRENCH = "Ce champ ne peut pas être vide."
+LATIN1_FEED = (
+    '<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Le fil</title>'
+    "<link>https://fil.example.org/</link>"
+    f"<item><title>{REAL_FRENCH}</title><guid>https://fil.example.org/?p=1</guid>"
+    "<description>x</description>"
+    "<content:encoded xmlns:content='http://purl.org/rss/1.0/modules/content/'><![CDATA["
+    f"<p>{REAL_FRENCH}</p>]]></content:encoded></item></channel></rss>"
+).encode("iso-8859-1")
+
+
+def test_an_undeclared_latin1_feed_is_collected_with_its_titles_right(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    # Served bare, then with the charset only the HTTP header names.
+    http_server.routes["/bare.xml"] = Route(LATIN1_FEED, content_type="text/xml")
+    http_server.routes["/named.xml"] = Route(
+        LATIN1_FEED.replace(b"?p=", b"?named="), content_type="text/xml; charset=iso-8859-1"
+    )
+    settings = write_config(
+        {
+            "sources": [
+                {"name": "Bare", "url": http_server.url("/bare.xml")},
+                {"name": "Named", "url": http_server.url("/named.xml")},
+            ]
+        }
+    )
+    with pipeline.runtime(settings, NOW) as rt:
+        report = pipeline.collect(rt, NOW)
+        titles = [a.title for a in stored(rt)]
+    assert [s.error for s in report.sources] == [None, None]
+    assert titles == [REAL_FRENCH, REAL_FRENCH]
+
+
+def test_a_feed_cut_mid_document_is_its_sources_failure(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    whole = feed("fr", [("Plan de circulation", FRENCH)])
+    http_server.routes["/cut.xml"] = Route(whole[: whole.index(b"<item>") + 40])
+    settings = write_config({"sources": [{"name": "Cut", "url": http_server.url("/cut.xml")}]})
+    with pipeline.runtime(settings, NOW) as rt:
+        outcome = pipeline.collect(rt, NOW).sources[0]
+        health = {s.name: s for s in source_health(rt)}
+    assert outcome.error is not None and "cut off" in outcome.error
+    assert health["Cut"].last_fetch_failed and "cut off" in (health["Cut"].last_error or "")
+    assert stored(rt) == []
