@@ -14,7 +14,7 @@ import lxml.html
 from feedparser.sgml import sgmllib  # the fallback parser feedparser ships with
 from lxml import etree
 
-from digest.collect.dates import iso_datetime, struct_datetime
+from digest.collect.dates import feed_datetime, struct_datetime
 from digest.collect.feed_xml import CheckedXml, checked_xml
 from digest.collect.text import language_tag, without_control_chars
 from digest.errors import CollectError
@@ -94,8 +94,9 @@ def parse_checked(checked: CheckedXml, url: str) -> ParsedFeed:
             f"{url}: not an RSS or Atom feed{detail}",
             hint="check that the source url points at the feed itself (often /feed/ or /rss)",
         )
-    entries = tuple(without_controls(_entry(raw, url)) for raw in parsed.entries)
     feed = parsed.get("feed", {})
+    site = home_site(url, feed.get("link"))
+    entries = tuple(without_controls(_entry(raw, url, site)) for raw in parsed.entries)
     return ParsedFeed(
         title=without_control_chars(plain_title(feed.get("title", "") or "")),
         link=feed.get("link"),
@@ -104,7 +105,16 @@ def parse_checked(checked: CheckedXml, url: str) -> ParsedFeed:
     )
 
 
-def _entry(raw: feedparser.FeedParserDict, feed_url: str) -> FeedEntry:
+def home_site(feed_url: str, home: str | None) -> str | None:
+    """For a feed read from a file, the site it names as its own (its link, a JSON Feed's
+    home_page_url), which its root-relative links ("/2026/11/story") are on: on disk they
+    name nothing. None for a feed fetched over HTTP, whose own URL resolves them."""
+    if feed_url.lower().startswith("file:") and home and is_http_url(home.strip()):
+        return home.strip()
+    return None
+
+
+def _entry(raw: feedparser.FeedParserDict, feed_url: str, site: str | None) -> FeedEntry:
     link = raw.get("link")
     content = ""
     for part in raw.get("content", []) or []:
@@ -120,7 +130,7 @@ def _entry(raw: feedparser.FeedParserDict, feed_url: str) -> FeedEntry:
     )
     return FeedEntry(
         guid=(raw.get("id") or "").strip() or None,
-        link=absolute_link(feed_url, link),
+        link=absolute_link(feed_url, link, site),
         title=plain_title(raw.get("title") or ""),
         author=(raw.get("author") or "").strip() or None,
         # dict.get, not raw.get: feedparser maps a missing published_parsed to updated_parsed
@@ -131,7 +141,7 @@ def _entry(raw: feedparser.FeedParserDict, feed_url: str) -> FeedEntry:
         summary_html=summary,
         content_html=content,
         categories=categories,
-        image_url=_image(raw, feed_url),
+        image_url=_image(raw, feed_url, site),
         language=language_tag(raw.get("language") or _declared_language(raw)),
     )
 
@@ -145,7 +155,7 @@ def _declared_language(raw: feedparser.FeedParserDict) -> str | None:
     return None
 
 
-def _image(raw: feedparser.FeedParserDict, feed_url: str) -> str | None:
+def _image(raw: feedparser.FeedParserDict, feed_url: str, site: str | None) -> str | None:
     candidates = [
         m.get("url")
         for m in raw.get("media_content", []) or []
@@ -158,19 +168,23 @@ def _image(raw: feedparser.FeedParserDict, feed_url: str) -> str | None:
         if str(e.get("type", "")).startswith("image/")
     ]
     for candidate in candidates:
-        absolute = absolute_link(feed_url, candidate)
+        absolute = absolute_link(feed_url, candidate, site)
         if absolute and is_http_url(absolute):
             return absolute
     return None
 
 
-def absolute_link(base: str, link: str | None) -> str | None:
-    """link resolved against base; None unless http(s) (or file: in a local feed file):
-    javascript:, data: and mistyped schemes never become an article's link."""
+def absolute_link(base: str, link: str | None, site: str | None = None) -> str | None:
+    """link resolved against base (a root-relative one against site, when given: see
+    home_site); None unless http(s) (or file: in a local feed file): javascript:, data: and
+    mistyped schemes never become an article's link."""
     if not link or not link.strip():
         return None
+    link = link.strip()
+    if site and link.startswith("/") and not link.startswith("//"):
+        base = site
     try:
-        joined = urljoin(base, link.strip())
+        joined = urljoin(base, link)
     except ValueError:  # "https://[host/…": not a URL at all
         return None
     scheme = joined.split(":", 1)[0].lower()
@@ -226,6 +240,7 @@ def parse_json_feed(data: bytes, url: str, *, max_entries: int = MAX_ENTRIES) ->
             hint="check that the source url points at the feed itself",
         )
     base = _text(doc.get("feed_url")) or url
+    site = home_site(url, _text(doc.get("home_page_url")))
     items = doc.get("items")
     if isinstance(items, list) and len(items) > max_entries:
         raise CollectError(
@@ -233,7 +248,7 @@ def parse_json_feed(data: bytes, url: str, *, max_entries: int = MAX_ENTRIES) ->
             hint="raise collect.max_entries if this feed really carries that many",
         )
     entries = tuple(
-        without_controls(_json_entry(item, base, doc))
+        without_controls(_json_entry(item, base, site, doc))
         for item in (items if isinstance(items, list) else [])
         if isinstance(item, dict)
     )
@@ -245,7 +260,9 @@ def parse_json_feed(data: bytes, url: str, *, max_entries: int = MAX_ENTRIES) ->
     )
 
 
-def _json_entry(item: dict[str, object], base: str, doc: dict[str, object]) -> FeedEntry:
+def _json_entry(
+    item: dict[str, object], base: str, site: str | None, doc: dict[str, object]
+) -> FeedEntry:
     link = _text(item.get("url")) or _text(item.get("external_url"))
     content = _text(item.get("content_html"))
     if not content and _text(item.get("content_text")):
@@ -262,14 +279,14 @@ def _json_entry(item: dict[str, object], base: str, doc: dict[str, object]) -> F
     )
     tags = item.get("tags")
     image = _text(item.get("image")) or _text(item.get("banner_image"))
-    image_url = absolute_link(base, image)
+    image_url = absolute_link(base, image, site)
     guid = _text(item.get("id"))
     return FeedEntry(
         guid=guid or None,
-        link=absolute_link(base, link),
+        link=absolute_link(base, link, site),
         title=plain_title(_text(item.get("title"))),
         author=", ".join(n for n in names if n) or None,
-        published_at=iso_datetime(
+        published_at=feed_datetime(
             _text(item.get("date_published")) or _text(item.get("date_modified"))
         ),
         summary_html=summary or content,
