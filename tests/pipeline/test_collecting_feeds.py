@@ -115,3 +115,71 @@ def test_a_feed_cut_mid_document_is_its_sources_failure(
     assert outcome.error is not None and "cut off" in outcome.error
     assert health["Cut"].last_fetch_failed and "cut off" in (health["Cut"].last_error or "")
     assert stored(rt) == []
+
+
+def items_feed(items: list[tuple[str, str]]) -> bytes:
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>'
+        '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        "<channel><title>Desk</title><link>https://desk.example.org/</link>"
+    ]
+    for n, (title, body) in enumerate(items):
+        parts.append(
+            f"<item><title>{title}</title><link>https://desk.example.org/post/{n}</link>"
+            f"<guid>https://desk.example.org/post/{n}</guid><description>x</description>"
+            f"<content:encoded><![CDATA[{body}]]></content:encoded></item>"
+        )
+    parts.append("</channel></rss>")
+    return "".join(parts).encode()
+
+
+def release_notes(version: str, changes: list[str]) -> str:
+    return "".join(
+        f"<p>Version {version} of the reporting service {change}, and the older clients keep"
+        " working until the end of their support window.</p>"
+        for change in changes
+    )
+
+
+def test_posts_alike_only_in_title_are_distinct_stories(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    photos = [
+        ("Photo", f'<p><img src="https://desk.example.org/p/{n}.jpg"></p>') for n in range(11)
+    ]
+    releases = [
+        (
+            "Announcing v201603 of the reporting service",
+            release_notes("v201603", ["adds bid simulators", "drops the old keyword fields"]),
+        ),
+        (
+            "Announcing v201605 of the reporting service",
+            release_notes("v201605", ["brings expanded text ads", "renames campaign labels"]),
+        ),
+    ]
+    http_server.routes["/feed.xml"] = Route(items_feed(photos + releases))
+    settings = write_config({"sources": [{"name": "Desk", "url": http_server.url("/feed.xml")}]})
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        rows = stored(rt)
+    assert len(rows) == 13
+    assert [a.title for a in rows if a.duplicate_of_id is not None] == []
+
+
+def test_the_same_story_retitled_a_little_is_still_a_duplicate(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    body = release_notes("v201603", ["adds bid simulators", "drops the old keyword fields"])
+    http_server.routes["/feed.xml"] = Route(
+        items_feed(
+            [
+                ("Announcing v201603 of the reporting service", body),
+                ("Announcing v201603 of the reporting service!", "<p>Update:</p>" + body),
+            ]
+        )
+    )
+    settings = write_config({"sources": [{"name": "Desk", "url": http_server.url("/feed.xml")}]})
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        first, second = stored(rt)
+    assert first.duplicate_of_id is None and second.duplicate_of_id == first.id
