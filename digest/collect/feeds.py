@@ -121,7 +121,8 @@ def _entry(raw: feedparser.FeedParserDict, feed_url: str, site: str | None) -> F
         if part.get("value"):
             content = part["value"]
             break
-    summary = raw.get("summary", "") or ""
+    content = unescaped_markup(content)
+    summary = unescaped_markup(raw.get("summary", "") or "")
     if content.strip() == summary.strip():
         # RSS without content:encoded puts the description in both; it is not full content.
         content = ""
@@ -193,6 +194,16 @@ def absolute_link(base: str, link: str | None, site: str | None = None) -> str |
 
 
 _TAG = re.compile(r"<[^>]*>")
+_ESCAPED_TAG = re.compile(r"&lt;/?(?:p|a|br|div|span|img|em|strong|b|i|ul|ol|li|h[1-6])\b", re.I)
+_REAL_TAG = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9]*)\b")
+
+
+def unescaped_markup(fragment: str) -> str:
+    """An HTML fragment a feed escaped twice (its tags arrive as "&lt;p&gt;" text, and a
+    reader would see the markup) unescaped once; any other fragment as it is."""
+    if _ESCAPED_TAG.search(fragment) and not _REAL_TAG.search(fragment):
+        return html.unescape(fragment)
+    return fragment
 
 
 def without_controls(entry: FeedEntry) -> FeedEntry:
@@ -264,7 +275,7 @@ def _json_entry(
     item: dict[str, object], base: str, site: str | None, doc: dict[str, object]
 ) -> FeedEntry:
     link = _text(item.get("url")) or _text(item.get("external_url"))
-    content = _text(item.get("content_html"))
+    content = unescaped_markup(_text(item.get("content_html")))
     if not content and _text(item.get("content_text")):
         paragraphs = _text(item.get("content_text")).split("\n\n")
         content = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs if p.strip())

@@ -21,7 +21,7 @@ from digest.collect.text import REGION_LENGTH, short_label
 from digest.config import SourceSettings
 from digest.editorial.article_rules import EditorialRules, edit_article
 from digest.editorial.reading_time import count_words
-from digest.editorial.summarise import Summariser
+from digest.editorial.summarise import Summariser, carries_a_sentence
 from digest.errors import DigestError
 from digest.models import Article
 from digest.pipeline.extracting import PageExtractor
@@ -118,9 +118,13 @@ async def _page_if_teaser(
     entry: FeedEntry,
     local_folders: tuple[Path, ...],
 ) -> ExtractedArticle | None:
-    if entry.content_html or not entry.link:
+    if not entry.link:
         return None
-    if count_words(html_to_text(entry.summary_html)) >= rt.settings.collect.teaser_words:
+    if entry.content_html:
+        # Full content, unless it says nothing (reddit's "submitted by … [959 comments]").
+        if carries_a_sentence(html_to_text(entry.content_html)):
+            return None
+    elif count_words(html_to_text(entry.summary_html)) >= rt.settings.collect.teaser_words:
         return None
     response = await fetcher.fetch(entry.link, local_folders=local_folders)
     return await extractor.extract(response.body, response.url, source.selector)

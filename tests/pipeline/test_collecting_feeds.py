@@ -25,7 +25,9 @@ ARABIC = (
 ) * 4
 
 
-def feed(language: str, items: list[tuple[str, str]]) -> bytes:
+def feed(
+    language: str, items: list[tuple[str, str]], site: str = "https://desk.example.org"
+) -> bytes:
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>'
         '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
@@ -34,12 +36,15 @@ def feed(language: str, items: list[tuple[str, str]]) -> bytes:
     ]
     for n, (title, body) in enumerate(items):
         parts.append(
-            f"<item><title>{title}</title><link>https://desk.example.org/{n}</link>"
+            f"<item><title>{title}</title><link>{site}/{n}</link>"
             f"<guid>desk-{n}</guid><description>x</description>"
             f"<content:encoded><![CDATA[{body}]]></content:encoded></item>"
         )
     parts.append("</channel></rss>")
     return "".join(parts).encode()
+
+
+PHOTO_PAGE = b'<html><body><article><img src="a.jpg"><p>Photo.</p></article></body></html>'
 
 
 def stored(rt: pipeline.Runtime) -> list[Article]:
@@ -55,8 +60,11 @@ def test_each_article_gets_the_language_of_its_own_text(
         feed(
             "ar",
             [("Plan de circulation", FRENCH), ("خطة السير", ARABIC), ("Photo", "<p>Photo.</p>")],
+            site=http_server.url(""),
         )
     )
+    # The photo's content says nothing: its page is read, and has no more to say.
+    http_server.routes["/2"] = Route(PHOTO_PAGE, content_type="text/html; charset=utf-8")
     settings = write_config(
         {"sources": [{"name": "Desk", "url": http_server.url("/feed.xml"), "region": "Coast"}]}
     )
@@ -117,7 +125,7 @@ def test_a_feed_cut_mid_document_is_its_sources_failure(
     assert stored(rt) == []
 
 
-def items_feed(items: list[tuple[str, str]]) -> bytes:
+def items_feed(items: list[tuple[str, str]], site: str = "https://desk.example.org") -> bytes:
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>'
         '<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
@@ -125,8 +133,8 @@ def items_feed(items: list[tuple[str, str]]) -> bytes:
     ]
     for n, (title, body) in enumerate(items):
         parts.append(
-            f"<item><title>{title}</title><link>https://desk.example.org/post/{n}</link>"
-            f"<guid>https://desk.example.org/post/{n}</guid><description>x</description>"
+            f"<item><title>{title}</title><link>{site}/post/{n}</link>"
+            f"<guid>{site}/post/{n}</guid><description>x</description>"
             f"<content:encoded><![CDATA[{body}]]></content:encoded></item>"
         )
     parts.append("</channel></rss>")
@@ -157,7 +165,12 @@ def test_posts_alike_only_in_title_are_distinct_stories(
             release_notes("v201605", ["brings expanded text ads", "renames campaign labels"]),
         ),
     ]
-    http_server.routes["/feed.xml"] = Route(items_feed(photos + releases))
+    http_server.routes["/feed.xml"] = Route(items_feed(photos + releases, http_server.url("")))
+    for n in range(len(photos)):
+        http_server.routes[f"/post/{n}"] = Route(
+            PHOTO_PAGE.replace(b"a.jpg", f"{n}.jpg".encode()),
+            content_type="text/html; charset=utf-8",
+        )
     settings = write_config({"sources": [{"name": "Desk", "url": http_server.url("/feed.xml")}]})
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
@@ -183,3 +196,52 @@ def test_the_same_story_retitled_a_little_is_still_a_duplicate(
         pipeline.collect(rt, NOW)
         first, second = stored(rt)
     assert first.duplicate_of_id is None and second.duplicate_of_id == first.id
+
+
+ARTICLE_PAGE = (
+    "<html><head><title>Lamu ferry</title></head><body><article><h1>Lamu ferry</h1>"
+    + "".join(
+        f"<p>The ferry between Lamu and Mokowe runs again from Monday after {n} weeks of repairs"
+        " to its engines, the county transport office said.</p>"
+        for n in range(3, 9)
+    )
+    + "</article></body></html>"
+).encode()
+REDDIT_CONTENT = (
+    '<table><tr><td> &#32; submitted by &#32; <a href="https://www.reddit.com/user/someone">'
+    ' /u/someone </a> <br/> <span><a href="{link}">[link]</a></span> &#32; <span>'
+    '<a href="https://www.reddit.com/r/kenya/comments/a/">[959 comments]</a></span>'
+    "</td></tr></table>"
+)
+
+
+def test_a_feed_text_that_says_nothing_gives_way_to_the_page_or_to_no_summary(
+    write_config: Any, http_server: FixtureHTTPServer
+) -> None:
+    site = http_server.url("")
+    http_server.routes["/ferry"] = Route(ARTICLE_PAGE, content_type="text/html; charset=utf-8")
+    http_server.routes["/empty"] = Route(PHOTO_PAGE, content_type="text/html; charset=utf-8")
+    items = (
+        f"<item><title>Lamu ferry runs again</title><link>{site}/ferry</link><guid>r1</guid>"
+        "<content:encoded><![CDATA["
+        + REDDIT_CONTENT.format(link=f"{site}/ferry")
+        + "]]></content:encoded></item>"
+        f"<item><title>Show HN: a tide table</title><link>{site}/empty</link><guid>h1</guid>"
+        '<description><![CDATA[<a href="https://news.ycombinator.com/item?id=1">Comments</a>]]>'
+        "</description></item>"
+    )
+    http_server.routes["/feed.xml"] = Route(
+        (
+            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"'
+            ' xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel><title>Links'
+            f"</title><link>{site}/</link>{items}</channel></rss>"
+        ).encode()
+    )
+    settings = write_config({"sources": [{"name": "Links", "url": http_server.url("/feed.xml")}]})
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        ferry, tide = stored(rt)
+    assert ferry.text.startswith("The ferry between Lamu and Mokowe runs again")
+    assert ferry.summary.startswith("The ferry between Lamu and Mokowe runs again")
+    assert "comments" not in ferry.summary.lower()
+    assert tide.summary == ""
