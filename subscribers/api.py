@@ -26,6 +26,7 @@ from subscribers import api_operations as operations
 from subscribers.addresses import InvalidAddress
 from subscribers.api_models import (
     SLUG_PATTERN,
+    ArticlePage,
     ErrorOut,
     SubscriberOut,
     SubscriberPage,
@@ -58,6 +59,9 @@ class ApiContext:
     offered_topics: frozenset[str]
     send_confirmation: SendConfirmation
     page_size_max: int = 500
+    # The collected stories after an id, at most a limit of them: GET /articles, when given
+    # (the app that mounts the API owns the articles; this package never reads them itself).
+    articles: Callable[[int, int], ArticlePage] | None = None
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -189,6 +193,14 @@ def create_api(context: ApiContext) -> FastAPI:
         """End a subscription at once (the record stays, as consent withdrawn)."""
         with writing() as session:
             return operations.unsubscribe(session, subscription_id, now=context.clock())
+
+    if context.articles is not None:
+        articles = context.articles
+
+        @api.get("/articles", dependencies=[Auth], response_model=ArticlePage)
+        def list_articles(after: After = 0, limit: Limit = 100) -> ArticlePage:
+            """Collected stories in id order, a page at a time, each with its language."""
+            return articles(after, limit)
 
     @api.get("/subscribers", dependencies=[Auth], response_model=SubscriberPage)
     def list_subscribers(

@@ -92,5 +92,23 @@ class SubscriberPage(BaseModel):
     next_after: int | None = Field(description=NEXT_AFTER)
 
 
+class ArticleOut(BaseModel):
+    id: int
+    title: str
+    url: str = Field(description="The story's link; empty when it has no http(s) one.")
+    source: str
+    language: str | None = Field(
+        description="BCP 47; read from the story's own text when its source did not say."
+    )
+    region: str
+    summary: str
+    collected_at: datetime
+
+
+class ArticlePage(BaseModel):
+    items: list[ArticleOut]
+    next_after: int | None = Field(description=NEXT_AFTER)
+
+
 class ErrorOut(BaseModel):
     error: str = Field(description="What went wrong and what to change.")

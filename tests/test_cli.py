@@ -186,6 +186,8 @@ def test_articles_lists_the_weeks_articles_for_an_editor(project: Path, database
     assert plain.stdout.count("min read") == 12
     assert "region: Northern Africa" in plain.stdout and "region: West Africa" in plain.stdout
     assert "Global ties" in plain.stdout
+    # The sample sites write in English; each article's language is read from its text.
+    assert plain.stdout.count("language: en") == 12
     assert "summary (extractive):" in plain.stdout or "summary (feed):" in plain.stdout
 
     table = digest(project, "articles", "--since", "2020-01-01", database_url=database_url)

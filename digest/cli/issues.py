@@ -95,7 +95,8 @@ def articles(
             out.print(
                 f"#{row.id} {row.title}\n  region: {row.region or '-'} · tags: "
                 f"{', '.join(row.tags) or '-'} · {row.reading_minutes} min read · "
-                f"source: {row.source or '-'}\n  summary ({row.summary_method}): {row.summary}\n",
+                f"language: {row.language or '-'} · source: {row.source or '-'}\n"
+                f"  summary ({row.summary_method}): {row.summary}\n",
                 markup=False,
             )
     else:
@@ -104,6 +105,7 @@ def articles(
             "title",
             "region",
             "tags",
+            "lang",
             "min",
             "summary",
             title=f"Articles, {label}",
@@ -116,6 +118,7 @@ def articles(
                 Text(row.title),
                 Text(row.region or "-"),
                 Text(", ".join(row.tags) or "-"),
+                Text(row.language or "-"),
                 str(row.reading_minutes),
                 Text(row.summary) + Text(f" ({row.summary_method})", style="dim"),
             )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import time
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 
 def iso_datetime(value: str | None) -> datetime | None:
@@ -28,4 +29,20 @@ def struct_datetime(parsed: time.struct_time | None) -> datetime | None:
     try:
         return datetime.fromtimestamp(calendar.timegm(parsed), tz=UTC)
     except (ValueError, OverflowError, OSError):
+        return None
+
+
+def feed_datetime(value: str | None) -> datetime | None:
+    """A date as feeds write it, ISO 8601 or RFC 822 ("Mon, 23 Nov 2026 07:00:00 +0100",
+    which JSON Feeds converted from RSS carry), in UTC; None when absent or unreadable."""
+    when = iso_datetime(value)
+    if when is not None or not value or not value.strip():
+        return when
+    try:
+        parsed = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         return None

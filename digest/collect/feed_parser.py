@@ -34,8 +34,9 @@ class FeedParser:
         # Children at once: parsing is CPU work, more than the cores would only queue.
         self._children = asyncio.Semaphore(os.cpu_count() or 1)
 
-    async def parse(self, data: bytes, url: str) -> ParsedFeed:
-        """The feed in data; CollectError when it is none, or breaks a bound."""
+    async def parse(self, data: bytes, url: str, content_type: str = "") -> ParsedFeed:
+        """The feed in data (served as content_type, if by HTTP); CollectError when it is
+        none, or breaks a bound."""
         limits = self._settings
         if is_json_feed(data):
             return await asyncio.to_thread(
@@ -47,6 +48,7 @@ class FeedParser:
             url,
             max_entries=limits.max_entries,
             max_expansion=limits.max_bytes,
+            content_type=content_type,
         )
         async with self._children:
             return await asyncio.to_thread(self._in_child, checked, url)

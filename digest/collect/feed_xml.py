@@ -41,6 +41,7 @@ _MARKERS = (
 # punycode (quadratic to decode), Python escapes, and the codec that always fails.
 _NOT_CHARSETS = {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "undefined"}
 
+_CHARSET_PARAMETER = re.compile(r""";\s*charset\s*=\s*("[^"]{0,100}"|[^;\s]{0,100})""", re.I)
 _XML_DECLARATION = re.compile(r"<\?xml[^>]{0,1024}?\?>")
 _CONTROL_IN_DECLARATION = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _ENCODING = re.compile(rb"""\bencoding\s*=\s*["']([^"']{0,100})["']""")
@@ -56,6 +57,7 @@ _ENTITY_START = re.compile("<!ENTITY", re.IGNORECASE)
 _LITERAL = re.compile(r""""(?P<double>[^"]*)"|'(?P<single>[^']*)'""")
 _CHARACTER_REFERENCE = re.compile(r"&#(?:[0-9]{1,7}|x[0-9A-Fa-f]{1,6});")
 _REFERENCE = re.compile(r"&([^\s&;<>\"']{1,200});")
+_ROOT = re.compile(r"<(?P<name>(?:[A-Za-z_][\w.-]*:)?(?P<local>rss|feed|RDF|channel))[\s/>]")
 # An entry's start tag in any namespace prefix and case (feedparser's loose mode lowers them).
 _ENTRY = re.compile(r"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)[\s/>]", re.IGNORECASE)
 
@@ -68,12 +70,15 @@ class CheckedXml:
     expansion: int  # characters the declared entities add once expanded
 
 
-def checked_xml(data: bytes, url: str, *, max_entries: int, max_expansion: int) -> CheckedXml:
+def checked_xml(
+    data: bytes, url: str, *, max_entries: int, max_expansion: int, content_type: str = ""
+) -> CheckedXml:
     """data decoded and checked: an XML declaration with a control character or naming no
     character set, an entity that is external, a parameter entity, nested or long, entities
     expanding to more than max_expansion characters, or more than max_entries entries is the
-    source's CollectError, before any parser runs."""
-    text = _decoded(data, url)
+    source's CollectError, before any parser runs. content_type is the HTTP Content-Type the
+    feed came with, if any: its charset is honoured."""
+    text = _decoded(data, url, http_charset(content_type))
     match = _XML_DECLARATION.match(text)
     if match is not None:
         _check_declaration(match.group().encode("utf-8", "replace"), url)
@@ -82,15 +87,34 @@ def checked_xml(data: bytes, url: str, *, max_entries: int, max_expansion: int) 
         raise CollectError(f"{url}: the XML declaration does not end within 1024 characters")
     expansion = _entity_expansion(text, url, max_expansion)
     _check_entry_count(text, url, max_entries)
+    _check_complete(text, url, len(data))
     return CheckedXml(_DECLARED_UTF8 + text.encode("utf-8", "replace"), expansion)
 
 
-def _decoded(data: bytes, url: str) -> str:
-    """The feed's text: by its byte order mark, else the charset its XML declaration names,
-    else UTF-8, else the best guess for undeclared legacy bytes."""
+def http_charset(content_type: str) -> str | None:
+    """The codec of the charset an HTTP Content-Type names; None when it names none, or none
+    a document can be written in."""
+    found = _CHARSET_PARAMETER.search(content_type or "")
+    if found is None:
+        return None
+    return _text_codec(found.group(1).strip("\"' "))
+
+
+def _decoded(data: bytes, url: str, http_codec: str | None = None) -> str:
+    """The feed's text by XML's rules (RFC 7303): its byte order mark, else the HTTP charset,
+    else the charset its XML declaration names, else UTF-8, else the best guess for
+    undeclared legacy bytes. A charset the bytes do not decode in is passed over, and so is
+    the HTTP charset of bytes that are UTF-8 beyond ASCII: servers name one for every file they
+    serve (Apache's AddDefaultCharset ISO-8859-1), and legacy text is never valid UTF-8 by
+    chance."""
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(codec, "replace").lstrip(" \t\r\n")
+    if http_codec is not None and not _utf8_beyond_ascii(data):
+        try:
+            return data.decode(http_codec).lstrip(" \t\r\n")
+        except UnicodeDecodeError:
+            pass
     for marker, codec in _MARKERS:
         if data.startswith(marker):
             return data.decode(codec, "replace")
@@ -105,6 +129,16 @@ def _decoded(data: bytes, url: str) -> str:
         return stripped.decode("utf-8")
     except UnicodeDecodeError:
         return decode_undeclared(stripped)
+
+
+def _utf8_beyond_ascii(data: bytes) -> bool:
+    if data.isascii():
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _declared_charset(data: bytes, url: str) -> str | None:
@@ -122,12 +156,24 @@ def _declared_charset(data: bytes, url: str) -> str | None:
         info = codecs.lookup(name)
     except LookupError:
         return None  # a typo or an unknown charset: detected like an undeclared one
-    if info.name in _NOT_CHARSETS or not getattr(info, "_is_text_encoding", True):
+    if _text_codec(name) is None:
         raise CollectError(
             f"{url}: the XML declaration names {name!r}, which is not a character set"
             " a feed can be written in",
             hint="the feed is broken or hostile; ask the site to declare its real encoding",
         )
+    return info.name
+
+
+def _text_codec(name: str) -> str | None:
+    """Python's codec for a charset's name; None for an unknown name or a codec that is no
+    character set (see _NOT_CHARSETS)."""
+    try:
+        info = codecs.lookup(name)
+    except LookupError:
+        return None
+    if info.name in _NOT_CHARSETS or not getattr(info, "_is_text_encoding", True):
+        return None
     return info.name
 
 
@@ -202,6 +248,49 @@ def _refused(url: str, what: str) -> CollectError:
         f"{url}: the feed declares {what}; refused to expand its entities",
         hint="the feed is broken or hostile; ask the site to drop its DOCTYPE's entities",
     )
+
+
+def _check_complete(text: str, url: str, size: int) -> None:
+    """A feed whose root element never closes was cut off in transfer (a dropped connection,
+    a full disk on the server): feedparser's loose parser would read it as a feed with none
+    or some of its items, and the source would look healthy."""
+    root = _ROOT.match(text, _prolog_end(text))
+    if root is None:
+        return  # not a feed's root: feedparser says what it is
+    start_tag_end = text.find(">", root.start())
+    if start_tag_end > 0 and text[start_tag_end - 1] == "/":
+        return  # <rss/>: empty, and complete
+    if re.search(rf"</{re.escape(root.group('name'))}\s*>", text[root.end() :]) is None:
+        raise CollectError(
+            f"{url}: the feed is cut off: its <{root.group('name')}> never closes"
+            f" ({size:,} bytes received)",
+            hint="the server sent only part of the feed; it is fetched again next run,"
+            " and if it stays cut off, ask the site to check its feed",
+        )
+
+
+def _prolog_end(text: str) -> int:
+    """Where the root element may start: after space, processing instructions, comments and
+    a DOCTYPE (its internal subset in brackets); in one pass, whatever the bytes."""
+    at = 0
+    while True:
+        while at < len(text) and text[at] in " \t\r\n":
+            at += 1
+        if text.startswith("<?", at):
+            end, length = text.find("?>", at), 2
+        elif text.startswith("<!--", at):
+            end, length = text.find("-->", at), 3
+        elif text.startswith("<!DOCTYPE", at):
+            subset = text.find("[", at)
+            closing = text.find(">", at)
+            if 0 <= subset < closing:
+                closing = text.find(">", max(text.find("]", subset), subset))
+            end, length = closing, 1
+        else:
+            return at
+        if end < 0:
+            return at
+        at = end + length
 
 
 def _check_entry_count(text: str, url: str, max_entries: int) -> None:

@@ -14,7 +14,7 @@ import lxml.html
 from feedparser.sgml import sgmllib  # the fallback parser feedparser ships with
 from lxml import etree
 
-from digest.collect.dates import iso_datetime, struct_datetime
+from digest.collect.dates import feed_datetime, struct_datetime
 from digest.collect.feed_xml import CheckedXml, checked_xml
 from digest.collect.text import language_tag, without_control_chars
 from digest.errors import CollectError
@@ -32,6 +32,7 @@ class FeedEntry:
     content_html: str  # the full content when the feed carries it, else ""
     categories: tuple[str, ...]
     image_url: str | None = None  # media:content, media:thumbnail or an image enclosure
+    language: str | None = None  # the item's dc:language or xml:lang, as declared
 
 
 @dataclass(frozen=True)
@@ -48,16 +49,24 @@ MAX_EXPANSION = 5_000_000
 
 
 def parse_feed(
-    data: bytes, url: str, *, max_entries: int = MAX_ENTRIES, max_expansion: int = MAX_EXPANSION
+    data: bytes,
+    url: str,
+    *,
+    max_entries: int = MAX_ENTRIES,
+    max_expansion: int = MAX_EXPANSION,
+    content_type: str = "",
 ) -> ParsedFeed:
-    """Parse feed bytes fetched from url; raise CollectError when they hold no feed at all, or
-    one that breaks the bounds (entries, entity expansion) or the parser."""
+    """Parse feed bytes fetched from url (with content_type, its HTTP Content-Type, if any);
+    raise CollectError when they hold no feed at all, or one that breaks the bounds (entries,
+    entity expansion) or the parser."""
     if not isinstance(data, bytes):
         # feedparser treats a str that is not XML as a path or URL to open: never give it one.
         raise TypeError("parse_feed takes the raw bytes of the feed")
     if is_json_feed(data):
         return parse_json_feed(data, url, max_entries=max_entries)
-    checked = checked_xml(data, url, max_entries=max_entries, max_expansion=max_expansion)
+    checked = checked_xml(
+        data, url, max_entries=max_entries, max_expansion=max_expansion, content_type=content_type
+    )
     return parse_checked(checked, url)
 
 
@@ -85,8 +94,9 @@ def parse_checked(checked: CheckedXml, url: str) -> ParsedFeed:
             f"{url}: not an RSS or Atom feed{detail}",
             hint="check that the source url points at the feed itself (often /feed/ or /rss)",
         )
-    entries = tuple(without_controls(_entry(raw, url)) for raw in parsed.entries)
     feed = parsed.get("feed", {})
+    site = home_site(url, feed.get("link"))
+    entries = tuple(without_controls(_entry(raw, url, site)) for raw in parsed.entries)
     return ParsedFeed(
         title=without_control_chars(plain_title(feed.get("title", "") or "")),
         link=feed.get("link"),
@@ -95,14 +105,24 @@ def parse_checked(checked: CheckedXml, url: str) -> ParsedFeed:
     )
 
 
-def _entry(raw: feedparser.FeedParserDict, feed_url: str) -> FeedEntry:
+def home_site(feed_url: str, home: str | None) -> str | None:
+    """For a feed read from a file, the site it names as its own (its link, a JSON Feed's
+    home_page_url), which its root-relative links ("/2026/11/story") are on: on disk they
+    name nothing. None for a feed fetched over HTTP, whose own URL resolves them."""
+    if feed_url.lower().startswith("file:") and home and is_http_url(home.strip()):
+        return home.strip()
+    return None
+
+
+def _entry(raw: feedparser.FeedParserDict, feed_url: str, site: str | None) -> FeedEntry:
     link = raw.get("link")
     content = ""
     for part in raw.get("content", []) or []:
         if part.get("value"):
             content = part["value"]
             break
-    summary = raw.get("summary", "") or ""
+    content = unescaped_markup(content)
+    summary = unescaped_markup(raw.get("summary", "") or "")
     if content.strip() == summary.strip():
         # RSS without content:encoded puts the description in both; it is not full content.
         content = ""
@@ -111,7 +131,7 @@ def _entry(raw: feedparser.FeedParserDict, feed_url: str) -> FeedEntry:
     )
     return FeedEntry(
         guid=(raw.get("id") or "").strip() or None,
-        link=absolute_link(feed_url, link),
+        link=absolute_link(feed_url, link, site),
         title=plain_title(raw.get("title") or ""),
         author=(raw.get("author") or "").strip() or None,
         # dict.get, not raw.get: feedparser maps a missing published_parsed to updated_parsed
@@ -122,11 +142,21 @@ def _entry(raw: feedparser.FeedParserDict, feed_url: str) -> FeedEntry:
         summary_html=summary,
         content_html=content,
         categories=categories,
-        image_url=_image(raw, feed_url),
+        image_url=_image(raw, feed_url, site),
+        language=language_tag(raw.get("language") or _declared_language(raw)),
     )
 
 
-def _image(raw: feedparser.FeedParserDict, feed_url: str) -> str | None:
+def _declared_language(raw: feedparser.FeedParserDict) -> str | None:
+    """The xml:lang of the item's content, summary or title (Atom), inherited or its own."""
+    parts = [*(raw.get("content", []) or []), raw.get("summary_detail"), raw.get("title_detail")]
+    for part in parts:
+        if part and part.get("language"):
+            return str(part["language"])
+    return None
+
+
+def _image(raw: feedparser.FeedParserDict, feed_url: str, site: str | None) -> str | None:
     candidates = [
         m.get("url")
         for m in raw.get("media_content", []) or []
@@ -139,19 +169,23 @@ def _image(raw: feedparser.FeedParserDict, feed_url: str) -> str | None:
         if str(e.get("type", "")).startswith("image/")
     ]
     for candidate in candidates:
-        absolute = absolute_link(feed_url, candidate)
+        absolute = absolute_link(feed_url, candidate, site)
         if absolute and is_http_url(absolute):
             return absolute
     return None
 
 
-def absolute_link(base: str, link: str | None) -> str | None:
-    """link resolved against base; None unless http(s) (or file: in a local feed file):
-    javascript:, data: and mistyped schemes never become an article's link."""
+def absolute_link(base: str, link: str | None, site: str | None = None) -> str | None:
+    """link resolved against base (a root-relative one against site, when given: see
+    home_site); None unless http(s) (or file: in a local feed file): javascript:, data: and
+    mistyped schemes never become an article's link."""
     if not link or not link.strip():
         return None
+    link = link.strip()
+    if site and link.startswith("/") and not link.startswith("//"):
+        base = site
     try:
-        joined = urljoin(base, link.strip())
+        joined = urljoin(base, link)
     except ValueError:  # "https://[host/…": not a URL at all
         return None
     scheme = joined.split(":", 1)[0].lower()
@@ -160,6 +194,16 @@ def absolute_link(base: str, link: str | None) -> str | None:
 
 
 _TAG = re.compile(r"<[^>]*>")
+_ESCAPED_TAG = re.compile(r"&lt;/?(?:p|a|br|div|span|img|em|strong|b|i|ul|ol|li|h[1-6])\b", re.I)
+_REAL_TAG = re.compile(r"<(?:/?[A-Za-z][A-Za-z0-9]*)\b")
+
+
+def unescaped_markup(fragment: str) -> str:
+    """An HTML fragment a feed escaped twice (its tags arrive as "&lt;p&gt;" text, and a
+    reader would see the markup) unescaped once; any other fragment as it is."""
+    if _ESCAPED_TAG.search(fragment) and not _REAL_TAG.search(fragment):
+        return html.unescape(fragment)
+    return fragment
 
 
 def without_controls(entry: FeedEntry) -> FeedEntry:
@@ -179,6 +223,7 @@ def without_controls(entry: FeedEntry) -> FeedEntry:
         content_html=clean(entry.content_html) or "",
         categories=tuple(c for c in (clean(c) for c in entry.categories) if c and c.strip()),
         image_url=clean(entry.image_url) or None,
+        language=language_tag(entry.language),
     )
 
 
@@ -206,6 +251,7 @@ def parse_json_feed(data: bytes, url: str, *, max_entries: int = MAX_ENTRIES) ->
             hint="check that the source url points at the feed itself",
         )
     base = _text(doc.get("feed_url")) or url
+    site = home_site(url, _text(doc.get("home_page_url")))
     items = doc.get("items")
     if isinstance(items, list) and len(items) > max_entries:
         raise CollectError(
@@ -213,7 +259,7 @@ def parse_json_feed(data: bytes, url: str, *, max_entries: int = MAX_ENTRIES) ->
             hint="raise collect.max_entries if this feed really carries that many",
         )
     entries = tuple(
-        without_controls(_json_entry(item, base, doc))
+        without_controls(_json_entry(item, base, site, doc))
         for item in (items if isinstance(items, list) else [])
         if isinstance(item, dict)
     )
@@ -225,9 +271,11 @@ def parse_json_feed(data: bytes, url: str, *, max_entries: int = MAX_ENTRIES) ->
     )
 
 
-def _json_entry(item: dict[str, object], base: str, doc: dict[str, object]) -> FeedEntry:
+def _json_entry(
+    item: dict[str, object], base: str, site: str | None, doc: dict[str, object]
+) -> FeedEntry:
     link = _text(item.get("url")) or _text(item.get("external_url"))
-    content = _text(item.get("content_html"))
+    content = unescaped_markup(_text(item.get("content_html")))
     if not content and _text(item.get("content_text")):
         paragraphs = _text(item.get("content_text")).split("\n\n")
         content = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs if p.strip())
@@ -242,14 +290,14 @@ def _json_entry(item: dict[str, object], base: str, doc: dict[str, object]) -> F
     )
     tags = item.get("tags")
     image = _text(item.get("image")) or _text(item.get("banner_image"))
-    image_url = absolute_link(base, image)
+    image_url = absolute_link(base, image, site)
     guid = _text(item.get("id"))
     return FeedEntry(
         guid=guid or None,
-        link=absolute_link(base, link),
+        link=absolute_link(base, link, site),
         title=plain_title(_text(item.get("title"))),
         author=", ".join(n for n in names if n) or None,
-        published_at=iso_datetime(
+        published_at=feed_datetime(
             _text(item.get("date_published")) or _text(item.get("date_modified"))
         ),
         summary_html=summary or content,
@@ -260,6 +308,7 @@ def _json_entry(item: dict[str, object], base: str, doc: dict[str, object]) -> F
             if isinstance(t, str) and t.strip()
         ),
         image_url=image_url if image_url and is_http_url(image_url) else None,
+        language=language_tag(_text(item.get("language"))),
     )
 
 

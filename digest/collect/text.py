@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from charset_normalizer import from_bytes
 
@@ -20,9 +21,26 @@ REGION_LENGTH = 200
 
 def decode_undeclared(data: bytes) -> str:
     """Bytes that are not UTF-8 and declare no charset (windows-1251 served bare, say):
-    charset_normalizer's guess from the first 200 kB, else windows-1252; never an error."""
+    charset_normalizer's guess from the first 200 kB when it reads another script than Latin,
+    else windows-1252; never an error.
+
+    Among Latin code pages the guess is unreliable (ISO-8859-1 French was read as windows-1250
+    and windows-1257: "récolte" became "rŕcolte"), and windows-1252, what browsers and
+    feedparser fall back to, is what undeclared Latin text on the web is written in."""
     best = from_bytes(data[:200_000]).best()
-    return data.decode(best.encoding if best is not None else "windows-1252", errors="replace")
+    if best is not None and not _latin(data[:200_000].decode(best.encoding, errors="replace")):
+        return data.decode(best.encoding, errors="replace")
+    return data.decode("windows-1252", errors="replace")
+
+
+def _latin(text: str) -> bool:
+    """Every letter beyond ASCII is a Latin one: the text is in a Latin script whatever code
+    page read it."""
+    return all(
+        unicodedata.name(c, "").startswith("LATIN")
+        for c in set(text)
+        if ord(c) > 127 and c.isalpha()
+    )
 
 
 def without_control_chars(text: str) -> str:

@@ -75,6 +75,8 @@ _BOILERPLATE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _BOILERPLATE_ANYWHERE = re.compile(
+    # A link aggregator's labels: reddit's "[link]" and "[959 comments]", "submitted by".
+    r"\[\s*(?:link|\d[\d,.]*\s*comments?)\s*\]|^\s*submitted\s+by\b|"
     r"\b(?:click here|cliquez ici|subscribe to our|sign up for our|(?:our|the) newsletter|"
     r"all rights reserved|(?:photo|image) credit|(?:photo|image|picture)\s*:\s*\S|"
     r"getty images|reuters/|afp photo|ap photo|\(photo:|\(crédit)",
@@ -112,6 +114,26 @@ _STOPWORDS = frozenset(
     le la les un une des du de et en est au aux ce ces dans par pour sur qui que il elle
     ils elles son sa ses leur leurs ne pas plus a été être avec selon""".split()  # noqa: SIM905
 )
+
+
+# Markup shown as text: HTML escaped twice by a feed ("&amp;lt;p&amp;gt;").
+_MARKUP = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
+# Fewer words than this is a label ("Comments", "Photo"), never a sentence of an article.
+SENTENCE_WORDS = 4
+
+
+def carries_a_sentence(text: str) -> bool:
+    """Whether text holds at least one sentence of an article: not a label, a link
+    aggregator's line or markup shown as text."""
+    return any(_says_something(s) for s in split_sentences(text))
+
+
+def _says_something(sentence: str) -> bool:
+    return (
+        count_words(sentence) >= SENTENCE_WORDS
+        and not is_boilerplate(sentence)
+        and not _MARKUP.search(sentence)
+    )
 
 
 def is_boilerplate(sentence: str) -> bool:
@@ -277,8 +299,10 @@ def _clean_description(request: SummaryRequest) -> str:
 
 
 def _fallback(request: SummaryRequest) -> str:
-    """Nothing that reads as a sentence: the lead of whatever text there is."""
-    return lead_summary(request.text, request.title, request.word_budget)
+    """No sentence a summary may take (none with a final stop, say): the lead of the
+    sentences that still say something, else nothing. "Comments" is never a summary."""
+    kept = [s for s in split_sentences(request.text) if _says_something(s)]
+    return lead_summary("\n".join(kept), request.title, request.word_budget) if kept else ""
 
 
 def _cut(sentence: str, budget: int) -> str:

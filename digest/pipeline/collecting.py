@@ -288,7 +288,11 @@ async def _feed_of(
     """The feed in the response or, for a site's page, in the first feed the page announces
     (that feed's URL is returned to become the source's url)."""
     try:
-        return await parser.parse(response.body, response.url), response, None
+        return (
+            await parser.parse(response.body, response.url, response.content_type),
+            response,
+            None,
+        )
     except CollectError:
         if not looks_like_html(response.body):
             raise
@@ -296,7 +300,8 @@ async def _feed_of(
     for candidate in candidates:
         try:
             found = await fetcher.fetch(candidate, local_folders=local_folders)
-            return await parser.parse(found.body, found.url), found, found.moved_to or candidate
+            parsed = await parser.parse(found.body, found.url, found.content_type)
+            return parsed, found, found.moved_to or candidate
         except CollectError:
             continue
     raise CollectError(

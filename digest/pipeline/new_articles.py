@@ -16,11 +16,12 @@ from digest.collect.extract import ExtractedArticle, html_to_text
 from digest.collect.feeds import FeedEntry, ParsedFeed
 from digest.collect.fetch import Fetcher
 from digest.collect.identity import article_identity, reader_link
+from digest.collect.language import article_language
 from digest.collect.text import REGION_LENGTH, short_label
 from digest.config import SourceSettings
 from digest.editorial.article_rules import EditorialRules, edit_article
 from digest.editorial.reading_time import count_words
-from digest.editorial.summarise import Summariser
+from digest.editorial.summarise import Summariser, carries_a_sentence
 from digest.errors import DigestError
 from digest.models import Article
 from digest.pipeline.extracting import PageExtractor
@@ -117,9 +118,13 @@ async def _page_if_teaser(
     entry: FeedEntry,
     local_folders: tuple[Path, ...],
 ) -> ExtractedArticle | None:
-    if entry.content_html or not entry.link:
+    if not entry.link:
         return None
-    if count_words(html_to_text(entry.summary_html)) >= rt.settings.collect.teaser_words:
+    if entry.content_html:
+        # Full content, unless it says nothing (reddit's "submitted by … [959 comments]").
+        if carries_a_sentence(html_to_text(entry.content_html)):
+            return None
+    elif count_words(html_to_text(entry.summary_html)) >= rt.settings.collect.teaser_words:
         return None
     response = await fetcher.fetch(entry.link, local_folders=local_folders)
     # The page's own metadata fills only what the feed left out: read it only then.
@@ -168,5 +173,10 @@ def _collected(
         image_url=(page.image_url if page else None) or entry.image_url,
         image_alt=page.image_alt if page and page.image_url else None,
     )
-    language = (page.language if page else None) or feed.language
+    # The text decides; the page's, the item's and the feed's tags only when they agree or the
+    # text is too short to tell.
+    language = article_language(
+        f"{draft.title}\n{text}",
+        [page.language if page else None, entry.language, feed.language],
+    )
     return Collected(draft, language)

@@ -9,12 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from digest.collect.identity import TitleIndex
+from digest.collect.identity import TitleIndex, may_repeat, same_story
 from digest.editorial.article_rules import ArticleDraft
 from digest.models import Article
 
-# Titles this alike, collected within this long of each other, are the same story.
+# Titles and texts this alike, collected within this long of each other, are the same story.
 _DUPLICATE_WINDOW = timedelta(days=7)
+# Stored stories with a near-identical title whose texts are read to compare, at most.
+_CANDIDATES = 20
 
 
 @dataclass(frozen=True)
@@ -122,9 +124,7 @@ def _add_articles(
         by_identity[draft.identity] = article
         if draft.url:
             by_url[draft.url] = article
-        original = recent.match(draft.title)
-        if original is None:
-            original = batch.match(draft.title)
+        original = _original(session, draft, recent, batch, pending)
         if original is None:
             key = -1 - len(pending)
             pending[key] = article
@@ -138,6 +138,32 @@ def _add_articles(
     for article in pending.values():
         recent.add(article.id, article.title)
     return len(pending) + len(duplicates)
+
+
+def _original(
+    session: Session,
+    draft: ArticleDraft,
+    recent: TitleIndex,
+    batch: TitleIndex,
+    pending: dict[int, Article],
+) -> int | None:
+    """The key of the story this draft tells again (a recent article's id, or a negative key
+    of this batch's), if any: a near-identical title, then the same content (same_story)."""
+    if not may_repeat(draft.title, draft.text):
+        return None
+    stored = recent.matches(draft.title)[:_CANDIDATES]
+    if stored:
+        rows = session.execute(
+            select(Article.id, Article.title, Article.text).where(Article.id.in_(stored))
+        )
+        texts = {row.id: (row.title, row.text) for row in rows}
+        for key in stored:
+            if key in texts and same_story(draft.title, draft.text, *texts[key]):
+                return key
+    for key in batch.matches(draft.title)[:_CANDIDATES]:
+        if same_story(draft.title, draft.text, pending[key].title, pending[key].text):
+            return key
+    return None
 
 
 def _merge(article: Article, item: Collected, max_tags: int) -> None:

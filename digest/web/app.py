@@ -19,7 +19,7 @@ from starlette.routing import Mount
 
 from digest.config import Settings
 from digest.errors import DigestError
-from digest.pipeline import open_runtime
+from digest.pipeline import article_listing, open_runtime
 from digest.secret_key import api_keys, session_key
 from digest.web import archive, audience, auth, clicks, editor, health, metrics
 from digest.web.body_guard import BodyGuard
@@ -32,6 +32,7 @@ from digest.web.sessions import signed_in_editor
 from digest.web.state import Clock, WebState, web_state
 from subscribers.api import BODY_MAX as API_BODY_MAX
 from subscribers.api import ApiContext, SendConfirmation, create_api
+from subscribers.api_models import ArticleOut, ArticlePage
 from subscribers.fields import offered_topics
 from subscribers.reader_pages import ReaderPages
 
@@ -162,8 +163,15 @@ def _api_routes(
         offered_topics=offered_topics(state.settings),
         send_confirmation=send_confirmation or ApiConfirmationMailer(state),
         page_size_max=state.settings.api.page_size_max,
+        articles=lambda after, limit: _article_page(state, after, limit),
     )
     return [Mount("/api", app=create_api(context))]
+
+
+def _article_page(state: WebState, after: int, limit: int) -> ArticlePage:
+    rows = article_listing.articles_after(state.rt, after, limit)
+    items = [ArticleOut.model_validate(r, from_attributes=True) for r in rows]
+    return ArticlePage(items=items, next_after=items[-1].id if len(items) == limit else None)
 
 
 def _utc_now() -> datetime:

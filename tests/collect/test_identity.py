@@ -183,6 +183,6 @@ def test_the_title_index_finds_a_near_identical_title_among_many() -> None:
     for n in range(500):
         index.add(n, f"Council approves budget number {n} for the harbour district")
     index.add(999, "Port of Misrata reopens its container terminal")
-    assert index.match("Port of Misrata re-opens its container terminal") == 999
-    assert index.match("Council approves budget number 7 for the harbour district!") == 7
-    assert index.match("Dakar coding school opens a second campus") is None
+    assert index.matches("Port of Misrata re-opens its container terminal") == [999]
+    assert index.matches("Council approves budget number 7 for the harbour district!") == [7]
+    assert index.matches("Dakar coding school opens a second campus") == []

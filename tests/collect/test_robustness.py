@@ -15,7 +15,11 @@ from digest.collect.feeds import ParsedFeed, discover_feeds, parse_feed
 from digest.errors import CollectError
 
 HERE = Path(__file__).resolve().parent
-SEEDS = [p.read_bytes() for p in sorted((HERE / "feeds").iterdir()) if p.suffix != ".md"]
+SEEDS = [
+    p.read_bytes()
+    for p in sorted((HERE / "feeds").rglob("*"))
+    if p.suffix in (".xml", ".json", ".atom")
+]
 PAGES = [p.read_bytes() for p in sorted((HERE / "pages").glob("*.html"))]
 
 quick = settings(

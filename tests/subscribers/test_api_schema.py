@@ -42,6 +42,7 @@ def test_every_operation_keeps_to_the_schema_it_serves(write_config) -> None:  #
             check_operation(client, operation)
     assert sorted(labels) == [
         "DELETE /subscribers/{subscriber_id}",
+        "GET /articles",
         "GET /subscribers",
         "GET /subscribers/{subscriber_id}",
         "GET /subscriptions",
