@@ -146,6 +146,7 @@ def _collected(
         section = entry.categories[0]
     # Kept as the region when it names no known one: it must fit articles.region.
     section = short_label(section, REGION_LENGTH)
+    language = (page.language if page else None) or feed.language
     draft = edit_article(
         identity=identity,
         url=reader_link(link),
@@ -163,6 +164,6 @@ def _collected(
         rules=rules,
         image_url=(page.image_url if page else None) or entry.image_url,
         image_alt=page.image_alt if page and page.image_url else None,
+        language=language,
     )
-    language = (page.language if page else None) or feed.language
     return Collected(draft, language)
