@@ -162,8 +162,17 @@ class SignupPages(ReaderPage):
             "values": {"email": "", "name": "", "lists": [], "topics": [], **values},
             "errors": errors,
             "honeypot": HONEYPOT,
+            "language": self._offered_language(request),
         }
         return self.site.render(request, "subscribe.html", context, status_code=status_code)
+
+    def _offered_language(self, request: Request) -> str:
+        """The language of the list the page was linked for (?list=slug), else the one every
+        list shares, else English."""
+        lists = self.site.settings.lists
+        asked = [lst.language for lst in lists if lst.slug == request.query_params.get("list")]
+        shared = {lst.language for lst in lists}
+        return asked[0] if asked else shared.pop() if len(shared) == 1 else "en"
 
     def _check_your_inbox(self, request: Request) -> Response:
         return self._message(
@@ -180,8 +189,12 @@ class SignupPages(ReaderPage):
         subject = self._subject(request, "confirm")
         if subject is None:
             return self._expired_confirmation(request)
+        language = await run_in_threadpool(self._language, subject.list_id)
         return self.site.render(
-            request, "confirm.html", {"action": request.url.path}, headers=PRIVATE
+            request,
+            "confirm.html",
+            {"action": request.url.path, "language": language},
+            headers=PRIVATE,
         )
 
     async def confirm(self, request: Request) -> Response:
@@ -198,7 +211,11 @@ class SignupPages(ReaderPage):
         response = self.site.render(
             request,
             "confirmed.html",
-            {"title": title, "preferences_url": self._link("preferences", subject)},
+            {
+                "title": title,
+                "preferences_url": self._link("preferences", subject),
+                "language": await run_in_threadpool(self._language, subject.list_id),
+            },
             headers=PRIVATE,
         )
         if confirmed:  # only the click that confirmed them: a second click welcomes nobody

@@ -37,6 +37,17 @@ CONFIGURED_WORDS = (
     N_("Please confirm your subscription to {newsletter}"),
     N_("Welcome to {list}"),
 )
+# Words the reader pages get from code and say through _(): the confirmed page's titles
+# (subscribers/signup_pages.py) and the "why did you leave?" answers (reader_input.REASON_LABELS).
+PAGE_WORDS = (
+    N_("You are subscribed"),
+    N_("Already confirmed"),
+    N_("Too many emails"),
+    N_("Not relevant to me"),
+    N_("No time to read it"),
+    N_("I never signed up"),
+    N_("Another reason"),
+)
 
 
 def locale_of(tag: str) -> Locale:
@@ -77,6 +88,11 @@ def format_period(start: date, end: date, tag: str) -> str:
     return fallback.replace("{0}", format_period(start, start, tag)).replace(
         "{1}", format_period(end, end, tag)
     )
+
+
+def format_day(day: date, tag: str) -> str:
+    """One day with its month's full name: « 7 décembre 2026 », "December 7, 2026"."""
+    return format_skeleton("yMMMMd", day, locale=locale_of(tag))
 
 
 def format_number(value: float, tag: str) -> str:
