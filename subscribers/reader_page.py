@@ -101,12 +101,17 @@ class ReaderPage:
         )
 
     def _message(
-        self, request: Request, title: str, message: str, status_code: int = 200
+        self,
+        request: Request,
+        title: str,
+        message: str,
+        status_code: int = 200,
+        language: str = "en",
     ) -> Response:
         return self.site.render(
             request,
             "message.html",
-            {"title": title, "message": message},
+            {"title": title, "message": message, "language": language},
             status_code=status_code,
             headers=PRIVATE,
         )

@@ -61,7 +61,8 @@ class SignupPages(ReaderPage):
         # CSRF token: the browser's Origin (or Referer) shows where the form was.
         self.site.check_csrf(request, form, embeddable=True)
         if form.get(HONEYPOT):
-            return self._check_your_inbox(request)  # a bot: it learns nothing, gets nothing
+            # A bot: it learns nothing, gets nothing.
+            return self._check_your_inbox(request, form_texts(form, "lists"))
         now = self.site.now()
         # Per IPv4 address or IPv6 /64: one IPv6 user would have 2^64 allowances otherwise.
         client = client_network(request.client.host if request.client else None)
@@ -85,7 +86,7 @@ class SignupPages(ReaderPage):
             }
             errors = {problem.field: problem.message}
             return self._subscribe_form(request, offered, values, errors, status_code=400)
-        response = self._check_your_inbox(request)
+        response = self._check_your_inbox(request, form_texts(form, "lists"))
         if not await self.per_address.allow(address):
             return response  # the same page: nothing tells anyone this address was limited
         # Everything that depends on who the address belongs to runs after the page has gone:
@@ -174,12 +175,16 @@ class SignupPages(ReaderPage):
         shared = {lst.language for lst in lists}
         return asked[0] if asked else shared.pop() if len(shared) == 1 else "en"
 
-    def _check_your_inbox(self, request: Request) -> Response:
+    def _check_your_inbox(self, request: Request, ticked: list[str]) -> Response:
+        """In the language the ticked lists share (from the settings alone: the answer takes
+        as long whoever the address belongs to), else the sign-up page's."""
+        languages = {lst.language for lst in self.site.settings.lists if lst.slug in ticked}
         return self._message(
             request,
             "Check your inbox",
             "If this address can receive our lists, a mail with a confirmation link is on its "
             "way to it. Open the link to start receiving them; nothing is sent until then.",
+            language=languages.pop() if len(languages) == 1 else self._offered_language(request),
         )
 
     # --------------------------------------------------------------------------- confirm

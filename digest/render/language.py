@@ -47,6 +47,11 @@ PAGE_WORDS = (
     N_("No time to read it"),
     N_("I never signed up"),
     N_("Another reason"),
+    N_("Check your inbox"),
+    N_(
+        "If this address can receive our lists, a mail with a confirmation link is on its way "
+        "to it. Open the link to start receiving them; nothing is sent until then."
+    ),
 )
 
 

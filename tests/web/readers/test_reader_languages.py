@@ -26,7 +26,9 @@ def list_overrides() -> dict[str, dict[str, object]]:
 def test_an_arabic_lists_reader_is_answered_in_arabic_right_to_left(
     app: LiveApp, rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
 ) -> None:
-    assert subscribe(app, NEW, lists=("weekly",)).status_code == 200
+    answer = subscribe(app, NEW, lists=("weekly",))
+    assert answer.status_code == 200
+    assert ARABIC_PAGE in answer.text and "تفقّد بريدك الوارد" in answer.text
     [mail] = wait_for_mails(smtp_server, NEW)
     assert mail["Subject"] == "يرجى تأكيد اشتراكك في Coast Digest"
     assert '<html lang="ar" dir="rtl"' in html_of(mail)
