@@ -419,3 +419,8 @@ def test_a_french_summary_ends_on_a_whole_sentence() -> None:
     assert summary.startswith("Les riziculteurs de Ségou")
     assert summary.endswith(".")
     assert "…" not in summary
+
+
+@pytest.mark.parametrize("line", ["اقرأ أيضا: المغرب يوقع اتفاقية", "إقرأ المزيد"])
+def test_an_arabic_read_also_line_is_boilerplate(line: str) -> None:
+    assert is_boilerplate(line)
