@@ -208,7 +208,8 @@ class ListSettings(Section):
     schedule: ScheduleSettings | None = None
     # A welcome mail to each reader who confirms (templates/email/welcome*.j2).
     welcome: bool = True
-    # The list's language (BCP 47): its welcome mail's lang and template (welcome.fr.mjml.j2).
+    # The list's language (BCP 47): the words, dates and direction around its stories, from
+    # templates/locales/LANG/LC_MESSAGES/digest.po (digest/render/language.py).
     language: str = "en"
     # Story clicks counted for this list: None follows analytics.enabled.
     clicks: bool | None = None

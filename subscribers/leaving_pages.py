@@ -48,6 +48,7 @@ class LeavingPages(ReaderPage):
         errors: Mapping[str, str] | None = None,
         values: Mapping[str, str] | None = None,
         status_code: int = 200,
+        language: str = "en",
     ) -> Response:
         """The answer to an unsubscribe; with its undo and question when left_token is given
         (an unsubscribe this request made from a confirmed subscription)."""
@@ -63,6 +64,7 @@ class LeavingPages(ReaderPage):
             "detail_max": DETAIL_MAX,
             "errors": errors or {},
             "values": {"reason": "", "detail": "", **(values or {})},
+            "language": language,
         }
         return self.site.render(
             request, "unsubscribed.html", context, status_code=status_code, headers=PRIVATE
@@ -121,6 +123,7 @@ class LeavingPages(ReaderPage):
                 subject,
                 list_name,
                 token,
+                language=await run_in_threadpool(self._language, left.list_id),
                 errors={problem.field: problem.message},
                 values=values,
                 status_code=400,

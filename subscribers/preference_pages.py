@@ -48,6 +48,7 @@ class PreferencePages(ReaderPage):
             "list_name": list_name,
             "action": request.url.path,
             "preferences_url": self._link("preferences", subject),
+            "language": await run_in_threadpool(self._language, subject.list_id),
         }
         return self.site.render(request, "unsubscribe.html", context, headers=PRIVATE)
 
@@ -65,7 +66,8 @@ class PreferencePages(ReaderPage):
             self._unsubscribe, subject, now, self._ip(request)
         )
         token = self.site.signer.sign("left", subject, issued_at=now) if left else None
-        return self.leaving.unsubscribed_page(request, subject, list_name, token)
+        language = await run_in_threadpool(self._language, subject.list_id)
+        return self.leaving.unsubscribed_page(request, subject, list_name, token, language=language)
 
     def _unsubscribe(
         self, subject: TokenSubject, now: datetime, ip: str | None
@@ -123,6 +125,7 @@ class PreferencePages(ReaderPage):
             "notice": notice,
             "errors": errors or {},
             "base": request.url.path.rstrip("/"),
+            "language": await run_in_threadpool(self._language, subject.list_id),
         }
         status = 400 if errors else 200
         return self.site.render(

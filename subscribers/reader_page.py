@@ -77,6 +77,12 @@ class ReaderPage:
         with self.site.sessions() as session:
             return list_name_of(session, list_id)
 
+    def _language(self, list_id: int) -> str:
+        """The language of a list's pages (lists[].language); English for one not configured."""
+        with self.site.sessions() as session:
+            slug = session.scalar(select(MailingList.slug).where(MailingList.id == list_id))
+        return next((lst.language for lst in self.site.settings.lists if lst.slug == slug), "en")
+
     def _bad_link(self, request: Request) -> Response:
         return self._message(
             request,
@@ -95,12 +101,17 @@ class ReaderPage:
         )
 
     def _message(
-        self, request: Request, title: str, message: str, status_code: int = 200
+        self,
+        request: Request,
+        title: str,
+        message: str,
+        status_code: int = 200,
+        language: str = "en",
     ) -> Response:
         return self.site.render(
             request,
             "message.html",
-            {"title": title, "message": message},
+            {"title": title, "message": message, "language": language},
             status_code=status_code,
             headers=PRIVATE,
         )

@@ -61,7 +61,8 @@ class SignupPages(ReaderPage):
         # CSRF token: the browser's Origin (or Referer) shows where the form was.
         self.site.check_csrf(request, form, embeddable=True)
         if form.get(HONEYPOT):
-            return self._check_your_inbox(request)  # a bot: it learns nothing, gets nothing
+            # A bot: it learns nothing, gets nothing.
+            return self._check_your_inbox(request, form_texts(form, "lists"))
         now = self.site.now()
         # Per IPv4 address or IPv6 /64: one IPv6 user would have 2^64 allowances otherwise.
         client = client_network(request.client.host if request.client else None)
@@ -85,7 +86,7 @@ class SignupPages(ReaderPage):
             }
             errors = {problem.field: problem.message}
             return self._subscribe_form(request, offered, values, errors, status_code=400)
-        response = self._check_your_inbox(request)
+        response = self._check_your_inbox(request, form_texts(form, "lists"))
         if not await self.per_address.allow(address):
             return response  # the same page: nothing tells anyone this address was limited
         # Everything that depends on who the address belongs to runs after the page has gone:
@@ -162,15 +163,28 @@ class SignupPages(ReaderPage):
             "values": {"email": "", "name": "", "lists": [], "topics": [], **values},
             "errors": errors,
             "honeypot": HONEYPOT,
+            "language": self._offered_language(request),
         }
         return self.site.render(request, "subscribe.html", context, status_code=status_code)
 
-    def _check_your_inbox(self, request: Request) -> Response:
+    def _offered_language(self, request: Request) -> str:
+        """The language of the list the page was linked for (?list=slug), else the one every
+        list shares, else English."""
+        lists = self.site.settings.lists
+        asked = [lst.language for lst in lists if lst.slug == request.query_params.get("list")]
+        shared = {lst.language for lst in lists}
+        return asked[0] if asked else shared.pop() if len(shared) == 1 else "en"
+
+    def _check_your_inbox(self, request: Request, ticked: list[str]) -> Response:
+        """In the language the ticked lists share (from the settings alone: the answer takes
+        as long whoever the address belongs to), else the sign-up page's."""
+        languages = {lst.language for lst in self.site.settings.lists if lst.slug in ticked}
         return self._message(
             request,
             "Check your inbox",
             "If this address can receive our lists, a mail with a confirmation link is on its "
             "way to it. Open the link to start receiving them; nothing is sent until then.",
+            language=languages.pop() if len(languages) == 1 else self._offered_language(request),
         )
 
     # --------------------------------------------------------------------------- confirm
@@ -180,8 +194,12 @@ class SignupPages(ReaderPage):
         subject = self._subject(request, "confirm")
         if subject is None:
             return self._expired_confirmation(request)
+        language = await run_in_threadpool(self._language, subject.list_id)
         return self.site.render(
-            request, "confirm.html", {"action": request.url.path}, headers=PRIVATE
+            request,
+            "confirm.html",
+            {"action": request.url.path, "language": language},
+            headers=PRIVATE,
         )
 
     async def confirm(self, request: Request) -> Response:
@@ -198,7 +216,11 @@ class SignupPages(ReaderPage):
         response = self.site.render(
             request,
             "confirmed.html",
-            {"title": title, "preferences_url": self._link("preferences", subject)},
+            {
+                "title": title,
+                "preferences_url": self._link("preferences", subject),
+                "language": await run_in_threadpool(self._language, subject.list_id),
+            },
             headers=PRIVATE,
         )
         if confirmed:  # only the click that confirmed them: a second click welcomes nobody

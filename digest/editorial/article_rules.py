@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from digest.editorial.reading_time import count_words, reading_minutes
+from digest.editorial.reading_time import count_words, reading_minutes, words_per_minute_in
 from digest.editorial.regions import Gazetteer, choose_region
 from digest.editorial.summarise import SummaryRequest, extractive_summary
 from digest.editorial.tagging import TagRule, merge_tags, rule_tags
@@ -46,13 +46,18 @@ class ArticleDraft:
     # What the summary was made from (see summary_source_hash): unchanged, no new summary.
     summary_source_hash: str = ""
     feed_description: str = ""
+    language: str | None = None  # BCP 47, when the page or feed says (or a detector finds)
 
     def summary_request(self, rules: EditorialRules) -> SummaryRequest:
-        return summary_request(self.title, self.text, self.feed_description, rules)
+        return summary_request(self.title, self.text, self.feed_description, rules, self.language)
 
 
 def summary_request(
-    title: str, text: str, feed_description: str, rules: EditorialRules
+    title: str,
+    text: str,
+    feed_description: str,
+    rules: EditorialRules,
+    language: str | None = None,
 ) -> SummaryRequest:
     return SummaryRequest(
         title=title,
@@ -60,6 +65,7 @@ def summary_request(
         feed_description=feed_description,
         word_budget=rules.summary_words,
         max_sentences=rules.summary_sentences,
+        language=language,
     )
 
 
@@ -86,13 +92,15 @@ def edit_article(
     section: str | None = None,
     feed_description: str = "",
     image_count: int = 0,
+    language: str | None = None,
 ) -> ArticleDraft:
     """region is the source's (empty when the source has none); section the page's
     article:section or breadcrumb; the summary is the extractive one (the shell may ask
-    another summariser afterwards)."""
+    another summariser afterwards); language (BCP 47) splits its sentences and sets its
+    reading speed."""
     title = title or "(untitled)"
     words = count_words(text)
-    summary = extractive_summary(summary_request(title, text, feed_description, rules))
+    summary = extractive_summary(summary_request(title, text, feed_description, rules, language))
     return ArticleDraft(
         identity=identity,
         url=url,
@@ -118,7 +126,10 @@ def edit_article(
         text=text,
         word_count=words,
         reading_minutes=reading_minutes(
-            words, rules.words_per_minute, image_count, rules.seconds_per_image
+            words,
+            words_per_minute_in(language, rules.words_per_minute),
+            image_count,
+            rules.seconds_per_image,
         ),
         summary=summary.text,
         summary_method=summary.method,
@@ -126,4 +137,5 @@ def edit_article(
         image_alt=(image_alt or title or None) if image_url else None,
         summary_source_hash=summary_source_hash(title, text),
         feed_description=feed_description,
+        language=language,
     )

@@ -7,8 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_interval
+
 from digest.editorial.curate import DEFAULT_SECTION, Story, group_by_region, pick_stories
 from digest.errors import ConfigError
+from digest.render.language import locale_of
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,7 @@ class ListRules:
     timezone: str
     max_articles: int
     sources: frozenset[str] | None  # None: every source
+    language: str = "en"  # BCP 47: the language of the subject's {period}
 
 
 @dataclass(frozen=True)
@@ -112,7 +116,10 @@ def issue_subject(rules: ListRules, number: int, start: datetime, end: datetime)
             name=rules.name,
             newsletter=rules.newsletter,
             number=number,
-            period=f"{first_day:%-d %b} – {last_day:%-d %b %Y}",
+            # "30 Nov – 6 Dec 2026", « 30 nov. – 6 déc. 2026 » (Babel, the list's language).
+            period=format_interval(
+                first_day.date(), last_day.date(), "yMMMd", locale=locale_of(rules.language)
+            ),
         )
     except (KeyError, IndexError, ValueError) as exc:
         raise ConfigError(

@@ -24,6 +24,8 @@ class Story:
     published_at: datetime | None
     image_url: str | None = None
     image_alt: str | None = None
+    # The article's own language (BCP 47), when known: its card's lang and direction.
+    language: str | None = None
 
 
 @dataclass(frozen=True)

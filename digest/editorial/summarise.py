@@ -34,6 +34,7 @@ class SummaryRequest:
     feed_description: str = ""
     word_budget: int = 60
     max_sentences: int = 2
+    language: str | None = None  # BCP 47, when known: how its sentences are split
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ _BOILERPLATE = re.compile(
     r"""^(?:
         (?:by|par)\s+[\w.'’-]+(?:\s+[\w.'’-]+){0,4}\s*$            # a byline alone
       | (?:read|see)\s+(?:also|more)\b | also\s+read\b | lire\s+aussi\b | à\s+lire\b
+      | (?:اقرأ|إقرأ)\s+(?:أيضا|أيضًا|المزيد)
       | related\s*(?:articles?|stories|posts)?\s*:
       | (?:click|tap)\s+(?:here|through)\b | cliquez\s+ici\b
       | (?:subscribe|sign\s+up|abonnez-vous|follow\s+us|share\s+this)\b
@@ -101,9 +103,9 @@ FULL_ENOUGH = 0.3
 MAX_CANDIDATES = 40
 # A paragraph of at least this many words without a final stop is a standfirst, not a heading.
 STANDFIRST_WORDS = 10
-_STARTS_LIKE_A_SENTENCE = re.compile(r"[\"'“‘«(]?[A-ZÀ-ÝĀ-Ž0-9]")
-# A summary sentence ends like one: a stop, ! ? or …, then perhaps closing quotes.
-ENDS_LIKE_A_SENTENCE = re.compile(r"[.!?…。！？][\"'”’»)\]」』）]*$")
+_STARTS_LIKE_A_SENTENCE = re.compile(r"[\"'“‘«(]?[A-ZÀ-ÝĀ-Ž0-9\u0621-\u064a\u0660-\u0669]")
+# A summary sentence ends like one: a stop, ! ? or … (Arabic ؟ and ۔), then perhaps quotes.
+ENDS_LIKE_A_SENTENCE = re.compile(r"[.!?…。！？؟۔][\"'”’»)\]」』）]*$")
 _TOKEN = re.compile(r"\w+")
 _IDEOGRAPHIC_END = re.compile(r"[。！？][」』”’）)]*$")
 _IDEOGRAPHS = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
@@ -112,7 +114,9 @@ _STOPWORDS = frozenset(
     of on or she that the their them they this to was were which who will with would not
     said says say also after before over than more most into about up out new one two
     le la les un une des du de et en est au aux ce ces dans par pour sur qui que il elle
-    ils elles son sa ses leur leurs ne pas plus a été être avec selon""".split()  # noqa: SIM905
+    ils elles son sa ses leur leurs ne pas plus a été être avec selon
+    في من على إلى عن مع أن إن هذا هذه ذلك التي الذي الذين كان كانت قد لم لا ما هو هي
+    وقال قال وفي وأن كما بين بعد قبل حتى أو ثم عند""".split()  # noqa: SIM905
 )
 
 
@@ -149,7 +153,7 @@ def extractive_summary(request: SummaryRequest) -> Summary:
     description = _clean_description(request)
     if description:
         return Summary(description, SummaryMethod.FEED)
-    candidates, vocabulary = _candidates(request.text, request.title)
+    candidates, vocabulary = _candidates(request.text, request.title, request.language)
     if not candidates:
         return Summary(_fallback(request), SummaryMethod.EXTRACTIVE)
     scores, relevance = _scores(candidates, vocabulary, request.title)
@@ -177,13 +181,15 @@ def extractive_summary(request: SummaryRequest) -> Summary:
     return Summary(_join([candidates[i].text for i in sorted(chosen)]), SummaryMethod.EXTRACTIVE)
 
 
-def lead_summary(text: str, title: str = "", word_budget: int = 60) -> str:
+def lead_summary(
+    text: str, title: str = "", word_budget: int = 60, language: str | None = None
+) -> str:
     """The baseline: whole sentences from the start, in order, within the budget; never the
     title again."""
     title_key = _fingerprint(title)
     chosen: list[str] = []
     used = 0
-    for sentence in split_sentences(text):
+    for sentence in split_sentences(text, language):
         if _fingerprint(sentence) == title_key:
             continue
         words = count_words(sentence)
@@ -204,7 +210,9 @@ class _Sentence:
     counts: Counter[str]
 
 
-def _candidates(text: str, title: str) -> tuple[list[_Sentence], list[Counter[str]]]:
+def _candidates(
+    text: str, title: str, language: str | None = None
+) -> tuple[list[_Sentence], list[Counter[str]]]:
     """The sentences a summary may take (the first MAX_CANDIDATES that read as sentences,
     not boilerplate, not the title, not a repeat) and the content words of every sentence
     (what centrality is measured against)."""
@@ -213,7 +221,7 @@ def _candidates(text: str, title: str) -> tuple[list[_Sentence], list[Counter[st
     out: list[_Sentence] = []
     vocabulary: list[Counter[str]] = []
     for paragraph in text.split("\n\n"):
-        for sentence in split_sentences(paragraph):
+        for sentence in split_sentences(paragraph, language):
             words_of = _words(sentence)
             content = Counter(t for t in words_of if t not in _STOPWORDS and not t.isdigit())
             vocabulary.append(content)
@@ -287,7 +295,7 @@ def _clean_description(request: SummaryRequest) -> str:
     description = " ".join(request.feed_description.split())
     if not description or description.endswith(("...", "[…]", "[...]", "…")):
         return ""
-    sentences = split_sentences(description)
+    sentences = split_sentences(description, request.language)
     words = count_words(description)
     if not 8 <= words <= request.word_budget or len(sentences) > max(request.max_sentences, 1):
         return ""

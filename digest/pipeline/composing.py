@@ -156,6 +156,7 @@ def list_rules(settings: Settings, lst: ListSettings) -> ListRules:
         timezone=lst.timezone,
         max_articles=lst.max_articles,
         sources=None if lst.sources is None else frozenset(lst.sources),
+        language=lst.language,
     )
 
 
@@ -186,6 +187,7 @@ def story_of(article: Article) -> Story:
         published_at=article.published_at,
         image_url=article.image_url,
         image_alt=article.image_alt,
+        language=article.language,
     )
 
 

@@ -50,10 +50,16 @@ def confirmation_message(rt: Runtime, due: ConfirmationDue, now: datetime) -> by
     Raises ValueError for an address no message can carry."""
     settings = rt.settings
     with rt.sessions() as session:
-        names = session.execute(
-            select(MailingList.id, MailingList.name).where(MailingList.id.in_(due.list_ids))
-        )
-        by_id = {list_id: name for list_id, name in names}
+        rows = session.execute(
+            select(MailingList.id, MailingList.name, MailingList.slug).where(
+                MailingList.id.in_(due.list_ids)
+            )
+        ).all()
+        by_id = {list_id: name for list_id, name, _ in rows}
+        slugs = {list_id: slug for list_id, _, slug in rows}
+    # The mail speaks the language of the first list asked for (they usually share one).
+    languages = {lst.slug: lst.language for lst in settings.lists}
+    language = next((languages[slugs[i]] for i in due.list_ids if slugs.get(i) in languages), "en")
     view = ConfirmationView(
         newsletter_name=settings.newsletter.name,
         reader_name=due.name,
@@ -61,7 +67,10 @@ def confirmation_message(rt: Runtime, due: ConfirmationDue, now: datetime) -> by
         confirm_url=confirm_url(rt, due, now),
         valid_days=settings.readers.confirm_token_days,
         postal_address=settings.newsletter.postal_address,
-        subject=settings.readers.confirmation_subject.format(newsletter=settings.newsletter.name),
+        subject=rt.renderer.translate(language, settings.readers.confirmation_subject).format(
+            newsletter=settings.newsletter.name
+        ),
+        language=language,
     )
     rendered = rt.renderer.render_confirmation(view)
     message = EmailMessage(policy=POLICY)

@@ -155,10 +155,17 @@ def _collected(
         section = entry.categories[0]
     # Kept as the region when it names no known one: it must fit articles.region.
     section = short_label(section, REGION_LENGTH)
+    title = entry.title or (page.title if page and page.title else "")
+    # The text decides; the page's, the item's and the feed's tags only when they agree or the
+    # text is too short to tell.
+    language = article_language(
+        f"{title}\n{text}",
+        [page.language if page else None, entry.language, feed.language],
+    )
     draft = edit_article(
         identity=identity,
         url=reader_link(link),
-        title=entry.title or (page.title if page and page.title else ""),
+        title=title,
         author=entry.author or (page.author if page else None),
         published_at=entry.published_at or (page.published_at if page else None),
         text=text,
@@ -172,11 +179,6 @@ def _collected(
         rules=rules,
         image_url=(page.image_url if page else None) or entry.image_url,
         image_alt=page.image_alt if page and page.image_url else None,
-    )
-    # The text decides; the page's, the item's and the feed's tags only when they agree or the
-    # text is too short to tell.
-    language = article_language(
-        f"{draft.title}\n{text}",
-        [page.language if page else None, entry.language, feed.language],
+        language=language,
     )
     return Collected(draft, language)

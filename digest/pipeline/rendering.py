@@ -50,6 +50,7 @@ def issue_view(settings: Settings, issue: Issue) -> IssueView:
         archive_url=archive_url(settings, lst.slug, issue.number),
         intro=issue.intro or "",
         most_read=tuple(linkable(story) for story in most_read),
+        language=lst.language,
     )
 
 

@@ -87,7 +87,13 @@ def resummarise(
     while True:
         with rt.sessions() as session:
             query = (
-                select(Article.id, Article.title, Article.text, Article.summary_source_hash)
+                select(
+                    Article.id,
+                    Article.title,
+                    Article.text,
+                    Article.summary_source_hash,
+                    Article.language,
+                )
                 .where(Article.id > last_id)
                 .order_by(Article.id)
                 .limit(BATCH)
@@ -108,7 +114,7 @@ def resummarise(
             continue
         # The feed's description is not kept: made again, a summary is the article's own.
         # No transaction is open while the summariser works (an endpoint may take a while).
-        requests = [summary_request(row.title, row.text, "", rules) for row in stale]
+        requests = [summary_request(row.title, row.text, "", rules, row.language) for row in stale]
         summaries = asyncio.run(summariser.summarise(requests))
         with db.transaction(rt.sessions) as session:
             for row, summary in zip(stale, summaries, strict=True):

@@ -85,7 +85,7 @@ def welcome_message(rt: Runtime, due: WelcomeDue, now: datetime) -> bytes:
         else archive_url(settings, lst.slug, due.latest[0]),
         latest_issue_subject=None if due.latest is None else due.latest[1],
         postal_address=settings.newsletter.postal_address,
-        subject=settings.readers.welcome_subject.format(
+        subject=rt.renderer.translate(lst.language, settings.readers.welcome_subject).format(
             newsletter=settings.newsletter.name, list=lst.name
         ),
     )

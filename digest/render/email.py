@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gettext
 import html
 import secrets
 import textwrap
@@ -15,6 +16,7 @@ from mjml import mjml2html
 
 from digest.editorial.curate import Section, Story
 from digest.errors import RenderError
+from digest.render import language as lang
 from subscribers import reader_urls
 
 
@@ -64,6 +66,8 @@ class IssueView:
     intro: str = ""  # the editor's introduction, plain text; blank lines separate paragraphs
     # The list's previous issue's stories most followed ("Most read last week"), most first.
     most_read: tuple[Story, ...] = ()
+    # The list's language (BCP 47): the words, dates and direction around the stories.
+    language: str = "en"
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ class ConfirmationView:
     valid_days: float
     postal_address: str
     subject: str
+    language: str = "en"  # BCP 47: the language of the lists the reader asked for
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,7 @@ class WelcomeView:
 
     newsletter_name: str
     list_name: str
-    language: str  # BCP 47: the mail's lang, and which template (welcome.fr.mjml.j2) says it
+    language: str  # BCP 47: the list's, which its catalogue (templates/locales) says
     reader_name: str | None
     archive_url: str
     latest_issue_url: str | None  # None before the list's first issue has gone out
@@ -122,36 +127,42 @@ class Recipient:
 
 
 class EmailRenderer:
-    """Holds the Jinja environment of templates/email; render() is pure given the templates.
+    """Holds the Jinja environments of templates/email, one per language (its catalogue from
+    templates/locales); render() is pure given the templates and catalogues.
 
     A template missing from templates_dir/email is read from fallback/email (the packaged
-    templates), so editors keep only the ones they change."""
+    templates), so editors keep only the ones they change; catalogues likewise."""
 
     def __init__(self, templates_dir: Path, fallback: Path | None = None) -> None:
         email_dir = templates_dir / "email"
-        candidates = [email_dir] if fallback is None else [email_dir, fallback / "email"]
-        folders = [str(d) for d in candidates if d.is_dir()]
+        roots = [templates_dir] if fallback is None else [templates_dir, fallback]
+        folders = [str(root / "email") for root in roots if (root / "email").is_dir()]
         if not folders:
             raise RenderError(
                 f"{email_dir}: template folder not found",
                 hint="set paths.templates in config.yaml to the folder holding email/",
             )
-        self._env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folders),
-            autoescape=jinja2.select_autoescape(enabled_extensions=("mjml", "html", "j2")),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self._text_env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(folders),
-            autoescape=False,  # plain text: escaping would show &amp; to the reader
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
-        self._text_env.filters["wrap"] = _wrap
+        self._folders = folders
+        self._locale_folders = [root / lang.LOCALES_FOLDER for root in roots]
+        self._languages: dict[str, tuple[jinja2.Environment, jinja2.Environment]] = {}
+        self._words: dict[str, gettext.NullTranslations] = {}
+
+    def environments(self, language: str) -> tuple[jinja2.Environment, jinja2.Environment]:
+        """(MJML environment, text environment) speaking the language, made once."""
+        if language not in self._languages:
+            words = lang.translations(language, self._locale_folders)
+            self._words[language] = words
+            self._languages[language] = (
+                _environment(self._folders, words, language, text=False),
+                _environment(self._folders, words, language, text=True),
+            )
+        return self._languages[language]
+
+    def translate(self, language: str, words: str) -> str:
+        """words in the language's catalogue (a configured subject left at its default is
+        translated; one the newsroom wrote is theirs, kept as it is)."""
+        self.environments(language)
+        return self._words[language].gettext(words)
 
     def render(self, issue: IssueView, markers: Markers | None = None) -> RenderedIssue:
         """The issue with markers (drawn afresh unless given) where each reader's values go."""
@@ -163,18 +174,17 @@ class EmailRenderer:
             "preferences_url": markers.preferences_url,
             "recipient_email": markers.recipient_email,
         }
-        html_out, text = self._compile("digest", context)
+        html_out, text = self._compile("digest", context, issue.language)
         return RenderedIssue(subject=issue.subject, html=html_out, text=text, markers=markers)
 
     def render_confirmation(self, view: ConfirmationView) -> RenderedIssue:
         """The confirmation mail: confirm.mjml.j2 -> MJML -> HTML, confirm.txt.j2 -> text."""
-        html_out, text = self._compile("confirm", {"mail": view})
+        html_out, text = self._compile("confirm", {"mail": view}, view.language)
         return RenderedIssue(subject=view.subject, html=html_out, text=text)
 
     def render_welcome(self, view: WelcomeView, markers: Markers | None = None) -> RenderedIssue:
-        """The welcome mail in the list's language: welcome.LANG.mjml.j2 (then the language
-        without its region, then welcome.mjml.j2) and the same for the text part; with
-        markers for the reader's own links, as an issue has."""
+        """The welcome mail in the list's language, with markers for the reader's own links,
+        as an issue has."""
         markers = markers or Markers.drawn()
         context = {
             "mail": view,
@@ -185,27 +195,56 @@ class EmailRenderer:
         html_out, text = self._compile("welcome", context, view.language)
         return RenderedIssue(subject=view.subject, html=html_out, text=text, markers=markers)
 
-    def _compile(
-        self, name: str, context: dict[str, Any], language: str | None = None
-    ) -> tuple[str, str]:
-        """(HTML from name.mjml.j2 through MJML, text from name.txt.j2); with a language, its
-        own name.LANG.mjml.j2 and name.LANG.txt.j2 when they exist."""
-        mjml_name = self._localised(f"{name}.{{}}mjml.j2", language)
-        mjml_source = _fill(self._env, mjml_name, context)
-        text = _fill(self._text_env, self._localised(f"{name}.{{}}txt.j2", language), context)
+    def _compile(self, name: str, context: dict[str, Any], language: str) -> tuple[str, str]:
+        """(HTML from name.mjml.j2 through MJML, text from name.txt.j2), in the language."""
+        env, text_env = self.environments(language)
+        mjml_source = _fill(env, f"{name}.mjml.j2", context)
+        text = _fill(text_env, f"{name}.txt.j2", context)
+        if lang.direction(language) == "rtl":
+            text = lang.mark_lines(text, "rtl")
         try:
             html_out = mjml2html(mjml_source)
         except Exception as exc:  # mjml-python raises plain exceptions for bad MJML
-            raise RenderError(f"{mjml_name}: MJML could not be compiled: {exc}") from None
+            raise RenderError(f"{name}.mjml.j2: MJML could not be compiled: {exc}") from None
         return html_out, text
 
-    def _localised(self, pattern: str, language: str | None) -> str:
-        if language:
-            known = set(self._env.list_templates())
-            for tag in (language, language.split("-")[0]):
-                if pattern.format(tag + ".") in known:
-                    return pattern.format(tag + ".")
-        return pattern.format("")
+
+def _environment(
+    folders: list[str], words: Any, language: str, *, text: bool
+) -> jinja2.Environment:
+    """A Jinja environment with the language's gettext (newstyle: escaped, %(name)s) and its
+    filters: period (Babel dates), number, direction_of; and lang, dir, start, end for the
+    layout ("start" is left in a left-to-right language, right in Arabic)."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(folders),
+        # Plain text: escaping would show &amp; to the reader.
+        autoescape=False if text else jinja2.select_autoescape(("mjml", "html", "j2")),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=text,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
+    text_direction = lang.direction(language)
+    env.globals.update(
+        lang=language,
+        dir=text_direction,
+        start="right" if text_direction == "rtl" else "left",
+        end="left" if text_direction == "rtl" else "right",
+        direction_of=lambda tag: lang.direction(tag or language),
+    )
+    env.filters["period"] = lambda start, end: lang.format_period(start, end, language)
+    env.filters["number"] = lambda value: lang.format_number(value, language)
+    if text:
+        env.filters["wrap"] = _wrap
+        # A story in the other direction than the mail's: its lines marked with their own.
+        env.filters["directed"] = lambda value, tag: (
+            lang.mark_lines(value, lang.direction(tag))
+            if tag and lang.direction(tag) != text_direction
+            else value
+        )
+    return env
 
 
 def _fill(env: jinja2.Environment, template: str, context: dict[str, Any]) -> str:

@@ -22,7 +22,12 @@ async def archive_list(request: Request) -> Response:
     state = web_state(request)
     lst = _configured_list(request)
     issues = await run_in_threadpool(pipeline.archive, state.rt, lst.slug)
-    context = {"list": lst, "issues": issues, "feed_url": archive_feed_path(lst.slug)}
+    context = {
+        "list": lst,
+        "issues": issues,
+        "feed_url": archive_feed_path(lst.slug),
+        "language": lst.language,
+    }
     return state.pages.render(request, "archive_list.html", context)
 
 

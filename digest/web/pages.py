@@ -15,6 +15,7 @@ from starlette.templating import Jinja2Templates
 from digest.config import Settings
 from digest.errors import ConfigError
 from digest.packaged_files import packaged_templates
+from digest.render import language as lang
 from digest.web.sessions import csrf_token, pop_flash, signed_in_editor
 
 
@@ -31,14 +32,28 @@ class Pages:
                 f"{own}: web template folder not found",
                 hint="set paths.templates in config.yaml to the folder holding web/",
             )
-        env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader([str(d) for d in self.folders]),
-            autoescape=True,  # every value is text; markup comes only from the templates
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
-        self._templates = Jinja2Templates(env=env)
+        roots = (settings.resolve(settings.paths.templates), packaged_templates())
+        self._locale_folders = [root / lang.LOCALES_FOLDER for root in roots]
+        self._languages: dict[str, Jinja2Templates] = {}
+        self._templates = self._speaking("en")
+
+    def _speaking(self, language: str) -> Jinja2Templates:
+        """The pages in a language (a reader page's list's): its catalogue, lang and dir."""
+        if language not in self._languages:
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader([str(d) for d in self.folders]),
+                autoescape=True,  # every value is text; markup comes only from the templates
+                undefined=jinja2.StrictUndefined,
+                trim_blocks=True,
+                lstrip_blocks=True,
+                extensions=["jinja2.ext.i18n"],
+            )
+            words = lang.translations(language, self._locale_folders)
+            env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
+            env.globals.update(lang=language, dir=lang.direction(language))
+            env.filters["day"] = lambda value: lang.format_day(value, language)
+            self._languages[language] = Jinja2Templates(env=env)
+        return self._languages[language]
 
     def static_files(self) -> StaticFiles:
         """/static: each file from the first folder's static/ that holds it."""
@@ -61,7 +76,9 @@ class Pages:
             "flash": pop_flash(request),
             **(context or {}),
         }
-        return self._templates.TemplateResponse(
+        # A reader page of a list speaks its language (lists[].language); the rest English.
+        templates = self._speaking(str(full.get("language") or "en"))
+        return templates.TemplateResponse(
             request, name, full, status_code=status_code, headers=headers
         )
 

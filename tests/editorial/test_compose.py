@@ -183,13 +183,27 @@ def test_the_cap_counts_the_articles_the_editor_kept() -> None:
 
 
 def test_the_subject_follows_the_lists_template() -> None:
-    assert compose([candidate(1)]).subject == "Weekly #4: 16 Nov – 22 Nov 2026"
+    assert compose([candidate(1)]).subject == "Weekly #4: Nov 16\u2009–\u200922, 2026"
+
+
+@pytest.mark.parametrize(
+    ("language", "period"),
+    [
+        ("fr", "16–22 nov. 2026"),
+        ("ar", "16–22 نوفمبر 2026"),
+        ("en-GB", "16\u2009–\u200922 Nov 2026"),
+    ],
+)
+def test_the_subjects_period_is_in_the_lists_language(language: str, period: str) -> None:
+    rules = replace(RULES, language=language)
+
+    assert compose([candidate(1)], rules=rules).subject == f"Weekly #4: {period}"
 
 
 def test_the_subject_names_the_periods_local_days() -> None:
     rules = replace(RULES, timezone="Pacific/Auckland")
 
-    assert compose([candidate(1)], rules=rules).subject == "Weekly #4: 16 Nov – 23 Nov 2026"
+    assert compose([candidate(1)], rules=rules).subject == "Weekly #4: Nov 16\u2009–\u200923, 2026"
 
 
 def test_a_subject_the_editor_wrote_is_kept() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digest.editorial.reading_time import count_words, reading_minutes
+from digest.editorial.reading_time import count_words, reading_minutes, words_per_minute_in
 
 
 @pytest.mark.parametrize(
@@ -100,3 +100,17 @@ def test_a_chinese_article_reads_at_about_460_characters_a_minute() -> None:
 )
 def test_reading_minutes_with_images(words: int, images: int, seconds: int, minutes: int) -> None:
     assert reading_minutes(words, 230, images, seconds) == minutes
+
+
+@pytest.mark.parametrize(
+    ("language", "rate"), [("en", 230), ("ar", 139), ("ar-MA", 139), ("fr", 197), ("sw", 230)]
+)
+def test_reading_speed_follows_the_language(language: str, rate: int) -> None:
+    assert words_per_minute_in(language, 230) == rate
+
+
+def test_an_arabic_article_takes_longer_than_as_many_english_words() -> None:
+    words = 700  # about a page of a news site
+    english = reading_minutes(words, words_per_minute_in("en", 230))
+    arabic = reading_minutes(words, words_per_minute_in("ar", 230))
+    assert (english, arabic) == (4, 6)

@@ -95,6 +95,31 @@ CASES = [
         ["Le ministre a parlé.", "« Le pays est prêt. »", "Le public a applaudi."],
     ),
     (
+        "etc. ending a sentence",
+        "Ils vendent du riz, du mil, etc. Bref, le marché vit. Du sel etc. aussi.",
+        ["Ils vendent du riz, du mil, etc.", "Bref, le marché vit.", "Du sel etc. aussi."],
+    ),
+    (
+        "Arabic: no capitals, the Arabic question mark",
+        "وقعت الرباط ودكار مذكرة تفاهم. هل يتدرب المهندسون معًا؟ نعم، قال الوزير! وماذا بعد…",
+        [
+            "وقعت الرباط ودكار مذكرة تفاهم.",
+            "هل يتدرب المهندسون معًا؟",
+            "نعم، قال الوزير!",
+            "وماذا بعد…",
+        ],
+    ),
+    (
+        "Arabic commas and abbreviations do not end a sentence",
+        "قال د. محمد، وهو خبير، إن الوضع صعب. وأضاف أ.د. علي أن الأمر انتهى.",
+        ["قال د. محمد، وهو خبير، إن الوضع صعب.", "وأضاف أ.د. علي أن الأمر انتهى."],
+    ),
+    (
+        "Arabic quotes and digits",
+        'ودعا إلى "ضبط النفس." وارتفعت الأسعار 3.5 بالمئة. ٢٠ شخصا غادروا.',
+        ['ودعا إلى "ضبط النفس."', "وارتفعت الأسعار 3.5 بالمئة.", "٢٠ شخصا غادروا."],
+    ),
+    (
         "French era",
         "Fondée en 814 av. J.-C. par les Phéniciens, Carthage domina. Rome la détruisit.",
         ["Fondée en 814 av. J.-C. par les Phéniciens, Carthage domina.", "Rome la détruisit."],
@@ -132,3 +157,17 @@ CASES = [
 @pytest.mark.parametrize(("text", "sentences"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_split_sentences(text: str, sentences: list[str]) -> None:
     assert split_sentences(text) == sentences
+
+
+def test_languages_the_rules_do_not_know_are_split_by_pysbd() -> None:
+    text = "Они приехали в порт. Всё хорошо."
+    assert split_sentences(text) == [text]  # Cyrillic capitals: not these rules' business
+    assert split_sentences(text, "ru") == ["Они приехали в порт.", "Всё хорошо."]
+    assert split_sentences("यह ठीक है। वह गया।", "hi") == ["यह ठीक है।", "वह गया।"]
+
+
+def test_a_regional_tag_uses_its_language() -> None:
+    assert split_sentences("Ils partent. Elles restent.", "fr-CA") == [
+        "Ils partent.",
+        "Elles restent.",
+    ]

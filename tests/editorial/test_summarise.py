@@ -381,3 +381,46 @@ def test_extractive_summary_of_chinese_text() -> None:
     assert summary.text == (
         "在美国旧金山举行的中美元首会晤吸引了全世界的目光。多名外国专家告诉记者，中美元首会晤有利于合作。"
     )
+
+
+# Arabic and French: summaries end on a whole sentence --------------------------------------
+
+ARABIC_ARTICLE = (
+    "وقعت الرباط ودكار يوم الثلاثاء مذكرة تفاهم لإنتاج الهيدروجين الأخضر وتصديره عبر ميناء "
+    "طنجة المتوسط، في خطوة يقول المسؤولون إنها ستخلق آلاف الوظائف في البلدين خلال العقد "
+    "المقبل. هل يستطيع البلدان تمويل المشروع وحدهما دون قروض خارجية؟ يقول وزير الطاقة "
+    "المغربي إن ثلث التمويل سيأتي من صناديق سيادية، وإن الباقي سيُطرح على مستثمرين من القطاع "
+    "الخاص في بداية العام المقبل. وسيتدرب مهندسون من البلدين معًا في معهد جديد بمدينة "
+    "الداخلة ابتداءً من شهر مارس، على أن يتخرج الفوج الأول بعد عامين من التكوين."
+)
+
+
+def test_an_arabic_summary_ends_on_a_whole_sentence() -> None:
+    summary = extractive_summary(
+        SummaryRequest(title="مذكرة الهيدروجين", text=ARABIC_ARTICLE, language="ar")
+    ).text
+    assert summary.startswith("وقعت الرباط ودكار")
+    assert summary.endswith(("؟", "."))
+    assert "…" not in summary
+    sentences = split_sentences(summary, "ar")
+    assert len(sentences) == 2
+    assert all(sentence in ARABIC_ARTICLE for sentence in sentences)
+
+
+def test_a_french_summary_ends_on_a_whole_sentence() -> None:
+    text = (
+        "Les riziculteurs de Ségou passent au pompage solaire, après trois saisons de gasoil "
+        "trop cher et de pannes à répétition sur les vieux moteurs. « Le gasoil coûtait plus "
+        "que la récolte », dit M. Traoré, qui cultive quatre hectares près du fleuve. Quelque "
+        "340 exploitants irriguent désormais au solaire, selon la chambre d’agriculture, qui "
+        "en attend le double l’an prochain. Les banques locales suivent."
+    )
+    summary = extractive_summary(SummaryRequest(title="Ségou", text=text, language="fr")).text
+    assert summary.startswith("Les riziculteurs de Ségou")
+    assert summary.endswith(".")
+    assert "…" not in summary
+
+
+@pytest.mark.parametrize("line", ["اقرأ أيضا: المغرب يوقع اتفاقية", "إقرأ المزيد"])
+def test_an_arabic_read_also_line_is_boilerplate(line: str) -> None:
+    assert is_boilerplate(line)

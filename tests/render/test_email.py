@@ -158,8 +158,8 @@ def test_html_and_text_carry_the_issue_header(rendered: RenderedIssue) -> None:
     for part in (rendered.html, rendered.text):
         assert "Continent Weekly" in part
         assert "Issue 12" in part
-        assert "16 November" in part
-        assert "22 November 2026" in part
+        # CLDR's English interval, the month said once: "November 16 – 22, 2026".
+        assert "November 16\u2009–\u200922, 2026" in part
 
 
 # Autoescape ----------------------------------------------------------------------------------
