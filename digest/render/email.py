@@ -64,6 +64,8 @@ class IssueView:
     intro: str = ""  # the editor's introduction, plain text; blank lines separate paragraphs
     # The list's previous issue's stories most followed ("Most read last week"), most first.
     most_read: tuple[Story, ...] = ()
+    # The story the editor chose to lead with (None: the first); templates may show it first.
+    lead_article_id: int | None = None
 
 
 @dataclass(frozen=True)
