@@ -67,7 +67,7 @@ def send(
         report.blocked = may_not_start(rt, ref, renderings)
         if report.blocked:
             return report
-    report.enqueued = _enqueue(rt, ref, now, zones)
+    report.enqueued = _enqueue(rt, ref, now, zones, renderings)
     _deliver(rt, ref, transport, now, report, progress, renderings)
     with rt.sessions() as session:
         issue = session.get(Issue, ref.id)
@@ -135,10 +135,12 @@ def _deliver(
             issue.status, issue.sent_at = IssueStatus.SENT, issue.sent_at or now
 
 
-def enqueue_issue(rt: Runtime, ref: IssueRef, now: datetime) -> int:
+def enqueue_issue(
+    rt: Runtime, ref: IssueRef, now: datetime, renderings: IssueRenderings | None = None
+) -> int:
     """Every confirmed reader's row of an issue that may start (may_not_start said so): the
     delivery worker sends them. How many rows are new."""
-    return _enqueue(rt, ref, now, None)
+    return _enqueue(rt, ref, now, None, renderings)
 
 
 def start_due(rt: Runtime, now: datetime) -> list[IssueRef]:
@@ -154,13 +156,14 @@ def start_due(rt: Runtime, now: datetime) -> list[IssueRef]:
                     Issue.send_at.is_not(None),
                     Issue.send_at <= now,
                 )
-            ).tuples()
+            )
         )
         refs = [issue_ref(issue, slug) for issue, slug in due]
     started = []
     for ref in refs:
+        renderings = IssueRenderings(rt)
         try:
-            blocked = may_not_start(rt, ref, IssueRenderings(rt))
+            blocked = may_not_start(rt, ref, renderings)
         except DigestError as exc:
             blocked = exc.message
         if blocked:
@@ -168,12 +171,18 @@ def start_due(rt: Runtime, now: datetime) -> list[IssueRef]:
                 "issue #%s of %s is due but not sent: %s", ref.number, ref.list_slug, blocked
             )
             continue
-        _enqueue(rt, ref, now, None)
+        _enqueue(rt, ref, now, None, renderings)
         started.append(ref)
     return started
 
 
-def _enqueue(rt: Runtime, ref: IssueRef, now: datetime, zones: membership.Zones | None) -> int:
+def _enqueue(
+    rt: Runtime,
+    ref: IssueRef,
+    now: datetime,
+    zones: membership.Zones | None,
+    renderings: IssueRenderings | None = None,
+) -> int:
     """One outbox row for each confirmed reader (in zones, if given) not yet sent the issue;
     how many rows are new. From the first send on, the issue's content is frozen and its web
     version stored (the archive shows exactly that); a later local-time wave puts a sent issue
@@ -183,7 +192,7 @@ def _enqueue(rt: Runtime, ref: IssueRef, now: datetime, zones: membership.Zones 
         assert issue is not None
         stored = issue.status != IssueStatus.DRAFT or issue.web_html is not None
     # Rendered before the claim: on SQLite, nothing else may wait inside its write lock.
-    web_html = None if stored else render_web_version(rt, ref.id)
+    web_html = None if stored else render_web_version(rt, ref.id, renderings)
     with db.claim_transaction(rt.engine) as session:
         issue = session.get(Issue, ref.id)
         assert issue is not None

@@ -290,6 +290,10 @@ def stored_web_version(rt: Runtime, issue_id: int) -> str | None:
         return issue.web_html
 
 
-def render_web_version(rt: Runtime, issue_id: int) -> str:
-    """The issue's web version rendered now from today's templates (a send stores it once)."""
-    return personalise(render(rt, issue_id), anonymous_reader(rt.settings))[0]
+def render_web_version(
+    rt: Runtime, issue_id: int, renderings: IssueRenderings | None = None
+) -> str:
+    """The issue's web version rendered now from today's templates (a send stores it once):
+    everyone's rendering, with no one's values."""
+    rendered = (renderings or IssueRenderings(rt)).view(issue_id)[1]
+    return personalise(rendered, anonymous_reader(rt.settings))[0]

@@ -44,14 +44,15 @@ def start_send(
     approval rules or a blocking pre-send check stop it."""
     with rt.sessions() as session:
         ref = issue_ref(_draft(session, issue_id), _issue(session, issue_id).mailing_list.slug)
-    blocked = may_not_start(rt, ref, IssueRenderings(rt))
+    renderings = IssueRenderings(rt)
+    blocked = may_not_start(rt, ref, renderings)
     if blocked:
         raise DigestError(f"not sent: {blocked}", hint="approve it first")
     if at is not None and at > now:
         with db.transaction(rt.sessions) as session:
             _draft(session, issue_id).send_at = at
         return ref
-    enqueue_issue(rt, ref, now)
+    enqueue_issue(rt, ref, now, renderings)
     with rt.sessions() as session:
         issue = _issue(session, issue_id)
         issue.send_at = None if issue.status == IssueStatus.DRAFT else issue.send_at
