@@ -38,6 +38,7 @@ class IssueRef:
     period_start: datetime
     period_end: datetime
     subject: str
+    send_at: datetime | None = None  # a draft's send time chosen by an editor
 
 
 def compose(
@@ -214,4 +215,5 @@ def issue_ref(issue: Issue, slug: str) -> IssueRef:
         period_start=issue.period_start,
         period_end=issue.period_end,
         subject=issue.subject,
+        send_at=issue.send_at,
     )

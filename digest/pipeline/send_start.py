@@ -52,11 +52,9 @@ def start_send(
         with db.transaction(rt.sessions) as session:
             _draft(session, issue_id).send_at = at
         return ref
-    enqueue_issue(rt, ref, now, renderings)
+    enqueue_issue(rt, ref, now, renderings)  # also forgets a chosen time
     with rt.sessions() as session:
-        issue = _issue(session, issue_id)
-        issue.send_at = None if issue.status == IssueStatus.DRAFT else issue.send_at
-        return issue_ref(issue, ref.list_slug)
+        return issue_ref(_issue(session, issue_id), ref.list_slug)
 
 
 def cancel_scheduled(rt: Runtime, issue_id: int) -> None:

@@ -59,6 +59,11 @@ class ListOverview:
     settings: ListSettings
     issues: list[IssueRef]
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The list's zone, in which its send times are chosen and shown."""
+        return ZoneInfo(self.settings.timezone)
+
 
 @editor_required
 async def home(request: Request, editor: str) -> Response:

@@ -97,6 +97,12 @@ def test_a_send_is_confirmed_with_its_readers_then_queued_and_followed(
     assert 'value="2026-11-20T10:00"' in bad.text  # the field keeps what was typed
     later = (NOW + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
     assert "at <strong>" in editor.get(f"{base}/send?at={later}").text
+    kept = editor.act(f"{base}/send", {"at": later})
+    assert kept == f"It will be sent at {later.replace('T', ' ')} (UTC)."
+    assert f"to be sent {later.replace('T', ' ')}" in editor.get("/editor").text
+    assert issue_of(rt, draft.id).ref.status == "draft"
+    assert editor.act(f"{base}/send/cancel") == "The chosen send time is cancelled."
+    assert issue_of(rt, draft.id).send_at is None
 
     started = editor.post(f"{base}/send", {"at": ""})
     assert started.status_code == 303 and started.headers["location"] == f"{base}#sending"
