@@ -111,6 +111,17 @@ class Issue(Base):
     )
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_by: Mapped[str | None] = mapped_column(String(200))
+    # The editor's lead story (None: the first); shown first by templates that lead with one.
+    lead_article_id: Mapped[int | None] = mapped_column(Integer)
+    # The sections in the editor's order (None: as their first stories come).
+    section_order: Mapped[list[str] | None] = mapped_column(JSON)
+    # The editor's title and summary of a story in this issue, by article id (as a string):
+    # {"12": {"title": "...", "summary": "..."}}; the collected article is left as it is.
+    story_edits: Mapped[dict[str, dict[str, str]] | None] = mapped_column(JSON)
+    # An editor's "send at": the delivery worker starts the send once it is due.
+    send_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The web version as it was when the send started: the archive shows exactly this.
+    web_html: Mapped[str | None] = mapped_column(Text)
 
     mailing_list: Mapped[MailingList] = relationship()
     entries: Mapped[list[IssueArticle]] = relationship(

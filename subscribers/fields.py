@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import lru_cache
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from digest.config import Settings
 
@@ -48,6 +48,19 @@ def check_wording(value: str) -> str:
 
 
 @lru_cache(maxsize=1024)
+@lru_cache(maxsize=1)
+def zone_names() -> tuple[str, ...]:
+    """The IANA zones this machine knows, sorted: what a reader chooses from (their region's
+    cities, Etc/ and legacy aliases left out as nobody looks for them there)."""
+    return tuple(
+        sorted(
+            name
+            for name in available_timezones()
+            if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/"))
+        )
+    )
+
+
 def zone_exists(value: str) -> bool:
     """Whether this machine knows the IANA zone (Africa/Dakar)."""
     try:

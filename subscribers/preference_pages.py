@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
 from digest.db import claim_transaction
 from subscribers import preferences
+from subscribers.fields import zone_names
 from subscribers.form_body import limited_body
 from subscribers.leaving_pages import LeavingPages
 from subscribers.models import Subscription
@@ -30,6 +33,19 @@ from subscribers.states import SubscriptionStatus
 from subscribers.tokens import TokenSubject
 
 ONE_CLICK_WORDING = "List-Unsubscribe=One-Click (the unsubscribe link or button of a digest)"
+
+
+def as_typed(prefs: preferences.Preferences, form: FormData) -> preferences.Preferences:
+    """The reader's choices as they typed them (a refused save shows them back, not the stored
+    ones: nothing typed is lost). Shown escaped, as every value on a page is."""
+    ticked = set(form_texts(form, "lists"))
+    return replace(
+        prefs,
+        name=form_text(form, "name")[:200] or None,
+        timezone=form_text(form, "timezone")[:64] or None,
+        topics=tuple(form_texts(form, "topics")),
+        lists=tuple(replace(choice, subscribed=choice.slug in ticked) for choice in prefs.lists),
+    )
 
 
 class PreferencePages(ReaderPage):
@@ -106,7 +122,9 @@ class PreferencePages(ReaderPage):
         subject: TokenSubject,
         notice: str | None = None,
         errors: Mapping[str, str] | None = None,
+        typed: FormData | None = None,
     ) -> Response:
+        """The reader's page; after a refused save (typed), with what they typed kept."""
         offered = [lst.slug for lst in self.site.settings.lists]
 
         def read() -> preferences.Preferences | None:
@@ -116,8 +134,11 @@ class PreferencePages(ReaderPage):
         prefs = await run_in_threadpool(read)
         if prefs is None:
             return self._forgotten(request)
+        if typed is not None:
+            prefs = as_typed(prefs, typed)
         context = {
             "prefs": prefs,
+            "zones": zone_names(),
             "topics": topics_on_offer(self.site.settings),
             "wording": self.site.settings.readers.consent_wording,
             # Readers are told when the stories they follow are recorded as theirs.
@@ -158,7 +179,7 @@ class PreferencePages(ReaderPage):
             slugs = chosen(form_texts(form, "lists"), list(shown), "lists")
         except FormProblem as problem:
             errors = {problem.field: problem.message}
-            return await self._preferences(request, subject, errors=errors)
+            return await self._preferences(request, subject, errors=errors, typed=form)
         readers = self.site.settings.readers
 
         def save() -> None:

@@ -48,6 +48,9 @@ from subscribers.states import SuppressionReason
 from subscribers.suppression import suppress
 
 PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.DEFERRED)
+# Why a row was skipped (its last_reply): what the issue's figures count apart.
+SKIPPED_GONE = "no longer subscribed"
+SKIPPED_TOPICS = "no story of this issue matches their topics"
 
 
 # The common case, one executemany: a 250 needs nothing read back from the row.

@@ -114,8 +114,8 @@ async def deliver_issue(
                 # Reads, then writes: on SQLite the write lock is taken first (BEGIN IMMEDIATE),
                 # or a second process sending at the same time gets "database is locked".
                 with db.claim_transaction(engine) as session:
-                    outbox.skip(session, gone, "no longer subscribed")
-                    outbox.skip(session, unmatched, "no story of this issue matches their topics")
+                    outbox.skip(session, gone, outbox.SKIPPED_GONE)
+                    outbox.skip(session, unmatched, outbox.SKIPPED_TOPICS)
             for recording in [recorder.submit(attempt) for attempt in broken]:
                 await recording
             await sender.send_all(wanted, topics, recorder.submit)

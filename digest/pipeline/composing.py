@@ -38,6 +38,7 @@ class IssueRef:
     period_start: datetime
     period_end: datetime
     subject: str
+    send_at: datetime | None = None  # a draft's send time chosen by an editor
 
 
 def compose(
@@ -133,9 +134,14 @@ def _candidates(session: Session, list_id: int, issue: Issue | None) -> list[Can
     ]
 
 
+def stored_entries(issue: Issue) -> tuple[Entry, ...]:
+    """The issue's entries as stored, in their positions."""
+    return tuple(Entry(e.article_id, e.section) for e in issue.entries)
+
+
 def _draft(issue: Issue) -> Draft:
     return Draft(
-        entries=tuple(Entry(e.article_id, e.section) for e in issue.entries),
+        entries=stored_entries(issue),
         excluded=frozenset(issue.excluded_article_ids or ()),
         order_edited=issue.edited_at is not None,
         subject=issue.subject,
@@ -163,7 +169,7 @@ def list_rules(settings: Settings, lst: ListSettings) -> ListRules:
 def _store_entries(session: Session, issue: Issue, entries: tuple[Entry, ...]) -> None:
     """The issue's entries made the composition's: those already in place stay, the rest
     are added after them."""
-    stored = tuple(Entry(e.article_id, e.section) for e in issue.entries)
+    stored = stored_entries(issue)
     if entries[: len(stored)] != stored:
         issue.entries.clear()
         session.flush()
@@ -211,4 +217,5 @@ def issue_ref(issue: Issue, slug: str) -> IssueRef:
         period_start=issue.period_start,
         period_end=issue.period_end,
         subject=issue.subject,
+        send_at=issue.send_at,
     )

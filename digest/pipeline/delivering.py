@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -17,12 +18,14 @@ from digest.errors import DigestError
 from digest.models import Issue
 from digest.pipeline.composing import IssueRef, compose, issue_ref, issues_of
 from digest.pipeline.issue_mail import RenderedIssueMail
-from digest.pipeline.rendering import IssueRenderings, checks
+from digest.pipeline.rendering import IssueRenderings, checks, render_web_version
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import blocking_failures
 from digest.states import Approval, IssueStatus
 from subscribers import membership
 from subscribers.models import MailingList
+
+log = logging.getLogger("digest")
 
 
 @dataclass(kw_only=True)
@@ -61,10 +64,10 @@ def send(
     if ref is None:
         return report
     if ref.status == IssueStatus.DRAFT:
-        report.blocked = _may_not_start(rt, ref, renderings)
+        report.blocked = may_not_start(rt, ref, renderings)
         if report.blocked:
             return report
-    report.enqueued = _enqueue(rt, ref, now, zones)
+    report.enqueued = _enqueue(rt, ref, now, zones, renderings)
     _deliver(rt, ref, transport, now, report, progress, renderings)
     with rt.sessions() as session:
         issue = session.get(Issue, ref.id)
@@ -75,7 +78,7 @@ def send(
     return report
 
 
-def _may_not_start(rt: Runtime, ref: IssueRef, renderings: IssueRenderings) -> str | None:
+def may_not_start(rt: Runtime, ref: IssueRef, renderings: IssueRenderings) -> str | None:
     """Why this draft may not go out yet (None: it may). Failed blocking checks are errors."""
     lst = rt.settings.mailing_list(ref.list_slug)
     with rt.sessions() as session:
@@ -132,13 +135,70 @@ def _deliver(
             issue.status, issue.sent_at = IssueStatus.SENT, issue.sent_at or now
 
 
-def _enqueue(rt: Runtime, ref: IssueRef, now: datetime, zones: membership.Zones | None) -> int:
+def enqueue_issue(
+    rt: Runtime, ref: IssueRef, now: datetime, renderings: IssueRenderings | None = None
+) -> int:
+    """Every confirmed reader's row of an issue that may start (may_not_start said so): the
+    delivery worker sends them. How many rows are new."""
+    return _enqueue(rt, ref, now, None, renderings)
+
+
+def start_due(rt: Runtime, now: datetime) -> list[IssueRef]:
+    """Start every draft whose editor-chosen send time has come (the delivery worker's first
+    step); one held or left unapproved meanwhile stays a draft, its time kept, and is logged."""
+    with rt.sessions() as session:
+        due = list(
+            session.execute(
+                select(Issue, MailingList.slug)
+                .join(MailingList, MailingList.id == Issue.list_id)
+                .where(
+                    Issue.status == IssueStatus.DRAFT,
+                    Issue.send_at.is_not(None),
+                    Issue.send_at <= now,
+                )
+            )
+        )
+        refs = [issue_ref(issue, slug) for issue, slug in due]
+    started = []
+    for ref in refs:
+        renderings = IssueRenderings(rt)
+        try:
+            blocked = may_not_start(rt, ref, renderings)
+        except DigestError as exc:
+            blocked = exc.message
+        if blocked:
+            log.warning(
+                "issue #%s of %s is due but not sent: %s", ref.number, ref.list_slug, blocked
+            )
+            continue
+        _enqueue(rt, ref, now, None, renderings)
+        started.append(ref)
+    return started
+
+
+def _enqueue(
+    rt: Runtime,
+    ref: IssueRef,
+    now: datetime,
+    zones: membership.Zones | None,
+    renderings: IssueRenderings | None = None,
+) -> int:
     """One outbox row for each confirmed reader (in zones, if given) not yet sent the issue;
-    how many rows are new. From the first send on, the issue's content is frozen; a later
-    local-time wave puts a sent issue back to sending until its new rows are delivered."""
+    how many rows are new. From the first send on, the issue's content is frozen and its web
+    version stored (the archive shows exactly that); a later local-time wave puts a sent issue
+    back to sending until its new rows are delivered."""
+    with rt.sessions() as session:
+        issue = session.get(Issue, ref.id)
+        assert issue is not None
+        stored = issue.status != IssueStatus.DRAFT or issue.web_html is not None
+    # Rendered before the claim: on SQLite, nothing else may wait inside its write lock.
+    web_html = None if stored else render_web_version(rt, ref.id, renderings)
     with db.claim_transaction(rt.engine) as session:
         issue = session.get(Issue, ref.id)
         assert issue is not None
+        if web_html is not None and issue.status == IssueStatus.DRAFT:
+            issue.web_html = web_html
+        issue.send_at = None
         enqueued = outbox.enqueue(session, ref.id, membership.recipients(issue.list_id, zones), now)
         if issue.status == IssueStatus.DRAFT or (enqueued and issue.status == IssueStatus.SENT):
             issue.status = IssueStatus.SENDING
@@ -152,7 +212,9 @@ def deliver_pending(
     progress: Progress | None = None,
 ) -> list[SendReport]:
     """Work on every issue that has started sending (a worker's job): claim due rows and send
-    them. Any number of workers may do this at once on PostgreSQL; each row goes out once."""
+    them. Any number of workers may do this at once on PostgreSQL; each row goes out once.
+    Drafts whose editor-chosen send time has come are started first."""
+    start_due(rt, now)
     with rt.sessions() as session:
         started = list(
             session.execute(
@@ -164,6 +226,7 @@ def deliver_pending(
         )
     reports = []
     stale = rt.settings.delivery.worker_stale_seconds
+
     for issue_id, slug in started:
         if slug not in {lst.slug for lst in rt.settings.lists}:
             continue  # a list no longer in config.yaml: leave its rows alone

@@ -7,6 +7,7 @@ an issue has started sending it can no longer be changed.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -16,9 +17,18 @@ from digest import db
 from digest.delivery.envelope import message_template, personal
 from digest.delivery.transport import SendResult, Transport
 from digest.delivery.transport_factory import make_transport
+from digest.editorial.compose import Entry
+from digest.editorial.layout import (
+    arranged,
+    move_within,
+    section_names,
+    story_edit,
+)
+from digest.editorial.layout import move_section as layout_move_section
+from digest.editorial.layout import move_to_section as layout_move_to_section
 from digest.errors import DigestError, NotFoundError
 from digest.models import Issue, IssueArticle
-from digest.pipeline.composing import IssueRef, issue_ref, issues_of
+from digest.pipeline.composing import IssueRef, issue_ref, issues_of, stored_entries
 from digest.pipeline.rendering import find_reader, render, sample_reader
 from digest.pipeline.runtime import Runtime
 from digest.states import Approval, IssueStatus
@@ -28,12 +38,14 @@ from subscribers.addresses import normalise_address
 @dataclass(frozen=True)
 class EditorEntry:
     article_id: int
-    title: str
+    title: str  # as the email shows it: the editor's, if they wrote one
     url: str
     section: str
     reading_minutes: int
     tags: tuple[str, ...]
     summary: str
+    edited_title: str = ""  # the editor's own title and summary ("": the collected ones)
+    edited_summary: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,7 +57,10 @@ class EditorIssue:
     approved_by: str | None
     edited_by: str | None
     requires_approval: bool  # the list sends only approved issues
-    entries: tuple[EditorEntry, ...]
+    entries: tuple[EditorEntry, ...]  # section by section, as the email shows them
+    sections: tuple[str, ...] = ()  # in the email's order
+    lead_article_id: int | None = None  # the editor's lead story (None: the first)
+    send_at: datetime | None = None  # a send the editor set for later
 
     @property
     def editable(self) -> bool:
@@ -63,6 +78,26 @@ def editor_issue(rt: Runtime, issue_id: int) -> EditorIssue:
     with rt.sessions() as session:
         issue = _issue(session, issue_id)
         slug = issue.mailing_list.slug
+        rows = {entry.article_id: entry for entry in issue.entries}
+        order = arranged(stored_entries(issue), issue.section_order or ())
+        edits = issue.story_edits or {}
+        entries = []
+        for placed in order:
+            article = rows[placed.article_id].article
+            edit = edits.get(str(placed.article_id), {})
+            entries.append(
+                EditorEntry(
+                    article_id=article.id,
+                    title=edit.get("title") or article.title,
+                    url=article.url,
+                    section=placed.section,
+                    reading_minutes=article.reading_minutes,
+                    tags=tuple(article.tags or ()),
+                    summary=edit.get("summary") or article.summary,
+                    edited_title=edit.get("title", ""),
+                    edited_summary=edit.get("summary", ""),
+                )
+            )
         return EditorIssue(
             ref=issue_ref(issue, slug),
             intro=issue.intro or "",
@@ -71,18 +106,10 @@ def editor_issue(rt: Runtime, issue_id: int) -> EditorIssue:
             approved_by=issue.approved_by,
             edited_by=issue.edited_by,
             requires_approval=rt.settings.mailing_list(slug).approval == "required",
-            entries=tuple(
-                EditorEntry(
-                    article_id=entry.article_id,
-                    title=entry.article.title,
-                    url=entry.article.url,
-                    section=entry.section,
-                    reading_minutes=entry.article.reading_minutes,
-                    tags=tuple(entry.article.tags or ()),
-                    summary=entry.article.summary,
-                )
-                for entry in issue.entries
-            ),
+            entries=tuple(entries),
+            sections=tuple(section_names(order)),
+            lead_article_id=issue.lead_article_id if issue.lead_article_id in rows else None,
+            send_at=issue.send_at,
         )
 
 
@@ -123,16 +150,102 @@ def remove_article(
 def move_article(
     rt: Runtime, issue_id: int, article_id: int, offset: int, *, editor: str, now: datetime
 ) -> None:
-    """Move an article up (offset -1) or down (+1) in the draft."""
+    """Move an article up (offset -1) or down (+1) inside its section; at its section's edge
+    this is an error (layout.move_within), never a move the email would not show."""
+    _rearrange(
+        rt,
+        issue_id,
+        lambda issue, entries: move_within(entries, issue.section_order or (), article_id, offset),
+        editor=editor,
+        now=now,
+    )
+
+
+def move_to_section(
+    rt: Runtime, issue_id: int, article_id: int, section: str, *, editor: str, now: datetime
+) -> None:
+    """Move an article to the end of another section (a new one, if none has that name)."""
+    _rearrange(
+        rt,
+        issue_id,
+        lambda issue, entries: layout_move_to_section(
+            entries, issue.section_order or (), article_id, section
+        ),
+        editor=editor,
+        now=now,
+    )
+
+
+def move_section(
+    rt: Runtime, issue_id: int, section: str, offset: int, *, editor: str, now: datetime
+) -> None:
+    """Move a whole section up (offset -1) or down (+1) in the issue."""
     with db.transaction(rt.sessions) as session:
         issue = _draft(session, issue_id)
-        entries = list(issue.entries)
-        index = entries.index(_entry(issue, article_id))
-        target = min(max(index + offset, 0), len(entries) - 1)
-        entries.insert(target, entries.pop(index))
-        for position, entry in enumerate(entries):
-            entry.position = position
+        issue.section_order = layout_move_section(
+            stored_entries(issue), issue.section_order or (), section, offset
+        )
+        _store_order(issue, arranged(stored_entries(issue), issue.section_order))
         _touch(issue, editor, now)
+
+
+def set_lead(
+    rt: Runtime, issue_id: int, article_id: int | None, *, editor: str, now: datetime
+) -> None:
+    """Make a story of the issue its lead (None: the first story leads again)."""
+    with db.transaction(rt.sessions) as session:
+        issue = _draft(session, issue_id)
+        if article_id is not None:
+            _entry(issue, article_id)
+        issue.lead_article_id = article_id
+        _touch(issue, editor, now)
+
+
+def edit_story(
+    rt: Runtime,
+    issue_id: int,
+    article_id: int,
+    *,
+    title: str,
+    summary: str,
+    editor: str,
+    now: datetime,
+) -> None:
+    """The story's title and summary in this issue (blank: the collected one); the collected
+    article is left as it is, and composing again keeps the edit."""
+    with db.transaction(rt.sessions) as session:
+        issue = _draft(session, issue_id)
+        _entry(issue, article_id)
+        edits = dict(issue.story_edits or {})
+        edit = story_edit(title, summary)
+        if edit:
+            edits[str(article_id)] = edit
+        else:
+            edits.pop(str(article_id), None)
+        issue.story_edits = edits  # a new dict: JSON columns see only assignments
+        _touch(issue, editor, now)
+
+
+def _rearrange(
+    rt: Runtime,
+    issue_id: int,
+    change: Callable[[Issue, tuple[Entry, ...]], tuple[Entry, ...]],
+    *,
+    editor: str,
+    now: datetime,
+) -> None:
+    with db.transaction(rt.sessions) as session:
+        issue = _draft(session, issue_id)
+        _store_order(issue, change(issue, stored_entries(issue)))
+        _touch(issue, editor, now)
+
+
+def _store_order(issue: Issue, order: tuple[Entry, ...]) -> None:
+    """Each entry's position and section made the order's (the same articles)."""
+    rows = {entry.article_id: entry for entry in issue.entries}
+    for position, placed in enumerate(order):
+        row = rows[placed.article_id]
+        row.position, row.section = position, placed.section
 
 
 def approve(rt: Runtime, issue_id: int, *, editor: str, now: datetime) -> None:

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session, object_session
 
 from digest.config import Settings
 from digest.editorial.curate import Section, Story, for_topics, topic_key
+from digest.editorial.layout import arranged, edited_story
 from digest.errors import NotFoundError
 from digest.links import is_http_url
 from digest.models import Issue
 from digest.pipeline.clicks import CountedLinks, most_read_of
-from digest.pipeline.composing import IssueRef, compose, issues_of, story_of
+from digest.pipeline.composing import IssueRef, compose, issues_of, stored_entries, story_of
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import Check, run_checks
 from digest.render.email import IssueView, Markers, Recipient, RenderedIssue, personalise
@@ -32,8 +33,11 @@ def issue_view(settings: Settings, issue: Issue) -> IssueView:
     """What the templates see of an issue, read inside the caller's session."""
     lst = settings.mailing_list(issue.mailing_list.slug)
     sections: dict[str, list[Story]] = {}
-    for entry in issue.entries:
-        sections.setdefault(entry.section, []).append(linkable(story_of(entry.article)))
+    articles = {entry.article_id: entry.article for entry in issue.entries}
+    edits = issue.story_edits or {}
+    for entry in arranged(stored_entries(issue), issue.section_order or ()):
+        story = edited_story(story_of(articles[entry.article_id]), edits.get(str(entry.article_id)))
+        sections.setdefault(entry.section, []).append(linkable(story))
     zone = ZoneInfo(lst.timezone)
     session = object_session(issue)
     most_read = most_read_of(session, issue, lst.most_read) if lst.most_read and session else ()
@@ -51,6 +55,7 @@ def issue_view(settings: Settings, issue: Issue) -> IssueView:
         intro=issue.intro or "",
         most_read=tuple(linkable(story) for story in most_read),
         language=lst.language,
+        lead_article_id=issue.lead_article_id if issue.lead_article_id in articles else None,
     )
 
 
@@ -268,6 +273,28 @@ def web_version(rt: Runtime, list_slug: str, number: int) -> str:
                 Issue.status != IssueStatus.DRAFT,
             )
         )
+        stored = None if issue_id is None else session.get(Issue, issue_id)
+        if stored is not None and stored.web_html is not None:
+            return stored.web_html  # as it was when the send started, whatever changed since
     if issue_id is None:
         raise NotFoundError(f"no sent issue #{number} of {list_slug!r}")
-    return personalise(render(rt, issue_id), anonymous_reader(rt.settings))[0]
+    return render_web_version(rt, issue_id)
+
+
+def stored_web_version(rt: Runtime, issue_id: int) -> str | None:
+    """The web version stored when the issue's send started (None: not started, or before
+    versions were stored)."""
+    with rt.sessions() as session:
+        issue = session.get(Issue, issue_id)
+        if issue is None:
+            raise NotFoundError(f"issue {issue_id} not found")
+        return issue.web_html
+
+
+def render_web_version(
+    rt: Runtime, issue_id: int, renderings: IssueRenderings | None = None
+) -> str:
+    """The issue's web version rendered now from today's templates (a send stores it once):
+    everyone's rendering, with no one's values."""
+    rendered = (renderings or IssueRenderings(rt)).view(issue_id)[1]
+    return personalise(rendered, anonymous_reader(rt.settings))[0]

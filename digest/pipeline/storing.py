@@ -43,7 +43,7 @@ def recent_titles(session: Session, now: datetime) -> TitleIndex:
 
 def store_articles(
     session: Session,
-    source_id: int,
+    source_id: int | None,
     items: list[Collected],
     now: datetime,
     max_tags: int,
@@ -70,7 +70,7 @@ def store_articles(
 
 def _add_articles(
     session: Session,
-    source_id: int,
+    source_id: int | None,
     items: list[Collected],
     now: datetime,
     max_tags: int,

@@ -68,6 +68,8 @@ class IssueView:
     most_read: tuple[Story, ...] = ()
     # The list's language (BCP 47): the words, dates and direction around the stories.
     language: str = "en"
+    # The story the editor chose to lead with (None: the first); templates may show it first.
+    lead_article_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,17 @@ from digest.config import Settings
 from digest.errors import DigestError
 from digest.pipeline import article_listing, open_runtime
 from digest.secret_key import api_keys, session_key
-from digest.web import archive, audience, auth, clicks, editor, health, metrics
+from digest.web import (
+    archive,
+    audience,
+    auth,
+    clicks,
+    editor,
+    health,
+    issue_edits,
+    issue_sending,
+    metrics,
+)
 from digest.web.body_guard import BodyGuard
 from digest.web.click_counter import ClickCounter
 from digest.web.headers import SecurityHeaders
@@ -81,6 +91,8 @@ def create_app(
         routes=[
             *auth.routes(),
             *editor.routes(),
+            *issue_edits.routes(),
+            *issue_sending.routes(),
             *audience.routes(),
             *archive.routes(),
             *health.routes(),

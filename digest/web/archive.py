@@ -1,6 +1,9 @@
-"""The public archive of sent issues (the "view in browser" pages) and the token-less link pages."""
+"""The home page, the public archive of sent issues (the "view in browser" pages) and the
+token-less link pages."""
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
@@ -16,6 +19,21 @@ from digest.web.headers import WEB_VERSION_POLICY
 from digest.web.ids import row_id
 from digest.web.state import web_state
 from subscribers.reader_urls import archive_feed_path, archive_list_path, tokenless_path
+
+
+async def home(request: Request) -> Response:
+    """The site's front door: each list, with its sign-up link and its archive."""
+    state = web_state(request)
+    lists = [
+        {
+            "list": lst,
+            "subscribe_url": f"/subscribe?{urlencode({'list': lst.slug})}",
+            "archive_url": archive_list_path(lst.slug),
+            "feed_url": archive_feed_path(lst.slug),
+        }
+        for lst in state.settings.lists
+    ]
+    return state.pages.render(request, "home.html", {"lists": lists})
 
 
 async def archive_list(request: Request) -> Response:
@@ -83,6 +101,7 @@ def _link_help(request: Request, title: str, action: str) -> Response:
 
 def routes() -> list[Route]:
     return [
+        Route("/", home, methods=["GET"], name="home"),
         Route(archive_list_path("{slug}"), archive_list, methods=["GET"], name="archive_list"),
         Route(archive_feed_path("{slug}"), feed, methods=["GET"], name="archive_feed"),
         Route(

@@ -6,6 +6,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -58,6 +59,11 @@ class ListOverview:
     settings: ListSettings
     issues: list[IssueRef]
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The list's zone, in which its send times are chosen and shown."""
+        return ZoneInfo(self.settings.timezone)
+
 
 @editor_required
 async def home(request: Request, editor: str) -> Response:
@@ -89,6 +95,7 @@ class IssuePage:
     # Once sent: deliveries sent, and each story's clicks by article id.
     delivered: int = 0
     clicks: dict[int, StoryCount] = field(default_factory=dict)
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))  # the list's: send times
 
 
 @editor_required
@@ -111,6 +118,7 @@ async def issue_page(request: Request, editor: str) -> Response:
             sources_with_failed_fetch=_last_fetch_failed(source_health(rt)),
             delivered=delivered,
             clicks={count.article_id: count for count in counts},
+            zone=ZoneInfo(rt.settings.mailing_list(issue.ref.list_slug).timezone),
         )
 
     page = await _or_404(run_in_threadpool(gather))
@@ -125,10 +133,15 @@ async def issue_page(request: Request, editor: str) -> Response:
 
 @editor_required
 async def issue_email(request: Request, editor: str) -> Response:
-    """The issue's HTML as a sample reader gets it, for the sandboxed preview frames."""
+    """The issue's HTML as a sample reader gets it, for the sandboxed preview frames; once
+    its send has started, the web version stored then (what the archive shows)."""
     state = web_state(request)
     issue_id = _issue_id(request)
-    html_out, _text = await _or_404(run_in_threadpool(_sample_copy, state.rt, issue_id))
+    stored = await _or_404(run_in_threadpool(rendering.stored_web_version, state.rt, issue_id))
+    if stored is not None:
+        html_out = stored
+    else:
+        html_out, _text = await _or_404(run_in_threadpool(_sample_copy, state.rt, issue_id))
     return HTMLResponse(
         html_out,
         headers={"Content-Security-Policy": EMAIL_PREVIEW_POLICY, "X-Frame-Options": "SAMEORIGIN"},
@@ -179,6 +192,7 @@ async def change_subject(request: Request, editor: str, form: FormData) -> Respo
         lambda issue_id: editor_actions.edit_issue(
             state.rt, issue_id, editor=editor, now=state.now(), subject=subject
         ),
+        "wording",
     )
 
 
@@ -192,6 +206,7 @@ async def change_intro(request: Request, editor: str, form: FormData) -> Respons
         lambda issue_id: editor_actions.edit_issue(
             state.rt, issue_id, editor=editor, now=state.now(), intro=intro
         ),
+        "intro",
     )
 
 
@@ -205,6 +220,7 @@ async def remove_article(request: Request, editor: str, form: FormData) -> Respo
         lambda issue_id: editor_actions.remove_article(
             state.rt, issue_id, article_id, editor=editor, now=state.now()
         ),
+        "articles",
     )
 
 
@@ -222,6 +238,7 @@ async def move_article(request: Request, editor: str, form: FormData) -> Respons
         lambda issue_id: editor_actions.move_article(
             state.rt, issue_id, article_id, offset, editor=editor, now=state.now()
         ),
+        f"article-{article_id}",
     )
 
 
@@ -243,7 +260,7 @@ async def send_test(request: Request, editor: str, form: FormData) -> Response:
             flash(request, f"Test sent to {address} (subject marked [TEST]): {result.reply}")
         else:
             flash(request, f"Test to {address} {result.outcome}: {result.reply}", "error")
-    return _back_to_issue(issue_id)
+    return _back_to_issue(issue_id, "test-send")
 
 
 @editor_action
@@ -253,6 +270,7 @@ async def approve(request: Request, editor: str, form: FormData) -> Response:
         request,
         f"Approved by {editor}: it goes out with the next send.",
         lambda issue_id: editor_actions.approve(state.rt, issue_id, editor=editor, now=state.now()),
+        "decision",
     )
 
 
@@ -263,11 +281,15 @@ async def hold(request: Request, editor: str, form: FormData) -> Response:
         request,
         "Held: it will not be sent until an editor approves it.",
         lambda issue_id: editor_actions.hold(state.rt, issue_id, editor=editor, now=state.now()),
+        "decision",
     )
 
 
-async def _change(request: Request, done: str, change: Callable[[int], None]) -> Response:
-    """Apply one change to the issue of the URL; flash what happened; back to its page."""
+async def _change(
+    request: Request, done: str, change: Callable[[int], object], anchor: str = ""
+) -> Response:
+    """Apply one change to the issue of the URL; flash what happened; back to its page, at
+    the part the editor was working on (anchor: an element's id)."""
     issue_id = _issue_id(request)
     try:
         await run_in_threadpool(change, issue_id)
@@ -277,11 +299,13 @@ async def _change(request: Request, done: str, change: Callable[[int], None]) ->
         flash(request, exc.message, "error")
     else:
         flash(request, done)
-    return _back_to_issue(issue_id)
+    return _back_to_issue(issue_id, anchor)
 
 
-def _back_to_issue(issue_id: int) -> Response:
-    return RedirectResponse(f"/editor/issues/{issue_id}", status_code=303)
+def _back_to_issue(issue_id: int, anchor: str = "") -> Response:
+    """The issue's page, scrolled to the element with the id anchor (if given)."""
+    fragment = f"#{anchor}" if anchor else ""
+    return RedirectResponse(f"/editor/issues/{issue_id}{fragment}", status_code=303)
 
 
 async def _or_404(work: Awaitable[T]) -> T:

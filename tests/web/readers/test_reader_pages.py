@@ -467,6 +467,21 @@ def test_preferences_change_topics_lists_name_and_time_zone(
     ]
     assert [r.status_code for r in bad] == [400, 400, 400]
     assert "Choose a time zone such as Africa/Dakar." in bad[0].text
+    assert "<option selected>Africa/Dakar</option>" in saved.text  # chosen from a list
+    # A refused save shows back what was typed, not what is stored: nothing is lost.
+    kept = http.post(
+        url,
+        data={
+            "csrf_token": csrf,
+            "name": "Kofi Mensah",
+            "timezone": "Africa/Accra",
+            "topics": ["Atlantis"],
+            "lists": ["weekly"],
+        },
+    )
+    assert kept.status_code == 400 and 'value="Kofi Mensah"' in kept.text
+    assert "<option selected>Africa/Accra</option>" in kept.text
+    assert 'value="weekly" checked' in kept.text and 'value="culture" checked' not in kept.text
     with rt.sessions() as session:
         person = session.scalar(select(Subscriber).where(Subscriber.email == "reader@example.org"))
         assert person is not None and person.timezone == "Africa/Dakar"
