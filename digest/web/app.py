@@ -21,7 +21,18 @@ from digest.config import Settings
 from digest.errors import DigestError
 from digest.pipeline import open_runtime
 from digest.secret_key import api_keys, session_key
-from digest.web import archive, audience, auth, clicks, editor, health, metrics
+from digest.web import (
+    archive,
+    audience,
+    auth,
+    clicks,
+    editor,
+    editors_admin,
+    health,
+    metrics,
+    readers_admin,
+    sources_admin,
+)
 from digest.web.body_guard import BodyGuard
 from digest.web.click_counter import ClickCounter
 from digest.web.headers import SecurityHeaders
@@ -60,6 +71,7 @@ def create_app(
     )
 
     reader_pages = ReaderPages(WebReaderSite(state))
+    collections = sources_admin.BackgroundCollections()
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -71,6 +83,7 @@ def create_app(
         finally:
             # After the server stopped taking requests: every click it answered is stored.
             await state.click_counter.close()
+            await collections.close()  # the admins' "collect now" runs on the runtime
             await reader_pages.close()
             runtime, state.runtime = state.runtime, None
             if runtime is not None:
@@ -81,6 +94,9 @@ def create_app(
             *auth.routes(),
             *editor.routes(),
             *audience.routes(),
+            *readers_admin.routes(),
+            *sources_admin.routes(),
+            *editors_admin.routes(),
             *archive.routes(),
             *health.routes(),
             *clicks.routes(),
@@ -111,6 +127,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.web = state
+    app.state.collections = collections
     return app
 
 
