@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from digest import db
 from digest.collect.fetch import Fetcher
@@ -79,14 +80,12 @@ def checked(rt: Runtime, given: SourceInput) -> SourceSettings:
 
 def add_source(rt: Runtime, given: SourceInput) -> int:
     """A new source from the form (raises SourceInputError); its id."""
+    with rt.sessions() as session:
+        _name_is_free(session, given.name.strip())
     source = checked(rt, given)
     assert source.url is not None
     with db.transaction(rt.sessions) as session:
-        if session.scalar(select(Source.id).where(Source.name == source.name)) is not None:
-            raise SourceInputError(
-                f"name: a source named {source.name!r} exists already",
-                hint="choose another name, or edit that source",
-            )
+        _name_is_free(session, source.name)  # again: another admin may have been quicker
         row = Source(
             name=source.name,
             url=source.url,
@@ -147,6 +146,14 @@ def _checked_file(name: str, given: SourceInput) -> SourceSettings:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "source"
         raise SourceInputError(f"{where}: {first['msg']}", hint="correct the field") from None
+
+
+def _name_is_free(session: Session, name: str) -> None:
+    if session.scalar(select(Source.id).where(Source.name == name)) is not None:
+        raise SourceInputError(
+            f"name: a source named {name!r} exists already",
+            hint="choose another name, or edit that source",
+        )
 
 
 def _row(row: Source | None, source_id: int) -> Source:
