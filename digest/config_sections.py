@@ -288,10 +288,17 @@ class DeliverySettings(Section):
         return data
 
 
+EditorRole = Literal["admin", "editor"]
+ROLES: tuple[EditorRole, ...] = ("admin", "editor")
+
+
 class EditorAccount(Section):
     username: str = Field(min_length=1)
     password_hash: str | None = None
     password_env: str | None = None
+    # admin: issues, readers, sources and the editors list; editor: issues only, and never a
+    # reader's address. Accounts written before roles existed keep everything they had.
+    role: EditorRole = "admin"
 
     @model_validator(mode="after")
     def _one_password(self) -> EditorAccount:

@@ -18,7 +18,14 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from digest.db import Base, UTCDateTime, state_column_type, utcnow
-from digest.states import Approval, DeliveryStatus, IssueStatus, RunOutcome, SummaryMethod
+from digest.states import (
+    Approval,
+    DeliveryStatus,
+    IssueStatus,
+    RunOutcome,
+    SourceOrigin,
+    SummaryMethod,
+)
 from subscribers.models import MailingList, Subscriber
 
 
@@ -43,6 +50,16 @@ class Source(Base):
     # The site answered 429/503 with Retry-After: not fetched again before then.
     retry_after_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # An admin's switch (active is the site's own 410): a disabled source is not collected.
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Tags every article of the source gets, and the CSS selector of its article body.
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    selector: Mapped[str | None] = mapped_column(Text)
+    # A file source's pages folder (absolute), as config.yaml's pages_dir resolves.
+    pages_dir: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[SourceOrigin] = mapped_column(
+        state_column_type(SourceOrigin, "origin"), default=SourceOrigin.CONFIG
+    )
 
 
 class Article(Base):

@@ -43,3 +43,10 @@ class SummaryMethod(StrEnum):
     EXTRACTIVE = "extractive"  # its best sentences (digest.editorial.summarise)
     FEED = "feed"  # the feed's own description, clean and within the budget
     LLM = "llm"  # a language model's (digest.pipeline.llm_summariser)
+
+
+class SourceOrigin(StrEnum):
+    """Who a source's row follows: config.yaml, or the web app's admins once they edited it."""
+
+    CONFIG = "config"  # kept in line with config.yaml's sources: on every start
+    WEB = "web"  # added or edited in the web app: config.yaml no longer changes it

@@ -33,3 +33,12 @@ class SuppressionReason(StrEnum):
     HARD_BOUNCE = "hard_bounce"
     COMPLAINT = "complaint"
     MANUAL = "manual"
+
+
+class ReaderState(StrEnum):
+    """A reader's state on one list as its admins see it: suppressed overrides the rest."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+    SUPPRESSED = "suppressed"  # bounced, complained or blocked: never mailed

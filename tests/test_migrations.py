@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 import digest.models  # noqa: F401  (registers the tables)
 import subscribers.models  # noqa: F401
 from digest import db
-from digest.models import Article, Delivery, Issue, ScheduleRun
+from digest.models import Article, Delivery, Issue, ScheduleRun, Source
 from subscribers.models import (
     LeavingAnswer,
     MailingList,
@@ -104,6 +104,7 @@ def _one_row_in_each_table_with_a_state(session: Session) -> None:
             LeavingAnswer(
                 subscriber=subscriber, mailing_list=mailing_list, left_at=WHEN, reason="other"
             ),
+            Source(name="Feed", url="https://example.net/feed.xml"),
         ]
     )
 

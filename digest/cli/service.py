@@ -116,3 +116,31 @@ def editors_hash_password() -> None:
         '    password_hash: "<the line above>"',
         markup=False,
     )
+
+
+@editors.command("add")
+@click.argument("username")
+@click.option(
+    "--role",
+    type=click.Choice(["admin", "editor"]),
+    required=True,
+    help="admin: issues, readers, sources; editor: issues only, no reader's address.",
+)
+def editors_add(username: str, role: str) -> None:
+    """Ask for USERNAME's password (twice) and print the account's lines for web.editors.
+
+    The accounts live in config.yaml (no password or hash is kept anywhere else): paste the
+    lines there and restart `digest serve`."""
+    from digest.web.passwords import hash_password
+
+    if not username.strip() or any(c in username for c in '"\n\r'):
+        raise click.UsageError("the username cannot be empty or hold quotes or line breaks")
+    password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if not password.strip():
+        raise click.UsageError("the password cannot be empty")
+    click.echo(
+        f'  - username: "{username.strip()}"\n'
+        f'    password_hash: "{hash_password(password)}"\n'
+        f'    role: "{role}"'
+    )
+    err.print("Put these lines in config.yaml under web.editors, then restart.", markup=False)

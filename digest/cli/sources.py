@@ -47,7 +47,9 @@ def sources(state: Invocation) -> None:
         title="sources",
     )
     for row in rows:
-        if not row.active:
+        if not row.enabled:
+            health = "[dim]disabled[/]"
+        elif not row.active:
             health = "[red]inactive[/]"
         elif row.failing:
             health = f"[red]FAILING[/] ({row.consecutive_failures}x)"
@@ -68,6 +70,9 @@ def sources(state: Invocation) -> None:
             row.last_error or "",
         )
     out.print(table)
-    failing = [r.name for r in rows if r.failing or not r.active]
+    failing = [r.name for r in rows if r.enabled and (r.failing or not r.active)]
     if failing:
-        out.print(f"Needs attention: {', '.join(failing)} (see last error; fix url in config.yaml)")
+        out.print(
+            f"Needs attention: {', '.join(failing)} (see last error; fix the url in config.yaml,"
+            " or on /admin/sources for a source edited there)"
+        )

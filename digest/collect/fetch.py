@@ -220,6 +220,11 @@ class Fetcher:
                 chunks.append(chunk)
         return b"".join(chunks)
 
+    async def check_url(self, url: str) -> None:
+        """Raise FetchError unless url may be fetched: http(s), its host resolving only to
+        addresses the SSRF guard accepts (as a fetch checks it, before any request)."""
+        await self._guard(url)
+
     async def _guard(self, url: str) -> None:
         """Refuse anything but http(s) to public addresses, unless the host is allowed."""
         parts = urlsplit(url)

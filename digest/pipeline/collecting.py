@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Collection
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +24,7 @@ from digest.models import Source
 from digest.pipeline.extracting import PageExtractor
 from digest.pipeline.new_articles import ArticleEditor, in_thread, new_articles
 from digest.pipeline.runtime import Runtime
+from digest.pipeline.sources import settings_of
 from digest.pipeline.storing import Collected, recent_titles, store_articles
 from digest.pipeline.summaries import editorial_rules, make_summariser
 
@@ -61,20 +62,38 @@ class CollectReport:
         return bool(errors) and all(s.error or s.skipped for s in self.sources)
 
 
-def collect(rt: Runtime, now: datetime, progress: Progress | None = None) -> CollectReport:
-    """Fetch every configured source; new articles are edited and stored. One failing source
-    is reported and leaves the others (and everything stored before) untouched. progress
-    hears (sources done, sources) as each one is done."""
-    return asyncio.run(_collect_all(rt, now, progress))
+def collect(
+    rt: Runtime,
+    now: datetime,
+    progress: Progress | None = None,
+    only: Collection[str] | None = None,
+) -> CollectReport:
+    """Fetch every enabled source of the database (only those named, when given); new
+    articles are edited and stored. One failing source is reported and leaves the others (and
+    everything stored before) untouched. progress hears (sources done, sources) as each one is
+    done."""
+    return asyncio.run(_collect_all(rt, now, progress, only))
 
 
-async def _collect_all(rt: Runtime, now: datetime, progress: Progress | None) -> CollectReport:
+async def _collect_all(
+    rt: Runtime, now: datetime, progress: Progress | None, only: Collection[str] | None
+) -> CollectReport:
     settings = rt.settings.collect
     with rt.sessions() as session:
-        rows = {
-            r.name: _Stored(r.id, r.url, r.etag, r.last_modified, r.active, r.retry_after_at)
-            for r in session.scalars(select(Source))
-        }
+        rows: dict[str, _Stored] = {}
+        sources: list[SourceSettings] = []
+        invalid: list[SourceReport] = []
+        query = select(Source).where(Source.enabled.is_(True)).order_by(Source.id)
+        for r in session.scalars(query):
+            if only is not None and r.name not in only:
+                continue
+            try:
+                sources.append(settings_of(r))
+            except ValueError as exc:
+                # A row no longer valid (edited by hand?) fails alone, saying why.
+                invalid.append(SourceReport(r.name, error=f"invalid source: {exc}"[:2000]))
+                continue
+            rows[r.name] = _Stored(r.id, r.url, r.etag, r.last_modified, r.active, r.retry_after_at)
         # Read once for the run; only the database thread uses it from here on.
         recent = recent_titles(session, now)
     # Built once for the run: compiled rules, and one summariser whose concurrency limit holds
@@ -88,7 +107,7 @@ async def _collect_all(rt: Runtime, now: datetime, progress: Progress | None) ->
             PageExtractor(settings.extract_workers) as extractor,
         ):
             parser = FeedParser(settings)
-            total, done = len(rt.settings.sources), 0
+            total, done = len(sources), 0
 
             async def counted(report: Awaitable[SourceReport]) -> SourceReport:
                 nonlocal done
@@ -115,10 +134,10 @@ async def _collect_all(rt: Runtime, now: datetime, progress: Progress | None) ->
                             now,
                         )
                     )
-                    for source in rt.settings.sources
+                    for source in sources
                 )
             )
-    return CollectReport(list(reports))
+    return CollectReport([*reports, *invalid])
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,13 @@ from digest.web import (
     auth,
     clicks,
     editor,
+    editors_admin,
     health,
     issue_edits,
     issue_sending,
     metrics,
+    readers_admin,
+    sources_admin,
 )
 from digest.web.body_guard import BodyGuard
 from digest.web.click_counter import ClickCounter
@@ -71,6 +74,7 @@ def create_app(
     )
 
     reader_pages = ReaderPages(WebReaderSite(state))
+    collections = sources_admin.BackgroundCollections()
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -82,6 +86,7 @@ def create_app(
         finally:
             # After the server stopped taking requests: every click it answered is stored.
             await state.click_counter.close()
+            await collections.close()  # the admins' "collect now" runs on the runtime
             await reader_pages.close()
             runtime, state.runtime = state.runtime, None
             if runtime is not None:
@@ -94,6 +99,9 @@ def create_app(
             *issue_edits.routes(),
             *issue_sending.routes(),
             *audience.routes(),
+            *readers_admin.routes(),
+            *sources_admin.routes(),
+            *editors_admin.routes(),
             *archive.routes(),
             *health.routes(),
             *clicks.routes(),
@@ -124,6 +132,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.web = state
+    app.state.collections = collections
     return app
 
 

@@ -16,7 +16,7 @@ from digest.config import Settings
 from digest.errors import ConfigError
 from digest.packaged_files import packaged_templates
 from digest.render import language as lang
-from digest.web.sessions import csrf_token, pop_flash, signed_in_editor
+from digest.web.sessions import csrf_token, pop_flash, role_of, signed_in_editor
 
 
 class Pages:
@@ -68,9 +68,12 @@ class Pages:
         status_code: int = 200,
         headers: Mapping[str, str] | None = None,
     ) -> Response:
+        editor = signed_in_editor(request, self.settings)
         full = {
             "newsletter_name": self.settings.newsletter.name,
-            "editor": signed_in_editor(request, self.settings),
+            "editor": editor,
+            # Admins' menu shows readers, sources and editors; an editor's shows issues only.
+            "is_admin": role_of(self.settings, editor) == "admin",
             # Called by the templates that hold a form: pages without one set no cookie.
             "csrf_token": lambda: csrf_token(request),
             "flash": pop_flash(request),

@@ -50,6 +50,14 @@ def signed_in_editor(connection: HTTPConnection, settings: Settings) -> str | No
     return username
 
 
+def role_of(settings: Settings, username: str | None) -> str | None:
+    """The account's role in config.yaml (web.editors[].role); None for no such account."""
+    for account in settings.web.editors:
+        if account.username == username:
+            return account.role
+    return None
+
+
 async def sign_in(connection: HTTPConnection, username: str) -> None:
     state = _web(connection)
     previous = _token(connection)

@@ -61,6 +61,14 @@ def test_sources_shows_health_and_flags_a_source_that_keeps_failing(
     assert "inactive" in lines["Gone Desk"] and "410" in lines["Gone Desk"]
     assert "Needs attention: Bad Desk, Gone Desk" in shown.stdout
 
+    # Gone from config.yaml: disabled, still shown with its history, no longer flagged.
+    kept = [s for s in settings.model_dump(mode="json")["sources"] if s["name"] != "Bad Desk"]
+    write_config({"collect": {"failing_after": 2}, "sources": kept})
+    later = digest(config, "sources", now="2026-11-23T10:10+00:00")
+    rows = [line for line in later.stdout.splitlines() if line.startswith("│") and "Desk" in line]
+    assert "disabled" in {row.split("│")[1].strip(): row for row in rows}["Bad Desk"]
+    assert "Needs attention: Gone Desk (" in later.stdout
+
 
 def test_collect_shows_a_progress_bar_on_a_terminal_and_nothing_when_redirected(
     write_config: Any, http_server: FixtureHTTPServer
