@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from starlette.concurrency import run_in_threadpool
@@ -27,7 +24,16 @@ from digest.render.checks import Check
 from digest.render.email import personalise
 from digest.states import DeliveryStatus, IssueStatus
 from digest.web.auth import editor_required
-from digest.web.csrf import checked_form
+from digest.web.editor_forms import (
+    article_id_of,
+    back_to_issue,
+    change,
+    editor_action,
+    form_text,
+    issue_id_of,
+    or_404,
+    step,
+)
 from digest.web.headers import EMAIL_PREVIEW_POLICY
 from digest.web.ids import row_id
 from digest.web.sessions import flash
@@ -35,21 +41,6 @@ from digest.web.state import web_state
 
 # The widths the preview shows side by side: the common email column, and a small phone.
 PREVIEW_WIDTHS = {"desktop": 600, "mobile": 375}
-
-T = TypeVar("T")
-Action = Callable[[Request, str, FormData], Awaitable[Response]]
-
-
-def editor_action(handler: Action) -> Callable[[Request], Awaitable[Response]]:
-    """A POST by a signed-in editor (else 403) from our own form (CSRF-checked, else 403)."""
-
-    @functools.wraps(handler)
-    async def checked(request: Request, editor: str) -> Response:
-        form = await checked_form(request, web_state(request).settings)
-        return await handler(request, editor, form)
-
-    return editor_required(checked)
-
 
 # ----------------------------------------------------------------------------- pages
 
@@ -101,7 +92,7 @@ class IssuePage:
 @editor_required
 async def issue_page(request: Request, editor: str) -> Response:
     state = web_state(request)
-    issue_id = _issue_id(request)
+    issue_id = issue_id_of(request)
 
     def gather() -> IssuePage:
         rt = state.rt
@@ -121,7 +112,7 @@ async def issue_page(request: Request, editor: str) -> Response:
             zone=ZoneInfo(rt.settings.mailing_list(issue.ref.list_slug).timezone),
         )
 
-    page = await _or_404(run_in_threadpool(gather))
+    page = await or_404(run_in_threadpool(gather))
     context = {
         "page": page,
         "issue": page.issue,
@@ -136,12 +127,12 @@ async def issue_email(request: Request, editor: str) -> Response:
     """The issue's HTML as a sample reader gets it, for the sandboxed preview frames; once
     its send has started, the web version stored then (what the archive shows)."""
     state = web_state(request)
-    issue_id = _issue_id(request)
-    stored = await _or_404(run_in_threadpool(rendering.stored_web_version, state.rt, issue_id))
+    issue_id = issue_id_of(request)
+    stored = await or_404(run_in_threadpool(rendering.stored_web_version, state.rt, issue_id))
     if stored is not None:
         html_out = stored
     else:
-        html_out, _text = await _or_404(run_in_threadpool(_sample_copy, state.rt, issue_id))
+        html_out, _text = await or_404(run_in_threadpool(_sample_copy, state.rt, issue_id))
     return HTMLResponse(
         html_out,
         headers={"Content-Security-Policy": EMAIL_PREVIEW_POLICY, "X-Frame-Options": "SAMEORIGIN"},
@@ -185,8 +176,8 @@ async def prepare_issue(request: Request, editor: str, form: FormData) -> Respon
 @editor_action
 async def change_subject(request: Request, editor: str, form: FormData) -> Response:
     state = web_state(request)
-    subject = _field(form, "subject")
-    return await _change(
+    subject = form_text(form, "subject")
+    return await change(
         request,
         "Subject saved.",
         lambda issue_id: editor_actions.edit_issue(
@@ -199,8 +190,8 @@ async def change_subject(request: Request, editor: str, form: FormData) -> Respo
 @editor_action
 async def change_intro(request: Request, editor: str, form: FormData) -> Response:
     state = web_state(request)
-    intro = _field(form, "intro")
-    return await _change(
+    intro = form_text(form, "intro")
+    return await change(
         request,
         "Introduction saved.",
         lambda issue_id: editor_actions.edit_issue(
@@ -213,8 +204,8 @@ async def change_intro(request: Request, editor: str, form: FormData) -> Respons
 @editor_action
 async def remove_article(request: Request, editor: str, form: FormData) -> Response:
     state = web_state(request)
-    article_id = _article_id(request)
-    return await _change(
+    article_id = article_id_of(request)
+    return await change(
         request,
         "Article removed; composing again will not bring it back.",
         lambda issue_id: editor_actions.remove_article(
@@ -227,12 +218,9 @@ async def remove_article(request: Request, editor: str, form: FormData) -> Respo
 @editor_action
 async def move_article(request: Request, editor: str, form: FormData) -> Response:
     state = web_state(request)
-    article_id = _article_id(request)
-    direction = _field(form, "direction")
-    if direction not in ("up", "down"):
-        raise HTTPException(400, "Move an article up or down.")
-    offset = -1 if direction == "up" else 1
-    return await _change(
+    article_id = article_id_of(request)
+    direction, offset = step(form, "an article")
+    return await change(
         request,
         f"Article moved {direction}.",
         lambda issue_id: editor_actions.move_article(
@@ -245,8 +233,8 @@ async def move_article(request: Request, editor: str, form: FormData) -> Respons
 @editor_action
 async def send_test(request: Request, editor: str, form: FormData) -> Response:
     state = web_state(request)
-    issue_id = _issue_id(request)
-    address = _field(form, "address").strip()
+    issue_id = issue_id_of(request)
+    address = form_text(form, "address").strip()
     try:
         result = await run_in_threadpool(
             editor_actions.send_test, state.rt, issue_id, address, state.now()
@@ -260,13 +248,13 @@ async def send_test(request: Request, editor: str, form: FormData) -> Response:
             flash(request, f"Test sent to {address} (subject marked [TEST]): {result.reply}")
         else:
             flash(request, f"Test to {address} {result.outcome}: {result.reply}", "error")
-    return _back_to_issue(issue_id, "test-send")
+    return back_to_issue(issue_id, "test-send")
 
 
 @editor_action
 async def approve(request: Request, editor: str, form: FormData) -> Response:
     state = web_state(request)
-    return await _change(
+    return await change(
         request,
         f"Approved by {editor}: it goes out with the next send.",
         lambda issue_id: editor_actions.approve(state.rt, issue_id, editor=editor, now=state.now()),
@@ -277,55 +265,12 @@ async def approve(request: Request, editor: str, form: FormData) -> Response:
 @editor_action
 async def hold(request: Request, editor: str, form: FormData) -> Response:
     state = web_state(request)
-    return await _change(
+    return await change(
         request,
         "Held: it will not be sent until an editor approves it.",
         lambda issue_id: editor_actions.hold(state.rt, issue_id, editor=editor, now=state.now()),
         "decision",
     )
-
-
-async def _change(
-    request: Request, done: str, change: Callable[[int], object], anchor: str = ""
-) -> Response:
-    """Apply one change to the issue of the URL; flash what happened; back to its page, at
-    the part the editor was working on (anchor: an element's id)."""
-    issue_id = _issue_id(request)
-    try:
-        await run_in_threadpool(change, issue_id)
-    except NotFoundError as exc:
-        raise HTTPException(404, exc.message) from None
-    except DigestError as exc:
-        flash(request, exc.message, "error")
-    else:
-        flash(request, done)
-    return _back_to_issue(issue_id, anchor)
-
-
-def _back_to_issue(issue_id: int, anchor: str = "") -> Response:
-    """The issue's page, scrolled to the element with the id anchor (if given)."""
-    fragment = f"#{anchor}" if anchor else ""
-    return RedirectResponse(f"/editor/issues/{issue_id}{fragment}", status_code=303)
-
-
-async def _or_404(work: Awaitable[T]) -> T:
-    try:
-        return await work
-    except NotFoundError as exc:
-        raise HTTPException(404, exc.message) from None
-
-
-def _issue_id(request: Request) -> int:
-    return int(request.path_params["issue_id"])
-
-
-def _article_id(request: Request) -> int:
-    return int(request.path_params["article_id"])
-
-
-def _field(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value if isinstance(value, str) else ""
 
 
 def routes() -> list[Route]:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from digest.pipeline import added_stories, editor_actions
-from digest.web.editor import _article_id, _change, _field, editor_action
+from digest.web.editor_forms import article_id_of, change, editor_action, form_text, step
 from digest.web.ids import row_id
 from digest.web.state import web_state
 
@@ -18,9 +18,9 @@ from digest.web.state import web_state
 @editor_action
 async def edit_story(request: Request, editor: str, form: FormData) -> Response:
     state = web_state(request)
-    article_id = _article_id(request)
-    title, summary = _field(form, "title"), _field(form, "summary")
-    return await _change(
+    article_id = article_id_of(request)
+    title, summary = form_text(form, "title"), form_text(form, "summary")
+    return await change(
         request,
         "Story saved for this issue; the collected article is unchanged.",
         lambda issue_id: editor_actions.edit_story(
@@ -39,9 +39,9 @@ async def edit_story(request: Request, editor: str, form: FormData) -> Response:
 @editor_action
 async def move_to_section(request: Request, editor: str, form: FormData) -> Response:
     state = web_state(request)
-    article_id = _article_id(request)
-    section = _field(form, "section")
-    return await _change(
+    article_id = article_id_of(request)
+    section = form_text(form, "section")
+    return await change(
         request,
         f"Story moved to {' '.join(section.split())}.",
         lambda issue_id: editor_actions.move_to_section(
@@ -55,11 +55,11 @@ async def move_to_section(request: Request, editor: str, form: FormData) -> Resp
 async def choose_lead(request: Request, editor: str, form: FormData) -> Response:
     """Make a story the lead; an empty choice lets the first story lead again."""
     state = web_state(request)
-    choice = _field(form, "article_id").strip()
+    choice = form_text(form, "article_id").strip()
     if choice and not choice.isdigit():
         raise HTTPException(400, "Choose a story of this issue.")
     article_id = int(choice) if choice else None
-    return await _change(
+    return await change(
         request,
         "Lead story chosen." if article_id else "The first story leads.",
         lambda issue_id: editor_actions.set_lead(
@@ -72,18 +72,16 @@ async def choose_lead(request: Request, editor: str, form: FormData) -> Response
 @editor_action
 async def move_section(request: Request, editor: str, form: FormData) -> Response:
     state = web_state(request)
-    section = _field(form, "section")
-    direction = _field(form, "direction")
-    if direction not in ("up", "down"):
-        raise HTTPException(400, "Move a section up or down.")
-    return await _change(
+    section = form_text(form, "section")
+    direction, offset = step(form, "a section")
+    return await change(
         request,
         f"Section {section} moved {direction}.",
         lambda issue_id: editor_actions.move_section(
             state.rt,
             issue_id,
             section,
-            -1 if direction == "up" else 1,
+            offset,
             editor=editor,
             now=state.now(),
         ),
@@ -95,8 +93,8 @@ async def move_section(request: Request, editor: str, form: FormData) -> Respons
 async def add_story(request: Request, editor: str, form: FormData) -> Response:
     """Collect one page by its URL, through collection's guarded fetcher, into this issue."""
     state = web_state(request)
-    url = _field(form, "url").strip()
-    return await _change(
+    url = form_text(form, "url").strip()
+    return await change(
         request,
         "Story added at the end of its section.",
         lambda issue_id: added_stories.add_story(

@@ -20,7 +20,14 @@ from starlette.routing import Route
 from digest.errors import DigestError
 from digest.pipeline import editor_actions, send_start
 from digest.web.auth import editor_required
-from digest.web.editor import _back_to_issue, _change, _field, _issue_id, _or_404, editor_action
+from digest.web.editor_forms import (
+    back_to_issue,
+    change,
+    editor_action,
+    form_text,
+    issue_id_of,
+    or_404,
+)
 from digest.web.ids import row_id
 from digest.web.sessions import flash
 from digest.web.state import web_state
@@ -60,8 +67,8 @@ def send_time(text: str, zone: str, now: datetime) -> datetime | None:
 async def confirm_page(request: Request, editor: str) -> Response:
     """The step before sending: how many readers get it, and when; nothing is sent yet."""
     state = web_state(request)
-    issue_id = _issue_id(request)
-    issue = await _or_404(run_in_threadpool(editor_actions.editor_issue, state.rt, issue_id))
+    issue_id = issue_id_of(request)
+    issue = await or_404(run_in_threadpool(editor_actions.editor_issue, state.rt, issue_id))
     lst = state.settings.mailing_list(issue.ref.list_slug)
     when = request.query_params.get("at", "")
     error = None
@@ -85,8 +92,8 @@ async def confirm_page(request: Request, editor: str) -> Response:
 @editor_action
 async def start(request: Request, editor: str, form: FormData) -> Response:
     state = web_state(request)
-    issue_id = _issue_id(request)
-    when = _field(form, "at")
+    issue_id = issue_id_of(request)
+    when = form_text(form, "at")
 
     def go() -> str:
         issue = editor_actions.editor_issue(state.rt, issue_id)
@@ -101,18 +108,18 @@ async def start(request: Request, editor: str, form: FormData) -> Response:
         return f"It will be sent at {at:%Y-%m-%d %H:%M} ({zone})."
 
     try:
-        done = await _or_404(run_in_threadpool(go))
+        done = await or_404(run_in_threadpool(go))
     except DigestError as exc:
         flash(request, f"Not sent: {exc.message}", "error")
     else:
         flash(request, done)
-    return _back_to_issue(issue_id, "sending")
+    return back_to_issue(issue_id, "sending")
 
 
 @editor_action
 async def cancel(request: Request, editor: str, form: FormData) -> Response:
     state = web_state(request)
-    return await _change(
+    return await change(
         request,
         "The chosen send time is cancelled.",
         lambda issue_id: send_start.cancel_scheduled(state.rt, issue_id),
@@ -124,8 +131,8 @@ async def cancel(request: Request, editor: str, form: FormData) -> Response:
 async def progress(request: Request, editor: str) -> Response:
     """The send's figures as JSON, for whatever polls them."""
     state = web_state(request)
-    issue_id = _issue_id(request)
-    figures = await _or_404(run_in_threadpool(send_start.send_figures, state.rt, issue_id))
+    issue_id = issue_id_of(request)
+    figures = await or_404(run_in_threadpool(send_start.send_figures, state.rt, issue_id))
     body = asdict(figures)
     body["done"] = figures.done
     body["send_at"] = figures.send_at.isoformat() if figures.send_at else None
@@ -136,8 +143,8 @@ async def progress(request: Request, editor: str) -> Response:
 async def progress_frame(request: Request, editor: str) -> Response:
     """The figures as a small page the issue's page frames: it reloads itself while sending."""
     state = web_state(request)
-    issue_id = _issue_id(request)
-    figures = await _or_404(run_in_threadpool(send_start.send_figures, state.rt, issue_id))
+    issue_id = issue_id_of(request)
+    figures = await or_404(run_in_threadpool(send_start.send_figures, state.rt, issue_id))
     response = state.pages.render(
         request, "editor_send_progress.html", {"figures": figures, "refresh": REFRESH_SECONDS}
     )
