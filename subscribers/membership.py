@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from digest.errors import NotFoundError
@@ -148,15 +148,23 @@ def count_by_status(session: Session, list_id: int) -> dict[SubscriptionStatus, 
         else_=Subscription.status,
     )
     counts = dict.fromkeys(SubscriptionStatus, 0)
-    for value, count in session.execute(
-        select(status, func.count())
+    for value, count in grouped_counts(session, list_id, status):
+        counts[SubscriptionStatus(value)] = count
+    return counts
+
+
+def grouped_counts(
+    session: Session, list_id: int, key: ColumnElement[str]
+) -> Iterator[tuple[str, int]]:
+    """(key, how many) over the list's subscriptions joined to their subscribers, one query."""
+    query = (
+        select(key, func.count())
         .select_from(Subscription)
         .join(Subscriber, Subscription.subscriber_id == Subscriber.id)
         .where(Subscription.list_id == list_id)
-        .group_by(status)
-    ):
-        counts[SubscriptionStatus(value)] = count
-    return counts
+        .group_by(key)
+    )
+    yield from session.execute(query)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, case, func, not_, or_, select
 from sqlalchemy.orm import Session
 
+from subscribers.membership import grouped_counts
 from subscribers.models import Subscriber, Subscription, Suppression
 from subscribers.states import ReaderState, SubscriberStatus, SubscriptionStatus
 
@@ -97,13 +98,7 @@ def count_by_state(session: Session, list_id: int) -> dict[ReaderState, int]:
     """How many of the list's readers are in each state (one grouped count)."""
     shown_state = case((_suppressed(), ReaderState.SUPPRESSED.value), else_=Subscription.status)
     counts = dict.fromkeys(ReaderState, 0)
-    for value, count in session.execute(
-        select(shown_state, func.count())
-        .select_from(Subscription)
-        .join(Subscriber, Subscription.subscriber_id == Subscriber.id)
-        .where(Subscription.list_id == list_id)
-        .group_by(shown_state)
-    ):
+    for value, count in grouped_counts(session, list_id, shown_state):
         counts[ReaderState(value)] = count
     return counts
 
