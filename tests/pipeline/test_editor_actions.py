@@ -2,51 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email import message_from_bytes, policy
 
 import pytest
 from sqlalchemy import func, select
 
 from digest import pipeline
-from digest.config import Settings
 from digest.delivery.memory_transport import MemoryTransport
 from digest.errors import DigestError
 from digest.models import Delivery
 from digest.pipeline import editor_actions
-from tests.servers import FixtureHTTPServer
-
-NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def settings(write_config, http_server: FixtureHTTPServer) -> Settings:
-    return write_config(
-        {
-            "sources": [
-                {"name": "North", "url": http_server.url("/feeds/northern-africa.xml")},
-                {"name": "West", "url": http_server.url("/feeds/west-africa.atom")},
-            ]
-        }
-    )
-
-
-@pytest.fixture
-def rt(settings: Settings) -> Iterator[pipeline.Runtime]:
-    with pipeline.runtime(settings, NOW) as runtime:
-        pipeline.collect(runtime, NOW)
-        yield runtime
-
-
-def draft(rt: pipeline.Runtime) -> editor_actions.EditorIssue:
-    ref = pipeline.compose(rt, "weekly", NOW)
-    assert ref is not None
-    return editor_actions.editor_issue(rt, ref.id)
+from tests.pipeline.drafts import NOW, compose
 
 
 def test_edits_survive_composing_again(rt: pipeline.Runtime) -> None:
-    issue = draft(rt)
+    issue = compose(rt)
     first, second = issue.entries[0], issue.entries[1]
     editor_actions.edit_issue(
         rt,
@@ -64,7 +35,7 @@ def test_edits_survive_composing_again(rt: pipeline.Runtime) -> None:
     )
     editor_actions.move_article(rt, issue.ref.id, last.article_id, -100, editor="nadia", now=NOW)
 
-    again = draft(rt)  # composing again (as every preview and send does) keeps all of it
+    again = compose(rt)  # composing again (as every preview and send does) keeps all of it
     assert again.ref.subject == "Hydrogen, cocoa and ports"
     assert again.intro == "Dear readers,\n\nA busy week."
     ids = [e.article_id for e in again.entries]
@@ -79,7 +50,7 @@ def test_edits_survive_composing_again(rt: pipeline.Runtime) -> None:
 
 
 def test_a_held_issue_is_not_sent_until_approved(rt: pipeline.Runtime) -> None:
-    issue = draft(rt)
+    issue = compose(rt)
     editor_actions.hold(rt, issue.ref.id, editor="nadia", now=NOW)
     held = pipeline.send(rt, "weekly", NOW)
     assert held.blocked and "held" in held.blocked and held.sent == 0
@@ -114,7 +85,7 @@ def test_a_list_that_requires_approval_waits_for_it(write_config, http_server) -
 
 
 def test_a_failed_blocking_check_stops_the_send_with_the_reason(rt: pipeline.Runtime) -> None:
-    issue = draft(rt)
+    issue = compose(rt)
     editor_actions.edit_issue(rt, issue.ref.id, editor="nadia", now=NOW, intro="x " * 60_000)
     checks = {c.name: c for c in pipeline.checks(rt, issue.ref.id)}
     assert not checks["size"].ok and checks["size"].blocking
@@ -125,7 +96,7 @@ def test_a_failed_blocking_check_stops_the_send_with_the_reason(rt: pipeline.Run
 
 
 def test_test_send_marks_the_subject_and_touches_no_delivery(rt: pipeline.Runtime) -> None:
-    issue = draft(rt)
+    issue = compose(rt)
     outbox = MemoryTransport()
     result = editor_actions.send_test(rt, issue.ref.id, "Editor@Example.org", NOW, transport=outbox)
     assert result.outcome == "sent"
@@ -134,11 +105,11 @@ def test_test_send_marks_the_subject_and_touches_no_delivery(rt: pipeline.Runtim
     assert message["Subject"].startswith("[TEST] ") and message["To"] == "editor@example.org"
     with rt.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Delivery)) == 0
-    assert draft(rt).ref.status == "draft"
+    assert compose(rt).ref.status == "draft"
 
 
 def test_edits_are_timestamped_in_utc(rt: pipeline.Runtime) -> None:
-    issue = draft(rt)
+    issue = compose(rt)
     later = NOW + timedelta(hours=2)
     editor_actions.approve(rt, issue.ref.id, editor="karim", now=later)
     assert editor_actions.editor_issue(rt, issue.ref.id).approved_by == "karim"

@@ -3,19 +3,15 @@ story's own title and summary, a story added by URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import UTC, datetime
-
 import pytest
 
 from digest import pipeline
-from digest.config import Settings
 from digest.errors import DigestError
 from digest.models import Article
 from digest.pipeline import added_stories, editor_actions, rendering
+from tests.pipeline.drafts import NOW, compose
 from tests.servers import FixtureHTTPServer, Route
 
-NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 EDITOR = "nadia"
 
 # A page of our own in the shape of a regional news site's article (breadcrumb, reading time,
@@ -35,39 +31,6 @@ that the catch registered at the port has become easier to check against what bo
 engineering school that lends the drones during the first season.</p>
 </article><aside><h3>Read also:</h3><ul><li><a href="/a">Another story</a></li></ul></aside>
 </body></html>"""
-
-
-@pytest.fixture
-def settings(write_config, http_server: FixtureHTTPServer) -> Settings:
-    return write_config(
-        {
-            "sources": [
-                {
-                    "name": "North",
-                    "url": http_server.url("/feeds/northern-africa.xml"),
-                    "region": "Northern Africa",
-                },
-                {
-                    "name": "West",
-                    "url": http_server.url("/feeds/west-africa.atom"),
-                    "region": "West Africa",
-                },
-            ]
-        }
-    )
-
-
-@pytest.fixture
-def rt(settings: Settings) -> Iterator[pipeline.Runtime]:
-    with pipeline.runtime(settings, NOW) as runtime:
-        pipeline.collect(runtime, NOW)
-        yield runtime
-
-
-def compose(rt: pipeline.Runtime) -> editor_actions.EditorIssue:
-    ref = pipeline.compose(rt, "weekly", NOW)
-    assert ref is not None
-    return editor_actions.editor_issue(rt, ref.id)
 
 
 def email_order(rt: pipeline.Runtime, issue_id: int) -> list[int]:
