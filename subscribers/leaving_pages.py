@@ -177,8 +177,9 @@ class LeavingPages(ReaderPage):
         """The form, the subject of the page's unsubscribe token (None: a bad link) and that of
         its left token (None: expired). A left token that is forged, of another purpose or of
         another reader or list is a bad link."""
-        self.site.check_same_site(request)  # before the body is read
-        form = await limited_form(request, self.limit)
+        async with self._refusals_in_links_language(request, "unsubscribe"):
+            self.site.check_same_site(request)  # before the body is read
+            form = await limited_form(request, self.limit)
         subject = self._subject(request, "unsubscribe")
         token = form_text(form, "left")
         if subject is None or not token or len(token) > 500:

@@ -74,7 +74,8 @@ class PreferencePages(ReaderPage):
         or multipart), the signed token is the proof; no cookie, no CSRF token, no redirect.
         The page offers the undo (and asks why) when this request ended a confirmed
         subscription."""
-        await limited_body(request, self.limit)
+        async with self._refusals_in_links_language(request, "unsubscribe"):
+            await limited_body(request, self.limit)
         subject = self._subject(request, "unsubscribe")
         if subject is None:
             return self._bad_link(request)

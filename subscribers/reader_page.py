@@ -3,6 +3,8 @@ the list's language."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,7 +21,8 @@ from subscribers.models import MailingList
 from subscribers.reader_site import ReaderSite
 from subscribers.reader_urls import ReaderLink, reader_path
 from subscribers.reader_words import Words
-from subscribers.tokens import Purpose, TokenSubject
+from subscribers.refusals import Refusal
+from subscribers.tokens import EXPIRING, Purpose, TokenSubject
 
 # Pages behind a reader's token: never cached. (The app's Referrer-Policy, same-origin, keeps
 # the token from other sites; no-referrer would make browsers send "Origin: null" with the
@@ -50,9 +53,24 @@ class ReaderPage:
         self.limit = site.settings.readers.max_body_bytes
 
     async def _token_form(self, request: Request) -> tuple[FormData, TokenSubject | None]:
-        form = await limited_form(request, self.limit)
-        self.site.check_csrf(request, form)
+        async with self._refusals_in_links_language(request, "preferences"):
+            form = await limited_form(request, self.limit)
+            self.site.check_csrf(request, form)
         return form, self._subject(request, "preferences")
+
+    @asynccontextmanager
+    async def _refusals_in_links_language(
+        self, request: Request, purpose: Purpose
+    ) -> AsyncIterator[None]:
+        """A refusal raised inside (not a form, a form from another site or without its CSRF
+        token) speaks the language of the list the page's link names, expired or not."""
+        try:
+            yield
+        except Refusal as refusal:
+            subject = self._subject_of_expired(request, purpose)
+            if subject is not None and refusal.language is None:
+                refusal.language = await run_in_threadpool(self._language, subject.list_id)
+            raise
 
     def _subject(self, request: Request, purpose: Purpose) -> TokenSubject | None:
         token = str(request.path_params["token"])
@@ -68,7 +86,9 @@ class ReaderPage:
         token = str(request.path_params["token"])
         if len(token) > 500:
             return None
-        return self.site.signer.verify(purpose, token, now=self.site.now(), max_age=EVER)
+        if purpose in EXPIRING:
+            return self.site.signer.verify(purpose, token, now=self.site.now(), max_age=EVER)
+        return self.site.signer.verify(purpose, token)
 
     def _link(self, purpose: ReaderLink, subject: TokenSubject) -> str:
         token = self.site.signer.sign(purpose, subject)

@@ -32,6 +32,7 @@ from subscribers.reader_page import (
 )
 from subscribers.reader_site import ReaderSite
 from subscribers.reader_words import Words
+from subscribers.refusals import Refusal
 from subscribers.tokens import TokenSubject
 
 CONFIRM_WORDING = "Yes, subscribe me (the button of the confirmation page)"
@@ -59,9 +60,13 @@ class SignupPages(ReaderPage):
 
     async def subscribe(self, request: Request) -> Response:
         form = await limited_form(request, self.limit)
-        # Also from the pages of the sites in readers.embed_origins, which cannot hold our
-        # CSRF token: the browser's Origin (or Referer) shows where the form was.
-        self.site.check_csrf(request, form, embeddable=True)
+        try:
+            # Also from the pages of the sites in readers.embed_origins, which cannot hold our
+            # CSRF token: the browser's Origin (or Referer) shows where the form was.
+            self.site.check_csrf(request, form, embeddable=True)
+        except Refusal as refusal:
+            refusal.language = self._answer_language(request, form_texts(form, "lists"))
+            raise
         if form.get(HONEYPOT):
             # A bot: it learns nothing, gets nothing.
             return self._check_your_inbox(request, form_texts(form, "lists"))
@@ -217,8 +222,9 @@ class SignupPages(ReaderPage):
         )
 
     async def confirm(self, request: Request) -> Response:
-        form = await limited_form(request, self.limit)
-        self.site.check_csrf(request, form)
+        async with self._refusals_in_links_language(request, "confirm"):
+            form = await limited_form(request, self.limit)
+            self.site.check_csrf(request, form)
         subject = self._subject(request, "confirm")
         if subject is None:
             return await self._expired_confirmation(request)

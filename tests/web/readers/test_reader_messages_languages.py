@@ -53,6 +53,10 @@ def test_a_french_lists_sign_up_errors_are_french(app: LiveApp) -> None:
     assert forged.status_code == 400 and FRENCH_PAGE in forged.text
     assert "Choisissez parmi les sujets proposés." in forged.text
 
+    stale = subscribe(app, NEW, lists=("weekly",), extra={"csrf_token": "stale"})
+    assert stale.status_code == 403 and FRENCH_PAGE in stale.text
+    assert "Refusé : ce formulaire a expiré" in stale.text
+
 
 def test_the_rate_limit_speaks_the_lists_language(app: LiveApp) -> None:
     answers = [subscribe(app, f"r{n}@example.net", lists=("culture",)) for n in range(3)]
@@ -108,9 +112,32 @@ def test_a_french_readers_preferences_notice_and_errors_are_french(
     assert "Votre nom ne peut contenir ni saut de ligne ni caractère de contrôle." in refused.text
     saved = http.post(path, data={"csrf_token": rig.csrf_of(page.text), "lists": ["weekly"]})
     assert "Vos préférences sont enregistrées." in saved.text
+    # Refused before the form is read: still the language of the list the link names.
     expired_form = http.post(path, data={"csrf_token": "stale", "lists": ["weekly"]})
-    assert expired_form.status_code == 403
-    assert "Refused: this form has expired" in expired_form.text  # lists differ: no shared one
+    assert expired_form.status_code == 403 and FRENCH_PAGE in expired_form.text
+    assert "Refusé : ce formulaire a expiré ou ne vient pas de ce site." in expired_form.text
+
+
+def test_refusals_on_a_lists_own_pages_speak_its_language(
+    app: LiveApp, rt: pipeline.Runtime
+) -> None:
+    subject = TokenSubject(subscriber_id(rt, "reader@example.org"), list_id(rt, "culture"))
+    unsubscribe = "/u/" + rt.signer.sign("unsubscribe", subject)
+    confirm = "/confirm/" + rt.signer.sign("confirm", subject, issued_at=NOW)
+    with httpx.Client(base_url=app.url, timeout=30) as client:
+        not_a_form = client.post(confirm, content=b"{}", headers={"Content-Type": "text/json"})
+        assert not_a_form.status_code == 415 and ARABIC_PAGE in not_a_form.text
+        assert "مرفوض: أرسل النموذج كما تفعل الصفحة (urlencoded)." in not_a_form.text
+        from_elsewhere = client.post(
+            unsubscribe + "/undo", data={"left": "x"}, headers={"Origin": "https://evil.example"}
+        )
+        assert from_elsewhere.status_code == 403 and ARABIC_PAGE in from_elsewhere.text
+        assert "مرفوض: جاء هذا الطلب من موقع آخر." in from_elsewhere.text
+    # A link that names no list of ours: the language every list shares, here none (English).
+    nobody = app.client().post(
+        "/confirm/forged", content=b"{}", headers={"Content-Type": "text/json"}
+    )
+    assert nobody.status_code == 415 and '<html lang="en" dir="ltr">' in nobody.text
 
 
 def test_the_default_consent_sentence_is_shown_and_kept_in_the_pages_language(
