@@ -123,10 +123,7 @@ class ReaderPage:
         return next((lst.language for lst in self.site.settings.lists if lst.slug == slug), "en")
 
     def _consent(self) -> Words | str:
-        """The consent sentence to show: the catalogue's when it is the default, else the
-        site's own words as written."""
-        wording = self.site.settings.readers.consent_wording
-        return DEFAULT_CONSENT if wording == DEFAULT_CONSENT.text else wording
+        return consent_words(self.site.settings)
 
     def _consent_shown(self, language: str) -> str:
         """The consent sentence as a reader of that language read it: what their record keeps."""
@@ -183,6 +180,13 @@ class ReaderPage:
             status_code=status_code,
             headers=PRIVATE,
         )
+
+
+def consent_words(settings: Settings) -> Words | str:
+    """The consent sentence to show: the catalogue's when it is the default, else the site's
+    own words as written."""
+    wording = settings.readers.consent_wording
+    return DEFAULT_CONSENT if wording == DEFAULT_CONSENT.text else wording
 
 
 def shared_language(settings: Settings) -> str:
