@@ -60,16 +60,18 @@ class SignupPages(ReaderPage):
 
     async def subscribe(self, request: Request) -> Response:
         form = await limited_form(request, self.limit)
+        # Every answer to this form, a refusal included, in the language of the lists ticked.
+        language = self._answer_language(request, form_texts(form, "lists"))
         try:
             # Also from the pages of the sites in readers.embed_origins, which cannot hold our
             # CSRF token: the browser's Origin (or Referer) shows where the form was.
             self.site.check_csrf(request, form, embeddable=True)
         except Refusal as refusal:
-            refusal.language = self._answer_language(request, form_texts(form, "lists"))
+            refusal.language = language
             raise
         if form.get(HONEYPOT):
             # A bot: it learns nothing, gets nothing.
-            return self._check_your_inbox(request, form_texts(form, "lists"))
+            return self._check_your_inbox(request, language)
         now = self.site.now()
         # Per IPv4 address or IPv6 /64: one IPv6 user would have 2^64 allowances otherwise.
         client = client_network(request.client.host if request.client else None)
@@ -82,7 +84,7 @@ class SignupPages(ReaderPage):
                     "in an hour."
                 ),
                 status_code=429,
-                language=self._answer_language(request, form_texts(form, "lists")),
+                language=language,
             )
         offered = await run_in_threadpool(self._offered_lists)
         try:
@@ -95,17 +97,16 @@ class SignupPages(ReaderPage):
                 "topics": form_texts(form, "topics"),
             }
             errors = {problem.field: problem.message}
-            language = self._answer_language(request, values["lists"])
             return self._subscribe_form(
                 request, offered, values, errors, status_code=400, language=language
             )
-        response = self._check_your_inbox(request, form_texts(form, "lists"))
+        response = self._check_your_inbox(request, language)
         if not await self.per_address.allow(address):
             return response  # the same page: nothing tells anyone this address was limited
         # Everything that depends on who the address belongs to runs after the page has gone:
         # a new address is written and committed, a known or suppressed one is not, and when
         # that ran before the answer its time told them apart (24 ms against 8).
-        wording = self._consent_shown(self._answer_language(request, form_texts(form, "lists")))
+        wording = self._consent_shown(language)
         response.background = BackgroundTask(
             self._sign_up_and_mail, request_, now, self._ip(request), wording
         )
@@ -195,7 +196,7 @@ class SignupPages(ReaderPage):
         languages = {lst.language for lst in self.site.settings.lists if lst.slug in ticked}
         return languages.pop() if len(languages) == 1 else self._offered_language(request)
 
-    def _check_your_inbox(self, request: Request, ticked: list[str]) -> Response:
+    def _check_your_inbox(self, request: Request, language: str) -> Response:
         return self._message(
             request,
             Words("Check your inbox"),
@@ -203,7 +204,7 @@ class SignupPages(ReaderPage):
                 "If this address can receive our lists, a mail with a confirmation link is on "
                 "its way to it. Open the link to start receiving them; nothing is sent until then."
             ),
-            language=self._answer_language(request, ticked),
+            language=language,
         )
 
     # --------------------------------------------------------------------------- confirm
