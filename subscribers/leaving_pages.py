@@ -28,13 +28,12 @@ from subscribers.reader_input import (
     clean_detail,
     clean_leave_reason,
 )
-from subscribers.reader_page import PRIVATE, ReaderPage, form_text, list_name_of
+from subscribers.reader_page import EVER, PRIVATE, ReaderPage, form_text, list_name_of
 from subscribers.reader_urls import reader_path
+from subscribers.reader_words import Words
 from subscribers.tokens import TokenSubject
 
 UNDO_WORDING = "Undo (the button of the page shown after unsubscribing)"
-# A left token older than this is not merely expired: it was never ours.
-_EVER = timedelta(days=3650)
 
 
 class LeavingPages(ReaderPage):
@@ -45,7 +44,7 @@ class LeavingPages(ReaderPage):
         list_name: str,
         left_token: str | None,
         *,
-        errors: Mapping[str, str] | None = None,
+        errors: Mapping[str, Words] | None = None,
         values: Mapping[str, str] | None = None,
         status_code: int = 200,
         language: str = "en",
@@ -59,7 +58,7 @@ class LeavingPages(ReaderPage):
             "left": left_token,
             "undo_action": here + "/undo",
             "why_action": here + "/why",
-            "undo_hours": _hours(self.site.settings.readers.undo_unsubscribe_hours),
+            "undo_hours": self._undo_hours(),
             "reasons": list(REASON_LABELS.items()),
             "detail_max": DETAIL_MAX,
             "errors": errors or {},
@@ -75,7 +74,16 @@ class LeavingPages(ReaderPage):
         if subject is None:
             return self._bad_link(request)
         if left is None:
-            return self._too_late(request, "undo this")
+            return await self._too_late(
+                request,
+                subject,
+                Words(
+                    "It is more than %(hours)s hours since you unsubscribed, too late to undo "
+                    "this here. To receive the list again, subscribe on the sign-up page: a "
+                    "confirmation mail will be sent.",
+                    hours=self._undo_hours(),
+                ),
+            )
 
         def restore() -> tuple[leaving.Undone, str]:
             with claim_transaction(self.site.sessions) as session:
@@ -89,18 +97,27 @@ class LeavingPages(ReaderPage):
                 return outcome, list_name_of(session, left.list_id)
 
         outcome, list_name = await run_in_threadpool(restore)
+        language = await run_in_threadpool(self._language, left.list_id)
         if outcome == "gone":
             return self._message(
                 request,
-                "This cannot be undone any more",
-                f"Your subscription to {list_name} has changed since. To receive it again, "
-                "subscribe on the sign-up page: a confirmation mail will be sent.",
+                Words("This cannot be undone any more"),
+                Words(
+                    "Your subscription to %(list)s has changed since. To receive it again, "
+                    "subscribe on the sign-up page: a confirmation mail will be sent.",
+                    list=list_name,
+                ),
                 status_code=409,
+                language=language,
             )
         return self._message(
             request,
-            "You are subscribed again",
-            f"{list_name} will be sent to you again, as before (the same topics and time zone).",
+            Words("You are subscribed again"),
+            Words(
+                "%(list)s will be sent to you again, as before (the same topics and time zone).",
+                list=list_name,
+            ),
+            language=language,
         )
 
     async def why(self, request: Request) -> Response:
@@ -108,12 +125,23 @@ class LeavingPages(ReaderPage):
         if subject is None:
             return self._bad_link(request)
         if left is None:
-            return self._too_late(request, "answer")
+            return await self._too_late(
+                request,
+                subject,
+                Words(
+                    "It is more than %(hours)s hours since you unsubscribed, too late to answer "
+                    "here. To receive the list again, subscribe on the sign-up page: a "
+                    "confirmation mail will be sent.",
+                    hours=self._undo_hours(),
+                ),
+            )
         values = {"reason": form_text(form, "reason"), "detail": form_text(form, "detail")}
         try:
             detail = clean_detail(values["detail"])
             if not values["reason"] and detail is None:
-                return self._thanks(request)  # nothing chosen, nothing typed: nothing to keep
+                return await self._thanks(
+                    request, left
+                )  # nothing chosen, nothing typed: nothing to keep
             reason = clean_leave_reason(values["reason"] or "other")
         except FormProblem as problem:
             list_name = await run_in_threadpool(self._list_name, left.list_id)
@@ -141,7 +169,7 @@ class LeavingPages(ReaderPage):
                         raise
 
         await run_in_threadpool(keep)
-        return self._thanks(request)
+        return await self._thanks(request, left)
 
     async def _left_form(
         self, request: Request
@@ -149,8 +177,9 @@ class LeavingPages(ReaderPage):
         """The form, the subject of the page's unsubscribe token (None: a bad link) and that of
         its left token (None: expired). A left token that is forged, of another purpose or of
         another reader or list is a bad link."""
-        self.site.check_same_site(request)  # before the body is read
-        form = await limited_form(request, self.limit)
+        async with self._refusals_in_links_language(request, "unsubscribe"):
+            self.site.check_same_site(request)  # before the body is read
+            form = await limited_form(request, self.limit)
         subject = self._subject(request, "unsubscribe")
         token = form_text(form, "left")
         if subject is None or not token or len(token) > 500:
@@ -159,26 +188,28 @@ class LeavingPages(ReaderPage):
         hours = self.site.settings.readers.undo_unsubscribe_hours
         left = signer.verify("left", token, now=now, max_age=timedelta(hours=hours))
         if left is None:
-            if signer.verify("left", token, now=now, max_age=_EVER) != subject:
+            if signer.verify("left", token, now=now, max_age=EVER) != subject:
                 return form, None, None
             return form, subject, None
         if left != subject:
             return form, None, None
         return form, subject, left
 
-    def _too_late(self, request: Request, action: str) -> Response:
-        hours = _hours(self.site.settings.readers.undo_unsubscribe_hours)
-        return self._message(
-            request,
-            "Too late",
-            f"It is more than {hours} hours since you unsubscribed, too late to {action} here. "
-            "To receive the list again, subscribe on the sign-up page: a confirmation mail "
-            "will be sent.",
-            status_code=400,
+    def _undo_hours(self) -> str:
+        return _hours(self.site.settings.readers.undo_unsubscribe_hours)
+
+    async def _too_late(self, request: Request, subject: TokenSubject, message: Words) -> Response:
+        return await self._list_message(
+            request, subject, Words("Too late"), message, status_code=400
         )
 
-    def _thanks(self, request: Request) -> Response:
-        return self._message(request, "Thank you", "Your answer helps us make a better newsletter.")
+    async def _thanks(self, request: Request, left: TokenSubject) -> Response:
+        return await self._list_message(
+            request,
+            left,
+            Words("Thank you"),
+            Words("Your answer helps us make a better newsletter."),
+        )
 
 
 def _hours(value: float) -> str:

@@ -29,6 +29,7 @@ from subscribers.reader_input import (
 )
 from subscribers.reader_page import PRIVATE, ReaderPage, form_text, form_texts, list_name_of
 from subscribers.reader_site import ReaderSite
+from subscribers.reader_words import Words
 from subscribers.states import SubscriptionStatus
 from subscribers.tokens import TokenSubject
 
@@ -73,7 +74,8 @@ class PreferencePages(ReaderPage):
         or multipart), the signed token is the proof; no cookie, no CSRF token, no redirect.
         The page offers the undo (and asks why) when this request ended a confirmed
         subscription."""
-        await limited_body(request, self.limit)
+        async with self._refusals_in_links_language(request, "unsubscribe"):
+            await limited_body(request, self.limit)
         subject = self._subject(request, "unsubscribe")
         if subject is None:
             return self._bad_link(request)
@@ -120,8 +122,8 @@ class PreferencePages(ReaderPage):
         self,
         request: Request,
         subject: TokenSubject,
-        notice: str | None = None,
-        errors: Mapping[str, str] | None = None,
+        notice: Words | None = None,
+        errors: Mapping[str, Words] | None = None,
         typed: FormData | None = None,
     ) -> Response:
         """The reader's page; after a refused save (typed), with what they typed kept."""
@@ -133,20 +135,21 @@ class PreferencePages(ReaderPage):
 
         prefs = await run_in_threadpool(read)
         if prefs is None:
-            return self._forgotten(request)
+            return await self._forgotten(request, subject)
+        language = await run_in_threadpool(self._language, subject.list_id)
         if typed is not None:
             prefs = as_typed(prefs, typed)
         context = {
             "prefs": prefs,
             "zones": zone_names(),
             "topics": topics_on_offer(self.site.settings),
-            "wording": self.site.settings.readers.consent_wording,
+            "wording": self._consent(),
             # Readers are told when the stories they follow are recorded as theirs.
             "clicks_per_reader": self.site.settings.analytics.per_reader,
             "notice": notice,
             "errors": errors or {},
             "base": request.url.path.rstrip("/"),
-            "language": await run_in_threadpool(self._language, subject.list_id),
+            "language": language,
         }
         status = 400 if errors else 200
         return self.site.render(
@@ -166,7 +169,7 @@ class PreferencePages(ReaderPage):
 
         prefs = await run_in_threadpool(read)
         if prefs is None:
-            return self._forgotten(request)
+            return await self._forgotten(request, subject)
         # The lists the page showed: those on offer and the reader's own, even one no longer
         # offered (taken out of config.yaml), which they may keep but nobody may join.
         shown = {choice.slug: choice.list_id for choice in prefs.lists}
@@ -180,7 +183,8 @@ class PreferencePages(ReaderPage):
         except FormProblem as problem:
             errors = {problem.field: problem.message}
             return await self._preferences(request, subject, errors=errors, typed=form)
-        readers = self.site.settings.readers
+        # What the reader read beside the button, kept word for word in their consent record.
+        wording = self._consent_shown(await run_in_threadpool(self._language, subject.list_id))
 
         def save() -> None:
             with claim_transaction(self.site.sessions) as session:
@@ -193,12 +197,14 @@ class PreferencePages(ReaderPage):
                     list_ids={shown[slug] for slug in slugs},
                     offered_list_ids={lst.id for lst in offered},
                     now=self.site.now(),
-                    wording=readers.consent_wording,
+                    wording=wording,
                     ip_address=self._ip(request),
                 )
 
         await run_in_threadpool(save)
-        return await self._preferences(request, subject, notice="Your preferences are saved.")
+        return await self._preferences(
+            request, subject, notice=Words("Your preferences are saved.")
+        )
 
     async def leave(self, request: Request) -> Response:
         _form, subject = await self._token_form(request)
@@ -217,7 +223,9 @@ class PreferencePages(ReaderPage):
 
         await run_in_threadpool(leave_all)
         return await self._preferences(
-            request, subject, notice="You have left every list: nothing more will be sent."
+            request,
+            subject,
+            notice=Words("You have left every list: nothing more will be sent."),
         )
 
     async def export(self, request: Request) -> Response:
@@ -234,7 +242,7 @@ class PreferencePages(ReaderPage):
 
         data = await run_in_threadpool(gather)
         if data is None:
-            return self._forgotten(request)
+            return await self._forgotten(request, subject)
         body = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True)
         return Response(
             body.encode("utf-8"),
@@ -248,17 +256,22 @@ class PreferencePages(ReaderPage):
             return self._bad_link(request)
         if form.get("sure") != "yes":
             return await self._preferences(
-                request, subject, errors={"erase": "Tick the box to say you are sure."}
+                request, subject, errors={"erase": Words("Tick the box to say you are sure.")}
             )
 
         def forget() -> bool:
             with claim_transaction(self.site.sessions) as session:
                 return preferences.erase(session, subject.subscriber_id)
 
+        # Asked before the erasure: the list stays, the reader's link to it does not.
+        language = await run_in_threadpool(self._language, subject.list_id)
         await run_in_threadpool(forget)
         return self._message(
             request,
-            "Erased",
-            "Everything we held about you is erased: your address, your name, your choices, "
-            "your consent records and what we sent you. Nothing more will be sent.",
+            Words("Erased"),
+            Words(
+                "Everything we held about you is erased: your address, your name, your choices, "
+                "your consent records and what we sent you. Nothing more will be sent."
+            ),
+            language=language,
         )

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from subscribers import fields
 from subscribers.fields import NAME_MAX, topics_on_offer
+from subscribers.reader_words import Words
 from subscribers.states import LeaveReason
 
 __all__ = [
@@ -23,12 +24,17 @@ __all__ = [
 ]
 
 # What the "why did you leave?" question offers, in the order shown.
-REASON_LABELS: dict[LeaveReason, str] = {
-    LeaveReason.TOO_MANY: "Too many emails",
-    LeaveReason.NOT_RELEVANT: "Not relevant to me",
-    LeaveReason.TOO_LONG: "No time to read it",
-    LeaveReason.NEVER_SIGNED_UP: "I never signed up",
-    LeaveReason.OTHER: "Another reason",
+REASON_LABELS: dict[LeaveReason, Words] = {
+    LeaveReason.TOO_MANY: Words("Too many emails"),
+    LeaveReason.NOT_RELEVANT: Words("Not relevant to me"),
+    LeaveReason.TOO_LONG: Words("No time to read it"),
+    LeaveReason.NEVER_SIGNED_UP: Words("I never signed up"),
+    LeaveReason.OTHER: Words("Another reason"),
+}
+# What a refused choice says, by field.
+_CHOOSE_SHOWN = {
+    "lists": Words("Choose lists from those shown."),
+    "topics": Words("Choose topics from those shown."),
 }
 DETAIL_MAX = 500  # characters of the reader's own words kept with an answer
 # Control characters but tab and line breaks, lone surrogates, and the non-characters.
@@ -36,10 +42,10 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\uff
 
 
 class FormProblem(ValueError):
-    """A field the reader must correct; the message says how."""
+    """A field the reader must correct; the message says how (in the page's language)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: Words) -> None:
+        super().__init__(str(message))
         self.field = field
         self.message = message
 
@@ -48,12 +54,14 @@ def clean_name(value: str) -> str | None:
     """The name as given (spaces around it trimmed), None when empty."""
     value = value.strip()
     if len(value) > NAME_MAX:
-        raise FormProblem("name", f"Your name may be at most {NAME_MAX} characters long.")
+        raise FormProblem(
+            "name", Words("Your name may be at most %(max)s characters long.", max=NAME_MAX)
+        )
     try:
         return fields.clean_name(value)
     except fields.FieldError:
         raise FormProblem(
-            "name", "Your name may not contain line breaks or control characters."
+            "name", Words("Your name may not contain line breaks or control characters.")
         ) from None
 
 
@@ -62,7 +70,7 @@ def clean_timezone(value: str) -> str | None:
     try:
         return fields.clean_timezone(value.strip())
     except fields.FieldError:
-        raise FormProblem("timezone", "Choose a time zone such as Africa/Dakar.") from None
+        raise FormProblem("timezone", Words("Choose a time zone such as Africa/Dakar.")) from None
 
 
 def chosen(values: Iterable[str], offered: Iterable[str], field: str) -> list[str]:
@@ -71,7 +79,7 @@ def chosen(values: Iterable[str], offered: Iterable[str], field: str) -> list[st
     picked = list(dict.fromkeys(values))
     unknown = [v for v in picked if v not in allowed]
     if unknown:
-        raise FormProblem(field, f"Choose {field} from those shown.")
+        raise FormProblem(field, _CHOOSE_SHOWN.get(field) or Words("Choose from those shown."))
     return [v for v in allowed if v in picked]
 
 
@@ -79,7 +87,7 @@ def clean_leave_reason(value: str) -> LeaveReason:
     try:
         return LeaveReason(value)
     except ValueError:
-        raise FormProblem("reason", "Choose one of the reasons shown (or none).") from None
+        raise FormProblem("reason", Words("Choose one of the reasons shown (or none).")) from None
 
 
 def clean_detail(value: str) -> str | None:
@@ -89,7 +97,11 @@ def clean_detail(value: str) -> str | None:
     if len(text) > DETAIL_MAX:
         raise FormProblem(
             "detail",
-            f"Please keep it to {DETAIL_MAX} characters (this is {len(text)}): shorten it and "
-            "send again.",
+            Words(
+                "Please keep it to %(max)s characters (this is %(length)s): shorten it and "
+                "send again.",
+                max=DETAIL_MAX,
+                length=len(text),
+            ),
         )
     return text or None

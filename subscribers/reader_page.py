@@ -1,26 +1,41 @@
-"""What every reader page shares: the site, the token check, the lists on offer, messages."""
+"""What every reader page shares: the site, the token check, the lists on offer, messages in
+the list's language."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
+from digest.config import Settings
 from subscribers.form_body import limited_form
 from subscribers.models import MailingList
 from subscribers.reader_site import ReaderSite
 from subscribers.reader_urls import ReaderLink, reader_path
-from subscribers.tokens import Purpose, TokenSubject
+from subscribers.reader_words import Words
+from subscribers.refusals import Refusal
+from subscribers.tokens import EXPIRING, Purpose, TokenSubject
 
 # Pages behind a reader's token: never cached. (The app's Referrer-Policy, same-origin, keeps
 # the token from other sites; no-referrer would make browsers send "Origin: null" with the
 # page's own forms, which the CSRF check rightly refuses.)
 PRIVATE = {"Cache-Control": "no-store"}
+# The consent sentence config.yaml ships (readers.consent_wording's default), in the catalogue:
+# left at it, a reader reads it, and their consent record keeps it, in their page's language.
+DEFAULT_CONSENT = Words(
+    "Yes, send me the lists I ticked by email. I can unsubscribe at any time with the link in "
+    "every email."
+)
+# Older than any link of ours: a token that old is not expired but forged.
+EVER = timedelta(days=3650)
 
 
 @dataclass(frozen=True)
@@ -38,9 +53,24 @@ class ReaderPage:
         self.limit = site.settings.readers.max_body_bytes
 
     async def _token_form(self, request: Request) -> tuple[FormData, TokenSubject | None]:
-        form = await limited_form(request, self.limit)
-        self.site.check_csrf(request, form)
+        async with self._refusals_in_links_language(request, "preferences"):
+            form = await limited_form(request, self.limit)
+            self.site.check_csrf(request, form)
         return form, self._subject(request, "preferences")
+
+    @asynccontextmanager
+    async def _refusals_in_links_language(
+        self, request: Request, purpose: Purpose
+    ) -> AsyncIterator[None]:
+        """A refusal raised inside (not a form, a form from another site or without its CSRF
+        token) speaks the language of the list the page's link names, expired or not."""
+        try:
+            yield
+        except Refusal as refusal:
+            subject = self._subject_of_expired(request, purpose)
+            if subject is not None and refusal.language is None:
+                refusal.language = await run_in_threadpool(self._language, subject.list_id)
+            raise
 
     def _subject(self, request: Request, purpose: Purpose) -> TokenSubject | None:
         token = str(request.path_params["token"])
@@ -49,6 +79,15 @@ class ReaderPage:
         if purpose == "confirm":
             max_age = timedelta(days=self.site.settings.readers.confirm_token_days)
             return self.site.signer.verify(purpose, token, now=self.site.now(), max_age=max_age)
+        return self.site.signer.verify(purpose, token)
+
+    def _subject_of_expired(self, request: Request, purpose: Purpose) -> TokenSubject | None:
+        """Whom a link of ours names, however old (only to speak its list's language)."""
+        token = str(request.path_params["token"])
+        if len(token) > 500:
+            return None
+        if purpose in EXPIRING:
+            return self.site.signer.verify(purpose, token, now=self.site.now(), max_age=EVER)
         return self.site.signer.verify(purpose, token)
 
     def _link(self, purpose: ReaderLink, subject: TokenSubject) -> str:
@@ -83,30 +122,56 @@ class ReaderPage:
             slug = session.scalar(select(MailingList.slug).where(MailingList.id == list_id))
         return next((lst.language for lst in self.site.settings.lists if lst.slug == slug), "en")
 
+    def _consent(self) -> Words | str:
+        return consent_words(self.site.settings)
+
+    def _consent_shown(self, language: str) -> str:
+        """The consent sentence as a reader of that language read it: what their record keeps."""
+        wording = self._consent()
+        return self.site.say(wording, language) if isinstance(wording, Words) else wording
+
     def _bad_link(self, request: Request) -> Response:
+        """A link that names no one: in the language every list shares (else English)."""
         return self._message(
             request,
-            "This link does not work",
-            "This link is not valid: it may have been cut short. Use the link at the bottom "
-            "of the latest digest you received.",
+            Words("This link does not work"),
+            Words(
+                "This link is not valid: it may have been cut short. Use the link at the bottom "
+                "of the latest digest you received."
+            ),
             status_code=400,
+            language=shared_language(self.site.settings),
         )
 
-    def _forgotten(self, request: Request) -> Response:
-        return self._message(
+    async def _forgotten(self, request: Request, subject: TokenSubject) -> Response:
+        return await self._list_message(
             request,
-            "Nothing stored",
-            "We hold nothing about this address any more.",
+            subject,
+            Words("Nothing stored"),
+            Words("We hold nothing about this address any more."),
             status_code=404,
         )
+
+    async def _list_message(
+        self,
+        request: Request,
+        subject: TokenSubject,
+        title: Words,
+        message: Words,
+        status_code: int = 200,
+    ) -> Response:
+        """A message in the language of the subject's list."""
+        language = await run_in_threadpool(self._language, subject.list_id)
+        return self._message(request, title, message, language=language, status_code=status_code)
 
     def _message(
         self,
         request: Request,
-        title: str,
-        message: str,
+        title: Words,
+        message: Words,
+        *,
+        language: str,
         status_code: int = 200,
-        language: str = "en",
     ) -> Response:
         return self.site.render(
             request,
@@ -115,6 +180,19 @@ class ReaderPage:
             status_code=status_code,
             headers=PRIVATE,
         )
+
+
+def consent_words(settings: Settings) -> Words | str:
+    """The consent sentence to show: the catalogue's when it is the default, else the site's
+    own words as written."""
+    wording = settings.readers.consent_wording
+    return DEFAULT_CONSENT if wording == DEFAULT_CONSENT.text else wording
+
+
+def shared_language(settings: Settings) -> str:
+    """The language of a page that names no list: the one every list shares, else English."""
+    shared = {lst.language for lst in settings.lists}
+    return shared.pop() if len(shared) == 1 else "en"
 
 
 def list_name_of(session: Session, list_id: int) -> str:

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from digest.config import Settings
+from subscribers.reader_words import Words
 from subscribers.signup import ConfirmationDue
 from subscribers.tokens import TokenSigner
 
@@ -47,6 +48,10 @@ class ReaderSite(Protocol):
         headers: Mapping[str, str] | None = None,
     ) -> Response:
         """A page from templates/web (with the CSRF token as csrf_token())."""
+        ...
+
+    def say(self, words: Words, language: str) -> str:
+        """The words in a language, as the pages say them (its catalogue, values filled in)."""
         ...
 
     def check_csrf(self, request: Request, form: FormData, *, embeddable: bool = False) -> None:

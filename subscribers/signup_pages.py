@@ -28,8 +28,11 @@ from subscribers.reader_page import (
     ReaderPage,
     form_text,
     form_texts,
+    shared_language,
 )
 from subscribers.reader_site import ReaderSite
+from subscribers.reader_words import Words
+from subscribers.refusals import Refusal
 from subscribers.tokens import TokenSubject
 
 CONFIRM_WORDING = "Yes, subscribe me (the button of the confirmation page)"
@@ -57,22 +60,31 @@ class SignupPages(ReaderPage):
 
     async def subscribe(self, request: Request) -> Response:
         form = await limited_form(request, self.limit)
-        # Also from the pages of the sites in readers.embed_origins, which cannot hold our
-        # CSRF token: the browser's Origin (or Referer) shows where the form was.
-        self.site.check_csrf(request, form, embeddable=True)
+        # Every answer to this form, a refusal included, in the language of the lists ticked.
+        language = self._answer_language(request, form_texts(form, "lists"))
+        try:
+            # Also from the pages of the sites in readers.embed_origins, which cannot hold our
+            # CSRF token: the browser's Origin (or Referer) shows where the form was.
+            self.site.check_csrf(request, form, embeddable=True)
+        except Refusal as refusal:
+            refusal.language = language
+            raise
         if form.get(HONEYPOT):
             # A bot: it learns nothing, gets nothing.
-            return self._check_your_inbox(request, form_texts(form, "lists"))
+            return self._check_your_inbox(request, language)
         now = self.site.now()
         # Per IPv4 address or IPv6 /64: one IPv6 user would have 2^64 allowances otherwise.
         client = client_network(request.client.host if request.client else None)
         if not await self.per_ip.allow(client):
             return self._message(
                 request,
-                "Too many attempts",
-                "Too many sign-ups came from your network in a short time. Please try again "
-                "in an hour.",
+                Words("Too many attempts"),
+                Words(
+                    "Too many sign-ups came from your network in a short time. Please try again "
+                    "in an hour."
+                ),
                 status_code=429,
+                language=language,
             )
         offered = await run_in_threadpool(self._offered_lists)
         try:
@@ -85,23 +97,26 @@ class SignupPages(ReaderPage):
                 "topics": form_texts(form, "topics"),
             }
             errors = {problem.field: problem.message}
-            return self._subscribe_form(request, offered, values, errors, status_code=400)
-        response = self._check_your_inbox(request, form_texts(form, "lists"))
+            return self._subscribe_form(
+                request, offered, values, errors, status_code=400, language=language
+            )
+        response = self._check_your_inbox(request, language)
         if not await self.per_address.allow(address):
             return response  # the same page: nothing tells anyone this address was limited
         # Everything that depends on who the address belongs to runs after the page has gone:
         # a new address is written and committed, a known or suppressed one is not, and when
         # that ran before the answer its time told them apart (24 ms against 8).
+        wording = self._consent_shown(language)
         response.background = BackgroundTask(
-            self._sign_up_and_mail, request_, now, self._ip(request)
+            self._sign_up_and_mail, request_, now, self._ip(request), wording
         )
         return response
 
     async def _sign_up_and_mail(
-        self, request: signup.SignUp, now: datetime, ip: str | None
+        self, request: signup.SignUp, now: datetime, ip: str | None, wording: str
     ) -> None:
         try:
-            due = await run_in_threadpool(self._sign_up, request, now, ip)
+            due = await run_in_threadpool(self._sign_up, request, now, ip, wording)
         except Exception:
             # The reader has their page already; the log says why nothing came of it.
             log.exception("the sign-up of %s failed after its page was sent", request.email)
@@ -116,18 +131,18 @@ class SignupPages(ReaderPage):
             address = normalise_address(form_text(form, "email"))
         except InvalidAddress:
             raise FormProblem(
-                "email", "Enter an email address such as reader@example.org."
+                "email", Words("Enter an email address such as reader@example.org.")
             ) from None
         name = clean_name(form_text(form, "name"))
         slugs = chosen(form_texts(form, "lists"), [lst.slug for lst in offered], "lists")
         if not slugs:
-            raise FormProblem("lists", "Tick at least one list.")
+            raise FormProblem("lists", Words("Tick at least one list."))
         topics = chosen(form_texts(form, "topics"), topics_on_offer(self.site.settings), "topics")
         list_ids = [lst.id for lst in offered if lst.slug in slugs]
         return signup.SignUp(address, name, list_ids, topics), address
 
     def _sign_up(
-        self, request: signup.SignUp, now: datetime, ip: str | None
+        self, request: signup.SignUp, now: datetime, ip: str | None, wording: str
     ) -> signup.ConfirmationDue | None:
         readers = self.site.settings.readers
         for attempt in range(2):
@@ -138,7 +153,7 @@ class SignupPages(ReaderPage):
                         request,
                         now=now,
                         resend_after=timedelta(minutes=readers.resend_confirmation_minutes),
-                        wording=readers.consent_wording,
+                        wording=wording,
                         ip_address=ip,
                     )
             except IntegrityError:
@@ -153,17 +168,18 @@ class SignupPages(ReaderPage):
         request: Request,
         offered: Sequence[OfferedList],
         values: Mapping[str, Any],
-        errors: Mapping[str, str],
+        errors: Mapping[str, Words],
         status_code: int = 200,
+        language: str | None = None,
     ) -> Response:
         context = {
             "lists": offered,
             "topics": topics_on_offer(self.site.settings),
-            "wording": self.site.settings.readers.consent_wording,
+            "wording": self._consent(),
             "values": {"email": "", "name": "", "lists": [], "topics": [], **values},
             "errors": errors,
             "honeypot": HONEYPOT,
-            "language": self._offered_language(request),
+            "language": language or self._offered_language(request),
         }
         return self.site.render(request, "subscribe.html", context, status_code=status_code)
 
@@ -172,19 +188,23 @@ class SignupPages(ReaderPage):
         list shares, else English."""
         lists = self.site.settings.lists
         asked = [lst.language for lst in lists if lst.slug == request.query_params.get("list")]
-        shared = {lst.language for lst in lists}
-        return asked[0] if asked else shared.pop() if len(shared) == 1 else "en"
+        return asked[0] if asked else shared_language(self.site.settings)
 
-    def _check_your_inbox(self, request: Request, ticked: list[str]) -> Response:
-        """In the language the ticked lists share (from the settings alone: the answer takes
-        as long whoever the address belongs to), else the sign-up page's."""
+    def _answer_language(self, request: Request, ticked: Sequence[str]) -> str:
+        """The answer to a posted form: the language the ticked lists share (from the settings
+        alone: the answer takes as long whoever the address belongs to), else the page's."""
         languages = {lst.language for lst in self.site.settings.lists if lst.slug in ticked}
+        return languages.pop() if len(languages) == 1 else self._offered_language(request)
+
+    def _check_your_inbox(self, request: Request, language: str) -> Response:
         return self._message(
             request,
-            "Check your inbox",
-            "If this address can receive our lists, a mail with a confirmation link is on its "
-            "way to it. Open the link to start receiving them; nothing is sent until then.",
-            language=languages.pop() if len(languages) == 1 else self._offered_language(request),
+            Words("Check your inbox"),
+            Words(
+                "If this address can receive our lists, a mail with a confirmation link is on "
+                "its way to it. Open the link to start receiving them; nothing is sent until then."
+            ),
+            language=language,
         )
 
     # --------------------------------------------------------------------------- confirm
@@ -193,7 +213,7 @@ class SignupPages(ReaderPage):
         """Only shows a button: mail scanners open every link, and must not confirm anyone."""
         subject = self._subject(request, "confirm")
         if subject is None:
-            return self._expired_confirmation(request)
+            return await self._expired_confirmation(request)
         language = await run_in_threadpool(self._language, subject.list_id)
         return self.site.render(
             request,
@@ -203,16 +223,19 @@ class SignupPages(ReaderPage):
         )
 
     async def confirm(self, request: Request) -> Response:
-        form = await limited_form(request, self.limit)
-        self.site.check_csrf(request, form)
+        async with self._refusals_in_links_language(request, "confirm"):
+            form = await limited_form(request, self.limit)
+            self.site.check_csrf(request, form)
         subject = self._subject(request, "confirm")
         if subject is None:
-            return self._expired_confirmation(request)
+            return await self._expired_confirmation(request)
         now = self.site.now()
         outcome, confirmed = await run_in_threadpool(self._confirm, subject, now, self._ip(request))
         if outcome == "gone":
-            return self._expired_confirmation(request)
-        title = "You are subscribed" if outcome == "confirmed" else "Already confirmed"
+            return await self._expired_confirmation(request)
+        title = (
+            Words("You are subscribed") if outcome == "confirmed" else Words("Already confirmed")
+        )
         response = self.site.render(
             request,
             "confirmed.html",
@@ -237,11 +260,21 @@ class SignupPages(ReaderPage):
                 session, subject, now=now, wording=CONFIRM_WORDING, ip_address=ip
             )
 
-    def _expired_confirmation(self, request: Request) -> Response:
+    async def _expired_confirmation(self, request: Request) -> Response:
+        """In the language of the link's list when it is ours but expired, else the shared one."""
+        ours = self._subject_of_expired(request, "confirm")
+        language = (
+            shared_language(self.site.settings)
+            if ours is None
+            else await run_in_threadpool(self._language, ours.list_id)
+        )
         return self._message(
             request,
-            "This link does not work",
-            "This confirmation link is not valid or has expired. Subscribe again to receive a "
-            "new one.",
+            Words("This link does not work"),
+            Words(
+                "This confirmation link is not valid or has expired. Subscribe again to receive "
+                "a new one."
+            ),
             status_code=400,
+            language=language,
         )

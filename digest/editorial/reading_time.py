@@ -5,14 +5,18 @@ from __future__ import annotations
 import math
 import re
 
+import regex
+
 # Scripts written without spaces between words. Chinese and Japanese are read by the character
 # (a word is about two of them); Thai, Lao, Khmer and Burmese words run about five characters.
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
 _SOUTHEAST_ASIAN = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]")
 CJK_CHARACTERS_PER_WORD = 2
 SOUTHEAST_ASIAN_CHARACTERS_PER_WORD = 5
-# Any other run of letters or digits, with inner apostrophes and hyphens: one word.
-_WORD = re.compile(r"\w+(?:[’'-]\w+)*")
+# Any other run of letters or digits, with inner apostrophes and hyphens: one word. The regex
+# module's \w takes in the combining marks (Arabic harakat and shadda, Hebrew niqqud, Indic
+# vowel signs), which the standard library's leaves out: a vocalised word stays one word.
+_WORD = regex.compile(r"\w+(?:[’'-]\w+)*")
 _NOT_SPACED = re.compile(
     r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
     r"\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff]"

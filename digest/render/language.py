@@ -37,22 +37,6 @@ CONFIGURED_WORDS = (
     N_("Please confirm your subscription to {newsletter}"),
     N_("Welcome to {list}"),
 )
-# Words the reader pages get from code and say through _(): the confirmed page's titles
-# (subscribers/signup_pages.py) and the "why did you leave?" answers (reader_input.REASON_LABELS).
-PAGE_WORDS = (
-    N_("You are subscribed"),
-    N_("Already confirmed"),
-    N_("Too many emails"),
-    N_("Not relevant to me"),
-    N_("No time to read it"),
-    N_("I never signed up"),
-    N_("Another reason"),
-    N_("Check your inbox"),
-    N_(
-        "If this address can receive our lists, a mail with a confirmation link is on its way "
-        "to it. Open the link to start receiving them; nothing is sent until then."
-    ),
-)
 
 
 def locale_of(tag: str) -> Locale:

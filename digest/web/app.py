@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from http import HTTPStatus
 
 from anyio import CapacityLimiter
 from starlette.applications import Starlette
@@ -47,7 +48,10 @@ from subscribers.api import BODY_MAX as API_BODY_MAX
 from subscribers.api import ApiContext, SendConfirmation, create_api
 from subscribers.api_models import ArticleOut, ArticlePage
 from subscribers.fields import offered_topics
+from subscribers.reader_page import shared_language
 from subscribers.reader_pages import ReaderPages
+from subscribers.reader_words import Words
+from subscribers.refusals import Refusal
 
 log = logging.getLogger("digest.web")
 
@@ -137,14 +141,29 @@ def create_app(
 
 
 async def _error_page(request: Request, exc: Exception) -> Response:
+    """A refusal a reader may meet (Refusal, or an address that leads nowhere) is said in its
+    list's language, else in the one every list shares; an editor's page's (a plain
+    HTTPException, its detail in English) in English."""
     assert isinstance(exc, HTTPException)
-    pages = web_state(request).pages
+    state = web_state(request)
+    detail: Words | str = exc.words if isinstance(exc, Refusal) else exc.detail
+    language = "en"
+    if isinstance(exc, Refusal):
+        language = exc.language or shared_language(state.settings)
+    elif exc.status_code == 404 and exc.detail == NOT_FOUND:
+        language = shared_language(state.settings)
     if exc.status_code == 404:
-        return pages.render(request, "not_found.html", {"detail": exc.detail}, status_code=404)
-    return pages.render(
+        return state.pages.render(
+            request,
+            "not_found.html",
+            {"detail": detail, "language": language},
+            status_code=404,
+        )
+    title = _TITLES.get(exc.status_code, Words("Error"))
+    return state.pages.render(
         request,
         "message.html",
-        {"title": _TITLES.get(exc.status_code, "Error"), "message": exc.detail},
+        {"title": title, "message": detail, "language": language},
         status_code=exc.status_code,
         headers=exc.headers,
     )
@@ -156,16 +175,27 @@ async def _failure_page(request: Request, exc: Exception) -> Response:
     state = web_state(request)
     log.error("%s %s failed: %s (%s)", request.method, request.url.path, exc.message, exc.hint)
     editor = signed_in_editor(request, state.settings)
-    message = f"{exc.message}. Hint: {exc.hint}" if editor else "Please try again later."
+    if editor:
+        message: Words | str = f"{exc.message}. Hint: {exc.hint}"
+        language = "en"
+    else:
+        message, language = Words("Please try again later."), shared_language(state.settings)
     return state.pages.render(
         request,
         "message.html",
-        {"title": "Something went wrong", "message": message},
+        {"title": Words("Something went wrong"), "message": message, "language": language},
         status_code=500,
     )
 
 
-_TITLES = {400: "Bad request", 403: "Refused", 405: "Not allowed"}
+NOT_FOUND = HTTPStatus.NOT_FOUND.phrase  # Starlette's detail for an address no route serves
+_TITLES = {
+    400: Words("Bad request"),
+    403: Words("Refused"),
+    405: Words("Not allowed"),
+    413: Words("Too large"),
+    415: Words("Refused"),
+}
 
 
 def _api_routes(

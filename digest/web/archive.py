@@ -6,7 +6,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -18,7 +17,10 @@ from digest.pipeline.archive_feed import archive_feed
 from digest.web.headers import WEB_VERSION_POLICY
 from digest.web.ids import row_id
 from digest.web.state import web_state
+from subscribers.reader_page import shared_language
 from subscribers.reader_urls import archive_feed_path, archive_list_path, tokenless_path
+from subscribers.reader_words import Words
+from subscribers.refusals import Refusal
 
 
 async def home(request: Request) -> Response:
@@ -33,7 +35,8 @@ async def home(request: Request) -> Response:
         }
         for lst in state.settings.lists
     ]
-    return state.pages.render(request, "home.html", {"lists": lists})
+    context = {"lists": lists, "language": shared_language(state.settings)}
+    return state.pages.render(request, "home.html", context)
 
 
 async def archive_list(request: Request) -> Response:
@@ -57,7 +60,11 @@ async def web_version(request: Request) -> Response:
     try:
         html_out = await run_in_threadpool(pipeline.web_version, state.rt, lst.slug, number)
     except NotFoundError:
-        raise HTTPException(404, f"{lst.name} has no sent issue #{number}.") from None
+        raise Refusal(
+            404,
+            Words("%(list)s has no sent issue #%(number)s.", list=lst.name, number=number),
+            language=lst.language,
+        ) from None
     return HTMLResponse(html_out, headers={"Content-Security-Policy": WEB_VERSION_POLICY})
 
 
@@ -74,29 +81,31 @@ def _configured_list(request: Request) -> ListSettings:
     for lst in web_state(request).settings.lists:
         if lst.slug == slug:
             return lst
-    raise HTTPException(404, f"There is no list {slug!r}.")
+    raise Refusal(404, Words("There is no list “%(slug)s”.", slug=slug))
 
 
 async def unsubscribe_help(request: Request) -> Response:
     """/u without a token: the web version's footer links here, on purpose working for no one."""
-    return _link_help(request, "Unsubscribe", "unsubscribe")
+    message = Words(
+        "To unsubscribe, use the link at the bottom of any digest email you received: it is "
+        "made for your address alone."
+    )
+    return _link_help(request, Words("Unsubscribe"), message)
 
 
 async def preferences_help(request: Request) -> Response:
-    return _link_help(request, "Your preferences", "change your preferences")
-
-
-def _link_help(request: Request, title: str, action: str) -> Response:
-    state = web_state(request)
-    return state.pages.render(
-        request,
-        "message.html",
-        {
-            "title": title,
-            "message": f"To {action}, use the link at the bottom of any digest email you received:"
-            " it is made for your address alone.",
-        },
+    message = Words(
+        "To change your preferences, use the link at the bottom of any digest email you "
+        "received: it is made for your address alone."
     )
+    return _link_help(request, Words("Your preferences"), message)
+
+
+def _link_help(request: Request, title: Words, message: Words) -> Response:
+    """In the language every list shares: the link names no one, so no list."""
+    state = web_state(request)
+    context = {"title": title, "message": message, "language": shared_language(state.settings)}
+    return state.pages.render(request, "message.html", context)
 
 
 def routes() -> list[Route]:

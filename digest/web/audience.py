@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from digest.render.language import direction
 from digest.web.auth import editor_required
 from digest.web.state import web_state
 from subscribers import leaving
 from subscribers.embed import embed_snippet
 from subscribers.reader_input import REASON_LABELS
+from subscribers.reader_page import consent_words
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,15 @@ async def audience(request: Request, editor: str) -> Response:
     snippets = [
         Snippet(
             lst.name,
+            # In the list's language, as its sign-up page (the consent sentence included).
             embed_snippet(
-                settings.newsletter.base_url, lst.slug, lst.name, settings.readers.consent_wording
+                settings.newsletter.base_url,
+                lst.slug,
+                lst.name,
+                consent_words(settings),
+                say=partial(state.pages.say, language=lst.language),
+                language=lst.language,
+                direction=direction(lst.language),
             ),
         )
         for lst in settings.lists

@@ -10,13 +10,14 @@ hold, is a 404: the redirect never goes anywhere an issue does not link to."""
 from __future__ import annotations
 
 from prometheus_client import Counter
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from digest.web.state import web_state
 from subscribers import reader_urls
+from subscribers.reader_words import Words
+from subscribers.refusals import Refusal
 
 # Kept by each process; /metrics sums every process's (PROMETHEUS_MULTIPROC_DIR) or shows its own.
 FOLLOWED = Counter(
@@ -48,7 +49,7 @@ async def follow(request: Request) -> Response:
     target = await state.clicks.target(*link[:2]) if link is not None else None
     if link is None or target is None:
         FOLLOWED.labels("not_found").inc()
-        raise HTTPException(404, "This link is not one of ours, or no longer leads anywhere.")
+        raise Refusal(404, Words("This link is not one of ours, or no longer leads anywhere."))
     stories = link.stories or target.stories  # in the mail the link was in, or the issue
     outcome = await _count(request, link[:2], stories, target.sent, who, reader)
     FOLLOWED.labels(outcome).inc()

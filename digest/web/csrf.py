@@ -6,13 +6,14 @@ import hmac
 from urllib.parse import urlsplit
 
 from starlette.datastructures import FormData
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from digest.config import Settings
 from digest.config_sections import web_origin
 from digest.web.sessions import stored_csrf_token
 from subscribers.form_body import limited_form
+from subscribers.reader_words import Words
+from subscribers.refusals import Refusal
 
 FIELD = "csrf_token"
 
@@ -45,17 +46,29 @@ def check_embedded(request: Request, settings: Settings) -> None:
     origin = _origin(source)
     if origin is not None and origin in settings.readers.embed_origins:
         return
-    shown = origin or "a page that does not say where it is"
-    raise HTTPException(
+    if origin is None:
+        raise Refusal(
+            403,
+            Words(
+                "Refused: this form was sent from a page that does not say where it is, which "
+                "may not post it here. The site's owner can list the sites that may in "
+                "readers.embed_origins."
+            ),
+        )
+    shown = origin
+    raise Refusal(
         403,
-        f"Refused: this form was sent from {shown}, which may not post it here. The site's "
-        "owner can list it in readers.embed_origins.",
+        Words(
+            "Refused: this form was sent from %(origin)s, which may not post it here. The "
+            "site's owner can list it in readers.embed_origins.",
+            origin=shown,
+        ),
     )
 
 
 def check_site(request: Request, settings: Settings) -> None:
     if not from_this_site(request, settings):
-        raise HTTPException(403, "Refused: this request came from another site.")
+        raise Refusal(403, Words("Refused: this request came from another site."))
 
 
 def _check_token(request: Request, form: FormData) -> None:
@@ -66,8 +79,11 @@ def _check_token(request: Request, form: FormData) -> None:
         or not isinstance(given, str)
         or not hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
     ):
-        raise HTTPException(
-            403, "Refused: this form has expired or did not come from this site. Reload the page."
+        raise Refusal(
+            403,
+            Words(
+                "Refused: this form has expired or did not come from this site. Reload the page."
+            ),
         )
 
 

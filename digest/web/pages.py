@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import gettext
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.staticfiles import PathLike, StaticFiles
@@ -17,6 +19,7 @@ from digest.errors import ConfigError
 from digest.packaged_files import packaged_templates
 from digest.render import language as lang
 from digest.web.sessions import csrf_token, pop_flash, role_of, signed_in_editor
+from subscribers.reader_words import Words
 
 
 class Pages:
@@ -35,6 +38,7 @@ class Pages:
         roots = (settings.resolve(settings.paths.templates), packaged_templates())
         self._locale_folders = [root / lang.LOCALES_FOLDER for root in roots]
         self._languages: dict[str, Jinja2Templates] = {}
+        self._catalogues: dict[str, gettext.NullTranslations] = {}
         self._templates = self._speaking("en")
 
     def _speaking(self, language: str) -> Jinja2Templates:
@@ -48,12 +52,22 @@ class Pages:
                 lstrip_blocks=True,
                 extensions=["jinja2.ext.i18n"],
             )
-            words = lang.translations(language, self._locale_folders)
+            words = self._catalogue(language)
             env.install_gettext_translations(words, newstyle=True)  # type: ignore[attr-defined]
             env.globals.update(lang=language, dir=lang.direction(language))
             env.filters["day"] = lambda value: lang.format_day(value, language)
+            env.filters["say"] = _saying(words)
             self._languages[language] = Jinja2Templates(env=env)
         return self._languages[language]
+
+    def _catalogue(self, language: str) -> gettext.NullTranslations:
+        if language not in self._catalogues:
+            self._catalogues[language] = lang.translations(language, self._locale_folders)
+        return self._catalogues[language]
+
+    def say(self, words: Words, language: str) -> str:
+        """Words in a language as plain text (what a page shows, unescaped)."""
+        return self._catalogue(language).gettext(words.text) % dict(words.values)
 
     def static_files(self) -> StaticFiles:
         """/static: each file from the first folder's static/ that holds it."""
@@ -84,6 +98,18 @@ class Pages:
         return templates.TemplateResponse(
             request, name, full, status_code=status_code, headers=headers
         )
+
+
+def _saying(words: gettext.NullTranslations) -> Callable[[Words | str], Markup | str]:
+    """The `say` filter: Words from code translated, their values escaped into them; a plain
+    string (an editor's page's message) shown as it is, escaped."""
+
+    def say(value: Words | str) -> Markup | str:
+        if isinstance(value, Words):
+            return Markup(words.gettext(value.text)) % dict(value.values)
+        return value
+
+    return say
 
 
 class LayeredStaticFiles(StaticFiles):

@@ -26,6 +26,7 @@ from digest.web.csrf import check_embedded, check_form, check_site, from_this_si
 from digest.web.state import WebState
 from subscribers.confirmation_window import MailClaim, claim_confirmation_mail
 from subscribers.models import MailingList, Subscription
+from subscribers.reader_words import Words
 from subscribers.signup import ConfirmationDue
 from subscribers.states import SubscriptionStatus
 from subscribers.tokens import TokenSigner, TokenSubject
@@ -72,6 +73,9 @@ class WebReaderSite:
         return self.state.pages.render(
             request, name, context, status_code=status_code, headers=headers
         )
+
+    def say(self, words: Words, language: str) -> str:
+        return self.state.pages.say(words, language)
 
     def check_csrf(self, request: Request, form: FormData, *, embeddable: bool = False) -> None:
         settings = self.state.settings
