@@ -48,7 +48,7 @@ PLACES = (
 TAGS = {"en": ("Economy", "Transport"), "fr": ("Économie", "Transport"), "ar": ("اقتصاد", "نقل")}
 
 
-def story(number: int, language: str) -> Story:
+def story(number: int, language: str = "en") -> Story:
     place = f"{PLACES[number % len(PLACES)]} {number}"
     with_image = number % 2 == 0
     return Story(
