@@ -69,7 +69,7 @@ class IssueView:
     most_read: tuple[Story, ...] = ()
     # The list's language (BCP 47): the words, dates and direction around the stories.
     language: str = "en"
-    # The story the editor chose to lead with (None: the first); templates may show it first.
+    # The story the editor chose to lead with (None: the first): the templates show it first.
     lead_article_id: int | None = None
 
 
@@ -220,8 +220,9 @@ class EmailRenderer:
 def preview_line(
     intro_paragraphs: list[str], lead: Story | None, sections: tuple[Section, ...]
 ) -> str:
-    """What the inbox shows after the subject: the editor's first paragraph, else the lead's
-    summary's start (the subject names the lead) and the sections' first titles."""
+    """What the inbox shows after the subject: the editor's first paragraph, else the first
+    title of each section after the lead (the subject names the lead), else the lead's
+    summary."""
     if intro_paragraphs:
         return intro_paragraphs[0]
     titles = [section.stories[0].title for section in sections]
