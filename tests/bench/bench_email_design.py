@@ -10,8 +10,8 @@ Printed, before beside after (the same renderer code draws both; only the templa
 catalogues differ, and the message builder of each ref wraps its own HTML):
 - size: bytes each story adds (between 20 and 40 stories), the 40-story HTML in KB, the most
   stories under Gmail's 102 KB clip;
-- SpamAssassin (`spamassassin -L -t`, offline rules only; apt-get install -y spamassassin): the
-  score and the rules hit by the whole English message;
+- SpamAssassin (`spamassassin -L -t`, offline rules only, Bayes off; apt-get install -y
+  spamassassin): the score and the rules hit by the whole English message;
 - doiuse-email (caniemail.com's data; npm install doiuse-email under ~/.cache/digest-bench/npm,
   never in the repository): for gmail, outlook, apple-mail and yahoo, the features not supported
   by some client of that family that the digest uses beyond those MJML's own one-section
@@ -24,8 +24,6 @@ Sizes are counts, not times: the machine's load does not move them.
 from __future__ import annotations
 
 import argparse
-import email
-import email.policy
 import importlib.util
 import io
 import json
@@ -43,10 +41,9 @@ from types import ModuleType
 from mjml import mjml2html
 
 from digest.delivery import message as message_now
-from digest.editorial.compose import ListRules, issue_subject
 from digest.render.checks import GMAIL_CLIP_BYTES
 from digest.render.email import EmailRenderer, IssueView, personalise
-from tests.render.big_issue import big_issue
+from tests.render.big_issue import big_issue, message_of, spam_status
 from tests.render.contrast import MEASURE_JS, contrast
 from tests.render.test_golden import READER
 
@@ -105,43 +102,10 @@ def most_under_clip(renderer: EmailRenderer, language: str, high: int = 400) -> 
     return low
 
 
-def message_bytes(renderer: EmailRenderer, message: ModuleType, pattern: str) -> bytes:
-    issue = big_issue(40, "en")
-    rules = ListRules("weekly", issue.list_name, issue.newsletter_name, pattern, "UTC", 40, None)
-    start = datetime(2026, 11, 16, tzinfo=UTC)
-    end = datetime(2026, 11, 23, tzinfo=UTC)
-    lead = issue.sections[0].stories[0].title
-    rendered = renderer.render(
-        IssueView(**{**issue.__dict__, "subject": issue_subject(rules, 48, start, end, lead)})
-    )
-    assert rendered.markers is not None
-    template = message.MessageTemplate(
-        envelope=message.Envelope(
-            "digest@news.example.org", "Regional Digest", issue.list_name, "weekly.example.org"
-        ),
-        subject=rendered.subject,
-        text=rendered.text,
-        html=rendered.html,
-        markers=rendered.markers.all(),
-        now=NOW,
-    )
-    personal = message.Personal(
-        to=READER.email,
-        values=READER.values(rendered.markers),
-        unsubscribe_url=READER.unsubscribe_url,
-    )
-    return bytes(template.build(personal, "<bench.1@news.example.org>")[0])
-
-
 def spamassassin(raw: bytes) -> str:
     if shutil.which("spamassassin") is None:
         return "not installed (apt-get install -y spamassassin)"
-    checked = subprocess.run(
-        ["spamassassin", "-L", "-t"], input=raw, capture_output=True, check=False, timeout=300
-    ).stdout
-    status = email.message_from_bytes(checked, policy=email.policy.default)["X-Spam-Status"]
-    words = " ".join(str(status or "no X-Spam-Status").split())
-    return words.split(", ", 1)[-1]
+    return spam_status(raw)
 
 
 def doiuse(html: str, family: str, workdir: Path) -> set[str] | None:
@@ -228,7 +192,7 @@ def main() -> None:
             side_by_side("most stories under 102 KB", most["before"], most["after"], True)
         print("\nSpamAssassin (-L, whole English message, 40 stories)")
         for side, renderer in renderers.items():
-            raw = message_bytes(renderer, builders[side](), SUBJECTS[side])
+            raw = message_of(renderer, builders[side](), SUBJECTS[side], NOW)
             print(f"  {side:<7} {spamassassin(raw)}")
         print("\ndoiuse-email: features some client lacks, beyond MJML's one-section template")
         mjml_own = mjml2html(MJML_ONE_SECTION)

@@ -3,12 +3,17 @@ image, titles and summaries of a real issue's lengths, in English, French or Ara
 
 from __future__ import annotations
 
+import email
+import email.policy
+import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime
+from types import ModuleType
 
+from digest.editorial.compose import ListRules, issue_subject
 from digest.editorial.curate import Section, Story
-from digest.render.email import IssueView
-from tests.render.test_golden import ISSUE
+from digest.render.email import EmailRenderer, IssueView
+from tests.render.test_golden import ISSUE, READER
 
 REGIONS = {
     "en": ("Northern Africa", "West Africa", "East Africa", "Southern Africa"),
@@ -85,3 +90,46 @@ def big_issue(count: int = 40, language: str = "en") -> IssueView:
         intro="Ports, harvests and elections: the week in four regions.",
         language=language,
     )
+
+
+def message_of(renderer: EmailRenderer, message: ModuleType, pattern: str, now: datetime) -> bytes:
+    """The whole message of big_issue(40) as a reader gets it: its subject from the pattern,
+    built by a digest.delivery.message module (today's, or one as it was at a git ref)."""
+    issue = big_issue(40, "en")
+    rules = ListRules("weekly", issue.list_name, issue.newsletter_name, pattern, "UTC", 40, None)
+    start, end = datetime(2026, 11, 16, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC)
+    lead = issue.sections[0].stories[0].title
+    subject = issue_subject(rules, issue.number, start, end, lead)
+    rendered = renderer.render(replace(issue, subject=subject))
+    assert rendered.markers is not None
+    template = message.MessageTemplate(
+        envelope=message.Envelope(
+            "digest@news.example.org", "Regional Digest", issue.list_name, "weekly.example.org"
+        ),
+        subject=rendered.subject,
+        text=rendered.text,
+        html=rendered.html,
+        markers=rendered.markers.all(),
+        now=now,
+    )
+    personal = message.Personal(
+        to=READER.email,
+        values=READER.values(rendered.markers),
+        unsubscribe_url=READER.unsubscribe_url,
+    )
+    return bytes(template.build(personal, "<design.1@news.example.org>")[0])
+
+
+def spam_status(raw: bytes) -> str:
+    """SpamAssassin's verdict on a message, offline rules only and Bayes off (nothing learnt):
+    "score=-0.0 required=5.0 tests=HTML_MESSAGE,…"."""
+    checked = subprocess.run(
+        ["spamassassin", "-L", "-t", "--cf=use_bayes 0", "--cf=bayes_auto_learn 0"],
+        input=raw,
+        capture_output=True,
+        check=False,
+        timeout=300,
+    ).stdout
+    status = email.message_from_bytes(checked, policy=email.policy.default)["X-Spam-Status"]
+    words = " ".join(str(status or "no X-Spam-Status").split())
+    return words.split(", ", 1)[-1]
