@@ -76,6 +76,16 @@ def test_the_editors_lead_opens_the_issue(renderer: EmailRenderer) -> None:
     assert [text(h) for h in page.xpath("//h3")].count(chosen.title) == 1
 
 
+def test_a_chosen_lead_not_in_this_rendering_gives_way_to_the_first(
+    renderer: EmailRenderer,
+) -> None:
+    # A reader's topics may leave the editor's lead out of their copy: the first story leads.
+    issue = replace(big_issue(12), lead_article_id=999)
+    page = page_of(renderer, issue)
+
+    assert text(page.xpath("//h3")[0]) == stories_of(issue)[0].title
+
+
 def test_a_section_whose_only_story_leads_is_not_shown_empty(renderer: EmailRenderer) -> None:
     page = page_of(renderer, ISSUE)  # Northern Africa holds only the lead
 
