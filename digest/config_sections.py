@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import string
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -196,10 +197,35 @@ class ScheduleSettings(Section):
         return value
 
 
+# What a list's subject may say (editorial.compose.issue_subject fills them in): the lead story's
+# title (the editor's own, if they wrote one), the list's and the newsletter's names, the issue's
+# number and the period's days.
+SUBJECT_PLACEHOLDERS = ("lead", "name", "newsletter", "number", "period")
+
+
+def subject_pattern_problem(pattern: str) -> str | None:
+    """What is wrong with a subject pattern, or None: only the plain placeholders, no format
+    specs, conversions or attributes ({lead.__class__} would read more than a title)."""
+    try:
+        fields = [
+            (name, spec, conversion)
+            for _text, name, spec, conversion in string.Formatter().parse(pattern)
+            if name is not None
+        ]
+    except ValueError as exc:
+        return f"unmatched brace ({str(exc).lower()})"
+    for name, spec, conversion in fields:
+        if name not in SUBJECT_PLACEHOLDERS or spec or conversion:
+            written = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            return f"unknown placeholder {{{written}}}"
+    return None
+
+
 class ListSettings(Section):
     slug: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     name: str
-    subject: str = "{name}: {period}"
+    # The issues' subject: by default the lead story's title, then the list's name.
+    subject: str = "{lead} · {name}"
     timezone: str = "UTC"
     max_articles: int = Field(20, ge=1)
     sources: list[str] | None = None
@@ -215,6 +241,17 @@ class ListSettings(Section):
     clicks: bool | None = None
     # The top stories of the previous issue by clicks, shown as "Most read last week"; 0: none.
     most_read: int = Field(0, ge=0, le=10)
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, value: str) -> str:
+        problem = subject_pattern_problem(value)
+        if problem:
+            placeholders = ", ".join(f"{{{name}}}" for name in SUBJECT_PLACEHOLDERS)
+            raise ValueError(
+                f"{problem}: a subject may hold {placeholders} (write {{{{ for a brace)"
+            )
+        return value
 
     @field_validator("timezone")
     @classmethod

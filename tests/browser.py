@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Literal, NoReturn, TypeVar
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -46,6 +47,7 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 CALL_TIMEOUT = 300  # seconds for one browser.run(); Playwright's own waits time out sooner
 
 
@@ -133,10 +135,28 @@ def browser() -> Iterator[BrowserThread]:
         chromium.close()
 
 
+def _off_machine(url: str) -> bool:
+    """A request that would leave this machine: anything but a file or loopback."""
+    parts = urlsplit(url)
+    return parts.scheme not in ("file", "data", "about") and parts.hostname not in LOOPBACK
+
+
 @contextmanager
-def open_page(browser: Browser, url: str, width: int, height: int = 800) -> Iterator[Page]:
-    """A page showing url in a fresh context (no shared cookies or storage) of that viewport."""
-    context = browser.new_context(viewport={"width": width, "height": height})
+def open_page(
+    browser: Browser,
+    url: str,
+    width: int,
+    height: int = 800,
+    *,
+    color_scheme: Literal["light", "dark"] = "light",
+) -> Iterator[Page]:
+    """A page showing url in a fresh context (no shared cookies or storage) of that viewport,
+    as a reader who prefers that colour scheme sees it. Requests off this machine (a mail's
+    remote images) are refused: the page shows what a reader with images off sees."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, color_scheme=color_scheme
+    )
+    context.route(_off_machine, lambda route: route.abort())
     try:
         page = context.new_page()
         page.goto(url, wait_until="load")

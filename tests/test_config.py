@@ -187,3 +187,29 @@ def test_embed_origins_are_exact_origins_and_list_languages_are_tags(tmp_path: P
     path = write(tmp_path, "lists:\n  - {slug: weekly, name: W, welcome: false, language: fr-CA}\n")
     lst = load_settings(path, environ={}).lists[0]
     assert (lst.welcome, lst.language) == (False, "fr-CA")
+
+
+@pytest.mark.parametrize(
+    ("subject", "problem"),
+    [
+        ("{title} this week", r"unknown placeholder \{title\}"),
+        ("{lead.__class__}", r"unknown placeholder \{lead.__class__\}"),
+        ("{lead!r}", r"unknown placeholder \{lead!r\}"),
+        ("{lead:>80}", r"unknown placeholder \{lead:>80\}"),
+        ("{lead", r"unmatched brace"),
+        ("{}", r"unknown placeholder \{\}"),
+    ],
+)
+def test_a_subject_pattern_is_checked_when_the_config_is_read(
+    tmp_path: Path, subject: str, problem: str
+) -> None:
+    path = write(tmp_path, f"lists:\n  - slug: weekly\n    name: W\n    subject: '{subject}'\n")
+    with pytest.raises(ConfigError, match=rf"lists\[0\]\.subject: {problem}") as caught:
+        load_settings(path, environ={})
+    assert "{lead}" in caught.value.message  # names what it may hold
+
+
+def test_a_subject_names_the_lead_story_by_default(tmp_path: Path) -> None:
+    path = write(tmp_path, "lists:\n  - {slug: weekly, name: W}\n")
+    assert "{lead}" in load_settings(path, environ={}).lists[0].subject
+    assert "{lead}" in load_settings(REPO / "config.yaml", environ={}).lists[0].subject

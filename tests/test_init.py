@@ -61,7 +61,8 @@ def test_init_writes_a_folder_where_digest_run_works_offline(
     assert "Delivered to 1 recipient(s) via file outbox" in ran.stdout
     message = only_eml(newsroom / "outbox")
     assert message["To"] == "reader@example.org"
-    assert message["Subject"].startswith("The Weekly Regional Digest #1")
+    # The shipped subject names the lead story, then the list and the number.
+    assert message["Subject"].endswith(" · The Weekly Regional Digest #1")
 
 
 def test_init_without_a_folder_writes_into_the_current_one(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
+import idna
+
 from digest.config import Settings
 from digest.delivery.message import Envelope, MessageTemplate, Personal
 from digest.render.email import Markers, Recipient, RenderedIssue
@@ -18,9 +20,24 @@ def envelope(settings: Settings, list_slug: str) -> Envelope:
         from_address=settings.newsletter.from_address,
         from_name=settings.newsletter.from_name or settings.newsletter.name,
         list_name=lst.name,
-        list_id=f"{lst.slug}.{urlsplit(settings.newsletter.base_url).hostname}",
+        list_id=list_id_of(lst.slug, settings.newsletter.base_url),
         reply_to=settings.newsletter.reply_to,
     )
+
+
+def list_id_of(slug: str, base_url: str) -> str:
+    """The list's id (RFC 2919): its slug, then the host of the newsletter's site, lower case;
+    an internationalised domain as its A-label, an IPv6 address's groups joined by "-" (a
+    List-Id must be a dot-atom: no colon, no bracket)."""
+    host = (urlsplit(base_url).hostname or "localhost").lower()
+    if not host.isascii():
+        try:
+            host = idna.encode(host, uts46=True).decode("ascii")
+        except idna.IDNAError:
+            host = host.encode("punycode").decode("ascii")
+    if ":" in host:
+        host = host.replace(":", "-").strip("-")
+    return f"{slug}.{host}"
 
 
 def message_template(

@@ -12,7 +12,7 @@ from email.header import Header
 from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
 from html import escape as html_escape
 from typing import Any, cast
 
@@ -69,6 +69,32 @@ def to_header(address: str) -> bytes:
     return f"To: {wire_address(address)}\r\n".encode()
 
 
+def list_id_header(list_name: str, list_id: str, linesep: str = "\r\n") -> str:
+    """The List-Id line (RFC 2919): the list's name as an RFC 5322 phrase, then <list_id>.
+
+    Any name a newsroom gives its list: a plain one as it is, one with specials (":", "&", a
+    quote) quoted and escaped, one with non-ASCII letters as RFC 2047 encoded-words, folded
+    under 78 columns (email.utils.formataddr and email.header do the quoting and encoding).
+    Raises ValueError for a list id that is not a dot-atom or a name with a line break."""
+    if not _DOT_ATOM.fullmatch(list_id):
+        raise ValueError(f"a list id must be a dot-atom such as weekly.example.org: {list_id!r}")
+    name = " ".join(list_name.split())
+    if _CONTROL.search(name):
+        raise ValueError(f"a list name with a control character: {list_name!r}")
+    if not name.isascii():
+        phrase = Header(name, "utf-8", header_name="List-Id").encode(
+            linesep=linesep, maxlinelen=_LINE
+        )
+        return f"List-Id: {phrase}{linesep} <{list_id}>{linesep}"
+    # Folded at its own spaces: a phrase, quoted or not, may break at any of them.
+    lines = [""]
+    for word in f"List-Id: {formataddr((name, list_id))}".split(" "):
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > _LINE:
+            lines.append("")
+        lines[-1] += f" {word}" if lines[-1] else word
+    return f"{linesep} ".join(lines) + linesep
+
+
 def fold_url_list(name: str, urls: Sequence[str], linesep: str = "\r\n") -> str:
     return f"{name}: " + f",{linesep} ".join(urls) + linesep
 
@@ -122,12 +148,12 @@ class MessageTemplate:
         if envelope.reply_to:
             static["Reply-To"] = envelope.reply_to
         static["Subject"] = subject
-        static["List-Id"] = f"{envelope.list_name} <{envelope.list_id}>"
         # RFC 8058: a POST to the https URL unsubscribes at once, without a confirmation page.
         static["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         static["MIME-Version"] = "1.0"
         static["Content-Type"] = f'multipart/alternative; boundary="{boundary}"'
         self._head = b"".join(POLICY.fold_binary(k, v) for k, v in static.items())
+        self._head += list_id_header(envelope.list_name, envelope.list_id).encode("ascii")
         delimiter = f"\r\n--{boundary}\r\n".encode()
         part_head = 'Content-Type: text/{}; charset="utf-8"\r\n'
         qp = b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
@@ -173,6 +199,7 @@ class MessageTemplate:
 
 _SOFT_BREAK = b"=\r\n"
 _CONTROL = re.compile("[\x00-\x1f\x7f\x85\u2028\u2029]")
+_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
 
 _PLAIN = re.compile(r"[!-<>-~]{0,75}")  # printable ASCII but "=": the same in quoted-printable

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_interval
 
+from digest.config_sections import SUBJECT_PLACEHOLDERS, subject_pattern_problem
 from digest.editorial.curate import DEFAULT_SECTION, Story, group_by_region, pick_stories
 from digest.errors import ConfigError
 from digest.render.language import locale_of
@@ -40,6 +41,9 @@ class Draft:
     order_edited: bool  # an editor has worked on it: its order is kept
     subject: str
     subject_edited: bool
+    lead_article_id: int | None = None  # the editor's lead story (None: the first)
+    section_order: tuple[str, ...] = ()  # the editor's order of sections
+    titles: Mapping[int, str] = field(default_factory=dict)  # the editor's own titles, by id
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ class ListRules:
     slug: str
     name: str
     newsletter: str
-    subject: str  # a template with {name}, {newsletter}, {number} and {period}
+    subject: str  # a template with {lead}, {name}, {newsletter}, {number} and {period}
     timezone: str
     max_articles: int
     sources: frozenset[str] | None  # None: every source
@@ -74,9 +78,10 @@ def compose_issue(
     when there is no draft and nothing to put in one. The issue takes every candidate
     collected before its period's end or now, whichever is later: a send that starts late
     still carries what it collected first."""
-    start, end = period
+    end = period[1]
     collected_before = max(end, now)
     excluded = draft.excluded if draft is not None else frozenset()
+    candidates = list(candidates)
     qualifying = (
         c.story
         for c in candidates
@@ -89,10 +94,6 @@ def compose_issue(
     stories = pick_stories(qualifying, rules.max_articles)
     if draft is None and not stories:
         return None
-    if draft is not None and draft.subject_edited:
-        subject = draft.subject
-    else:
-        subject = issue_subject(rules, number, start, end)
     if draft is None or not draft.order_edited:
         # Untouched by editors: rank and group afresh with whatever was collected since.
         kept: tuple[Entry, ...] = ()
@@ -103,26 +104,71 @@ def compose_issue(
         kept_ids = {entry.article_id for entry in kept}
         added = [s for s in stories if s.id not in kept_ids][: rules.max_articles - len(kept)]
     entries = kept + tuple(Entry(s.id, s.region or DEFAULT_SECTION) for s in added)
+    titles = {c.story.id: c.story.title for c in candidates}
+    subject = subject_for(rules, number, period, entries, draft, titles)
     return Composition(subject=subject, entries=entries)
 
 
-def issue_subject(rules: ListRules, number: int, start: datetime, end: datetime) -> str:
+def subject_for(
+    rules: ListRules,
+    number: int,
+    period: tuple[datetime, datetime],
+    entries: Sequence[Entry],
+    draft: Draft | None,
+    titles: Mapping[int, str],
+) -> str:
+    """The issue's subject: the one its editor wrote, else the list's pattern filled in with
+    the lead story as the email shows it (titles: the articles' own, by id; the editor's
+    titles in the draft win)."""
+    if draft is not None and draft.subject_edited:
+        return draft.subject
+    if draft is not None:
+        titles = {**titles, **draft.titles}
+        lead = lead_of(entries, draft.section_order, draft.lead_article_id)
+    else:
+        lead = lead_of(entries)
+    return issue_subject(rules, number, *period, lead=titles.get(lead or 0, ""))
+
+
+def lead_of(
+    entries: Sequence[Entry], section_order: Sequence[str] = (), chosen: int | None = None
+) -> int | None:
+    """The article that leads the issue: the editor's choice while it is in the issue, else
+    the first story of the first section as the email shows them (layout.arranged: the
+    editor's order of sections, then the order their stories come in)."""
+    if any(entry.article_id == chosen for entry in entries):
+        return chosen
+    present = [entry.section for entry in entries]
+    first = next((name for name in section_order if name in present), None)
+    if first is None and present:
+        first = present[0]
+    return next((entry.article_id for entry in entries if entry.section == first), None)
+
+
+def issue_subject(
+    rules: ListRules, number: int, start: datetime, end: datetime, lead: str = ""
+) -> str:
+    """The list's subject pattern filled in; {lead} is the lead story's title (the period's
+    days in an issue without stories)."""
     zone = ZoneInfo(rules.timezone)
     # The period's first and last local days (a period ending at midnight ends the day before).
     first_day = start.astimezone(zone)
     last_day = (end - timedelta(microseconds=1)).astimezone(zone)
-    try:
-        return rules.subject.format(
-            name=rules.name,
-            newsletter=rules.newsletter,
-            number=number,
-            # "30 Nov – 6 Dec 2026", « 30 nov. – 6 déc. 2026 » (Babel, the list's language).
-            period=format_interval(
-                first_day.date(), last_day.date(), "yMMMd", locale=locale_of(rules.language)
-            ),
-        )
-    except (KeyError, IndexError, ValueError) as exc:
+    # "30 Nov – 6 Dec 2026", « 30 nov. – 6 déc. 2026 » (Babel, the list's language).
+    period = format_interval(
+        first_day.date(), last_day.date(), "yMMMd", locale=locale_of(rules.language)
+    )
+    # Checked when the settings are read; checked again here, as rules can come from elsewhere.
+    problem = subject_pattern_problem(rules.subject)
+    if problem:
         raise ConfigError(
-            f"lists: {rules.slug}: subject: unknown placeholder {exc}",
-            hint="use {name}, {newsletter}, {number} or {period}",
-        ) from None
+            f"lists: {rules.slug}: subject: {problem}",
+            hint="use " + ", ".join(f"{{{name}}}" for name in SUBJECT_PLACEHOLDERS),
+        )
+    return rules.subject.format(
+        lead=" ".join(lead.split()) or period,
+        name=rules.name,
+        newsletter=rules.newsletter,
+        number=number,
+        period=period,
+    )

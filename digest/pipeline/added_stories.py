@@ -58,7 +58,7 @@ def add_story(rt: Runtime, issue_id: int, url: str, *, editor: str, now: datetim
         # Removed once, wanted now: composing again keeps it.
         excluded = [i for i in issue.excluded_article_ids or [] if i != article.id]
         issue.excluded_article_ids = excluded
-        _touch(issue, editor, now)
+        _touch(rt.settings, issue, editor, now)
         return article.id
 
 

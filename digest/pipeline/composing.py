@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
@@ -18,6 +18,7 @@ from digest.editorial.compose import (
     Entry,
     ListRules,
     compose_issue,
+    subject_for,
 )
 from digest.editorial.curate import Story, week_period
 from digest.errors import DigestError
@@ -140,13 +141,29 @@ def stored_entries(issue: Issue) -> tuple[Entry, ...]:
 
 
 def _draft(issue: Issue) -> Draft:
+    edits = issue.story_edits or {}
     return Draft(
         entries=stored_entries(issue),
         excluded=frozenset(issue.excluded_article_ids or ()),
         order_edited=issue.edited_at is not None,
         subject=issue.subject,
         subject_edited=issue.subject_edited,
+        lead_article_id=issue.lead_article_id,
+        section_order=tuple(issue.section_order or ()),
+        titles={int(key): edit["title"] for key, edit in edits.items() if edit.get("title")},
     )
+
+
+def refresh_subject(settings: Settings, issue: Issue) -> None:
+    """A draft's subject after its editor changed it: the list's pattern filled in again with
+    the lead as it now is (chosen, moved, retitled); a subject the editor wrote stays."""
+    # In the positions just given: the loaded list keeps its order until read again.
+    placed = sorted(issue.entries, key=lambda entry: entry.position)
+    draft = replace(_draft(issue), entries=tuple(Entry(e.article_id, e.section) for e in placed))
+    titles = {entry.article_id: entry.article.title for entry in placed}
+    rules = list_rules(settings, settings.mailing_list(issue.mailing_list.slug))
+    period = (issue.period_start, issue.period_end)
+    issue.subject = subject_for(rules, issue.number, period, draft.entries, draft, titles)
 
 
 def _next_number(session: Session, list_id: int) -> int:

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from digest import db
+from digest.config import Settings
 from digest.delivery.envelope import message_template, personal
 from digest.delivery.transport import SendResult, Transport
 from digest.delivery.transport_factory import make_transport
@@ -28,7 +29,13 @@ from digest.editorial.layout import move_section as layout_move_section
 from digest.editorial.layout import move_to_section as layout_move_to_section
 from digest.errors import DigestError, NotFoundError
 from digest.models import Issue, IssueArticle
-from digest.pipeline.composing import IssueRef, issue_ref, issues_of, stored_entries
+from digest.pipeline.composing import (
+    IssueRef,
+    issue_ref,
+    issues_of,
+    refresh_subject,
+    stored_entries,
+)
 from digest.pipeline.rendering import find_reader, render, sample_reader
 from digest.pipeline.runtime import Runtime
 from digest.states import Approval, IssueStatus
@@ -132,7 +139,7 @@ def edit_issue(
             issue.subject, issue.subject_edited = subject, True
         if intro is not None:
             issue.intro = intro.replace("\r\n", "\n").strip()
-        _touch(issue, editor, now)
+        _touch(rt.settings, issue, editor, now)
 
 
 def remove_article(
@@ -144,7 +151,7 @@ def remove_article(
         entry = _entry(issue, article_id)
         issue.entries.remove(entry)
         issue.excluded_article_ids = [*(issue.excluded_article_ids or []), article_id]
-        _touch(issue, editor, now)
+        _touch(rt.settings, issue, editor, now)
 
 
 def move_article(
@@ -186,7 +193,7 @@ def move_section(
             stored_entries(issue), issue.section_order or (), section, offset
         )
         _store_order(issue, arranged(stored_entries(issue), issue.section_order))
-        _touch(issue, editor, now)
+        _touch(rt.settings, issue, editor, now)
 
 
 def set_lead(
@@ -198,7 +205,7 @@ def set_lead(
         if article_id is not None:
             _entry(issue, article_id)
         issue.lead_article_id = article_id
-        _touch(issue, editor, now)
+        _touch(rt.settings, issue, editor, now)
 
 
 def edit_story(
@@ -223,7 +230,7 @@ def edit_story(
         else:
             edits.pop(str(article_id), None)
         issue.story_edits = edits  # a new dict: JSON columns see only assignments
-        _touch(issue, editor, now)
+        _touch(rt.settings, issue, editor, now)
 
 
 def _rearrange(
@@ -237,7 +244,7 @@ def _rearrange(
     with db.transaction(rt.sessions) as session:
         issue = _draft(session, issue_id)
         _store_order(issue, change(issue, stored_entries(issue)))
-        _touch(issue, editor, now)
+        _touch(rt.settings, issue, editor, now)
 
 
 def _store_order(issue: Issue, order: tuple[Entry, ...]) -> None:
@@ -314,5 +321,8 @@ def _entry(issue: Issue, article_id: int) -> IssueArticle:
     raise NotFoundError(f"article {article_id} is not in issue #{issue.number}")
 
 
-def _touch(issue: Issue, editor: str, now: datetime) -> None:
+def _touch(settings: Settings, issue: Issue, editor: str, now: datetime) -> None:
+    """An editor's change recorded: by whom and when, and the subject made to name the lead
+    as it now is."""
     issue.edited_at, issue.edited_by = now, editor
+    refresh_subject(settings, issue)

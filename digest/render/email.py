@@ -15,6 +15,7 @@ import jinja2
 from mjml import mjml2html
 
 from digest.editorial.curate import Section, Story
+from digest.editorial.front_page import front_page
 from digest.errors import RenderError
 from digest.render import language as lang
 from subscribers import reader_urls
@@ -68,7 +69,7 @@ class IssueView:
     most_read: tuple[Story, ...] = ()
     # The list's language (BCP 47): the words, dates and direction around the stories.
     language: str = "en"
-    # The story the editor chose to lead with (None: the first); templates may show it first.
+    # The story the editor chose to lead with (None: the first): the templates show it first.
     lead_article_id: int | None = None
 
 
@@ -169,9 +170,14 @@ class EmailRenderer:
     def render(self, issue: IssueView, markers: Markers | None = None) -> RenderedIssue:
         """The issue with markers (drawn afresh unless given) where each reader's values go."""
         markers = markers or Markers.drawn()
+        intro_paragraphs = [p.strip() for p in issue.intro.split("\n\n") if p.strip()]
+        lead, sections = front_page(issue.sections, issue.lead_article_id)
         context = {
             "issue": issue,
-            "intro_paragraphs": [p.strip() for p in issue.intro.split("\n\n") if p.strip()],
+            "intro_paragraphs": intro_paragraphs,
+            "lead": lead,
+            "sections": sections,
+            "preview": preview_line(intro_paragraphs, lead, sections),
             "unsubscribe_url": markers.unsubscribe_url,
             "preferences_url": markers.preferences_url,
             "recipient_email": markers.recipient_email,
@@ -209,6 +215,18 @@ class EmailRenderer:
         except Exception as exc:  # mjml-python raises plain exceptions for bad MJML
             raise RenderError(f"{name}.mjml.j2: MJML could not be compiled: {exc}") from None
         return html_out, text
+
+
+def preview_line(
+    intro_paragraphs: list[str], lead: Story | None, sections: tuple[Section, ...]
+) -> str:
+    """What the inbox shows after the subject: the editor's first paragraph, else the first
+    title of each section after the lead (the subject names the lead), else the lead's
+    summary."""
+    if intro_paragraphs:
+        return intro_paragraphs[0]
+    titles = [section.stories[0].title for section in sections]
+    return " · ".join(titles if titles or lead is None else [lead.summary])
 
 
 def _environment(

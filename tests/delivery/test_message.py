@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import email
 import email.policy
+import email.utils
 import re
 from datetime import UTC, datetime, timedelta, timezone
+from email.header import decode_header, make_header
 from email.message import EmailMessage
 from email.utils import parsedate_to_datetime
 
@@ -304,3 +306,39 @@ def test_leading_dots_are_doubled_and_the_end_is_a_line_end(given: bytes, sent: 
 def test_a_recipient_address_with_a_line_break_never_becomes_a_header(address: str) -> None:
     with pytest.raises(ValueError, match="control character"):
         make(to_address=address)
+
+
+# List-Id: the list's name is a phrase (RFC 2919, RFC 5322 3.2.5) -------------------------------
+
+ODD_LIST_NAMES = [
+    "Lettre régionale : Maghreb & Sahel",
+    "Weekly: Maghreb, Sahel & Coast",
+    'The "Monday" <Weekly>',
+    "Back\\slash; (comments) @ [brackets]",
+    "النشرة الأسبوعية: المغرب العربي",
+    "A very long list name that goes on about the coast, the Sahel, the Maghreb and more",
+    "Dépêches régionales du Maghreb, du Sahel et de la côte ouest-africaine — chaque lundi",
+]
+
+
+@pytest.mark.parametrize("list_name", ODD_LIST_NAMES)
+def test_list_id_of_any_list_name_parses_back_to_the_name_and_id(list_name: str) -> None:
+    envelope = Envelope(
+        "digest@sahelcoast.example.org", None, list_name, "weekly.sahelcoast.example.org"
+    )
+    raw = make(envelope=envelope)
+
+    # On the wire: 7-bit, folded under 78 columns.
+    lines = raw.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert max(len(line) for line in lines) <= 78
+    value = raw_headers(raw)["List-Id"]
+    # An RFC 5322 phrase then <list-id>: the address parser takes it apart, strictly.
+    phrase, list_id = email.utils.parseaddr(value)
+    assert list_id == "weekly.sahelcoast.example.org", value
+    assert str(make_header(decode_header(phrase))) == list_name, value
+    # And the email package reads it back ending with the id.
+    assert str(parse(raw)["List-Id"]).endswith(" <weekly.sahelcoast.example.org>")
+
+
+def test_a_plain_list_name_stays_unquoted() -> None:
+    assert raw_headers(make())["List-Id"] == "The Weekly <weekly.sahelcoast.example.org>"

@@ -212,6 +212,27 @@ def test_a_subject_the_editor_wrote_is_kept() -> None:
     assert compose([candidate(1)], edited).subject == "A week of storms"
 
 
+def test_the_subject_names_the_lead_story() -> None:
+    rules = replace(RULES, subject="{lead} | {name} #{number}")
+    candidates = [candidate(1, region="Africa"), candidate(2, region="Europe"), candidate(3)]
+
+    # Newest first, grouped by region: story 3 (Europe) leads.
+    assert compose(candidates, rules=rules).subject == "Story 3 | Weekly #4"
+
+
+def test_the_subject_names_the_editors_lead_with_their_title() -> None:
+    rules = replace(RULES, subject="{lead}")
+    candidates = [candidate(1, region="Africa"), candidate(2, region="Europe")]
+    chosen = replace(draft((2, "Europe"), (1, "Africa")), lead_article_id=1)
+
+    assert compose(candidates, chosen, rules=rules).subject == "Story 1"
+    retitled = replace(chosen, titles={1: "The editor's own title"})
+    assert compose(candidates, retitled, rules=rules).subject == "The editor's own title"
+    # The first story of the section the editor put first, when no lead was chosen.
+    reordered = replace(draft((2, "Europe"), (1, "Africa")), section_order=("Africa", "Europe"))
+    assert compose(candidates, reordered, rules=rules).subject == "Story 1"
+
+
 def test_an_unknown_placeholder_in_the_subject_is_a_config_error() -> None:
     rules = replace(RULES, subject="{title}")
 

@@ -3,6 +3,8 @@ story's own title and summary, a story added by URL."""
 
 from __future__ import annotations
 
+from functools import partial
+
 import pytest
 
 from digest import pipeline
@@ -169,3 +171,31 @@ def test_a_story_url_goes_through_the_collectors_guard(
     with pytest.raises(DigestError, match=refusal):
         added_stories.add_story(rt, issue.ref.id, url, editor=EDITOR, now=NOW)
     assert len(compose(rt).entries) == len(issue.entries)
+
+
+def test_the_subject_names_the_lead_and_follows_the_editors_choices(
+    write_config, http_server: FixtureHTTPServer
+) -> None:  # type: ignore[no-untyped-def]
+    settings = write_config(
+        {
+            "sources": [{"name": "North", "url": http_server.url("/feeds/northern-africa.xml")}],
+            "lists": [{"slug": "weekly", "name": "The Weekly", "subject": "{lead} | {name}"}],
+        }
+    )
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        issue = compose(rt)
+        first, chosen = issue.entries[0], issue.entries[-1]
+        assert issue.ref.subject == f"{first.title} | The Weekly"
+
+        editor_actions.set_lead(rt, issue.ref.id, chosen.article_id, editor=EDITOR, now=NOW)
+        assert compose(rt).ref.subject == f"{chosen.title} | The Weekly"
+        # The editor's own title of the lead, on the issue page: the subject says it too.
+        retitle = partial(editor_actions.edit_story, rt, issue.ref.id, editor=EDITOR, now=NOW)
+        retitle(chosen.article_id, title="Ports reopen", summary="")
+        assert compose(rt).ref.subject == "Ports reopen | The Weekly"
+        assert pipeline.render(rt, issue.ref.id).subject == "Ports reopen | The Weekly"
+        # A subject the editor wrote stays theirs.
+        editor_actions.edit_issue(rt, issue.ref.id, editor=EDITOR, now=NOW, subject="Our week")
+        editor_actions.set_lead(rt, issue.ref.id, None, editor=EDITOR, now=NOW)
+        assert compose(rt).ref.subject == "Our week"

@@ -165,6 +165,13 @@ def test_french_list_speaks_french_around_english_stories(renderer: EmailRendere
         assert "min read" not in part
 
 
+def card_of(html: str, title: str) -> str:
+    """The markup of the story card (its mj-text's cell) that holds the title."""
+    at = html.index(title)
+    start = max(html.rfind('class="st"', 0, at), html.rfind('class="ld"', 0, at))
+    return html[start : html.index("</td>", at)]
+
+
 def test_arabic_list_is_right_to_left_as_a_whole(renderer: EmailRenderer) -> None:
     out = renderer.render(issue_in("ar"))
     assert '<html lang="ar" dir="rtl"' in out.html
@@ -172,29 +179,27 @@ def test_arabic_list_is_right_to_left_as_a_whole(renderer: EmailRenderer) -> Non
     assert "اقرأ المزيد" in out.html
     assert "دقيقتان للقراءة" in out.html  # the Arabic story's two minutes: the dual
     # The masthead and the footer: mirrored (MJML's inline direction and alignment).
-    assert 'style="direction:rtl;font-size:0px;padding:20px 16px;text-align:right;"' in out.html
-    before_french_card = out.html[: out.html.index("À Ségou")].rsplit('<div class="card"', 1)[0]
+    assert 'style="direction:rtl;font-size:0px;padding:20px 0;text-align:right;"' in out.html
+    before_french_card = out.html[: out.html.index("À Ségou")].rsplit('class="st"', 1)[0]
     assert "direction:ltr" not in before_french_card.split("</head>")[1]
 
 
 def test_arabic_story_in_a_french_mail_has_its_own_direction(renderer: EmailRenderer) -> None:
     html = renderer.render(issue_in("fr")).html
-    card = html[: html.index(ARABIC_STORY.title)].rsplit('<div class="card"', 1)[1]
-    assert "direction:rtl" in card
-    assert "text-align:right" in card
-    assert '<div lang="ar" dir="rtl">' in card
-    summary = html[html.index(ARABIC_STORY.title) :].split(ARABIC_STORY.summary)[0]
-    assert summary.endswith('<div lang="ar" dir="rtl">')
-    # The words around it stay French.
-    assert "2 min de lecture" in html
+    card = card_of(html, ARABIC_STORY.title)
+    assert '<div lang="ar" dir="rtl" style="text-align:right">' in card
+    assert ARABIC_STORY.summary in card
+    # The words around it stay French, laid out left to right.
+    assert '<p class="mt" lang="fr" dir="ltr">2 min de lecture' in card
+    # Its image floats to its end: the left.
+    assert card.count("<img") == 0 or 'align="left"' in card
 
 
 def test_french_story_in_an_arabic_mail_is_left_to_right(renderer: EmailRenderer) -> None:
     out = renderer.render(issue_in("ar"))
-    card = out.html[: out.html.index("À Ségou")].rsplit('<div class="card"', 1)[1]
-    assert "direction:ltr" in card
-    assert "text-align:left" in card
-    assert '<div lang="fr" dir="ltr">' in card
+    card = card_of(out.html, "À Ségou")
+    assert '<div lang="fr" dir="ltr" style="text-align:left">' in card
+    assert '<p class="mt" lang="ar" dir="rtl">' in card
     # Its lines in the text part start left to right, the Arabic mail's right to left.
     lines = out.text.splitlines()
     assert LRM + FRENCH_STORY.title in lines

@@ -87,7 +87,10 @@ def test_an_editor_previews_edits_tests_and_approves_an_issue(
             ]
             story = "Rice farmers near Ségou swap diesel for solar pumps"
             seen["frame_titles"] = [
-                page.frame_locator("iframe").nth(i).get_by_role("link", name=story).is_visible()
+                page.frame_locator("iframe")
+                .nth(i)
+                .get_by_role("link", name=story, exact=True)
+                .is_visible()
                 for i in range(2)
             ]
             previews = page.locator("section.previews")
@@ -157,7 +160,7 @@ def test_the_archive_in_the_browser(
             page.get_by_role("link", name=f"#{draft.number} · {draft.subject}").click()
             page.wait_for_url(f"{app.url}/archive/weekly/{draft.number}")
             seen["title_visible"] = page.get_by_role(
-                "link", name="Rice farmers near Ségou swap diesel for solar pumps"
+                "link", name="Rice farmers near Ségou swap diesel for solar pumps", exact=True
             ).is_visible()
             seen["widths"] = page.evaluate(
                 "() => [window.innerWidth, document.documentElement.scrollWidth]"

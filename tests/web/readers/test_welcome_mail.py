@@ -57,7 +57,8 @@ def test_confirming_sends_one_welcome_linking_the_latest_issue_with_list_headers
     assert one_click.startswith(app.url + "/u/")
     latest = f"{app.url}/archive/weekly/{sent.issue.number}"
     assert latest in rig.text_of(welcome) and f'href="{latest}"' in rig.html_of(welcome)
-    assert sent.issue.subject in rig.text_of(welcome)
+    # (the subject, the lead's title, is long: the text part may wrap it)
+    assert sent.issue.subject in " ".join(rig.text_of(welcome).split())
     assert "Hello Awa," in rig.text_of(welcome)
     assert '<html lang="en"' in rig.html_of(welcome)
     assert f'href="{one_click}"' in rig.html_of(welcome)
