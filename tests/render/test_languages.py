@@ -1,5 +1,6 @@
 """A list's language around the stories (catalogues, Babel dates, direction) and each story's
-own language on its card: French, Arabic right to left, English; golden text parts per language.
+own language on its card: French, Arabic right to left, English; golden text and HTML parts per
+language.
 """
 
 from __future__ import annotations
@@ -228,6 +229,11 @@ def test_links_alone_on_their_line_carry_no_mark(renderer: EmailRenderer) -> Non
 @pytest.mark.parametrize("tag", ["en", "fr", "ar"])
 def test_text_part_matches_golden_per_language(renderer: EmailRenderer, tag: str) -> None:
     check_golden(f"digest.{tag}.txt", unmarked(renderer.render(issue_in(tag)).text))
+
+
+@pytest.mark.parametrize("tag", ["en", "fr", "ar"])
+def test_html_part_matches_golden_per_language(renderer: EmailRenderer, tag: str) -> None:
+    check_golden(f"digest.{tag}.html", unmarked(renderer.render(issue_in(tag)).html))
 
 
 # Confirmation and welcome -------------------------------------------------------------------
