@@ -24,7 +24,9 @@ from digest.delivery.bounce_reasons import (
 _VERP = re.compile(r"\+([A-Za-z0-9_\-.]+)@")
 _ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 # Who sends a delivery notice: the null sender, or a mail system's own mailbox.
-_MAIL_SYSTEM = re.compile(r"^\s*<?>?\s*$|\b(mailer-daemon|postmaster)\b", re.I)
+_MAIL_SYSTEM = re.compile(r"^\s*<?>?\s*$|\b(mailer-daemon|post_?master)\b", re.I)
+# The recipient as a notice's transcript or details gave it to the server ("RCPT TO: a@b.c").
+_RCPT_TO = re.compile(r"^\W*RCPT TO:\s*<?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)>?\s*$", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,9 @@ def _complaints(message: Message, token: str | None) -> list[Bounce]:
         # Microsoft names the reader in a header of its own.
         recipients = [_address(v) for v in original.get_all("X-HmXmrOriginalRecipient") or []]
     if not any(recipients) and original is not None:
-        recipients = [a.lower() for _n, a in getaddresses(original.get_all("To") or []) if a]
+        # Only addresses: "undisclosed recipients" and other group names name nobody.
+        to = getaddresses(original.get_all("To") or [])
+        recipients = [a.lower() for _n, a in to if "@" in a]
     return [
         Bounce(
             recipient=recipient,
@@ -228,25 +232,46 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
         a.lower() for _n, a in getaddresses(message.get_all("From", []) + message.get_all("To", []))
     }
     bounces: list[Bounce] = []
-    for line in _own_text(message).splitlines()[:200]:
+    text = _own_text(message)
+    lines = text.splitlines()[:200]
+    about: list[tuple[str, Reason]] = []  # (line, reason) of the lines naming a dead address
+    for line in lines:
         reason = classify_text(line)
-        if reason not in SUPPRESSING:
-            continue
+        if reason in SUPPRESSING:
+            about.append((line, reason))
+    for line, reason in about:
         for found in _ADDRESS.findall(line):
-            address = found.rstrip(".").lower()
-            if address in ours or any(b.recipient == address for b in bounces):
-                continue
-            bounces.append(
-                Bounce(
-                    recipient=address,
-                    status="",
-                    action="failed",
-                    diagnostic=" ".join(line.split())[:300],
-                    verp_token=token,
-                    reason=reason,
-                )
-            )
+            _add_plain(bounces, found.rstrip(".").lower(), ours, line, reason, token)
+    if not bounces and about:
+        # The reason on a line of its own, the address only where the notice repeats the
+        # transcript: the one recipient it gave the server.
+        recipients = {a.lower() for a in _RCPT_TO.findall("\n".join(lines))} - ours
+        if len(recipients) == 1:
+            line, reason = about[0]
+            _add_plain(bounces, recipients.pop(), ours, line, reason, token)
     return bounces
+
+
+def _add_plain(
+    bounces: list[Bounce],
+    address: str,
+    ours: set[str],
+    line: str,
+    reason: Reason,
+    token: str | None,
+) -> None:
+    if address in ours or any(b.recipient == address for b in bounces):
+        return
+    bounces.append(
+        Bounce(
+            recipient=address,
+            status="",
+            action="failed",
+            diagnostic=" ".join(line.split())[:300],
+            verp_token=token,
+            reason=reason,
+        )
+    )
 
 
 # The parts that carry the message a notice returns, or its headers.
@@ -258,6 +283,11 @@ def _own_text(message: Message) -> str:
     if message.get_content_maintype() == "text":
         return _decoded(message)
     if not message.is_multipart():
+        # A multipart whose boundary the parser could not read (a header line left unfolded):
+        # its raw text, rather than nothing.
+        payload = message.get_payload()
+        if message.get_content_maintype() == "multipart" and isinstance(payload, str):
+            return payload
         return ""
     return "\n".join(
         _own_text(part)

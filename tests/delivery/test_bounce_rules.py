@@ -46,6 +46,14 @@ from digest.delivery.bounces import parse_dsn
         ),
         # "denied" beside the mailbox is about the mailbox, not a policy on the sender.
         ("5.0.0", "550 Mailbox unavailable or access denied - <ann@example.org>", Reason.SUSPENDED),
+        # A recipient access map's refusal (Postfix's default words), whatever the code.
+        (
+            "5.7.1",
+            "554 5.7.1 <ann@example.org>: Recipient address rejected: Access denied",
+            Reason.USER_UNKNOWN,
+        ),
+        ("5.0.0", "550 5.1.1 RESOLVER.ADR.RecipientNotFound; not found", Reason.USER_UNKNOWN),
+        ("5.0.0", "550 Address unknown: ann@example.org", Reason.USER_UNKNOWN),
     ],
 )
 def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reason: Reason) -> None:
@@ -98,6 +106,28 @@ def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reaso
         ("5.1.0", "550 5.1.0 Sender verify failed", Reason.POLICY_BLOCK),
         ("5.0.0", "553 Mail from 192.0.2.1 blocked using a list of dynamic IPs", Reason.SPAM_BLOCK),
         ("5.7.1", "554 5.7.1 Message refused: TLS required for this domain", Reason.POLICY_BLOCK),
+        # Refused in reply to MAIL FROM, before any recipient was named: the sender's address,
+        # however its words put it.
+        (
+            "5.0.0",
+            "SMTP error from remote mail server after MAIL FROM:<news@example.org> SIZE=1022: "
+            "553 5.1.0 news example.org does not exist",
+            Reason.POLICY_BLOCK,
+        ),
+        (
+            "5.0.0",
+            "host mx.example.org said: 550 5.1.1 No such user news@example.org (in reply to "
+            "MAIL FROM command)",
+            Reason.POLICY_BLOCK,
+        ),
+        ("5.0.0", "550 Unroutable sender address", Reason.POLICY_BLOCK),
+        (
+            "5.0.0",
+            "Mail size limit exceeded. For explanation visit the help page",
+            Reason.MESSAGE_TOO_BIG,
+        ),
+        ("5.0.0", "552 Message header size exceeds limit", Reason.MESSAGE_TOO_BIG),
+        ("5.0.0", "550 5.7.0 Please use the smtp server of your ISP.", Reason.SPAM_BLOCK),
     ],
 )
 def test_words_about_anything_else_never_suppress(
@@ -183,6 +213,47 @@ def test_a_plain_notice_names_only_the_addresses_its_words_are_about() -> None:
     raw = notice(
         sender="MAILER-DAEMON@mx.example.org",
         body="Copy sent to carol@example.org.\r\nMail for bob@example.org: no such user.",
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
+
+
+def test_a_notice_names_the_recipient_its_transcript_gave_the_server() -> None:
+    # The reason on one line, the address only in the "RCPT TO:" line of the details.
+    raw = notice(
+        sender="post_master@mx.example.org",
+        body=(
+            "Error: Invalid user address\r\n\r\nError message below:\r\n550 - Requested "
+            "action not taken: no such user here\r\n\r\nMessage details:\r\n  MAIL FROM: "
+            "news@example.net\r\n  RCPT TO: bob@example.org\r\n  From: news@example.net"
+        ),
+    )
+    assert [(b.recipient, b.reason, b.hard) for b in parse_dsn(raw)] == [
+        ("bob@example.org", Reason.USER_UNKNOWN, True)
+    ]
+
+
+def test_a_notice_whose_inner_boundary_is_unreadable_is_still_read() -> None:
+    # The alternative part's "boundary=" left unfolded: Python's parser reads no parts in it.
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.org\r\nTo: news@example.net\r\nSubject: Undelivered\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="out"\r\n\r\n'
+        b'--out\r\nContent-Type: multipart/alternative;\r\nboundary="in"\r\n\r\n'
+        b"--in\r\nContent-Type: text/plain\r\n\r\n"
+        b"550 <bob@example.org>: no such user here\r\n--in--\r\n--out--\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
+
+
+def test_qmail_giving_up_on_a_host_is_no_expiry() -> None:
+    # qmail ends every permanent failure with "Giving up on <host>": the server's words say why.
+    raw = notice(
+        sender="MAILER-DAEMON@mx.example.org",
+        body=(
+            "Unfortunately, your mail was not delivered to the following address:\r\n\r\n"
+            "<bob@example.org>:\r\n192.0.2.7 does not like recipient.\r\nRemote host said: "
+            "550 <bob@example.org>: Recipient address rejected: User unknown\r\n"
+            "Giving up on 192.0.2.7.\r\n"
+        ),
     )
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
 
