@@ -8,6 +8,7 @@ Why a recipient failed, and whether that suppresses them, is bounce_reasons'."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email import message_from_bytes, message_from_string, policy
 from email.message import Message
@@ -199,11 +200,17 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
         return _plain_notice(message, token)
     text = _own_text(message)[:20000] or _text_of(message)
     bounces = []
+    failed = {a.decode("utf-8", "replace").strip("<>").lower() for a in permanent | temporary}
     for addresses, status in ((permanent, ""), (temporary, "4.0.0")):
         for raw_address in sorted(addresses):
             address = raw_address.decode("utf-8", "replace").strip("<>").lower()
-            words = _near(text, address)
+            # Its own lines first; when they give no reason (two lines for one recipient: "a@x
+            # (expanded from: b@y)"), the words after the next address too.
+            words = _near(text, address, failed - {address})
             reason = classify_text(words)
+            if reason is None:
+                words = _near(text, address)
+                reason = classify_text(words)
             if reason is None:
                 # A detector called it permanent without naming why: the address is what
                 # it could not deliver to.
@@ -243,9 +250,14 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
         for found in _ADDRESS.findall(line):
             _add_plain(bounces, found.rstrip(".").lower(), ours, line, reason, token)
     if not bounces and about:
-        # The reason on a line of its own, the address only where the notice repeats the
-        # transcript: the one recipient it gave the server.
-        recipients = {a.lower() for a in _RCPT_TO.findall("\n".join(lines))} - ours
+        # The reason on a line of its own, the address on another: the one recipient the
+        # notice's transcript gave the server ("RCPT TO: a@b.c"), else the one address it names
+        # at all (a mail system's own mailbox aside).
+        own = "\n".join(lines)
+        recipients = {a.lower() for a in _RCPT_TO.findall(own)} - ours
+        if not recipients:
+            named = {a.rstrip(".").lower() for a in _ADDRESS.findall(own)} - ours
+            recipients = {a for a in named if not _MAIL_SYSTEM.search(a.split("@")[0])}
         if len(recipients) == 1:
             line, reason = about[0]
             _add_plain(bounces, recipients.pop(), ours, line, reason, token)
@@ -331,15 +343,25 @@ _RETURNED = re.compile(
 )
 
 
-def _near(text: str, address: str) -> str:
-    """The words about one address: the lines from it on, up to the returned message, else the
-    whole text."""
-    at = text.lower().find(address)
+def _near(text: str, address: str, others: Iterable[str] = ()) -> str:
+    """The words about one address: the lines from it on, up to the returned message or the
+    next line naming another failed address, else the whole text."""
+    lowered = text.lower()
+    at = lowered.find(address)
     if at < 0:
         return text
-    window = text[max(0, at - 200) : at + 400]
+    start = max(0, at - 200)
+    window = text[start : at + 400]
     returned = _RETURNED.search(window, min(200, at))
-    return window[: returned.start()] if returned else window
+    end = returned.start() if returned else len(window)
+    after = at + len(address)
+    for other in others:
+        # The other address's line, unless it is this one's line too ("a@x <a@x>").
+        found = lowered.find(other, after, start + end)
+        line = lowered.rfind("\n", after, found) if found >= 0 else -1
+        if line >= 0:
+            end = min(end, line - start)
+    return window[: max(end, after - start)]
 
 
 def _beside(text: str, address: str) -> str:

@@ -244,17 +244,57 @@ def test_a_notice_whose_inner_boundary_is_unreadable_is_still_read() -> None:
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
 
 
-def test_qmail_giving_up_on_a_host_is_no_expiry() -> None:
-    # qmail ends every permanent failure with "Giving up on <host>": the server's words say why.
+def test_each_address_of_a_notice_takes_the_words_after_it_not_the_next_ones() -> None:
     raw = notice(
-        sender="MAILER-DAEMON@mx.example.org",
+        sender="MAILER-DAEMON@mx.example.net",
         body=(
-            "Unfortunately, your mail was not delivered to the following address:\r\n\r\n"
-            "<bob@example.org>:\r\n192.0.2.7 does not like recipient.\r\nRemote host said: "
-            "550 <bob@example.org>: Recipient address rejected: User unknown\r\n"
-            "Giving up on 192.0.2.7.\r\n"
+            "A message that you sent could not be delivered to one or more of its recipients."
+            '\r\n\r\n"bob@example.org":\r\nSMTP error from remote server after RCPT command:'
+            '\r\n5.2.1 <bob@example.org>... User Unknown\r\n"carol@example.org":\r\n'
+            "SMTP error from remote server after RCPT command:\r\n"
+            "5.2.2 <carol@example.org>... Mailbox Full\r\n"
         ),
     )
+    found = {b.recipient: (b.reason, b.hard) for b in parse_dsn(raw)}
+    assert found == {
+        "bob@example.org": (Reason.USER_UNKNOWN, True),
+        "carol@example.org": (Reason.MAILBOX_FULL, False),
+    }
+
+
+def test_an_expanded_address_takes_the_words_after_the_one_it_was_expanded_from() -> None:
+    raw = notice(
+        sender="MAILER-DAEMON@mx.example.net",
+        body=(
+            "   ----- The following addresses had permanent fatal errors -----\r\n"
+            "bob@mail.example.org\r\n    (expanded from: bob@example.org)\r\n\r\n"
+            "   ----- Transcript of session follows -----\r\n"
+            "554 Too many hops 26 (25 max): from news@example.net, to bob@example.org\r\n"
+        ),
+    )
+    assert all(b.reason == Reason.NETWORK_ERROR for b in parse_dsn(raw))
+    assert {b.recipient for b in parse_dsn(raw)} == {"bob@mail.example.org", "bob@example.org"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # The address on one line, the dead mailbox on another.
+        "  ----- The following addresses had permanent fatal errors -----\r\n\r\n"
+        ">>> bob@example.org <bob@example.org>\r\n\r\n"
+        "  ----- Transcript of session follows -----\r\n"
+        "550 sorry, no mailbox here by that name (#5.1.1)\r\n",
+        # qmail ends every permanent failure with "Giving up on <host>": no expiry, the server's
+        # words say why.
+        "Unfortunately, your mail was not delivered to the following address:\r\n\r\n"
+        "<bob@example.org>:\r\n192.0.2.7 does not like recipient.\r\nRemote host said: "
+        "550 <bob@example.org>: Recipient address rejected: User unknown\r\n"
+        "Giving up on 192.0.2.7.\r\n",
+    ],
+    ids=["reason-on-its-own-line", "qmail-giving-up"],
+)
+def test_a_notice_about_one_dead_address_names_it(body: str) -> None:
+    raw = notice(sender="MAILER-DAEMON@mx.example.net", body=body)
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
 
 
