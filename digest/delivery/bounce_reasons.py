@@ -182,7 +182,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(not found|does not exist|unknown)|no mx|name or service not known|nxdomain|"
             r"null mx|unrouteable mail domain|no such domain|not a valid domain|domain must exist|"
             r"unknown domain|domain mentioned in email address is unknown|"
-            r"account or domain may not exist",
+            r"account or domain may not exist|domain is not reachable",
             re.I,
         ),
     ),

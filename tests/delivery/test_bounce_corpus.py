@@ -22,8 +22,8 @@ FLOORS = {
     ("bounceparser", "held_out"): (24, 1, 24, 36),
     ("bounced", "tuned"): (16, 0, 16, 9),
     ("bounced", "held_out"): (12, 1, 12, 13),
-    ("sisimai", "tuned"): (13, 0, 13, 11),
-    ("sisimai", "held_out"): (7, 3, 7, 14),
+    ("sisimai", "tuned"): (15, 0, 15, 12),
+    ("sisimai", "held_out"): (8, 3, 8, 14),
 }
 
 

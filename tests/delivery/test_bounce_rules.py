@@ -54,6 +54,13 @@ from digest.delivery.bounces import parse_dsn
         ),
         ("5.0.0", "550 5.1.1 RESOLVER.ADR.RecipientNotFound; not found", Reason.USER_UNKNOWN),
         ("5.0.0", "550 Address unknown: ann@example.org", Reason.USER_UNKNOWN),
+        # Hotmail's words for a domain its name servers cannot find.
+        (
+            "5.5.0",
+            "554 The mail could not be delivered to the recipient because the domain is not "
+            "reachable. Please check the domain and try again",
+            Reason.HOST_UNKNOWN,
+        ),
     ],
 )
 def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reason: Reason) -> None:
