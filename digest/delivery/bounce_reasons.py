@@ -69,7 +69,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"space has been used up|too many messages (on the server|in (the|this) mailbox)|"
             r"bo[iî]te (du destinataire |aux lettres )?pleine|(postfach|mailbox) (ist )?voll|"
             r"casella (di posta )?piena|buz[oó]n (est[aá] )?lleno|does not have enough space|"
-            r"too much mail data|exceeded the local limit",
+            r"too much mail data|exceeded the local limit|exceeding receiving limits|"
+            r"would exceed maximum allowed storage",
             re.I,
         ),
     ),
@@ -83,7 +84,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(message|mail) (is )?too (large|big)|size exceeds|exceeds (the )?"
             r"(maximum )?(message )?size|message size|message (file|length) (too big|exceeds)|"
             r"line limit exceeded|size limit|max(imum)? (inbound )?message size|"
-            r"message header size exceeds",
+            r"message header size exceeds|taille limite du message",
             re.I,
         ),
     ),
@@ -105,7 +106,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"not accept(ing)? (mail|messages|e-?mail) with|attachments? (is |are )?not "
             r"(allowed|accepted)|embedded images|(virus|malware) (was |is )?(found|detected)|"
             r"(contains?|infected with) (a )?(virus|malware)|virus detected|"
-            r"(executable|illegal|prohibited) attachment",
+            r"(executable|illegal|prohibited) attachment|used by recent viruses|"
+            r"8-bit data in message header|invalid mime headers|improperly-formatted binary|"
+            r"unnecessary base64",
             re.I,
         ),
     ),
@@ -125,7 +128,23 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"from: domain is invalid|returned mail not accepted here|empty envelope senders?|"
             r"mail from not owned by user|email address is not verified|bogus mail from|"
             r"does not accept mail from|fully qualified email address required|"
-            r"not authori[sz]ed to send",
+            r"not authori[sz]ed to send|"
+            # Relaying refused (Sisimai's NoRelaying).
+            r"insecure mail relay|relay not permitted|not an open relay|relaying mail to|"
+            r"not configured to relay|allowed rcpthosts?|we don't handle mail for|not a gateway|"
+            r"requires authentication when attempting to send|"
+            # The sender refused (Rejected), the recipient's own rules (Filtered), policies
+            # (PolicyViolation), connections or sending rates (TooManyConn).
+            r"sender email address rejected|sender domain is empty|empty email address|"
+            r"delivery not authori[sz]ed|access to submit messages|list of senders to accept|"
+            r"emetteur invalide|third-party dsns|unsigned dsn|senderfilterconfig|"
+            r"registered gateway user|without a valid sender domain|rule imposed mailbox access|"
+            r"only accepting mail from specific|restricted sms|rejected due to user rules|"
+            r"recipient preferences|resolver\.rst\.notauthorized|account is protected by|"
+            r"refuse to receive mail|\buser reject\b|polic(y|ies)|organizational settings|"
+            r"given low priority|messages with multiple addresses|not subscribed to this group|"
+            r"captcha|"
+            r"connection limit|emails per hour|trop de connexions",
             re.I,
         ),
     ),
@@ -149,7 +168,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"config(uration)? error|local error in processing|temporary local problem|"
             r"internal (server )?error|not unique|several matches|ambiguous (address|user)|"
             r"service currently unavailable|queue file write error|can't create user output file|"
-            r"interrupted system call|remote server is misconfigured",
+            r"interrupted system call|remote server is misconfigured|mail system full|"
+            r"could not load drd|encountered an error while being processed|"
+            r"loop was found in the mail exchanger",
             re.I,
         ),
     ),
@@ -159,7 +180,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"expired|too long in (the )?queue|retry time|timed? ?out|gave up|"
             r"temp_failure|server did not respond|after multiple retries|failing for a long time|"
             r"has been delayed|delivery attempts will continue|"
-            r"within the allowed queue period|could not be delivered for more than",
+            r"within the allowed queue period|could not be delivered for more than|"
+            r"could not find a gateway for|failed to deliver to domain|not been collected after|"
+            r"in the queue too long|numerous attempts to deliver",
             re.I,
         ),
     ),
@@ -205,6 +228,11 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"address (not present in directory|unknown)|can't accept user|"
             r"destination addresses were unknown|email address could not be found|"
             r"is not a known user|resolver\.adr\.recipient ?not ?found|"
+            r"address could(n'?t| not) be found|#?5\.1\.[01] (bad address|address rejected)|"
+            r"envelope recipient has been denied|recipient unknown|unknown virtual user|"
+            r"mailbox \S+@\S+ unavailable|mailbox not present|"
+            r"invalid-recipient|email name is not found|badrecipientto|missing home directory|"
+            r"user not (active|known)|"
             # Postfix's recipient access maps and Microsoft's directory-based edge blocking
             # refuse an address they have no mailbox for so (Sisimai's UserUnknown).
             r"recipient address rejected: access denied|"

@@ -54,6 +54,22 @@ from digest.delivery.bounces import parse_dsn
         ),
         ("5.0.0", "550 5.1.1 RESOLVER.ADR.RecipientNotFound; not found", Reason.USER_UNKNOWN),
         ("5.0.0", "550 Address unknown: ann@example.org", Reason.USER_UNKNOWN),
+        # More of Sisimai's UserUnknown phrases.
+        (
+            "5.0.0",
+            "550 Your message wasn't delivered to ann@example.org because the address couldn't "
+            "be found",
+            Reason.USER_UNKNOWN,
+        ),
+        ("5.0.0", "550 #5.1.0 Address rejected.", Reason.USER_UNKNOWN),
+        (
+            "5.0.0",
+            "553 sorry, your envelope recipient has been denied (#5.7.1)",
+            Reason.USER_UNKNOWN,
+        ),
+        ("5.0.0", "550 Recipient unknown", Reason.USER_UNKNOWN),
+        ("5.0.0", "vdeliver: invalid or unknown virtual user ann", Reason.USER_UNKNOWN),
+        ("5.0.0", "550 Mailbox ann@example.org unavailable", Reason.USER_UNKNOWN),
         # Hotmail's words for a domain its name servers cannot find.
         (
             "5.5.0",
@@ -135,6 +151,25 @@ def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reaso
         ),
         ("5.0.0", "552 Message header size exceeds limit", Reason.MESSAGE_TOO_BIG),
         ("5.0.0", "550 5.7.0 Please use the smtp server of your ISP.", Reason.SPAM_BLOCK),
+        # Sisimai's other reasons, which its UserUnknown checks before trusting a 5.1.1: the
+        # code alone does not make them about the address.
+        ("5.1.1", "550 5.1.1 Relay not permitted", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 Sender email address rejected", Reason.POLICY_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 Account disabled temporarly for exceeding receiving limits",
+            Reason.MAILBOX_FULL,
+        ),
+        ("5.1.1", "550 5.1.1 Mail system full", Reason.SYSTEM_ERROR),
+        ("5.1.1", "550 5.1.1 This message contain invalid MIME headers", Reason.CONTENT_BLOCK),
+        ("5.1.1", "550 5.1.1 Email rejected due to security policies", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 Message refused due to recipient preferences", Reason.POLICY_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 Exceeds per-domain connection limit for example.org",
+            Reason.POLICY_BLOCK,
+        ),
+        ("5.1.1", "550 5.1.1 Could not find a gateway for example.org", Reason.EXPIRED),
     ],
 )
 def test_words_about_anything_else_never_suppress(
