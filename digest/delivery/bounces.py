@@ -8,7 +8,6 @@ Why a recipient failed, and whether that suppresses them, is bounce_reasons'."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from email import message_from_bytes, message_from_string, policy
 from email.message import Message
@@ -21,6 +20,7 @@ from digest.delivery.bounce_reasons import (
     classify_text,
     suppresses,
 )
+from digest.delivery.notice_text import beside, near, own_text, text_of
 
 _VERP = re.compile(r"\+([A-Za-z0-9_\-.]+)@")
 _ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
@@ -108,9 +108,9 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
                 # No reason in the block's words (many MTAs give a bare 5.0.0 and put the
                 # server's reply in the notice's text): the words beside the address there.
                 if notice is None:
-                    notice = _own_text(message)
-                words = f"{words} {_beside(notice, recipient)}"
-                diagnostic = diagnostic or " ".join(_beside(notice, recipient).split())[:300]
+                    notice = own_text(message)
+                words = f"{words} {beside(notice, recipient)}"
+                diagnostic = diagnostic or " ".join(beside(notice, recipient).split())[:300]
             bounces.append(
                 Bounce(
                     recipient=recipient,
@@ -198,7 +198,7 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
         return []
     if not temporary and not permanent:
         return _plain_notice(message, token)
-    text = _own_text(message)[:20000] or _text_of(message)
+    text = own_text(message)[:20000] or text_of(message)
     bounces = []
     failed = {a.decode("utf-8", "replace").strip("<>").lower() for a in permanent | temporary}
     for addresses, status in ((permanent, ""), (temporary, "4.0.0")):
@@ -206,10 +206,10 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
             address = raw_address.decode("utf-8", "replace").strip("<>").lower()
             # Its own lines first; when they give no reason (two lines for one recipient: "a@x
             # (expanded from: b@y)"), the words after the next address too.
-            words = _near(text, address, failed - {address})
+            words = near(text, address, failed - {address})
             reason = classify_text(words)
             if reason is None:
-                words = _near(text, address)
+                words = near(text, address)
                 reason = classify_text(words)
             if reason is None:
                 # A detector called it permanent without naming why: the address is what
@@ -239,7 +239,7 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
         a.lower() for _n, a in getaddresses(message.get_all("From", []) + message.get_all("To", []))
     }
     bounces: list[Bounce] = []
-    text = _own_text(message)
+    text = own_text(message)
     lines = text.splitlines()[:200]
     about: list[tuple[str, Reason]] = []  # (line, reason) of the lines naming a dead address
     for line in lines:
@@ -286,28 +286,6 @@ def _add_plain(
     )
 
 
-# The parts that carry the message a notice returns, or its headers.
-_RETURNED_PARTS = frozenset({"message/rfc822", "text/rfc822-headers"})
-
-
-def _own_text(message: Message) -> str:
-    """The notice's own text parts, not those of a message it returns."""
-    if message.get_content_maintype() == "text":
-        return _decoded(message)
-    if not message.is_multipart():
-        # A multipart whose boundary the parser could not read (a header line left unfolded):
-        # its raw text, rather than nothing.
-        payload = message.get_payload()
-        if message.get_content_maintype() == "multipart" and isinstance(payload, str):
-            return payload
-        return ""
-    return "\n".join(
-        _own_text(part)
-        for part in message.get_payload()
-        if isinstance(part, Message) and part.get_content_type() not in _RETURNED_PARTS
-    )
-
-
 def _headers_of(part: Message) -> Message:
     payload = part.get_payload()
     if isinstance(payload, list):
@@ -318,65 +296,6 @@ def _headers_of(part: Message) -> Message:
     body = part.get_payload(decode=True)
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(payload)
     return message_from_string(text.lstrip("\r\n"), policy=policy.compat32)
-
-
-def _text_of(message: Message) -> str:
-    texts = [_decoded(part) for part in message.walk() if part.get_content_maintype() == "text"]
-    return "\n".join(texts)[:20000]
-
-
-def _decoded(part: Message) -> str:
-    body = part.get_payload(decode=True)
-    if not isinstance(body, bytes):
-        return ""
-    try:
-        return body.decode(part.get_content_charset() or "latin-1", "replace")
-    except LookupError:  # a charset Python does not know
-        return body.decode("latin-1")
-
-
-# Where a notice starts quoting the message it returns: words after it are not the server's.
-_RETURNED = re.compile(
-    r"^.{0,12}(old message:|-+ ?original message ?-+|(below this line|enclosed) is a copy|"
-    r"-+ ?message header follows|-+ ?returned message)",
-    re.I | re.M,
-)
-
-
-def _near(text: str, address: str, others: Iterable[str] = ()) -> str:
-    """The words about one address: the lines from it on, up to the returned message or the
-    next line naming another failed address, else the whole text."""
-    lowered = text.lower()
-    at = lowered.find(address)
-    if at < 0:
-        return text
-    start = max(0, at - 200)
-    window = text[start : at + 400]
-    returned = _RETURNED.search(window, min(200, at))
-    end = returned.start() if returned else len(window)
-    after = at + len(address)
-    for other in others:
-        # The other address's line, unless it is this one's line too ("a@x <a@x>").
-        found = lowered.find(other, after, start + end)
-        line = lowered.rfind("\n", after, found) if found >= 0 else -1
-        if line >= 0:
-            end = min(end, line - start)
-    return window[: max(end, after - start)]
-
-
-def _beside(text: str, address: str) -> str:
-    """The lines of a notice about one address: from the line naming it to the next blank
-    line (or a few lines on); "" when the notice does not name it."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if address in line.lower():
-            about = [line]
-            for following in lines[i + 1 : i + 6]:
-                if not following.strip() and len(about) > 1:
-                    break
-                about.append(following)
-            return "\n".join(about)
-    return ""
 
 
 def _recipient(block: Message) -> str | None:

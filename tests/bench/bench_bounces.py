@@ -69,10 +69,11 @@ def baseline_parser(commit: str) -> Any | None:
     if source is None:
         return None
     tag = "".join(c if c.isalnum() else "_" for c in commit)
-    reasons = git_source(commit, "digest/delivery/bounce_reasons.py")
-    if reasons is not None:
-        load(f"bounce_reasons_{tag}", reasons, f"{commit}:digest/delivery/bounce_reasons.py")
-        source = source.replace("digest.delivery.bounce_reasons", f"bounce_reasons_{tag}")
+    for helper in ("bounce_reasons", "notice_text"):  # the modules it imports, as they were then
+        helper_source = git_source(commit, f"digest/delivery/{helper}.py")
+        if helper_source is not None:
+            load(f"{helper}_{tag}", helper_source, f"{commit}:digest/delivery/{helper}.py")
+            source = source.replace(f"digest.delivery.{helper}", f"{helper}_{tag}")
     return load(f"bounces_{tag}", source, f"{commit}:digest/delivery/bounces.py").parse_dsn
 
 
