@@ -54,6 +54,13 @@ _BY_CODE: dict[str, Reason] = {
 # or wrong code (a "550 5.1.1" for a full mailbox, a "554 5.0.0" for a block list).
 _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
     (
+        # Refused in reply to MAIL FROM, before any recipient was named: about the sender (its
+        # address, domain or host), whatever the words seem to say ("553 5.1.0 ... does not
+        # exist" of the sender's address). Exim's and Postfix's wording.
+        Reason.POLICY_BLOCK,
+        re.compile(r"after MAIL FROM\b|in reply to MAIL FROM command", re.I),
+    ),
+    (
         Reason.MAILBOX_FULL,
         re.compile(
             r"quota|mailbox (is )?full|mailbox size limit|over ?(the )?limit|insufficient "
@@ -61,7 +68,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"full mailbox|disk full|not enough (storage |disk )?space|(disk )?space limit|"
             r"space has been used up|too many messages (on the server|in (the|this) mailbox)|"
             r"bo[iî]te (du destinataire |aux lettres )?pleine|(postfach|mailbox) (ist )?voll|"
-            r"casella (di posta )?piena|buz[oó]n (est[aá] )?lleno",
+            r"casella (di posta )?piena|buz[oó]n (est[aá] )?lleno|does not have enough space|"
+            r"too much mail data|exceeded the local limit|exceeding receiving limits|"
+            r"would exceed maximum allowed storage",
             re.I,
         ),
     ),
@@ -74,7 +83,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         re.compile(
             r"(message|mail) (is )?too (large|big)|size exceeds|exceeds (the )?"
             r"(maximum )?(message )?size|message size|message (file|length) (too big|exceeds)|"
-            r"line limit exceeded",
+            r"line limit exceeded|size limit|max(imum)? (inbound )?message size|"
+            r"message header size exceeds|taille limite du message",
             re.I,
         ),
     ),
@@ -84,7 +94,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"spam|block ?list|black ?list|\brbl\b|dnsbl|spamhaus|spamcop|barracuda|"
             r"reputation|junk mail|blocked using|unsolicited|bulk e-?mail|content filter|"
             r"greylist|reverse dns|\bptr\b|\brdns\b|dynamic ip|open proxy|"
-            r"cannot find your hostname|not currently accepting mail from your ip",
+            r"cannot find your hostname|not currently accepting mail from your ip|"
+            r"banned sending ip|ip name lookup failed|smtp server of your isp|"
+            r"not accepting connections|sender is spammer",
             re.I,
         ),
     ),
@@ -94,7 +106,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"not accept(ing)? (mail|messages|e-?mail) with|attachments? (is |are )?not "
             r"(allowed|accepted)|embedded images|(virus|malware) (was |is )?(found|detected)|"
             r"(contains?|infected with) (a )?(virus|malware)|virus detected|"
-            r"(executable|illegal|prohibited) attachment",
+            r"(executable|illegal|prohibited) attachment|used by recent viruses|"
+            r"8-bit data in message header|invalid mime headers|improperly-formatted binary|"
+            r"unnecessary base64",
             re.I,
         ),
     ),
@@ -110,7 +124,27 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"helo command rejected|client host rejected|not allowed to (post|send|connect)|"
             r"members-only|closed mailing list|header (error|are not accepted)|"
             r"protocol violation|authentication (required|failed|failure)|"
-            r"unauthenticated senders|tls required|\bbatv\b",
+            r"unauthenticated senders|tls required|\bbatv\b|unroutable sender address|"
+            r"from: domain is invalid|returned mail not accepted here|empty envelope senders?|"
+            r"mail from not owned by user|email address is not verified|bogus mail from|"
+            r"does not accept mail from|fully qualified email address required|"
+            r"not authori[sz]ed to send|"
+            # Relaying refused (Sisimai's NoRelaying).
+            r"insecure mail relay|relay not permitted|not an open relay|relaying mail to|"
+            r"not configured to relay|allowed rcpthosts?|we don't handle mail for|not a gateway|"
+            r"requires authentication when attempting to send|"
+            # The sender refused (Rejected), the recipient's own rules (Filtered), policies
+            # (PolicyViolation), connections or sending rates (TooManyConn).
+            r"sender email address rejected|sender domain is empty|empty email address|"
+            r"delivery not authori[sz]ed|access to submit messages|list of senders to accept|"
+            r"emetteur invalide|third-party dsns|unsigned dsn|senderfilterconfig|"
+            r"registered gateway user|without a valid sender domain|rule imposed mailbox access|"
+            r"only accepting mail from specific|restricted sms|rejected due to user rules|"
+            r"recipient preferences|resolver\.rst\.notauthorized|account is protected by|"
+            r"refuse to receive mail|\buser reject\b|polic(y|ies)|organizational settings|"
+            r"given low priority|messages with multiple addresses|not subscribed to this group|"
+            r"captcha|"
+            r"connection limit|emails per hour|trop de connexions",
             re.I,
         ),
     ),
@@ -121,7 +155,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"host (is )?unreachable|host name lookup failure|host not found, try again|"
             r"connection (was )?(dropped|refused|reset|closed|lost)|could not (initiate|"
             r"establish) (an? |the )?(smtp )?(conversation|connection)|could not connect|"
-            r"too many hops|hop count exceeded|routing loop|forwarding loop",
+            r"too many hops|hop count exceeded|routing loop|forwarding loop|"
+            r"dns records for the destination computer could not be found|"
+            r"unable to resolve route",
             re.I,
         ),
     ),
@@ -130,7 +166,11 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         re.compile(
             r"loops? back to myself|mail loop|message looping|(local|server|system|mail system) "
             r"config(uration)? error|local error in processing|temporary local problem|"
-            r"internal (server )?error|not unique|several matches|ambiguous (address|user)",
+            r"internal (server )?error|not unique|several matches|ambiguous (address|user)|"
+            r"service currently unavailable|queue file write error|can't create user output file|"
+            r"interrupted system call|remote server is misconfigured|mail system full|"
+            r"could not load drd|encountered an error while being processed|"
+            r"loop was found in the mail exchanger",
             re.I,
         ),
     ),
@@ -138,7 +178,11 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         Reason.EXPIRED,
         re.compile(
             r"expired|too long in (the )?queue|retry time|timed? ?out|gave up|"
-            r"temp_failure|server did not respond|after multiple retries|failing for a long time",
+            r"temp_failure|server did not respond|after multiple retries|failing for a long time|"
+            r"has been delayed|delivery attempts will continue|"
+            r"within the allowed queue period|could not be delivered for more than|"
+            r"could not find a gateway for|failed to deliver to domain|not been collected after|"
+            r"in the queue too long|numerous attempts to deliver",
             re.I,
         ),
     ),
@@ -149,7 +193,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"deactivated|locked|closed|expired|frozen)|(inactive|disabled|suspended|"
             r"deactivated) (account|user|mailbox)|disabled or discontinued|"
             r"mailbox unavailable or access denied|temporar(il)?y (locked|inactive)|"
-            r"tried to reach is disabled|(has been|is currently|user) suspended",
+            r"tried to reach is disabled|(has been|is currently|user) suspended|"
+            r"recipient suspend the service|invalid/inactive user|bo[iî]te du destinataire archiv",
             re.I,
         ),
     ),
@@ -158,7 +203,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         re.compile(
             r"host (or domain name )?not found|host unknown|unknown host|domain (name )?"
             r"(not found|does not exist|unknown)|no mx|name or service not known|nxdomain|"
-            r"null mx|unrouteable mail domain|no such domain|not a valid domain",
+            r"null mx|unrouteable mail domain|no such domain|not a valid domain|domain must exist|"
+            r"unknown domain|domain mentioned in email address is unknown|"
+            r"account or domain may not exist|domain is not reachable",
             re.I,
         ),
     ),
@@ -178,6 +225,17 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"unknown e-?mail address|no account by that name|there is no one at this address|"
             r"no longer (accepts mail|valid)|bad[-_ ]recipient|badrcptto|validrcptto|"
             r"archived recipient|(user|recipient) \S+ (was not found|does not exist)|"
+            r"address (not present in directory|unknown)|can't accept user|"
+            r"destination addresses were unknown|email address could not be found|"
+            r"is not a known user|resolver\.adr\.recipient ?not ?found|"
+            r"address could(n'?t| not) be found|#?5\.1\.[01] (bad address|address rejected)|"
+            r"envelope recipient has been denied|recipient unknown|unknown virtual user|"
+            r"mailbox \S+@\S+ unavailable|mailbox not present|"
+            r"invalid-recipient|email name is not found|badrecipientto|missing home directory|"
+            r"user not (active|known)|"
+            # Postfix's recipient access maps and Microsoft's directory-based edge blocking
+            # refuse an address they have no mailbox for so (Sisimai's UserUnknown).
+            r"recipient address rejected: access denied|"
             # French, Spanish, Italian, German.
             r"(utilisateur|destinataire) inconnu|usuario (desconocido|no existe)|"
             r"nessun utente|utente (sconosciuto|inesistente)|(benutzer|empf.nger) unbekannt",
@@ -193,8 +251,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
 ]
 
 # Microsoft 365's directory-based edge blocking refuses an address it has no mailbox for as
-# "550 5.4.1 Recipient address rejected: Access denied": a user unknown, not a policy.
-_DIRECTORY_REJECTION = re.compile(r"5\.4\.1 recipient address rejected: access denied", re.I)
+# "550 5.4.1 Recipient address rejected: Access denied", Postfix's recipient access maps as
+# "554 5.7.1 <...>: Recipient address rejected: Access denied": a user unknown, not a policy.
+_DIRECTORY_REJECTION = re.compile(r"recipient address rejected: access denied", re.I)
 _CODE = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _SUCCESS_ACTIONS = frozenset({"delivered", "relayed", "expanded"})
 

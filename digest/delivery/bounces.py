@@ -20,11 +20,14 @@ from digest.delivery.bounce_reasons import (
     classify_text,
     suppresses,
 )
+from digest.delivery.notice_text import beside, near, own_text, text_of
 
 _VERP = re.compile(r"\+([A-Za-z0-9_\-.]+)@")
 _ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
 # Who sends a delivery notice: the null sender, or a mail system's own mailbox.
-_MAIL_SYSTEM = re.compile(r"^\s*<?>?\s*$|\b(mailer-daemon|postmaster)\b", re.I)
+_MAIL_SYSTEM = re.compile(r"^\s*<?>?\s*$|\b(mailer-daemon|post_?master)\b", re.I)
+# The recipient as a notice's transcript or details gave it to the server ("RCPT TO: a@b.c").
+_RCPT_TO = re.compile(r"^\W*RCPT TO:\s*<?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)>?\s*$", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -105,9 +108,9 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
                 # No reason in the block's words (many MTAs give a bare 5.0.0 and put the
                 # server's reply in the notice's text): the words beside the address there.
                 if notice is None:
-                    notice = _own_text(message)
-                words = f"{words} {_beside(notice, recipient)}"
-                diagnostic = diagnostic or " ".join(_beside(notice, recipient).split())[:300]
+                    notice = own_text(message)
+                words = f"{words} {beside(notice, recipient)}"
+                diagnostic = diagnostic or " ".join(beside(notice, recipient).split())[:300]
             bounces.append(
                 Bounce(
                     recipient=recipient,
@@ -166,7 +169,9 @@ def _complaints(message: Message, token: str | None) -> list[Bounce]:
         # Microsoft names the reader in a header of its own.
         recipients = [_address(v) for v in original.get_all("X-HmXmrOriginalRecipient") or []]
     if not any(recipients) and original is not None:
-        recipients = [a.lower() for _n, a in getaddresses(original.get_all("To") or []) if a]
+        # Only addresses: "undisclosed recipients" and other group names name nobody.
+        to = getaddresses(original.get_all("To") or [])
+        recipients = [a.lower() for _n, a in to if "@" in a]
     return [
         Bounce(
             recipient=recipient,
@@ -193,13 +198,19 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
         return []
     if not temporary and not permanent:
         return _plain_notice(message, token)
-    text = _own_text(message)[:20000] or _text_of(message)
+    text = own_text(message)[:20000] or text_of(message)
     bounces = []
+    failed = {a.decode("utf-8", "replace").strip("<>").lower() for a in permanent | temporary}
     for addresses, status in ((permanent, ""), (temporary, "4.0.0")):
         for raw_address in sorted(addresses):
             address = raw_address.decode("utf-8", "replace").strip("<>").lower()
-            words = _near(text, address)
+            # Its own lines first; when they give no reason (two lines for one recipient: "a@x
+            # (expanded from: b@y)"), the words after the next address too.
+            words = near(text, address, failed - {address})
             reason = classify_text(words)
+            if reason is None:
+                words = near(text, address)
+                reason = classify_text(words)
             if reason is None:
                 # A detector called it permanent without naming why: the address is what
                 # it could not deliver to.
@@ -228,41 +239,50 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
         a.lower() for _n, a in getaddresses(message.get_all("From", []) + message.get_all("To", []))
     }
     bounces: list[Bounce] = []
-    for line in _own_text(message).splitlines()[:200]:
+    text = own_text(message)
+    lines = text.splitlines()[:200]
+    about: list[tuple[str, Reason]] = []  # (line, reason) of the lines naming a dead address
+    for line in lines:
         reason = classify_text(line)
-        if reason not in SUPPRESSING:
-            continue
+        if reason in SUPPRESSING:
+            about.append((line, reason))
+    for line, reason in about:
         for found in _ADDRESS.findall(line):
-            address = found.rstrip(".").lower()
-            if address in ours or any(b.recipient == address for b in bounces):
-                continue
-            bounces.append(
-                Bounce(
-                    recipient=address,
-                    status="",
-                    action="failed",
-                    diagnostic=" ".join(line.split())[:300],
-                    verp_token=token,
-                    reason=reason,
-                )
-            )
+            _add_plain(bounces, found.rstrip(".").lower(), ours, line, reason, token)
+    if not bounces and about:
+        # The reason on a line of its own, the address on another: the one recipient the
+        # notice's transcript gave the server ("RCPT TO: a@b.c"), else the one address it names
+        # at all (a mail system's own mailbox aside).
+        own = "\n".join(lines)
+        recipients = {a.lower() for a in _RCPT_TO.findall(own)} - ours
+        if not recipients:
+            named = {a.rstrip(".").lower() for a in _ADDRESS.findall(own)} - ours
+            recipients = {a for a in named if not _MAIL_SYSTEM.search(a.split("@")[0])}
+        if len(recipients) == 1:
+            line, reason = about[0]
+            _add_plain(bounces, recipients.pop(), ours, line, reason, token)
     return bounces
 
 
-# The parts that carry the message a notice returns, or its headers.
-_RETURNED_PARTS = frozenset({"message/rfc822", "text/rfc822-headers"})
-
-
-def _own_text(message: Message) -> str:
-    """The notice's own text parts, not those of a message it returns."""
-    if message.get_content_maintype() == "text":
-        return _decoded(message)
-    if not message.is_multipart():
-        return ""
-    return "\n".join(
-        _own_text(part)
-        for part in message.get_payload()
-        if isinstance(part, Message) and part.get_content_type() not in _RETURNED_PARTS
+def _add_plain(
+    bounces: list[Bounce],
+    address: str,
+    ours: set[str],
+    line: str,
+    reason: Reason,
+    token: str | None,
+) -> None:
+    if address in ours or any(b.recipient == address for b in bounces):
+        return
+    bounces.append(
+        Bounce(
+            recipient=address,
+            status="",
+            action="failed",
+            diagnostic=" ".join(line.split())[:300],
+            verp_token=token,
+            reason=reason,
+        )
     )
 
 
@@ -276,55 +296,6 @@ def _headers_of(part: Message) -> Message:
     body = part.get_payload(decode=True)
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else str(payload)
     return message_from_string(text.lstrip("\r\n"), policy=policy.compat32)
-
-
-def _text_of(message: Message) -> str:
-    texts = [_decoded(part) for part in message.walk() if part.get_content_maintype() == "text"]
-    return "\n".join(texts)[:20000]
-
-
-def _decoded(part: Message) -> str:
-    body = part.get_payload(decode=True)
-    if not isinstance(body, bytes):
-        return ""
-    try:
-        return body.decode(part.get_content_charset() or "latin-1", "replace")
-    except LookupError:  # a charset Python does not know
-        return body.decode("latin-1")
-
-
-# Where a notice starts quoting the message it returns: words after it are not the server's.
-_RETURNED = re.compile(
-    r"^.{0,12}(old message:|-+ ?original message ?-+|(below this line|enclosed) is a copy|"
-    r"-+ ?message header follows|-+ ?returned message)",
-    re.I | re.M,
-)
-
-
-def _near(text: str, address: str) -> str:
-    """The words about one address: the lines from it on, up to the returned message, else the
-    whole text."""
-    at = text.lower().find(address)
-    if at < 0:
-        return text
-    window = text[max(0, at - 200) : at + 400]
-    returned = _RETURNED.search(window, min(200, at))
-    return window[: returned.start()] if returned else window
-
-
-def _beside(text: str, address: str) -> str:
-    """The lines of a notice about one address: from the line naming it to the next blank
-    line (or a few lines on); "" when the notice does not name it."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if address in line.lower():
-            about = [line]
-            for following in lines[i + 1 : i + 6]:
-                if not following.strip() and len(about) > 1:
-                    break
-                about.append(following)
-            return "\n".join(about)
-    return ""
 
 
 def _recipient(block: Message) -> str | None:

@@ -5,16 +5,18 @@ Run by hand: python -m tests.bench.bench_bounces [--half HALF] [--show-wrong [HA
 (HALF: tuned, held_out or complaints; --half reports that half only, so tuning can look at
 `tuned` without seeing `held_out`.)
 
-The corpus (tests/delivery/bounces_corpus/, see its README) has three sources of real bounces
+The corpus (tests/delivery/bounces_corpus/, see its README) has four sources of real bounces
 from many MTAs: flufl.bounce's test messages (`tuned/`, `held_out/`),
-Mail::DeliveryStatus::BounceParser's (`bounceparser/tuned/`, `bounceparser/held_out/`), and
-bounce_email's and baunsu's (`bounced/tuned/`, `bounced/held_out/`), each
-address labelled hard (about the address: suppress it) or soft (anything else: never). Each
-source is split in two: `tuned` (the rules were adjusted looking at it) and `held_out` (never
-looked at while tuning). `complaints` are ARF reports (RFC 5965). For each source and half:
-hard addresses suppressed (should be all), soft ones suppressed (should be none; an address
-suppressed that no label names counts here too), complaints acted on, per reason the
-classifier gave; the parsers at BASELINES beside it when git can give them.
+Mail::DeliveryStatus::BounceParser's (`bounceparser/tuned/`, `bounceparser/held_out/`),
+bounce_email's and baunsu's (`bounced/tuned/`, `bounced/held_out/`), and Sisimai's
+(`sisimai/tuned/`, `sisimai/held_out/`), each address labelled hard (about the address:
+suppress it) or soft (anything else: never). Each source is split in two: `tuned` (the rules
+were adjusted looking at it) and `held_out` (never looked at while tuning). `complaints` are
+ARF reports (RFC 5965). For each source and half: hard addresses suppressed (should be all),
+soft ones suppressed (should be none; an address suppressed that no label names counts here
+too), complaints acted on (an address complained of that no label names counts as a wrong
+one), per reason the classifier gave; the parsers at BASELINES beside it when git can give
+them.
 """
 
 from __future__ import annotations
@@ -33,11 +35,12 @@ from digest.delivery.bounces import parse_dsn
 CORPUS = Path(__file__).parent.parent / "delivery" / "bounces_corpus"
 # The parsers beside which the figures are printed: the first parent of the merge that brought
 # the bounce classifier (parse_dsn read RFC 3464 reports only, every 5.x.x failure hard), and
-# that merge (the classifier before it was tuned on the BounceParser corpus), and main when
-# the third corpus (bounce_email's and baunsu's, `bounced/`) was added.
-BASELINES = ("74b2129^1", "74b2129", "223d616")
+# that merge (the classifier before it was tuned on the BounceParser corpus), main when the
+# third corpus (bounce_email's and baunsu's, `bounced/`) was added, and main when the fourth
+# (Sisimai's, `sisimai/`) was.
+BASELINES = ("74b2129^1", "74b2129", "223d616", "176e449")
 HALVES = ("tuned", "held_out", "complaints")
-SOURCES = ("flufl", "bounceparser", "bounced", "all")
+SOURCES = ("flufl", "bounceparser", "bounced", "sisimai", "all")
 
 
 def git_source(commit: str, path: str) -> str | None:
@@ -66,17 +69,18 @@ def baseline_parser(commit: str) -> Any | None:
     if source is None:
         return None
     tag = "".join(c if c.isalnum() else "_" for c in commit)
-    reasons = git_source(commit, "digest/delivery/bounce_reasons.py")
-    if reasons is not None:
-        load(f"bounce_reasons_{tag}", reasons, f"{commit}:digest/delivery/bounce_reasons.py")
-        source = source.replace("digest.delivery.bounce_reasons", f"bounce_reasons_{tag}")
+    for helper in ("bounce_reasons", "notice_text"):  # the modules it imports, as they were then
+        helper_source = git_source(commit, f"digest/delivery/{helper}.py")
+        if helper_source is not None:
+            load(f"{helper}_{tag}", helper_source, f"{commit}:digest/delivery/{helper}.py")
+            source = source.replace(f"digest.delivery.{helper}", f"{helper}_{tag}")
     return load(f"bounces_{tag}", source, f"{commit}:digest/delivery/bounces.py").parse_dsn
 
 
 def place(name: str) -> tuple[str, str]:
     """(source, half) of a labelled message."""
     parts = name.split("/")
-    if parts[0] in ("bounceparser", "bounced"):
+    if parts[0] in ("bounceparser", "bounced", "sisimai"):
         return parts[0], parts[1]
     return ("flufl" if parts[0] != "complaints" else "arf"), parts[0]
 
@@ -126,6 +130,11 @@ def score(parse: Any, source: str, half: str, labels: dict[str, Any], show: bool
             per_reason[("unlabelled", suppressed[address], "wrong")] += 1
             if show:
                 print(f"  wrong: {name} suppressed {address} ({suppressed[address]}), unlabelled")
+        for address in sorted(complained - expected):
+            tally["complaint"]["wrong"] += 1  # a complaint nobody made, acted on
+            per_reason[("unlabelled", "complaint", "wrong")] += 1
+            if show:
+                print(f"  wrong: {name} complaint of {address}, unlabelled")
     return {"tally": tally, "per_reason": per_reason}
 
 

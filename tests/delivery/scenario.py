@@ -6,9 +6,11 @@ or as a process of its own.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import pytest
 from sqlalchemy import func, insert, literal, select
 
 from digest import db, pipeline
+from digest.config import Settings
 from digest.delivery.smtp import SmtpPool
 from digest.errors import DeliveryError
 from digest.models import Delivery
@@ -101,12 +104,12 @@ def load_subscribers(
         session.execute(insert(Subscription).from_select(columns, new))
 
 
-def queue_everything(rt: pipeline.Runtime) -> None:
-    """Start the send with a transport whose server is not there: the issue is marked sending,
-    every row is queued, nothing goes out."""
+def queue_everything(rt: pipeline.Runtime, now: datetime | None = None) -> None:
+    """Start the send (at `now`, else the real time) with a transport whose server is not
+    there: the issue is marked sending, every row is queued, nothing goes out."""
     nowhere = SmtpPool(host="127.0.0.1", port=_free_port(), security="none", timeout=2)
     with pytest.raises(DeliveryError, match="cannot connect"):
-        pipeline.send(rt, "weekly", db.utcnow(), transport=nowhere)
+        pipeline.send(rt, "weekly", now or db.utcnow(), transport=nowhere)
 
 
 def queued_issue(rt: pipeline.Runtime, emails: Iterable[str]) -> None:
@@ -115,6 +118,71 @@ def queued_issue(rt: pipeline.Runtime, emails: Iterable[str]) -> None:
     pipeline.collect(rt, db.utcnow())
     load_subscribers(rt, emails)
     queue_everything(rt)
+
+
+def sample_send(
+    write_config: Callable[[dict[str, Any]], Settings],
+    smtp_server: FixtureSMTPServer,
+    readers: int,
+    *,
+    queued: bool = True,
+    pool_size: int | None = None,
+    **delivery: Any,
+) -> tuple[Settings, list[str]]:
+    """The sample issue (one article) for `readers` readers, to be sent over SMTP to the
+    fixture server by processes a test starts: its settings and the readers' addresses.
+    Queued (every row waiting for a worker) unless `queued` is false (collected and loaded,
+    for a `digest send` to start); `pool_size` connections a sender, the given delivery keys;
+    the server counts messages rather than keeping them."""
+    smtp = {"pool_size": pool_size} if pool_size is not None else None
+    settings = write_config(smtp_config(smtp_server, smtp=smtp, max_articles=1, **delivery))
+    emails = addresses(readers)
+    now = db.utcnow()
+    with pipeline.runtime(settings, now) as rt:
+        if queued:
+            queued_issue(rt, emails)
+        else:
+            pipeline.collect(rt, now)
+            load_subscribers(rt, emails)
+    smtp_server.handler.keep_content = False
+    return settings, emails
+
+
+def wait_for_messages(
+    process: subprocess.Popen[str], smtp_server: FixtureSMTPServer, count: int
+) -> None:
+    """Until the server has received `count` messages in all; fails if the process ends first
+    or a minute passes."""
+    deadline = time.monotonic() + 60
+    while len(smtp_server.handler.received) < count:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, f"{process.args} sent fewer than {count} messages"
+        time.sleep(0.01)
+
+
+def finished(*processes: subprocess.Popen[str], stop: bool = False) -> list[str]:
+    """Each process's output once it has exited 0 (after SIGTERM, when `stop`)."""
+    outputs = []
+    for process in processes:
+        if stop:
+            process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, out + err
+        outputs.append(out)
+    return outputs
+
+
+def sent_once_each(
+    settings: Settings, smtp_server: FixtureSMTPServer, emails: list[str], why: str
+) -> None:
+    """Every reader got the message exactly once and every row is recorded as sent; `why`
+    says what a repeat would mean."""
+    counts = smtp_server.handler.counts()
+    assert set(counts) == set(emails)
+    repeated = {email: n for email, n in counts.items() if n > 1}
+    assert not repeated, f"{len(repeated)} recipient(s) got the message twice: {why}"
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        assert states(rt) == {"sent": len(emails)}
 
 
 def deliveries(rt: pipeline.Runtime) -> dict[str, Delivery]:
@@ -157,6 +225,10 @@ class Processes:
         )
         self.started.append(process)
         return process
+
+    def workers(self, config: Path, count: int, *args: str) -> list[subprocess.Popen[str]]:
+        """Start `count` `digest --config CONFIG worker ARGS…` at once."""
+        return [self.start(config, "worker", *args) for _ in range(count)]
 
     def close(self) -> None:
         for process in self.started:

@@ -97,6 +97,20 @@ def test_an_arf_report_without_original_rcpt_to_names_the_original_recipient() -
     assert (bounce.recipient, bounce.verp_token) == ("reader@isp.example", "WzEsMV0.sig")
 
 
+def test_an_arf_report_to_an_undisclosed_group_names_no_reader() -> None:
+    # No Original-Rcpt-To, and the reported message went to a group name, not an address.
+    raw = (
+        b"From: feedbackloop@isp.example\r\nTo: fbl@example.org\r\nSubject: Abuse Report\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type="feedback-report"; '
+        b'boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nAn abuse report.\r\n'
+        b"--b\r\nContent-Type: message/feedback-report\r\n\r\nFeedback-Type: abuse\r\n"
+        b"Version: 1\r\n\r\n--b\r\nContent-Type: message/rfc822\r\n\r\n"
+        b'From: news@example.org\r\nTo: "undisclosed recipients"\r\nSubject: News\r\n\r\n'
+        b"Hello\r\n--b--\r\n"
+    )
+    assert [(b.complaint, b.recipient) for b in parse_dsn(raw)] == [(True, None)]
+
+
 @pytest.mark.parametrize(
     ("name", "address"),
     [("tuned/qmail_01.txt", "userx@example.de"), ("tuned/exim_01.txt", "userx@its.example.nl")],

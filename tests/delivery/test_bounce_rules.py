@@ -46,6 +46,37 @@ from digest.delivery.bounces import parse_dsn
         ),
         # "denied" beside the mailbox is about the mailbox, not a policy on the sender.
         ("5.0.0", "550 Mailbox unavailable or access denied - <ann@example.org>", Reason.SUSPENDED),
+        # A recipient access map's refusal (Postfix's default words), whatever the code.
+        (
+            "5.7.1",
+            "554 5.7.1 <ann@example.org>: Recipient address rejected: Access denied",
+            Reason.USER_UNKNOWN,
+        ),
+        ("5.0.0", "550 5.1.1 RESOLVER.ADR.RecipientNotFound; not found", Reason.USER_UNKNOWN),
+        ("5.0.0", "550 Address unknown: ann@example.org", Reason.USER_UNKNOWN),
+        # More of Sisimai's UserUnknown phrases.
+        (
+            "5.0.0",
+            "550 Your message wasn't delivered to ann@example.org because the address couldn't "
+            "be found",
+            Reason.USER_UNKNOWN,
+        ),
+        ("5.0.0", "550 #5.1.0 Address rejected.", Reason.USER_UNKNOWN),
+        (
+            "5.0.0",
+            "553 sorry, your envelope recipient has been denied (#5.7.1)",
+            Reason.USER_UNKNOWN,
+        ),
+        ("5.0.0", "550 Recipient unknown", Reason.USER_UNKNOWN),
+        ("5.0.0", "vdeliver: invalid or unknown virtual user ann", Reason.USER_UNKNOWN),
+        ("5.0.0", "550 Mailbox ann@example.org unavailable", Reason.USER_UNKNOWN),
+        # Hotmail's words for a domain its name servers cannot find.
+        (
+            "5.5.0",
+            "554 The mail could not be delivered to the recipient because the domain is not "
+            "reachable. Please check the domain and try again",
+            Reason.HOST_UNKNOWN,
+        ),
     ],
 )
 def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reason: Reason) -> None:
@@ -98,6 +129,47 @@ def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reaso
         ("5.1.0", "550 5.1.0 Sender verify failed", Reason.POLICY_BLOCK),
         ("5.0.0", "553 Mail from 192.0.2.1 blocked using a list of dynamic IPs", Reason.SPAM_BLOCK),
         ("5.7.1", "554 5.7.1 Message refused: TLS required for this domain", Reason.POLICY_BLOCK),
+        # Refused in reply to MAIL FROM, before any recipient was named: the sender's address,
+        # however its words put it.
+        (
+            "5.0.0",
+            "SMTP error from remote mail server after MAIL FROM:<news@example.org> SIZE=1022: "
+            "553 5.1.0 news example.org does not exist",
+            Reason.POLICY_BLOCK,
+        ),
+        (
+            "5.0.0",
+            "host mx.example.org said: 550 5.1.1 No such user news@example.org (in reply to "
+            "MAIL FROM command)",
+            Reason.POLICY_BLOCK,
+        ),
+        ("5.0.0", "550 Unroutable sender address", Reason.POLICY_BLOCK),
+        (
+            "5.0.0",
+            "Mail size limit exceeded. For explanation visit the help page",
+            Reason.MESSAGE_TOO_BIG,
+        ),
+        ("5.0.0", "552 Message header size exceeds limit", Reason.MESSAGE_TOO_BIG),
+        ("5.0.0", "550 5.7.0 Please use the smtp server of your ISP.", Reason.SPAM_BLOCK),
+        # Sisimai's other reasons, which its UserUnknown checks before trusting a 5.1.1: the
+        # code alone does not make them about the address.
+        ("5.1.1", "550 5.1.1 Relay not permitted", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 Sender email address rejected", Reason.POLICY_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 Account disabled temporarly for exceeding receiving limits",
+            Reason.MAILBOX_FULL,
+        ),
+        ("5.1.1", "550 5.1.1 Mail system full", Reason.SYSTEM_ERROR),
+        ("5.1.1", "550 5.1.1 This message contain invalid MIME headers", Reason.CONTENT_BLOCK),
+        ("5.1.1", "550 5.1.1 Email rejected due to security policies", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 Message refused due to recipient preferences", Reason.POLICY_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 Exceeds per-domain connection limit for example.org",
+            Reason.POLICY_BLOCK,
+        ),
+        ("5.1.1", "550 5.1.1 Could not find a gateway for example.org", Reason.EXPIRED),
     ],
 )
 def test_words_about_anything_else_never_suppress(
@@ -184,6 +256,87 @@ def test_a_plain_notice_names_only_the_addresses_its_words_are_about() -> None:
         sender="MAILER-DAEMON@mx.example.org",
         body="Copy sent to carol@example.org.\r\nMail for bob@example.org: no such user.",
     )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
+
+
+def test_a_notice_names_the_recipient_its_transcript_gave_the_server() -> None:
+    # The reason on one line, the address only in the "RCPT TO:" line of the details.
+    raw = notice(
+        sender="post_master@mx.example.org",
+        body=(
+            "Error: Invalid user address\r\n\r\nError message below:\r\n550 - Requested "
+            "action not taken: no such user here\r\n\r\nMessage details:\r\n  MAIL FROM: "
+            "news@example.net\r\n  RCPT TO: bob@example.org\r\n  From: news@example.net"
+        ),
+    )
+    assert [(b.recipient, b.reason, b.hard) for b in parse_dsn(raw)] == [
+        ("bob@example.org", Reason.USER_UNKNOWN, True)
+    ]
+
+
+def test_a_notice_whose_inner_boundary_is_unreadable_is_still_read() -> None:
+    # The alternative part's "boundary=" left unfolded: Python's parser reads no parts in it.
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.org\r\nTo: news@example.net\r\nSubject: Undelivered\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="out"\r\n\r\n'
+        b'--out\r\nContent-Type: multipart/alternative;\r\nboundary="in"\r\n\r\n'
+        b"--in\r\nContent-Type: text/plain\r\n\r\n"
+        b"550 <bob@example.org>: no such user here\r\n--in--\r\n--out--\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
+
+
+def test_each_address_of_a_notice_takes_the_words_after_it_not_the_next_ones() -> None:
+    raw = notice(
+        sender="MAILER-DAEMON@mx.example.net",
+        body=(
+            "A message that you sent could not be delivered to one or more of its recipients."
+            '\r\n\r\n"bob@example.org":\r\nSMTP error from remote server after RCPT command:'
+            '\r\n5.2.1 <bob@example.org>... User Unknown\r\n"carol@example.org":\r\n'
+            "SMTP error from remote server after RCPT command:\r\n"
+            "5.2.2 <carol@example.org>... Mailbox Full\r\n"
+        ),
+    )
+    found = {b.recipient: (b.reason, b.hard) for b in parse_dsn(raw)}
+    assert found == {
+        "bob@example.org": (Reason.USER_UNKNOWN, True),
+        "carol@example.org": (Reason.MAILBOX_FULL, False),
+    }
+
+
+def test_an_expanded_address_takes_the_words_after_the_one_it_was_expanded_from() -> None:
+    raw = notice(
+        sender="MAILER-DAEMON@mx.example.net",
+        body=(
+            "   ----- The following addresses had permanent fatal errors -----\r\n"
+            "bob@mail.example.org\r\n    (expanded from: bob@example.org)\r\n\r\n"
+            "   ----- Transcript of session follows -----\r\n"
+            "554 Too many hops 26 (25 max): from news@example.net, to bob@example.org\r\n"
+        ),
+    )
+    assert all(b.reason == Reason.NETWORK_ERROR for b in parse_dsn(raw))
+    assert {b.recipient for b in parse_dsn(raw)} == {"bob@mail.example.org", "bob@example.org"}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        # The address on one line, the dead mailbox on another.
+        "  ----- The following addresses had permanent fatal errors -----\r\n\r\n"
+        ">>> bob@example.org <bob@example.org>\r\n\r\n"
+        "  ----- Transcript of session follows -----\r\n"
+        "550 sorry, no mailbox here by that name (#5.1.1)\r\n",
+        # qmail ends every permanent failure with "Giving up on <host>": no expiry, the server's
+        # words say why.
+        "Unfortunately, your mail was not delivered to the following address:\r\n\r\n"
+        "<bob@example.org>:\r\n192.0.2.7 does not like recipient.\r\nRemote host said: "
+        "550 <bob@example.org>: Recipient address rejected: User unknown\r\n"
+        "Giving up on 192.0.2.7.\r\n",
+    ],
+    ids=["reason-on-its-own-line", "qmail-giving-up"],
+)
+def test_a_notice_about_one_dead_address_names_it(body: str) -> None:
+    raw = notice(sender="MAILER-DAEMON@mx.example.net", body=body)
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
 
 

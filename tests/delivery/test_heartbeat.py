@@ -22,7 +22,9 @@ from tests.delivery.scenario import (
     Processes,
     addresses,
     digest,
+    finished,
     queued_issue,
+    sample_send,
     smtp_config,
     states,
 )
@@ -102,24 +104,17 @@ def test_the_rows_of_a_killed_worker_are_sent_by_another_soon_after_its_heartbea
     # Each message takes 0.2 s at the server and each worker has one connection, so a batch
     # of 5 takes a second: when one of three workers is killed it holds a batch. Its rows are
     # taken back once its heartbeat is STALE_SECONDS old, not after a long lease.
-    settings = write_config(
-        smtp_config(
-            smtp_server,
-            smtp={"pool_size": 1},
-            max_articles=1,
-            batch_size=5,
-            worker_stale_seconds=STALE_SECONDS,
-        )
+    settings, emails = sample_send(
+        write_config,
+        smtp_server,
+        60,
+        pool_size=1,
+        batch_size=5,
+        worker_stale_seconds=STALE_SECONDS,
     )
-    emails = addresses(60)
-    with pipeline.runtime(settings, db.utcnow()) as rt:
-        queued_issue(rt, emails)
-    smtp_server.handler.keep_content = False
     smtp_server.handler.inject_at_random(seed=2, probability=1.0, faults=[Fault.stalled(0.2)])
 
-    workers = [
-        processes.start(settings.config_path, "worker", "--interval", "0.5") for _ in range(WORKERS)
-    ]
+    workers = processes.workers(settings.config_path, WORKERS, "--interval", "0.5")
     victim = workers[0]
     held: list[str] = []
     deadline = time.monotonic() + 60
@@ -141,10 +136,7 @@ def test_the_rows_of_a_killed_worker_are_sent_by_another_soon_after_its_heartbea
         while states(rt) != {"sent": len(emails)}:
             assert time.monotonic() < deadline, f"the send did not finish: {states(rt)}"
             time.sleep(0.1)
-    for worker in workers[1:]:
-        worker.send_signal(signal.SIGTERM)
-        out, err = worker.communicate(timeout=60)
-        assert worker.returncode == 0, out + err
+    finished(*workers[1:], stop=True)
 
     received = smtp_server.handler.received
     back = [max(r.at for r in received if email in r.rcpt_tos) - killed_at for email in held]

@@ -4,15 +4,12 @@ the message twice."""
 
 from __future__ import annotations
 
-import time
-
-from digest import db, pipeline
 from tests.delivery.scenario import (
     Processes,
-    addresses,
-    load_subscribers,
-    smtp_config,
-    states,
+    finished,
+    sample_send,
+    sent_once_each,
+    wait_for_messages,
 )
 from tests.servers import Fault, FixtureSMTPServer
 
@@ -26,44 +23,23 @@ def test_a_second_sender_leaves_alone_the_rows_a_live_sender_is_working_on(
     # stale periods (2 s). Both senders run on the real clock (no --now): the first sender's
     # heartbeat must go on while it sends, or every batch claimed after the first stale period
     # is free for any other sender to take while its own sender is still sending it.
-    settings = write_config(
-        smtp_config(
-            smtp_server,
-            smtp={"pool_size": 2},
-            max_articles=1,
-            batch_size=5,
-            worker_stale_seconds=STALE_SECONDS,
-            rate_limit_per_second=10,
-        )
+    settings, emails = sample_send(
+        write_config,
+        smtp_server,
+        70,
+        queued=False,
+        pool_size=2,
+        batch_size=5,
+        worker_stale_seconds=STALE_SECONDS,
+        rate_limit_per_second=10,
     )
-    emails = addresses(70)
-    now = db.utcnow()
-    with pipeline.runtime(settings, now) as rt:
-        pipeline.collect(rt, now)
-        load_subscribers(rt, emails)
-    smtp_server.handler.keep_content = False
-
     first = processes.start(settings.config_path, "send")
-    deadline = time.monotonic() + 60
     # Start the second sender once the first has been sending for more than a stale period.
-    while len(smtp_server.handler.received) < 10 * (STALE_SECONDS + 1):
-        assert first.poll() is None, first.communicate()
-        assert time.monotonic() < deadline, "the first sender sends nothing"
-        time.sleep(0.01)
-    second = processes.start(settings.config_path, "worker", "--once")
-    for process in (first, second):
-        out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, out + err
-
-    counts = smtp_server.handler.counts()
-    assert set(counts) == set(emails)
-    repeated = {email: n for email, n in counts.items() if n > 1}
-    assert not repeated, (
-        f"{len(repeated)} recipient(s) got the message twice: the second sender took rows "
-        "whose sender was alive"
+    wait_for_messages(first, smtp_server, 10 * (STALE_SECONDS + 1))
+    finished(first, processes.start(settings.config_path, "worker", "--once"))
+    sent_once_each(
+        settings, smtp_server, emails, "the second sender took rows whose sender was alive"
     )
-    with pipeline.runtime(settings, db.utcnow()) as rt:
-        assert states(rt) == {"sent": len(emails)}
 
 
 def test_a_batch_slower_than_the_stale_threshold_is_not_sent_twice(
@@ -74,40 +50,22 @@ def test_a_batch_slower_than_the_stale_threshold_is_not_sent_twice(
     # sender is alive and well. (A slow or tarpitting server, a low rate limit or a few 421
     # pauses do the same to the default 200-row batches.) A second sender must still not send
     # the rows that sender holds: its heartbeat goes on however long the batch takes.
-    settings = write_config(
-        smtp_config(
-            smtp_server,
-            smtp={"pool_size": 2},
-            max_articles=1,
-            batch_size=8,
-            worker_stale_seconds=1,
-        )
+    settings, emails = sample_send(
+        write_config,
+        smtp_server,
+        24,
+        queued=False,
+        pool_size=2,
+        batch_size=8,
+        worker_stale_seconds=1,
     )
-    emails = addresses(24)
-    now = db.utcnow()
-    with pipeline.runtime(settings, now) as rt:
-        pipeline.collect(rt, now)
-        load_subscribers(rt, emails)
-    smtp_server.handler.keep_content = False
     smtp_server.handler.inject_at_random(seed=1, probability=1.0, faults=[Fault.stalled(0.5)])
-
     first = processes.start(settings.config_path, "send")
-    deadline = time.monotonic() + 60
-    while len(smtp_server.handler.received) < 2:
-        assert first.poll() is None, first.communicate()
-        assert time.monotonic() < deadline, "the first sender sends nothing"
-        time.sleep(0.01)
-    second = processes.start(settings.config_path, "worker", "--once")
-    for process in (first, second):
-        out, err = process.communicate(timeout=120)
-        assert process.returncode == 0, out + err
-
-    counts = smtp_server.handler.counts()
-    assert set(counts) == set(emails)
-    repeated = {email: n for email, n in counts.items() if n > 1}
-    assert not repeated, (
-        f"{len(repeated)} recipient(s) got the message twice: the second sender took rows "
-        "of a batch its live sender had not finished"
+    wait_for_messages(first, smtp_server, 2)
+    finished(first, processes.start(settings.config_path, "worker", "--once"))
+    sent_once_each(
+        settings,
+        smtp_server,
+        emails,
+        "the second sender took rows of a batch its live sender had not finished",
     )
-    with pipeline.runtime(settings, db.utcnow()) as rt:
-        assert states(rt) == {"sent": len(emails)}

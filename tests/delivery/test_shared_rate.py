@@ -11,9 +11,8 @@ from digest import db, pipeline
 from digest.delivery.shared_rate import SharedRateLimit
 from tests.delivery.scenario import (
     Processes,
-    addresses,
-    queued_issue,
-    smtp_config,
+    finished,
+    sample_send,
     states,
 )
 from tests.servers import FixtureSMTPServer
@@ -91,26 +90,11 @@ def test_three_workers_send_at_the_configured_rate_all_together(
     write_config, smtp_server: FixtureSMTPServer, processes: Processes
 ) -> None:
     rate = 20
-    settings = write_config(
-        smtp_config(
-            smtp_server,
-            smtp={"pool_size": 2},
-            max_articles=1,
-            batch_size=10,
-            rate_limit_per_second=rate,
-        )
+    settings, emails = sample_send(
+        write_config, smtp_server, 120, pool_size=2, batch_size=10, rate_limit_per_second=rate
     )
-    emails = addresses(120)
-    with pipeline.runtime(settings, db.utcnow()) as rt:
-        queued_issue(rt, emails)
-    smtp_server.handler.keep_content = False
-
-    workers = [processes.start(settings.config_path, "worker", "--once") for _ in range(SENDERS)]
-    delivered = []
-    for worker in workers:
-        out, err = worker.communicate(timeout=120)
-        assert worker.returncode == 0, out + err
-        delivered.append(out.count("Delivered to"))
+    outputs = finished(*processes.workers(settings.config_path, SENDERS, "--once"))
+    delivered = [out.count("Delivered to") for out in outputs]
 
     assert sorted(smtp_server.handler.counts()) == emails
     with pipeline.runtime(settings, db.utcnow()) as rt:

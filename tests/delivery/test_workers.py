@@ -10,18 +10,17 @@ import pytest
 from sqlalchemy import select
 
 from digest import pipeline
-from digest.delivery.smtp import SmtpPool
-from digest.errors import DeliveryError
 from digest.models import Issue
 from tests.delivery.scenario import (
     NOW,
     Processes,
     addresses,
     load_subscribers,
+    queue_everything,
     smtp_config,
     states,
 )
-from tests.servers import FixtureSMTPServer, _free_port
+from tests.servers import FixtureSMTPServer
 
 RECIPIENTS = 4_000
 WORKERS = 3
@@ -50,11 +49,7 @@ def test_three_workers_share_one_send_and_deliver_each_message_once(
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
-        # Start the send with a transport whose server is not there: the issue is marked
-        # sending and every row is queued, and nothing goes out.
-        nowhere = SmtpPool(host="127.0.0.1", port=_free_port(), security="none", timeout=2)
-        with pytest.raises(DeliveryError, match="cannot connect"):
-            pipeline.send(rt, "weekly", NOW, transport=nowhere)
+        queue_everything(rt, NOW)
         assert states(rt) == {"queued": RECIPIENTS}
 
     started = time.monotonic()

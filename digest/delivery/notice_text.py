@@ -1,0 +1,88 @@
+"""The words of a bounce notice: its own text parts (not those of the message it returns) and
+the lines about one address in them; pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from email.message import Message
+
+# The parts that carry the message a notice returns, or its headers.
+RETURNED_PARTS = frozenset({"message/rfc822", "text/rfc822-headers"})
+
+
+def own_text(message: Message) -> str:
+    """The notice's own text parts, not those of a message it returns."""
+    if message.get_content_maintype() == "text":
+        return decoded(message)
+    if not message.is_multipart():
+        # A multipart whose boundary the parser could not read (a header line left unfolded):
+        # its raw text, rather than nothing.
+        payload = message.get_payload()
+        if message.get_content_maintype() == "multipart" and isinstance(payload, str):
+            return payload
+        return ""
+    return "\n".join(
+        own_text(part)
+        for part in message.get_payload()
+        if isinstance(part, Message) and part.get_content_type() not in RETURNED_PARTS
+    )
+
+
+def text_of(message: Message) -> str:
+    texts = [decoded(part) for part in message.walk() if part.get_content_maintype() == "text"]
+    return "\n".join(texts)[:20000]
+
+
+def decoded(part: Message) -> str:
+    body = part.get_payload(decode=True)
+    if not isinstance(body, bytes):
+        return ""
+    try:
+        return body.decode(part.get_content_charset() or "latin-1", "replace")
+    except LookupError:  # a charset Python does not know
+        return body.decode("latin-1")
+
+
+# Where a notice starts quoting the message it returns: words after it are not the server's.
+_RETURNED = re.compile(
+    r"^.{0,12}(old message:|-+ ?original message ?-+|(below this line|enclosed) is a copy|"
+    r"-+ ?message header follows|-+ ?returned message)",
+    re.I | re.M,
+)
+
+
+def near(text: str, address: str, others: Iterable[str] = ()) -> str:
+    """The words about one address: the lines from it on, up to the returned message or the
+    next line naming another failed address, else the whole text."""
+    lowered = text.lower()
+    at = lowered.find(address)
+    if at < 0:
+        return text
+    start = max(0, at - 200)
+    window = text[start : at + 400]
+    returned = _RETURNED.search(window, min(200, at))
+    end = returned.start() if returned else len(window)
+    after = at + len(address)
+    for other in others:
+        # The other address's line, unless it is this one's line too ("a@x <a@x>").
+        found = lowered.find(other, after, start + end)
+        line = lowered.rfind("\n", after, found) if found >= 0 else -1
+        if line >= 0:
+            end = min(end, line - start)
+    return window[: max(end, after - start)]
+
+
+def beside(text: str, address: str) -> str:
+    """The lines of a notice about one address: from the line naming it to the next blank
+    line (or a few lines on); "" when the notice does not name it."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if address in line.lower():
+            about = [line]
+            for following in lines[i + 1 : i + 6]:
+                if not following.strip() and len(about) > 1:
+                    break
+                about.append(following)
+            return "\n".join(about)
+    return ""
