@@ -27,6 +27,38 @@ def test_headline_drops_the_site_name(title: str, expected: str) -> None:
     assert headline(title, url, ("Coastal Courier",)) == expected
 
 
+def test_a_double_hyphen_separates_the_site_name_too() -> None:
+    assert headline("Port reopens -- Coastal.net", "https://coastal.net/a") == "Port reopens"
+
+
+@pytest.mark.parametrize(
+    ("title", "heading", "expected"),
+    [
+        # The site's name glued on without spaces, in a script that does not need them.
+        ("港口重新开放全面恢复运营-海岸网", "港口重新开放全面恢复运营", "港口重新开放全面恢复运营"),
+        # A name that neither the host nor og:site_name gives.
+        ("Port reopens after six months | Courier Online", "Port reopens after six months",
+         "Port reopens after six months"),
+        # The same headline in other quotes: the page's own.
+        ("Port's second quay reopens", "Port’s second quay reopens", "Port’s second quay reopens"),
+        # A subtitle longer than the heading is the title's own.
+        ("Port reopens: what the new quay changes for traders", "Port reopens",
+         "Port reopens: what the new quay changes for traders"),
+    ],
+)  # fmt: skip
+def test_headline_is_the_page_heading_when_the_title_adds_only_a_short_tail(
+    title: str, heading: str, expected: str
+) -> None:
+    assert headline(title, "https://www.example.org/a", (), heading) == expected
+
+
+def test_a_site_logo_in_the_heading_is_not_taken_for_the_headline() -> None:
+    title = "Courier - Port reopens after six months of works"
+    assert headline(title, "https://www.example.org/a", (), "Courier") == (
+        "Courier - Port reopens after six months of works"
+    )
+
+
 @pytest.mark.parametrize(
     ("byline", "expected"),
     [
