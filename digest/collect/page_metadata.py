@@ -164,15 +164,22 @@ def published_at(timestamp: datetime | None, day: datetime | None) -> datetime |
 
 
 def page_time(value: str | None) -> datetime | None:
-    """An ISO date or time from a page in UTC; a date alone at noon UTC (_DATE_ONLY_AT)."""
-    if not value:
+    """An ISO date or time from a page in UTC; a date alone at noon UTC (_DATE_ONLY_AT), and so
+    a date written as its midnight ("2026-11-18T00:00:00+02:00", how CMSs write a day without
+    a time), which UTC would put on the day before."""
+    if not value or not value.strip():
         return None
-    if len(value.strip()) == 10:  # YYYY-MM-DD
-        try:
-            return datetime.combine(date.fromisoformat(value.strip()), _DATE_ONLY_AT)
-        except ValueError:
-            return None
-    return iso_datetime(value)
+    text = value.strip()
+    try:
+        if len(text) == 10:  # YYYY-MM-DD
+            return datetime.combine(date.fromisoformat(text), _DATE_ONLY_AT)
+        local = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    when = iso_datetime(text)  # None when UTC cannot hold it
+    if when is not None and local.time() == time(0):
+        return datetime.combine(local.date(), _DATE_ONLY_AT)
+    return when
 
 
 def _letters(text: str) -> str:

@@ -78,6 +78,19 @@ def test_a_date_alone_stays_on_its_day_in_every_zone() -> None:
     assert when == datetime(2026, 11, 18, 12, tzinfo=UTC)
 
 
+@pytest.mark.parametrize(
+    "value", ["2026-11-18T00:00:00+02:00", "2026-11-18T00:00:00", "2026-11-18T00:00:00-05:00"]
+)
+def test_a_day_written_as_its_local_midnight_stays_on_its_day(value: str) -> None:
+    # CMSs write a date without a time as midnight in the site's zone: in UTC that is the
+    # day before east of Greenwich, and a reader west of it would see the day before too.
+    assert page_time(value) == datetime(2026, 11, 18, 12, tzinfo=UTC)
+
+
+def test_a_time_of_day_is_converted_to_utc() -> None:
+    assert page_time("2026-11-18T01:30:00+02:00") == datetime(2026, 11, 17, 23, 30, tzinfo=UTC)
+
+
 def test_the_page_time_is_kept_when_htmldate_agrees_else_the_day() -> None:
     timed = page_time("2026-11-18T08:30:00+01:00")
     assert published_at(timed, page_time("2026-11-18")) == timed
