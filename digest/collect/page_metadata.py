@@ -30,6 +30,12 @@ _TAIL = re.compile(r"^\s*(?:--|[|\-–—:·•»])\s*(\S.*)$")
 # A tail after the heading is the site's name when it is this short (words), and shorter than
 # the heading: a site's logo in <h1> ("Courier") does not take the headline's place.
 _TAIL_WORDS = 5
+# A breadcrumb's first step in several languages: the site's home page, no section. Steps
+# without a letter ("2026", "06/2026") are an archive's date, no section either.
+_HOME = {
+    "home", "home page", "homepage", "front page", "start", "startseite", "accueil",
+    "inicio", "início", "главная", "首页", "ホーム", "trang chủ", "anasayfa",
+}  # fmt: skip
 # A date-only value is kept as noon UTC: the same calendar day from UTC-12 to UTC+11, where a
 # reader's zone would turn midnight UTC into the day before.
 _DATE_ONLY_AT = time(12, 0, tzinfo=UTC)
@@ -54,12 +60,8 @@ def article_metadata(
     image_url, image_alt = _lead_image(tree, metas, url)
     found = page_metadata(tree, url) if with_trafilatura else PageMetadata()
     heading = _first_text(tree, "//h1")
-    title = headline(
-        _meta(metas, "og:title") or found.title or heading,
-        url,
-        (_meta(metas, "og:site_name"), found.site_name),
-        heading,
-    )
+    site_names = (_meta(metas, "og:site_name"), found.site_name)
+    title = headline(_meta(metas, "og:title") or found.title or heading, url, site_names, heading)
     return {
         "title": title,
         "canonical_url": _canonical(tree, url),
@@ -69,7 +71,7 @@ def article_metadata(
         "image_count": len(tree.xpath("//article//img|//*[contains(@class,'entry-content')]//img")),
         "image_url": image_url,
         "image_alt": image_alt,
-        "author": found.author or _author(tree, metas),
+        "author": not_the_site(found.author or _author(tree, metas), url, site_names),
         "published_at": published_at(_published(tree, metas), found.published_at),
         "language": _language(tree, metas),
     }
@@ -140,6 +142,23 @@ def _own_heading(title: str, heading: str | None) -> str | None:
     if tail and len(tail[1].split()) <= _TAIL_WORDS and len(tail[1]) < len(heading):
         return heading
     return None
+
+
+def not_the_site(author: str | None, url: str, site_names: tuple[str | None, ...]) -> str | None:
+    """A byline less the names in it that are the site's own (its og:site_name, its host's
+    name: "Jane Doe; CNN" on cnn.com): the publisher beside the authors. A site's name alone
+    stays: on a personal blog the author and the site have one name."""
+    if not author:
+        return None
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    labels = host.split(".")
+    sites = {_letters(n) for n in site_names if n} | {_letters(host)}
+    if len(labels) >= 2 and len(labels[-2]) >= 3:
+        sites.add(_letters(labels[-2]))
+    sites.discard("")
+    names = [n for n in (part.strip() for part in author.split(";")) if n]
+    kept = [n for n in names if _letters(n) not in sites]
+    return "; ".join(kept) if kept else author
 
 
 def author_name(value: str | None) -> str | None:
@@ -259,7 +278,7 @@ def _breadcrumb_section(tree: lxml.html.HtmlElement) -> str | None:
         "//*[contains(@class,'crumb') or @aria-label='Breadcrumb' or @aria-label='breadcrumb']"
     ):
         steps = [" ".join(a.text_content().split()) for a in nav.xpath(".//a")]
-        steps = [s for s in steps if s and s.casefold() not in ("home", "accueil", "главная")]
+        steps = [s for s in steps if s.casefold() not in _HOME and any(c.isalpha() for c in s)]
         if steps:
             return steps[-1]
     return None

@@ -111,3 +111,48 @@ def test_extract_article_reads_the_byline_and_date_a_page_gives() -> None:
     assert article.title == "Port reopens"
     assert article.author == "Amina Diallo"
     assert article.published_at == datetime(2026, 11, 18, 12, tzinfo=UTC)
+
+
+def _page(head: str, body: str = "") -> bytes:
+    paragraph = (
+        "<p>The port of Lome reopened its second quay on Monday after six months of works on"
+        " the breakwater, the harbour office said, and the first ships were unloaded the same"
+        " day.</p>"
+    )
+    page = f"<html><head>{head}</head><body>{body}<article>{paragraph}</article></body></html>"
+    return page.encode()
+
+
+@pytest.mark.parametrize(
+    ("head", "expected"),
+    [
+        # The site's name beside the authors: the publisher, not an author.
+        ('<meta property="og:site_name" content="Coastal Courier">'
+         '<meta name="author" content="Amina Diallo; Coastal Courier">', "Amina Diallo"),
+        ('<meta name="author" content="Amina Diallo; coastal-courier">', "Amina Diallo"),
+        # Alone it stays: a personal blog's author gives the site its name.
+        ('<meta property="og:site_name" content="Coastal Courier">'
+         '<meta name="author" content="Coastal Courier">', "Coastal Courier"),
+        ('<meta name="author" content="Amina Diallo">', "Amina Diallo"),
+    ],
+)  # fmt: skip
+def test_the_site_beside_the_authors_is_not_one(head: str, expected: str | None) -> None:
+    url = "https://www.coastal-courier.example/2026/11/18/port/"
+    assert extract_article(_page(head), url).author == expected
+
+
+@pytest.mark.parametrize(
+    ("crumbs", "expected"),
+    [
+        ("Startseite|Wirtschaft", "Wirtschaft"),  # "Home" in other languages
+        ("Start|Inicio|Accueil|Home page", None),
+        ("Politik|2026|11", "Politik"),  # a date's parts are no section
+        ("Nachrichten|06/2026", "Nachrichten"),
+    ],
+)
+def test_the_breadcrumb_section_is_neither_home_nor_a_date(
+    crumbs: str, expected: str | None
+) -> None:
+    links = "".join(f'<a href="/{i}/">{step}</a> › ' for i, step in enumerate(crumbs.split("|")))
+    page = _page("", f'<nav class="breadcrumbs">{links}</nav>')
+    assert extract_article(page, "https://www.example.org/a").section == expected
