@@ -36,6 +36,8 @@ _HOME = {
     "home", "home page", "homepage", "front page", "start", "startseite", "accueil",
     "inicio", "início", "главная", "首页", "ホーム", "trang chủ", "anasayfa",
 }  # fmt: skip
+# A section's name in a title's path ("Story » Local » News » Site") is this short (words).
+_SECTION_WORDS = 3
 # A date-only value is kept as noon UTC: the same calendar day from UTC-12 to UTC+11, where a
 # reader's zone would turn midnight UTC into the day before.
 _DATE_ONLY_AT = time(12, 0, tzinfo=UTC)
@@ -123,12 +125,24 @@ def headline(
         return letters in names or (len(host_label) >= 3 and host_label in letters)
 
     if is_site(parts[-1]):
-        kept = "".join(parts[:-2]).strip()
+        kept = "".join(_without_sections(parts[:-2], parts[-2])).strip()
     elif is_site(parts[0]):
         kept = "".join(parts[2:]).strip()
     else:
         return title
     return kept or title
+
+
+def _without_sections(parts: list[str], separator: str) -> list[str]:
+    """A title's parts (split with their separators) less the section's path at their end
+    ("Story » Local » News" before "» Site"): parts after the site's own separator, of at most
+    _SECTION_WORDS words and fewer than what comes before them."""
+    while len(parts) >= 3 and parts[-2].strip() == separator.strip():
+        section, rest = parts[-1].split(), "".join(parts[:-2]).split()
+        if len(section) > _SECTION_WORDS or len(section) >= len(rest):
+            break
+        parts = parts[:-2]
+    return parts
 
 
 def _own_heading(title: str, heading: str | None) -> str | None:

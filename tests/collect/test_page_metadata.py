@@ -27,6 +27,24 @@ def test_headline_drops_the_site_name(title: str, expected: str) -> None:
     assert headline(title, url, ("Coastal Courier",)) == expected
 
 
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        # The section's path between the headline and the site's name.
+        ("Port reopens after six months » Local » News » Coastal Courier",
+         "Port reopens after six months"),
+        ("Port reopens after six months | Business | Coastal Courier",
+         "Port reopens after six months"),
+        # A part that is no shorter than the headline is not a section.
+        ("Review | The Night Manager | Coastal Courier", "Review | The Night Manager"),
+        # Only the site's own separator chains sections.
+        ("Port reopens - a first | Coastal Courier", "Port reopens - a first"),
+    ],
+)  # fmt: skip
+def test_headline_drops_the_section_path_before_the_site_name(title: str, expected: str) -> None:
+    assert headline(title, "https://news.coastal.org/a", ("Coastal Courier",)) == expected
+
+
 def test_a_double_hyphen_separates_the_site_name_too() -> None:
     assert headline("Port reopens -- Coastal.net", "https://coastal.net/a") == "Port reopens"
 
