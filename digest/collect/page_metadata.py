@@ -36,6 +36,11 @@ _HOME = {
     "home", "home page", "homepage", "front page", "start", "startseite", "accueil",
     "inicio", "início", "главная", "首页", "ホーム", "trang chủ", "anasayfa",
 }  # fmt: skip
+# The images of the article's body; from each image up, where a search down from every
+# element with a class took twice the time.
+_ARTICLE_IMAGES = etree.XPath(
+    "//img[ancestor::article or ancestor::*[contains(@class,'entry-content')]]"
+)
 # A section's name in a title's path ("Story » Local » News » Site") is this short (words).
 _SECTION_WORDS = 3
 # A date-only value is kept as noon UTC: the same calendar day from UTC-12 to UTC+11, where a
@@ -70,7 +75,7 @@ def article_metadata(
         "section": _breadcrumb_section(tree) or _meta(metas, "article:section"),
         "tags": tuple(_metas(metas, "article:tag")) or found.tags,
         "categories": found.categories,
-        "image_count": len(tree.xpath("//article//img|//*[contains(@class,'entry-content')]//img")),
+        "image_count": len(_ARTICLE_IMAGES(tree)),
         "image_url": image_url,
         "image_alt": image_alt,
         "author": not_the_site(found.author or _author(tree, metas), url, site_names),
