@@ -95,10 +95,13 @@ def measure(name: str, html: bytes, reference: str, url: str) -> tuple[str, Scor
     return name, f1(extract_article(html, url).text, reference), f1(plain(html, url), reference)
 
 
-def real_pages(split: dict[str, str]) -> list[tuple[str, Scores, Scores]]:
+Source = tuple[str, bytes, str, str]  # name, page, reference text, address
+
+
+def newspaper_sources(split: dict[str, str]) -> list[Source]:
     data = unpack(NEWSPAPER) / "tests" / "data"
     return [
-        measure(
+        (
             name,
             (data / "html" / f"{name}.html").read_bytes(),
             (data / "txt" / f"{name}.txt").read_text(encoding="utf-8"),
@@ -108,15 +111,39 @@ def real_pages(split: dict[str, str]) -> list[tuple[str, Scores, Scores]]:
     ]
 
 
-def spec_pages(held_out: bool) -> list[tuple[str, Scores, Scores]]:
+def spec_sources(held_out: bool) -> list[Source]:
     cache = unpack(TRAFILATURA) / "tests" / "cache"
     rows = []
     for name, spec in sorted(page_specs.SPECS.items()):
         if (name in page_specs.HELD_OUT) == held_out:
             html = (cache / name).read_bytes()
-            url = f"https://{name.removesuffix('.html')}/"
-            rows.append(measure(name, html, page_specs.reference(html, spec), url))
+            rows.append((name, html, page_specs.reference(html, spec), f"https://{name}/"))
     return rows
+
+
+def real_pages(split: dict[str, str]) -> list[tuple[str, Scores, Scores]]:
+    return [measure(*source) for source in newspaper_sources(split)]
+
+
+def spec_pages(held_out: bool) -> list[tuple[str, Scores, Scores]]:
+    return [measure(*source) for source in spec_sources(held_out)]
+
+
+def comments_in_references(sources: list[Source]) -> None:
+    """Evidence for leaving readers' comments out of the article: on each page with a comment
+    section (as trafilatura reads it, include_comments=True), the share of the comments' word
+    4-grams that the page's reference text holds."""
+    print("readers' comments in the reference texts (pages with 20+ words of comments)")
+    for name, html, reference, url in sources:
+        found = trafilatura.bare_extraction(html, url=url, include_comments=True)
+        comments = str(getattr(found, "comments", "") or "")
+        if len(comments.split()) >= 20:
+            got, want = grams(comments), grams(reference)
+            share = sum((got & want).values()) / max(sum(got.values()), 1)
+            print(
+                f"  {name[:38]:38s} {len(comments.split()):6d} words, {share:.0%} in the reference"
+            )
+    print()
 
 
 def written_pages(folders: list[Path]) -> list[tuple[str, Scores, Scores]]:
@@ -169,6 +196,9 @@ def main() -> None:
     report("real news pages, both held-out halves", held_out + spec_held_out)
     report("all real news pages", dev + held_out + spec_dev + spec_held_out)
     report("pages written for the project (not real)", written_pages(args.pages or WRITTEN))
+    comments_in_references(
+        newspaper_sources(DEV | HELD_OUT) + spec_sources(False) + spec_sources(True)
+    )
 
 
 if __name__ == "__main__":

@@ -35,3 +35,17 @@ def test_a_table_laid_article_is_not_empty_without_its_table_bars() -> None:
     text = extract("table-laid-article")
     assert len(text.split()) > 150
     assert "|" not in text
+
+
+@pytest.mark.parametrize(
+    ("name", "title"),
+    [
+        # "Headline -- Site": a separator of two hyphens, a site name no tag gives.
+        ("title-with-unnamed-site", "Grain silo opens in Maradi"),
+        # "Headline-Site": the site's name glued on, in a script written without spaces.
+        ("title-glued-site-name", "滨海县新建海水淡化厂正式投产"),
+    ],
+)
+def test_the_title_is_the_headline_without_the_site_name(name: str, title: str) -> None:
+    html = (CAUSES / f"{name}.html").read_bytes()
+    assert extract_article(html, f"https://news.example.org/{name}/").title == title
