@@ -24,7 +24,10 @@ from tests.servers import FixtureHTTPServer, FixtureSMTPServer
 DIGEST = str(Path(sys.executable).parent / "digest")
 ZONE = "Africa/Casablanca"
 READERS = ["amal@example.org", "kwame@example.org", "sofia@example.org"]
-LEAD_SECONDS = 4.0  # the service's clock starts this long before the send time
+# The service's clock starts this long before the send time: longer than the service takes to
+# start on a loaded machine, or its first tick comes after the send time, the draft is missed
+# (the send composes the issue itself) and the draft's "done" is never logged.
+LEAD_SECONDS = 12.0
 
 
 def send_time() -> datetime:
@@ -155,7 +158,7 @@ def test_serve_collects_drafts_and_sends_on_schedule_then_stops_on_sigterm(
             lambda: (
                 len(smtp_server.handler.received) >= len(READERS) and send_finished(database_url)
             ),
-            30,
+            60,
             [service],
         )
     finally:
@@ -196,7 +199,7 @@ def test_a_send_stopped_by_sigterm_completes_after_a_restart_once(
     )
     first = start_service(config, send_at)
     try:
-        wait_for(lambda: len(smtp_server.handler.received) >= 2, 30, [first])
+        wait_for(lambda: len(smtp_server.handler.received) >= 2, 60, [first])
     finally:
         status, lines = stop(first)
     assert status == 0
@@ -207,7 +210,7 @@ def test_a_send_stopped_by_sigterm_completes_after_a_restart_once(
     # Restarted a little later, within the grace: the worker finishes the send; no new send.
     second = start_service(config, send_at, lead=-10)
     try:
-        wait_for(lambda: len(smtp_server.handler.received) >= len(readers), 30, [second])
+        wait_for(lambda: len(smtp_server.handler.received) >= len(readers), 60, [second])
         time.sleep(1)
     finally:
         status, lines = stop(second)
