@@ -13,7 +13,8 @@ Everything goes to one Postfix smtp-sink on 127.0.0.1:
   sink must have counted one message per subscriber). The issue's floor: 60% of the ceiling;
 - the naive sender: per recipient a new email.message.EmailMessage (the same text and HTML
   parts) and one smtplib send_message, over one connection, for a bounded sample.
-Then `digest send` once more under cProfile, for a smaller list: where its time goes.
+Then `digest send` once more under cProfile, timed by CPU time, for a smaller list: where its
+CPU goes.
 
 With --database-url, each fresh database is created on that PostgreSQL server and dropped
 afterwards (the database named in the URL is only used to connect).
@@ -244,7 +245,7 @@ def main() -> None:
         if profile_count:
             print(
                 f"\nwhere digest's time goes: `digest send` to {profile_count} recipients under"
-                f" cProfile, {profiled.seconds:.2f} s"
+                f" cProfile (CPU time), {profiled.seconds:.2f} s"
                 f" ({profile_count / profiled.seconds:.0f} msg/s with the profiler on)"
             )
             print_profile(profile)
