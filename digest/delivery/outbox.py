@@ -35,6 +35,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.orm import Session
@@ -42,7 +43,7 @@ from sqlalchemy.orm import Session
 from digest import db
 from digest.delivery.transport import SendResult
 from digest.delivery.workers import owner_alive
-from digest.models import Delivery
+from digest.models import UNFINISHED_DELIVERY, Delivery
 from digest.states import DeliveryStatus
 from subscribers.models import Subscriber
 from subscribers.states import SuppressionReason
@@ -130,6 +131,7 @@ def _due(issue_id: int, now: datetime, stale_seconds: float) -> ColumnElement[bo
     )
     return and_(
         Delivery.issue_id == issue_id,
+        text(UNFINISHED_DELIVERY),  # the partial index's own words (see models)
         or_(
             Delivery.status == DeliveryStatus.QUEUED,
             and_(Delivery.status == DeliveryStatus.DEFERRED, Delivery.next_attempt_at <= now),

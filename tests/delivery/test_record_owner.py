@@ -110,3 +110,29 @@ def test_sent_rows_written_through_the_driver_read_back_as_the_orm_writes_them(
         assert at == now and at.tzinfo is not None
         assert (message_id, next_at) == (attempt.message_id, None)
     assert {type(v) for row in by_orm for v in row} == {type(v) for row in by_driver for v in row}
+
+
+def test_a_claim_reads_only_the_unfinished_rows_through_their_index(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    """The claim's query goes through the partial index of unfinished rows, in id order, with
+    no sort: its cost does not grow with the rows already sent (it once read and sorted every
+    row of the issue on every claim). The plan is SQLite's; PostgreSQL's planner, which may
+    prefer a plain scan of a small table, chooses by statistics."""
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        if rt.engine.dialect.name != "sqlite":
+            pytest.skip("the plan checked is SQLite's")
+        query = (
+            select(Delivery.id)
+            .where(outbox._due(1, db.utcnow(), 20))
+            .order_by(Delivery.id)
+            .limit(200)
+        )
+        with rt.engine.connect() as connection:
+            compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+            plan = " / ".join(
+                row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+            )
+    assert "USING INDEX ix_deliveries_unfinished" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
