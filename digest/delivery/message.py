@@ -17,6 +17,7 @@ from html import escape as html_escape
 from typing import Any, cast
 
 from digest.delivery.addresses import wire_address
+from digest.delivery.transport import DotFreeMessage
 
 # 76, not 78: RFC 2045 caps quoted-printable lines at 76 characters.
 _LINE = 76
@@ -157,11 +158,27 @@ class MessageTemplate:
         delimiter = f"\r\n--{boundary}\r\n".encode()
         part_head = 'Content-Type: text/{}; charset="utf-8"\r\n'
         qp = b"Content-Transfer-Encoding: quoted-printable\r\n\r\n"
-        self._text = _segments(text, self._markers)
-        self._html = _segments(html, self._markers)
-        self._before_text = b"\r\n" + delimiter[2:] + part_head.format("plain").encode() + qp
-        self._before_html = delimiter + part_head.format("html").encode() + qp
-        self._end = f"\r\n--{boundary}--\r\n".encode()
+        before_text = b"\r\n" + delimiter[2:] + part_head.format("plain").encode() + qp
+        before_html = delimiter + part_head.format("html").encode() + qp
+        end = f"\r\n--{boundary}--\r\n".encode()
+        # The whole message as one bytes format: the reader's head, then the encoded parts
+        # with a %b where each of their markers was (a literal % doubled). Filling it is one
+        # C call, where joining the pieces in Python cost as much as the rest of the message.
+        pieces, self._slots = [b"%b", before_text], []
+        for is_html, body in ((False, text), (True, html)):
+            if is_html:
+                pieces.append(before_html)
+            for segment in _segments(body, self._markers):
+                if isinstance(segment, bytes):
+                    pieces.append(segment.replace(b"%", b"%%"))
+                else:
+                    pieces.append(_SOFT_BREAK + b"%b" + _SOFT_BREAK)
+                    self._slots.append((segment, is_html))
+        pieces.append(end)
+        self._format = b"".join(pieces)
+        # Every line of the parts starts with a character _qp chose (never a dot) or with
+        # text of ours: only the reader's head lines are left to check, per message.
+        self._head_dot_free = not _starts_a_line_with_dot(self._head)
 
     def build(self, personal: Personal, message_id: str | None = None) -> tuple[bytes, str]:
         """(message bytes, Message-ID) for one recipient. Raises ValueError for an address
@@ -180,21 +197,15 @@ class MessageTemplate:
                 fold_url_list("List-Unsubscribe", targets).encode(),
             )
         )
-        text_values = {m: _qp(personal.values.get(m, "")) for m in self._markers}
-        html_values = {m: _qp(html_escape(personal.values.get(m, ""))) for m in self._markers}
-        return (
-            b"".join(
-                (
-                    head,
-                    self._before_text,
-                    *_fill(self._text, text_values),
-                    self._before_html,
-                    *_fill(self._html, html_values),
-                    self._end,
-                )
-            ),
-            message_id,
-        )
+        values: dict[tuple[str, bool], bytes] = {}
+        for marker in self._markers:
+            value = personal.values.get(marker, "")
+            values[marker, False] = _qp(value)
+            values[marker, True] = _qp(html_escape(value))
+        message = self._format % (head, *map(values.__getitem__, self._slots))
+        if self._head_dot_free and not _starts_a_line_with_dot(head):
+            return DotFreeMessage(message), message_id
+        return message, message_id
 
 
 _SOFT_BREAK = b"=\r\n"
@@ -234,11 +245,5 @@ def _segments(body: str, markers: Sequence[str]) -> list[bytes | str]:
     return out
 
 
-def _fill(segments: list[bytes | str], values: Mapping[str, bytes]) -> list[bytes]:
-    out: list[bytes] = []
-    for segment in segments:
-        if isinstance(segment, bytes):
-            out.append(segment)
-        else:
-            out.extend((_SOFT_BREAK, values[segment], _SOFT_BREAK))
-    return out
+def _starts_a_line_with_dot(data: bytes) -> bool:
+    return data.startswith(b".") or b"\n." in data

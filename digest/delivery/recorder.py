@@ -70,6 +70,7 @@ class Recorder:
         self._error: RecordingFailed | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connection: Connection | None = None
+        self._sent: outbox.SentRowWriter | None = None
         self._open = contextlib.ExitStack()
 
     async def start(self) -> None:
@@ -81,6 +82,7 @@ class Recorder:
             self._open.close()
             raise RecordingFailed(f"cannot record the messages' results: {exc}") from exc
         self._connection = connection.execution_options(sqlite_immediate=True)
+        self._sent = outbox.SentRowWriter(self._connection)
 
     async def stop(self) -> None:
         """Record what is still waiting, then let the connection go."""
@@ -120,16 +122,16 @@ class Recorder:
             return
         attempts = [a for a, _ in batch]
         try:
-            with self._connection.begin():
-                if all(a.result.outcome == DeliveryStatus.SENT for a in attempts):
-                    # The common case needs no ORM session: one executemany.
-                    counts = outbox.record_sent(self._connection, attempts, self.clock())
-                else:
-                    with Session(bind=self._connection) as session:
-                        counts = outbox.record(
-                            session, attempts, self.clock(), self.policy, self.worker_id
-                        )
-                        session.flush()
+            if all(a.result.outcome == DeliveryStatus.SENT for a in attempts):
+                # The common case needs no ORM session: one executemany, through the driver.
+                assert self._sent is not None
+                counts = self._sent.write(attempts, self.clock())
+            else:
+                with self._connection.begin(), Session(bind=self._connection) as session:
+                    counts = outbox.record(
+                        session, attempts, self.clock(), self.policy, self.worker_id
+                    )
+                    session.flush()
         except Exception as exc:
             self._error = RecordingFailed(f"cannot record the messages' results: {exc}")
             for _, future in batch:

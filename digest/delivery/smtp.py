@@ -21,7 +21,7 @@ import aiosmtplib
 
 from digest.delivery.addresses import UnencodableAddress, needs_smtputf8, wire_address
 from digest.delivery.smtp_wire import BadAddress, Reply, ReplyReader, SessionLost, command_address
-from digest.delivery.transport import Ready, SendResult
+from digest.delivery.transport import DotFreeMessage, Ready, SendResult
 from digest.errors import DeliveryError
 from digest.states import DeliveryStatus
 
@@ -362,7 +362,10 @@ def _tls_hint(error: ssl.SSLError | None) -> str:
 
 def dot_stuffed(message: bytes) -> bytes:
     """Lines starting with a dot doubled (RFC 5321 4.5.2) and a final CRLF: the one search
-    over the message is cheap, the rewriting happens only when it is needed."""
+    over the message is cheap, the rewriting happens only when it is needed; a message its
+    builder vouches for (DotFreeMessage) goes as it is, unsearched."""
+    if isinstance(message, DotFreeMessage):
+        return message
     if message.startswith(b".") or _LEADING_DOT.search(message):
         message = message.replace(b"\n.", b"\n..")
         if message.startswith(b"."):

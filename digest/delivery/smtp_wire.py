@@ -3,7 +3,7 @@
 aiosmtplib reads one reply per command, so it cannot pipeline (RFC 2920), and it parses each
 address and arms a timer per command. Here the session's transport is taken over by a reader
 that queues every complete reply in order, so MAIL FROM, RCPT TO and DATA go in one write when
-the server offers PIPELINING, with one timer per wait.
+the server offers PIPELINING, with one timer per session rather than one per wait.
 """
 
 from __future__ import annotations
@@ -51,6 +51,10 @@ class ReplyReader(asyncio.Protocol):
         self._waiter: asyncio.Future[None] | None = None
         self._lost: SessionLost | None = None
         self._loop = asyncio.get_running_loop()
+        # One timer per session, not one per wait: when it fires, the wait in progress has
+        # either passed its deadline or it sleeps again until that deadline.
+        self._deadline = 0.0
+        self._watch: asyncio.TimerHandle | None = None
 
     @classmethod
     def take_over(cls, transport: asyncio.Transport) -> ReplyReader:
@@ -134,11 +138,14 @@ class ReplyReader(asyncio.Protocol):
         if self._lost is not None:
             raise self._lost
         waiter = self._waiter = self._loop.create_future()
-        timer = self._loop.call_later(timeout, _expire, waiter)
+        self._deadline = deadline = self._loop.time() + timeout
+        if self._watch is None or self._watch.when() > deadline:
+            if self._watch is not None:
+                self._watch.cancel()
+            self._watch = self._loop.call_at(deadline, self._check_deadline)
         try:
             await waiter
         finally:
-            timer.cancel()
             self._waiter = None
         if self._replies:
             return self._replies.popleft()
@@ -146,15 +153,23 @@ class ReplyReader(asyncio.Protocol):
             raise self._lost
         raise SessionLost(f"no reply within {timeout:g} s")
 
+    def _check_deadline(self) -> None:
+        self._watch = None
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return  # nothing waits: the next wait sets the timer again
+        if self._loop.time() >= self._deadline:
+            waiter.set_result(None)  # read() finds no reply: the wait timed out
+        else:
+            self._watch = self._loop.call_at(self._deadline, self._check_deadline)
+
     async def command(self, line: bytes, timeout: float) -> Reply:
         self.write(line)
         return await self.read(timeout)
 
     def close(self) -> None:
         self._fail(SessionLost("closed"))
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
         self.transport.close()
-
-
-def _expire(waiter: asyncio.Future[None]) -> None:
-    if not waiter.done():
-        waiter.set_result(None)

@@ -21,6 +21,16 @@ class Ready(Protocol):
     def __await__(self) -> Generator[Any, None, Any]: ...
 
 
+class DotFreeMessage(bytes):
+    """Message bytes that end with CRLF and in which no line starts with a dot: what SMTP's
+    transparency (RFC 5321 4.5.2) would double. SMTP sends them as they are, without scanning
+    every line of every message for one. Only a builder that can vouch for every line makes
+    them (MessageTemplate: it encodes each line start of the body itself); any other bytes are
+    checked, and stuffed, by the transport."""
+
+    __slots__ = ()
+
+
 Outcome = Literal[
     DeliveryStatus.SENT, DeliveryStatus.DEFERRED, DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN
 ]
@@ -41,10 +51,11 @@ class SendResult:
 class Transport(Protocol):
     """Carries finished message bytes to one recipient; up to `concurrency` sends at once.
 
-    Messages are RFC 5322 bytes with CRLF line ends (as MessageTemplate makes them). Given
-    `ready`, send() hands the message over for good only once `ready` is done (raising what it
-    raised), and as late as it can: the send loop passes the recording of the sender's previous
-    message, so a crash loses the result of at most one handed-over message per sender."""
+    Messages are RFC 5322 bytes with CRLF line ends (as MessageTemplate makes them, as a
+    DotFreeMessage). Given `ready`, send() hands the message over for good only once `ready`
+    is done (raising what it raised), and as late as it can: the send loop passes the
+    recording of the sender's previous message, so a crash loses the result of at most one
+    handed-over message per sender."""
 
     @property
     def concurrency(self) -> int: ...

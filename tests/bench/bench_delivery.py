@@ -13,7 +13,8 @@ Everything goes to one Postfix smtp-sink on 127.0.0.1:
   sink must have counted one message per subscriber). The issue's floor: 60% of the ceiling;
 - the naive sender: per recipient a new email.message.EmailMessage (the same text and HTML
   parts) and one smtplib send_message, over one connection, for a bounded sample.
-Then `digest send` once more under cProfile, for a smaller list: where its time goes.
+Then `digest send` once more under cProfile, timed by CPU time, for a smaller list: where its
+CPU goes.
 
 With --database-url, each fresh database is created on that PostgreSQL server and dropped
 afterwards (the database named in the URL is only used to connect).
@@ -145,6 +146,11 @@ def print_profile(path: Path, top: int = 15) -> None:
             print(f"  {cum:8.2f} {own:8.2f} {calls:10d}    <- {_name(caller)}")
 
 
+def _load() -> str:
+    """The 1-minute load average over the cores: the figures' weather."""
+    return f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -167,7 +173,7 @@ def main() -> None:
         print(
             f"digest {git_commit()} · Python {platform.python_version()} · {os.cpu_count()} cores"
             f" · {'PostgreSQL' if args.database_url else 'SQLite'} · {args.connections}"
-            f" connection(s) · working folder {workdir}"
+            f" connection(s) · working folder {workdir} · load average {_load()}"
         )
         message = sample_message(workdir)
         size_kb = len(message) / 1024
@@ -223,6 +229,7 @@ def main() -> None:
         print(f"\n  {'sender':<30} {'messages':>9} {'size KB':>8} {'seconds':>9} {'msg/s':>8}")
         for label, n, kb, seconds, key in rows:
             print(f"  {label:<30} {n:>9} {kb:>8.1f} {seconds:>9.2f} {rates[key]:>8.0f}")
+        print(f"\n  load average at the end: {_load()} (a busy machine lowers wall-time ratios)")
         share = rates["digest"] / rates["ceiling"]
         verdict = "meets" if share >= FLOOR else "BELOW"
         print(
@@ -244,7 +251,7 @@ def main() -> None:
         if profile_count:
             print(
                 f"\nwhere digest's time goes: `digest send` to {profile_count} recipients under"
-                f" cProfile, {profiled.seconds:.2f} s"
+                f" cProfile (CPU time), {profiled.seconds:.2f} s"
                 f" ({profile_count / profiled.seconds:.0f} msg/s with the profiler on)"
             )
             print_profile(profile)

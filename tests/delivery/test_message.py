@@ -15,6 +15,7 @@ import pytest
 
 from digest.delivery.message import Envelope, MessageTemplate, Personal
 from digest.delivery.smtp import dot_stuffed
+from digest.delivery.transport import DotFreeMessage
 from digest.render.email import Markers, Recipient, RenderedIssue, personalise
 
 ENVELOPE = Envelope(
@@ -342,3 +343,39 @@ def test_list_id_of_any_list_name_parses_back_to_the_name_and_id(list_name: str)
 
 def test_a_plain_list_name_stays_unquoted() -> None:
     assert raw_headers(make())["List-Id"] == "The Weekly <weekly.sahelcoast.example.org>"
+
+
+def test_a_message_goes_to_smtp_unscanned_and_a_readers_dot_never_starts_a_line() -> None:
+    """Built messages are DotFreeMessages (the transport skips its dot-stuffing scan): a
+    reader's value that starts with a dot, put at the start of a line, is encoded, and a
+    literal "%" or "%b" of the issue stays as it is."""
+    markers = Markers.drawn()
+    text = f"{markers.recipient_email}\n100% local, %b and %s stay\n"
+    html = f"<p>{markers.recipient_email}</p><p>100% local, %b</p>\n"
+    rendered = RenderedIssue("Subject", html, text, markers)
+    recipient = Recipient(".dot@example.org", UNSUBSCRIBE, UNSUBSCRIBE)
+    template = MessageTemplate(
+        envelope=ENVELOPE, subject="Subject", text=text, html=html, markers=markers.all(), now=NOW
+    )
+    personal = Personal(
+        to=recipient.email, values=recipient.values(markers), unsubscribe_url=UNSUBSCRIBE
+    )
+
+    raw, _ = template.build(personal)
+
+    assert isinstance(raw, DotFreeMessage)
+    assert not raw.startswith(b".") and b"\n." not in raw and raw.endswith(b"\r\n")
+    assert dot_stuffed(raw) is raw
+    text_part, html_part = parse(raw).iter_parts()
+    want_html, want_text = personalise(rendered, recipient)
+    assert text_part.get_content().replace("\r\n", "\n") == want_text
+    assert html_part.get_content().replace("\r\n", "\n") == want_html
+
+
+def test_a_head_line_starting_with_a_dot_leaves_the_message_to_be_stuffed() -> None:
+    """The reader's own header lines are checked per message: one that starts a line with a
+    dot makes plain bytes, which the transport stuffs."""
+    raw = make(unsubscribe_mailto="mailto:x@example.org?subject=a\r\n.b")
+
+    assert not isinstance(raw, DotFreeMessage)
+    assert b"\r\n..b" in dot_stuffed(raw)

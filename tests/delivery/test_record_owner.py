@@ -3,8 +3,9 @@ another worker took its rows back: what it records then must not undo the taker'
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from digest import db, pipeline
@@ -29,6 +30,13 @@ def _record(rt: pipeline.Runtime, worker: str, rows: list[outbox.Claimed], outco
         return outbox.record(session, attempts, db.utcnow(), POLICY, worker)
 
 
+def _claim(
+    rt: pipeline.Runtime, now: datetime, count: int, worker: str, stale: float = 20
+) -> list[outbox.Claimed]:
+    with db.claim_transaction(rt.engine) as session:
+        return outbox.claim_batch(session, 1, now, count, worker, stale)
+
+
 def _rows(rt: pipeline.Runtime) -> list[tuple[str, str | None, str | None]]:
     with rt.sessions() as session:
         query = select(Delivery.status, Delivery.worker_id, Delivery.last_reply)
@@ -42,11 +50,9 @@ def test_a_stale_worker_never_overwrites_the_result_of_the_worker_that_took_its_
     with pipeline.runtime(settings, db.utcnow()) as rt:
         queued_issue(rt, addresses(3))
         now = db.utcnow()
-        with db.claim_transaction(rt.engine) as session:
-            first = outbox.claim_batch(session, 1, now, 3, "first", 20)
+        first = _claim(rt, now, 3, "first")
         # "first" stopped beating; "second" takes the rows back (stale threshold 0 s).
-        with db.claim_transaction(rt.engine) as session:
-            second = outbox.claim_batch(session, 1, now, 3, "second", 0)
+        second = _claim(rt, now, 3, "second", stale=0)
         assert [c.id for c in second] == [c.id for c in first]
 
         # The taker defers the first row, then the stale worker's late replies arrive.
@@ -64,3 +70,69 @@ def test_a_stale_worker_never_overwrites_the_result_of_the_worker_that_took_its_
         # The row's owner still records its own results.
         assert _record(rt, "second", second[1:2], "failed") == {"failed": 1}
         assert _rows(rt)[1][0] == "failed"
+
+
+def test_sent_rows_written_through_the_driver_read_back_as_the_orm_writes_them(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    """SentRowWriter (the recorder's common case) stores what outbox.record stores for a 250:
+    the same state, reply, time and Message-ID, read back through the models; a failure
+    rolls its whole commit back."""
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        queued_issue(rt, addresses(4))
+        now = db.utcnow()
+        claimed = _claim(rt, now, 4, "w")
+        sent = [
+            outbox.Attempt(c, SendResult(DeliveryStatus.SENT, f"250 ok\x00{c.id}"), f"<{c.id}@x>")
+            for c in claimed
+        ]
+        with db.claim_transaction(rt.engine) as session:
+            outbox.record(session, sent[:2], now, POLICY, "w")
+        with rt.engine.connect() as connection:
+            writer = outbox.SentRowWriter(connection)
+            assert writer.write(sent[2:], now) == {"sent": 2}
+            # A value the driver cannot bind fails the commit as a whole.
+            broken = outbox.Attempt(claimed[3], sent[3].result, object())  # type: ignore[arg-type]
+            late = db.utcnow() + timedelta(hours=1)
+            with pytest.raises(Exception):  # noqa: B017 - whatever the driver raises
+                writer.write([sent[2], broken], late)
+        with rt.sessions() as session:
+            rows = session.scalars(select(Delivery).order_by(Delivery.id)).all()
+            stored = [
+                (r.status, r.last_reply, r.sent_at, r.message_id, r.next_attempt_at) for r in rows
+            ]
+
+    by_orm, by_driver = stored[:2], stored[2:]
+    assert [s[0] for s in stored] == ["sent"] * 4
+    for (_, reply, at, message_id, next_at), attempt in zip(stored, sent, strict=True):
+        assert reply == f"250 ok\ufffd{attempt.claimed.id}"
+        assert at == now and at.tzinfo is not None
+        assert (message_id, next_at) == (attempt.message_id, None)
+    assert {type(v) for row in by_orm for v in row} == {type(v) for row in by_driver for v in row}
+
+
+def test_a_claim_reads_only_the_unfinished_rows_through_their_index(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    """The claim's query goes through the partial index of unfinished rows, in id order, with
+    no sort: its cost does not grow with the rows already sent (it once read and sorted every
+    row of the issue on every claim). The plan is SQLite's; PostgreSQL's planner, which may
+    prefer a plain scan of a small table, chooses by statistics."""
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        if rt.engine.dialect.name != "sqlite":
+            pytest.skip("the plan checked is SQLite's")
+        query = (
+            select(Delivery.id)
+            .where(outbox._due(1, db.utcnow(), 20))
+            .order_by(Delivery.id)
+            .limit(200)
+        )
+        with rt.engine.connect() as connection:
+            compiled = query.compile(connection, compile_kwargs={"literal_binds": True})
+            plan = " / ".join(
+                row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}")
+            )
+    assert "USING INDEX ix_deliveries_unfinished" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan
