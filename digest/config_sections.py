@@ -26,6 +26,22 @@ SHIPPED_FROM_ADDRESS = "digest@news.example.org"
 SHIPPED_POSTAL_ADDRESS = "Regional Digest, 12 Harbour Road, Casablanca 20000, Morocco"
 
 
+# C0 and C1 controls and the Unicode line breaks: a name said in a header (From, Subject,
+# List-Id) may hold none; the email package and mail servers refuse them.
+_HEADER_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def header_text(value: str) -> str:
+    """value, when a mail header can say it; else a ValueError naming the character."""
+    control = _HEADER_CONTROL.search(value)
+    if control:
+        raise ValueError(
+            f"a name said in mail headers cannot hold a control character "
+            f"(U+{ord(control.group()):04X}, a line break?)"
+        )
+    return value
+
+
 class NewsletterSettings(Section):
     name: str = "Regional Digest"
     base_url: str = "https://news.example.org"
@@ -33,6 +49,11 @@ class NewsletterSettings(Section):
     from_name: str | None = None
     reply_to: str | None = None
     postal_address: str = SHIPPED_POSTAL_ADDRESS
+
+    @field_validator("name", "from_name")
+    @classmethod
+    def _header_name(cls, value: str | None) -> str | None:
+        return value if value is None else header_text(value)
 
     def shipped_placeholders(self) -> list[tuple[str, str]]:
         """The keys (and values) still holding what config.yaml ships."""
@@ -241,6 +262,11 @@ class ListSettings(Section):
     clicks: bool | None = None
     # The top stories of the previous issue by clicks, shown as "Most read last week"; 0: none.
     most_read: int = Field(0, ge=0, le=10)
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return header_text(value)
 
     @field_validator("subject")
     @classmethod
