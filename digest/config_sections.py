@@ -224,7 +224,9 @@ class ScheduleSettings(Section):
 SUBJECT_PLACEHOLDERS = ("lead", "name", "newsletter", "number", "period")
 
 
-def subject_pattern_problem(pattern: str) -> str | None:
+def subject_pattern_problem(
+    pattern: str, placeholders: tuple[str, ...] = SUBJECT_PLACEHOLDERS
+) -> str | None:
     """What is wrong with a subject pattern, or None: only the plain placeholders, no format
     specs, conversions or attributes ({lead.__class__} would read more than a title)."""
     try:
@@ -236,10 +238,20 @@ def subject_pattern_problem(pattern: str) -> str | None:
     except ValueError as exc:
         return f"unmatched brace ({str(exc).lower()})"
     for name, spec, conversion in fields:
-        if name not in SUBJECT_PLACEHOLDERS or spec or conversion:
+        if name not in placeholders or spec or conversion:
             written = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
             return f"unknown placeholder {{{written}}}"
     return None
+
+
+def checked_subject(pattern: str, placeholders: tuple[str, ...]) -> str:
+    """pattern, when str.format can fill it with these placeholders; else a ValueError
+    naming the problem and what the subject may hold."""
+    problem = subject_pattern_problem(pattern, placeholders)
+    if problem:
+        names = ", ".join(f"{{{name}}}" for name in placeholders)
+        raise ValueError(f"{problem}: a subject may hold {names} (write {{{{ for a brace)")
+    return pattern
 
 
 class ListSettings(Section):
@@ -271,13 +283,7 @@ class ListSettings(Section):
     @field_validator("subject")
     @classmethod
     def _subject(cls, value: str) -> str:
-        problem = subject_pattern_problem(value)
-        if problem:
-            placeholders = ", ".join(f"{{{name}}}" for name in SUBJECT_PLACEHOLDERS)
-            raise ValueError(
-                f"{problem}: a subject may hold {placeholders} (write {{{{ for a brace)"
-            )
-        return value
+        return checked_subject(value, SUBJECT_PLACEHOLDERS)
 
     @field_validator("timezone")
     @classmethod
@@ -458,6 +464,17 @@ class ReaderSettings(Section):
     undo_unsubscribe_hours: float = Field(24.0, gt=0, le=24 * 30)
     # Subject of the welcome mail ({newsletter}, {list}).
     welcome_subject: str = "Welcome to {list}"
+
+    @field_validator("confirmation_subject")
+    @classmethod
+    def _confirmation_subject(cls, value: str) -> str:
+        # One mail for all the lists a reader ticked: it names the newsletter alone.
+        return checked_subject(value, ("newsletter",))
+
+    @field_validator("welcome_subject")
+    @classmethod
+    def _welcome_subject(cls, value: str) -> str:
+        return checked_subject(value, ("newsletter", "list"))
 
     @field_validator("embed_origins")
     @classmethod

@@ -228,3 +228,21 @@ def test_a_name_for_headers_with_a_control_character_is_refused(
 ) -> None:
     with pytest.raises(ConfigError, match=rf"{key}: .*control character"):
         load_settings(write(tmp_path, yaml), environ={})
+
+
+@pytest.mark.parametrize(
+    ("key", "subject", "problem"),
+    [
+        ("welcome_subject", "Welcome to {lists}", r"unknown placeholder \{lists\}"),
+        ("welcome_subject", "Welcome to {list", r"unmatched brace"),
+        ("confirmation_subject", "Confirm {list}", r"unknown placeholder \{list\}"),
+        ("confirmation_subject", "Confirm {newsletter.__class__}", r"unknown placeholder"),
+    ],
+)
+def test_the_readers_mail_subjects_are_checked_when_the_config_is_read(
+    tmp_path: Path, key: str, subject: str, problem: str
+) -> None:
+    path = write(tmp_path, f"readers:\n  {key}: '{subject}'\n")
+    with pytest.raises(ConfigError, match=rf"readers\.{key}: {problem}") as caught:
+        load_settings(path, environ={})
+    assert "{newsletter}" in caught.value.message  # names what it may hold
