@@ -26,6 +26,22 @@ SHIPPED_FROM_ADDRESS = "digest@news.example.org"
 SHIPPED_POSTAL_ADDRESS = "Regional Digest, 12 Harbour Road, Casablanca 20000, Morocco"
 
 
+# C0 and C1 controls and the Unicode line breaks: a name said in a header (From, Subject,
+# List-Id) may hold none; the email package and mail servers refuse them.
+_HEADER_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def header_text(value: str) -> str:
+    """value, when a mail header can say it; else a ValueError naming the character."""
+    control = _HEADER_CONTROL.search(value)
+    if control:
+        raise ValueError(
+            f"a name said in mail headers cannot hold a control character "
+            f"(U+{ord(control.group()):04X}, a line break?)"
+        )
+    return value
+
+
 class NewsletterSettings(Section):
     name: str = "Regional Digest"
     base_url: str = "https://news.example.org"
@@ -33,6 +49,11 @@ class NewsletterSettings(Section):
     from_name: str | None = None
     reply_to: str | None = None
     postal_address: str = SHIPPED_POSTAL_ADDRESS
+
+    @field_validator("name", "from_name")
+    @classmethod
+    def _header_name(cls, value: str | None) -> str | None:
+        return value if value is None else header_text(value)
 
     def shipped_placeholders(self) -> list[tuple[str, str]]:
         """The keys (and values) still holding what config.yaml ships."""
@@ -203,7 +224,9 @@ class ScheduleSettings(Section):
 SUBJECT_PLACEHOLDERS = ("lead", "name", "newsletter", "number", "period")
 
 
-def subject_pattern_problem(pattern: str) -> str | None:
+def subject_pattern_problem(
+    pattern: str, placeholders: tuple[str, ...] = SUBJECT_PLACEHOLDERS
+) -> str | None:
     """What is wrong with a subject pattern, or None: only the plain placeholders, no format
     specs, conversions or attributes ({lead.__class__} would read more than a title)."""
     try:
@@ -215,10 +238,20 @@ def subject_pattern_problem(pattern: str) -> str | None:
     except ValueError as exc:
         return f"unmatched brace ({str(exc).lower()})"
     for name, spec, conversion in fields:
-        if name not in SUBJECT_PLACEHOLDERS or spec or conversion:
+        if name not in placeholders or spec or conversion:
             written = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
             return f"unknown placeholder {{{written}}}"
     return None
+
+
+def checked_subject(pattern: str, placeholders: tuple[str, ...]) -> str:
+    """pattern, when str.format can fill it with these placeholders; else a ValueError
+    naming the problem and what the subject may hold."""
+    problem = subject_pattern_problem(pattern, placeholders)
+    if problem:
+        names = ", ".join(f"{{{name}}}" for name in placeholders)
+        raise ValueError(f"{problem}: a subject may hold {names} (write {{{{ for a brace)")
+    return pattern
 
 
 class ListSettings(Section):
@@ -242,16 +275,15 @@ class ListSettings(Section):
     # The top stories of the previous issue by clicks, shown as "Most read last week"; 0: none.
     most_read: int = Field(0, ge=0, le=10)
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return header_text(value)
+
     @field_validator("subject")
     @classmethod
     def _subject(cls, value: str) -> str:
-        problem = subject_pattern_problem(value)
-        if problem:
-            placeholders = ", ".join(f"{{{name}}}" for name in SUBJECT_PLACEHOLDERS)
-            raise ValueError(
-                f"{problem}: a subject may hold {placeholders} (write {{{{ for a brace)"
-            )
-        return value
+        return checked_subject(value, SUBJECT_PLACEHOLDERS)
 
     @field_validator("timezone")
     @classmethod
@@ -432,6 +464,17 @@ class ReaderSettings(Section):
     undo_unsubscribe_hours: float = Field(24.0, gt=0, le=24 * 30)
     # Subject of the welcome mail ({newsletter}, {list}).
     welcome_subject: str = "Welcome to {list}"
+
+    @field_validator("confirmation_subject")
+    @classmethod
+    def _confirmation_subject(cls, value: str) -> str:
+        # One mail for all the lists a reader ticked: it names the newsletter alone.
+        return checked_subject(value, ("newsletter",))
+
+    @field_validator("welcome_subject")
+    @classmethod
+    def _welcome_subject(cls, value: str) -> str:
+        return checked_subject(value, ("newsletter", "list"))
 
     @field_validator("embed_origins")
     @classmethod

@@ -213,3 +213,36 @@ def test_a_subject_names_the_lead_story_by_default(tmp_path: Path) -> None:
     path = write(tmp_path, "lists:\n  - {slug: weekly, name: W}\n")
     assert "{lead}" in load_settings(path, environ={}).lists[0].subject
     assert "{lead}" in load_settings(REPO / "config.yaml", environ={}).lists[0].subject
+
+
+@pytest.mark.parametrize(
+    ("yaml", "key"),
+    [
+        ('lists:\n  - {slug: weekly, name: "Sahel\\nweekly"}\n', r"lists\[0\]\.name"),
+        ('newsletter: {name: "Regional\\0 Digest"}\n', r"newsletter\.name"),
+        ('newsletter: {from_name: "Desk\\x1b"}\n', r"newsletter\.from_name"),
+    ],
+)
+def test_a_name_for_headers_with_a_control_character_is_refused(
+    tmp_path: Path, yaml: str, key: str
+) -> None:
+    with pytest.raises(ConfigError, match=rf"{key}: .*control character"):
+        load_settings(write(tmp_path, yaml), environ={})
+
+
+@pytest.mark.parametrize(
+    ("key", "subject", "problem"),
+    [
+        ("welcome_subject", "Welcome to {lists}", r"unknown placeholder \{lists\}"),
+        ("welcome_subject", "Welcome to {list", r"unmatched brace"),
+        ("confirmation_subject", "Confirm {list}", r"unknown placeholder \{list\}"),
+        ("confirmation_subject", "Confirm {newsletter.__class__}", r"unknown placeholder"),
+    ],
+)
+def test_the_readers_mail_subjects_are_checked_when_the_config_is_read(
+    tmp_path: Path, key: str, subject: str, problem: str
+) -> None:
+    path = write(tmp_path, f"readers:\n  {key}: '{subject}'\n")
+    with pytest.raises(ConfigError, match=rf"readers\.{key}: {problem}") as caught:
+        load_settings(path, environ={})
+    assert "{newsletter}" in caught.value.message  # names what it may hold

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_interval
 
+from digest.collect.text import without_control_chars
 from digest.config_sections import SUBJECT_PLACEHOLDERS, subject_pattern_problem
 from digest.editorial.curate import DEFAULT_SECTION, Story, group_by_region, pick_stories
 from digest.errors import ConfigError
@@ -166,7 +167,9 @@ def issue_subject(
             hint="use " + ", ".join(f"{{{name}}}" for name in SUBJECT_PLACEHOLDERS),
         )
     return rules.subject.format(
-        lead=" ".join(lead.split()) or period,
+        # One plain line whoever wrote the title: a feed's (cleaned when collected) or an
+        # editor's stored before their titles were checked; str.format leaves its braces be.
+        lead=" ".join(without_control_chars(lead).split()) or period,
         name=rules.name,
         newsletter=rules.newsletter,
         number=number,

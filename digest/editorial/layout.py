@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from digest.collect.text import CONTROL
 from digest.editorial.compose import Entry
 from digest.editorial.curate import Story
 from digest.errors import DigestError
@@ -102,7 +103,7 @@ def edited_story(story: Story, edit: Mapping[str, str] | None) -> Story:
 
 def story_edit(title: str, summary: str) -> dict[str, str]:
     """An editor's title and summary, checked and tidied; a blank one keeps the collected one."""
-    title = " ".join(title.split())
+    title = one_line(title, "title")
     summary = summary.replace("\r\n", "\n").strip()
     if len(title) > MAX_TITLE:
         raise DigestError(f"a title is at most {MAX_TITLE} characters", hint="shorten the title")
@@ -111,6 +112,20 @@ def story_edit(title: str, summary: str) -> dict[str, str]:
             f"a summary is at most {MAX_SUMMARY} characters", hint="shorten the summary"
         )
     return {key: value for key, value in (("title", title), ("summary", summary)) if value}
+
+
+def one_line(value: str, what: str) -> str:
+    """An editor's line (a title, a subject) with its spaces collapsed. A control character
+    (NUL, ESC…) is an error naming it: it would reach the Subject header, where a mail server
+    refuses it. Marks and joiners (U+200F, U+200D) are not controls and stay."""
+    line = " ".join(value.split())
+    control = CONTROL.search(line)
+    if control:
+        raise DigestError(
+            f"the {what} holds a control character (U+{ord(control.group()):04X})",
+            hint=f"type the {what} again without it",
+        )
+    return line
 
 
 def _find(entries: Sequence[Entry], article_id: int) -> Entry:

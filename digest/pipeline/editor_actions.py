@@ -22,6 +22,7 @@ from digest.editorial.compose import Entry
 from digest.editorial.layout import (
     arranged,
     move_within,
+    one_line,
     section_names,
     story_edit,
 )
@@ -133,7 +134,7 @@ def edit_issue(
     with db.transaction(rt.sessions) as session:
         issue = _draft(session, issue_id)
         if subject is not None:
-            subject = " ".join(subject.split())
+            subject = one_line(subject, "subject")
             if not subject:
                 raise DigestError("the subject cannot be empty", hint="write a subject")
             issue.subject, issue.subject_edited = subject, True

@@ -5,12 +5,15 @@ from __future__ import annotations
 import gettext
 import io
 import re
+import string
 from datetime import date
 from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton, parse_pattern
-from babel.messages.mofile import write_mo
+from babel.messages.catalog import PYTHON_FORMAT, Catalog, Message, TranslationError
+from babel.messages.checkers import python_format
+from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import PoFileError, read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
@@ -113,29 +116,93 @@ def _folder_names(tag: str) -> list[str]:
 def translations(tag: str, folders: list[Path]) -> gettext.NullTranslations:
     """The catalogue of the language in the first folder that has one (LANG/LC_MESSAGES/
     digest.mo, or its .po compiled in memory when the .mo is missing or older); none: the
-    templates' own (English) words."""
+    templates' own (English) words. A translation whose placeholders do not fit its message
+    is left out (fitting), so those words are said in English rather than stop a send."""
     for name in _folder_names(tag):
         for folder in folders:
             base = folder / name / "LC_MESSAGES" / DOMAIN
             po, mo = base.with_suffix(".po"), base.with_suffix(".mo")
             if mo.is_file() and (not po.is_file() or mo.stat().st_mtime >= po.stat().st_mtime):
                 with mo.open("rb") as stream:
-                    return Translations(stream, domain=DOMAIN)
-            if po.is_file():
-                return Translations(io.BytesIO(compile_catalogue(po)), domain=DOMAIN)
+                    catalog = read_mo(stream)
+            elif po.is_file():
+                catalog = _read_catalogue(po)
+            else:
+                continue
+            fitting(catalog)
+            out = io.BytesIO()
+            write_mo(out, catalog, use_fuzzy=False)
+            out.seek(0)
+            return Translations(out, domain=DOMAIN)
     return gettext.NullTranslations()
 
 
 def compile_catalogue(po: Path) -> bytes:
     """The .mo bytes of a .po file; a broken catalogue is an error naming it."""
+    out = io.BytesIO()
+    write_mo(out, _read_catalogue(po), use_fuzzy=False)
+    return out.getvalue()
+
+
+def unfit_translations(po: Path) -> list[str]:
+    """The messages of a .po file whose translation does not fit (see fitting)."""
+    return fitting(_read_catalogue(po))
+
+
+def fitting(catalog: Catalog) -> list[str]:
+    """Empties, in place, each translation (each plural form alone) that would fail where it
+    is filled in, and returns their messages: a %-message (Jinja's _() formats every message,
+    the pages' Words too) whose translation names a value the message does not, mixes named
+    and positional values or has a lone "%"; a {}-message (the configured subjects, filled
+    by str.format) whose translation names another value or leaves a brace open. An empty
+    translation is the English message (gettext, Babel's write_mo)."""
+    unfit: list[str] = []
+    for message in catalog:
+        if not message.id or not message.string:
+            continue
+        ids = tuple(message.id) if isinstance(message.id, (list, tuple)) else (message.id,)
+        forms = message.string if isinstance(message.string, (list, tuple)) else (message.string,)
+        kept = [form if not form or _fits(ids, form) else "" for form in forms]
+        if kept != list(forms):
+            unfit.append(ids[0])
+            message.string = tuple(kept) if isinstance(message.string, (list, tuple)) else ""
+    return unfit
+
+
+def _fits(ids: tuple[str, ...], form: str) -> bool:
+    braces = [n for text in ids for _t, n, _s, _c in string.Formatter().parse(text) if n]
+    if braces and not PYTHON_FORMAT.search(ids[0]):
+        try:
+            form.format(**dict.fromkeys(braces, ""))
+        except (KeyError, IndexError, ValueError):
+            return False
+        return True
+    try:
+        python_format(None, Message(ids if len(ids) > 1 else ids[0], form))
+        names = {m.group(1) for text in ids for m in PYTHON_FORMAT.finditer(text) if m.group(1)}
+        form % _NamedOnly.fromkeys(names, 0)
+    except (TranslationError, KeyError, ValueError, TypeError):
+        return False
+    return True
+
+
+class _NamedOnly(dict[str, int]):
+    """Values by name; a positional placeholder ("%s", "% a" of "100 % au moins") would be
+    handed the whole mapping, so saying it is an error."""
+
+    def __str__(self) -> str:
+        raise TypeError("a positional placeholder")
+
+    __repr__ = __str__
+
+
+def _read_catalogue(po: Path) -> Catalog:
+    """A .po file read; a broken catalogue is an error naming it."""
     try:
         with po.open("rb") as stream:
-            catalog = read_po(stream, locale=po.parent.parent.name, abort_invalid=True)
+            return read_po(stream, locale=po.parent.parent.name, abort_invalid=True)
     except (PoFileError, UnknownLocaleError, ValueError, UnicodeDecodeError) as exc:
         raise RenderError(
             f"{po}: the catalogue cannot be read: {exc}",
             hint="fix the .po file (msgfmt --check shows where) or remove it",
         ) from None
-    out = io.BytesIO()
-    write_mo(out, catalog, use_fuzzy=False)
-    return out.getvalue()

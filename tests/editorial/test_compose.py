@@ -238,3 +238,13 @@ def test_an_unknown_placeholder_in_the_subject_is_a_config_error() -> None:
 
     with pytest.raises(ConfigError, match="weekly"):
         compose([candidate(1)], rules=rules)
+
+
+def test_a_hostile_lead_title_makes_one_plain_subject_line() -> None:
+    rules = replace(RULES, subject="{lead} · {name}")
+    hostile = "Ports\x00 {name} %(list)s %s\x1b[31m\r\nBcc: all@example.org\u2028 reopen"
+    chosen = replace(draft((1, "Africa")), titles={1: hostile})
+
+    subject = compose([candidate(1, region="Africa")], chosen, rules=rules).subject
+
+    assert subject == "Ports {name} %(list)s %s[31m Bcc: all@example.org reopen · Weekly"

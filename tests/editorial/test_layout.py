@@ -79,3 +79,11 @@ def test_an_edit_replaces_only_what_the_editor_wrote() -> None:
     assert story_edit(" ", "") == {}  # blank: back to the collected ones
     with pytest.raises(DigestError, match="at most 300"):
         story_edit("x" * 301, "")
+
+
+@pytest.mark.parametrize("control", ["\x00", "\x1b", "\x7f", "\x9b"])
+def test_an_edited_title_with_a_control_character_is_refused(control: str) -> None:
+    with pytest.raises(DigestError, match=r"title holds a control character \(U\+00[0-9A-F]{2}\)"):
+        story_edit(f"Ports{control} reopen", "")
+    # Arabic marks and joiners are letters' business, not controls.
+    assert story_edit("\u200fالموانئ\u200d", "")["title"] == "\u200fالموانئ\u200d"

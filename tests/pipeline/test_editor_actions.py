@@ -113,3 +113,11 @@ def test_edits_are_timestamped_in_utc(rt: pipeline.Runtime) -> None:
     later = NOW + timedelta(hours=2)
     editor_actions.approve(rt, issue.ref.id, editor="karim", now=later)
     assert editor_actions.editor_issue(rt, issue.ref.id).approved_by == "karim"
+
+
+def test_a_subject_with_a_control_character_is_refused(rt: pipeline.Runtime) -> None:
+    issue = compose(rt)
+
+    with pytest.raises(DigestError, match=r"subject holds a control character \(U\+0000\)"):
+        editor_actions.edit_issue(rt, issue.ref.id, editor="nadia", now=NOW, subject="A\x00B")
+    assert compose(rt).ref.subject == issue.ref.subject

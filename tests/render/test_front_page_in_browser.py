@@ -2,7 +2,8 @@
 a desktop's width, light and dark (prefers-color-scheme): a text column of at least 335 px on a
 375 px screen, nothing wider than the screen, and every text at least 4.5:1 against what is
 behind it (WCAG AA), computed from the styles Chromium computed. Remote images are refused, as
-with images off: their alt text must read as plain styled text. Screenshots: tests/artifacts/."""
+with images off: their alt text must read as plain styled text. The confirmation and welcome
+mails wear the same design and are held to the same. Screenshots: tests/artifacts/."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ import pytest
 from digest.render.email import EmailRenderer, personalise
 from tests.browser import BrowserThread, open_page, save_screenshot
 from tests.render.big_issue import big_issue
-from tests.render.contrast import AA, MEASURE_JS, contrast, needed
+from tests.render.contrast import AA, MEASURE_JS, contrast, luminance, needed
+from tests.render.reader_mails import MAILS, POSTAL, html_of
 from tests.render.test_golden import READER
 
 if TYPE_CHECKING:  # the browser fixture skips (or fails under CI) without Playwright
@@ -53,6 +55,15 @@ def measure(
     return browser.run(run)
 
 
+def low_contrast(laid: dict[str, Any]) -> list[str]:
+    return [
+        f"{contrast(t['color'], t['background']):.2f} <{t['tag']}> {t['color']} on "
+        f"{t['background']}: {t['text']!r}"
+        for t in laid["texts"]
+        if contrast(t["color"], t["background"]) < needed(t)
+    ]
+
+
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [PHONE, DESKTOP])
 @pytest.mark.parametrize("tag", ["en", "fr", "ar"])
@@ -73,13 +84,45 @@ def test_every_text_meets_aa_contrast_and_nothing_overflows(
     if width == PHONE:
         assert laid["column"] >= MIN_COLUMN, f"story column {laid['column']}px at {PHONE}px"
     assert laid["texts"], "the page shows text"
-    low = [
-        f"{contrast(t['color'], t['background']):.2f} <{t['tag']}> {t['color']} on "
-        f"{t['background']}: {t['text']!r}"
-        for t in laid["texts"]
-        if contrast(t["color"], t["background"]) < needed(t)
-    ]
+    low = low_contrast(laid)
     assert not low, f"below AA ({scheme}, {width}px):\n" + "\n".join(low)
+
+
+@pytest.fixture(scope="module")
+def mail_pages(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Path]:
+    renderer = EmailRenderer(TEMPLATES)
+    folder = tmp_path_factory.mktemp("reader-mails")
+    out = {}
+    for name in MAILS:
+        for tag in ("en", "fr", "ar"):
+            out[name, tag] = folder / f"{name}.{tag}.html"
+            out[name, tag].write_text(html_of(renderer, name, tag), encoding="utf-8")
+    return out
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+@pytest.mark.parametrize("tag", ["en", "fr", "ar"])
+@pytest.mark.parametrize("name", list(MAILS))
+def test_the_confirmation_and_welcome_mails_meet_aa_and_fit_a_phone(
+    browser: BrowserThread,
+    mail_pages: dict[tuple[str, str], Path],
+    name: str,
+    tag: str,
+    width: int,
+    scheme: Literal["light", "dark"],
+) -> None:
+    # The confirmation link, a long unbroken address, is what would widen a phone's screen.
+    laid = measure(browser, mail_pages[name, tag], width, scheme, f"{name}-{tag}-{scheme}", "")
+
+    assert laid["document"] == laid["inner"] == width, laid
+    footer = [t for t in laid["texts"] if t["text"] == POSTAL[:60]]
+    assert footer, laid["texts"]
+    # Dark mode is the mail's own (front_page.mjml.j2), not left to the client.
+    shade = luminance(footer[0]["background"])
+    assert shade < 0.02 if scheme == "dark" else shade > 0.8, footer
+    low = low_contrast(laid)
+    assert not low, f"below AA ({name}, {scheme}, {width}px):\n" + "\n".join(low)
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
