@@ -98,7 +98,9 @@ def test_a_real_send_keeps_to_the_rate_over_any_one_second_window(
         sorted(r.at for r in smtp_server.handler.received),  # accepted after the data
     ):
         busiest = max(sum(t <= a < t + 1.0 for a in times) for t in times)
-        # At most `rate` permits start in any second; an arrival's jitter may add one.
-        assert busiest <= rate + 1, (busiest, [round(t - times[0], 3) for t in times])
+        # At most `rate` permits start in any second; what the server sees carries the
+        # scheduling jitter of a loaded machine (a delayed message bunches with the next one),
+        # which may add two. Without the limit all 25 come in one burst.
+        assert busiest <= rate + 2, (busiest, [round(t - times[0], 3) for t in times])
         # And the limit was really applied: without it 25 messages take a few milliseconds.
         assert times[-1] - times[0] >= (len(times) - 1) / rate * 0.9
