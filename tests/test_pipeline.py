@@ -15,7 +15,7 @@ from digest import pipeline
 from digest.config import Settings
 from digest.errors import DeliveryError
 from digest.models import Article, Delivery, Issue, Source
-from digest.pipeline import composing
+from digest.pipeline import composing, editor_actions
 from subscribers import membership
 from subscribers.models import Subscriber, Suppression
 from tests.conftest import TEST_POSTAL_ADDRESS
@@ -379,6 +379,54 @@ def test_each_reader_gets_the_stories_of_the_topics_they_chose(
     assert preview is not None
     shown = preview.path.read_text(encoding="utf-8")
     assert {title for title in everything if title in shown} == northern
+
+
+def test_a_readers_copy_without_the_lead_names_its_own_first_story_in_the_subject(
+    rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
+) -> None:
+    add_readers(rt, "maghreb@example.org")
+    with rt.sessions.begin() as session:
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.email == "maghreb@example.org")
+            .values(topics=["Northern Africa"])
+        )
+    pipeline.collect(rt, NOW)
+    pipeline.send(rt, "weekly", NOW)
+
+    with rt.sessions() as session:
+        northern = set(
+            session.scalars(select(Article.title).where(Article.region == "Northern Africa"))
+        )
+    subjects = {str(m["To"]): str(m["Subject"]) for m in smtp_server.handler.parsed()}
+    lead_of = {to: subject.rsplit(" · ", 1)[0] for to, subject in subjects.items()}
+    # The issue leads with a story outside Northern Africa: everyone's subject names it ...
+    assert lead_of["reader@example.org"] not in northern, subjects
+    # ... but the Maghreb reader's copy leads with its own first story, and so does its subject.
+    assert lead_of["maghreb@example.org"] in northern, subjects
+
+
+def test_a_subject_the_editor_wrote_stays_in_every_readers_copy(
+    rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
+) -> None:
+    add_readers(rt, "maghreb@example.org")
+    with rt.sessions.begin() as session:
+        session.execute(
+            update(Subscriber)
+            .where(Subscriber.email == "maghreb@example.org")
+            .values(topics=["Northern Africa"])
+        )
+    pipeline.collect(rt, NOW)
+    ref = pipeline.compose(rt, "weekly", NOW)
+    assert ref is not None
+    editor_actions.edit_issue(rt, ref.id, editor="nadia", now=NOW, subject="Our week in brief")
+    pipeline.send(rt, "weekly", NOW)
+
+    subjects = {str(m["To"]): str(m["Subject"]) for m in smtp_server.handler.parsed()}
+    assert subjects == {
+        "reader@example.org": "Our week in brief",
+        "maghreb@example.org": "Our week in brief",
+    }
 
 
 def test_one_run_composes_the_issue_once_and_renders_it_once_per_topic_set(

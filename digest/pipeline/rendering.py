@@ -12,13 +12,22 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
 from digest.config import Settings
+from digest.editorial.compose import issue_subject
 from digest.editorial.curate import Section, Story, for_topics, topic_key
+from digest.editorial.front_page import lead_story
 from digest.editorial.layout import arranged, edited_story
 from digest.errors import NotFoundError
 from digest.links import is_http_url
 from digest.models import Issue
 from digest.pipeline.clicks import CountedLinks, most_read_of
-from digest.pipeline.composing import IssueRef, compose, issues_of, stored_entries, story_of
+from digest.pipeline.composing import (
+    IssueRef,
+    compose,
+    issues_of,
+    list_rules,
+    stored_entries,
+    story_of,
+)
 from digest.pipeline.runtime import Runtime
 from digest.render.checks import Check, run_checks
 from digest.render.email import IssueView, Markers, Recipient, RenderedIssue, personalise
@@ -84,8 +93,18 @@ def render_view(
             raise NotFoundError(f"issue {issue_id} not found")
         view = issue_view(rt.settings, issue)
         counts_clicks = rt.settings.counts_clicks(issue.mailing_list.slug)
+        rules = list_rules(rt.settings, rt.settings.mailing_list(issue.mailing_list.slug))
+        period = (issue.period_start, issue.period_end)
+        subject_edited = issue.subject_edited
     if topics:
+        everyones_lead = lead_story(view.sections, view.lead_article_id)
         view = replace(view, sections=for_topics(view.sections, topics))
+        own_lead = lead_story(view.sections, view.lead_article_id)
+        # A copy whose topics leave the issue's lead out leads with its own first story: so
+        # does its subject (the list's pattern), unless the editor wrote the subject.
+        if own_lead is not None and own_lead is not everyones_lead and not subject_edited:
+            subject = issue_subject(rules, view.number, *period, lead=own_lead.title)
+            view = replace(view, subject=subject)
     if counts_clicks:
         links = CountedLinks(
             rt.settings.newsletter.base_url, rt.signer.clicks, markers.story_reader
