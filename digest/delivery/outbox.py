@@ -199,19 +199,18 @@ def record(
 
 def record_sent(connection: Connection, sent: Sequence[Attempt], now: datetime) -> dict[str, int]:
     """Store attempts that all got a 250, in one executemany (see record)."""
-    connection.execute(
-        _RECORD_SENT,
-        [
-            {
-                "row_id": a.claimed.id,
-                "reply": _stored_reply(a.result),
-                "at": now,
-                "sent_message_id": a.message_id,
-            }
-            for a in sent
-        ],
-    )
+    connection.execute(_RECORD_SENT, [_sent_values(a, now) for a in sent])
     return {DeliveryStatus.SENT: len(sent)}
+
+
+def _sent_values(attempt: Attempt, at: object) -> dict[str, object]:
+    """_RECORD_SENT's values that differ from row to row (at: the time as the writer binds it)."""
+    return {
+        "row_id": attempt.claimed.id,
+        "reply": _stored_reply(attempt.result),
+        "at": at,
+        "sent_message_id": attempt.message_id,
+    }
 
 
 class SentRowWriter:
@@ -248,13 +247,7 @@ class SentRowWriter:
         at = self._at(now)
         rows: list[Any] = []
         for attempt in sent:
-            values = {
-                **self._constants,
-                "row_id": attempt.claimed.id,
-                "reply": _stored_reply(attempt.result),
-                "at": at,
-                "sent_message_id": attempt.message_id,
-            }
+            values = {**self._constants, **_sent_values(attempt, at)}
             rows.append(values if self._order is None else [values[n] for n in self._order])
         cursor = raw.cursor()
         try:
