@@ -102,7 +102,12 @@ def render_view(
         own_lead = lead_story(view.sections, view.lead_article_id)
         # A copy whose topics leave the issue's lead out leads with its own first story: so
         # does its subject (the list's pattern), unless the editor wrote the subject.
-        if own_lead is not None and own_lead is not everyones_lead and not subject_edited:
+        if (
+            own_lead is not None
+            and everyones_lead is not None
+            and own_lead.id != everyones_lead.id
+            and not subject_edited
+        ):
             subject = issue_subject(rules, view.number, *period, lead=own_lead.title)
             view = replace(view, subject=subject)
     if counts_clicks:
