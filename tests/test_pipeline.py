@@ -94,6 +94,15 @@ def add_readers(rt: pipeline.Runtime, *addresses: str) -> None:
             membership.add_subscriber(session, lst, address, name=None, now=NOW)
 
 
+def choose_topics(rt: pipeline.Runtime, chosen: dict[str, list[str]]) -> None:
+    """Each reader's topics, by address."""
+    with rt.sessions.begin() as session:
+        for email, topics in chosen.items():
+            session.execute(
+                update(Subscriber).where(Subscriber.email == email).values(topics=topics)
+            )
+
+
 def count(rt: pipeline.Runtime, model: type) -> int:
     with rt.sessions() as session:
         return session.scalar(select(func.count()).select_from(model)) or 0
@@ -348,11 +357,7 @@ def test_each_reader_gets_the_stories_of_the_topics_they_chose(
         "ties@example.org": ["global TIES", "Energy"],
         "sport@example.org": ["Sport"],
     }
-    with rt.sessions.begin() as session:
-        for email, topics in chosen.items():
-            session.execute(
-                update(Subscriber).where(Subscriber.email == email).values(topics=topics)
-            )
+    choose_topics(rt, chosen)
     pipeline.collect(rt, NOW)
     report = pipeline.send(rt, "weekly", NOW)
     assert (report.sent, report.skipped) == (3, 1)  # nothing this week is about sport
@@ -385,12 +390,7 @@ def test_a_readers_copy_without_the_lead_names_its_own_first_story_in_the_subjec
     rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
 ) -> None:
     add_readers(rt, "maghreb@example.org")
-    with rt.sessions.begin() as session:
-        session.execute(
-            update(Subscriber)
-            .where(Subscriber.email == "maghreb@example.org")
-            .values(topics=["Northern Africa"])
-        )
+    choose_topics(rt, {"maghreb@example.org": ["Northern Africa"]})
     pipeline.collect(rt, NOW)
     pipeline.send(rt, "weekly", NOW)
 
@@ -410,12 +410,7 @@ def test_a_subject_the_editor_wrote_stays_in_every_readers_copy(
     rt: pipeline.Runtime, smtp_server: FixtureSMTPServer
 ) -> None:
     add_readers(rt, "maghreb@example.org")
-    with rt.sessions.begin() as session:
-        session.execute(
-            update(Subscriber)
-            .where(Subscriber.email == "maghreb@example.org")
-            .values(topics=["Northern Africa"])
-        )
+    choose_topics(rt, {"maghreb@example.org": ["Northern Africa"]})
     pipeline.collect(rt, NOW)
     ref = pipeline.compose(rt, "weekly", NOW)
     assert ref is not None
@@ -438,11 +433,7 @@ def test_one_run_composes_the_issue_once_and_renders_it_once_per_topic_set(
         "ties@example.org": ["Global ties"],
         "also-ties@example.org": ["global TIES"],
     }
-    with rt.sessions.begin() as session:
-        for email, topics in chosen.items():
-            session.execute(
-                update(Subscriber).where(Subscriber.email == email).values(topics=topics)
-            )
+    choose_topics(rt, chosen)
     composed: list[int] = []
     rendered: list[tuple[str, ...]] = []
     compose_issue = composing.compose_issue
