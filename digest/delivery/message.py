@@ -17,7 +17,7 @@ from html import escape as html_escape
 from typing import Any, cast
 
 from digest.delivery.addresses import wire_address
-from digest.delivery.transport import DotFreeMessage
+from digest.delivery.transport import DotFreeMessage, starts_a_line_with_dot
 
 # 76, not 78: RFC 2045 caps quoted-printable lines at 76 characters.
 _LINE = 76
@@ -178,7 +178,7 @@ class MessageTemplate:
         self._format = b"".join(pieces)
         # Every line of the parts starts with a character _qp chose (never a dot) or with
         # text of ours: only the reader's head lines are left to check, per message.
-        self._head_dot_free = not _starts_a_line_with_dot(self._head)
+        self._head_dot_free = not starts_a_line_with_dot(self._head)
 
     def build(self, personal: Personal, message_id: str | None = None) -> tuple[bytes, str]:
         """(message bytes, Message-ID) for one recipient. Raises ValueError for an address
@@ -203,7 +203,7 @@ class MessageTemplate:
             values[marker, False] = _qp(value)
             values[marker, True] = _qp(html_escape(value))
         message = self._format % (head, *map(values.__getitem__, self._slots))
-        if self._head_dot_free and not _starts_a_line_with_dot(head):
+        if self._head_dot_free and not starts_a_line_with_dot(head):
             return DotFreeMessage(message), message_id
         return message, message_id
 
@@ -243,7 +243,3 @@ def _segments(body: str, markers: Sequence[str]) -> list[bytes | str]:
         position = match.end()
     out.append(_qp(body[position:]))
     return out
-
-
-def _starts_a_line_with_dot(data: bytes) -> bool:
-    return data.startswith(b".") or b"\n." in data

@@ -31,6 +31,11 @@ class DotFreeMessage(bytes):
     __slots__ = ()
 
 
+def starts_a_line_with_dot(data: bytes) -> bool:
+    """Whether a line of data starts with a dot: what SMTP's transparency doubles."""
+    return data.startswith(b".") or b"\n." in data
+
+
 Outcome = Literal[
     DeliveryStatus.SENT, DeliveryStatus.DEFERRED, DeliveryStatus.FAILED, DeliveryStatus.UNCERTAIN
 ]
