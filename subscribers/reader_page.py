@@ -73,8 +73,8 @@ class ReaderPage:
             raise
 
     def _subject(self, request: Request, purpose: Purpose) -> TokenSubject | None:
-        token = str(request.path_params["token"])
-        if len(token) > 500:
+        token = _token(request)
+        if token is None:
             return None
         if purpose == "confirm":
             max_age = timedelta(days=self.site.settings.readers.confirm_token_days)
@@ -83,8 +83,8 @@ class ReaderPage:
 
     def _subject_of_expired(self, request: Request, purpose: Purpose) -> TokenSubject | None:
         """Whom a link of ours names, however old (only to speak its list's language)."""
-        token = str(request.path_params["token"])
-        if len(token) > 500:
+        token = _token(request)
+        if token is None:
             return None
         if purpose in EXPIRING:
             return self.site.signer.verify(purpose, token, now=self.site.now(), max_age=EVER)
@@ -180,6 +180,12 @@ class ReaderPage:
             status_code=status_code,
             headers=PRIVATE,
         )
+
+
+def _token(request: Request) -> str | None:
+    """The token of the page's link; None when it is too long to be one of ours."""
+    token = str(request.path_params["token"])
+    return token if len(token) <= 500 else None
 
 
 def consent_words(settings: Settings) -> Words | str:
