@@ -11,7 +11,13 @@ from charset_normalizer import from_bytes
 # nothing a reader should see; lxml refuses them, PostgreSQL refuses NUL in text, and a lone
 # surrogate cannot be encoded at all (JSON Feed can carry \u0000 and \udc00, feedparser's
 # loose mode &#xDC00;: one such author stopped the whole collection run).
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff"
+CONTROL = re.compile(f"[{_CONTROLS}]")
+# Those, and the bidi embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069): a
+# right-to-left override in a title turns the rest of a subject line or an email row around
+# (CVE-2021-42574, "Trojan Source"). The digest sets each story's direction itself. The marks
+# (U+200E, U+200F, U+061C) stay: they reorder nothing beyond themselves.
+_UNSHOWN = re.compile(f"[{_CONTROLS}\u202a-\u202e\u2066-\u2069]")
 
 # articles.language is String(35): BCP 47 tags are far shorter, anything longer is junk.
 LANGUAGE_LENGTH = 35
@@ -44,7 +50,7 @@ def _latin(text: str) -> bool:
 
 
 def without_control_chars(text: str) -> str:
-    return CONTROL.sub("", text)
+    return _UNSHOWN.sub("", text)
 
 
 def short_label(value: str | None, limit: int) -> str | None:

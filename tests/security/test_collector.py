@@ -448,7 +448,8 @@ def test_a_feed_with_more_entries_than_allowed_is_refused_before_parsing(
     start = time.perf_counter()
     with pipeline.runtime(settings, NOW) as rt:
         hostile, calm = pipeline.collect(rt, NOW).sources
-    assert time.perf_counter() - start < 3
+    # About 1.5 s alone, 3.7 s seen on a loaded machine: still far from parsing it (15 s).
+    assert time.perf_counter() - start < 8
     assert hostile.error is not None and "collect.max_entries (500)" in hostile.error
     assert calm.error is None and calm.new_articles == 1
 
