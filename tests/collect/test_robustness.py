@@ -144,9 +144,21 @@ def test_a_json_number_longer_than_python_reads_is_our_error() -> None:
         parse_feed(_json_feed("", ', "n": ' + "9" * 5000), "https://news.example.org/f")
 
 
-def test_feeds_and_pages_drop_the_same_control_characters() -> None:
-    # One set for both: C0 (but tab and line breaks), DEL, C1 and U+FFFE/U+FFFF.
-    hostile = "Ports\x00 re\x7fopen\x9b after\ufffe the\x07 strike"
+# C0 (but tab and line breaks), DEL, C1 and U+FFFE/U+FFFF: nothing a reader should see.
+_CONTROLS = ("Ports\x00 re\x7fopen\x9b after\ufffe the\x07 strike", "Ports reopen after the strike")
+# U+202E (right-to-left override) turns what follows it around until a U+202C: in a title it
+# would flip the rest of a subject line or a row of the email ("Trojan Source",
+# CVE-2021-42574). The digest sets each story's direction itself (dir="rtl"/"ltr"), so
+# embeddings, overrides and isolates are dropped; the marks (U+200E, U+200F, U+061C), which
+# reorder nothing beyond themselves, are kept.
+_BIDI = (
+    "Prix \u202egnp.exe\u202c du \u2067blé\u2069 en hausse\u200f",
+    "Prix gnp.exe du blé en hausse\u200f",
+)
+
+
+@pytest.mark.parametrize(("hostile", "shown"), [_CONTROLS, _BIDI], ids=["controls", "bidi"])
+def test_feeds_and_pages_drop_the_same_unshown_characters(hostile: str, shown: str) -> None:
     feed = parse_feed(
         _json_feed("").replace(b'"title": "Edge"', b'"title": ' + json.dumps(hostile).encode()),
         "https://news.example.org/f",
@@ -156,25 +168,5 @@ def test_feeds_and_pages_drop_the_same_control_characters() -> None:
         "https://news.example.org/a/",
         "article",
     )
-    assert [e.title for e in feed.entries] == ["Ports reopen after the strike"]
-    assert page.text == "Ports reopen after the strike, traders said on Monday."
-
-
-def test_bidi_overrides_and_isolates_are_dropped_from_feeds_and_pages() -> None:
-    # U+202E (right-to-left override) turns what follows it around until a U+202C: in a
-    # title it would flip the rest of a subject line or a row of the email ("Trojan Source",
-    # CVE-2021-42574). The digest sets each story's direction itself (dir="rtl"/"ltr"), so
-    # embeddings, overrides and isolates from a feed or a page are dropped; the marks (U+200E,
-    # U+200F, U+061C), which reorder nothing beyond themselves, are kept.
-    hostile = "Prix \u202egnp.exe\u202c du \u2067blé\u2069 en hausse\u200f"
-    feed = parse_feed(
-        _json_feed("").replace(b'"title": "Edge"', b'"title": ' + json.dumps(hostile).encode()),
-        "https://news.example.org/f",
-    )
-    page = extract_article(
-        f"<html><body><article><p>{hostile}, selon les négociants.</p></article></body></html>",
-        "https://news.example.org/a/",
-        "article",
-    )
-    assert [e.title for e in feed.entries] == ["Prix gnp.exe du blé en hausse\u200f"]
-    assert page.text == "Prix gnp.exe du blé en hausse\u200f, selon les négociants."
+    assert [e.title for e in feed.entries] == [shown]
+    assert page.text == f"{shown}, traders said on Monday."
