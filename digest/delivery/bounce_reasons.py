@@ -70,7 +70,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"bo[iî]te (du destinataire |aux lettres )?pleine|(postfach|mailbox) (ist )?voll|"
             r"casella (di posta )?piena|buz[oó]n (est[aá] )?lleno|does not have enough space|"
             r"too much mail data|exceeded the local limit|exceeding receiving limits|"
-            r"would exceed maximum allowed storage",
+            r"would exceed maximum allowed storage|mailbox exceeds allowed size|"
+            r"exhausted allowed storage",
             re.I,
         ),
     ),
