@@ -73,6 +73,24 @@ from digest.delivery.bounces import parse_dsn
         ("5.0.0", "550 Recipient unknown", Reason.USER_UNKNOWN),
         ("5.0.0", "vdeliver: invalid or unknown virtual user ann", Reason.USER_UNKNOWN),
         ("5.0.0", "550 Mailbox ann@example.org unavailable", Reason.USER_UNKNOWN),
+        # Sisimai 5's UserUnknown and HasMoved phrases.
+        ("5.0.0", "550 destination server rejected recipients", Reason.USER_UNKNOWN),
+        ("5.0.0", "550 Requested action not taken: mailbox unavaiable", Reason.USER_UNKNOWN),
+        ("5.0.0", "550 No existe ese usuario en este servidor", Reason.USER_UNKNOWN),
+        ("5.0.0", "550 no thank you rejected: account unavailable", Reason.USER_UNKNOWN),
+        ("5.0.0", "554 no valid recipients, bye", Reason.USER_UNKNOWN),
+        (
+            "5.0.0",
+            "550 <ann@example.org>: Recipient address rejected: userunknown",
+            Reason.USER_UNKNOWN,
+        ),
+        ("5.0.0", "550 no ann in name directory", Reason.USER_UNKNOWN),
+        ("5.0.0", "550 user (ann@example.org) unknown", Reason.USER_UNKNOWN),
+        (
+            "5.0.0",
+            "550 The address ann@example.org has been replaced by ann@example.net",
+            Reason.USER_UNKNOWN,
+        ),
         # Hotmail's words for a domain its name servers cannot find.
         (
             "5.5.0",
@@ -173,6 +191,28 @@ def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reaso
             Reason.POLICY_BLOCK,
         ),
         ("5.1.1", "550 5.1.1 Could not find a gateway for example.org", Reason.EXPIRED),
+        # Sisimai 5's Blocked, Rejected, SpamDetected, PolicyViolation, RequirePTR, Filtered
+        # and SecurityError phrases, given with a 5.1.1 as its UserUnknown checks them.
+        ("5.1.1", "550 5.1.1 Go away", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 unresolvable relay host name", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 sender IP reverse lookup rejected", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 domain example.net mismatches client IP", Reason.SPAM_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 Messages from 192.0.2.1 temporarily deferred due to user complaints",
+            Reason.SPAM_BLOCK,
+        ),
+        ("5.1.1", "550 5.1.1 Message content rejected, UBE, id=0-0-0", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Rejecting banned content", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Your server requires confirmation", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 invalid domain, see <URL:http://example.org/>", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 this address is not accepting any mail", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 Authentication credentials invalid", Reason.POLICY_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 we do not accept messages containing images or other attachments",
+            Reason.CONTENT_BLOCK,
+        ),
         # SMTP32's (IMail's) words for a full mailbox.
         ("5.0.0", "User mailbox exceeds allowed size: ann@example.org", Reason.MAILBOX_FULL),
         ("5.0.0", "422 User has exhausted allowed storage space", Reason.MAILBOX_FULL),
