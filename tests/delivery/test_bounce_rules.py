@@ -73,24 +73,6 @@ from digest.delivery.bounces import parse_dsn
         ("5.0.0", "550 Recipient unknown", Reason.USER_UNKNOWN),
         ("5.0.0", "vdeliver: invalid or unknown virtual user ann", Reason.USER_UNKNOWN),
         ("5.0.0", "550 Mailbox ann@example.org unavailable", Reason.USER_UNKNOWN),
-        # Sisimai 5's UserUnknown and HasMoved phrases.
-        ("5.0.0", "550 destination server rejected recipients", Reason.USER_UNKNOWN),
-        ("5.0.0", "550 Requested action not taken: mailbox unavaiable", Reason.USER_UNKNOWN),
-        ("5.0.0", "550 No existe ese usuario en este servidor", Reason.USER_UNKNOWN),
-        ("5.0.0", "550 no thank you rejected: account unavailable", Reason.USER_UNKNOWN),
-        ("5.0.0", "554 no valid recipients, bye", Reason.USER_UNKNOWN),
-        (
-            "5.0.0",
-            "550 <ann@example.org>: Recipient address rejected: userunknown",
-            Reason.USER_UNKNOWN,
-        ),
-        ("5.0.0", "550 no ann in name directory", Reason.USER_UNKNOWN),
-        ("5.0.0", "550 user (ann@example.org) unknown", Reason.USER_UNKNOWN),
-        (
-            "5.0.0",
-            "550 The address ann@example.org has been replaced by ann@example.net",
-            Reason.USER_UNKNOWN,
-        ),
         # Hotmail's words for a domain its name servers cannot find.
         (
             "5.5.0",
@@ -103,6 +85,26 @@ from digest.delivery.bounces import parse_dsn
 def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reason: Reason) -> None:
     assert classify(status, "failed", diagnostic) == reason
     assert suppresses(reason, status)
+
+
+@pytest.mark.parametrize(
+    "diagnostic",
+    [
+        # Sisimai 5's UserUnknown and HasMoved phrases, with no code to go by.
+        "550 destination server rejected recipients",
+        "550 Requested action not taken: mailbox unavaiable",
+        "550 No existe ese usuario en este servidor",
+        "550 no thank you rejected: account unavailable",
+        "554 no valid recipients, bye",
+        "550 <ann@example.org>: Recipient address rejected: userunknown",
+        "550 no ann in name directory",
+        "550 user (ann@example.org) unknown",
+        "550 The address ann@example.org has been replaced by ann@example.net",
+    ],
+)
+def test_sisimai_5s_phrases_for_an_unknown_user_suppress_it(diagnostic: str) -> None:
+    reason = classify("5.0.0", "failed", diagnostic)
+    assert (reason, suppresses(reason, "5.0.0")) == (Reason.USER_UNKNOWN, True)
 
 
 @pytest.mark.parametrize(
