@@ -70,7 +70,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"bo[iî]te (du destinataire |aux lettres )?pleine|(postfach|mailbox) (ist )?voll|"
             r"casella (di posta )?piena|buz[oó]n (est[aá] )?lleno|does not have enough space|"
             r"too much mail data|exceeded the local limit|exceeding receiving limits|"
-            r"would exceed maximum allowed storage",
+            r"would exceed maximum allowed storage|mailbox exceeds allowed size|"
+            r"exhausted allowed storage",
             re.I,
         ),
     ),
@@ -96,7 +97,16 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"greylist|reverse dns|\bptr\b|\brdns\b|dynamic ip|open proxy|"
             r"cannot find your hostname|not currently accepting mail from your ip|"
             r"banned sending ip|ip name lookup failed|smtp server of your isp|"
-            r"not accepting connections|sender is spammer",
+            r"not accepting connections|sender is spammer|"
+            # Sisimai 5's Blocked, RequirePTR, BadReputation and SpamDetected.
+            r"\bgo away\b|unresolvable relay host|cannot resolve your address|"
+            r"reverse lookup rejected|mismatches client ip|due to user complaints|"
+            r"no access from mail server|dns lookup failure: \S+ try again later|"
+            r"forward dns entry does not point to the sending ip|unverifyable sending ips|"
+            r"message content rejected|rejecting (banned|mail) content|unacceptable content|"
+            r"message filtered|5\.7\.0 reject, id=|\bdrbl\b|bulk\.advertising|"
+            r"classification as bulk mail|recurrent pattern detection|mail rejete|"
+            r"sender domain listed at|our system has detected that this message is|mass mailer",
             re.I,
         ),
     ),
@@ -108,7 +118,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(contains?|infected with) (a )?(virus|malware)|virus detected|"
             r"(executable|illegal|prohibited) attachment|used by recent viruses|"
             r"8-bit data in message header|invalid mime headers|improperly-formatted binary|"
-            r"unnecessary base64",
+            r"unnecessary base64|containing images or other attachments|"
+            r"executable files are not allowed",
             re.I,
         ),
     ),
@@ -143,7 +154,12 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"recipient preferences|resolver\.rst\.notauthorized|account is protected by|"
             r"refuse to receive mail|\buser reject\b|polic(y|ies)|organizational settings|"
             r"given low priority|messages with multiple addresses|not subscribed to this group|"
-            r"captcha|"
+            r"captcha|is not accepting any mail|"
+            # Sisimai 5's Blocked, Rejected and SecurityError.
+            r"confirm this mail server|server requires confirmation|invalid domain, see|"
+            r"recursive cname records|authentication (credentials invalid|turned on)|"
+            r"not subscribed to ses|verification failure|authentification (requise|invalide)|"
+            r"not authori[sz]ed to perform ses:|"
             r"connection limit|emails per hour|trop de connexions",
             re.I,
         ),
@@ -233,6 +249,11 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"mailbox \S+@\S+ unavailable|mailbox not present|"
             r"invalid-recipient|email name is not found|badrecipientto|missing home directory|"
             r"user not (active|known)|"
+            # Sisimai 5's UserUnknown and HasMoved.
+            r"destination server rejected recipients|mailbox unavaiable|"
+            r"no existe (dicha persona|ese usuario)|rejected: account unavailable|"
+            r"no valid recipients, bye|\buserunknown\b|no \S+ in name directory|"
+            r"user \(\S+\) unknown|address \S+ has been replaced by|"
             # Postfix's recipient access maps and Microsoft's directory-based edge blocking
             # refuse an address they have no mailbox for so (Sisimai's UserUnknown).
             r"recipient address rejected: access denied|"

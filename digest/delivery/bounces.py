@@ -1,8 +1,9 @@
 """Bounce and complaint reports -> who bounced and why; pure: bytes in, values out.
 
-Reads delivery status notifications (RFC 3464), ARF complaint reports (RFC 5965) and, through
-flufl.bounce, the non-standard bounces of the common MTAs (qmail, Exim, Sendmail, Yahoo, ...);
-failing those, a mail system's plain notice that puts an address beside a reason about it.
+Reads delivery status notifications (RFC 3464), ARF complaint reports (RFC 5965), Amazon SES's
+notifications as Amazon SNS mails them (JSON) and, through flufl.bounce, the non-standard
+bounces of the common MTAs (qmail, Exim, Sendmail, Yahoo, ...); failing those, a mail system's
+plain notice that puts an address beside a reason about it.
 Why a recipient failed, and whether that suppresses them, is bounce_reasons'."""
 
 from __future__ import annotations
@@ -20,10 +21,16 @@ from digest.delivery.bounce_reasons import (
     classify_text,
     suppresses,
 )
-from digest.delivery.notice_text import beside, near, own_text, text_of
+from digest.delivery.notice_text import beside, decoded, near, own_text, text_of
+from digest.delivery.ses_notice import SesKind, ses_notice
 
 _VERP = re.compile(r"\+([A-Za-z0-9_\-.]+)@")
 _ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# An address as a whole: no quotes, brackets, colons or spaces (a detector's find that has them
+# is some other text round an "@", JSON's '"source":"a@b.c"' say, not the failed address).
+_WHOLE_ADDRESS = re.compile(r"[^\s\"(),:;<>@\[\]\\]+@[\w-]+(?:\.[\w-]+)+")
+# Feedback types that are a reader's complaint (not-spam, auth-failure: nothing a reader did).
+_COMPLAINT_TYPES = frozenset({"abuse", "fraud", "virus", "other"})
 # Who sends a delivery notice: the null sender, or a mail system's own mailbox.
 _MAIL_SYSTEM = re.compile(r"^\s*<?>?\s*$|\b(mailer-daemon|post_?master)\b", re.I)
 # The recipient as a notice's transcript or details gave it to the server ("RCPT TO: a@b.c").
@@ -82,6 +89,9 @@ def _parse(raw: bytes) -> list[Bounce]:
         bounces = _delivery_status(message, token)
         if bounces:
             return bounces
+    ses = _ses_notification(message, token)
+    if ses is not None:
+        return ses
     return _non_standard(message, token)
 
 
@@ -160,7 +170,7 @@ def _complaints(message: Message, token: str | None) -> list[Bounce]:
             return []
         fields = Message()  # no fields: an abuse report, its reader named in the original
     feedback_type = str(fields.get("Feedback-Type", "abuse")).strip().lower()
-    if feedback_type not in ("abuse", "fraud", "virus", "other"):
+    if feedback_type not in _COMPLAINT_TYPES:
         return []  # not-spam, auth-failure: nothing the reader did
     if original is not None:
         token = token or _verp_token(original, ("Return-Path", "X-Original-To", "To"))
@@ -185,6 +195,38 @@ def _complaints(message: Message, token: str | None) -> list[Bounce]:
     ]
 
 
+def _ses_notification(message: Message, token: str | None) -> list[Bounce] | None:
+    """Amazon SES's notification in its JSON text body, as Amazon SNS mails it: its bounced
+    or complaining recipients ([] for a delivery notice); None when the body is none."""
+    if message.get_content_maintype() != "text":
+        return None
+    notice = ses_notice(decoded(message))
+    if notice is None:
+        return None
+    if notice.kind == SesKind.COMPLAINT and notice.feedback_type not in _COMPLAINT_TYPES:
+        return []
+    return [
+        Bounce(
+            recipient=recipient.address,
+            status=recipient.status,
+            action=recipient.action,
+            diagnostic=(
+                f"feedback-type: {notice.feedback_type}"
+                if notice.kind == SesKind.COMPLAINT
+                else " ".join(recipient.diagnostic.split())[:300]
+            ),
+            verp_token=token,
+            reason=(
+                Reason.UNKNOWN
+                if notice.kind == SesKind.COMPLAINT
+                else classify(recipient.status, recipient.action, recipient.diagnostic)
+            ),
+        )
+        for recipient in notice.recipients
+        if _WHOLE_ADDRESS.fullmatch(recipient.address)
+    ]
+
+
 def _non_standard(message: Message, token: str | None) -> list[Bounce]:
     """A bounce in an MTA's own words, as flufl.bounce's detectors read it."""
     # Imported here: its detectors cost every other command's start-up a little.
@@ -204,6 +246,8 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
     for addresses, status in ((permanent, ""), (temporary, "4.0.0")):
         for raw_address in sorted(addresses):
             address = raw_address.decode("utf-8", "replace").strip("<>").lower()
+            if not _WHOLE_ADDRESS.fullmatch(address):
+                continue  # no address: other text a detector took for one
             # Its own lines first; when they give no reason (two lines for one recipient: "a@x
             # (expanded from: b@y)"), the words after the next address too.
             words = near(text, address, failed - {address})

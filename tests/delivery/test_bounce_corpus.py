@@ -1,4 +1,4 @@
-"""The classifier over the whole real corpus (all three sources, both halves): floors that
+"""The classifier over the whole real corpus (all four sources, both halves): floors that
 hold, so a regression fails. The figures and what they mean: python -m tests.bench.bench_bounces."""
 
 from __future__ import annotations
@@ -13,19 +13,21 @@ from tests.bench.bench_bounces import CORPUS, score
 LABELS = json.loads((CORPUS / "labels.json").read_text())
 
 # (source, half): (hard addresses suppressed at least, soft ones suppressed at most), of
-# (hard, soft) labelled. Measured when the third corpus (bounced/) was added, and the fourth
-# (sisimai/); raise them as the classifier improves, never lower them to let a change through.
+# (hard, soft) labelled. Measured when the third corpus (bounced/) was added, the fourth
+# (sisimai/), and its fifth batch of 82 messages; raise them as the classifier improves, never
+# lower them to let a change through.
 FLOORS = {
     # tuned/yahoo_01 relabelled soft (an expiry, "in the queue too long"); the held-out half
     # lost two hard addresses to Sisimai's non-address phrases (see the corpus README).
     ("flufl", "tuned"): (54, 0, 55, 17),
     ("flufl", "held_out"): (42, 0, 47, 14),
     ("bounceparser", "tuned"): (20, 0, 20, 40),
-    ("bounceparser", "held_out"): (24, 1, 24, 36),
+    ("bounceparser", "held_out"): (24, 0, 24, 36),
     ("bounced", "tuned"): (16, 0, 16, 9),
     ("bounced", "held_out"): (12, 1, 12, 13),
-    ("sisimai", "tuned"): (15, 0, 15, 12),
-    ("sisimai", "held_out"): (8, 3, 8, 14),
+    ("sisimai", "tuned"): (34, 0, 34, 36),
+    # Before the rules that came with the fifth batch: 17 of 17 hard, 6 soft suppressed.
+    ("sisimai", "held_out"): (17, 5, 17, 46),
 }
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
 from digest.delivery.bounce_reasons import Reason, classify, suppresses
@@ -82,6 +85,26 @@ from digest.delivery.bounces import parse_dsn
 def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reason: Reason) -> None:
     assert classify(status, "failed", diagnostic) == reason
     assert suppresses(reason, status)
+
+
+@pytest.mark.parametrize(
+    "diagnostic",
+    [
+        # Sisimai 5's UserUnknown and HasMoved phrases, with no code to go by.
+        "550 destination server rejected recipients",
+        "550 Requested action not taken: mailbox unavaiable",
+        "550 No existe ese usuario en este servidor",
+        "550 no thank you rejected: account unavailable",
+        "554 no valid recipients, bye",
+        "550 <ann@example.org>: Recipient address rejected: userunknown",
+        "550 no ann in name directory",
+        "550 user (ann@example.org) unknown",
+        "550 The address ann@example.org has been replaced by ann@example.net",
+    ],
+)
+def test_sisimai_5s_phrases_for_an_unknown_user_suppress_it(diagnostic: str) -> None:
+    reason = classify("5.0.0", "failed", diagnostic)
+    assert (reason, suppresses(reason, "5.0.0")) == (Reason.USER_UNKNOWN, True)
 
 
 @pytest.mark.parametrize(
@@ -170,6 +193,31 @@ def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reaso
             Reason.POLICY_BLOCK,
         ),
         ("5.1.1", "550 5.1.1 Could not find a gateway for example.org", Reason.EXPIRED),
+        # Sisimai 5's Blocked, Rejected, SpamDetected, PolicyViolation, RequirePTR, Filtered
+        # and SecurityError phrases, given with a 5.1.1 as its UserUnknown checks them.
+        ("5.1.1", "550 5.1.1 Go away", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 unresolvable relay host name", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 sender IP reverse lookup rejected", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 domain example.net mismatches client IP", Reason.SPAM_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 Messages from 192.0.2.1 temporarily deferred due to user complaints",
+            Reason.SPAM_BLOCK,
+        ),
+        ("5.1.1", "550 5.1.1 Message content rejected, UBE, id=0-0-0", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Rejecting banned content", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Your server requires confirmation", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 invalid domain, see <URL:http://example.org/>", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 this address is not accepting any mail", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 Authentication credentials invalid", Reason.POLICY_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 we do not accept messages containing images or other attachments",
+            Reason.CONTENT_BLOCK,
+        ),
+        # SMTP32's (IMail's) words for a full mailbox.
+        ("5.0.0", "User mailbox exceeds allowed size: ann@example.org", Reason.MAILBOX_FULL),
+        ("5.0.0", "422 User has exhausted allowed storage space", Reason.MAILBOX_FULL),
     ],
 )
 def test_words_about_anything_else_never_suppress(
@@ -433,3 +481,90 @@ def test_a_microsoft_complaint_report_is_a_complaint_by_its_reader() -> None:
 
 def test_the_same_report_from_anyone_else_is_no_complaint() -> None:
     assert not any(b.complaint for b in parse_dsn(jmrp(sender="someone@example.org")))
+
+
+def sns_mail(payload: dict[str, Any], *, envelope: bool) -> bytes:
+    """An Amazon SES notification as Amazon SNS mails it: the notification's JSON, inside SNS's
+    own JSON when the subscription asks for it ("email-json"), as the whole text body."""
+    body = json.dumps(payload, separators=(",", ":"))  # as compact as SES writes it
+    if envelope:
+        body = json.dumps({"Type": "Notification", "Message": body}, indent=2)
+    return (
+        "From: SES Notices <no-reply@sns.amazonaws.com>\r\n"
+        "To: bounces@news.example.org\r\n"
+        "Subject: AWS Notification Message\r\n"
+        "Content-Type: text/plain; charset=UTF-8\r\n\r\n"
+        f"{body}\r\n\r\n--\r\nIf you wish to stop receiving notifications from this topic, "
+        "please click or visit the link below to unsubscribe.\r\n"
+    ).encode()
+
+
+def ses_bounce(kind: str, status: str, diagnostic: str) -> dict[str, Any]:
+    return {
+        "notificationType": "Bounce",
+        "bounce": {
+            "bounceType": kind,
+            "bouncedRecipients": [
+                {
+                    "emailAddress": "bob@example.org",
+                    "action": "failed",
+                    "status": status,
+                    "diagnosticCode": diagnostic,
+                }
+            ],
+        },
+        "mail": {"source": "news@news.example.org", "destination": ["bob@example.org"]},
+    }
+
+
+@pytest.mark.parametrize("envelope", [True, False])
+@pytest.mark.parametrize(
+    ("kind", "status", "diagnostic", "reason", "hard"),
+    [
+        ("Permanent", "5.1.1", "smtp; 550 5.1.1 user unknown", Reason.USER_UNKNOWN, True),
+        ("Transient", "5.2.2", "smtp; 552 5.2.2 Mailbox full", Reason.MAILBOX_FULL, False),
+    ],
+)
+def test_an_amazon_ses_bounce_notification_names_its_bounced_recipients(
+    envelope: bool, kind: str, status: str, diagnostic: str, reason: Reason, hard: bool
+) -> None:
+    raw = sns_mail(ses_bounce(kind, status, diagnostic), envelope=envelope)
+    assert [(b.recipient, b.reason, b.hard) for b in parse_dsn(raw)] == [
+        ("bob@example.org", reason, hard)
+    ]
+
+
+def test_an_amazon_ses_delivery_notification_is_no_bounce() -> None:
+    delivery = {
+        "notificationType": "Delivery",
+        "mail": {
+            "timestamp": "2026-11-23T10:00:00.000Z",
+            "source": "news@news.example.org",
+            "destination": ["bob@example.org"],
+        },
+        "delivery": {"recipients": ["bob@example.org"], "smtpResponse": "250 2.6.0 received"},
+    }
+    assert parse_dsn(sns_mail(delivery, envelope=False)) == []
+
+
+def test_an_amazon_ses_complaint_notification_is_a_complaint_by_its_reader() -> None:
+    complaint = {
+        "notificationType": "Complaint",
+        "complaint": {
+            "complainedRecipients": [{"emailAddress": "Bob@example.org"}],
+            "complaintFeedbackType": "abuse",
+        },
+        "mail": {"source": "news@news.example.org", "destination": ["bob@example.org"]},
+    }
+    [bounce] = parse_dsn(sns_mail(complaint, envelope=False))
+    assert (bounce.complaint, bounce.recipient, bounce.hard) == (True, "bob@example.org", False)
+
+
+def test_a_detectors_find_that_is_no_address_is_never_suppressed() -> None:
+    # flufl.bounce's LLNL detector takes whatever stands between commas round an "@" (here
+    # quoted JSON) for the failed address.
+    raw = notice(
+        sender="MAILER-DAEMON@mx.example.org",
+        body='{"a": 1, "source":"news@example.net", "to":"bob@example.org", "b": 2}',
+    )
+    assert [b.recipient for b in parse_dsn(raw) if b.hard] == []
