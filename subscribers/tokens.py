@@ -112,6 +112,10 @@ class TokenSigner:
             secret, salt="digest.message-id", key_derivation="hmac", digest_method=hashlib.sha256
         )
         self.clicks = ClickSigner(secret)
+        # The last payload made, and its JSON: a reader's unsubscribe and preferences (and
+        # bounce) tokens sign the same one, each with its own salt (no serializer's payload
+        # depends on its salt).
+        self._last_payload: tuple[bytes, bytes] | None = None
 
     def message_key(self, issue_id: int, subscriber_id: int, list_id: int) -> str:
         """The same text for the same issue, reader and list, every time and in every worker
@@ -132,7 +136,13 @@ class TokenSigner:
             if issued_at is None:
                 raise ValueError(f"a {purpose} token needs issued_at (it expires)")
             data.append(int(issued_at.timestamp()))
-        payload = _payload(self._serializer(purpose), data)
+        json = _json(data)
+        last = self._last_payload
+        if last is not None and last[0] == json:
+            payload = last[1]
+        else:
+            payload = _payload(self._serializer(purpose), data, json)
+            self._last_payload = (json, payload)
         return self._signers[purpose].sign(payload).decode("ascii")
 
     def verify(
@@ -167,13 +177,18 @@ class TokenSigner:
         return TokenSubject(subscriber_id=data[0], list_id=data[1])
 
 
-def _payload(serializer: URLSafeSerializer, data: list[int]) -> bytes:
+def _json(data: list[int]) -> bytes:
+    """Compact JSON of a list of ints, as itsdangerous' serializer writes it."""
+    return f"[{','.join(map(str, data))}]".encode("ascii")
+
+
+def _payload(serializer: URLSafeSerializer, data: list[int], json: bytes) -> bytes:
     """What serializer.dumps(data) signs, byte for byte: compact JSON, zlib-compressed only
     when that makes it shorter, in URL-safe base64. Without zlib's attempt when it cannot
     make it shorter (setting up a compressor costs more than the rest of a token): JSON of at
     most 24 bytes with no 3 bytes repeated, which deflate can only write as literals, and so
-    at more than the length of the JSON once its header and checksum are added."""
-    json = f"[{','.join(map(str, data))}]".encode("ascii")
+    at more than the length of the JSON once its header and checksum are added. json: the
+    data's, from _json."""
     if len(json) > 24 or len({json[i : i + 3] for i in range(len(json) - 2)}) < len(json) - 2:
         return want_bytes(serializer.dump_payload(data))
     return _urlsafe_base64(json)
