@@ -198,10 +198,15 @@ class MessageTemplate:
             )
         )
         values: dict[tuple[str, bool], bytes] = {}
+        given = personal.values
         for marker in self._markers:
-            value = personal.values.get(marker, "")
-            values[marker, False] = _qp(value)
-            values[marker, True] = _qp(html_escape(value))
+            value = given.get(marker, "")
+            if _PLAIN_IN_HTML.fullmatch(value) and not value.startswith("."):
+                # A link or an address, almost always: the same bytes in both parts.
+                values[marker, False] = values[marker, True] = value.encode("ascii")
+            else:
+                values[marker, False] = _qp(value)
+                values[marker, True] = _qp(html_escape(value))
         message = self._format % (head, *map(values.__getitem__, self._slots))
         if self._head_dot_free and not starts_a_line_with_dot(head):
             return DotFreeMessage(message), message_id
@@ -214,6 +219,8 @@ _DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?
 
 
 _PLAIN = re.compile(r"[!-<>-~]{0,75}")  # printable ASCII but "=": the same in quoted-printable
+# _PLAIN without what html.escape changes (& < > " '): the same escaped and encoded.
+_PLAIN_IN_HTML = re.compile(r"[!#-%(-;?-~]{0,75}")
 
 
 def _qp(value: str) -> bytes:

@@ -4,12 +4,14 @@ A killed sender repeats the messages whose results were lost with it. Recording 
 before the same sender's next message can be accepted (see Transport's `ready`) bounds that to
 one message per sender, and so to the number of connections, instead of a claimed batch.
 Recording one result per transaction would cap the send at the database's commit rate, so
-results go in group commits, made when they are needed: when a sender starts its next
-message (its commands go out, the data follows, and then the final dot waits for the previous
-result) every result submitted by then is committed, in the event loop's next round, while
-the server answers the commands. Results nobody waits for yet are committed within
-COMMIT_DELAY_SECONDS anyway. Committing on demand instead of every round of replies puts a
-couple of times more results in each commit, and a commit's cost hardly grows with them.
+results go in group commits, made only when they are needed: when a sender has written its
+next message's data and its final dot waits for the previous result (awaiting its `ready`),
+every result submitted by then is committed, in the event loop's next round, while the data
+is still on its way to the server. Results nobody waits for yet are committed within
+COMMIT_DELAY_SECONDS anyway. A commit's cost hardly grows with its results, and on SQLite the
+rows of one commit share their pages' writes: asked for at the final dot rather than when a
+sender starts its next message, a commit held 3.7 results instead of 1.6 (a send of 10,000 on
+SQLite), and the send took a fifth less CPU per message.
 
 The commit runs on the event loop, not in a thread of its own: it takes a fraction of a
 millisecond, and it is done before the next round of replies is read, so a connection finds

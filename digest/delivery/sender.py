@@ -110,8 +110,6 @@ class Sender:
         except Exception as exc:
             return self.failed(claimed, None, f"cannot build the message: {reason_of(exc)}")
         await self.rate.acquire()
-        if ready is not None:
-            ready.wanted()  # committed while the server answers this message's commands
         try:
             result = await self.transport.send(
                 self.mail.envelope_sender(claimed.subscriber_id), claimed.email, data, ready=ready

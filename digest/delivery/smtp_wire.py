@@ -67,18 +67,15 @@ class ReplyReader(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         buffer = self._buffer
         buffer.extend(data)
-        start = 0
-        while True:
-            end = buffer.find(b"\n", start)
-            if end < 0:
-                break
+        start = line = 0  # where the reply being read starts, and its line being looked at
+        while (end := buffer.find(b"\n", line)) >= 0:
             # The reply ends at a line whose fourth byte is not "-".
-            if buffer[start + 3 : start + 4] != b"-":
-                self._parse(bytes(buffer[: end + 1]))
-                del buffer[: end + 1]
-                start = 0
-            else:
+            if buffer[line + 3 : line + 4] != b"-":
+                self._parse(bytes(buffer[start : end + 1]))
                 start = end + 1
+            line = end + 1
+        if start:
+            del buffer[:start]  # once per read, not once per reply
         if len(buffer) > MAX_REPLY_BYTES:
             self._fail(SessionLost("the server's reply is too long"))
             self.transport.close()
@@ -87,14 +84,19 @@ class ReplyReader(asyncio.Protocol):
             self._wake()
 
     def _parse(self, raw: bytes) -> None:
-        lines = raw.split(b"\n")[:-1]
+        """One reply, its lines each ending with LF."""
+        last = raw.rfind(b"\n", 0, -1) + 1  # where its last line starts
         try:
-            code = int(lines[-1][:3])
+            code = int(raw[last : last + 3])
         except ValueError:
             self._fail(SessionLost(f"not an SMTP reply: {raw[:200]!r}"))
             self.transport.close()
             return
-        text = "\n".join(line[4:].strip(b" \t\r").decode("utf-8", "replace") for line in lines)
+        if last == 0:  # one line, as most replies are
+            text = raw[4:-1].strip(b" \t\r").decode("utf-8", "replace")
+        else:
+            lines = raw.split(b"\n")[:-1]
+            text = "\n".join(line[4:].strip(b" \t\r").decode("utf-8", "replace") for line in lines)
         self._replies.append(Reply(code, text))
 
     def eof_received(self) -> bool:

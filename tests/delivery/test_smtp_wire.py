@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -24,6 +25,14 @@ async def _session(answer_after: dict[bytes, float]) -> tuple[ReplyReader, async
         finally:
             writer.close()
 
+    return await _connected(serve)
+
+
+Serve = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def _connected(serve: Serve) -> tuple[ReplyReader, asyncio.Server]:
+    """A server on 127.0.0.1 that serves each connection with serve; a reader connected to it."""
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     transport, _ = await asyncio.get_running_loop().create_connection(
@@ -71,3 +80,58 @@ def test_a_long_wait_after_a_short_one_is_not_cut_short() -> None:
             await _close(wire, server)
 
     assert asyncio.run(scenario()) == 250
+
+
+def test_replies_are_read_whole_however_the_bytes_arrive() -> None:
+    """Several replies in one read, a multi-line reply, a reply split inside a line across
+    reads: each comes out whole, in order, its lines' texts joined by LF."""
+    chunks = [
+        b"250 first\r\n250-multi one\r\n250-multi two\r\n250 multi",
+        b" end\r\n354 go ",
+        b"ahead\r\n",
+        b"421 4.3.2 bye \r\n",
+    ]
+
+    async def scenario() -> list[tuple[int, str]]:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readline()
+            for chunk in chunks:
+                writer.write(chunk)
+                await writer.drain()
+                await asyncio.sleep(0.05)  # a read of its own
+            await reader.read()
+            writer.close()
+
+        wire, server = await _connected(serve)
+        try:
+            wire.write(b"GO\r\n")
+            return [tuple(await wire.read(5)) for _ in range(4)]  # type: ignore[misc]
+        finally:
+            await _close(wire, server)
+
+    assert asyncio.run(scenario()) == [
+        (250, "first"),
+        (250, "multi one\nmulti two\nmulti end"),
+        (354, "go ahead"),
+        (421, "4.3.2 bye"),
+    ]
+
+
+def test_a_line_that_is_no_reply_loses_the_session() -> None:
+    async def scenario() -> None:
+        async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.readline()
+            writer.write(b"250 fine\r\nHELLO there\r\n")
+            await reader.read()
+            writer.close()
+
+        wire, server = await _connected(serve)
+        try:
+            wire.write(b"GO\r\n")
+            assert tuple(await wire.read(5)) == (250, "fine")
+            with pytest.raises(SessionLost, match="not an SMTP reply: b'HELLO there"):
+                await wire.read(5)
+        finally:
+            await _close(wire, server)
+
+    asyncio.run(scenario())
