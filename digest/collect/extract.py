@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import html as html_entities
 import re
@@ -62,12 +63,19 @@ _BOILERPLATE = [
     )
 ]
 # Page furniture dropped before extraction: sharing, newsletters, comments, ratings, related.
-_FURNITURE = re.compile(
-    r"(^|[\s_-])(share|sharing|social|newsletter|subscribe|comments?|wpdiscuz|wpd|rating|"
-    r"related|read-also|breadcrumbs?|jp-relatedposts|sharedaddy|addtoany|post-badges)"
-    r"($|[\s_-])",
-    re.I,
+# An element is furniture when one of these words stands in its class or id, between
+# separators (whitespace, "_", "-") or the value's ends, in any case.
+_FURNITURE_WORDS = (
+    r"share|sharing|social|newsletter|subscribe|comments?|wpdiscuz|wpd|rating|"
+    r"related|read-also|breadcrumbs?|jp-relatedposts|sharedaddy|addtoany|post-badges"
 )
+# The words looked for in all of a page's class and id values as one text, each value after a
+# newline (a separator): one search per page, where one per element took as long as the
+# rest of the cleaning. The separator before a word is taken, the one after only looked
+# at, so that a value's last word does not hide the next value's first.
+_FURNITURE_IN_VALUES = re.compile(rf"[\s_-](?:{_FURNITURE_WORDS})(?![^\s_-])", re.I)
+_CLASS_AND_ID_VALUES = etree.XPath("//@class|//@id")
+_NOT_FURNITURE = ("html", "body", "article", "main")
 _COMMENTS = re.compile(r"(^|[\s_-])(comments?|wpdiscuz|wpd)($|[\s_-])", re.I)
 _RELATED_HEADINGS = re.compile(
     r"^(read also|read more|see also|related( articles| posts)?|also read"
@@ -190,14 +198,7 @@ def _selected_text(tree: lxml.html.HtmlElement, selector: str) -> str:
 
 def _drop_furniture(tree: lxml.html.HtmlElement) -> None:
     """Remove sharing bars, newsletter boxes, comment and rating widgets, related lists."""
-    # Only the elements that carry a class or an id: walking every element of a large page
-    # took as long as the rest of the cleaning.
-    candidates = [
-        (el, marks)
-        for el in tree.xpath("//*[@class or @id]")
-        if el.tag not in ("html", "body", "article", "main")
-        and _FURNITURE.search(marks := f"{el.get('class', '')} {el.get('id', '')}")
-    ]
+    candidates = [(el, f"{el.get('class', '')} {el.get('id', '')}") for el in _furniture(tree)]
     if not candidates:
         return
     page_words = _paragraph_words(tree)
@@ -209,6 +210,21 @@ def _drop_furniture(tree: lxml.html.HtmlElement) -> None:
             continue
         if el.getparent() is not None:
             el.drop_tree()
+
+
+def _furniture(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The elements whose class or id names furniture (_FURNITURE_WORDS), in page order."""
+    values = _CLASS_AND_ID_VALUES(tree)  # in page order, an element's own side by side
+    starts, at = [], 1
+    for value in values:
+        starts.append(at)
+        at += len(value) + 1
+    found: list[lxml.html.HtmlElement] = []
+    for word in _FURNITURE_IN_VALUES.finditer("\n" + "\n".join(values)):
+        el = values[bisect.bisect_right(starts, word.start() + 1) - 1].getparent()
+        if el.tag not in _NOT_FURNITURE and not (found and found[-1] is el):
+            found.append(el)
+    return found
 
 
 def _paragraph_words(el: lxml.html.HtmlElement) -> int:
@@ -307,6 +323,15 @@ def _same_paragraph(first: str, second: str) -> bool:
 
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Every element an lxml.html.HtmlElement, chosen in C. lxml.html's own parser asks a Python
+# function for each element object made (its form and input classes, which nothing here
+# uses): a tenth of the extraction's time, trafilatura's walks of the tree included.
+_ELEMENT_CLASSES = etree.ElementDefaultClassLookup(
+    element=lxml.html.HtmlElement,
+    comment=lxml.html.HtmlComment,
+    pi=lxml.html.HtmlProcessingInstruction,
+    entity=lxml.html.HtmlEntity,
+)
 
 
 def _parse(html: bytes | str, content_type: str | None = None) -> lxml.html.HtmlElement | None:
@@ -315,7 +340,8 @@ def _parse(html: bytes | str, content_type: str | None = None) -> lxml.html.Html
     text = without_control_chars(_XML_DECLARATION.sub("", text))
     # Comments out of the tree: one left inside a paragraph cuts its text in two for
     # trafilatura. A parser per call: lxml's parsers are not to be shared between threads.
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+    parser = etree.HTMLParser(remove_comments=True, remove_pis=True)
+    parser.set_element_class_lookup(_ELEMENT_CLASSES)
     try:
         return lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError):
