@@ -332,8 +332,9 @@ def _same_paragraph(first: str, second: str) -> bool:
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
 # Every element an lxml.html.HtmlElement, chosen in C. lxml.html's own parser asks a Python
-# function for each element object made (its form and input classes, which nothing here
-# uses): a tenth of the extraction's time, trafilatura's walks of the tree included.
+# function for each element object made (for its form and input classes, which nothing here
+# uses): some 3,800 calls a page, trafilatura's walks of our tree and its copies included,
+# 3% of the extraction's CPU time on the bench pages.
 _ELEMENT_CLASSES = etree.ElementDefaultClassLookup(
     element=lxml.html.HtmlElement,
     comment=lxml.html.HtmlComment,
