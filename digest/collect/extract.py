@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import html as html_entities
 import re
@@ -36,38 +37,45 @@ _BLOCKS = {
 }
 
 # Lines that belong to the page around an article, never to the article itself.
-_BOILERPLATE = [
-    re.compile(p, re.IGNORECASE)
-    for p in (
-        r"^\(?\s*\d+\s*(minutes?|mins?)\s*read\s*\)?$",
-        r"^\d+\s+\d+\s+votes?$",
-        r"^article rating$",
-        r"^(view all posts by|all posts by|more posts by|more articles by) .{1,60}$",
-        r"^(subscribe|notify of|guest|login|oldest|newest|most voted|newest most voted)$",
-        r"^\d+\s+comments?$",
-        r"^(inline feedbacks|view all comments|leave a (reply|comment)|share this:?)$",
-        r"^\d+$",
-        # Share bars and newsletter boxes that trafilatura sometimes keeps.
-        r"^(share( this( article| story)?)?( on)?:?|tweet|email|print|copy link|whatsapp)$",
-        r"^share (on|via) (facebook|twitter|x|whatsapp|linkedin|telegram|email)$",
-        r"^(facebook|twitter|x|linkedin|whatsapp|telegram|pinterest|reddit|email)"
-        r"(\s*[|·,/]?\s*(facebook|twitter|x|linkedin|whatsapp|telegram|pinterest|reddit|email))+$",
-        r"^(sign up|subscribe)( now)?( to| for)? (our|the) (daily |weekly )?newsletters?\b.{0,80}$",
-        r"^(enter your email( address)?|your email address|no spam.{0,60})$",
-        # An image credit standing alone under a picture.
-        r"^\(?\s*(photo|image|picture|credit|photograph|illustration)s?"
-        r"( credit)?\s*(:|by|©)\s*[^.]{1,80}\)?$",
-        r"^©\s*[^.]{1,80}$",
-        r"^\(?\s*[^()]{1,60}/\s*(afp|reuters|ap|getty images|epa|anadolu)\s*\)?$",
-    )
-]
-# Page furniture dropped before extraction: sharing, newsletters, comments, ratings, related.
-_FURNITURE = re.compile(
-    r"(^|[\s_-])(share|sharing|social|newsletter|subscribe|comments?|wpdiscuz|wpd|rating|"
-    r"related|read-also|breadcrumbs?|jp-relatedposts|sharedaddy|addtoany|post-badges)"
-    r"($|[\s_-])",
-    re.I,
+_BOILERPLATE_LINES = (
+    r"^\(?\s*\d+\s*(minutes?|mins?)\s*read\s*\)?$",
+    r"^\d+\s+\d+\s+votes?$",
+    r"^article rating$",
+    r"^(view all posts by|all posts by|more posts by|more articles by) .{1,60}$",
+    r"^(subscribe|notify of|guest|login|oldest|newest|most voted|newest most voted)$",
+    r"^\d+\s+comments?$",
+    r"^(inline feedbacks|view all comments|leave a (reply|comment)|share this:?)$",
+    r"^\d+$",
+    # Share bars and newsletter boxes that trafilatura sometimes keeps.
+    r"^(share( this( article| story)?)?( on)?:?|tweet|email|print|copy link|whatsapp)$",
+    r"^share (on|via) (facebook|twitter|x|whatsapp|linkedin|telegram|email)$",
+    r"^(facebook|twitter|x|linkedin|whatsapp|telegram|pinterest|reddit|email)"
+    r"(\s*[|·,/]?\s*(facebook|twitter|x|linkedin|whatsapp|telegram|pinterest|reddit|email))+$",
+    r"^(sign up|subscribe)( now)?( to| for)? (our|the) (daily |weekly )?newsletters?\b.{0,80}$",
+    r"^(enter your email( address)?|your email address|no spam.{0,60})$",
+    # An image credit standing alone under a picture.
+    r"^\(?\s*(photo|image|picture|credit|photograph|illustration)s?"
+    r"( credit)?\s*(:|by|©)\s*[^.]{1,80}\)?$",
+    r"^©\s*[^.]{1,80}$",
+    r"^\(?\s*[^()]{1,60}/\s*(afp|reuters|ap|getty images|epa|anadolu)\s*\)?$",
 )
+# All of them as one pattern, each anchored on its own: tried once per line.
+_BOILERPLATE = re.compile("|".join(f"(?:{p})" for p in _BOILERPLATE_LINES), re.IGNORECASE)
+# Page furniture dropped before extraction: sharing, newsletters, comments, ratings, related.
+# An element is furniture when one of these words stands in its class or id, between
+# separators (whitespace, "_", "-") or the value's ends, in any case.
+_FURNITURE_WORDS = (
+    r"share|sharing|social|newsletter|subscribe|comments?|wpdiscuz|wpd|rating|"
+    r"related|read-also|breadcrumbs?|jp-relatedposts|sharedaddy|addtoany|post-badges"
+)
+# The words looked for in all of a page's class and id values as one text, each value after a
+# newline (a separator): one search per page, where one per element took as long as the
+# rest of the cleaning. The separator before a word is taken, the one after only looked
+# at, so that a value's last word does not hide the next value's first.
+_FURNITURE_IN_VALUES = re.compile(rf"[\s_-](?:{_FURNITURE_WORDS})(?![^\s_-])", re.I)
+_FURNITURE_IN_LOWERED_VALUES = re.compile(_FURNITURE_IN_VALUES.pattern)
+_CLASS_AND_ID_VALUES = etree.XPath("//@class|//@id")
+_NOT_FURNITURE = ("html", "body", "article", "main")
 _COMMENTS = re.compile(r"(^|[\s_-])(comments?|wpdiscuz|wpd)($|[\s_-])", re.I)
 _RELATED_HEADINGS = re.compile(
     r"^(read also|read more|see also|related( articles| posts)?|also read"
@@ -79,6 +87,8 @@ _RELATED_HEADINGS = re.compile(
 # when both are of a lead's length.
 _TOP_PARAGRAPHS = 3
 _LEAD_WORDS = 150
+_WORD = re.compile(r"\w")
+_WORDS = re.compile(r"\w+")
 # "(Global ties)" badges under the title, alone or several on one line.
 _LABEL = re.compile(r"^(?:\([^()]{1,40}\)\s*)+$")
 
@@ -190,14 +200,7 @@ def _selected_text(tree: lxml.html.HtmlElement, selector: str) -> str:
 
 def _drop_furniture(tree: lxml.html.HtmlElement) -> None:
     """Remove sharing bars, newsletter boxes, comment and rating widgets, related lists."""
-    # Only the elements that carry a class or an id: walking every element of a large page
-    # took as long as the rest of the cleaning.
-    candidates = [
-        (el, marks)
-        for el in tree.xpath("//*[@class or @id]")
-        if el.tag not in ("html", "body", "article", "main")
-        and _FURNITURE.search(marks := f"{el.get('class', '')} {el.get('id', '')}")
-    ]
+    candidates = [(el, f"{el.get('class', '')} {el.get('id', '')}") for el in _furniture(tree)]
     if not candidates:
         return
     page_words = _paragraph_words(tree)
@@ -209,6 +212,27 @@ def _drop_furniture(tree: lxml.html.HtmlElement) -> None:
             continue
         if el.getparent() is not None:
             el.drop_tree()
+
+
+def _furniture(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+    """The elements whose class or id names furniture (_FURNITURE_WORDS), in page order."""
+    values = _CLASS_AND_ID_VALUES(tree)  # in page order, an element's own side by side
+    starts, at = [], 1
+    for value in values:
+        starts.append(at)
+        at += len(value) + 1
+    text = "\n" + "\n".join(values)
+    # ASCII text lowered is searched case-sensitively, in a third of the time; the same
+    # matches, as only other scripts' letters ("ſ", "ı") fold to ASCII ones under re.I.
+    search = _FURNITURE_IN_VALUES.finditer
+    if text.isascii():
+        text, search = text.lower(), _FURNITURE_IN_LOWERED_VALUES.finditer
+    found: list[lxml.html.HtmlElement] = []
+    for word in search(text):
+        el = values[bisect.bisect_right(starts, word.start() + 1) - 1].getparent()
+        if el.tag not in _NOT_FURNITURE and not (found and found[-1] is el):
+            found.append(el)
+    return found
 
 
 def _paragraph_words(el: lxml.html.HtmlElement) -> int:
@@ -256,9 +280,9 @@ def clean_text(text: str) -> str:
                 continue
             in_related = False
         line = _unwrapped_cell(line)
-        if _LABEL.match(line) or any(p.match(line) for p in _BOILERPLATE):
+        if _LABEL.match(line) or _BOILERPLATE.match(line):
             continue
-        if not _fingerprint(line):
+        if not _WORD.search(line.casefold()):  # an empty _fingerprint: no word at all
             continue
         # The standfirst printed again (perhaps lightly edited) as paragraph one: keep the
         # fuller one in its place. Only at the top, and only right after the one it repeats.
@@ -287,7 +311,7 @@ def _looks_like_link_line(line: str) -> bool:
 
 
 def _fingerprint(line: str) -> str:
-    return " ".join(re.findall(r"\w+", line.casefold()))
+    return " ".join(_WORDS.findall(line.casefold()))
 
 
 def _same_paragraph(first: str, second: str) -> bool:
@@ -307,6 +331,16 @@ def _same_paragraph(first: str, second: str) -> bool:
 
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Every element an lxml.html.HtmlElement, chosen in C. lxml.html's own parser asks a Python
+# function for each element object made (for its form and input classes, which nothing here
+# uses): some 3,800 calls a page, trafilatura's walks of our tree and its copies included,
+# 3% of the extraction's CPU time on the bench pages.
+_ELEMENT_CLASSES = etree.ElementDefaultClassLookup(
+    element=lxml.html.HtmlElement,
+    comment=lxml.html.HtmlComment,
+    pi=lxml.html.HtmlProcessingInstruction,
+    entity=lxml.html.HtmlEntity,
+)
 
 
 def _parse(html: bytes | str, content_type: str | None = None) -> lxml.html.HtmlElement | None:
@@ -315,7 +349,8 @@ def _parse(html: bytes | str, content_type: str | None = None) -> lxml.html.Html
     text = without_control_chars(_XML_DECLARATION.sub("", text))
     # Comments out of the tree: one left inside a paragraph cuts its text in two for
     # trafilatura. A parser per call: lxml's parsers are not to be shared between threads.
-    parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True)
+    parser = etree.HTMLParser(remove_comments=True, remove_pis=True)
+    parser.set_element_class_lookup(_ELEMENT_CLASSES)
     try:
         return lxml.html.document_fromstring(text, parser=parser)
     except (etree.ParserError, ValueError):

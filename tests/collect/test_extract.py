@@ -8,7 +8,13 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from digest.collect.extract import ExtractedArticle, clean_text, extract_article, html_to_text
+from digest.collect.extract import (
+    ExtractedArticle,
+    _furniture,
+    clean_text,
+    extract_article,
+    html_to_text,
+)
 
 PAGES = Path(__file__).resolve().parents[2] / "digest" / "samples" / "pages"
 
@@ -434,6 +440,38 @@ def test_a_comment_thread_goes_even_when_it_outgrows_the_article() -> None:
     text = extract_article(page, "https://news.example.org/a/").text
     assert "The ferry crossing resumed on Monday" in text
     assert "a reader writes" not in text
+
+
+@pytest.mark.parametrize(
+    ("attributes", "furniture"),
+    [
+        ('class="Social-Links"', True),  # any case
+        ('class="box" id="newsletter_signup"', True),  # the id alone
+        ('id="comments" class="box"', True),  # the id first
+        ('class="post\tSHARE\n"', True),  # any whitespace
+        ('class="shareholder-news"', False),  # a word inside a word
+        ('class="post-rating2"', False),
+        ('class="related-"', True),
+        ('class=""', False),
+    ],
+)
+def test_furniture_is_named_by_a_word_of_the_class_or_id(attributes: str, furniture: bool) -> None:
+    tree = lxml.html.document_fromstring(
+        f'<html><body><div class="x"><p>T</p></div><div {attributes}><p>A</p></div></body></html>'
+    )
+    assert [el.text_content() for el in _furniture(tree)] == (["A"] if furniture else [])
+
+
+def test_furniture_words_of_neighbouring_values_are_each_found() -> None:
+    # A value ending in a furniture word right before one starting with another: every
+    # element is found, once, in page order; the page's own elements never are.
+    tree = lxml.html.document_fromstring(
+        '<html class="share"><body class="comments"><main class="related">'
+        '<div class="box related"><p>A</p></div>'
+        '<div class="comments"><p>B</p></div><div id="x-rating" class="share"><p>C</p></div>'
+        '<article class="social"><p>D</p></article></main></body></html>'
+    )
+    assert [el.text_content() for el in _furniture(tree)] == ["A", "B", "C"]
 
 
 def test_clean_text_drops_an_editors_recommendations_list() -> None:
