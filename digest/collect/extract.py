@@ -267,7 +267,8 @@ def clean_text(text: str) -> str:
     kept: list[str] = []
     in_related = False
     lead_seen = False  # the standfirst's repeat is dropped once
-    text = unicodedata.normalize("NFC", html_entities.unescape(text))
+    # Unescaped here, so the characters never shown are dropped after (a "&#x202E;" too).
+    text = without_control_chars(unicodedata.normalize("NFC", html_entities.unescape(text)))
     for line in text.splitlines():
         line = " ".join(line.split())
         if not line:

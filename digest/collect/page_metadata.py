@@ -16,7 +16,7 @@ from trafilatura.metadata import extract_metadata
 
 from digest.collect.dates import iso_datetime
 from digest.collect.feeds import absolute_link
-from digest.collect.text import language_tag
+from digest.collect.text import language_tag, without_control_chars
 from digest.links import is_http_url
 
 # "View all posts by Jane", "Posts by Jane", "By Jane": an author link's words, not a name.
@@ -233,7 +233,8 @@ def _letters(text: str) -> str:
 
 
 def _spaced(value: str | None) -> str | None:
-    text = " ".join((value or "").split())
+    # The page's bytes were cleaned before parsing: a "&#x202E;" in a tag is only read now.
+    text = " ".join(without_control_chars(value or "").split())
     return text or None
 
 

@@ -170,3 +170,17 @@ def test_feeds_and_pages_drop_the_same_unshown_characters(hostile: str, shown: s
     )
     assert [e.title for e in feed.entries] == [shown]
     assert page.text == f"{shown}, traders said on Monday."
+
+
+def test_bidi_overrides_written_as_character_references_are_dropped_too() -> None:
+    # The page's bytes are cleaned before they are parsed: "&#x202E;" only becomes U+202E
+    # after, in the title, the text and a feed's summary (escaped twice in RSS).
+    page = extract_article(
+        "<html><head><title>Safe &#x202E;exe.txt</title></head><body><article>"
+        "<h1>Safe &#x202E;exe.txt</h1><p>Ports reopen &#8238;after the strike, traders said on"
+        " Monday.</p></article></body></html>",
+        "https://news.example.org/a/",
+    )
+    assert page.title == "Safe exe.txt"
+    assert "\u202e" not in page.text and "Ports reopen after the strike" in page.text
+    assert html_to_text("<p>Summary &amp;#x202E;reversed</p>") == "Summary reversed"
