@@ -54,26 +54,47 @@ def ses_notice(text: str) -> SesNotice | None:
     return SesNotice(SesKind.OTHER, ())
 
 
+# Every message digest sends has one recipient, so a genuine notice names one; anyone can mail
+# the bounce address, and a forged notice naming a crowd is read as nobody's.
+MAX_RECIPIENTS = 50
+# A reply's words, at most: a forged megabyte of diagnostic is not read through.
+MAX_DIAGNOSTIC = 1000
+# Permanent bounces SES gives no receiving server's status for: the address does not exist,
+# or is on SES's suppression list (a hard bounce before), so SES will not send to it at all.
+_ADDRESS_SUB_TYPES = {"noemail", "suppressed", "onaccountsuppressionlist"}
+
+
 def _bounce(bounce: dict[str, Any]) -> SesNotice:
-    # A recipient's own status when SES gives one; else the bounce type's class.
-    default = "4.0.0" if str(bounce.get("bounceType", "")).lower() == "transient" else "5.0.0"
+    # A recipient's own status when SES gives one; else by the bounce's type and sub-type.
+    kind = str(bounce.get("bounceType", "")).lower()
+    sub_type = str(bounce.get("bounceSubType", "")).lower()
+    if kind == "transient":
+        default = "4.0.0"
+    else:
+        default = "5.1.1" if sub_type in _ADDRESS_SUB_TYPES else "5.0.0"
+    entries = _objects(bounce.get("bouncedRecipients"))
+    if len(entries) > MAX_RECIPIENTS:
+        return SesNotice(SesKind.OTHER, ())
     recipients = tuple(
         SesRecipient(
             address=address,
             status=str(entry.get("status") or default),
             action=str(entry.get("action") or "failed").lower(),
-            diagnostic=str(entry.get("diagnosticCode") or ""),
+            diagnostic=str(entry.get("diagnosticCode") or "")[:MAX_DIAGNOSTIC],
         )
-        for entry in _objects(bounce.get("bouncedRecipients"))
+        for entry in entries
         if (address := str(entry.get("emailAddress") or "").strip().lower())
     )
     return SesNotice(SesKind.BOUNCE, recipients)
 
 
 def _complaint(complaint: dict[str, Any]) -> SesNotice:
+    entries = _objects(complaint.get("complainedRecipients"))
+    if len(entries) > MAX_RECIPIENTS:
+        return SesNotice(SesKind.OTHER, ())
     recipients = tuple(
         SesRecipient(address=address, status="", action="complaint", diagnostic="")
-        for entry in _objects(complaint.get("complainedRecipients"))
+        for entry in entries
         if (address := str(entry.get("emailAddress") or "").strip().lower())
     )
     feedback_type = str(complaint.get("complaintFeedbackType") or "abuse").strip().lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
@@ -568,3 +569,42 @@ def test_a_detectors_find_that_is_no_address_is_never_suppressed() -> None:
         body='{"a": 1, "source":"news@example.net", "to":"bob@example.org", "b": 2}',
     )
     assert [b.recipient for b in parse_dsn(raw) if b.hard] == []
+
+
+@pytest.mark.parametrize(
+    ("sub_type", "hard"),
+    [
+        ("NoEmail", True),
+        ("Suppressed", True),
+        ("OnAccountSuppressionList", True),
+        ("General", False),
+    ],
+)
+def test_an_amazon_ses_permanent_bounce_without_a_status_goes_by_its_sub_type(
+    sub_type: str, hard: bool
+) -> None:
+    # SES gives a recipient's status only with the receiving server's report; for an address
+    # on its suppression lists it refuses to send at all, and says so only in bounceSubType.
+    payload = ses_bounce("Permanent", "", "")
+    payload["bounce"]["bounceSubType"] = sub_type
+    del payload["bounce"]["bouncedRecipients"][0]["status"]
+    [bounce] = parse_dsn(sns_mail(payload, envelope=True))
+    assert (bounce.recipient, bounce.hard) == ("bob@example.org", hard)
+
+
+def test_an_amazon_ses_notice_naming_more_readers_than_a_message_had_is_not_ours() -> None:
+    # Every message digest sends has one recipient: a notice naming a crowd is forged (anyone
+    # can mail the bounce address), and is read as no bounce rather than suppress them all.
+    payload = ses_bounce("Permanent", "5.1.1", "smtp; 550 5.1.1 user unknown")
+    payload["bounce"]["bouncedRecipients"] = [
+        {**payload["bounce"]["bouncedRecipients"][0], "emailAddress": f"r{i}@example.org"}
+        for i in range(500)
+    ]
+    assert parse_dsn(sns_mail(payload, envelope=False)) == []
+
+
+def test_an_amazon_ses_diagnostic_is_read_only_as_far_as_a_reply_goes() -> None:
+    payload = ses_bounce("Permanent", "5.1.1", "smtp; 550 5.1.1 user unknown " + "x" * 2_000_000)
+    start = time.process_time()
+    [bounce] = parse_dsn(sns_mail(payload, envelope=False))
+    assert bounce.hard and time.process_time() - start < 1.0
