@@ -80,3 +80,22 @@ def test_a_command_is_imported_and_runs_when_named() -> None:
     assert cli.get_command(cli.make_context("digest", ["db"]), "db") is load_command(COMMANDS["db"])
     unknown = run_digest(["sned"])
     assert unknown.returncode == 2 and "No such command 'sned'" in unknown.stderr
+
+
+def test_the_delivery_commands_do_not_load_the_collectors_libraries() -> None:
+    # `digest send`, `worker` and `bounces` reach the pipeline's delivery and bounce steps
+    # only: the collector's libraries (trafilatura, feedparser) are a third of their start-up.
+    code = (
+        "from digest.cli.lazy_group import load_command\n"
+        "from digest.cli import COMMANDS\n"
+        "for name in ('send', 'worker', 'bounces'):\n"
+        "    load_command(COMMANDS[name])\n"
+        "from digest import pipeline\n"
+        "pipeline.send, pipeline.deliver_pending, pipeline.process_bounces, pipeline.runtime\n"
+        "import sys\n"
+        "print('collector', [m for m in ('trafilatura', 'feedparser') if m in sys.modules])"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.splitlines()[-1] == "collector []"

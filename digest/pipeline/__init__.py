@@ -2,38 +2,71 @@
 
 The CLI, the scheduler and the web app call these functions; they never re-implement them.
 Every step is idempotent: running it twice changes nothing the second time.
+
+Each name is imported from its step's module on first use, not when the package is: a command
+that only sends (or only reads bounces) never loads the collector's libraries (trafilatura,
+feedparser, the language models), which took a third of `digest send`'s start-up.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from digest.delivery.outbox import Pending
-from digest.delivery.transport import Transport
-from digest.delivery.transport_factory import make_transport
-from digest.pipeline.bouncing import BounceReport, process_bounces
-from digest.pipeline.collecting import CollectReport, SourceReport, collect
-from digest.pipeline.composing import IssueRef, compose
-from digest.pipeline.delivering import (
-    IssueDeliveries,
-    Progress,
-    SendReport,
-    deliver_pending,
-    delivery_status,
-    send,
-)
-from digest.pipeline.rendering import (
-    IssueRenderings,
-    Preview,
-    archive,
-    checks,
-    preview,
-    render,
-    web_version,
-)
+# Imported now, as every step needs it: and the function `runtime` must be bound after its
+# module, whose first import makes the package's attribute `runtime` that module.
 from digest.pipeline.runtime import Runtime, open_runtime, runtime, sync_config
+
+if TYPE_CHECKING:
+    from digest.delivery.outbox import Pending
+    from digest.delivery.transport_factory import make_transport
+    from digest.pipeline.bouncing import BounceReport, process_bounces
+    from digest.pipeline.collecting import CollectReport, SourceReport, collect
+    from digest.pipeline.composing import IssueRef, compose
+    from digest.pipeline.delivering import (
+        IssueDeliveries,
+        Progress,
+        SendReport,
+        deliver_pending,
+        delivery_status,
+        send,
+    )
+    from digest.pipeline.rendering import (
+        Preview,
+        archive,
+        checks,
+        preview,
+        render,
+        web_version,
+    )
+    from digest.pipeline.running import RunReport, run
+
+# Each name and the module it comes from.
+_MODULES = {
+    "Pending": "digest.delivery.outbox",
+    "make_transport": "digest.delivery.transport_factory",
+    "BounceReport": "digest.pipeline.bouncing",
+    "process_bounces": "digest.pipeline.bouncing",
+    "CollectReport": "digest.pipeline.collecting",
+    "SourceReport": "digest.pipeline.collecting",
+    "collect": "digest.pipeline.collecting",
+    "IssueRef": "digest.pipeline.composing",
+    "compose": "digest.pipeline.composing",
+    "IssueDeliveries": "digest.pipeline.delivering",
+    "Progress": "digest.pipeline.delivering",
+    "SendReport": "digest.pipeline.delivering",
+    "deliver_pending": "digest.pipeline.delivering",
+    "delivery_status": "digest.pipeline.delivering",
+    "send": "digest.pipeline.delivering",
+    "Preview": "digest.pipeline.rendering",
+    "archive": "digest.pipeline.rendering",
+    "checks": "digest.pipeline.rendering",
+    "preview": "digest.pipeline.rendering",
+    "render": "digest.pipeline.rendering",
+    "web_version": "digest.pipeline.rendering",
+    "RunReport": "digest.pipeline.running",
+    "run": "digest.pipeline.running",
+}
 
 __all__ = [
     "BounceReport",
@@ -66,36 +99,14 @@ __all__ = [
 ]
 
 
-@dataclass
-class RunReport:
-    collected: CollectReport
-    issue: IssueRef | None
-    preview: Path | None
-    delivery: SendReport
-    outbox: Path | None
+def __getattr__(name: str) -> Any:
+    module = _MODULES.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # once: later uses are plain attribute reads
+    return value
 
 
-def run(
-    rt: Runtime, list_slug: str, now: datetime, transport: Transport | None = None
-) -> RunReport:
-    """The main job: collect, compose this week's issue, write its preview, deliver it."""
-    collected = collect(rt, now)
-    # Composed once, each rendering made once: the preview is what the send sends.
-    composed = compose(rt, list_slug, now)
-    renderings = IssueRenderings(rt)
-    shown = (
-        preview(rt, list_slug, now, composed=composed, renderings=renderings) if composed else None
-    )
-    delivery = send(rt, list_slug, now, transport, composed=composed, renderings=renderings)
-    outbox_dir = (
-        rt.settings.resolve(rt.settings.delivery.file.directory)
-        if rt.settings.delivery.transport == "file" and transport is None
-        else None
-    )
-    return RunReport(
-        collected=collected,
-        issue=delivery.issue,
-        preview=shown.path if shown else None,
-        delivery=delivery,
-        outbox=outbox_dir,
-    )
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULES})
