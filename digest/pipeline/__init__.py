@@ -5,7 +5,7 @@ Every step is idempotent: running it twice changes nothing the second time.
 
 Each name is imported from its step's module on first use, not when the package is: a command
 that only sends (or only reads bounces) never loads the collector's libraries (trafilatura,
-feedparser, the language models), which took a third of `digest send`'s start-up.
+feedparser, the language models), about a quarter of `digest send`'s start-up.
 """
 
 from __future__ import annotations
