@@ -41,6 +41,7 @@ _HOME = {
 _ARTICLE_IMAGES = etree.XPath(
     "//img[ancestor::article or ancestor::*[contains(@class,'entry-content')]]"
 )
+_HEADINGS = etree.XPath("//h1")
 # Elements found by an attribute, searched for from the attributes up (//@class[...]/..): the
 # same elements in the same order as //*[...class...], in a third of the time.
 _BREADCRUMBS = etree.XPath(
@@ -74,7 +75,7 @@ def article_metadata(
     metas = _meta_index(tree)
     image_url, image_alt = _lead_image(tree, metas, url)
     found = page_metadata(tree, url) if with_trafilatura else PageMetadata()
-    heading = _first_text(tree, "//h1")
+    heading = _first_text(tree, _HEADINGS)
     site_names = (_meta(metas, "og:site_name"), found.site_name)
     title = headline(_meta(metas, "og:title") or found.title or heading, url, site_names, heading)
     return {
@@ -262,8 +263,8 @@ def _metas(metas: Metas, prop: str) -> list[str]:
     return metas.get(prop, [])
 
 
-def _first_text(tree: lxml.html.HtmlElement, xpath: str | etree.XPath) -> str | None:
-    for el in tree.xpath(xpath) if isinstance(xpath, str) else xpath(tree):
+def _first_text(tree: lxml.html.HtmlElement, xpath: etree.XPath) -> str | None:
+    for el in xpath(tree):
         text = " ".join(el.text_content().split())
         if text:
             return text
