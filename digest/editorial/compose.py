@@ -12,6 +12,7 @@ from babel.dates import format_interval
 from digest.collect.text import without_control_chars
 from digest.config_sections import SUBJECT_PLACEHOLDERS, subject_pattern_problem
 from digest.editorial.curate import DEFAULT_SECTION, Story, group_by_region, pick_stories
+from digest.editorial.front_page import leading
 from digest.errors import ConfigError
 from digest.render.language import locale_of
 
@@ -134,16 +135,16 @@ def subject_for(
 def lead_of(
     entries: Sequence[Entry], section_order: Sequence[str] = (), chosen: int | None = None
 ) -> int | None:
-    """The article that leads the issue: the editor's choice while it is in the issue, else
-    the first story of the first section as the email shows them (layout.arranged: the
-    editor's order of sections, then the order their stories come in)."""
-    if any(entry.article_id == chosen for entry in entries):
-        return chosen
+    """The article that leads the issue (front_page.leading) among the entries as the email
+    shows them: the first section in the editor's order of sections (else the first present),
+    then its stories in the order they come (layout.arranged)."""
     present = [entry.section for entry in entries]
     first = next((name for name in section_order if name in present), None)
     if first is None and present:
         first = present[0]
-    return next((entry.article_id for entry in entries if entry.section == first), None)
+    first_shown = [entry.article_id for entry in entries if entry.section == first]
+    others = [entry.article_id for entry in entries if entry.section != first]
+    return leading(first_shown + others, chosen)
 
 
 def issue_subject(

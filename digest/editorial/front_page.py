@@ -7,13 +7,20 @@ from collections.abc import Sequence
 from digest.editorial.curate import Section, Story
 
 
+def leading(shown: Sequence[int], chosen: int | None = None) -> int | None:
+    """The rule for which article leads, given the ids in the order the email shows them: the
+    one the editor chose while it is in the issue, else the first; None without any. A chosen
+    story no longer in the issue (taken out, or not in a reader's topics) leads no more."""
+    if chosen is not None and chosen in shown:
+        return chosen
+    return next(iter(shown), None)
+
+
 def lead_story(sections: Sequence[Section], lead_article_id: int | None = None) -> Story | None:
-    """The story the editor chose to lead with, else the issue's first; None without stories.
-    A chosen story no longer in the issue (taken out, or not in a reader's topics) leads no
-    more: the first does."""
+    """The story that leads these sections (`leading`); None without stories."""
     stories = [story for section in sections for story in section.stories]
-    chosen = [story for story in stories if story.id == lead_article_id]
-    return next(iter(chosen or stories), None)
+    lead = leading([story.id for story in stories], lead_article_id)
+    return next((story for story in stories if story.id == lead), None)
 
 
 def front_page(

@@ -231,6 +231,9 @@ def test_the_subject_names_the_editors_lead_with_their_title() -> None:
     # The first story of the section the editor put first, when no lead was chosen.
     reordered = replace(draft((2, "Europe"), (1, "Africa")), section_order=("Africa", "Europe"))
     assert compose(candidates, reordered, rules=rules).subject == "Story 1"
+    # A chosen lead taken out of the issue leads no more: the first as shown does.
+    gone = replace(reordered, lead_article_id=99)
+    assert compose(candidates, gone, rules=rules).subject == "Story 1"
 
 
 def test_an_unknown_placeholder_in_the_subject_is_a_config_error() -> None:
