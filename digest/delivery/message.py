@@ -201,7 +201,7 @@ class MessageTemplate:
         given = personal.values
         for marker in self._markers:
             value = given.get(marker, "")
-            if _PLAIN_IN_HTML.fullmatch(value) and not value.startswith("."):
+            if _unchanged(_PLAIN_IN_HTML, value):
                 # A link or an address, almost always: the same bytes in both parts.
                 values[marker, False] = values[marker, True] = value.encode("ascii")
             else:
@@ -223,8 +223,14 @@ _PLAIN = re.compile(r"[!-<>-~]{0,75}")  # printable ASCII but "=": the same in q
 _PLAIN_IN_HTML = re.compile(r"[!#-%(-;?-~]{0,75}")
 
 
+def _unchanged(plain: re.Pattern[str], value: str) -> bool:
+    """Whether value goes into the message as its own ASCII bytes: all of it in `plain`, one
+    line, and no leading dot (which _qp writes as "=2E")."""
+    return plain.fullmatch(value) is not None and not value.startswith(".")
+
+
 def _qp(value: str) -> bytes:
-    if _PLAIN.fullmatch(value) and not value.startswith("."):
+    if _unchanged(_PLAIN, value):
         return value.encode("ascii")  # links and addresses, almost always: no work to do
     # quoprimime encodes str whose characters are bytes (latin-1), as the email package does.
     latin = value.encode("utf-8").decode("latin-1")

@@ -48,10 +48,14 @@ def ses_notice(text: str) -> SesNotice | None:
     if not isinstance(kind, str):
         return None
     if kind.lower() == "bounce":
-        return _bounce(_object(payload.get("bounce")))
-    if kind.lower() == "complaint":
-        return _complaint(_object(payload.get("complaint")))
-    return SesNotice(SesKind.OTHER, ())
+        notice = _bounce(_object(payload.get("bounce")))
+    elif kind.lower() == "complaint":
+        notice = _complaint(_object(payload.get("complaint")))
+    else:
+        return SesNotice(SesKind.OTHER, ())
+    if len(notice.recipients) > MAX_RECIPIENTS:
+        return SesNotice(SesKind.OTHER, ())
+    return notice
 
 
 # Every message digest sends has one recipient, so a genuine notice names one; anyone can mail
@@ -73,8 +77,6 @@ def _bounce(bounce: dict[str, Any]) -> SesNotice:
     else:
         default = "5.1.1" if sub_type in _ADDRESS_SUB_TYPES else "5.0.0"
     entries = _objects(bounce.get("bouncedRecipients"))
-    if len(entries) > MAX_RECIPIENTS:
-        return SesNotice(SesKind.OTHER, ())
     recipients = tuple(
         SesRecipient(
             address=address,
@@ -90,8 +92,6 @@ def _bounce(bounce: dict[str, Any]) -> SesNotice:
 
 def _complaint(complaint: dict[str, Any]) -> SesNotice:
     entries = _objects(complaint.get("complainedRecipients"))
-    if len(entries) > MAX_RECIPIENTS:
-        return SesNotice(SesKind.OTHER, ())
     recipients = tuple(
         SesRecipient(address=address, status="", action="complaint", diagnostic="")
         for entry in entries

@@ -560,6 +560,11 @@ def test_an_amazon_ses_complaint_notification_is_a_complaint_by_its_reader() -> 
     [bounce] = parse_dsn(sns_mail(complaint, envelope=False))
     assert (bounce.complaint, bounce.recipient, bounce.hard) == (True, "bob@example.org", False)
 
+    # A complaint naming a crowd is no reader's either (as a bounce naming one is not).
+    crowd = [{"emailAddress": f"r{i}@example.org"} for i in range(500)]
+    complaint["complaint"]["complainedRecipients"] = crowd
+    assert parse_dsn(sns_mail(complaint, envelope=False)) == []
+
 
 def test_a_detectors_find_that_is_no_address_is_never_suppressed() -> None:
     # flufl.bounce's LLNL detector takes whatever stands between commas round an "@" (here
