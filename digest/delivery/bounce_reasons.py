@@ -85,7 +85,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(message|mail) (is )?too (large|big)|size exceeds|exceeds (the )?"
             r"(maximum )?(message )?size|message size|message (file|length) (too big|exceeds)|"
             r"line limit exceeded|size limit|max(imum)? (inbound )?message size|"
-            r"message header size exceeds|taille limite du message",
+            r"message header size exceeds|taille limite du message|"
+            # Sisimai 5's EmailTooLarge.
+            r"message exceeds .{0,40}limit|exceeded .{0,20}message size",
             re.I,
         ),
     ),
@@ -119,7 +121,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(executable|illegal|prohibited) attachment|used by recent viruses|"
             r"8-bit data in message header|invalid mime headers|improperly-formatted binary|"
             r"unnecessary base64|containing images or other attachments|"
-            r"executable files are not allowed",
+            r"executable files are not allowed|"
+            # Sisimai 5's NotCompliantRFC (the message's headers) and VirusDetected.
+            r"not rfc ?5322 compliant|rfcmessagenoncompliant|duplicate header|"
+            r"multiple \w+ headers|virus phishing|malicious_url",
             re.I,
         ),
     ),
@@ -160,7 +165,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"recursive cname records|authentication (credentials invalid|turned on)|"
             r"not subscribed to ses|verification failure|authentification (requise|invalide)|"
             r"not authori[sz]ed to perform ses:|"
-            r"connection limit|emails per hour|trop de connexions",
+            r"connection limit|emails per hour|trop de connexions|"
+            # Sisimai 5's RateLimited, Speeding and FailedSTARTTLS.
+            r"please try again slower|receiving mail at a rate that prevents|unexpected volume|"
+            r"temporarily rate limited|starttls is required",
             re.I,
         ),
     ),
@@ -186,7 +194,11 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"service currently unavailable|queue file write error|can't create user output file|"
             r"interrupted system call|remote server is misconfigured|mail system full|"
             r"could not load drd|encountered an error while being processed|"
-            r"loop was found in the mail exchanger",
+            r"loop was found in the mail exchanger|there is no mdb|"
+            # A local delivery program that failed (Sisimai's MailerError): the recipient's
+            # pipe, procmail or maildrop, not their address.
+            r"\bprocmail: |bin/(procmail|maildrop)|command (failed: |died with status \d+|"
+            r"output:)|\bexit \d+|mailer error|pipe to \|/|x-unix; \d+",
             re.I,
         ),
     ),
@@ -312,10 +324,29 @@ def classify(status: str, action: str = "failed", diagnostic: str = "") -> Reaso
 
 def classify_text(text: str) -> Reason | None:
     """The reason a bounce's words give, or None when they name none."""
+    text = " ".join(text.split())  # words folded over lines ("Host not\n    found") read whole
     for reason, pattern in _TEXT:
         if pattern.search(text):
             return reason
     return None
+
+
+# "<domain> does not exist", of a domain named alone (not an address's).
+_DOMAIN_GONE = re.compile(
+    r"(?<![@\w.-])((?:[a-z0-9-]+\.)+[a-z]{2,}) (?:does not|doesn'?t) exist", re.I
+)
+
+
+def about_another_domain(reason: Reason, words: str, recipient: str) -> Reason:
+    """The reason, unless it suppresses only because the words say some domain does not exist
+    and that domain is not the recipient's (nor one of its hosts): then the server refused a
+    domain of the sender's ("553 mx.example.net does not exist" of the sending host)."""
+    if reason not in SUPPRESSING or "@" not in recipient:
+        return reason
+    own = recipient.rsplit("@", 1)[1].lower()
+    named = [d.lower() for d in _DOMAIN_GONE.findall(" ".join(words.split()))]
+    related = [d for d in named if d == own or d.endswith("." + own) or own.endswith("." + d)]
+    return Reason.POLICY_BLOCK if named and not related else reason
 
 
 def suppresses(reason: Reason, status: str = "") -> bool:
