@@ -194,11 +194,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"service currently unavailable|queue file write error|can't create user output file|"
             r"interrupted system call|remote server is misconfigured|mail system full|"
             r"could not load drd|encountered an error while being processed|"
-            r"loop was found in the mail exchanger|there is no mdb|"
-            # A local delivery program that failed (Sisimai's MailerError): the recipient's
-            # pipe, procmail or maildrop, not their address.
-            r"\bprocmail: |bin/(procmail|maildrop)|command (failed: |died with status \d+|"
-            r"output:)|\bexit \d+|mailer error|pipe to \|/|x-unix; \d+",
+            r"loop was found in the mail exchanger|there is no mdb",
             re.I,
         ),
     ),
@@ -272,6 +268,17 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # French, Spanish, Italian, German.
             r"(utilisateur|destinataire) inconnu|usuario (desconocido|no existe)|"
             r"nessun utente|utente (sconosciuto|inesistente)|(benutzer|empf.nger) unbekannt",
+            re.I,
+        ),
+    ),
+    (
+        # A local delivery program that failed (Sisimai's MailerError): the recipient's pipe,
+        # procmail or maildrop, not their address. After the reasons about the address: what
+        # the program said ("Command output: ... User unknown") is the reason when it gives one.
+        Reason.SYSTEM_ERROR,
+        re.compile(
+            r"\bprocmail: |bin/(procmail|maildrop)|command (failed: |died with status \d+|"
+            r"output:)|\bexit \d+|mailer error|pipe to \|/|x-unix; \d+",
             re.I,
         ),
     ),

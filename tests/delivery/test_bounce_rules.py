@@ -10,6 +10,7 @@ import pytest
 
 from digest.delivery.bounce_reasons import Reason, classify, classify_text, suppresses
 from digest.delivery.bounces import parse_dsn
+from digest.delivery.notice_text import near
 
 
 @pytest.mark.parametrize(
@@ -379,6 +380,11 @@ def test_each_address_of_a_notice_takes_its_own_words_not_the_next_or_previous_o
     }
 
 
+def test_addresses_listed_under_one_reason_all_take_it() -> None:
+    text = "550 These users are unknown here:\r\n  bob@example.org\r\n  carol@example.org\r\n"
+    assert "unknown" in near(text, "carol@example.org", {"bob@example.org"})
+
+
 def test_an_expanded_address_takes_the_words_after_the_one_it_was_expanded_from() -> None:
     raw = notice(
         sender="MAILER-DAEMON@mx.example.net",
@@ -671,6 +677,14 @@ def test_a_local_program_that_failed_is_no_dead_address(failure: str) -> None:
     ).replace(b"Subject: Re: The Weekly", EXIM_FAILED)
     bounces = parse_dsn(raw)
     assert bounces and all(not b.hard for b in bounces), bounces
+
+
+def test_a_local_programs_output_that_names_the_user_unknown_is_the_reason() -> None:
+    # sysexits' 67 is EX_NOUSER: the program's words say why, not that a program ran.
+    words = '<bob@example.org>: Command died with status 67: "/usr/bin/procmail". Command '
+    words += 'output: procmail: Unknown user "bob"'
+    reason = classify("5.0.0", "failed", words)
+    assert (reason, suppresses(reason, "5.0.0")) == (Reason.USER_UNKNOWN, True)
 
 
 def test_a_report_whose_declared_boundary_its_parts_do_not_use_is_still_read() -> None:
