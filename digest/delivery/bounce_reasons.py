@@ -351,9 +351,12 @@ def about_another_domain(reason: Reason, words: str, recipient: str) -> Reason:
     if reason not in SUPPRESSING or "@" not in recipient:
         return reason
     own = recipient.rsplit("@", 1)[1].lower()
-    named = [d.lower() for d in _DOMAIN_GONE.findall(" ".join(words.split()))]
+    words = " ".join(words.split())
+    named = [d.lower() for d in _DOMAIN_GONE.findall(words)]
     related = [d for d in named if d == own or d.endswith("." + own) or own.endswith("." + d)]
-    return Reason.POLICY_BLOCK if named and not related else reason
+    if not named or related or classify_text(_DOMAIN_GONE.sub(" ", words)) in SUPPRESSING:
+        return reason  # none named, the recipient's named, or other words about the address
+    return Reason.POLICY_BLOCK
 
 
 def suppresses(reason: Reason, status: str = "") -> bool:

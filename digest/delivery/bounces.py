@@ -81,7 +81,15 @@ def parse_dsn(raw: bytes) -> list[Bounce]:
 
 
 def _parse(raw: bytes) -> list[Bounce]:
-    message = _with_the_boundary_its_parts_use(raw, message_from_bytes(raw, policy=policy.compat32))
+    message = message_from_bytes(raw, policy=policy.compat32)
+    again = _with_the_boundary_its_parts_use(raw, message)
+    if again is not message:
+        # Read with the boundary its parts use; as first read when that gives nothing.
+        return _read(again) or _read(message)
+    return _read(message)
+
+
+def _read(message: Message) -> list[Bounce]:
     token = _verp_token(message)
     if message.get_content_type() == "multipart/report" or _provider_complaint(message):
         complaints = _complaints(message, token)

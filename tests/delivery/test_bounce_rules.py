@@ -724,3 +724,34 @@ def test_another_domain_that_does_not_exist_is_not_the_recipients() -> None:
     # The recipient's own domain, so said, is dead.
     dead = raw.replace(b"553 mx.example.net does not exist", b"553 example.org does not exist")
     assert [(b.recipient, b.hard) for b in parse_dsn(dead)] == [("bob@example.org", True)]
+
+
+def test_a_report_cut_short_is_not_read_by_its_returned_messages_boundary() -> None:
+    # The declared boundary unused and the report's own never closed (truncated): the one the
+    # returned message closes is no boundary of the report's.
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\r\nTo: news@example.org\r\n"
+        b"Subject: failure notice\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="declared"\r\n\r\n'
+        b"--outer\r\nContent-Type: text/plain\r\n\r\n"
+        b"<bob@example.org>: 550 5.1.1 no such user here\r\n\r\n"
+        b"--outer\r\nContent-Type: message/rfc822\r\n\r\n"
+        b'From: news@example.org\r\nContent-Type: multipart/alternative; boundary="inner"\r\n'
+        b"\r\n--inner\r\nContent-Type: text/plain\r\n\r\nHello\r\n--inner--\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
+
+
+def test_another_domain_that_does_not_exist_beside_a_dead_address_leaves_it_dead() -> None:
+    raw = notice(
+        sender="Mail Delivery System <Mailer-Daemon@mx.example.net>",
+        body=(
+            "A message that you sent could not be delivered to one or more of its\r\n"
+            "recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
+            "  bob@example.org\r\n    host mx.example.org [192.0.2.7]\r\n"
+            "    SMTP error from remote mail server after RCPT TO:<bob@example.org>:\r\n"
+            "    550 5.1.1 <bob@example.org>: no such user (alias relay.example.net does not"
+            " exist)\r\n"
+        ),
+    ).replace(b"Subject: Re: The Weekly", EXIM_FAILED)
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
