@@ -262,6 +262,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"no existe (dicha persona|ese usuario)|rejected: account unavailable|"
             r"no valid recipients, bye|\buserunknown\b|no \S+ in name directory|"
             r"user \(\S+\) unknown|address \S+ has been replaced by|"
+            # A delivery program's exit status 67, sysexits' EX_NOUSER: "addressee unknown".
+            r"(died with status |exit(ed)? (with )?(status )?)67\b|"
             # Postfix's recipient access maps and Microsoft's directory-based edge blocking
             # refuse an address they have no mailbox for so (Sisimai's UserUnknown).
             r"recipient address rejected: access denied|"

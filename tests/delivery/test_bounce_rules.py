@@ -102,6 +102,7 @@ def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reaso
         "550 no ann in name directory",
         "550 user (ann@example.org) unknown",
         "550 The address ann@example.org has been replaced by ann@example.net",
+        '<ann@example.org>: Command died with status 67: "/usr/bin/procmail"',
     ],
 )
 def test_sisimai_5s_phrases_for_an_unknown_user_suppress_it(diagnostic: str) -> None:
@@ -708,24 +709,6 @@ def test_a_report_whose_declared_boundary_its_parts_do_not_use_is_still_read() -
     ]
 
 
-def test_another_domain_that_does_not_exist_is_not_the_recipients() -> None:
-    # The server refused the sender's own domain after the data, not the recipient's.
-    raw = notice(
-        sender="Mail Delivery System <Mailer-Daemon@mx.example.net>",
-        body=(
-            "A message that you sent could not be delivered to one or more of its\r\n"
-            "recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
-            "  bob@example.org\r\n    host mx.example.org [192.0.2.7]\r\n"
-            "    SMTP error from remote mail server after end of data:\r\n"
-            "    553 mx.example.net does not exist\r\n"
-        ),
-    ).replace(b"Subject: Re: The Weekly", EXIM_FAILED)
-    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", False)]
-    # The recipient's own domain, so said, is dead.
-    dead = raw.replace(b"553 mx.example.net does not exist", b"553 example.org does not exist")
-    assert [(b.recipient, b.hard) for b in parse_dsn(dead)] == [("bob@example.org", True)]
-
-
 def test_a_report_cut_short_is_not_read_by_its_returned_messages_boundary() -> None:
     # The declared boundary unused and the report's own never closed (truncated): the one the
     # returned message closes is no boundary of the report's.
@@ -742,16 +725,30 @@ def test_a_report_cut_short_is_not_read_by_its_returned_messages_boundary() -> N
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
 
 
-def test_another_domain_that_does_not_exist_beside_a_dead_address_leaves_it_dead() -> None:
+@pytest.mark.parametrize(
+    ("reply", "hard"),
+    [
+        # The server refused the sender's own host after the data, not the recipient's domain.
+        ("553 mx.example.net does not exist", False),
+        # The recipient's own domain, so said, is dead.
+        ("553 example.org does not exist", True),
+        # Other words about the address: dead whatever else does not exist.
+        (
+            "550 5.1.1 <bob@example.org>: no such user (alias relay.example.net does not exist)",
+            True,
+        ),
+    ],
+    ids=["sending-host", "recipients-domain", "beside-a-dead-address"],
+)
+def test_another_domain_that_does_not_exist_is_not_the_recipients(reply: str, hard: bool) -> None:
     raw = notice(
         sender="Mail Delivery System <Mailer-Daemon@mx.example.net>",
         body=(
             "A message that you sent could not be delivered to one or more of its\r\n"
             "recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
             "  bob@example.org\r\n    host mx.example.org [192.0.2.7]\r\n"
-            "    SMTP error from remote mail server after RCPT TO:<bob@example.org>:\r\n"
-            "    550 5.1.1 <bob@example.org>: no such user (alias relay.example.net does not"
-            " exist)\r\n"
+            "    SMTP error from remote mail server after end of data:\r\n"
+            f"    {reply}\r\n"
         ),
     ).replace(b"Subject: Re: The Weekly", EXIM_FAILED)
-    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", hard)]
