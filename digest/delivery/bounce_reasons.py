@@ -331,9 +331,14 @@ def classify(status: str, action: str = "failed", diagnostic: str = "") -> Reaso
     return Reason.UNKNOWN
 
 
+_FOLD = re.compile(r"[ \t]*\r?\n[ \t]+")
+
+
 def classify_text(text: str) -> Reason | None:
     """The reason a bounce's words give, or None when they name none."""
-    text = " ".join(text.split())  # words folded over lines ("Host not\n    found") read whole
+    # A line folded onto an indented next one ("Host not\n    found") is read whole; lines
+    # that start at the margin are other statements, whose words must not run together.
+    text = _FOLD.sub(" ", text)
     for reason, pattern in _TEXT:
         if pattern.search(text):
             return reason

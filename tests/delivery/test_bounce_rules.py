@@ -656,6 +656,13 @@ def test_a_reason_folded_over_two_lines_is_read_whole() -> None:
     assert classify_text(words) == Reason.NETWORK_ERROR
 
 
+def test_lines_at_the_margin_are_not_read_as_one() -> None:
+    # Two statements, one a line: the end of one and the start of the next make no reason.
+    words = "The mail system could not deliver to bob@example.org: mailbox\r\nfull text follows"
+    assert classify_text(words) != Reason.MAILBOX_FULL
+    assert classify_text(words.replace("\r\n", "\r\n    ")) == Reason.MAILBOX_FULL
+
+
 @pytest.mark.parametrize(
     "failure",
     [
