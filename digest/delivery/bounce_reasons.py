@@ -85,7 +85,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(message|mail) (is )?too (large|big)|size exceeds|exceeds (the )?"
             r"(maximum )?(message )?size|message size|message (file|length) (too big|exceeds)|"
             r"line limit exceeded|size limit|max(imum)? (inbound )?message size|"
-            r"message header size exceeds|taille limite du message",
+            r"message header size exceeds|taille limite du message|"
+            # Sisimai 5's EmailTooLarge.
+            r"message exceeds .{0,40}limit|exceeded .{0,20}message size",
             re.I,
         ),
     ),
@@ -119,7 +121,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(executable|illegal|prohibited) attachment|used by recent viruses|"
             r"8-bit data in message header|invalid mime headers|improperly-formatted binary|"
             r"unnecessary base64|containing images or other attachments|"
-            r"executable files are not allowed",
+            r"executable files are not allowed|"
+            # Sisimai 5's NotCompliantRFC (the message's headers) and VirusDetected.
+            r"not rfc ?5322 compliant|rfcmessagenoncompliant|duplicate header|"
+            r"multiple \w+ headers|virus phishing|malicious_url",
             re.I,
         ),
     ),
@@ -160,7 +165,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"recursive cname records|authentication (credentials invalid|turned on)|"
             r"not subscribed to ses|verification failure|authentification (requise|invalide)|"
             r"not authori[sz]ed to perform ses:|"
-            r"connection limit|emails per hour|trop de connexions",
+            r"connection limit|emails per hour|trop de connexions|"
+            # Sisimai 5's RateLimited, Speeding and FailedSTARTTLS.
+            r"please try again slower|receiving mail at a rate that prevents|unexpected volume|"
+            r"temporarily rate limited|starttls is required",
             re.I,
         ),
     ),
@@ -186,7 +194,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"service currently unavailable|queue file write error|can't create user output file|"
             r"interrupted system call|remote server is misconfigured|mail system full|"
             r"could not load drd|encountered an error while being processed|"
-            r"loop was found in the mail exchanger",
+            r"loop was found in the mail exchanger|there is no mdb",
             re.I,
         ),
     ),
@@ -254,12 +262,25 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"no existe (dicha persona|ese usuario)|rejected: account unavailable|"
             r"no valid recipients, bye|\buserunknown\b|no \S+ in name directory|"
             r"user \(\S+\) unknown|address \S+ has been replaced by|"
+            # A delivery program's exit status 67, sysexits' EX_NOUSER: "addressee unknown".
+            r"(died with status |exit(ed)? (with )?(status )?)67\b|"
             # Postfix's recipient access maps and Microsoft's directory-based edge blocking
             # refuse an address they have no mailbox for so (Sisimai's UserUnknown).
             r"recipient address rejected: access denied|"
             # French, Spanish, Italian, German.
             r"(utilisateur|destinataire) inconnu|usuario (desconocido|no existe)|"
             r"nessun utente|utente (sconosciuto|inesistente)|(benutzer|empf.nger) unbekannt",
+            re.I,
+        ),
+    ),
+    (
+        # A local delivery program that failed (Sisimai's MailerError): the recipient's pipe,
+        # procmail or maildrop, not their address. After the reasons about the address: what
+        # the program said ("Command output: ... User unknown") is the reason when it gives one.
+        Reason.SYSTEM_ERROR,
+        re.compile(
+            r"\bprocmail: |bin/(procmail|maildrop)|command (failed: |died with status \d+|"
+            r"output:)|\bexit \d+|mailer error|pipe to \|/|x-unix; \d+",
             re.I,
         ),
     ),
@@ -310,12 +331,39 @@ def classify(status: str, action: str = "failed", diagnostic: str = "") -> Reaso
     return Reason.UNKNOWN
 
 
+_FOLD = re.compile(r"[ \t]*\r?\n[ \t]+")
+
+
 def classify_text(text: str) -> Reason | None:
     """The reason a bounce's words give, or None when they name none."""
+    # A line folded onto an indented next one ("Host not\n    found") is read whole; lines
+    # that start at the margin are other statements, whose words must not run together.
+    text = _FOLD.sub(" ", text)
     for reason, pattern in _TEXT:
         if pattern.search(text):
             return reason
     return None
+
+
+# "<domain> does not exist", of a domain named alone (not an address's).
+_DOMAIN_GONE = re.compile(
+    r"(?<![@\w.-])((?:[a-z0-9-]+\.)+[a-z]{2,}) (?:does not|doesn'?t) exist", re.I
+)
+
+
+def about_another_domain(reason: Reason, words: str, recipient: str) -> Reason:
+    """The reason, unless it suppresses only because the words say some domain does not exist
+    and that domain is not the recipient's (nor one of its hosts): then the server refused a
+    domain of the sender's ("553 mx.example.net does not exist" of the sending host)."""
+    if reason not in SUPPRESSING or "@" not in recipient:
+        return reason
+    own = recipient.rsplit("@", 1)[1].lower()
+    words = " ".join(words.split())
+    named = [d.lower() for d in _DOMAIN_GONE.findall(words)]
+    related = [d for d in named if d == own or d.endswith("." + own) or own.endswith("." + d)]
+    if not named or related or classify_text(_DOMAIN_GONE.sub(" ", words)) in SUPPRESSING:
+        return reason  # none named, the recipient's named, or other words about the address
+    return Reason.POLICY_BLOCK
 
 
 def suppresses(reason: Reason, status: str = "") -> bool:

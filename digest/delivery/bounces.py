@@ -17,6 +17,7 @@ from email.utils import getaddresses
 from digest.delivery.bounce_reasons import (
     SUPPRESSING,
     Reason,
+    about_another_domain,
     classify,
     classify_text,
     suppresses,
@@ -81,6 +82,14 @@ def parse_dsn(raw: bytes) -> list[Bounce]:
 
 def _parse(raw: bytes) -> list[Bounce]:
     message = message_from_bytes(raw, policy=policy.compat32)
+    again = _with_the_boundary_its_parts_use(raw, message)
+    if again is not message:
+        # Read with the boundary its parts use; as first read when that gives nothing.
+        return _read(again) or _read(message)
+    return _read(message)
+
+
+def _read(message: Message) -> list[Bounce]:
     token = _verp_token(message)
     if message.get_content_type() == "multipart/report" or _provider_complaint(message):
         complaints = _complaints(message, token)
@@ -93,6 +102,34 @@ def _parse(raw: bytes) -> list[Bounce]:
     if ses is not None:
         return ses
     return _non_standard(message, token)
+
+
+# A closing multipart delimiter line: "--boundary--".
+_CLOSING_DELIMITER = re.compile(rb"^--([^\s]+)--[ \t]*\r?$", re.M)
+
+
+def _with_the_boundary_its_parts_use(raw: bytes, message: Message) -> Message:
+    """A multipart message whose declared boundary its body never uses (an MTA that wrote one
+    boundary in the header and another between the parts), read again with the one its parts
+    do use; any other message as it is."""
+    declared = message.get_boundary()
+    if message.is_multipart() or message.get_content_maintype() != "multipart" or not declared:
+        return message
+    end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=-1)
+    if end < 0:
+        return message
+    head, body = raw[:end], raw[end:]
+    if b"--" + declared.encode("utf-8", "replace") in body:
+        return message
+    used = [
+        found
+        for found in _CLOSING_DELIMITER.findall(body)
+        if re.search(rb"^--" + re.escape(found) + rb"[ \t]*\r?$", body, re.M)
+    ]
+    if not used:
+        return message
+    head = head.replace(declared.encode("utf-8", "replace"), used[-1])
+    return message_from_bytes(head + body, policy=policy.compat32)
 
 
 def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
@@ -128,7 +165,9 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
                     action=action,
                     diagnostic=diagnostic,
                     verp_token=token,
-                    reason=classify(status, action, words),
+                    reason=about_another_domain(
+                        classify(status, action, words), words, recipient or ""
+                    ),
                 )
             )
     return bounces
@@ -259,6 +298,7 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
                 # A detector called it permanent without naming why: the address is what
                 # it could not deliver to.
                 reason = Reason.USER_UNKNOWN if not status else Reason.DELAYED
+            reason = about_another_domain(reason, words, address)
             bounces.append(
                 Bounce(
                     recipient=address,

@@ -52,16 +52,30 @@ _RETURNED = re.compile(
 )
 
 
+# What is left of a line that names an address and says nothing about it.
+_NO_WORDS = " \t\r\n<>:;,.\"'()"
+
+
 def near(text: str, address: str, others: Iterable[str] = ()) -> str:
-    """The words about one address: the lines from it on, up to the returned message or the
-    next line naming another failed address, else the whole text."""
+    """The words about one address: the lines from it on (and a few before, back to the last
+    line naming another failed address), up to the returned message or the next line naming
+    another failed address, else the whole text."""
     lowered = text.lower()
     at = lowered.find(address)
     if at < 0:
         return text
     start = max(0, at - 200)
+    for other in others:
+        # Nor the words of another failed address listed before it: from the line after the
+        # last one naming that address, unless that line names this one too, or the other
+        # address has no words of its own (a bare list of addresses under one reason).
+        found = lowered.rfind(other, start, at)
+        line = lowered.find("\n", found, at) if found >= 0 else -1
+        own_words = text[found + len(other) : lowered.rfind("\n", 0, at) + 1] if line >= 0 else ""
+        if own_words.strip(_NO_WORDS):
+            start = line + 1
     window = text[start : at + 400]
-    returned = _RETURNED.search(window, min(200, at))
+    returned = _RETURNED.search(window, min(200, at - start))
     end = returned.start() if returned else len(window)
     after = at + len(address)
     for other in others:

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from digest.delivery.bounce_reasons import Reason, classify, suppresses
+from digest.delivery.bounce_reasons import Reason, classify, classify_text, suppresses
 from digest.delivery.bounces import parse_dsn
+from digest.delivery.notice_text import near
 
 
 @pytest.mark.parametrize(
@@ -101,6 +102,7 @@ def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reaso
         "550 no ann in name directory",
         "550 user (ann@example.org) unknown",
         "550 The address ann@example.org has been replaced by ann@example.net",
+        '<ann@example.org>: Command died with status 67: "/usr/bin/procmail"',
     ],
 )
 def test_sisimai_5s_phrases_for_an_unknown_user_suppress_it(diagnostic: str) -> None:
@@ -111,6 +113,21 @@ def test_sisimai_5s_phrases_for_an_unknown_user_suppress_it(diagnostic: str) -> 
 @pytest.mark.parametrize(
     ("status", "diagnostic", "reason"),
     [
+        # Sisimai 5's RateLimited and Speeding, NotCompliantRFC, EmailTooLarge, VirusDetected,
+        # SystemError and FailedSTARTTLS: whatever the code, never the address.
+        (
+            "5.1.1",
+            "421 4.7.0 [TSS04] Messages from 192.0.2.7 temporarily deferred due to "
+            "unexpected volume or user complaints",
+            Reason.POLICY_BLOCK,
+        ),
+        ("5.1.1", "451 4.7.1 Please try again slower", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.7.1 This message is not RFC 5322 compliant", Reason.CONTENT_BLOCK),
+        ("5.1.1", "554 Transaction failed: Duplicate header 'Subject'", Reason.CONTENT_BLOCK),
+        ("5.1.1", "552 Message exceeds the local limit of 10 MB", Reason.MESSAGE_TOO_BIG),
+        ("5.1.1", "550 Virus Phishing/Malicious_URL detected", Reason.CONTENT_BLOCK),
+        ("5.1.1", "451 Recipient deferred because there is no Mdb", Reason.SYSTEM_ERROR),
+        ("5.1.1", "530 5.7.0 STARTTLS is required to send mail", Reason.POLICY_BLOCK),
         # A broken or unreachable name server is not a domain that does not exist, whatever
         # the code (Postfix gives 5.4.4 to both).
         (
@@ -335,22 +352,38 @@ def test_a_notice_whose_inner_boundary_is_unreadable_is_still_read() -> None:
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
 
 
-def test_each_address_of_a_notice_takes_the_words_after_it_not_the_next_ones() -> None:
-    raw = notice(
-        sender="MAILER-DAEMON@mx.example.net",
-        body=(
-            "A message that you sent could not be delivered to one or more of its recipients."
-            '\r\n\r\n"bob@example.org":\r\nSMTP error from remote server after RCPT command:'
-            '\r\n5.2.1 <bob@example.org>... User Unknown\r\n"carol@example.org":\r\n'
-            "SMTP error from remote server after RCPT command:\r\n"
-            "5.2.2 <carol@example.org>... Mailbox Full\r\n"
-        ),
-    )
+@pytest.mark.parametrize(
+    "body",
+    [
+        "A message that you sent could not be delivered to one or more of its recipients."
+        '\r\n\r\n"bob@example.org":\r\nSMTP error from remote server after RCPT command:'
+        '\r\n5.2.1 <bob@example.org>... User Unknown\r\n"carol@example.org":\r\n'
+        "SMTP error from remote server after RCPT command:\r\n"
+        "5.2.2 <carol@example.org>... Mailbox Full\r\n",
+        # qmail: the one listed before is not its reason either.
+        "Hi. This is the qmail-send program at mx.example.net.\r\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n\r\n"
+        "<carol@example.org>:\r\n192.0.2.7 does not like recipient.\r\n"
+        "Remote host said: 552 5.2.2 <carol@example.org>: Mailbox full\r\n\r\n"
+        "<bob@example.org>:\r\n192.0.2.7 does not like recipient.\r\n"
+        "Remote host said: 550 5.1.1 <bob@example.org>: User unknown\r\n",
+    ],
+    ids=["next-address", "previous-address"],
+)
+def test_each_address_of_a_notice_takes_its_own_words_not_the_next_or_previous_ones(
+    body: str,
+) -> None:
+    raw = notice(sender="MAILER-DAEMON@mx.example.net", body=body)
     found = {b.recipient: (b.reason, b.hard) for b in parse_dsn(raw)}
     assert found == {
         "bob@example.org": (Reason.USER_UNKNOWN, True),
         "carol@example.org": (Reason.MAILBOX_FULL, False),
     }
+
+
+def test_addresses_listed_under_one_reason_all_take_it() -> None:
+    text = "550 These users are unknown here:\r\n  bob@example.org\r\n  carol@example.org\r\n"
+    assert "unknown" in near(text, "carol@example.org", {"bob@example.org"})
 
 
 def test_an_expanded_address_takes_the_words_after_the_one_it_was_expanded_from() -> None:
@@ -613,3 +646,121 @@ def test_an_amazon_ses_diagnostic_is_read_only_as_far_as_a_reply_goes() -> None:
     start = time.process_time()
     [bounce] = parse_dsn(sns_mail(payload, envelope=False))
     assert bounce.hard and time.process_time() - start < 1.0
+
+
+# Exim names the failed addresses in a header of its own.
+EXIM_FAILED = b"X-Failed-Recipients: bob@example.org\r\nSubject: Mail delivery failed"
+
+
+def test_a_reason_folded_over_two_lines_is_read_whole() -> None:
+    # Postfix folds its notices at 80 columns, in the middle of the server's words.
+    words = (
+        "<bob@example.org>: Name service error for domain example.org: Host not\r\n"
+        "    found, try again"
+    )
+    assert classify_text(words) == Reason.NETWORK_ERROR
+
+
+def test_lines_at_the_margin_are_not_read_as_one() -> None:
+    # Two statements, one a line: the end of one and the start of the next make no reason.
+    words = "The mail system could not deliver to bob@example.org: mailbox\r\nfull text follows"
+    assert classify_text(words) != Reason.MAILBOX_FULL
+    assert classify_text(words.replace("\r\n", "\r\n    ")) == Reason.MAILBOX_FULL
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        "  pipe to |/usr/local/bin/autoreply bob@example.org\r\n    generated by bob@example.org"
+        "\r\n\r\nThe following text was generated during the delivery attempt:\r\n\r\n"
+        "autoreply: Failed to read template /home/bob/.reply: No such file or directory",
+        '  bob@example.org\r\n    Command died with status 75: "/usr/bin/procmail"',
+    ],
+    ids=["exim-pipe", "command-died"],
+)
+def test_a_local_program_that_failed_is_no_dead_address(failure: str) -> None:
+    raw = notice(
+        sender="Mail Delivery System <Mailer-Daemon@mx.example.net>",
+        body=(
+            "This message was created automatically by mail delivery software.\r\n\r\n"
+            "A message that you sent could not be delivered to one or more of its\r\n"
+            "recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
+            f"{failure}\r\n"
+        ),
+    ).replace(b"Subject: Re: The Weekly", EXIM_FAILED)
+    bounces = parse_dsn(raw)
+    assert bounces and all(not b.hard for b in bounces), bounces
+
+
+def test_a_local_programs_output_that_names_the_user_unknown_is_the_reason() -> None:
+    # sysexits' 67 is EX_NOUSER: the program's words say why, not that a program ran.
+    words = '<bob@example.org>: Command died with status 67: "/usr/bin/procmail". Command '
+    words += 'output: procmail: Unknown user "bob"'
+    reason = classify("5.0.0", "failed", words)
+    assert (reason, suppresses(reason, "5.0.0")) == (Reason.USER_UNKNOWN, True)
+
+
+def test_a_report_whose_declared_boundary_its_parts_do_not_use_is_still_read() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\r\nTo: news@example.org\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        b"Content-Type: multipart/report; report-type=delivery-status;\r\n"
+        b'\tboundary="AB12.1111/mx.example.net"\r\n\r\n'
+        b"--AB12.2222/mx.example.net\r\nContent-Type: text/plain\r\n\r\n"
+        b"<bob@example.org>: host mx.example.org said:\r\n    550 5.1.1 no such user\r\n\r\n"
+        b"--AB12.2222/mx.example.net\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; mx.example.net\r\n\r\n"
+        b"Final-Recipient: rfc822; bob@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        b"Diagnostic-Code: smtp; 550 5.1.1 no such user\r\n\r\n"
+        b"--AB12.2222/mx.example.net\r\nContent-Type: message/rfc822\r\n\r\n"
+        b"From: news@example.org\r\nTo: bob@example.org\r\nMessage-Id: <x.1@example.org>\r\n"
+        b"Subject: The Weekly\r\n\r\nHello\r\n\r\n--AB12.2222/mx.example.net--\r\n"
+    )
+    assert [(b.recipient, b.reason, b.hard) for b in parse_dsn(raw)] == [
+        ("bob@example.org", Reason.USER_UNKNOWN, True)
+    ]
+
+
+def test_a_report_cut_short_is_not_read_by_its_returned_messages_boundary() -> None:
+    # The declared boundary unused and the report's own never closed (truncated): the one the
+    # returned message closes is no boundary of the report's.
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\r\nTo: news@example.org\r\n"
+        b"Subject: failure notice\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="declared"\r\n\r\n'
+        b"--outer\r\nContent-Type: text/plain\r\n\r\n"
+        b"<bob@example.org>: 550 5.1.1 no such user here\r\n\r\n"
+        b"--outer\r\nContent-Type: message/rfc822\r\n\r\n"
+        b'From: news@example.org\r\nContent-Type: multipart/alternative; boundary="inner"\r\n'
+        b"\r\n--inner\r\nContent-Type: text/plain\r\n\r\nHello\r\n--inner--\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
+
+
+@pytest.mark.parametrize(
+    ("reply", "hard"),
+    [
+        # The server refused the sender's own host after the data, not the recipient's domain.
+        ("553 mx.example.net does not exist", False),
+        # The recipient's own domain, so said, is dead.
+        ("553 example.org does not exist", True),
+        # Other words about the address: dead whatever else does not exist.
+        (
+            "550 5.1.1 <bob@example.org>: no such user (alias relay.example.net does not exist)",
+            True,
+        ),
+    ],
+    ids=["sending-host", "recipients-domain", "beside-a-dead-address"],
+)
+def test_another_domain_that_does_not_exist_is_not_the_recipients(reply: str, hard: bool) -> None:
+    raw = notice(
+        sender="Mail Delivery System <Mailer-Daemon@mx.example.net>",
+        body=(
+            "A message that you sent could not be delivered to one or more of its\r\n"
+            "recipients. This is a permanent error. The following address(es) failed:\r\n\r\n"
+            "  bob@example.org\r\n    host mx.example.org [192.0.2.7]\r\n"
+            "    SMTP error from remote mail server after end of data:\r\n"
+            f"    {reply}\r\n"
+        ),
+    ).replace(b"Subject: Re: The Weekly", EXIM_FAILED)
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", hard)]
