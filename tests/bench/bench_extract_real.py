@@ -219,7 +219,7 @@ def timing(pages: list[PageChecks], repeat: int) -> None:
             f" {over} pages over 200 ms; wall-clock medians ours {wall_ours * 1000:.1f} ms,"
             f" trafilatura {wall_plain * 1000:.1f} ms ({wall_ours / wall_plain:.2f})"
         )
-        for i in sorted(range(len(data)), key=lambda i: -ours_times[i])[:3]:
+        for i in sorted(range(len(data)), key=lambda i: -ours_times[i])[:5]:
             print(
                 f"    slow: {data[i][0]} ours {ours_times[i] * 1000:.0f} ms,"
                 f" trafilatura {plain_times[i] * 1000:.0f} ms"
