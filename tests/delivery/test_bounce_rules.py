@@ -764,3 +764,33 @@ def test_another_domain_that_does_not_exist_is_not_the_recipients(reply: str, ha
         ),
     ).replace(b"Subject: Re: The Weekly", EXIM_FAILED)
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", hard)]
+
+
+@pytest.mark.parametrize(
+    ("reply", "hard"),
+    [
+        # The server's reply names no reason in words, only a code: bad destination mailbox.
+        ("550 5.1.1 https://help.example.net/answer?id=6596 q7si1 - esmtp", True),
+        # A code that is not about the address suppresses nothing, with or without words.
+        ("550 5.7.9 https://help.example.net/answer?id=81 q7si1 - esmtp", False),
+        ("552 5.2.2 https://help.example.net/answer?id=7 q7si1 - esmtp", False),
+    ],
+    ids=["bad-mailbox", "policy", "mailbox-full"],
+)
+def test_a_notice_line_takes_its_reason_from_the_code_of_the_reply_after_the_address(
+    reply: str, hard: bool
+) -> None:
+    # OpenSMTPD's older notice: the address at the margin, then the server's reply.
+    raw = notice(
+        sender="Mailer Daemon <MAILER-DAEMON@mx.example.net>",
+        body=(
+            "    Hi!\r\n\r\n    This is the MAILER-DAEMON, please DO NOT REPLY to this e-mail.\r\n"
+            "\r\n    An error has occurred while attempting to deliver a message for\r\n"
+            "    the following list of recipients:\r\n\r\n"
+            f"bob@example.org: {reply}\r\n\r\n"
+            "    Below is a copy of the original message:\r\n\r\nSubject: The Weekly\r\n"
+        ),
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == (
+        [("bob@example.org", True)] if hard else []
+    )
