@@ -280,6 +280,9 @@ class RecordingHandler:
         # or None; this one's) once a message's data has arrived, before it is accepted.
         self.on_data: Callable[[str | None, str], None] | None = None
         self._last_on_session: dict[int, str] = {}
+        # Per message data: whether the client's next commands had arrived with its final dot
+        # (a transaction pipelined behind the previous one's end, RFC 2920).
+        self.followed: list[bool] = []
 
     def inject_at_random(
         self,
@@ -343,6 +346,7 @@ class RecordingHandler:
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.followed.append(bool(server._reader._buffer))
         if self.on_data is not None:
             self.on_data(self._last_on_session.get(id(session)), envelope.rcpt_tos[0])
         planned = self.by_recipient.get(envelope.rcpt_tos[0], [])
