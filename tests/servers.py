@@ -245,7 +245,21 @@ class _RandomFaults:
         return rng.choice(list(self.faults))
 
 
-class RecordingHandler:
+class OffersPipelining:
+    """An aiosmtpd handler's EHLO reply offering PIPELINING (RFC 2920) when self.pipelining."""
+
+    pipelining: bool
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+
+class RecordingHandler(OffersPipelining):
     """Keeps every accepted message; answers from a script of replies, then 250.
 
     Also a fault injector: `faults` (per recipient, one Fault per transaction, in order) and
@@ -305,14 +319,6 @@ class RecordingHandler:
     def outcomes(self, recipient: str) -> list[str]:
         """What each transaction for this recipient ended with, in order."""
         return [e.outcome for e in self.events if e.recipient == recipient]
-
-    async def handle_EHLO(
-        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
-    ) -> list[str]:
-        session.host_name = hostname
-        if self.pipelining:
-            responses.insert(-1, "250-PIPELINING")
-        return responses
 
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]

@@ -23,6 +23,9 @@ log = logging.getLogger("digest")
 
 # Takes one message's attempt to be recorded; done once it is.
 Record = Callable[[outbox.Attempt], Recording]
+# The next readers to send to, and the topics of those of them who chose any; no readers once
+# none is left. Called on the event loop whenever the readers given so far are all taken.
+Refill = Callable[[], tuple[list[outbox.Claimed], dict[int, list[str]]]]
 
 
 class IssueMail(Protocol):
@@ -74,13 +77,11 @@ class Sender:
         self.look_ahead = not settings.delivery.rate_limit_per_second
         self.dkim = dkim_signer(settings)
 
-    async def send_all(
-        self,
-        claimed: list[outbox.Claimed],
-        topics: dict[int, list[str]] | None,
-        record: Record,
-    ) -> None:
-        """Send every claimed message, each result recorded as it comes; return once all are.
+    async def send_all(self, refill: Refill, record: Record) -> None:
+        """Send a message to every reader refill gives, until it gives none, each result
+        recorded as it comes; return once all are. Refilled as soon as the readers given are
+        all taken, while the last of them are still on their way: the connections never wait
+        for each other, nor for the next claim, at the end of a batch.
 
         Each of the `concurrency` senders (the transport's lanes) hands the transport the
         recording of its previous message as `ready`: no message is accepted before the one
@@ -92,16 +93,23 @@ class Sender:
         then only waits out a server's "slow down") before handing over the current one, whose
         transaction may begin the next one's (`then`). Under a rate limit each message waits
         for its own permit, never for the next one's."""
-        waiting = deque(claimed)
-        chosen = topics or {}
-        recorded: list[Recording] = []
+        waiting: deque[outbox.Claimed] = deque()
+        chosen: dict[int, list[str]] = {}
+        exhausted = False
+        last: list[Recording] = []  # each sender's last recording
 
         async def take() -> _Built | outbox.Attempt | None:
             """The next reader's message built, or its failure; None when none is left."""
+            nonlocal exhausted
+            while not waiting and not exhausted:
+                readers, topics = refill()
+                exhausted = not readers
+                waiting.extend(readers)
+                chosen.update(topics)
             if not waiting:
                 return None
             item = waiting.popleft()
-            return await self.prepare(item, chosen.get(item.subscriber_id))
+            return await self.prepare(item, chosen.pop(item.subscriber_id, None))
 
         async def work(lane: int) -> None:
             previous: Recording | None = None
@@ -120,19 +128,21 @@ class Sender:
                 else:
                     attempt = current  # not built: recorded as failed, never handed over
                 previous = record(attempt)
-                recorded.append(previous)
                 if upcoming is None:
                     upcoming = await take()
+            if previous is not None:
+                last.append(previous)
 
-        workers = min(self.transport.concurrency, len(claimed))
         try:
             async with asyncio.TaskGroup() as group:
-                for lane in range(workers):
+                for lane in range(self.transport.concurrency):
                     group.create_task(work(lane))
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None
-        for done in recorded:
-            await done
+        # Recorded in the order submitted, and once one commit failed every later result
+        # fails too: each sender's last recording done means all of them are.
+        for recording in last:
+            await recording
 
     async def prepare(
         self, claimed: outbox.Claimed, topics: list[str] | None = None
