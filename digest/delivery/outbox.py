@@ -156,22 +156,26 @@ def claim_batch(
 ) -> list[Claimed]:
     """Take up to limit due rows and mark them sending, this worker's. On PostgreSQL rows
     locked by another worker are skipped; on SQLite the caller holds BEGIN IMMEDIATE."""
-    query = select(Delivery.id, Delivery.subscriber_id, Delivery.email)
-    query = query.where(_due(issue_id, now, stale_seconds)).order_by(Delivery.id).limit(limit)
+    due = select(Delivery.id).where(_due(issue_id, now, stale_seconds))
+    due = due.order_by(Delivery.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Delivery, skip_locked=True)
-    rows = [Claimed(r.id, r.subscriber_id, r.email) for r in session.execute(query)]
-    if rows:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_([r.id for r in rows]))
-            .values(
-                status=DeliveryStatus.SENDING,
-                attempts=Delivery.attempts + 1,
-                next_attempt_at=None,
-                worker_id=worker_id,
-            )
+        due = due.with_for_update(of=Delivery, skip_locked=True)
+    # One statement: the rows chosen and marked together, their ids never sent back in a
+    # list of parameters (RETURNING: SQLite 3.35, PostgreSQL).
+    claim = (
+        update(Delivery)
+        .where(Delivery.id.in_(due.scalar_subquery()))
+        .values(
+            status=DeliveryStatus.SENDING,
+            attempts=Delivery.attempts + 1,
+            next_attempt_at=None,
+            worker_id=worker_id,
         )
+        .returning(Delivery.id, Delivery.subscriber_id, Delivery.email)
+        .execution_options(synchronize_session=False)
+    )
+    rows = [Claimed(r.id, r.subscriber_id, r.email) for r in session.execute(claim)]
+    rows.sort(key=lambda row: row.id)  # RETURNING keeps no order
     return rows
 
 
