@@ -169,7 +169,8 @@ class Fault:
 
     At `stage` ("rcpt": the reply to RCPT TO; "data": the final reply after the message data)
     it answers `reply`, or closes the connection without a reply (`drop`), or sleeps `stall`
-    seconds before its final reply to the data and then accepts. A client that gives up
+    seconds before its final reply to the data and then accepts. After a 421 it closes the
+    connection, as servers do. A client that gives up
     during a stall closes the connection, which cancels the server's handler: the message is
     then not kept, unless `keep` (the server committed it before it stalled, so the client
     never learns that it was accepted).
@@ -293,6 +294,7 @@ class RecordingHandler(OffersPipelining):
         # Called with (the recipient of the message accepted before on the same connection,
         # or None; this one's) once a message's data has arrived, before it is accepted.
         self.on_data: Callable[[str | None, str], None] | None = None
+        self._closed: set[int] = set()  # sessions closing after a 421
         self._last_on_session: dict[int, str] = {}
         # Per message data: whether the client's next commands had arrived with its final dot
         # (a transaction pipelined behind the previous one's end, RFC 2920).
@@ -334,6 +336,8 @@ class RecordingHandler(OffersPipelining):
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
+        if id(session) in self._closed:
+            return "421 4.3.2 closing"  # never reaches the client: the connection is closing
         self.attempts[address] += 1
         chosen = self.faults.get(address)
         fault = chosen.pop(0) if chosen else None
@@ -345,7 +349,7 @@ class RecordingHandler(OffersPipelining):
             if fault.drop:
                 server.transport.close()
                 return "421 4.4.2 connection dropped"  # never reaches the client
-            return str(fault.reply)
+            return self._closing_on_421(server, session, str(fault.reply))
         self._planned[id(session)] = fault
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
@@ -366,7 +370,7 @@ class RecordingHandler(OffersPipelining):
         if reply.startswith("250"):
             return self._accept(session, envelope)
         self._note(envelope.rcpt_tos[0], envelope.mail_from, reply)
-        return reply
+        return self._closing_on_421(server, session, reply)
 
     async def _fault_at_data(self, server: Any, session: Any, envelope: Any) -> str:
         fault = self._planned.pop(id(session), None)
@@ -391,7 +395,16 @@ class RecordingHandler(OffersPipelining):
                 return "250 2.0.0 Message accepted for delivery"
             return self._accept(session, envelope)
         self._note(recipient, mail_from, str(fault.reply))
-        return str(fault.reply)
+        return self._closing_on_421(server, session, str(fault.reply))
+
+    def _closing_on_421(self, server: Any, session: Any, reply: str) -> str:
+        """The reply; after a 421 the connection is closed, as servers do (RFC 5321 4.2.3: "the
+        service is not available, closing transmission channel"), once the reply is written,
+        and commands already pipelined behind it are not served."""
+        if reply.startswith("421"):
+            self._closed.add(id(session))
+            asyncio.get_running_loop().call_soon(server.transport.close)
+        return reply
 
     def _accept(self, session: Any, envelope: Any, note: bool = True) -> str:
         content = envelope.content if self.keep_content else b""

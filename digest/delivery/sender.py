@@ -89,10 +89,11 @@ class Sender:
         message per sender unrecorded. Results are recorded in the order they are submitted,
         so each one recorded means every earlier one of its sender is too.
 
-        Without a rate limit, a sender builds its next message (and takes its permit, which
-        then only waits out a server's "slow down") before handing over the current one, whose
-        transaction may begin the next one's (`then`). Under a rate limit each message waits
-        for its own permit, never for the next one's."""
+        Without a rate limit, a sender builds its next message and takes its permit before
+        handing over the current one, whose transaction may begin the next one's (`then`), but
+        only when that permit comes at once: during a server's "slow down" the current message
+        goes alone, and the next waits out the pause with no transaction open. Under a rate
+        limit each message waits for its own permit, never for the next one's."""
         waiting: deque[outbox.Claimed] = deque()
         chosen: dict[int, list[str]] = {}
         exhausted = False
@@ -113,11 +114,19 @@ class Sender:
 
         async def work(lane: int) -> None:
             previous: Recording | None = None
+            begun = False  # the lane's next message begun behind the last one's dot
             upcoming = await take()
             while upcoming is not None:
                 current, upcoming = upcoming, None
                 if isinstance(current, _Built):
-                    if self.look_ahead:
+                    if self.look_ahead and not begun and not self.rate.at_once():
+                        # Its permit (which without a rate only waits out pauses) was taken
+                        # before a server's "slow down" that came since, and no transaction
+                        # waits for it: it waits out the pause too.
+                        await self.rate.acquire()
+                    if self.look_ahead and self.rate.at_once():
+                        # Only a message that may go at once is begun behind this one's dot:
+                        # one waiting out a pause would leave the server waiting for its data.
                         upcoming = await take()
                     then = (
                         (upcoming.sender, upcoming.claimed.email)
@@ -125,8 +134,10 @@ class Sender:
                         else None
                     )
                     attempt = await self.hand_over(current, previous, lane, then)
+                    begun = attempt.result.began_next
                 else:
                     attempt = current  # not built: recorded as failed, never handed over
+                    begun = False
                 previous = record(attempt)
                 if upcoming is None:
                     upcoming = await take()

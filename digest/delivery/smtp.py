@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from dataclasses import replace
 
 import aiosmtplib
 
@@ -186,11 +187,18 @@ class _Connection:
             # server may have accepted the message, so retrying could send it twice.
             self.drop()
             return SendResult(DeliveryStatus.UNCERTAIN, f"no reply to the message data: {exc}")
+        if reply.code == 421:
+            # The server is closing the channel (RFC 5321 4.2.3): so is this side, and with it
+            # any transaction begun behind this one; the lane's next message opens a new one.
+            self.drop()
         if reply.code != 250:
             # This transaction is over; one begun behind it has its replies still to come.
-            return self.pool.classify(reply.code, reply.text)
+            result = self.pool.classify(reply.code, reply.text)
+            return replace(result, began_next=True) if self.begun is not None else result
         self.sent_on_connection += 1
-        return SendResult(DeliveryStatus.SENT, f"{reply.code} {reply.text}")
+        return SendResult(
+            DeliveryStatus.SENT, f"{reply.code} {reply.text}", began_next=self.begun is not None
+        )
 
     def _next_transaction(
         self, then: NextEnvelope | None

@@ -50,6 +50,9 @@ class SendResult:
     outcome: Outcome
     reply: str  # the server's reply ("250 2.0.0 Ok") or what went wrong
     slow_down: bool = False  # the server asked every connection to back off (421/454)
+    # The lane's next transaction (Transport.send's `then`) was begun behind this message:
+    # the server waits for that message's data.
+    began_next: bool = False
 
     @property
     def hard_bounce(self) -> bool:

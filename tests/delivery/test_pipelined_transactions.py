@@ -5,6 +5,7 @@ the server did not get whole, whatever happens to either transaction."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
 
 import pytest
@@ -102,19 +103,55 @@ def test_a_refusal_of_the_next_recipient_fails_that_message_alone(
     assert [to for _f, (to,), _c in smtp_server.handler.messages] == [first, last]
 
 
-def test_a_421_to_the_data_leaves_the_next_transaction_going(
+def test_a_421_to_the_data_closes_the_session_and_the_next_goes_on_a_new_one(
     smtp_server: FixtureSMTPServer,
 ) -> None:
-    """A refusal of the data ends that transaction only: the one begun behind it goes on."""
+    """421 says the server is closing the channel (RFC 5321 4.2.3): the transaction begun
+    behind that message is dropped with the session, never left for its data on it."""
     smtp_server.handler.pipelining = True
     first, next_one, last = addresses(3)
     smtp_server.handler.faults = {first: [Fault.code(421, "data")]}
 
+    before = smtp_server.connections
     results = _lane(smtp_server, _chain([first, next_one, last]))
 
     assert [r.outcome for r in results] == ["deferred", "sent", "sent"]
     assert results[0].slow_down
     assert [to for _f, (to,), _c in smtp_server.handler.messages] == [next_one, last]
+    assert smtp_server.connections - before == 2  # the one the 421 ended, and a new one
+
+
+def test_a_servers_pause_never_holds_a_begun_transaction_waiting_for_its_data(
+    write_config,  # type: ignore[no-untyped-def]
+    smtp_server: FixtureSMTPServer,
+) -> None:
+    """During a 421's pause no lane leaves the server waiting for data it said 354 to: a lane
+    begins the next transaction behind its dot only when that message may go at once."""
+    settings = write_config(
+        smtp_config(smtp_server, smtp={"pool_size": 2}, batch_size=10, slow_down_seconds=2)
+    )
+    handler = smtp_server.handler
+    handler.pipelining = True
+    emails = addresses(30)
+    handler.faults = {emails[10]: [Fault.code(421, "data")]}
+    rcpt_at: dict[str, float] = {}
+    waited: dict[str, float] = {}
+    original = handler.handle_RCPT
+
+    async def rcpt(server, session, envelope, address, options):  # type: ignore[no-untyped-def]
+        rcpt_at[address] = time.monotonic()
+        return await original(server, session, envelope, address, options)
+
+    handler.handle_RCPT = rcpt  # type: ignore[method-assign]
+    handler.on_data = lambda _prev, to: waited.__setitem__(to, time.monotonic() - rcpt_at[to])
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+        pipeline.send(rt, "weekly", NOW)
+
+    # The refused one is deferred, for a later pass; every other reader has theirs.
+    assert handler.counts() == dict.fromkeys(emails[:10] + emails[11:], 1)
+    assert max(waited.values()) < 1.0, {to: s for to, s in waited.items() if s >= 1.0}
 
 
 def test_a_drop_after_the_data_sends_the_next_message_on_a_new_session(
