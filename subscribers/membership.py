@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, Text, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from digest.errors import NotFoundError
@@ -253,7 +253,12 @@ def topics_of(session: Session, subscriber_ids: list[int]) -> dict[int, list[str
     if not subscriber_ids:
         return {}
     rows = session.execute(
-        select(Subscriber.id, Subscriber.topics).where(Subscriber.id.in_(subscriber_ids))
+        select(Subscriber.id, Subscriber.topics).where(
+            Subscriber.id.in_(subscriber_ids),
+            # Most readers chose none: their "[]" is left in the database, not decoded here
+            # (any other spelling of no topics is decoded, and dropped below).
+            cast(Subscriber.topics, Text) != "[]",
+        )
     )
     return {row.id: list(row.topics) for row in rows if row.topics}
 

@@ -169,7 +169,8 @@ class Fault:
 
     At `stage` ("rcpt": the reply to RCPT TO; "data": the final reply after the message data)
     it answers `reply`, or closes the connection without a reply (`drop`), or sleeps `stall`
-    seconds before its final reply to the data and then accepts. A client that gives up
+    seconds before its final reply to the data and then accepts. After a 421 it closes the
+    connection, as servers do. A client that gives up
     during a stall closes the connection, which cancels the server's handler: the message is
     then not kept, unless `keep` (the server committed it before it stalled, so the client
     never learns that it was accepted).
@@ -245,7 +246,21 @@ class _RandomFaults:
         return rng.choice(list(self.faults))
 
 
-class RecordingHandler:
+class OffersPipelining:
+    """An aiosmtpd handler's EHLO reply offering PIPELINING (RFC 2920) when self.pipelining."""
+
+    pipelining: bool
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+
+class RecordingHandler(OffersPipelining):
     """Keeps every accepted message; answers from a script of replies, then 250.
 
     Also a fault injector: `faults` (per recipient, one Fault per transaction, in order) and
@@ -279,7 +294,11 @@ class RecordingHandler:
         # Called with (the recipient of the message accepted before on the same connection,
         # or None; this one's) once a message's data has arrived, before it is accepted.
         self.on_data: Callable[[str | None, str], None] | None = None
+        self._closed: set[int] = set()  # sessions closing after a 421
         self._last_on_session: dict[int, str] = {}
+        # Per message data: whether the client's next commands had arrived with its final dot
+        # (a transaction pipelined behind the previous one's end, RFC 2920).
+        self.followed: list[bool] = []
 
     def inject_at_random(
         self,
@@ -303,14 +322,6 @@ class RecordingHandler:
         """What each transaction for this recipient ended with, in order."""
         return [e.outcome for e in self.events if e.recipient == recipient]
 
-    async def handle_EHLO(
-        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
-    ) -> list[str]:
-        session.host_name = hostname
-        if self.pipelining:
-            responses.insert(-1, "250-PIPELINING")
-        return responses
-
     async def handle_MAIL(
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
     ) -> str:
@@ -325,6 +336,8 @@ class RecordingHandler:
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
+        if id(session) in self._closed:
+            return "421 4.3.2 closing"  # never reaches the client: the connection is closing
         self.attempts[address] += 1
         chosen = self.faults.get(address)
         fault = chosen.pop(0) if chosen else None
@@ -336,13 +349,14 @@ class RecordingHandler:
             if fault.drop:
                 server.transport.close()
                 return "421 4.4.2 connection dropped"  # never reaches the client
-            return str(fault.reply)
+            return self._closing_on_421(server, session, str(fault.reply))
         self._planned[id(session)] = fault
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.followed.append(bool(server._reader._buffer))
         if self.on_data is not None:
             self.on_data(self._last_on_session.get(id(session)), envelope.rcpt_tos[0])
         planned = self.by_recipient.get(envelope.rcpt_tos[0], [])
@@ -356,7 +370,7 @@ class RecordingHandler:
         if reply.startswith("250"):
             return self._accept(session, envelope)
         self._note(envelope.rcpt_tos[0], envelope.mail_from, reply)
-        return reply
+        return self._closing_on_421(server, session, reply)
 
     async def _fault_at_data(self, server: Any, session: Any, envelope: Any) -> str:
         fault = self._planned.pop(id(session), None)
@@ -381,7 +395,16 @@ class RecordingHandler:
                 return "250 2.0.0 Message accepted for delivery"
             return self._accept(session, envelope)
         self._note(recipient, mail_from, str(fault.reply))
-        return str(fault.reply)
+        return self._closing_on_421(server, session, str(fault.reply))
+
+    def _closing_on_421(self, server: Any, session: Any, reply: str) -> str:
+        """The reply; after a 421 the connection is closed, as servers do (RFC 5321 4.2.3: "the
+        service is not available, closing transmission channel"), once the reply is written,
+        and commands already pipelined behind it are not served."""
+        if reply.startswith("421"):
+            self._closed.add(id(session))
+            asyncio.get_running_loop().call_soon(server.transport.close)
+        return reply
 
     def _accept(self, session: Any, envelope: Any, note: bool = True) -> str:
         content = envelope.content if self.keep_content else b""

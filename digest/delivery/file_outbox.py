@@ -7,7 +7,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from digest.delivery.transport import Ready, SendResult
+from digest.delivery.transport import NextEnvelope, Ready, SendResult
 from digest.errors import DeliveryError
 from digest.states import DeliveryStatus
 
@@ -28,8 +28,16 @@ class FileOutbox:
             ) from None
 
     async def send(
-        self, sender: str, recipient: str, message: bytes, *, ready: Ready | None = None
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        *,
+        ready: Ready | None = None,
+        lane: int | None = None,
+        then: NextEnvelope | None = None,
     ) -> SendResult:
+        """lane and then are of no use here: one message at a time, nothing to begin early."""
         if ready is not None:
             await ready
         name = _file_name(message, recipient)

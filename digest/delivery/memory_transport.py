@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from digest.delivery.transport import Ready, SendResult
+from digest.delivery.transport import NextEnvelope, Ready, SendResult
 from digest.states import DeliveryStatus
 
 ACCEPTED = SendResult(DeliveryStatus.SENT, "250 2.0.0 Ok: queued")
@@ -65,8 +65,16 @@ class MemoryTransport:
         self.opened += 1
 
     async def send(
-        self, sender: str, recipient: str, message: bytes, *, ready: Ready | None = None
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        *,
+        ready: Ready | None = None,
+        lane: int | None = None,
+        then: NextEnvelope | None = None,
     ) -> SendResult:
+        """lane and then are of no use here: one message at a time, nothing to begin early."""
         if ready is not None:
             await ready
         handed = HandedOver(sender, recipient, message)

@@ -156,22 +156,26 @@ def claim_batch(
 ) -> list[Claimed]:
     """Take up to limit due rows and mark them sending, this worker's. On PostgreSQL rows
     locked by another worker are skipped; on SQLite the caller holds BEGIN IMMEDIATE."""
-    query = select(Delivery.id, Delivery.subscriber_id, Delivery.email)
-    query = query.where(_due(issue_id, now, stale_seconds)).order_by(Delivery.id).limit(limit)
+    due = select(Delivery.id).where(_due(issue_id, now, stale_seconds))
+    due = due.order_by(Delivery.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Delivery, skip_locked=True)
-    rows = [Claimed(r.id, r.subscriber_id, r.email) for r in session.execute(query)]
-    if rows:
-        session.execute(
-            update(Delivery)
-            .where(Delivery.id.in_([r.id for r in rows]))
-            .values(
-                status=DeliveryStatus.SENDING,
-                attempts=Delivery.attempts + 1,
-                next_attempt_at=None,
-                worker_id=worker_id,
-            )
+        due = due.with_for_update(of=Delivery, skip_locked=True)
+    # One statement: the rows chosen and marked together, their ids never sent back in a
+    # list of parameters (RETURNING: SQLite 3.35, PostgreSQL).
+    claim = (
+        update(Delivery)
+        .where(Delivery.id.in_(due.scalar_subquery()))
+        .values(
+            status=DeliveryStatus.SENDING,
+            attempts=Delivery.attempts + 1,
+            next_attempt_at=None,
+            worker_id=worker_id,
         )
+        .returning(Delivery.id, Delivery.subscriber_id, Delivery.email)
+        .execution_options(synchronize_session=False)
+    )
+    rows = [Claimed(r.id, r.subscriber_id, r.email) for r in session.execute(claim)]
+    rows.sort(key=lambda row: row.id)  # RETURNING keeps no order
     return rows
 
 
@@ -203,6 +207,10 @@ def record_sent(connection: Connection, sent: Sequence[Attempt], now: datetime) 
     return {DeliveryStatus.SENT: len(sent)}
 
 
+# _RECORD_SENT's parameters that differ from row to row, in _sent_values' order.
+_PER_ROW = ("row_id", "reply", "at", "sent_message_id")
+
+
 def _sent_values(attempt: Attempt, at: object) -> dict[str, object]:
     """_RECORD_SENT's values that differ from row to row (at: the time as the writer binds it)."""
     return {
@@ -231,12 +239,21 @@ class SentRowWriter:
             for name, bind in ((n, compiled.binds[n]) for n in compiled.params)
         }
         self._at = processors["at"] or (lambda value: value)
-        self._constants = {
+        constants = {
             name: process(value) if process else value
             for name, value in compiled.params.items()
-            if name not in ("row_id", "reply", "at", "sent_message_id")
+            if name not in _PER_ROW
             for process in (processors[name],)
         }
+        # Each row's parameters: a copy of this template (a list in the statement's order, or
+        # a dict for a named paramstyle) with the four values of the row put in their places.
+        self._template: list[Any] | dict[str, Any]
+        if self._order is None:
+            self._template = {**constants, **dict.fromkeys(_PER_ROW)}
+            self._places: tuple[Any, ...] = _PER_ROW
+        else:
+            self._template = [constants.get(name) for name in self._order]
+            self._places = tuple(self._order.index(name) for name in _PER_ROW)
         self._begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else None
         self._connection = connection
 
@@ -245,10 +262,16 @@ class SentRowWriter:
         raw = self._connection.connection.driver_connection
         assert raw is not None
         at = self._at(now)
+        template = self._template
+        row_id, reply, when, message_id = self._places
         rows: list[Any] = []
         for attempt in sent:
-            values = {**self._constants, **_sent_values(attempt, at)}
-            rows.append(values if self._order is None else [values[n] for n in self._order])
+            row = template.copy()
+            row[row_id] = attempt.claimed.id
+            row[reply] = _stored_reply(attempt.result)
+            row[when] = at
+            row[message_id] = attempt.message_id
+            rows.append(row)
         cursor = raw.cursor()
         try:
             if self._begin:

@@ -14,6 +14,11 @@ class Permits(Protocol):
 
     async def acquire(self) -> None: ...
 
+    def at_once(self) -> bool:
+        """Whether acquire would give a permit now, without waiting, as far as this sender
+        knows (no spacing to keep, no pause known)."""
+        ...
+
     def slow_down(self, seconds: float) -> None: ...
 
 
@@ -35,6 +40,9 @@ class RateLimit:
         self._next = start + self.interval
         if start > now:
             await asyncio.sleep(start - now)
+
+    def at_once(self) -> bool:
+        return self._clock() >= max(self._next, self._paused_until)
 
     def slow_down(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)

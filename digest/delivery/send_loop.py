@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from digest import db
 from digest.config import Settings
 from digest.delivery import outbox
-from digest.delivery.recorder import Recorder
+from digest.delivery.recorder import Recorder, Recording
 from digest.delivery.sender import IssueMail, Sender, reason_of
 from digest.delivery.shared_rate import SharedRateLimit
 from digest.delivery.transport import Transport
@@ -69,7 +69,6 @@ async def deliver_issue(
         max_age=timedelta(hours=delivery.max_retry_hours),
         retry_uncertain=delivery.retry_uncertain,
     )
-    done = 0
     heartbeat = Heartbeat(engine, stale)
     heartbeat.start()
     recorder = Recorder(engine, policy, clock, heartbeat.id)
@@ -80,31 +79,81 @@ async def deliver_issue(
         await transport.close()
         heartbeat.stop()
         raise
+    batches = _Batches(mail, sender, recorder, heartbeat, report, engine, sessions)
+    batches.progress, batches.todo = progress, todo
     try:
-        while True:
-            heartbeat.check()
-            with db.claim_transaction(engine) as session:
-                claimed = outbox.claim_batch(
-                    session, issue_id, clock(), delivery.batch_size, heartbeat.id, stale
-                )
+        await sender.send_all(
+            lambda: batches.claim(issue_id, list_id, clock(), delivery.batch_size, stale),
+            recorder.submit,
+        )
+        if batches.unsent is not None:
+            await batches.unsent
+        if batches.stopped is not None:
+            raise batches.stopped  # once every message handed over is recorded
+        batches.account()
+    finally:
+        await recorder.stop()
+        await transport.close()
+        heartbeat.stop()
+    return report
+
+
+class _Batches:
+    """The send's claims, one batch at a time as the sender asks for readers: the rows it
+    claimed, those no longer to be sent skipped (or failed, their issue unrenderable), and
+    what became of the earlier ones counted and reported."""
+
+    def __init__(
+        self,
+        mail: IssueMail,
+        sender: Sender,
+        recorder: Recorder,
+        heartbeat: Heartbeat,
+        report: SendCounts,
+        engine: Engine,
+        sessions: sessionmaker[Session],
+    ) -> None:
+        self.mail, self.sender, self.recorder, self.report = mail, sender, recorder, report
+        self.heartbeat, self.engine, self.sessions = heartbeat, engine, sessions
+        self.progress: Progress | None = None
+        self.todo = 0  # the rows pending when the send began
+        self.claimed = self.reported = 0
+        # The last failure recorded without a message (recorded in order: the earlier ones too).
+        self.unsent: Recording | None = None
+        # What the progress callback raised (to stop the send): no batch is claimed after it.
+        self.stopped: Exception | None = None
+
+    def claim(
+        self, issue_id: int, list_id: int, now: datetime, size: int, stale: float
+    ) -> tuple[list[outbox.Claimed], dict[int, list[str]]]:
+        """The next batch's readers to send to and their topics; none once no row is left.
+        (The earlier batches are all under way by then: their progress is reported; when that
+        raises, no more is claimed, and the send stops once what is under way is recorded.)"""
+        try:
+            self.account()
+        except Exception as exc:
+            self.stopped = exc
+        while self.stopped is None:
+            self.heartbeat.check()
+            with db.claim_transaction(self.engine) as session:
+                claimed = outbox.claim_batch(session, issue_id, now, size, self.heartbeat.id, stale)
             if not claimed:
-                break
+                return [], {}
             # Unsubscribed, suppressed or bounced since the send began: not sent.
             ids = [c.subscriber_id for c in claimed]
-            with sessions() as session:
+            with self.sessions() as session:
                 allowed = membership.deliverable_ids(session, list_id, ids)
                 topics = membership.topics_of(session, ids)
             gone, unmatched, wanted = [], [], []
-            broken: list[outbox.Attempt] = []  # their issue could not be rendered
             for c in claimed:
                 if c.subscriber_id not in allowed:
                     gone.append(c.id)
                     continue
                 try:
-                    matched = mail.has_stories(topics.get(c.subscriber_id))
+                    matched = self.mail.has_stories(topics.get(c.subscriber_id))
                 except Exception as exc:
                     reason = f"cannot render the issue for this reader's topics: {reason_of(exc)}"
-                    broken.append(sender.failed(c, None, reason))
+                    self.unsent = self.recorder.submit(self.sender.failed(c, None, reason))
                     continue
                 if matched:
                     wanted.append(c)
@@ -113,26 +162,31 @@ async def deliver_issue(
             if gone or unmatched:
                 # Reads, then writes: on SQLite the write lock is taken first (BEGIN IMMEDIATE),
                 # or a second process sending at the same time gets "database is locked".
-                with db.claim_transaction(engine) as session:
+                with db.claim_transaction(self.engine) as session:
                     outbox.skip(session, gone, outbox.SKIPPED_GONE)
                     outbox.skip(session, unmatched, outbox.SKIPPED_TOPICS)
-            for recording in [recorder.submit(attempt) for attempt in broken]:
-                await recording
-            await sender.send_all(wanted, topics, recorder.submit)
-            counts = recorder.take_counts()
-            report.skipped += len(gone) + len(unmatched)
-            report.sent += counts.get(DeliveryStatus.SENT, 0)
-            report.deferred += counts.get(DeliveryStatus.DEFERRED, 0)
-            report.failed += counts.get(DeliveryStatus.FAILED, 0)
-            report.uncertain += counts.get(DeliveryStatus.UNCERTAIN, 0)
-            done += len(claimed)
-            if progress:
-                progress(done, max(todo, done))
-    finally:
-        await recorder.stop()
-        await transport.close()
-        heartbeat.stop()
-    return report
+            self.report.skipped += len(gone) + len(unmatched)
+            self.claimed += len(claimed)
+            if wanted:
+                chosen = {c.subscriber_id for c in wanted}
+                return wanted, {i: t for i, t in topics.items() if i in chosen}
+            try:
+                self.account()  # nobody to send to in this batch: it is done
+            except Exception as exc:
+                self.stopped = exc
+        return [], {}
+
+    def account(self) -> None:
+        """Count what was recorded since the last call, and report the progress."""
+        counts = self.recorder.take_counts()
+        report = self.report
+        report.sent += counts.get(DeliveryStatus.SENT, 0)
+        report.deferred += counts.get(DeliveryStatus.DEFERRED, 0)
+        report.failed += counts.get(DeliveryStatus.FAILED, 0)
+        report.uncertain += counts.get(DeliveryStatus.UNCERTAIN, 0)
+        if self.progress and self.claimed > self.reported:
+            self.reported = self.claimed
+            self.progress(self.claimed, max(self.todo, self.claimed))
 
 
 def _clock_from(start: datetime) -> Callable[[], datetime]:

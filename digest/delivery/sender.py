@@ -7,6 +7,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
 from digest.config import Settings
@@ -22,6 +23,9 @@ log = logging.getLogger("digest")
 
 # Takes one message's attempt to be recorded; done once it is.
 Record = Callable[[outbox.Attempt], Recording]
+# The next readers to send to, and the topics of those of them who chose any; no readers once
+# none is left. Called on the event loop whenever the readers given so far are all taken.
+Refill = Callable[[], tuple[list[outbox.Claimed], dict[int, list[str]]]]
 
 
 class IssueMail(Protocol):
@@ -43,6 +47,16 @@ class IssueMail(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class _Built:
+    """One reader's message, built, its permit to go taken: ready to hand over."""
+
+    claimed: outbox.Claimed
+    sender: str  # the envelope sender
+    data: bytes
+    message_id: str
+
+
 class Sender:
     """Builds and sends claimed messages, as many at once as the transport allows, at the
     configured rate; a server's "slow down" (421/454) pauses every sender."""
@@ -59,60 +73,115 @@ class Sender:
         self.transport = transport
         self.slow_down_seconds = settings.delivery.slow_down_seconds
         self.rate = rate or RateLimit(settings.delivery.rate_limit_per_second)
+        # Each sender takes its next message before handing over the current one (see send_all).
+        self.look_ahead = not settings.delivery.rate_limit_per_second
         self.dkim = dkim_signer(settings)
 
-    async def send_all(
-        self,
-        claimed: list[outbox.Claimed],
-        topics: dict[int, list[str]] | None,
-        record: Record,
-    ) -> None:
-        """Send every claimed message, each result recorded as it comes; return once all are.
+    async def send_all(self, refill: Refill, record: Record) -> None:
+        """Send a message to every reader refill gives, until it gives none, each result
+        recorded as it comes; return once all are. Refilled as soon as the readers given are
+        all taken, while the last of them are still on their way: the connections never wait
+        for each other, nor for the next claim, at the end of a batch.
 
-        Each of the `concurrency` senders hands the transport the recording of its previous
-        message as `ready`: no message is accepted before the one sent before it on the same
-        sender is recorded, so a crash leaves at most one accepted message per sender
-        unrecorded. Results are recorded in the order they are submitted, so each one recorded
-        means every earlier one of its sender is too."""
-        waiting = deque(claimed)
-        chosen = topics or {}
-        recorded: list[Recording] = []
+        Each of the `concurrency` senders (the transport's lanes) hands the transport the
+        recording of its previous message as `ready`: no message is accepted before the one
+        sent before it on the same sender is recorded, so a crash leaves at most one accepted
+        message per sender unrecorded. Results are recorded in the order they are submitted,
+        so each one recorded means every earlier one of its sender is too.
 
-        async def work() -> None:
+        Without a rate limit, a sender builds its next message and takes its permit before
+        handing over the current one, whose transaction may begin the next one's (`then`), but
+        only when that permit comes at once: during a server's "slow down" the current message
+        goes alone, and the next waits out the pause with no transaction open. Under a rate
+        limit each message waits for its own permit, never for the next one's."""
+        waiting: deque[outbox.Claimed] = deque()
+        chosen: dict[int, list[str]] = {}
+        exhausted = False
+        last: list[Recording] = []  # each sender's last recording
+
+        async def take() -> _Built | outbox.Attempt | None:
+            """The next reader's message built, or its failure; None when none is left."""
+            nonlocal exhausted
+            while not waiting and not exhausted:
+                readers, topics = refill()
+                exhausted = not readers
+                waiting.extend(readers)
+                chosen.update(topics)
+            if not waiting:
+                return None
+            item = waiting.popleft()
+            return await self.prepare(item, chosen.pop(item.subscriber_id, None))
+
+        async def work(lane: int) -> None:
             previous: Recording | None = None
-            while waiting:
-                item = waiting.popleft()
-                attempt = await self.send_one(item, chosen.get(item.subscriber_id), previous)
+            begun = False  # the lane's next message begun behind the last one's dot
+            upcoming = await take()
+            while upcoming is not None:
+                current, upcoming = upcoming, None
+                if isinstance(current, _Built):
+                    if self.look_ahead and not begun and not self.rate.at_once():
+                        # Its permit (which without a rate only waits out pauses) was taken
+                        # before a server's "slow down" that came since, and no transaction
+                        # waits for it: it waits out the pause too.
+                        await self.rate.acquire()
+                    if self.look_ahead and self.rate.at_once():
+                        # Only a message that may go at once is begun behind this one's dot:
+                        # one waiting out a pause would leave the server waiting for its data.
+                        upcoming = await take()
+                    then = (
+                        (upcoming.sender, upcoming.claimed.email)
+                        if isinstance(upcoming, _Built)
+                        else None
+                    )
+                    attempt = await self.hand_over(current, previous, lane, then)
+                    begun = attempt.result.began_next
+                else:
+                    attempt = current  # not built: recorded as failed, never handed over
+                    begun = False
                 previous = record(attempt)
-                recorded.append(previous)
+                if upcoming is None:
+                    upcoming = await take()
+            if previous is not None:
+                last.append(previous)
 
-        workers = min(self.transport.concurrency, len(claimed))
         try:
             async with asyncio.TaskGroup() as group:
-                for _ in range(workers):
-                    group.create_task(work())
+                for lane in range(self.transport.concurrency):
+                    group.create_task(work(lane))
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None
-        for done in recorded:
-            await done
+        # Recorded in the order submitted, and once one commit failed every later result
+        # fails too: each sender's last recording done means all of them are.
+        for recording in last:
+            await recording
 
-    async def send_one(
-        self,
-        claimed: outbox.Claimed,
-        topics: list[str] | None = None,
-        ready: Recording | None = None,
-    ) -> outbox.Attempt:
-        """Build and send one reader's message (see send_all for `ready`). Never raises but
-        when cancelled or when recording failed: whatever else goes wrong fails this message
-        alone, with its reason, and the batch goes on."""
+    async def prepare(
+        self, claimed: outbox.Claimed, topics: list[str] | None = None
+    ) -> _Built | outbox.Attempt:
+        """One reader's message built and its permit taken; or, when it cannot be built, its
+        failure (never raises but when cancelled)."""
         try:
             data, message_id = self.build(claimed, topics)
+            sender = self.mail.envelope_sender(claimed.subscriber_id)
         except Exception as exc:
             return self.failed(claimed, None, f"cannot build the message: {reason_of(exc)}")
         await self.rate.acquire()
+        return _Built(claimed, sender, data, message_id)
+
+    async def hand_over(
+        self,
+        built: _Built,
+        ready: Recording | None = None,
+        lane: int | None = None,
+        then: tuple[str, str] | None = None,
+    ) -> outbox.Attempt:
+        """Send one built message (see send_all for `ready`, Transport.send for `lane` and
+        `then`). Never raises but when cancelled or when recording failed: whatever else goes
+        wrong fails this message alone, with its reason, and the batch goes on."""
+        claimed, message_id = built.claimed, built.message_id
         try:
             result = await self.transport.send(
-                self.mail.envelope_sender(claimed.subscriber_id), claimed.email, data, ready=ready
+                built.sender, claimed.email, built.data, ready=ready, lane=lane, then=then
             )
         except RecordingFailed:
             raise

@@ -62,6 +62,15 @@ class SharedRateLimit:
             # Woken too late (a busy event loop): used now, this permit would crowd the next
             # ones, this sender's or another's. It is dropped; the next one is waited for.
 
+    def at_once(self) -> bool:
+        # Without a rate, between checks of the shared pause, and none known: no wait.
+        now = self._clock()
+        return (
+            not self.interval
+            and not self._pause_to_share
+            and self._paused_until <= now < self._free_until
+        )
+
     def slow_down(self, seconds: float) -> None:
         """Pause this sender now and every other one from its next block on."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)

@@ -4,6 +4,11 @@ messages, reset after a refused transaction and reopened after any other error.
 Addresses go with their domains as IDNA A-labels; one whose local part is UTF-8 goes only with
 SMTPUTF8 (RFC 6531), and fails alone when the server does not offer it.
 
+With PIPELINING, a lane's next transaction (MAIL FROM, RCPT TO, DATA) goes behind the final dot
+of its message, when the caller names it (RFC 2920 allows the message data first in a group,
+DATA last): one round trip a message instead of two. The server then waits for that message's
+data, so a lane that does not send it drops the session, which no server takes as a message.
+
 Replies map to outcomes: 250 -> sent; 4xx, a dropped connection, or a timeout before the
 message data was handed over -> deferred; 5xx -> failed; a timeout or a dropped connection
 while waiting for the reply to the data -> uncertain (RFC 5321 4.5.3.2.6: the server may have
@@ -15,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+from dataclasses import replace
 
 import aiosmtplib
 
@@ -22,6 +28,7 @@ from digest.delivery.addresses import UnencodableAddress, needs_smtputf8, wire_a
 from digest.delivery.smtp_wire import BadAddress, Reply, ReplyReader, SessionLost, command_address
 from digest.delivery.transport import (
     DotFreeMessage,
+    NextEnvelope,
     Ready,
     SendResult,
     starts_a_line_with_dot,
@@ -45,6 +52,9 @@ class _Connection:
         # A refused transaction is reset (RSET) with the next one's commands, so its refusal
         # (a 421's pause above all) reaches the sender a round trip sooner.
         self.needs_reset = False
+        # The transaction written behind the previous message's final dot: the envelope as the
+        # caller gave it, and as it went; its MAIL, RCPT and DATA replies not yet read.
+        self.begun: tuple[NextEnvelope, NextEnvelope] | None = None
 
     async def connect(self) -> ReplyReader:
         """Connect, greet and log in through aiosmtplib; the session's transactions are then
@@ -77,13 +87,19 @@ class _Connection:
         self.smtputf8 = client.supports_extension("smtputf8")
         self.wire, self.sent_on_connection = ReplyReader.take_over(client.transport), 0
         self.needs_reset = False
+        self.begun = None
         return self.wire
 
     async def send(
-        self, sender: str, recipient: str, message: bytes, ready: Ready | None
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        ready: Ready | None,
+        then: NextEnvelope | None = None,
     ) -> SendResult:
         try:
-            return await self._send(sender, recipient, message, ready)
+            return await self._send(sender, recipient, message, ready, then)
         except BaseException:
             # An error none of the cases below expects (or the wait for `ready` failed): the
             # session may be anywhere in its transaction, so it is never reused; a message
@@ -92,19 +108,36 @@ class _Connection:
             raise
 
     async def _send(
-        self, sender: str, recipient: str, message: bytes, ready: Ready | None
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        ready: Ready | None,
+        then: NextEnvelope | None,
     ) -> SendResult:
-        try:
-            sender = command_address(wire_address(sender))
-            recipient = command_address(wire_address(recipient))
-        except (UnencodableAddress, BadAddress) as exc:
-            return SendResult(DeliveryStatus.FAILED, str(exc))
+        begun, self.begun = self.begun, None
+        if begun is not None and begun[0] == (sender, recipient):
+            sender, recipient = begun[1]  # checked and encoded when it was begun
+        else:
+            if begun is not None:
+                # The server waits for another message's data: only closing ends that.
+                self.drop()
+                begun = None
+            try:
+                sender = command_address(wire_address(sender))
+                recipient = command_address(wire_address(recipient))
+            except (UnencodableAddress, BadAddress) as exc:
+                return SendResult(DeliveryStatus.FAILED, str(exc))
         utf8 = needs_smtputf8(sender, recipient)
         wire = self.wire
-        if wire is not None and (
-            not wire.is_open
-            or not wire.in_step
-            or self.sent_on_connection >= self.pool.messages_per_connection
+        if (
+            begun is None
+            and wire is not None
+            and (
+                not wire.is_open
+                or not wire.in_step
+                or self.sent_on_connection >= self.pool.messages_per_connection
+            )
         ):
             await self.close()
             wire = None
@@ -117,7 +150,9 @@ class _Connection:
                     DeliveryStatus.FAILED,
                     f"the server does not offer SMTPUTF8, needed for {recipient}",
                 )
-            refused = await self._open_transaction(wire, sender, recipient, utf8)
+            refused = await self._open_transaction(
+                wire, sender, recipient, utf8, written=begun is not None
+            )
         except aiosmtplib.SMTPResponseException as exc:
             # The greeting or AUTH refused: a refusal of the connection, never of the reader.
             self.drop()
@@ -129,16 +164,18 @@ class _Connection:
             return self._refused(*refused)
         try:
             data = dot_stuffed(message)
+            begin, next_commands = self._next_transaction(then)
             if ready is not None and not ready.done():
                 # The previous message's result is recorded before this one can be accepted:
                 # a crash repeats at most one message per connection.
                 wire.write(data)
                 await ready
-                wire.write(b".\r\n")
+                wire.write(b".\r\n" + next_commands)
             else:
                 if ready is not None:
                     ready.result()  # raises if its recording failed
-                wire.write(data + b".\r\n")
+                wire.write(data + b".\r\n" + next_commands)
+            self.begun = begin
         except (SessionLost, OSError) as exc:
             # The final dot never left: the server cannot have accepted the message.
             self.drop()
@@ -150,26 +187,53 @@ class _Connection:
             # server may have accepted the message, so retrying could send it twice.
             self.drop()
             return SendResult(DeliveryStatus.UNCERTAIN, f"no reply to the message data: {exc}")
+        if reply.code == 421:
+            # The server is closing the channel (RFC 5321 4.2.3): so is this side, and with it
+            # any transaction begun behind this one; the lane's next message opens a new one.
+            self.drop()
         if reply.code != 250:
-            return self.pool.classify(reply.code, reply.text)  # the transaction is over
+            # This transaction is over; one begun behind it has its replies still to come.
+            result = self.pool.classify(reply.code, reply.text)
+            return replace(result, began_next=True) if self.begun is not None else result
         self.sent_on_connection += 1
-        return SendResult(DeliveryStatus.SENT, f"{reply.code} {reply.text}")
+        return SendResult(
+            DeliveryStatus.SENT, f"{reply.code} {reply.text}", began_next=self.begun is not None
+        )
+
+    def _next_transaction(
+        self, then: NextEnvelope | None
+    ) -> tuple[tuple[NextEnvelope, NextEnvelope] | None, bytes]:
+        """The lane's next transaction to write behind this message's final dot, when the
+        server pipelines, the session has room for it and its addresses can go; else none."""
+        if (
+            then is None
+            or not self.pipelining
+            or self.sent_on_connection + 1 >= self.pool.messages_per_connection
+        ):
+            return None, b""
+        try:
+            sender = command_address(wire_address(then[0]))
+            recipient = command_address(wire_address(then[1]))
+        except (UnencodableAddress, BadAddress):
+            return None, b""  # its send fails it alone, before any command
+        utf8 = needs_smtputf8(sender, recipient)
+        if utf8 and not self.smtputf8:
+            return None, b""
+        return (then, (sender, recipient)), b"".join(_commands(sender, recipient, utf8))
 
     async def _open_transaction(
-        self, wire: ReplyReader, sender: str, recipient: str, utf8: bool
+        self, wire: ReplyReader, sender: str, recipient: str, utf8: bool, written: bool
     ) -> tuple[int, Reply] | None:
         """MAIL FROM, RCPT TO and DATA, in one write when the server offers PIPELINING (RFC
-        2920), else one after the other. None once the server waits for the data; else the
-        first refusal and its stage (0 MAIL, 1 RCPT, 2 DATA), the transaction reset."""
-        encoding = "utf-8" if utf8 else "ascii"
-        commands = (
-            f"MAIL FROM:<{sender}>{' SMTPUTF8' if utf8 else ''}\r\n".encode(encoding),
-            f"RCPT TO:<{recipient}>\r\n".encode(encoding),
-            b"DATA\r\n",
-        )
+        2920), else one after the other; already written behind the previous message's final
+        dot when `written`. None once the server waits for the data; else the first refusal
+        and its stage (0 MAIL, 1 RCPT, 2 DATA), the transaction reset."""
+        commands = _commands(sender, recipient, utf8)
         timeout = self.pool.timeout
         reset = b"RSET\r\n" if self.needs_reset else b""
-        if self.pipelining:
+        if written:
+            pass  # no reset waits: a transaction is begun only behind a final dot
+        elif self.pipelining:
             wire.write(reset + b"".join(commands))
         elif reset:
             wire.write(reset)
@@ -213,8 +277,12 @@ class _Connection:
         if self.wire is not None:
             self.wire.close()
         self.wire = None
+        self.begun = None
 
     async def close(self) -> None:
+        if self.begun is not None:
+            self.drop()  # the server waits for a message's data: a QUIT would be taken for it
+            return
         wire, self.wire = self.wire, None
         if wire is None:
             return
@@ -222,6 +290,16 @@ class _Connection:
             with contextlib.suppress(SessionLost):
                 await wire.command(b"QUIT\r\n", self.pool.timeout)
         wire.close()
+
+
+def _commands(sender: str, recipient: str, utf8: bool) -> tuple[bytes, bytes, bytes]:
+    """MAIL FROM, RCPT TO and DATA of one transaction, addresses as command_address gave them."""
+    encoding = "utf-8" if utf8 else "ascii"
+    return (
+        f"MAIL FROM:<{sender}>{' SMTPUTF8' if utf8 else ''}\r\n".encode(encoding),
+        f"RCPT TO:<{recipient}>\r\n".encode(encoding),
+        b"DATA\r\n",
+    )
 
 
 def _refusal(replies: list[Reply]) -> tuple[int, Reply] | None:
@@ -313,8 +391,19 @@ class SmtpPool:
         )
 
     async def send(
-        self, sender: str, recipient: str, message: bytes, *, ready: Ready | None = None
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        *,
+        ready: Ready | None = None,
+        lane: int | None = None,
+        then: NextEnvelope | None = None,
     ) -> SendResult:
+        """See Transport.send. A lane has a connection of its own (lanes and calls without one
+        are not mixed in one send); a call without a lane takes any idle connection."""
+        if lane is not None:
+            return await self._all[lane].send(sender, recipient, message, ready, then)
         connection = await self._idle.get()
         try:
             return await connection.send(sender, recipient, message, ready)

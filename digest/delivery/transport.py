@@ -41,11 +41,18 @@ Outcome = Literal[
 ]
 
 
+# (envelope sender, recipient) of the message a lane sends next (see Transport.send's `then`).
+NextEnvelope = tuple[str, str]
+
+
 @dataclass(frozen=True)
 class SendResult:
     outcome: Outcome
     reply: str  # the server's reply ("250 2.0.0 Ok") or what went wrong
     slow_down: bool = False  # the server asked every connection to back off (421/454)
+    # The lane's next transaction (Transport.send's `then`) was begun behind this message:
+    # the server waits for that message's data.
+    began_next: bool = False
 
     @property
     def hard_bounce(self) -> bool:
@@ -60,7 +67,14 @@ class Transport(Protocol):
     DotFreeMessage). Given `ready`, send() hands the message over for good only once `ready`
     is done (raising what it raised), and as late as it can: the send loop passes the
     recording of the sender's previous message, so a crash loses the result of at most one
-    handed-over message per sender."""
+    handed-over message per sender.
+
+    `lane` (0 <= lane < concurrency) names the caller, when each of up to `concurrency`
+    callers sends one message at a time: a transport may keep a connection per lane. `then`
+    is the envelope of the message the lane sends next, when the caller has it ready: a
+    transport may begin that message's transaction with this one's end (SMTP: behind the
+    final dot, RFC 2920), a round trip saved a message; the lane's next send() must then be
+    that message, or the transport drops what it began. A transport may ignore both."""
 
     @property
     def concurrency(self) -> int: ...
@@ -68,7 +82,14 @@ class Transport(Protocol):
     async def open(self) -> None: ...
 
     async def send(
-        self, sender: str, recipient: str, message: bytes, *, ready: Ready | None = None
+        self,
+        sender: str,
+        recipient: str,
+        message: bytes,
+        *,
+        ready: Ready | None = None,
+        lane: int | None = None,
+        then: NextEnvelope | None = None,
     ) -> SendResult: ...
 
     async def close(self) -> None: ...

@@ -5,6 +5,7 @@ Run by hand:
     python -m tests.bench.bench_crash [--recipients 5000] [--kills 20] [--connections 4]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/DB]
         [--baseline DIR]   (a checkout of other code, e.g. `git archive` of main, run the same)
+        [--no-pipelining]  (the server offers no PIPELINING; by default it does)
 
 A fresh database with the bundled samples collected and `--recipients` subscribers; an aiosmtpd
 server on 127.0.0.1 that keeps each accepted message's recipient and Message-ID. `digest send`
@@ -47,6 +48,7 @@ from tests.bench.delivery_rig import (
     stop_on_signals,
     write_config,
 )
+from tests.servers import OffersPipelining
 
 # A killed sender's rows are taken back once its heartbeat (on the database's clock) is older than
 # this: each run after a kill starts that much later, in real time.
@@ -54,12 +56,15 @@ STALE_SECONDS = 2.0
 _MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(<[^>\r\n]*>)", re.MULTILINE | re.IGNORECASE)
 
 
-class KeepingHandler:
-    """Accepts every message; keeps its recipient and Message-ID, not its bytes."""
+class KeepingHandler(OffersPipelining):
+    """Accepts every message; keeps its recipient and Message-ID, not its bytes. Offers
+    PIPELINING (RFC 2920) when asked, as most servers do: a sender then has the next
+    transaction begun behind each final dot, in flight when it is killed."""
 
-    def __init__(self) -> None:
+    def __init__(self, pipelining: bool = True) -> None:
         self.lock = threading.Lock()
         self.received: list[tuple[str, str]] = []
+        self.pipelining = pipelining
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         content: bytes = envelope.content
@@ -122,7 +127,7 @@ def scenario(
 ) -> Outcome:
     """One database, one server, args.kills SIGKILLs of `digest send` by the given code."""
     rng = random.Random(seed)
-    handler = KeepingHandler()
+    handler = KeepingHandler(args.pipelining)
     with socket.socket() as probe:
         probe.bind((HOST, 0))
         port = int(probe.getsockname()[1])
@@ -200,12 +205,20 @@ def main() -> None:
     parser.add_argument("--database-url", help="PostgreSQL server to use instead of SQLite")
     parser.add_argument("--baseline", type=Path, help="a checkout of the code to compare with")
     parser.add_argument("--seed", type=int, default=20261205)
+    parser.add_argument(
+        "--no-pipelining",
+        dest="pipelining",
+        action="store_false",
+        help="the server does not offer PIPELINING",
+    )
     args = parser.parse_args()
     stop_on_signals()
     database = "PostgreSQL" if args.database_url else "SQLite"
     print(
         f"digest {git_commit()} · {database} · {args.recipients} recipients · {args.kills}"
-        f" SIGKILLs · {args.connections} connections · load average {os.getloadavg()[0]:.1f}"
+        f" SIGKILLs · {args.connections} connections"
+        f" · PIPELINING {'offered' if args.pipelining else 'not offered'}"
+        f" · load average {os.getloadavg()[0]:.1f}"
     )
     runs: dict[str, Outcome] = {}
     with tempfile.TemporaryDirectory(prefix="digest-bench-crash-") as folder:
