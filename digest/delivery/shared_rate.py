@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -95,16 +95,18 @@ class SharedRateLimit:
     async def _reserve(self, permits: int) -> float:
         """Reserve permits in the shared row; when the block starts, on this sender's clock."""
         pause, self._pause_to_share = self._pause_to_share, 0.0
-        asked = self._clock()
-        start, database_now = await asyncio.to_thread(self._take, permits, pause)
-        # The database's now was read somewhere during the round trip: its middle is the
-        # best guess (as NTP's), off by half the round trip at worst.
-        local = (asked + self._clock()) / 2 + (start - database_now)
+        start, database_now, asked, answered = await asyncio.to_thread(self._take, permits, pause)
+        # The database's now was read somewhere during the statement: its middle is the best
+        # guess (as NTP's), off by half the statement's round trip at worst. The wait for the
+        # write lock comes before it, not inside: another sender's long commit must not make
+        # this one's block start early, crowding the other's.
+        local = (asked + answered) / 2 + (start - database_now)
         self._paused_until = max(self._paused_until, local)
         return local
 
-    def _take(self, permits: int, pause: float) -> tuple[float, float]:
-        """One statement: (the block's start, now), both on the database's clock."""
+    def _take(self, permits: int, pause: float) -> tuple[float, float, float, float]:
+        """One statement: (the block's start, now), both on the database's clock, then this
+        sender's clock before and after the statement (once the transaction holds the lock)."""
         now = db.clock_seconds()
         starts = db.greatest(SendRate.next_free_at, SendRate.paused_until, now + pause)
         take = (
@@ -117,13 +119,18 @@ class SharedRateLimit:
             .returning(SendRate.next_free_at, now)
         )
         with db.claim_transaction(self.engine) as session:
+            # The lock first (BEGIN IMMEDIATE on SQLite, the row's on PostgreSQL): waiting for
+            # another sender's commit is not part of the statement timed below.
+            session.execute(select(SendRate.name).where(SendRate.name == ROW).with_for_update())
+            asked = self._clock()
             row = session.execute(take).first()
             if row is None:  # the first sender of this database
                 session.execute(_insert_row(self.engine))
                 row = session.execute(take).first()
+            answered = self._clock()
             assert row is not None
         next_free_at, database_now = row
-        return next_free_at - permits * self.interval, database_now
+        return next_free_at - permits * self.interval, database_now, asked, answered
 
 
 def _insert_row(engine: Engine) -> Any:

@@ -7,8 +7,11 @@ import asyncio
 import threading
 import time
 
+from sqlalchemy import select
+
 from digest import db, pipeline
-from digest.delivery.shared_rate import SharedRateLimit
+from digest.delivery.shared_rate import ROW, SharedRateLimit
+from digest.models import SendRate
 from tests.delivery.scenario import (
     Processes,
     finished,
@@ -77,6 +80,39 @@ def test_senders_with_engines_of_their_own_share_the_rate(database_url: str) -> 
     # timers of a busy machine.
     busiest = {window: most_in_any_window(times, window) for window in (0.5, 1.0, 2.0)}
     assert all(n <= 40 * window + TOLERANCE for window, n in busiest.items()), busiest
+
+
+def test_a_wait_for_another_senders_lock_does_not_start_a_block_early(database_url: str) -> None:
+    """A block's start is put on this sender's clock from the database's now, read during its
+    statement: the time spent waiting for another sender's transaction is not half of it
+    (which started the block that much early, crowding the other's permits)."""
+    engine = db.make_engine(database_url)
+    other = db.make_engine(database_url)
+    try:
+        db.upgrade(engine)
+        limit = SharedRateLimit(engine, 40)
+        asyncio.run(limit.acquire())  # the shared row exists
+        locked, released = threading.Event(), []
+
+        def hold() -> None:
+            with db.claim_transaction(other) as session:
+                session.execute(select(SendRate.name).where(SendRate.name == ROW).with_for_update())
+                locked.set()
+                time.sleep(0.6)
+                released.append(time.monotonic())
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        locked.wait()
+        limit._free_until = 0.0
+        limit._slots.clear()  # the next permit asks the database, behind the holder
+        start = asyncio.run(limit._reserve(1))
+        holder.join()
+    finally:
+        engine.dispose()
+        other.dispose()
+    # The block starts now (the row's next free moment is long past): once the lock came.
+    assert start >= released[0] - 0.05, (start, released[0])
 
 
 def test_a_slow_down_pauses_every_sender(database_url: str) -> None:
