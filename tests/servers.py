@@ -294,7 +294,6 @@ class RecordingHandler(OffersPipelining):
         # Called with (the recipient of the message accepted before on the same connection,
         # or None; this one's) once a message's data has arrived, before it is accepted.
         self.on_data: Callable[[str | None, str], None] | None = None
-        self._closed: set[int] = set()  # sessions closing after a 421
         self._last_on_session: dict[int, str] = {}
         # Per message data: whether the client's next commands had arrived with its final dot
         # (a transaction pipelined behind the previous one's end, RFC 2920).
@@ -336,7 +335,7 @@ class RecordingHandler(OffersPipelining):
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
-        if id(session) in self._closed:
+        if getattr(session, "closing_after_421", False):
             return "421 4.3.2 closing"  # never reaches the client: the connection is closing
         self.attempts[address] += 1
         chosen = self.faults.get(address)
@@ -402,7 +401,7 @@ class RecordingHandler(OffersPipelining):
         service is not available, closing transmission channel"), once the reply is written,
         and commands already pipelined behind it are not served."""
         if reply.startswith("421"):
-            self._closed.add(id(session))
+            session.closing_after_421 = True  # on the session: an id() may be reused
             asyncio.get_running_loop().call_soon(server.transport.close)
         return reply
 
