@@ -79,8 +79,7 @@ async def deliver_issue(
         await transport.close()
         heartbeat.stop()
         raise
-    batches = _Batches(mail, sender, recorder, heartbeat, report, engine, sessions)
-    batches.progress, batches.todo = progress, todo
+    batches = _Batches(mail, sender, recorder, heartbeat, report, engine, sessions, progress, todo)
     try:
         await sender.send_all(
             lambda: batches.claim(issue_id, list_id, clock(), delivery.batch_size, stale),
@@ -112,11 +111,12 @@ class _Batches:
         report: SendCounts,
         engine: Engine,
         sessions: sessionmaker[Session],
+        progress: Progress | None,
+        todo: int,  # the rows pending when the send began
     ) -> None:
         self.mail, self.sender, self.recorder, self.report = mail, sender, recorder, report
         self.heartbeat, self.engine, self.sessions = heartbeat, engine, sessions
-        self.progress: Progress | None = None
-        self.todo = 0  # the rows pending when the send began
+        self.progress, self.todo = progress, todo
         self.claimed = self.reported = 0
         # The last failure recorded without a message (recorded in order: the earlier ones too).
         self.unsent: Recording | None = None
@@ -129,10 +129,7 @@ class _Batches:
         """The next batch's readers to send to and their topics; none once no row is left.
         (The earlier batches are all under way by then: their progress is reported; when that
         raises, no more is claimed, and the send stops once what is under way is recorded.)"""
-        try:
-            self.account()
-        except Exception as exc:
-            self.stopped = exc
+        self._account_or_stop()
         while self.stopped is None:
             self.heartbeat.check()
             with db.claim_transaction(self.engine) as session:
@@ -170,11 +167,15 @@ class _Batches:
             if wanted:
                 chosen = {c.subscriber_id for c in wanted}
                 return wanted, {i: t for i, t in topics.items() if i in chosen}
-            try:
-                self.account()  # nobody to send to in this batch: it is done
-            except Exception as exc:
-                self.stopped = exc
+            self._account_or_stop()  # nobody to send to in this batch: it is done
         return [], {}
+
+    def _account_or_stop(self) -> None:
+        """account(); what the progress callback raises stops the send (see claim)."""
+        try:
+            self.account()
+        except Exception as exc:
+            self.stopped = exc
 
     def account(self) -> None:
         """Count what was recorded since the last call, and report the progress."""

@@ -15,7 +15,7 @@ from digest.delivery import outbox
 from digest.delivery.dkim import dkim_signer
 from digest.delivery.rate import Permits, RateLimit
 from digest.delivery.recorder import Recording, RecordingFailed
-from digest.delivery.transport import SendResult, Transport
+from digest.delivery.transport import NextEnvelope, SendResult, Transport
 from digest.errors import DigestError
 from digest.states import DeliveryStatus
 
@@ -173,7 +173,7 @@ class Sender:
         built: _Built,
         ready: Recording | None = None,
         lane: int | None = None,
-        then: tuple[str, str] | None = None,
+        then: NextEnvelope | None = None,
     ) -> outbox.Attempt:
         """Send one built message (see send_all for `ready`, Transport.send for `lane` and
         `then`). Never raises but when cancelled or when recording failed: whatever else goes

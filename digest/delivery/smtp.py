@@ -124,8 +124,7 @@ class _Connection:
                 self.drop()
                 begun = None
             try:
-                sender = command_address(wire_address(sender))
-                recipient = command_address(wire_address(recipient))
+                sender, recipient = _on_the_wire(sender, recipient)
             except (UnencodableAddress, BadAddress) as exc:
                 return SendResult(DeliveryStatus.FAILED, str(exc))
         utf8 = needs_smtputf8(sender, recipient)
@@ -212,8 +211,7 @@ class _Connection:
         ):
             return None, b""
         try:
-            sender = command_address(wire_address(then[0]))
-            recipient = command_address(wire_address(then[1]))
+            sender, recipient = _on_the_wire(*then)
         except (UnencodableAddress, BadAddress):
             return None, b""  # its send fails it alone, before any command
         utf8 = needs_smtputf8(sender, recipient)
@@ -290,6 +288,12 @@ class _Connection:
             with contextlib.suppress(SessionLost):
                 await wire.command(b"QUIT\r\n", self.pool.timeout)
         wire.close()
+
+
+def _on_the_wire(sender: str, recipient: str) -> NextEnvelope:
+    """The envelope's addresses as SMTP commands carry them (IDNA domains, checked); raises
+    UnencodableAddress or BadAddress."""
+    return command_address(wire_address(sender)), command_address(wire_address(recipient))
 
 
 def _commands(sender: str, recipient: str, utf8: bool) -> tuple[bytes, bytes, bytes]:
