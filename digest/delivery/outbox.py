@@ -207,18 +207,18 @@ def record_sent(connection: Connection, sent: Sequence[Attempt], now: datetime) 
     return {DeliveryStatus.SENT: len(sent)}
 
 
-# _RECORD_SENT's parameters that differ from row to row, in _sent_values' order.
+# _RECORD_SENT's parameters that differ from row to row, in _per_row's order.
 _PER_ROW = ("row_id", "reply", "at", "sent_message_id")
 
 
+def _per_row(attempt: Attempt, at: object) -> tuple[object, ...]:
+    """_RECORD_SENT's values that differ from row to row, as _PER_ROW names them (at: the time
+    as the writer binds it)."""
+    return attempt.claimed.id, _stored_reply(attempt.result), at, attempt.message_id
+
+
 def _sent_values(attempt: Attempt, at: object) -> dict[str, object]:
-    """_RECORD_SENT's values that differ from row to row (at: the time as the writer binds it)."""
-    return {
-        "row_id": attempt.claimed.id,
-        "reply": _stored_reply(attempt.result),
-        "at": at,
-        "sent_message_id": attempt.message_id,
-    }
+    return dict(zip(_PER_ROW, _per_row(attempt, at), strict=True))
 
 
 class SentRowWriter:
@@ -263,14 +263,11 @@ class SentRowWriter:
         assert raw is not None
         at = self._at(now)
         template = self._template
-        row_id, reply, when, message_id = self._places
+        row_id, reply, when, message_id = self._places  # _PER_ROW's places
         rows: list[Any] = []
         for attempt in sent:
             row = template.copy()
-            row[row_id] = attempt.claimed.id
-            row[reply] = _stored_reply(attempt.result)
-            row[when] = at
-            row[message_id] = attempt.message_id
+            row[row_id], row[reply], row[when], row[message_id] = _per_row(attempt, at)
             rows.append(row)
         cursor = raw.cursor()
         try:
