@@ -123,8 +123,8 @@ def _with_the_boundary_its_parts_use(raw: bytes, message: Message) -> Message:
     end = min((i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0), default=-1)
     if end < 0:
         return message
-    head, body = raw[:end], raw[end:]
-    if b"--" + declared.encode("utf-8", "replace") in body:
+    head, body, declared_bytes = raw[:end], raw[end:], declared.encode("utf-8", "replace")
+    if b"--" + declared_bytes in body:
         return message
     used = [
         found
@@ -133,7 +133,7 @@ def _with_the_boundary_its_parts_use(raw: bytes, message: Message) -> Message:
     ]
     if not used:
         return message
-    head = head.replace(declared.encode("utf-8", "replace"), used[-1])
+    head = head.replace(declared_bytes, used[-1])
     return message_from_bytes(head + body, policy=policy.compat32)
 
 
@@ -333,8 +333,7 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
     about: list[tuple[str, Reason]] = []  # (line, reason) of the lines naming a dead address
     for line in lines:
         reason = classify_text(line)
-        reply = _ADDRESS_THEN_REPLY.match(line)
-        if reason is None and reply:
+        if reason is None and (reply := _ADDRESS_THEN_REPLY.match(line)):
             # No reason in its words: the one its enhanced status code gives.
             reason = classify(reply.group(1), "failed", line)
         if reason in SUPPRESSING:

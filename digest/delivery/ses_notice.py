@@ -76,7 +76,6 @@ def _bounce(bounce: dict[str, Any]) -> SesNotice:
         default = "4.0.0"
     else:
         default = "5.1.1" if sub_type in _ADDRESS_SUB_TYPES else "5.0.0"
-    entries = _objects(bounce.get("bouncedRecipients"))
     recipients = tuple(
         SesRecipient(
             address=address,
@@ -84,17 +83,16 @@ def _bounce(bounce: dict[str, Any]) -> SesNotice:
             action=str(entry.get("action") or "failed").lower(),
             diagnostic=str(entry.get("diagnosticCode") or "")[:MAX_DIAGNOSTIC],
         )
-        for entry in entries
+        for entry in _objects(bounce.get("bouncedRecipients"))
         if (address := str(entry.get("emailAddress") or "").strip().lower())
     )
     return SesNotice(SesKind.BOUNCE, recipients)
 
 
 def _complaint(complaint: dict[str, Any]) -> SesNotice:
-    entries = _objects(complaint.get("complainedRecipients"))
     recipients = tuple(
         SesRecipient(address=address, status="", action="complaint", diagnostic="")
-        for entry in entries
+        for entry in _objects(complaint.get("complainedRecipients"))
         if (address := str(entry.get("emailAddress") or "").strip().lower())
     )
     feedback_type = str(complaint.get("complaintFeedbackType") or "abuse").strip().lower()
