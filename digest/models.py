@@ -218,6 +218,9 @@ class Worker(Base):
     # Seconds since the epoch on the database's clock (db.clock_seconds), never a worker's own.
     started_at: Mapped[float] = mapped_column(Float)
     heartbeat_at: Mapped[float] = mapped_column(Float)
+    # Its delivery.worker_stale_seconds: its rows are another's to take once its heartbeat is
+    # older than this, whatever the other's own setting (it beats every sixth of this).
+    stale_seconds: Mapped[float] = mapped_column(Float, server_default=text("20"))
 
 
 class SendRate(Base):

@@ -9,12 +9,14 @@ queued -> sending -> sent
 
 A row is marked sent only after the server's final 250. A claimed row names its worker
 (worker_id), whose heartbeat (delivery/workers.py) keeps it: while that worker's heartbeat is
-fresh nobody else takes the row, however long its batch takes; once it is older than
-delivery.worker_stale_seconds the row is claimed again, and the stale worker's late results
-no longer change it, but for a 250 (the message was accepted). The only possible repeat is a message
-the server accepted whose result was not yet recorded when the sender died: each result is
-recorded before the same connection may finish its next message (see recorder.py), so at most
-one message per connection (delivery.smtp.pool_size), with the same Message-ID.
+fresh nobody else takes the row, however long its batch takes; once it is older than the
+delivery.worker_stale_seconds that worker keeps to, the row is claimed again, and the stale
+worker's late results no longer change it, but for a 250 (the message was accepted); a stale
+worker that runs again sends no more of its rows (workers.Heartbeat.hold). The only possible
+repeat is a message the server accepted whose result was not yet recorded when the sender died
+or stopped: each result is recorded before the same connection may finish its next message (see
+recorder.py), so at most one message per connection (delivery.smtp.pool_size), with the same
+Message-ID.
 """
 
 from __future__ import annotations
@@ -122,12 +124,12 @@ def enqueue(
     return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 
-def _due(issue_id: int, now: datetime, stale_seconds: float) -> ColumnElement[bool]:
+def _due(issue_id: int, now: datetime) -> ColumnElement[bool]:
     """Rows of the issue a worker may claim now: queued, deferred and due, or `sending` for a
     worker whose heartbeat is stale (or, claimed before heartbeats, whose lease has passed)."""
     abandoned = or_(
         and_(Delivery.worker_id.is_(None), Delivery.next_attempt_at <= now),
-        and_(Delivery.worker_id.is_not(None), ~owner_alive(stale_seconds)),
+        and_(Delivery.worker_id.is_not(None), ~owner_alive()),
     )
     return and_(
         Delivery.issue_id == issue_id,
@@ -140,9 +142,9 @@ def _due(issue_id: int, now: datetime, stale_seconds: float) -> ColumnElement[bo
     )
 
 
-def has_due(session: Session, issue_id: int, now: datetime, stale_seconds: float) -> bool:
+def has_due(session: Session, issue_id: int, now: datetime) -> bool:
     """Whether any row of the issue could be claimed now (a look, nothing claimed)."""
-    query = select(Delivery.id).where(_due(issue_id, now, stale_seconds)).limit(1)
+    query = select(Delivery.id).where(_due(issue_id, now)).limit(1)
     return session.execute(query).first() is not None
 
 
@@ -152,11 +154,10 @@ def claim_batch(
     now: datetime,
     limit: int,
     worker_id: str,
-    stale_seconds: float,
 ) -> list[Claimed]:
     """Take up to limit due rows and mark them sending, this worker's. On PostgreSQL rows
     locked by another worker are skipped; on SQLite the caller holds BEGIN IMMEDIATE."""
-    due = select(Delivery.id).where(_due(issue_id, now, stale_seconds))
+    due = select(Delivery.id).where(_due(issue_id, now))
     due = due.order_by(Delivery.id).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(of=Delivery, skip_locked=True)
@@ -373,9 +374,9 @@ class Pending:
         return self.queued + self.being_sent + self.abandoned + self.deferred
 
 
-def pending(session: Session, issue_id: int, stale_seconds: float) -> Pending:
+def pending(session: Session, issue_id: int) -> Pending:
     """The issue's rows that are delivered or not yet done, by where they stand."""
-    alive = owner_alive(stale_seconds)
+    alive = owner_alive()
     rows = session.execute(
         select(Delivery.status, alive, func.count(), func.min(Delivery.next_attempt_at))
         .where(Delivery.issue_id == issue_id)

@@ -23,8 +23,9 @@ A commit here has to survive the process, not the machine: on SQLite the recorde
 uses `synchronous=NORMAL` (in WAL mode a commit is in the operating system's hands as soon as
 it returns), on PostgreSQL `synchronous_commit=off` (the server has the commit before it
 answers, and writes it to disk within a fraction of a second). A power loss or an operating
-system crash in that fraction of a second may forget the last results, whose messages are then
-sent again, with the same Message-ID.
+system crash in that fraction of a second may forget the last results, and so may a crash of
+the PostgreSQL server itself (its own process killed, an immediate shutdown): their messages
+are then sent again, with the same Message-ID.
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ async def deliver_issue(
     clock = _clock_from(now)
     report = report if report is not None else SendCounts()
     with sessions() as session:
-        if not outbox.has_due(session, issue_id, clock(), stale):
+        if not outbox.has_due(session, issue_id, clock()):
             return report  # nothing for this sender: no heartbeat, no connection to the server
         todo = sum(n for s, n in outbox.counts(session, issue_id).items() if s in outbox.PENDING)
     rate = SharedRateLimit(engine, delivery.rate_limit_per_second)
@@ -82,8 +82,9 @@ async def deliver_issue(
     batches = _Batches(mail, sender, recorder, heartbeat, report, engine, sessions, progress, todo)
     try:
         await sender.send_all(
-            lambda: batches.claim(issue_id, list_id, clock(), delivery.batch_size, stale),
+            lambda: batches.claim(issue_id, list_id, clock(), delivery.batch_size),
             recorder.submit,
+            heartbeat.hold,
         )
         if batches.unsent is not None:
             await batches.unsent
@@ -124,16 +125,16 @@ class _Batches:
         self.stopped: Exception | None = None
 
     def claim(
-        self, issue_id: int, list_id: int, now: datetime, size: int, stale: float
+        self, issue_id: int, list_id: int, now: datetime, size: int
     ) -> tuple[list[outbox.Claimed], dict[int, list[str]]]:
         """The next batch's readers to send to and their topics; none once no row is left.
         (The earlier batches are all under way by then: their progress is reported; when that
         raises, no more is claimed, and the send stops once what is under way is recorded.)"""
         self._account_or_stop()
         while self.stopped is None:
-            self.heartbeat.check()
+            self.heartbeat.hold()
             with db.claim_transaction(self.engine) as session:
-                claimed = outbox.claim_batch(session, issue_id, now, size, self.heartbeat.id, stale)
+                claimed = outbox.claim_batch(session, issue_id, now, size, self.heartbeat.id)
             if not claimed:
                 return [], {}
             # Unsubscribed, suppressed or bounced since the send began: not sent.

@@ -77,9 +77,14 @@ class Sender:
         self.look_ahead = not settings.delivery.rate_limit_per_second
         self.dkim = dkim_signer(settings)
 
-    async def send_all(self, refill: Refill, record: Record) -> None:
+    async def send_all(
+        self, refill: Refill, record: Record, hold: Callable[[], None] | None = None
+    ) -> None:
         """Send a message to every reader refill gives, until it gives none, each result
-        recorded as it comes; return once all are. Refilled as soon as the readers given are
+        recorded as it comes; return once all are. `hold` is called before each message is
+        handed over and raises (a DigestError) once the readers given are no longer this
+        sender's to send to: no message is handed over after that, and once what is under
+        way is recorded, send_all raises it. Refilled as soon as the readers given are
         all taken, while the last of them are still on their way: the connections never wait
         for each other, nor for the next claim, at the end of a batch.
 
@@ -98,10 +103,13 @@ class Sender:
         chosen: dict[int, list[str]] = {}
         exhausted = False
         last: list[Recording] = []  # each sender's last recording
+        stopped: list[DigestError] = []  # what hold raised
 
         async def take() -> _Built | outbox.Attempt | None:
             """The next reader's message built, or its failure; None when none is left."""
             nonlocal exhausted
+            if stopped:
+                return None
             while not waiting and not exhausted:
                 readers, topics = refill()
                 exhausted = not readers
@@ -118,6 +126,8 @@ class Sender:
             upcoming = await take()
             while upcoming is not None:
                 current, upcoming = upcoming, None
+                if stopped:
+                    break  # a transaction begun for it is dropped with the connection
                 if isinstance(current, _Built):
                     if self.look_ahead and not begun and not self.rate.at_once():
                         # Its permit (which without a rate only waits out pauses) was taken
@@ -128,6 +138,12 @@ class Sender:
                         # Only a message that may go at once is begun behind this one's dot:
                         # one waiting out a pause would leave the server waiting for its data.
                         upcoming = await take()
+                    if hold is not None:
+                        try:
+                            hold()  # last, right before it goes: no await between
+                        except DigestError as exc:
+                            stopped.append(exc)
+                            break
                     then = (
                         (upcoming.sender, upcoming.claimed.email)
                         if isinstance(upcoming, _Built)
@@ -154,6 +170,8 @@ class Sender:
         # fails too: each sender's last recording done means all of them are.
         for recording in last:
             await recording
+        if stopped:
+            raise stopped[0]
 
     async def prepare(
         self, claimed: outbox.Claimed, topics: list[str] | None = None

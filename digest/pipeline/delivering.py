@@ -74,7 +74,7 @@ def send(
         assert issue is not None
         report.issue = issue_ref(issue, list_slug)  # sent now, if nothing is left to do
         report.totals = outbox.counts(session, ref.id)
-        report.pending = outbox.pending(session, ref.id, rt.settings.delivery.worker_stale_seconds)
+        report.pending = outbox.pending(session, ref.id)
     return report
 
 
@@ -225,8 +225,6 @@ def deliver_pending(
             )
         )
     reports = []
-    stale = rt.settings.delivery.worker_stale_seconds
-
     for issue_id, slug in started:
         if slug not in {lst.slug for lst in rt.settings.lists}:
             continue  # a list no longer in config.yaml: leave its rows alone
@@ -242,7 +240,7 @@ def deliver_pending(
             assert issue is not None
             report.issue = issue_ref(issue, slug)  # sent now, if nothing is left to do
             report.totals = outbox.counts(session, issue_id)
-            report.pending = outbox.pending(session, issue_id, stale)
+            report.pending = outbox.pending(session, issue_id)
         reports.append(report)
     return reports
 

@@ -9,15 +9,15 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from digest import db, pipeline
 from digest.config import load_settings
 from digest.config_sections import DeliverySettings
 from digest.delivery import outbox
 from digest.delivery.workers import Heartbeat
-from digest.errors import ConfigError
-from digest.models import Delivery
+from digest.errors import ConfigError, DeliveryError
+from digest.models import Delivery, Worker
 from tests.delivery.scenario import (
     Processes,
     addresses,
@@ -27,6 +27,7 @@ from tests.delivery.scenario import (
     sample_send,
     smtp_config,
     states,
+    wait_for_messages,
 )
 from tests.servers import Fault, FixtureSMTPServer
 
@@ -44,6 +45,98 @@ def test_the_lease_setting_it_replaces_is_refused_with_what_to_do(tmp_path: Path
     assert "remove lease_seconds" in caught.value.message
 
 
+def _heartbeat_test(write_config, smtp_server: FixtureSMTPServer, change) -> Heartbeat:  # type: ignore[no-untyped-def]
+    """A heartbeat (60 s: its thread does not beat during the test) whose row `change` alters
+    as another worker would find it, then one beat."""
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        heartbeat = Heartbeat(rt.engine, 60)
+        heartbeat.start()
+        try:
+            heartbeat.hold()
+            with db.claim_transaction(rt.engine) as session:
+                session.execute(change(heartbeat.id))
+            heartbeat.beat()
+        finally:
+            heartbeat.stop()
+    return heartbeat
+
+
+def test_a_heartbeat_found_stale_is_never_renewed_and_its_sender_holds_nothing(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    # Stopped (Ctrl-Z, SIGSTOP, a paused VM) past its threshold, its rows may be another's.
+    heartbeat = _heartbeat_test(
+        write_config,
+        smtp_server,
+        lambda id: (
+            update(Worker).where(Worker.id == id).values(heartbeat_at=Worker.heartbeat_at - 61)
+        ),
+    )
+    assert heartbeat.lost
+    with pytest.raises(DeliveryError, match="sends no more of them"):
+        heartbeat.hold()
+
+
+def test_a_heartbeat_whose_row_was_removed_is_lost_not_written_back(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    # Without its row, its rows were anybody's to take meanwhile.
+    heartbeat = _heartbeat_test(
+        write_config, smtp_server, lambda id: delete(Worker).where(Worker.id == id)
+    )
+    assert heartbeat.lost
+    with pytest.raises(DeliveryError):
+        heartbeat.hold()
+
+
+def test_a_fresh_heartbeat_is_renewed_and_holds(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    heartbeat = _heartbeat_test(
+        write_config,
+        smtp_server,
+        lambda id: (
+            update(Worker).where(Worker.id == id).values(heartbeat_at=Worker.heartbeat_at - 30)
+        ),
+    )
+    assert not heartbeat.lost
+    heartbeat.hold()
+
+
+def test_a_sender_stopped_past_its_threshold_sends_none_of_the_rows_taken_back_meanwhile(
+    write_config, smtp_server: FixtureSMTPServer, processes: Processes
+) -> None:
+    # A `digest send` stopped (Ctrl-Z) with a batch claimed, a worker taking its rows back
+    # meanwhile; once resumed (`fg`) it must not send them again: at most the one message in
+    # flight on its connection goes twice.
+    settings, emails = sample_send(
+        write_config,
+        smtp_server,
+        20,
+        queued=False,
+        pool_size=1,
+        batch_size=20,
+        worker_stale_seconds=1.0,
+    )
+    smtp_server.handler.inject_at_random(seed=1, probability=1.0, faults=[Fault.stalled(0.1)])
+    first = processes.start(settings.config_path, "send")
+    wait_for_messages(first, smtp_server, 3)
+    first.send_signal(signal.SIGSTOP)
+    time.sleep(2.5)
+    other = digest(settings.config_path, "worker", "--once")
+    assert other.returncode == 0, other.stdout + other.stderr
+    assert "Delivered to" in other.stdout, other.stdout
+    first.send_signal(signal.SIGCONT)
+    _out, err = first.communicate(timeout=60)
+
+    counts = smtp_server.handler.counts()
+    assert set(counts) == set(emails)
+    assert sum(n - 1 for n in counts.values()) <= 1, counts
+    assert first.returncode != 0
+    assert "sends no more of them" in err, err
+
+
 def test_an_idle_worker_opens_no_connection_and_says_where_the_rows_are(
     write_config, smtp_server: FixtureSMTPServer
 ) -> None:
@@ -59,7 +152,7 @@ def test_an_idle_worker_opens_no_connection_and_says_where_the_rows_are(
         # The other worker holds two rows; two were delivered, two are deferred.
         other.start()
         with db.claim_transaction(rt.engine) as session:
-            held = outbox.claim_batch(session, 1, now, 2, other.id, 20)
+            held = outbox.claim_batch(session, 1, now, 2, other.id)
             rows = sorted(session.scalars(select(Delivery.id)))
             session.execute(
                 update(Delivery).where(Delivery.id.in_(rows[2:4])).values(status="sent")

@@ -30,11 +30,9 @@ def _record(rt: pipeline.Runtime, worker: str, rows: list[outbox.Claimed], outco
         return outbox.record(session, attempts, db.utcnow(), POLICY, worker)
 
 
-def _claim(
-    rt: pipeline.Runtime, now: datetime, count: int, worker: str, stale: float = 20
-) -> list[outbox.Claimed]:
+def _claim(rt: pipeline.Runtime, now: datetime, count: int, worker: str) -> list[outbox.Claimed]:
     with db.claim_transaction(rt.engine) as session:
-        return outbox.claim_batch(session, 1, now, count, worker, stale)
+        return outbox.claim_batch(session, 1, now, count, worker)
 
 
 def _rows(rt: pipeline.Runtime) -> list[tuple[str, str | None, str | None]]:
@@ -51,8 +49,8 @@ def test_a_stale_worker_never_overwrites_the_result_of_the_worker_that_took_its_
         queued_issue(rt, addresses(3))
         now = db.utcnow()
         first = _claim(rt, now, 3, "first")
-        # "first" stopped beating; "second" takes the rows back (stale threshold 0 s).
-        second = _claim(rt, now, 3, "second", stale=0)
+        # "first" has no heartbeat (no row in workers): "second" takes the rows back.
+        second = _claim(rt, now, 3, "second")
         assert [c.id for c in second] == [c.id for c in first]
 
         # The taker defers the first row, then the stale worker's late replies arrive.
@@ -124,10 +122,7 @@ def test_a_claim_reads_only_the_unfinished_rows_through_their_index(
         if rt.engine.dialect.name != "sqlite":
             pytest.skip("the plan checked is SQLite's")
         query = (
-            select(Delivery.id)
-            .where(outbox._due(1, db.utcnow(), 20))
-            .order_by(Delivery.id)
-            .limit(200)
+            select(Delivery.id).where(outbox._due(1, db.utcnow())).order_by(Delivery.id).limit(200)
         )
         with rt.engine.connect() as connection:
             compiled = query.compile(connection, compile_kwargs={"literal_binds": True})

@@ -286,7 +286,7 @@ def test_a_batch_slower_than_the_stale_threshold_keeps_its_rows(open_rig) -> Non
         with db.claim_transaction(rig.engine) as session:
             taken.extend(
                 c.id
-                for c in outbox.claim_batch(session, rig.issue_id, NOW, 10, "another worker", 1.5)
+                for c in outbox.claim_batch(session, rig.issue_id, NOW, 10, "another worker")
                 if c.email in READERS[:3]
             )
             beats.extend(session.scalars(select(Worker.heartbeat_at)))
@@ -304,19 +304,40 @@ def test_a_batch_slower_than_the_stale_threshold_keeps_its_rows(open_rig) -> Non
 def test_rows_of_a_sender_whose_heartbeat_stopped_are_taken_back(open_rig) -> None:
     rig = open_rig(worker_stale_seconds=0.5)
     with db.claim_transaction(rig.engine) as session:
-        session.add(Worker(id="dead", started_at=0.0, heartbeat_at=0.0))
-        session.add(Worker(id="alive", started_at=0.0, heartbeat_at=9e12))  # far ahead
+        session.add(Worker(id="dead", started_at=0.0, heartbeat_at=0.0, stale_seconds=0.5))
+        session.add(Worker(id="alive", started_at=0.0, heartbeat_at=9e12, stale_seconds=0.5))
     with db.claim_transaction(rig.engine) as session:
-        alive = outbox.claim_batch(session, rig.issue_id, NOW, 2, "alive", 0.5)
-        dead = outbox.claim_batch(session, rig.issue_id, NOW, 2, "dead", 0.5)
+        alive = outbox.claim_batch(session, rig.issue_id, NOW, 2, "alive")
+        dead = outbox.claim_batch(session, rig.issue_id, NOW, 2, "dead")
     with db.claim_transaction(rig.engine) as session:
-        again = outbox.claim_batch(session, rig.issue_id, NOW, 10, "third", 0.5)
+        again = outbox.claim_batch(session, rig.issue_id, NOW, 10, "third")
 
     queued = {d.id for d in rig.rows().values()} - {c.id for c in dead + alive}
     assert len(queued) == 1
     # The dead sender's rows and the one nobody claimed; the live sender's stay its own.
     assert {c.id for c in again} == {c.id for c in dead} | queued
     assert {r.worker_id for r in rig.rows().values()} == {"alive", "third"}
+
+
+def test_a_heartbeat_is_judged_by_its_own_workers_stale_setting_not_the_claimers(
+    open_rig,
+) -> None:
+    # Both beat 5 s ago on the database's clock: one keeps to 20 s (it beats every 3.3 s and is
+    # alive), the other to 2 s (dead). A claimer with a 2 s setting of its own must leave the
+    # first one's rows alone, or two live workers with different settings send them twice.
+    rig = open_rig(worker_stale_seconds=2)
+    with db.claim_transaction(rig.engine) as session:
+        five_ago = session.scalar(select(db.clock_seconds() - 5))
+        session.add(Worker(id="slow", started_at=0.0, heartbeat_at=five_ago, stale_seconds=20))
+        session.add(Worker(id="fast", started_at=0.0, heartbeat_at=five_ago, stale_seconds=2))
+    with db.claim_transaction(rig.engine) as session:
+        slow = outbox.claim_batch(session, rig.issue_id, NOW, 2, "slow")
+        fast = outbox.claim_batch(session, rig.issue_id, NOW, 2, "fast")
+    with db.claim_transaction(rig.engine) as session:
+        again = outbox.claim_batch(session, rig.issue_id, NOW, 10, "third")
+
+    assert {c.id for c in fast} <= {c.id for c in again}
+    assert not {c.id for c in slow} & {c.id for c in again}
 
 
 def test_messages_are_sent_as_many_at_once_as_the_transport_allows(open_rig) -> None:
