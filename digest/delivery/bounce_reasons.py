@@ -43,6 +43,7 @@ _BY_CODE: dict[str, Reason] = {
     "1.10": Reason.HOST_UNKNOWN,  # null MX (RFC 7505)
     "4.4": Reason.HOST_UNKNOWN,  # unable to route
     "2.1": Reason.SUSPENDED,  # mailbox disabled
+    "7.13": Reason.SUSPENDED,  # user account disabled (RFC 5248's registry)
     "2.2": Reason.MAILBOX_FULL,
     "3.4": Reason.MESSAGE_TOO_BIG,
     "2.3": Reason.MESSAGE_TOO_BIG,  # message length exceeds administrative limit
@@ -215,7 +216,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         re.compile(
             r"(account|mailbox|user) (has been |is )?(currently )?(disabled|suspended|inactive|"
             r"deactivated|locked|closed|expired|frozen)|(inactive|disabled|suspended|"
-            r"deactivated) (account|user|mailbox)|disabled or discontinued|"
+            r"deactivated) (account|user|mailbox|(recipient |e-?mail )?address)|"
+            r"disabled or discontinued|"
             r"mailbox unavailable or access denied|temporar(il)?y (locked|inactive)|"
             r"tried to reach is disabled|(has been|is currently|user) suspended|"
             r"recipient suspend the service|invalid/inactive user|bo[iî]te du destinataire archiv|"

@@ -36,10 +36,13 @@ _COMPLAINT_TYPES = frozenset({"abuse", "fraud", "virus", "other"})
 _MAIL_SYSTEM = re.compile(r"^\s*<?>?\s*$|\b(mailer-daemon|post_?master)\b", re.I)
 # The recipient as a notice's transcript or details gave it to the server ("RCPT TO: a@b.c").
 _RCPT_TO = re.compile(r"^\W*RCPT TO:\s*<?([\w.+'-]+@[\w-]+(?:\.[\w-]+)+)>?\s*$", re.I | re.M)
-# A notice's line that opens with an address and the server's permanent reply to it, enhanced
-# status code and all ("a@b.c: 550 5.1.1 https://...", OpenSMTPD's older notices): the code.
-_ADDRESS_THEN_REPLY = re.compile(
-    r"^\s*<?[\w.+'-]+@[\w-]+(?:\.[\w-]+)+>?:?\s+5\d\d[ -](5\.\d{1,3}\.\d{1,3})\b"
+# A notice's line that gives the server's permanent reply about an address, enhanced status
+# code and all, the address first ("a@b.c: 550 5.1.1 https://...", OpenSMTPD's older notices)
+# or the reply ("525 5.7.13 <a@b.c>: Recipient address rejected: ...", Postfix's own words as
+# DragonFly quotes them): the code.
+_ADDRESS_AND_REPLY = re.compile(
+    r"^\s*<?[\w.+'-]+@[\w-]+(?:\.[\w-]+)+>?:?\s+5\d\d[ -](5\.\d{1,3}\.\d{1,3})\b|"
+    r"^\s*5\d\d[ -](5\.\d{1,3}\.\d{1,3})\s+<?[\w.+'-]+@[\w-]+(?:\.[\w-]+)+>?:?(?:\s|$)"
 )
 
 
@@ -333,9 +336,9 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
     about: list[tuple[str, Reason]] = []  # (line, reason) of the lines naming a dead address
     for line in lines:
         reason = classify_text(line)
-        if reason is None and (reply := _ADDRESS_THEN_REPLY.match(line)):
+        if reason is None and (reply := _ADDRESS_AND_REPLY.match(line)):
             # No reason in its words: the one its enhanced status code gives.
-            reason = classify(reply.group(1), "failed", line)
+            reason = classify(reply.group(1) or reply.group(2), "failed", line)
         if reason in SUPPRESSING:
             about.append((line, reason))
     for line, reason in about:

@@ -40,6 +40,9 @@ from digest.delivery.notice_text import near
             Reason.SUSPENDED,
         ),
         ("5.0.0", "554 The mailbox of ann@example.org has been suspended", Reason.SUSPENDED),
+        ("5.0.0", "550 <ann@example.org>: Disabled recipient address", Reason.SUSPENDED),
+        # The code alone: RFC 5248's "user account disabled", not a policy (5.7.x) on the sender.
+        ("5.7.13", "525 5.7.13 <ann@example.org>: Recipient address rejected", Reason.SUSPENDED),
         ("5.0.0", "550 <ann@example.org>: Utilisateur inconnu", Reason.USER_UNKNOWN),
         ("5.0.0", "550 Benutzer unbekannt", Reason.USER_UNKNOWN),
         # RFC 5321's own words for a 550, and the big providers' ways of saying it.
@@ -767,18 +770,30 @@ def test_another_domain_that_does_not_exist_is_not_the_recipients(reply: str, ha
 
 
 @pytest.mark.parametrize(
-    ("reply", "hard"),
+    ("line", "hard"),
     [
         # The server's reply names no reason in words, only a code: bad destination mailbox.
-        ("550 5.1.1 https://help.example.net/answer?id=6596 q7si1 - esmtp", True),
+        ("bob@example.org: 550 5.1.1 https://help.example.net/answer?id=6596 q7si1 - esmtp", True),
         # A code that is not about the address suppresses nothing, with or without words.
-        ("550 5.7.9 https://help.example.net/answer?id=81 q7si1 - esmtp", False),
-        ("552 5.2.2 https://help.example.net/answer?id=7 q7si1 - esmtp", False),
+        ("bob@example.org: 550 5.7.9 https://help.example.net/answer?id=81 q7si1 - esmtp", False),
+        ("bob@example.org: 552 5.2.2 https://help.example.net/answer?id=7 q7si1 - esmtp", False),
+        # The reply first, then the address (Postfix's words as DragonFly quotes them): RFC
+        # 5248's "user account disabled" is about the address, as a bad mailbox is.
+        ("525 5.7.13 <bob@example.org>: Recipient address rejected: see the help pages", True),
+        ("550 5.1.1 <bob@example.org>: Recipient address rejected: see the help pages", True),
+        ("552 5.2.2 <bob@example.org>: Recipient address rejected: see the help pages", False),
     ],
-    ids=["bad-mailbox", "policy", "mailbox-full"],
+    ids=[
+        "bad-mailbox",
+        "policy",
+        "mailbox-full",
+        "reply-first-disabled",
+        "reply-first-bad-mailbox",
+        "reply-first-full",
+    ],
 )
-def test_a_notice_line_takes_its_reason_from_the_code_of_the_reply_after_the_address(
-    reply: str, hard: bool
+def test_a_notice_line_takes_its_reason_from_the_code_of_the_reply_about_the_address(
+    line: str, hard: bool
 ) -> None:
     # OpenSMTPD's older notice: the address at the margin, then the server's reply.
     raw = notice(
@@ -787,7 +802,7 @@ def test_a_notice_line_takes_its_reason_from_the_code_of_the_reply_after_the_add
             "    Hi!\r\n\r\n    This is the MAILER-DAEMON, please DO NOT REPLY to this e-mail.\r\n"
             "\r\n    An error has occurred while attempting to deliver a message for\r\n"
             "    the following list of recipients:\r\n\r\n"
-            f"bob@example.org: {reply}\r\n\r\n"
+            f"{line}\r\n\r\n"
             "    Below is a copy of the original message:\r\n\r\nSubject: The Weekly\r\n"
         ),
     )
