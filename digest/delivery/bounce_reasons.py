@@ -220,7 +220,11 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"disabled or discontinued|"
             r"mailbox unavailable or access denied|temporar(il)?y (locked|inactive)|"
             r"tried to reach is disabled|(has been|is currently|user) suspended|"
-            r"recipient suspend the service|invalid/inactive user|bo[iî]te du destinataire archiv",
+            r"recipient suspend the service|invalid/inactive user|bo[iî]te du destinataire archiv|"
+            # Blocked, said of the recipient's own account (Orange's "Le compte du destinataire
+            # est bloque. The recipient account is blocked"): not a block on the sender.
+            r"recipient'?s? (e-?mail )?(account|mailbox) (has been |is )?(currently )?blocked|"
+            r"compte du destinataire (est |a [ée]t[ée] )?bloqu",
             re.I,
         ),
     ),
@@ -269,6 +273,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # Postfix's recipient access maps and Microsoft's directory-based edge blocking
             # refuse an address they have no mailbox for so (Sisimai's UserUnknown).
             r"recipient address rejected: access denied|"
+            # Refused at RCPT TO with no reason after the words (Postfix's notice of a bare
+            # "Recipient address rejected."): the address itself (Sisimai's UserUnknown).
+            r"recipient address rejected\.\s*\(in reply to rcpt\s+to command\)|"
             # French, Spanish, Italian, German.
             r"(utilisateur|destinataire) inconnu|usuario (desconocido|no existe)|"
             r"nessun utente|utente (sconosciuto|inesistente)|(benutzer|empf.nger) unbekannt",

@@ -14,8 +14,9 @@ LABELS = json.loads((CORPUS / "labels.json").read_text())
 
 # (source, half): (hard addresses suppressed at least, soft ones suppressed at most), of
 # (hard, soft) labelled. Measured when the third corpus (bounced/) was added, the fourth
-# (sisimai/), its fifth batch of 82 messages, its sixth of 80, its seventh of 37 and its eighth
-# of 58; raise them as the classifier improves, never lower them to let a change through.
+# (sisimai/), its fifth batch of 82 messages, its sixth of 80, its seventh of 37, its eighth of 58
+# and its ninth of 56, merged; raise them as the classifier improves, never lower them to let a
+# change through.
 FLOORS = {
     # tuned/yahoo_01 relabelled soft (an expiry, "in the queue too long"), and tuned/postfix_03
     # (amavis crashed: "Command died with status 17"); the held-out half lost two hard
@@ -32,14 +33,21 @@ FLOORS = {
     # With the eighth, 77 of 78; InterScan's "Unable to deliver message to <...> (and other
     # recipients in the same domain)" (tuned/lhost-interscanmss-03) is labelled soft, its words
     # giving no reason, and suppressed: flufl.bounce's tests call the same words hard
-    # (tuned/simple_15), so no rule reads them otherwise (see the corpus README).
-    ("sisimai", "tuned"): (77, 1, 78, 101),
+    # (tuned/simple_15), so no rule reads them otherwise (see the corpus README). The ninth's
+    # tuned/email-yahoo-09 ("No mx record found for domain=...") is labelled soft, as this corpus
+    # reads Sisimai's notaccept, and suppressed as a host unknown. Both merged: 89 of 90 hard,
+    # those 2 soft suppressed.
+    ("sisimai", "tuned"): (89, 2, 90, 121),
     # With the sixth batch, before its rules: 25 of 25 hard, 9 soft suppressed. With the
     # seventh, before and after its rule: 36 of 37 hard and 9 of 93 soft suppressed (8 of the
     # 83 before, the other of the seventh batch's own; which one not looked at): the soft
     # bound rises from 8 to 9 with the messages added, not with a change of the classifier.
     # With the eighth, before its rules: 41 of 44 hard, 12 of 113 soft suppressed; after: 42.
-    ("sisimai", "held_out"): (42, 12, 44, 113),
+    # With the ninth (on its own branch), before and after its rules: 41 of 45 hard and 11 of
+    # 112 soft (its own half 5 of 8 and 2 of 19; which ones not looked at); its second part
+    # added one soft address, not suppressed. Both merged: 48 of 52 hard (the eighth's rules
+    # suppress one more of the ninth's half) and 14 of 133 soft.
+    ("sisimai", "held_out"): (48, 14, 52, 133),
 }
 
 

@@ -809,3 +809,45 @@ def test_a_notice_line_takes_its_reason_from_the_code_of_the_reply_about_the_add
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == (
         [("bob@example.org", True)] if hard else []
     )
+
+
+@pytest.mark.parametrize(
+    ("command", "reason", "hard"),
+    [
+        # No reason after the words, at RCPT TO: the recipient address itself was refused.
+        ("RCPT\r\n    TO command", Reason.USER_UNKNOWN, True),
+        # The same words after the data name no address: nothing to suppress.
+        ("end of\r\n    DATA command", Reason.UNKNOWN, False),
+    ],
+    ids=["rcpt-to", "end-of-data"],
+)
+def test_a_bare_recipient_address_refusal_at_rcpt_to_is_an_unknown_user(
+    command: str, reason: Reason, hard: bool
+) -> None:
+    # Postfix's notice of a server's "550 <address>: Recipient address rejected." with nothing
+    # after it, folded as Postfix folds it.
+    text = (
+        "<bob@example.org>: host mx.example.org[192.0.2.7] said: 550\r\n"
+        f"    <bob@example.org>: Recipient address rejected. (in reply to {command})"
+    )
+    [bounce] = parse_dsn(report(text=text, status="5.0.0"))
+    assert (bounce.recipient, bounce.reason, bounce.hard) == ("bob@example.org", reason, hard)
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "reason"),
+    [
+        # Blocked, of the recipient's own account: a suspended account.
+        ("550 5.5.0 The recipient account is blocked. REF_426", Reason.SUSPENDED),
+        ("550 5.5.0 The recipient's mailbox has been blocked", Reason.SUSPENDED),
+        ("550 5.5.0 Le compte du destinataire est bloque.", Reason.SUSPENDED),
+        # Blocked, of the sender, its account or its host: never the reader's address.
+        ("550 5.5.0 Your account has been blocked for sending", Reason.POLICY_BLOCK),
+        ("550 5.5.0 Client host blocked for spamming issues", Reason.SPAM_BLOCK),
+    ],
+)
+def test_blocked_suppresses_only_when_said_of_the_recipients_account(
+    diagnostic: str, reason: Reason
+) -> None:
+    got = classify("5.5.0", "failed", diagnostic)
+    assert (got, suppresses(got, "5.5.0")) == (reason, reason is Reason.SUSPENDED)
