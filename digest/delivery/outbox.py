@@ -393,6 +393,7 @@ def pending(session: Session, issue_id: int) -> Pending:
         }.get(status)
         if key:
             found[key] = found.get(key, 0) + count
-        if status == DeliveryStatus.DEFERRED:
-            next_retry_at = earliest
+        if status == DeliveryStatus.DEFERRED and earliest is not None:
+            # Deferred rows come in two groups (their worker alive or not): the earliest of both.
+            next_retry_at = earliest if next_retry_at is None else min(next_retry_at, earliest)
     return Pending(**found, next_retry_at=next_retry_at)
