@@ -9,6 +9,7 @@ DigestError
 │       └── RetryLater 429/503: not fetched again before retry_at
 ├── RenderError        a template is broken or the email cannot be built
 ├── DeliveryError      the transport (SMTP, outbox) failed
+│   └── SenderRefused  the server refused the sender, not a reader: the send stopped
 ├── NotFoundError      a list, subscriber or issue named by the user does not exist
 └── InitError          `digest init` would overwrite files, or has nothing to copy
 """
@@ -66,6 +67,14 @@ class RenderError(DigestError):
 
 class DeliveryError(DigestError):
     default_hint = "check delivery.* in config.yaml and that the SMTP server is reachable"
+
+
+class SenderRefused(DeliveryError):
+    """The server refused the envelope sender, this host or the connection: every reader would
+    be refused alike, so the send stops with its rows left as they were, to be sent once that
+    is fixed."""
+
+    default_hint = "check newsletter.from_address and delivery.bounce_address (the sender)"
 
 
 class NotFoundError(DigestError):

@@ -10,7 +10,8 @@ import click
 
 from digest import pipeline
 from digest.cli.context import Invocation, list_option
-from digest.cli.output import out, print_issue, print_send, progress_bar
+from digest.cli.output import err, out, print_issue, print_send, progress_bar
+from digest.errors import SenderRefused
 from digest.stopping import StopAfterBatch
 
 
@@ -55,6 +56,12 @@ def worker(state: Invocation, once: bool, interval: float) -> None:
                 except StopAfterBatch:
                     out.print("Stopped after the current batch; `digest worker` resumes the send.")
                     return
+                except SenderRefused as exc:
+                    if once:
+                        raise
+                    # Every reader would be refused alike: nothing to do until it is fixed.
+                    _say_refused(exc, interval)
+                    reports = []
             for report in reports:
                 if report.issue is not None:
                     print_issue(report.issue)
@@ -62,6 +69,12 @@ def worker(state: Invocation, once: bool, interval: float) -> None:
             if once:
                 break
             stop.wait(interval)
+
+
+def _say_refused(exc: SenderRefused, interval: float) -> None:
+    err.print(f"[bold red]error:[/] {exc.message}", markup=True)
+    err.print(f"[dim]hint:[/] {exc.hint}", markup=True)
+    err.print(f"Trying again in {interval:g} s.")
 
 
 class _StopFlag:

@@ -6,6 +6,8 @@ queued -> sending -> sent
                   -> uncertain (no reply to the data: not retried blindly unless
                      delivery.retry_uncertain)
                   -> skipped (unsubscribed, suppressed or bounced meanwhile)
+                  -> back to queued or deferred, its attempt uncounted (the server refused the
+                     sender, not the reader: the send stopped before or at this row)
 
 A row is marked sent only after the server's final 250. A claimed row names its worker
 (worker_id), whose heartbeat (delivery/workers.py) keeps it: while that worker's heartbeat is
@@ -55,6 +57,9 @@ PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING, DeliveryStatus.DEFERRE
 # Why a row was skipped (its last_reply): what the issue's figures count apart.
 SKIPPED_GONE = "no longer subscribed"
 SKIPPED_TOPICS = "no story of this issue matches their topics"
+# record()'s count of the rows not sent because the server refused the sender: put back as they
+# were before their claim (not a status).
+HELD_BACK = "held back"
 
 
 # The common case, one executemany: a 250 needs nothing read back from the row.
@@ -321,7 +326,21 @@ def _record_unsent(
         row = rows.get(attempt.claimed.id)
         if row is None:
             continue  # taken back by another worker meanwhile: its result counts
-        values = {"id": row.id, "last_reply": _stored_reply(result), "next_attempt_at": None}
+        values = {
+            "id": row.id,
+            "last_reply": _stored_reply(result),
+            "next_attempt_at": None,
+            "attempts": row.attempts,
+        }
+        if result.sender_refused:
+            # The server refused the sender, not this reader: the claim is undone (its attempt
+            # uncounted), the row due again at once, for the next send once that is fixed.
+            values["attempts"] = attempts = max(row.attempts - 1, 0)
+            values["next_attempt_at"] = now if attempts else None
+            values["status"] = DeliveryStatus.DEFERRED if attempts else DeliveryStatus.QUEUED
+            updates.append(values)
+            counts[HELD_BACK] = counts.get(HELD_BACK, 0) + 1
+            continue
         if result.outcome == DeliveryStatus.DEFERRED or (
             result.outcome == DeliveryStatus.UNCERTAIN and policy.retry_uncertain
         ):

@@ -15,8 +15,8 @@ from digest.delivery import outbox
 from digest.delivery.dkim import dkim_signer
 from digest.delivery.rate import Permits, RateLimit
 from digest.delivery.recorder import Recording, RecordingFailed
-from digest.delivery.transport import NextEnvelope, SendResult, Transport
-from digest.errors import DigestError
+from digest.delivery.transport import NextEnvelope, SendResult, Transport, refuses_host
+from digest.errors import DigestError, SenderRefused
 from digest.states import DeliveryStatus
 
 log = logging.getLogger("digest")
@@ -94,6 +94,11 @@ class Sender:
         message per sender unrecorded. Results are recorded in the order they are submitted,
         so each one recorded means every earlier one of its sender is too.
 
+        A refusal of the sender (SendResult.sender_refused) stops the send: every reader would
+        be refused alike. No more messages are handed over, the ones under way finish, and
+        every reader taken but not sent is recorded as held back (its row as it was before
+        the claim, no attempt counted); then SenderRefused is raised, with what to fix.
+
         Without a rate limit, a sender builds its next message and takes its permit before
         handing over the current one, whose transaction may begin the next one's (`then`), but
         only when that permit comes at once: during a server's "slow down" the current message
@@ -104,11 +109,12 @@ class Sender:
         exhausted = False
         last: list[Recording] = []  # each sender's last recording
         stopped: list[DigestError] = []  # what hold raised
+        refusal: list[SendResult] = []  # the first refusal of the sender: nothing more goes
 
         async def take() -> _Built | outbox.Attempt | None:
             """The next reader's message built, or its failure; None when none is left."""
             nonlocal exhausted
-            if stopped:
+            if stopped or refusal:
                 return None
             while not waiting and not exhausted:
                 readers, topics = refill()
@@ -128,7 +134,10 @@ class Sender:
                 current, upcoming = upcoming, None
                 if stopped:
                     break  # a transaction begun for it is dropped with the connection
-                if isinstance(current, _Built):
+                if isinstance(current, _Built) and refusal:
+                    attempt = held_back(current.claimed, refusal[0])
+                    begun = False  # a transaction begun for it is dropped with the connection
+                elif isinstance(current, _Built):
                     if self.look_ahead and not begun and not self.rate.at_once():
                         # Its permit (which without a rate only waits out pauses) was taken
                         # before a server's "slow down" that came since, and no transaction
@@ -151,6 +160,8 @@ class Sender:
                     )
                     attempt = await self.hand_over(current, previous, lane, then)
                     begun = attempt.result.began_next
+                    if attempt.result.sender_refused and not refusal:
+                        refusal.append(attempt.result)
                 else:
                     attempt = current  # not built: recorded as failed, never handed over
                     begun = False
@@ -166,12 +177,16 @@ class Sender:
                     group.create_task(work(lane))
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None
+        if refusal:
+            last.extend(record(held_back(claimed, refusal[0])) for claimed in waiting)
         # Recorded in the order submitted, and once one commit failed every later result
         # fails too: each sender's last recording done means all of them are.
         for recording in last:
             await recording
         if stopped:
             raise stopped[0]
+        if refusal:
+            raise refused_sender(refusal[0], self.transport.describe())
 
     async def prepare(
         self, claimed: outbox.Claimed, topics: list[str] | None = None
@@ -226,6 +241,31 @@ class Sender:
         log.warning("%s: failed: %s", _shown(claimed.email), reason)
         log.info("%s: what went wrong", _shown(claimed.email), exc_info=True)
         return outbox.Attempt(claimed, SendResult(DeliveryStatus.FAILED, reason), message_id)
+
+
+def held_back(claimed: outbox.Claimed, refusal: SendResult) -> outbox.Attempt:
+    """A reader not sent to because the server refused the sender: not the reader's attempt."""
+    return outbox.Attempt(claimed, refusal, None)
+
+
+def refused_sender(refusal: SendResult, where: str) -> SenderRefused:
+    """The error that stops a send the server refused the sender of, with what to fix."""
+    if refuses_host(refusal.reply):
+        fix = (
+            "the server refused this machine (its IP address, host name or HELO name): ask "
+            "its administrator, or send through a relay that accepts it (delivery.smtp.host)"
+        )
+    else:
+        fix = (
+            "check newsletter.from_address and delivery.bounce_address (the envelope sender): "
+            "the server must accept it, and its domain must exist in DNS (an MX or A record); "
+            "a refused greeting or login is about delivery.smtp.*"
+        )
+    return SenderRefused(
+        f"{where}: {refusal.reply}; sending stopped",
+        hint=f"{fix}. No reader was failed, suppressed or had an attempt counted: the next "
+        "send or worker pass sends to them once this is fixed",
+    )
 
 
 def reason_of(exc: Exception) -> str:

@@ -31,6 +31,7 @@ from digest.delivery.transport import (
     NextEnvelope,
     Ready,
     SendResult,
+    refuses_sender,
     starts_a_line_with_dot,
 )
 from digest.errors import DeliveryError
@@ -266,10 +267,9 @@ class _Connection:
         result = self.pool.classify(reply.code, reply.text)
         if stage > 0 or result.outcome != DeliveryStatus.FAILED:
             return result
-        # A greeting, AUTH or MAIL FROM refused for good ("553 5.1.8 sender domain not
-        # found") says nothing of the reader: failing the row, and suppressing the address
-        # for its 5.1.x, would wipe the list. Deferred, it is retried once that is fixed.
-        return SendResult(DeliveryStatus.DEFERRED, f"the server refused the sender: {result.reply}")
+        # A greeting, AUTH or MAIL FROM refused for good says nothing of the reader, whatever
+        # its words: a refusal of the sender (see pool.classify).
+        return _sender_refused(result.reply)
 
     def drop(self) -> None:
         if self.wire is not None:
@@ -419,12 +419,23 @@ class SmtpPool:
 
     def classify(self, code: int, message: str) -> SendResult:
         reply = f"{code} {message}".strip()
+        if refuses_sender(reply):
+            # Of the sender, not the reader ("550 5.1.8 <digest@...>: Sender address rejected:
+            # Domain not found" to a RCPT TO): failing the row, and suppressing the address
+            # for its 5.1.x, would wipe the list; deferring it would spend its retries.
+            return _sender_refused(reply)
         if code in SLOW_DOWN_CODES:
             self.slow_down_replies += 1
             return SendResult(DeliveryStatus.DEFERRED, reply, slow_down=True)
         if 400 <= code < 500:
             return SendResult(DeliveryStatus.DEFERRED, reply)
         return SendResult(DeliveryStatus.FAILED, reply)
+
+
+def _sender_refused(reply: str) -> SendResult:
+    return SendResult(
+        DeliveryStatus.DEFERRED, f"the server refused the sender: {reply}", sender_refused=True
+    )
 
 
 def _tls_error(exc: BaseException) -> ssl.SSLError | None:

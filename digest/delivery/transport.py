@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -45,6 +46,28 @@ Outcome = Literal[
 NextEnvelope = tuple[str, str]
 
 
+# A refusal of the sending side, whatever the command it answers: RFC 3463's X.1.7 (bad
+# sender's mailbox address syntax) and X.1.8 (bad sender's system address), and the words of
+# Postfix's sender, client and HELO restrictions, which it reports at RCPT TO by default
+# (smtpd_delay_reject=yes), in reply to every reader, often with a 5.1.x code (Exim's for a
+# failed sender verification too).
+_SENDER_CODE = re.compile(r"(?<![\w.])[45]\.1\.[78](?![\w.])")
+_SENDER_WORDS = re.compile(r"sender address rejected|sender verify failed", re.I)
+_HOST_WORDS = re.compile(r"client host rejected|helo command rejected", re.I)
+
+
+def refuses_sender(reply: str) -> bool:
+    """Whether a server's reply refuses the sending side (the envelope sender, this host or
+    the name it greets with), not the recipient: it says nothing of the reader's address."""
+    return any(p.search(reply) for p in (_SENDER_CODE, _SENDER_WORDS, _HOST_WORDS))
+
+
+def refuses_host(reply: str) -> bool:
+    """Whether a refusal of the sending side is of this host (its address, host name or HELO
+    name) rather than of the envelope sender's address."""
+    return _HOST_WORDS.search(reply) is not None
+
+
 @dataclass(frozen=True)
 class SendResult:
     outcome: Outcome
@@ -53,11 +76,22 @@ class SendResult:
     # The lane's next transaction (Transport.send's `then`) was begun behind this message:
     # the server waits for that message's data.
     began_next: bool = False
+    # The server refused the sending side (the envelope sender, this host, the connection),
+    # not the reader: not the reader's attempt, and every reader would get the same (see
+    # refuses_sender). The outcome says deferred, for whoever does not look.
+    sender_refused: bool = False
 
     @property
     def hard_bounce(self) -> bool:
-        """5.1.x: the mailbox does not exist; the address is suppressed."""
-        return self.outcome == DeliveryStatus.FAILED and " 5.1." in f" {self.reply[4:]}"
+        """5.1.x: the mailbox does not exist; the address is suppressed. Never a refusal of
+        the sender, whose 5.1.7, 5.1.8 or 5.1.0 ("Sender address rejected") is not the
+        reader's."""
+        return (
+            self.outcome == DeliveryStatus.FAILED
+            and " 5.1." in f" {self.reply[4:]}"
+            and not self.sender_refused
+            and not refuses_sender(self.reply)
+        )
 
 
 class Transport(Protocol):
