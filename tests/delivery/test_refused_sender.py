@@ -9,17 +9,20 @@ comes to every reader's RCPT, with a 5.1.x code that would otherwise read as a d
 
 from __future__ import annotations
 
+import logging
 import signal
+import threading
 import time
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from digest import pipeline
+from digest import db, pipeline
 from digest.delivery.transport import SendResult, refuses_sender
 from digest.errors import SenderRefused
 from digest.models import Delivery
+from digest.service import Parts, Service
 from subscribers.models import Subscriber, Suppression
 from tests.delivery.scenario import (
     NOW,
@@ -276,4 +279,32 @@ def test_a_running_worker_waits_out_a_refused_sender_and_then_sends(
     assert smtp_server.handler.counts() == {e: 1 for e in emails}
     with pipeline.runtime(settings, NOW) as rt:
         rows = deliveries(rt)
+    assert {(r.status, r.attempts) for r in rows.values()} == {("sent", 1)}
+
+
+def test_the_service_worker_logs_a_refused_sender_and_tries_again_at_its_interval(
+    write_config, smtp_server: FixtureSMTPServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = smtp_config(smtp_server, smtp={"pool_size": 1})
+    config["service"] = {"worker_interval_seconds": 0.2}
+    settings = write_config(config)
+    emails = addresses(3)
+    refusal = AT_RCPT["unknown sender domain"]
+    smtp_server.handler.mail_replies = [refusal] * 2
+    with pipeline.runtime(settings, NOW) as rt:
+        readers(rt, emails)
+        queue_everything(rt, NOW)
+        service = Service(settings, db.utcnow, Parts(web=False, scheduler=False), "", 0)
+        worker = threading.Thread(target=service._work, args=(rt,))
+        with caplog.at_level(logging.WARNING, logger="digest"):
+            worker.start()
+            deadline = time.monotonic() + 30
+            while len(smtp_server.handler.received) < len(emails) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            service.stop.set()
+            worker.join(30)
+        rows = deliveries(rt)
+    said = [r.getMessage() for r in caplog.records if r.name == "digest.service"]
+    assert len(said) == 2 and all(refusal in line for line in said), said
+    assert all("newsletter.from_address" in line and "again in 0.2 s" in line for line in said)
     assert {(r.status, r.attempts) for r in rows.values()} == {("sent", 1)}
