@@ -6,16 +6,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from digest.config import Settings
 from digest.delivery import outbox
 from digest.delivery.dkim import dkim_signer
 from digest.delivery.rate import Permits, RateLimit
 from digest.delivery.recorder import Recording, RecordingFailed
-from digest.delivery.transport import NextEnvelope, SendResult, Transport, refuses_host
+from digest.delivery.transport import NextEnvelope, Ready, SendResult, Transport, refuses_host
 from digest.errors import DigestError, SenderRefused
 from digest.states import DeliveryStatus
 
@@ -57,6 +57,42 @@ class _Built:
     message_id: str
 
 
+class _Lost(Exception):
+    """What `hold` raised at a message's point of no return (see _Held)."""
+
+    def __init__(self, error: DigestError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class _Held:
+    """The previous message's recording as the transport's `ready`, and once it is done, `hold`
+    too: a sender whose readers may be another's by now (its heartbeat went stale while it was
+    stopped) writes no final dot after it, however far into the message it had got."""
+
+    def __init__(self, ready: Ready, hold: Callable[[], None]) -> None:
+        self._ready, self._hold = ready, hold
+
+    def done(self) -> bool:
+        return self._ready.done()
+
+    def result(self) -> Any:
+        value = self._ready.result()
+        self._check()
+        return value
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        value = yield from self._ready.__await__()
+        self._check()
+        return value
+
+    def _check(self) -> None:
+        try:
+            self._hold()
+        except DigestError as exc:
+            raise _Lost(exc) from exc
+
+
 class Sender:
     """Builds and sends claimed messages, as many at once as the transport allows, at the
     configured rate; a server's "slow down" (421/454) pauses every sender."""
@@ -82,9 +118,10 @@ class Sender:
     ) -> None:
         """Send a message to every reader refill gives, until it gives none, each result
         recorded as it comes; return once all are. `hold` is called before each message is
-        handed over and raises (a DigestError) once the readers given are no longer this
-        sender's to send to: no message is handed over after that, and once what is under
-        way is recorded, send_all raises it. Refilled as soon as the readers given are
+        handed over, and again at its point of no return (the final dot, once the previous
+        message is recorded), and raises (a DigestError) once the readers given are no longer
+        this sender's to send to: no message is handed over nor finished after that, and once
+        what is under way is recorded, send_all raises it. Refilled as soon as the readers given are
         all taken, while the last of them are still on their way: the connections never wait
         for each other, nor for the next claim, at the end of a batch.
 
@@ -158,7 +195,12 @@ class Sender:
                         if isinstance(upcoming, _Built)
                         else None
                     )
-                    attempt = await self.hand_over(current, previous, lane, then)
+                    gate = _Held(previous, hold) if hold and previous is not None else previous
+                    try:
+                        attempt = await self.hand_over(current, gate, lane, then)
+                    except _Lost as lost:
+                        stopped.append(lost.error)  # its final dot never went
+                        break
                     begun = attempt.result.began_next
                     if attempt.result.sender_refused and not refusal:
                         refusal.append(attempt.result)
@@ -204,7 +246,7 @@ class Sender:
     async def hand_over(
         self,
         built: _Built,
-        ready: Recording | None = None,
+        ready: Ready | None = None,
         lane: int | None = None,
         then: NextEnvelope | None = None,
     ) -> outbox.Attempt:
@@ -216,7 +258,7 @@ class Sender:
             result = await self.transport.send(
                 built.sender, claimed.email, built.data, ready=ready, lane=lane, then=then
             )
-        except RecordingFailed:
+        except (RecordingFailed, _Lost):
             raise
         except Exception as exc:
             return self.failed(claimed, message_id, f"cannot send the message: {reason_of(exc)}")
