@@ -22,7 +22,7 @@ from digest.delivery.bounce_reasons import (
     classify_text,
     suppresses,
 )
-from digest.delivery.notice_text import beside, decoded, near, own_text, text_of
+from digest.delivery.notice_text import beside, decoded, entries, near, own_text, text_of
 from digest.delivery.ses_notice import SesKind, ses_notice
 
 _VERP = re.compile(r"\+([A-Za-z0-9_\-.]+)@")
@@ -44,6 +44,11 @@ _ADDRESS_AND_REPLY = re.compile(
     r"^\s*<?[\w.+'-]+@[\w-]+(?:\.[\w-]+)+>?:?\s+5\d\d[ -](5\.\d{1,3}\.\d{1,3})\b|"
     r"^\s*5\d\d[ -](5\.\d{1,3}\.\d{1,3})\s+<?[\w.+'-]+@[\w-]+(?:\.[\w-]+)+>?:?(?:\s|$)"
 )
+
+# Postfix's notice names an entry's recipient first, "<a@b.c>: " or "<a@b.c> (expanded from
+# <d@e.f>): ", then the server's reply, whose addresses are the server's words (another
+# spelling of the recipient, the sender), not more recipients.
+_ENTRY_HEAD = re.compile(r"^<([^<>\s]+@[^<>\s]+)>(?: \(expanded from <([^<>\s]+@[^<>\s]+)>\))?:")
 
 
 @dataclass(frozen=True)
@@ -322,9 +327,9 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
 
 def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
     """A mail system's notice in no format a detector knows ("You sent mail to a@example.org.
-    That's not a valid user here."): each address on a line whose words give a reason that
-    suppresses it. Only from the null sender or a mail system: a person's autoreply is never
-    read as a bounce."""
+    That's not a valid user here."): each address of an entry (a line and the indented lines
+    that continue it) whose words give a reason that suppresses it. Only from the null sender
+    or a mail system: a person's autoreply is never read as a bounce."""
     if not _MAIL_SYSTEM.search(str(message.get("From", ""))):
         return []
     ours = {
@@ -333,17 +338,19 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
     bounces: list[Bounce] = []
     text = own_text(message)
     lines = text.splitlines()[:200]
-    about: list[tuple[str, Reason]] = []  # (line, reason) of the lines naming a dead address
-    for line in lines:
-        reason = classify_text(line)
-        if reason is None and (reply := _ADDRESS_AND_REPLY.match(line)):
+    about: list[tuple[str, Reason]] = []  # (entry, reason) of the entries naming a dead address
+    for entry in entries(lines):
+        reason = classify_text(entry)
+        if reason is None and (reply := _ADDRESS_AND_REPLY.match(entry)):
             # No reason in its words: the one its enhanced status code gives.
-            reason = classify(reply.group(1) or reply.group(2), "failed", line)
+            reason = classify(reply.group(1) or reply.group(2), "failed", entry)
         if reason in SUPPRESSING:
-            about.append((line, reason))
-    for line, reason in about:
-        for found in _ADDRESS.findall(line):
-            _add_plain(bounces, found.rstrip(".").lower(), ours, line, reason, token)
+            about.append((entry, reason))
+    for entry, reason in about:
+        head = _ENTRY_HEAD.match(entry)
+        addresses = [a for a in head.groups() if a] if head else _ADDRESS.findall(entry)
+        for found in addresses:
+            _add_plain(bounces, found.rstrip(".").lower(), ours, entry, reason, token)
     if not bounces and about:
         # The reason on a line of its own, the address on another: the one recipient the
         # notice's transcript gave the server ("RCPT TO: a@b.c"), else the one address it names

@@ -87,6 +87,19 @@ def near(text: str, address: str, others: Iterable[str] = ()) -> str:
     return window[: max(end, after - start)]
 
 
+def entries(lines: Iterable[str]) -> list[str]:
+    """A notice's lines, each with the indented lines that continue it (Postfix folds one
+    recipient's entry, the server's reply and all, onto lines indented under the first); a
+    blank line or one at the margin starts the next."""
+    found: list[str] = []
+    for line in lines:
+        if found and found[-1].strip() and line[:1] in (" ", "\t") and line.strip():
+            found[-1] += "\n" + line
+        else:
+            found.append(line)
+    return found
+
+
 def beside(text: str, address: str) -> str:
     """The lines of a notice about one address: from the line naming it to the next blank
     line (or a few lines on); "" when the notice does not name it."""

@@ -5,18 +5,19 @@ Run by hand: python -m tests.bench.bench_bounces [--half HALF] [--show-wrong [HA
 (HALF: tuned, held_out or complaints; --half reports that half only, so tuning can look at
 `tuned` without seeing `held_out`.)
 
-The corpus (tests/delivery/bounces_corpus/, see its README) has four sources of real bounces
+The corpus (tests/delivery/bounces_corpus/, see its README) has five sources of real bounces
 from many MTAs: flufl.bounce's test messages (`tuned/`, `held_out/`),
 Mail::DeliveryStatus::BounceParser's (`bounceparser/tuned/`, `bounceparser/held_out/`),
-bounce_email's and baunsu's (`bounced/tuned/`, `bounced/held_out/`), and Sisimai's
-(`sisimai/tuned/`, `sisimai/held_out/`), each address labelled hard (about the address:
-suppress it) or soft (anything else: never). Each source is split in two: `tuned` (the rules
-were adjusted looking at it) and `held_out` (never looked at while tuning). `complaints` are
-ARF reports (RFC 5965). For each source and half: hard addresses suppressed (should be all),
-soft ones suppressed (should be none; an address suppressed that no label names counts here
-too), complaints acted on (an address complained of that no label names counts as a wrong
-one), per reason the classifier gave; the parsers at BASELINES beside it when git can give
-them.
+bounce_email's and baunsu's (`bounced/tuned/`, `bounced/held_out/`), Sisimai's
+(`sisimai/tuned/`, `sisimai/held_out/`) and crisp-oss/email-bounce-parser's notice bodies
+(`crisp/tuned/`, `crisp/held_out/`, read through `read_message`), each address labelled hard
+(about the address: suppress it) or soft (anything else: never). Each source is split in two:
+`tuned` (the rules were adjusted looking at it) and `held_out` (never looked at while tuning).
+`complaints` are ARF reports (RFC 5965). For each source and half: hard addresses suppressed
+(should be all), soft ones suppressed (should be none; an address suppressed that no label
+names counts here too), complaints acted on (an address complained of that no label names
+counts as a wrong one), per reason the classifier gave; the parsers at BASELINES beside it when
+git can give them.
 """
 
 from __future__ import annotations
@@ -38,8 +39,8 @@ CORPUS = Path(__file__).parent.parent / "delivery" / "bounces_corpus"
 # that merge (the classifier before it was tuned on the BounceParser corpus), main when the
 # third corpus (bounce_email's and baunsu's, `bounced/`) was added, main when the fourth
 # (Sisimai's, `sisimai/`) was, main when that fourth one's fifth batch was, main when its
-# sixth was, main when its seventh was, and main when its eighth and ninth were (both taken
-# from it at the same time, on two branches).
+# sixth was, main when its seventh was, main when its eighth and ninth were (both taken
+# from it at the same time, on two branches), and main when the fifth source (crisp/) was.
 BASELINES = (
     "74b2129^1",
     "74b2129",
@@ -49,9 +50,22 @@ BASELINES = (
     "3886c6e",
     "8fe995d",
     "0c60abb",
+    "7727928",
 )
 HALVES = ("tuned", "held_out", "complaints")
-SOURCES = ("flufl", "bounceparser", "bounced", "sisimai", "all")
+SOURCES = ("flufl", "bounceparser", "bounced", "sisimai", "crisp", "all")
+# Sources whose files are a notice's body only, as their project keeps them (no header): read
+# as a mail system's notice to our VERP bounce address, the header below put before the body
+# at load time; the files stay as they came.
+BODY_ONLY = ("crisp/",)
+NOTICE_HEADER = (
+    b"From: MAILER-DAEMON@mailer.example.net (Mail Delivery System)\n"
+    b"To: bounces+corpus@digest.example.org\n"
+    b"Subject: Undelivered Mail Returned to Sender\n"
+    b"MIME-Version: 1.0\n"
+    b"Content-Type: text/plain; charset=utf-8\n"
+    b"\n"
+)
 
 
 def git_source(commit: str, path: str) -> str | None:
@@ -91,7 +105,7 @@ def baseline_parser(commit: str) -> Any | None:
 def place(name: str) -> tuple[str, str]:
     """(source, half) of a labelled message."""
     parts = name.split("/")
-    if parts[0] in ("bounceparser", "bounced", "sisimai"):
+    if parts[0] in ("bounceparser", "bounced", "sisimai", "crisp"):
         return parts[0], parts[1]
     return ("flufl" if parts[0] != "complaints" else "arf"), parts[0]
 
@@ -110,6 +124,13 @@ def outcome(parse: Any, raw: bytes) -> tuple[dict[str, str], set[str]]:
     return suppressed, complained
 
 
+def read_message(name: str) -> bytes:
+    """A labelled message's bytes as a bounce handler would get them: a body-only notice
+    (BODY_ONLY) under a mail system's minimal header, any other as it is stored."""
+    raw = (CORPUS / name).read_bytes()
+    return NOTICE_HEADER + raw if name.startswith(BODY_ONLY) else raw
+
+
 def reasons_of(raw: bytes) -> dict[str, str]:
     return {b.recipient: str(b.reason) for b in parse_dsn(raw) if b.recipient}
 
@@ -121,7 +142,7 @@ def score(parse: Any, source: str, half: str, labels: dict[str, Any], show: bool
         where, which = place(name)
         if which != half or source not in (where, "all"):
             continue
-        raw = (CORPUS / name).read_bytes()
+        raw = read_message(name)
         suppressed, complained = outcome(parse, raw)
         reasons = reasons_of(raw) if parse is parse_dsn else {}
         for kind in ("hard", "soft", "complaint"):

@@ -851,3 +851,53 @@ def test_blocked_suppresses_only_when_said_of_the_recipients_account(
 ) -> None:
     got = classify("5.5.0", "failed", diagnostic)
     assert (got, suppresses(got, "5.5.0")) == (reason, reason is Reason.SUSPENDED)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "550\r\n    5.1.1 <bob@example.org>: Recipient address rejected: User\r\n    unknown",
+        "511 sorry, no\r\n    mailbox here by that name (#5.1.1)",
+        "554 30\r\n    Sorry, your message cannot be delivered. This mailbox is\r\n    disabled",
+    ],
+    ids=["user-unknown", "no-mailbox", "disabled"],
+)
+def test_a_postfix_entry_folded_onto_indented_lines_is_read_whole(reply: str) -> None:
+    # Postfix folds one recipient's entry at 80 columns, the server's words and all.
+    raw = notice(
+        sender="MAILER-DAEMON@mx.example.net (Mail Delivery System)",
+        body=(
+            "This is the mail system at host mx.example.net.\r\n\r\n"
+            "                   The mail system\r\n\r\n"
+            f"<bob@example.org>: host mx.example.org[192.0.2.7] said: {reply} (in reply to\r\n"
+            "    RCPT TO command)\r\n"
+        ),
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
+
+
+@pytest.mark.parametrize(
+    ("entry", "named"),
+    [
+        # The server's reply names the recipient otherwise: the entry's own address is ours.
+        (
+            "<bob@example.org>: host mx.example.org[192.0.2.7] said: 550 5.2.1\r\n"
+            "    <bob.smith@example.org>... Addressee unknown (in reply to RCPT TO command)",
+            {"bob@example.org"},
+        ),
+        # An address and the one it was expanded from, both the recipient's.
+        (
+            "<bob@mail.example.org> (expanded from <bob@example.org>): Host or domain\r\n"
+            "    name not found. Name service error for name=mail.example.org type=A: Host\r\n"
+            "    not found",
+            {"bob@mail.example.org", "bob@example.org"},
+        ),
+    ],
+    ids=["reply-names-another", "expanded-from"],
+)
+def test_a_postfix_entry_names_its_recipient_first(entry: str, named: set[str]) -> None:
+    raw = notice(
+        sender="MAILER-DAEMON@mx.example.net",
+        body=f"                   The mail system\r\n\r\n{entry}\r\n",
+    )
+    assert {b.recipient for b in parse_dsn(raw) if b.hard} == named
