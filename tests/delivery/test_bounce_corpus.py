@@ -56,7 +56,9 @@ FLOORS = {
     # beside); 2 soft: an older copy's address in the reply (kodani@...-59), and QQ's
     # "Mailbox unavailable or access denied", labelled soft but Sisimai's Suspend phrase.
     ("crisp", "tuned"): (30, 2, 31, 30),
-    ("crisp", "held_out"): (22, 0, 27, 26),
+    # Held out 22 of 27 and 0 soft after that rule; then its copy of a tuned message (both of
+    # whose addresses were suppressed) dropped: 20 of 25.
+    ("crisp", "held_out"): (20, 0, 25, 26),
 }
 
 
