@@ -70,11 +70,19 @@ class DeliveryError(DigestError):
 
 
 class SenderRefused(DeliveryError):
-    """The server refused the envelope sender, this host or the connection: every reader would
-    be refused alike, so the send stops with its rows left as they were, to be sent once that
-    is fixed."""
+    """The server refused the envelope sender, this host or the connection (at the greeting,
+    login or MAIL FROM, or for readers in a row): every reader would be refused alike, so the
+    send stops with its rows not yet sent left as they were, to be sent once that is fixed."""
 
     default_hint = "check newsletter.from_address and delivery.bounce_address (the sender)"
+
+
+class HeartbeatLost(DeliveryError):
+    """This sender was stopped or cut off from the database for longer than its
+    delivery.worker_stale_seconds: other workers may be sending the messages it had claimed,
+    so it sends no more of them; the next pass (its own or another worker's) does."""
+
+    default_hint = "the messages not sent are sent by the next `digest send` or worker pass"
 
 
 class NotFoundError(DigestError):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from digest import pipeline
 from digest.config import Settings
-from digest.errors import SenderRefused
+from digest.errors import HeartbeatLost, SenderRefused
 from digest.schedule import Clock
 from digest.scheduled_jobs import ScheduledJobs
 from digest.scheduler import Scheduler
@@ -103,7 +103,7 @@ class Service:
                 reports = pipeline.deliver_pending(rt, self.clock(), progress=progress)
             except StopAfterBatch:
                 break
-            except SenderRefused as exc:  # no reader's fault: the rows wait, as they were
+            except (SenderRefused, HeartbeatLost) as exc:  # no reader's fault: the rows wait
                 log.warning(
                     "delivery worker: %s (%s); trying again in %g s", exc, exc.hint, interval
                 )

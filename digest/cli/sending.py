@@ -11,7 +11,7 @@ import click
 from digest import pipeline
 from digest.cli.context import Invocation, list_option
 from digest.cli.output import err, out, print_issue, print_send, progress_bar
-from digest.errors import SenderRefused
+from digest.errors import HeartbeatLost, SenderRefused
 from digest.stopping import StopAfterBatch
 
 
@@ -56,11 +56,11 @@ def worker(state: Invocation, once: bool, interval: float) -> None:
                 except StopAfterBatch:
                     out.print("Stopped after the current batch; `digest worker` resumes the send.")
                     return
-                except SenderRefused as exc:
+                except (SenderRefused, HeartbeatLost) as exc:
                     if once:
                         raise
-                    # Every reader would be refused alike: nothing to do until it is fixed.
-                    _say_refused(exc, interval)
+                    # No reader's fault: the rows wait, as they were, for the next pass.
+                    _say_and_wait(exc, interval)
                     reports = []
             for report in reports:
                 if report.issue is not None:
@@ -71,7 +71,7 @@ def worker(state: Invocation, once: bool, interval: float) -> None:
             stop.wait(interval)
 
 
-def _say_refused(exc: SenderRefused, interval: float) -> None:
+def _say_and_wait(exc: SenderRefused | HeartbeatLost, interval: float) -> None:
     err.print(f"[bold red]error:[/] {exc.message}", markup=True)
     err.print(f"[dim]hint:[/] {exc.hint}", markup=True)
     err.print(f"Trying again in {interval:g} s.")

@@ -7,7 +7,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Generator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from digest.config import Settings
@@ -16,7 +16,7 @@ from digest.delivery.dkim import dkim_signer
 from digest.delivery.rate import Permits, RateLimit
 from digest.delivery.recorder import Recording, RecordingFailed
 from digest.delivery.transport import NextEnvelope, Ready, SendResult, Transport, refuses_host
-from digest.errors import DigestError, SenderRefused
+from digest.errors import DigestError, HeartbeatLost, SenderRefused
 from digest.states import DeliveryStatus
 
 log = logging.getLogger("digest")
@@ -131,10 +131,13 @@ class Sender:
         message per sender unrecorded. Results are recorded in the order they are submitted,
         so each one recorded means every earlier one of its sender is too.
 
-        A refusal of the sender (SendResult.sender_refused) stops the send: every reader would
-        be refused alike. No more messages are handed over, the ones under way finish, and
-        every reader taken but not sent is recorded as held back (its row as it was before
-        the claim, no attempt counted); then SenderRefused is raised, with what to fix.
+        A refusal of the sender stops the send: its greeting, login or MAIL FROM refused
+        (SendResult.sender_refused), or SENDER_REFUSALS_IN_A_ROW readers of more than one
+        domain refused in a refusal of the sender's words (SendResult.of_sender), each of them
+        deferred, no message accepted between: every reader would be refused alike. No more
+        messages are handed over, the ones under way finish, and every reader taken but not
+        sent is recorded as held back (its row as it was before the claim, no attempt
+        counted); then SenderRefused is raised, with what to fix.
 
         Without a rate limit, a sender builds its next message and takes its permit before
         handing over the current one, whose transaction may begin the next one's (`then`), but
@@ -147,6 +150,7 @@ class Sender:
         last: list[Recording] = []  # each sender's last recording
         stopped: list[DigestError] = []  # what hold raised
         refusal: list[SendResult] = []  # the first refusal of the sender: nothing more goes
+        of_sender = _RefusalsInARow()
 
         async def take() -> _Built | outbox.Attempt | None:
             """The next reader's message built, or its failure; None when none is left."""
@@ -154,7 +158,12 @@ class Sender:
             if stopped or refusal:
                 return None
             while not waiting and not exhausted:
-                readers, topics = refill()
+                try:
+                    readers, topics = refill()
+                except HeartbeatLost as exc:
+                    # Noticed at a claim: the lanes' messages under way finish and are recorded.
+                    stopped.append(exc)
+                    return None
                 exhausted = not readers
                 waiting.extend(readers)
                 chosen.update(topics)
@@ -202,8 +211,9 @@ class Sender:
                         stopped.append(lost.error)  # its final dot never went
                         break
                     begun = attempt.result.began_next
-                    if attempt.result.sender_refused and not refusal:
-                        refusal.append(attempt.result)
+                    refused = of_sender.refusal(attempt)
+                    if refused is not None and not refusal:
+                        refusal.append(refused)
                 else:
                     attempt = current  # not built: recorded as failed, never handed over
                     begun = False
@@ -285,6 +295,34 @@ class Sender:
         return outbox.Attempt(claimed, SendResult(DeliveryStatus.FAILED, reason), message_id)
 
 
+# Readers in a row, of more than one domain, whose RCPT TO or data the server answered with a
+# refusal of the sender (SendResult.of_sender), no message accepted between: the sender is
+# refused, not those readers, and the send stops. Fewer, or one domain's alone, are those
+# readers' deferrals (a server refusing the sender for some recipients only).
+SENDER_REFUSALS_IN_A_ROW = 3
+
+
+class _RefusalsInARow:
+    """The refusals of the sender given to readers since the last message accepted."""
+
+    def __init__(self) -> None:
+        self.readers: list[str] = []
+
+    def refusal(self, attempt: outbox.Attempt) -> SendResult | None:
+        """The refusal of the sender that stops the send, once this attempt makes one."""
+        result = attempt.result
+        if result.sender_refused:
+            return result  # a greeting, AUTH or MAIL FROM refused: every reader alike
+        if result.outcome == DeliveryStatus.SENT:
+            self.readers.clear()
+        elif result.of_sender:
+            self.readers.append(attempt.claimed.email)
+            domains = {r.rpartition("@")[2].lower() for r in self.readers}
+            if len(self.readers) >= SENDER_REFUSALS_IN_A_ROW and len(domains) > 1:
+                return replace(result, of_sender=False, sender_refused=True)
+        return None
+
+
 def held_back(claimed: outbox.Claimed, refusal: SendResult) -> outbox.Attempt:
     """A reader not sent to because the server refused the sender: not the reader's attempt."""
     return outbox.Attempt(claimed, refusal, None)
@@ -305,8 +343,8 @@ def refused_sender(refusal: SendResult, where: str) -> SenderRefused:
         )
     return SenderRefused(
         f"{where}: {refusal.reply}; sending stopped",
-        hint=f"{fix}. No reader was failed, suppressed or had an attempt counted: the next "
-        "send or worker pass sends to them once this is fixed",
+        hint=f"{fix}. No reader was failed or suppressed, and those not yet sent to had no "
+        "attempt counted: the next send or worker pass sends to them once this is fixed",
     )
 
 

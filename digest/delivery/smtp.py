@@ -265,11 +265,15 @@ class _Connection:
 
     def _refused(self, stage: int, reply: Reply) -> SendResult:
         result = self.pool.classify(reply.code, reply.text)
-        if stage > 0 or result.outcome != DeliveryStatus.FAILED:
+        if stage > 0 or (result.outcome != DeliveryStatus.FAILED and not result.of_sender):
             return result
-        # A greeting, AUTH or MAIL FROM refused for good says nothing of the reader, whatever
-        # its words: a refusal of the sender (see pool.classify).
-        return _sender_refused(result.reply)
+        # A greeting, AUTH or MAIL FROM refused for good, or in a refusal's words, says
+        # nothing of the reader: a refusal of the sender, the same for every reader.
+        return SendResult(
+            DeliveryStatus.DEFERRED,
+            f"the server refused the sender: {reply.code} {reply.text}".strip(),
+            sender_refused=True,
+        )
 
     def drop(self) -> None:
         if self.wire is not None:
@@ -422,20 +426,18 @@ class SmtpPool:
         if refuses_sender(reply):
             # Of the sender, not the reader ("550 5.1.8 <digest@...>: Sender address rejected:
             # Domain not found" to a RCPT TO): failing the row, and suppressing the address
-            # for its 5.1.x, would wipe the list; deferring it would spend its retries.
-            return _sender_refused(reply)
+            # for its 5.1.x, would wipe the list. Deferred (see SendResult.of_sender).
+            return SendResult(
+                DeliveryStatus.DEFERRED,
+                f"the server refused the sender: {reply}",
+                of_sender=True,
+            )
         if code in SLOW_DOWN_CODES:
             self.slow_down_replies += 1
             return SendResult(DeliveryStatus.DEFERRED, reply, slow_down=True)
         if 400 <= code < 500:
             return SendResult(DeliveryStatus.DEFERRED, reply)
         return SendResult(DeliveryStatus.FAILED, reply)
-
-
-def _sender_refused(reply: str) -> SendResult:
-    return SendResult(
-        DeliveryStatus.DEFERRED, f"the server refused the sender: {reply}", sender_refused=True
-    )
 
 
 def _tls_error(exc: BaseException) -> ssl.SSLError | None:

@@ -56,10 +56,18 @@ _SENDER_WORDS = re.compile(r"sender address rejected|sender verify failed", re.I
 _HOST_WORDS = re.compile(r"client host rejected|helo command rejected", re.I)
 
 
+# A refusal of the recipient that quotes a refusal of another's sender: Postfix's
+# reject_unverified_recipient ("450 4.1.1 <r@x>: Recipient address rejected: unverified
+# address: host mx... said: 554 5.7.1 ... Client host rejected: ...") is about one recipient.
+_RECIPIENT_WORDS = re.compile(r"recipient address rejected", re.I)
+
+
 def refuses_sender(reply: str) -> bool:
     """Whether a server's reply refuses the sending side (the envelope sender, this host or
     the name it greets with), not the recipient: it says nothing of the reader's address."""
-    return any(p.search(reply) for p in (_SENDER_CODE, _SENDER_WORDS, _HOST_WORDS))
+    return not _RECIPIENT_WORDS.search(reply) and any(
+        p.search(reply) for p in (_SENDER_CODE, _SENDER_WORDS, _HOST_WORDS)
+    )
 
 
 def refuses_host(reply: str) -> bool:
@@ -80,6 +88,11 @@ class SendResult:
     # not the reader: not the reader's attempt, and every reader would get the same (see
     # refuses_sender). The outcome says deferred, for whoever does not look.
     sender_refused: bool = False
+    # The words of a refusal of the sender, in reply to this reader's RCPT TO or data: many
+    # servers refuse the sender for every reader there (Postfix's smtpd_delay_reject), some for
+    # some readers only (its restriction classes). Deferred, never a hard bounce; the send
+    # stops only when readers in a row get it (Sender.send_all).
+    of_sender: bool = False
 
     @property
     def hard_bounce(self) -> bool:

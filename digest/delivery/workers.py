@@ -22,7 +22,7 @@ import time
 from sqlalchemy import ColumnElement, Engine, delete, exists, insert, select, update
 
 from digest import db
-from digest.errors import DeliveryError
+from digest.errors import HeartbeatLost
 from digest.models import Delivery, Worker
 
 log = logging.getLogger("digest")
@@ -140,15 +140,14 @@ class Heartbeat:
             except Exception as exc:  # the database is away: the last beat still counts
                 log.warning("heartbeat of worker %s failed: %s", self.id, exc)
         if self.lost:
-            raise DeliveryError(
+            raise HeartbeatLost(
                 f"worker {self.id} was stopped or cut off for longer than "
                 f"delivery.worker_stale_seconds ({self.stale_seconds:g} s): other workers may "
-                "be sending the messages it had claimed, so it sends no more of them",
-                hint="the messages not sent are sent by the next `digest send` or worker pass",
+                "be sending the messages it had claimed, so it sends no more of them"
             )
         silent = time.monotonic() - self._last_beat
         if silent > self.stale_seconds * RENEWABLE:
-            raise DeliveryError(
+            raise HeartbeatLost(
                 f"worker {self.id} could not renew its heartbeat for {silent:.0f} s: other "
                 "workers may be sending its messages, so it stops",
                 hint="check the connection to the database; the worker may be started again",
