@@ -215,8 +215,9 @@ def test_with_several_connections_the_send_stops_soon_after_the_refusals(
         rows = deliveries(rt)
         assert suppressed(rt) == []
     tried = [e for e in emails if smtp_server.handler.attempts[e]]
-    # The three in a row that stop it, and the messages the other connections had under way.
-    assert 3 <= len(tried) <= 3 + 3, tried
+    # The three in a row that stop it, and on each of the three other connections the message
+    # under way at each of those refusals: a few of 40, the rest never tried.
+    assert 3 <= len(tried) <= 3 + 3 * 3, tried
     assert deferred_once(rows, tried)
     assert untouched(rows, [e for e in emails if e not in tried])
 
