@@ -128,8 +128,9 @@ class Heartbeat:
 
     def hold(self) -> None:
         """Raise unless this sender's claimed rows are surely still its own: called before
-        each message and each claim. Cheap while the beats come on time; when they are late
-        (the process was stopped, the database slow), a beat first, here and now."""
+        each message, at its final dot and before each claim. Cheap while the beats come on
+        time; when they are late (the process was stopped, the database slow), a beat first,
+        here and now."""
         now = time.monotonic()
         if not self.lost and now - self._last_beat <= self.stale_seconds / 2:
             return
@@ -150,5 +151,5 @@ class Heartbeat:
             raise HeartbeatLost(
                 f"worker {self.id} could not renew its heartbeat for {silent:.0f} s: other "
                 "workers may be sending its messages, so it stops",
-                hint="check the connection to the database; the worker may be started again",
+                hint="check the connection to the database; the next pass tries again",
             )
