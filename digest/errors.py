@@ -9,7 +9,8 @@ DigestError
 │       └── RetryLater 429/503: not fetched again before retry_at
 ├── RenderError        a template is broken or the email cannot be built
 ├── DeliveryError      the transport (SMTP, outbox) failed
-│   └── SenderRefused  the server refused the sender, not a reader: the send stopped
+│   ├── SenderRefused  the server refused the sender, not a reader: the send stopped
+│   └── HeartbeatLost  a sender stopped past its threshold: the next pass sends the rest
 ├── NotFoundError      a list, subscriber or issue named by the user does not exist
 └── InitError          `digest init` would overwrite files, or has nothing to copy
 """
