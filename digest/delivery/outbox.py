@@ -108,7 +108,9 @@ def enqueue(
 ) -> int:
     """Create the missing rows for the recipients this query selects (id, email, name: see
     membership.recipients), in one INSERT … SELECT that the database runs whole, with no row
-    passing through Python; return how many were new."""
+    passing through Python, in subscriber order (the rows' ids, and so the order they are
+    sent in: readers in the order they joined, the same on every database); return how many
+    were new."""
     insert = db.dialect_insert(session)
     rows = recipients.with_only_columns(
         literal(issue_id),
@@ -118,7 +120,7 @@ def enqueue(
         literal(0),
         literal(now, Delivery.created_at.type),
         maintain_column_froms=True,
-    )
+    ).order_by(Subscriber.id)
     columns = ["issue_id", "subscriber_id", "email", "status", "attempts", "created_at"]
     statement = (
         insert(Delivery)

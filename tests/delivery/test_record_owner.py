@@ -6,14 +6,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from digest import db, pipeline
 from digest.delivery import outbox
 from digest.delivery.transport import SendResult
 from digest.models import Delivery
 from digest.states import DeliveryStatus
-from tests.delivery.scenario import addresses, queued_issue, smtp_config
+from subscribers.models import MailingList, Subscriber, Subscription
+from tests.delivery.scenario import NOW, addresses, queue_everything, queued_issue, smtp_config
 from tests.servers import FixtureSMTPServer
 
 POLICY = outbox.RetryPolicy(
@@ -131,3 +132,39 @@ def test_a_claim_reads_only_the_unfinished_rows_through_their_index(
             )
     assert "USING INDEX ix_deliveries_unfinished" in plan, plan
     assert "TEMP B-TREE" not in plan, plan
+
+
+def test_rows_are_enqueued_and_so_sent_in_the_order_readers_joined(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    # Their subscriptions written in the reverse order: a database free to read the join from
+    # either side (PostgreSQL's hash join) must still queue readers in their own order.
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    emails = addresses(200)
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        pipeline.collect(rt, db.utcnow())
+        with db.transaction(rt.sessions) as session:
+            list_id = session.scalar(select(MailingList.id).where(MailingList.slug == "weekly"))
+            ids = [
+                session.scalar(
+                    insert(Subscriber)
+                    .values(email=e, status="active", created_at=NOW, soft_bounces=0)
+                    .returning(Subscriber.id)
+                )
+                for e in emails
+            ]
+            for subscriber_id in reversed(ids):
+                session.execute(
+                    insert(Subscription).values(
+                        subscriber_id=subscriber_id,
+                        list_id=list_id,
+                        status="confirmed",
+                        origin="import",
+                        created_at=NOW,
+                        confirmed_at=NOW,
+                    )
+                )
+        queue_everything(rt)
+        with rt.sessions() as session:
+            queued = list(session.scalars(select(Delivery.subscriber_id).order_by(Delivery.id)))
+    assert queued == ids
