@@ -3,8 +3,8 @@ worker holds no SMTP connection and says truthfully where the rows it did not se
 
 from __future__ import annotations
 
-import asyncio
 import signal
+import subprocess
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -16,12 +16,9 @@ from digest import db, pipeline
 from digest.config import Settings, load_settings
 from digest.config_sections import DeliverySettings, ServiceSettings
 from digest.delivery import outbox
-from digest.delivery.sender import Sender
-from digest.delivery.transport import SendResult
 from digest.delivery.workers import Heartbeat
-from digest.errors import ConfigError, DeliveryError, HeartbeatLost
+from digest.errors import ConfigError, DeliveryError
 from digest.models import Delivery, Worker
-from digest.states import DeliveryStatus
 from tests.delivery.scenario import (
     Processes,
     addresses,
@@ -110,26 +107,41 @@ def test_a_fresh_heartbeat_is_renewed_and_holds(
     heartbeat.hold()
 
 
+def _stopped_past_its_threshold(
+    write_config,  # type: ignore[no-untyped-def]
+    smtp_server: FixtureSMTPServer,
+    processes: Processes,
+    *command: str,
+    queued: bool = True,
+) -> tuple[Settings, list[str], subprocess.Popen[str]]:
+    """A digest command sending 20 readers (one connection, one batch, 0.1 s a message at the
+    server, a 1 s threshold), stopped (SIGSTOP) once 3 have arrived, left stopped 2.5 s."""
+    settings, emails = sample_send(
+        write_config,
+        smtp_server,
+        20,
+        queued=queued,
+        pool_size=1,
+        batch_size=20,
+        worker_stale_seconds=1.0,
+    )
+    smtp_server.handler.inject_at_random(seed=1, probability=1.0, faults=[Fault.stalled(0.1)])
+    process = processes.start(settings.config_path, *command)
+    wait_for_messages(process, smtp_server, 3)
+    process.send_signal(signal.SIGSTOP)
+    time.sleep(2.5)
+    return settings, emails, process
+
+
 def test_a_sender_stopped_past_its_threshold_sends_none_of_the_rows_taken_back_meanwhile(
     write_config, smtp_server: FixtureSMTPServer, processes: Processes
 ) -> None:
     # A `digest send` stopped (Ctrl-Z) with a batch claimed, a worker taking its rows back
     # meanwhile; once resumed (`fg`) it must not send them again: at most the one message in
     # flight on its connection goes twice.
-    settings, emails = sample_send(
-        write_config,
-        smtp_server,
-        20,
-        queued=False,
-        pool_size=1,
-        batch_size=20,
-        worker_stale_seconds=1.0,
+    settings, emails, first = _stopped_past_its_threshold(
+        write_config, smtp_server, processes, "send", queued=False
     )
-    smtp_server.handler.inject_at_random(seed=1, probability=1.0, faults=[Fault.stalled(0.1)])
-    first = processes.start(settings.config_path, "send")
-    wait_for_messages(first, smtp_server, 3)
-    first.send_signal(signal.SIGSTOP)
-    time.sleep(2.5)
     other = digest(settings.config_path, "worker", "--once")
     assert other.returncode == 0, other.stdout + other.stderr
     assert "Delivered to" in other.stdout, other.stdout
@@ -255,14 +267,9 @@ def test_a_worker_whose_heartbeat_was_lost_goes_on_with_its_next_pass(
 ) -> None:
     # `digest worker` (not --once), stopped past its threshold: it sends nothing it had
     # claimed, says so, and its next pass sends the rest; it never exits for it.
-    settings, emails = sample_send(
-        write_config, smtp_server, 20, pool_size=1, batch_size=20, worker_stale_seconds=1.0
+    _settings, emails, worker = _stopped_past_its_threshold(
+        write_config, smtp_server, processes, "worker", "--interval", "0.2"
     )
-    smtp_server.handler.inject_at_random(seed=1, probability=1.0, faults=[Fault.stalled(0.1)])
-    worker = processes.start(settings.config_path, "worker", "--interval", "0.2")
-    wait_for_messages(worker, smtp_server, 3)
-    worker.send_signal(signal.SIGSTOP)
-    time.sleep(2.5)
     worker.send_signal(signal.SIGCONT)
     deadline = time.monotonic() + 30
     while set(smtp_server.handler.counts()) != set(emails) and time.monotonic() < deadline:
@@ -275,60 +282,3 @@ def test_a_worker_whose_heartbeat_was_lost_goes_on_with_its_next_pass(
     assert worker.returncode == 0, err
     assert "other workers may be sending" in err, err
     assert "Trying again in 0.2 s" in err, err
-
-
-class _SlowReplies:
-    """Two lanes; each message's final dot at once, then 0.3 s to its reply."""
-
-    concurrency = 2
-
-    def __init__(self) -> None:
-        self.dots: list[str] = []
-
-    async def open(self) -> None: ...
-
-    async def close(self) -> None: ...
-
-    def describe(self) -> str:
-        return "slow replies"
-
-    async def send(self, sender, recipient, message, *, ready=None, lane=None, then=None):  # type: ignore[no-untyped-def]
-        if ready is not None:
-            await ready
-        self.dots.append(recipient)
-        await asyncio.sleep(0.3)
-        return SendResult(DeliveryStatus.SENT, "250 ok")
-
-
-class _OneMail:
-    def has_stories(self, topics):  # type: ignore[no-untyped-def]
-        return True
-
-    def message(self, subscriber_id, email, topics):  # type: ignore[no-untyped-def]
-        return b"To: x\r\n\r\nHi\r\n", f"<{subscriber_id}@x>"
-
-    def envelope_sender(self, subscriber_id):  # type: ignore[no-untyped-def]
-        return "b@x.example"
-
-
-def test_a_heartbeat_lost_at_a_claim_lets_the_messages_under_way_finish_and_be_recorded() -> None:
-    transport = _SlowReplies()
-    sender = Sender(_OneMail(), transport, Settings())
-    readers = [outbox.Claimed(i, i, f"r{i}@example.org") for i in range(1, 4)]
-    recorded: list[str] = []
-
-    def refill():  # type: ignore[no-untyped-def]
-        if transport.dots:  # found lost at the next claim, a message past its dot
-            raise HeartbeatLost("heartbeat lost")
-        return [readers.pop(0)], {}
-
-    def record(attempt):  # type: ignore[no-untyped-def]
-        recorded.append(attempt.claimed.email)
-        done = asyncio.get_running_loop().create_future()
-        done.set_result(None)
-        return done
-
-    with pytest.raises(HeartbeatLost):
-        asyncio.run(sender.send_all(refill, record, lambda: None))
-    assert transport.dots
-    assert set(transport.dots) <= set(recorded), "a message past its final dot was not recorded"

@@ -22,7 +22,9 @@ from digest.delivery.memory_transport import (
     answering,
 )
 from digest.delivery.send_loop import Progress, SendCounts, deliver_issue
+from digest.delivery.sender import Sender
 from digest.delivery.transport import SendResult
+from digest.errors import HeartbeatLost
 from digest.models import Delivery, Issue, Worker
 from digest.states import IssueStatus
 from subscribers import membership
@@ -354,3 +356,32 @@ def test_messages_are_sent_as_many_at_once_as_the_transport_allows(open_rig) -> 
 
     assert rig.send(MemoryTransport(counting, concurrency=3)).sent == len(READERS)
     assert most == 3
+
+
+def test_a_heartbeat_lost_at_a_claim_lets_the_messages_under_way_finish_and_be_recorded() -> None:
+    # Two lanes; each message past its point of no return at once, then 0.3 s to its reply.
+    async def slow(_handed: HandedOver) -> SendResult:
+        await asyncio.sleep(0.3)
+        return ACCEPTED
+
+    transport = MemoryTransport(slow, concurrency=2)
+    sender = Sender(Mail(), transport, Settings())
+    readers = [outbox.Claimed(i, i, f"r{i}@example.org") for i in range(1, 4)]
+    recorded: list[str] = []
+
+    def refill() -> tuple[list[outbox.Claimed], dict[int, list[str]]]:
+        if transport.handed_over:  # found lost at the next claim, a message past its dot
+            raise HeartbeatLost("heartbeat lost")
+        return [readers.pop(0)], {}
+
+    def record(attempt: outbox.Attempt) -> Any:
+        recorded.append(attempt.claimed.email)
+        done = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+    with pytest.raises(HeartbeatLost):
+        asyncio.run(sender.send_all(refill, record, lambda: None))
+    dots = transport.recipients()
+    assert dots
+    assert set(dots) <= set(recorded), "a message past its final dot was not recorded"
