@@ -39,10 +39,16 @@ class SharedRateLimit:
         engine: Engine,
         per_second: float | None,
         clock: Callable[[], float] = time.monotonic,
+        block: int | None = None,
     ) -> None:
+        """block: permits reserved at once (half a second's worth unless given); a sender of one
+        mail takes one, leaving the rest of the block to the others."""
         self.engine = engine
         self.interval = 1.0 / per_second if per_second else 0.0
-        self.block = max(1, math.ceil(per_second * BLOCK_SECONDS)) if per_second else 0
+        if not per_second:
+            self.block = 0
+        else:
+            self.block = block or max(1, math.ceil(per_second * BLOCK_SECONDS))
         self._clock = clock
         self._slots: deque[float] = deque()  # this sender's permits, on its own clock
         self._free_until = 0.0  # without a rate: no need to ask before this
@@ -77,6 +83,13 @@ class SharedRateLimit:
         self._pause_to_share = max(self._pause_to_share, seconds)
         self._slots.clear()  # reserved before the pause: after it, they would come at once
         self._free_until = 0.0
+
+    async def share_slow_down(self, seconds: float) -> None:
+        """slow_down, written to the shared row at once: for a sender that takes no further
+        permit (one confirmation mail), through which the pause would never reach the others."""
+        self.slow_down(seconds)
+        async with self._lock:
+            await self._reserve(0)
 
     async def _next_slot(self) -> float:
         now = self._clock()

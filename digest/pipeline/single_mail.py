@@ -1,5 +1,8 @@
 """One mail to one reader, outside any issue's send (confirmation, welcome): built off the
-event loop, sent through the configured transport, its failure a result with the reason."""
+event loop, sent through the configured transport, its failure a result with the reason. It
+goes through the same server as the issues, so it takes a permit of the rate every sender of
+the database shares, waits out a pause another sender was asked for, and passes on one the
+server asks of it (421/454)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from collections.abc import Callable
 
 import anyio
 
+from digest.delivery.shared_rate import SharedRateLimit
 from digest.delivery.transport import SendResult, Transport
 from digest.delivery.transport_factory import make_transport
 from digest.pipeline.runtime import Runtime
@@ -33,7 +37,10 @@ async def send_single(
     except Exception as exc:
         result = _failed(what, f"cannot build the message: {exc or type(exc).__name__}")
     else:
+        delivery = rt.settings.delivery
         transport = transport or make_transport(rt.settings)
+        rate = SharedRateLimit(rt.engine, delivery.rate_limit_per_second, block=1)
+        await rate.acquire()  # before connecting: a pause may be long, and idle sessions close
         await transport.open()
         try:
             result = await transport.send(sender, to, data)
@@ -41,6 +48,8 @@ async def send_single(
             result = _failed(what, f"cannot send the message: {exc or type(exc).__name__}")
         finally:
             await transport.close()
+        if result.slow_down:
+            await rate.share_slow_down(delivery.slow_down_seconds)
     if result.outcome != DeliveryStatus.SENT:
         shown = to if to.isprintable() else repr(to)
         log.warning("%s to %s: %s: %s", what, shown, result.outcome, result.reply)
