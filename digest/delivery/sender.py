@@ -15,7 +15,14 @@ from digest.delivery import outbox
 from digest.delivery.dkim import dkim_signer
 from digest.delivery.rate import Permits, RateLimit
 from digest.delivery.recorder import Recording, RecordingFailed
-from digest.delivery.transport import NextEnvelope, Ready, SendResult, Transport, refuses_host
+from digest.delivery.transport import (
+    NextEnvelope,
+    Ready,
+    SendResult,
+    Transport,
+    refuses_host,
+    refuses_relay,
+)
 from digest.errors import DigestError, HeartbeatLost, SenderRefused
 from digest.states import DeliveryStatus
 
@@ -330,7 +337,13 @@ def held_back(claimed: outbox.Claimed, refusal: SendResult) -> outbox.Attempt:
 
 def refused_sender(refusal: SendResult, where: str) -> SenderRefused:
     """The error that stops a send the server refused the sender of, with what to fix."""
-    if refuses_host(refusal.reply):
+    if refuses_relay(refusal.reply):
+        fix = (
+            "the server will not relay for this machine: log in (delivery.smtp.username, and "
+            "the password in the environment variable named by delivery.smtp.password_env), "
+            "or send through the server meant for this machine's mail (delivery.smtp.host)"
+        )
+    elif refuses_host(refusal.reply):
         fix = (
             "the server refused this machine (its IP address, host name or HELO name): ask "
             "its administrator, or send through a relay that accepts it (delivery.smtp.host)"

@@ -54,6 +54,17 @@ NextEnvelope = tuple[str, str]
 _SENDER_CODE = re.compile(r"(?<![\w.])[45]\.1\.[78](?![\w.])")
 _SENDER_WORDS = re.compile(r"sender address rejected|sender verify failed", re.I)
 _HOST_WORDS = re.compile(r"client host rejected|helo command rejected", re.I)
+# A server that will not relay for this client (no login, not one of its networks) says so to
+# each recipient: Postfix's "Relay access denied", Sendmail's "Relaying denied", Exim's "relay
+# not permitted", Exchange's "Unable to relay", qmail's rcpthosts. digest hands its mail to the
+# server it is configured with, which relays it on: a refusal of this client, not of the
+# readers, who would all be failed for it.
+_RELAY_WORDS = re.compile(
+    r"relay(ing)? (access )?(denied|not permitted|not allowed|prohibited)|unable to relay|"
+    r"(not permitted|not allowed|cannot|can'?t|do not|don'?t) relay\b|"
+    r"not in my list of allowed rcpthosts|isn'?t in my list of allowed rcpthosts",
+    re.I,
+)
 
 
 # A refusal of the recipient that quotes a refusal of another's sender: Postfix's
@@ -66,8 +77,13 @@ def refuses_sender(reply: str) -> bool:
     """Whether a server's reply refuses the sending side (the envelope sender, this host or
     the name it greets with), not the recipient: it says nothing of the reader's address."""
     return not _RECIPIENT_WORDS.search(reply) and any(
-        p.search(reply) for p in (_SENDER_CODE, _SENDER_WORDS, _HOST_WORDS)
+        p.search(reply) for p in (_SENDER_CODE, _SENDER_WORDS, _HOST_WORDS, _RELAY_WORDS)
     )
+
+
+def refuses_relay(reply: str) -> bool:
+    """Whether a refusal of the sending side says the server will not relay for this client."""
+    return _RELAY_WORDS.search(reply) is not None
 
 
 def refuses_host(reply: str) -> bool:

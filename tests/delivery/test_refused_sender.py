@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import select
 
 from digest import db, pipeline
-from digest.delivery.transport import SendResult, refuses_sender
+from digest.delivery.transport import SendResult, refuses_relay, refuses_sender
 from digest.errors import SenderRefused
 from digest.models import Delivery
 from digest.service import Parts, Service
@@ -56,13 +56,31 @@ AT_RCPT = {
     "client host": (
         "554 5.7.1 <unknown[127.0.0.1]>: Client host rejected: cannot find your hostname"
     ),
+    # A server that does not relay for this machine (no login, not in its networks) says so
+    # to each recipient: Postfix's reject_unauth_destination.
+    "relay denied": "554 5.7.1 <reader@example.org>: Relay access denied",
 }
+# The other ways servers say they will not relay for this client.
+RELAY_REFUSALS = [
+    "554 5.7.1 <reader@example.org>: Relay access denied",  # Postfix
+    "550 5.7.1 <reader@example.org>... Relaying denied",  # Sendmail
+    "550 relay not permitted",  # Exim
+    "550 5.7.54 SMTP; Unable to relay recipient in non-accepted domain",  # Exchange
+    "550 5.7.0 Mail relay denied",
+    "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)",  # qmail
+]
 
 
 @pytest.mark.parametrize("reply", list(AT_RCPT.values()), ids=list(AT_RCPT))
 def test_a_refusal_of_the_sender_is_never_a_hard_bounce(reply: str) -> None:
     assert refuses_sender(reply)
     assert not SendResult("failed", reply).hard_bounce
+
+
+@pytest.mark.parametrize("reply", RELAY_REFUSALS)
+def test_a_server_that_will_not_relay_refuses_the_sender_not_the_reader(reply: str) -> None:
+    assert refuses_sender(reply)
+    assert refuses_relay(reply)
 
 
 @pytest.mark.parametrize(
@@ -83,7 +101,6 @@ def test_a_refusal_of_the_reader_is_not_one_of_the_sender(reply: str) -> None:
     [
         "451 4.3.0 Temporary local problem",
         "552 5.2.2 Mailbox full",
-        "550 5.7.1 Relaying denied",
         # Postfix's reject_unverified_recipient quoting what the recipient's server said to it:
         # about that one recipient, not about this sender.
         "450 4.1.1 <r@example.org>: Recipient address rejected: unverified address: host "
@@ -156,8 +173,14 @@ def test_readers_in_a_row_refused_as_the_sender_stop_the_send_and_nobody_is_fail
         with rt.sessions() as session:
             assert set(session.scalars(select(Subscriber.status))) == {"active"}
     assert refusal in error.message
-    # What to fix: the envelope sender, or (refused by its name or address) this host.
-    fix = "HELO name" if "Client host" in refusal else "newsletter.from_address"
+    # What to fix: the envelope sender, this host (refused by its name or address), or the
+    # login a relay asks for.
+    if "Client host" in refusal:
+        fix = "HELO name"
+    elif "Relay" in refusal:
+        fix = "delivery.smtp.username"
+    else:
+        fix = "newsletter.from_address"
     assert fix in error.hint, error.hint
     state = {e: (r.status, r.attempts) for e, r in rows.items()}
     assert deferred_once(rows, emails[:3]), state
