@@ -143,15 +143,7 @@ class _Connection:
             wire = None
         try:
             if wire is None:
-                try:
-                    wire = await self.connect()
-                except aiosmtplib.SMTPResponseException:
-                    raise  # the greeting or AUTH refused: see below
-                except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-                    # No connection, so no reader named: the server's state (see of_server).
-                    self.drop()
-                    reason = f"cannot connect: {exc or type(exc).__name__}"
-                    return SendResult(DeliveryStatus.DEFERRED, reason, of_server=True)
+                wire = await self.connect()
             if utf8 and not self.smtputf8:
                 # Not a reply of the server's: no transaction was begun, nothing to reset.
                 return SendResult(

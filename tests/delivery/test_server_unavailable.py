@@ -5,8 +5,6 @@ max_attempts retries never fails the list; delivery.max_retry_hours still gives 
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from datetime import timedelta
 
 from digest import pipeline
@@ -70,14 +68,3 @@ def test_only_a_temporary_refusal_before_the_reader_is_named_is_the_servers() ->
     # Refused for good at MAIL FROM: the sender's (the send stops), not a busy server.
     refused = lane._refused(0, Reply(553, "5.1.8 sender domain not found"))
     assert refused.sender_refused and not refused.of_server
-
-
-def test_a_connection_that_cannot_be_made_is_the_servers_state() -> None:
-    # Between the send's first connection and a later one (each connection carries at most
-    # messages_per_connection messages) the server went away: no reader was named.
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]  # nothing listens there once it is closed
-    lane = _Connection(SmtpPool(host="127.0.0.1", port=port, security="none", timeout=2))
-    result = asyncio.run(lane.send("digest@example.net", "reader@example.org", b"x\r\n", None))
-    assert result.outcome == "deferred" and result.of_server, result
