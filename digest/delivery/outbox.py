@@ -343,19 +343,15 @@ def _record_unsent(
             updates.append(values)
             counts[HELD_BACK] = counts.get(HELD_BACK, 0) + 1
             continue
-        tries = row.attempts
-        if result.of_server:
-            # Refused before the reader was named (a busy server): not this reader's attempt.
-            tries = values["attempts"] = max(row.attempts - 1, 0)
         if result.outcome == DeliveryStatus.DEFERRED or (
             result.outcome == DeliveryStatus.UNCERTAIN and policy.retry_uncertain
         ):
             too_old = now - row.created_at >= policy.max_age
-            if tries >= policy.max_attempts or too_old:
+            if row.attempts >= policy.max_attempts or too_old:
                 status = DeliveryStatus.FAILED
             else:
                 status = DeliveryStatus.DEFERRED
-                values["next_attempt_at"] = policy.next_attempt(tries, now, jitter())
+                values["next_attempt_at"] = policy.next_attempt(row.attempts, now, jitter())
         else:
             status = result.outcome  # failed, or uncertain left for a person to look at
         values["status"] = status

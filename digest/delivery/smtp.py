@@ -265,11 +265,7 @@ class _Connection:
 
     def _refused(self, stage: int, reply: Reply) -> SendResult:
         result = self.pool.classify(reply.code, reply.text)
-        if stage > 0:
-            return result
-        if result.outcome == DeliveryStatus.DEFERRED and not result.of_sender:
-            return replace(result, of_server=True)  # before any reader was named
-        if result.outcome != DeliveryStatus.FAILED and not result.of_sender:
+        if stage > 0 or (result.outcome != DeliveryStatus.FAILED and not result.of_sender):
             return result
         # A greeting, AUTH or MAIL FROM refused for good, or in a refusal's words, says
         # nothing of the reader: a refusal of the sender, the same for every reader.

@@ -109,11 +109,6 @@ class SendResult:
     # some readers only (its restriction classes). Deferred, never a hard bounce; the send
     # stops only when readers in a row get it (Sender.send_all).
     of_sender: bool = False
-    # A temporary refusal before the reader was named (the greeting, AUTH or MAIL FROM: a busy
-    # server, its storage full, a lookup of its own failing): the server's state, not the
-    # reader's. Deferred without the reader's attempt counted, so an outage longer than
-    # max_attempts retries never fails the list; max_retry_hours still gives up.
-    of_server: bool = False
 
     @property
     def hard_bounce(self) -> bool:
