@@ -44,6 +44,7 @@ class SharedRateLimit:
         """block: permits reserved at once (half a second's worth unless given); a sender of one
         mail takes one, leaving the rest of the block to the others."""
         self.engine = engine
+        self._single = block == 1
         self.interval = 1.0 / per_second if per_second else 0.0
         if not per_second:
             self.block = 0
@@ -63,8 +64,8 @@ class SharedRateLimit:
             wait = max(at, self._paused_until) - self._clock()
             if wait > 0:
                 await asyncio.sleep(wait)
-            if not self.interval or self._clock() - at <= self.interval / 2:
-                return
+            if not self.interval or self._single or self._clock() - at <= self.interval / 2:
+                return  # one mail's permit is used even late: dropped, it would be sought again
             # Woken too late (a busy event loop): used now, this permit would crowd the next
             # ones, this sender's or another's. It is dropped; the next one is waited for.
 

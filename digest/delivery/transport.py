@@ -70,7 +70,9 @@ _RELAY_WORDS = re.compile(
 # A refusal of the recipient that quotes a refusal of another's sender: Postfix's
 # reject_unverified_recipient ("450 4.1.1 <r@x>: Recipient address rejected: unverified
 # address: host mx... said: 554 5.7.1 ... Client host rejected: ...") is about one recipient.
-_RECIPIENT_WORDS = re.compile(r"recipient address rejected", re.I)
+_RECIPIENT_WORDS = re.compile(
+    r"recipient address rejected|recipient verify failed|callout verification failed", re.I
+)
 
 
 def refuses_sender(reply: str) -> bool:

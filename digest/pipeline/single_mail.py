@@ -40,7 +40,10 @@ async def send_single(
         delivery = rt.settings.delivery
         transport = transport or make_transport(rt.settings)
         rate = SharedRateLimit(rt.engine, delivery.rate_limit_per_second, block=1)
-        await rate.acquire()  # before connecting: a pause may be long, and idle sessions close
+        try:
+            await rate.acquire()  # before connecting: a pause may be long, and idle sessions close
+        except Exception as exc:  # the database away: one mail goes without its permit
+            log.warning("%s: no permit of the shared rate: %s", what, exc)
         await transport.open()
         try:
             result = await transport.send(sender, to, data)
@@ -49,7 +52,10 @@ async def send_single(
         finally:
             await transport.close()
         if result.slow_down:
-            await rate.share_slow_down(delivery.slow_down_seconds)
+            try:
+                await rate.share_slow_down(delivery.slow_down_seconds)
+            except Exception as exc:
+                log.warning("%s: the server's pause not shared: %s", what, exc)
     if result.outcome != DeliveryStatus.SENT:
         shown = to if to.isprintable() else repr(to)
         log.warning("%s to %s: %s: %s", what, shown, result.outcome, result.reply)

@@ -97,7 +97,8 @@ def test_every_deliverable_message_arrives_exactly_once_under_random_faults(
         emails[17]: Fault.code(550, "data"),
         emails[42]: Fault.code(552, "data"),  # 5.2.2 mailbox full: permanent, not a bad address
         emails[77]: Fault.code(554, "data"),
-        emails[101]: Fault.code(550, "rcpt", "5.7.1 Relaying denied"),
+        # (A "Relaying denied" would refuse this client, for every reader: test_refused_sender.)
+        emails[101]: Fault.code(550, "rcpt", "5.7.1 Message refused by the recipient's rules"),
         # A policy of this recipient's (a "Client host rejected" would refuse this host, for
         # every reader: that stops the send, see test_refused_sender).
         emails[150]: Fault.code(554, "rcpt", "5.7.1 Delivery not authorized, message refused"),

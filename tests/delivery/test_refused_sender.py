@@ -106,6 +106,9 @@ def test_a_refusal_of_the_reader_is_not_one_of_the_sender(reply: str) -> None:
         "450 4.1.1 <r@example.org>: Recipient address rejected: unverified address: host "
         "mx.example.org[192.0.2.1] said: 554 5.7.1 <relay[192.0.2.9]>: Client host rejected: "
         "Access denied",
+        # A recipient verification quoting the reader's own server's refusal to relay.
+        "550 5.1.1 <r@old.example>: Recipient verify failed: host mx.old.example said: 554 "
+        "5.7.1 Relay access denied",
     ],
 )
 def test_other_refusals_are_not_the_senders(reply: str) -> None:
