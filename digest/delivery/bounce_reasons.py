@@ -146,6 +146,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"mail from not owned by user|email address is not verified|bogus mail from|"
             r"does not accept mail from|fully qualified email address required|"
             r"not authori[sz]ed to send|"
+            # Exim's reply when its callout on the sender failed ("550-Verification failed for
+            # <sender> ... 550 Sender verify failed"): it names the sender, never the recipient.
+            r"verification failed for <|"
             # Relaying refused (Sisimai's NoRelaying).
             r"insecure mail relay|relay not permitted|not an open relay|relaying mail to|"
             r"not configured to relay|allowed rcpthosts?|we don't handle mail for|not a gateway|"

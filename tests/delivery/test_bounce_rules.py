@@ -901,3 +901,23 @@ def test_a_postfix_entry_names_its_recipient_first(entry: str, named: set[str]) 
         body=f"                   The mail system\r\n\r\n{entry}\r\n",
     )
     assert {b.recipient for b in parse_dsn(raw) if b.hard} == named
+
+
+def test_a_failed_callout_on_the_sender_is_no_dead_address() -> None:
+    # Exim refuses our bounce address when its callout on it fails; Sendmail's notice quotes
+    # the reply's first line under a 5.1.1 of its own. The words name the sender, not bob.
+    text = (
+        "<bob@example.org>\r\n"
+        "    (reason: 550-Verification failed for <bounces+tok@news.example.org>)"
+    )
+    [bounce] = parse_dsn(report(text=text, status="5.1.1"))
+    assert (bounce.recipient, bounce.reason, bounce.hard) == (
+        "bob@example.org",
+        Reason.POLICY_BLOCK,
+        False,
+    )
+
+
+def test_a_report_saved_with_blank_lines_before_its_header_is_still_read() -> None:
+    raw = b"\n" + b" " * 40 + b"\n" + report(text="Delivery failed.", status="5.1.1")
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
