@@ -106,6 +106,12 @@ def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reaso
         "550 user (ann@example.org) unknown",
         "550 The address ann@example.org has been replaced by ann@example.net",
         '<ann@example.org>: Command died with status 67: "/usr/bin/procmail"',
+        # Sisimai 4's UserUnknown phrases (p5-sisimai) the classifier did not know.
+        "550 <ann@example.org> not found",
+        "550 No matches to nameserver query",
+        "550 Recipient not OK",
+        "550 Receipient unknown",
+        "550 RESOLVER.ADR.RecipNotFound",
     ],
 )
 def test_sisimai_5s_phrases_for_an_unknown_user_suppress_it(diagnostic: str) -> None:
@@ -236,6 +242,28 @@ def test_sisimai_5s_phrases_for_an_unknown_user_suppress_it(diagnostic: str) -> 
             "550 5.1.1 we do not accept messages containing images or other attachments",
             Reason.CONTENT_BLOCK,
         ),
+        # Sisimai 4's Blocked and SpamDetected (p5-sisimai): the sending host, not the address.
+        ("5.1.1", "550 5.1.1 Bad sender IP address", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Refused - see https://example.org/why", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 can't determine Purported Responsible Address", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 INVALID IP FOR SENDING MAIL OF DOMAIN", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Mail from 192.0.2.1 refused: see the list", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Server access forbidden by your IP 192.0.2.1", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Server IP 192.0.2.1 listed as abusive", Reason.SPAM_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 Your sender's IP address is listed at cbl.abuseat.org",
+            Reason.SPAM_BLOCK,
+        ),
+        ("5.1.1", "550 5.1.1 see http://dsbl.org/listing", Reason.SPAM_BLOCK),
+        (
+            "5.1.1",
+            "SMTP error from remote mail server after initial connection: 554 go on",
+            Reason.SPAM_BLOCK,
+        ),
+        # Its Filtered (the recipient's own rules) and SystemError (a daemon not reached).
+        ("5.1.1", "550 5.1.1 User refuses to receive this mail", Reason.POLICY_BLOCK),
+        ("5.1.1", "451 5.1.1 Unable to connect to the amavisd daemon", Reason.SYSTEM_ERROR),
         # SMTP32's (IMail's) words for a full mailbox.
         ("5.0.0", "User mailbox exceeds allowed size: ann@example.org", Reason.MAILBOX_FULL),
         ("5.0.0", "422 User has exhausted allowed storage space", Reason.MAILBOX_FULL),
