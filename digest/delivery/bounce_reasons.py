@@ -115,7 +115,13 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"can't determine purported responsible address|invalid ip for sending mail of domain|"
             r"mail from \d{1,3}(\.\d{1,3}){3} refused|server access forbidden by your ip|"
             r"server ip \S+ listed as abusive|ip address is listed at \S*abuseat\.org|dsbl\.org|"
-            r"smtp error from remote mail server after initial connection",
+            r"smtp error from remote mail server after initial connection|"
+            # Sisimai 5's Blocked (p5-sisimai).
+            r"no valid recipients from |extreme bad ip profile|host network not allowed|"
+            r"sending mta or the sender has not passed validation|"
+            r"service not available, closing transmission channel|"
+            r"too many unwanted messages have been sent from|"
+            r"service refused, please try later",
             re.I,
         ),
     ),
@@ -151,7 +157,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"from: domain is invalid|returned mail not accepted here|empty envelope senders?|"
             r"mail from not owned by user|email address is not verified|bogus mail from|"
             r"does not accept mail from|fully qualified email address required|"
-            r"not authori[sz]ed to send|"
+            r"not authori[sz]ed to send|does not exist e2110|"
+            r"sending this from a different address or alias|"
             # Exim's reply when its callout on the sender failed ("550-Verification failed for
             # <sender> ... 550 Sender verify failed"): it names the sender, never the recipient.
             r"verification failed for <|"
@@ -228,7 +235,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(account|mailbox|user) (has been |is )?(currently )?(disabled|suspended|inactive|"
             r"deactivated|locked|closed|expired|frozen)|(inactive|disabled|suspended|"
             r"deactivated) (account|user|mailbox|(recipient |e-?mail )?address)|"
-            r"disabled or discontinued|"
+            r"disabled or discontinued|user is terminated|user or domain is disabled|"
             r"mailbox unavailable or access denied|temporar(il)?y (locked|inactive)|"
             r"tried to reach is disabled|(has been|is currently|user) suspended|"
             r"recipient suspend the service|invalid/inactive user|bo[iî]te du destinataire archiv|"
@@ -257,7 +264,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(user|mailbox|recipient|address|account|person)|does not exist|doesn'?t exist|"
             r"not exist|invalid (recipient|mailbox|address|user)|(mail[- ]?box|recipient|address|"
             r"user)( name)? (not found|unavailable|is unavailable|invalid|not valid)|"
-            r"unrouteable address|not (a )?valid (recipient|mailbox|user)|no mail[- ]?box|"
+            r"unroute?able address|not (a )?valid (recipient|mailbox|user)|no mail[- ]?box|"
             r"not an? (active|known|valid) (e-?mail )?(user|address|mailbox|recipient|account)|"
             r"not listed in|bad destination|addressee unknown|unknown or illegal alias|"
             r"undeliverable address|not our customer|account.{0,20}not (found|exist)|"

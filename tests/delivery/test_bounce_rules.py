@@ -41,6 +41,9 @@ from digest.delivery.notice_text import near
         ),
         ("5.0.0", "554 The mailbox of ann@example.org has been suspended", Reason.SUSPENDED),
         ("5.0.0", "550 <ann@example.org>: Disabled recipient address", Reason.SUSPENDED),
+        # Sisimai 5's Suspend (p5-sisimai).
+        ("5.0.0", "550 ann@example.org is unavailable: user is terminated", Reason.SUSPENDED),
+        ("5.0.0", "550 User or domain is disabled", Reason.SUSPENDED),
         # The code alone: RFC 5248's "user account disabled", not a policy (5.7.x) on the sender.
         ("5.7.13", "525 5.7.13 <ann@example.org>: Recipient address rejected", Reason.SUSPENDED),
         ("5.0.0", "550 <ann@example.org>: Utilisateur inconnu", Reason.USER_UNKNOWN),
@@ -112,6 +115,8 @@ def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reaso
         "550 Recipient not OK",
         "550 Receipient unknown",
         "550 RESOLVER.ADR.RecipNotFound",
+        # Sisimai 5's HostUnknown (p5-sisimai), Exim's word spelled without its "e".
+        "550 Unroutable address",
     ],
 )
 def test_sisimai_5s_phrases_for_an_unknown_user_suppress_it(diagnostic: str) -> None:
@@ -264,6 +269,36 @@ def test_sisimai_5s_phrases_for_an_unknown_user_suppress_it(diagnostic: str) -> 
         # Its Filtered (the recipient's own rules) and SystemError (a daemon not reached).
         ("5.1.1", "550 5.1.1 User refuses to receive this mail", Reason.POLICY_BLOCK),
         ("5.1.1", "451 5.1.1 Unable to connect to the amavisd daemon", Reason.SYSTEM_ERROR),
+        # Sisimai 5's Blocked and Rejected (p5-sisimai): the sending host or address.
+        ("5.1.1", "550 5.1.1 Error: no valid recipients from 192.0.2.1", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Extreme bad IP profile", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Host network not allowed", Reason.SPAM_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 Rejected because the sending MTA or the sender has not passed validation",
+            Reason.SPAM_BLOCK,
+        ),
+        (
+            "5.1.1",
+            "421 5.1.1 Service not available, closing transmission channel",
+            Reason.SPAM_BLOCK,
+        ),
+        (
+            "5.1.1",
+            "550 5.1.1 Too many unwanted messages have been sent from the following IP address",
+            Reason.SPAM_BLOCK,
+        ),
+        (
+            "5.1.1",
+            "550 5.1.1 Veuillez essayer plus tard. Service refused, please try later. OFR_103",
+            Reason.SPAM_BLOCK,
+        ),
+        ("5.1.1", "553 5.1.1 sender@example.net does not exist E2110", Reason.POLICY_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 Try sending this from a different address or alias using the From field",
+            Reason.POLICY_BLOCK,
+        ),
         # SMTP32's (IMail's) words for a full mailbox.
         ("5.0.0", "User mailbox exceeds allowed size: ann@example.org", Reason.MAILBOX_FULL),
         ("5.0.0", "422 User has exhausted allowed storage space", Reason.MAILBOX_FULL),
