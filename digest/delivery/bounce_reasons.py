@@ -4,8 +4,8 @@ Only reasons about the recipient's address suppress it (SUPPRESSING): a full mai
 too big, a block on the sender (policy, reputation, block lists) or on what the message
 carries, too many recipients, network errors, delays and success reports never do. The names
 follow the common bounce classifiers (Sisimai's reasons); many of the phrases are those of
-Sisimai 4.25's `Sisimai::Reason::*` (copyright 2014-2022 azumakuniyuki, BSD 2-Clause), the
-words real MTAs use."""
+Sisimai 4.25's `Sisimai::Reason::*` and of Sisimai 5's reason lists (rb-sisimai, p5-sisimai;
+copyright 2014-2022 azumakuniyuki, BSD 2-Clause), the words real MTAs use."""
 
 from __future__ import annotations
 
@@ -109,7 +109,19 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"message content rejected|rejecting (banned|mail) content|unacceptable content|"
             r"message filtered|5\.7\.0 reject, id=|\bdrbl\b|bulk\.advertising|"
             r"classification as bulk mail|recurrent pattern detection|mail rejete|"
-            r"sender domain listed at|our system has detected that this message is|mass mailer",
+            r"sender domain listed at|our system has detected that this message is|mass mailer|"
+            # Sisimai 4's Blocked and SpamDetected (p5-sisimai): the sending host or its IP.
+            r"bad sender ip address|(blocked|refused) - see https?://|"
+            r"can't determine purported responsible address|invalid ip for sending mail of domain|"
+            r"mail from \d{1,3}(\.\d{1,3}){3} refused|server access forbidden by your ip|"
+            r"server ip \S+ listed as abusive|ip address is listed at \S*abuseat\.org|dsbl\.org|"
+            r"smtp error from remote mail server after initial connection|"
+            # Sisimai 5's Blocked (p5-sisimai).
+            r"no valid recipients from |extreme bad ip profile|host network not allowed|"
+            r"sending mta or the sender has not passed validation|"
+            r"service not available, closing transmission channel|"
+            r"too many unwanted messages have been sent from|"
+            r"service refused, please try later",
             re.I,
         ),
     ),
@@ -145,7 +157,11 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"from: domain is invalid|returned mail not accepted here|empty envelope senders?|"
             r"mail from not owned by user|email address is not verified|bogus mail from|"
             r"does not accept mail from|fully qualified email address required|"
-            r"not authori[sz]ed to send|"
+            r"not authori[sz]ed to send|does not exist e2110|"
+            r"sending this from a different address or alias|"
+            # Exim's reply when its callout on the sender failed ("550-Verification failed for
+            # <sender> ... 550 Sender verify failed"): it names the sender, never the recipient.
+            r"verification failed for <|"
             # Relaying refused (Sisimai's NoRelaying).
             r"insecure mail relay|relay not permitted|not an open relay|relaying mail to|"
             r"not configured to relay|allowed rcpthosts?|we don't handle mail for|not a gateway|"
@@ -158,9 +174,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"registered gateway user|without a valid sender domain|rule imposed mailbox access|"
             r"only accepting mail from specific|restricted sms|rejected due to user rules|"
             r"recipient preferences|resolver\.rst\.notauthorized|account is protected by|"
-            r"refuse to receive mail|\buser reject\b|polic(y|ies)|organizational settings|"
-            r"given low priority|messages with multiple addresses|not subscribed to this group|"
-            r"captcha|is not accepting any mail|"
+            r"refuses? to receive (this )?mail|\buser reject\b|polic(y|ies)|"
+            r"organizational settings|given low priority|messages with multiple addresses|"
+            r"not subscribed to this group|captcha|is not accepting any mail|"
             # Sisimai 5's Blocked, Rejected and SecurityError.
             r"confirm this mail server|server requires confirmation|invalid domain, see|"
             r"recursive cname records|authentication (credentials invalid|turned on)|"
@@ -195,7 +211,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"service currently unavailable|queue file write error|can't create user output file|"
             r"interrupted system call|remote server is misconfigured|mail system full|"
             r"could not load drd|encountered an error while being processed|"
-            r"loop was found in the mail exchanger|there is no mdb",
+            r"loop was found in the mail exchanger|there is no mdb|"
+            # Sisimai's SystemError: a filter daemon the receiving system could not reach.
+            r"unable to connect .{0,60}daemon",
             re.I,
         ),
     ),
@@ -217,7 +235,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(account|mailbox|user) (has been |is )?(currently )?(disabled|suspended|inactive|"
             r"deactivated|locked|closed|expired|frozen)|(inactive|disabled|suspended|"
             r"deactivated) (account|user|mailbox|(recipient |e-?mail )?address)|"
-            r"disabled or discontinued|"
+            r"disabled or discontinued|user is terminated|user or domain is disabled|"
             r"mailbox unavailable or access denied|temporar(il)?y (locked|inactive)|"
             r"tried to reach is disabled|(has been|is currently|user) suspended|"
             r"recipient suspend the service|invalid/inactive user|bo[iî]te du destinataire archiv|"
@@ -246,7 +264,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(user|mailbox|recipient|address|account|person)|does not exist|doesn'?t exist|"
             r"not exist|invalid (recipient|mailbox|address|user)|(mail[- ]?box|recipient|address|"
             r"user)( name)? (not found|unavailable|is unavailable|invalid|not valid)|"
-            r"unrouteable address|not (a )?valid (recipient|mailbox|user)|no mail[- ]?box|"
+            r"unroute?able address|not (a )?valid (recipient|mailbox|user)|no mail[- ]?box|"
             r"not an? (active|known|valid) (e-?mail )?(user|address|mailbox|recipient|account)|"
             r"not listed in|bad destination|addressee unknown|unknown or illegal alias|"
             r"undeliverable address|not our customer|account.{0,20}not (found|exist)|"
@@ -257,7 +275,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"archived recipient|(user|recipient) \S+ (was not found|does not exist)|"
             r"address (not present in directory|unknown)|can't accept user|"
             r"destination addresses were unknown|email address could not be found|"
-            r"is not a known user|resolver\.adr\.recipient ?not ?found|"
+            r"is not a known user|resolver\.adr\.recip(ient)? ?not ?found|"
             r"address could(n'?t| not) be found|#?5\.1\.[01] (bad address|address rejected)|"
             r"envelope recipient has been denied|recipient unknown|unknown virtual user|"
             r"mailbox \S+@\S+ unavailable|mailbox not present|"
@@ -268,6 +286,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"no existe (dicha persona|ese usuario)|rejected: account unavailable|"
             r"no valid recipients, bye|\buserunknown\b|no \S+ in name directory|"
             r"user \(\S+\) unknown|address \S+ has been replaced by|"
+            # Sisimai 4's UserUnknown (p5-sisimai).
+            r"<[^<>\s]+@[^<>\s]+> not found|no matches to nameserver query|recipient not ok\b|"
+            r"receipient unknown|"
             # A delivery program's exit status 67, sysexits' EX_NOUSER: "addressee unknown".
             r"(died with status |exit(ed)? (with )?(status )?)67\b|"
             # Postfix's recipient access maps and Microsoft's directory-based edge blocking

@@ -93,7 +93,15 @@ def parse_dsn(raw: bytes) -> list[Bounce]:
         return []
 
 
+# Blank lines, or lines of spaces only, before a message's first header line.
+_LEADING_BLANK_LINES = re.compile(rb"\A(?:[ \t]*\r?\n)+")
+
+
 def _parse(raw: bytes) -> list[Bounce]:
+    # A message saved with blank lines before its header (as some mail stores and fetchers
+    # write it) would read as one with no header at all, its report as plain text: its header
+    # starts at the first line that is not blank.
+    raw = _LEADING_BLANK_LINES.sub(b"", raw)
     message = message_from_bytes(raw, policy=policy.compat32)
     again = _with_the_boundary_its_parts_use(raw, message)
     if again is not message:

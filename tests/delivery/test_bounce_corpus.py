@@ -1,4 +1,4 @@
-"""The classifier over the whole real corpus (all five sources, both halves): floors that
+"""The classifier over the whole real corpus (all six sources, both halves): floors that
 hold, so a regression fails. The figures and what they mean: python -m tests.bench.bench_bounces."""
 
 from __future__ import annotations
@@ -59,6 +59,13 @@ FLOORS = {
     # Held out 22 of 27 and 0 soft after that rule; then its copy of a tuned message (both of
     # whose addresses were suppressed) dropped: 20 of 25.
     ("crisp", "held_out"): (20, 0, 25, 26),
+    # The tenth batch, PHP-Bounce-Handler's and flanker's. Before any rule was written from it:
+    # tuned 4 of 5 hard (Exchange's DSN saved with blank lines before its header not read), 1 of
+    # 5 soft (a failed callout on the sender, under Sendmail's 5.1.1); held out 4 of 4, 1 of 5.
+    # After its two rules: tuned 5 of 5, 0; held out unchanged. Its second part (four more of
+    # PHP-Bounce-Handler's, all soft) added two soft addresses to each half, none suppressed.
+    ("handlers", "tuned"): (5, 0, 5, 7),
+    ("handlers", "held_out"): (4, 1, 4, 7),
 }
 
 

@@ -41,6 +41,9 @@ from digest.delivery.notice_text import near
         ),
         ("5.0.0", "554 The mailbox of ann@example.org has been suspended", Reason.SUSPENDED),
         ("5.0.0", "550 <ann@example.org>: Disabled recipient address", Reason.SUSPENDED),
+        # Sisimai 5's Suspend (p5-sisimai).
+        ("5.0.0", "550 ann@example.org is unavailable: user is terminated", Reason.SUSPENDED),
+        ("5.0.0", "550 User or domain is disabled", Reason.SUSPENDED),
         # The code alone: RFC 5248's "user account disabled", not a policy (5.7.x) on the sender.
         ("5.7.13", "525 5.7.13 <ann@example.org>: Recipient address rejected", Reason.SUSPENDED),
         ("5.0.0", "550 <ann@example.org>: Utilisateur inconnu", Reason.USER_UNKNOWN),
@@ -106,6 +109,14 @@ def test_words_about_the_address_suppress_it(status: str, diagnostic: str, reaso
         "550 user (ann@example.org) unknown",
         "550 The address ann@example.org has been replaced by ann@example.net",
         '<ann@example.org>: Command died with status 67: "/usr/bin/procmail"',
+        # Sisimai 4's UserUnknown phrases (p5-sisimai) the classifier did not know.
+        "550 <ann@example.org> not found",
+        "550 No matches to nameserver query",
+        "550 Recipient not OK",
+        "550 Receipient unknown",
+        "550 RESOLVER.ADR.RecipNotFound",
+        # Sisimai 5's HostUnknown (p5-sisimai), Exim's word spelled without its "e".
+        "550 Unroutable address",
     ],
 )
 def test_sisimai_5s_phrases_for_an_unknown_user_suppress_it(diagnostic: str) -> None:
@@ -235,6 +246,58 @@ def test_sisimai_5s_phrases_for_an_unknown_user_suppress_it(diagnostic: str) -> 
             "5.1.1",
             "550 5.1.1 we do not accept messages containing images or other attachments",
             Reason.CONTENT_BLOCK,
+        ),
+        # Sisimai 4's Blocked and SpamDetected (p5-sisimai): the sending host, not the address.
+        ("5.1.1", "550 5.1.1 Bad sender IP address", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Refused - see https://example.org/why", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 can't determine Purported Responsible Address", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 INVALID IP FOR SENDING MAIL OF DOMAIN", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Mail from 192.0.2.1 refused: see the list", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Server access forbidden by your IP 192.0.2.1", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Server IP 192.0.2.1 listed as abusive", Reason.SPAM_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 Your sender's IP address is listed at cbl.abuseat.org",
+            Reason.SPAM_BLOCK,
+        ),
+        ("5.1.1", "550 5.1.1 see http://dsbl.org/listing", Reason.SPAM_BLOCK),
+        (
+            "5.1.1",
+            "SMTP error from remote mail server after initial connection: 554 go on",
+            Reason.SPAM_BLOCK,
+        ),
+        # Its Filtered (the recipient's own rules) and SystemError (a daemon not reached).
+        ("5.1.1", "550 5.1.1 User refuses to receive this mail", Reason.POLICY_BLOCK),
+        ("5.1.1", "451 5.1.1 Unable to connect to the amavisd daemon", Reason.SYSTEM_ERROR),
+        # Sisimai 5's Blocked and Rejected (p5-sisimai): the sending host or address.
+        ("5.1.1", "550 5.1.1 Error: no valid recipients from 192.0.2.1", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Extreme bad IP profile", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 5.1.1 Host network not allowed", Reason.SPAM_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 Rejected because the sending MTA or the sender has not passed validation",
+            Reason.SPAM_BLOCK,
+        ),
+        (
+            "5.1.1",
+            "421 5.1.1 Service not available, closing transmission channel",
+            Reason.SPAM_BLOCK,
+        ),
+        (
+            "5.1.1",
+            "550 5.1.1 Too many unwanted messages have been sent from the following IP address",
+            Reason.SPAM_BLOCK,
+        ),
+        (
+            "5.1.1",
+            "550 5.1.1 Veuillez essayer plus tard. Service refused, please try later. OFR_103",
+            Reason.SPAM_BLOCK,
+        ),
+        ("5.1.1", "553 5.1.1 sender@example.net does not exist E2110", Reason.POLICY_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 Try sending this from a different address or alias using the From field",
+            Reason.POLICY_BLOCK,
         ),
         # SMTP32's (IMail's) words for a full mailbox.
         ("5.0.0", "User mailbox exceeds allowed size: ann@example.org", Reason.MAILBOX_FULL),
@@ -901,3 +964,23 @@ def test_a_postfix_entry_names_its_recipient_first(entry: str, named: set[str]) 
         body=f"                   The mail system\r\n\r\n{entry}\r\n",
     )
     assert {b.recipient for b in parse_dsn(raw) if b.hard} == named
+
+
+def test_a_failed_callout_on_the_sender_is_no_dead_address() -> None:
+    # Exim refuses our bounce address when its callout on it fails; Sendmail's notice quotes
+    # the reply's first line under a 5.1.1 of its own. The words name the sender, not bob.
+    text = (
+        "<bob@example.org>\r\n"
+        "    (reason: 550-Verification failed for <bounces+tok@news.example.org>)"
+    )
+    [bounce] = parse_dsn(report(text=text, status="5.1.1"))
+    assert (bounce.recipient, bounce.reason, bounce.hard) == (
+        "bob@example.org",
+        Reason.POLICY_BLOCK,
+        False,
+    )
+
+
+def test_a_report_saved_with_blank_lines_before_its_header_is_still_read() -> None:
+    raw = b"\n" + b" " * 40 + b"\n" + report(text="Delivery failed.", status="5.1.1")
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
