@@ -12,7 +12,7 @@ import json
 import socket
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
@@ -106,6 +106,8 @@ def answer_within(sock: socket.socket, seconds: float) -> bytes:
     except TimeoutError:
         if b"\r\n\r\n" not in received:
             return b""
+    except ConnectionResetError:
+        pass  # closed with the client's bytes unread: what came before the reset is the answer
     return received
 
 
@@ -129,7 +131,9 @@ def test_a_sign_in_body_over_the_cap_is_refused_before_it_is_read(app: LiveApp) 
             b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
             b"Content-Type: " + FORM.encode() + b"\r\nContent-Length: 900000\r\n\r\n"
         )
-        sock.sendall(b"username=amina&password=" + b"x" * 20_000)
+        # Refused and closed before the client is done, maybe: what is tested is the answer.
+        with suppress(BrokenPipeError, ConnectionResetError):
+            sock.sendall(b"username=amina&password=" + b"x" * 20_000)
 
         answer = answer_within(sock, 3)
 
