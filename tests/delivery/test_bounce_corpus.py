@@ -1,4 +1,4 @@
-"""The classifier over the whole real corpus (all six sources, both halves): floors that
+"""The classifier over the whole real corpus (all seven sources, both halves): floors that
 hold, so a regression fails. The figures and what they mean: python -m tests.bench.bench_bounces."""
 
 from __future__ import annotations
@@ -37,7 +37,9 @@ FLOORS = {
     # tuned/email-yahoo-09 ("No mx record found for domain=...") is labelled soft, as this corpus
     # reads Sisimai's notaccept, and suppressed as a host unknown. Both merged: 89 of 90 hard,
     # those 2 soft suppressed.
-    ("sisimai", "tuned"): (89, 2, 90, 121),
+    # The eleventh batch's two (Yahoo's notices of an EZweb user unknown) added one hard address
+    # to each half, both suppressed: 90 of 91 tuned, 49 of 53 held out.
+    ("sisimai", "tuned"): (90, 2, 91, 121),
     # With the sixth batch, before its rules: 25 of 25 hard, 9 soft suppressed. With the
     # seventh, before and after its rule: 36 of 37 hard and 9 of 93 soft suppressed (8 of the
     # 83 before, the other of the seventh batch's own; which one not looked at): the soft
@@ -47,7 +49,7 @@ FLOORS = {
     # 112 soft (its own half 5 of 8 and 2 of 19; which ones not looked at); its second part
     # added one soft address, not suppressed. Both merged: 48 of 52 hard (the eighth's rules
     # suppress one more of the ninth's half) and 14 of 133 soft.
-    ("sisimai", "held_out"): (48, 14, 52, 133),
+    ("sisimai", "held_out"): (49, 14, 53, 133),
     # crisp-oss/email-bounce-parser's notice bodies, read under a mail system's header
     # (bench_bounces.read_message). Before any rule was written from them: tuned 20 of 31 hard,
     # 2 soft suppressed (two addresses no label names); held out 19 of 27, 1. Once Postfix's
@@ -66,6 +68,11 @@ FLOORS = {
     # PHP-Bounce-Handler's, all soft) added two soft addresses to each half, none suppressed.
     ("handlers", "tuned"): (5, 0, 5, 7),
     ("handlers", "held_out"): (4, 1, 4, 7),
+    # The eleventh batch, the Ruby mail gem's and MimeKit's multipart reports. Before any rule
+    # was written from it, and after (none of its tuned half was wrong): tuned 7 of 7 hard, 0 of
+    # 2 soft; held out 0 of 1 hard, 0 of 2 soft (which one not looked at).
+    ("libraries", "tuned"): (7, 0, 7, 2),
+    ("libraries", "held_out"): (0, 0, 1, 2),
 }
 
 
