@@ -72,7 +72,11 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"casella (di posta )?piena|buz[oó]n (est[aá] )?lleno|does not have enough space|"
             r"too much mail data|exceeded the local limit|exceeding receiving limits|"
             r"would exceed maximum allowed storage|mailbox exceeds allowed size|"
-            r"exhausted allowed storage",
+            r"exhausted allowed storage|"
+            # BounceParser's over_quota (Mail::DeliveryStatus::BounceParser's std_reason).
+            r"storage allocation exceeded|zu ?viele mails auf dem server|"
+            # PHP-Bounce-Handler's (bounce_responses.php).
+            r"user has exceeded",
             re.I,
         ),
     ),
@@ -88,7 +92,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"line limit exceeded|size limit|max(imum)? (inbound )?message size|"
             r"message header size exceeds|taille limite du message|"
             # Sisimai 5's EmailTooLarge.
-            r"message exceeds .{0,40}limit|exceeded .{0,20}message size",
+            r"message exceeds .{0,40}limit|exceeded .{0,20}message size|"
+            # BounceParser's message_too_large: Exchange's recipient size limit.
+            r"recipsizelimit",
             re.I,
         ),
     ),
@@ -121,7 +127,11 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"sending mta or the sender has not passed validation|"
             r"service not available, closing transmission channel|"
             r"too many unwanted messages have been sent from|"
-            r"service refused, please try later",
+            r"service refused, please try later|"
+            # BounceParser's spam: JunkEmailFilter's block list.
+            r"junkemailfilter|"
+            # Hotmail's block list codes (PHP-Bounce-Handler's bounce_responses.php).
+            r"\b(ou|sc|dy)-00\d\b",
             re.I,
         ),
     ),
@@ -137,7 +147,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"executable files are not allowed|"
             # Sisimai 5's NotCompliantRFC (the message's headers) and VirusDetected.
             r"not rfc ?5322 compliant|rfcmessagenoncompliant|duplicate header|"
-            r"multiple \w+ headers|virus phishing|malicious_url",
+            r"multiple \w+ headers|virus phishing|malicious_url|"
+            # PHP-Bounce-Handler's (bounce_responses.php).
+            r"password protected (file )?attachment",
             re.I,
         ),
     ),
@@ -185,7 +197,12 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"connection limit|emails per hour|trop de connexions|"
             # Sisimai 5's RateLimited, Speeding and FailedSTARTTLS.
             r"please try again slower|receiving mail at a rate that prevents|unexpected volume|"
-            r"temporarily rate limited|starttls is required",
+            r"temporarily rate limited|starttls is required|"
+            # PHP-Bounce-Handler's refusals of the sender or its host (bounce_responses.php).
+            r"relaying (is )?not allowed|no relaying|excessive userid unknowns|"
+            r"received too many bounces|domainkeys|requires that you verify|"
+            r"message refused by|(temporarily|permanently) deferred|"
+            r"not allowed access from your location",
             re.I,
         ),
     ),
@@ -198,7 +215,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"establish) (an? |the )?(smtp )?(conversation|connection)|could not connect|"
             r"too many hops|hop count exceeded|routing loop|forwarding loop|"
             r"dns records for the destination computer could not be found|"
-            r"unable to resolve route",
+            r"unable to resolve route|"
+            # PHP-Bounce-Handler's (bounce_responses.php): Postfix's queue held back after
+            # failed connections, a name server that did not answer, a misspelt refusal.
+            r"delivery temporarily suspended|temporary lookup failure|conection refused",
             re.I,
         ),
     ),
@@ -213,7 +233,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"could not load drd|encountered an error while being processed|"
             r"loop was found in the mail exchanger|there is no mdb|"
             # Sisimai's SystemError: a filter daemon the receiving system could not reach.
-            r"unable to connect .{0,60}daemon",
+            r"unable to connect .{0,60}daemon|"
+            # A server too busy (PHP-Bounce-Handler's bounce_responses.php).
+            r"server (is )?(too )?busy|system load is too high|too busy to accept mail|"
+            r"too much load",
             re.I,
         ),
     ),
@@ -225,7 +248,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"has been delayed|delivery attempts will continue|"
             r"within the allowed queue period|could not be delivered for more than|"
             r"could not find a gateway for|failed to deliver to domain|not been collected after|"
-            r"in the queue too long|numerous attempts to deliver",
+            r"in the queue too long|numerous attempts to deliver|"
+            # Delay notices (PHP-Bounce-Handler's bounce_responses.php).
+            r"not yet been delivered|will be retried for|queue too long",
             re.I,
         ),
     ),
@@ -242,7 +267,17 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # Blocked, said of the recipient's own account (Orange's "Le compte du destinataire
             # est bloque. The recipient account is blocked"): not a block on the sender.
             r"recipient'?s? (e-?mail )?(account|mailbox) (has been |is )?(currently )?blocked|"
-            r"compte du destinataire (est |a [ée]t[ée] )?bloqu",
+            r"compte du destinataire (est |a [ée]t[ée] )?bloqu|"
+            # BounceParser's user_unknown for disabled, suspended and not yet activated accounts
+            # (everyone.net, usa.net, ...).
+            r"(account|mailbox|user|customer|recipient|e-?mail|address) (has been |is )?"
+            r"(currently )?(administratively )?(disabled|suspended|discontinued|inactive)|"
+            r"account not activated|"
+            # PHP-Bounce-Handler's for 5.2.1 (bounce_responses.php), in English, Spanish,
+            # Polish and Italian.
+            r"mailbox was disabled|not currently being accepted for this mailbox|"
+            r"blocked due to inactivity|ha expirado por falta de uso|estado: inactivo|"
+            r"zablokowane administracyjnie|nieaktywne|bloccato per inutilizzo",
             re.I,
         ),
     ),
@@ -253,7 +288,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(not found|does not exist|unknown)|no mx|name or service not known|nxdomain|"
             r"null mx|unrouteable mail domain|no such domain|not a valid domain|domain must exist|"
             r"unknown domain|domain mentioned in email address is unknown|"
-            r"account or domain may not exist|domain is not reachable",
+            r"account or domain may not exist|domain is not reachable|"
+            # PHP-Bounce-Handler's (bounce_responses.php).
+            r"host ?name is unknown|couldn'?t find any host",
             re.I,
         ),
     ),
@@ -289,6 +326,21 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # Sisimai 4's UserUnknown (p5-sisimai).
             r"<[^<>\s]+@[^<>\s]+> not found|no matches to nameserver query|recipient not ok\b|"
             r"receipient unknown|"
+            # BounceParser's user_unknown (its std_reason's generic and per-MTA phrases).
+            r"(?<!sender )(?<!client )(?<!host )(mailbox|user|recipient|addressee|address|"
+            r"customer|account|e-?mail) (\S+ )?(is )?(un|not )(known|recognized)|"
+            r"no such (customer|e-?mail)|unknown (customer|account|e-?mail)\b|"
+            r"invalid customer|(mailbox|user|recipient|customer|account) (was )?not found|"
+            r"(mailbox|recipient|customer) (is )?not available|"
+            r"(?<!sender )<[^<>\s]+@[^<>\s]+> is invalid|not known here|"
+            r"doesn'?t handle mail for that user|no longer on (this )?server|"
+            # PHP-Bounce-Handler's for 5.1.1 (bounce_responses.php), in English, Italian,
+            # Polish and German.
+            r"account is unavailable|address_not_found|address was not found|invalid account|"
+            r"no one with that (e-?mail )?address|no such mail ?drop|unknown or illegal user|"
+            r"not found in ldap|(?<!sender )address is invalid|unable to find alias|"
+            r"destin(atario)?\.? (sconosciuto|errato)|indirizzo inesistente|nie istnieje|"
+            r"nie ma takiego konta|adressat unbekannt|"
             # A delivery program's exit status 67, sysexits' EX_NOUSER: "addressee unknown".
             r"(died with status |exit(ed)? (with )?(status )?)67\b|"
             # Postfix's recipient access maps and Microsoft's directory-based edge blocking

@@ -46,8 +46,8 @@ def decoded(part: Message) -> str:
 
 # Where a notice starts quoting the message it returns: words after it are not the server's.
 _RETURNED = re.compile(
-    r"^.{0,12}(old message:|-+ ?original message ?-+|(below this line|enclosed) is a copy|"
-    r"-+ ?message header follows|-+ ?returned message)",
+    r"^.{0,12}(old message:|-+ ?original message ?(-+|follows)|"
+    r"(below this line|enclosed) is a copy|-+ ?message header follows|-+ ?returned message)",
     re.I | re.M,
 )
 

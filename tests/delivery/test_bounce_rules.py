@@ -125,6 +125,65 @@ def test_sisimai_5s_phrases_for_an_unknown_user_suppress_it(diagnostic: str) -> 
 
 
 @pytest.mark.parametrize(
+    ("diagnostic", "reason"),
+    [
+        # Mail::DeliveryStatus::BounceParser's user_unknown phrases (its std_reason: generic
+        # ones and those it names an MTA for), with no code to go by.
+        ("550 Mailbox unknown", Reason.USER_UNKNOWN),
+        ("550 Recipient not recognized", Reason.USER_UNKNOWN),
+        ("550 Address is not recognized", Reason.USER_UNKNOWN),
+        ("550 No such customer", Reason.USER_UNKNOWN),
+        ("550 Unknown account", Reason.USER_UNKNOWN),
+        ("550 <ann@example.org> is invalid", Reason.USER_UNKNOWN),
+        ("550 Address not known here", Reason.USER_UNKNOWN),
+        ("550 Mailbox not available", Reason.USER_UNKNOWN),
+        ("550 Mailbox was not found", Reason.USER_UNKNOWN),
+        ("550 Sorry, example.org doesn't handle mail for that user", Reason.USER_UNKNOWN),
+        ("550 Recipient no longer on server", Reason.USER_UNKNOWN),
+        # Its disabled and suspended accounts (everyone.net, usa.net, ...).
+        ("550 Address is administratively disabled", Reason.SUSPENDED),
+        ("550 E-mail address disabled", Reason.SUSPENDED),
+        ("550 Account discontinued", Reason.SUSPENDED),
+        ("550 Recipient inactive", Reason.SUSPENDED),
+        ("550 Account not activated", Reason.SUSPENDED),
+        # PHP-Bounce-Handler's (bounce_responses.php) for 5.1.1, 5.1.2 and 5.2.1, in English,
+        # Italian, Polish, German and Spanish.
+        ("550 Account is unavailable", Reason.USER_UNKNOWN),
+        ("550 ADDRESS_NOT_FOUND", Reason.USER_UNKNOWN),
+        ("550 Destin. Sconosciuto", Reason.USER_UNKNOWN),
+        ("550 Destinatario errato", Reason.USER_UNKNOWN),
+        ("550 Destinatario sconosciuto o mailbox disatttivata", Reason.USER_UNKNOWN),
+        ("550 Indirizzo inesistente", Reason.USER_UNKNOWN),
+        ("550 Email Address was not found", Reason.USER_UNKNOWN),
+        ("550 Invalid account", Reason.USER_UNKNOWN),
+        ("550 Skrzynka nie istnieje", Reason.USER_UNKNOWN),
+        ("550 Nie ma takiego konta", Reason.USER_UNKNOWN),
+        ("550 No one with that email address here", Reason.USER_UNKNOWN),
+        ("550 No such mail drop defined", Reason.USER_UNKNOWN),
+        ("550 unknown or illegal user", Reason.USER_UNKNOWN),
+        ("550 ann was not found in LDAP server", Reason.USER_UNKNOWN),
+        ("550 We are sorry but the address is invalid", Reason.USER_UNKNOWN),
+        ("550 Unable to find alias user", Reason.USER_UNKNOWN),
+        ("550 Adressat unbekannt oder Mailbox deaktiviert", Reason.USER_UNKNOWN),
+        ("550 Host name is unknown", Reason.HOST_UNKNOWN),
+        ("550 couldn't find any host named example.org", Reason.HOST_UNKNOWN),
+        ("550 Esta casilla ha expirado por falta de uso", Reason.SUSPENDED),
+        ("550 Mail is not currently being accepted for this mailbox", Reason.SUSPENDED),
+        ("550 El usuario esta en estado: inactivo", Reason.SUSPENDED),
+        ("550 Mailbox has been blocked due to inactivity", Reason.SUSPENDED),
+        ("550 Podane konto jest zablokowane administracyjnie lub nieaktywne", Reason.SUSPENDED),
+        ("550 Questo indirizzo e' bloccato per inutilizzo", Reason.SUSPENDED),
+        ("550 Recipient mailbox was disabled", Reason.SUSPENDED),
+    ],
+)
+def test_bounceparsers_phrases_for_a_dead_address_suppress_it(
+    diagnostic: str, reason: Reason
+) -> None:
+    found = classify("5.0.0", "failed", diagnostic)
+    assert (found, suppresses(found, "5.0.0")) == (reason, True)
+
+
+@pytest.mark.parametrize(
     ("status", "diagnostic", "reason"),
     [
         # Sisimai 5's RateLimited and Speeding, NotCompliantRFC, EmailTooLarge, VirusDetected,
@@ -298,6 +357,46 @@ def test_sisimai_5s_phrases_for_an_unknown_user_suppress_it(diagnostic: str) -> 
             "5.1.1",
             "550 5.1.1 Try sending this from a different address or alias using the From field",
             Reason.POLICY_BLOCK,
+        ),
+        # BounceParser's over_quota, spam and message_too_large phrases, under a 5.1.1.
+        ("5.1.1", "550 5.1.1 NOT JUNKEMAILFILTER", Reason.SPAM_BLOCK),
+        ("5.1.1", "552 5.1.1 RESOLVER.RST.RecipSizeLimit", Reason.MESSAGE_TOO_BIG),
+        ("5.1.1", "552 5.1.1 Benutzer hat zuviele Mails auf dem Server", Reason.MAILBOX_FULL),
+        ("5.1.1", "552 5.1.1 storage allocation exceeded", Reason.MAILBOX_FULL),
+        # PHP-Bounce-Handler's delays, full mailboxes, busy servers, relaying, network errors and
+        # refusals of the sender or the content (bounce_responses.php), under a 5.1.1.
+        ("5.1.1", "550 5.1.1 Your message has not yet been delivered", Reason.EXPIRED),
+        ("5.1.1", "550 5.1.1 Message will be retried for 2 more days", Reason.EXPIRED),
+        ("5.1.1", "550 5.1.1 queue too long", Reason.EXPIRED),
+        ("5.1.1", "552 5.1.1 user has Exceeded the quota", Reason.MAILBOX_FULL),
+        ("5.1.1", "550 5.1.1 Server busy", Reason.SYSTEM_ERROR),
+        ("5.1.1", "550 5.1.1 system load is too high", Reason.SYSTEM_ERROR),
+        ("5.1.1", "550 5.1.1 too busy to accept mail", Reason.SYSTEM_ERROR),
+        ("5.1.1", "550 5.1.1 Too much load", Reason.SYSTEM_ERROR),
+        ("5.1.1", "550 5.1.1 delivery temporarily suspended", Reason.NETWORK_ERROR),
+        ("5.1.1", "550 5.1.1 Temporary lookup failure", Reason.NETWORK_ERROR),
+        ("5.1.1", "550 5.1.1 conection refused", Reason.NETWORK_ERROR),
+        ("5.1.1", "550 5.1.1 Relaying not allowed", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 no relaying allowed", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 Excessive userid unknowns", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 Domain has received too many bounces", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 Message does not pass DomainKeys", Reason.POLICY_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 This system requires that you verify your address",
+            Reason.POLICY_BLOCK,
+        ),
+        ("5.1.1", "550 5.1.1 Message refused by example.org", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 temporarily deferred", Reason.POLICY_BLOCK),
+        ("5.1.1", "554 5.1.1 permanently deferred", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 5.1.1 not allowed access from your location", Reason.POLICY_BLOCK),
+        ("5.1.1", "550 OU-001 Mail rejected by Windows Live Hotmail", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 SC-001 Mail rejected by Windows Live Hotmail", Reason.SPAM_BLOCK),
+        ("5.1.1", "550 DY-001 Mail rejected by Windows Live Hotmail", Reason.SPAM_BLOCK),
+        (
+            "5.1.1",
+            "550 5.1.1 Rejecting password protected file attachment",
+            Reason.CONTENT_BLOCK,
         ),
         # SMTP32's (IMail's) words for a full mailbox.
         ("5.0.0", "User mailbox exceeds allowed size: ann@example.org", Reason.MAILBOX_FULL),
@@ -509,25 +608,51 @@ def test_a_message_nested_deeper_than_the_parser_follows_is_no_bounce() -> None:
     assert parse_dsn(raw) == []
 
 
-def test_the_words_of_the_returned_message_are_not_the_servers() -> None:
-    raw = (
-        b"From: MAILER-DAEMON@mx.example.org\r\n"
-        b"To: bounces+tok@news.example.org\r\n"
-        b"Subject: failure notice\r\n"
-        b"\r\n"
-        b"Hi. This is the qmail-send program at mx.example.org.\r\n"
-        b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
-        b"This is a permanent error; I've given up. Sorry it didn't work out.\r\n"
-        b"\r\n"
-        b"<bob@example.org>:\r\n"
-        b"Sorry, I couldn't deliver it.\r\n"
-        b"\r\n"
-        b"--- Below this line is a copy of the message.\r\n"
-        b"\r\n"
-        b"Subject: The Weekly\r\n"
-        b"\r\n"
-        b"Is your mailbox full? Too many connections? Not this week.\r\n"
-    )
+@pytest.mark.parametrize(
+    "raw",
+    [
+        (
+            b"From: MAILER-DAEMON@mx.example.org\r\n"
+            b"To: bounces+tok@news.example.org\r\n"
+            b"Subject: failure notice\r\n"
+            b"\r\n"
+            b"Hi. This is the qmail-send program at mx.example.org.\r\n"
+            b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+            b"This is a permanent error; I've given up. Sorry it didn't work out.\r\n"
+            b"\r\n"
+            b"<bob@example.org>:\r\n"
+            b"Sorry, I couldn't deliver it.\r\n"
+            b"\r\n"
+            b"--- Below this line is a copy of the message.\r\n"
+            b"\r\n"
+            b"Subject: The Weekly\r\n"
+            b"\r\n"
+            b"Is your mailbox full? Too many connections? Not this week.\r\n"
+        ),
+        # "--- Original message follows." (the X2 notices of Sisimai's set): the returned
+        # message's headers after it ("domainkeys=neutral") are not the last address's words.
+        (
+            b"From: MAILER-DAEMON@mx.example.org\r\n"
+            b"To: bounces+tok@news.example.org\r\n"
+            b"Subject: Delivery failure\r\n"
+            b"\r\n"
+            b"Message from example.org.\r\n"
+            b"Unable to deliver message to the following address(es).\r\n"
+            b"\r\n"
+            b"<bob@example.org>:\r\n"
+            b"This user doesn't have a example.org account (bob@example.org) [0]\r\n"
+            b"\r\n"
+            b"--- Original message follows.\r\n"
+            b"\r\n"
+            b"Authentication-Results: mx.example.org\r\n"
+            b"  from=example.net; domainkeys=neutral (no sig)\r\n"
+            b"Subject: The Weekly\r\n"
+            b"\r\n"
+            b"This week.\r\n"
+        ),
+    ],
+)
+def test_the_words_of_the_returned_message_are_not_the_servers(raw: bytes) -> None:
     [bounce] = parse_dsn(raw)
     assert (bounce.recipient, bounce.reason, bounce.hard) == (
         "bob@example.org",
