@@ -5,7 +5,8 @@ too big, a block on the sender (policy, reputation, block lists) or on what the 
 carries, too many recipients, network errors, delays and success reports never do. The names
 follow the common bounce classifiers (Sisimai's reasons); many of the phrases are those of
 Sisimai 4.25's `Sisimai::Reason::*` and of Sisimai 5's reason lists (rb-sisimai, p5-sisimai;
-copyright 2014-2022 azumakuniyuki, BSD 2-Clause), the words real MTAs use."""
+copyright 2014-2022 azumakuniyuki, BSD 2-Clause), of Mail::DeliveryStatus::BounceParser's
+std_reason and of PHP-Bounce-Handler's bounce_responses.php, the words real MTAs use."""
 
 from __future__ import annotations
 
