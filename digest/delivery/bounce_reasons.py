@@ -333,13 +333,14 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"no such (customer|e-?mail)|unknown (customer|account|e-?mail)\b|"
             r"invalid customer|(mailbox|user|recipient|customer|account) (was )?not found|"
             r"(mailbox|recipient|customer) (is )?not available|"
-            r"(?<!sender )<[^<>\s]+@[^<>\s]+> is invalid|not known here|"
+            r"(?<!sender )(?<!from )(?<!sender address )<[^<>\s]+@[^<>\s]+> is invalid|"
+            r"not known here|"
             r"doesn'?t handle mail for that user|no longer on (this )?server|"
             # PHP-Bounce-Handler's for 5.1.1 (bounce_responses.php), in English, Italian,
             # Polish and German.
             r"account is unavailable|address_not_found|address was not found|invalid account|"
             r"no one with that (e-?mail )?address|no such mail ?drop|unknown or illegal user|"
-            r"not found in ldap|(?<!sender )address is invalid|unable to find alias|"
+            r"not found in ldap|(?<!sender )(?<!from )address is invalid|unable to find alias|"
             r"destin(atario)?\.? (sconosciuto|errato)|indirizzo inesistente|nie istnieje|"
             r"nie ma takiego konta|adressat unbekannt|"
             # A delivery program's exit status 67, sysexits' EX_NOUSER: "addressee unknown".

@@ -390,6 +390,10 @@ def test_bounceparsers_phrases_for_a_dead_address_suppress_it(
         ("5.1.1", "550 5.1.1 temporarily deferred", Reason.POLICY_BLOCK),
         ("5.1.1", "554 5.1.1 permanently deferred", Reason.POLICY_BLOCK),
         ("5.1.1", "550 5.1.1 not allowed access from your location", Reason.POLICY_BLOCK),
+        # The sender's address said invalid, under BounceParser's "<...> is invalid" and
+        # PHP-Bounce-Handler's "the address is invalid".
+        ("5.0.0", "553 Your from address is invalid", Reason.UNKNOWN),
+        ("5.0.0", "553 Sender address <bob@example.net> is invalid", Reason.UNKNOWN),
         ("5.1.1", "550 OU-001 Mail rejected by Windows Live Hotmail", Reason.SPAM_BLOCK),
         ("5.1.1", "550 SC-001 Mail rejected by Windows Live Hotmail", Reason.SPAM_BLOCK),
         ("5.1.1", "550 DY-001 Mail rejected by Windows Live Hotmail", Reason.SPAM_BLOCK),
