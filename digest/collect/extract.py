@@ -17,6 +17,7 @@ from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 
 from digest.collect.decoding import decode_html
+from digest.collect.loose_text import wrap_loose_text
 from digest.collect.page_metadata import article_metadata
 from digest.collect.text import without_control_chars
 
@@ -135,6 +136,7 @@ def extract_article(
         text = _selected_text(tree, selector)
     if not text:
         _drop_furniture(tree)
+        wrap_loose_text(tree)
         text = clean_text(_main_text(tree, url))
     text = _without_title(text, metadata["title"])
     return ExtractedArticle(text=text, html=paragraphs_html(text), **metadata)
