@@ -191,6 +191,7 @@ def _selected_text(tree: lxml.html.HtmlElement, selector: str) -> str:
             continue
         for bad in root.xpath(".//script|.//style|.//noscript|.//form"):
             bad.drop_tree()
+        wrap_loose_text(root, min_words=1)
         blocks = [el for el in root.iter() if isinstance(el.tag, str) and el.tag in _BLOCKS]
         if not blocks:
             paragraphs.append(root.text_content())
@@ -251,6 +252,7 @@ def html_to_text(fragment: str) -> str:
         return clean_text(fragment)
     for bad in root.xpath("//script|//style|//noscript"):
         bad.drop_tree()
+    wrap_loose_text(root, min_words=1)
     paragraphs: list[str] = []
     blocks = [el for el in root.iter() if isinstance(el.tag, str) and el.tag in _BLOCKS]
     if not blocks:
