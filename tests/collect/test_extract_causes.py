@@ -1,6 +1,7 @@
 """Golden pages for each cause of lost or garbled text found on real pages
 (tests/collect/causes/, written for the project): a charset declared after a non-ASCII title,
-repeats that are article text, HTML comments inside paragraphs, a table-laid article."""
+repeats that are article text, HTML comments inside paragraphs, a table-laid article, bare
+text beside an article's paragraphs."""
 
 from __future__ import annotations
 
