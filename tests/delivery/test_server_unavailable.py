@@ -26,6 +26,7 @@ from tests.delivery.scenario import (
     Processes,
     addresses,
     deliveries,
+    digest,
     load_subscribers,
     queued_issue,
     service_worker_until_sent,
@@ -249,3 +250,22 @@ def test_the_service_worker_waits_longer_each_time_the_server_is_unavailable(
     assert len(said) == 4 and all(BUSY in line for line in said), said
     assert [line.rpartition("again in ")[2] for line in said] == ["0.2 s", "0.4 s", "0.8 s", "1 s"]
     assert {(r.status, r.attempts) for r in rows.values()} == {("sent", 1)}
+
+
+def test_digest_send_says_the_server_is_unavailable_and_that_no_reader_was_failed(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}))
+    emails = addresses(2)
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+    smtp_server.handler.busy = BUSY
+
+    result = digest(settings.config_path, "send")
+
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert BUSY in result.stderr and "Traceback" not in result.stderr
+    assert "delivery.smtp.host" in result.stderr and "No reader was failed" in result.stderr
+    with pipeline.runtime(settings, NOW) as rt:
+        assert untouched(deliveries(rt), emails)
