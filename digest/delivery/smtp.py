@@ -407,9 +407,9 @@ class SmtpPool:
         tls = _tls_error(exc)
         if tls is not None or "STARTTLS" in text:
             return DeliveryError(f"{where}: TLS failed: {text}", hint=_tls_hint(tls))
-        # A greeting refused for good is no outage: it says what to fix as it always did.
-        error = DeliveryError if isinstance(exc, aiosmtplib.SMTPResponseException) else None
-        return (error or ServerUnavailable)(
+        # Nothing answers: an outage. A greeting refused for good is not one.
+        refused = isinstance(exc, aiosmtplib.SMTPResponseException)
+        return (DeliveryError if refused else ServerUnavailable)(
             f"{where}: cannot connect: {text}",
             hint="nothing accepts connections there: check delivery.smtp.host and "
             "delivery.smtp.port in config.yaml and that the server is up",

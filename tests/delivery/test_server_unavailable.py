@@ -129,14 +129,16 @@ def test_one_connection_refused_while_the_others_deliver_does_not_stop_the_send(
     assert smtp_server.handler.counts() == dict.fromkeys(emails, 1)
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
 @pytest.mark.parametrize(
     "reply", ["452 4.3.1 Insufficient system storage", "451 4.3.0 Temporary lookup failure"]
 )
 def test_a_temporary_refusal_of_mail_from_is_the_servers_not_the_readers(
-    write_config, smtp_server: FixtureSMTPServer, reply: str
+    write_config, smtp_server: FixtureSMTPServer, reply: str, pipelining: bool
 ) -> None:
     settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}))
     emails = addresses(3)
+    smtp_server.handler.pipelining = pipelining
     smtp_server.handler.mail_replies = [reply]
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
