@@ -283,8 +283,8 @@ class RecordingHandler(OffersPipelining):
         # Each entry answers one MAIL FROM instead of accepting it (a sender refused).
         self.mail_replies: list[str] = []
         # Each entry answers one connection's greeting instead of 220, and the connection is
-        # closed ("421 4.7.0 Too many connections"; None: greeted as usual); then, while set,
-        # `busy` answers every one.
+        # closed ("421 4.7.0 Too many connections"; "": closed without a word; None: greeted
+        # as usual); then, while set, `busy` answers every one.
         self.greeting_replies: list[str | None] = []
         self.busy: str | None = None
         self.greetings_refused = 0
@@ -447,7 +447,8 @@ class _GreetingSMTP(SMTP):
             await super()._handle_client()
             return
         handler.greetings_refused += 1
-        await self.push(refusal)
+        if refusal:
+            await self.push(refusal)
         assert self.transport is not None
         self.transport.close()
 

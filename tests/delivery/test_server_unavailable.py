@@ -38,13 +38,14 @@ from tests.servers import FixtureSMTPServer
 BUSY = "421 4.7.0 Too many connections, try again later"
 
 
-def busy_after(smtp_server: FixtureSMTPServer, messages: int) -> None:
-    """The server answers every greeting with BUSY once it has accepted `messages` messages."""
+def busy_after(smtp_server: FixtureSMTPServer, messages: int, greeting: str = BUSY) -> None:
+    """The server answers every greeting so ("": closes the connection without a word) once it
+    has accepted `messages` messages."""
     handler = smtp_server.handler
 
     def count(_previous: str | None, _this: str) -> None:
         if len(handler.received) + 1 >= messages:
-            handler.busy = BUSY
+            handler.busy = greeting
 
     handler.on_data = count
 
@@ -101,6 +102,34 @@ def test_a_server_busy_at_every_greeting_ends_the_pass_and_counts_no_attempt(
         rows = deliveries(rt)
     assert report.sent == len(emails) - len(sent) and report.failed == 0, report
     assert {(r.status, r.attempts) for r in rows.values()} == {("sent", 1)}
+    assert smtp_server.handler.counts() == dict.fromkeys(emails, 1)
+
+
+def test_a_server_that_goes_away_mid_send_ends_the_pass_and_counts_no_attempt(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    # Each connection carries two messages, so the send opens new ones as it goes; once the
+    # server closes every new connection unheard, none can be made.
+    settings = write_config(
+        smtp_config(smtp_server, smtp={"pool_size": 2, "messages_per_connection": 2})
+    )
+    emails = addresses(10)
+    busy_after(smtp_server, 3, greeting="")
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+        with pytest.raises(ServerUnavailable, match="cannot connect"):
+            pipeline.send(rt, "weekly", NOW)
+        rows = deliveries(rt)
+        sent = [e for e in emails if rows[e].status == "sent"]
+        assert 3 <= len(sent) < len(emails)
+        assert untouched(rows, [e for e in emails if e not in sent])
+        assert smtp_server.handler.greetings_refused <= 2
+
+        smtp_server.handler.busy = None
+        smtp_server.handler.on_data = None
+        report = pipeline.send(rt, "weekly", NOW + timedelta(minutes=1))
+    assert report.sent == len(emails) - len(sent)
     assert smtp_server.handler.counts() == dict.fromkeys(emails, 1)
 
 
