@@ -69,19 +69,6 @@ class SharedRateLimit:
             # Woken too late (a busy event loop): used now, this permit would crowd the next
             # ones, this sender's or another's. It is dropped; the next one is waited for.
 
-    async def acquire_within(self, seconds: float) -> bool:
-        """For one mail (block=1): acquire, unless the permit comes more than `seconds` from
-        now (a server's pause, the rate); then False at once, without waiting (the permit
-        reserved is not used: the rate only goes slower)."""
-        async with self._lock:
-            at = await self._next_slot()
-        wait = max(at, self._paused_until) - self._clock()
-        if wait > seconds:
-            return False
-        if wait > 0:
-            await asyncio.sleep(wait)
-        return True
-
     def at_once(self) -> bool:
         # Without a rate, between checks of the shared pause, and none known: no wait.
         now = self._clock()

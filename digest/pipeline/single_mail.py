@@ -19,10 +19,6 @@ from digest.states import DeliveryStatus
 
 log = logging.getLogger("digest")
 
-# The longest a single mail waits for its permit (a 421/454 pause, the rate): it is sent while
-# a reader waits for a page.
-SINGLE_MAIL_MAX_WAIT_SECONDS = 5.0
-
 
 async def send_single(
     rt: Runtime,
@@ -44,22 +40,17 @@ async def send_single(
         delivery = rt.settings.delivery
         transport = transport or make_transport(rt.settings)
         rate = SharedRateLimit(rt.engine, delivery.rate_limit_per_second, block=1)
-        permitted = True
         try:
-            # Before connecting: idle sessions close. A reader waits for the page: a pause (or
-            # the rate) longer than a few seconds is not waited out.
-            permitted = await rate.acquire_within(SINGLE_MAIL_MAX_WAIT_SECONDS)
+            await rate.acquire()  # before connecting: a pause may be long, and idle sessions close
         except Exception as exc:  # the database away: one mail goes without its permit
             log.warning("%s: no permit of the shared rate: %s", what, exc)
-        if permitted:
-            result = await _hand_over(what, transport, sender, to, data)
-        else:
-            result = SendResult(
-                DeliveryStatus.DEFERRED,
-                f"not sent: no permit within {SINGLE_MAIL_MAX_WAIT_SECONDS:g} s (the server "
-                "asked every sender to pause, delivery.slow_down_seconds, or the rate, "
-                "delivery.rate_limit_per_second); try again later",
-            )
+        await transport.open()
+        try:
+            result = await transport.send(sender, to, data)
+        except Exception as exc:
+            result = _failed(what, f"cannot send the message: {exc or type(exc).__name__}")
+        finally:
+            await transport.close()
         if result.slow_down:
             try:
                 await rate.share_slow_down(delivery.slow_down_seconds)
@@ -69,19 +60,6 @@ async def send_single(
         shown = to if to.isprintable() else repr(to)
         log.warning("%s to %s: %s: %s", what, shown, result.outcome, result.reply)
     return result
-
-
-async def _hand_over(
-    what: str, transport: Transport, sender: str, to: str, data: bytes
-) -> SendResult:
-    """Send through the transport; what it raises is the mail's failure."""
-    await transport.open()
-    try:
-        return await transport.send(sender, to, data)
-    except Exception as exc:
-        return _failed(what, f"cannot send the message: {exc or type(exc).__name__}")
-    finally:
-        await transport.close()
 
 
 def _failed(what: str, reason: str) -> SendResult:
