@@ -97,8 +97,8 @@ class Service:
 
     def _work(self, rt: pipeline.Runtime) -> None:
         """The delivery worker: deliver every send under way, then wait; stop between batches.
-        While the SMTP server cannot take mail, the wait doubles, up to
-        delivery.retry_delay_seconds."""
+        While the SMTP server cannot take mail, the wait starts at the interval (a second at
+        least) and doubles, up to delivery.retry_delay_seconds."""
         progress = stop_between_batches(self.stop)
         interval = self.settings.service.worker_interval_seconds
         unavailable = GrowingWait(interval, self.settings.delivery.retry_delay_seconds)

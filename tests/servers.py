@@ -288,6 +288,10 @@ class RecordingHandler(OffersPipelining):
         self.greeting_replies: list[str | None] = []
         self.busy: str | None = None
         self.greetings_refused = 0
+        # When each greeting was refused (time.monotonic()), and how long the server waits
+        # before refusing one (a busy server slow to answer).
+        self.greetings_refused_at: list[float] = []
+        self.greeting_refusal_delay = 0.0
         # False keeps b"" instead of each message's bytes (big sends: counts, not contents).
         self.keep_content = True
         self._random: _RandomFaults | None = None
@@ -446,7 +450,10 @@ class _GreetingSMTP(SMTP):
         if refusal is None:
             await super()._handle_client()
             return
+        if handler.greeting_refusal_delay:
+            await asyncio.sleep(handler.greeting_refusal_delay)
         handler.greetings_refused += 1
+        handler.greetings_refused_at.append(time.monotonic())
         if refusal:
             await self.push(refusal)
         assert self.transport is not None

@@ -42,8 +42,8 @@ def worker(state: Invocation, once: bool, interval: float) -> None:
 
     On PostgreSQL any number of workers, on any number of machines, share a send; each
     message goes out once. Stops after the current batch on Ctrl-C or SIGTERM. While the SMTP
-    server cannot take mail, the wait between passes doubles, up to
-    delivery.retry_delay_seconds."""
+    server cannot take mail, the wait between passes starts at the interval (a second at
+    least) and doubles, up to delivery.retry_delay_seconds."""
     stop = _StopFlag()
     unavailable = GrowingWait(interval, state.settings.delivery.retry_delay_seconds)
     with pipeline.runtime(state.settings, state.now()) as rt:

@@ -9,8 +9,6 @@ queued -> sending -> sent
                   -> back to queued or deferred, its attempt uncounted (the server refused the
                      sender, or could not take mail, not the reader: the send stopped before
                      or at this row)
-queued, deferred -> failed, untried, once the server has been unavailable past
-                    delivery.max_retry_hours (give_up_old)
 
 A row is marked sent only after the server's final 250. A claimed row names its worker
 (worker_id), whose heartbeat (delivery/workers.py) keeps it: while that worker's heartbeat is
@@ -363,25 +361,6 @@ def _record_unsent(
         counts[status] = counts.get(status, 0) + 1
     if updates:
         session.execute(update(Delivery), updates)
-
-
-def give_up_old(
-    session: Session, issue_id: int, now: datetime, max_age: timedelta, reason: str
-) -> int:
-    """Fail the issue's rows waiting for a send (queued, deferred) that began max_age ago or
-    more, with this reason: called once the server could not take mail, so that rows it
-    never took do not wait for ever (a row a worker holds is left to it). How many."""
-    result = session.execute(
-        update(Delivery)
-        .where(
-            Delivery.issue_id == issue_id,
-            Delivery.status.in_([DeliveryStatus.QUEUED, DeliveryStatus.DEFERRED]),
-            Delivery.created_at <= now - max_age,
-        )
-        .values(status=DeliveryStatus.FAILED, last_reply=reason[:2000], next_attempt_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    return max(result.rowcount or 0, 0)  # type: ignore[attr-defined]
 
 
 def skip(session: Session, ids: Sequence[int], reason: str) -> None:

@@ -150,10 +150,11 @@ class Sender:
         a 4xx to the greeting, login or MAIL FROM, before any reader is named) costs the
         reader nothing: that connection is given up for the rest of the send (a server that
         takes fewer connections than the pool has goes on with those it takes; no connection
-        is asked again within a send, so nothing loops), and its message goes over another.
-        Once no connection is left with a message not sent, those taken but not sent are
-        recorded as held back and ServerUnavailable is raised: the next pass, after a wait,
-        sends them.
+        is asked again within a send, so nothing loops), and its message goes over another,
+        which takes a permit for it again (waiting out the pause a 421 began). A lane with
+        nothing left to take stays while another lane is at work and may hand a message back.
+        Once no lane is left and a message is not sent, those taken but not sent are recorded
+        as held back and ServerUnavailable is raised: the next pass, after a wait, sends them.
 
         Without a rate limit, a sender builds its next message and takes its permit before
         handing over the current one, whose transaction may begin the next one's (`then`), but
@@ -171,30 +172,61 @@ class Sender:
         # for another connection; and the first such result.
         returned: deque[_Built] = deque()
         unavailable: list[SendResult] = []
+        # Lanes still in their loop, and how many of them wait in take() for a message handed
+        # back; `changed` is set (and replaced) when one is handed back or a lane ends.
+        live, idle = self.transport.concurrency, 0
+        changed = asyncio.Event()
 
-        async def take() -> _Built | outbox.Attempt | None:
-            """The next reader's message built, or its failure; None when none is left."""
-            nonlocal exhausted
-            if stopped or refusal:
-                return None
-            if returned:
-                return returned.popleft()
-            while not waiting and not exhausted:
-                try:
-                    readers, topics = refill()
-                except HeartbeatLost as exc:
-                    # Noticed at a claim: the lanes' messages under way finish and are recorded.
-                    stopped.append(exc)
+        def signal() -> None:
+            nonlocal changed
+            changed.set()
+            changed = asyncio.Event()
+
+        async def take(stay: bool = True) -> _Built | outbox.Attempt | None:
+            """The next reader's message built, or its failure; None when none is left. With
+            nothing to take, a lane that holds no message (`stay`) waits while another lane
+            still at work may hand its message back (its connection turned away)."""
+            nonlocal exhausted, idle
+            while True:
+                if stopped or refusal:
                     return None
-                exhausted = not readers
-                waiting.extend(readers)
-                chosen.update(topics)
-            if not waiting:
-                return None
-            item = waiting.popleft()
-            return await self.prepare(item, chosen.pop(item.subscriber_id, None))
+                if returned:
+                    built = returned.popleft()
+                    # Its permit went with the connection that could not take it: it takes
+                    # another, so it waits out the pause the server's 421 began, as any other.
+                    await self.rate.acquire()
+                    return built
+                while not waiting and not exhausted:
+                    try:
+                        readers, topics = refill()
+                    except HeartbeatLost as exc:
+                        # Noticed at a claim: the lanes' messages under way finish, recorded.
+                        stopped.append(exc)
+                        return None
+                    exhausted = not readers
+                    waiting.extend(readers)
+                    chosen.update(topics)
+                if waiting:
+                    item = waiting.popleft()
+                    return await self.prepare(item, chosen.pop(item.subscriber_id, None))
+                if not stay or live - idle <= 1:
+                    return None  # no other lane at work: nothing can be handed back
+                woken = changed  # no await since the checks: no signal is missed
+                idle += 1
+                try:
+                    await woken.wait()
+                finally:
+                    idle -= 1
 
         async def work(lane: int) -> None:
+            nonlocal live
+            try:
+                await lane_loop(lane)
+            finally:
+                live -= 1
+                signal()
+
+        async def lane_loop(lane: int) -> None:
             previous: Recording | None = None
             begun = False  # the lane's next message begun behind the last one's dot
             upcoming = await take()
@@ -214,7 +246,7 @@ class Sender:
                     if self.look_ahead and self.rate.at_once():
                         # Only a message that may go at once is begun behind this one's dot:
                         # one waiting out a pause would leave the server waiting for its data.
-                        upcoming = await take()
+                        upcoming = await take(stay=False)
                     if hold is not None:
                         try:
                             hold()  # last, right before it goes: no await between
@@ -241,6 +273,7 @@ class Sender:
                         elif upcoming is not None:
                             previous = record(upcoming)  # not built: recorded as failed
                         returned.appendleft(current)
+                        signal()  # a lane waiting for one takes it
                         break
                     begun = attempt.result.began_next
                     refused = of_sender.refusal(attempt)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -14,7 +14,7 @@ from digest.delivery import outbox
 from digest.delivery.send_loop import Progress, SendCounts, deliver_issue
 from digest.delivery.transport import Transport
 from digest.delivery.transport_factory import make_transport
-from digest.errors import DigestError, ServerUnavailable
+from digest.errors import DigestError
 from digest.models import Issue
 from digest.pipeline.composing import IssueRef, compose, issue_ref, issues_of
 from digest.pipeline.issue_mail import RenderedIssueMail
@@ -113,45 +113,26 @@ def _deliver(
         issue = session.get(Issue, ref.id)
         assert issue is not None
         list_id = issue.list_id
-    try:
-        asyncio.run(
-            deliver_issue(
-                RenderedIssueMail(rt, ref, list_id, now, renderings),
-                transport,
-                rt.settings,
-                engine=rt.engine,
-                sessions=rt.sessions,
-                issue_id=ref.id,
-                list_id=list_id,
-                now=now,
-                progress=progress,
-                report=report,
-            )
+    asyncio.run(
+        deliver_issue(
+            RenderedIssueMail(rt, ref, list_id, now, renderings),
+            transport,
+            rt.settings,
+            engine=rt.engine,
+            sessions=rt.sessions,
+            issue_id=ref.id,
+            list_id=list_id,
+            now=now,
+            progress=progress,
+            report=report,
         )
-    except ServerUnavailable as exc:
-        _give_up_old(rt, ref.id, now, exc)
-        raise
+    )
     with db.claim_transaction(rt.engine) as session:
         pending = sum(n for s, n in outbox.counts(session, ref.id).items() if s in outbox.PENDING)
         issue = session.get(Issue, ref.id)
         assert issue is not None
         if pending == 0 and issue.status != IssueStatus.SENT:
             issue.status, issue.sent_at = IssueStatus.SENT, issue.sent_at or now
-
-
-def _give_up_old(rt: Runtime, issue_id: int, now: datetime, unavailable: ServerUnavailable) -> None:
-    """The server could not take mail: the issue's rows not sent within
-    delivery.max_retry_hours are given up, as a reader's retries are past it, so that an
-    outage never leaves them waiting for ever."""
-    hours = rt.settings.delivery.max_retry_hours
-    reason = (
-        f"given up: not sent within delivery.max_retry_hours ({hours:g} h), the server "
-        f"unavailable: {unavailable.message}"
-    )
-    with db.claim_transaction(rt.engine) as session:
-        failed = outbox.give_up_old(session, issue_id, now, timedelta(hours=hours), reason)
-    if failed:
-        log.warning("%s message(s) given up: %s", failed, reason)
 
 
 def enqueue_issue(

@@ -22,7 +22,7 @@ from tests.delivery.scenario import digest, smtp_config
 from tests.servers import FixtureSMTPServer, _free_port
 
 # Said of a server that cannot take mail now (ServerUnavailable): `digest worker` waits for it.
-NO_READER_FAILED = ServerUnavailable.untouched
+UNSENT_WAIT = ServerUnavailable.unsent_wait
 
 
 def run_against(write_config: Any, server: FixtureSMTPServer, **smtp: Any) -> Finished:
@@ -70,7 +70,7 @@ def test_a_refused_connection_names_host_and_port(
     assert "cannot connect" in error and "Connect call failed" in error
     assert hint == (
         "hint: nothing accepts connections there: check delivery.smtp.host and "
-        "delivery.smtp.port in config.yaml and that the server is up. " + NO_READER_FAILED
+        "delivery.smtp.port in config.yaml and that the server is up. " + UNSENT_WAIT
     )
 
 
@@ -129,7 +129,7 @@ def test_a_server_that_does_not_answer_times_out_with_its_own_hint(
     assert hint == (
         "hint: the server did not answer in delivery.smtp.timeout_seconds: check "
         "delivery.smtp.host and delivery.smtp.port (a firewall may drop the connection), or "
-        "allow more seconds. " + NO_READER_FAILED
+        "allow more seconds. " + UNSENT_WAIT
     )
 
 
