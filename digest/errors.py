@@ -10,6 +10,9 @@ DigestError
 ├── RenderError        a template is broken or the email cannot be built
 ├── DeliveryError      the transport (SMTP, outbox) failed
 │   ├── SenderRefused  the server refused the sender, not a reader: the send stopped
+│   ├── ServerUnavailable the server cannot take mail now (unreachable, busy): the send
+│   │                  stopped, the readers not yet sent to wait, no attempt counted; tried
+│   │                  again after a growing wait
 │   └── HeartbeatLost  a sender stopped past its threshold: the next pass sends the rest
 ├── NotFoundError      a list, subscriber or issue named by the user does not exist
 └── InitError          `digest init` would overwrite files, or has nothing to copy
@@ -76,6 +79,30 @@ class SenderRefused(DeliveryError):
     send stops with its rows not yet sent left as they were, to be sent once that is fixed."""
 
     default_hint = "check newsletter.from_address and delivery.bounce_address (the sender)"
+
+
+class ServerUnavailable(DeliveryError):
+    """The server cannot take mail now: the connection cannot be made (refused, timed out) or
+    it answered 4xx to the greeting, the login or MAIL FROM, before any reader was named, on
+    every connection of the send. The send stops with its rows not yet sent left as they were
+    (no attempt of theirs counted; the readers sent to before, or refused on their own account,
+    keep what became of them), and `digest worker` and the service try again after a growing
+    wait."""
+
+    default_hint = (
+        "the server at delivery.smtp.host and delivery.smtp.port is busy or down: wait, or "
+        "send through another (delivery.smtp.host)"
+    )
+    # Said after every hint of this error, whatever went wrong. Only of the readers not yet
+    # sent to: those the pass reached before keep their own results (sent, or a 5xx failed).
+    unsent_wait = (
+        "The readers not yet sent to had no attempt counted and wait for the next pass: "
+        "`digest worker` and `digest serve` try again after a growing wait, and the next send "
+        "or pass sends to them once the server takes mail"
+    )
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message, f"{hint or self.default_hint}. {self.unsent_wait}")
 
 
 class HeartbeatLost(DeliveryError):

@@ -22,7 +22,7 @@ from digest.cadence import (
 )
 from digest.config_sections import ListSettings, ScheduleSettings
 from digest.delivery.transport import Transport
-from digest.errors import DigestError
+from digest.errors import DigestError, SenderRefused, ServerUnavailable
 from digest.models import Issue
 from digest.pipeline.composing import issues_of, period_of
 from digest.schedule import collect_interval, collect_slot, draft_lead, scheduled_lists, wave_job
@@ -181,7 +181,7 @@ class ScheduledJobs:
                 zones = membership.Zones(
                     names=frozenset(z for z in originals if z), unzoned=None in originals
                 )
-                self._send(
+                turned_away = self._send(
                     lst.slug,
                     moment,
                     f"local time in {', '.join(wave)}",
@@ -192,6 +192,10 @@ class ScheduledJobs:
                     # After a send's first wave its issue is frozen: collecting is no use.
                     collect=not done,
                 )
+                if turned_away:
+                    # The next wave would take back the rows just put back and be turned away
+                    # at once: the waves left wait for the next tick (within their grace).
+                    return
                 done.add(moment)
 
     def _zone_members(self, lst: ListSettings) -> dict[str, set[str | None]]:
@@ -217,11 +221,13 @@ class ScheduledJobs:
         zones: membership.Zones | None = None,
         job: str = "send",
         collect: bool = True,
-    ) -> None:
-        """Claim the send for its scheduled time; if won, collect, send and record how it went."""
+    ) -> bool:
+        """Claim the send for its scheduled time; if won, collect, send and record how it went.
+        Whether the server turned the send away (it could not take mail, or refused the
+        sender): another send now would fare no better."""
         run_id = claim(self.rt.sessions, slug, job, scheduled_for, now)
         if run_id is None:
-            return
+            return False
         log.info(
             "sending %s (%s)",
             slug,
@@ -231,6 +237,7 @@ class ScheduledJobs:
         if collect:
             self._collect(now)
         outcome, detail = RunOutcome.FAILED, "unexpected error"
+        turned_away = False
         try:
             report = pipeline.send(
                 self.rt,
@@ -247,9 +254,11 @@ class ScheduledJobs:
             detail = "stopped by a shutdown after a recorded batch; the delivery worker resumes it"
         except DigestError as exc:
             detail = exc.message
+            turned_away = isinstance(exc, ServerUnavailable | SenderRefused)
         finally:
             finish(self.rt.sessions, run_id, outcome, detail, now)
             _log_outcome(slug, job, scheduled_for, outcome, detail)
+        return turned_away
 
     def _record_skip(
         self, slug: str, job: str, scheduled_for: datetime, reason: str, now: datetime

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 
 from digest import pipeline
 from digest.config import Settings
-from digest.errors import HeartbeatLost, SenderRefused
+from digest.delivery.growing_wait import GrowingWait
+from digest.errors import HeartbeatLost, SenderRefused, ServerUnavailable
 from digest.schedule import Clock
 from digest.scheduled_jobs import ScheduledJobs
 from digest.scheduler import Scheduler
@@ -95,22 +96,28 @@ class Service:
         self._signalled = signal.Signals(signum).name
 
     def _work(self, rt: pipeline.Runtime) -> None:
-        """The delivery worker: deliver every send under way, then wait; stop between batches."""
+        """The delivery worker: deliver every send under way, then wait; stop between batches.
+        While the SMTP server cannot take mail, the wait starts at the interval (a second at
+        least) and doubles, up to delivery.retry_delay_seconds."""
         progress = stop_between_batches(self.stop)
         interval = self.settings.service.worker_interval_seconds
+        unavailable = GrowingWait(interval, self.settings.delivery.retry_delay_seconds)
         while not self.stop.is_set():
+            wait = interval
             try:
                 reports = pipeline.deliver_pending(rt, self.clock(), progress=progress)
             except StopAfterBatch:
                 break
-            except (SenderRefused, HeartbeatLost) as exc:  # no reader's fault: the rows wait
-                log.warning(
-                    "delivery worker: %s (%s); trying again in %g s", exc, exc.hint, interval
-                )
+            except (SenderRefused, HeartbeatLost, ServerUnavailable) as exc:  # the rows wait
+                if isinstance(exc, ServerUnavailable):
+                    wait = unavailable.next()
+                log.warning("delivery worker: %s (%s); trying again in %g s", exc, exc.hint, wait)
                 reports = []
             except Exception:  # keep working; its rows are free again once it has stopped
                 log.exception("delivery worker: a pass failed")
                 reports = []
+            else:
+                unavailable.reset()
             for report in reports:
                 if report.issue is not None and (report.sent or report.deferred or report.failed):
                     log.info(
@@ -120,7 +127,7 @@ class Service:
                         report.failed,
                         extra={"list": report.issue.list_slug, "issue": report.issue.number},
                     )
-            self.stop.wait(interval)
+            self.stop.wait(wait)
 
     def _web_server(self) -> uvicorn.Server:
         import uvicorn

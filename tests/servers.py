@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 
 
 @dataclass
@@ -281,6 +282,16 @@ class RecordingHandler(OffersPipelining):
         self.attempts: Counter[str] = Counter()
         # Each entry answers one MAIL FROM instead of accepting it (a sender refused).
         self.mail_replies: list[str] = []
+        # Each entry answers one connection's greeting instead of 220, and the connection is
+        # closed ("421 4.7.0 Too many connections"; "": closed without a word; None: greeted
+        # as usual); then, while set, `busy` answers every one.
+        self.greeting_replies: list[str | None] = []
+        self.busy: str | None = None
+        self.greetings_refused = 0
+        # When each greeting was refused (time.monotonic()), and how long the server waits
+        # before refusing one (a busy server slow to answer).
+        self.greetings_refused_at: list[float] = []
+        self.greeting_refusal_delay = 0.0
         # False keeps b"" instead of each message's bytes (big sends: counts, not contents).
         self.keep_content = True
         self._random: _RandomFaults | None = None
@@ -427,6 +438,28 @@ class RecordingHandler(OffersPipelining):
         return [message_from_bytes(raw, policy=policy.default) for _f, _t, raw in self.messages]  # type: ignore[misc]
 
 
+class _GreetingSMTP(SMTP):
+    """aiosmtpd's server, whose greeting the handler may refuse (RecordingHandler.busy)."""
+
+    async def _handle_client(self) -> None:
+        handler = self.event_handler
+        refusal = None
+        if isinstance(handler, RecordingHandler):
+            replies = handler.greeting_replies
+            refusal = replies.pop(0) if replies else handler.busy
+        if refusal is None:
+            await super()._handle_client()
+            return
+        if handler.greeting_refusal_delay:
+            await asyncio.sleep(handler.greeting_refusal_delay)
+        handler.greetings_refused += 1
+        handler.greetings_refused_at.append(time.monotonic())
+        if refusal:
+            await self.push(refusal)
+        assert self.transport is not None
+        self.transport.close()
+
+
 class _CountingController(Controller):
     """aiosmtpd's controller, counting the connections it is asked to serve."""
 
@@ -434,7 +467,7 @@ class _CountingController(Controller):
 
     def factory(self) -> Any:
         self.connections += 1
-        return super().factory()
+        return _GreetingSMTP(self.handler, **self.SMTP_kwargs)
 
 
 class FixtureSMTPServer:

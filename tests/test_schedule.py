@@ -17,6 +17,7 @@ from digest.schedule_runs import claim, last_scheduled, recent_runs
 from digest.scheduled_jobs import ScheduledJobs
 from subscribers.models import Subscriber
 from tests.conftest import SAMPLES
+from tests.servers import FixtureSMTPServer
 
 SEND_AT = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)  # "mon 07:00" in UTC, a Monday
 SOURCES = [
@@ -249,6 +250,42 @@ def test_a_wave_missed_beyond_the_grace_is_skipped_the_later_ones_go(
     assert "beyond the grace of 6:00:00" in detail
     ScheduledJobs(rt).tick(datetime(2026, 11, 23, 12, 0, 30, tzinfo=UTC))
     assert delivered(rt) == ["newyork@example.org", "nozone@example.org"]
+
+
+def test_a_server_that_cannot_take_mail_leaves_the_later_waves_of_the_tick_for_the_next(
+    write_config,  # type: ignore[no-untyped-def]
+    smtp_server: FixtureSMTPServer,
+) -> None:
+    # Two waves due in one tick (Tokyo's 9 h late, within a 12 h grace, and the list's own):
+    # once the first finds the server busy, the second is neither claimed nor sent in that tick
+    # (it would only take back the rows just put back and be turned away at once); it goes at
+    # the next tick, once the server takes mail.
+    readers = ["tokyo@example.org", "nozone@example.org"]
+    lst = scheduled_list(local_time=True, grace_hours=12) | {"demo_subscribers": readers}
+    smtp = {"host": "127.0.0.1", "port": smtp_server.port, "security": "none", "pool_size": 1}
+    settings = write_config(
+        {"sources": SOURCES, "lists": [lst], "delivery": {"transport": "smtp", "smtp": smtp}}
+    )
+    tokyo_wave = datetime(2026, 11, 22, 22, 0, tzinfo=UTC)
+    with pipeline.runtime(settings, SEND_AT) as rt:
+        with rt.sessions.begin() as session:
+            session.execute(
+                update(Subscriber)
+                .where(Subscriber.email == "tokyo@example.org")
+                .values(timezone="Asia/Tokyo")
+            )
+        smtp_server.handler.busy = "421 4.7.0 Too many connections, try again later"
+        ScheduledJobs(rt).tick(SEND_AT + timedelta(seconds=30))
+        assert smtp_server.handler.greetings_refused == 1
+        [(when, outcome, detail)] = runs(rt, "send mon")
+        assert (when, outcome) == (tokyo_wave, "failed") and "421" in detail, detail
+        assert delivered(rt) == []
+
+        smtp_server.handler.busy = None
+        ScheduledJobs(rt).tick(SEND_AT + timedelta(minutes=1))
+        sends = sorted((w, o) for w, o, _d in runs(rt, "send mon"))
+        assert sends == [(tokyo_wave, "failed"), (SEND_AT, "done")]
+        assert delivered(rt) == ["nozone@example.org", "tokyo@example.org"]
 
 
 def test_plan_of_a_local_time_list_drafts_before_the_first_zone(

@@ -11,7 +11,8 @@ import click
 from digest import pipeline
 from digest.cli.context import Invocation, list_option
 from digest.cli.output import err, out, print_issue, print_send, progress_bar
-from digest.errors import HeartbeatLost, SenderRefused
+from digest.delivery.growing_wait import GrowingWait
+from digest.errors import HeartbeatLost, SenderRefused, ServerUnavailable
 from digest.stopping import StopAfterBatch
 
 
@@ -40,10 +41,14 @@ def worker(state: Invocation, once: bool, interval: float) -> None:
     """Deliver the issues that have started sending, alongside any other workers.
 
     On PostgreSQL any number of workers, on any number of machines, share a send; each
-    message goes out once. Stops after the current batch on Ctrl-C or SIGTERM."""
+    message goes out once. Stops after the current batch on Ctrl-C or SIGTERM. While the SMTP
+    server cannot take mail, the wait between passes starts at the interval (a second at
+    least) and doubles, up to delivery.retry_delay_seconds."""
     stop = _StopFlag()
+    unavailable = GrowingWait(interval, state.settings.delivery.retry_delay_seconds)
     with pipeline.runtime(state.settings, state.now()) as rt:
         while not stop.requested:
+            wait = interval
             with progress_bar() as bar:
 
                 def progress(done: int, total: int) -> None:
@@ -56,22 +61,26 @@ def worker(state: Invocation, once: bool, interval: float) -> None:
                 except StopAfterBatch:
                     out.print("Stopped after the current batch; `digest worker` resumes the send.")
                     return
-                except (SenderRefused, HeartbeatLost) as exc:
+                except (SenderRefused, HeartbeatLost, ServerUnavailable) as exc:
                     if once:
                         raise
                     # No reader's fault: the rows wait, as they were, for the next pass.
-                    _say_and_wait(exc, interval)
+                    if isinstance(exc, ServerUnavailable):
+                        wait = unavailable.next()
+                    _say_and_wait(exc, wait)
                     reports = []
+                else:
+                    unavailable.reset()
             for report in reports:
                 if report.issue is not None:
                     print_issue(report.issue)
                 print_send(report)
             if once:
                 break
-            stop.wait(interval)
+            stop.wait(wait)
 
 
-def _say_and_wait(exc: SenderRefused | HeartbeatLost, interval: float) -> None:
+def _say_and_wait(exc: SenderRefused | HeartbeatLost | ServerUnavailable, interval: float) -> None:
     err.print(f"[bold red]error:[/] {exc.message}", markup=True)
     err.print(f"[dim]hint:[/] {exc.hint}", markup=True)
     err.print(f"Trying again in {interval:g} s.")

@@ -7,7 +7,8 @@ queued -> sending -> sent
                      delivery.retry_uncertain)
                   -> skipped (unsubscribed, suppressed or bounced meanwhile)
                   -> back to queued or deferred, its attempt uncounted (the server refused the
-                     sender, not the reader: the send stopped before or at this row)
+                     sender, or could not take mail, not the reader: the send stopped before
+                     or at this row)
 
 A row is marked sent only after the server's final 250. A claimed row names its worker
 (worker_id), whose heartbeat (delivery/workers.py) keeps it: while that worker's heartbeat is
@@ -334,9 +335,10 @@ def _record_unsent(
             "next_attempt_at": None,
             "attempts": row.attempts,
         }
-        if result.sender_refused:
-            # The server refused the sender, not this reader: the claim is undone (its attempt
-            # uncounted), the row due again at once, for the next send once that is fixed.
+        if result.sender_refused or result.server_unavailable:
+            # The server refused the sender, or could not take mail, not this reader: the claim
+            # is undone (its attempt uncounted), the row due again at once, for the next send.
+            # (The send stops first: it never claims the row again.)
             values["attempts"] = attempts = max(row.attempts - 1, 0)
             values["next_attempt_at"] = now if attempts else None
             values["status"] = DeliveryStatus.DEFERRED if attempts else DeliveryStatus.QUEUED

@@ -20,6 +20,7 @@ from digest.delivery.sender import IssueMail, Sender, reason_of
 from digest.delivery.shared_rate import SharedRateLimit
 from digest.delivery.transport import Transport
 from digest.delivery.workers import Heartbeat
+from digest.errors import ServerUnavailable
 from digest.states import DeliveryStatus
 from subscribers import membership
 
@@ -81,11 +82,17 @@ async def deliver_issue(
         raise
     batches = _Batches(mail, sender, recorder, heartbeat, report, engine, sessions, progress, todo)
     try:
-        await sender.send_all(
-            lambda: batches.claim(issue_id, list_id, clock(), delivery.batch_size),
-            recorder.submit,
-            heartbeat.hold,
-        )
+        try:
+            await sender.send_all(
+                lambda: batches.claim(issue_id, list_id, clock(), delivery.batch_size),
+                recorder.submit,
+                heartbeat.hold,
+            )
+        except ServerUnavailable:
+            # A stop asked for (SIGTERM, Ctrl-C) wins over the server turning the last
+            # connection away: the caller stops as asked, the readers not sent put back alike.
+            if batches.stopped is None:
+                raise
         if batches.unsent is not None:
             await batches.unsent
         if batches.stopped is not None:

@@ -23,7 +23,7 @@ from digest.delivery.transport import (
     refuses_host,
     refuses_relay,
 )
-from digest.errors import DigestError, HeartbeatLost, SenderRefused
+from digest.errors import DigestError, HeartbeatLost, SenderRefused, ServerUnavailable
 from digest.states import DeliveryStatus
 
 log = logging.getLogger("digest")
@@ -146,6 +146,16 @@ class Sender:
         sent is recorded as held back (its row as it was before the claim, no attempt
         counted); then SenderRefused is raised, with what to fix.
 
+        A server that cannot take mail now (SendResult.server_unavailable: no connection, or
+        a 4xx to the greeting, login or MAIL FROM, before any reader is named) costs the
+        reader nothing: that connection is given up for the rest of the send (a server that
+        takes fewer connections than the pool has goes on with those it takes; no connection
+        is asked again within a send, so nothing loops), and its message goes over another,
+        which takes a permit for it again (waiting out the pause a 421 began). A lane with
+        nothing left to take stays while another lane is at work and may hand a message back.
+        Once no lane is left and a message is not sent, those taken but not sent are recorded
+        as held back and ServerUnavailable is raised: the next pass, after a wait, sends them.
+
         Without a rate limit, a sender builds its next message and takes its permit before
         handing over the current one, whose transaction may begin the next one's (`then`), but
         only when that permit comes at once: during a server's "slow down" the current message
@@ -158,28 +168,65 @@ class Sender:
         stopped: list[DigestError] = []  # what hold raised
         refusal: list[SendResult] = []  # the first refusal of the sender: nothing more goes
         of_sender = _RefusalsInARow()
+        # Messages built whose connection could not hand them over (the server unavailable),
+        # for another connection; and the first such result.
+        returned: deque[_Built] = deque()
+        unavailable: list[SendResult] = []
+        # Lanes still in their loop, and how many of them wait in take() for a message handed
+        # back; `changed` is set (and replaced) when one is handed back or a lane ends.
+        live, idle = self.transport.concurrency, 0
+        changed = asyncio.Event()
 
-        async def take() -> _Built | outbox.Attempt | None:
-            """The next reader's message built, or its failure; None when none is left."""
-            nonlocal exhausted
-            if stopped or refusal:
-                return None
-            while not waiting and not exhausted:
-                try:
-                    readers, topics = refill()
-                except HeartbeatLost as exc:
-                    # Noticed at a claim: the lanes' messages under way finish and are recorded.
-                    stopped.append(exc)
+        def signal() -> None:
+            nonlocal changed
+            changed.set()
+            changed = asyncio.Event()
+
+        async def take(stay: bool = True) -> _Built | outbox.Attempt | None:
+            """The next reader's message built, or its failure; None when none is left. With
+            nothing to take, a lane that holds no message (`stay`) waits while another lane
+            still at work may hand its message back (its connection turned away)."""
+            nonlocal exhausted, idle
+            while True:
+                if stopped or refusal:
                     return None
-                exhausted = not readers
-                waiting.extend(readers)
-                chosen.update(topics)
-            if not waiting:
-                return None
-            item = waiting.popleft()
-            return await self.prepare(item, chosen.pop(item.subscriber_id, None))
+                if returned:
+                    built = returned.popleft()
+                    # Its permit went with the connection that could not take it: it takes
+                    # another, so it waits out the pause the server's 421 began, as any other.
+                    await self.rate.acquire()
+                    return built
+                while not waiting and not exhausted:
+                    try:
+                        readers, topics = refill()
+                    except HeartbeatLost as exc:
+                        # Noticed at a claim: the lanes' messages under way finish, recorded.
+                        stopped.append(exc)
+                        return None
+                    exhausted = not readers
+                    waiting.extend(readers)
+                    chosen.update(topics)
+                if waiting:
+                    item = waiting.popleft()
+                    return await self.prepare(item, chosen.pop(item.subscriber_id, None))
+                if not stay or live - idle <= 1:
+                    return None  # no other lane at work: nothing can be handed back
+                woken = changed  # no await since the checks: no signal is missed
+                idle += 1
+                try:
+                    await woken.wait()
+                finally:
+                    idle -= 1
 
         async def work(lane: int) -> None:
+            nonlocal live
+            try:
+                await lane_loop(lane)
+            finally:
+                live -= 1
+                signal()
+
+        async def lane_loop(lane: int) -> None:
             previous: Recording | None = None
             begun = False  # the lane's next message begun behind the last one's dot
             upcoming = await take()
@@ -199,7 +246,7 @@ class Sender:
                     if self.look_ahead and self.rate.at_once():
                         # Only a message that may go at once is begun behind this one's dot:
                         # one waiting out a pause would leave the server waiting for its data.
-                        upcoming = await take()
+                        upcoming = await take(stay=False)
                     if hold is not None:
                         try:
                             hold()  # last, right before it goes: no await between
@@ -216,6 +263,17 @@ class Sender:
                         attempt = await self.hand_over(current, gate, lane, then)
                     except _Lost as lost:
                         stopped.append(lost.error)  # its final dot never went
+                        break
+                    if attempt.result.server_unavailable:
+                        # This connection cannot get through: given up for this send, its
+                        # messages left to the others; no reader's attempt.
+                        unavailable.append(attempt.result)
+                        if isinstance(upcoming, _Built):
+                            returned.appendleft(upcoming)
+                        elif upcoming is not None:
+                            previous = record(upcoming)  # not built: recorded as failed
+                        returned.appendleft(current)
+                        signal()  # a lane waiting for one takes it
                         break
                     begun = attempt.result.began_next
                     refused = of_sender.refusal(attempt)
@@ -236,8 +294,11 @@ class Sender:
                     group.create_task(work(lane))
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None
-        if refusal:
-            last.extend(record(held_back(claimed, refusal[0])) for claimed in waiting)
+        if refusal or (returned and not stopped):
+            # Nothing more goes: every reader taken but not sent is put back as it was.
+            why = refusal[0] if refusal else unavailable[0]
+            untried = [built.claimed for built in returned] + list(waiting)
+            last.extend(record(held_back(claimed, why)) for claimed in untried)
         # Recorded in the order submitted, and once one commit failed every later result
         # fails too: each sender's last recording done means all of them are.
         for recording in last:
@@ -246,6 +307,10 @@ class Sender:
             raise stopped[0]
         if refusal:
             raise refused_sender(refusal[0], self.transport.describe())
+        if returned:
+            raise ServerUnavailable(
+                f"{self.transport.describe()}: {unavailable[0].reply}; sending stopped"
+            )
 
     async def prepare(
         self, claimed: outbox.Claimed, topics: list[str] | None = None
@@ -331,7 +396,8 @@ class _RefusalsInARow:
 
 
 def held_back(claimed: outbox.Claimed, refusal: SendResult) -> outbox.Attempt:
-    """A reader not sent to because the server refused the sender: not the reader's attempt."""
+    """A reader not sent to because the server refused the sender, or could not take mail:
+    not the reader's attempt."""
     return outbox.Attempt(claimed, refusal, None)
 
 

@@ -34,7 +34,7 @@ from digest.delivery.transport import (
     refuses_sender,
     starts_a_line_with_dot,
 )
-from digest.errors import DeliveryError
+from digest.errors import DeliveryError, ServerUnavailable
 from digest.states import DeliveryStatus
 
 # A line starting with a dot. (The regex engine finds a literal like this about three times
@@ -143,7 +143,15 @@ class _Connection:
             wire = None
         try:
             if wire is None:
-                wire = await self.connect()
+                try:
+                    wire = await self.connect()
+                except aiosmtplib.SMTPResponseException:
+                    raise  # the greeting or AUTH refused: see below
+                except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+                    # No connection, so no reader named: the server's state (server_unavailable).
+                    self.drop()
+                    reason = f"cannot connect: {exc or type(exc).__name__}"
+                    return SendResult(DeliveryStatus.DEFERRED, reason, server_unavailable=True)
             if utf8 and not self.smtputf8:
                 # Not a reply of the server's: no transaction was begun, nothing to reset.
                 return SendResult(
@@ -265,8 +273,12 @@ class _Connection:
 
     def _refused(self, stage: int, reply: Reply) -> SendResult:
         result = self.pool.classify(reply.code, reply.text)
-        if stage > 0 or (result.outcome != DeliveryStatus.FAILED and not result.of_sender):
+        if stage > 0:
             return result
+        if result.outcome == DeliveryStatus.DEFERRED and not result.of_sender:
+            # A 4xx to the greeting, AUTH or MAIL FROM, before any reader was named (a busy
+            # server, its storage full): the server's state, not the reader's.
+            return replace(result, server_unavailable=True)
         # A greeting, AUTH or MAIL FROM refused for good, or in a refusal's words, says
         # nothing of the reader: a refusal of the sender, the same for every reader.
         return SendResult(
@@ -367,10 +379,13 @@ class SmtpPool:
             self._idle.put_nowait(connection)
 
     def _open_failure(self, exc: aiosmtplib.SMTPException | OSError) -> DeliveryError:
-        """What went wrong opening the first connection, with what to check for that case."""
+        """What went wrong opening the first connection, with what to check for that case: a
+        server that cannot take mail now (no connection, a 4xx) is a ServerUnavailable."""
         where, text = self.describe(), str(exc) or type(exc).__name__
+        if isinstance(exc, aiosmtplib.SMTPResponseException) and 400 <= exc.code < 500:
+            return ServerUnavailable(f"{where}: cannot take mail now: {exc.code} {exc.message}")
         if isinstance(exc, TimeoutError):  # aiosmtplib's timeouts are TimeoutErrors too
-            return DeliveryError(
+            return ServerUnavailable(
                 f"{where}: no answer within {self.timeout:g} s: {text}",
                 hint="the server did not answer in delivery.smtp.timeout_seconds: check "
                 "delivery.smtp.host and delivery.smtp.port (a firewall may drop the "
@@ -392,7 +407,9 @@ class SmtpPool:
         tls = _tls_error(exc)
         if tls is not None or "STARTTLS" in text:
             return DeliveryError(f"{where}: TLS failed: {text}", hint=_tls_hint(tls))
-        return DeliveryError(
+        # Nothing answers: an outage. A greeting refused for good is not one.
+        refused = isinstance(exc, aiosmtplib.SMTPResponseException)
+        return (DeliveryError if refused else ServerUnavailable)(
             f"{where}: cannot connect: {text}",
             hint="nothing accepts connections there: check delivery.smtp.host and "
             "delivery.smtp.port in config.yaml and that the server is up",

@@ -111,6 +111,10 @@ class SendResult:
     # some readers only (its restriction classes). Deferred, never a hard bounce; the send
     # stops only when readers in a row get it (Sender.send_all).
     of_sender: bool = False
+    # The server could not take any message now, before any reader was named: the connection
+    # could not be made, or the greeting, login or MAIL FROM got a 4xx (a busy server, its
+    # storage full, too many connections). Not the reader's attempt (see Sender.send_all).
+    server_unavailable: bool = False
 
     @property
     def hard_bounce(self) -> bool:

@@ -5,10 +5,12 @@ or as a process of its own.
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -158,6 +160,44 @@ def wait_for_messages(
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, f"{process.args} sent fewer than {count} messages"
         time.sleep(0.01)
+
+
+def worker_until_sent(
+    processes: Processes, settings: Settings, smtp_server: FixtureSMTPServer, count: int
+) -> tuple[str, str]:
+    """`digest worker --interval 0.2` run until the server has `count` messages (a minute at
+    most), then stopped with SIGTERM: its stdout and stderr, once it has exited 0."""
+    worker = processes.start(settings.config_path, "worker", "--interval", "0.2")
+    deadline = time.monotonic() + 60
+    while len(smtp_server.handler.received) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    worker.send_signal(signal.SIGTERM)
+    stdout, stderr = worker.communicate(timeout=30)
+    assert worker.returncode == 0, stdout + stderr
+    return stdout, stderr
+
+
+def service_worker_until_sent(
+    rt: pipeline.Runtime,
+    settings: Settings,
+    smtp_server: FixtureSMTPServer,
+    count: int,
+    caplog: pytest.LogCaptureFixture,
+) -> list[str]:
+    """The service's delivery worker run in a thread until the server has `count` messages (a
+    minute at most), then stopped: the warnings it logged."""
+    from digest.service import Parts, Service
+
+    service = Service(settings, db.utcnow, Parts(web=False, scheduler=False), "", 0)
+    worker = threading.Thread(target=service._work, args=(rt,))
+    with caplog.at_level(logging.WARNING, logger="digest"):
+        worker.start()
+        deadline = time.monotonic() + 60
+        while len(smtp_server.handler.received) < count and time.monotonic() < deadline:
+            time.sleep(0.1)
+        service.stop.set()
+        worker.join(30)
+    return [r.getMessage() for r in caplog.records if r.name == "digest.service"]
 
 
 def finished(*processes: subprocess.Popen[str], stop: bool = False) -> list[str]:

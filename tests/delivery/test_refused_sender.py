@@ -12,20 +12,15 @@ its restriction classes give such a refusal for some recipients only.
 
 from __future__ import annotations
 
-import logging
-import signal
-import threading
-import time
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from digest import db, pipeline
+from digest import pipeline
 from digest.delivery.transport import SendResult, refuses_relay, refuses_sender
 from digest.errors import SenderRefused
 from digest.models import Delivery
-from digest.service import Parts, Service
 from subscribers.models import Subscriber, Suppression
 from tests.delivery.scenario import (
     NOW,
@@ -35,6 +30,8 @@ from tests.delivery.scenario import (
     digest,
     load_subscribers,
     queue_everything,
+    service_worker_until_sent,
+    worker_until_sent,
 )
 from tests.delivery.scenario import smtp_config as base_config
 from tests.servers import Fault, FixtureSMTPServer
@@ -356,14 +353,8 @@ def test_a_running_worker_waits_out_a_refused_sender_and_then_sends(
         readers(rt, emails)
         queue_everything(rt, NOW)
 
-    worker = processes.start(settings.config_path, "worker", "--interval", "0.2")
-    deadline = time.monotonic() + 30
-    while len(smtp_server.handler.received) < len(emails) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    worker.send_signal(signal.SIGTERM)
-    stdout, stderr = worker.communicate(timeout=30)
+    _stdout, stderr = worker_until_sent(processes, settings, smtp_server, len(emails))
 
-    assert worker.returncode == 0, stdout + stderr
     assert stderr.count("Trying again in 0.2 s.") == 2, stderr
     assert refusal in stderr and "newsletter.from_address" in stderr
     assert smtp_server.handler.counts() == {e: 1 for e in emails}
@@ -384,17 +375,8 @@ def test_the_service_worker_logs_a_refused_sender_and_tries_again_at_its_interva
     with pipeline.runtime(settings, NOW) as rt:
         readers(rt, emails)
         queue_everything(rt, NOW)
-        service = Service(settings, db.utcnow, Parts(web=False, scheduler=False), "", 0)
-        worker = threading.Thread(target=service._work, args=(rt,))
-        with caplog.at_level(logging.WARNING, logger="digest"):
-            worker.start()
-            deadline = time.monotonic() + 30
-            while len(smtp_server.handler.received) < len(emails) and time.monotonic() < deadline:
-                time.sleep(0.1)
-            service.stop.set()
-            worker.join(30)
+        said = service_worker_until_sent(rt, settings, smtp_server, len(emails), caplog)
         rows = deliveries(rt)
-    said = [r.getMessage() for r in caplog.records if r.name == "digest.service"]
     assert len(said) == 2 and all(refusal in line for line in said), said
     assert all("newsletter.from_address" in line and "again in 0.2 s" in line for line in said)
     assert {(r.status, r.attempts) for r in rows.values()} == {("sent", 1)}

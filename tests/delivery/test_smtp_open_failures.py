@@ -1,5 +1,6 @@
 """An SMTP server that cannot be reached, will not do TLS, refuses the login or does not answer:
-each stops the send before any row is touched, with one line and a hint of its own."""
+each stops the send before any row is touched, with one line and a hint of its own (one that
+cannot be reached or does not answer is a ServerUnavailable, which a worker waits out)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ from typing import Any
 import pytest
 from aiosmtpd.smtp import AuthResult
 
+from digest.errors import ServerUnavailable
 from tests.cli_runner import Finished
 from tests.delivery.scenario import digest, smtp_config
 from tests.servers import FixtureSMTPServer, _free_port
+
+# Said of a server that cannot take mail now (ServerUnavailable): `digest worker` waits for it.
+UNSENT_WAIT = ServerUnavailable.unsent_wait
 
 
 def run_against(write_config: Any, server: FixtureSMTPServer, **smtp: Any) -> Finished:
@@ -65,7 +70,7 @@ def test_a_refused_connection_names_host_and_port(
     assert "cannot connect" in error and "Connect call failed" in error
     assert hint == (
         "hint: nothing accepts connections there: check delivery.smtp.host and "
-        "delivery.smtp.port in config.yaml and that the server is up"
+        "delivery.smtp.port in config.yaml and that the server is up. " + UNSENT_WAIT
     )
 
 
@@ -124,7 +129,7 @@ def test_a_server_that_does_not_answer_times_out_with_its_own_hint(
     assert hint == (
         "hint: the server did not answer in delivery.smtp.timeout_seconds: check "
         "delivery.smtp.host and delivery.smtp.port (a firewall may drop the connection), or "
-        "allow more seconds"
+        "allow more seconds. " + UNSENT_WAIT
     )
 
 
