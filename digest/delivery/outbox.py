@@ -348,7 +348,9 @@ def _record_unsent(
         if result.outcome == DeliveryStatus.DEFERRED or (
             result.outcome == DeliveryStatus.UNCERTAIN and policy.retry_uncertain
         ):
-            too_old = now - row.created_at >= policy.max_age
+            # The window ends retries: a first attempt (made after an outage longer than the
+            # window, say) gets its retry whatever the send's age.
+            too_old = row.attempts > 1 and now - row.created_at >= policy.max_age
             if row.attempts >= policy.max_attempts or too_old:
                 status = DeliveryStatus.FAILED
             else:

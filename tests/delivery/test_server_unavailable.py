@@ -34,7 +34,7 @@ from tests.delivery.scenario import (
     smtp_config,
     worker_until_sent,
 )
-from tests.servers import FixtureSMTPServer
+from tests.servers import Fault, FixtureSMTPServer
 
 BUSY = "421 4.7.0 Too many connections, try again later"
 
@@ -352,7 +352,9 @@ def test_an_outage_longer_than_max_retry_hours_fails_no_reader(
 ) -> None:
     # delivery.max_retry_hours ends the retries of a reader whose own attempt is deferred
     # again; an outage is nobody's attempt: the readers not tried wait, however long it lasts,
-    # and are sent once the server takes mail again.
+    # and are sent once the server takes mail again. Their first attempt, deferred then
+    # (greylisting, on first contact), gets its retry: before, the outage had used up the
+    # window and that first 4xx failed them.
     settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}, max_retry_hours=1))
     emails = addresses(2)
     smtp_server.handler.busy = BUSY
@@ -364,10 +366,15 @@ def test_an_outage_longer_than_max_retry_hours_fails_no_reader(
                 pipeline.send(rt, "weekly", NOW + timedelta(hours=hours))
             assert untouched(deliveries(rt), emails)
         smtp_server.handler.busy = None
-        report = pipeline.send(rt, "weekly", NOW + timedelta(hours=31))
+        greylisted = Fault.code(450, "rcpt", "4.2.0 Greylisted")
+        smtp_server.handler.faults = {e: [greylisted] for e in emails}
+        pipeline.send(rt, "weekly", NOW + timedelta(hours=31))
+        first = {(r.status, r.attempts) for r in deliveries(rt).values()}
+        report = pipeline.send(rt, "weekly", NOW + timedelta(hours=32))
         rows = deliveries(rt)
+    assert first == {("deferred", 1)}, first
     assert (report.sent, report.failed) == (2, 0), report
-    assert {(r.status, r.attempts) for r in rows.values()} == {("sent", 1)}
+    assert {(r.status, r.attempts) for r in rows.values()} == {("sent", 2)}
     assert smtp_server.handler.counts() == dict.fromkeys(emails, 1)
 
 
@@ -430,3 +437,31 @@ def test_digest_send_says_the_server_is_unavailable_and_that_no_attempt_was_coun
     assert "not yet sent to had no attempt counted" in result.stderr
     with pipeline.runtime(settings, NOW) as rt:
         assert untouched(deliveries(rt), emails)
+
+
+def test_one_readers_mail_from_refused_on_two_connections_is_that_readers_deferral(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    # The envelope sender is each reader's own (VERP): a server may tempfail one reader's MAIL
+    # FROM only. Turned away on a second connection, while the server took other readers'
+    # messages, it is that reader's deferral (an attempt counted), not the server's state:
+    # before, it took down every connection in turn and the pass stopped, each pass.
+    settings = write_config(
+        smtp_config(smtp_server, smtp={"pool_size": 2}, bounce_address="bounces@digest.example.org")
+    )
+    emails = addresses(6)
+    poisoned: list[str] = []
+
+    def refuse_one_sender(address: str) -> str | None:
+        poisoned[:] = poisoned or [address]  # the first envelope sender the server sees
+        return "451 4.3.0 Sender check failed, try again later" if address == poisoned[0] else None
+
+    smtp_server.handler.mail_reply_for = refuse_one_sender
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+        report = pipeline.send(rt, "weekly", NOW)
+        rows = deliveries(rt)
+    states = sorted((r.status, r.attempts) for r in rows.values())
+    assert states == [("deferred", 1)] + [("sent", 1)] * 5, states
+    assert (report.sent, len(smtp_server.handler.received)) == (5, 5)
