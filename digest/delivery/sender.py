@@ -436,8 +436,9 @@ def refused_sender(refusal: SendResult, where: str) -> SenderRefused:
         )
     return SenderRefused(
         f"{where}: {refusal.reply}; sending stopped",
-        hint=f"{fix}. No reader was failed or suppressed, and those not yet sent to had no "
-        "attempt counted: the next send or worker pass sends to them once this is fixed",
+        hint=f"{fix}. No reader was failed or suppressed for this refusal, and those not yet "
+        "sent to had no attempt counted: the next send or worker pass sends to them once this "
+        "is fixed",
     )
 
 
