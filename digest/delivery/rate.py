@@ -19,6 +19,11 @@ class Permits(Protocol):
         knows (no spacing to keep, no pause known)."""
         ...
 
+    async def look(self) -> None:
+        """Learn what at_once needs to know that only others can tell (a pause another sender
+        shared), never waiting for a permit: after it, at_once is true unless a wait is due."""
+        ...
+
     def slow_down(self, seconds: float) -> None: ...
 
 
@@ -43,6 +48,9 @@ class RateLimit:
 
     def at_once(self) -> bool:
         return self._clock() >= max(self._next, self._paused_until)
+
+    async def look(self) -> None:
+        return None  # this process's permits: at_once knows all there is
 
     def slow_down(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, self._clock() + seconds)

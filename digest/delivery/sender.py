@@ -251,6 +251,11 @@ class Sender:
                         # before a server's "slow down" that came since, and no transaction
                         # waits for it: it waits out the pause too.
                         await self.rate.acquire()
+                    elif self.look_ahead and begun and not self.rate.at_once():
+                        # Its transaction begun, it never waits out a pause; but the look at
+                        # the shared pause, when due, is made now (no wait): else every
+                        # PAUSE_CHECK_SECONDS a lane's next message went without look-ahead.
+                        await self.rate.look()
                     if self.look_ahead and self.rate.at_once():
                         # Only a message that may go at once is begun behind this one's dot:
                         # one waiting out a pause would leave the server waiting for its data.

@@ -78,6 +78,13 @@ class SharedRateLimit:
             and self._paused_until <= now < self._free_until
         )
 
+    async def look(self) -> None:
+        # Without a rate, the look at the shared pause being due (none known): made now, not
+        # waiting out a pause it finds, so that at_once is true again unless one was shared.
+        if not self.interval and self._paused_until <= self._clock() and not self.at_once():
+            async with self._lock:
+                await self._next_slot()
+
     def slow_down(self, seconds: float) -> None:
         """Pause this sender now and every other one from its next block on."""
         self._paused_until = max(self._paused_until, self._clock() + seconds)
