@@ -282,9 +282,6 @@ class RecordingHandler(OffersPipelining):
         self.attempts: Counter[str] = Counter()
         # Each entry answers one MAIL FROM instead of accepting it (a sender refused).
         self.mail_replies: list[str] = []
-        # Answers MAIL FROM for this envelope sender instead of accepting it, when it gives a
-        # reply (a server's check of one reader's VERP sender, say); None accepts it.
-        self.mail_reply_for: Callable[[str], str | None] | None = None
         # Each entry answers one connection's greeting instead of 220, and the connection is
         # closed ("421 4.7.0 Too many connections"; "": closed without a word; None: greeted
         # as usual); then, while set, `busy` answers every one.
@@ -341,8 +338,6 @@ class RecordingHandler(OffersPipelining):
         self.pipelined.append(bool(server._reader._buffer))
         if self.mail_replies:
             return self.mail_replies.pop(0)
-        if self.mail_reply_for is not None and (reply := self.mail_reply_for(address)):
-            return reply
         self._started[id(session)] = time.monotonic()
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)

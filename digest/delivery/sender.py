@@ -176,13 +176,6 @@ class Sender:
         # back; `changed` is set (and replaced) when one is handed back or a lane ends.
         live, idle = self.transport.concurrency, 0
         changed = asyncio.Event()
-        # Readers whose MAIL FROM one connection got a 4xx to, and whether the server accepted
-        # any message this pass: a reader's MAIL FROM turned away again, on another connection,
-        # while the server takes other readers' mail is about that reader's own envelope sender
-        # (VERP): its deferral, counted, and the connection goes on. Else one reader's sender
-        # would take every connection down in turn, pass after pass.
-        turned_away: set[int] = set()
-        accepted = False
 
         def signal() -> None:
             nonlocal changed
@@ -234,7 +227,6 @@ class Sender:
                 signal()
 
         async def lane_loop(lane: int) -> None:
-            nonlocal accepted
             previous: Recording | None = None
             begun = False  # the lane's next message begun behind the last one's dot
             upcoming = await take()
@@ -277,12 +269,7 @@ class Sender:
                     except _Lost as lost:
                         stopped.append(lost.error)  # its final dot never went
                         break
-                    result = attempt.result
-                    if result.at_mail_from and accepted and current.claimed.id in turned_away:
-                        attempt = replace(attempt, result=replace(result, server_unavailable=False))
-                    elif result.server_unavailable:
-                        if result.at_mail_from:
-                            turned_away.add(current.claimed.id)
+                    if attempt.result.server_unavailable:
                         # This connection cannot get through: given up for this send, its
                         # messages left to the others; no reader's attempt.
                         unavailable.append(attempt.result)
@@ -293,7 +280,6 @@ class Sender:
                         returned.appendleft(current)
                         signal()  # a lane waiting for one takes it
                         break
-                    accepted = accepted or attempt.result.outcome == DeliveryStatus.SENT
                     begun = attempt.result.began_next
                     refused = of_sender.refusal(attempt)
                     if refused is not None and not refusal:

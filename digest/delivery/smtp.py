@@ -169,10 +169,7 @@ class _Connection:
             self.drop()
             return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc or type(exc).__name__}")
         if refused is not None:
-            result = self._refused(*refused)
-            if result.server_unavailable:
-                return replace(result, at_mail_from=True)  # stage 0 of a transaction
-            return result
+            return self._refused(*refused)
         try:
             data = dot_stuffed(message)
             begin, next_commands = self._next_transaction(then)

@@ -115,9 +115,6 @@ class SendResult:
     # could not be made, or the greeting, login or MAIL FROM got a 4xx (a busy server, its
     # storage full, too many connections). Not the reader's attempt (see Sender.send_all).
     server_unavailable: bool = False
-    # With server_unavailable: the 4xx answered this message's MAIL FROM, whose envelope sender
-    # is the reader's own (VERP): it may be about this reader's sender alone (see send_all).
-    at_mail_from: bool = False
 
     @property
     def hard_bounce(self) -> bool:

@@ -437,31 +437,3 @@ def test_digest_send_says_the_server_is_unavailable_and_that_no_attempt_was_coun
     assert "not yet sent to had no attempt counted" in result.stderr
     with pipeline.runtime(settings, NOW) as rt:
         assert untouched(deliveries(rt), emails)
-
-
-def test_one_readers_mail_from_refused_on_two_connections_is_that_readers_deferral(
-    write_config, smtp_server: FixtureSMTPServer
-) -> None:
-    # The envelope sender is each reader's own (VERP): a server may tempfail one reader's MAIL
-    # FROM only. Turned away on a second connection, while the server took other readers'
-    # messages, it is that reader's deferral (an attempt counted), not the server's state:
-    # before, it took down every connection in turn and the pass stopped, each pass.
-    settings = write_config(
-        smtp_config(smtp_server, smtp={"pool_size": 2}, bounce_address="bounces@digest.example.org")
-    )
-    emails = addresses(6)
-    poisoned: list[str] = []
-
-    def refuse_one_sender(address: str) -> str | None:
-        poisoned[:] = poisoned or [address]  # the first envelope sender the server sees
-        return "451 4.3.0 Sender check failed, try again later" if address == poisoned[0] else None
-
-    smtp_server.handler.mail_reply_for = refuse_one_sender
-    with pipeline.runtime(settings, NOW) as rt:
-        pipeline.collect(rt, NOW)
-        load_subscribers(rt, emails)
-        report = pipeline.send(rt, "weekly", NOW)
-        rows = deliveries(rt)
-    states = sorted((r.status, r.attempts) for r in rows.values())
-    assert states == [("deferred", 1)] + [("sent", 1)] * 5, states
-    assert (report.sent, len(smtp_server.handler.received)) == (5, 5)
