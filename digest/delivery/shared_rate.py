@@ -12,6 +12,7 @@ than sent late, crowding the next ones.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from collections import deque
@@ -21,9 +22,12 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
 
 from digest import db
 from digest.models import SendRate
+
+log = logging.getLogger("digest")
 
 ROW = "delivery"
 BLOCK_SECONDS = 0.5  # permits reserved at once: the database is asked twice a second at most
@@ -81,9 +85,14 @@ class SharedRateLimit:
     async def look(self) -> None:
         # Without a rate, the look at the shared pause being due (none known): made now, not
         # waiting out a pause it finds, so that at_once is true again unless one was shared.
+        # A database error here only costs the look-ahead (at_once stays false): the next
+        # permit's acquire asks again, and raises what it gets.
         if not self.interval and self._paused_until <= self._clock() and not self.at_once():
-            async with self._lock:
-                await self._next_slot()
+            try:
+                async with self._lock:
+                    await self._next_slot()
+            except SQLAlchemyError:
+                log.warning("the shared pause could not be read; asked again at the next permit")
 
     def slow_down(self, seconds: float) -> None:
         """Pause this sender now and every other one from its next block on."""

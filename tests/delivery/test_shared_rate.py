@@ -146,3 +146,19 @@ def test_three_workers_send_at_the_configured_rate_all_together(
         print(f"{seen} messages in the busiest {window:g} s window (configured {rate}/s)")
         assert seen <= rate * window + TOLERANCE
     assert (max(accepted) - min(accepted)) >= (len(emails) - 1) / rate - 0.5
+
+
+def test_a_look_at_the_pause_the_database_cannot_answer_costs_only_the_look_ahead(
+    tmp_path,
+) -> None:
+    # look() is made while a lane's transaction waits for its data: a database error there
+    # must not end the send (the next permit's acquire asks again, and raises what it gets).
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'never-migrated.db'}")  # no send_rate
+    try:
+        limit = SharedRateLimit(engine, None)
+
+        asyncio.run(limit.look())
+
+        assert not limit.at_once()
+    finally:
+        engine.dispose()
