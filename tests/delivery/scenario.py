@@ -231,6 +231,11 @@ def deliveries(rt: pipeline.Runtime) -> dict[str, Delivery]:
         return {d.email: d for d in session.scalars(select(Delivery))}
 
 
+def untouched(rows: dict[str, Delivery], emails: list[str]) -> bool:
+    """Whether these readers' rows are queued, no attempt counted: as before any send."""
+    return all((rows[e].status, rows[e].attempts) == ("queued", 0) for e in emails)
+
+
 def states(rt: pipeline.Runtime) -> dict[str, int]:
     with rt.sessions() as session:
         rows = session.execute(select(Delivery.status, func.count()).group_by(Delivery.status))

@@ -31,6 +31,7 @@ from tests.delivery.scenario import (
     load_subscribers,
     queue_everything,
     service_worker_until_sent,
+    untouched,
     worker_until_sent,
 )
 from tests.delivery.scenario import smtp_config as base_config
@@ -131,11 +132,6 @@ def mixed(count: int) -> list[str]:
 def deferred_once(rows: dict[str, Delivery], emails: list[str]) -> bool:
     """Whether these readers' rows are deferred after one attempt (never failed)."""
     return all((rows[e].status, rows[e].attempts) == ("deferred", 1) for e in emails)
-
-
-def untouched(rows: dict[str, Delivery], emails: list[str]) -> bool:
-    """Whether these readers' rows are still queued, no attempt counted."""
-    return all((rows[e].status, rows[e].attempts) == ("queued", 0) for e in emails)
 
 
 def at_rcpt(refusal: str) -> Fault:

@@ -20,7 +20,6 @@ from digest import pipeline
 from digest.delivery.smtp import SmtpPool, _Connection
 from digest.delivery.smtp_wire import Reply
 from digest.errors import ServerUnavailable
-from digest.models import Delivery
 from digest.stopping import StopAfterBatch
 from tests.delivery.scenario import (
     NOW,
@@ -32,6 +31,7 @@ from tests.delivery.scenario import (
     queued_issue,
     service_worker_until_sent,
     smtp_config,
+    untouched,
     worker_until_sent,
 )
 from tests.servers import Fault, FixtureSMTPServer
@@ -49,11 +49,6 @@ def busy_after(smtp_server: FixtureSMTPServer, messages: int, greeting: str = BU
             handler.busy = greeting
 
     handler.on_data = count
-
-
-def untouched(rows: dict[str, Delivery], emails: list[str]) -> bool:
-    """Whether these readers' rows are queued, no attempt counted: as before any send."""
-    return all((rows[e].status, rows[e].attempts) == ("queued", 0) for e in emails)
 
 
 @pytest.mark.parametrize("pool_size", [1, 3])
