@@ -191,14 +191,23 @@ def _selected_text(tree: lxml.html.HtmlElement, selector: str) -> str:
             continue
         for bad in root.xpath(".//script|.//style|.//noscript|.//form"):
             bad.drop_tree()
-        wrap_loose_text(root, min_words=1)
-        blocks = [el for el in root.iter() if isinstance(el.tag, str) and el.tag in _BLOCKS]
-        if not blocks:
-            paragraphs.append(root.text_content())
-        for el in blocks:
-            if not any(isinstance(a.tag, str) and a.tag in _BLOCKS for a in el.iterancestors()):
-                paragraphs.append(el.text_content())
+        paragraphs.extend(_block_texts(root))
     return clean_text("\n".join(paragraphs))
+
+
+def _block_texts(root: lxml.html.HtmlElement) -> list[str]:
+    """The texts of root's outermost blocks, its bare text between them wrapped as blocks too
+    (it is known to be the article's: no minimum length); root's whole text if it has none."""
+    wrap_loose_text(root, min_words=1)
+    blocks = [el for el in root.iter() if isinstance(el.tag, str) and el.tag in _BLOCKS]
+    if not blocks:
+        return [root.text_content()]
+    return [
+        el.text_content()
+        for el in blocks
+        # An inner block's text is already in the outer block's.
+        if not any(isinstance(a.tag, str) and a.tag in _BLOCKS for a in el.iterancestors())
+    ]
 
 
 def _drop_furniture(tree: lxml.html.HtmlElement) -> None:
@@ -252,16 +261,7 @@ def html_to_text(fragment: str) -> str:
         return clean_text(fragment)
     for bad in root.xpath("//script|//style|//noscript"):
         bad.drop_tree()
-    wrap_loose_text(root, min_words=1)
-    paragraphs: list[str] = []
-    blocks = [el for el in root.iter() if isinstance(el.tag, str) and el.tag in _BLOCKS]
-    if not blocks:
-        return clean_text(root.text_content())
-    for el in blocks:
-        if any(isinstance(a.tag, str) and a.tag in _BLOCKS for a in el.iterancestors()):
-            continue  # the outer block already holds this text
-        paragraphs.append(el.text_content())
-    return clean_text("\n".join(paragraphs))
+    return clean_text("\n".join(_block_texts(root)))
 
 
 def clean_text(text: str) -> str:
