@@ -282,6 +282,9 @@ class RecordingHandler(OffersPipelining):
         self.attempts: Counter[str] = Counter()
         # Each entry answers one MAIL FROM instead of accepting it (a sender refused).
         self.mail_replies: list[str] = []
+        # Then, when set, answers each MAIL FROM by its address ("" for the null reverse-path):
+        # a reply refusing it, or None to accept it.
+        self.mail_reply_for: Callable[[str], str | None] | None = None
         # Each entry answers one connection's greeting instead of 220, and the connection is
         # closed ("421 4.7.0 Too many connections"; "": closed without a word; None: greeted
         # as usual); then, while set, `busy` answers every one.
@@ -338,6 +341,9 @@ class RecordingHandler(OffersPipelining):
         self.pipelined.append(bool(server._reader._buffer))
         if self.mail_replies:
             return self.mail_replies.pop(0)
+        refusal = self.mail_reply_for(address) if self.mail_reply_for is not None else None
+        if refusal is not None:
+            return self._closing_on_421(server, session, refusal)
         self._started[id(session)] = time.monotonic()
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)

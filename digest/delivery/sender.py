@@ -147,7 +147,10 @@ class Sender:
         counted); then SenderRefused is raised, with what to fix.
 
         A server that cannot take mail now (SendResult.server_unavailable: no connection, or
-        a 4xx to the greeting, login or MAIL FROM, before any reader is named) costs the
+        a 4xx to the greeting, login or MAIL FROM (the null sender's asked for right after
+        refused too; else SendResult.sender_deferred: a deferral of that envelope sender,
+        counted, the same one twice with nothing accepted between a refusal of the sender
+        that stops the send), before any reader is named) costs the
         reader nothing: that connection is given up for the rest of the send (a server that
         takes fewer connections than the pool has goes on with those it takes; no connection
         is asked again within a send, so nothing loops), and its message goes over another,
@@ -281,7 +284,7 @@ class Sender:
                         signal()  # a lane waiting for one takes it
                         break
                     begun = attempt.result.began_next
-                    refused = of_sender.refusal(attempt)
+                    refused = of_sender.refusal(attempt, current.sender)
                     if refused is not None and not refusal:
                         refusal.append(refused)
                 else:
@@ -384,14 +387,23 @@ class _RefusalsInARow:
 
     def __init__(self) -> None:
         self.readers: list[str] = []
+        self.deferred_senders: set[str] = set()
 
-    def refusal(self, attempt: outbox.Attempt) -> SendResult | None:
-        """The refusal of the sender that stops the send, once this attempt makes one."""
+    def refusal(self, attempt: outbox.Attempt, sender: str) -> SendResult | None:
+        """The refusal of the sender that stops the send, once this attempt (whose envelope
+        sender this was) makes one."""
         result = attempt.result
         if result.sender_refused:
             return result  # a greeting, AUTH or MAIL FROM refused: every reader alike
         if result.outcome == DeliveryStatus.SENT:
             self.readers.clear()
+            self.deferred_senders.clear()
+        elif result.sender_deferred:
+            if sender in self.deferred_senders:
+                # Deferred again with nothing accepted between: the sender every reader shares
+                # (no VERP), not one reader's.
+                return replace(result, sender_deferred=False, sender_refused=True)
+            self.deferred_senders.add(sender)
         elif result.of_sender:
             self.readers.append(attempt.claimed.email)
             domains = {r.rpartition("@")[2].lower() for r in self.readers}

@@ -169,7 +169,16 @@ class _Connection:
             self.drop()
             return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc or type(exc).__name__}")
         if refused is not None:
-            return self._refused(*refused)
+            result = self._refused(*refused)
+            if result.server_unavailable and await self._takes_another_sender(wire):
+                # Refused at MAIL FROM (stage 0 here: the greeting and AUTH are connect's).
+                return replace(
+                    result,
+                    reply=f"the server deferred the envelope sender <{sender}>: {result.reply}",
+                    server_unavailable=False,
+                    sender_deferred=True,
+                )
+            return result
         try:
             data = dot_stuffed(message)
             begin, next_commands = self._next_transaction(then)
@@ -270,6 +279,26 @@ class _Connection:
             await wire.command(b".\r\n", timeout)
         self.needs_reset = True
         return refusal
+
+    async def _takes_another_sender(self, wire: ReplyReader) -> bool:
+        """After a 4xx to a message's MAIL FROM: whether the server, on the same connection,
+        takes the null reverse-path (RFC 5321 4.5.5) in a transaction begun at once and left
+        to be reset. Yes: the refusal was of that envelope sender, not of all mail now. No (or
+        the connection gone): the server's state; the connection is given up."""
+        if self.wire is None:
+            return False  # closed with the refusal (a 421)
+        try:
+            for line in (b"RSET\r\n", b"MAIL FROM:<>\r\n"):
+                reply = await wire.command(line, self.pool.timeout)
+                if not 200 <= reply.code < 300:
+                    break
+            else:
+                self.needs_reset = True
+                return True
+        except SessionLost:
+            pass
+        self.drop()
+        return False
 
     def _refused(self, stage: int, reply: Reply) -> SendResult:
         result = self.pool.classify(reply.code, reply.text)

@@ -1,5 +1,6 @@
 """A server that cannot take mail now (the connection refused or timed out, a 4xx to the
-greeting, the login or MAIL FROM: before any reader is named) says nothing of the readers: no
+greeting, the login or MAIL FROM — every sender's, see test_sender_deferred.py: before any
+reader is named) says nothing of the readers: no
 attempt of theirs is counted. A connection it will not take is given up for the rest of the
 pass, its message handed to another; once no connection is left the pass stops (no loop within
 it), the readers taken but not sent put back as they were, and ServerUnavailable is raised;
@@ -291,13 +292,15 @@ def test_a_temporary_refusal_of_mail_from_is_the_servers_not_the_readers(
     settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}))
     emails = addresses(3)
     smtp_server.handler.pipelining = pipelining
-    smtp_server.handler.mail_replies = [reply]
+    # Every sender's, the null reverse-path's too (see test_sender_deferred.py).
+    smtp_server.handler.mail_reply_for = lambda _address: reply
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
         with pytest.raises(ServerUnavailable, match=re.escape(reply)):
             pipeline.send(rt, "weekly", NOW)
         assert untouched(deliveries(rt), emails)
+        smtp_server.handler.mail_reply_for = None
         report = pipeline.send(rt, "weekly", NOW + timedelta(minutes=1))
     assert report.sent == 3
 
