@@ -101,8 +101,10 @@ class ServerUnavailable(DeliveryError):
         "or pass sends to them once the server takes mail"
     )
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, sent_before: bool = False) -> None:
         super().__init__(message, f"{hint or self.default_hint}. {self.unsent_wait}")
+        # Messages were accepted in this pass before the server turned it away.
+        self.sent_before = sent_before
 
 
 class HeartbeatLost(DeliveryError):

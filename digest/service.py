@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from digest import pipeline
 from digest.config import Settings
-from digest.delivery.growing_wait import GrowingWait
+from digest.delivery.growing_wait import PassWaits
 from digest.errors import HeartbeatLost, SenderRefused, ServerUnavailable
 from digest.schedule import Clock
 from digest.scheduled_jobs import ScheduledJobs
@@ -98,10 +98,10 @@ class Service:
     def _work(self, rt: pipeline.Runtime) -> None:
         """The delivery worker: deliver every send under way, then wait; stop between batches.
         While the SMTP server cannot take mail, the wait starts at the interval (a second at
-        least) and doubles, up to delivery.retry_delay_seconds."""
+        least) and doubles, up to delivery.retry_delay_seconds (PassWaits)."""
         progress = stop_between_batches(self.stop)
         interval = self.settings.service.worker_interval_seconds
-        unavailable = GrowingWait(interval, self.settings.delivery.retry_delay_seconds)
+        waits = PassWaits(interval, self.settings.delivery.retry_delay_seconds)
         while not self.stop.is_set():
             wait = interval
             try:
@@ -109,15 +109,14 @@ class Service:
             except StopAfterBatch:
                 break
             except (SenderRefused, HeartbeatLost, ServerUnavailable) as exc:  # the rows wait
-                if isinstance(exc, ServerUnavailable):
-                    wait = unavailable.next()
+                wait = waits.after(exc)
                 log.warning("delivery worker: %s (%s); trying again in %g s", exc, exc.hint, wait)
                 reports = []
             except Exception:  # keep working; its rows are free again once it has stopped
                 log.exception("delivery worker: a pass failed")
                 reports = []
             else:
-                unavailable.reset()
+                wait = waits.after(None)
             for report in reports:
                 if report.issue is not None and (report.sent or report.deferred or report.failed):
                     log.info(

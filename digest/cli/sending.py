@@ -11,7 +11,7 @@ import click
 from digest import pipeline
 from digest.cli.context import Invocation, list_option
 from digest.cli.output import err, out, print_issue, print_send, progress_bar
-from digest.delivery.growing_wait import GrowingWait
+from digest.delivery.growing_wait import PassWaits
 from digest.errors import HeartbeatLost, SenderRefused, ServerUnavailable
 from digest.stopping import StopAfterBatch
 
@@ -43,12 +43,11 @@ def worker(state: Invocation, once: bool, interval: float) -> None:
     On PostgreSQL any number of workers, on any number of machines, share a send; each
     message goes out once. Stops after the current batch on Ctrl-C or SIGTERM. While the SMTP
     server cannot take mail, the wait between passes starts at the interval (a second at
-    least) and doubles, up to delivery.retry_delay_seconds."""
+    least) and doubles, up to delivery.retry_delay_seconds (PassWaits)."""
     stop = _StopFlag()
-    unavailable = GrowingWait(interval, state.settings.delivery.retry_delay_seconds)
+    waits = PassWaits(interval, state.settings.delivery.retry_delay_seconds)
     with pipeline.runtime(state.settings, state.now()) as rt:
         while not stop.requested:
-            wait = interval
             with progress_bar() as bar:
 
                 def progress(done: int, total: int) -> None:
@@ -65,12 +64,11 @@ def worker(state: Invocation, once: bool, interval: float) -> None:
                     if once:
                         raise
                     # No reader's fault: the rows wait, as they were, for the next pass.
-                    if isinstance(exc, ServerUnavailable):
-                        wait = unavailable.next()
+                    wait = waits.after(exc)
                     _say_and_wait(exc, wait)
                     reports = []
                 else:
-                    unavailable.reset()
+                    wait = waits.after(None)
             for report in reports:
                 if report.issue is not None:
                     print_issue(report.issue)

@@ -147,10 +147,9 @@ class Sender:
         counted); then SenderRefused is raised, with what to fix.
 
         A server that cannot take mail now (SendResult.server_unavailable: no connection, or
-        a 4xx to the greeting, login or MAIL FROM (the null sender's asked for right after
-        refused too; else SendResult.sender_deferred: a deferral of that envelope sender,
-        counted, the same one twice with nothing accepted between a refusal of the sender
-        that stops the send), before any reader is named) costs the
+        a 4xx to the greeting, login or MAIL FROM (at MAIL FROM, the plain envelope sender
+        asked for right after refused too; else a deferral of that reader's own sender,
+        counted), before any reader is named) costs the
         reader nothing: that connection is given up for the rest of the send (a server that
         takes fewer connections than the pool has goes on with those it takes; no connection
         is asked again within a send, so nothing loops), and its message goes over another,
@@ -175,6 +174,7 @@ class Sender:
         # for another connection; and the first such result.
         returned: deque[_Built] = deque()
         unavailable: list[SendResult] = []
+        any_sent = False  # a message accepted in this send: the server took mail then
         # Lanes still in their loop, and how many of them wait in take() for a message handed
         # back; `changed` is set (and replaced) when one is handed back or a lane ends.
         live, idle = self.transport.concurrency, 0
@@ -230,6 +230,7 @@ class Sender:
                 signal()
 
         async def lane_loop(lane: int) -> None:
+            nonlocal any_sent
             previous: Recording | None = None
             begun = False  # the lane's next message begun behind the last one's dot
             upcoming = await take()
@@ -284,7 +285,8 @@ class Sender:
                         signal()  # a lane waiting for one takes it
                         break
                     begun = attempt.result.began_next
-                    refused = of_sender.refusal(attempt, current.sender)
+                    any_sent = any_sent or attempt.result.outcome == DeliveryStatus.SENT
+                    refused = of_sender.refusal(attempt)
                     if refused is not None and not refusal:
                         refusal.append(refused)
                 else:
@@ -317,7 +319,8 @@ class Sender:
             raise refused_sender(refusal[0], self.transport.describe())
         if returned:
             raise ServerUnavailable(
-                f"{self.transport.describe()}: {unavailable[0].reply}; sending stopped"
+                f"{self.transport.describe()}: {unavailable[0].reply}; sending stopped",
+                sent_before=any_sent,
             )
 
     async def prepare(
@@ -387,23 +390,14 @@ class _RefusalsInARow:
 
     def __init__(self) -> None:
         self.readers: list[str] = []
-        self.deferred_senders: set[str] = set()
 
-    def refusal(self, attempt: outbox.Attempt, sender: str) -> SendResult | None:
-        """The refusal of the sender that stops the send, once this attempt (whose envelope
-        sender this was) makes one."""
+    def refusal(self, attempt: outbox.Attempt) -> SendResult | None:
+        """The refusal of the sender that stops the send, once this attempt makes one."""
         result = attempt.result
         if result.sender_refused:
             return result  # a greeting, AUTH or MAIL FROM refused: every reader alike
         if result.outcome == DeliveryStatus.SENT:
             self.readers.clear()
-            self.deferred_senders.clear()
-        elif result.sender_deferred:
-            if sender in self.deferred_senders:
-                # Deferred again with nothing accepted between: the sender every reader shares
-                # (no VERP), not one reader's.
-                return replace(result, sender_deferred=False, sender_refused=True)
-            self.deferred_senders.add(sender)
         elif result.of_sender:
             self.readers.append(attempt.claimed.email)
             domains = {r.rpartition("@")[2].lower() for r in self.readers}

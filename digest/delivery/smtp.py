@@ -170,13 +170,18 @@ class _Connection:
             return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc or type(exc).__name__}")
         if refused is not None:
             result = self._refused(*refused)
-            if result.server_unavailable and await self._takes_another_sender(wire):
-                # Refused at MAIL FROM (stage 0 here: the greeting and AUTH are connect's).
+            if (
+                result.server_unavailable
+                and not result.slow_down  # a 421/454 to MAIL FROM: every connection's pause
+                and await self._takes_the_plain_sender(wire)
+            ):
+                # Refused at MAIL FROM (stage 0 here: the greeting and AUTH are connect's), and
+                # the plain sender taken: a refusal of this reader's own (VERP) sender, or a
+                # passing one; this reader's deferral, counted, so it cannot come back forever.
                 return replace(
                     result,
                     reply=f"the server deferred the envelope sender <{sender}>: {result.reply}",
                     server_unavailable=False,
-                    sender_deferred=True,
                 )
             return result
         try:
@@ -280,15 +285,26 @@ class _Connection:
         self.needs_reset = True
         return refusal
 
-    async def _takes_another_sender(self, wire: ReplyReader) -> bool:
-        """After a 4xx to a message's MAIL FROM: whether the server, on the same connection,
-        takes the null reverse-path (RFC 5321 4.5.5) in a transaction begun at once and left
-        to be reset. Yes: the refusal was of that envelope sender, not of all mail now. No (or
-        the connection gone): the server's state; the connection is given up."""
-        if self.wire is None:
-            return False  # closed with the refusal (a 421)
+    async def _takes_the_plain_sender(self, wire: ReplyReader) -> bool:
+        """After a 4xx (not a "slow down") to a message's MAIL FROM: whether the server, on
+        the same connection, takes the plain envelope sender (SmtpPool.plain_sender: the one
+        without a reader's VERP token; without VERP, the same sender asked again) in a
+        transaction begun at once and left to be reset. Yes: the refusal was of that reader's
+        own sender, or over. No (refused, or the connection gone): every reader's sender is
+        refused now, which is the server's state (or this sender's domain's); the connection is
+        given up for the pass and no reader's attempt counted."""
+        plain = self.pool.plain_sender
+        if self.wire is None or plain is None:
+            return False  # closed with the refusal, or nothing to ask
         try:
-            for line in (b"RSET\r\n", b"MAIL FROM:<>\r\n"):
+            address = command_address(wire_address(plain))
+        except (UnencodableAddress, BadAddress):
+            return False
+        utf8 = needs_smtputf8(address)
+        if utf8 and not self.smtputf8:
+            return False
+        try:
+            for line in (b"RSET\r\n", _mail_from(address, utf8)):
                 reply = await wire.command(line, self.pool.timeout)
                 if not 200 <= reply.code < 300:
                     break
@@ -344,10 +360,12 @@ def _on_the_wire(sender: str, recipient: str) -> NextEnvelope:
 def _commands(sender: str, recipient: str, utf8: bool) -> tuple[bytes, bytes, bytes]:
     """MAIL FROM, RCPT TO and DATA of one transaction, addresses as command_address gave them."""
     encoding = "utf-8" if utf8 else "ascii"
-    return (
-        f"MAIL FROM:<{sender}>{' SMTPUTF8' if utf8 else ''}\r\n".encode(encoding),
-        f"RCPT TO:<{recipient}>\r\n".encode(encoding),
-        b"DATA\r\n",
+    return (_mail_from(sender, utf8), f"RCPT TO:<{recipient}>\r\n".encode(encoding), b"DATA\r\n")
+
+
+def _mail_from(sender: str, utf8: bool) -> bytes:
+    return f"MAIL FROM:<{sender}>{' SMTPUTF8' if utf8 else ''}\r\n".encode(
+        "utf-8" if utf8 else "ascii"
     )
 
 
@@ -376,9 +394,14 @@ class SmtpPool:
         messages_per_connection: int = 100,
         tls_context: ssl.SSLContext | None = None,
         pipelining: bool = True,
+        plain_sender: str | None = None,
     ) -> None:
-        """pipelining: send MAIL FROM, RCPT TO and DATA together when the server offers it."""
+        """pipelining: send MAIL FROM, RCPT TO and DATA together when the server offers it.
+        plain_sender: the envelope sender without a reader's VERP token (the bounce address,
+        else the From address), asked for after a 4xx to a message's MAIL FROM (see
+        _Connection._takes_the_plain_sender); None: such a 4xx is the server's state."""
         self.pipelining = pipelining
+        self.plain_sender = plain_sender
         self.host, self.port, self.security = host, port, security
         self.username, self.password = username, password
         self.timeout, self.data_timeout = timeout, data_timeout

@@ -115,12 +115,6 @@ class SendResult:
     # could not be made, or the greeting, login or MAIL FROM got a 4xx (a busy server, its
     # storage full, too many connections). Not the reader's attempt (see Sender.send_all).
     server_unavailable: bool = False
-    # A 4xx to this message's MAIL FROM while the server took another sender's right after on
-    # the same connection: a deferral of this envelope sender. With VERP each reader has its
-    # own, so it is this reader's deferral, counted as any other; the same envelope sender
-    # deferred twice with no message accepted between (every reader's, without VERP) stops
-    # the send (Sender.send_all).
-    sender_deferred: bool = False
 
     @property
     def hard_bounce(self) -> bool:

@@ -27,6 +27,8 @@ def make_transport(settings: Settings) -> Transport:
         data_timeout=smtp.data_timeout_seconds,
         size=smtp.pool_size,
         messages_per_connection=smtp.messages_per_connection,
+        # Every envelope sender is this one, or (VERP) this one with a reader's token.
+        plain_sender=delivery.bounce_address or settings.newsletter.from_address,
     )
 
 

@@ -1,13 +1,14 @@
-"""A 4xx to one message's MAIL FROM while the server takes another sender's (the null
-reverse-path, asked right after on the same connection) is a deferral of that envelope sender:
-with VERP (delivery.bounce_address) each reader has one, so it is that reader's deferral,
-counted as any other, and the send goes on. Only when the server refuses every sender is it the
-server's state (ServerUnavailable, no attempt counted: see test_server_unavailable.py). The
-same envelope sender deferred twice with no message accepted between (no VERP: every reader
-shares the From address) stops the send as a refusal of the sender."""
+"""A 4xx to one message's MAIL FROM while the server takes the plain envelope sender (the bounce
+address without a reader's token, else the From address), asked for right after on the same
+connection, is a deferral of that message's own sender: with VERP (delivery.bounce_address)
+each reader has one, so it is that reader's deferral, counted as any other, and the send goes
+on. When it refuses the plain sender too (without VERP the same one asked again), every
+reader's sender is refused: the server's state (ServerUnavailable, no attempt counted; see
+test_server_unavailable.py)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 
@@ -16,8 +17,9 @@ from sqlalchemy import select
 
 from digest import pipeline
 from digest.delivery.envelope import envelope_sender
-from digest.errors import SenderRefused
+from digest.errors import ServerUnavailable
 from digest.models import MailingList, Subscriber
+from tests.conftest import TEST_FROM
 from tests.delivery.scenario import (
     NOW,
     addresses,
@@ -87,19 +89,67 @@ def test_one_readers_sender_deferred_once_is_sent_at_its_retry(
     assert smtp_server.handler.counts() == {e: 1 for e in emails}
 
 
-def test_the_shared_from_address_deferred_again_stops_the_send(
-    write_config, smtp_server: FixtureSMTPServer
+@pytest.mark.parametrize(
+    ("bounce_address", "refused"),
+    [
+        (None, lambda address: address == TEST_FROM),  # no VERP: every reader's sender
+        (BOUNCES, lambda address: address.endswith("@example.net")),  # the bounce domain's
+    ],
+    ids=["the From address", "every VERP sender"],
+)
+def test_a_sender_every_reader_shares_deferred_counts_no_reader(
+    write_config,
+    smtp_server: FixtureSMTPServer,
+    bounce_address: str | None,
+    refused: Callable[[str], bool],
 ) -> None:
-    settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}))
-    emails = addresses(6)
-    smtp_server.handler.mail_reply_for = refusing(settings.newsletter.from_address)
+    # The null sender is taken all along: only the senders of our own are refused.
+    settings = write_config(
+        smtp_config(smtp_server, smtp={"pool_size": 2}, bounce_address=bounce_address)
+    )
+    emails = addresses(5)
+    smtp_server.handler.mail_reply_for = lambda address: DEFERRED if refused(address) else None
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
-        with pytest.raises(SenderRefused, match="451"):
+        with pytest.raises(ServerUnavailable, match=re.escape(DEFERRED)):
             pipeline.send(rt, "weekly", NOW)
-        rows = deliveries(rt)
-    counted = [e for e in emails if rows[e].attempts]
-    assert len(counted) == 2, {e: (rows[e].status, rows[e].attempts) for e in emails}
-    assert untouched(rows, [e for e in emails if e not in counted])
+        assert untouched(deliveries(rt), emails)
     assert not smtp_server.handler.received
+
+
+@pytest.mark.parametrize("bounce_address", [None, BOUNCES], ids=["no VERP", "VERP"])
+def test_a_passing_refusal_of_mail_from_defers_one_reader_and_the_send_goes_on(
+    write_config, smtp_server: FixtureSMTPServer, bounce_address: str | None
+) -> None:
+    settings = write_config(
+        smtp_config(smtp_server, smtp={"pool_size": 1}, bounce_address=bounce_address)
+    )
+    emails = addresses(4)
+    smtp_server.handler.mail_replies = [DEFERRED]  # the first MAIL FROM only
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+        assert pipeline.send(rt, "weekly", NOW).sent == 3
+        rows = deliveries(rt)
+    assert sorted((r.status, r.attempts) for r in rows.values()) == [
+        ("deferred", 1),
+        ("sent", 1),
+        ("sent", 1),
+        ("sent", 1),
+    ]
+
+
+@pytest.mark.parametrize("reply", ["454 4.7.0 Slow down", "421 4.7.0 Too busy, closing"])
+def test_a_slow_down_at_mail_from_is_every_connections_pause_not_a_readers_deferral(
+    write_config, smtp_server: FixtureSMTPServer, reply: str
+) -> None:
+    settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}, bounce_address=BOUNCES))
+    emails = addresses(3)
+    smtp_server.handler.mail_reply_for = lambda address: reply if "+" in address else None
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+        with pytest.raises(ServerUnavailable, match=reply[:3]):
+            pipeline.send(rt, "weekly", NOW)
+        assert untouched(deliveries(rt), emails)

@@ -115,8 +115,9 @@ def test_a_server_that_goes_away_mid_send_ends_the_pass_and_counts_no_attempt(
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
-        with pytest.raises(ServerUnavailable, match="cannot connect"):
+        with pytest.raises(ServerUnavailable, match="cannot connect") as stopped:
             pipeline.send(rt, "weekly", NOW)
+        assert stopped.value.sent_before  # the worker's wait starts again (PassWaits)
         rows = deliveries(rt)
         sent = [e for e in emails if rows[e].status == "sent"]
         assert 3 <= len(sent) < len(emails)
@@ -292,13 +293,14 @@ def test_a_temporary_refusal_of_mail_from_is_the_servers_not_the_readers(
     settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}))
     emails = addresses(3)
     smtp_server.handler.pipelining = pipelining
-    # Every sender's, the null reverse-path's too (see test_sender_deferred.py).
+    # Every sender's, the plain one's too (see test_sender_deferred.py).
     smtp_server.handler.mail_reply_for = lambda _address: reply
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
-        with pytest.raises(ServerUnavailable, match=re.escape(reply)):
+        with pytest.raises(ServerUnavailable, match=re.escape(reply)) as stopped:
             pipeline.send(rt, "weekly", NOW)
+        assert not stopped.value.sent_before
         assert untouched(deliveries(rt), emails)
         smtp_server.handler.mail_reply_for = None
         report = pipeline.send(rt, "weekly", NOW + timedelta(minutes=1))
