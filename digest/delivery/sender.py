@@ -140,16 +140,17 @@ class Sender:
 
         A refusal of the sender stops the send: its greeting, login or MAIL FROM refused
         (SendResult.sender_refused), or SENDER_REFUSALS_IN_A_ROW readers of more than one
-        domain refused in a refusal of the sender's words (SendResult.of_sender), each of them
-        deferred, no message accepted between: every reader would be refused alike. No more
+        domain refused in a refusal of the sender's words (SendResult.of_sender), or as many
+        readers' own VERP senders refused (SendResult.sender_deferred), each of them deferred,
+        no message accepted between: every reader would be refused alike. No more
         messages are handed over, the ones under way finish, and every reader taken but not
         sent is recorded as held back (its row as it was before the claim, no attempt
         counted); then SenderRefused is raised, with what to fix.
 
         A server that cannot take mail now (SendResult.server_unavailable: no connection, or
-        a 4xx to the greeting, login or MAIL FROM (at MAIL FROM, the plain envelope sender
-        asked for right after refused too; else a deferral of that reader's own sender,
-        counted), before any reader is named) costs the
+        a 4xx to the greeting, login or MAIL FROM, before any reader is named; at MAIL FROM,
+        unless the server takes the plain envelope sender right after and then the message's
+        own: see SendResult.sender_deferred) costs the
         reader nothing: that connection is given up for the rest of the send (a server that
         takes fewer connections than the pool has goes on with those it takes; no connection
         is asked again within a send, so nothing loops), and its message goes over another,
@@ -390,6 +391,7 @@ class _RefusalsInARow:
 
     def __init__(self) -> None:
         self.readers: list[str] = []
+        self.own_senders = 0  # readers whose own (VERP) sender was refused (sender_deferred)
 
     def refusal(self, attempt: outbox.Attempt) -> SendResult | None:
         """The refusal of the sender that stops the send, once this attempt makes one."""
@@ -398,6 +400,12 @@ class _RefusalsInARow:
             return result  # a greeting, AUTH or MAIL FROM refused: every reader alike
         if result.outcome == DeliveryStatus.SENT:
             self.readers.clear()
+            self.own_senders = 0
+        elif result.sender_deferred:
+            self.own_senders += 1
+            if self.own_senders >= SENDER_REFUSALS_IN_A_ROW:
+                # Every reader's own sender refused, the plain one taken: our VERP senders'.
+                return replace(result, sender_deferred=False, sender_refused=True)
         elif result.of_sender:
             self.readers.append(attempt.claimed.email)
             domains = {r.rpartition("@")[2].lower() for r in self.readers}

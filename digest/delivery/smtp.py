@@ -161,6 +161,15 @@ class _Connection:
             refused = await self._open_transaction(
                 wire, sender, recipient, utf8, written=begun is not None
             )
+            if (
+                refused is not None
+                and refused[0] == 0  # MAIL FROM (the greeting and AUTH are connect's)
+                and await self._takes_the_plain_sender(wire, sender, refused[1])
+            ):
+                # A passing refusal, or one of this reader's own sender: asked once more.
+                refused = await self._open_transaction(wire, sender, recipient, utf8, False)
+                if refused is not None and refused[0] == 0:
+                    return self._own_sender_refused(sender, refused[1])
         except aiosmtplib.SMTPResponseException as exc:
             # The greeting or AUTH refused: a refusal of the connection, never of the reader.
             self.drop()
@@ -169,21 +178,7 @@ class _Connection:
             self.drop()
             return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc or type(exc).__name__}")
         if refused is not None:
-            result = self._refused(*refused)
-            if (
-                result.server_unavailable
-                and not result.slow_down  # a 421/454 to MAIL FROM: every connection's pause
-                and await self._takes_the_plain_sender(wire)
-            ):
-                # Refused at MAIL FROM (stage 0 here: the greeting and AUTH are connect's), and
-                # the plain sender taken: a refusal of this reader's own (VERP) sender, or a
-                # passing one; this reader's deferral, counted, so it cannot come back forever.
-                return replace(
-                    result,
-                    reply=f"the server deferred the envelope sender <{sender}>: {result.reply}",
-                    server_unavailable=False,
-                )
-            return result
+            return self._refused(*refused)
         try:
             data = dot_stuffed(message)
             begin, next_commands = self._next_transaction(then)
@@ -285,28 +280,23 @@ class _Connection:
         self.needs_reset = True
         return refusal
 
-    async def _takes_the_plain_sender(self, wire: ReplyReader) -> bool:
-        """After a 4xx (not a "slow down") to a message's MAIL FROM: whether the server, on
+    async def _takes_the_plain_sender(self, wire: ReplyReader, sender: str, reply: Reply) -> bool:
+        """After `reply` refused `sender` (as on the wire) at MAIL FROM: whether the server, on
         the same connection, takes the plain envelope sender (SmtpPool.plain_sender: the one
         without a reader's VERP token; without VERP, the same sender asked again) in a
-        transaction begun at once and left to be reset. Yes: the refusal was of that reader's
-        own sender, or over. No (refused, or the connection gone): every reader's sender is
-        refused now, which is the server's state (or this sender's domain's); the connection is
-        given up for the pass and no reader's attempt counted."""
-        plain = self.pool.plain_sender
-        if self.wire is None or plain is None:
-            return False  # closed with the refusal, or nothing to ask
+        transaction begun at once and left to be reset. Asked after a 4xx that is neither a
+        "slow down" (421/454: every connection's pause) nor in the sender's words, and, with
+        VERP, after any refusal: one of this reader's own sender is told from one of every
+        reader's so. No (refused, or the connection gone): the connection is given up."""
+        plain = self._plain_on_the_wire()
+        if self.wire is None or plain is None or reply.code in SLOW_DOWN_CODES:
+            return False  # closed with the refusal, nothing to ask, or a pause for every lane
+        if plain == sender and not self._refused(0, reply).server_unavailable:
+            return False  # no VERP: the sender every reader shares, refused so
         try:
-            address = command_address(wire_address(plain))
-        except (UnencodableAddress, BadAddress):
-            return False
-        utf8 = needs_smtputf8(address)
-        if utf8 and not self.smtputf8:
-            return False
-        try:
-            for line in (b"RSET\r\n", _mail_from(address, utf8)):
-                reply = await wire.command(line, self.pool.timeout)
-                if not 200 <= reply.code < 300:
+            for line in (b"RSET\r\n", _mail_from(plain, needs_smtputf8(plain))):
+                answer = await wire.command(line, self.pool.timeout)
+                if not 200 <= answer.code < 300:
                     break
             else:
                 self.needs_reset = True
@@ -315,6 +305,31 @@ class _Connection:
             pass
         self.drop()
         return False
+
+    def _plain_on_the_wire(self) -> str | None:
+        plain = self.pool.plain_sender
+        if plain is None:
+            return None
+        try:
+            address = command_address(wire_address(plain))
+        except (UnencodableAddress, BadAddress):
+            return None
+        return None if needs_smtputf8(address) and not self.smtputf8 else address
+
+    def _own_sender_refused(self, sender: str, reply: Reply) -> SendResult:
+        """`sender` refused at MAIL FROM again, right after the server took the plain sender:
+        with VERP, a refusal of this reader's own sender, so this reader's deferral (counted,
+        never a failure nor a bounce: max_attempts ends it); without VERP, as any refusal of
+        the sender every reader shares (never counted)."""
+        plain = self._plain_on_the_wire()
+        if sender == plain:
+            return self._refused(0, reply)
+        return SendResult(
+            DeliveryStatus.DEFERRED,
+            f"the server refused this reader's own envelope sender <{sender}> (it takes "
+            f"<{plain}>): {reply.code} {reply.text}".strip(),
+            sender_deferred=True,
+        )
 
     def _refused(self, stage: int, reply: Reply) -> SendResult:
         result = self.pool.classify(reply.code, reply.text)

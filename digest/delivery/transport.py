@@ -112,9 +112,14 @@ class SendResult:
     # stops only when readers in a row get it (Sender.send_all).
     of_sender: bool = False
     # The server could not take any message now, before any reader was named: the connection
-    # could not be made, or the greeting, login or MAIL FROM got a 4xx (a busy server, its
-    # storage full, too many connections). Not the reader's attempt (see Sender.send_all).
+    # could not be made, or the greeting, login or MAIL FROM (the plain sender's asked for
+    # after it too) got a 4xx (a busy server, its storage full, too many connections). Not
+    # the reader's attempt (see Sender.send_all).
     server_unavailable: bool = False
+    # MAIL FROM refused for this message's own (VERP) envelope sender twice, the plain one
+    # taken between on the same connection: this reader's deferral, counted; readers in a row
+    # so, nothing accepted between, stop the send (Sender.send_all): every VERP sender refused.
+    sender_deferred: bool = False
 
     @property
     def hard_bounce(self) -> bool:

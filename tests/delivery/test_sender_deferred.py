@@ -1,10 +1,12 @@
-"""A 4xx to one message's MAIL FROM while the server takes the plain envelope sender (the bounce
-address without a reader's token, else the From address), asked for right after on the same
-connection, is a deferral of that message's own sender: with VERP (delivery.bounce_address)
-each reader has one, so it is that reader's deferral, counted as any other, and the send goes
-on. When it refuses the plain sender too (without VERP the same one asked again), every
-reader's sender is refused: the server's state (ServerUnavailable, no attempt counted; see
-test_server_unavailable.py)."""
+"""A refusal of one message's MAIL FROM is told apart from one of every reader's by asking, on
+the same connection, for the plain envelope sender (delivery.bounce_address without a reader's
+token, else the From address) and then for the message's own once more. Taken both times: a
+passing refusal, and the message goes, no attempt counted. The plain one taken and the
+message's own refused again: with VERP, a refusal of that reader's own sender, so that reader's
+deferral, counted (SendResult.sender_deferred), and the send goes on (three readers in a row
+so stop it: every VERP sender refused); without VERP, the sender every reader shares. The
+plain one refused too: every reader's sender is, which is the server's state for a 4xx
+(ServerUnavailable, no attempt counted; see test_server_unavailable.py)."""
 
 from __future__ import annotations
 
@@ -16,9 +18,10 @@ import pytest
 from sqlalchemy import select
 
 from digest import pipeline
+from digest.config import Settings
 from digest.delivery.envelope import envelope_sender
-from digest.errors import ServerUnavailable
-from digest.models import MailingList, Subscriber
+from digest.errors import SenderRefused, ServerUnavailable
+from digest.models import Delivery, MailingList, Subscriber
 from tests.conftest import TEST_FROM
 from tests.delivery.scenario import (
     NOW,
@@ -43,15 +46,51 @@ def sender_of(rt: pipeline.Runtime, email: str) -> str:
     return envelope_sender(rt.settings, rt.signer, subscriber, list_id)
 
 
-def refusing(*senders: str) -> Callable[[str], str | None]:
-    return lambda address: DEFERRED if address in senders else None
+def send_refusing(
+    write_config: Callable[..., Settings],
+    smtp_server: FixtureSMTPServer,
+    emails: list[str],
+    refuse: Callable[[str], str | None],
+    raises: tuple[type[Exception], str],
+    bounce_address: str | None = BOUNCES,
+    pool_size: int = 1,
+) -> dict[str, Delivery]:
+    """The weekly issue sent once to these readers, the server answering each MAIL FROM with
+    refuse(address) (None: taken); the send must raise `raises` (the error, a pattern of its
+    message). The rows after."""
+    settings = write_config(
+        smtp_config(smtp_server, smtp={"pool_size": pool_size}, bounce_address=bounce_address)
+    )
+    smtp_server.handler.mail_reply_for = refuse
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+        with pytest.raises(raises[0], match=raises[1]):
+            pipeline.send(rt, "weekly", NOW)
+        return deliveries(rt)
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
 @pytest.mark.parametrize("pool_size", [1, 3])
 @pytest.mark.parametrize("which", [0, -1], ids=["first reader", "last reader"])
-def test_one_readers_envelope_sender_deferred_defers_that_reader_alone(
-    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, pool_size: int, which: int
+@pytest.mark.parametrize(
+    "reply",
+    [
+        DEFERRED,
+        # Postfix's check_sender_access, for this one address: the sender's words, but of
+        # this reader's own sender alone (the plain one is taken).
+        "450 4.7.1 <bounces+x@example.net>: Sender address rejected: Access denied",
+        "553 5.7.1 <bounces+x@example.net>: Sender address rejected: not owned by user",
+    ],
+    ids=["451", "450 sender words", "553 sender words"],
+)
+def test_one_readers_own_sender_refused_defers_that_reader_alone(
+    write_config,
+    smtp_server: FixtureSMTPServer,
+    pipelining: bool,
+    pool_size: int,
+    which: int,
+    reply: str,
 ) -> None:
     settings = write_config(
         smtp_config(smtp_server, smtp={"pool_size": pool_size}, bounce_address=BOUNCES)
@@ -62,31 +101,18 @@ def test_one_readers_envelope_sender_deferred_defers_that_reader_alone(
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
-        smtp_server.handler.mail_reply_for = refusing(sender_of(rt, refused))
+        own = sender_of(rt, refused)
+        smtp_server.handler.mail_reply_for = lambda address: reply if address == own else None
         report = pipeline.send(rt, "weekly", NOW)
         rows = deliveries(rt)
         assert report.sent == 5, report
         assert (rows[refused].status, rows[refused].attempts) == ("deferred", 1)
-        assert rows[refused].last_reply is not None and DEFERRED in rows[refused].last_reply
+        assert rows[refused].last_reply is not None and reply in rows[refused].last_reply
         assert all(rows[e].status == "sent" for e in emails if e != refused)
         # Refused again at its retry: counted again, never a pass that ends with it untried.
         pipeline.send(rt, "weekly", NOW + timedelta(days=1))
         assert deliveries(rt)[refused].attempts == 2
     assert smtp_server.handler.counts() == {e: 1 for e in emails if e != refused}
-
-
-def test_one_readers_sender_deferred_once_is_sent_at_its_retry(
-    write_config, smtp_server: FixtureSMTPServer
-) -> None:
-    settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 2}, bounce_address=BOUNCES))
-    emails = addresses(4)
-    with pipeline.runtime(settings, NOW) as rt:
-        pipeline.collect(rt, NOW)
-        load_subscribers(rt, emails)
-        smtp_server.handler.mail_replies = [DEFERRED]  # the first MAIL FROM only
-        assert pipeline.send(rt, "weekly", NOW).sent == 3
-        assert pipeline.send(rt, "weekly", NOW + timedelta(days=1)).sent == 1
-    assert smtp_server.handler.counts() == {e: 1 for e in emails}
 
 
 @pytest.mark.parametrize(
@@ -104,52 +130,81 @@ def test_a_sender_every_reader_shares_deferred_counts_no_reader(
     refused: Callable[[str], bool],
 ) -> None:
     # The null sender is taken all along: only the senders of our own are refused.
-    settings = write_config(
-        smtp_config(smtp_server, smtp={"pool_size": 2}, bounce_address=bounce_address)
-    )
     emails = addresses(5)
-    smtp_server.handler.mail_reply_for = lambda address: DEFERRED if refused(address) else None
-    with pipeline.runtime(settings, NOW) as rt:
-        pipeline.collect(rt, NOW)
-        load_subscribers(rt, emails)
-        with pytest.raises(ServerUnavailable, match=re.escape(DEFERRED)):
-            pipeline.send(rt, "weekly", NOW)
-        assert untouched(deliveries(rt), emails)
+    rows = send_refusing(
+        write_config,
+        smtp_server,
+        emails,
+        lambda address: DEFERRED if refused(address) else None,
+        (ServerUnavailable, re.escape(DEFERRED)),
+        bounce_address=bounce_address,
+        pool_size=2,
+    )
+    assert untouched(rows, emails)
     assert not smtp_server.handler.received
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
 @pytest.mark.parametrize("bounce_address", [None, BOUNCES], ids=["no VERP", "VERP"])
-def test_a_passing_refusal_of_mail_from_defers_one_reader_and_the_send_goes_on(
-    write_config, smtp_server: FixtureSMTPServer, bounce_address: str | None
+def test_a_passing_refusal_of_mail_from_costs_nothing(
+    write_config, smtp_server: FixtureSMTPServer, bounce_address: str | None, pipelining: bool
 ) -> None:
     settings = write_config(
         smtp_config(smtp_server, smtp={"pool_size": 1}, bounce_address=bounce_address)
     )
     emails = addresses(4)
+    smtp_server.handler.pipelining = pipelining
     smtp_server.handler.mail_replies = [DEFERRED]  # the first MAIL FROM only
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
-        assert pipeline.send(rt, "weekly", NOW).sent == 3
+        assert pipeline.send(rt, "weekly", NOW).sent == 4
         rows = deliveries(rt)
-    assert sorted((r.status, r.attempts) for r in rows.values()) == [
-        ("deferred", 1),
-        ("sent", 1),
-        ("sent", 1),
-        ("sent", 1),
-    ]
+    assert {(r.status, r.attempts) for r in rows.values()} == {("sent", 1)}
+    assert smtp_server.handler.counts() == dict.fromkeys(emails, 1)
 
 
-@pytest.mark.parametrize("reply", ["454 4.7.0 Slow down", "421 4.7.0 Too busy, closing"])
-def test_a_slow_down_at_mail_from_is_every_connections_pause_not_a_readers_deferral(
-    write_config, smtp_server: FixtureSMTPServer, reply: str
+def test_every_verp_sender_refused_the_plain_one_taken_stops_the_send(
+    write_config, smtp_server: FixtureSMTPServer
 ) -> None:
-    settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}, bounce_address=BOUNCES))
+    # A relay that tempfails every address with a token (a sender verify callout to our bounce
+    # host failing, its plain address in the callout cache): three readers, then the send stops.
+    emails = addresses(6)
+    rows = send_refusing(
+        write_config,
+        smtp_server,
+        emails,
+        lambda address: DEFERRED if "+" in address else None,
+        (SenderRefused, re.escape(DEFERRED)),
+    )
+    counted = [e for e in emails if rows[e].attempts]
+    assert [(rows[e].status, rows[e].attempts) for e in counted] == [("deferred", 1)] * 3
+    assert untouched(rows, [e for e in emails if e not in counted])
+    assert not smtp_server.handler.received
+
+
+def test_a_server_refusing_every_other_mail_from_counts_no_reader_without_verp(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    # Without VERP nothing at MAIL FROM is one reader's: a flaky server costs no attempt.
+    emails = addresses(4)
+    asked = []
+
+    def every_other(address: str) -> str | None:
+        asked.append(address)
+        return DEFERRED if len(asked) % 2 else None
+
+    error = (ServerUnavailable, re.escape(DEFERRED))
+    rows = send_refusing(write_config, smtp_server, emails, every_other, error, bounce_address=None)
+    assert untouched(rows, emails)
+
+
+def test_a_slow_down_at_mail_from_is_every_connections_pause_not_a_readers_deferral(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    # A 454 that leaves the connection open (a 421 closes it, so nothing could be asked after).
     emails = addresses(3)
-    smtp_server.handler.mail_reply_for = lambda address: reply if "+" in address else None
-    with pipeline.runtime(settings, NOW) as rt:
-        pipeline.collect(rt, NOW)
-        load_subscribers(rt, emails)
-        with pytest.raises(ServerUnavailable, match=reply[:3]):
-            pipeline.send(rt, "weekly", NOW)
-        assert untouched(deliveries(rt), emails)
+    slow_down = "454 4.7.0 Slow down"
+    refuse = lambda address: slow_down if "+" in address else None  # noqa: E731
+    rows = send_refusing(write_config, smtp_server, emails, refuse, (ServerUnavailable, "454"))
+    assert untouched(rows, emails)
