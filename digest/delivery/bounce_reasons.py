@@ -129,6 +129,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"service not available, closing transmission channel|"
             r"too many unwanted messages have been sent from|"
             r"service refused, please try later|"
+            # Sisimai 5's Blocked (rb-sisimai): Microsoft's "... to submit messages to this
+            # e-mail system has been rejected".
+            r"to submit messages to this e-?mail system|"
             # BounceParser's spam: JunkEmailFilter's block list.
             r"junkemailfilter|"
             # Hotmail's block list codes (PHP-Bounce-Handler's bounce_responses.php).
@@ -190,6 +193,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"refuses? to receive (this )?mail|\buser reject\b|polic(y|ies)|"
             r"organizational settings|given low priority|messages with multiple addresses|"
             r"not subscribed to this group|captcha|is not accepting any mail|"
+            # Google Groups: "the group you tried to contact ... may not exist, or you may not
+            # have permission to post messages to the group", in the sender's language, with its
+            # help centre's address (Sisimai's GoogleGroups: rejected).
+            r"may not have permission to post|groups\.google\.com/support|"
             # Sisimai 5's Blocked, Rejected and SecurityError.
             r"confirm this mail server|server requires confirmation|invalid domain, see|"
             r"recursive cname records|authentication (credentials invalid|turned on)|"
@@ -251,7 +258,13 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"could not find a gateway for|failed to deliver to domain|not been collected after|"
             r"in the queue too long|numerous attempts to deliver|"
             # Delay notices (PHP-Bounce-Handler's bounce_responses.php).
-            r"not yet been delivered|will be retried for|queue too long",
+            r"not yet been delivered|will be retried for|queue too long|"
+            # Sisimai 5's Expired (rb-sisimai's lib/sisimai/reason/expired.rb): Gmail's, Exim's
+            # frozen messages and delay reports, Zoho's, and its word pairs.
+            r"server did not accept our requests to connect|frozen on arrival|has been frozen|"
+            r"delay reason: |host not reachable|message was not delivered within|"
+            r"could not be delivered for .{0,20}days|could not deliver for the last .{0,20}second|"
+            r"delivery (\S+ ){0,3}delayed|not .{0,20}reach.{0,80}period",
             re.I,
         ),
     ),
@@ -427,6 +440,13 @@ def classify_text(text: str) -> Reason | None:
         if pattern.search(text):
             return reason
     return None
+
+
+def one_reason(text: str) -> Reason | None:
+    """The reason a notice's words give for all it lists: the one its lines name, when those
+    that name one all name the same; None when they name none or several."""
+    named = {classify_text(line) for line in _FOLD.sub(" ", text).splitlines()} - {None}
+    return named.pop() if len(named) == 1 else None
 
 
 # "<domain> does not exist", of a domain named alone (not an address's).

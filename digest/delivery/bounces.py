@@ -20,9 +20,18 @@ from digest.delivery.bounce_reasons import (
     about_another_domain,
     classify,
     classify_text,
+    one_reason,
     suppresses,
 )
-from digest.delivery.notice_text import beside, decoded, entries, near, own_text, text_of
+from digest.delivery.notice_text import (
+    beside,
+    decoded,
+    entries,
+    near,
+    own_text,
+    own_words,
+    text_of,
+)
 from digest.delivery.ses_notice import SesKind, ses_notice
 
 _VERP = re.compile(r"\+([A-Za-z0-9_\-.]+)@")
@@ -301,12 +310,19 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
     if not temporary and not permanent:
         return _plain_notice(message, token)
     text = own_text(message)[:20000] or text_of(message)
+    # Nor a message's identifier, nor the sender the notice is addressed to (or its mail
+    # system), which detectors find in a returned header quoted in the notice's text, unless the
+    # notice names it as failed (an anonymised notice can have sent to itself).
+    named = own_words(text).lower() + " ".join(message.get_all("X-Failed-Recipients", [])).lower()
+    not_recipients = _message_ids(message, text) | {
+        a for a in _own_addresses(message) if a not in named
+    }
     bounces = []
     failed = {a.decode("utf-8", "replace").strip("<>").lower() for a in permanent | temporary}
     for addresses, status in ((permanent, ""), (temporary, "4.0.0")):
         for raw_address in sorted(addresses):
             address = raw_address.decode("utf-8", "replace").strip("<>").lower()
-            if not _WHOLE_ADDRESS.fullmatch(address):
+            if not _WHOLE_ADDRESS.fullmatch(address) or address in not_recipients:
                 continue  # no address: other text a detector took for one
             # Its own lines first; when they give no reason (two lines for one recipient: "a@x
             # (expanded from: b@y)"), the words after the next address too.
@@ -315,6 +331,11 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
             if reason is None:
                 words = near(text, address)
                 reason = classify_text(words)
+            if reason is None and (sole := one_reason(own_words(text))) is not None:
+                # Nothing beside it, but the notice gives one reason for all it lists ("Your
+                # message was not delivered within 2 days. ... The following recipients did not
+                # receive your message: <a@b.c> ...").
+                words, reason = own_words(text), sole
             if reason is None:
                 # A detector called it permanent without naming why: the address is what
                 # it could not deliver to.
@@ -333,6 +354,23 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
     return bounces
 
 
+# A message's identifier, in its header or a header quoted in a notice ("Message-ID:<a@b>").
+_MESSAGE_ID = re.compile(r"^(?:resent-)?message-id:[ \t]*<([^<>\s]+@[^<>\s]+)>", re.I | re.M)
+
+
+def _own_addresses(message: Message) -> set[str]:
+    """The notice's own From and To: its mail system, and the sender it is addressed to."""
+    fields = message.get_all("From", []) + message.get_all("To", [])
+    return {a.lower() for _n, a in getaddresses(fields) if a}
+
+
+def _message_ids(message: Message, text: str) -> set[str]:
+    found = _MESSAGE_ID.findall(text) + _MESSAGE_ID.findall(
+        f"Message-ID: {message.get('Message-ID', '')}"
+    )
+    return {i.lower() for i in found}
+
+
 def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
     """A mail system's notice in no format a detector knows ("You sent mail to a@example.org.
     That's not a valid user here."): each address of an entry (a line and the indented lines
@@ -340,9 +378,7 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
     or a mail system: a person's autoreply is never read as a bounce."""
     if not _MAIL_SYSTEM.search(str(message.get("From", ""))):
         return []
-    ours = {
-        a.lower() for _n, a in getaddresses(message.get_all("From", []) + message.get_all("To", []))
-    }
+    ours = _own_addresses(message)
     bounces: list[Bounce] = []
     text = own_text(message)
     lines = text.splitlines()[:200]

@@ -47,9 +47,19 @@ def decoded(part: Message) -> str:
 # Where a notice starts quoting the message it returns: words after it are not the server's.
 _RETURNED = re.compile(
     r"^.{0,12}(old message:|-+ ?original message ?(-+|follows)|"
-    r"(below this line|enclosed) is a copy|-+ ?message header follows|-+ ?returned message)",
+    r"(below this line|enclosed) is a copy|-+ ?message header follows|-+ ?returned message|"
+    # Exim's: "------ This is a copy of the message, including all the headers. ------".
+    r"-+ ?this is a copy of the message)|"
+    # The returned message's header quoted right after the notice's words (Zoho's).
+    r"^received: ?from ",
     re.I | re.M,
 )
+
+
+def own_words(text: str) -> str:
+    """A notice's words up to where it starts quoting the message it returns."""
+    returned = _RETURNED.search(text)
+    return text[: returned.start()] if returned else text
 
 
 # What is left of a line that names an address and says nothing about it.
@@ -59,11 +69,15 @@ _NO_WORDS = " \t\r\n<>:;,.\"'()"
 def near(text: str, address: str, others: Iterable[str] = ()) -> str:
     """The words about one address: the lines from it on (and a few before, back to the last
     line naming another failed address), up to the returned message or the next line naming
-    another failed address, else the whole text."""
+    another failed address; the notice's own words when they do not name it."""
     lowered = text.lower()
-    at = lowered.find(address)
+    own = len(own_words(text))
+    at = lowered.find(address, 0, own)
     if at < 0:
-        return text
+        # Not named in the notice's own words (only in the message it returns, in a Received
+        # field say, or under another spelling than a detector's): the notice's words, not the
+        # returned message's.
+        return text[:own]
     start = max(0, at - 200)
     for other in others:
         # Nor the words of another failed address listed before it: from the line after the
@@ -71,8 +85,8 @@ def near(text: str, address: str, others: Iterable[str] = ()) -> str:
         # address has no words of its own (a bare list of addresses under one reason).
         found = lowered.rfind(other, start, at)
         line = lowered.find("\n", found, at) if found >= 0 else -1
-        own_words = text[found + len(other) : lowered.rfind("\n", 0, at) + 1] if line >= 0 else ""
-        if own_words.strip(_NO_WORDS):
+        its_words = text[found + len(other) : lowered.rfind("\n", 0, at) + 1] if line >= 0 else ""
+        if its_words.strip(_NO_WORDS):
             start = line + 1
     window = text[start : at + 400]
     returned = _RETURNED.search(window, min(200, at - start))

@@ -5,14 +5,15 @@ Run by hand: python -m tests.bench.bench_bounces [--half HALF] [--show-wrong [HA
 (HALF: tuned, held_out or complaints; --half reports that half only, so tuning can look at
 `tuned` without seeing `held_out`.)
 
-The corpus (tests/delivery/bounces_corpus/, see its README) has seven sources of real bounces
+The corpus (tests/delivery/bounces_corpus/, see its README) has eight sources of real bounces
 from many MTAs: flufl.bounce's test messages (`tuned/`, `held_out/`),
 Mail::DeliveryStatus::BounceParser's (`bounceparser/tuned/`, `bounceparser/held_out/`),
 bounce_email's and baunsu's (`bounced/tuned/`, `bounced/held_out/`), Sisimai's
 (`sisimai/tuned/`, `sisimai/held_out/`), crisp-oss/email-bounce-parser's notice bodies
 (`crisp/tuned/`, `crisp/held_out/`, read through `read_message`) and PHP-Bounce-Handler's and
 flanker's (`handlers/tuned/`, `handlers/held_out/`) and the Ruby mail gem's and MimeKit's
-(`libraries/tuned/`, `libraries/held_out/`), each address labelled hard
+(`libraries/tuned/`, `libraries/held_out/`) and more of Sisimai's, its older sample folder's
+and its debugging set's (`sisimai12/tuned/`, `sisimai12/held_out/`), each address labelled hard
 (about the address: suppress it) or soft (anything else: never). Each source is split in two:
 `tuned` (the rules were adjusted looking at it) and `held_out` (never looked at while tuning).
 `complaints` are ARF reports (RFC 5965). For each source and half: hard addresses suppressed
@@ -45,7 +46,8 @@ CORPUS = Path(__file__).parent.parent / "delivery" / "bounces_corpus"
 # from it at the same time, on two branches), main when the fifth source (crisp/) was, and main
 # when the tenth batch (the sixth source, handlers/: PHP-Bounce-Handler's and flanker's) was, and
 # main when the eleventh (the seventh source, libraries/: the mail gem's and MimeKit's, and two
-# more of Sisimai's) was.
+# more of Sisimai's) was, and main when the twelfth (the eighth source, sisimai12/: more of
+# Sisimai's, from its older sample folder and its debugging set) was.
 BASELINES = (
     "74b2129^1",
     "74b2129",
@@ -58,9 +60,21 @@ BASELINES = (
     "7727928",
     "4220b81",
     "c289fe2",
+    "8320336",
 )
 HALVES = ("tuned", "held_out", "complaints")
-SOURCES = ("flufl", "bounceparser", "bounced", "sisimai", "crisp", "handlers", "libraries", "all")
+# Sources kept in a folder of their own (<source>/tuned/, <source>/held_out/); flufl.bounce's
+# halves are at the top of the corpus.
+SPLIT_SOURCES = (
+    "bounceparser",
+    "bounced",
+    "sisimai",
+    "crisp",
+    "handlers",
+    "libraries",
+    "sisimai12",
+)
+SOURCES = ("flufl", *SPLIT_SOURCES, "all")
 # Sources whose files are a notice's body only, as their project keeps them (no header): read
 # as a mail system's notice to our VERP bounce address, the header below put before the body
 # at load time; the files stay as they came.
@@ -112,7 +126,7 @@ def baseline_parser(commit: str) -> Any | None:
 def place(name: str) -> tuple[str, str]:
     """(source, half) of a labelled message."""
     parts = name.split("/")
-    if parts[0] in ("bounceparser", "bounced", "sisimai", "crisp", "handlers", "libraries"):
+    if parts[0] in SPLIT_SOURCES:
         return parts[0], parts[1]
     return ("flufl" if parts[0] != "complaints" else "arf"), parts[0]
 

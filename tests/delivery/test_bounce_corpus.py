@@ -1,4 +1,4 @@
-"""The classifier over the whole real corpus (all seven sources, both halves): floors that
+"""The classifier over the whole real corpus (all eight sources, both halves): floors that
 hold, so a regression fails. The figures and what they mean: python -m tests.bench.bench_bounces."""
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ FLOORS = {
     # addresses to Sisimai's non-address phrases, and one more to the sixth batch's rules
     # (reading folded lines whole), which one not looked at (see the corpus README): 42 to 41,
     # lowered with that written down, not to let a change through unseen.
-    ("flufl", "tuned"): (53, 0, 54, 18),
+    # With the twelfth batch's rules, two more relabelled soft by their words: netscape_01
+    # ("Your message was not delivered within 2 days", both addresses) and simple_01 ("would
+    # exceed mailbox quota"): 50 of 51.
+    ("flufl", "tuned"): (50, 0, 51, 21),
     ("flufl", "held_out"): (41, 0, 47, 14),
     ("bounceparser", "tuned"): (20, 0, 20, 40),
     ("bounceparser", "held_out"): (24, 0, 24, 36),
@@ -49,7 +52,11 @@ FLOORS = {
     # 112 soft (its own half 5 of 8 and 2 of 19; which ones not looked at); its second part
     # added one soft address, not suppressed. Both merged: 48 of 52 hard (the eighth's rules
     # suppress one more of the ninth's half) and 14 of 133 soft.
-    ("sisimai", "held_out"): (49, 14, 53, 133),
+    # With the twelfth batch's rules (a detector's find that is a Message-ID or the notice's
+    # own addressee dropped, words read from the notice rather than the message it returns):
+    # 9 soft suppressed of 131 (two addresses no label names no longer suppressed; which ones
+    # not looked at).
+    ("sisimai", "held_out"): (49, 9, 53, 131),
     # crisp-oss/email-bounce-parser's notice bodies, read under a mail system's header
     # (bench_bounces.read_message). Before any rule was written from them: tuned 20 of 31 hard,
     # 2 soft suppressed (two addresses no label names); held out 19 of 27, 1. Once Postfix's
@@ -73,6 +80,13 @@ FLOORS = {
     # 2 soft; held out 0 of 1 hard, 0 of 2 soft (which one not looked at).
     ("libraries", "tuned"): (7, 0, 7, 2),
     ("libraries", "held_out"): (0, 0, 1, 2),
+    # The twelfth batch, more of Sisimai's. Before any rule was written from it: tuned 12 of 13
+    # hard, 4 soft suppressed (Exim's header refusal, Gmail's connection failure, Zoho's
+    # Message-ID and addressee); held out 11 of 12, 0 of 4. After its rules: tuned 12 of 13 (the
+    # one left, sendmail-2's filtered@example.org, is named only in the notice's text, its
+    # report's Final-Recipient spelling it filtered@example.com), 0 soft; held out unchanged.
+    ("sisimai12", "tuned"): (12, 0, 13, 14),
+    ("sisimai12", "held_out"): (11, 0, 12, 4),
 }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from digest.delivery.bounce_reasons import Reason, classify, classify_text, suppresses
+from digest.delivery.bounce_reasons import Reason, classify, classify_text, one_reason, suppresses
 from digest.delivery.bounces import parse_dsn
 from digest.delivery.notice_text import near
 
@@ -402,6 +402,37 @@ def test_bounceparsers_phrases_for_a_dead_address_suppress_it(
             "550 5.1.1 Rejecting password protected file attachment",
             Reason.CONTENT_BLOCK,
         ),
+        # Sisimai 5's Expired (rb-sisimai): Gmail's "did not accept our requests to connect",
+        # Exim's frozen messages and delay reports, Zoho's, and its word pairs.
+        (
+            "5.1.1",
+            "The recipient server did not accept our requests to connect. [example.org. "
+            "[192.0.2.1]:25: socket error]",
+            Reason.EXPIRED,
+        ),
+        ("5.1.1", "Message 1q2W3e-0004Rt-5Y is frozen on arrival", Reason.EXPIRED),
+        ("5.1.1", "Message 1q2W3e-0004Rt-5Y has been frozen", Reason.EXPIRED),
+        ("5.1.1", "Delay reason: SMTP error from remote mail server", Reason.EXPIRED),
+        ("5.1.1", "Host not reachable", Reason.EXPIRED),
+        ("5.1.1", "The message was not delivered within 48 hours", Reason.EXPIRED),
+        ("5.1.1", "Your message could not be delivered for 5 days", Reason.EXPIRED),
+        ("5.1.1", "We could not deliver for the last 86400 seconds", Reason.EXPIRED),
+        ("5.1.1", "Delivery to ann@example.org is delayed", Reason.EXPIRED),
+        ("5.1.1", "Could not reach the host within the retry period", Reason.EXPIRED),
+        (
+            "5.1.1",
+            "550 5.1.1 Permission to submit messages to this e-mail system has been rejected",
+            Reason.SPAM_BLOCK,
+        ),
+        # Google Groups: the group may not exist or the sender may not post to it, in English
+        # or, with its help centre's address, in the sender's language (Sisimai: rejected).
+        (
+            "5.0.0",
+            "We're writing to let you know that the group you tried to contact (news) may not "
+            "exist, or you may not have permission to post messages to the group.",
+            Reason.POLICY_BLOCK,
+        ),
+        ("5.1.1", "Fragen? https://groups.google.com/support/ Google Groups", Reason.POLICY_BLOCK),
         # SMTP32's (IMail's) words for a full mailbox.
         ("5.0.0", "User mailbox exceeds allowed size: ann@example.org", Reason.MAILBOX_FULL),
         ("5.0.0", "422 User has exhausted allowed storage space", Reason.MAILBOX_FULL),
@@ -1112,4 +1143,144 @@ def test_a_failed_callout_on_the_sender_is_no_dead_address() -> None:
 
 def test_a_report_saved_with_blank_lines_before_its_header_is_still_read() -> None:
     raw = b"\n" + b" " * 40 + b"\n" + report(text="Delivery failed.", status="5.1.1")
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
+
+
+def exim_notice(*, failed: str, listed: str, reply: str) -> bytes:
+    """Exim's notice: X-Failed-Recipients, the address as its text lists it, the server's reply
+    and the returned message, whose Received field names the recipient too."""
+    return (
+        "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\r\n"
+        "To: bounces+tok@news.example.org\r\n"
+        "Subject: Mail delivery failed: returning message to sender\r\n"
+        f"X-Failed-Recipients: {failed}\r\n"
+        "\r\n"
+        "This message was created automatically by mail delivery software.\r\n"
+        "\r\n"
+        "A message that you sent could not be delivered to one or more of its\r\n"
+        "recipients. This is a permanent error. The following address(es) failed:\r\n"
+        "\r\n"
+        f"  {listed}\r\n"
+        "    SMTP error from remote mail server after end of data:\r\n"
+        f"    host mx.example.org [192.0.2.1]: {reply}\r\n"
+        "\r\n"
+        "------ This is a copy of the message, including all the headers. ------\r\n"
+        "\r\n"
+        "Return-path: <bounces+tok@news.example.org>\r\n"
+        "Received: from localhost ([127.0.0.1])\r\n"
+        "\tby news.example.org with esmtp (Exim 4.96)\r\n"
+        "\t(envelope-from <bounces+tok@news.example.org>)\r\n"
+        "\tid 1q2W3e-0004Rt-5Y\r\n"
+        f"\tfor {failed}; Mon, 1 Jun 2026 10:00:00 +0000\r\n"
+        "From: The Weekly <news@example.org>\r\n"
+        f"To: {listed}\r\n"
+        "Subject: The Weekly\r\n"
+        "\r\n"
+        "This week's news.\r\n"
+    ).encode()
+
+
+def test_an_address_named_only_in_the_returned_message_takes_the_notices_words() -> None:
+    # The notice lists the recipient under another spelling than its X-Failed-Recipients: the
+    # words about it are the notice's, not the returned message's Received field (which say
+    # nothing, and would leave a detector's find to count as an unknown user).
+    raw = exim_notice(
+        failed="bob@example.org", listed="bob@mail.example.org", reply="554 5.7.0 Header error"
+    )
+    assert [b.recipient for b in parse_dsn(raw) if b.hard] == []
+    text = raw.decode().split("\r\n\r\n", 1)[1]
+    assert "Header error" in near(text, "bob@example.org")
+    assert "envelope-from" not in near(text, "bob@example.org")
+
+
+def test_an_exim_notice_with_the_same_spelling_still_names_the_dead_address() -> None:
+    raw = exim_notice(
+        failed="bob@example.org", listed="bob@example.org", reply="550 5.1.1 User unknown"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
+
+
+def test_the_notices_own_addressee_and_a_message_id_are_no_failed_recipients() -> None:
+    # A notice quoting the returned message's header right after its own words (Zoho's): the
+    # sender it is addressed to and the message's Message-ID are no recipients of ours.
+    raw = (
+        b"From: mailer-daemon@mail.example.net\r\n"
+        b"To: news@example.org\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\n"
+        b"\r\n"
+        b"This message was created automatically by mail delivery software.\r\n"
+        b"A message that you sent could not be delivered to one or more of its recipients. "
+        b"This is a permanent error.\r\n"
+        b"\r\n"
+        b"bob@example.org Invalid Address, ERROR_CODE :550, ERROR_CODE :Requested action not "
+        b"taken: mailbox unavailable\r\n"
+        b"\r\n"
+        b"\r\n"
+        b"Received:from mail.example.net by mx.example.net\r\n"
+        b"Message-ID:<a1b2.c3d4.99@news.example.org>\r\n"
+        b"From:The Weekly <news@example.org>\r\n"
+        b"To:<bob@example.org>\r\n"
+        b"Subject:The Weekly\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
+
+
+def test_a_notice_giving_one_reason_for_all_it_lists_gives_it_to_each() -> None:
+    # Netscape's notice: the reason in a paragraph, then each recipient under a heading of its
+    # own, far from it; a detector's find takes the notice's one reason, not "unknown user".
+    reason = (
+        "This Message was undeliverable due to the following reason:\r\n"
+        "\r\n"
+        "Your message was not delivered because the destination computer was\r\n"
+        "not reachable within the allowed queue period.  The amount of time\r\n"
+        "a message is queued before it is returned depends on local settings.\r\n"
+        "\r\n"
+        "Your message was not delivered within 2 days.\r\n"
+        "Host example.org is not responding.\r\n"
+        "\r\n"
+    )
+    listed = "".join(
+        "The following recipients did not receive your message:\r\n"
+        f"\r\n     <{who}@example.org>\r\n"
+        for who in ("ann", "bob")
+    )
+    raw = (
+        "From: Mail Administrator <postmaster@mx.example.org>\r\n"
+        "To: bounces+tok@news.example.org\r\n"
+        "Subject: Mail System Error - Returned Mail\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n'
+        "\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+        f"{reason}{listed}"
+        "\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.org\r\n"
+        "\r\n--b--\r\n"
+    ).encode()
+    found = [(b.recipient, b.reason) for b in parse_dsn(raw)]
+    assert found == [("ann@example.org", Reason.EXPIRED), ("bob@example.org", Reason.EXPIRED)]
+
+
+@pytest.mark.parametrize(
+    ("words", "reason"),
+    [
+        (
+            "Delivery failed.\nHost example.org: mailbox full\nThe mailbox is full",
+            Reason.MAILBOX_FULL,
+        ),
+        # Two reasons, one each: none for all.
+        ("ann@example.org: mailbox full\nbob@example.org: no such user", None),
+        ("Delivery failed for these recipients:", None),
+    ],
+)
+def test_a_notices_one_reason_is_the_one_its_lines_all_give(
+    words: str, reason: Reason | None
+) -> None:
+    assert one_reason(words) == reason
+
+
+def test_a_notice_addressed_to_the_failed_address_itself_still_names_it() -> None:
+    # Anonymised notices can give the sender and the recipient one address; the notice names
+    # it as failed (X-Failed-Recipients, its own words), so it is no sender of ours to drop.
+    raw = exim_notice(
+        failed="bob@example.org", listed="bob@example.org", reply="550 5.1.1 User unknown"
+    ).replace(b"To: bounces+tok@news.example.org", b"To: bob@example.org")
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
