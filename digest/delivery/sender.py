@@ -176,6 +176,11 @@ class Sender:
         returned: deque[_Built] = deque()
         unavailable: list[SendResult] = []
         any_sent = False  # a message accepted in this send: the server took mail then
+        # Readers whose own (VERP) sender was refused since the last message accepted
+        # (SendResult.sender_deferred), recorded once the send tells whose refusal it was:
+        # counted when another reader's message is accepted after them, or the send ends
+        # without the rule below; held back uncounted when three in a row stop the send.
+        own_refused: list[outbox.Attempt] = []
         # Lanes still in their loop, and how many of them wait in take() for a message handed
         # back; `changed` is set (and replaced) when one is handed back or a lane ends.
         live, idle = self.transport.concurrency, 0
@@ -290,10 +295,26 @@ class Sender:
                     refused = of_sender.refusal(attempt)
                     if refused is not None and not refusal:
                         refusal.append(refused)
+                    if refusal:
+                        # The send stops on a refusal of the sender: no reader whose own sender
+                        # was refused since the last message accepted is counted.
+                        for waited in own_refused:
+                            record(held_back(waited.claimed, refusal[0]))
+                        own_refused.clear()
+                        if attempt.result.sender_deferred:
+                            attempt = held_back(attempt.claimed, refusal[0])
+                    elif attempt.result.sender_deferred:
+                        own_refused.append(attempt)
+                    elif attempt.result.outcome == DeliveryStatus.SENT and own_refused:
+                        # Another reader's sender taken: those refused were their own.
+                        for waited in own_refused:
+                            record(waited)
+                        own_refused.clear()
                 else:
                     attempt = current  # not built: recorded as failed, never handed over
                     begun = False
-                previous = record(attempt)
+                if not (own_refused and own_refused[-1] is attempt):
+                    previous = record(attempt)
                 if upcoming is None:
                     upcoming = await take()
             if previous is not None:
@@ -305,6 +326,11 @@ class Sender:
                     group.create_task(work(lane))
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None
+        # Fewer than three in a row, the send not stopped by a refusal of the sender: their own.
+        last.extend(
+            record(held_back(waited.claimed, refusal[0]) if refusal else waited)
+            for waited in own_refused
+        )
         if refusal or (returned and not stopped):
             # Nothing more goes: every reader taken but not sent is put back as it was.
             why = refusal[0] if refusal else unavailable[0]

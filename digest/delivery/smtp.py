@@ -274,6 +274,8 @@ class _Connection:
         refusal = _refusal(replies)
         if refusal is None:
             return None
+        if refusal[1].code == 421:
+            self.drop()  # the server is closing the channel (RFC 5321 4.2.3)
         if self.wire is not None and replies[-1].code == 354:
             # A server that takes DATA after a refused recipient: end the (empty) data.
             await wire.command(b".\r\n", timeout)
@@ -284,15 +286,20 @@ class _Connection:
         """After `reply` refused `sender` (as on the wire) at MAIL FROM: whether the server, on
         the same connection, takes the plain envelope sender (SmtpPool.plain_sender: the one
         without a reader's VERP token; without VERP, the same sender asked again) in a
-        transaction begun at once and left to be reset. Asked after a 4xx that is neither a
-        "slow down" (421/454: every connection's pause) nor in the sender's words, and, with
-        VERP, after any refusal: one of this reader's own sender is told from one of every
-        reader's so. No (refused, or the connection gone): the connection is given up."""
+        transaction begun at once and left to be reset. Never asked after a "slow down"
+        (421/454: every connection's pause); without VERP only after a 4xx not in the sender's
+        words; with VERP after any other refusal, so that one of this reader's own sender is
+        told from one of every reader's. No (refused, or the connection gone): the connection
+        is given up."""
         plain = self._plain_on_the_wire()
         if self.wire is None or plain is None or reply.code in SLOW_DOWN_CODES:
             return False  # closed with the refusal, nothing to ask, or a pause for every lane
-        if plain == sender and not self._refused(0, reply).server_unavailable:
-            return False  # no VERP: the sender every reader shares, refused so
+        if not _verp_of(sender, plain) and (
+            sender != plain or not self._refused(0, reply).server_unavailable
+        ):
+            # No VERP: the sender every reader shares, refused for good or in its words; or
+            # a sender of another kind (a test mail's From address).
+            return False
         try:
             for line in (b"RSET\r\n", _mail_from(plain, needs_smtputf8(plain))):
                 answer = await wire.command(line, self.pool.timeout)
@@ -322,7 +329,12 @@ class _Connection:
         never a failure nor a bounce: max_attempts ends it); without VERP, as any refusal of
         the sender every reader shares (never counted)."""
         plain = self._plain_on_the_wire()
-        if sender == plain:
+        if (
+            plain is None
+            or not _verp_of(sender, plain)
+            or reply.code in SLOW_DOWN_CODES  # every connection's pause
+            or self.wire is None  # closed with the refusal
+        ):
             return self._refused(0, reply)
         return SendResult(
             DeliveryStatus.DEFERRED,
@@ -378,6 +390,12 @@ def _commands(sender: str, recipient: str, utf8: bool) -> tuple[bytes, bytes, by
     return (_mail_from(sender, utf8), f"RCPT TO:<{recipient}>\r\n".encode(encoding), b"DATA\r\n")
 
 
+def _verp_of(sender: str, plain: str) -> bool:
+    """Whether `sender` is `plain` with a reader's VERP token (local+TOKEN@domain)."""
+    local, _, domain = plain.rpartition("@")
+    return sender.startswith(f"{local}+") and sender.endswith(f"@{domain}") and sender != plain
+
+
 def _mail_from(sender: str, utf8: bool) -> bytes:
     return f"MAIL FROM:<{sender}>{' SMTPUTF8' if utf8 else ''}\r\n".encode(
         "utf-8" if utf8 else "ascii"
@@ -413,8 +431,9 @@ class SmtpPool:
     ) -> None:
         """pipelining: send MAIL FROM, RCPT TO and DATA together when the server offers it.
         plain_sender: the envelope sender without a reader's VERP token (the bounce address,
-        else the From address), asked for after a 4xx to a message's MAIL FROM (see
-        _Connection._takes_the_plain_sender); None: such a 4xx is the server's state."""
+        else the From address), asked for after a refusal of a message's MAIL FROM (see
+        _Connection._takes_the_plain_sender); None: never asked, a 4xx there is the server's
+        state."""
         self.pipelining = pipelining
         self.plain_sender = plain_sender
         self.host, self.port, self.security = host, port, security

@@ -10,6 +10,7 @@ plain one refused too: every reader's sender is, which is the server's state for
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -20,6 +21,7 @@ from sqlalchemy import select
 from digest import pipeline
 from digest.config import Settings
 from digest.delivery.envelope import envelope_sender
+from digest.delivery.smtp import SmtpPool, _Connection
 from digest.errors import SenderRefused, ServerUnavailable
 from digest.models import Delivery, MailingList, Subscriber
 from tests.conftest import TEST_FROM
@@ -54,10 +56,11 @@ def send_refusing(
     raises: tuple[type[Exception], str],
     bounce_address: str | None = BOUNCES,
     pool_size: int = 1,
+    passes: int = 1,
 ) -> dict[str, Delivery]:
-    """The weekly issue sent once to these readers, the server answering each MAIL FROM with
-    refuse(address) (None: taken); the send must raise `raises` (the error, a pattern of its
-    message). The rows after."""
+    """The weekly issue sent to these readers (`passes` times, a minute apart), the server
+    answering each MAIL FROM with refuse(address) (None: taken); each send must raise `raises`
+    (the error, a pattern of its message). The rows after."""
     settings = write_config(
         smtp_config(smtp_server, smtp={"pool_size": pool_size}, bounce_address=bounce_address)
     )
@@ -65,8 +68,9 @@ def send_refusing(
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
-        with pytest.raises(raises[0], match=raises[1]):
-            pipeline.send(rt, "weekly", NOW)
+        for minutes in range(passes):
+            with pytest.raises(raises[0], match=raises[1]):
+                pipeline.send(rt, "weekly", NOW + timedelta(minutes=minutes))
         return deliveries(rt)
 
 
@@ -164,22 +168,25 @@ def test_a_passing_refusal_of_mail_from_costs_nothing(
     assert smtp_server.handler.counts() == dict.fromkeys(emails, 1)
 
 
-def test_every_verp_sender_refused_the_plain_one_taken_stops_the_send(
-    write_config, smtp_server: FixtureSMTPServer
+@pytest.mark.parametrize("pool_size", [1, 4])
+def test_every_verp_sender_refused_the_plain_one_taken_stops_the_send_counting_no_one(
+    write_config, smtp_server: FixtureSMTPServer, pool_size: int
 ) -> None:
-    # A relay that tempfails every address with a token (a sender verify callout to our bounce
-    # host failing, its plain address in the callout cache): three readers, then the send stops.
-    emails = addresses(6)
+    # A relay that refuses every address with a token (a sender verify callout to our bounce
+    # host failing, its plain address in the callout cache; Postfix's sender login maps): three
+    # readers in a row, then the send stops, none of them counted, pass after pass.
+    emails = addresses(12)
+    refuse = lambda address: DEFERRED if "+" in address else None  # noqa: E731
     rows = send_refusing(
         write_config,
         smtp_server,
         emails,
-        lambda address: DEFERRED if "+" in address else None,
+        refuse,
         (SenderRefused, re.escape(DEFERRED)),
+        pool_size=pool_size,
+        passes=3,
     )
-    counted = [e for e in emails if rows[e].attempts]
-    assert [(rows[e].status, rows[e].attempts) for e in counted] == [("deferred", 1)] * 3
-    assert untouched(rows, [e for e in emails if e not in counted])
+    assert untouched(rows, emails), {e: (r.status, r.attempts) for e, r in rows.items()}
     assert not smtp_server.handler.received
 
 
@@ -208,3 +215,37 @@ def test_a_slow_down_at_mail_from_is_every_connections_pause_not_a_readers_defer
     refuse = lambda address: slow_down if "+" in address else None  # noqa: E731
     rows = send_refusing(write_config, smtp_server, emails, refuse, (ServerUnavailable, "454"))
     assert untouched(rows, emails)
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+@pytest.mark.parametrize("slow_down", ["454 4.7.0 Slow down", "421 4.7.0 Too busy, closing"])
+def test_a_slow_down_to_the_message_asked_again_is_not_the_readers_deferral(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, slow_down: str
+) -> None:
+    asked: list[str] = []
+
+    def refuse(address: str) -> str | None:
+        asked.append(address)
+        own = [a for a in asked if "+" in a]
+        if "+" not in address or len(own) > 2:
+            return None
+        return DEFERRED if len(own) == 1 else slow_down  # then a pause, asked again
+
+    smtp_server.handler.pipelining = pipelining
+    emails = addresses(2)
+    rows = send_refusing(
+        write_config, smtp_server, emails, refuse, (ServerUnavailable, slow_down[:3])
+    )
+    assert untouched(rows, emails)
+
+
+def test_a_test_mails_from_address_refused_is_a_refusal_of_the_sender(
+    smtp_server: FixtureSMTPServer,
+) -> None:
+    # `digest send-test` goes from the From address, not a VERP sender of the bounce address:
+    # its refusal is never taken for one reader's own.
+    refusal = "553 5.7.1 <digest@weekly.example.net>: Sender address rejected: not owned by user"
+    smtp_server.handler.mail_reply_for = lambda address: refusal if address == TEST_FROM else None
+    pool = SmtpPool(host="127.0.0.1", port=smtp_server.port, security="none", plain_sender=BOUNCES)
+    result = asyncio.run(_Connection(pool).send(TEST_FROM, "reader@example.org", b"x\r\n", None))
+    assert result.sender_refused and not result.sender_deferred, result
