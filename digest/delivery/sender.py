@@ -140,17 +140,16 @@ class Sender:
 
         A refusal of the sender stops the send: its greeting, login or MAIL FROM refused
         (SendResult.sender_refused), or SENDER_REFUSALS_IN_A_ROW readers of more than one
-        domain refused in a refusal of the sender's words (SendResult.of_sender), or as many
-        readers' own VERP senders refused (SendResult.sender_deferred), each of them deferred,
-        no message accepted between: every reader would be refused alike. No more
+        domain refused in a refusal of the sender's words (SendResult.of_sender), each of them
+        deferred, no message accepted between: every reader would be refused alike. No more
         messages are handed over, the ones under way finish, and every reader taken but not
         sent is recorded as held back (its row as it was before the claim, no attempt
         counted); then SenderRefused is raised, with what to fix.
 
         A server that cannot take mail now (SendResult.server_unavailable: no connection, or
-        a 4xx to the greeting, login or MAIL FROM, before any reader is named; at MAIL FROM,
-        unless the server takes the plain envelope sender right after and then the message's
-        own: see SendResult.sender_deferred) costs the
+        a 4xx to the greeting, login or MAIL FROM, before any reader is named; at MAIL FROM
+        only when the plain envelope sender asked for right after is refused too: see
+        smtp._Connection._takes_the_plain_sender) costs the
         reader nothing: that connection is given up for the rest of the send (a server that
         takes fewer connections than the pool has goes on with those it takes; no connection
         is asked again within a send, so nothing loops), and its message goes over another,
@@ -176,11 +175,6 @@ class Sender:
         returned: deque[_Built] = deque()
         unavailable: list[SendResult] = []
         any_sent = False  # a message accepted in this send: the server took mail then
-        # Readers whose own (VERP) sender was refused since the last message accepted
-        # (SendResult.sender_deferred), recorded once the send tells whose refusal it was:
-        # counted when another reader's message is accepted after them, or the send ends
-        # without the rule below; held back uncounted when three in a row stop the send.
-        own_refused: list[outbox.Attempt] = []
         # Lanes still in their loop, and how many of them wait in take() for a message handed
         # back; `changed` is set (and replaced) when one is handed back or a lane ends.
         live, idle = self.transport.concurrency, 0
@@ -295,26 +289,10 @@ class Sender:
                     refused = of_sender.refusal(attempt)
                     if refused is not None and not refusal:
                         refusal.append(refused)
-                    if refusal:
-                        # The send stops on a refusal of the sender: no reader whose own sender
-                        # was refused since the last message accepted is counted.
-                        for waited in own_refused:
-                            record(held_back(waited.claimed, refusal[0]))
-                        own_refused.clear()
-                        if attempt.result.sender_deferred:
-                            attempt = held_back(attempt.claimed, refusal[0])
-                    elif attempt.result.sender_deferred:
-                        own_refused.append(attempt)
-                    elif attempt.result.outcome == DeliveryStatus.SENT and own_refused:
-                        # Another reader's sender taken: those refused were their own.
-                        for waited in own_refused:
-                            record(waited)
-                        own_refused.clear()
                 else:
                     attempt = current  # not built: recorded as failed, never handed over
                     begun = False
-                if not (own_refused and own_refused[-1] is attempt):
-                    previous = record(attempt)
+                previous = record(attempt)
                 if upcoming is None:
                     upcoming = await take()
             if previous is not None:
@@ -326,11 +304,6 @@ class Sender:
                     group.create_task(work(lane))
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None
-        # Fewer than three in a row, the send not stopped by a refusal of the sender: their own.
-        last.extend(
-            record(held_back(waited.claimed, refusal[0]) if refusal else waited)
-            for waited in own_refused
-        )
         if refusal or (returned and not stopped):
             # Nothing more goes: every reader taken but not sent is put back as it was.
             why = refusal[0] if refusal else unavailable[0]
@@ -417,7 +390,6 @@ class _RefusalsInARow:
 
     def __init__(self) -> None:
         self.readers: list[str] = []
-        self.own_senders = 0  # readers whose own (VERP) sender was refused (sender_deferred)
 
     def refusal(self, attempt: outbox.Attempt) -> SendResult | None:
         """The refusal of the sender that stops the send, once this attempt makes one."""
@@ -426,12 +398,6 @@ class _RefusalsInARow:
             return result  # a greeting, AUTH or MAIL FROM refused: every reader alike
         if result.outcome == DeliveryStatus.SENT:
             self.readers.clear()
-            self.own_senders = 0
-        elif result.sender_deferred:
-            self.own_senders += 1
-            if self.own_senders >= SENDER_REFUSALS_IN_A_ROW:
-                # Every reader's own sender refused, the plain one taken: our VERP senders'.
-                return replace(result, sender_deferred=False, sender_refused=True)
         elif result.of_sender:
             self.readers.append(attempt.claimed.email)
             domains = {r.rpartition("@")[2].lower() for r in self.readers}

@@ -41,6 +41,9 @@ from digest.states import DeliveryStatus
 # faster than `in` on a 66 KB message, which it scans whole when there is none.)
 # Replies that ask the client to slow down, for every connection to this server.
 SLOW_DOWN_CODES = (421, 454)
+# The token of the sender asked for after a reader's own VERP sender was refused twice: one of
+# the same form (bounce_address's local part, "+", a token), never a reader's.
+PROBE_TOKEN = "probe"
 
 
 class _Connection:
@@ -169,7 +172,7 @@ class _Connection:
                 # A passing refusal, or one of this reader's own sender: asked once more.
                 refused = await self._open_transaction(wire, sender, recipient, utf8, False)
                 if refused is not None and refused[0] == 0:
-                    return self._own_sender_refused(sender, refused[1])
+                    return await self._own_sender_refused(wire, sender, refused[1])
         except aiosmtplib.SMTPResponseException as exc:
             # The greeting or AUTH refused: a refusal of the connection, never of the reader.
             self.drop()
@@ -285,12 +288,11 @@ class _Connection:
     async def _takes_the_plain_sender(self, wire: ReplyReader, sender: str, reply: Reply) -> bool:
         """After `reply` refused `sender` (as on the wire) at MAIL FROM: whether the server, on
         the same connection, takes the plain envelope sender (SmtpPool.plain_sender: the one
-        without a reader's VERP token; without VERP, the same sender asked again) in a
-        transaction begun at once and left to be reset. Never asked after a "slow down"
-        (421/454: every connection's pause); without VERP only after a 4xx not in the sender's
-        words; with VERP after any other refusal, so that one of this reader's own sender is
-        told from one of every reader's. No (refused, or the connection gone): the connection
-        is given up."""
+        without a reader's VERP token; without VERP, the same sender asked again). Never asked
+        after a "slow down" (421/454: every connection's pause); without VERP only after a 4xx
+        not in the sender's words; with VERP after any other refusal, so that one of this
+        reader's own sender is told from one of every reader's. No (refused, or the connection
+        gone): the connection is given up."""
         plain = self._plain_on_the_wire()
         if self.wire is None or plain is None or reply.code in SLOW_DOWN_CODES:
             return False  # closed with the refusal, nothing to ask, or a pause for every lane
@@ -300,18 +302,27 @@ class _Connection:
             # No VERP: the sender every reader shares, refused for good or in its words; or
             # a sender of another kind (a test mail's From address).
             return False
+        answer = await self._ask_for(wire, plain)
+        return answer is not None and 200 <= answer.code < 300
+
+    async def _ask_for(self, wire: ReplyReader, sender: str) -> Reply | None:
+        """The server's reply to MAIL FROM:<sender> (on the wire) in a transaction begun at
+        once after a reset, and left to be reset; None when the connection was lost. A refusal
+        (or a reset refused) gives the connection up."""
         try:
-            for line in (b"RSET\r\n", _mail_from(plain, needs_smtputf8(plain))):
-                answer = await wire.command(line, self.pool.timeout)
-                if not 200 <= answer.code < 300:
-                    break
-            else:
-                self.needs_reset = True
-                return True
+            answer = await wire.command(b"RSET\r\n", self.pool.timeout)
+            if 200 <= answer.code < 300:
+                answer = await wire.command(
+                    _mail_from(sender, needs_smtputf8(sender)), self.pool.timeout
+                )
         except SessionLost:
-            pass
-        self.drop()
-        return False
+            self.drop()
+            return None
+        if 200 <= answer.code < 300:
+            self.needs_reset = True
+        else:
+            self.drop()
+        return answer
 
     def _plain_on_the_wire(self) -> str | None:
         plain = self.pool.plain_sender
@@ -323,11 +334,14 @@ class _Connection:
             return None
         return None if needs_smtputf8(address) and not self.smtputf8 else address
 
-    def _own_sender_refused(self, sender: str, reply: Reply) -> SendResult:
-        """`sender` refused at MAIL FROM again, right after the server took the plain sender:
-        with VERP, a refusal of this reader's own sender, so this reader's deferral (counted,
-        never a failure nor a bounce: max_attempts ends it); without VERP, as any refusal of
-        the sender every reader shares (never counted)."""
+    async def _own_sender_refused(self, wire: ReplyReader, sender: str, reply: Reply) -> SendResult:
+        """`sender` refused at MAIL FROM again, right after the server took the plain sender.
+        Without VERP, as any refusal of the sender every reader shares (never counted). With
+        VERP, the server is asked for a sender with a token of the same form (PROBE_TOKEN):
+        taken, the refusal is of this reader's own sender, so this reader's deferral, counted
+        (never a failure nor a bounce: max_attempts ends it); refused, every reader's token is
+        (a refusal of the sender: the send stops, no attempt counted); the connection lost,
+        the server's state."""
         plain = self._plain_on_the_wire()
         if (
             plain is None
@@ -336,11 +350,22 @@ class _Connection:
             or self.wire is None  # closed with the refusal
         ):
             return self._refused(0, reply)
+        local, _, domain = plain.rpartition("@")
+        other = await self._ask_for(wire, f"{local}+{PROBE_TOKEN}@{domain}")
+        said = f"{reply.code} {reply.text}".strip()
+        if other is None or other.code in SLOW_DOWN_CODES:
+            return self._refused(0, reply)
+        if not 200 <= other.code < 300:
+            return SendResult(
+                DeliveryStatus.DEFERRED,
+                f"the server refuses the envelope senders with a reader's token (<{sender}>, "
+                f"<{local}+{PROBE_TOKEN}@{domain}>) and takes <{plain}>: {said}",
+                sender_refused=True,
+            )
         return SendResult(
             DeliveryStatus.DEFERRED,
             f"the server refused this reader's own envelope sender <{sender}> (it takes "
-            f"<{plain}>): {reply.code} {reply.text}".strip(),
-            sender_deferred=True,
+            f"<{plain}> and other readers' tokens): {said}",
         )
 
     def _refused(self, stage: int, reply: Reply) -> SendResult:

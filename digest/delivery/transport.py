@@ -116,11 +116,6 @@ class SendResult:
     # after it too) got a 4xx (a busy server, its storage full, too many connections). Not
     # the reader's attempt (see Sender.send_all).
     server_unavailable: bool = False
-    # MAIL FROM refused for this message's own (VERP) envelope sender twice, the plain one
-    # taken between on the same connection: this reader's deferral, counted once another
-    # reader's message is accepted or the send ends; readers in a row so, nothing accepted
-    # between, stop the send uncounted (Sender.send_all): every VERP sender refused.
-    sender_deferred: bool = False
 
     @property
     def hard_bounce(self) -> bool:

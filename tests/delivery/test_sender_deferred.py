@@ -2,10 +2,11 @@
 the same connection, for the plain envelope sender (delivery.bounce_address without a reader's
 token, else the From address) and then for the message's own once more. Taken both times: a
 passing refusal, and the message goes, no attempt counted. The plain one taken and the
-message's own refused again: with VERP, a refusal of that reader's own sender, so that reader's
-deferral, counted (SendResult.sender_deferred), and the send goes on (three readers in a row
-so stop it: every VERP sender refused); without VERP, the sender every reader shares. The
-plain one refused too: every reader's sender is, which is the server's state for a 4xx
+message's own refused again: without VERP, the sender every reader shares (nothing counted);
+with VERP, a sender with a token of the same form is asked for: taken, the refusal is of that
+reader's own sender, so that reader's deferral, counted, and the send goes on; refused, every
+reader's token is: a refusal of the sender, the send stops, nothing counted. The plain one
+refused too: every reader's sender is, which is the server's state for a 4xx
 (ServerUnavailable, no attempt counted; see test_server_unavailable.py)."""
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from digest import pipeline
 from digest.config import Settings
 from digest.delivery.envelope import envelope_sender
 from digest.delivery.smtp import SmtpPool, _Connection
+from digest.delivery.transport import SendResult
 from digest.errors import SenderRefused, ServerUnavailable
 from digest.models import Delivery, MailingList, Subscriber
 from tests.conftest import TEST_FROM
@@ -173,8 +175,8 @@ def test_every_verp_sender_refused_the_plain_one_taken_stops_the_send_counting_n
     write_config, smtp_server: FixtureSMTPServer, pool_size: int
 ) -> None:
     # A relay that refuses every address with a token (a sender verify callout to our bounce
-    # host failing, its plain address in the callout cache; Postfix's sender login maps): three
-    # readers in a row, then the send stops, none of them counted, pass after pass.
+    # host failing, its plain address in the callout cache; Postfix's sender login maps): a
+    # token of the same form refused too, the send stops, nobody counted, pass after pass.
     emails = addresses(12)
     refuse = lambda address: DEFERRED if "+" in address else None  # noqa: E731
     rows = send_refusing(
@@ -188,6 +190,26 @@ def test_every_verp_sender_refused_the_plain_one_taken_stops_the_send_counting_n
     )
     assert untouched(rows, emails), {e: (r.status, r.attempts) for e, r in rows.items()}
     assert not smtp_server.handler.received
+
+
+def test_readers_in_a_row_whose_own_senders_are_refused_hold_up_no_one(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}, bounce_address=BOUNCES))
+    emails = addresses(10)
+    refused = emails[3:7]
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+        own = {sender_of(rt, e) for e in refused}
+        smtp_server.handler.mail_reply_for = lambda address: DEFERRED if address in own else None
+        report = pipeline.send(rt, "weekly", NOW)
+        rows = deliveries(rt)
+    assert report.sent == 6, report
+    assert {e: (rows[e].status, rows[e].attempts) for e in refused} == dict.fromkeys(
+        refused, ("deferred", 1)
+    )
+    assert smtp_server.handler.counts() == {e: 1 for e in emails if e not in refused}
 
 
 def test_a_server_refusing_every_other_mail_from_counts_no_reader_without_verp(
@@ -247,5 +269,13 @@ def test_a_test_mails_from_address_refused_is_a_refusal_of_the_sender(
     refusal = "553 5.7.1 <digest@weekly.example.net>: Sender address rejected: not owned by user"
     smtp_server.handler.mail_reply_for = lambda address: refusal if address == TEST_FROM else None
     pool = SmtpPool(host="127.0.0.1", port=smtp_server.port, security="none", plain_sender=BOUNCES)
-    result = asyncio.run(_Connection(pool).send(TEST_FROM, "reader@example.org", b"x\r\n", None))
-    assert result.sender_refused and not result.sender_deferred, result
+
+    async def send() -> SendResult:
+        lane = _Connection(pool)
+        try:
+            return await lane.send(TEST_FROM, "reader@example.org", b"x\r\n", None)
+        finally:
+            await lane.close()
+
+    result = asyncio.run(send())
+    assert result.sender_refused and "own envelope sender" not in result.reply, result
