@@ -83,7 +83,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # Sisimai 5's MailboxFull (go-sisimai's reason/why-mailboxfull.go), Gmail's "inbox is
             # out of storage space" (its rhost/for-google.go).
             r"no space left on device|not sufficient disk space|out of storage space|"
-            r"mailbox .{0,40}exceeded .{0,40}limit",
+            r"mailbox .{0,40}exceeded .{0,40}limit|"
+            # GoDaddy's (Sisimai's rhost/for-godaddy.go).
+            r"account storage limit",
             re.I,
         ),
     ),
@@ -103,7 +105,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # BounceParser's message_too_large: Exchange's recipient size limit.
             r"recipsizelimit|"
             # qmail-ldap's (Sisimai's lhost/via-qmail.go), Gmail's attachment and header limits.
-            r"exc?eeded the maximum size|limit of \S+ attachments|per individual header size",
+            r"exc?eeded the maximum size|limit of \S+ attachments|per individual header size|"
+            # Mimecast's (Sisimai's rhost/for-mimecast.go).
+            r"maximum email size exceeded",
             re.I,
         ),
     ),
@@ -148,7 +152,12 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # Microsoft's (its rhost/for-google.go, for-microsoft.go).
             r"your access ip \S+ has been rejected|mail score \(|ip not in whitelist|"
             r"nature of the content or the links|traffic not accepted from this ip|"
-            r"tenant has exceeded threshold",
+            r"tenant has exceeded threshold|"
+            # Cox's and GoDaddy's blocks on a sending host that sent to too many invalid
+            # recipients or too many bad commands, Cox's reverse DNS check, Orange's "Service
+            # refuse" (Sisimai's rhost/for-cox.go, for-godaddy.go, for-franceptt.go): the sender,
+            # not the address.
+            r"too many (invalid recipients|bad commands)|dns check failure|service refus[eé]\b",
             re.I,
         ),
     ),
@@ -173,7 +182,11 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"missing a valid (address in the from|message-id)|"
             r"unicode character in a disallowed header|encoded-word syntax is not permitted|"
             r"mail message is malformed|too many related errors|bare ?line ?feeds|"
-            r"invalid message content|message depth exceeded|x-dg-ref header|section 3\.6\.2",
+            r"invalid message content|message depth exceeded|x-dg-ref header|section 3\.6\.2|"
+            # Yahoo's, Cox's and GoDaddy's (Sisimai's rhost/for-yahooinc.go, for-cox.go,
+            # for-godaddy.go).
+            r"headers are not rfc compliant|attachment extension is forbidden|"
+            r"virus infected message|blank from: addresses|not allowed as a from: address",
             re.I,
         ),
     ),
@@ -256,7 +269,16 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"per hour message receive limit|exceeded their limit for the number of messages|"
             r"exceeded permitted limits within|unusual rate of mail|"
             r"try again later, closing connection|"
-            r"with the same message-id|destination seem to reject all mails",
+            r"with the same message-id|destination seem to reject all mails|"
+            # Yahoo's, Cox's, GoDaddy's and Mimecast's (Sisimai's rhost/for-yahooinc.go, for-cox.go,
+            # for-godaddy.go, for-mimecast.go): rates, authentication, TLS, relaying.
+            r"max message per connection|max number of messages per session|"
+            r"message threshold exceeded|requested action aborted: try again later|"
+            r"no data before greeting|authentication not allowed on|"
+            r"this route requires (encryption|tls|high-strength)|invalid for this certificate|"
+            r"open relay (is )?not allowed|incorrect authentication data|"
+            r"submitter failed to authenticate|outbound thread limit|hostname is not authorized|"
+            r"account (in|out)bounds disabled",
             re.I,
         ),
     ),
@@ -313,7 +335,14 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"domain policy size per transaction|service not active|system incorrectly configured|"
             r"mailing list expansion problem|misconfigured forwarding address|"
             r"failed to be replicated|suspiciousremoteservererror|"
-            r"agent busy|insufficient system resources|journaling archive",
+            r"agent busy|insufficient system resources|journaling archive|"
+            # Cox's, GoDaddy's and Mimecast's (Sisimai's rhost/for-cox.go, for-godaddy.go,
+            # for-mimecast.go).
+            r"server temporarily (not available|unavailable)|message is looping|"
+            r"internal resources are temporarily unavailable|"
+            r"unable to process (connection|command|an email)|"
+            r"account service is temporarily unavailable|message ended early|"
+            r"incorrect hostname used for inbounds",
             re.I,
         ),
     ),

@@ -253,3 +253,55 @@ def test_the_providers_own_words_with_their_codes(
 def test_codes_about_the_senders_address_never_suppress(diagnostic: str) -> None:
     status = diagnostic.split()[1]
     check(status, diagnostic, Reason.POLICY_BLOCK)
+
+
+@pytest.mark.parametrize(
+    "diagnostic",
+    [
+        # A block on a sending host that sent to too many invalid recipients names no address
+        # (Cox's, GoDaddy's IB112; Sisimai's rhost/for-cox.go, for-godaddy.go: blocked).
+        "554 This IP has been temporarily blocked for attempting to mail too many invalid "
+        "recipients. IB112",
+        "554 too many invalid recipients from 192.0.2.1",
+    ],
+)
+def test_a_block_for_too_many_invalid_recipients_is_no_dead_address(diagnostic: str) -> None:
+    check("5.0.0", diagnostic, Reason.SPAM_BLOCK)
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "reason"),
+    [
+        # Yahoo's, Cox's, GoDaddy's, Orange's and Mimecast's, with a wrong 5.1.1 (Sisimai's
+        # rhost/for-yahooinc.go, for-cox.go, for-godaddy.go, for-franceptt.go, for-mimecast.go).
+        (
+            "421 Max message per connection reached, closing transmission channel",
+            Reason.POLICY_BLOCK,
+        ),
+        ("554 Message not allowed - Headers are not RFC compliant", Reason.CONTENT_BLOCK),
+        ("554 cox too many bad commands from 192.0.2.1", Reason.SPAM_BLOCK),
+        ("421 dns check failure - try again later", Reason.SPAM_BLOCK),
+        ("554 esmtp no data before greeting", Reason.POLICY_BLOCK),
+        ("552 attachment extension is forbidden", Reason.CONTENT_BLOCK),
+        ("421 esmtp server temporarily not available", Reason.SYSTEM_ERROR),
+        ("421 message threshold exceeded", Reason.POLICY_BLOCK),
+        ("535 Authentication not allowed on IBSMTP Servers. IB401", Reason.POLICY_BLOCK),
+        (
+            "550 ann@example.net Blank From: addresses are not allowed. Provide a valid From.",
+            Reason.CONTENT_BLOCK,
+        ),
+        ("552 Virus infected message rejected. IB705", Reason.CONTENT_BLOCK),
+        ("Account storage limit", Reason.MAILBOX_FULL),
+        ("This message is looping: it already has my Delivered-To line.", Reason.SYSTEM_ERROR),
+        ("550 mwinf5c10 ME Service refuse. Veuillez essayer plus tard.", Reason.SPAM_BLOCK),
+        ("553 This route requires encryption (TLS)", Reason.POLICY_BLOCK),
+        ("554 Maximum email size exceeded", Reason.MESSAGE_TOO_BIG),
+        ("451 Open relay not allowed", Reason.POLICY_BLOCK),
+        ("451 Account inbounds disabled", Reason.POLICY_BLOCK),
+        ("535 Incorrect authentication data", Reason.POLICY_BLOCK),
+        ("451 Unable to process connection at this time", Reason.SYSTEM_ERROR),
+        ("550 Exceeding outbound thread limit", Reason.POLICY_BLOCK),
+    ],
+)
+def test_more_providers_words_do_not_suppress(diagnostic: str, reason: Reason) -> None:
+    check("5.1.1", diagnostic, reason)
