@@ -185,7 +185,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"invalid message content|message depth exceeded|x-dg-ref header|section 3\.6\.2|"
             # Yahoo's, Cox's and GoDaddy's (Sisimai's rhost/for-yahooinc.go, for-cox.go,
             # for-godaddy.go).
-            r"headers are not rfc compliant|attachment extension is forbidden|"
+            r"headers are not rfc compliant|attachment extension is forbidden|stray linefeeds|"
             r"virus infected message|blank from: addresses|not allowed as a from: address",
             re.I,
         ),
@@ -278,7 +278,12 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"this route requires (encryption|tls|high-strength)|invalid for this certificate|"
             r"open relay (is )?not allowed|incorrect authentication data|"
             r"submitter failed to authenticate|outbound thread limit|hostname is not authorized|"
-            r"account (in|out)bounds disabled",
+            r"account (in|out)bounds disabled|"
+            # Apple's, Tencent's (QQ) and MessageLabs' (Sisimai's rhost/for-apple.go,
+            # for-tencent.go, for-messagelabs.go).
+            r"due to excessive volume|mail is rejected by recipients|frequency (\S+ ){0,4}limited|"
+            r"tls/sslv3 connection required|not allowed for sender ip address|"
+            r"turn on smtp authentication|suspected bounce attacks",
             re.I,
         ),
     ),
@@ -485,7 +490,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"invalid final delivery userid|no se encuentra en el directorio|"
             r"non r\S{1,2}pertori\S{1,2} dans l'annuaire|ディレクトリには見つかりません|"
             r"ディレクトリのリストにありません|invalid x\.400 address|reserved by rfc 2606|"
-            r"single label domains not accepted",
+            r"single label domains not accepted|"
+            # MessageLabs' "Recipient mailbox is not allowed" (Sisimai's rhost/for-messagelabs.go).
+            r"recipient mailbox is not allowed",
             re.I,
         ),
     ),

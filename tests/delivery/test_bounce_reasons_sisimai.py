@@ -305,3 +305,31 @@ def test_a_block_for_too_many_invalid_recipients_is_no_dead_address(diagnostic: 
 )
 def test_more_providers_words_do_not_suppress(diagnostic: str, reason: Reason) -> None:
     check("5.1.1", diagnostic, reason)
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "reason"),
+    [
+        # MessageLabs' refusal of an address it has no mailbox for (rhost/for-messagelabs.go).
+        ("553 Recipient mailbox is not allowed", Reason.USER_UNKNOWN),
+        # Apple's, Tencent's (QQ) and MessageLabs' other words (rhost/for-apple.go,
+        # for-tencent.go, for-messagelabs.go), none about the address.
+        (
+            "421 4.7.1 Messages to ann@example.org deferred due to excessive volume",
+            Reason.POLICY_BLOCK,
+        ),
+        ("550 Mail is rejected by recipients", Reason.POLICY_BLOCK),
+        ("550 Frequency of receiving messages is limited", Reason.POLICY_BLOCK),
+        ("421 IP frequency limited", Reason.POLICY_BLOCK),
+        ("550 Suspected bounce attacks", Reason.POLICY_BLOCK),
+        ("451 TLS/SSLv3 Connection required. (#4.7.1)", Reason.POLICY_BLOCK),
+        (
+            "550 sender envelope domain not allowed for sender IP address (#5.1.8)",
+            Reason.POLICY_BLOCK,
+        ),
+        ("553 Please turn on SMTP Authentication in your mail client", Reason.POLICY_BLOCK),
+        ("553 Stray linefeeds in message (#5.6.2)", Reason.CONTENT_BLOCK),
+    ],
+)
+def test_apple_tencent_and_messagelabs_words(diagnostic: str, reason: Reason) -> None:
+    check("5.0.0", diagnostic, reason)
