@@ -186,7 +186,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # Yahoo's, Cox's and GoDaddy's (Sisimai's rhost/for-yahooinc.go, for-cox.go,
             # for-godaddy.go).
             r"headers are not rfc compliant|attachment extension is forbidden|stray linefeeds|"
-            r"virus infected message|blank from: addresses|not allowed as a from: address",
+            r"virus infected message|blank from: addresses|not allowed as a from: address|"
+            # Zoho's virus refusal (Sisimai's rhost/for-zoho.go).
+            r"detected by zoho mail",
             re.I,
         ),
     ),
@@ -283,7 +285,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # for-tencent.go, for-messagelabs.go).
             r"due to excessive volume|mail is rejected by recipients|frequency (\S+ ){0,4}limited|"
             r"tls/sslv3 connection required|not allowed for sender ip address|"
-            r"turn on smtp authentication|suspected bounce attacks",
+            r"turn on smtp authentication|suspected bounce attacks|"
+            # Zoho's refusal of the sending domain, Facebook's response codes for the sender, its
+            # host, its connections and its message (Sisimai's rhost/for-zoho.go, for-facebook.go).
+            r"mail rejected by destination domain|\b(pol|dns|con|msg)-[pt]\d\b",
             re.I,
         ),
     ),
@@ -307,7 +312,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"all routes to destination blocked|bad dns lookup error code|"
             r"could not retrieve source address|loop detected|network error on destination mxs|"
             r"no valid route to (remote mx|destination)|temporary failure in mx lookup|"
-            r"exceeded (maximum hop count|\d+ hops)|mxloopback|\binvalid arguments\b",
+            r"exceeded (maximum hop count|\d+ hops)|mxloopback|\binvalid arguments\b|"
+            # Google Workspace's DNS lookup with no answer (Sisimai's rhost/for-gsuite.go).
+            r"had no relevant answers",
             re.I,
         ),
     ),
@@ -400,7 +407,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # inaccessible recipient (Sisimai's lhost/via-qmail.go, reason/why-userunknown.go,
             # rhost/for-microsoft.go).
             r"administrativ\w* disabled|mailbox \S+ unavailable or access denied|banned recipient|"
-            r"mailbox cannot be accessed",
+            r"mailbox cannot be accessed|"
+            # Facebook's deactivated recipient (Sisimai's rhost/for-facebook.go).
+            r"\brcp-t4\b",
             re.I,
         ),
     ),
@@ -492,7 +501,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"ディレクトリのリストにありません|invalid x\.400 address|reserved by rfc 2606|"
             r"single label domains not accepted|"
             # MessageLabs' "Recipient mailbox is not allowed" (Sisimai's rhost/for-messagelabs.go).
-            r"recipient mailbox is not allowed",
+            r"recipient mailbox is not allowed|"
+            # Facebook's codes for a recipient address that does not exist (its
+            # rhost/for-facebook.go).
+            r"\b(rcp-p1|int-p[134])\b",
             re.I,
         ),
     ),

@@ -333,3 +333,25 @@ def test_more_providers_words_do_not_suppress(diagnostic: str, reason: Reason) -
 )
 def test_apple_tencent_and_messagelabs_words(diagnostic: str, reason: Reason) -> None:
     check("5.0.0", diagnostic, reason)
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "reason"),
+    [
+        # Facebook's response codes (rhost/for-facebook.go): the address, or the sender.
+        ("550 5.1.1 RCP-P1 http://postmaster.facebook.com/response_codes#rcp", Reason.USER_UNKNOWN),
+        ("550 INT-P4 http://postmaster.facebook.com/response_codes#int", Reason.USER_UNKNOWN),
+        ("554 RCP-T4 http://postmaster.facebook.com/response_codes#rcp", Reason.SUSPENDED),
+        ("554 5.7.1 POL-P2 http://postmaster.facebook.com/response_codes#pol", Reason.POLICY_BLOCK),
+        ("550 DNS-P1 http://postmaster.facebook.com/response_codes#dns", Reason.POLICY_BLOCK),
+        # Zoho's and Google Workspace's (rhost/for-zoho.go, for-gsuite.go).
+        ("541 5.4.1 Mail rejected by destination domain", Reason.POLICY_BLOCK),
+        ("552 5.7.1 virus Eicar-Test detected by Zoho Mail", Reason.CONTENT_BLOCK),
+        (
+            "DNS type 'mx' lookup of example.org had no relevant answers.",
+            Reason.NETWORK_ERROR,
+        ),
+    ],
+)
+def test_facebook_zoho_and_google_workspace_words(diagnostic: str, reason: Reason) -> None:
+    check("5.0.0", diagnostic, reason)
