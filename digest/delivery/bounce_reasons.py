@@ -288,7 +288,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"turn on smtp authentication|suspected bounce attacks|"
             # Zoho's refusal of the sending domain, Facebook's response codes for the sender, its
             # host, its connections and its message (Sisimai's rhost/for-zoho.go, for-facebook.go).
-            r"mail rejected by destination domain|\b(pol|dns|con|msg)-[pt]\d\b",
+            r"mail rejected by destination domain|\b(pol|dns|con|msg)-[pt]\d\b|"
+            # Google Workspace's "Smtp server does not advertise AUTH capability" (Sisimai's
+            # lhost/via-googleworkspace.go).
+            r"does not advertise auth",
             re.I,
         ),
     ),
@@ -504,7 +507,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"recipient mailbox is not allowed|"
             # Facebook's codes for a recipient address that does not exist (its
             # rhost/for-facebook.go).
-            r"\b(rcp-p1|int-p[134])\b",
+            r"\b(rcp-p1|int-p[134])\b|"
+            # Mimecast's notice (Sisimai's lhost/via-mimecast.go).
+            r"recipient email address is possibly incorrect",
             re.I,
         ),
     ),

@@ -355,3 +355,21 @@ def test_apple_tencent_and_messagelabs_words(diagnostic: str, reason: Reason) ->
 )
 def test_facebook_zoho_and_google_workspace_words(diagnostic: str, reason: Reason) -> None:
     check("5.0.0", diagnostic, reason)
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "reason"),
+    [
+        # Mimecast's notice and Google Workspace's (lhost/via-mimecast.go, via-googleworkspace.go).
+        (
+            "The problem appears to be : -- Recipient email address is possibly incorrect",
+            Reason.USER_UNKNOWN,
+        ),
+        (
+            "Unspecified Error (SENT_SECOND_EHLO): Smtp server does not advertise AUTH capability",
+            Reason.POLICY_BLOCK,
+        ),
+    ],
+)
+def test_mimecast_and_google_workspace_notices(diagnostic: str, reason: Reason) -> None:
+    check("5.0.0", diagnostic, reason)
