@@ -188,7 +188,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"headers are not rfc compliant|attachment extension is forbidden|stray linefeeds|"
             r"virus infected message|blank from: addresses|not allowed as a from: address|"
             # Zoho's virus refusal (Sisimai's rhost/for-zoho.go).
-            r"detected by zoho mail",
+            r"detected by zoho mail|"
+            # fml's (Sisimai's lhost/via-fml.go).
+            r"duplicated message-id",
             re.I,
         ),
     ),
@@ -291,7 +293,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"mail rejected by destination domain|\b(pol|dns|con|msg)-[pt]\d\b|"
             # Google Workspace's "Smtp server does not advertise AUTH capability" (Sisimai's
             # lhost/via-googleworkspace.go).
-            r"does not advertise auth",
+            r"does not advertise auth|"
+            # fml's refusals of a poster who is not a member (Sisimai's lhost/via-fml.go).
+            r"not a member of this (mailing )?list|not member article",
             re.I,
         ),
     ),
@@ -357,7 +361,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"internal resources are temporarily unavailable|"
             r"unable to process (connection|command|an email)|"
             r"account service is temporarily unavailable|message ended early|"
-            r"incorrect hostname used for inbounds",
+            r"incorrect hostname used for inbounds|"
+            # fml's loop alert (Sisimai's lhost/via-fml.go).
+            r"detected a loop condition",
             re.I,
         ),
     ),

@@ -373,3 +373,20 @@ def test_facebook_zoho_and_google_workspace_words(diagnostic: str, reason: Reaso
 )
 def test_mimecast_and_google_workspace_notices(diagnostic: str, reason: Reason) -> None:
     check("5.0.0", diagnostic, reason)
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "reason"),
+    [
+        # fml's (lhost/via-fml.go).
+        ("You are not a member of this mailing list <club@example.org>.", Reason.POLICY_BLOCK),
+        ("NOT MEMBER article from ann@example.net", Reason.POLICY_BLOCK),
+        ("Duplicated Message-ID", Reason.CONTENT_BLOCK),
+        (
+            "fml has detected a loop condition so that input mail has not been delivered",
+            Reason.SYSTEM_ERROR,
+        ),
+    ],
+)
+def test_fml_words(diagnostic: str, reason: Reason) -> None:
+    check("5.0.0", diagnostic, reason)
