@@ -45,6 +45,8 @@ _BY_CODE: dict[str, Reason] = {
     "4.4": Reason.HOST_UNKNOWN,  # unable to route
     "2.1": Reason.SUSPENDED,  # mailbox disabled
     "7.13": Reason.SUSPENDED,  # user account disabled (RFC 5248's registry)
+    "1.7": Reason.POLICY_BLOCK,  # bad sender's mailbox address syntax
+    "1.8": Reason.POLICY_BLOCK,  # bad sender's system address
     "2.2": Reason.MAILBOX_FULL,
     "3.4": Reason.MESSAGE_TOO_BIG,
     "2.3": Reason.MESSAGE_TOO_BIG,  # message length exceeds administrative limit
@@ -67,7 +69,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         re.compile(
             r"quota|mailbox (is )?full|mailbox size limit|over ?(the )?limit|insufficient "
             r"(system |disk )?(storage|space)|mail ?(box|folder) (is )?full|exceeded storage|"
-            r"full mailbox|disk full|not enough (storage |disk )?space|(disk )?space limit|"
+            r"full mailbox|disk full|not enough (storage |disk |free )?space|(disk )?space limit|"
             r"space has been used up|too many messages (on the server|in (the|this) mailbox)|"
             r"bo[iî]te (du destinataire |aux lettres )?pleine|(postfach|mailbox) (ist )?voll|"
             r"casella (di posta )?piena|buz[oó]n (est[aá] )?lleno|does not have enough space|"
@@ -77,13 +79,19 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # BounceParser's over_quota (Mail::DeliveryStatus::BounceParser's std_reason).
             r"storage allocation exceeded|zu ?viele mails auf dem server|"
             # PHP-Bounce-Handler's (bounce_responses.php).
-            r"user has exceeded",
+            r"user has exceeded|"
+            # Sisimai 5's MailboxFull (go-sisimai's reason/why-mailboxfull.go), Gmail's "inbox is
+            # out of storage space" (its rhost/for-google.go).
+            r"no space left on device|not sufficient disk space|out of storage space|"
+            r"mailbox .{0,40}exceeded .{0,40}limit|"
+            # GoDaddy's (Sisimai's rhost/for-godaddy.go).
+            r"account storage limit",
             re.I,
         ),
     ),
     (
         Reason.TOO_MANY_RECIPIENTS,
-        re.compile(r"too many (recipients|rcpt)", re.I),
+        re.compile(r"too many (recipients|rcpt)|resolver\.adr\.reciplimit", re.I),
     ),
     (
         Reason.MESSAGE_TOO_BIG,
@@ -95,7 +103,11 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # Sisimai 5's EmailTooLarge.
             r"message exceeds .{0,40}limit|exceeded .{0,20}message size|"
             # BounceParser's message_too_large: Exchange's recipient size limit.
-            r"recipsizelimit",
+            r"recipsizelimit|"
+            # qmail-ldap's (Sisimai's lhost/via-qmail.go), Gmail's attachment and header limits.
+            r"exc?eeded the maximum size|limit of \S+ attachments|per individual header size|"
+            # Mimecast's (Sisimai's rhost/for-mimecast.go).
+            r"maximum email size exceeded",
             re.I,
         ),
     ),
@@ -135,7 +147,17 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # BounceParser's spam: JunkEmailFilter's block list.
             r"junkemailfilter|"
             # Hotmail's block list codes (PHP-Bounce-Handler's bounce_responses.php).
-            r"\b(ou|sc|dy)-00\d\b",
+            r"\b(ou|sc|dy|rp)-00\d\b|"
+            # Sisimai 5's Blocked and SpamDetected (go-sisimai's reason/why-*.go), Gmail's and
+            # Microsoft's (its rhost/for-google.go, for-microsoft.go).
+            r"your access ip \S+ has been rejected|mail score \(|ip not in whitelist|"
+            r"nature of the content or the links|traffic not accepted from this ip|"
+            r"tenant has exceeded threshold|"
+            # Cox's and GoDaddy's blocks on a sending host that sent to too many invalid
+            # recipients or too many bad commands, Cox's reverse DNS check, Orange's "Service
+            # refuse" (Sisimai's rhost/for-cox.go, for-godaddy.go, for-franceptt.go): the sender,
+            # not the address.
+            r"too many (invalid recipients|bad commands)|dns check failure|service refus[eé]\b",
             re.I,
         ),
     ),
@@ -151,9 +173,24 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"executable files are not allowed|"
             # Sisimai 5's NotCompliantRFC (the message's headers) and VirusDetected.
             r"not rfc ?5322 compliant|rfcmessagenoncompliant|duplicate header|"
-            r"multiple \w+ headers|virus phishing|malicious_url|"
+            r"multiple \w+ headers?|virus phishing|malicious_url|"
             # PHP-Bounce-Handler's (bounce_responses.php).
-            r"password protected (file )?attachment",
+            r"password protected (file )?attachment|"
+            # Exchange's, Gmail's and Microsoft 365's refusals of a message's form (Sisimai's
+            # lhost/via-exchange2003.go, rhost/for-google.go, rhost/for-microsoft.go).
+            r"conversion to internet format failed|"
+            r"missing a valid (address in the from|message-id)|"
+            r"unicode character in a disallowed header|encoded-word syntax is not permitted|"
+            r"mail message is malformed|too many related errors|bare ?line ?feeds|"
+            r"invalid message content|message depth exceeded|x-dg-ref header|section 3\.6\.2|"
+            # Yahoo's, Cox's and GoDaddy's (Sisimai's rhost/for-yahooinc.go, for-cox.go,
+            # for-godaddy.go).
+            r"headers are not rfc compliant|attachment extension is forbidden|stray linefeeds|"
+            r"virus infected message|blank from: addresses|not allowed as a from: address|"
+            # Zoho's virus refusal (Sisimai's rhost/for-zoho.go).
+            r"detected by zoho mail|"
+            # fml's (Sisimai's lhost/via-fml.go).
+            r"duplicated message-id",
             re.I,
         ),
     ),
@@ -202,7 +239,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"recursive cname records|authentication (credentials invalid|turned on)|"
             r"not subscribed to ses|verification failure|authentification (requise|invalide)|"
             r"not authori[sz]ed to perform ses:|"
-            r"connection limit|emails per hour|trop de connexions|"
+            r"connection (\S+ )?limit|emails per hour|trop de connexions|"
             # Sisimai 5's RateLimited, Speeding and FailedSTARTTLS.
             r"please try again slower|receiving mail at a rate that prevents|unexpected volume|"
             r"temporarily rate limited|starttls is required|"
@@ -210,7 +247,55 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"relaying (is )?not allowed|no relaying|excessive userid unknowns|"
             r"received too many bounces|domainkeys|requires that you verify|"
             r"message refused by|(temporarily|permanently) deferred|"
-            r"not allowed access from your location",
+            r"not allowed access from your location|"
+            # Sisimai 5's Rejected, NoRelaying and AuthFailure (go-sisimai's reason/why-*.go);
+            # qmail's "Connected to ... but sender was rejected" and "... but my name was
+            # rejected", KDDI's relay error (its lhost/via-qmail.go, via-kddi.go).
+            r"sender was rejected|my name was rejected|not local host|"
+            r"specified domain is not allowed|"
+            r"smtp relay error|doesn'?t meet the (required )?authentication|"
+            # Gmail's and Microsoft 365's refusals of the sender, its host, its authentication or
+            # its sending rate, TLS they require (Sisimai's rhost/for-google.go,
+            # for-microsoft.go), and OpenSMTPD's (its lhost/via-opensmtpd.go).
+            r"authentication checks|unauthenticated email|(sender|client) (was )?not authenticated|"
+            r"exchange server authentication|application-specific password|"
+            r"username and password not accepted|log in (with|through) your web browser|"
+            r"too many login attempts|no identity changes permitted|could not retrieve credentials|"
+            r"smtp auth failed|does not support (tls|smtp authenticated relay|auth)\b|"
+            r"resolver\.rst\.authrequired|helo/ehlo argument|helo / ehlo requires|"
+            r"allowed-senders list|client blocked from sending|invalid credentials for relay|"
+            r"relay limit exceeded|must issue a starttls|starttls may not be repeated|"
+            r"starttls-not-supported|tls required for rcpt domain|use tls/ssl for smtp|"
+            r"mta-sts validation|certificate-expired:|tlsa-invalid:|dnssec-invalid:|"
+            r"certificate-host-mismatch:|restrictdomainsto|receiving mail too quickly|"
+            r"recipient thread limit exceeded|maximum number of connections|"
+            r"daily (user )?sending limit|daily limit for message recipients|"
+            r"per hour message receive limit|exceeded their limit for the number of messages|"
+            r"exceeded permitted limits within|unusual rate of mail|"
+            r"try again later, closing connection|"
+            r"with the same message-id|destination seem to reject all mails|"
+            # Yahoo's, Cox's, GoDaddy's and Mimecast's (Sisimai's rhost/for-yahooinc.go, for-cox.go,
+            # for-godaddy.go, for-mimecast.go): rates, authentication, TLS, relaying.
+            r"max message per connection|max number of messages per session|"
+            r"message threshold exceeded|requested action aborted: try again later|"
+            r"no data before greeting|authentication not allowed on|"
+            r"this route requires (encryption|tls|high-strength)|invalid for this certificate|"
+            r"open relay (is )?not allowed|incorrect authentication data|"
+            r"submitter failed to authenticate|outbound thread limit|hostname is not authorized|"
+            r"account (in|out)bounds disabled|"
+            # Apple's, Tencent's (QQ) and MessageLabs' (Sisimai's rhost/for-apple.go,
+            # for-tencent.go, for-messagelabs.go).
+            r"due to excessive volume|mail is rejected by recipients|frequency (\S+ ){0,4}limited|"
+            r"tls/sslv3 connection required|not allowed for sender ip address|"
+            r"turn on smtp authentication|suspected bounce attacks|"
+            # Zoho's refusal of the sending domain, Facebook's response codes for the sender, its
+            # host, its connections and its message (Sisimai's rhost/for-zoho.go, for-facebook.go).
+            r"mail rejected by destination domain|\b(pol|dns|con|msg)-[pt]\d\b|"
+            # Google Workspace's "Smtp server does not advertise AUTH capability" (Sisimai's
+            # lhost/via-googleworkspace.go).
+            r"does not advertise auth|"
+            # fml's refusals of a poster who is not a member (Sisimai's lhost/via-fml.go).
+            r"not a member of this (mailing )?list|not member article",
             re.I,
         ),
     ),
@@ -226,7 +311,17 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"unable to resolve route|"
             # PHP-Bounce-Handler's (bounce_responses.php): Postfix's queue held back after
             # failed connections, a name server that did not answer, a misspelt refusal.
-            r"delivery temporarily suspended|temporary lookup failure|conection refused",
+            r"delivery temporarily suspended|temporary lookup failure|conection refused|"
+            # qmail's, Gmail's, Courier's, OpenSMTPD's, Notes', Exchange's and Microsoft 365's
+            # (Sisimai's lhost/via-*.go and rhost/for-*.go).
+            r"listed as a best-preference mx|"
+            r"could not contact dns servers|dns (lookup|query) failed|address family mismatch|"
+            r"all routes to destination blocked|bad dns lookup error code|"
+            r"could not retrieve source address|loop detected|network error on destination mxs|"
+            r"no valid route to (remote mx|destination)|temporary failure in mx lookup|"
+            r"exceeded (maximum hop count|\d+ hops)|mxloopback|\binvalid arguments\b|"
+            # Google Workspace's DNS lookup with no answer (Sisimai's rhost/for-gsuite.go).
+            r"had no relevant answers",
             re.I,
         ),
     ),
@@ -235,7 +330,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         re.compile(
             r"loops? back to myself|mail loop|message looping|(local|server|system|mail system) "
             r"config(uration)? error|local error in processing|temporary local problem|"
-            r"internal (server )?error|not unique|several matches|ambiguous (address|user)|"
+            r"internal (server )?error|not unique|several matches|"
+            r"ambiguous (address|user|recipient)|"
             r"service currently unavailable|queue file write error|can't create user output file|"
             r"interrupted system call|remote server is misconfigured|mail system full|"
             r"could not load drd|encountered an error while being processed|"
@@ -244,7 +340,30 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"unable to connect .{0,60}daemon|"
             # A server too busy (PHP-Bounce-Handler's bounce_responses.php).
             r"server (is )?(too )?busy|system load is too high|too busy to accept mail|"
-            r"too much load",
+            r"too much load|"
+            # qmail-ldap's, Courier's and Exchange's (Sisimai's lhost/via-qmail.go, via-courier.go,
+            # via-exchange2003.go, via-exchange2007.go), Gmail's and Microsoft 365's (its
+            # rhost/for-google.go, for-microsoft.go): the receiving system's own trouble.
+            r"homedir creat|illegal value in ldap attribute|ldap attribute is not given|"
+            r"performing search on ldap server|temporary failure in ldap lookup|"
+            r"unable to (contact|login into) ldap server|needs to be unique|"
+            r"while executing qmail-forward|bad interpreter|violates rfc 1035|"
+            r"no proxy for recipient|resolver\.adr\.(badprimary|invalidinsmtp|ambiguous)|"
+            r"address ambiguous|mdb properties|temporary system problem|"
+            r"multiple destination domains per transaction|temporarily rejected (this )?message|"
+            r"domain policy size per transaction|service not active|system incorrectly configured|"
+            r"mailing list expansion problem|misconfigured forwarding address|"
+            r"failed to be replicated|suspiciousremoteservererror|"
+            r"agent busy|insufficient system resources|journaling archive|"
+            # Cox's, GoDaddy's and Mimecast's (Sisimai's rhost/for-cox.go, for-godaddy.go,
+            # for-mimecast.go).
+            r"server temporarily (not available|unavailable)|message is looping|"
+            r"internal resources are temporarily unavailable|"
+            r"unable to process (connection|command|an email)|"
+            r"account service is temporarily unavailable|message ended early|"
+            r"incorrect hostname used for inbounds|"
+            # fml's loop alert (Sisimai's lhost/via-fml.go).
+            r"detected a loop condition",
             re.I,
         ),
     ),
@@ -276,7 +395,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"deactivated) (account|user|mailbox|(recipient |e-?mail )?address)|"
             r"disabled or discontinued|user is terminated|user or domain is disabled|"
             r"mailbox unavailable or access denied|temporar(il)?y (locked|inactive)|"
-            r"tried to reach is disabled|(has been|is currently|user) suspended|"
+            r"tried to reach is (disabled|inactive)|(has been|is currently|user) suspended|"
             r"recipient suspend the service|invalid/inactive user|bo[iî]te du destinataire archiv|"
             # Blocked, said of the recipient's own account (Orange's "Le compte du destinataire
             # est bloque. The recipient account is blocked"): not a block on the sender.
@@ -291,7 +410,15 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # Polish and Italian.
             r"mailbox was disabled|not currently being accepted for this mailbox|"
             r"blocked due to inactivity|ha expirado por falta de uso|estado: inactivo|"
-            r"zablokowane administracyjnie|nieaktywne|bloccato per inutilizzo",
+            r"zablokowane administracyjnie|nieaktywne|bloccato per inutilizzo|"
+            # qmail-ldap's "Mailaddress is administrativly disabled" in its four spellings, Sisimai
+            # 5's Suspend pair "mailbox ... unavailable or access denied", Microsoft's banned or
+            # inaccessible recipient (Sisimai's lhost/via-qmail.go, reason/why-userunknown.go,
+            # rhost/for-microsoft.go).
+            r"administrativ\w* disabled|mailbox \S+ unavailable or access denied|banned recipient|"
+            r"mailbox cannot be accessed|"
+            # Facebook's deactivated recipient (Sisimai's rhost/for-facebook.go).
+            r"\brcp-t4\b",
             re.I,
         ),
     ),
@@ -304,7 +431,13 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"unknown domain|domain mentioned in email address is unknown|"
             r"account or domain may not exist|domain is not reachable|"
             # PHP-Bounce-Handler's (bounce_responses.php).
-            r"host ?name is unknown|couldn'?t find any host",
+            r"host ?name is unknown|couldn'?t find any host|"
+            # Exim's router errors, Gmail's DNS errors, Oracle Messaging Server's (Sisimai's
+            # lhost/via-exim.go, via-gmail.go, via-messagingserver.go, rhost/for-google.go).
+            r"all host address lookups failed permanently|mx records point to non-existent hosts|"
+            r"dns\.nonexistentdomain|"
+            r"dns server returned answer with no data|illegal host/domain name|"
+            r"able to find the recipient domain",
             re.I,
         ),
     ),
@@ -326,7 +459,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"archived recipient|(user|recipient) \S+ (was not found|does not exist)|"
             r"address (not present in directory|unknown)|can't accept user|"
             r"destination addresses were unknown|email address could not be found|"
-            r"is not a known user|resolver\.adr\.recip(ient)? ?not ?found|"
+            r"is not a known user|resolver\.adr\.(ex)?recip(ient)? ?not ?found|"
             r"address could(n'?t| not) be found|#?5\.1\.[01] (bad address|address rejected)|"
             r"envelope recipient has been denied|recipient unknown|unknown virtual user|"
             r"mailbox \S+@\S+ unavailable|mailbox not present|"
@@ -366,7 +499,23 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"recipient address rejected\.\s*\(in reply to rcpt\s+to command\)|"
             # French, Spanish, Italian, German.
             r"(utilisateur|destinataire) inconnu|usuario (desconocido|no existe)|"
-            r"nessun utente|utente (sconosciuto|inesistente)|(benutzer|empf.nger) unbekannt",
+            r"nessun utente|utente (sconosciuto|inesistente)|(benutzer|empf.nger) unbekannt|"
+            # Sisimai 5's UserUnknown and Filtered (go-sisimai's reason/why-*.go): Microsoft's
+            # German "... weil die Adresse nicht gefunden wurde ...", "Not found recipient account".
+            r"weil die adresse nicht gefunden wurde|not found recipient account|"
+            # IMail's, Domino's and Notes' in Spanish, French and Japanese, Microsoft's (Sisimai's
+            # lhost/via-imailserver.go, via-domino.go, via-notes.go, rhost/for-microsoft.go).
+            r"invalid final delivery userid|no se encuentra en el directorio|"
+            r"non r\S{1,2}pertori\S{1,2} dans l'annuaire|ディレクトリには見つかりません|"
+            r"ディレクトリのリストにありません|invalid x\.400 address|reserved by rfc 2606|"
+            r"single label domains not accepted|"
+            # MessageLabs' "Recipient mailbox is not allowed" (Sisimai's rhost/for-messagelabs.go).
+            r"recipient mailbox is not allowed|"
+            # Facebook's codes for a recipient address that does not exist (its
+            # rhost/for-facebook.go).
+            r"\b(rcp-p1|int-p[134])\b|"
+            # Mimecast's notice (Sisimai's lhost/via-mimecast.go).
+            r"recipient email address is possibly incorrect",
             re.I,
         ),
     ),
@@ -377,7 +526,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         Reason.SYSTEM_ERROR,
         re.compile(
             r"\bprocmail: |bin/(procmail|maildrop)|command (failed: |died with status \d+|"
-            r"output:)|\bexit \d+|mailer error|pipe to \|/|x-unix; \d+",
+            r"output:)|\bexit \d+|mailer error|pipe to \|/|x-unix; \d+|"
+            # Exim's refusals to deliver to a file or a pipe (Sisimai's lhost/via-exim.go).
+            r"delivery to (file|pipe) forbidden",
             re.I,
         ),
     ),

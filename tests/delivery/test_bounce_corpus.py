@@ -56,7 +56,9 @@ FLOORS = {
     # own addressee dropped, words read from the notice rather than the message it returns):
     # 9 soft suppressed of 131 (two addresses no label names no longer suppressed; which ones
     # not looked at).
-    ("sisimai", "held_out"): (49, 9, 53, 131),
+    # With the thirteenth batch of rules (Sisimai's current reason lists and its per-MTA and
+    # per-provider tables, no new messages): 8 soft suppressed of 131 (which one not looked at).
+    ("sisimai", "held_out"): (49, 8, 53, 131),
     # crisp-oss/email-bounce-parser's notice bodies, read under a mail system's header
     # (bench_bounces.read_message). Before any rule was written from them: tuned 20 of 31 hard,
     # 2 soft suppressed (two addresses no label names); held out 19 of 27, 1. Once Postfix's
@@ -66,8 +68,10 @@ FLOORS = {
     # "Mailbox unavailable or access denied", labelled soft but Sisimai's Suspend phrase.
     ("crisp", "tuned"): (30, 2, 31, 30),
     # Held out 22 of 27 and 0 soft after that rule; then its copy of a tuned message (both of
-    # whose addresses were suppressed) dropped: 20 of 25.
-    ("crisp", "held_out"): (20, 0, 25, 26),
+    # whose addresses were suppressed) dropped: 20 of 25. With the thirteenth batch of rules
+    # (Sisimai's current reason, per-MTA and per-provider tables): 21 of 25 (which one not
+    # looked at).
+    ("crisp", "held_out"): (21, 0, 25, 26),
     # The tenth batch, PHP-Bounce-Handler's and flanker's. Before any rule was written from it:
     # tuned 4 of 5 hard (Exchange's DSN saved with blank lines before its header not read), 1 of
     # 5 soft (a failed callout on the sender, under Sendmail's 5.1.1); held out 4 of 4, 1 of 5.
