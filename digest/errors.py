@@ -76,7 +76,8 @@ class DeliveryError(DigestError):
 class SenderRefused(DeliveryError):
     """The server refused the envelope sender, this host or the connection (at the greeting,
     login or MAIL FROM, or for readers in a row): every reader would be refused alike, so the
-    send stops with its rows not yet sent left as they were, to be sent once that is fixed."""
+    send stops with its rows not yet sent left as they were, to be sent once that is fixed. (A
+    refusal of one reader's own VERP sender alone is that reader's deferral: smtp.py.)"""
 
     default_hint = "check newsletter.from_address and delivery.bounce_address (the sender)"
 

@@ -285,6 +285,8 @@ class RecordingHandler(OffersPipelining):
         # Then, when set, answers each MAIL FROM by its address ("" for the null reverse-path):
         # a reply refusing it, or None to accept it.
         self.mail_reply_for: Callable[[str], str | None] | None = None
+        # Each entry answers one RSET instead of 250 (a 421 closes the connection).
+        self.rset_replies: list[str] = []
         # Each entry answers one connection's greeting instead of 220, and the connection is
         # closed ("421 4.7.0 Too many connections"; "": closed without a word; None: greeted
         # as usual); then, while set, `busy` answers every one.
@@ -348,6 +350,11 @@ class RecordingHandler(OffersPipelining):
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 Ok"
+
+    async def handle_RSET(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.rset_replies:
+            return self._closing_on_421(server, session, self.rset_replies.pop(0))
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]

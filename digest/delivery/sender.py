@@ -139,8 +139,10 @@ class Sender:
         so each one recorded means every earlier one of its sender is too.
 
         A refusal of the sender stops the send: its greeting, login or MAIL FROM refused
-        (SendResult.sender_refused), or SENDER_REFUSALS_IN_A_ROW readers of more than one
-        domain refused in a refusal of the sender's words (SendResult.of_sender), each of them
+        (SendResult.sender_refused; not a refusal of one reader's own VERP sender alone, which
+        the transport tells apart and gives as that reader's deferral), or
+        SENDER_REFUSALS_IN_A_ROW readers of more than one domain refused in a refusal of the
+        sender's words (SendResult.of_sender), each of them
         deferred, no message accepted between: every reader would be refused alike. No more
         messages are handed over, the ones under way finish, and every reader taken but not
         sent is recorded as held back (its row as it was before the claim, no attempt

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
+import string
 from dataclasses import replace
 
 import aiosmtplib
@@ -41,9 +42,6 @@ from digest.states import DeliveryStatus
 # faster than `in` on a 66 KB message, which it scans whole when there is none.)
 # Replies that ask the client to slow down, for every connection to this server.
 SLOW_DOWN_CODES = (421, 454)
-# The token of the sender asked for after a reader's own VERP sender was refused twice: one of
-# the same form (bounce_address's local part, "+", a token), never a reader's.
-PROBE_TOKEN = "probe"
 
 
 class _Connection:
@@ -164,15 +162,15 @@ class _Connection:
             refused = await self._open_transaction(
                 wire, sender, recipient, utf8, written=begun is not None
             )
-            if (
-                refused is not None
-                and refused[0] == 0  # MAIL FROM (the greeting and AUTH are connect's)
-                and await self._takes_the_plain_sender(wire, sender, refused[1])
-            ):
-                # A passing refusal, or one of this reader's own sender: asked once more.
-                refused = await self._open_transaction(wire, sender, recipient, utf8, False)
-                if refused is not None and refused[0] == 0:
-                    return await self._own_sender_refused(wire, sender, refused[1])
+            if refused is not None and refused[0] == 0:  # MAIL FROM (or the RSET before it)
+                plain = await self._plain_sender_asked(wire, sender, refused[1])
+                if plain is not None and plain.code in SLOW_DOWN_CODES:
+                    refused = (0, plain)  # the server's "slow down": every connection's pause
+                elif plain is not None and 200 <= plain.code < 300:
+                    # A passing refusal, or one of this reader's own sender: asked once more.
+                    refused = await self._open_transaction(wire, sender, recipient, utf8, False)
+                    if refused is not None and refused[0] == 0:
+                        return await self._own_sender_refused(wire, sender, refused[1])
         except aiosmtplib.SMTPResponseException as exc:
             # The greeting or AUTH refused: a refusal of the connection, never of the reader.
             self.drop()
@@ -246,7 +244,8 @@ class _Connection:
         """MAIL FROM, RCPT TO and DATA, in one write when the server offers PIPELINING (RFC
         2920), else one after the other; already written behind the previous message's final
         dot when `written`. None once the server waits for the data; else the first refusal
-        and its stage (0 MAIL, 1 RCPT, 2 DATA), the transaction reset."""
+        and its stage (0 MAIL, or a 4xx to the RSET before it, the connection dropped; 1 RCPT;
+        2 DATA), the transaction reset."""
         commands = _commands(sender, recipient, utf8)
         timeout = self.pool.timeout
         reset = b"RSET\r\n" if self.needs_reset else b""
@@ -258,6 +257,11 @@ class _Connection:
             wire.write(reset)
         if reset:
             reply = await wire.read(timeout)
+            if 400 <= reply.code < 500:
+                # Before any reader is named (a 421 closing, a 4xx): the server's state, as a
+                # 4xx to MAIL FROM, the commands written behind it dropped with the connection.
+                self.drop()
+                return 0, reply
             if reply.code != 250:
                 raise SessionLost(f"RSET refused: {reply.code} {reply.text}")
             self.needs_reset = False
@@ -285,25 +289,27 @@ class _Connection:
         self.needs_reset = True
         return refusal
 
-    async def _takes_the_plain_sender(self, wire: ReplyReader, sender: str, reply: Reply) -> bool:
-        """After `reply` refused `sender` (as on the wire) at MAIL FROM: whether the server, on
-        the same connection, takes the plain envelope sender (SmtpPool.plain_sender: the one
-        without a reader's VERP token; without VERP, the same sender asked again). Never asked
-        after a "slow down" (421/454: every connection's pause); without VERP only after a 4xx
-        not in the sender's words; with VERP after any other refusal, so that one of this
-        reader's own sender is told from one of every reader's. No (refused, or the connection
-        gone): the connection is given up."""
+    async def _plain_sender_asked(
+        self, wire: ReplyReader, sender: str, reply: Reply
+    ) -> Reply | None:
+        """After `reply` refused `sender` (as on the wire) at MAIL FROM: the server's reply, on
+        the same connection, to the plain envelope sender (SmtpPool.plain_sender: the one
+        without a reader's VERP token; without VERP, the same sender asked again); None when
+        not asked or the connection was lost. Never asked after a "slow down" (421/454: every
+        connection's pause) or on a connection closed with the refusal; without VERP only
+        after a 4xx not in the sender's words; with VERP after any other refusal, so that one
+        of this reader's own sender is told from one of every reader's. A refusal drops the
+        connection."""
         plain = self._plain_on_the_wire()
         if self.wire is None or plain is None or reply.code in SLOW_DOWN_CODES:
-            return False  # closed with the refusal, nothing to ask, or a pause for every lane
+            return None
         if not _verp_of(sender, plain) and (
             sender != plain or not self._refused(0, reply).server_unavailable
         ):
             # No VERP: the sender every reader shares, refused for good or in its words; or
             # a sender of another kind (a test mail's From address).
-            return False
-        answer = await self._ask_for(wire, plain)
-        return answer is not None and 200 <= answer.code < 300
+            return None
+        return await self._ask_for(wire, plain)
 
     async def _ask_for(self, wire: ReplyReader, sender: str) -> Reply | None:
         """The server's reply to MAIL FROM:<sender> (on the wire) in a transaction begun at
@@ -337,11 +343,11 @@ class _Connection:
     async def _own_sender_refused(self, wire: ReplyReader, sender: str, reply: Reply) -> SendResult:
         """`sender` refused at MAIL FROM again, right after the server took the plain sender.
         Without VERP, as any refusal of the sender every reader shares (never counted). With
-        VERP, the server is asked for a sender with a token of the same form (PROBE_TOKEN):
-        taken, the refusal is of this reader's own sender, so this reader's deferral, counted
-        (never a failure nor a bounce: max_attempts ends it); refused, every reader's token is
-        (a refusal of the sender: the send stops, no attempt counted); the connection lost,
-        the server's state."""
+        VERP, the server is asked for the sender's twin (_twin: the same shape, another
+        token): taken, the refusal is of this reader's own sender, so this reader's deferral,
+        counted (never a failure nor a bounce: max_attempts ends it); refused, every reader's
+        token is (a refusal of the sender: the send stops, no attempt counted); the
+        connection lost, the server's state."""
         plain = self._plain_on_the_wire()
         if (
             plain is None
@@ -350,22 +356,24 @@ class _Connection:
             or self.wire is None  # closed with the refusal
         ):
             return self._refused(0, reply)
-        local, _, domain = plain.rpartition("@")
-        other = await self._ask_for(wire, f"{local}+{PROBE_TOKEN}@{domain}")
+        twin = _twin(sender)
+        other = await self._ask_for(wire, twin)
         said = f"{reply.code} {reply.text}".strip()
-        if other is None or other.code in SLOW_DOWN_CODES:
+        if other is None:
             return self._refused(0, reply)
+        if other.code in SLOW_DOWN_CODES:
+            return self._refused(0, other)  # the server's "slow down": every lane's pause
         if not 200 <= other.code < 300:
             return SendResult(
                 DeliveryStatus.DEFERRED,
                 f"the server refuses the envelope senders with a reader's token (<{sender}>, "
-                f"<{local}+{PROBE_TOKEN}@{domain}>) and takes <{plain}>: {said}",
+                f"<{twin}>) and takes <{plain}>: {said}",
                 sender_refused=True,
             )
         return SendResult(
             DeliveryStatus.DEFERRED,
             f"the server refused this reader's own envelope sender <{sender}> (it takes "
-            f"<{plain}> and other readers' tokens): {said}",
+            f"<{plain}> and <{twin}>, one of the same shape): {said}",
         )
 
     def _refused(self, stage: int, reply: Reply) -> SendResult:
@@ -413,6 +421,21 @@ def _commands(sender: str, recipient: str, utf8: bool) -> tuple[bytes, bytes, by
     """MAIL FROM, RCPT TO and DATA of one transaction, addresses as command_address gave them."""
     encoding = "utf-8" if utf8 else "ascii"
     return (_mail_from(sender, utf8), f"RCPT TO:<{recipient}>\r\n".encode(encoding), b"DATA\r\n")
+
+
+def _twin(sender: str) -> str:
+    """The envelope sender with each letter and digit of its VERP token moved one along in
+    its class (a→b, z→a, 9→0): the same length, punctuation and shape, a token no reader has
+    (its signature no longer checks), for a server that refuses by length or characters."""
+    local, _, domain = sender.rpartition("@")
+    base, _, token = local.partition("+")
+    return f"{base}+{token.translate(_NEXT_CHARACTER)}@{domain}"
+
+
+_NEXT_CHARACTER = str.maketrans(
+    string.ascii_lowercase + string.ascii_uppercase + string.digits,
+    string.ascii_lowercase[1:] + "a" + string.ascii_uppercase[1:] + "A" + string.digits[1:] + "0",
+)
 
 
 def _verp_of(sender: str, plain: str) -> bool:

@@ -3,7 +3,7 @@ the same connection, for the plain envelope sender (delivery.bounce_address with
 token, else the From address) and then for the message's own once more. Taken both times: a
 passing refusal, and the message goes, no attempt counted. The plain one taken and the
 message's own refused again: without VERP, the sender every reader shares (nothing counted);
-with VERP, a sender with a token of the same form is asked for: taken, the refusal is of that
+with VERP, its twin (another token of the same shape) is asked for: taken, the refusal is of that
 reader's own sender, so that reader's deferral, counted, and the send goes on; refused, every
 reader's token is: a refusal of the sender, the send stops, nothing counted. The plain one
 refused too: every reader's sender is, which is the server's state for a 4xx
@@ -35,7 +35,7 @@ from tests.delivery.scenario import (
     smtp_config,
     untouched,
 )
-from tests.servers import FixtureSMTPServer
+from tests.servers import Fault, FixtureSMTPServer
 
 DEFERRED = "451 4.3.0 Temporary failure, try again later"
 BOUNCES = "bounces@example.net"
@@ -176,7 +176,7 @@ def test_every_verp_sender_refused_the_plain_one_taken_stops_the_send_counting_n
 ) -> None:
     # A relay that refuses every address with a token (a sender verify callout to our bounce
     # host failing, its plain address in the callout cache; Postfix's sender login maps): a
-    # token of the same form refused too, the send stops, nobody counted, pass after pass.
+    # twin (another token of the same shape) refused too, the send stops, nobody counted.
     emails = addresses(12)
     refuse = lambda address: DEFERRED if "+" in address else None  # noqa: E731
     rows = send_refusing(
@@ -279,3 +279,49 @@ def test_a_test_mails_from_address_refused_is_a_refusal_of_the_sender(
 
     result = asyncio.run(send())
     assert result.sender_refused and "own envelope sender" not in result.reply, result
+
+
+def test_a_server_refusing_every_long_verp_sender_refuses_their_twin_too(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    # RFC 5321's 64-octet local part enforced, a long bounce address: every reader's token is
+    # too long, the plain sender is not. The sender asked for to tell them apart has the same
+    # shape, so it is refused too: a refusal of the sender, nobody counted.
+    long_local = "weekly-digest-newsletter-bounces"
+    emails = addresses(4)
+
+    def refuse(address: str) -> str | None:
+        too_long = len(address.rpartition("@")[0]) > 64
+        return "553 5.1.3 local part too long" if too_long else None
+
+    rows = send_refusing(
+        write_config,
+        smtp_server,
+        emails,
+        refuse,
+        (SenderRefused, "553"),
+        bounce_address=f"{long_local}@example.net",
+        passes=2,
+    )
+    assert untouched(rows, emails)
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+def test_a_421_to_the_reset_before_a_reader_is_named_counts_nobody(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool
+) -> None:
+    # The first reader refused at RCPT TO (the transaction reset before the next), then the
+    # server closes at that RSET: the next reader was not named, the pause is every lane's.
+    settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}, slow_down_seconds=0.1))
+    emails = addresses(3)
+    smtp_server.handler.pipelining = pipelining
+    smtp_server.handler.faults = {emails[0]: [Fault.code(550, "rcpt")]}
+    smtp_server.handler.rset_replies = ["421 4.7.0 Too many errors, closing"]
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+        with pytest.raises(ServerUnavailable, match="421"):
+            pipeline.send(rt, "weekly", NOW)
+        rows = deliveries(rt)
+    assert (rows[emails[0]].status, rows[emails[0]].attempts) == ("failed", 1)
+    assert untouched(rows, emails[1:])
