@@ -151,7 +151,7 @@ class Sender:
         A server that cannot take mail now (SendResult.server_unavailable: no connection, or
         a 4xx to the greeting, login or MAIL FROM, before any reader is named; at MAIL FROM
         only when the plain envelope sender asked for right after is refused too: see
-        smtp._Connection._takes_the_plain_sender) costs the
+        smtp._Connection._plain_sender_asked) costs the
         reader nothing: that connection is given up for the rest of the send (a server that
         takes fewer connections than the pool has goes on with those it takes; no connection
         is asked again within a send, so nothing loops), and its message goes over another,

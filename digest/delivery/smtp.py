@@ -428,7 +428,7 @@ def _twin(sender: str) -> str:
     its class (a→b, z→a, 9→0): the same length, punctuation and shape, a token no reader has
     (its signature no longer checks), for a server that refuses by length or characters."""
     local, _, domain = sender.rpartition("@")
-    base, _, token = local.partition("+")
+    base, _, token = local.rpartition("+")  # a token has no "+"; the bounce address may
     return f"{base}+{token.translate(_NEXT_CHARACTER)}@{domain}"
 
 
@@ -480,7 +480,7 @@ class SmtpPool:
         """pipelining: send MAIL FROM, RCPT TO and DATA together when the server offers it.
         plain_sender: the envelope sender without a reader's VERP token (the bounce address,
         else the From address), asked for after a refusal of a message's MAIL FROM (see
-        _Connection._takes_the_plain_sender); None: never asked, a 4xx there is the server's
+        _Connection._plain_sender_asked); None: never asked, a 4xx there is the server's
         state."""
         self.pipelining = pipelining
         self.plain_sender = plain_sender

@@ -281,6 +281,52 @@ def test_a_test_mails_from_address_refused_is_a_refusal_of_the_sender(
     assert result.sender_refused and "own envelope sender" not in result.reply, result
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+@pytest.mark.parametrize("slowed", ["the plain sender", "the twin"])
+def test_a_slow_down_to_the_sender_asked_for_is_every_connections_pause(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, slowed: str
+) -> None:
+    emails = addresses(2)
+    smtp_server.handler.pipelining = pipelining
+    own: list[str] = []
+
+    def refuse(address: str) -> str | None:
+        if address == BOUNCES:
+            return "454 4.7.0 Slow down" if slowed == "the plain sender" else None
+        if not own:
+            own.append(address)  # the first reader's own sender: refused every time
+        if address == own[0]:
+            return DEFERRED
+        return "454 4.7.0 Slow down"  # its twin (no other reader gets this far)
+
+    rows = send_refusing(write_config, smtp_server, emails, refuse, (ServerUnavailable, "454"))
+    assert untouched(rows, emails)
+
+
+def test_a_bounce_address_with_a_plus_keeps_it_in_the_twin(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    # bounce_address list+bounces@…: the server takes it and its extensions only; one reader's
+    # own sender refused is that reader's deferral, never a refusal of every reader's.
+    bounces = "list+bounces@example.net"
+    settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}, bounce_address=bounces))
+    emails = addresses(3)
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+        refused = sender_of(rt, emails[0])
+
+        def refuse(address: str) -> str | None:
+            ours = address == bounces or address.startswith("list+bounces+")
+            return DEFERRED if address == refused or not ours else None
+
+        smtp_server.handler.mail_reply_for = refuse
+        report = pipeline.send(rt, "weekly", NOW)
+        rows = deliveries(rt)
+    assert report.sent == 2, report
+    assert (rows[emails[0]].status, rows[emails[0]].attempts) == ("deferred", 1)
+
+
 def test_a_server_refusing_every_long_verp_sender_refuses_their_twin_too(
     write_config, smtp_server: FixtureSMTPServer
 ) -> None:
