@@ -5,8 +5,8 @@ the text (a stream of short posts, a long sidebar) it hands the page to justext,
 any paragraph with more than a fifth of its words in links: a lead whose sentences cite five
 sources was lost so, the rest of its article kept. Such a paragraph stands beside the kept
 ones in the same container, written as they are (same tag, same class): it is put back in its
-place. A paragraph mostly of links (a "Read more: …" line), a short one or one of another
-kind (a caption, a byline: another class) stays out.
+place. A paragraph mostly of links (a "Read more: …" line), a short one, one of another
+kind (a caption, a byline: another class) or one holding a script or an embed stays out.
 """
 
 from __future__ import annotations
@@ -17,6 +17,9 @@ import lxml.html
 
 from digest.collect.text import fingerprint
 
+# Elements whose text no reader sees (an ad's script, an embed's fallback markup): a
+# paragraph holding one is an embed or an ad slot, and its text_content() would show code.
+_NOT_TEXT = ("script", "style", "noscript", "iframe", "object", "embed", "template")
 # A paragraph shorter than this is a label or a promo line, not article text: never put back.
 _MIN_WORDS = 10
 
@@ -82,7 +85,7 @@ def _line_of(words: str, whole: str, starts: list[int]) -> int:
 
 
 def _is_dropped_text(p: lxml.html.HtmlElement, kind: str | None) -> bool:
-    if p.get("class") != kind:
+    if p.get("class") != kind or any(True for _ in p.iter(*_NOT_TEXT)):
         return False
     words = fingerprint(p.text_content()).split()
     if len(words) < _MIN_WORDS:

@@ -45,10 +45,14 @@ def test_paragraphs_cut_at_the_pages_line_breaks_are_found_as_kept() -> None:
     assert restored.endswith(f"{cut}\n{THIRD}")
 
 
-def test_a_line_mostly_of_links_a_short_one_and_another_kind_stay_out() -> None:
+def test_a_link_line_a_short_one_another_kind_a_script_or_an_embed_stay_out() -> None:
     promo = '<p>Read more: <a href="/c">the ferry company and its two boats over ten years</a></p>'
     caption = f'<p class="caption">{LEAD}</p>'
-    tree = page(f"<p>{SECOND}</p>", promo, "<p>Advertisement</p>", caption, f"<p>{THIRD}</p>")
+    ad = f"<p>Sponsored: {LEAD}<script>if (window.slots) {{ window.slots.push(1); }}</script></p>"
+    embed = f'<p><iframe src="/v">{LEAD}</iframe></p>'
+    tree = page(
+        f"<p>{SECOND}</p>", promo, "<p>Advertisement</p>", caption, ad, embed, f"<p>{THIRD}</p>"
+    )
     assert restore_dropped_paragraphs(tree, f"{SECOND}\n{THIRD}") == f"{SECOND}\n{THIRD}"
 
 
