@@ -31,18 +31,24 @@ def restore_dropped_paragraphs(tree: lxml.html.HtmlElement, text: str) -> str:
     right before the first. Paragraphs are compared by their words, case folded, so that a
     paragraph the extractor cut at the page's line breaks is found too."""
     lines = text.split("\n")
+    printed = [fingerprint(line) for line in lines]
     starts, at = [], 0  # where each line's words start in `whole`
-    for line in lines:
+    for line_words in printed:
         starts.append(at)
-        at += len(fingerprint(line)) + 1
-    whole = " ".join(fingerprint(line) for line in lines)
+        at += len(line_words) + 1
+    whole = " ".join(printed)
     if not whole.strip():
         return text
     before: dict[int, list[str]] = {}  # line index -> paragraphs to put back before it
-    parents = {id(p.getparent()): p.getparent() for p in tree.iter("p")}
-    for parent in parents.values():
+    # The text's word triples: a <p> whose first three words are not among them is not in
+    # the text, known without searching it (most of a page's <p>s are not).
+    every = whole.split()
+    triples = set(zip(every, every[1:], every[2:], strict=False))
+    # The parents themselves as keys (held, so lxml gives the same object for each again).
+    parents = dict.fromkeys(p.getparent() for p in tree.iter("p"))
+    for parent in parents:
         if parent is not None:
-            _restore_in(parent, whole, starts, before)
+            _restore_in(parent, whole, starts, triples, before)
     if not before:
         return text
     restored: list[str] = []
@@ -56,11 +62,14 @@ def _restore_in(
     parent: lxml.html.HtmlElement,
     whole: str,
     starts: list[int],
+    triples: set[tuple[str, str, str]],
     before: dict[int, list[str]],
 ) -> None:
     """Record, in `before`, the dropped <p> children of parent to put back."""
     children = [c for c in parent if c.tag == "p"]
-    found = [_line_of(fingerprint(c.text_content()), whole, starts) for c in children]
+    if len(children) < 2:
+        return
+    found = [_line_of(fingerprint(c.text_content()), whole, starts, triples) for c in children]
     anchors = [i for i, line in enumerate(found) if line >= 0]
     if len(anchors) < 2:
         return  # one kept paragraph is no evidence of where the article's others are
@@ -78,9 +87,12 @@ def _restore_in(
             pending.append(" ".join(children[i].text_content().split()))
 
 
-def _line_of(words: str, whole: str, starts: list[int]) -> int:
+def _line_of(words: str, whole: str, starts: list[int], triples: set[tuple[str, str, str]]) -> int:
     """The index of the line where `words` start in `whole`; -1 when absent (or empty)."""
-    at = whole.find(words) if words else -1
+    first = words.split(maxsplit=3)[:3]
+    if not words or (len(first) == 3 and (first[0], first[1], first[2]) not in triples):
+        return -1
+    at = whole.find(words)
     return -1 if at < 0 else bisect.bisect_right(starts, at) - 1
 
 
