@@ -17,9 +17,12 @@ from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 
 from digest.collect.decoding import decode_html
+from digest.collect.dropped_paragraphs import restore_dropped_paragraphs
 from digest.collect.loose_text import wrap_loose_text
 from digest.collect.page_metadata import article_metadata
-from digest.collect.text import without_control_chars
+from digest.collect.source_lines import join_source_lines
+from digest.collect.standfirst import with_standfirst
+from digest.collect.text import fingerprint, without_control_chars
 
 _BLOCKS = {
     "p",
@@ -89,7 +92,6 @@ _RELATED_HEADINGS = re.compile(
 _TOP_PARAGRAPHS = 3
 _LEAD_WORDS = 150
 _WORD = re.compile(r"\w")
-_WORDS = re.compile(r"\w+")
 # "(Global ties)" badges under the title, alone or several on one line.
 _LABEL = re.compile(r"^(?:\([^()]{1,40}\)\s*)+$")
 
@@ -137,7 +139,9 @@ def extract_article(
     if not text:
         _drop_furniture(tree)
         wrap_loose_text(tree)
-        text = clean_text(_main_text(tree, url))
+        join_source_lines(tree)
+        text = _main_text(tree, url)
+        text = clean_text(with_standfirst(tree, restore_dropped_paragraphs(tree, text)))
     text = _without_title(text, metadata["title"])
     return ExtractedArticle(text=text, html=paragraphs_html(text), **metadata)
 
@@ -169,7 +173,7 @@ def _trafilatura(tree: lxml.html.HtmlElement, url: str, *, tables: bool, precisi
 def _without_title(text: str, title: str | None) -> str:
     """The headline is metadata: a first paragraph repeating it goes."""
     first, _, rest = text.partition("\n\n")
-    if title and _fingerprint(first) == _fingerprint(title):
+    if title and fingerprint(first) == fingerprint(title):
         return rest
     return text
 
@@ -315,14 +319,10 @@ def _looks_like_link_line(line: str) -> bool:
     return len(line.split()) <= 14 and not re.search(r"[.!?…][\"'”’»)]*$", line)
 
 
-def _fingerprint(line: str) -> str:
-    return " ".join(_WORDS.findall(line.casefold()))
-
-
 def _same_paragraph(first: str, second: str) -> bool:
     """The same paragraph, or the same lead lightly edited (a name added, a word changed):
     compared word by word, so the time it takes is bounded by _LEAD_WORDS."""
-    a, b = _fingerprint(first).split(), _fingerprint(second).split()
+    a, b = fingerprint(first).split(), fingerprint(second).split()
     if a == b:
         return True
     if len(a) < 8 or len(b) < 8 or len(a) > _LEAD_WORDS or len(b) > _LEAD_WORDS:

@@ -64,3 +64,12 @@ def short_label(value: str | None, limit: int) -> str | None:
 
 def language_tag(value: str | None) -> str | None:
     return short_label(value, LANGUAGE_LENGTH)
+
+
+_WORDS = re.compile(r"\w+")
+
+
+def fingerprint(line: str) -> str:
+    """A text's words, case folded, one space between: two paragraphs that differ only in
+    punctuation, spacing, markup or case have the same."""
+    return " ".join(_WORDS.findall(line.casefold()))

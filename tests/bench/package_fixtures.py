@@ -37,13 +37,15 @@ def unpack(requirement: str, cache: Path = CACHE) -> Path:
 
 
 def unpack_npm(spec: str, cache: Path = CACHE) -> Path:
-    """The unpacked npm tarball of `spec` ("name@version"), fetched once into cache."""
+    """The unpacked npm tarball of `spec` ("name@version" or "@scope/name@version"), fetched
+    once into cache."""
     name, version = spec.rsplit("@", 1)
+    stem = f"{name.removeprefix('@').replace('/', '-')}-{version}"  # as npm pack names it
     cache.mkdir(parents=True, exist_ok=True)
-    unpacked = cache / f"npm-{name}-{version}"
+    unpacked = cache / f"npm-{stem}"
     if unpacked.is_dir():
         return unpacked / "package"
-    archive = cache / f"{name}-{version}.tgz"
+    archive = cache / f"{stem}.tgz"
     if not archive.exists():
         subprocess.run(
             ["npm", "pack", "--silent", "--pack-destination", str(cache), spec],

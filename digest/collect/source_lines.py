@@ -1,0 +1,33 @@
+"""The page's own line breaks inside text made spaces, as a browser shows them.
+
+HTML source is wrapped at whatever width its writer or CMS chose ("<p>Seit\\ndie schwedische
+…"); a browser shows such a line break as a space, and only <br> and blocks break a line.
+trafilatura's main reading does the same, but when it falls back on justext or readability
+(a page where the article is a small part of the text) the source's line breaks come out as
+lines, and every wrapped paragraph was cut into fragments ("Seit" / "die schwedische …"),
+for the cleaning, the summary and the reader alike. Preformatted text keeps its lines.
+"""
+
+from __future__ import annotations
+
+import lxml.html
+from lxml import etree
+
+# Elements whose text keeps its line breaks: preformatted text, and what no reader sees.
+_KEEP_LINES = frozenset({"pre", "textarea", "listing", "plaintext", "xmp", "script", "style"})
+
+
+def join_source_lines(tree: lxml.html.HtmlElement) -> None:
+    """Replace each line break of the page's text by a space, outside preformatted elements:
+    in place. A walk in Python over the elements, replacing by str.replace: an XPath choosing
+    the text nodes with a line break took twice as long (lxml makes a string of every node it
+    tests)."""
+    # The elements themselves, not their id(): lxml makes an element's Python object anew
+    # when none is held, and an id may then be another element's.
+    kept = {inner for el in tree.iter(*_KEEP_LINES) for inner in el.iter()}
+    for el in tree.iter(etree.Element):
+        text, tail = el.text, el.tail
+        if text and "\n" in text and el not in kept:
+            el.text = text.replace("\r", "").replace("\n", " ")
+        if tail and "\n" in tail and el.getparent() not in kept:
+            el.tail = tail.replace("\r", "").replace("\n", " ")

@@ -1,0 +1,22 @@
+"""The page's own line breaks inside text read as spaces, preformatted text left as it is
+(tests/collect/causes/linked-lead-in-stream.html: a whole page whose paragraphs came out cut
+at them)."""
+
+from __future__ import annotations
+
+import lxml.html
+
+from digest.collect.source_lines import join_source_lines
+
+
+def test_a_wrapped_paragraph_reads_as_one_line_and_br_and_pre_keep_theirs() -> None:
+    tree = lxml.html.document_fromstring(
+        "<html><body><p>The ferry left\n   at noon, <b>late\n</b>\n again,<i>x</i>\n<i>y</i></p>"
+        "<p>First line<br>second line</p><pre>a = 1\nb = 2</pre></body></html>"
+    )
+    join_source_lines(tree)
+    first, second = tree.iter("p")
+    assert "\n" not in first.text_content()
+    assert " ".join(first.text_content().split()) == "The ferry left at noon, late again,x y"
+    assert [br.tag for br in second] == ["br"]
+    assert next(tree.iter("pre")).text == "a = 1\nb = 2"
