@@ -17,11 +17,9 @@ from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 
 from digest.collect.decoding import decode_html
-from digest.collect.dropped_paragraphs import restore_dropped_paragraphs
 from digest.collect.loose_text import wrap_loose_text
 from digest.collect.page_metadata import article_metadata
 from digest.collect.source_lines import join_source_lines
-from digest.collect.standfirst import with_standfirst
 from digest.collect.text import fingerprint, without_control_chars
 
 _BLOCKS = {
@@ -140,8 +138,7 @@ def extract_article(
         _drop_furniture(tree)
         wrap_loose_text(tree)
         join_source_lines(tree)
-        text = _main_text(tree, url)
-        text = clean_text(with_standfirst(tree, restore_dropped_paragraphs(tree, text)))
+        text = clean_text(_main_text(tree, url))
     text = _without_title(text, metadata["title"])
     return ExtractedArticle(text=text, html=paragraphs_html(text), **metadata)
 

@@ -13,8 +13,11 @@ from __future__ import annotations
 import lxml.html
 from lxml import etree
 
-# Elements whose text keeps its line breaks: preformatted text, and what no reader sees.
-_KEEP_LINES = frozenset({"pre", "textarea", "listing", "plaintext", "xmp", "script", "style"})
+# Elements whose text keeps its line breaks: preformatted text (code set out of a <pre>: a
+# <code> holding lines keeps them; inline code holds none), and what no reader sees.
+_KEEP_LINES = frozenset(
+    {"pre", "code", "samp", "kbd", "textarea", "listing", "plaintext", "xmp", "script", "style"}
+)
 
 
 def join_source_lines(tree: lxml.html.HtmlElement) -> None:

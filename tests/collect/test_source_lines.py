@@ -1,5 +1,5 @@
 """The page's own line breaks inside text read as spaces, preformatted text left as it is
-(tests/collect/causes/linked-lead-in-stream.html: a whole page whose paragraphs came out cut
+(tests/collect/causes/wrapped-source-lines.html: a whole page whose paragraphs came out cut
 at them)."""
 
 from __future__ import annotations
@@ -20,3 +20,13 @@ def test_a_wrapped_paragraph_reads_as_one_line_and_br_and_pre_keep_theirs() -> N
     assert " ".join(first.text_content().split()) == "The ferry left at noon, late again,x y"
     assert [br.tag for br in second] == ["br"]
     assert next(tree.iter("pre")).text == "a = 1\nb = 2"
+
+
+def test_code_set_out_of_a_pre_keeps_its_lines() -> None:
+    tree = lxml.html.document_fromstring(
+        "<html><body><div class=highlight><code>def f(x):\n    return x + 1\nprint(f(2))"
+        "</code></div><p>Call <code>f</code>\nwith two.</p></body></html>"
+    )
+    join_source_lines(tree)
+    assert next(tree.iter("code")).text == "def f(x):\n    return x + 1\nprint(f(2))"
+    assert "\n" not in next(tree.iter("p")).text_content()
