@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ssl
-import string
 from dataclasses import replace
 
 import aiosmtplib
@@ -35,6 +34,7 @@ from digest.delivery.transport import (
     refuses_sender,
     starts_a_line_with_dot,
 )
+from digest.delivery.verp import is_verp_of, twin
 from digest.errors import DeliveryError, ServerUnavailable
 from digest.states import DeliveryStatus
 
@@ -303,7 +303,7 @@ class _Connection:
         plain = self._plain_on_the_wire()
         if self.wire is None or plain is None or reply.code in SLOW_DOWN_CODES:
             return None
-        if not _verp_of(sender, plain) and (
+        if not is_verp_of(sender, plain) and (
             sender != plain or not self._refused(0, reply).server_unavailable
         ):
             # No VERP: the sender every reader shares, refused for good or in its words; or
@@ -343,7 +343,7 @@ class _Connection:
     async def _own_sender_refused(self, wire: ReplyReader, sender: str, reply: Reply) -> SendResult:
         """`sender` refused at MAIL FROM again, right after the server took the plain sender.
         Without VERP, as any refusal of the sender every reader shares (never counted). With
-        VERP, the server is asked for the sender's twin (_twin: the same shape, another
+        VERP, the server is asked for the sender's twin (verp.twin: the same shape, another
         token): taken, the refusal is of this reader's own sender, so this reader's deferral,
         counted (never a failure nor a bounce: max_attempts ends it); refused, every reader's
         token is (a refusal of the sender: the send stops, no attempt counted); the
@@ -351,13 +351,13 @@ class _Connection:
         plain = self._plain_on_the_wire()
         if (
             plain is None
-            or not _verp_of(sender, plain)
+            or not is_verp_of(sender, plain)
             or reply.code in SLOW_DOWN_CODES  # every connection's pause
             or self.wire is None  # closed with the refusal
         ):
             return self._refused(0, reply)
-        twin = _twin(sender)
-        other = await self._ask_for(wire, twin)
+        same_shape = twin(sender)
+        other = await self._ask_for(wire, same_shape)
         said = f"{reply.code} {reply.text}".strip()
         if other is None:
             return self._refused(0, reply)
@@ -367,13 +367,13 @@ class _Connection:
             return SendResult(
                 DeliveryStatus.DEFERRED,
                 f"the server refuses the envelope senders with a reader's token (<{sender}>, "
-                f"<{twin}>) and takes <{plain}>: {said}",
+                f"<{same_shape}>) and takes <{plain}>: {said}",
                 sender_refused=True,
             )
         return SendResult(
             DeliveryStatus.DEFERRED,
             f"the server refused this reader's own envelope sender <{sender}> (it takes "
-            f"<{plain}> and <{twin}>, one of the same shape): {said}",
+            f"<{plain}> and <{same_shape}>, one of the same shape): {said}",
         )
 
     def _refused(self, stage: int, reply: Reply) -> SendResult:
@@ -421,27 +421,6 @@ def _commands(sender: str, recipient: str, utf8: bool) -> tuple[bytes, bytes, by
     """MAIL FROM, RCPT TO and DATA of one transaction, addresses as command_address gave them."""
     encoding = "utf-8" if utf8 else "ascii"
     return (_mail_from(sender, utf8), f"RCPT TO:<{recipient}>\r\n".encode(encoding), b"DATA\r\n")
-
-
-def _twin(sender: str) -> str:
-    """The envelope sender with each letter and digit of its VERP token moved one along in
-    its class (a→b, z→a, 9→0): the same length, punctuation and shape, a token no reader has
-    (its signature no longer checks), for a server that refuses by length or characters."""
-    local, _, domain = sender.rpartition("@")
-    base, _, token = local.rpartition("+")  # a token has no "+"; the bounce address may
-    return f"{base}+{token.translate(_NEXT_CHARACTER)}@{domain}"
-
-
-_NEXT_CHARACTER = str.maketrans(
-    string.ascii_lowercase + string.ascii_uppercase + string.digits,
-    string.ascii_lowercase[1:] + "a" + string.ascii_uppercase[1:] + "A" + string.digits[1:] + "0",
-)
-
-
-def _verp_of(sender: str, plain: str) -> bool:
-    """Whether `sender` is `plain` with a reader's VERP token (local+TOKEN@domain)."""
-    local, _, domain = plain.rpartition("@")
-    return sender.startswith(f"{local}+") and sender.endswith(f"@{domain}") and sender != plain
 
 
 def _mail_from(sender: str, utf8: bool) -> bytes:
