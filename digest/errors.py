@@ -104,7 +104,8 @@ class ServerUnavailable(DeliveryError):
 
     def __init__(self, message: str, hint: str | None = None, sent_before: bool = False) -> None:
         super().__init__(message, f"{hint or self.default_hint}. {self.unsent_wait}")
-        # Messages were accepted in this pass before the server turned it away.
+        # Messages of this send were accepted before the server turned it away (PassWaits
+        # starts its wait again).
         self.sent_before = sent_before
 
 

@@ -142,11 +142,11 @@ class Sender:
         (SendResult.sender_refused; not a refusal of one reader's own VERP sender alone, which
         the transport tells apart and gives as that reader's deferral), or
         SENDER_REFUSALS_IN_A_ROW readers of more than one domain refused in a refusal of the
-        sender's words (SendResult.of_sender), each of them
-        deferred, no message accepted between: every reader would be refused alike. No more
-        messages are handed over, the ones under way finish, and every reader taken but not
-        sent is recorded as held back (its row as it was before the claim, no attempt
-        counted); then SenderRefused is raised, with what to fix.
+        sender's words (SendResult.of_sender), each of them deferred, no message accepted
+        between: every reader would be refused alike. No more messages are handed over, the
+        ones under way finish, and every reader taken but not sent is recorded as held back
+        (its row as it was before the claim, no attempt counted); then SenderRefused is
+        raised, with what to fix.
 
         A server that cannot take mail now (SendResult.server_unavailable: no connection, or
         a 4xx to the greeting, login or MAIL FROM, before any reader is named; at MAIL FROM
