@@ -9,6 +9,7 @@ import idna
 
 from digest.config import Settings
 from digest.delivery.message import Envelope, MessageTemplate, Personal
+from digest.delivery.verp import with_token
 from digest.render.email import Markers, Recipient, RenderedIssue
 from subscribers.reader_urls import token_of
 from subscribers.tokens import TokenSigner, TokenSubject
@@ -80,9 +81,7 @@ def envelope_sender(
     bounce = settings.delivery.bounce_address
     if not bounce:
         return settings.newsletter.from_address
-    local, _, domain = bounce.rpartition("@")
-    token = signer.sign("bounce", TokenSubject(subscriber_id, list_id))
-    return f"{local}+{token}@{domain}"
+    return with_token(bounce, signer.sign("bounce", TokenSubject(subscriber_id, list_id)))
 
 
 def issue_message_id(

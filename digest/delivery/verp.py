@@ -1,7 +1,8 @@
-"""VERP envelope senders' shapes (bounces+TOKEN@domain, as envelope.envelope_sender makes
-them): whether a sender is the plain one with a reader's token, and its twin, a sender of the
-same shape no reader has, which the SMTP connection asks for to tell a refusal of one reader's
-own sender from one of every reader's (smtp._Connection._own_sender_refused)."""
+"""VERP envelope senders' shape (bounces+TOKEN@domain): one made from the plain bounce address
+and a reader's token (envelope.envelope_sender), whether a sender is the plain one with a
+token, and its twin, a sender of the same shape no reader has, which the SMTP connection asks
+for to tell a refusal of one reader's own sender from one of every reader's
+(smtp._Connection._own_sender_refused)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ _NEXT_CHARACTER = str.maketrans(
     string.ascii_lowercase + string.ascii_uppercase + string.digits,
     string.ascii_lowercase[1:] + "a" + string.ascii_uppercase[1:] + "A" + string.digits[1:] + "0",
 )
+
+
+def with_token(plain: str, token: str) -> str:
+    """The plain address with a reader's token: local+TOKEN@domain."""
+    local, _, domain = plain.rpartition("@")
+    return f"{local}+{token}@{domain}"
 
 
 def is_verp_of(sender: str, plain: str) -> bool:
@@ -25,4 +32,4 @@ def twin(sender: str) -> str:
     (its signature no longer checks), for a server that refuses by length or characters."""
     local, _, domain = sender.rpartition("@")
     base, _, token = local.rpartition("+")  # a token has no "+"; the bounce address may
-    return f"{base}+{token.translate(_NEXT_CHARACTER)}@{domain}"
+    return with_token(f"{base}@{domain}", token.translate(_NEXT_CHARACTER))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from digest.delivery.verp import is_verp_of, twin
+from digest.delivery.verp import is_verp_of, twin, with_token
 
 
 def test_a_sender_with_a_token_is_the_plain_ones_verp_and_no_other_is() -> None:
     plain = "bounces@example.net"
+    assert with_token(plain, "WzMsMV0.JhVk-C6_x") == "bounces+WzMsMV0.JhVk-C6_x@example.net"
     assert is_verp_of("bounces+WzMsMV0.JhVk-C6_x@example.net", plain)
     assert not is_verp_of(plain, plain)
     assert not is_verp_of("news@example.net", plain)  # a test mail's From address
