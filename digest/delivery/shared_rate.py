@@ -113,7 +113,9 @@ class SharedRateLimit:
         if not self.interval:
             if now >= self._free_until or self._pause_to_share:
                 start = await self._reserve(0)
-                self._free_until = start + PAUSE_CHECK_SECONDS
+                # Good for PAUSE_CHECK_SECONDS from when the answer came (or the pause it
+                # found ends): a slow commit or wake-up must not use the window up at once.
+                self._free_until = max(start, self._clock()) + PAUSE_CHECK_SECONDS
             return now
         while self._slots and self._slots[0] < now - self.interval / 2:
             self._slots.popleft()  # missed: sent now it would crowd another sender's block

@@ -10,6 +10,7 @@ import time
 from sqlalchemy import select
 
 from digest import db, pipeline
+from digest.delivery import shared_rate
 from digest.delivery.shared_rate import ROW, SharedRateLimit
 from digest.models import SendRate
 from tests.delivery.scenario import (
@@ -160,5 +161,33 @@ def test_a_look_at_the_pause_the_database_cannot_answer_costs_only_the_look_ahea
         asyncio.run(limit.look())
 
         assert not limit.at_once()
+    finally:
+        engine.dispose()
+
+
+def test_a_slow_answer_to_the_look_at_the_pause_still_leaves_the_look_ahead_on(
+    tmp_path, monkeypatch
+) -> None:
+    # The look is due every PAUSE_CHECK_SECONDS; its answer is good for that long from when it
+    # came, not from the middle of its statement: a commit or a wake-up slower than the window
+    # (a loaded machine) left at_once false right after the look, and a lane's next message
+    # went without its transaction begun behind the last one's dot.
+    monkeypatch.setattr(shared_rate, "PAUSE_CHECK_SECONDS", 0.05)
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'rate.db'}")
+    try:
+        db.upgrade(engine)
+        limit = SharedRateLimit(engine, None)
+        taken = limit._take
+
+        def slow_commit(permits: int, pause: float) -> tuple[float, float, float, float]:
+            answer = taken(permits, pause)
+            time.sleep(0.2)  # the commit and the thread's hand-back, after `answered`
+            return answer
+
+        monkeypatch.setattr(limit, "_take", slow_commit)
+
+        asyncio.run(limit.look())
+
+        assert limit.at_once()
     finally:
         engine.dispose()
