@@ -283,7 +283,7 @@ class RecordingHandler(OffersPipelining):
         # Each entry answers one MAIL FROM instead of accepting it (a sender refused).
         self.mail_replies: list[str] = []
         # Then, when set, answers each MAIL FROM by its address ("" for the null reverse-path):
-        # a reply refusing it, or None to accept it.
+        # a reply refusing it, "" to close the connection without a word, or None to accept it.
         self.mail_reply_for: Callable[[str], str | None] | None = None
         # Each entry answers one RSET instead of 250 (a 421 closes the connection).
         self.rset_replies: list[str] = []
@@ -344,6 +344,9 @@ class RecordingHandler(OffersPipelining):
         if self.mail_replies:
             return self.mail_replies.pop(0)
         refusal = self.mail_reply_for(address) if self.mail_reply_for is not None else None
+        if refusal == "":
+            server.transport.close()
+            return "421 4.4.2 connection dropped"  # never reaches the client
         if refusal is not None:
             return self._closing_on_421(server, session, refusal)
         self._started[id(session)] = time.monotonic()

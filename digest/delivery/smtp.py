@@ -38,10 +38,24 @@ from digest.delivery.verp import is_verp_of, twin
 from digest.errors import DeliveryError, ServerUnavailable
 from digest.states import DeliveryStatus
 
-# A line starting with a dot. (The regex engine finds a literal like this about three times
-# faster than `in` on a 66 KB message, which it scans whole when there is none.)
 # Replies that ask the client to slow down, for every connection to this server.
 SLOW_DOWN_CODES = (421, 454)
+
+
+# The connection lost while the server was asked for a sender (_Connection._ask_for).
+_LOST = Reply(0, "the connection was lost")
+
+
+def _lost_while_asking(reply: Reply) -> SendResult:
+    """The connection lost while asking whose refusal `reply` (at MAIL FROM) was: nothing is
+    known of the sender nor of the reader, so the server's state, nobody counted (a 5xx read
+    as a refusal of the sender stopped the whole send)."""
+    said = f"{reply.code} {reply.text}".strip()
+    return SendResult(
+        DeliveryStatus.DEFERRED,
+        f"the connection was lost while asking whose refusal this was: {said}",
+        server_unavailable=True,
+    )
 
 
 class _Connection:
@@ -164,6 +178,8 @@ class _Connection:
             )
             if refused is not None and refused[0] == 0:  # MAIL FROM (or the RSET before it)
                 plain = await self._plain_sender_asked(wire, sender, refused[1])
+                if plain is _LOST:
+                    return _lost_while_asking(refused[1])
                 if plain is not None and plain.code in SLOW_DOWN_CODES:
                     refused = (0, plain)  # the server's "slow down": every connection's pause
                 elif plain is not None and 200 <= plain.code < 300:
@@ -295,11 +311,11 @@ class _Connection:
         """After `reply` refused `sender` (as on the wire) at MAIL FROM: the server's reply, on
         the same connection, to the plain envelope sender (SmtpPool.plain_sender: the one
         without a reader's VERP token; without VERP, the same sender asked again); None when
-        not asked or the connection was lost. Never asked after a "slow down" (421/454: every
-        connection's pause) or on a connection closed with the refusal; without VERP only
-        after a 4xx not in the sender's words; with VERP after any other refusal, so that one
-        of this reader's own sender is told from one of every reader's. A refusal drops the
-        connection."""
+        not asked, _LOST when the connection was lost. Never asked after a "slow down"
+        (421/454: every connection's pause) or on a connection closed with the refusal;
+        without VERP only after a 4xx not in the sender's words; with VERP after any other
+        refusal, so that one of this reader's own sender is told from one of every reader's.
+        A refusal drops the connection."""
         plain = self._plain_on_the_wire()
         if self.wire is None or plain is None or reply.code in SLOW_DOWN_CODES:
             return None
@@ -311,9 +327,9 @@ class _Connection:
             return None
         return await self._ask_for(wire, plain)
 
-    async def _ask_for(self, wire: ReplyReader, sender: str) -> Reply | None:
+    async def _ask_for(self, wire: ReplyReader, sender: str) -> Reply:
         """The server's reply to MAIL FROM:<sender> (on the wire) in a transaction begun at
-        once after a reset, and left to be reset; None when the connection was lost. A refusal
+        once after a reset, and left to be reset; _LOST when the connection was lost. A refusal
         (or a reset refused) gives the connection up."""
         try:
             answer = await wire.command(b"RSET\r\n", self.pool.timeout)
@@ -323,7 +339,7 @@ class _Connection:
                 )
         except SessionLost:
             self.drop()
-            return None
+            return _LOST
         if 200 <= answer.code < 300:
             self.needs_reset = True
         else:
@@ -347,7 +363,7 @@ class _Connection:
         token): taken, the refusal is of this reader's own sender, so this reader's deferral,
         counted (never a failure nor a bounce: max_attempts ends it); refused, every reader's
         token is (a refusal of the sender: the send stops, no attempt counted); the
-        connection lost, the server's state."""
+        connection lost, the server's state (nothing known of the sender nor the reader)."""
         plain = self._plain_on_the_wire()
         if (
             plain is None
@@ -359,8 +375,8 @@ class _Connection:
         same_shape = twin(sender)
         other = await self._ask_for(wire, same_shape)
         said = f"{reply.code} {reply.text}".strip()
-        if other is None:
-            return self._refused(0, reply)
+        if other is _LOST:
+            return _lost_while_asking(reply)
         if other.code in SLOW_DOWN_CODES:
             return self._refused(0, other)  # the server's "slow down": every lane's pause
         if not 200 <= other.code < 300:

@@ -371,3 +371,30 @@ def test_a_421_to_the_reset_before_a_reader_is_named_counts_nobody(
         rows = deliveries(rt)
     assert (rows[emails[0]].status, rows[emails[0]].attempts) == ("failed", 1)
     assert untouched(rows, emails[1:])
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+@pytest.mark.parametrize("lost_at", ["the plain sender", "the twin"])
+def test_a_connection_lost_while_asking_is_the_servers_state_not_a_refusal_of_the_sender(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, lost_at: str
+) -> None:
+    # The first reader's own sender refused for good; the connection closed without a word
+    # when the sender that would tell whose refusal it is was asked for: nothing is known of
+    # the sender (before, the 553 stopped the send as a refusal of every reader's sender).
+    emails = addresses(2)
+    smtp_server.handler.pipelining = pipelining
+    own: list[str] = []
+
+    def refuse(address: str) -> str | None:
+        if address == BOUNCES:
+            return "" if lost_at == "the plain sender" else None
+        if not own:
+            own.append(address)  # the first reader's own sender: refused every time
+        if address == own[0]:
+            return "553 5.7.1 Sender address rejected: not owned by user"
+        return ""  # its twin (no other reader gets this far)
+
+    rows = send_refusing(
+        write_config, smtp_server, emails, refuse, (ServerUnavailable, "lost"), passes=2
+    )
+    assert untouched(rows, emails)
