@@ -282,24 +282,44 @@ def test_a_test_mails_from_address_refused_is_a_refusal_of_the_sender(
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
-@pytest.mark.parametrize("slowed", ["the plain sender", "the twin"])
-def test_a_slow_down_to_the_sender_asked_for_is_every_connections_pause(
-    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, slowed: str
+@pytest.mark.parametrize("asked_for", ["the plain sender", "the twin"])
+@pytest.mark.parametrize(
+    ("own_reply", "answer", "raised"),
+    [
+        (DEFERRED, "454 4.7.0 Slow down", "454"),
+        # Closed without a word: nothing known of the sender (before, the 553 stopped the
+        # send as a refusal of every reader's sender).
+        ("553 5.7.1 Sender address rejected: not owned by user", "", "lost"),
+    ],
+    ids=["slow down", "connection lost"],
+)
+def test_a_slow_down_or_a_loss_while_asking_for_a_sender_counts_nobody(
+    write_config,
+    smtp_server: FixtureSMTPServer,
+    pipelining: bool,
+    asked_for: str,
+    own_reply: str,
+    answer: str,
+    raised: str,
 ) -> None:
+    # The first reader's own sender refused; the server's answer to the sender asked for to
+    # tell whose refusal it is: every connection's pause, or the server's state.
     emails = addresses(2)
     smtp_server.handler.pipelining = pipelining
     own: list[str] = []
 
     def refuse(address: str) -> str | None:
         if address == BOUNCES:
-            return "454 4.7.0 Slow down" if slowed == "the plain sender" else None
+            return answer if asked_for == "the plain sender" else None
         if not own:
             own.append(address)  # the first reader's own sender: refused every time
         if address == own[0]:
-            return DEFERRED
-        return "454 4.7.0 Slow down"  # its twin (no other reader gets this far)
+            return own_reply
+        return answer  # its twin (no other reader gets this far)
 
-    rows = send_refusing(write_config, smtp_server, emails, refuse, (ServerUnavailable, "454"))
+    rows = send_refusing(
+        write_config, smtp_server, emails, refuse, (ServerUnavailable, raised), passes=2
+    )
     assert untouched(rows, emails)
 
 
@@ -371,30 +391,3 @@ def test_a_421_to_the_reset_before_a_reader_is_named_counts_nobody(
         rows = deliveries(rt)
     assert (rows[emails[0]].status, rows[emails[0]].attempts) == ("failed", 1)
     assert untouched(rows, emails[1:])
-
-
-@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
-@pytest.mark.parametrize("lost_at", ["the plain sender", "the twin"])
-def test_a_connection_lost_while_asking_is_the_servers_state_not_a_refusal_of_the_sender(
-    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, lost_at: str
-) -> None:
-    # The first reader's own sender refused for good; the connection closed without a word
-    # when the sender that would tell whose refusal it is was asked for: nothing is known of
-    # the sender (before, the 553 stopped the send as a refusal of every reader's sender).
-    emails = addresses(2)
-    smtp_server.handler.pipelining = pipelining
-    own: list[str] = []
-
-    def refuse(address: str) -> str | None:
-        if address == BOUNCES:
-            return "" if lost_at == "the plain sender" else None
-        if not own:
-            own.append(address)  # the first reader's own sender: refused every time
-        if address == own[0]:
-            return "553 5.7.1 Sender address rejected: not owned by user"
-        return ""  # its twin (no other reader gets this far)
-
-    rows = send_refusing(
-        write_config, smtp_server, emails, refuse, (ServerUnavailable, "lost"), passes=2
-    )
-    assert untouched(rows, emails)
