@@ -285,7 +285,8 @@ class RecordingHandler(OffersPipelining):
         # Then, when set, answers each MAIL FROM by its address ("" for the null reverse-path):
         # a reply refusing it, "" to close the connection without a word, or None to accept it.
         self.mail_reply_for: Callable[[str], str | None] | None = None
-        # Each entry answers one RSET instead of 250 (a 421 closes the connection).
+        # Each entry answers one RSET instead of 250 (a 421 closes the connection; "" closes it
+        # without a word).
         self.rset_replies: list[str] = []
         # Each entry answers one connection's greeting instead of 220, and the connection is
         # closed ("421 4.7.0 Too many connections"; "": closed without a word; None: greeted
@@ -356,7 +357,11 @@ class RecordingHandler(OffersPipelining):
 
     async def handle_RSET(self, server: Any, session: Any, envelope: Any) -> str:
         if self.rset_replies:
-            return self._closing_on_421(server, session, self.rset_replies.pop(0))
+            reply = self.rset_replies.pop(0)
+            if not reply:
+                server.transport.close()
+                return "421 4.4.2 connection dropped"  # never reaches the client
+            return self._closing_on_421(server, session, reply)
         return "250 OK"
 
     async def handle_RCPT(

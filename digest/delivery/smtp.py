@@ -42,6 +42,10 @@ from digest.states import DeliveryStatus
 SLOW_DOWN_CODES = (421, 454)
 
 
+class _ResetFailed(Exception):
+    """The RSET before a transaction not answered 250: the server's state, not the reader's."""
+
+
 # The connection lost while the server was asked for a sender (_Connection._ask_for).
 _LOST = Reply(0, "the connection was lost")
 
@@ -191,6 +195,9 @@ class _Connection:
             # The greeting or AUTH refused: a refusal of the connection, never of the reader.
             self.drop()
             return self._refused(0, Reply(exc.code, exc.message))
+        except _ResetFailed as exc:
+            # Before any reader was named (the commands behind it dropped with the connection).
+            return SendResult(DeliveryStatus.DEFERRED, str(exc), server_unavailable=True)
         except (aiosmtplib.SMTPException, SessionLost, OSError, TimeoutError) as exc:
             self.drop()
             return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc or type(exc).__name__}")
@@ -272,14 +279,22 @@ class _Connection:
         elif reset:
             wire.write(reset)
         if reset:
-            reply = await wire.read(timeout)
+            try:
+                reply = await wire.read(timeout)
+            except SessionLost as exc:
+                self.drop()
+                raise _ResetFailed(f"no reply to the reset before a transaction: {exc}") from None
             if 400 <= reply.code < 500:
                 # Before any reader is named (a 421 closing, a 4xx): the server's state, as a
                 # 4xx to MAIL FROM, the commands written behind it dropped with the connection.
                 self.drop()
                 return 0, reply
             if reply.code != 250:
-                raise SessionLost(f"RSET refused: {reply.code} {reply.text}")
+                # A server without RSET: it failed at the reset, not at the reader.
+                self.drop()
+                raise _ResetFailed(
+                    f"the reset before a transaction refused: {reply.code} {reply.text}"
+                )
             self.needs_reset = False
         replies: list[Reply] = []
         try:

@@ -373,20 +373,32 @@ def test_a_server_refusing_every_long_verp_sender_refuses_their_twin_too(
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
-def test_a_421_to_the_reset_before_a_reader_is_named_counts_nobody(
-    write_config, smtp_server: FixtureSMTPServer, pipelining: bool
+@pytest.mark.parametrize(
+    ("reply", "raised"),
+    [
+        ("421 4.7.0 Too many errors, closing", "421"),
+        # A server without RSET (RFC 5321 requires it), or one closing without a word: it
+        # failed at the reset, not at the reader (before, a counted "before data" deferral).
+        ("502 5.5.2 Error: command not recognized", "502"),
+        ("", "reset"),
+    ],
+    ids=["421", "502", "closed"],
+)
+def test_a_reset_refused_before_a_reader_is_named_counts_nobody(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, reply: str, raised: str
 ) -> None:
     # The first reader refused at RCPT TO (the transaction reset before the next), then the
-    # server closes at that RSET: the next reader was not named, the pause is every lane's.
+    # server fails that RSET: the next reader was not named, the server's state (a 421: the
+    # pause is every lane's).
     settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}, slow_down_seconds=0.1))
     emails = addresses(3)
     smtp_server.handler.pipelining = pipelining
     smtp_server.handler.faults = {emails[0]: [Fault.code(550, "rcpt")]}
-    smtp_server.handler.rset_replies = ["421 4.7.0 Too many errors, closing"]
+    smtp_server.handler.rset_replies = [reply]
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
-        with pytest.raises(ServerUnavailable, match="421"):
+        with pytest.raises(ServerUnavailable, match=raised):
             pipeline.send(rt, "weekly", NOW)
         rows = deliveries(rt)
     assert (rows[emails[0]].status, rows[emails[0]].attempts) == ("failed", 1)
