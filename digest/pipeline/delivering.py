@@ -14,7 +14,7 @@ from digest.delivery import outbox
 from digest.delivery.send_loop import Progress, SendCounts, deliver_issue
 from digest.delivery.transport import Transport
 from digest.delivery.transport_factory import make_transport
-from digest.errors import DigestError
+from digest.errors import DigestError, ServerUnavailable
 from digest.models import Issue
 from digest.pipeline.composing import IssueRef, compose, issue_ref, issues_of
 from digest.pipeline.issue_mail import RenderedIssueMail
@@ -224,7 +224,7 @@ def deliver_pending(
                 .order_by(Issue.id)
             )
         )
-    reports = []
+    reports: list[SendReport] = []
     for issue_id, slug in started:
         if slug not in {lst.slug for lst in rt.settings.lists}:
             continue  # a list no longer in config.yaml: leave its rows alone
@@ -234,7 +234,13 @@ def deliver_pending(
             assert issue is not None
             ref = issue_ref(issue, slug)
         report = SendReport(issue=ref, transport=chosen.describe())
-        _deliver(rt, ref, chosen, now, report, progress)
+        try:
+            _deliver(rt, ref, chosen, now, report, progress)
+        except ServerUnavailable as exc:
+            # Messages of an earlier issue got through in this pass: the outage began since,
+            # and the worker's wait starts again (PassWaits).
+            exc.sent_before = exc.sent_before or any(earlier.sent for earlier in reports)
+            raise
         with rt.sessions() as session:
             issue = session.get(Issue, issue_id)
             assert issue is not None

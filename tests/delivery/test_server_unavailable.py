@@ -21,6 +21,7 @@ from digest import pipeline
 from digest.delivery.smtp import SmtpPool, _Connection
 from digest.delivery.smtp_wire import Reply
 from digest.errors import ServerUnavailable
+from digest.pipeline import send_start
 from digest.stopping import StopAfterBatch
 from tests.delivery.scenario import (
     NOW,
@@ -281,6 +282,32 @@ def test_the_hint_after_a_partial_pass_says_only_what_is_true(
     hint = caught.value.hint
     assert "No reader was failed" not in hint, hint
     assert "not yet sent to had no attempt counted" in hint, hint
+
+
+def test_a_worker_pass_that_sent_one_issue_before_the_server_went_away_says_so(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    # A worker's pass sends each issue under way in turn: the first one's messages got
+    # through, so the pass's wait starts again from the interval (PassWaits), though the
+    # send of the second got none before the server closed every new connection unheard.
+    config = smtp_config(smtp_server, smtp={"pool_size": 1})
+    config["lists"].append({**config["lists"][0], "slug": "daily", "name": "The Daily"})
+    settings = write_config(config)
+    emails = addresses(6)
+    busy_after(smtp_server, 3, greeting="")
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        for slug, readers in (("weekly", emails[:3]), ("daily", emails[3:])):
+            load_subscribers(rt, readers, slug)
+            ref = pipeline.compose(rt, slug, NOW)
+            assert ref is not None
+            send_start.start_send(rt, ref.id, NOW)
+        with pytest.raises(ServerUnavailable) as stopped:
+            pipeline.deliver_pending(rt, NOW)
+        rows = deliveries(rt)
+    assert sorted(smtp_server.handler.counts()) == emails[:3]
+    assert untouched(rows, emails[3:])
+    assert stopped.value.sent_before
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
