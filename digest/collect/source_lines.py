@@ -6,9 +6,16 @@ trafilatura's main reading does the same, but when it falls back on justext or r
 (a page where the article is a small part of the text) the source's line breaks come out as
 lines, and every wrapped paragraph was cut into fragments ("Seit" / "die schwedische …"),
 for the cleaning, the summary and the reader alike. Preformatted text keeps its lines.
+
+Between two wide characters (Chinese, Japanese), which are written without spaces, a line
+break is no space at all (CSS Text 3, segment break transformation rules); Korean, written
+with spaces, keeps its space.
 """
 
 from __future__ import annotations
+
+import re
+import unicodedata
 
 import lxml.html
 from lxml import etree
@@ -18,6 +25,28 @@ from lxml import etree
 _KEEP_LINES = frozenset(
     {"pre", "code", "samp", "kbd", "textarea", "listing", "plaintext", "xmp", "script", "style"}
 )
+
+
+# A line break and the spaces and tabs around it (CSS: removed with the break).
+_BREAK = re.compile(r"[ \t]*\r?\n[ \t\r\n]*")
+
+
+def _wide(char: str) -> bool:
+    """East Asian Fullwidth, Wide or Halfwidth, and not Hangul (CSS Text 3, 4.1.3)."""
+    return unicodedata.east_asian_width(char) in "FWH" and not unicodedata.name(
+        char, ""
+    ).startswith("HANGUL")
+
+
+def _joined(text: str) -> str:
+    """The text with each line break made a space, or nothing between two wide characters."""
+
+    def joint(found: re.Match[str]) -> str:
+        start, end = found.span()
+        between_wide = start > 0 and end < len(text) and _wide(text[start - 1]) and _wide(text[end])
+        return "" if between_wide else " "
+
+    return _BREAK.sub(joint, text)
 
 
 def join_source_lines(tree: lxml.html.HtmlElement) -> None:
@@ -31,6 +60,6 @@ def join_source_lines(tree: lxml.html.HtmlElement) -> None:
     for el in tree.iter(etree.Element):
         text, tail = el.text, el.tail
         if text and "\n" in text and el not in kept:
-            el.text = text.replace("\r", "").replace("\n", " ")
+            el.text = _joined(text)
         if tail and "\n" in tail and el.getparent() not in kept:
-            el.tail = tail.replace("\r", "").replace("\n", " ")
+            el.tail = _joined(tail)

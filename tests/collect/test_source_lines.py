@@ -30,3 +30,17 @@ def test_code_set_out_of_a_pre_keeps_its_lines() -> None:
     join_source_lines(tree)
     assert next(tree.iter("code")).text == "def f(x):\n    return x + 1\nprint(f(2))"
     assert "\n" not in next(tree.iter("p")).text_content()
+
+
+def test_a_break_between_two_wide_characters_is_no_space_and_korean_keeps_its_space() -> None:
+    # CSS Text 3's segment break rules: Chinese and Japanese are written without spaces, so
+    # a break wrapped into the source between two of their characters disappears.
+    tree = lxml.html.document_fromstring(
+        "<html><body><p>東京の電車は\n  時間通りに来る。</p><p>서울의 지하철은\n빠르다</p>"
+        "<p>東京 Tower\nis tall, 東京\nTower</p></body></html>"
+    )
+    join_source_lines(tree)
+    japanese, korean, mixed = (p.text for p in tree.iter("p"))
+    assert japanese == "東京の電車は時間通りに来る。"
+    assert korean == "서울의 지하철은 빠르다"
+    assert mixed == "東京 Tower is tall, 東京 Tower"
