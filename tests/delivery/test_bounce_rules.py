@@ -1325,3 +1325,22 @@ def test_a_recipients_fields_in_the_messages_block_are_still_its_report(
     assert [(b.recipient, b.status, b.hard) for b in parse_dsn(raw)] == [
         ("bob@example.org", status, hard)
     ]
+
+
+def test_a_first_block_with_an_action_but_no_recipient_is_the_messages() -> None:
+    # Some senders put an Action and a Status among the message's fields too: with no recipient
+    # named there, that block reports no one (with VERP it would count the reader twice).
+    raw = (
+        b"From: MAILER-DAEMON\r\n"
+        b"To: bounces+tok@news.example.org\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n'
+        b"\r\n--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Action: failed\r\nStatus: 5.1.1\r\n\r\n"
+        b"Arrival-Date: 2026-03-26 00-01-19\r\n\r\n"
+        b"Final-Recipient: rfc822; bob@example.org\r\n"
+        b"Action: failed\r\nStatus: 5.2.2\r\nDiagnostic-Code: 552 5.2.2 Mailbox full\r\n"
+        b"\r\n--b--\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", False)]
