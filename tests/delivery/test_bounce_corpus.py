@@ -1,4 +1,4 @@
-"""The classifier over the whole real corpus (all nine sources, both halves): floors that
+"""The classifier over the whole real corpus (all ten sources, both halves): floors that
 hold, so a regression fails. The figures and what they mean: python -m tests.bench.bench_bounces."""
 
 from __future__ import annotations
@@ -98,6 +98,10 @@ FLOORS = {
     # an Action is a recipient's, the first too): tuned 13 of 13, 0; held out unchanged.
     ("bouncehammer", "tuned"): (13, 0, 13, 8),
     ("bouncehammer", "held_out"): (8, 0, 8, 6),
+    # The fifteenth, MailBounceDetector's and go-gmime's test fixtures (the short ones), taken
+    # after the fourteenth's rules: tuned 1 of 1 hard, 0 of 1 soft; held out 4 of 4, 0 of 2.
+    ("fixtures", "tuned"): (1, 0, 1, 1),
+    ("fixtures", "held_out"): (4, 0, 4, 2),
 }
 
 
