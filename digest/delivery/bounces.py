@@ -171,8 +171,14 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
         blocks = part.get_payload()
         if not isinstance(blocks, list):
             continue
-        for block in blocks[1:]:  # the first block is about the message, the rest per recipient
+        # The first block is about the message, the rest one per recipient; a block with an
+        # Action is a recipient's, the first too when it names one: some mail systems write the
+        # recipient's fields straight after the message's, without the blank line between (one
+        # block for both), and some put an Action among the message's fields, naming no one.
+        for i, block in enumerate(blocks):
             if not isinstance(block, Message) or not block.get("Action"):
+                continue
+            if i == 0 and not (block.get("Final-Recipient") or block.get("Original-Recipient")):
                 continue
             status_field = str(block.get("Status", "")).strip()
             status = status_field.split(" ")[0]

@@ -5,7 +5,7 @@ Run by hand: python -m tests.bench.bench_bounces [--half HALF] [--show-wrong [HA
 (HALF: tuned, held_out or complaints; --half reports that half only, so tuning can look at
 `tuned` without seeing `held_out`.)
 
-The corpus (tests/delivery/bounces_corpus/, see its README) has eight sources of real bounces
+The corpus (tests/delivery/bounces_corpus/, see its README) has ten sources of real bounces
 from many MTAs: flufl.bounce's test messages (`tuned/`, `held_out/`),
 Mail::DeliveryStatus::BounceParser's (`bounceparser/tuned/`, `bounceparser/held_out/`),
 bounce_email's and baunsu's (`bounced/tuned/`, `bounced/held_out/`), Sisimai's
@@ -13,7 +13,9 @@ bounce_email's and baunsu's (`bounced/tuned/`, `bounced/held_out/`), Sisimai's
 (`crisp/tuned/`, `crisp/held_out/`, read through `read_message`) and PHP-Bounce-Handler's and
 flanker's (`handlers/tuned/`, `handlers/held_out/`) and the Ruby mail gem's and MimeKit's
 (`libraries/tuned/`, `libraries/held_out/`) and more of Sisimai's, its older sample folder's
-and its debugging set's (`sisimai12/tuned/`, `sisimai12/held_out/`), each address labelled hard
+and its debugging set's (`sisimai12/tuned/`, `sisimai12/held_out/`) and bouncehammer's examples
+(`bouncehammer/tuned/`, `bouncehammer/held_out/`) and MailBounceDetector's and go-gmime's test
+fixtures (`fixtures/tuned/`, `fixtures/held_out/`), each address labelled hard
 (about the address: suppress it) or soft (anything else: never). Each source is split in two:
 `tuned` (the rules were adjusted looking at it) and `held_out` (never looked at while tuning).
 `complaints` are ARF reports (RFC 5965). For each source and half: hard addresses suppressed
@@ -47,7 +49,10 @@ CORPUS = Path(__file__).parent.parent / "delivery" / "bounces_corpus"
 # when the tenth batch (the sixth source, handlers/: PHP-Bounce-Handler's and flanker's) was, and
 # main when the eleventh (the seventh source, libraries/: the mail gem's and MimeKit's, and two
 # more of Sisimai's) was, and main when the twelfth (the eighth source, sisimai12/: more of
-# Sisimai's, from its older sample folder and its debugging set) was.
+# Sisimai's, from its older sample folder and its debugging set) was, and main when the
+# fourteenth (the ninth source, bouncehammer/: the examples of bouncehammer, Sisimai's
+# predecessor) was; the tenth source (fixtures/) came in on the same branch, after the rules
+# that the ninth's tuned half led to.
 BASELINES = (
     "74b2129^1",
     "74b2129",
@@ -61,6 +66,7 @@ BASELINES = (
     "4220b81",
     "c289fe2",
     "8320336",
+    "c616405",
 )
 HALVES = ("tuned", "held_out", "complaints")
 # Sources kept in a folder of their own (<source>/tuned/, <source>/held_out/); flufl.bounce's
@@ -73,6 +79,8 @@ SPLIT_SOURCES = (
     "handlers",
     "libraries",
     "sisimai12",
+    "bouncehammer",
+    "fixtures",
 )
 SOURCES = ("flufl", *SPLIT_SOURCES, "all")
 # Sources whose files are a notice's body only, as their project keeps them (no header): read

@@ -1,4 +1,4 @@
-"""The classifier over the whole real corpus (all eight sources, both halves): floors that
+"""The classifier over the whole real corpus (all ten sources, both halves): floors that
 hold, so a regression fails. The figures and what they mean: python -m tests.bench.bench_bounces."""
 
 from __future__ import annotations
@@ -91,6 +91,17 @@ FLOORS = {
     # report's Final-Recipient spelling it filtered@example.com), 0 soft; held out unchanged.
     ("sisimai12", "tuned"): (12, 0, 13, 14),
     ("sisimai12", "held_out"): (11, 0, 12, 4),
+    # The fourteenth batch, bouncehammer's examples (mostly Sendmail's notices of Japanese
+    # carriers). Before any rule was written from it: tuned 13 of 13 hard, 1 of 8 soft
+    # suppressed (SoftBank's report, whose recipient's fields share the message's block: read by
+    # a detector, which names no reason); held out 8 of 8, 0 of 6. After its rule (a block with
+    # an Action is a recipient's, the first too): tuned 13 of 13, 0; held out unchanged.
+    ("bouncehammer", "tuned"): (13, 0, 13, 8),
+    ("bouncehammer", "held_out"): (8, 0, 8, 6),
+    # The fifteenth, MailBounceDetector's and go-gmime's test fixtures (the short ones), taken
+    # after the fourteenth's rules: tuned 1 of 1 hard, 0 of 1 soft; held out 4 of 4, 0 of 2.
+    ("fixtures", "tuned"): (1, 0, 1, 1),
+    ("fixtures", "held_out"): (4, 0, 4, 2),
 }
 
 

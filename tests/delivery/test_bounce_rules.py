@@ -1284,3 +1284,63 @@ def test_a_notice_addressed_to_the_failed_address_itself_still_names_it() -> Non
         failed="bob@example.org", listed="bob@example.org", reply="550 5.1.1 User unknown"
     ).replace(b"To: bounces+tok@news.example.org", b"To: bob@example.org")
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", True)]
+
+
+def one_block_report(*, text: str, status: str, diagnostic: str = "") -> bytes:
+    """A DSN whose recipient's fields follow the message's without the blank line RFC 3464
+    puts between them (one block for both), as some carriers' mail systems write it."""
+    code = f"Diagnostic-Code: smtp; {diagnostic}\r\n" if diagnostic else ""
+    return (
+        "From: MAILER-DAEMON@mx.example.org\r\n"
+        "To: bounces+tok@news.example.org\r\n"
+        "Subject: Non Delivery Notification\r\n"
+        'Content-Type: multipart/report; report-type="delivery-status"; boundary="b"\r\n'
+        "\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+        f"{text}\r\n"
+        "--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.org\r\n"
+        "Final-Recipient: rfc822;bob@example.org\r\n"
+        f"Action: failed\r\nStatus: {status}\r\n{code}"
+        "\r\n--b--\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("status", "diagnostic", "hard"),
+    [
+        ("5.1.1", "550 5.1.1 <bob@example.org>... User unknown", True),
+        ("5.2.2", "552 Mailbox full", False),
+        # A permanent failure with no word of why: nothing says the address is dead.
+        ("5.2.0", "", False),
+    ],
+)
+def test_a_recipients_fields_in_the_messages_block_are_still_its_report(
+    status: str, diagnostic: str, hard: bool
+) -> None:
+    raw = one_block_report(
+        text="The message to the address below could not be delivered because of an error.",
+        status=status,
+        diagnostic=diagnostic,
+    )
+    assert [(b.recipient, b.status, b.hard) for b in parse_dsn(raw)] == [
+        ("bob@example.org", status, hard)
+    ]
+
+
+def test_a_first_block_with_an_action_but_no_recipient_is_the_messages() -> None:
+    # Some senders put an Action and a Status among the message's fields too: with no recipient
+    # named there, that block reports no one (with VERP it would count the reader twice).
+    raw = (
+        b"From: MAILER-DAEMON\r\n"
+        b"To: bounces+tok@news.example.org\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n'
+        b"\r\n--b\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Action: failed\r\nStatus: 5.1.1\r\n\r\n"
+        b"Arrival-Date: 2026-03-26 00-01-19\r\n\r\n"
+        b"Final-Recipient: rfc822; bob@example.org\r\n"
+        b"Action: failed\r\nStatus: 5.2.2\r\nDiagnostic-Code: 552 5.2.2 Mailbox full\r\n"
+        b"\r\n--b--\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", False)]
