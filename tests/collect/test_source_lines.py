@@ -4,6 +4,8 @@ at them)."""
 
 from __future__ import annotations
 
+import time
+
 import lxml.html
 
 from digest.collect.source_lines import join_source_lines
@@ -44,3 +46,20 @@ def test_a_break_between_two_wide_characters_is_no_space_and_korean_keeps_its_sp
     assert japanese == "東京の電車は時間通りに来る。"
     assert korean == "서울의 지하철은 빠르다"
     assert mixed == "東京 Tower is tall, 東京 Tower"
+
+
+def test_a_long_run_of_spaces_is_read_in_linear_time() -> None:
+    # A hostile page: one text node of spaces not ending in a line break, with one elsewhere.
+    # Matched from every space, the search backtracked over the rest of the run each time:
+    # 40,000 spaces took about 10 s, 60,000 took 25 s (and a page may hold 5 MB).
+    tree = lxml.html.document_fromstring(f"<html><body><p>{' ' * 40_000}x\ny</p></body></html>")
+    started = time.process_time()
+    join_source_lines(tree)
+    assert time.process_time() - started < 1.0
+    assert next(tree.iter("p")).text == " " * 40_000 + "x y"
+
+
+def test_halfwidth_hangul_keeps_its_space() -> None:
+    tree = lxml.html.document_fromstring("<html><body><p>ﾡﾢ\nﾣﾤ</p></body></html>")
+    join_source_lines(tree)
+    assert next(tree.iter("p")).text == "ﾡﾢ ﾣﾤ"
