@@ -85,7 +85,8 @@ class SenderRefused(DeliveryError):
 class ServerUnavailable(DeliveryError):
     """The server cannot take mail now: the connection cannot be made (refused, timed out) or
     it answered 4xx to the greeting, the login or MAIL FROM (the plain envelope sender asked
-    for after it refused too), before any reader was named, on every connection of the send.
+    for after it refused too), or a new session could not be reset either, before any reader
+    was named, on every connection of the send.
     The send stops with its rows not yet sent left as they were (no attempt of theirs counted;
     the readers sent to before, or refused on their own account, keep what became of them),
     and `digest worker` and the service try again after a growing wait."""

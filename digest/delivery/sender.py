@@ -149,7 +149,8 @@ class Sender:
         raised, with what to fix.
 
         A server that cannot take mail now (SendResult.server_unavailable: no connection, or
-        a 4xx to the greeting, login or MAIL FROM, before any reader is named; at MAIL FROM
+        a 4xx to the greeting, login or MAIL FROM, or a reset failed on a new session too,
+        before any reader is named; at MAIL FROM
         only when the plain envelope sender asked for right after is refused too: see
         smtp._Connection._plain_sender_asked) costs the
         reader nothing: that connection is given up for the rest of the send (a server that

@@ -43,23 +43,8 @@ SLOW_DOWN_CODES = (421, 454)
 
 
 class _ResetFailed(Exception):
-    """The RSET before a transaction not answered 250: the server's state, not the reader's."""
-
-
-# The connection lost while the server was asked for a sender (_Connection._ask_for).
-_LOST = Reply(0, "the connection was lost")
-
-
-def _lost_while_asking(reply: Reply) -> SendResult:
-    """The connection lost while asking whose refusal `reply` (at MAIL FROM) was: nothing is
-    known of the sender nor of the reader, so the server's state, nobody counted (a 5xx read
-    as a refusal of the sender stopped the whole send)."""
-    said = f"{reply.code} {reply.text}".strip()
-    return SendResult(
-        DeliveryStatus.DEFERRED,
-        f"the connection was lost while asking whose refusal this was: {said}",
-        server_unavailable=True,
-    )
+    """The RSET before a transaction not answered 250 (nor 4xx), the connection dropped: the
+    session's failure, not the reader's."""
 
 
 class _Connection:
@@ -119,7 +104,16 @@ class _Connection:
         then: NextEnvelope | None = None,
     ) -> SendResult:
         try:
-            return await self._send(sender, recipient, message, ready, then)
+            try:
+                return await self._send(sender, recipient, message, ready, then)
+            except _ResetFailed:
+                # The session could not be reset between two transactions (a server without
+                # RSET, or one closing at it), before any reader was named: a new session
+                # needs no reset, and the message is asked for there, once, nobody counted.
+                try:
+                    return await self._send(sender, recipient, message, ready, then)
+                except _ResetFailed as exc:
+                    return SendResult(DeliveryStatus.DEFERRED, str(exc), server_unavailable=True)
         except BaseException:
             # An error none of the cases below expects (or the wait for `ready` failed): the
             # session may be anywhere in its transaction, so it is never reused; a message
@@ -182,8 +176,6 @@ class _Connection:
             )
             if refused is not None and refused[0] == 0:  # MAIL FROM (or the RSET before it)
                 plain = await self._plain_sender_asked(wire, sender, refused[1])
-                if plain is _LOST:
-                    return _lost_while_asking(refused[1])
                 if plain is not None and plain.code in SLOW_DOWN_CODES:
                     refused = (0, plain)  # the server's "slow down": every connection's pause
                 elif plain is not None and 200 <= plain.code < 300:
@@ -195,9 +187,6 @@ class _Connection:
             # The greeting or AUTH refused: a refusal of the connection, never of the reader.
             self.drop()
             return self._refused(0, Reply(exc.code, exc.message))
-        except _ResetFailed as exc:
-            # Before any reader was named (the commands behind it dropped with the connection).
-            return SendResult(DeliveryStatus.DEFERRED, str(exc), server_unavailable=True)
         except (aiosmtplib.SMTPException, SessionLost, OSError, TimeoutError) as exc:
             self.drop()
             return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc or type(exc).__name__}")
@@ -326,11 +315,12 @@ class _Connection:
         """After `reply` refused `sender` (as on the wire) at MAIL FROM: the server's reply, on
         the same connection, to the plain envelope sender (SmtpPool.plain_sender: the one
         without a reader's VERP token; without VERP, the same sender asked again); None when
-        not asked, _LOST when the connection was lost. Never asked after a "slow down"
-        (421/454: every connection's pause) or on a connection closed with the refusal;
-        without VERP only after a 4xx not in the sender's words; with VERP after any other
-        refusal, so that one of this reader's own sender is told from one of every reader's.
-        A refusal drops the connection."""
+        not asked, the connection lost or the reset before it refused (the refusal then says
+        alone what it is). Never asked after a "slow down" (421/454: every connection's
+        pause) or on a connection closed with the refusal; without VERP only after a 4xx not
+        in the sender's words; with VERP after any other refusal, so that one of this
+        reader's own sender is told from one of every reader's. A refusal drops the
+        connection."""
         plain = self._plain_on_the_wire()
         if self.wire is None or plain is None or reply.code in SLOW_DOWN_CODES:
             return None
@@ -342,19 +332,22 @@ class _Connection:
             return None
         return await self._ask_for(wire, plain)
 
-    async def _ask_for(self, wire: ReplyReader, sender: str) -> Reply:
+    async def _ask_for(self, wire: ReplyReader, sender: str) -> Reply | None:
         """The server's reply to MAIL FROM:<sender> (on the wire) in a transaction begun at
-        once after a reset, and left to be reset; _LOST when the connection was lost. A refusal
-        (or a reset refused) gives the connection up."""
+        once after a reset, and left to be reset; None when the connection was lost or the
+        reset refused (a server without RSET: nothing can be asked on it), but a "slow down"
+        to the reset is the answer. A refusal (or a reset refused) gives the connection up."""
         try:
-            answer = await wire.command(b"RSET\r\n", self.pool.timeout)
-            if 200 <= answer.code < 300:
-                answer = await wire.command(
-                    _mail_from(sender, needs_smtputf8(sender)), self.pool.timeout
-                )
+            reset = await wire.command(b"RSET\r\n", self.pool.timeout)
+            if not 200 <= reset.code < 300:
+                self.drop()
+                return reset if reset.code in SLOW_DOWN_CODES else None
+            answer = await wire.command(
+                _mail_from(sender, needs_smtputf8(sender)), self.pool.timeout
+            )
         except SessionLost:
             self.drop()
-            return _LOST
+            return None
         if 200 <= answer.code < 300:
             self.needs_reset = True
         else:
@@ -390,8 +383,10 @@ class _Connection:
         same_shape = twin(sender)
         other = await self._ask_for(wire, same_shape)
         said = f"{reply.code} {reply.text}".strip()
-        if other is _LOST:
-            return _lost_while_asking(reply)
+        if other is None:
+            # Nothing asked: as the refusal alone says (a server that closes after refusing
+            # for good, as Exim's ACL "drop" does, refuses the sender).
+            return self._refused(0, reply)
         if other.code in SLOW_DOWN_CODES:
             return self._refused(0, other)  # the server's "slow down": every lane's pause
         if not 200 <= other.code < 300:

@@ -282,44 +282,44 @@ def test_a_test_mails_from_address_refused_is_a_refusal_of_the_sender(
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
-@pytest.mark.parametrize("asked_for", ["the plain sender", "the twin"])
-@pytest.mark.parametrize(
-    ("own_reply", "answer", "raised"),
-    [
-        (DEFERRED, "454 4.7.0 Slow down", "454"),
-        # Closed without a word: nothing known of the sender (before, the 553 stopped the
-        # send as a refusal of every reader's sender).
-        ("553 5.7.1 Sender address rejected: not owned by user", "", "lost"),
-    ],
-    ids=["slow down", "connection lost"],
-)
-def test_a_slow_down_or_a_loss_while_asking_for_a_sender_counts_nobody(
-    write_config,
-    smtp_server: FixtureSMTPServer,
-    pipelining: bool,
-    asked_for: str,
-    own_reply: str,
-    answer: str,
-    raised: str,
+@pytest.mark.parametrize("slowed", ["the plain sender", "the twin"])
+def test_a_slow_down_to_the_sender_asked_for_is_every_connections_pause(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, slowed: str
 ) -> None:
-    # The first reader's own sender refused; the server's answer to the sender asked for to
-    # tell whose refusal it is: every connection's pause, or the server's state.
     emails = addresses(2)
     smtp_server.handler.pipelining = pipelining
     own: list[str] = []
 
     def refuse(address: str) -> str | None:
         if address == BOUNCES:
-            return answer if asked_for == "the plain sender" else None
+            return "454 4.7.0 Slow down" if slowed == "the plain sender" else None
         if not own:
             own.append(address)  # the first reader's own sender: refused every time
         if address == own[0]:
-            return own_reply
-        return answer  # its twin (no other reader gets this far)
+            return DEFERRED
+        return "454 4.7.0 Slow down"  # its twin (no other reader gets this far)
 
-    rows = send_refusing(
-        write_config, smtp_server, emails, refuse, (ServerUnavailable, raised), passes=2
-    )
+    rows = send_refusing(write_config, smtp_server, emails, refuse, (ServerUnavailable, "454"))
+    assert untouched(rows, emails)
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+@pytest.mark.parametrize("closed_at", ["the plain sender", "the twin"])
+def test_a_refusal_for_good_then_the_connection_closed_is_a_refusal_of_the_sender(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, closed_at: str
+) -> None:
+    # Exim's ACL "drop": a 5xx, then the connection closed. Nothing more can be asked, and
+    # the refusal says what it is: the operator is told to fix the sender, never "the server
+    # is busy" again and again.
+    emails = addresses(2)
+    smtp_server.handler.pipelining = pipelining
+
+    def refuse(address: str) -> str | None:
+        if address == BOUNCES:
+            return "" if closed_at == "the plain sender" else None
+        return "553 5.7.1 Sender address rejected: not owned by user" if "+" in address else ""
+
+    rows = send_refusing(write_config, smtp_server, emails, refuse, (SenderRefused, "553"))
     assert untouched(rows, emails)
 
 
@@ -373,33 +373,55 @@ def test_a_server_refusing_every_long_verp_sender_refuses_their_twin_too(
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
-@pytest.mark.parametrize(
-    ("reply", "raised"),
-    [
-        ("421 4.7.0 Too many errors, closing", "421"),
-        # A server without RSET (RFC 5321 requires it), or one closing without a word: it
-        # failed at the reset, not at the reader (before, a counted "before data" deferral).
-        ("502 5.5.2 Error: command not recognized", "502"),
-        ("", "reset"),
-    ],
-    ids=["421", "502", "closed"],
-)
-def test_a_reset_refused_before_a_reader_is_named_counts_nobody(
-    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, reply: str, raised: str
+def test_a_421_to_the_reset_before_a_reader_is_named_counts_nobody(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool
 ) -> None:
     # The first reader refused at RCPT TO (the transaction reset before the next), then the
-    # server fails that RSET: the next reader was not named, the server's state (a 421: the
-    # pause is every lane's).
+    # server closes at that RSET: the next reader was not named, the pause is every lane's.
     settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}, slow_down_seconds=0.1))
     emails = addresses(3)
     smtp_server.handler.pipelining = pipelining
     smtp_server.handler.faults = {emails[0]: [Fault.code(550, "rcpt")]}
-    smtp_server.handler.rset_replies = [reply]
+    smtp_server.handler.rset_replies = ["421 4.7.0 Too many errors, closing"]
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
-        with pytest.raises(ServerUnavailable, match=raised):
+        with pytest.raises(ServerUnavailable, match="421"):
             pipeline.send(rt, "weekly", NOW)
         rows = deliveries(rt)
     assert (rows[emails[0]].status, rows[emails[0]].attempts) == ("failed", 1)
     assert untouched(rows, emails[1:])
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # A server without RSET (RFC 5321 requires it), or one closing at it without a word.
+        "502 5.5.2 Error: command not recognized",
+        "",
+    ],
+    ids=["502", "closed"],
+)
+def test_a_session_that_cannot_be_reset_is_replaced_and_counts_nobody(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, reply: str
+) -> None:
+    # Every other reader refused at RCPT TO, and every reset after it fails: the next reader,
+    # not yet named, goes on a new session (which needs no reset), in the same pass, counted
+    # once (before, each was a counted "before data" deferral; then, each cost a whole pass).
+    settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}))
+    emails = addresses(8)
+    refused = emails[::2]
+    smtp_server.handler.pipelining = pipelining
+    smtp_server.handler.faults = {e: [Fault.code(550, "rcpt")] for e in refused}
+    smtp_server.handler.rset_replies = [reply] * len(emails)
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+        report = pipeline.send(rt, "weekly", NOW)
+        rows = deliveries(rt)
+    assert report.sent == len(emails) - len(refused), report
+    assert {e: (rows[e].status, rows[e].attempts) for e in emails} == {
+        e: ("failed", 1) if e in refused else ("sent", 1) for e in emails
+    }
+    assert smtp_server.handler.counts() == {e: 1 for e in emails if e not in refused}
