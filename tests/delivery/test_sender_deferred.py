@@ -282,44 +282,44 @@ def test_a_test_mails_from_address_refused_is_a_refusal_of_the_sender(
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
-@pytest.mark.parametrize("slowed", ["the plain sender", "the twin"])
-def test_a_slow_down_to_the_sender_asked_for_is_every_connections_pause(
-    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, slowed: str
+@pytest.mark.parametrize("asked_for", ["the plain sender", "the twin"])
+@pytest.mark.parametrize(
+    ("own_reply", "answer", "raised"),
+    [
+        (DEFERRED, "454 4.7.0 Slow down", (ServerUnavailable, "454")),
+        # Exim's ACL "drop": a 5xx, then the connection closed. Nothing more can be asked,
+        # and the refusal says what it is: the operator is told to fix the sender, never
+        # "the server is busy" again and again.
+        ("553 5.7.1 Sender address rejected: not owned by user", "", (SenderRefused, "553")),
+    ],
+    ids=["slow down", "closed"],
+)
+def test_a_slow_down_or_a_close_when_a_sender_is_asked_for_counts_nobody(
+    write_config,
+    smtp_server: FixtureSMTPServer,
+    pipelining: bool,
+    asked_for: str,
+    own_reply: str,
+    answer: str,
+    raised: tuple[type[Exception], str],
 ) -> None:
+    # The first reader's own sender refused; the server's answer to the sender asked for to
+    # tell whose refusal it is: a slow down is every connection's pause; a close leaves the
+    # refusal alone to say what it is.
     emails = addresses(2)
     smtp_server.handler.pipelining = pipelining
     own: list[str] = []
 
     def refuse(address: str) -> str | None:
         if address == BOUNCES:
-            return "454 4.7.0 Slow down" if slowed == "the plain sender" else None
+            return answer if asked_for == "the plain sender" else None
         if not own:
             own.append(address)  # the first reader's own sender: refused every time
         if address == own[0]:
-            return DEFERRED
-        return "454 4.7.0 Slow down"  # its twin (no other reader gets this far)
+            return own_reply
+        return answer  # its twin (no other reader gets this far)
 
-    rows = send_refusing(write_config, smtp_server, emails, refuse, (ServerUnavailable, "454"))
-    assert untouched(rows, emails)
-
-
-@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
-@pytest.mark.parametrize("closed_at", ["the plain sender", "the twin"])
-def test_a_refusal_for_good_then_the_connection_closed_is_a_refusal_of_the_sender(
-    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, closed_at: str
-) -> None:
-    # Exim's ACL "drop": a 5xx, then the connection closed. Nothing more can be asked, and
-    # the refusal says what it is: the operator is told to fix the sender, never "the server
-    # is busy" again and again.
-    emails = addresses(2)
-    smtp_server.handler.pipelining = pipelining
-
-    def refuse(address: str) -> str | None:
-        if address == BOUNCES:
-            return "" if closed_at == "the plain sender" else None
-        return "553 5.7.1 Sender address rejected: not owned by user" if "+" in address else ""
-
-    rows = send_refusing(write_config, smtp_server, emails, refuse, (SenderRefused, "553"))
+    rows = send_refusing(write_config, smtp_server, emails, refuse, raised)
     assert untouched(rows, emails)
 
 
