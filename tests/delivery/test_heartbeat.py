@@ -125,7 +125,12 @@ def _stopped_past_its_threshold(
         batch_size=20,
         worker_stale_seconds=1.0,
     )
-    smtp_server.handler.inject_at_random(seed=1, probability=1.0, faults=[Fault.stalled(0.1)])
+    # Each message counted when its data ends, 0.1 s before its 250: the stop lands while the
+    # sender waits for a reply, not in the commit after one, where it would hold SQLite's
+    # write lock and the other worker could not start ("database is locked").
+    smtp_server.handler.inject_at_random(
+        seed=1, probability=1.0, faults=[Fault.stalled(0.1, keep=True)]
+    )
     process = processes.start(settings.config_path, *command)
     wait_for_messages(process, smtp_server, 3)
     process.send_signal(signal.SIGSTOP)
