@@ -131,6 +131,7 @@ def extract_article(
     if tree is None:
         return ExtractedArticle("", None, None, None, (), 0)
     metadata = article_metadata(tree, url, with_trafilatura=with_metadata)
+    _drop_templates(tree)
     text = ""
     if selector:
         text = _selected_text(tree, selector)
@@ -141,6 +142,15 @@ def extract_article(
         text = clean_text(_main_text(tree, url))
     text = _without_title(text, metadata["title"])
     return ExtractedArticle(text=text, html=paragraphs_html(text), **metadata)
+
+
+def _drop_templates(tree: lxml.html.HtmlElement) -> None:
+    """<template> content is never rendered (a script may copy it into the page, or not):
+    trafilatura, which reads lxml's tree, kept it as the article's text, so a share dialog's
+    or a comment form's template reached the readers. Removed before any reading."""
+    for el in list(tree.iter("template")):
+        if el.getparent() is not None:
+            el.drop_tree()
 
 
 def _main_text(tree: lxml.html.HtmlElement, url: str) -> str:

@@ -516,3 +516,21 @@ def test_clean_text_drops_the_standfirst_repeat_once_only() -> None:
     text = clean_text(f"{BODY_ONE}\n\n{BODY_ONE}\n\n{BODY_ONE}")
 
     assert text.split("\n\n") == [BODY_ONE, BODY_ONE]
+
+
+@pytest.mark.parametrize("selector", [None, "article"], ids=["trafilatura", "selector"])
+def test_template_content_no_reader_sees_stays_out(selector: str | None) -> None:
+    # <template> is never rendered; trafilatura read it as the article's text.
+    body = "".join(
+        f"<p>The harbour of the old town reopened on Monday after a winter of repairs, "
+        f"and paragraph {i} says more about the boats.</p>"
+        for i in range(8)
+    )
+    page = (
+        "<html><head><title>Harbour reopens</title></head><body><article><h1>Harbour reopens"
+        f"</h1>{body}<template><p>Template raffle copy for the share dialog, never shown to "
+        "anyone who reads the page.</p></template> After the template.</article></body></html>"
+    )
+    text = extract_article(page.encode(), "https://example.org/harbour", selector).text
+    assert "paragraph 7 says more" in text
+    assert "raffle" not in text
