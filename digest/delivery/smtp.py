@@ -370,8 +370,8 @@ class _Connection:
         VERP, the server is asked for the sender's twin (verp.twin: the same shape, another
         token): taken, the refusal is of this reader's own sender, so this reader's deferral,
         counted (never a failure nor a bounce: max_attempts ends it); refused, every reader's
-        token is (a refusal of the sender: the send stops, no attempt counted); the
-        connection lost, the server's state (nothing known of the sender nor the reader)."""
+        token is (a refusal of the sender: the send stops, no attempt counted); nothing more
+        asked (the connection lost, the reset refused), as the refusal alone says."""
         plain = self._plain_on_the_wire()
         if (
             plain is None
