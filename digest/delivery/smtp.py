@@ -278,7 +278,7 @@ class _Connection:
                 # 4xx to MAIL FROM, the commands written behind it dropped with the connection.
                 self.drop()
                 return 0, reply
-            if reply.code != 250:
+            if not 200 <= reply.code < 300:
                 # A server without RSET: it failed at the reset, not at the reader.
                 self.drop()
                 raise _ResetFailed(
@@ -370,8 +370,8 @@ class _Connection:
         VERP, the server is asked for the sender's twin (verp.twin: the same shape, another
         token): taken, the refusal is of this reader's own sender, so this reader's deferral,
         counted (never a failure nor a bounce: max_attempts ends it); refused, every reader's
-        token is (a refusal of the sender: the send stops, no attempt counted); nothing more
-        asked (the connection lost, the reset refused), as the refusal alone says."""
+        token is (a refusal of the sender: the send stops, no attempt counted); the twin not
+        asked (the connection lost, the reset refused), the server's state."""
         plain = self._plain_on_the_wire()
         if (
             plain is None
@@ -384,9 +384,16 @@ class _Connection:
         other = await self._ask_for(wire, same_shape)
         said = f"{reply.code} {reply.text}".strip()
         if other is None:
-            # Nothing asked: as the refusal alone says (a server that closes after refusing
-            # for good, as Exim's ACL "drop" does, refuses the sender).
-            return self._refused(0, reply)
+            # Nothing known: the plain sender was just taken on this connection, which stayed
+            # open through two refusals (no ACL "drop"), so neither the sender every reader
+            # shares nor this reader's own is known refused: the server's state, nobody
+            # counted.
+            return SendResult(
+                DeliveryStatus.DEFERRED,
+                f"the connection was lost while asking whether the server refuses this "
+                f"reader's own envelope sender <{sender}> (it takes <{plain}>): {said}",
+                server_unavailable=True,
+            )
         if other.code in SLOW_DOWN_CODES:
             return self._refused(0, other)  # the server's "slow down": every lane's pause
         if not 200 <= other.code < 300:
