@@ -130,8 +130,8 @@ def extract_article(
     tree = _parse(html, content_type)
     if tree is None:
         return ExtractedArticle("", None, None, None, (), 0)
-    metadata = article_metadata(tree, url, with_trafilatura=with_metadata)
     _drop_templates(tree)
+    metadata = article_metadata(tree, url, with_trafilatura=with_metadata)
     text = ""
     if selector:
         text = _selected_text(tree, selector)

@@ -532,5 +532,5 @@ def test_template_content_no_reader_sees_stays_out(selector: str | None) -> None
         "anyone who reads the page.</p></template> After the template.</article></body></html>"
     )
     text = extract_article(page.encode(), "https://example.org/harbour", selector).text
-    assert "paragraph 7 says more" in text
+    assert "paragraph 7 says more" in text and "After the template." in text
     assert "raffle" not in text
