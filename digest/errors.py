@@ -105,8 +105,9 @@ class ServerUnavailable(DeliveryError):
 
     def __init__(self, message: str, hint: str | None = None, sent_before: bool = False) -> None:
         super().__init__(message, f"{hint or self.default_hint}. {self.unsent_wait}")
-        # Messages of this send were accepted before the server turned it away (PassWaits
-        # starts its wait again).
+        # Messages were accepted before the server turned this send away, in it or in an
+        # earlier issue's send of the same worker pass (deliver_pending): PassWaits starts its
+        # wait again.
         self.sent_before = sent_before
 
 

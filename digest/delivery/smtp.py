@@ -257,7 +257,8 @@ class _Connection:
         2920), else one after the other; already written behind the previous message's final
         dot when `written`. None once the server waits for the data; else the first refusal
         and its stage (0 MAIL, or a 4xx to the RSET before it, the connection dropped; 1 RCPT;
-        2 DATA), the transaction reset."""
+        2 DATA), the transaction reset. Any other failure of that RSET (no reply, a 5xx)
+        drops the connection and raises _ResetFailed (see send)."""
         commands = _commands(sender, recipient, utf8)
         timeout = self.pool.timeout
         reset = b"RSET\r\n" if self.needs_reset else b""
