@@ -285,6 +285,13 @@ class RecordingHandler(OffersPipelining):
         # Then, when set, answers each MAIL FROM by its address ("" for the null reverse-path):
         # a reply refusing it, "" to close the connection without a word, or None to accept it.
         self.mail_reply_for: Callable[[str], str | None] | None = None
+        # A server with a limit of errors per connection (Postfix's smtpd_hard_error_limit, an
+        # Exim ACL "drop"): once this many MAIL FROMs are refused on one connection, it is
+        # closed, as `close_at_limit` says: None, right after that refusal's reply; "", at the
+        # client's next command, without a word; a reply ("421 4.7.0 Error: too many
+        # errors"), that reply to the next command, then closed.
+        self.refusals_before_close: int | None = None
+        self.close_at_limit: str | None = None
         # Each entry answers one RSET instead of 250 (a 421 closes the connection; "" closes it
         # without a word).
         self.rset_replies: list[str] = []
@@ -342,20 +349,48 @@ class RecordingHandler(OffersPipelining):
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
     ) -> str:
         self.pipelined.append(bool(server._reader._buffer))
+        closing = self._at_error_limit(server, session)
+        if closing is not None:
+            return closing
         if self.mail_replies:
-            return self.mail_replies.pop(0)
+            return self._refused_mail(server, session, self.mail_replies.pop(0), closes=False)
         refusal = self.mail_reply_for(address) if self.mail_reply_for is not None else None
         if refusal == "":
             server.transport.close()
             return "421 4.4.2 connection dropped"  # never reaches the client
         if refusal is not None:
-            return self._closing_on_421(server, session, refusal)
+            return self._refused_mail(server, session, refusal)
         self._started[id(session)] = time.monotonic()
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 Ok"
 
+    def _refused_mail(self, server: Any, session: Any, reply: str, closes: bool = True) -> str:
+        """A MAIL FROM refused with `reply`, counted against the connection's error limit; a
+        421 closes the connection when `closes`."""
+        session.mail_refusals = getattr(session, "mail_refusals", 0) + 1
+        limit = self.refusals_before_close
+        if limit is not None and session.mail_refusals >= limit and self.close_at_limit is None:
+            session.closing_after_421 = True  # what the client pipelined behind is not served
+            asyncio.get_running_loop().call_soon(server.transport.close)
+        return self._closing_on_421(server, session, reply) if closes else reply
+
+    def _at_error_limit(self, server: Any, session: Any) -> str | None:
+        """The answer to a command once the connection's error limit is reached (see
+        refusals_before_close): the connection closed; None below the limit."""
+        limit = self.refusals_before_close
+        if limit is None or getattr(session, "mail_refusals", 0) < limit:
+            return None
+        if not self.close_at_limit:
+            session.closing_after_421 = True
+            server.transport.close()
+            return "421 4.4.2 connection dropped"  # never reaches the client
+        return self._closing_on_421(server, session, self.close_at_limit)
+
     async def handle_RSET(self, server: Any, session: Any, envelope: Any) -> str:
+        closing = self._at_error_limit(server, session)
+        if closing is not None:
+            return closing
         if self.rset_replies:
             reply = self.rset_replies.pop(0)
             if not reply:
@@ -369,6 +404,9 @@ class RecordingHandler(OffersPipelining):
     ) -> str:
         if getattr(session, "closing_after_421", False):
             return "421 4.3.2 closing"  # never reaches the client: the connection is closing
+        closing = self._at_error_limit(server, session)
+        if closing is not None:
+            return closing
         self.attempts[address] += 1
         chosen = self.faults.get(address)
         fault = chosen.pop(0) if chosen else None

@@ -340,9 +340,35 @@ class _Connection:
         to the reset is the answer. A refusal (or a reset refused) gives the connection up."""
         try:
             reset = await wire.command(b"RSET\r\n", self.pool.timeout)
-            if not 200 <= reset.code < 300:
-                self.drop()
-                return reset if reset.code in SLOW_DOWN_CODES else None
+        except SessionLost:
+            self.drop()
+            return None
+        if not 200 <= reset.code < 300:
+            self.drop()
+            return reset if reset.code in SLOW_DOWN_CODES else None
+        return await self._mail_from_answered(wire, sender)
+
+    async def _ask_on_a_new_session(self, sender: str) -> Reply | None:
+        """The server's reply to MAIL FROM:<sender> (on the wire) as the first transaction of
+        a new session, the connection there given up; as _ask_for, but a greeting refused is
+        the answer (a 421 one, every connection's pause), and None when no connection could
+        be made or it was lost."""
+        self.drop()
+        try:
+            wire = await self.connect()
+        except aiosmtplib.SMTPResponseException as exc:
+            self.drop()
+            return Reply(exc.code, exc.message)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            self.drop()
+            return None
+        return await self._mail_from_answered(wire, sender)
+
+    async def _mail_from_answered(self, wire: ReplyReader, sender: str) -> Reply | None:
+        """The reply to MAIL FROM:<sender> (on the wire) on a session with no transaction
+        open; None when the connection was lost. Taken, the transaction is left to be reset;
+        refused, the connection is given up."""
+        try:
             answer = await wire.command(
                 _mail_from(sender, needs_smtputf8(sender)), self.pool.timeout
             )
@@ -372,21 +398,30 @@ class _Connection:
         token): taken, the refusal is of this reader's own sender, so this reader's deferral,
         counted (never a failure nor a bounce: max_attempts ends it); refused, every reader's
         token is (a refusal of the sender: the send stops, no attempt counted); the twin not
-        asked (the connection lost, the reset refused), the server's state."""
+        asked (the connection lost, the reset refused), the server's state.
+
+        A server may close a connection after a number of refused commands (Postfix's
+        smtpd_hard_error_limit, an Exim ACL "drop"), with the second refusal or at the next
+        command, in a 421 or without a word: the twin is then asked on a new session, whose
+        first transaction it begins, so that the refusal is still told apart; before, every
+        pass stopped at this reader as the server's state, and the readers after it were never
+        sent. Lost there too, it is the server's state."""
         plain = self._plain_on_the_wire()
         if (
             plain is None
             or not is_verp_of(sender, plain)
             or reply.code in SLOW_DOWN_CODES  # every connection's pause
-            or self.wire is None  # closed with the refusal
         ):
             return self._refused(0, reply)
         same_shape = twin(sender)
-        other = await self._ask_for(wire, same_shape)
+        other = None if self.wire is None else await self._ask_for(wire, same_shape)
+        if other is None or other.code == 421:
+            # Closed with the refusal or at the question (or closing): asked afresh.
+            other = await self._ask_on_a_new_session(same_shape)
         said = f"{reply.code} {reply.text}".strip()
         if other is None:
-            # Nothing known: the plain sender was just taken on this connection, which stayed
-            # open through two refusals (no ACL "drop"), so neither the sender every reader
+            # Nothing known: the plain sender was just taken, and the twin could be asked
+            # neither on that connection nor on a new one, so neither the sender every reader
             # shares nor this reader's own is known refused: the server's state, nobody
             # counted.
             return SendResult(

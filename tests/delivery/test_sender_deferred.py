@@ -104,8 +104,16 @@ def test_one_readers_own_sender_refused_defers_that_reader_alone(
         smtp_config(smtp_server, smtp={"pool_size": pool_size}, bounce_address=BOUNCES)
     )
     emails = addresses(6)
-    refused = emails[which]
     smtp_server.handler.pipelining = pipelining
+    own_sender_refused_twice(settings, smtp_server, emails, emails[which], reply)
+
+
+def own_sender_refused_twice(
+    settings: Settings, smtp_server: FixtureSMTPServer, emails: list[str], refused: str, reply: str
+) -> None:
+    """The weekly issue sent to these readers, then again a day later, the server refusing the
+    reader `refused`'s own VERP sender with `reply` every time: that reader deferred and
+    counted each time (never a pass that ends with it untried), every other one sent once."""
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
@@ -113,11 +121,10 @@ def test_one_readers_own_sender_refused_defers_that_reader_alone(
         smtp_server.handler.mail_reply_for = lambda address: reply if address == own else None
         report = pipeline.send(rt, "weekly", NOW)
         rows = deliveries(rt)
-        assert report.sent == 5, report
+        assert report.sent == len(emails) - 1, report
         assert (rows[refused].status, rows[refused].attempts) == ("deferred", 1)
         assert rows[refused].last_reply is not None and reply in rows[refused].last_reply
         assert all(rows[e].status == "sent" for e in emails if e != refused)
-        # Refused again at its retry: counted again, never a pass that ends with it untried.
         pipeline.send(rt, "weekly", NOW + timedelta(days=1))
         assert deliveries(rt)[refused].attempts == 2
     assert smtp_server.handler.counts() == {e: 1 for e in emails if e != refused}
@@ -430,3 +437,31 @@ def test_a_session_that_cannot_be_reset_is_replaced_and_counts_nobody(
         e: ("failed", 1) if e in refused else ("sent", 1) for e in emails
     }
     assert smtp_server.handler.counts() == {e: 1 for e in emails if e not in refused}
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+@pytest.mark.parametrize(
+    "close_at_limit",
+    [None, "", "421 4.7.0 Error: too many errors"],
+    ids=["closed after the refusal", "closed at the next command", "421 at the next command"],
+)
+@pytest.mark.parametrize("reply", [DEFERRED, REFUSED_FOR_GOOD], ids=["451", "553"])
+def test_a_server_closing_after_two_refusals_holds_up_no_one(
+    write_config,
+    smtp_server: FixtureSMTPServer,
+    pipelining: bool,
+    close_at_limit: str | None,
+    reply: str,
+) -> None:
+    # One reader's own VERP sender refused every time, and a server that closes a connection
+    # once two MAIL FROMs were refused on it (Postfix's smtpd_hard_error_limit, an Exim ACL
+    # "drop"): the twin asked for after the second refusal is lost with that connection. It is
+    # asked on a new one, where it is taken: that reader's deferral, counted, and the send
+    # goes on to the readers after it, pass after pass (before: the server's state every time,
+    # nobody counted, each pass stopping at that reader, the readers after it never sent).
+    settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}, bounce_address=BOUNCES))
+    emails = addresses(5)
+    smtp_server.handler.pipelining = pipelining
+    smtp_server.handler.refusals_before_close = 2
+    smtp_server.handler.close_at_limit = close_at_limit
+    own_sender_refused_twice(settings, smtp_server, emails, emails[1], reply)
