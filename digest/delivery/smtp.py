@@ -60,6 +60,8 @@ class _Connection:
         # The transaction written behind the previous message's final dot: the envelope as the
         # caller gave it, and as it went; its MAIL, RCPT and DATA replies not yet read.
         self.begun: tuple[NextEnvelope, NextEnvelope] | None = None
+        # The last transaction's refusal was a 4xx to the RSET before it, not to MAIL FROM.
+        self.reset_refused = False
 
     async def connect(self) -> ReplyReader:
         """Connect, greet and log in through aiosmtplib; the session's transactions are then
@@ -176,12 +178,18 @@ class _Connection:
             )
             if refused is not None and refused[0] == 0:  # MAIL FROM (or the RSET before it)
                 plain = await self._plain_sender_asked(wire, sender, refused[1])
+                if (plain is None or plain.code == 421) and self._verp_refused(sender, refused):
+                    # Closed with the refusal, or at the question (an Exim ACL "drop", an
+                    # error limit): the twin asked on a new connection tells them apart.
+                    return await self._own_sender_refused(
+                        wire, sender, refused[1], plain_taken=False
+                    )
                 if plain is not None and plain.code in SLOW_DOWN_CODES:
                     refused = (0, plain)  # the server's "slow down": every connection's pause
                 elif plain is not None and 200 <= plain.code < 300:
                     # A passing refusal, or one of this reader's own sender: asked once more.
                     refused = await self._open_transaction(wire, sender, recipient, utf8, False)
-                    if refused is not None and refused[0] == 0:
+                    if refused is not None and refused[0] == 0 and not self.reset_refused:
                         return await self._own_sender_refused(wire, sender, refused[1])
         except aiosmtplib.SMTPResponseException as exc:
             # The greeting or AUTH refused: a refusal of the connection, never of the reader.
@@ -261,6 +269,7 @@ class _Connection:
         drops the connection and raises _ResetFailed (see send)."""
         commands = _commands(sender, recipient, utf8)
         timeout = self.pool.timeout
+        self.reset_refused = False
         reset = b"RSET\r\n" if self.needs_reset else b""
         if written:
             pass  # no reset waits: a transaction is begun only behind a final dot
@@ -278,6 +287,7 @@ class _Connection:
                 # Before any reader is named (a 421 closing, a 4xx): the server's state, as a
                 # 4xx to MAIL FROM, the commands written behind it dropped with the connection.
                 self.drop()
+                self.reset_refused = True
                 return 0, reply
             if not 200 <= reply.code < 300:
                 # A server without RSET: it failed at the reset, not at the reader.
@@ -391,7 +401,21 @@ class _Connection:
             return None
         return None if needs_smtputf8(address) and not self.smtputf8 else address
 
-    async def _own_sender_refused(self, wire: ReplyReader, sender: str, reply: Reply) -> SendResult:
+    def _verp_refused(self, sender: str, refused: tuple[int, Reply]) -> bool:
+        """Whether `refused` is a refusal at MAIL FROM (not a "slow down", nor one of the RSET
+        before it) of `sender`, a VERP sender of the plain one (as on the wire)."""
+        plain = self._plain_on_the_wire()
+        return (
+            refused[0] == 0
+            and not self.reset_refused
+            and refused[1].code not in SLOW_DOWN_CODES
+            and plain is not None
+            and is_verp_of(sender, plain)
+        )
+
+    async def _own_sender_refused(
+        self, wire: ReplyReader, sender: str, reply: Reply, plain_taken: bool = True
+    ) -> SendResult:
         """`sender` refused at MAIL FROM again, right after the server took the plain sender.
         Without VERP, as any refusal of the sender every reader shares (never counted). With
         VERP, the server is asked for the sender's twin (verp.twin: the same shape, another
@@ -405,7 +429,12 @@ class _Connection:
         command, in a 421 or without a word: the twin is then asked on a new session, whose
         first transaction it begins, so that the refusal is still told apart; before, every
         pass stopped at this reader as the server's state, and the readers after it were never
-        sent. Lost there too, it is the server's state."""
+        sent. Lost there too, it is the server's state.
+
+        Not `plain_taken`: the plain sender could not be asked after the first refusal (the
+        connection closed with it or at the question): the twin is asked on a new session at
+        once; taken, this reader's deferral as above (a passing refusal with a close costs
+        that reader one attempt); else the refusal says alone what it is, as before."""
         plain = self._plain_on_the_wire()
         if (
             plain is None
@@ -414,11 +443,22 @@ class _Connection:
         ):
             return self._refused(0, reply)
         same_shape = twin(sender)
-        other = None if self.wire is None else await self._ask_for(wire, same_shape)
+        other = (
+            None if self.wire is None or not plain_taken else await self._ask_for(wire, same_shape)
+        )
         if other is None or other.code == 421:
             # Closed with the refusal or at the question (or closing): asked afresh.
             other = await self._ask_on_a_new_session(same_shape)
         said = f"{reply.code} {reply.text}".strip()
+        if not plain_taken:
+            if other is None or not 200 <= other.code < 300:
+                return self._refused(0, reply)
+            return SendResult(
+                DeliveryStatus.DEFERRED,
+                f"the server refused this reader's own envelope sender <{sender}> and closed "
+                f"the connection (on a new one it takes <{same_shape}>, one of the same "
+                f"shape): {said}",
+            )
         if other is None:
             # Nothing known: the plain sender was just taken, and the twin could be asked
             # neither on that connection nor on a new one, so neither the sender every reader
