@@ -305,6 +305,9 @@ class RecordingHandler(OffersPipelining):
         # before refusing one (a busy server slow to answer).
         self.greetings_refused_at: list[float] = []
         self.greeting_refusal_delay = 0.0
+        # Per recipient: a reply the server sends after its own to that message's data, as
+        # if it had answered a command twice (a server out of step with the client).
+        self.extra_replies: dict[str, str] = {}
         # False keeps b"" instead of each message's bytes (big sends: counts, not contents).
         self.keep_content = True
         self._random: _RandomFaults | None = None
@@ -488,7 +491,8 @@ class RecordingHandler(OffersPipelining):
         reply = "250 2.0.0 Message accepted for delivery"
         for recipient in rcpt_tos if note else ():
             self._note(recipient, envelope.mail_from, reply)
-        return reply
+        extra = self.extra_replies.get(rcpt_tos[0])
+        return reply if extra is None else f"{reply}\r\n{extra}"
 
     def _note(self, recipient: str, mail_from: str, outcome: str) -> None:
         self.events.append(Event(recipient, mail_from, outcome, time.monotonic()))

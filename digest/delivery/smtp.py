@@ -312,6 +312,13 @@ class _Connection:
         refusal = _refusal(replies)
         if refusal is None:
             return None
+        if not 400 <= refusal[1].code < 600:
+            # Neither the reply wanted nor a refusal (a 2xx to DATA, a 354 to MAIL FROM): the
+            # server answers another command, one it answered twice (out of step), so nothing
+            # here is known of this reader or sender: as a connection lost before the data.
+            self.drop()
+            stage = ("MAIL FROM", "RCPT TO", "DATA")[refusal[0]]
+            raise SessionLost(f"out of step: {refusal[1].code} {refusal[1].text} to {stage}")
         if refusal[1].code == 421:
             self.drop()  # the server is closing the channel (RFC 5321 4.2.3)
         if self.wire is not None and replies[-1].code == 354:

@@ -208,3 +208,23 @@ def test_the_send_loop_keeps_each_lanes_transactions_going_across_batches(
     followed = smtp_server.handler.followed
     assert len(followed) == len(emails)
     assert followed.count(False) <= 3, followed  # one a lane, not one a lane and batch
+
+
+@pytest.mark.parametrize("extra", ["250 2.0.0 Ok", "354 End data with <CR><LF>.<CR><LF>"])
+def test_a_server_out_of_step_fails_no_reader(smtp_server: FixtureSMTPServer, extra: str) -> None:
+    """A server that answers a message's data twice: the replies to the next transaction,
+    begun behind its final dot, are each one command late, and a 2xx or 354 where a refusal
+    is looked for is no refusal (before: the next reader failed for good, with "250 2.1.5 Ok"
+    as the server's reply, or a 354 to MAIL FROM stopped the send as a refusal of the
+    sender): the session is dropped and that reader deferred, as for a connection lost."""
+    smtp_server.handler.pipelining = True
+    first, second, third = addresses(3)
+    smtp_server.handler.extra_replies = {first: extra}
+
+    results = _lane(smtp_server, _chain([first, second, third]))
+
+    assert results[0].outcome == "sent"
+    assert results[1].outcome == "deferred", results[1]
+    assert not results[1].sender_refused and not results[1].server_unavailable, results[1]
+    assert results[2].outcome == "sent"
+    assert smtp_server.handler.count(second) == 0
