@@ -305,6 +305,9 @@ class RecordingHandler(OffersPipelining):
         # before refusing one (a busy server slow to answer).
         self.greetings_refused_at: list[float] = []
         self.greeting_refusal_delay = 0.0
+        # Close each connection, without a word, right after this many messages were accepted
+        # on it (a server or proxy with a limit of messages per connection).
+        self.messages_per_connection: int | None = None
         # Per recipient: a reply the server sends after its own to that message's data, as
         # if it had answered a command twice (a server out of step with the client).
         self.extra_replies: dict[str, str] = {}
@@ -428,6 +431,17 @@ class RecordingHandler(OffersPipelining):
         return "250 2.1.5 Ok"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        reply = await self._answer_data(server, session, envelope)
+        limit = self.messages_per_connection
+        if limit is not None and getattr(session, "accepted", 0) >= limit:
+            # The reply written, then the connection closed at once: the replies to what the
+            # client pipelined behind (read already) are never written.
+            session.closing_after_421 = True
+            server.transport.write(f"{reply}\r\n".encode())
+            server.transport.close()
+        return reply
+
+    async def _answer_data(self, server: Any, session: Any, envelope: Any) -> str:
         self.followed.append(bool(server._reader._buffer))
         if self.on_data is not None:
             self.on_data(self._last_on_session.get(id(session)), envelope.rcpt_tos[0])
@@ -491,6 +505,7 @@ class RecordingHandler(OffersPipelining):
         reply = "250 2.0.0 Message accepted for delivery"
         for recipient in rcpt_tos if note else ():
             self._note(recipient, envelope.mail_from, reply)
+        session.accepted = getattr(session, "accepted", 0) + 1
         extra = self.extra_replies.get(rcpt_tos[0])
         return reply if extra is None else f"{reply}\r\n{extra}"
 

@@ -12,7 +12,10 @@ data, so a lane that does not send it drops the session, which no server takes a
 Replies map to outcomes: 250 -> sent; 4xx, a dropped connection, or a timeout before the
 message data was handed over -> deferred; 5xx -> failed; a timeout or a dropped connection
 while waiting for the reply to the data -> uncertain (RFC 5321 4.5.3.2.6: the server may have
-accepted it, so retrying could send it twice).
+accepted it, so retrying could send it twice). A session kept from a previous message and
+found closed before any reply to the next transaction (a server that closes after a number of
+messages, its close not yet seen) named no reader: the message goes on a new session, nobody
+counted.
 """
 
 from __future__ import annotations
@@ -45,6 +48,12 @@ SLOW_DOWN_CODES = (421, 454)
 class _ResetFailed(Exception):
     """The RSET before a transaction not answered 250 (nor 4xx), the connection dropped: the
     session's failure, not the reader's."""
+
+
+class _SessionGone(_ResetFailed):
+    """A session kept from a previous message found closed before any reply to the next
+    transaction (a server that closes after a number of messages, or when idle, its close
+    not yet seen): nothing reached it, no reader was named to it."""
 
 
 class _Connection:
@@ -110,8 +119,9 @@ class _Connection:
                 return await self._send(sender, recipient, message, ready, then)
             except _ResetFailed:
                 # The session could not be reset between two transactions (a server without
-                # RSET, or one closing at it), before any reader was named: a new session
-                # needs no reset, and the message is asked for there, once, nobody counted.
+                # RSET, or one closing at it), or was found closed before its first reply
+                # (_SessionGone), before any reader was named: a new session needs no reset,
+                # and the message is asked for there, once, nobody counted.
                 try:
                     return await self._send(sender, recipient, message, ready, then)
                 except _ResetFailed as exc:
@@ -145,6 +155,7 @@ class _Connection:
                 return SendResult(DeliveryStatus.FAILED, str(exc))
         utf8 = needs_smtputf8(sender, recipient)
         wire = self.wire
+        reused = wire is not None
         if (
             begun is None
             and wire is not None
@@ -158,6 +169,7 @@ class _Connection:
             wire = None
         try:
             if wire is None:
+                reused = False
                 try:
                     wire = await self.connect()
                 except aiosmtplib.SMTPResponseException:
@@ -174,7 +186,7 @@ class _Connection:
                     f"the server does not offer SMTPUTF8, needed for {recipient}",
                 )
             refused = await self._open_transaction(
-                wire, sender, recipient, utf8, written=begun is not None
+                wire, sender, recipient, utf8, written=begun is not None, reused=reused
             )
             if refused is not None and refused[0] == 0:  # MAIL FROM (or the RSET before it)
                 plain = await self._plain_sender_asked(wire, sender, refused[1])
@@ -259,14 +271,21 @@ class _Connection:
         return (then, (sender, recipient)), b"".join(_commands(sender, recipient, utf8))
 
     async def _open_transaction(
-        self, wire: ReplyReader, sender: str, recipient: str, utf8: bool, written: bool
+        self,
+        wire: ReplyReader,
+        sender: str,
+        recipient: str,
+        utf8: bool,
+        written: bool,
+        reused: bool = False,
     ) -> tuple[int, Reply] | None:
         """MAIL FROM, RCPT TO and DATA, in one write when the server offers PIPELINING (RFC
         2920), else one after the other; already written behind the previous message's final
         dot when `written`. None once the server waits for the data; else the first refusal
         and its stage (0 MAIL, or a 4xx to the RSET before it, the connection dropped; 1 RCPT;
         2 DATA), the transaction reset. Any other failure of that RSET (no reply, a 5xx)
-        drops the connection and raises _ResetFailed (see send)."""
+        drops the connection and raises _ResetFailed (see send); a session kept from a
+        previous message (`reused`) lost before any reply raises _SessionGone."""
         commands = _commands(sender, recipient, utf8)
         timeout = self.pool.timeout
         self.reset_refused = False
@@ -304,7 +323,12 @@ class _Connection:
                 replies.append(await wire.read(timeout))
                 if not self.pipelining and _refusal(replies):
                     break
-        except SessionLost:
+        except SessionLost as exc:
+            if not replies and reused and not reset:
+                self.drop()
+                raise _SessionGone(
+                    f"the session was closed before the transaction: {exc}"
+                ) from None
             if not _refusal(replies):
                 raise
             # A refusal, then the connection closed (a 421 does that): the refusal counts.

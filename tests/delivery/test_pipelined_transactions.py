@@ -228,3 +228,22 @@ def test_a_server_out_of_step_fails_no_reader(smtp_server: FixtureSMTPServer, ex
     assert not results[1].sender_refused and not results[1].server_unavailable, results[1]
     assert results[2].outcome == "sent"
     assert smtp_server.handler.count(second) == 0
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+def test_a_server_closing_after_each_message_costs_the_next_reader_nothing(
+    smtp_server: FixtureSMTPServer, pipelining: bool
+) -> None:
+    """A server that closes the connection, without a word, after each message it accepts:
+    the transaction begun behind a final dot never reached it, so the next message goes on
+    a new session, not counted as that reader's deferral (before: every other reader was
+    deferred "before data", an attempt each, pass after pass, until max_attempts failed
+    some)."""
+    smtp_server.handler.pipelining = pipelining
+    smtp_server.handler.messages_per_connection = 1
+    emails = addresses(4)
+
+    results = _lane(smtp_server, _chain(emails))
+
+    assert [r.outcome for r in results] == ["sent"] * 4, results
+    assert smtp_server.handler.counts() == dict.fromkeys(emails, 1)
