@@ -193,8 +193,11 @@ class Fault:
         return cls(stage, drop=True)
 
     @classmethod
-    def stalled(cls, seconds: float, keep: bool = False) -> Fault:
-        return cls("data", stall=seconds, keep=keep)
+    def stalled(
+        cls, seconds: float, keep: bool = False, stage: Literal["rcpt", "data"] = "data"
+    ) -> Fault:
+        """At "rcpt": the reply to RCPT TO late by `seconds`, then the recipient taken."""
+        return cls(stage, stall=seconds, keep=keep)
 
     def describe(self) -> str:
         if self.drop:
@@ -418,6 +421,14 @@ class RecordingHandler(OffersPipelining):
         fault = chosen.pop(0) if chosen else None
         if fault is None and self._random is not None:
             fault = self._random.pick(address, self.attempts[address])
+        if fault is not None and fault.stage == "rcpt" and fault.stall:
+            self._planned[id(session)] = None
+            try:
+                await asyncio.sleep(fault.stall)
+            except asyncio.CancelledError:
+                self._note(address, envelope.mail_from, f"{fault.describe()} at rcpt, gave up")
+                raise
+            fault = None
         if fault is not None and fault.stage == "rcpt":
             self._planned[id(session)] = None
             self._note(address, envelope.mail_from, fault.describe())
