@@ -469,6 +469,7 @@ def test_a_session_that_cannot_be_reset_is_replaced_and_counts_nobody(
 )
 @pytest.mark.parametrize("reply", [DEFERRED, REFUSED_FOR_GOOD], ids=["451", "553"])
 @pytest.mark.parametrize("limit", [2, 1], ids=["2 refusals", "1 refusal"])
+@pytest.mark.parametrize("pool_size", [1, 3])
 def test_a_server_closing_after_refusals_holds_up_no_one(
     write_config,
     smtp_server: FixtureSMTPServer,
@@ -476,6 +477,7 @@ def test_a_server_closing_after_refusals_holds_up_no_one(
     close_at_limit: str | None,
     reply: str,
     limit: int,
+    pool_size: int,
 ) -> None:
     # One reader's own VERP sender refused every time, and a server that closes a connection
     # once `limit` MAIL FROMs were refused on it (Postfix's smtpd_hard_error_limit, an Exim
@@ -484,7 +486,9 @@ def test_a_server_closing_after_refusals_holds_up_no_one(
     # reader's deferral, counted, and the send goes on to the readers after it, pass after
     # pass (before: the server's state or a refusal of the sender every time, nobody counted,
     # each pass stopping at that reader, the readers after it never sent).
-    settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}, bounce_address=BOUNCES))
+    settings = write_config(
+        smtp_config(smtp_server, smtp={"pool_size": pool_size}, bounce_address=BOUNCES)
+    )
     emails = addresses(5)
     smtp_server.handler.pipelining = pipelining
     smtp_server.handler.refusals_before_close = limit
