@@ -314,6 +314,8 @@ class RecordingHandler(OffersPipelining):
         # Per recipient: a reply the server sends after its own to that message's data, as
         # if it had answered a command twice (a server out of step with the client).
         self.extra_replies: dict[str, str] = {}
+        # The same after its reply to RCPT TO.
+        self.extra_rcpt_replies: dict[str, str] = {}
         # False keeps b"" instead of each message's bytes (big sends: counts, not contents).
         self.keep_content = True
         self._random: _RandomFaults | None = None
@@ -439,7 +441,8 @@ class RecordingHandler(OffersPipelining):
         self._planned[id(session)] = fault
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
-        return "250 2.1.5 Ok"
+        extra = self.extra_rcpt_replies.get(address)
+        return "250 2.1.5 Ok" if extra is None else f"250 2.1.5 Ok\r\n{extra}"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         reply = await self._answer_data(server, session, envelope)

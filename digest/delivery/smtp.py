@@ -237,6 +237,14 @@ class _Connection:
             # server may have accepted the message, so retrying could send it twice.
             self.drop()
             return SendResult(DeliveryStatus.UNCERTAIN, f"no reply to the message data: {exc}")
+        if not (200 <= reply.code < 300 or 400 <= reply.code < 600):
+            # A 354 or the like: the server answers another command (out of step), and its
+            # reply to the data, taken or not, is yet to come: as no reply to the data.
+            self.drop()
+            return SendResult(
+                DeliveryStatus.UNCERTAIN,
+                f"out of step: {reply.code} {reply.text} to the message data",
+            )
         if reply.code == 421:
             # The server is closing the channel (RFC 5321 4.2.3): so is this side, and with it
             # any transaction begun behind this one; the lane's next message opens a new one.

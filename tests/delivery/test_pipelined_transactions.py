@@ -247,3 +247,18 @@ def test_a_server_closing_after_each_message_costs_the_next_reader_nothing(
 
     assert [r.outcome for r in results] == ["sent"] * 4, results
     assert smtp_server.handler.counts() == dict.fromkeys(emails, 1)
+
+
+def test_a_reply_out_of_step_to_the_data_is_uncertain(smtp_server: FixtureSMTPServer) -> None:
+    """A server that answers RCPT TO with a 354 after its 250: its own 354 to DATA is then
+    read as the reply to the message data, which the server accepts (before: that reader
+    failed for good, with "354" as the server's reply, for a message it got): the session
+    is dropped and the message uncertain, as for a connection lost after the data; the next
+    goes on a new session."""
+    smtp_server.handler.pipelining = True
+    first, second = addresses(2)
+    smtp_server.handler.extra_rcpt_replies = {first: "354 End data with <CR><LF>.<CR><LF>"}
+
+    results = _lane(smtp_server, _chain([first, second]))
+
+    assert [r.outcome for r in results] == ["uncertain", "sent"], results
