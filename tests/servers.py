@@ -294,6 +294,9 @@ class RecordingHandler(OffersPipelining):
         # client's next command, without a word; a reply ("421 4.7.0 Error: too many
         # errors"), that reply to the next command, then closed.
         self.refusals_before_close: int | None = None
+        # Seconds the server waits before it answers a MAIL FROM (a slow check of the sender:
+        # DNS, a callout); a client giving up first closes the connection.
+        self.mail_stall = 0.0
         self.close_at_limit: str | None = None
         # Each entry answers one RSET instead of 250 (a 421 closes the connection; "" closes it
         # without a word).
@@ -360,6 +363,8 @@ class RecordingHandler(OffersPipelining):
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
     ) -> str:
         self.pipelined.append(bool(server._reader._buffer))
+        if self.mail_stall:
+            await asyncio.sleep(self.mail_stall)
         closing = self._at_error_limit(server, session)
         if closing is not None:
             return closing

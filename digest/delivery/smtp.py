@@ -15,7 +15,8 @@ while waiting for the reply to the data -> uncertain (RFC 5321 4.5.3.2.6: the se
 accepted it, so retrying could send it twice). A session kept from a previous message and
 found closed before any reply to the next transaction (a server that closes after a number of
 messages, its close not yet seen) named no reader: the message goes on a new session, nobody
-counted.
+counted. A new session's first MAIL FROM never answered is the server's state (with VERP,
+only when the sender's twin gets no answer either).
 """
 
 from __future__ import annotations
@@ -48,6 +49,11 @@ SLOW_DOWN_CODES = (421, 454)
 class _ResetFailed(Exception):
     """The RSET before a transaction not answered 250 (nor 4xx), the connection dropped: the
     session's failure, not the reader's."""
+
+
+class _Unanswered(SessionLost):
+    """A new session lost, or timed out, before any reply to its first MAIL FROM: nothing was
+    said of the sender nor of any reader."""
 
 
 class _SessionGone(_ResetFailed):
@@ -207,6 +213,8 @@ class _Connection:
             # The greeting or AUTH refused: a refusal of the connection, never of the reader.
             self.drop()
             return self._refused(0, Reply(exc.code, exc.message))
+        except _Unanswered as exc:
+            return await self._unanswered(sender, exc)
         except (aiosmtplib.SMTPException, SessionLost, OSError, TimeoutError) as exc:
             self.drop()
             return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc or type(exc).__name__}")
@@ -332,6 +340,9 @@ class _Connection:
                 if not self.pipelining and _refusal(replies):
                     break
         except SessionLost as exc:
+            if not replies and not reused and not written and not reset:
+                self.drop()
+                raise _Unanswered(str(exc)) from None
             if not replies and reused and not reset:
                 self.drop()
                 raise _SessionGone(
@@ -439,6 +450,25 @@ class _Connection:
         except (UnencodableAddress, BadAddress):
             return None
         return None if needs_smtputf8(address) and not self.smtputf8 else address
+
+    async def _unanswered(self, sender: str, exc: _Unanswered) -> SendResult:
+        """A new session's first MAIL FROM:<sender> never answered (a server too slow, or
+        closing at it): the server's state, nobody counted, unless with VERP it answers the
+        sender's twin on another new session, which makes the silence this reader's own sender's
+        (counted, as any loss before the data: a server that drops one reader's sender never
+        stops every pass at that reader)."""
+        plain = self._plain_on_the_wire()
+        if (
+            plain is not None
+            and is_verp_of(sender, plain)
+            and await self._ask_on_a_new_session(twin(sender)) is not None
+        ):
+            return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc}")
+        return SendResult(
+            DeliveryStatus.DEFERRED,
+            f"no reply to MAIL FROM on a new connection: {exc}",
+            server_unavailable=True,
+        )
 
     def _verp_refused(self, sender: str, refused: tuple[int, Reply]) -> bool:
         """Whether `refused` is a refusal at MAIL FROM (not a "slow down", nor one of the RSET

@@ -518,3 +518,20 @@ def test_a_4xx_to_the_reset_before_the_own_sender_is_asked_again_counts_nobody(
         write_config, smtp_server, emails, refuse_once, (ServerUnavailable, "451 4.3.2")
     )
     assert untouched(rows, emails)
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+@pytest.mark.parametrize("pool_size", [1, 3])
+def test_one_readers_own_sender_met_with_silence_holds_up_no_one(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, pool_size: int
+) -> None:
+    # The connection closed without a word at one reader's own VERP sender, every time: no
+    # reply to MAIL FROM is the server's state only when the twin gets none either; here the
+    # twin is answered on a new connection, so it is that reader's deferral, counted, and the
+    # readers after it are sent.
+    settings = write_config(
+        smtp_config(smtp_server, smtp={"pool_size": pool_size}, bounce_address=BOUNCES)
+    )
+    emails = addresses(5)
+    smtp_server.handler.pipelining = pipelining
+    own_sender_refused_twice(settings, smtp_server, emails, emails[1], "")
