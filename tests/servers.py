@@ -193,8 +193,11 @@ class Fault:
         return cls(stage, drop=True)
 
     @classmethod
-    def stalled(cls, seconds: float, keep: bool = False) -> Fault:
-        return cls("data", stall=seconds, keep=keep)
+    def stalled(
+        cls, seconds: float, keep: bool = False, stage: Literal["rcpt", "data"] = "data"
+    ) -> Fault:
+        """At "rcpt": the reply to RCPT TO late by `seconds`, then the recipient taken."""
+        return cls(stage, stall=seconds, keep=keep)
 
     def describe(self) -> str:
         if self.drop:
@@ -285,6 +288,16 @@ class RecordingHandler(OffersPipelining):
         # Then, when set, answers each MAIL FROM by its address ("" for the null reverse-path):
         # a reply refusing it, "" to close the connection without a word, or None to accept it.
         self.mail_reply_for: Callable[[str], str | None] | None = None
+        # A server with a limit of errors per connection (Postfix's smtpd_hard_error_limit, an
+        # Exim ACL "drop"): once this many MAIL FROMs are refused on one connection, it is
+        # closed, as `close_at_limit` says: None, right after that refusal's reply; "", at the
+        # client's next command, without a word; a reply ("421 4.7.0 Error: too many
+        # errors"), that reply to the next command, then closed.
+        self.refusals_before_close: int | None = None
+        # Seconds the server waits before it answers a MAIL FROM (a slow check of the sender:
+        # DNS, a callout); a client giving up first closes the connection.
+        self.mail_stall = 0.0
+        self.close_at_limit: str | None = None
         # Each entry answers one RSET instead of 250 (a 421 closes the connection; "" closes it
         # without a word).
         self.rset_replies: list[str] = []
@@ -298,6 +311,14 @@ class RecordingHandler(OffersPipelining):
         # before refusing one (a busy server slow to answer).
         self.greetings_refused_at: list[float] = []
         self.greeting_refusal_delay = 0.0
+        # Close each connection, without a word, right after this many messages were accepted
+        # on it (a server or proxy with a limit of messages per connection).
+        self.messages_per_connection: int | None = None
+        # Per recipient: a reply the server sends after its own to that message's data, as
+        # if it had answered a command twice (a server out of step with the client).
+        self.extra_replies: dict[str, str] = {}
+        # The same after its reply to RCPT TO.
+        self.extra_rcpt_replies: dict[str, str] = {}
         # False keeps b"" instead of each message's bytes (big sends: counts, not contents).
         self.keep_content = True
         self._random: _RandomFaults | None = None
@@ -342,20 +363,50 @@ class RecordingHandler(OffersPipelining):
         self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
     ) -> str:
         self.pipelined.append(bool(server._reader._buffer))
+        if self.mail_stall:
+            await asyncio.sleep(self.mail_stall)
+        closing = self._at_error_limit(server, session)
+        if closing is not None:
+            return closing
         if self.mail_replies:
-            return self.mail_replies.pop(0)
+            return self._refused_mail(server, session, self.mail_replies.pop(0), closes=False)
         refusal = self.mail_reply_for(address) if self.mail_reply_for is not None else None
         if refusal == "":
             server.transport.close()
             return "421 4.4.2 connection dropped"  # never reaches the client
         if refusal is not None:
-            return self._closing_on_421(server, session, refusal)
+            return self._refused_mail(server, session, refusal)
         self._started[id(session)] = time.monotonic()
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 Ok"
 
+    def _refused_mail(self, server: Any, session: Any, reply: str, closes: bool = True) -> str:
+        """A MAIL FROM refused with `reply`, counted against the connection's error limit; a
+        421 closes the connection when `closes`."""
+        session.mail_refusals = getattr(session, "mail_refusals", 0) + 1
+        limit = self.refusals_before_close
+        if limit is not None and session.mail_refusals >= limit and self.close_at_limit is None:
+            session.closing_after_421 = True  # what the client pipelined behind is not served
+            asyncio.get_running_loop().call_soon(server.transport.close)
+        return self._closing_on_421(server, session, reply) if closes else reply
+
+    def _at_error_limit(self, server: Any, session: Any) -> str | None:
+        """The answer to a command once the connection's error limit is reached (see
+        refusals_before_close): the connection closed; None below the limit."""
+        limit = self.refusals_before_close
+        if limit is None or getattr(session, "mail_refusals", 0) < limit:
+            return None
+        if not self.close_at_limit:
+            session.closing_after_421 = True
+            server.transport.close()
+            return "421 4.4.2 connection dropped"  # never reaches the client
+        return self._closing_on_421(server, session, self.close_at_limit)
+
     async def handle_RSET(self, server: Any, session: Any, envelope: Any) -> str:
+        closing = self._at_error_limit(server, session)
+        if closing is not None:
+            return closing
         if self.rset_replies:
             reply = self.rset_replies.pop(0)
             if not reply:
@@ -369,11 +420,22 @@ class RecordingHandler(OffersPipelining):
     ) -> str:
         if getattr(session, "closing_after_421", False):
             return "421 4.3.2 closing"  # never reaches the client: the connection is closing
+        closing = self._at_error_limit(server, session)
+        if closing is not None:
+            return closing
         self.attempts[address] += 1
         chosen = self.faults.get(address)
         fault = chosen.pop(0) if chosen else None
         if fault is None and self._random is not None:
             fault = self._random.pick(address, self.attempts[address])
+        if fault is not None and fault.stage == "rcpt" and fault.stall:
+            self._planned[id(session)] = None
+            try:
+                await asyncio.sleep(fault.stall)
+            except asyncio.CancelledError:
+                self._note(address, envelope.mail_from, f"{fault.describe()} at rcpt, gave up")
+                raise
+            fault = None
         if fault is not None and fault.stage == "rcpt":
             self._planned[id(session)] = None
             self._note(address, envelope.mail_from, fault.describe())
@@ -384,9 +446,21 @@ class RecordingHandler(OffersPipelining):
         self._planned[id(session)] = fault
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
-        return "250 2.1.5 Ok"
+        extra = self.extra_rcpt_replies.get(address)
+        return "250 2.1.5 Ok" if extra is None else f"250 2.1.5 Ok\r\n{extra}"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        reply = await self._answer_data(server, session, envelope)
+        limit = self.messages_per_connection
+        if limit is not None and getattr(session, "accepted", 0) >= limit:
+            # The reply written, then the connection closed at once: the replies to what the
+            # client pipelined behind (read already) are never written.
+            session.closing_after_421 = True
+            server.transport.write(f"{reply}\r\n".encode())
+            server.transport.close()
+        return reply
+
+    async def _answer_data(self, server: Any, session: Any, envelope: Any) -> str:
         self.followed.append(bool(server._reader._buffer))
         if self.on_data is not None:
             self.on_data(self._last_on_session.get(id(session)), envelope.rcpt_tos[0])
@@ -450,7 +524,9 @@ class RecordingHandler(OffersPipelining):
         reply = "250 2.0.0 Message accepted for delivery"
         for recipient in rcpt_tos if note else ():
             self._note(recipient, envelope.mail_from, reply)
-        return reply
+        session.accepted = getattr(session, "accepted", 0) + 1
+        extra = self.extra_replies.get(rcpt_tos[0])
+        return reply if extra is None else f"{reply}\r\n{extra}"
 
     def _note(self, recipient: str, mail_from: str, outcome: str) -> None:
         self.events.append(Event(recipient, mail_from, outcome, time.monotonic()))

@@ -12,7 +12,11 @@ data, so a lane that does not send it drops the session, which no server takes a
 Replies map to outcomes: 250 -> sent; 4xx, a dropped connection, or a timeout before the
 message data was handed over -> deferred; 5xx -> failed; a timeout or a dropped connection
 while waiting for the reply to the data -> uncertain (RFC 5321 4.5.3.2.6: the server may have
-accepted it, so retrying could send it twice).
+accepted it, so retrying could send it twice). A session kept from a previous message and
+found closed before any reply to the next transaction (a server that closes after a number of
+messages, its close not yet seen) named no reader: the message goes on a new session, nobody
+counted. A new session's first MAIL FROM never answered is the server's state (with VERP,
+only when the sender's twin gets no answer either).
 """
 
 from __future__ import annotations
@@ -47,6 +51,17 @@ class _ResetFailed(Exception):
     session's failure, not the reader's."""
 
 
+class _Unanswered(SessionLost):
+    """A new session lost, or timed out, before any reply to its first MAIL FROM: nothing was
+    said of the sender nor of any reader."""
+
+
+class _SessionGone(_ResetFailed):
+    """A session kept from a previous message found closed before any reply to the next
+    transaction (a server that closes after a number of messages, or when idle, its close
+    not yet seen): nothing reached it, no reader was named to it."""
+
+
 class _Connection:
     def __init__(self, pool: SmtpPool) -> None:
         self.pool = pool
@@ -60,6 +75,8 @@ class _Connection:
         # The transaction written behind the previous message's final dot: the envelope as the
         # caller gave it, and as it went; its MAIL, RCPT and DATA replies not yet read.
         self.begun: tuple[NextEnvelope, NextEnvelope] | None = None
+        # The last transaction's refusal was a 4xx to the RSET before it, not to MAIL FROM.
+        self.reset_refused = False
 
     async def connect(self) -> ReplyReader:
         """Connect, greet and log in through aiosmtplib; the session's transactions are then
@@ -108,8 +125,9 @@ class _Connection:
                 return await self._send(sender, recipient, message, ready, then)
             except _ResetFailed:
                 # The session could not be reset between two transactions (a server without
-                # RSET, or one closing at it), before any reader was named: a new session
-                # needs no reset, and the message is asked for there, once, nobody counted.
+                # RSET, or one closing at it), or was found closed before its first reply
+                # (_SessionGone), before any reader was named: a new session needs no reset,
+                # and the message is asked for there, once, nobody counted.
                 try:
                     return await self._send(sender, recipient, message, ready, then)
                 except _ResetFailed as exc:
@@ -143,6 +161,7 @@ class _Connection:
                 return SendResult(DeliveryStatus.FAILED, str(exc))
         utf8 = needs_smtputf8(sender, recipient)
         wire = self.wire
+        reused = wire is not None
         if (
             begun is None
             and wire is not None
@@ -156,6 +175,7 @@ class _Connection:
             wire = None
         try:
             if wire is None:
+                reused = False
                 try:
                     wire = await self.connect()
                 except aiosmtplib.SMTPResponseException:
@@ -172,21 +192,29 @@ class _Connection:
                     f"the server does not offer SMTPUTF8, needed for {recipient}",
                 )
             refused = await self._open_transaction(
-                wire, sender, recipient, utf8, written=begun is not None
+                wire, sender, recipient, utf8, written=begun is not None, reused=reused
             )
             if refused is not None and refused[0] == 0:  # MAIL FROM (or the RSET before it)
                 plain = await self._plain_sender_asked(wire, sender, refused[1])
+                if (plain is None or plain.code == 421) and self._verp_refused(sender, refused):
+                    # Closed with the refusal, or at the question (an Exim ACL "drop", an
+                    # error limit): the twin asked on a new connection tells them apart.
+                    return await self._own_sender_refused(
+                        wire, sender, refused[1], plain_taken=False
+                    )
                 if plain is not None and plain.code in SLOW_DOWN_CODES:
                     refused = (0, plain)  # the server's "slow down": every connection's pause
                 elif plain is not None and 200 <= plain.code < 300:
                     # A passing refusal, or one of this reader's own sender: asked once more.
                     refused = await self._open_transaction(wire, sender, recipient, utf8, False)
-                    if refused is not None and refused[0] == 0:
+                    if refused is not None and refused[0] == 0 and not self.reset_refused:
                         return await self._own_sender_refused(wire, sender, refused[1])
         except aiosmtplib.SMTPResponseException as exc:
             # The greeting or AUTH refused: a refusal of the connection, never of the reader.
             self.drop()
             return self._refused(0, Reply(exc.code, exc.message))
+        except _Unanswered as exc:
+            return await self._unanswered(sender, exc)
         except (aiosmtplib.SMTPException, SessionLost, OSError, TimeoutError) as exc:
             self.drop()
             return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc or type(exc).__name__}")
@@ -217,6 +245,14 @@ class _Connection:
             # server may have accepted the message, so retrying could send it twice.
             self.drop()
             return SendResult(DeliveryStatus.UNCERTAIN, f"no reply to the message data: {exc}")
+        if not (200 <= reply.code < 300 or 400 <= reply.code < 600):
+            # A 354 or the like: the server answers another command (out of step), and its
+            # reply to the data, taken or not, is yet to come: as no reply to the data.
+            self.drop()
+            return SendResult(
+                DeliveryStatus.UNCERTAIN,
+                f"out of step: {reply.code} {reply.text} to the message data",
+            )
         if reply.code == 421:
             # The server is closing the channel (RFC 5321 4.2.3): so is this side, and with it
             # any transaction begun behind this one; the lane's next message opens a new one.
@@ -251,16 +287,24 @@ class _Connection:
         return (then, (sender, recipient)), b"".join(_commands(sender, recipient, utf8))
 
     async def _open_transaction(
-        self, wire: ReplyReader, sender: str, recipient: str, utf8: bool, written: bool
+        self,
+        wire: ReplyReader,
+        sender: str,
+        recipient: str,
+        utf8: bool,
+        written: bool,
+        reused: bool = False,
     ) -> tuple[int, Reply] | None:
         """MAIL FROM, RCPT TO and DATA, in one write when the server offers PIPELINING (RFC
         2920), else one after the other; already written behind the previous message's final
         dot when `written`. None once the server waits for the data; else the first refusal
         and its stage (0 MAIL, or a 4xx to the RSET before it, the connection dropped; 1 RCPT;
         2 DATA), the transaction reset. Any other failure of that RSET (no reply, a 5xx)
-        drops the connection and raises _ResetFailed (see send)."""
+        drops the connection and raises _ResetFailed (see send); a session kept from a
+        previous message (`reused`) lost before any reply raises _SessionGone."""
         commands = _commands(sender, recipient, utf8)
         timeout = self.pool.timeout
+        self.reset_refused = False
         reset = b"RSET\r\n" if self.needs_reset else b""
         if written:
             pass  # no reset waits: a transaction is begun only behind a final dot
@@ -278,6 +322,7 @@ class _Connection:
                 # Before any reader is named (a 421 closing, a 4xx): the server's state, as a
                 # 4xx to MAIL FROM, the commands written behind it dropped with the connection.
                 self.drop()
+                self.reset_refused = True
                 return 0, reply
             if not 200 <= reply.code < 300:
                 # A server without RSET: it failed at the reset, not at the reader.
@@ -294,7 +339,15 @@ class _Connection:
                 replies.append(await wire.read(timeout))
                 if not self.pipelining and _refusal(replies):
                     break
-        except SessionLost:
+        except SessionLost as exc:
+            if not replies and not reused and not written and not reset:
+                self.drop()
+                raise _Unanswered(str(exc)) from None
+            if not replies and reused and not reset:
+                self.drop()
+                raise _SessionGone(
+                    f"the session was closed before the transaction: {exc}"
+                ) from None
             if not _refusal(replies):
                 raise
             # A refusal, then the connection closed (a 421 does that): the refusal counts.
@@ -302,6 +355,13 @@ class _Connection:
         refusal = _refusal(replies)
         if refusal is None:
             return None
+        if not 400 <= refusal[1].code < 600:
+            # Neither the reply wanted nor a refusal (a 2xx to DATA, a 354 to MAIL FROM): the
+            # server answers another command, one it answered twice (out of step), so nothing
+            # here is known of this reader or sender: as a connection lost before the data.
+            self.drop()
+            stage = ("MAIL FROM", "RCPT TO", "DATA")[refusal[0]]
+            raise SessionLost(f"out of step: {refusal[1].code} {refusal[1].text} to {stage}")
         if refusal[1].code == 421:
             self.drop()  # the server is closing the channel (RFC 5321 4.2.3)
         if self.wire is not None and replies[-1].code == 354:
@@ -340,9 +400,35 @@ class _Connection:
         to the reset is the answer. A refusal (or a reset refused) gives the connection up."""
         try:
             reset = await wire.command(b"RSET\r\n", self.pool.timeout)
-            if not 200 <= reset.code < 300:
-                self.drop()
-                return reset if reset.code in SLOW_DOWN_CODES else None
+        except SessionLost:
+            self.drop()
+            return None
+        if not 200 <= reset.code < 300:
+            self.drop()
+            return reset if reset.code in SLOW_DOWN_CODES else None
+        return await self._mail_from_answered(wire, sender)
+
+    async def _ask_on_a_new_session(self, sender: str) -> Reply | None:
+        """The server's reply to MAIL FROM:<sender> (on the wire) as the first transaction of
+        a new session, the connection there given up; as _ask_for, but a greeting refused is
+        the answer (a 421 one, every connection's pause), and None when no connection could
+        be made or it was lost."""
+        self.drop()
+        try:
+            wire = await self.connect()
+        except aiosmtplib.SMTPResponseException as exc:
+            self.drop()
+            return Reply(exc.code, exc.message)
+        except (aiosmtplib.SMTPException, OSError, TimeoutError):
+            self.drop()
+            return None
+        return await self._mail_from_answered(wire, sender)
+
+    async def _mail_from_answered(self, wire: ReplyReader, sender: str) -> Reply | None:
+        """The reply to MAIL FROM:<sender> (on the wire) on a session with no transaction
+        open; None when the connection was lost. Taken, the transaction is left to be reset;
+        refused, the connection is given up."""
+        try:
             answer = await wire.command(
                 _mail_from(sender, needs_smtputf8(sender)), self.pool.timeout
             )
@@ -365,28 +451,86 @@ class _Connection:
             return None
         return None if needs_smtputf8(address) and not self.smtputf8 else address
 
-    async def _own_sender_refused(self, wire: ReplyReader, sender: str, reply: Reply) -> SendResult:
+    async def _unanswered(self, sender: str, exc: _Unanswered) -> SendResult:
+        """A new session's first MAIL FROM:<sender> never answered (a server too slow, or
+        closing at it): the server's state, nobody counted, unless with VERP it answers the
+        sender's twin on another new session, which makes the silence this reader's own sender's
+        (counted, as any loss before the data: a server that drops one reader's sender never
+        stops every pass at that reader)."""
+        plain = self._plain_on_the_wire()
+        if (
+            plain is not None
+            and is_verp_of(sender, plain)
+            and await self._ask_on_a_new_session(twin(sender)) is not None
+        ):
+            return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc}")
+        return SendResult(
+            DeliveryStatus.DEFERRED,
+            f"no reply to MAIL FROM on a new connection: {exc}",
+            server_unavailable=True,
+        )
+
+    def _verp_refused(self, sender: str, refused: tuple[int, Reply]) -> bool:
+        """Whether `refused` is a refusal at MAIL FROM (not a "slow down", nor one of the RSET
+        before it) of `sender`, a VERP sender of the plain one (as on the wire)."""
+        plain = self._plain_on_the_wire()
+        return (
+            refused[0] == 0
+            and not self.reset_refused
+            and refused[1].code not in SLOW_DOWN_CODES
+            and plain is not None
+            and is_verp_of(sender, plain)
+        )
+
+    async def _own_sender_refused(
+        self, wire: ReplyReader, sender: str, reply: Reply, plain_taken: bool = True
+    ) -> SendResult:
         """`sender` refused at MAIL FROM again, right after the server took the plain sender.
         Without VERP, as any refusal of the sender every reader shares (never counted). With
         VERP, the server is asked for the sender's twin (verp.twin: the same shape, another
         token): taken, the refusal is of this reader's own sender, so this reader's deferral,
         counted (never a failure nor a bounce: max_attempts ends it); refused, every reader's
         token is (a refusal of the sender: the send stops, no attempt counted); the twin not
-        asked (the connection lost, the reset refused), the server's state."""
+        asked (the connection lost, the reset refused), the server's state.
+
+        A server may close a connection after a number of refused commands (Postfix's
+        smtpd_hard_error_limit, an Exim ACL "drop"), with the second refusal or at the next
+        command, in a 421 or without a word: the twin is then asked on a new session, whose
+        first transaction it begins, so that the refusal is still told apart; before, every
+        pass stopped at this reader as the server's state, and the readers after it were never
+        sent. Lost there too, it is the server's state.
+
+        Not `plain_taken`: the plain sender could not be asked after the first refusal (the
+        connection closed with it or at the question): the twin is asked on a new session at
+        once; taken, this reader's deferral as above (a passing refusal with a close costs
+        that reader one attempt); else the refusal says alone what it is, as before."""
         plain = self._plain_on_the_wire()
         if (
             plain is None
             or not is_verp_of(sender, plain)
             or reply.code in SLOW_DOWN_CODES  # every connection's pause
-            or self.wire is None  # closed with the refusal
         ):
             return self._refused(0, reply)
         same_shape = twin(sender)
-        other = await self._ask_for(wire, same_shape)
+        other = (
+            None if self.wire is None or not plain_taken else await self._ask_for(wire, same_shape)
+        )
+        if other is None or other.code == 421:
+            # Closed with the refusal or at the question (or closing): asked afresh.
+            other = await self._ask_on_a_new_session(same_shape)
         said = f"{reply.code} {reply.text}".strip()
+        if not plain_taken:
+            if other is None or not 200 <= other.code < 300:
+                return self._refused(0, reply)
+            return SendResult(
+                DeliveryStatus.DEFERRED,
+                f"the server refused this reader's own envelope sender <{sender}> and closed "
+                f"the connection (on a new one it takes <{same_shape}>, one of the same "
+                f"shape): {said}",
+            )
         if other is None:
-            # Nothing known: the plain sender was just taken on this connection, which stayed
-            # open through two refusals (no ACL "drop"), so neither the sender every reader
+            # Nothing known: the plain sender was just taken, and the twin could be asked
+            # neither on that connection nor on a new one, so neither the sender every reader
             # shares nor this reader's own is known refused: the server's state, nobody
             # counted.
             return SendResult(

@@ -6,6 +6,7 @@ server's reply, bad mailboxes are suppressed, and nothing is left pending.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import select
 
 from digest import pipeline
 from digest.delivery.smtp import SmtpPool
+from digest.errors import DeliveryError
 from digest.models import Delivery, Issue
 from subscribers.models import Subscriber, Suppression
 from tests.delivery.scenario import (
@@ -26,6 +28,7 @@ from tests.delivery.scenario import (
     smtp_config,
     states,
 )
+from tests.delivery.test_sender_deferred import sender_of
 from tests.servers import Fault, FixtureSMTPServer
 
 OpenSend = Callable[..., pipeline.Runtime]
@@ -348,3 +351,78 @@ def test_a_connection_dropped_after_the_data_is_uncertain(
         assert second.sent == 1 and rows[at_data].status == "sent"
         assert smtp_server.handler.count(at_data) == 1  # the dropped copy was not kept
     assert smtp_server.handler.count(fine) == 1
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+def test_a_hostile_server_gives_every_deliverable_reader_one_copy_and_never_livelocks(
+    open_send: OpenSend, smtp_server: FixtureSMTPServer, pipelining: bool
+) -> None:
+    # Faults at once, over three lanes: random 4xx/5xx, drops and stalls past the timeouts at
+    # RCPT TO and after the data; a connection closed after each 4 messages, and after 2
+    # refused MAIL FROMs; greetings refused or dropped; resets refused or dropped; one
+    # reader's own VERP sender refused every time, another's every other time. Passes that
+    # the server turns away (ServerUnavailable, SenderRefused) are part of it. In the end:
+    # nothing pending, one copy for each reader never refused for good, none for the others,
+    # the reader whose own sender is refused failed after max_attempts, not holding up anyone.
+    rt = open_send(
+        smtp={"pool_size": 3, "timeout_seconds": 0.5, "data_timeout_seconds": 0.5},
+        slow_down_seconds=0.02,
+        retry_uncertain=True,  # this server keeps no copy it dropped or stalled
+        batch_size=10,
+        max_attempts=12,
+        retry_delay_seconds=1,
+        bounce_address="bounces@example.net",
+    )
+    emails = addresses(60)
+    load_subscribers(rt, emails)
+    handler = smtp_server.handler
+    handler.pipelining = pipelining
+    handler.messages_per_connection = 4
+    handler.refusals_before_close = 2
+    handler.greeting_replies = ["421 4.7.0 busy", None, None, "", None] * 3
+    handler.rset_replies = ["250 OK", "502 5.5.2 no", "250 OK", "", "451 4.3.0 not now"] * 5
+    handler.inject_at_random(
+        seed=20261207,
+        probability=0.3,
+        faults=[
+            Fault.code(451, "rcpt"),
+            Fault.code(452, "rcpt", "4.5.3 Too many recipients"),
+            Fault.code(421, "rcpt"),
+            Fault.code(421, "data"),
+            Fault.dropped("rcpt"),
+            Fault.dropped("data"),
+            Fault.stalled(1.5),
+            Fault.stalled(1.5, stage="rcpt"),
+            Fault.code(550, "data"),
+        ],
+        max_per_recipient=3,
+    )
+    own, flaky = (sender_of(rt, emails[7]), sender_of(rt, emails[20]))
+    asked: list[str] = []
+
+    def refuse(address: str) -> str | None:
+        if address == own:
+            return "553 5.7.1 Sender address rejected: not owned by user"
+        if address == flaky:
+            asked.append(address)
+            return "451 4.3.0 Try again later" if len(asked) % 2 else None
+        return None
+
+    handler.mail_reply_for = refuse
+    pool = pipeline.make_transport(rt.settings)
+    assert isinstance(pool, SmtpPool)
+    now = NOW
+    for _ in range(25):
+        with contextlib.suppress(DeliveryError):  # a pass the server turned away
+            pipeline.send(rt, "weekly", now, transport=pool)
+        if not any(state in PENDING for state in states(rt)):
+            break
+        now += timedelta(minutes=10)
+
+    rows, counts = deliveries(rt), handler.counts()
+    assert not [e for e, row in rows.items() if row.status in PENDING], states(rt)
+    refused_for_good = {e for e in emails if any(o[0] == "5" for o in handler.outcomes(e))}
+    assert refused_for_good, "the random faults refused some readers for good"
+    assert counts == {e: 1 for e in emails if e not in refused_for_good | {emails[7]}}
+    assert (rows[emails[7]].status, rows[emails[7]].attempts) == ("failed", 12)
+    assert all(rows[e].status == "failed" for e in refused_for_good)

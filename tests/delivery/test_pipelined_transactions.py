@@ -208,3 +208,57 @@ def test_the_send_loop_keeps_each_lanes_transactions_going_across_batches(
     followed = smtp_server.handler.followed
     assert len(followed) == len(emails)
     assert followed.count(False) <= 3, followed  # one a lane, not one a lane and batch
+
+
+@pytest.mark.parametrize("extra", ["250 2.0.0 Ok", "354 End data with <CR><LF>.<CR><LF>"])
+def test_a_server_out_of_step_fails_no_reader(smtp_server: FixtureSMTPServer, extra: str) -> None:
+    """A server that answers a message's data twice: the replies to the next transaction,
+    begun behind its final dot, are each one command late, and a 2xx or 354 where a refusal
+    is looked for is no refusal (before: the next reader failed for good, with "250 2.1.5 Ok"
+    as the server's reply, or a 354 to MAIL FROM stopped the send as a refusal of the
+    sender): the session is dropped and that reader deferred, as for a connection lost."""
+    smtp_server.handler.pipelining = True
+    first, second, third = addresses(3)
+    smtp_server.handler.extra_replies = {first: extra}
+
+    results = _lane(smtp_server, _chain([first, second, third]))
+
+    assert results[0].outcome == "sent"
+    assert results[1].outcome == "deferred", results[1]
+    assert not results[1].sender_refused and not results[1].server_unavailable, results[1]
+    assert results[2].outcome == "sent"
+    assert smtp_server.handler.count(second) == 0
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+def test_a_server_closing_after_each_message_costs_the_next_reader_nothing(
+    smtp_server: FixtureSMTPServer, pipelining: bool
+) -> None:
+    """A server that closes the connection, without a word, after each message it accepts:
+    the transaction begun behind a final dot never reached it, so the next message goes on
+    a new session, not counted as that reader's deferral (before: every other reader was
+    deferred "before data", an attempt each, pass after pass, until max_attempts failed
+    some)."""
+    smtp_server.handler.pipelining = pipelining
+    smtp_server.handler.messages_per_connection = 1
+    emails = addresses(4)
+
+    results = _lane(smtp_server, _chain(emails))
+
+    assert [r.outcome for r in results] == ["sent"] * 4, results
+    assert smtp_server.handler.counts() == dict.fromkeys(emails, 1)
+
+
+def test_a_reply_out_of_step_to_the_data_is_uncertain(smtp_server: FixtureSMTPServer) -> None:
+    """A server that answers RCPT TO with a 354 after its 250: its own 354 to DATA is then
+    read as the reply to the message data, which the server accepts (before: that reader
+    failed for good, with "354" as the server's reply, for a message it got): the session
+    is dropped and the message uncertain, as for a connection lost after the data; the next
+    goes on a new session."""
+    smtp_server.handler.pipelining = True
+    first, second = addresses(2)
+    smtp_server.handler.extra_rcpt_replies = {first: "354 End data with <CR><LF>.<CR><LF>"}
+
+    results = _lane(smtp_server, _chain([first, second]))
+
+    assert [r.outcome for r in results] == ["uncertain", "sent"], results

@@ -104,8 +104,16 @@ def test_one_readers_own_sender_refused_defers_that_reader_alone(
         smtp_config(smtp_server, smtp={"pool_size": pool_size}, bounce_address=BOUNCES)
     )
     emails = addresses(6)
-    refused = emails[which]
     smtp_server.handler.pipelining = pipelining
+    own_sender_refused_twice(settings, smtp_server, emails, emails[which], reply)
+
+
+def own_sender_refused_twice(
+    settings: Settings, smtp_server: FixtureSMTPServer, emails: list[str], refused: str, reply: str
+) -> None:
+    """The weekly issue sent to these readers, then again a day later, the server refusing the
+    reader `refused`'s own VERP sender with `reply` every time: that reader deferred and
+    counted each time (never a pass that ends with it untried), every other one sent once."""
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
@@ -113,11 +121,10 @@ def test_one_readers_own_sender_refused_defers_that_reader_alone(
         smtp_server.handler.mail_reply_for = lambda address: reply if address == own else None
         report = pipeline.send(rt, "weekly", NOW)
         rows = deliveries(rt)
-        assert report.sent == 5, report
+        assert report.sent == len(emails) - 1, report
         assert (rows[refused].status, rows[refused].attempts) == ("deferred", 1)
         assert rows[refused].last_reply is not None and reply in rows[refused].last_reply
         assert all(rows[e].status == "sent" for e in emails if e != refused)
-        # Refused again at its retry: counted again, never a pass that ends with it untried.
         pipeline.send(rt, "weekly", NOW + timedelta(days=1))
         assert deliveries(rt)[refused].attempts == 2
     assert smtp_server.handler.counts() == {e: 1 for e in emails if e != refused}
@@ -378,20 +385,42 @@ def test_a_server_refusing_every_long_verp_sender_refuses_their_twin_too(
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
-def test_a_421_to_the_reset_before_a_reader_is_named_counts_nobody(
-    write_config, smtp_server: FixtureSMTPServer, pipelining: bool
+@pytest.mark.parametrize(
+    ("reset_reply", "bounce_address"),
+    [
+        ("421 4.7.0 Too many errors, closing", None),
+        # With VERP: a 4xx to the reset is no refusal of the next reader's own sender, even
+        # though its twin would be taken on a new connection.
+        ("451 4.3.2 System not accepting network messages", BOUNCES),
+    ],
+    ids=["421", "451 VERP"],
+)
+def test_a_4xx_to_the_reset_before_a_reader_is_named_counts_nobody(
+    write_config,
+    smtp_server: FixtureSMTPServer,
+    pipelining: bool,
+    reset_reply: str,
+    bounce_address: str | None,
 ) -> None:
     # The first reader refused at RCPT TO (the transaction reset before the next), then the
-    # server closes at that RSET: the next reader was not named, the pause is every lane's.
-    settings = write_config(smtp_config(smtp_server, smtp={"pool_size": 1}, slow_down_seconds=0.1))
+    # server refuses that RSET (a 421 closes): the next reader was not named, the server's
+    # state (a 421's pause is every lane's).
+    settings = write_config(
+        smtp_config(
+            smtp_server,
+            smtp={"pool_size": 1},
+            slow_down_seconds=0.1,
+            bounce_address=bounce_address,
+        )
+    )
     emails = addresses(3)
     smtp_server.handler.pipelining = pipelining
     smtp_server.handler.faults = {emails[0]: [Fault.code(550, "rcpt")]}
-    smtp_server.handler.rset_replies = ["421 4.7.0 Too many errors, closing"]
+    smtp_server.handler.rset_replies = [reset_reply]
     with pipeline.runtime(settings, NOW) as rt:
         pipeline.collect(rt, NOW)
         load_subscribers(rt, emails)
-        with pytest.raises(ServerUnavailable, match="421"):
+        with pytest.raises(ServerUnavailable, match=reset_reply[:3]):
             pipeline.send(rt, "weekly", NOW)
         rows = deliveries(rt)
     assert (rows[emails[0]].status, rows[emails[0]].attempts) == ("failed", 1)
@@ -430,3 +459,79 @@ def test_a_session_that_cannot_be_reset_is_replaced_and_counts_nobody(
         e: ("failed", 1) if e in refused else ("sent", 1) for e in emails
     }
     assert smtp_server.handler.counts() == {e: 1 for e in emails if e not in refused}
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+@pytest.mark.parametrize(
+    "close_at_limit",
+    [None, "", "421 4.7.0 Error: too many errors"],
+    ids=["closed after the refusal", "closed at the next command", "421 at the next command"],
+)
+@pytest.mark.parametrize("reply", [DEFERRED, REFUSED_FOR_GOOD], ids=["451", "553"])
+@pytest.mark.parametrize("limit", [2, 1], ids=["2 refusals", "1 refusal"])
+@pytest.mark.parametrize("pool_size", [1, 3])
+def test_a_server_closing_after_refusals_holds_up_no_one(
+    write_config,
+    smtp_server: FixtureSMTPServer,
+    pipelining: bool,
+    close_at_limit: str | None,
+    reply: str,
+    limit: int,
+    pool_size: int,
+) -> None:
+    # One reader's own VERP sender refused every time, and a server that closes a connection
+    # once `limit` MAIL FROMs were refused on it (Postfix's smtpd_hard_error_limit, an Exim
+    # ACL "drop"). After two, the twin asked for is lost with that connection; after one, the
+    # plain sender is. The twin is asked on a new connection, where it is taken: that
+    # reader's deferral, counted, and the send goes on to the readers after it, pass after
+    # pass (before: the server's state or a refusal of the sender every time, nobody counted,
+    # each pass stopping at that reader, the readers after it never sent).
+    settings = write_config(
+        smtp_config(smtp_server, smtp={"pool_size": pool_size}, bounce_address=BOUNCES)
+    )
+    emails = addresses(5)
+    smtp_server.handler.pipelining = pipelining
+    smtp_server.handler.refusals_before_close = limit
+    smtp_server.handler.close_at_limit = close_at_limit
+    own_sender_refused_twice(settings, smtp_server, emails, emails[1], reply)
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+def test_a_4xx_to_the_reset_before_the_own_sender_is_asked_again_counts_nobody(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool
+) -> None:
+    # The first reader's own sender refused once, the plain one taken, then the RSET before
+    # the message's own is asked again refused: the server's state, never that reader's
+    # deferral (its twin, taken on a new connection, says nothing of a reset).
+    emails = addresses(2)
+    smtp_server.handler.pipelining = pipelining
+    smtp_server.handler.rset_replies = ["250 OK", "451 4.3.2 System not accepting messages"]
+    refused: list[str] = []
+
+    def refuse_once(address: str) -> str | None:
+        if "+" not in address or refused:
+            return None
+        refused.append(address)
+        return DEFERRED
+
+    rows = send_refusing(
+        write_config, smtp_server, emails, refuse_once, (ServerUnavailable, "451 4.3.2")
+    )
+    assert untouched(rows, emails)
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+@pytest.mark.parametrize("pool_size", [1, 3])
+def test_one_readers_own_sender_met_with_silence_holds_up_no_one(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, pool_size: int
+) -> None:
+    # The connection closed without a word at one reader's own VERP sender, every time: no
+    # reply to MAIL FROM is the server's state only when the twin gets none either; here the
+    # twin is answered on a new connection, so it is that reader's deferral, counted, and the
+    # readers after it are sent.
+    settings = write_config(
+        smtp_config(smtp_server, smtp={"pool_size": pool_size}, bounce_address=BOUNCES)
+    )
+    emails = addresses(5)
+    smtp_server.handler.pipelining = pipelining
+    own_sender_refused_twice(settings, smtp_server, emails, emails[1], "")

@@ -464,3 +464,33 @@ def test_digest_send_says_the_server_is_unavailable_and_that_no_attempt_was_coun
     assert "not yet sent to had no attempt counted" in result.stderr
     with pipeline.runtime(settings, NOW) as rt:
         assert untouched(deliveries(rt), emails)
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+@pytest.mark.parametrize("bounce_address", [None, "bounces@example.net"], ids=["no VERP", "VERP"])
+def test_a_server_that_never_answers_mail_from_counts_no_attempt(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, bounce_address: str | None
+) -> None:
+    # Every MAIL FROM answered later than delivery.smtp.timeout_seconds (a slow check of the
+    # sender): nothing was said of any reader, so it is the server's state, pass after pass
+    # (before: every reader tried was deferred "before data", an attempt counted each time,
+    # until max_attempts failed readers the server never refused).
+    settings = write_config(
+        smtp_config(
+            smtp_server,
+            smtp={"pool_size": 2, "timeout_seconds": 0.3},
+            bounce_address=bounce_address,
+        )
+    )
+    smtp_server.handler.pipelining = pipelining
+    smtp_server.handler.mail_stall = 1.0
+    emails = addresses(4)
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+        for minutes in range(2):
+            with pytest.raises(ServerUnavailable, match="MAIL FROM"):
+                pipeline.send(rt, "weekly", NOW + timedelta(minutes=minutes))
+        rows = deliveries(rt)
+    assert untouched(rows, emails), {e: (r.status, r.attempts) for e, r in rows.items()}
+    assert not smtp_server.handler.received
