@@ -257,8 +257,9 @@ class _Connection:
             # The server is closing the channel (RFC 5321 4.2.3): so is this side, and with it
             # any transaction begun behind this one; the lane's next message opens a new one.
             self.drop()
-        if reply.code != 250:
+        if not 200 <= reply.code < 300:
             # This transaction is over; one begun behind it has its replies still to come.
+            # (Any 2yz is a positive completion, RFC 5321 4.2.1: 250 is the usual one.)
             result = self.pool.classify(reply.code, reply.text)
             return replace(result, began_next=True) if self.begun is not None else result
         self.sent_on_connection += 1

@@ -262,3 +262,19 @@ def test_a_reply_out_of_step_to_the_data_is_uncertain(smtp_server: FixtureSMTPSe
     results = _lane(smtp_server, _chain([first, second]))
 
     assert [r.outcome for r in results] == ["uncertain", "sent"], results
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+def test_any_positive_completion_to_the_data_is_sent(
+    smtp_server: FixtureSMTPServer, pipelining: bool
+) -> None:
+    """RFC 5321 4.2.1: a 2yz reply is a positive completion, whichever; a server answering
+    the data with one other than 250 took the message (before: that reader failed for good,
+    as a refusal, for a message the server had accepted)."""
+    smtp_server.handler.pipelining = pipelining
+    first, second = addresses(2)
+    smtp_server.handler.by_recipient = {first: ["252 2.0.0 Queued as 4F2A"]}
+
+    results = _lane(smtp_server, _chain([first, second]))
+
+    assert [r.outcome for r in results] == ["sent", "sent"], results
