@@ -297,6 +297,12 @@ class RecordingHandler(OffersPipelining):
         # Seconds the server waits before it answers a MAIL FROM (a slow check of the sender:
         # DNS, a callout); a client giving up first closes the connection.
         self.mail_stall = 0.0
+        # Recipients whose check is slow (a DNS look-up of their domain): a pipelined group
+        # naming one gets no reply at all for `slow_recipient_stall` seconds, the MAIL FROM
+        # reply held back while the RCPT TO is looked at, as servers that do not flush replies
+        # while pipelined input is pending.
+        self.slow_recipients: set[str] = set()
+        self.slow_recipient_stall = 1.0
         self.close_at_limit: str | None = None
         # Each entry answers one RSET instead of 250 (a 421 closes the connection; "" closes it
         # without a word).
@@ -365,6 +371,9 @@ class RecordingHandler(OffersPipelining):
         self.pipelined.append(bool(server._reader._buffer))
         if self.mail_stall:
             await asyncio.sleep(self.mail_stall)
+        pending = bytes(server._reader._buffer)
+        if any(f"RCPT TO:<{r}>".encode() in pending for r in self.slow_recipients):
+            await asyncio.sleep(self.slow_recipient_stall)
         closing = self._at_error_limit(server, session)
         if closing is not None:
             return closing

@@ -341,7 +341,11 @@ class _Connection:
                 if not self.pipelining and _refusal(replies):
                     break
         except SessionLost as exc:
-            if not replies and not reused and not written and not reset:
+            if not replies and not reused and not written and not reset and not self.pipelining:
+                # MAIL FROM alone on the wire: no reader named yet. (Pipelined, RCPT TO went
+                # with it, and a server may hold every reply back while it checks the
+                # recipient: that silence can be the reader's, counted as any loss before the
+                # data, so that a slow reader never stops every pass.)
                 self.drop()
                 raise _Unanswered(str(exc)) from None
             if not replies and reused and not reset:
@@ -356,10 +360,15 @@ class _Connection:
         refusal = _refusal(replies)
         if refusal is None:
             return None
-        if not 400 <= refusal[1].code < 600:
-            # Neither the reply wanted nor a refusal (a 2xx to DATA, a 354 to MAIL FROM): the
-            # server answers another command, one it answered twice (out of step), so nothing
-            # here is known of this reader or sender: as a connection lost before the data.
+        taken_after = self.pipelining and any(
+            200 <= r.code < 300 for r in replies[refusal[0] + 1 :]
+        )
+        if taken_after or not 400 <= refusal[1].code < 600:
+            # Neither the reply wanted nor a refusal (a 2xx to DATA, a 354 to MAIL FROM), or a
+            # command of the group taken after a refused one (a RCPT TO after MAIL FROM was
+            # refused: servers answer 503): the server answers another command, one it answered
+            # twice (out of step), and the refusal may be a stale one, so nothing here is known
+            # of this reader or sender: as a connection lost before the data.
             self.drop()
             stage = ("MAIL FROM", "RCPT TO", "DATA")[refusal[0]]
             raise SessionLost(f"out of step: {refusal[1].code} {refusal[1].text} to {stage}")
@@ -459,12 +468,12 @@ class _Connection:
         (counted, as any loss before the data: a server that drops one reader's sender never
         stops every pass at that reader)."""
         plain = self._plain_on_the_wire()
-        if (
-            plain is not None
-            and is_verp_of(sender, plain)
-            and await self._ask_on_a_new_session(twin(sender)) is not None
-        ):
-            return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc}")
+        if plain is not None and is_verp_of(sender, plain):
+            other = await self._ask_on_a_new_session(twin(sender))
+            # Only the twin taken makes the silence this reader's own sender's; a greeting
+            # refused, a 4xx or 5xx to the twin, or no answer again are the server's state.
+            if other is not None and 200 <= other.code < 300:
+                return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc}")
         return SendResult(
             DeliveryStatus.DEFERRED,
             f"no reply to MAIL FROM on a new connection: {exc}",

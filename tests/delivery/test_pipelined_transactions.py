@@ -278,3 +278,19 @@ def test_any_positive_completion_to_the_data_is_sent(
     results = _lane(smtp_server, _chain([first, second]))
 
     assert [r.outcome for r in results] == ["sent", "sent"], results
+
+
+def test_a_stale_refusal_out_of_step_stops_nothing(smtp_server: FixtureSMTPServer) -> None:
+    """A server that answers the first message's data twice, 250 then 550: the next
+    transaction, begun behind that final dot, reads the stale 550 as the reply to its MAIL
+    FROM and a 250 to its RCPT TO, which a server never gives after a refused MAIL FROM
+    (503): out of step, the session dropped and that reader deferred (before: a refusal of
+    the sender, which stops the whole send)."""
+    smtp_server.handler.pipelining = True
+    first, second, third = addresses(3)
+    smtp_server.handler.extra_replies = {first: "550 5.7.1 Message content rejected"}
+
+    results = _lane(smtp_server, _chain([first, second, third]))
+
+    assert [r.outcome for r in results] == ["sent", "deferred", "sent"], results
+    assert not results[1].sender_refused and "out of step" in results[1].reply, results[1]

@@ -20,6 +20,7 @@ import pytest
 from digest import pipeline
 from digest.delivery.smtp import SmtpPool, _Connection
 from digest.delivery.smtp_wire import Reply
+from digest.delivery.transport import SendResult
 from digest.errors import ServerUnavailable
 from digest.pipeline import send_start
 from digest.stopping import StopAfterBatch
@@ -466,15 +467,16 @@ def test_digest_send_says_the_server_is_unavailable_and_that_no_attempt_was_coun
         assert untouched(deliveries(rt), emails)
 
 
-@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
 @pytest.mark.parametrize("bounce_address", [None, "bounces@example.net"], ids=["no VERP", "VERP"])
 def test_a_server_that_never_answers_mail_from_counts_no_attempt(
-    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, bounce_address: str | None
+    write_config, smtp_server: FixtureSMTPServer, bounce_address: str | None
 ) -> None:
     # Every MAIL FROM answered later than delivery.smtp.timeout_seconds (a slow check of the
-    # sender): nothing was said of any reader, so it is the server's state, pass after pass
-    # (before: every reader tried was deferred "before data", an attempt counted each time,
-    # until max_attempts failed readers the server never refused).
+    # sender), asked alone (no PIPELINING): nothing was said of any reader, so it is the
+    # server's state, pass after pass (before: every reader tried was deferred "before data",
+    # an attempt counted each time, until max_attempts failed readers the server never
+    # refused). Pipelined, the RCPT TO goes with it and the silence may be the reader's: see
+    # test_a_slow_recipient_behind_a_pipelined_mail_from_holds_up_no_one.
     settings = write_config(
         smtp_config(
             smtp_server,
@@ -482,7 +484,6 @@ def test_a_server_that_never_answers_mail_from_counts_no_attempt(
             bounce_address=bounce_address,
         )
     )
-    smtp_server.handler.pipelining = pipelining
     smtp_server.handler.mail_stall = 1.0
     emails = addresses(4)
     with pipeline.runtime(settings, NOW) as rt:
@@ -494,3 +495,78 @@ def test_a_server_that_never_answers_mail_from_counts_no_attempt(
         rows = deliveries(rt)
     assert untouched(rows, emails), {e: (r.status, r.attempts) for e, r in rows.items()}
     assert not smtp_server.handler.received
+
+
+@pytest.mark.parametrize("pool_size", [1, 2])
+def test_a_slow_recipient_behind_a_pipelined_mail_from_holds_up_no_one(
+    write_config, smtp_server: FixtureSMTPServer, pool_size: int
+) -> None:
+    # A server that holds its pipelined replies while it checks a recipient (a slow DNS
+    # look-up of the reader's domain): no reply at all to the group within the timeout. That
+    # silence may be the reader's: counted as any loss before the data, the others sent in
+    # the same pass (before, read as a silent MAIL FROM, the server's state: every pass
+    # stopped at that reader, nobody counted, and with one connection nobody was ever sent).
+    settings = write_config(
+        smtp_config(smtp_server, smtp={"pool_size": pool_size, "timeout_seconds": 0.3})
+    )
+    smtp_server.handler.pipelining = True
+    emails = addresses(5)
+    smtp_server.handler.slow_recipients = {emails[0]}
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+        pipeline.send(rt, "weekly", NOW)
+        rows = deliveries(rt)
+    assert rows[emails[0]].attempts >= 1, {e: (r.status, r.attempts) for e, r in rows.items()}
+    assert all(rows[e].status == "sent" for e in emails[1:]), {
+        e: (r.status, r.attempts) for e, r in rows.items()
+    }
+
+
+VERP_PLAIN = "bounces@example.net"
+
+
+def _send_one(server: FixtureSMTPServer, sender: str) -> SendResult:
+    pool = SmtpPool(
+        host="127.0.0.1", port=server.port, security="none", size=1, timeout=2,
+        plain_sender=VERP_PLAIN,
+    )  # fmt: skip
+
+    async def go() -> SendResult:
+        await pool.open()
+        try:
+            return await pool.send(
+                sender, "reader@example.org", b"Subject: hi\r\n\r\nHi.\r\n", lane=0
+            )
+        finally:
+            await pool.close()
+
+    return asyncio.run(go())
+
+
+def test_a_twin_refused_at_the_greeting_after_a_silent_mail_from_counts_nobody(
+    smtp_server: FixtureSMTPServer,
+) -> None:
+    # Every MAIL FROM met with a close; the twin's own new connection refused at the greeting
+    # (busy): nothing is known of this reader's sender, the server's state (before: any reply
+    # to the twin's question, a 421 greeting included, counted the reader).
+    smtp_server.handler.mail_reply_for = lambda address: ""
+    smtp_server.handler.greeting_replies = [None, None, "421 4.7.0 Too many connections"]
+    result = _send_one(smtp_server, "bounces+abc123@example.net")
+    assert result.server_unavailable, result
+
+
+def test_a_twin_deferred_after_a_silent_mail_from_counts_nobody(
+    smtp_server: FixtureSMTPServer,
+) -> None:
+    # The sender's check dropped twice, then "try again later" to the twin: the server's
+    # state, nobody counted (before: the 451 to the twin counted the reader).
+    asked: list[str] = []
+
+    def flaky(address: str) -> str | None:
+        asked.append(address)
+        return "" if len(asked) <= 2 else "451 4.3.0 Temporary lookup failure"
+
+    smtp_server.handler.mail_reply_for = flaky
+    result = _send_one(smtp_server, "bounces+abc123@example.net")
+    assert result.server_unavailable, result
