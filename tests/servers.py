@@ -302,6 +302,9 @@ class RecordingHandler(OffersPipelining):
         # reply held back while the RCPT TO is looked at, as servers that do not flush replies
         # while pipelined input is pending.
         self.slow_recipients: set[str] = set()
+        # A MAIL FROM carrying this parameter (e.g. "SMTPUTF8") is met with a close without
+        # a word: a server broken for one kind of transaction, a reader's UTF-8 address.
+        self.mail_closes_with: str | None = None
         self.slow_recipient_stall = 1.0
         self.close_at_limit: str | None = None
         # Each entry answers one RSET instead of 250 (a 421 closes the connection; "" closes it
@@ -371,6 +374,9 @@ class RecordingHandler(OffersPipelining):
         self.pipelined.append(bool(server._reader._buffer))
         if self.mail_stall:
             await asyncio.sleep(self.mail_stall)
+        if self.mail_closes_with is not None and self.mail_closes_with in mail_options:
+            server.transport.close()
+            return "421 4.4.2 connection dropped"  # never reaches the client
         pending = bytes(server._reader._buffer)
         if any(f"RCPT TO:<{r}>".encode() in pending for r in self.slow_recipients):
             await asyncio.sleep(self.slow_recipient_stall)

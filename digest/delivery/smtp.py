@@ -9,14 +9,15 @@ of its message, when the caller names it (RFC 2920 allows the message data first
 DATA last): one round trip a message instead of two. The server then waits for that message's
 data, so a lane that does not send it drops the session, which no server takes as a message.
 
-Replies map to outcomes: 250 -> sent; 4xx, a dropped connection, or a timeout before the
+Replies map to outcomes: 2xx -> sent; 4xx, a dropped connection, or a timeout before the
 message data was handed over -> deferred; 5xx -> failed; a timeout or a dropped connection
 while waiting for the reply to the data -> uncertain (RFC 5321 4.5.3.2.6: the server may have
 accepted it, so retrying could send it twice). A session kept from a previous message and
 found closed before any reply to the next transaction (a server that closes after a number of
 messages, its close not yet seen) named no reader: the message goes on a new session, nobody
-counted. A new session's first MAIL FROM never answered is the server's state (with VERP,
-only when the sender's twin gets no answer either).
+counted. A new session's first transaction never answered is the server's state when its
+MAIL FROM asked alone on another session is not answered either (with VERP, nor the sender's
+twin); answered, the silence was the reader's, counted.
 """
 
 from __future__ import annotations
@@ -52,14 +53,26 @@ class _ResetFailed(Exception):
 
 
 class _Unanswered(SessionLost):
-    """A new session lost, or timed out, before any reply to its first MAIL FROM: nothing was
-    said of the sender nor of any reader."""
+    """A new session lost, or timed out, before any reply to its first transaction: nothing
+    was said yet of the sender nor of the reader (see _Connection._unanswered)."""
 
 
 class _SessionGone(_ResetFailed):
     """A session kept from a previous message found closed before any reply to the next
     transaction (a server that closes after a number of messages, or when idle, its close
     not yet seen): nothing reached it, no reader was named to it."""
+
+
+class _OutOfStep(_ResetFailed):
+    """Replies to a transaction's commands out of step with them (a server that answered a
+    command twice, or a stale reply left on the session): nothing known of the reader nor of
+    the sender. Asked again on a new session, where no stale reply waits; out of step there
+    too at MAIL FROM, the server's state; at RCPT TO or DATA, that reader's deferral, counted
+    (a server that answers one reader's commands twice never stops every pass at them)."""
+
+    def __init__(self, message: str, stage: int) -> None:
+        super().__init__(message)
+        self.stage = stage
 
 
 class _Connection:
@@ -130,6 +143,10 @@ class _Connection:
                 # and the message is asked for there, once, nobody counted.
                 try:
                     return await self._send(sender, recipient, message, ready, then)
+                except _OutOfStep as exc:
+                    if exc.stage > 0:
+                        return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc}")
+                    return SendResult(DeliveryStatus.DEFERRED, str(exc), server_unavailable=True)
                 except _ResetFailed as exc:
                     return SendResult(DeliveryStatus.DEFERRED, str(exc), server_unavailable=True)
         except BaseException:
@@ -341,11 +358,10 @@ class _Connection:
                 if not self.pipelining and _refusal(replies):
                     break
         except SessionLost as exc:
-            if not replies and not reused and not written and not reset and not self.pipelining:
-                # MAIL FROM alone on the wire: no reader named yet. (Pipelined, RCPT TO went
-                # with it, and a server may hold every reply back while it checks the
-                # recipient: that silence can be the reader's, counted as any loss before the
-                # data, so that a slow reader never stops every pass.)
+            if not replies and not reused and not written and not reset:
+                # A new session silent from the start: the reader's (a server may hold every
+                # pipelined reply back while it checks the recipient) or the server's; see
+                # _unanswered.
                 self.drop()
                 raise _Unanswered(str(exc)) from None
             if not replies and reused and not reset:
@@ -371,12 +387,18 @@ class _Connection:
             # of this reader or sender: as a connection lost before the data.
             self.drop()
             stage = ("MAIL FROM", "RCPT TO", "DATA")[refusal[0]]
-            raise SessionLost(f"out of step: {refusal[1].code} {refusal[1].text} to {stage}")
+            raise _OutOfStep(
+                f"out of step: {refusal[1].code} {refusal[1].text} to {stage}", refusal[0]
+            )
         if refusal[1].code == 421:
             self.drop()  # the server is closing the channel (RFC 5321 4.2.3)
         if self.wire is not None and replies[-1].code == 354:
-            # A server that takes DATA after a refused recipient: end the (empty) data.
-            await wire.command(b".\r\n", timeout)
+            # A server that takes DATA after a refused recipient: end the (empty) data. Its
+            # reply is not waited for in vain: the refusal stands, the session given up.
+            try:
+                await wire.command(b".\r\n", timeout)
+            except SessionLost:
+                self.drop()
         self.needs_reset = True
         return refusal
 
@@ -462,18 +484,32 @@ class _Connection:
         return None if needs_smtputf8(address) and not self.smtputf8 else address
 
     async def _unanswered(self, sender: str, exc: _Unanswered) -> SendResult:
-        """A new session's first MAIL FROM:<sender> never answered (a server too slow, or
-        closing at it): the server's state, nobody counted, unless with VERP it answers the
-        sender's twin on another new session, which makes the silence this reader's own sender's
-        (counted, as any loss before the data: a server that drops one reader's sender never
-        stops every pass at that reader)."""
+        """A new session's first transaction met with no reply at all (a server too slow, or
+        closing at it). Its MAIL FROM:<sender> is asked alone on another new session, without
+        the RCPT TO pipelined behind it or an SMTPUTF8 asked for the reader's address: taken,
+        the silence was this transaction's own (a slow check of the recipient, the reader's
+        address), this reader's deferral, counted as any loss before the data, so that one
+        reader's silence never stops every pass. Not taken, with VERP, the sender's twin is
+        asked on a new session: taken, the silence or refusal was this reader's own sender's,
+        counted. Else a refusal of the sender asked alone says what it is, and no answer again
+        is the server's state, nobody counted."""
+        said = f"before data: {exc}"
+        alone = await self._ask_on_a_new_session(sender)
+        if alone is not None and 200 <= alone.code < 300:
+            return SendResult(DeliveryStatus.DEFERRED, said)
         plain = self._plain_on_the_wire()
-        if plain is not None and is_verp_of(sender, plain):
+        if (
+            plain is not None
+            and is_verp_of(sender, plain)
+            and (alone is None or alone.code not in SLOW_DOWN_CODES)
+        ):
             other = await self._ask_on_a_new_session(twin(sender))
-            # Only the twin taken makes the silence this reader's own sender's; a greeting
-            # refused, a 4xx or 5xx to the twin, or no answer again are the server's state.
+            # Only the twin taken makes it this reader's own sender's; a greeting refused, a
+            # 4xx or 5xx to the twin, or no answer again are the server's state or the sender's.
             if other is not None and 200 <= other.code < 300:
-                return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc}")
+                return SendResult(DeliveryStatus.DEFERRED, said)
+        if alone is not None:
+            return self._refused(0, alone)
         return SendResult(
             DeliveryStatus.DEFERRED,
             f"no reply to MAIL FROM on a new connection: {exc}",

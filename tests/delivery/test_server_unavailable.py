@@ -467,15 +467,17 @@ def test_digest_send_says_the_server_is_unavailable_and_that_no_attempt_was_coun
         assert untouched(deliveries(rt), emails)
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
 @pytest.mark.parametrize("bounce_address", [None, "bounces@example.net"], ids=["no VERP", "VERP"])
 def test_a_server_that_never_answers_mail_from_counts_no_attempt(
-    write_config, smtp_server: FixtureSMTPServer, bounce_address: str | None
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool, bounce_address: str | None
 ) -> None:
     # Every MAIL FROM answered later than delivery.smtp.timeout_seconds (a slow check of the
-    # sender), asked alone (no PIPELINING): nothing was said of any reader, so it is the
-    # server's state, pass after pass (before: every reader tried was deferred "before data",
-    # an attempt counted each time, until max_attempts failed readers the server never
-    # refused). Pipelined, the RCPT TO goes with it and the silence may be the reader's: see
+    # sender): nothing was said of any reader (asked alone on another session, MAIL FROM is
+    # not answered either), so it is the server's state, pass after pass (before: every
+    # reader tried was deferred "before data", an attempt counted each time, until
+    # max_attempts failed readers the server never refused). Pipelined, the RCPT TO went with
+    # it and the silence may have been the reader's: see
     # test_a_slow_recipient_behind_a_pipelined_mail_from_holds_up_no_one.
     settings = write_config(
         smtp_config(
@@ -484,6 +486,7 @@ def test_a_server_that_never_answers_mail_from_counts_no_attempt(
             bounce_address=bounce_address,
         )
     )
+    smtp_server.handler.pipelining = pipelining
     smtp_server.handler.mail_stall = 1.0
     emails = addresses(4)
     with pipeline.runtime(settings, NOW) as rt:
@@ -570,3 +573,50 @@ def test_a_twin_deferred_after_a_silent_mail_from_counts_nobody(
     smtp_server.handler.mail_reply_for = flaky
     result = _send_one(smtp_server, "bounces+abc123@example.net")
     assert result.server_unavailable, result
+
+
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one by one", "pipelined"])
+def test_a_server_closing_at_every_mail_from_counts_no_attempt(
+    write_config, smtp_server: FixtureSMTPServer, pipelining: bool
+) -> None:
+    # Every MAIL FROM met with a close, whoever the reader: the server's state, nobody
+    # counted (before, pipelined: every reader counted each pass, failed at max_attempts).
+    settings = write_config(
+        smtp_config(smtp_server, smtp={"pool_size": 2, "timeout_seconds": 0.3}, max_attempts=2)
+    )
+    smtp_server.handler.pipelining = pipelining
+    smtp_server.handler.mail_reply_for = lambda address: ""
+    emails = addresses(4)
+    with pipeline.runtime(settings, NOW) as rt:
+        pipeline.collect(rt, NOW)
+        load_subscribers(rt, emails)
+        for minutes in range(3):
+            with pytest.raises(ServerUnavailable):
+                pipeline.send(rt, "weekly", NOW + timedelta(minutes=minutes))
+        rows = deliveries(rt)
+    assert untouched(rows, emails), {e: (r.status, r.attempts) for e, r in rows.items()}
+
+
+def test_a_server_silent_at_one_readers_own_transaction_holds_up_no_one(
+    write_config,
+) -> None:
+    # A server that closes at MAIL FROM only when it carries SMTPUTF8, which a UTF-8 reader's
+    # address asks for, one sender for every reader (no VERP): asked alone, the same MAIL
+    # FROM without it is taken, so the silence was that reader's, counted, and the others are
+    # sent (before: the server's state, every pass stopped at that reader, nobody sent with
+    # one connection).
+    server = FixtureSMTPServer(smtputf8=True).start()
+    try:
+        server.handler.mail_closes_with = "SMTPUTF8"
+        settings = write_config(smtp_config(server, smtp={"pool_size": 1, "timeout_seconds": 0.5}))
+        emails = ["\u00fcmlaut@example.org", *addresses(3)]
+        with pipeline.runtime(settings, NOW) as rt:
+            pipeline.collect(rt, NOW)
+            load_subscribers(rt, emails)
+            pipeline.send(rt, "weekly", NOW)
+            rows = deliveries(rt)
+    finally:
+        server.stop()
+    table = {e: (r.status, r.attempts) for e, r in rows.items()}
+    assert rows[emails[0]].attempts == 1, table
+    assert all(rows[e].status == "sent" for e in emails[1:]), table
