@@ -1,4 +1,4 @@
-"""The classifier over the whole real corpus (all ten sources, both halves): floors that
+"""The classifier over the whole real corpus (all eleven sources, both halves): floors that
 hold, so a regression fails. The figures and what they mean: python -m tests.bench.bench_bounces."""
 
 from __future__ import annotations
@@ -102,6 +102,11 @@ FLOORS = {
     # after the fourteenth's rules: tuned 1 of 1 hard, 0 of 1 soft; held out 4 of 4, 0 of 2.
     ("fixtures", "tuned"): (1, 0, 1, 1),
     ("fixtures", "held_out"): (4, 0, 4, 2),
+    # The sixteenth, CPython's email tests' three real DSNs (a full mailbox, a mail loop, a
+    # content block naming fourteen redacted addresses): tuned 0 of 3 soft suppressed, held out
+    # 0 of 14, before any rule (none was written from it).
+    ("cpython", "tuned"): (0, 0, 0, 3),
+    ("cpython", "held_out"): (0, 0, 0, 14),
 }
 
 
