@@ -323,6 +323,7 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
     not_recipients = _message_ids(message, text) | {
         a for a in _own_addresses(message) if a not in named
     }
+    failed_named = " ".join(message.get_all("X-Failed-Recipients", [])).lower()
     bounces = []
     failed = {a.decode("utf-8", "replace").strip("<>").lower() for a in permanent | temporary}
     for addresses, status in ((permanent, ""), (temporary, "4.0.0")):
@@ -347,6 +348,8 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
                 # it could not deliver to.
                 reason = Reason.USER_UNKNOWN if not status else Reason.DELAYED
             reason = about_another_domain(reason, words, address)
+            if _a_contact(address, reason) and address not in failed_named:
+                continue  # a mail system's own mailbox: the notice's contact, not a reader
             bounces.append(
                 Bounce(
                     recipient=address,
@@ -424,7 +427,9 @@ def _add_plain(
     reason: Reason,
     token: str | None,
 ) -> None:
-    if address in ours or any(b.recipient == address for b in bounces):
+    if address in ours or _a_contact(address, reason):
+        return
+    if any(b.recipient == address for b in bounces):
         return
     bounces.append(
         Bounce(
@@ -436,6 +441,19 @@ def _add_plain(
             reason=reason,
         )
     )
+
+
+# A mail system's own mailbox, named in a notice's own words as whom to write to or as its
+# sender.
+_MAIL_SYSTEM_MAILBOX = re.compile(r"^(?:postmaster|mailer[-_]?daemon)@", re.I)
+
+
+def _a_contact(address: str, reason: Reason) -> bool:
+    """A mail system's own mailbox found with a reason other than its domain's: every domain
+    that takes mail has a postmaster (RFC 5321 4.5.1), so one said to be unknown there is the
+    notice's contact read as a recipient, not a reader of ours. A domain that does not exist
+    is dead for its postmaster too."""
+    return bool(_MAIL_SYSTEM_MAILBOX.match(address)) and reason != Reason.HOST_UNKNOWN
 
 
 def _headers_of(part: Message) -> Message:

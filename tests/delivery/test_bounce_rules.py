@@ -1344,3 +1344,74 @@ def test_a_first_block_with_an_action_but_no_recipient_is_the_messages() -> None
         b"\r\n--b--\r\n"
     )
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", False)]
+
+
+def test_a_mail_systems_own_mailbox_is_never_a_failed_recipient() -> None:
+    # qmail lists the copy of a bounce it sends its postmaster as one more entry, under a code
+    # that names no reason. Every domain that takes mail has a postmaster (RFC 5321 4.5.1): the
+    # mailbox is the mail system's, not a reader of ours, whatever a detector makes of it.
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\r\n"
+        b"To: bounces+tok42@news.example.org\r\n"
+        b"Subject: failure notice\r\n"
+        b"\r\n"
+        b"Hi. This is the qmail-send program at mx.example.net.\r\n"
+        b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+        b"This is a permanent error; I've given up. Sorry it didn't work out.\r\n"
+        b"\r\n"
+        b"<bob@example.net>:\r\n"
+        b"Sorry, no mailbox here by that name. (#5.1.1)\r\n"
+        b"\r\n"
+        b"<postmaster@mx.example.net>:\r\n"
+        b"This message is a copy of a bounce for the postmaster. (#5.0.0)\r\n"
+        b"\r\n"
+        b"--- Below this line is a copy of the message.\r\n"
+        b"\r\n"
+        b"From: news@example.org\r\n"
+        b"To: bob@example.net\r\n"
+        b"\r\n"
+        b"Hello\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.net", True)]
+
+
+def test_a_mail_systems_mailbox_named_as_failed_is_still_read() -> None:
+    # Exim names the failed address in a header of its own: that one is no contact.
+    raw = (
+        b"From: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\n"
+        b"To: bounces+tok42@news.example.org\r\n"
+        b"Subject: Mail delivery failed: returning message to sender\r\n"
+        b"X-Failed-Recipients: postmaster@example.net\r\n"
+        b"\r\n"
+        b"This message was created automatically by mail delivery software.\r\n"
+        b"\r\n"
+        b"A message that you sent could not be delivered to one or more of its\r\n"
+        b"recipients. This is a permanent error. The following address(es) failed:\r\n"
+        b"\r\n"
+        b"  postmaster@example.net\r\n"
+        b"    SMTP error from remote mail server after RCPT TO:<postmaster@example.net>:\r\n"
+        b"    550 5.1.1 User unknown\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("postmaster@example.net", True)]
+
+
+def test_a_mail_systems_mailbox_at_a_domain_that_does_not_exist_is_dead() -> None:
+    # A postmaster exists wherever mail is taken; where the domain itself does not exist, there
+    # is none (OpenSMTPD's notice).
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\r\n"
+        b"To: bounces+tok42@news.example.org\r\n"
+        b"Subject: Delivery status notification: error\r\n"
+        b"\r\n"
+        b"Hi!\r\n"
+        b"\r\n"
+        b"This is the MAILER-DAEMON, please DO NOT REPLY to this email.\r\n"
+        b"\r\n"
+        b"An error has occurred while attempting to deliver a message for\r\n"
+        b"the following list of recipients:\r\n"
+        b"\r\n"
+        b"postmaster@gone.example.com: Domain does not exist\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [
+        ("postmaster@gone.example.com", True)
+    ]
