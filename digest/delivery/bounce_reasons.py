@@ -461,6 +461,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"destination addresses were unknown|email address could not be found|"
             r"is not a known user|resolver\.adr\.(ex)?recip(ient)? ?not ?found|"
             r"address could(n'?t| not) be found|#?5\.1\.[01] (bad address|address rejected)|"
+            # Exchange's and Office 365's own notices, in English.
+            r"e-?mail address you entered could(n'?t| not) be found|\S+ wasn'?t found at \S+|"
             r"envelope recipient has been denied|recipient unknown|unknown virtual user|"
             r"mailbox \S+@\S+ unavailable|mailbox not present|"
             r"invalid-recipient|email name is not found|badrecipientto|missing home directory|"

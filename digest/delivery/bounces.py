@@ -412,11 +412,25 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
         recipients = {a.lower() for a in _RCPT_TO.findall(own)} - ours
         if not recipients:
             named = {a.rstrip(".").lower() for a in _ADDRESS.findall(own)} - ours
-            recipients = {a for a in named if not _MAIL_SYSTEM.search(a.split("@")[0])}
+            # The returned message's sender, where the notice quotes its header in its own
+            # text (Exchange's "Original message headers:"), is ours, not a recipient.
+            senders = {a.rstrip(".").lower() for a in _ADDRESS.findall(_sender_fields(own))}
+            recipients = {a for a in named - senders if not _MAIL_SYSTEM.search(a.split("@")[0])}
         if len(recipients) == 1:
             line, reason = about[0]
             _add_plain(bounces, recipients.pop(), ours, line, reason, token)
     return bounces
+
+
+# A header field of the sender's, quoted on a line of its own ("From: News <news@a.b>").
+_SENDER_FIELD = re.compile(
+    r"^(?:from|sender|reply-to|return-path|resent-from|errors-to):[^\n]*(?:\n[ \t][^\n]*)*",
+    re.I | re.M,
+)
+
+
+def _sender_fields(text: str) -> str:
+    return "\n".join(m.group(0) for m in _SENDER_FIELD.finditer(text))
 
 
 def _add_plain(

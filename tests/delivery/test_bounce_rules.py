@@ -1415,3 +1415,59 @@ def test_a_mail_systems_mailbox_at_a_domain_that_does_not_exist_is_dead() -> Non
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [
         ("postmaster@gone.example.com", True)
     ]
+
+
+def _exchange_notice(original_headers: str) -> bytes:
+    # Exchange's own notice (German), whose reason stands on a line of its own below the
+    # address, and which quotes the returned message's header in its text.
+    return (
+        "From: Microsoft Outlook <postmaster@example.net>\r\n"
+        "To: bounces+tok42@news.example.org\r\n"
+        "Subject: Unzustellbar: The Weekly\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "\r\n"
+        "Die Zustellung an folgende Empfänger oder Gruppen ist fehlgeschlagen:\r\n"
+        "\r\n"
+        "ann@example.net (ann@example.net)\r\n"
+        "\r\n"
+        "Diagnoseinformationen für Administratoren:\r\n"
+        "\r\n"
+        "Generierender Server: AM0PR01MB1234.eurprd01.prod.exchangelabs.com\r\n"
+        "\r\n"
+        "ann@example.net\r\n"
+        "Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not "
+        "found by SMTP address lookup'\r\n"
+        "\r\n"
+        "Ursprüngliche Nachrichtenkopfzeilen:\r\n"
+        "\r\n"
+        f"{original_headers}"
+    ).encode()
+
+
+def test_the_returned_headers_sender_quoted_in_a_notices_text_is_no_recipient() -> None:
+    # The quoted From and Reply-To are the sender's, ours: the one address left is the
+    # recipient the reason is about.
+    raw = _exchange_notice(
+        "Received: from news.example.org (192.0.2.1) by mx.example.net\r\n"
+        "From: The Weekly <news@example.org>\r\n"
+        "Reply-To: editor@example.org\r\n"
+        "To: <ann@example.net>\r\n"
+        "Subject: The Weekly\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@example.net", True)]
+
+
+def test_a_notice_naming_two_recipients_beside_one_reason_still_names_none() -> None:
+    raw = _exchange_notice("To: <ann@example.net>, <bob@example.net>\r\n")
+    assert parse_dsn(raw) == []
+
+
+def test_exchanges_english_words_for_an_address_not_found_are_a_user_unknown() -> None:
+    assert (
+        classify_text(
+            "The email address you entered couldn't be found. Please check the recipient's email "
+            "address and try to resend the message."
+        )
+        == Reason.USER_UNKNOWN
+    )
+    assert classify_text("ann wasn't found at example.net.") == Reason.USER_UNKNOWN
