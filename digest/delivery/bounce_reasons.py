@@ -197,6 +197,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
     (
         Reason.POLICY_BLOCK,
         re.compile(
+            # The sender's own account (at its provider, or ours at the receiving service),
+            # not the recipient's: "554 5.7.1 Sender account suspended".
+            r"(sender'?s?|sending|your) (e-?mail )?account (has been |is )?(currently )?"
+            r"(disabled|suspended|blocked|locked|deactivated)|"
             r"relay(ing)? (access )?denied|not permitted to relay|sender (address )?rejected|"
             r"unable to relay|(cannot|can't|not allowed to|do not|don't) relay|as a relay|"
             r"\bspf\b|dmarc|dkim|policy|administrative prohibition|refused to talk|"
@@ -363,7 +367,12 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"account service is temporarily unavailable|message ended early|"
             r"incorrect hostname used for inbounds|"
             # fml's loop alert (Sisimai's lhost/via-fml.go).
-            r"detected a loop condition",
+            r"detected a loop condition|"
+            # A recipient's account the words say is locked or disabled for a while (Amazon
+            # SES's "temporary locked. Please try again later!"): it comes back, unlike one
+            # disabled or suspended (checked after this).
+            r"temporar(il)?y (locked|inactive|disabled|suspended|deactivated|frozen)|"
+            r"(locked|disabled|suspended|deactivated|frozen) temporar(il)?y",
             re.I,
         ),
     ),

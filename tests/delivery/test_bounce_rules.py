@@ -265,6 +265,18 @@ def test_bounceparsers_phrases_for_a_dead_address_suppress_it(
         ),
         ("5.0.0", "552 Message header size exceeds limit", Reason.MESSAGE_TOO_BIG),
         ("5.0.0", "550 5.7.0 Please use the smtp server of your ISP.", Reason.SPAM_BLOCK),
+        # A recipient's account locked or disabled for a while comes back: never suppressed.
+        (
+            "5.2.1",
+            "550 5.2.1 User ann@example.org temporary locked. Please try again later!",
+            Reason.SYSTEM_ERROR,
+        ),
+        ("5.2.1", "550 5.2.1 Mailbox temporarily disabled", Reason.SYSTEM_ERROR),
+        ("5.0.0", "550 Account suspended temporarily, try again later", Reason.SYSTEM_ERROR),
+        # The sender's account, not the recipient's.
+        ("5.7.1", "554 5.7.1 Sender account suspended", Reason.POLICY_BLOCK),
+        ("5.0.0", "550 Sending account disabled", Reason.POLICY_BLOCK),
+        ("5.0.0", "550 Your email account has been blocked", Reason.POLICY_BLOCK),
         # Sisimai's other reasons, which its UserUnknown checks before trusting a 5.1.1: the
         # code alone does not make them about the address.
         ("5.1.1", "550 5.1.1 Relay not permitted", Reason.POLICY_BLOCK),
