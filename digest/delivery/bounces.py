@@ -320,15 +320,21 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
     # system), which detectors find in a returned header quoted in the notice's text, unless the
     # notice names it as failed (an anonymised notice can have sent to itself).
     named = own_words(text).lower() + " ".join(message.get_all("X-Failed-Recipients", [])).lower()
-    not_recipients = _message_ids(message, text) | {
-        a for a in _own_addresses(message) if a not in named
-    }
     failed_named = " ".join(message.get_all("X-Failed-Recipients", [])).lower()
+    not_recipients = (
+        _message_ids(message, text)
+        | {a for a in _own_addresses(message) if a not in named}
+        | {a for a in _senders(text) if a not in failed_named}
+    )
     bounces = []
-    failed = {a.decode("utf-8", "replace").strip("<>").lower() for a in permanent | temporary}
+    failed = {
+        a.decode("utf-8", "replace").strip("<>").strip("'").lower() for a in permanent | temporary
+    }
     for addresses, status in ((permanent, ""), (temporary, "4.0.0")):
         for raw_address in sorted(addresses):
-            address = raw_address.decode("utf-8", "replace").strip("<>").lower()
+            # Exchange 2003 quotes each address ("'a@b.c' on 1/12/2025"): the quotes are no
+            # part of it (a local part may hold an apostrophe, not start or end with one).
+            address = raw_address.decode("utf-8", "replace").strip("<>").strip("'").lower()
             if not _WHOLE_ADDRESS.fullmatch(address) or address in not_recipients:
                 continue  # no address: other text a detector took for one
             # Its own lines first; when they give no reason (two lines for one recipient: "a@x
@@ -387,9 +393,11 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
     or a mail system: a person's autoreply is never read as a bounce."""
     if not _MAIL_SYSTEM.search(str(message.get("From", ""))):
         return []
-    ours = _own_addresses(message)
     bounces: list[Bounce] = []
     text = own_text(message)
+    # The notice's own From and To, and the returned message's sender where the notice's text
+    # quotes it: never a recipient.
+    ours = _own_addresses(message) | _senders(text)
     lines = text.splitlines()[:200]
     about: list[tuple[str, Reason]] = []  # (entry, reason) of the entries naming a dead address
     for entry in entries(lines):
@@ -403,7 +411,7 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
         head = _ENTRY_HEAD.match(entry)
         addresses = [a for a in head.groups() if a] if head else _ADDRESS.findall(entry)
         for found in addresses:
-            _add_plain(bounces, found.rstrip(".").lower(), ours, entry, reason, token)
+            _add_plain(bounces, found.strip("'").rstrip(".").lower(), ours, entry, reason, token)
     if not bounces and about:
         # The reason on a line of its own, the address on another: the one recipient the
         # notice's transcript gave the server ("RCPT TO: a@b.c"), else the one address it names
@@ -412,25 +420,50 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
         recipients = {a.lower() for a in _RCPT_TO.findall(own)} - ours
         if not recipients:
             named = {a.rstrip(".").lower() for a in _ADDRESS.findall(own)} - ours
-            # The returned message's sender, where the notice quotes its header in its own
-            # text (Exchange's "Original message headers:"), is ours, not a recipient.
-            senders = {a.rstrip(".").lower() for a in _ADDRESS.findall(_sender_fields(own))}
-            recipients = {a for a in named - senders if not _MAIL_SYSTEM.search(a.split("@")[0])}
+            recipients = {a for a in named if not _MAIL_SYSTEM.search(a.split("@")[0])}
         if len(recipients) == 1:
             line, reason = about[0]
             _add_plain(bounces, recipients.pop(), ours, line, reason, token)
     return bounces
 
 
-# A header field of the sender's, quoted on a line of its own ("From: News <news@a.b>").
+# Where a notice's text gives the returned message's sender: a quoted header's sender fields
+# ("From: News <news@a.b>", folded or not) and an SMTP transcript's envelope sender ("MAIL
+# FROM:<news@a.b>", Exim's "envelope-from <news@a.b>", MDaemon's "*  From: news@a.b").
 _SENDER_FIELD = re.compile(
-    r"^(?:from|sender|reply-to|return-path|resent-from|errors-to):[^\n]*(?:\n[ \t][^\n]*)*",
-    re.I | re.M,
+    # Not an alias's own ("(expanded from: a@b.c)", "generated from"): the recipient's.
+    r"(?<![\w-])(?<!expanded )(?<!generated )(?<!forwarded )"
+    r"(?:from|sender|reply-to|return-path|resent-from|errors-to|mail from):|"
+    r"envelope-from\s*<",
+    re.I,
 )
 
 
-def _sender_fields(text: str) -> str:
-    return "\n".join(m.group(0) for m in _SENDER_FIELD.finditer(text))
+# Where it gives a recipient: a quoted header's "To:" or "Cc:", a transcript's "RCPT TO:", a
+# Received field's "for <a@b.c>".
+_RECIPIENT_FIELD = re.compile(r"(?<![\w-])(?:to|cc|rcpt to):|\bfor\s*<", re.I)
+
+
+def _given_after(field: re.Pattern[str], text: str) -> set[str]:
+    """The first address after each of a field's names in a text (on the next line when the
+    field is folded)."""
+    found = set()
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        for name in field.finditer(line):
+            rest = line[name.end() :]
+            if not _ADDRESS.search(rest) and i + 1 < len(lines) and lines[i + 1][:1] in " \t":
+                rest = lines[i + 1]  # folded: the address on the next line
+            address = _ADDRESS.search(rest)
+            if address:
+                found.add(address.group(0).strip("'").rstrip(".").lower())
+    return found
+
+
+def _senders(text: str) -> set[str]:
+    """The addresses a notice's text gives as the returned message's sender, and nowhere as a
+    recipient (a message sent to oneself names its address as both): ours, not recipients."""
+    return _given_after(_SENDER_FIELD, text) - _given_after(_RECIPIENT_FIELD, text)
 
 
 def _add_plain(

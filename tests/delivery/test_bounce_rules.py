@@ -1483,3 +1483,56 @@ def test_exchanges_english_words_for_an_address_not_found_are_a_user_unknown() -
         == Reason.USER_UNKNOWN
     )
     assert classify_text("ann wasn't found at example.net.") == Reason.USER_UNKNOWN
+
+
+def _mdaemon_notice(to: str) -> bytes:
+    # MDaemon's notice quotes its session transcript, the returned message's sender beside
+    # its recipient, all in one indented block under no reason of its own.
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\n"
+        "To: bounces+tok42@news.example.org\r\n"
+        "Subject: Permanent Delivery Failure\r\n"
+        "\r\n"
+        "The attached message had PERMANENT fatal delivery errors!\r\n"
+        "\r\n"
+        "--- Session Transcript ---\r\n"
+        " Mon 2025-12-01 10:00:00: *  From: news@example.org\r\n"
+        f" Mon 2025-12-01 10:00:00: *  To: {to}\r\n"
+        " Mon 2025-12-01 10:00:00: Attempting SMTP connection to [mx2.example.net]\r\n"
+        f" Mon 2025-12-01 10:00:00: --> RCPT To:<{to}>\r\n"
+        f" Mon 2025-12-01 10:00:00: <-- 550 5.1.1 <{to}>: Recipient address rejected: User "
+        "unknown\r\n"
+        "--- End Transcript ---\r\n"
+    ).encode()
+
+
+def test_the_sender_a_notices_transcript_names_is_no_recipient() -> None:
+    raw = _mdaemon_notice("ann@example.net")
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@example.net", True)]
+
+
+def test_a_message_sent_to_its_own_sender_still_names_it() -> None:
+    raw = _mdaemon_notice("news@example.org")
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("news@example.org", True)]
+
+
+def test_exchange_2003s_quotes_are_no_part_of_the_address() -> None:
+    raw = (
+        b"From: System Administrator <postmaster@example.net>\r\n"
+        b"To: bounces+tok42@news.example.org\r\n"
+        b"Subject: Undeliverable: The Weekly\r\n"
+        b"\r\n"
+        b"Your message did not reach some or all of the intended recipients.\r\n"
+        b"\r\n"
+        b"      Subject:\tThe Weekly\r\n"
+        b"      Sent:\t1/12/2025 10:00 AM\r\n"
+        b"\r\n"
+        b"The following recipient(s) cannot be reached:\r\n"
+        b"\r\n"
+        b"      'ann@example.net' on 1/12/2025 10:00 AM\r\n"
+        b"            The e-mail address could not be found.  Perhaps the recipient moved to a "
+        b"different e-mail organization, or there was a mistake in the address.  Check the "
+        b"address and try again.\r\n"
+        b"            <mx.example.net #5.1.1>\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@example.net", True)]
