@@ -201,6 +201,9 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # not the recipient's: "554 5.7.1 Sender account suspended".
             r"(sender'?s?|sending|your) (e-?mail )?account (has been |is )?(currently )?"
             r"(disabled|suspended|blocked|locked|deactivated)|"
+            # The sender's address refused whatever the words about it ("Sender address
+            # <a@b.c> rejected: User unknown", a callout), or its verification failed.
+            r"sender (address )?<[^<>\s]*> (rejected|refused|denied)|sender verif\w* failed|"
             r"relay(ing)? (access )?denied|not permitted to relay|sender (address )?rejected|"
             r"unable to relay|(cannot|can't|not allowed to|do not|don't) relay|as a relay|"
             r"\bspf\b|dmarc|dkim|policy|administrative prohibition|refused to talk|"

@@ -273,6 +273,13 @@ def test_bounceparsers_phrases_for_a_dead_address_suppress_it(
         ),
         ("5.2.1", "550 5.2.1 Mailbox temporarily disabled", Reason.SYSTEM_ERROR),
         ("5.0.0", "550 Account suspended temporarily, try again later", Reason.SYSTEM_ERROR),
+        # The sender's address refused, whatever is said of it.
+        (
+            "5.1.1",
+            "550 5.1.1 Sender address <news@example.org> rejected: User unknown (callout)",
+            Reason.POLICY_BLOCK,
+        ),
+        ("5.0.0", "550 Sender verify failed", Reason.POLICY_BLOCK),
         # The sender's account, not the recipient's.
         ("5.7.1", "554 5.7.1 Sender account suspended", Reason.POLICY_BLOCK),
         ("5.0.0", "550 Sending account disabled", Reason.POLICY_BLOCK),
@@ -579,8 +586,15 @@ def test_a_notice_whose_inner_boundary_is_unreadable_is_still_read() -> None:
         "Remote host said: 552 5.2.2 <carol@example.org>: Mailbox full\r\n\r\n"
         "<bob@example.org>:\r\n192.0.2.7 does not like recipient.\r\n"
         "Remote host said: 550 5.1.1 <bob@example.org>: User unknown\r\n",
+        # qmail, the server's replies not naming the address again.
+        "Hi. This is the qmail-send program at mx.example.net.\r\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n\r\n"
+        "<carol@example.org>:\r\n192.0.2.7 does not like recipient.\r\n"
+        "Remote host said: 552 5.2.2 Mailbox full\r\nGiving up on 192.0.2.7.\r\n\r\n"
+        "<bob@example.org>:\r\n192.0.2.7 does not like recipient.\r\n"
+        "Remote host said: 550 5.1.1 User unknown\r\nGiving up on 192.0.2.7.\r\n",
     ],
-    ids=["next-address", "previous-address"],
+    ids=["next-address", "previous-address", "previous-address-unnamed"],
 )
 def test_each_address_of_a_notice_takes_its_own_words_not_the_next_or_previous_ones(
     body: str,
