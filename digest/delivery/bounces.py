@@ -8,6 +8,8 @@ Why a recipient failed, and whether that suppresses them, is bounce_reasons'."""
 
 from __future__ import annotations
 
+import binascii
+import quopri
 import re
 from dataclasses import dataclass
 from email import message_from_bytes, message_from_string, policy
@@ -166,23 +168,25 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
     bounces = []
     notice: str | None = None  # the report's human-readable text, read when a block needs it
     for part in message.walk():
-        if part.get_content_type() != "message/delivery-status":
+        if part.get_content_type() not in _DELIVERY_STATUS_TYPES:
             continue
-        blocks = part.get_payload()
-        if not isinstance(blocks, list):
-            continue
+        blocks = _status_blocks(part)
         # The first block is about the message, the rest one per recipient; a block with an
         # Action is a recipient's, the first too when it names one: some mail systems write the
         # recipient's fields straight after the message's, without the blank line between (one
         # block for both), and some put an Action among the message's fields, naming no one.
         for i, block in enumerate(blocks):
-            if not isinstance(block, Message) or not block.get("Action"):
-                continue
-            if i == 0 and not (block.get("Final-Recipient") or block.get("Original-Recipient")):
+            if not isinstance(block, Message):
                 continue
             status_field = str(block.get("Status", "")).strip()
             status = status_field.split(" ")[0]
-            action = str(block.get("Action", "")).strip().lower()
+            action = str(block.get("Action", "")).strip().lower() or _ACTION_OF_CLASS.get(
+                status[:1] if block.get("Final-Recipient") else "", ""
+            )
+            if not action:
+                continue
+            if i == 0 and not (block.get("Final-Recipient") or block.get("Original-Recipient")):
+                continue
             diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
             # Some MTAs put their words in the Status ("5.0.0 (recipient reached disk quota)").
             words = f"{diagnostic} {status_field.removeprefix(status)}"
@@ -207,6 +211,42 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
                 )
             )
     return bounces
+
+
+# A delivery report's part: RFC 3464's, and RFC 6533's for internationalized addresses.
+_DELIVERY_STATUS_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
+# A recipient's block without the Action RFC 3464 requires: the one its Status's class gives.
+_ACTION_OF_CLASS = {"5": "failed", "4": "delayed", "2": "delivered"}
+
+
+def _status_blocks(part: Message) -> list[Message]:
+    """A delivery report's blocks of fields, as Python's parser gives them, or read here from
+    the part's text where it gives none: the report base64- or quoted-printable-encoded (which
+    the parser splits into blocks before decoding), or RFC 6533's
+    message/global-delivery-status, which it does not know."""
+    payload = part.get_payload()
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    plain = part.get_content_type() == "message/delivery-status" and encoding not in _ENCODED
+    if isinstance(payload, list) and plain:
+        return [block for block in payload if isinstance(block, Message)]
+    if isinstance(payload, list):
+        # Each block as it was written (a message/* part it does not know, the parser reads
+        # as a message: its first block the header, the rest the body).
+        text = "\n\n".join(block.as_string() for block in payload if isinstance(block, Message))
+    else:
+        text = str(payload)
+    raw = text.encode("ascii", "replace")
+    body = binascii.a2b_base64(raw) if encoding == "base64" else raw
+    body = quopri.decodestring(body) if encoding == "quoted-printable" else body
+    fields = body.decode("utf-8", "replace").replace("\r\n", "\n")
+    return [
+        message_from_string(chunk.strip("\n") + "\n", policy=policy.compat32)
+        for chunk in re.split(r"\n[ \t]*\n", fields)
+        if chunk.strip()
+    ]
+
+
+_ENCODED = frozenset({"base64", "quoted-printable"})
 
 
 # Microsoft's (JMRP) and Amazon SES's complaint reports: a multipart/mixed message with the
@@ -521,15 +561,29 @@ def _recipient(block: Message) -> str | None:
     for field in ("Original-Recipient", "Final-Recipient"):
         value = str(block.get(field, ""))
         address = _address(value)
-        if address and value.split(";", 1)[0].strip().lower() == "rfc822" and "@" in address:
+        kind = value.split(";", 1)[0].strip().lower()
+        if address and kind in ("rfc822", "utf-8") and "@" in address:
             return address
     return _address(block.get("Final-Recipient", ""))
 
 
 def _address(field: str) -> str | None:
-    # "rfc822; someone@example.org"
-    value = str(field).split(";", 1)[-1].strip().strip("<>").lower()
+    # "rfc822; someone@example.org"; RFC 6533's "utf-8; ann@b\\x{FC}cher.example" as its
+    # characters.
+    value = str(field).split(";", 1)[-1].strip().strip("<>")
+    value = _UNICODE_ESCAPE.sub(_unescaped, value).lower()
     return value or None
+
+
+def _unescaped(escape: re.Match[str]) -> str:
+    point = int(escape.group(1), 16)
+    if point < 0x20 or point > 0x10FFFF or 0xD800 <= point <= 0xDFFF:
+        return escape.group(0)  # no character: left as written
+    return chr(point)
+
+
+# RFC 6533's escape of a character in a utf-8 address: "\\x{HEXPOINT}".
+_UNICODE_ESCAPE = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}")
 
 
 def _verp_token(

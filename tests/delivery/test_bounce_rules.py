@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -1550,3 +1551,54 @@ def test_exchange_2003s_quotes_are_no_part_of_the_address() -> None:
         b"            <mx.example.net #5.1.1>\r\n"
     )
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@example.net", True)]
+
+
+def _report(fields: str, part_header: str = "Content-Type: message/delivery-status\r\n") -> bytes:
+    return (
+        "From: MAILER-DAEMON@mx.example.net\r\n"
+        "To: bounces+tok42@news.example.org\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n'
+        "\r\n"
+        "--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        f"--b\r\n{part_header}\r\n{fields}\r\n"
+        "--b--\r\n"
+    ).encode()
+
+
+_FIELDS = (
+    "Reporting-MTA: dns; mx.example.net\r\n"
+    "\r\n"
+    "Final-Recipient: rfc822; ann@example.net\r\n"
+    "Action: failed\r\n"
+    "Status: 5.1.1\r\n"
+    "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n"
+)
+
+
+def test_a_report_encoded_in_base64_is_read() -> None:
+    encoded = base64.encodebytes(_FIELDS.encode()).decode()
+    raw = _report(
+        encoded,
+        "Content-Type: message/delivery-status\r\nContent-Transfer-Encoding: base64\r\n",
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@example.net", True)]
+
+
+def test_an_internationalized_report_gives_the_address_in_its_characters() -> None:
+    # RFC 6533: message/global-delivery-status, a utf-8 address with its escapes.
+    fields = _FIELDS.replace("rfc822; ann@example.net", "utf-8; ann@b\\x{FC}cher.example")
+    raw = _report(fields, "Content-Type: message/global-delivery-status\r\n")
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@bücher.example", True)]
+
+
+def test_a_recipients_block_without_an_action_takes_its_status_class() -> None:
+    raw = _report(_FIELDS.replace("Action: failed\r\n", ""))
+    assert [(b.recipient, b.action, b.hard) for b in parse_dsn(raw)] == [
+        ("ann@example.net", "failed", True)
+    ]
+    raw = _report(_FIELDS.replace("Action: failed\r\n", "").replace("5.1.1", "4.2.2"))
+    assert [(b.recipient, b.action, b.hard) for b in parse_dsn(raw)] == [
+        ("ann@example.net", "delayed", False)
+    ]
