@@ -85,7 +85,16 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"no space left on device|not sufficient disk space|out of storage space|"
             r"mailbox .{0,40}exceeded .{0,40}limit|"
             # GoDaddy's (Sisimai's rhost/for-godaddy.go).
-            r"account storage limit",
+            r"account storage limit|"
+            # The same in the languages of the mail systems whose notices are not in English:
+            # Portuguese, Spanish, French, German, Dutch, Polish, Russian, Japanese, Chinese.
+            r"caixa (postal|de (correio|e-?mail|entrada))\b.{0,40}\bcheia|"
+            r"(buz[oó]n|casilla)\b.{0,40}\bllen[oa]|bo[iî]te (aux lettres|de r[ée]ception)\b.{0,40}"
+            r"\bpleine|postfach\b.{0,40}\bvoll\b|postfachspeicher|speicherplatz\b.{0,30}"
+            r"(ersch[öo]pft|[üu]berschritten)|(mailbox|postvak|brievenbus)\b.{0,40}\bvol\b|"
+            r"skrzynka\b.{0,40}\bpe[łl]na|ящик.{0,40}переполнен|переполнен.{0,40}ящик|"
+            r"превышен\w* квот|квот\w* .{0,20}превышен|メールボックス.{0,12}(いっぱい|満杯|容量)|"
+            r"(邮箱|信箱|郵箱|郵件箱).{0,8}(已满|已滿|满了|空间不足|容量不足|空間不足)",
             re.I,
         ),
     ),
@@ -479,6 +488,14 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"mailbox \S+@\S+ unavailable|mailbox not present|"
             r"invalid-recipient|email name is not found|badrecipientto|missing home directory|"
             r"user not (active|known)|"
+            # The same in other languages: Portuguese, Dutch, Polish, Russian, Japanese, Chinese.
+            r"usu[aá]rio (desconhecido|inexistente|n[aã]o existe)|gebruiker onbekend|"
+            r"onbekende (gebruiker|ontvanger)|nie ma takiego (u[żz]ytkownika|adresu)|"
+            r"u[żz]ytkownik nie istnieje|nieznany (odbiorca|u[żz]ytkownik)|"
+            r"пользовател\w* .{0,30}(не найден|не существует)|нет такого пользовател|"
+            r"такого пользовател\w* нет|ユーザー.{0,12}(存在しません|見つかりません)|"
+            r"宛先.{0,12}(存在しません|不明)|"
+            r"(用户|收件人|邮箱|帐户|账户|帳戶|用戶|郵箱)(名)?不存在|"
             # Sisimai 5's UserUnknown and HasMoved.
             r"destination server rejected recipients|mailbox unavaiable|"
             r"no existe (dicha persona|ese usuario)|rejected: account unavailable|"

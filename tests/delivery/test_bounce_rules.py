@@ -1602,3 +1602,33 @@ def test_a_recipients_block_without_an_action_takes_its_status_class() -> None:
     assert [(b.recipient, b.action, b.hard) for b in parse_dsn(raw)] == [
         ("ann@example.net", "delayed", False)
     ]
+
+
+@pytest.mark.parametrize(
+    ("words", "reason"),
+    [
+        # A full mailbox in the languages of mail systems whose notices are not in English: a
+        # detector's find with no reason read reads as an unknown user, and would suppress.
+        ("A caixa postal do destinatário está cheia", Reason.MAILBOX_FULL),
+        ("De mailbox van de ontvanger is vol", Reason.MAILBOX_FULL),
+        ("Skrzynka odbiorcy jest pełna", Reason.MAILBOX_FULL),
+        ("Почтовый ящик получателя переполнен", Reason.MAILBOX_FULL),
+        ("Postfach des Empfängers ist voll", Reason.MAILBOX_FULL),
+        ("La boîte aux lettres du destinataire est pleine", Reason.MAILBOX_FULL),
+        ("La casilla del destinatario está llena", Reason.MAILBOX_FULL),
+        ("メールボックスがいっぱいです", Reason.MAILBOX_FULL),
+        ("收件人邮箱已满", Reason.MAILBOX_FULL),
+        # An unknown user in them.
+        ("usuário inexistente", Reason.USER_UNKNOWN),
+        ("gebruiker onbekend", Reason.USER_UNKNOWN),
+        ("Użytkownik nie istnieje", Reason.USER_UNKNOWN),
+        ("Пользователь не найден", Reason.USER_UNKNOWN),
+        ("Такого пользователя нет", Reason.USER_UNKNOWN),
+        ("該当するユーザーが存在しません", Reason.USER_UNKNOWN),
+        ("用户不存在", Reason.USER_UNKNOWN),
+        # Words that only look like it.
+        ("The mailbox is volatile", None),
+    ],
+)
+def test_the_reasons_in_other_languages(words: str, reason: Reason | None) -> None:
+    assert classify_text(words) == reason
