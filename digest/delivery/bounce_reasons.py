@@ -90,8 +90,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # Portuguese, Spanish, French, German, Dutch, Polish, Russian, Japanese, Chinese.
             r"caixa (postal|de (correio|e-?mail|entrada))\b.{0,40}\bcheia|"
             r"(buz[oó]n|casilla)\b.{0,40}\bllen[oa]|bo[iî]te (aux lettres|de r[ée]ception)\b.{0,40}"
-            r"\bpleine|postfach\b.{0,40}\bvoll\b|postfachspeicher|speicherplatz\b.{0,30}"
-            r"(ersch[öo]pft|[üu]berschritten)|(mailbox|postvak|brievenbus)\b.{0,40}\bvol\b|"
+            r"\bpleine|postfach\b.{0,40}\bvoll\b(?![@.]\w)|postfachspeicher|speicherplatz\b.{0,30}"
+            r"(ersch[öo]pft|[üu]berschritten)|"
+            # "vol" the word, not a part of an address or a domain ("reader@vol.at").
+            r"(mailbox|postvak|brievenbus)\b.{0,40}(?<![@.\w-])vol\b(?![@.-]\w)|"
             r"skrzynka\b.{0,40}\bpe[łl]na|ящик.{0,40}переполнен|переполнен.{0,40}ящик|"
             r"превышен\w* квот|квот\w* .{0,20}превышен|メールボックス.{0,12}(いっぱい|満杯|容量)|"
             r"(邮箱|信箱|郵箱|郵件箱).{0,8}(已满|已滿|满了|空间不足|容量不足|空間不足)",
@@ -483,7 +485,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"is not a known user|resolver\.adr\.(ex)?recip(ient)? ?not ?found|"
             r"address could(n'?t| not) be found|#?5\.1\.[01] (bad address|address rejected)|"
             # Exchange's and Office 365's own notices, in English.
-            r"e-?mail address you entered could(n'?t| not) be found|\S+ wasn'?t found at \S+|"
+            r"e-?mail address you entered could(n'?t| not) be found|"
+            # Its address or name from where it starts, as long as an address can be: not from
+            # each character of a long run (hostile), which took time the square of its length.
+            r"(?<!\S)\S{1,320} wasn'?t found at\b|"
             r"envelope recipient has been denied|recipient unknown|unknown virtual user|"
             r"mailbox \S+@\S+ unavailable|mailbox not present|"
             r"invalid-recipient|email name is not found|badrecipientto|missing home directory|"
@@ -492,9 +497,13 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"usu[aá]rio (desconhecido|inexistente|n[aã]o existe)|gebruiker onbekend|"
             r"onbekende (gebruiker|ontvanger)|nie ma takiego (u[żz]ytkownika|adresu)|"
             r"u[żz]ytkownik nie istnieje|nieznany (odbiorca|u[żz]ytkownik)|"
-            r"пользовател\w* .{0,30}(не найден|не существует)|нет такого пользовател|"
+            # Not the sender's ("Отправитель: пользователь ... не найден в списке разрешённых").
+            r"(?<!отправитель: )(?<!отправитель )(?<!отправителя )"
+            r"пользовател\w* .{0,30}(не найден(?! в списк)|не существует)|нет такого пользовател|"
             r"такого пользовател\w* нет|ユーザー.{0,12}(存在しません|見つかりません)|"
             r"宛先.{0,12}(存在しません|不明)|"
+            # Not the sender's: 发信/发件/寄件 are sending ("发信用户不存在", "发件人账户不存在").
+            r"(?<!发信)(?<!发件)(?<!發信)(?<!發件)(?<!寄件)(?<!发信人)(?<!发件人)(?<!發件人)(?<!寄件人)"
             r"(用户|收件人|邮箱|帐户|账户|帳戶|用戶|郵箱)(名)?不存在|"
             # Sisimai 5's UserUnknown and HasMoved.
             r"destination server rejected recipients|mailbox unavaiable|"

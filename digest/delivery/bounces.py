@@ -9,6 +9,7 @@ Why a recipient failed, and whether that suppresses them, is bounce_reasons'."""
 from __future__ import annotations
 
 import binascii
+import bisect
 import quopri
 import re
 from dataclasses import dataclass
@@ -37,7 +38,11 @@ from digest.delivery.notice_text import (
 from digest.delivery.ses_notice import SesKind, ses_notice
 
 _VERP = re.compile(r"\+([A-Za-z0-9_\-.]+)@")
-_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# Its parts no longer than RFC 5321 allows (a local part of 64 characters, a domain's labels of
+# 63), starting where a run of its characters starts: a search that tries each position of a
+# long run of them (hostile) tries a bounded stretch at the run's start only, not all of it from
+# each, which took time the square of the run's length.
+_ADDRESS = re.compile(r"(?<![\w.+'-])[\w.+'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,127}(?![\w-])")
 # An address as a whole: no quotes, brackets, colons or spaces (a detector's find that has them
 # is some other text round an "@", JSON's '"source":"a@b.c"' say, not the failed address).
 _WHOLE_ADDRESS = re.compile(r"[^\s\"(),:;<>@\[\]\\]+@[\w-]+(?:\.[\w-]+)+")
@@ -228,15 +233,20 @@ def _status_blocks(part: Message) -> list[Message]:
     encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
     plain = part.get_content_type() == "message/delivery-status" and encoding not in _ENCODED
     if isinstance(payload, list) and plain:
-        return [block for block in payload if isinstance(block, Message)]
+        return [_in_characters(block) for block in payload if isinstance(block, Message)]
     if isinstance(payload, list):
         # Each block as it was written (a message/* part it does not know, the parser reads
         # as a message: its first block the header, the rest the body).
-        text = "\n\n".join(block.as_string() for block in payload if isinstance(block, Message))
+        text = "\n\n".join(_as_written(block) for block in payload if isinstance(block, Message))
     else:
         text = str(payload)
-    raw = text.encode("ascii", "replace")
-    body = binascii.a2b_base64(raw) if encoding == "base64" else raw
+    # The parser keeps a raw byte it cannot decode as a surrogate: the bytes as they came
+    # (RFC 6533 puts raw UTF-8 in a global report), never a "?" in their place.
+    raw = text.encode("utf-8", "surrogateescape")
+    try:
+        body = binascii.a2b_base64(raw) if encoding == "base64" else raw
+    except binascii.Error:
+        body = b""  # base64 that does not decode (cut short, hostile): a report of nothing
     body = quopri.decodestring(body) if encoding == "quoted-printable" else body
     fields = body.decode("utf-8", "replace").replace("\r\n", "\n")
     return [
@@ -247,6 +257,36 @@ def _status_blocks(part: Message) -> list[Message]:
 
 
 _ENCODED = frozenset({"base64", "quoted-printable"})
+
+
+def _characters(value: str) -> str:
+    """A header's value as the parser keeps it, raw bytes as surrogates, read as UTF-8."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _in_characters(block: Message) -> Message:
+    """A block of fields with raw UTF-8 in its values (RFC 6531's, RFC 6533's) read as its
+    characters, not as the parser's surrogates or the "?"s they print as."""
+    fields = list(block.raw_items())
+    if all(value.isascii() for _name, value in fields):
+        return block
+    copy = Message()
+    for name, value in fields:
+        copy[name] = _characters(value)
+    return copy
+
+
+def _as_written(block: Message) -> str:
+    """A block as it was written, raw bytes kept as the parser's surrogates."""
+    head = "".join(f"{name}: {value}\n" for name, value in block.raw_items())
+    payload = block.get_payload()
+    if isinstance(payload, list):
+        body = "\n\n".join(_as_written(p) for p in payload if isinstance(p, Message))
+    else:
+        # Its bytes as they came (the payload as a string has "?"s for the raw ones).
+        raw = block.get_payload(decode=True)
+        body = raw.decode("ascii", "surrogateescape") if isinstance(raw, bytes) else str(payload)
+    return f"{head}\n{body}" if body.strip() else head
 
 
 # Microsoft's (JMRP) and Amazon SES's complaint reports: a multipart/mixed message with the
@@ -381,6 +421,9 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
             # (expanded from: b@y)"), the words after the next address too.
             words = near(text, address, failed - {address})
             reason = classify_text(words)
+            # Its own lines name why (not another entry's, the notice's one reason for all, nor
+            # a detector's).
+            stated = reason is not None
             if reason is None:
                 words = near(text, address)
                 reason = classify_text(words)
@@ -394,7 +437,11 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
                 # it could not deliver to.
                 reason = Reason.USER_UNKNOWN if not status else Reason.DELAYED
             reason = about_another_domain(reason, words, address)
-            if _a_contact(address, reason) and address not in failed_named:
+            if (
+                _a_contact(address, reason)
+                and address not in failed_named
+                and not (stated and _heads_an_entry(text, address))
+            ):
                 continue  # a mail system's own mailbox: the notice's contact, not a reader
             bounces.append(
                 Bounce(
@@ -451,7 +498,10 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
         head = _ENTRY_HEAD.match(entry)
         addresses = [a for a in head.groups() if a] if head else _ADDRESS.findall(entry)
         for found in addresses:
-            _add_plain(bounces, found.strip("'").rstrip(".").lower(), ours, entry, reason, token)
+            # The entry's own head ("<postmaster@a.b>: host ... said: 550 5.1.1 ..."): the
+            # failed recipient, a mail system's mailbox or not.
+            address = found.strip("'").rstrip(".").lower()
+            _add_plain(bounces, address, ours, entry, reason, token, failed=head is not None)
     if not bounces and about:
         # The reason on a line of its own, the address on another: the one recipient the
         # notice's transcript gave the server ("RCPT TO: a@b.c"), else the one address it names
@@ -484,17 +534,31 @@ _SENDER_FIELD = re.compile(
 _RECIPIENT_FIELD = re.compile(r"(?<![\w-])(?:to|cc|rcpt to):|\bfor\s*<", re.I)
 
 
+# How far after a field's name its address is looked for: a display name and an address.
+_FIELD_REACH = 400
+
+
 def _given_after(field: re.Pattern[str], text: str) -> set[str]:
     """The first address after each of a field's names in a text (on the next line when the
     field is folded)."""
     found = set()
     lines = text.splitlines()
     for i, line in enumerate(lines):
-        for name in field.finditer(line):
-            rest = line[name.end() :]
-            if not _ADDRESS.search(rest) and i + 1 < len(lines) and lines[i + 1][:1] in " \t":
-                rest = lines[i + 1]  # folded: the address on the next line
-            address = _ADDRESS.search(rest)
+        names = [name.end() for name in field.finditer(line)]
+        if not names:
+            continue
+        # Each line's addresses found once, each name's the first after it within reach: a
+        # search of the rest of a long line after each of many names on it (hostile) took time
+        # the square of its length.
+        addresses = list(_ADDRESS.finditer(line))
+        starts = [a.start() for a in addresses]
+        for end in names:
+            at = bisect.bisect_left(starts, end)
+            address = addresses[at] if at < len(addresses) else None
+            if address is not None and address.start() - end > _FIELD_REACH:
+                address = None
+            if address is None and i + 1 < len(lines) and lines[i + 1][:1] in " \t":
+                address = _ADDRESS.search(lines[i + 1][:_FIELD_REACH])  # folded: the next line
             if address:
                 found.add(address.group(0).strip("'").rstrip(".").lower())
     return found
@@ -513,8 +577,10 @@ def _add_plain(
     line: str,
     reason: Reason,
     token: str | None,
+    *,
+    failed: bool = False,
 ) -> None:
-    if address in ours or _a_contact(address, reason):
+    if address in ours or (_a_contact(address, reason) and not failed):
         return
     if any(b.recipient == address for b in bounces):
         return
@@ -533,6 +599,14 @@ def _add_plain(
 # A mail system's own mailbox, named in a notice's own words as whom to write to or as its
 # sender.
 _MAIL_SYSTEM_MAILBOX = re.compile(r"^(?:postmaster|mailer[-_]?daemon)@", re.I)
+
+
+def _heads_an_entry(text: str, address: str) -> bool:
+    """Whether a notice's text names an address at the head of an entry of its own, as the one
+    it failed to deliver to: qmail's and Postfix's "<a@b.c>:" at the start of a line. (qmail
+    lists the copy it sends its own postmaster so too, with words that give no reason.)"""
+    head = re.compile(rf"^[ \t]*<{re.escape(address)}>:", re.I | re.M)
+    return head.search(text) is not None
 
 
 def _a_contact(address: str, reason: Reason) -> bool:

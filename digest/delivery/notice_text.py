@@ -38,8 +38,16 @@ def decoded(part: Message) -> str:
     body = part.get_payload(decode=True)
     if not isinstance(body, bytes):
         return ""
+    charset = part.get_content_charset()
+    if charset is None:
+        # No charset named: UTF-8 when its bytes are (raw UTF-8 from an SMTPUTF8 mail system,
+        # RFC 6531), else Latin-1, which any bytes are.
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            return body.decode("latin-1")
     try:
-        return body.decode(part.get_content_charset() or "latin-1", "replace")
+        return body.decode(charset, "replace")
     except LookupError:  # a charset Python does not know
         return body.decode("latin-1")
 

@@ -1632,3 +1632,209 @@ def test_a_recipients_block_without_an_action_takes_its_status_class() -> None:
 )
 def test_the_reasons_in_other_languages(words: str, reason: Reason | None) -> None:
     assert classify_text(words) == reason
+
+
+# The review's defects: hostile or odd input that must not crash, hang or misread.
+
+
+def _status_report(part_head: bytes, part_body: bytes) -> bytes:
+    return (
+        b"From: MAILER-DAEMON@mx.example.net\n"
+        b"To: bounces+tok123@news.example.com\n"
+        b"Subject: Undelivered Mail Returned to Sender\n"
+        b"MIME-Version: 1.0\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="BB"\n'
+        b"\n--BB\nContent-Type: text/plain\n\nDelivery failed.\n\n--BB\n"
+        + part_head
+        + b"\n\n"
+        + part_body
+        + b"\n--BB--\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"QUJDRE", b"QUJDREVGR", "ÄÖÜ===".encode()],
+)
+def test_a_status_part_in_broken_base64_is_read_as_nothing_not_a_crash(body: bytes) -> None:
+    head = b"Content-Type: message/delivery-status\nContent-Transfer-Encoding: base64"
+    assert parse_dsn(_status_report(head, body)) == []
+
+
+def test_a_status_part_in_broken_base64_leaves_the_other_status_parts_read() -> None:
+    good = (
+        b"--BB\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+        b"Final-Recipient: rfc822; ann@example.org\nAction: failed\nStatus: 5.1.1\n"
+    )
+    head = b"Content-Type: message/delivery-status\nContent-Transfer-Encoding: base64"
+    raw = _status_report(head, b"QUJDRE\n" + good)
+    [bounce] = parse_dsn(raw)
+    assert (bounce.recipient, bounce.hard) == ("ann@example.org", True)
+
+
+def _notice(body: bytes) -> bytes:
+    return (
+        b"From: MAILER-DAEMON@mx.example.net\nTo: news@news.example.com\n"
+        b"Subject: failure notice\nContent-Type: text/plain\n\n" + body + b"\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"from:" * 20_000,
+        b"From: " + b"a" * 100_000,
+        b"user unknown " + b"a" * 100_000,
+        b"user unknown " + b"a" * 50_000 + b"@" + b"b" * 50_000,
+    ],
+)
+def test_a_long_hostile_notice_is_read_in_linear_time(body: bytes) -> None:
+    # main read these in well under a second; a quadratic search takes minutes.
+    start = time.process_time()
+    parse_dsn(_notice(body))
+    assert time.process_time() - start < 2.0
+
+
+def test_a_long_run_of_one_character_is_classified_in_linear_time() -> None:
+    # main: 0.6 s for 60 kB; a search from each position of the run, to its end, six times that.
+    start = time.process_time()
+    assert classify_text("x" * 60_000) is None
+    assert time.process_time() - start < 3.0
+
+
+def test_a_long_diagnostic_is_read_in_linear_time() -> None:
+    # main: about 1.2 s for 60 kB; a quadratic search, ten times that.
+    head = b"Content-Type: message/delivery-status"
+    body = (
+        b"Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; ann@example.org\n"
+        b"Action: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 " + b"x" * 60_000 + b"\n"
+    )
+    start = time.process_time()
+    parse_dsn(_status_report(head, body))
+    assert time.process_time() - start < 5.0
+
+
+def test_exchanges_wasnt_found_names_an_address_still() -> None:
+    assert classify_text("reader wasn't found at example.org.") == Reason.USER_UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "diagnostic",
+    [
+        "550 5.1.1 Mailbox reader@vol.at does not exist",
+        "550 5.1.1 Mailbox <reader@vol.at> does not exist",
+        "550 mailbox vol@example.com does not exist",
+        "550 5.1.1 <reader@example.org>: mailbox vol.example.org unavailable",
+    ],
+)
+def test_vol_in_an_address_is_no_dutch_full_mailbox(diagnostic: str) -> None:
+    reason = classify("5.1.1", "failed", diagnostic)
+    assert reason == Reason.USER_UNKNOWN and suppresses(reason, "5.1.1")
+
+
+QMAIL_POSTMASTER = b"""Return-Path: <>
+From: MAILER-DAEMON@mx.smallco.example
+To: bounces+tok123@news.example.com
+Subject: failure notice
+
+Hi. This is the qmail-send program at mx.smallco.example.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+<postmaster@smallco.example>:
+Sorry, no mailbox here by that name. (#5.1.1)
+
+--- Below this line is a copy of the message.
+
+Return-Path: <bounces+tok123@news.example.com>
+From: Digest <news@news.example.com>
+To: postmaster@smallco.example
+Subject: Weekly digest
+
+hello
+"""
+
+POSTFIX_POSTMASTER = b"""From: MAILER-DAEMON@mail.example.org (Mail Delivery System)
+To: news@news.example.com
+Subject: Undelivered Mail Returned to Sender
+Content-Type: text/plain
+
+This is the mail system at host mail.example.org.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients. It's attached below.
+
+For further assistance, please send mail to postmaster.
+
+<postmaster@gone.example>: host mx.gone.example[192.0.2.5] said: 550 5.1.1
+    <postmaster@gone.example>: Recipient address rejected: User unknown in
+    virtual mailbox table (in reply to RCPT TO command)
+"""
+
+
+@pytest.mark.parametrize(
+    ("raw", "address"),
+    [
+        (QMAIL_POSTMASTER, "postmaster@smallco.example"),
+        (POSTFIX_POSTMASTER, "postmaster@gone.example"),
+    ],
+)
+def test_a_postmaster_that_is_the_failed_entry_is_a_failed_reader(raw: bytes, address: str) -> None:
+    bounces = parse_dsn(raw)
+    assert [(b.recipient, b.reason, b.hard) for b in bounces] == [
+        (address, Reason.USER_UNKNOWN, True)
+    ]
+
+
+def test_a_postmaster_named_as_the_notices_contact_is_still_no_reader() -> None:
+    raw = _notice(
+        b"Your message to ann@example.org could not be delivered: user unknown.\n"
+        b"Questions? Write to postmaster@mx.example.net: user unknown addresses are listed."
+    )
+    assert [b.recipient for b in parse_dsn(raw)] == ["ann@example.org"]
+
+
+def test_a_global_status_part_in_raw_utf8_keeps_its_characters() -> None:
+    head = b"Content-Type: message/global-delivery-status"
+    body = (
+        "Reporting-MTA: dns; x\n\nFinal-Recipient: utf-8; ann@bücher.example\n"
+        "Action: failed\nStatus: 5.1.1\n"
+    ).encode()
+    [bounce] = parse_dsn(_status_report(head, body))
+    assert bounce.recipient == "ann@bücher.example"
+
+
+def test_a_diagnostic_in_raw_utf8_is_read_as_its_words() -> None:
+    head = b"Content-Type: message/delivery-status"
+    body = (
+        "Reporting-MTA: dns; x\n\nFinal-Recipient: rfc822; ann@example.org\n"
+        "Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 邮箱已满\n"
+    ).encode()
+    [bounce] = parse_dsn(_status_report(head, body))
+    assert (bounce.reason, bounce.hard) == (Reason.MAILBOX_FULL, False)
+
+
+@pytest.mark.parametrize(
+    "diagnostic",
+    [
+        "553 5.7.1 发信用户不存在",
+        "554 5.7.1 发件人账户不存在",
+        "550 5.7.1 Отправитель: пользователь example.com не найден в списке разрешённых",
+    ],
+)
+def test_words_about_the_sending_user_are_no_unknown_recipient(diagnostic: str) -> None:
+    reason = classify("5.7.1", "failed", diagnostic)
+    assert reason != Reason.USER_UNKNOWN and not suppresses(reason, "5.7.1")
+
+
+def test_a_notices_text_in_raw_utf8_without_a_charset_is_read_as_its_words() -> None:
+    raw = (
+        "From: MAILER-DAEMON@mx.example.net\nTo: news@news.example.com\n"
+        "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="BB"\n'
+        "\n--BB\nContent-Type: text/plain\n\n<ann@example.org>: 550 收件人邮箱已满\n\n"
+        "--BB\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+        "Final-Recipient: rfc822; ann@example.org\nAction: failed\nStatus: 5.0.0\n--BB--\n"
+    ).encode()
+    [bounce] = parse_dsn(raw)
+    assert (bounce.reason, bounce.hard) == (Reason.MAILBOX_FULL, False)
