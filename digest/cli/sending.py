@@ -126,7 +126,10 @@ def bounces_process(state: Invocation, path: Path) -> None:
             if report.already_processed
             else ""
         )
+        + (f"; {len(report.unreadable)} unreadable, skipped" if report.unreadable else "")
     )
+    for failure in report.unreadable:
+        err.print(f"warning: cannot read bounce message {failure}", markup=False)
 
 
 # ----------------------------------------------------------------------------- subscribers

@@ -85,7 +85,18 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"no space left on device|not sufficient disk space|out of storage space|"
             r"mailbox .{0,40}exceeded .{0,40}limit|"
             # GoDaddy's (Sisimai's rhost/for-godaddy.go).
-            r"account storage limit",
+            r"account storage limit|"
+            # The same in the languages of the mail systems whose notices are not in English:
+            # Portuguese, Spanish, French, German, Dutch, Polish, Russian, Japanese, Chinese.
+            r"caixa (postal|de (correio|e-?mail|entrada))\b.{0,40}\bcheia|"
+            r"(buz[oó]n|casilla)\b.{0,40}\bllen[oa]|bo[iî]te (aux lettres|de r[ée]ception)\b.{0,40}"
+            r"\bpleine|postfach\b.{0,40}\bvoll\b(?![@.]\w)|postfachspeicher|speicherplatz\b.{0,30}"
+            r"(ersch[öo]pft|[üu]berschritten)|"
+            # "vol" the word, not a part of an address or a domain ("reader@vol.at").
+            r"(mailbox|postvak|brievenbus)\b.{0,40}(?<![@.\w-])vol\b(?![@.-]\w)|"
+            r"skrzynka\b.{0,40}\bpe[łl]na|ящик.{0,40}переполнен|переполнен.{0,40}ящик|"
+            r"превышен\w* квот|квот\w* .{0,20}превышен|メールボックス.{0,12}(いっぱい|満杯|容量)|"
+            r"(邮箱|信箱|郵箱|郵件箱).{0,8}(已满|已滿|满了|空间不足|容量不足|空間不足)",
             re.I,
         ),
     ),
@@ -197,6 +208,13 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
     (
         Reason.POLICY_BLOCK,
         re.compile(
+            # The sender's own account (at its provider, or ours at the receiving service),
+            # not the recipient's: "554 5.7.1 Sender account suspended".
+            r"(sender'?s?|sending|your) (e-?mail )?account (has been |is )?(currently )?"
+            r"(disabled|suspended|blocked|locked|deactivated)|"
+            # The sender's address refused whatever the words about it ("Sender address
+            # <a@b.c> rejected: User unknown", a callout), or its verification failed.
+            r"sender (address )?<[^<>\s]*> (rejected|refused|denied)|sender verif\w* failed|"
             r"relay(ing)? (access )?denied|not permitted to relay|sender (address )?rejected|"
             r"unable to relay|(cannot|can't|not allowed to|do not|don't) relay|as a relay|"
             r"\bspf\b|dmarc|dkim|policy|administrative prohibition|refused to talk|"
@@ -363,7 +381,12 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"account service is temporarily unavailable|message ended early|"
             r"incorrect hostname used for inbounds|"
             # fml's loop alert (Sisimai's lhost/via-fml.go).
-            r"detected a loop condition",
+            r"detected a loop condition|"
+            # A recipient's account the words say is locked or disabled for a while (Amazon
+            # SES's "temporary locked. Please try again later!"): it comes back, unlike one
+            # disabled or suspended (checked after this).
+            r"temporar(il)?y (locked|inactive|disabled|suspended|deactivated|frozen)|"
+            r"(locked|disabled|suspended|deactivated|frozen) temporar(il)?y",
             re.I,
         ),
     ),
@@ -461,10 +484,27 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"destination addresses were unknown|email address could not be found|"
             r"is not a known user|resolver\.adr\.(ex)?recip(ient)? ?not ?found|"
             r"address could(n'?t| not) be found|#?5\.1\.[01] (bad address|address rejected)|"
+            # Exchange's and Office 365's own notices, in English.
+            r"e-?mail address you entered could(n'?t| not) be found|"
+            # Its address or name from where it starts, as long as an address can be: not from
+            # each character of a long run (hostile), which took time the square of its length.
+            r"(?<!\S)\S{1,320} wasn'?t found at\b|"
             r"envelope recipient has been denied|recipient unknown|unknown virtual user|"
             r"mailbox \S+@\S+ unavailable|mailbox not present|"
             r"invalid-recipient|email name is not found|badrecipientto|missing home directory|"
             r"user not (active|known)|"
+            # The same in other languages: Portuguese, Dutch, Polish, Russian, Japanese, Chinese.
+            r"usu[aá]rio (desconhecido|inexistente|n[aã]o existe)|gebruiker onbekend|"
+            r"onbekende (gebruiker|ontvanger)|nie ma takiego (u[żz]ytkownika|adresu)|"
+            r"u[żz]ytkownik nie istnieje|nieznany (odbiorca|u[żz]ytkownik)|"
+            # Not the sender's ("Отправитель: пользователь ... не найден в списке разрешённых").
+            r"(?<!отправитель: )(?<!отправитель )(?<!отправителя )"
+            r"пользовател\w* .{0,30}(не найден(?! в списк)|не существует)|нет такого пользовател|"
+            r"такого пользовател\w* нет|ユーザー.{0,12}(存在しません|見つかりません)|"
+            r"宛先.{0,12}(存在しません|不明)|"
+            # Not the sender's: 发信/发件/寄件 are sending ("发信用户不存在", "发件人账户不存在").
+            r"(?<!发信)(?<!发件)(?<!發信)(?<!發件)(?<!寄件)(?<!发信人)(?<!发件人)(?<!發件人)(?<!寄件人)"
+            r"(用户|收件人|邮箱|帐户|账户|帳戶|用戶|郵箱)(名)?不存在|"
             # Sisimai 5's UserUnknown and HasMoved.
             r"destination server rejected recipients|mailbox unavaiable|"
             r"no existe (dicha persona|ese usuario)|rejected: account unavailable|"

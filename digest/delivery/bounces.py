@@ -8,6 +8,9 @@ Why a recipient failed, and whether that suppresses them, is bounce_reasons'."""
 
 from __future__ import annotations
 
+import binascii
+import bisect
+import quopri
 import re
 from dataclasses import dataclass
 from email import message_from_bytes, message_from_string, policy
@@ -35,7 +38,11 @@ from digest.delivery.notice_text import (
 from digest.delivery.ses_notice import SesKind, ses_notice
 
 _VERP = re.compile(r"\+([A-Za-z0-9_\-.]+)@")
-_ADDRESS = re.compile(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+")
+# Its parts no longer than RFC 5321 allows (a local part of 64 characters, a domain's labels of
+# 63), starting where a run of its characters starts: a search that tries each position of a
+# long run of them (hostile) tries a bounded stretch at the run's start only, not all of it from
+# each, which took time the square of the run's length.
+_ADDRESS = re.compile(r"(?<![\w.+'-])[\w.+'-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,127}(?![\w-])")
 # An address as a whole: no quotes, brackets, colons or spaces (a detector's find that has them
 # is some other text round an "@", JSON's '"source":"a@b.c"' say, not the failed address).
 _WHOLE_ADDRESS = re.compile(r"[^\s\"(),:;<>@\[\]\\]+@[\w-]+(?:\.[\w-]+)+")
@@ -166,23 +173,25 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
     bounces = []
     notice: str | None = None  # the report's human-readable text, read when a block needs it
     for part in message.walk():
-        if part.get_content_type() != "message/delivery-status":
+        if part.get_content_type() not in _DELIVERY_STATUS_TYPES:
             continue
-        blocks = part.get_payload()
-        if not isinstance(blocks, list):
-            continue
+        blocks = _status_blocks(part)
         # The first block is about the message, the rest one per recipient; a block with an
         # Action is a recipient's, the first too when it names one: some mail systems write the
         # recipient's fields straight after the message's, without the blank line between (one
         # block for both), and some put an Action among the message's fields, naming no one.
         for i, block in enumerate(blocks):
-            if not isinstance(block, Message) or not block.get("Action"):
-                continue
-            if i == 0 and not (block.get("Final-Recipient") or block.get("Original-Recipient")):
+            if not isinstance(block, Message):
                 continue
             status_field = str(block.get("Status", "")).strip()
             status = status_field.split(" ")[0]
-            action = str(block.get("Action", "")).strip().lower()
+            action = str(block.get("Action", "")).strip().lower() or _ACTION_OF_CLASS.get(
+                status[:1] if block.get("Final-Recipient") else "", ""
+            )
+            if not action:
+                continue
+            if i == 0 and not (block.get("Final-Recipient") or block.get("Original-Recipient")):
+                continue
             diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
             # Some MTAs put their words in the Status ("5.0.0 (recipient reached disk quota)").
             words = f"{diagnostic} {status_field.removeprefix(status)}"
@@ -207,6 +216,77 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
                 )
             )
     return bounces
+
+
+# A delivery report's part: RFC 3464's, and RFC 6533's for internationalized addresses.
+_DELIVERY_STATUS_TYPES = frozenset({"message/delivery-status", "message/global-delivery-status"})
+# A recipient's block without the Action RFC 3464 requires: the one its Status's class gives.
+_ACTION_OF_CLASS = {"5": "failed", "4": "delayed", "2": "delivered"}
+
+
+def _status_blocks(part: Message) -> list[Message]:
+    """A delivery report's blocks of fields, as Python's parser gives them, or read here from
+    the part's text where it gives none: the report base64- or quoted-printable-encoded (which
+    the parser splits into blocks before decoding), or RFC 6533's
+    message/global-delivery-status, which it does not know."""
+    payload = part.get_payload()
+    encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+    plain = part.get_content_type() == "message/delivery-status" and encoding not in _ENCODED
+    if isinstance(payload, list) and plain:
+        return [_in_characters(block) for block in payload if isinstance(block, Message)]
+    if isinstance(payload, list):
+        # Each block as it was written (a message/* part it does not know, the parser reads
+        # as a message: its first block the header, the rest the body).
+        text = "\n\n".join(_as_written(block) for block in payload if isinstance(block, Message))
+    else:
+        text = str(payload)
+    # The parser keeps a raw byte it cannot decode as a surrogate: the bytes as they came
+    # (RFC 6533 puts raw UTF-8 in a global report), never a "?" in their place.
+    raw = text.encode("utf-8", "surrogateescape")
+    try:
+        body = binascii.a2b_base64(raw) if encoding == "base64" else raw
+    except binascii.Error:
+        body = b""  # base64 that does not decode (cut short, hostile): a report of nothing
+    body = quopri.decodestring(body) if encoding == "quoted-printable" else body
+    fields = body.decode("utf-8", "replace").replace("\r\n", "\n")
+    return [
+        message_from_string(chunk.strip("\n") + "\n", policy=policy.compat32)
+        for chunk in re.split(r"\n[ \t]*\n", fields)
+        if chunk.strip()
+    ]
+
+
+_ENCODED = frozenset({"base64", "quoted-printable"})
+
+
+def _characters(value: str) -> str:
+    """A header's value as the parser keeps it, raw bytes as surrogates, read as UTF-8."""
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def _in_characters(block: Message) -> Message:
+    """A block of fields with raw UTF-8 in its values (RFC 6531's, RFC 6533's) read as its
+    characters, not as the parser's surrogates or the "?"s they print as."""
+    fields = list(block.raw_items())
+    if all(value.isascii() for _name, value in fields):
+        return block
+    copy = Message()
+    for name, value in fields:
+        copy[name] = _characters(value)
+    return copy
+
+
+def _as_written(block: Message) -> str:
+    """A block as it was written, raw bytes kept as the parser's surrogates."""
+    head = "".join(f"{name}: {value}\n" for name, value in block.raw_items())
+    payload = block.get_payload()
+    if isinstance(payload, list):
+        body = "\n\n".join(_as_written(p) for p in payload if isinstance(p, Message))
+    else:
+        # Its bytes as they came (the payload as a string has "?"s for the raw ones).
+        raw = block.get_payload(decode=True)
+        body = raw.decode("ascii", "surrogateescape") if isinstance(raw, bytes) else str(payload)
+    return f"{head}\n{body}" if body.strip() else head
 
 
 # Microsoft's (JMRP) and Amazon SES's complaint reports: a multipart/mixed message with the
@@ -320,20 +400,30 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
     # system), which detectors find in a returned header quoted in the notice's text, unless the
     # notice names it as failed (an anonymised notice can have sent to itself).
     named = own_words(text).lower() + " ".join(message.get_all("X-Failed-Recipients", [])).lower()
-    not_recipients = _message_ids(message, text) | {
-        a for a in _own_addresses(message) if a not in named
-    }
+    failed_named = " ".join(message.get_all("X-Failed-Recipients", [])).lower()
+    not_recipients = (
+        _message_ids(message, text)
+        | {a for a in _own_addresses(message) if a not in named}
+        | {a for a in _senders(text) if a not in failed_named}
+    )
     bounces = []
-    failed = {a.decode("utf-8", "replace").strip("<>").lower() for a in permanent | temporary}
+    failed = {
+        a.decode("utf-8", "replace").strip("<>").strip("'").lower() for a in permanent | temporary
+    }
     for addresses, status in ((permanent, ""), (temporary, "4.0.0")):
         for raw_address in sorted(addresses):
-            address = raw_address.decode("utf-8", "replace").strip("<>").lower()
+            # Exchange 2003 quotes each address ("'a@b.c' on 1/12/2025"): the quotes are no
+            # part of it (a local part may hold an apostrophe, not start or end with one).
+            address = raw_address.decode("utf-8", "replace").strip("<>").strip("'").lower()
             if not _WHOLE_ADDRESS.fullmatch(address) or address in not_recipients:
                 continue  # no address: other text a detector took for one
             # Its own lines first; when they give no reason (two lines for one recipient: "a@x
             # (expanded from: b@y)"), the words after the next address too.
             words = near(text, address, failed - {address})
             reason = classify_text(words)
+            # Its own lines name why (not another entry's, the notice's one reason for all, nor
+            # a detector's).
+            stated = reason is not None
             if reason is None:
                 words = near(text, address)
                 reason = classify_text(words)
@@ -347,6 +437,12 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
                 # it could not deliver to.
                 reason = Reason.USER_UNKNOWN if not status else Reason.DELAYED
             reason = about_another_domain(reason, words, address)
+            if (
+                _a_contact(address, reason)
+                and address not in failed_named
+                and not (stated and _heads_an_entry(text, address))
+            ):
+                continue  # a mail system's own mailbox: the notice's contact, not a reader
             bounces.append(
                 Bounce(
                     recipient=address,
@@ -384,9 +480,11 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
     or a mail system: a person's autoreply is never read as a bounce."""
     if not _MAIL_SYSTEM.search(str(message.get("From", ""))):
         return []
-    ours = _own_addresses(message)
     bounces: list[Bounce] = []
     text = own_text(message)
+    # The notice's own From and To, and the returned message's sender where the notice's text
+    # quotes it: never a recipient.
+    ours = _own_addresses(message) | _senders(text)
     lines = text.splitlines()[:200]
     about: list[tuple[str, Reason]] = []  # (entry, reason) of the entries naming a dead address
     for entry in entries(lines):
@@ -400,7 +498,10 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
         head = _ENTRY_HEAD.match(entry)
         addresses = [a for a in head.groups() if a] if head else _ADDRESS.findall(entry)
         for found in addresses:
-            _add_plain(bounces, found.rstrip(".").lower(), ours, entry, reason, token)
+            # The entry's own head ("<postmaster@a.b>: host ... said: 550 5.1.1 ..."): the
+            # failed recipient, a mail system's mailbox or not.
+            address = found.strip("'").rstrip(".").lower()
+            _add_plain(bounces, address, ours, entry, reason, token, failed=head is not None)
     if not bounces and about:
         # The reason on a line of its own, the address on another: the one recipient the
         # notice's transcript gave the server ("RCPT TO: a@b.c"), else the one address it names
@@ -416,6 +517,59 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
     return bounces
 
 
+# Where a notice's text gives the returned message's sender: a quoted header's sender fields
+# ("From: News <news@a.b>", folded or not) and an SMTP transcript's envelope sender ("MAIL
+# FROM:<news@a.b>", Exim's "envelope-from <news@a.b>", MDaemon's "*  From: news@a.b").
+_SENDER_FIELD = re.compile(
+    # Not an alias's own ("(expanded from: a@b.c)", "generated from"): the recipient's.
+    r"(?<![\w-])(?<!expanded )(?<!generated )(?<!forwarded )"
+    r"(?:from|sender|reply-to|return-path|resent-from|errors-to|mail from):|"
+    r"envelope-from\s*<",
+    re.I,
+)
+
+
+# Where it gives a recipient: a quoted header's "To:" or "Cc:", a transcript's "RCPT TO:", a
+# Received field's "for <a@b.c>".
+_RECIPIENT_FIELD = re.compile(r"(?<![\w-])(?:to|cc|rcpt to):|\bfor\s*<", re.I)
+
+
+# How far after a field's name its address is looked for: a display name and an address.
+_FIELD_REACH = 400
+
+
+def _given_after(field: re.Pattern[str], text: str) -> set[str]:
+    """The first address after each of a field's names in a text (on the next line when the
+    field is folded)."""
+    found = set()
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        names = [name.end() for name in field.finditer(line)]
+        if not names:
+            continue
+        # Each line's addresses found once, each name's the first after it within reach: a
+        # search of the rest of a long line after each of many names on it (hostile) took time
+        # the square of its length.
+        addresses = list(_ADDRESS.finditer(line))
+        starts = [a.start() for a in addresses]
+        for end in names:
+            at = bisect.bisect_left(starts, end)
+            address = addresses[at] if at < len(addresses) else None
+            if address is not None and address.start() - end > _FIELD_REACH:
+                address = None
+            if address is None and i + 1 < len(lines) and lines[i + 1][:1] in " \t":
+                address = _ADDRESS.search(lines[i + 1][:_FIELD_REACH])  # folded: the next line
+            if address:
+                found.add(address.group(0).strip("'").rstrip(".").lower())
+    return found
+
+
+def _senders(text: str) -> set[str]:
+    """The addresses a notice's text gives as the returned message's sender, and nowhere as a
+    recipient (a message sent to oneself names its address as both): ours, not recipients."""
+    return _given_after(_SENDER_FIELD, text) - _given_after(_RECIPIENT_FIELD, text)
+
+
 def _add_plain(
     bounces: list[Bounce],
     address: str,
@@ -423,8 +577,12 @@ def _add_plain(
     line: str,
     reason: Reason,
     token: str | None,
+    *,
+    failed: bool = False,
 ) -> None:
-    if address in ours or any(b.recipient == address for b in bounces):
+    if address in ours or (_a_contact(address, reason) and not failed):
+        return
+    if any(b.recipient == address for b in bounces):
         return
     bounces.append(
         Bounce(
@@ -436,6 +594,27 @@ def _add_plain(
             reason=reason,
         )
     )
+
+
+# A mail system's own mailbox, named in a notice's own words as whom to write to or as its
+# sender.
+_MAIL_SYSTEM_MAILBOX = re.compile(r"^(?:postmaster|mailer[-_]?daemon)@", re.I)
+
+
+def _heads_an_entry(text: str, address: str) -> bool:
+    """Whether a notice's text names an address at the head of an entry of its own, as the one
+    it failed to deliver to: qmail's and Postfix's "<a@b.c>:" at the start of a line. (qmail
+    lists the copy it sends its own postmaster so too, with words that give no reason.)"""
+    head = re.compile(rf"^[ \t]*<{re.escape(address)}>:", re.I | re.M)
+    return head.search(text) is not None
+
+
+def _a_contact(address: str, reason: Reason) -> bool:
+    """A mail system's own mailbox found with a reason other than its domain's: every domain
+    that takes mail has a postmaster (RFC 5321 4.5.1), so one said to be unknown there is the
+    notice's contact read as a recipient, not a reader of ours. A domain that does not exist
+    is dead for its postmaster too."""
+    return bool(_MAIL_SYSTEM_MAILBOX.match(address)) and reason != Reason.HOST_UNKNOWN
 
 
 def _headers_of(part: Message) -> Message:
@@ -456,15 +635,29 @@ def _recipient(block: Message) -> str | None:
     for field in ("Original-Recipient", "Final-Recipient"):
         value = str(block.get(field, ""))
         address = _address(value)
-        if address and value.split(";", 1)[0].strip().lower() == "rfc822" and "@" in address:
+        kind = value.split(";", 1)[0].strip().lower()
+        if address and kind in ("rfc822", "utf-8") and "@" in address:
             return address
     return _address(block.get("Final-Recipient", ""))
 
 
 def _address(field: str) -> str | None:
-    # "rfc822; someone@example.org"
-    value = str(field).split(";", 1)[-1].strip().strip("<>").lower()
+    # "rfc822; someone@example.org"; RFC 6533's "utf-8; ann@b\\x{FC}cher.example" as its
+    # characters.
+    value = str(field).split(";", 1)[-1].strip().strip("<>")
+    value = _UNICODE_ESCAPE.sub(_unescaped, value).lower()
     return value or None
+
+
+def _unescaped(escape: re.Match[str]) -> str:
+    point = int(escape.group(1), 16)
+    if point < 0x20 or point > 0x10FFFF or 0xD800 <= point <= 0xDFFF:
+        return escape.group(0)  # no character: left as written
+    return chr(point)
+
+
+# RFC 6533's escape of a character in a utf-8 address: "\\x{HEXPOINT}".
+_UNICODE_ESCAPE = re.compile(r"\\x\{([0-9A-Fa-f]{1,6})\}")
 
 
 def _verp_token(

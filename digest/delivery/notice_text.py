@@ -38,8 +38,16 @@ def decoded(part: Message) -> str:
     body = part.get_payload(decode=True)
     if not isinstance(body, bytes):
         return ""
+    charset = part.get_content_charset()
+    if charset is None:
+        # No charset named: UTF-8 when its bytes are (raw UTF-8 from an SMTPUTF8 mail system,
+        # RFC 6531), else Latin-1, which any bytes are.
+        try:
+            return body.decode("utf-8")
+        except UnicodeDecodeError:
+            return body.decode("latin-1")
     try:
-        return body.decode(part.get_content_charset() or "latin-1", "replace")
+        return body.decode(charset, "replace")
     except LookupError:  # a charset Python does not know
         return body.decode("latin-1")
 
@@ -80,14 +88,16 @@ def near(text: str, address: str, others: Iterable[str] = ()) -> str:
         return text[:own]
     start = max(0, at - 200)
     for other in others:
-        # Nor the words of another failed address listed before it: from the line after the
-        # last one naming that address, unless that line names this one too, or the other
-        # address has no words of its own (a bare list of addresses under one reason).
+        # Nor the words of another failed address listed before it: from this address's own
+        # line, unless the last line naming that address names this one too, or the other
+        # address has no words of its own (a bare list of addresses under one reason). Its
+        # words are the lines after it, whether or not they name it again (qmail's "Remote
+        # host said: 552 5.2.2 Mailbox full").
         found = lowered.rfind(other, start, at)
         line = lowered.find("\n", found, at) if found >= 0 else -1
         its_words = text[found + len(other) : lowered.rfind("\n", 0, at) + 1] if line >= 0 else ""
         if its_words.strip(_NO_WORDS):
-            start = line + 1
+            start = max(start, lowered.rfind("\n", 0, at) + 1)
     window = text[start : at + 400]
     returned = _RETURNED.search(window, min(200, at - start))
     end = returned.start() if returned else len(window)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import mailbox
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -31,6 +31,8 @@ class BounceReport:
     complaints: int = 0  # ARF reports: the reader marked us as spam
     unknown: int = 0  # reports naming no subscriber we know
     already_processed: int = 0  # read before: nothing done again
+    # Messages the reader failed on ("key: error"): recorded as processed, not read again.
+    unreadable: list[str] = field(default_factory=list)
 
 
 def process_bounces(rt: Runtime, path: Path, now: datetime) -> BounceReport:
@@ -62,7 +64,7 @@ def process_bounces(rt: Runtime, path: Path, now: datetime) -> BounceReport:
                 if session.scalar(seen) is not None:
                     report.already_processed += 1
                     continue
-                for bounce in parse_dsn(raw):
+                for bounce in _bounces_in(raw, key, report):
                     if not (bounce.complaint or bounce.hard or bounce.failure):
                         continue
                     email = _bounced_address(rt, session, bounce)
@@ -88,6 +90,17 @@ def process_bounces(rt: Runtime, path: Path, now: datetime) -> BounceReport:
                 # In the same transaction as its effects: a report counts once, whatever happens.
                 session.add(ProcessedBounce(report_hash=digest_of_report, processed_at=now))
     return report
+
+
+def _bounces_in(raw: bytes, key: str, report: BounceReport) -> list[Bounce]:
+    """A message's bounces; none when reading it fails (a message no one foresaw, a defect of
+    the reader's): it fails alone, named in the report, and counts as processed, so one
+    message neither stops the rest of the mailbox nor fails every run after."""
+    try:
+        return parse_dsn(raw)
+    except Exception as exc:
+        report.unreadable.append(f"{key}: {type(exc).__name__}: {exc}")
+        return []
 
 
 def _bounced_address(rt: Runtime, session: Session, bounce: Bounce) -> str | None:

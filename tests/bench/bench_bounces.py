@@ -5,7 +5,7 @@ Run by hand: python -m tests.bench.bench_bounces [--half HALF] [--show-wrong [HA
 (HALF: tuned, held_out or complaints; --half reports that half only, so tuning can look at
 `tuned` without seeing `held_out`.)
 
-The corpus (tests/delivery/bounces_corpus/, see its README) has ten sources of real bounces
+The corpus (tests/delivery/bounces_corpus/, see its README) has eleven sources of real bounces
 from many MTAs: flufl.bounce's test messages (`tuned/`, `held_out/`),
 Mail::DeliveryStatus::BounceParser's (`bounceparser/tuned/`, `bounceparser/held_out/`),
 bounce_email's and baunsu's (`bounced/tuned/`, `bounced/held_out/`), Sisimai's
@@ -15,7 +15,8 @@ flanker's (`handlers/tuned/`, `handlers/held_out/`) and the Ruby mail gem's and 
 (`libraries/tuned/`, `libraries/held_out/`) and more of Sisimai's, its older sample folder's
 and its debugging set's (`sisimai12/tuned/`, `sisimai12/held_out/`) and bouncehammer's examples
 (`bouncehammer/tuned/`, `bouncehammer/held_out/`) and MailBounceDetector's and go-gmime's test
-fixtures (`fixtures/tuned/`, `fixtures/held_out/`), each address labelled hard
+fixtures (`fixtures/tuned/`, `fixtures/held_out/`) and the real DSNs of CPython's email tests
+(`cpython/tuned/`, `cpython/held_out/`), each address labelled hard
 (about the address: suppress it) or soft (anything else: never). Each source is split in two:
 `tuned` (the rules were adjusted looking at it) and `held_out` (never looked at while tuning).
 `complaints` are ARF reports (RFC 5965). For each source and half: hard addresses suppressed
@@ -81,6 +82,7 @@ SPLIT_SOURCES = (
     "sisimai12",
     "bouncehammer",
     "fixtures",
+    "cpython",
 )
 SOURCES = ("flufl", *SPLIT_SOURCES, "all")
 # Sources whose files are a notice's body only, as their project keeps them (no header): read

@@ -1,4 +1,4 @@
-"""The classifier over the whole real corpus (all ten sources, both halves): floors that
+"""The classifier over the whole real corpus (all eleven sources, both halves): floors that
 hold, so a regression fails. The figures and what they mean: python -m tests.bench.bench_bounces."""
 
 from __future__ import annotations
@@ -58,7 +58,9 @@ FLOORS = {
     # not looked at).
     # With the thirteenth batch of rules (Sisimai's current reason lists and its per-MTA and
     # per-provider tables, no new messages): 8 soft suppressed of 131 (which one not looked at).
-    ("sisimai", "held_out"): (49, 8, 53, 131),
+    # With the sixteenth batch's rules (an account locked or disabled "temporarily" is no
+    # suspension, nor the sender's own account's): 7 of 131 (which one not looked at).
+    ("sisimai", "held_out"): (49, 7, 53, 131),
     # crisp-oss/email-bounce-parser's notice bodies, read under a mail system's header
     # (bench_bounces.read_message). Before any rule was written from them: tuned 20 of 31 hard,
     # 2 soft suppressed (two addresses no label names); held out 19 of 27, 1. Once Postfix's
@@ -102,6 +104,11 @@ FLOORS = {
     # after the fourteenth's rules: tuned 1 of 1 hard, 0 of 1 soft; held out 4 of 4, 0 of 2.
     ("fixtures", "tuned"): (1, 0, 1, 1),
     ("fixtures", "held_out"): (4, 0, 4, 2),
+    # The sixteenth, CPython's email tests' three real DSNs (a full mailbox, a mail loop, a
+    # content block naming fourteen redacted addresses): tuned 0 of 3 soft suppressed, held out
+    # 0 of 14, before any rule (none was written from it).
+    ("cpython", "tuned"): (0, 0, 0, 3),
+    ("cpython", "held_out"): (0, 0, 0, 14),
 }
 
 

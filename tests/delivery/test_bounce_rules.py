@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from typing import Any
@@ -265,6 +266,25 @@ def test_bounceparsers_phrases_for_a_dead_address_suppress_it(
         ),
         ("5.0.0", "552 Message header size exceeds limit", Reason.MESSAGE_TOO_BIG),
         ("5.0.0", "550 5.7.0 Please use the smtp server of your ISP.", Reason.SPAM_BLOCK),
+        # A recipient's account locked or disabled for a while comes back: never suppressed.
+        (
+            "5.2.1",
+            "550 5.2.1 User ann@example.org temporary locked. Please try again later!",
+            Reason.SYSTEM_ERROR,
+        ),
+        ("5.2.1", "550 5.2.1 Mailbox temporarily disabled", Reason.SYSTEM_ERROR),
+        ("5.0.0", "550 Account suspended temporarily, try again later", Reason.SYSTEM_ERROR),
+        # The sender's address refused, whatever is said of it.
+        (
+            "5.1.1",
+            "550 5.1.1 Sender address <news@example.org> rejected: User unknown (callout)",
+            Reason.POLICY_BLOCK,
+        ),
+        ("5.0.0", "550 Sender verify failed", Reason.POLICY_BLOCK),
+        # The sender's account, not the recipient's.
+        ("5.7.1", "554 5.7.1 Sender account suspended", Reason.POLICY_BLOCK),
+        ("5.0.0", "550 Sending account disabled", Reason.POLICY_BLOCK),
+        ("5.0.0", "550 Your email account has been blocked", Reason.POLICY_BLOCK),
         # Sisimai's other reasons, which its UserUnknown checks before trusting a 5.1.1: the
         # code alone does not make them about the address.
         ("5.1.1", "550 5.1.1 Relay not permitted", Reason.POLICY_BLOCK),
@@ -567,8 +587,15 @@ def test_a_notice_whose_inner_boundary_is_unreadable_is_still_read() -> None:
         "Remote host said: 552 5.2.2 <carol@example.org>: Mailbox full\r\n\r\n"
         "<bob@example.org>:\r\n192.0.2.7 does not like recipient.\r\n"
         "Remote host said: 550 5.1.1 <bob@example.org>: User unknown\r\n",
+        # qmail, the server's replies not naming the address again.
+        "Hi. This is the qmail-send program at mx.example.net.\r\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n\r\n"
+        "<carol@example.org>:\r\n192.0.2.7 does not like recipient.\r\n"
+        "Remote host said: 552 5.2.2 Mailbox full\r\nGiving up on 192.0.2.7.\r\n\r\n"
+        "<bob@example.org>:\r\n192.0.2.7 does not like recipient.\r\n"
+        "Remote host said: 550 5.1.1 User unknown\r\nGiving up on 192.0.2.7.\r\n",
     ],
-    ids=["next-address", "previous-address"],
+    ids=["next-address", "previous-address", "previous-address-unnamed"],
 )
 def test_each_address_of_a_notice_takes_its_own_words_not_the_next_or_previous_ones(
     body: str,
@@ -1344,3 +1371,470 @@ def test_a_first_block_with_an_action_but_no_recipient_is_the_messages() -> None
         b"\r\n--b--\r\n"
     )
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.org", False)]
+
+
+def test_a_mail_systems_own_mailbox_is_never_a_failed_recipient() -> None:
+    # qmail lists the copy of a bounce it sends its postmaster as one more entry, under a code
+    # that names no reason. Every domain that takes mail has a postmaster (RFC 5321 4.5.1): the
+    # mailbox is the mail system's, not a reader of ours, whatever a detector makes of it.
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\r\n"
+        b"To: bounces+tok42@news.example.org\r\n"
+        b"Subject: failure notice\r\n"
+        b"\r\n"
+        b"Hi. This is the qmail-send program at mx.example.net.\r\n"
+        b"I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+        b"This is a permanent error; I've given up. Sorry it didn't work out.\r\n"
+        b"\r\n"
+        b"<bob@example.net>:\r\n"
+        b"Sorry, no mailbox here by that name. (#5.1.1)\r\n"
+        b"\r\n"
+        b"<postmaster@mx.example.net>:\r\n"
+        b"This message is a copy of a bounce for the postmaster. (#5.0.0)\r\n"
+        b"\r\n"
+        b"--- Below this line is a copy of the message.\r\n"
+        b"\r\n"
+        b"From: news@example.org\r\n"
+        b"To: bob@example.net\r\n"
+        b"\r\n"
+        b"Hello\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("bob@example.net", True)]
+
+
+def test_a_mail_systems_mailbox_named_as_failed_is_still_read() -> None:
+    # Exim names the failed address in a header of its own: that one is no contact.
+    raw = (
+        b"From: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\n"
+        b"To: bounces+tok42@news.example.org\r\n"
+        b"Subject: Mail delivery failed: returning message to sender\r\n"
+        b"X-Failed-Recipients: postmaster@example.net\r\n"
+        b"\r\n"
+        b"This message was created automatically by mail delivery software.\r\n"
+        b"\r\n"
+        b"A message that you sent could not be delivered to one or more of its\r\n"
+        b"recipients. This is a permanent error. The following address(es) failed:\r\n"
+        b"\r\n"
+        b"  postmaster@example.net\r\n"
+        b"    SMTP error from remote mail server after RCPT TO:<postmaster@example.net>:\r\n"
+        b"    550 5.1.1 User unknown\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("postmaster@example.net", True)]
+
+
+def test_a_mail_systems_mailbox_at_a_domain_that_does_not_exist_is_dead() -> None:
+    # A postmaster exists wherever mail is taken; where the domain itself does not exist, there
+    # is none (OpenSMTPD's notice).
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\r\n"
+        b"To: bounces+tok42@news.example.org\r\n"
+        b"Subject: Delivery status notification: error\r\n"
+        b"\r\n"
+        b"Hi!\r\n"
+        b"\r\n"
+        b"This is the MAILER-DAEMON, please DO NOT REPLY to this email.\r\n"
+        b"\r\n"
+        b"An error has occurred while attempting to deliver a message for\r\n"
+        b"the following list of recipients:\r\n"
+        b"\r\n"
+        b"postmaster@gone.example.com: Domain does not exist\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [
+        ("postmaster@gone.example.com", True)
+    ]
+
+
+def _exchange_notice(original_headers: str) -> bytes:
+    # Exchange's own notice (German), whose reason stands on a line of its own below the
+    # address, and which quotes the returned message's header in its text.
+    return (
+        "From: Microsoft Outlook <postmaster@example.net>\r\n"
+        "To: bounces+tok42@news.example.org\r\n"
+        "Subject: Unzustellbar: The Weekly\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "\r\n"
+        "Die Zustellung an folgende Empfänger oder Gruppen ist fehlgeschlagen:\r\n"
+        "\r\n"
+        "ann@example.net (ann@example.net)\r\n"
+        "\r\n"
+        "Diagnoseinformationen für Administratoren:\r\n"
+        "\r\n"
+        "Generierender Server: AM0PR01MB1234.eurprd01.prod.exchangelabs.com\r\n"
+        "\r\n"
+        "ann@example.net\r\n"
+        "Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not "
+        "found by SMTP address lookup'\r\n"
+        "\r\n"
+        "Ursprüngliche Nachrichtenkopfzeilen:\r\n"
+        "\r\n"
+        f"{original_headers}"
+    ).encode()
+
+
+def test_the_returned_headers_sender_quoted_in_a_notices_text_is_no_recipient() -> None:
+    # The quoted From and Reply-To are the sender's, ours: the one address left is the
+    # recipient the reason is about.
+    raw = _exchange_notice(
+        "Received: from news.example.org (192.0.2.1) by mx.example.net\r\n"
+        "From: The Weekly <news@example.org>\r\n"
+        "Reply-To: editor@example.org\r\n"
+        "To: <ann@example.net>\r\n"
+        "Subject: The Weekly\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@example.net", True)]
+
+
+def test_a_notice_naming_two_recipients_beside_one_reason_still_names_none() -> None:
+    raw = _exchange_notice("To: <ann@example.net>, <bob@example.net>\r\n")
+    assert parse_dsn(raw) == []
+
+
+def test_exchanges_english_words_for_an_address_not_found_are_a_user_unknown() -> None:
+    assert (
+        classify_text(
+            "The email address you entered couldn't be found. Please check the recipient's email "
+            "address and try to resend the message."
+        )
+        == Reason.USER_UNKNOWN
+    )
+    assert classify_text("ann wasn't found at example.net.") == Reason.USER_UNKNOWN
+
+
+def _mdaemon_notice(to: str) -> bytes:
+    # MDaemon's notice quotes its session transcript, the returned message's sender beside
+    # its recipient, all in one indented block under no reason of its own.
+    return (
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\n"
+        "To: bounces+tok42@news.example.org\r\n"
+        "Subject: Permanent Delivery Failure\r\n"
+        "\r\n"
+        "The attached message had PERMANENT fatal delivery errors!\r\n"
+        "\r\n"
+        "--- Session Transcript ---\r\n"
+        " Mon 2025-12-01 10:00:00: *  From: news@example.org\r\n"
+        f" Mon 2025-12-01 10:00:00: *  To: {to}\r\n"
+        " Mon 2025-12-01 10:00:00: Attempting SMTP connection to [mx2.example.net]\r\n"
+        f" Mon 2025-12-01 10:00:00: --> RCPT To:<{to}>\r\n"
+        f" Mon 2025-12-01 10:00:00: <-- 550 5.1.1 <{to}>: Recipient address rejected: User "
+        "unknown\r\n"
+        "--- End Transcript ---\r\n"
+    ).encode()
+
+
+def test_the_sender_a_notices_transcript_names_is_no_recipient() -> None:
+    raw = _mdaemon_notice("ann@example.net")
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@example.net", True)]
+
+
+def test_a_message_sent_to_its_own_sender_still_names_it() -> None:
+    raw = _mdaemon_notice("news@example.org")
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("news@example.org", True)]
+
+
+def test_exchange_2003s_quotes_are_no_part_of_the_address() -> None:
+    raw = (
+        b"From: System Administrator <postmaster@example.net>\r\n"
+        b"To: bounces+tok42@news.example.org\r\n"
+        b"Subject: Undeliverable: The Weekly\r\n"
+        b"\r\n"
+        b"Your message did not reach some or all of the intended recipients.\r\n"
+        b"\r\n"
+        b"      Subject:\tThe Weekly\r\n"
+        b"      Sent:\t1/12/2025 10:00 AM\r\n"
+        b"\r\n"
+        b"The following recipient(s) cannot be reached:\r\n"
+        b"\r\n"
+        b"      'ann@example.net' on 1/12/2025 10:00 AM\r\n"
+        b"            The e-mail address could not be found.  Perhaps the recipient moved to a "
+        b"different e-mail organization, or there was a mistake in the address.  Check the "
+        b"address and try again.\r\n"
+        b"            <mx.example.net #5.1.1>\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@example.net", True)]
+
+
+def _report(fields: str, part_header: str = "Content-Type: message/delivery-status\r\n") -> bytes:
+    return (
+        "From: MAILER-DAEMON@mx.example.net\r\n"
+        "To: bounces+tok42@news.example.org\r\n"
+        "Subject: Undelivered Mail Returned to Sender\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"\r\n'
+        "\r\n"
+        "--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        f"--b\r\n{part_header}\r\n{fields}\r\n"
+        "--b--\r\n"
+    ).encode()
+
+
+_FIELDS = (
+    "Reporting-MTA: dns; mx.example.net\r\n"
+    "\r\n"
+    "Final-Recipient: rfc822; ann@example.net\r\n"
+    "Action: failed\r\n"
+    "Status: 5.1.1\r\n"
+    "Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n"
+)
+
+
+def test_a_report_encoded_in_base64_is_read() -> None:
+    encoded = base64.encodebytes(_FIELDS.encode()).decode()
+    raw = _report(
+        encoded,
+        "Content-Type: message/delivery-status\r\nContent-Transfer-Encoding: base64\r\n",
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@example.net", True)]
+
+
+def test_an_internationalized_report_gives_the_address_in_its_characters() -> None:
+    # RFC 6533: message/global-delivery-status, a utf-8 address with its escapes.
+    fields = _FIELDS.replace("rfc822; ann@example.net", "utf-8; ann@b\\x{FC}cher.example")
+    raw = _report(fields, "Content-Type: message/global-delivery-status\r\n")
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@bücher.example", True)]
+
+
+def test_a_recipients_block_without_an_action_takes_its_status_class() -> None:
+    raw = _report(_FIELDS.replace("Action: failed\r\n", ""))
+    assert [(b.recipient, b.action, b.hard) for b in parse_dsn(raw)] == [
+        ("ann@example.net", "failed", True)
+    ]
+    raw = _report(_FIELDS.replace("Action: failed\r\n", "").replace("5.1.1", "4.2.2"))
+    assert [(b.recipient, b.action, b.hard) for b in parse_dsn(raw)] == [
+        ("ann@example.net", "delayed", False)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("words", "reason"),
+    [
+        # A full mailbox in the languages of mail systems whose notices are not in English: a
+        # detector's find with no reason read reads as an unknown user, and would suppress.
+        ("A caixa postal do destinatário está cheia", Reason.MAILBOX_FULL),
+        ("De mailbox van de ontvanger is vol", Reason.MAILBOX_FULL),
+        ("Skrzynka odbiorcy jest pełna", Reason.MAILBOX_FULL),
+        ("Почтовый ящик получателя переполнен", Reason.MAILBOX_FULL),
+        ("Postfach des Empfängers ist voll", Reason.MAILBOX_FULL),
+        ("La boîte aux lettres du destinataire est pleine", Reason.MAILBOX_FULL),
+        ("La casilla del destinatario está llena", Reason.MAILBOX_FULL),
+        ("メールボックスがいっぱいです", Reason.MAILBOX_FULL),
+        ("收件人邮箱已满", Reason.MAILBOX_FULL),
+        # An unknown user in them.
+        ("usuário inexistente", Reason.USER_UNKNOWN),
+        ("gebruiker onbekend", Reason.USER_UNKNOWN),
+        ("Użytkownik nie istnieje", Reason.USER_UNKNOWN),
+        ("Пользователь не найден", Reason.USER_UNKNOWN),
+        ("Такого пользователя нет", Reason.USER_UNKNOWN),
+        ("該当するユーザーが存在しません", Reason.USER_UNKNOWN),
+        ("用户不存在", Reason.USER_UNKNOWN),
+        # Words that only look like it.
+        ("The mailbox is volatile", None),
+    ],
+)
+def test_the_reasons_in_other_languages(words: str, reason: Reason | None) -> None:
+    assert classify_text(words) == reason
+
+
+# The review's defects: hostile or odd input that must not crash, hang or misread.
+
+
+def _status_report(part_head: bytes, part_body: bytes) -> bytes:
+    return (
+        b"From: MAILER-DAEMON@mx.example.net\n"
+        b"To: bounces+tok123@news.example.com\n"
+        b"Subject: Undelivered Mail Returned to Sender\n"
+        b"MIME-Version: 1.0\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="BB"\n'
+        b"\n--BB\nContent-Type: text/plain\n\nDelivery failed.\n\n--BB\n"
+        + part_head
+        + b"\n\n"
+        + part_body
+        + b"\n--BB--\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"QUJDRE", b"QUJDREVGR", "ÄÖÜ===".encode()],
+)
+def test_a_status_part_in_broken_base64_is_read_as_nothing_not_a_crash(body: bytes) -> None:
+    head = b"Content-Type: message/delivery-status\nContent-Transfer-Encoding: base64"
+    assert parse_dsn(_status_report(head, body)) == []
+
+
+def test_a_status_part_in_broken_base64_leaves_the_other_status_parts_read() -> None:
+    good = (
+        b"--BB\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.net\n\n"
+        b"Final-Recipient: rfc822; ann@example.org\nAction: failed\nStatus: 5.1.1\n"
+    )
+    head = b"Content-Type: message/delivery-status\nContent-Transfer-Encoding: base64"
+    raw = _status_report(head, b"QUJDRE\n" + good)
+    [bounce] = parse_dsn(raw)
+    assert (bounce.recipient, bounce.hard) == ("ann@example.org", True)
+
+
+def _notice(body: bytes) -> bytes:
+    return (
+        b"From: MAILER-DAEMON@mx.example.net\nTo: news@news.example.com\n"
+        b"Subject: failure notice\nContent-Type: text/plain\n\n" + body + b"\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"from:" * 20_000,
+        b"From: " + b"a" * 100_000,
+        b"user unknown " + b"a" * 100_000,
+        b"user unknown " + b"a" * 50_000 + b"@" + b"b" * 50_000,
+    ],
+)
+def test_a_long_hostile_notice_is_read_in_linear_time(body: bytes) -> None:
+    # main read these in well under a second; a quadratic search takes minutes.
+    start = time.process_time()
+    parse_dsn(_notice(body))
+    assert time.process_time() - start < 2.0
+
+
+def test_a_long_run_of_one_character_is_classified_in_linear_time() -> None:
+    # main: 0.6 s for 60 kB; a search from each position of the run, to its end, six times that.
+    start = time.process_time()
+    assert classify_text("x" * 60_000) is None
+    assert time.process_time() - start < 3.0
+
+
+def test_a_long_diagnostic_is_read_in_linear_time() -> None:
+    # main: about 1.2 s for 60 kB; a quadratic search, ten times that.
+    head = b"Content-Type: message/delivery-status"
+    body = (
+        b"Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; ann@example.org\n"
+        b"Action: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 " + b"x" * 60_000 + b"\n"
+    )
+    start = time.process_time()
+    parse_dsn(_status_report(head, body))
+    assert time.process_time() - start < 5.0
+
+
+def test_exchanges_wasnt_found_names_an_address_still() -> None:
+    assert classify_text("reader wasn't found at example.org.") == Reason.USER_UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "diagnostic",
+    [
+        "550 5.1.1 Mailbox reader@vol.at does not exist",
+        "550 5.1.1 Mailbox <reader@vol.at> does not exist",
+        "550 mailbox vol@example.com does not exist",
+        "550 5.1.1 <reader@example.org>: mailbox vol.example.org unavailable",
+    ],
+)
+def test_vol_in_an_address_is_no_dutch_full_mailbox(diagnostic: str) -> None:
+    reason = classify("5.1.1", "failed", diagnostic)
+    assert reason == Reason.USER_UNKNOWN and suppresses(reason, "5.1.1")
+
+
+QMAIL_POSTMASTER = b"""Return-Path: <>
+From: MAILER-DAEMON@mx.smallco.example
+To: bounces+tok123@news.example.com
+Subject: failure notice
+
+Hi. This is the qmail-send program at mx.smallco.example.
+I'm afraid I wasn't able to deliver your message to the following addresses.
+This is a permanent error; I've given up. Sorry it didn't work out.
+
+<postmaster@smallco.example>:
+Sorry, no mailbox here by that name. (#5.1.1)
+
+--- Below this line is a copy of the message.
+
+Return-Path: <bounces+tok123@news.example.com>
+From: Digest <news@news.example.com>
+To: postmaster@smallco.example
+Subject: Weekly digest
+
+hello
+"""
+
+POSTFIX_POSTMASTER = b"""From: MAILER-DAEMON@mail.example.org (Mail Delivery System)
+To: news@news.example.com
+Subject: Undelivered Mail Returned to Sender
+Content-Type: text/plain
+
+This is the mail system at host mail.example.org.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients. It's attached below.
+
+For further assistance, please send mail to postmaster.
+
+<postmaster@gone.example>: host mx.gone.example[192.0.2.5] said: 550 5.1.1
+    <postmaster@gone.example>: Recipient address rejected: User unknown in
+    virtual mailbox table (in reply to RCPT TO command)
+"""
+
+
+@pytest.mark.parametrize(
+    ("raw", "address"),
+    [
+        (QMAIL_POSTMASTER, "postmaster@smallco.example"),
+        (POSTFIX_POSTMASTER, "postmaster@gone.example"),
+    ],
+)
+def test_a_postmaster_that_is_the_failed_entry_is_a_failed_reader(raw: bytes, address: str) -> None:
+    bounces = parse_dsn(raw)
+    assert [(b.recipient, b.reason, b.hard) for b in bounces] == [
+        (address, Reason.USER_UNKNOWN, True)
+    ]
+
+
+def test_a_postmaster_named_as_the_notices_contact_is_still_no_reader() -> None:
+    raw = _notice(
+        b"Your message to ann@example.org could not be delivered: user unknown.\n"
+        b"Questions? Write to postmaster@mx.example.net: user unknown addresses are listed."
+    )
+    assert [b.recipient for b in parse_dsn(raw)] == ["ann@example.org"]
+
+
+def test_a_global_status_part_in_raw_utf8_keeps_its_characters() -> None:
+    head = b"Content-Type: message/global-delivery-status"
+    body = (
+        "Reporting-MTA: dns; x\n\nFinal-Recipient: utf-8; ann@bücher.example\n"
+        "Action: failed\nStatus: 5.1.1\n"
+    ).encode()
+    [bounce] = parse_dsn(_status_report(head, body))
+    assert bounce.recipient == "ann@bücher.example"
+
+
+def test_a_diagnostic_in_raw_utf8_is_read_as_its_words() -> None:
+    head = b"Content-Type: message/delivery-status"
+    body = (
+        "Reporting-MTA: dns; x\n\nFinal-Recipient: rfc822; ann@example.org\n"
+        "Action: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 邮箱已满\n"
+    ).encode()
+    [bounce] = parse_dsn(_status_report(head, body))
+    assert (bounce.reason, bounce.hard) == (Reason.MAILBOX_FULL, False)
+
+
+@pytest.mark.parametrize(
+    "diagnostic",
+    [
+        "553 5.7.1 发信用户不存在",
+        "554 5.7.1 发件人账户不存在",
+        "550 5.7.1 Отправитель: пользователь example.com не найден в списке разрешённых",
+    ],
+)
+def test_words_about_the_sending_user_are_no_unknown_recipient(diagnostic: str) -> None:
+    reason = classify("5.7.1", "failed", diagnostic)
+    assert reason != Reason.USER_UNKNOWN and not suppresses(reason, "5.7.1")
+
+
+def test_a_notices_text_in_raw_utf8_without_a_charset_is_read_as_its_words() -> None:
+    raw = (
+        "From: MAILER-DAEMON@mx.example.net\nTo: news@news.example.com\n"
+        "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="BB"\n'
+        "\n--BB\nContent-Type: text/plain\n\n<ann@example.org>: 550 收件人邮箱已满\n\n"
+        "--BB\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\n"
+        "Final-Recipient: rfc822; ann@example.org\nAction: failed\nStatus: 5.0.0\n--BB--\n"
+    ).encode()
+    [bounce] = parse_dsn(raw)
+    assert (bounce.reason, bounce.hard) == (Reason.MAILBOX_FULL, False)

@@ -71,6 +71,17 @@ def dsn(
     ).encode()
 
 
+def user_unknown(address: str, number: int = 1) -> bytes:
+    return dsn(
+        to=TEST_FROM,
+        final_recipient=address,
+        action="failed",
+        status="5.1.1",
+        diagnostic="550 5.1.1 User unknown",
+        number=number,
+    )
+
+
 def not_a_dsn(to: str) -> bytes:
     return (
         "From: A Reader <reader@example.net>\r\n"
@@ -294,14 +305,7 @@ def test_processing_the_same_bounces_twice_changes_nothing_the_second_time(
         box = write_mbox(
             tmp_path / "bounces.mbox",
             [
-                dsn(
-                    to=TEST_FROM,
-                    final_recipient=HARD,
-                    action="failed",
-                    status="5.1.1",
-                    diagnostic="550 5.1.1 User unknown",
-                    number=1,
-                ),
+                user_unknown(HARD),
                 dsn(
                     to=TEST_FROM,
                     final_recipient=SOFT,
@@ -337,3 +341,38 @@ def test_bounces_process_on_a_file_that_is_no_mailbox_is_one_line_and_a_hint(
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith(f"error: {folder}: cannot read bounces")
     assert lines[1] == "hint: give an mbox file or a Maildir folder"
+
+
+def bad_base64_report() -> bytes:
+    """A report whose delivery-status part says base64 and is not (cut short, or hostile)."""
+    return (
+        b"From: MAILER-DAEMON@mx.example.net\r\nTo: " + TEST_FROM.encode() + b"\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="BB"\r\n\r\n'
+        b"--BB\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n\r\n"
+        b"--BB\r\nContent-Type: message/delivery-status\r\n"
+        b"Content-Transfer-Encoding: base64\r\n\r\nQUJDRE\r\n--BB--\r\n"
+    )
+
+
+def test_a_report_that_cannot_be_read_stops_no_other_in_the_mailbox(
+    write_config, smtp_server: FixtureSMTPServer, tmp_path: Path
+) -> None:
+    # One message the reader cannot make sense of fails alone: the rest of the mailbox is
+    # still read, and the run goes on to its end.
+    settings = write_config(config(smtp_server))
+    with pipeline.runtime(settings, NOW) as rt:
+        subscribe(rt, "weekly")
+        box = write_mbox(
+            tmp_path / "bounces.mbox",
+            [
+                bad_base64_report(),
+                user_unknown(HARD),
+            ],
+        )
+        result = digest(
+            settings.config_path, "--now", LATER.isoformat(), "bounces", "process", str(box)
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Read 2 message(s): 1 hard bounce(s) suppressed" in result.stdout
+        assert HARD in suppressions(rt)
