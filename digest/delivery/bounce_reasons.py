@@ -10,6 +10,7 @@ std_reason and of PHP-Bounce-Handler's bounce_responses.php, the words real MTAs
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import StrEnum
 
@@ -95,7 +96,7 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # "vol" the word, not a part of an address or a domain ("reader@vol.at").
             r"(mailbox|postvak|brievenbus)\b.{0,40}(?<![@.\w-])vol\b(?![@.-]\w)|"
             r"skrzynka\b.{0,40}\bpe[łl]na|ящик.{0,40}переполнен|переполнен.{0,40}ящик|"
-            r"превышен\w* квот|квот\w* .{0,20}превышен|メールボックス.{0,12}(いっぱい|満杯|容量)|"
+            r"превышен\w{0,8} квот|квот\w{0,8} .{0,20}превышен|メールボックス.{0,12}(いっぱい|満杯|容量)|"
             r"(邮箱|信箱|郵箱|郵件箱).{0,8}(已满|已滿|满了|空间不足|容量不足|空間不足)",
             re.I,
         ),
@@ -499,8 +500,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"u[żz]ytkownik nie istnieje|nieznany (odbiorca|u[żz]ytkownik)|"
             # Not the sender's ("Отправитель: пользователь ... не найден в списке разрешённых").
             r"(?<!отправитель: )(?<!отправитель )(?<!отправителя )"
-            r"пользовател\w* .{0,30}(не найден(?! в списк)|не существует)|нет такого пользовател|"
-            r"такого пользовател\w* нет|ユーザー.{0,12}(存在しません|見つかりません)|"
+            r"пользовател\w{0,8} .{0,30}(не найден(?! в списк)|не существует)|нет такого пользовател|"
+            r"такого пользовател\w{0,8} нет|ユーザー.{0,12}(存在しません|見つかりません)|"
             r"宛先.{0,12}(存在しません|不明)|"
             # Not the sender's: 发信/发件/寄件 are sending ("发信用户不存在", "发件人账户不存在").
             r"(?<!发信)(?<!发件)(?<!發信)(?<!發件)(?<!寄件)(?<!发信人)(?<!发件人)(?<!發件人)(?<!寄件人)"
@@ -622,8 +623,11 @@ def classify(status: str, action: str = "failed", diagnostic: str = "") -> Reaso
 _FOLD = re.compile(r"[ \t]*\r?\n[ \t]+")
 
 
+@functools.lru_cache(maxsize=64)
 def classify_text(text: str) -> Reason | None:
-    """The reason a bounce's words give, or None when they name none."""
+    """The reason a bounce's words give, or None when they name none. Kept for the last few
+    texts: a notice's addresses whose own lines give no reason each fall back on the same
+    words of the whole notice, read once (a notice naming many took a search each)."""
     # A line folded onto an indented next one ("Host not\n    found") is read whole; lines
     # that start at the margin are other statements, whose words must not run together.
     text = _FOLD.sub(" ", text)

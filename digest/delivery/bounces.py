@@ -12,7 +12,7 @@ import binascii
 import bisect
 import quopri
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email import message_from_bytes, message_from_string, policy
 from email.message import Message
 from email.utils import getaddresses
@@ -102,11 +102,30 @@ class Bounce:
 def parse_dsn(raw: bytes) -> list[Bounce]:
     """The per-recipient reports of a bounce or complaint; [] for a message that is neither."""
     try:
-        return _parse(raw)
+        bounces = _parse(raw)
     except RecursionError:
         # Parts nested deeper than Python's email parser can follow (hostile): no bounce read
         # from this one message, rather than the rest of the mailbox left unprocessed.
         return []
+    return [_storable(bounce) for bounce in bounces]
+
+
+def _storable(bounce: Bounce) -> Bounce:
+    """The bounce with text any database stores: a lone surrogate (a charset such as
+    unicode_escape or utf-7 decodes one from a hostile notice) or a NUL in a detail failed the
+    database's write, which stopped `digest bounces process` at that message on every run."""
+    return replace(
+        bounce,
+        recipient=None if bounce.recipient is None else _text(bounce.recipient),
+        status=_text(bounce.status),
+        action=_text(bounce.action),
+        diagnostic=_text(bounce.diagnostic),
+        verp_token=None if bounce.verp_token is None else _text(bounce.verp_token),
+    )
+
+
+def _text(value: str) -> str:
+    return value.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
 
 
 # Blank lines, or lines of spaces only, before a message's first header line.
@@ -382,6 +401,10 @@ def _ses_notification(message: Message, token: str | None) -> list[Bounce] | Non
     ]
 
 
+# The most failed addresses read from one notice in an MTA's own words.
+_MOST_ADDRESSES = 50
+
+
 def _non_standard(message: Message, token: str | None) -> list[Bounce]:
     """A bounce in an MTA's own words, as flufl.bounce's detectors read it."""
     # Imported here: its detectors cost every other command's start-up a little.
@@ -395,6 +418,11 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
         return []
     if not temporary and not permanent:
         return _plain_notice(message, token)
+    # Each of digest's messages goes to one reader: a notice about one of them names a few
+    # addresses (aliases, forwards), not hundreds. The words about each address are searched
+    # in the whole notice, so a hostile notice naming 1,200 took minutes; the first ones only.
+    permanent = set(sorted(permanent)[:_MOST_ADDRESSES])
+    temporary = set(sorted(temporary)[: max(0, _MOST_ADDRESSES - len(permanent))])
     text = own_text(message)[:20000] or text_of(message)
     # Nor a message's identifier, nor the sender the notice is addressed to (or its mail
     # system), which detectors find in a returned header quoted in the notice's text, unless the

@@ -9,6 +9,10 @@ from email.message import Message
 
 # The parts that carry the message a notice returns, or its headers.
 RETURNED_PARTS = frozenset({"message/rfc822", "text/rfc822-headers"})
+# A report's fields, read as fields (bounces._status_blocks), never as the notice's words: the
+# parser makes the blocks of one it does not know (RFC 6533's) a text, thousands of lines long
+# in a hostile report, which the search for each address's words went through again and again.
+_STATUS_PARTS = frozenset({"message/delivery-status", "message/global-delivery-status"})
 
 
 def own_text(message: Message) -> str:
@@ -25,7 +29,8 @@ def own_text(message: Message) -> str:
     return "\n".join(
         own_text(part)
         for part in message.get_payload()
-        if isinstance(part, Message) and part.get_content_type() not in RETURNED_PARTS
+        if isinstance(part, Message)
+        and part.get_content_type() not in RETURNED_PARTS | _STATUS_PARTS
     )
 
 

@@ -376,3 +376,26 @@ def test_a_report_that_cannot_be_read_stops_no_other_in_the_mailbox(
         assert result.returncode == 0, result.stderr
         assert "Read 2 message(s): 1 hard bounce(s) suppressed" in result.stdout
         assert HARD in suppressions(rt)
+
+
+def test_a_report_whose_text_no_database_stores_stops_no_other(
+    write_config, smtp_server: FixtureSMTPServer, tmp_path: Path
+) -> None:
+    # A notice in a charset that decodes a lone surrogate (unicode_escape) into the detail:
+    # stored as it was read, it failed the database's write, which stopped the run at that
+    # message on every run after; its text is now made storable, and the run goes on.
+    settings = write_config(config(smtp_server))
+    hostile = (
+        b"From: MAILER-DAEMON@mx.example.net\r\nTo: " + TEST_FROM.encode() + b"\r\n"
+        b"Subject: failure notice\r\nContent-Type: text/plain; charset=unicode_escape\r\n\r\n"
+        b"<" + HARD.encode() + b">: 550 5.1.1 User unknown \\ud800\r\n"
+    )
+    with pipeline.runtime(settings, NOW) as rt:
+        subscribe(rt, "weekly")
+        box = write_mbox(tmp_path / "bounces.mbox", [hostile, user_unknown(SOFT)])
+        result = digest(
+            settings.config_path, "--now", LATER.isoformat(), "bounces", "process", str(box)
+        )
+        assert result.returncode == 0, result.stderr
+        assert "Read 2 message(s): 2 hard bounce(s) suppressed" in result.stdout, result.stdout
+        assert {HARD, SOFT} <= set(suppressions(rt))
