@@ -421,8 +421,8 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
     # Each of digest's messages goes to one reader: a notice about one of them names a few
     # addresses (aliases, forwards), not hundreds. The words about each address are searched
     # in the whole notice, so a hostile notice naming 1,200 took minutes; the first ones only.
-    permanent = set(sorted(permanent)[:_MOST_ADDRESSES])
-    temporary = set(sorted(temporary)[: max(0, _MOST_ADDRESSES - len(permanent))])
+    permanent = frozenset(sorted(permanent)[:_MOST_ADDRESSES])
+    temporary = frozenset(sorted(temporary)[: max(0, _MOST_ADDRESSES - len(permanent))])
     text = own_text(message)[:20000] or text_of(message)
     # Nor a message's identifier, nor the sender the notice is addressed to (or its mail
     # system), which detectors find in a returned header quoted in the notice's text, unless the
