@@ -99,7 +99,10 @@ def _bounces_in(raw: bytes, key: str, report: BounceReport) -> list[Bounce]:
     try:
         return parse_dsn(raw)
     except Exception as exc:
-        report.unreadable.append(f"{key}: {type(exc).__name__}: {exc}")
+        # Printed to the operator's terminal: the error may quote the hostile message, so no
+        # control character (an escape sequence) and no more than a line of it.
+        said = "".join(c if c.isprintable() else "?" for c in str(exc)[:200])
+        report.unreadable.append(f"{key}: {type(exc).__name__}: {said}")
         return []
 
 
