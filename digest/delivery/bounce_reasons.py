@@ -91,10 +91,12 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # Portuguese, Spanish, French, German, Dutch, Polish, Russian, Japanese, Chinese.
             r"caixa (postal|de (correio|e-?mail|entrada))\b.{0,40}\bcheia|"
             r"(buz[oó]n|casilla)\b.{0,40}\bllen[oa]|bo[iî]te (aux lettres|de r[ée]ception)\b.{0,40}"
-            r"\bpleine|postfach\b.{0,40}\bvoll\b(?![@.]\w)|postfachspeicher|speicherplatz\b.{0,30}"
+            r"\bpleine|postfach\b.{0,40}(?<![@./\"'+\w-])voll\b(?![@.+/-]\w|[\"'/])|"
+            r"postfachspeicher|speicherplatz\b.{0,30}"
             r"(ersch[öo]pft|[üu]berschritten)|"
-            # "vol" the word, not a part of an address or a domain ("reader@vol.at").
-            r"(mailbox|postvak|brievenbus)\b.{0,40}(?<![@.\w-])vol\b(?![@.-]\w)|"
+            # "vol" (and "voll") the word, not a part of an address, a domain or a path, nor a
+            # quoted name ("reader@vol.at", "vol+news@", "voll-mueller@", '"vol"', "/vol/mail").
+            r"(mailbox|postvak|brievenbus)\b.{0,40}(?<![@./\"'+\w-])vol\b(?![@.+/-]\w|[\"'/])|"
             r"skrzynka\b.{0,40}\bpe[łl]na|ящик.{0,40}переполнен|переполнен.{0,40}ящик|"
             r"превышен\w{0,8} квот|квот\w{0,8} .{0,20}превышен|"
             r"メールボックス.{0,12}(いっぱい|満杯|容量)|"

@@ -1881,3 +1881,25 @@ def test_a_notice_naming_hundreds_of_addresses_is_read_quickly() -> None:
     bounces = parse_dsn(_notice(qmail + body))
     assert time.process_time() - start < 2.0
     assert len(bounces) == 50 and all(b.hard for b in bounces)
+
+
+@pytest.mark.parametrize(
+    "diagnostic",
+    [
+        "550 5.1.1 Mailbox vol+news@example.nl does not exist",
+        "550 5.1.1 Postfach <voll-mueller@example.de> existiert nicht",
+        '550 5.1.1 mailbox "vol" unknown',
+        "550 5.1.1 mailbox unknown on /vol/mail",
+    ],
+)
+def test_vol_in_an_address_a_quoted_name_or_a_path_is_no_full_mailbox(diagnostic: str) -> None:
+    # The Dutch "vol" and German "voll" (full) as words only: not a local part before "+" or
+    # "-", a quoted name, a path (before: a full mailbox, the dead address never suppressed).
+    assert classify("5.1.1", "failed", diagnostic) == Reason.USER_UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "diagnostic", ["552 5.2.2 De mailbox is vol.", "552 5.2.2 Postfach voll.", "452 Mailbox vol"]
+)
+def test_a_full_mailbox_in_dutch_or_german_is_still_one(diagnostic: str) -> None:
+    assert classify("5.2.2", "failed", diagnostic) == Reason.MAILBOX_FULL
