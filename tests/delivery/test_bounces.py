@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import mailbox
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 
 from digest import pipeline
+from digest.config import Settings
 from digest.models import Delivery, Issue
 from subscribers import membership
 from subscribers.models import MailingList, Subscriber, Suppression
 from subscribers.tokens import TokenSubject
+from tests.cli_runner import Finished
 from tests.conftest import TEST_FROM
 from tests.delivery.scenario import NOW, digest, smtp_config
 from tests.servers import Fault, FixtureSMTPServer
@@ -69,6 +71,11 @@ def dsn(
         "\r\n"
         f"--{boundary}--\r\n"
     ).encode()
+
+
+def process(settings: Settings, box: Path, now: datetime = LATER) -> Finished:
+    """`digest bounces process BOX` at `now`, as an operator runs it."""
+    return digest(settings.config_path, "--now", now.isoformat(), "bounces", "process", str(box))
 
 
 def user_unknown(address: str, number: int = 1) -> bytes:
@@ -202,9 +209,7 @@ def test_verp_sender_names_the_subscriber_and_a_bounce_to_it_suppresses_them(
             ],
         )
 
-        result = digest(
-            settings.config_path, "--now", LATER.isoformat(), "bounces", "process", str(box)
-        )
+        result = process(settings, box)
 
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stdout.strip() == (
@@ -272,9 +277,7 @@ def test_without_verp_the_final_recipient_names_the_subscriber_from_a_maildir(
             ],
         )
 
-        result = digest(
-            settings.config_path, "--now", LATER.isoformat(), "bounces", "process", str(folder)
-        )
+        result = process(settings, folder)
 
         assert result.returncode == 0, result.stdout + result.stderr
         assert result.stdout.strip() == (
@@ -316,15 +319,12 @@ def test_processing_the_same_bounces_twice_changes_nothing_the_second_time(
                 ),
             ],
         )
-        first = digest(
-            settings.config_path, "--now", LATER.isoformat(), "bounces", "process", str(box)
-        )
+        first = process(settings, box)
         assert first.returncode == 0, first.stderr
         after_first = (audience(rt), suppressions(rt))
         assert after_first[0][SOFT] == ("active", 1)
 
-        later = (LATER + timedelta(hours=1)).isoformat()
-        second = digest(settings.config_path, "--now", later, "bounces", "process", str(box))
+        second = process(settings, box, LATER + timedelta(hours=1))
 
         assert second.returncode == 0, second.stderr
         assert (audience(rt), suppressions(rt)) == after_first
@@ -370,9 +370,7 @@ def test_a_report_that_cannot_be_read_stops_no_other_in_the_mailbox(
                 user_unknown(HARD),
             ],
         )
-        result = digest(
-            settings.config_path, "--now", LATER.isoformat(), "bounces", "process", str(box)
-        )
+        result = process(settings, box)
         assert result.returncode == 0, result.stderr
         assert "Read 2 message(s): 1 hard bounce(s) suppressed" in result.stdout
         assert HARD in suppressions(rt)
@@ -393,9 +391,7 @@ def test_a_report_whose_text_no_database_stores_stops_no_other(
     with pipeline.runtime(settings, NOW) as rt:
         subscribe(rt, "weekly")
         box = write_mbox(tmp_path / "bounces.mbox", [hostile, user_unknown(SOFT)])
-        result = digest(
-            settings.config_path, "--now", LATER.isoformat(), "bounces", "process", str(box)
-        )
+        result = process(settings, box)
         assert result.returncode == 0, result.stderr
         assert "Read 2 message(s): 2 hard bounce(s) suppressed" in result.stdout, result.stdout
         assert {HARD, SOFT} <= set(suppressions(rt))
