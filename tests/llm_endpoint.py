@@ -52,6 +52,7 @@ class FakeChatEndpoint:
                     endpoint.requests.append((dict(self.headers), body))
                     endpoint.in_flight += 1
                     endpoint.most_in_flight = max(endpoint.most_in_flight, endpoint.in_flight)
+                answered = False
                 try:
                     if self.path != "/v1/chat/completions":
                         reply = Reply(status=404, raw=b'{"error": "not found"}')
@@ -67,12 +68,18 @@ class FakeChatEndpoint:
                     self.end_headers()
                     self.wfile.flush()
                     time.sleep(reply.body_delay)
+                    # No longer in flight once its last bytes go: the client may send its next
+                    # request the moment it reads them, before this thread would get back here.
+                    with lock:
+                        endpoint.in_flight -= 1
+                        answered = True
                     self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up: that is what a timeout test wants
                 finally:
-                    with lock:
-                        endpoint.in_flight -= 1
+                    if not answered:
+                        with lock:
+                            endpoint.in_flight -= 1
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None
