@@ -118,3 +118,15 @@ def configure(json_lines: bool, verbose: bool) -> None:
     # APScheduler logs every run and Alembic every check at INFO; their warnings still show.
     for noisy in ("apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.INFO if verbose else logging.WARNING)
+    quiet_handled(verbose)
+
+
+# Libraries that log, with a traceback, errors digest itself handles and reports in its own
+# words: flufl.bounce, a detector that cannot read one message (digest reads it another way).
+HANDLED = ("flufl.bounce",)
+
+
+def quiet_handled(verbose: bool) -> None:
+    """Their tracebacks only with --verbose: else a handled error looks like a crash."""
+    for name in HANDLED:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.CRITICAL)

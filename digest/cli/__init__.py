@@ -144,6 +144,7 @@ def cli(ctx: click.Context, config: Path, verbose: bool, now: datetime | None) -
 
     from digest.cli.context import Invocation
     from digest.cli.output import err
+    from digest.logs import quiet_handled
 
     ctx.obj = Invocation(config, verbose, now)
     logging.basicConfig(
@@ -151,6 +152,7 @@ def cli(ctx: click.Context, config: Path, verbose: bool, now: datetime | None) -
         format="%(message)s",
         handlers=[RichHandler(console=err, show_path=False, show_time=False)],
     )
+    quiet_handled(verbose)
 
 
 def main() -> None:

@@ -395,3 +395,25 @@ def test_a_report_whose_text_no_database_stores_stops_no_other(
         assert result.returncode == 0, result.stderr
         assert "Read 2 message(s): 2 hard bounce(s) suppressed" in result.stdout, result.stdout
         assert {HARD, SOFT} <= set(suppressions(rt))
+
+
+def test_a_message_a_bounce_detector_cannot_read_prints_no_traceback(
+    write_config, smtp_server: FixtureSMTPServer, tmp_path: Path
+) -> None:
+    # flufl.bounce logs a traceback at ERROR when one of its detectors cannot read a message
+    # (here one with no From, its header lost to a blank first line, as in real mailboxes):
+    # digest handles that message itself, so the run shows no traceback, only its summary.
+    settings = write_config(config(smtp_server))
+    with pipeline.runtime(settings, NOW) as rt:
+        subscribe(rt, "weekly")
+        headless = (
+            b"\r\nThis is the mail system at host mx.example.net.\r\n\r\n"
+            b"<gone@example.net>: host mx.example.net[192.0.2.1] said: 450 4.2.1\r\n"
+            b"    mailbox temporarily unavailable (in reply to RCPT TO command)\r\n"
+        )
+        box = write_mbox(tmp_path / "bounces.mbox", [headless, user_unknown(HARD)])
+        result = process(settings, box)
+        assert result.returncode == 0, result.stderr
+        assert "Read 2 message(s): 1 hard bounce(s) suppressed" in result.stdout
+        assert "Traceback" not in result.stderr
+        assert "Exception in detector" not in result.stderr
