@@ -83,6 +83,7 @@ SPLIT_SOURCES = (
     "bouncehammer",
     "fixtures",
     "cpython",
+    "zoon",
 )
 SOURCES = ("flufl", *SPLIT_SOURCES, "all")
 # Sources whose files are a notice's body only, as their project keeps them (no header): read
