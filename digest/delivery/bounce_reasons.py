@@ -616,6 +616,12 @@ def classify(status: str, action: str = "failed", diagnostic: str = "") -> Reaso
             # Security or policy, the code says; servers give it to addresses they do not
             # have too ("5.7.1 No such user"): words naming the address win.
             reason = by_text or Reason.POLICY_BLOCK
+        if reason is Reason.HOST_UNKNOWN and by_text is Reason.USER_UNKNOWN:
+            # A code about the host whose words are about the user: RFC 7505's X.1.10 (null
+            # MX) is what Exchange gives an address its directory does not have ("550 5.1.10
+            # RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup").
+            # Both suppress; the words say which.
+            reason = by_text
         if reason is not None:
             return reason
     if by_text is not None:

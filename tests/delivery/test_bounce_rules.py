@@ -1984,3 +1984,16 @@ def test_exchanges_russian_words_for_an_address_not_found_are_a_user_unknown() -
     assert [(b.recipient, b.reason, b.hard) for b in parse_dsn(raw)] == [
         ("ann@example.net", Reason.USER_UNKNOWN, True)
     ]
+
+
+def test_exchanges_recipient_not_found_under_the_null_mx_code_is_a_user_unknown() -> None:
+    # Exchange and Office 365 give RFC 7505's X.1.10 (null MX) to an address their directory
+    # does not have: its words say which (before: a host unknown, by the code).
+    diagnostic = (
+        "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient ann@example.net not found by SMTP "
+        "address lookup"
+    )
+    assert classify("5.1.10", "failed", diagnostic) == Reason.USER_UNKNOWN
+    assert classify("5.1.10", "failed", "556 5.1.10 Recipient address has null MX") == (
+        Reason.HOST_UNKNOWN
+    )
