@@ -504,7 +504,10 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"(?<!отправитель: )(?<!отправитель )(?<!отправителя )"
             r"пользовател\w{0,8} .{0,30}(не найден(?! в списк)|не существует)|"
             r"нет такого пользовател|"
-            r"такого пользовател\w{0,8} нет|ユーザー.{0,12}(存在しません|見つかりません)|"
+            r"такого пользовател\w{0,8} нет|"
+            # Exchange's own notice in Russian: "Не удалось найти введенный электронный адрес."
+            r"не удалось найти введ[её]нный (электронный )?адрес|"
+            r"ユーザー.{0,12}(存在しません|見つかりません)|"
             r"宛先.{0,12}(存在しません|不明)|"
             # Not the sender's: 发信/发件/寄件 are sending ("发信用户不存在", "发件人账户不存在").
             r"(?<!发信)(?<!发件)(?<!發信)(?<!發件)(?<!寄件)(?<!发信人)(?<!发件人)(?<!發件人)(?<!寄件人)"
@@ -613,6 +616,12 @@ def classify(status: str, action: str = "failed", diagnostic: str = "") -> Reaso
             # Security or policy, the code says; servers give it to addresses they do not
             # have too ("5.7.1 No such user"): words naming the address win.
             reason = by_text or Reason.POLICY_BLOCK
+        if reason is Reason.HOST_UNKNOWN and by_text is Reason.USER_UNKNOWN:
+            # A code about the host whose words are about the user: RFC 7505's X.1.10 (null
+            # MX) is what Exchange gives an address its directory does not have ("550 5.1.10
+            # RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup").
+            # Both suppress; the words say which.
+            reason = by_text
         if reason is not None:
             return reason
     if by_text is not None:

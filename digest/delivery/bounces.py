@@ -154,10 +154,29 @@ def _read(message: Message) -> list[Bounce]:
         bounces = _delivery_status(message, token)
         if bounces:
             return bounces
+    if _disposition_notification(message):
+        return []
     ses = _ses_notification(message, token)
     if ses is not None:
         return ses
     return _non_standard(message, token)
+
+
+def _disposition_notification(message: Message) -> bool:
+    """A message disposition notification (RFC 8098): what became of a message the
+    recipient's side had taken, read or deleted unread, or refused by the recipient's own filter
+    (a Sieve "reject", RFC 5429: Dovecot's "Your message to <a@b.c> was automatically
+    rejected:" and the script's words, "Disposition: ...; deleted"). It names no failed
+    delivery: the mailbox is there, whatever the words."""
+    if message.get_content_type() != "multipart/report":
+        return False
+    if str(message.get_param("report-type") or "").lower() == "disposition-notification":
+        return True
+    payload = message.get_payload()
+    return isinstance(payload, list) and any(
+        isinstance(part, Message) and part.get_content_type() == "message/disposition-notification"
+        for part in payload
+    )
 
 
 # A closing multipart delimiter line: "--boundary--".

@@ -1,4 +1,4 @@
-"""The classifier over the whole real corpus (all eleven sources, both halves): floors that
+"""The classifier over the whole real corpus (all twelve sources, both halves): floors that
 hold, so a regression fails. The figures and what they mean: python -m tests.bench.bench_bounces."""
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ FLOORS = {
     # lowered with that written down, not to let a change through unseen.
     # With the twelfth batch's rules, two more relabelled soft by their words: netscape_01
     # ("Your message was not delivered within 2 days", both addresses) and simple_01 ("would
-    # exceed mailbox quota"): 50 of 51.
-    ("flufl", "tuned"): (50, 0, 51, 21),
+    # exceed mailbox quota"): 50 of 51. With the seventeenth, dsn_09 ("5.7.1 Unable to relay",
+    # relaying refused) relabelled soft by this corpus's rule, as it was never suppressed: 50 of 50.
+    ("flufl", "tuned"): (50, 0, 50, 22),
     ("flufl", "held_out"): (41, 0, 47, 14),
     ("bounceparser", "tuned"): (20, 0, 20, 40),
     ("bounceparser", "held_out"): (24, 0, 24, 36),
@@ -109,6 +110,11 @@ FLOORS = {
     # 0 of 14, before any rule (none was written from it).
     ("cpython", "tuned"): (0, 0, 0, 3),
     ("cpython", "held_out"): (0, 0, 0, 14),
+    # The seventeenth, zoonru/PHP-Bounce-Handler's fixtures (Exim, Mail.Ru, Postfix and
+    # Dovecot), before any rule and after (none of its tuned half was wrong): tuned 1 of 1 hard,
+    # 0 of 2 soft; held out 3 of 3, 0 of 1. Its second part (Exchange's DSN, to tuned/): 2 of 2.
+    ("zoon", "tuned"): (2, 0, 2, 2),
+    ("zoon", "held_out"): (3, 0, 3, 1),
 }
 
 
@@ -133,9 +139,9 @@ def test_the_tuned_halves_meet_the_issues_floors() -> None:
 
 def test_every_complaint_is_acted_on() -> None:
     tally = score(parse_dsn, "arf", "complaints", LABELS, show=False)["tally"]
-    # RFC 5965's example, one written here and Sisimai's abuse reports; its auth-failure report
-    # and the one naming no reader are complaints by nobody.
-    assert (tally["complaint"]["right"], tally["complaint"]["wrong"]) == (24, 0)
+    # RFC 5965's example, one written here, Sisimai's abuse reports and Mail.Ru's (zoon/); its
+    # auth-failure report and the one naming no reader are complaints by nobody.
+    assert (tally["complaint"]["right"], tally["complaint"]["wrong"]) == (25, 0)
 
 
 def test_every_message_of_the_corpus_is_labelled() -> None:

@@ -1900,3 +1900,100 @@ def test_vol_in_an_address_a_quoted_name_or_a_path_is_no_full_mailbox(diagnostic
 )
 def test_a_full_mailbox_in_dutch_or_german_is_still_one(diagnostic: str) -> None:
     assert classify("5.2.2", "failed", diagnostic) == Reason.MAILBOX_FULL
+
+
+def _dovecot_rejection(*, report_type: str, report: str, reason: str) -> bytes:
+    # Dovecot's rejection (lib-lda's mail_send_rejection): its "rejection_reason" text, then an
+    # MDN (RFC 8098) for a Sieve "reject" (RFC 5429), or a DSN for its own refusals (quota).
+    return (
+        "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\r\n"
+        "To: <bounces+tok42@news.example.org>\r\n"
+        "Subject: Rejected: The Weekly\r\n"
+        "Auto-Submitted: auto-replied (rejected)\r\n"
+        "MIME-Version: 1.0\r\n"
+        f"Content-Type: multipart/report; report-type={report_type};\r\n"
+        '\tboundary="4242/mx.example.net"\r\n'
+        "\r\n"
+        "--4242/mx.example.net\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "\r\n"
+        "Your message to <ann@example.net> was automatically rejected:\r\n"
+        f"{reason}\r\n"
+        "--4242/mx.example.net\r\n"
+        f"Content-Type: message/{report_type}\r\n"
+        "\r\n"
+        f"{report}"
+        "\r\n"
+        "--4242/mx.example.net--\r\n"
+    ).encode()
+
+
+def test_a_sieve_reject_is_no_failed_delivery() -> None:
+    # The reader's own filter refused the message after their mail system took it: an MDN
+    # (disposition "deleted") says the mailbox is there, whatever the script's words (before:
+    # a detector's find with no reason, read as an unknown user and suppressed).
+    raw = _dovecot_rejection(
+        report_type="disposition-notification",
+        report=(
+            "Reporting-UA: mx.example.net; Dovecot Mail Delivery Agent\r\n"
+            "Final-Recipient: rfc822; ann@example.net\r\n"
+            "Original-Message-ID: <42@news.example.org>\r\n"
+            "Disposition: automatic-action/MDN-sent-automatically; deleted\r\n"
+        ),
+        reason="I am not taking newsletters any more.",
+    )
+    assert parse_dsn(raw) == []
+
+
+def test_dovecots_own_rejection_is_still_read_from_its_delivery_report() -> None:
+    raw = _dovecot_rejection(
+        report_type="delivery-status",
+        report=(
+            "Reporting-MTA: dns; mx.example.net\r\n"
+            "Final-Recipient: rfc822; ann@example.net\r\n"
+            "Action: failed\r\n"
+            "Status: 5.2.2\r\n"
+        ),
+        reason="Quota exceeded (mailbox for user is full)",
+    )
+    assert [(b.recipient, b.reason, b.hard) for b in parse_dsn(raw)] == [
+        ("ann@example.net", Reason.MAILBOX_FULL, False)
+    ]
+
+
+_EXCHANGE_RUSSIAN = (
+    "Не удалось выполнить доставку следующим получателям или группам:\r\n"
+    "\r\n"
+    "ann@example.net\r\n"
+    "Не удалось найти введенный электронный адрес. Проверьте адрес получателя и попробуйте "
+    "отправить сообщение еще раз. Если проблема сохранится, обратитесь к администратору "
+    "электронной почты.\r\n"
+)
+
+
+def test_exchanges_russian_words_for_an_address_not_found_are_a_user_unknown() -> None:
+    # Exchange's notice in Russian, its reason on a line of its own below the address (before:
+    # no reason known, so nobody named).
+    raw = (
+        "From: Microsoft Outlook <postmaster@example.net>\r\n"
+        "To: bounces+tok42@news.example.org\r\n"
+        "Subject: Undeliverable: The Weekly\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        "\r\n" + _EXCHANGE_RUSSIAN
+    ).encode()
+    assert [(b.recipient, b.reason, b.hard) for b in parse_dsn(raw)] == [
+        ("ann@example.net", Reason.USER_UNKNOWN, True)
+    ]
+
+
+def test_exchanges_recipient_not_found_under_the_null_mx_code_is_a_user_unknown() -> None:
+    # Exchange and Office 365 give RFC 7505's X.1.10 (null MX) to an address their directory
+    # does not have: its words say which (before: a host unknown, by the code).
+    diagnostic = (
+        "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient ann@example.net not found by SMTP "
+        "address lookup"
+    )
+    assert classify("5.1.10", "failed", diagnostic) == Reason.USER_UNKNOWN
+    assert classify("5.1.10", "failed", "556 5.1.10 Recipient address has null MX") == (
+        Reason.HOST_UNKNOWN
+    )
