@@ -18,6 +18,7 @@ from lxml import etree
 
 from digest.collect.decoding import decode_html
 from digest.collect.loose_text import wrap_loose_text
+from digest.collect.mail_addresses import unlink_mail_addresses
 from digest.collect.page_metadata import article_metadata
 from digest.collect.source_lines import join_source_lines
 from digest.collect.text import fingerprint, without_control_chars
@@ -137,6 +138,7 @@ def extract_article(
         text = _selected_text(tree, selector)
     if not text:
         _drop_furniture(tree)
+        unlink_mail_addresses(tree)
         wrap_loose_text(tree)
         join_source_lines(tree)
         text = clean_text(_main_text(tree, url))
