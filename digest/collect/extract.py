@@ -17,6 +17,7 @@ from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 from trafilatura.settings import use_config
 
+from digest.collect.appended_articles import drop_appended_articles
 from digest.collect.decoding import decode_html
 from digest.collect.loose_text import wrap_loose_text
 from digest.collect.mail_addresses import unlink_mail_addresses
@@ -149,6 +150,7 @@ def extract_article(
     if selector:
         text = _selected_text(tree, selector)
     if not text:
+        drop_appended_articles(tree, metadata["title"])
         _drop_furniture(tree)
         unlink_mail_addresses(tree)
         wrap_loose_text(tree)
