@@ -15,9 +15,7 @@ import nh3
 import trafilatura
 from cssselect import GenericTranslator, SelectorError
 from lxml import etree
-from trafilatura.settings import use_config
 
-from digest.collect.appended_articles import drop_appended_articles
 from digest.collect.decoding import decode_html
 from digest.collect.loose_text import wrap_loose_text
 from digest.collect.mail_addresses import unlink_mail_addresses
@@ -95,17 +93,6 @@ _LEAD_WORDS = 150
 _WORD = re.compile(r"\w")
 # "(Global ties)" badges under the title, alone or several on one line.
 _LABEL = re.compile(r"^(?:\([^()]{1,40}\)\s*)+$")
-# trafilatura judges its main reading short, and falls back on justext and on the page's
-# whole text (the headline glued to the paragraphs, the paragraphs to one another), below
-# MIN_EXTRACTED_SIZE characters: 250, some 40 words of a language written with spaces (six
-# characters a word with its space). Chinese and Japanese write a word in about two
-# characters (digest.editorial.reading_time counts them so): the same 40 words are 85.
-# justext, which counts words between spaces and stop words, finds nothing in either.
-_TRAFILATURA_CONFIG = use_config()
-_UNSPACED_CONFIG = use_config()
-_UNSPACED_CONFIG.set("DEFAULT", "MIN_EXTRACTED_SIZE", "85")
-_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f]")
-_LETTER = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True)
@@ -150,12 +137,11 @@ def extract_article(
     if selector:
         text = _selected_text(tree, selector)
     if not text:
-        drop_appended_articles(tree, metadata["title"])
         _drop_furniture(tree)
         unlink_mail_addresses(tree)
         wrap_loose_text(tree)
         join_source_lines(tree)
-        text = clean_text(_main_text(tree, url, unspaced=_unspaced(metadata["title"])))
+        text = clean_text(_main_text(tree, url))
     text = _without_title(text, metadata["title"])
     return ExtractedArticle(text=text, html=paragraphs_html(text), **metadata)
 
@@ -169,27 +155,18 @@ def _drop_templates(tree: lxml.html.HtmlElement) -> None:
             el.drop_tree()
 
 
-def _unspaced(title: str | None) -> bool:
-    """Whether the page is written in Chinese or Japanese: most letters of its title are."""
-    letters = len(_LETTER.findall(title or ""))
-    return letters > 0 and len(_UNSPACED.findall(title or "")) * 2 > letters
-
-
-def _main_text(tree: lxml.html.HtmlElement, url: str, *, unspaced: bool = False) -> str:
+def _main_text(tree: lxml.html.HtmlElement, url: str) -> str:
     """trafilatura's balanced mode with tables. Measured on the dev halves of the real pages
     (tests/bench/): precision mode lost text (F1 0.9662 against 0.9672, must-contain snippets
     93.3% against 94.4%, must-not alike at 1.2%) and reduced one article to its reprints
     notice; leaving tables out changed nothing there but emptied articles laid out in tables."""
-    return _trafilatura(tree, url, tables=True, precision=False, unspaced=unspaced)
+    return _trafilatura(tree, url, tables=True, precision=False)
 
 
-def _trafilatura(
-    tree: lxml.html.HtmlElement, url: str, *, tables: bool, precision: bool, unspaced: bool = False
-) -> str:
+def _trafilatura(tree: lxml.html.HtmlElement, url: str, *, tables: bool, precision: bool) -> str:
     try:
         extracted = trafilatura.extract(
             tree,
-            config=_UNSPACED_CONFIG if unspaced else _TRAFILATURA_CONFIG,
             url=url,
             include_comments=False,
             include_tables=tables,
