@@ -1997,3 +1997,10 @@ def test_exchanges_recipient_not_found_under_the_null_mx_code_is_a_user_unknown(
     assert classify("5.1.10", "failed", "556 5.1.10 Recipient address has null MX") == (
         Reason.HOST_UNKNOWN
     )
+
+
+def test_exchanges_russian_address_not_found_is_about_the_recipient_only() -> None:
+    # The sender's address not found (the words a hostile review asked about) is no reason to
+    # suppress the reader; the recipient's is.
+    assert classify_text("Не удалось найти введенный электронный адрес.") is Reason.USER_UNKNOWN
+    assert classify_text("Не удалось найти введенный адрес отправителя в каталоге.") is None
