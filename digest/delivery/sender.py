@@ -453,7 +453,7 @@ class _InARow:
         more than one domain."""
         result = attempt.result
         if result.outcome == DeliveryStatus.SENT:
-            return self.take(), False
+            return (self.take() if self.attempts else []), False
         kind = self.kind(result)
         if kind is None:
             return [], False
