@@ -279,9 +279,6 @@ class RecordingHandler(OffersPipelining):
         self.by_recipient: dict[str, list[str]] = {}
         # Faults per recipient, one per transaction (consulted after by_recipient and script).
         self.faults: dict[str, list[Fault]] = {}
-        # Then, when set, a fault for every RCPT TO by its address (None: none): a server that
-        # fails every recipient alike (a broken recipient-verification backend, a stall).
-        self.rcpt_fault_for: Callable[[str], Fault | None] | None = None
         self.received: list[Received] = []
         self.events: list[Event] = []
         # Transactions (RCPT TO) seen per recipient.
@@ -444,8 +441,6 @@ class RecordingHandler(OffersPipelining):
         self.attempts[address] += 1
         chosen = self.faults.get(address)
         fault = chosen.pop(0) if chosen else None
-        if fault is None and self.rcpt_fault_for is not None:
-            fault = self.rcpt_fault_for(address)
         if fault is None and self._random is not None:
             fault = self._random.pick(address, self.attempts[address])
         if fault is not None and fault.stage == "rcpt" and fault.stall:

@@ -141,26 +141,12 @@ class Sender:
         A refusal of the sender stops the send: its greeting, login or MAIL FROM refused
         (SendResult.sender_refused; not a refusal of one reader's own VERP sender alone, which
         the transport tells apart and gives as that reader's deferral), or
-        READERS_IN_A_ROW readers of more than one domain refused in a refusal of the
+        SENDER_REFUSALS_IN_A_ROW readers of more than one domain refused in a refusal of the
         sender's words (SendResult.of_sender), each of them deferred, no message accepted
         between: every reader would be refused alike. No more messages are handed over, the
         ones under way finish, and every reader taken but not sent is recorded as held back
         (its row as it was before the claim, no attempt counted); then SenderRefused is
         raised, with what to fix.
-
-        A server failing recipients alike at RCPT TO (the connection dropped, no reply in
-        time, the same 4xx) stops the send the same way once READERS_IN_A_ROW readers of more
-        than one domain get it, no message accepted between, when it failed the sender's own
-        address alike too (SendResult.alike_at_rcpt: the transport asks it): the server's
-        state, not theirs. Their attempts are withheld until that is known: held back (no
-        attempt counted) with the readers not sent, and ServerUnavailable raised, for a later
-        pass; recorded as they are, each that reader's deferral, once a message is accepted
-        after them, a failure alike of another kind ends their row, or the send ends without
-        the row (one reader's own trouble, or one domain's). Held back too when every
-        connection is then turned away (the server unavailable, below), nothing accepted
-        since. Readers whose own checks fail (the first of the list, on three domains, every
-        pass) never stop a send: the server takes the sender's address, so they are counted
-        and their attempts run out.
 
         A server that cannot take mail now (SendResult.server_unavailable: no connection, or
         a 4xx to the greeting, login or MAIL FROM, or a reset failed on a new session too,
@@ -187,11 +173,6 @@ class Sender:
         stopped: list[DigestError] = []  # what hold raised
         refusal: list[SendResult] = []  # the first refusal of the sender: nothing more goes
         of_sender = _RefusalsInARow()
-        # Readers failed alike at RCPT TO (SendResult.alike_at_rcpt), their attempts not yet
-        # recorded: counted once a message is accepted after them, or the send ends; held back
-        # once they make the server's state (`down`: the result that stopped the send).
-        alike = _InARow(lambda result: result.alike_at_rcpt)
-        down: list[SendResult] = []
         # Messages built whose connection could not hand them over (the server unavailable),
         # for another connection; and the first such result.
         returned: deque[_Built] = deque()
@@ -213,7 +194,7 @@ class Sender:
             still at work may hand its message back (its connection turned away)."""
             nonlocal exhausted, idle
             while True:
-                if stopped or refusal or down:
+                if stopped or refusal:
                     return None
                 if returned:
                     built = returned.popleft()
@@ -243,21 +224,6 @@ class Sender:
                 finally:
                     idle -= 1
 
-        def failed_alike(attempt: outbox.Attempt) -> list[outbox.Attempt]:
-            """What to record now, this attempt seen: nothing while it is one of readers failed
-            alike at RCPT TO (withheld, see `alike`); those before it too once a message
-            accepted or a failure alike of another kind ends their row; all of them held back
-            once they make the server's state, and any failed alike after that."""
-            if down:
-                failed = attempt.result.alike_at_rcpt is not None
-                return [held_back(attempt.claimed, down[0]) if failed else attempt]
-            ended, stops = alike.see(attempt)
-            if stops:
-                down.append(_server_failing(alike.attempts))
-                signal()
-                return [held_back(a.claimed, down[0]) for a in alike.take()]
-            return ended if attempt.result.alike_at_rcpt is not None else [*ended, attempt]
-
         async def work(lane: int) -> None:
             nonlocal live
             try:
@@ -275,8 +241,8 @@ class Sender:
                 current, upcoming = upcoming, None
                 if stopped:
                     break  # a transaction begun for it is dropped with the connection
-                if isinstance(current, _Built) and (refusal or down):
-                    previous = record(held_back(current.claimed, (refusal or down)[0]))
+                if isinstance(current, _Built) and refusal:
+                    attempt = held_back(current.claimed, refusal[0])
                     begun = False  # a transaction begun for it is dropped with the connection
                 elif isinstance(current, _Built):
                     if self.look_ahead and not begun and not self.rate.at_once():
@@ -326,11 +292,10 @@ class Sender:
                     refused = of_sender.refusal(attempt)
                     if refused is not None and not refusal:
                         refusal.append(refused)
-                    for settled in failed_alike(attempt):
-                        previous = record(settled)
                 else:
-                    previous = record(current)  # not built: failed, never handed over
+                    attempt = current  # not built: recorded as failed, never handed over
                     begun = False
+                previous = record(attempt)
                 if upcoming is None:
                     upcoming = await take()
             if previous is not None:
@@ -342,14 +307,9 @@ class Sender:
                     group.create_task(work(lane))
         except BaseExceptionGroup as failed:
             raise failed.exceptions[0] from None
-        if returned and not stopped and not refusal:
-            # The server turned every connection away right after failing these readers alike
-            # at RCPT TO, nothing accepted since: its state, as theirs; else their own trouble.
-            last.extend(record(held_back(a.claimed, unavailable[0])) for a in alike.take())
-        last.extend(record(attempt) for attempt in alike.take())
-        if refusal or down or (returned and not stopped):
+        if refusal or (returned and not stopped):
             # Nothing more goes: every reader taken but not sent is put back as it was.
-            why = refusal[0] if refusal else down[0] if down else unavailable[0]
+            why = refusal[0] if refusal else unavailable[0]
             untried = [built.claimed for built in returned] + list(waiting)
             last.extend(record(held_back(claimed, why)) for claimed in untried)
         # Recorded in the order submitted, and once one commit failed every later result
@@ -360,14 +320,6 @@ class Sender:
             raise stopped[0]
         if refusal:
             raise refused_sender(refusal[0], self.transport.describe())
-        if down:
-            raise ServerUnavailable(
-                f"{self.transport.describe()}: {down[0].reply}; sending stopped",
-                hint="the server fails every recipient alike, the sender's own address too: "
-                "its recipient checks (a lookup table, a verification service) or its disk may "
-                "be failing. No reader was counted for it: a later pass sends to them",
-                sent_before=any_sent,
-            )
         if returned:
             raise ServerUnavailable(
                 f"{self.transport.describe()}: {unavailable[0].reply}; sending stopped",
@@ -429,74 +381,32 @@ class Sender:
         return outbox.Attempt(claimed, SendResult(DeliveryStatus.FAILED, reason), message_id)
 
 
-# Readers in a row, of more than one domain, failed alike in a way that says nothing of them,
-# no message accepted between: the server's answer to every reader, and the send stops. Fewer,
-# or one domain's alone, are those readers' own (a server refusing the sender for some
-# recipients only, a domain whose check fails). Two such ways: a refusal of the sender at
-# RCPT TO or after the data (SendResult.of_sender), and a failure at RCPT TO the server gives
-# the sender's own address too (SendResult.alike_at_rcpt).
-READERS_IN_A_ROW = 3
-
-
-class _InARow:
-    """The readers failed alike since the last message accepted: results of the same `kind`
-    (None: a result of no kind, which neither adds to the row nor ends it)."""
-
-    def __init__(self, kind: Callable[[SendResult], str | None]) -> None:
-        self.kind = kind
-        self.attempts: list[outbox.Attempt] = []
-        self._current: str | None = None
-
-    def see(self, attempt: outbox.Attempt) -> tuple[list[outbox.Attempt], bool]:
-        """The attempts this one ends the row of (a message accepted, or a failure of another
-        kind), and whether the row, this one added, is READERS_IN_A_ROW readers or more of
-        more than one domain."""
-        result = attempt.result
-        if result.outcome == DeliveryStatus.SENT:
-            return (self.take() if self.attempts else []), False
-        kind = self.kind(result)
-        if kind is None:
-            return [], False
-        ended = self.take() if kind != self._current else []
-        self._current = kind
-        self.attempts.append(attempt)
-        domains = {a.claimed.email.rpartition("@")[2].lower() for a in self.attempts}
-        return ended, len(self.attempts) >= READERS_IN_A_ROW and len(domains) > 1
-
-    def take(self) -> list[outbox.Attempt]:
-        """The row's attempts; the row starts again."""
-        taken, self.attempts, self._current = self.attempts, [], None
-        return taken
+# Readers in a row, of more than one domain, whose RCPT TO or data the server answered with a
+# refusal of the sender (SendResult.of_sender), no message accepted between: the sender is
+# refused, not those readers, and the send stops. Fewer, or one domain's alone, are those
+# readers' deferrals (a server refusing the sender for some recipients only).
+SENDER_REFUSALS_IN_A_ROW = 3
 
 
 class _RefusalsInARow:
-    """The refusals of the sender given to readers since the last message accepted (each of
-    them recorded as it comes, that reader's deferral)."""
+    """The refusals of the sender given to readers since the last message accepted."""
 
     def __init__(self) -> None:
-        self.row = _InARow(lambda result: "" if result.of_sender else None)
+        self.readers: list[str] = []
 
     def refusal(self, attempt: outbox.Attempt) -> SendResult | None:
         """The refusal of the sender that stops the send, once this attempt makes one."""
         result = attempt.result
         if result.sender_refused:
             return result  # a greeting, AUTH or MAIL FROM refused: every reader alike
-        _ended, stops = self.row.see(attempt)
-        return replace(result, of_sender=False, sender_refused=True) if stops else None
-
-
-def _server_failing(row: Sequence[outbox.Attempt]) -> SendResult:
-    """The server's state that readers failed alike at RCPT TO make (see _InARow): as a
-    server that cannot take mail, no attempt of theirs counted."""
-    domains = {a.claimed.email.rpartition("@")[2].lower() for a in row}
-    last = row[-1].result
-    return replace(
-        last,
-        reply=f"{len(row)} readers in a row of {len(domains)} domains failed alike at RCPT TO, "
-        f"the sender's own address too ({last.alike_at_rcpt}): {last.reply}",
-        alike_at_rcpt=None,
-        server_unavailable=True,
-    )
+        if result.outcome == DeliveryStatus.SENT:
+            self.readers.clear()
+        elif result.of_sender:
+            self.readers.append(attempt.claimed.email)
+            domains = {r.rpartition("@")[2].lower() for r in self.readers}
+            if len(self.readers) >= SENDER_REFUSALS_IN_A_ROW and len(domains) > 1:
+                return replace(result, of_sender=False, sender_refused=True)
+        return None
 
 
 def held_back(claimed: outbox.Claimed, refusal: SendResult) -> outbox.Attempt:

@@ -17,31 +17,20 @@ found closed before any reply to the next transaction (a server that closes afte
 messages, its close not yet seen) named no reader: the message goes on a new session, nobody
 counted. A new session's first transaction never answered is the server's state when its
 MAIL FROM asked alone on another session is not answered either (with VERP, nor the sender's
-twin); answered, the silence was the reader's, counted. A failure at RCPT TO (a drop, no reply,
-a 4xx) is compared with what the envelope sender's own address gets as a recipient on a new
-session: the same, the result says so (SendResult.alike_at_rcpt), and the sender stops the send
-once readers in a row of more than one domain get it (Sender.send_all).
+twin); answered, the silence was the reader's, counted.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import ssl
 from dataclasses import replace
 
 import aiosmtplib
 
 from digest.delivery.addresses import UnencodableAddress, needs_smtputf8, wire_address
-from digest.delivery.smtp_wire import (
-    BadAddress,
-    NoReply,
-    Reply,
-    ReplyReader,
-    SessionLost,
-    command_address,
-)
+from digest.delivery.smtp_wire import BadAddress, Reply, ReplyReader, SessionLost, command_address
 from digest.delivery.transport import (
     DotFreeMessage,
     NextEnvelope,
@@ -63,16 +52,7 @@ class _ResetFailed(Exception):
     session's failure, not the reader's."""
 
 
-class _Silence(SessionLost):
-    """The connection lost, or no reply in time (`kind` says which, in _Connection.
-    _alike_at_rcpt's words), while a reply was awaited."""
-
-    def __init__(self, lost: SessionLost) -> None:
-        super().__init__(str(lost))
-        self.kind = "no reply in time" if isinstance(lost, NoReply) else "connection dropped"
-
-
-class _Unanswered(_Silence):
+class _Unanswered(SessionLost):
     """A new session lost, or timed out, before any reply to its first transaction: nothing
     was said yet of the sender nor of the reader (see _Connection._unanswered)."""
 
@@ -81,12 +61,6 @@ class _SessionGone(_ResetFailed):
     """A session kept from a previous message found closed before any reply to the next
     transaction (a server that closes after a number of messages, or when idle, its close
     not yet seen): nothing reached it, no reader was named to it."""
-
-
-class _LostAtRecipient(_Silence):
-    """The connection lost, or no reply in time, once MAIL FROM was taken and before the reply
-    to RCPT TO: the server's trouble with this reader, or with every one (see
-    _Connection._alike_at_rcpt)."""
 
 
 class _OutOfStep(_ResetFailed):
@@ -258,18 +232,11 @@ class _Connection:
             return self._refused(0, Reply(exc.code, exc.message))
         except _Unanswered as exc:
             return await self._unanswered(sender, exc)
-        except _LostAtRecipient as exc:
-            said = SendResult(DeliveryStatus.DEFERRED, f"before data: {exc}")
-            return await self._alike_at_rcpt(sender, said, exc.kind)
         except (aiosmtplib.SMTPException, SessionLost, OSError, TimeoutError) as exc:
             self.drop()
             return SendResult(DeliveryStatus.DEFERRED, f"before data: {exc or type(exc).__name__}")
         if refused is not None:
-            result = self._refused(*refused)
-            kind = _failure_at_rcpt(refused[1], recipient) if refused[0] == 1 else None
-            if kind is None:
-                return result
-            return await self._alike_at_rcpt(sender, result, kind)
+            return self._refused(*refused)
         try:
             data = dot_stuffed(message)
             begin, next_commands = self._next_transaction(then)
@@ -396,15 +363,12 @@ class _Connection:
                 # pipelined reply back while it checks the recipient) or the server's; see
                 # _unanswered.
                 self.drop()
-                raise _Unanswered(exc) from None
+                raise _Unanswered(str(exc)) from None
             if not replies and reused and not reset:
                 self.drop()
                 raise _SessionGone(
                     f"the session was closed before the transaction: {exc}"
                 ) from None
-            if len(replies) == 1 and not _refusal(replies):
-                self.drop()  # MAIL FROM taken, RCPT TO never answered
-                raise _LostAtRecipient(exc) from None
             if not _refusal(replies):
                 raise
             # A refusal, then the connection closed (a 421 does that): the refusal counts.
@@ -525,20 +489,14 @@ class _Connection:
         the RCPT TO pipelined behind it or an SMTPUTF8 asked for the reader's address: taken,
         the silence was this transaction's own (a slow check of the recipient, the reader's
         address), this reader's deferral, counted as any loss before the data, so that one
-        reader's silence never stops every pass (unless the sender's own address, asked as a
-        recipient, meets the same silence: see _alike_at_rcpt). Not taken, with VERP, the
-        sender's twin is asked on a new session: taken, the silence or refusal was this
-        reader's own sender's, counted. Else a refusal of the sender asked alone says what it
-        is, and no answer again is the server's state, nobody counted."""
+        reader's silence never stops every pass. Not taken, with VERP, the sender's twin is
+        asked on a new session: taken, the silence or refusal was this reader's own sender's,
+        counted. Else a refusal of the sender asked alone says what it is, and no answer again
+        is the server's state, nobody counted."""
         said = f"before data: {exc}"
         alone = await self._ask_on_a_new_session(sender)
         if alone is not None and 200 <= alone.code < 300:
-            # The silence came after MAIL FROM: as one at RCPT TO, asked of the sender's own
-            # address too (a server that holds back every pipelined reply while it checks
-            # the recipient, and whose checks all stall).
-            return await self._alike_at_rcpt(
-                sender, SendResult(DeliveryStatus.DEFERRED, said), exc.kind
-            )
+            return SendResult(DeliveryStatus.DEFERRED, said)
         plain = self._plain_on_the_wire()
         if (
             plain is not None
@@ -557,62 +515,6 @@ class _Connection:
             f"no reply to MAIL FROM on a new connection: {exc}",
             server_unavailable=True,
         )
-
-    async def _alike_at_rcpt(self, sender: str, result: SendResult, kind: str) -> SendResult:
-        """This reader's failure at RCPT TO (`kind`: the connection dropped, no reply in time,
-        or a 4xx with the reader's address left out), once the server is asked for the
-        envelope sender's own address (the plain one, without a reader's VERP token) as a
-        recipient on a new connection: failed alike, the result says so (alike_at_rcpt: the
-        sender stops the send once readers in a row of more than one domain get it, nobody
-        counted); taken, or answered otherwise, it is this reader's own trouble, counted as
-        before. The sender's address is what tells a broken server (a recipient-verification
-        backend down, a stall at every RCPT) from readers whose own checks fail: it is never a
-        reader, so the same bad readers first in the list cannot stop every pass."""
-        own = self._plain_on_the_wire() or sender
-        failure = await self._recipient_failure(own)
-        if isinstance(failure, Reply):
-            # The server's "slow down" (421/454) to it: every connection's pause, this
-            # reader's failure its own as before.
-            slowed = self.pool.classify(failure.code, failure.text)
-            return replace(result, slow_down=slowed.slow_down)
-        return replace(result, alike_at_rcpt=kind) if failure == kind else result
-
-    async def _recipient_failure(self, address: str) -> str | Reply | None:
-        """How the server fails RCPT TO:<address> (on the wire) after MAIL FROM:<address>, the
-        first transaction of a new session, which is given up after: "connection dropped", "no
-        reply in time", or its 4xx with the address left out (as _alike_at_rcpt's kind); its
-        reply when it is a "slow down" (421, 454); None when it takes the address, answers
-        otherwise, or cannot be asked (no connection, MAIL FROM not taken)."""
-        self.drop()
-        try:
-            wire = await self.connect()
-        except (aiosmtplib.SMTPException, OSError, TimeoutError):
-            self.drop()
-            return None
-        mail, rcpt, _data = _commands(address, address, needs_smtputf8(address))
-        timeout = self.pool.timeout
-        try:
-            # Pipelined when the server offers it, as the readers' transactions go: a silence
-            # before any reply is then the RCPT TO's too (a server may hold back its reply to
-            # MAIL FROM while it checks the recipient), as _unanswered finds it for a reader.
-            wire.write(mail + rcpt if self.pipelining else mail)
-            try:
-                taken = await wire.read(timeout)
-            except SessionLost as exc:
-                return _Silence(exc).kind if self.pipelining else None
-            if not 200 <= taken.code < 300:
-                return None
-            try:
-                if not self.pipelining:
-                    wire.write(rcpt)
-                reply = await wire.read(timeout)
-            except SessionLost as exc:
-                return _Silence(exc).kind
-        except SessionLost:
-            return None  # the write failed: the connection closed at once
-        finally:
-            self.drop()
-        return reply if reply.code in SLOW_DOWN_CODES else _failure_at_rcpt(reply, address)
 
     def _verp_refused(self, sender: str, refused: tuple[int, Reply]) -> bool:
         """Whether `refused` is a refusal at MAIL FROM (not a "slow down", nor one of the RSET
@@ -749,23 +651,6 @@ def _mail_from(sender: str, utf8: bool) -> bytes:
     return f"MAIL FROM:<{sender}>{' SMTPUTF8' if utf8 else ''}\r\n".encode(
         "utf-8" if utf8 else "ascii"
     )
-
-
-def _failure_at_rcpt(reply: Reply, address: str) -> str | None:
-    """A reply to RCPT TO:<address> as _Connection._alike_at_rcpt's kind: a 4xx with the
-    address left out; None for any other reply, and for a refusal of the sender's or a "slow
-    down", whose own rules (Sender.send_all, the shared pause) say already what they are for
-    every reader."""
-    said = f"{reply.code} {reply.text}".strip()
-    if not 400 <= reply.code < 500 or reply.code in SLOW_DOWN_CODES or refuses_sender(said):
-        return None
-    return _without(said, address)
-
-
-def _without(reply: str, address: str) -> str:
-    """A reply with an address it names left out: the same words to every recipient (Postfix
-    names the recipient in "451 4.3.0 <r@example.org>: Temporary lookup failure")."""
-    return re.sub(re.escape(address), "", reply, flags=re.IGNORECASE)
 
 
 def _refusal(replies: list[Reply]) -> tuple[int, Reply] | None:

@@ -29,10 +29,6 @@ class SessionLost(Exception):
     """The connection closed, timed out or spoke out of turn: the session is unusable."""
 
 
-class NoReply(SessionLost):
-    """No reply came within the time allowed (the connection may still be open)."""
-
-
 class BadAddress(ValueError):
     """An address that cannot be written into a command line."""
 
@@ -157,7 +153,7 @@ class ReplyReader(asyncio.Protocol):
             return self._replies.popleft()
         if self._lost is not None:
             raise self._lost
-        raise NoReply(f"no reply within {timeout:g} s")
+        raise SessionLost(f"no reply within {timeout:g} s")
 
     def _check_deadline(self) -> None:
         self._watch = None

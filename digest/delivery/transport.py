@@ -116,13 +116,6 @@ class SendResult:
     # after it too) got a 4xx (a busy server, its storage full, too many connections). Not
     # the reader's attempt (see Sender.send_all).
     server_unavailable: bool = False
-    # How the server failed this reader at RCPT TO (the connection dropped, no reply in time,
-    # or a 4xx, the reader's address left out of it), when it did the same to the envelope
-    # sender's own address, asked for right after on a new connection: the server's state
-    # more likely than the reader's. Deferred, and counted but when readers in a row of more
-    # than one domain get it alike, nothing accepted between: then the send stops, the server
-    # unavailable, and none of them is counted (Sender.send_all).
-    alike_at_rcpt: str | None = None
 
     @property
     def hard_bounce(self) -> bool:
