@@ -121,8 +121,8 @@ def configure(json_lines: bool, verbose: bool) -> None:
     quiet_handled(verbose)
 
 
-# Libraries that log, with a traceback, errors digest itself handles and reports in its own
-# words: flufl.bounce, a detector that cannot read one message (digest reads it another way).
+# Libraries that log, with a traceback, errors digest itself handles: flufl.bounce, a detector
+# that cannot read one message (digest takes no bounce from its detectors then, and goes on).
 HANDLED = ("flufl.bounce",)
 
 

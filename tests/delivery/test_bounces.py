@@ -401,8 +401,8 @@ def test_a_message_a_bounce_detector_cannot_read_prints_no_traceback(
     write_config, smtp_server: FixtureSMTPServer, tmp_path: Path
 ) -> None:
     # flufl.bounce logs a traceback at ERROR when one of its detectors cannot read a message
-    # (here one with no From, its header lost to a blank first line, as in real mailboxes):
-    # digest handles that message itself, so the run shows no traceback, only its summary.
+    # (here one with no From at all): digest catches that error and goes on, so the run shows
+    # no traceback, only its summary.
     settings = write_config(config(smtp_server))
     with pipeline.runtime(settings, NOW) as rt:
         subscribe(rt, "weekly")
