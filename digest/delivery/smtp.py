@@ -497,12 +497,7 @@ class _Connection:
         alone = await self._ask_on_a_new_session(sender)
         if alone is not None and 200 <= alone.code < 300:
             return SendResult(DeliveryStatus.DEFERRED, said)
-        plain = self._plain_on_the_wire()
-        if (
-            plain is not None
-            and is_verp_of(sender, plain)
-            and (alone is None or alone.code not in SLOW_DOWN_CODES)
-        ):
+        if self._is_verp(sender) and (alone is None or alone.code not in SLOW_DOWN_CODES):
             other = await self._ask_on_a_new_session(twin(sender))
             # Only the twin taken makes it this reader's own sender's; a greeting refused, a
             # 4xx or 5xx to the twin, or no answer again are the server's state or the sender's.
@@ -519,14 +514,17 @@ class _Connection:
     def _verp_refused(self, sender: str, refused: tuple[int, Reply]) -> bool:
         """Whether `refused` is a refusal at MAIL FROM (not a "slow down", nor one of the RSET
         before it) of `sender`, a VERP sender of the plain one (as on the wire)."""
-        plain = self._plain_on_the_wire()
         return (
             refused[0] == 0
             and not self.reset_refused
             and refused[1].code not in SLOW_DOWN_CODES
-            and plain is not None
-            and is_verp_of(sender, plain)
+            and self._is_verp(sender)
         )
+
+    def _is_verp(self, sender: str) -> bool:
+        """Whether `sender` is a VERP sender of the plain one, as on the wire."""
+        plain = self._plain_on_the_wire()
+        return plain is not None and is_verp_of(sender, plain)
 
     async def _own_sender_refused(
         self, wire: ReplyReader, sender: str, reply: Reply, plain_taken: bool = True
