@@ -220,10 +220,16 @@ def record_sent(connection: Connection, sent: Sequence[Attempt], now: datetime) 
 _PER_ROW = ("row_id", "reply", "at", "sent_message_id")
 
 
+def sent_row(attempt: Attempt) -> tuple[int, str, str | None]:
+    """A 250's row as it is stored: its id, the reply kept and the message's Message-ID."""
+    return attempt.claimed.id, _stored_reply(attempt.result), attempt.message_id
+
+
 def _per_row(attempt: Attempt, at: object) -> tuple[object, ...]:
     """_RECORD_SENT's values that differ from row to row, as _PER_ROW names them (at: the time
     as the writer binds it)."""
-    return attempt.claimed.id, _stored_reply(attempt.result), at, attempt.message_id
+    row_id, reply, message_id = sent_row(attempt)
+    return row_id, reply, at, message_id
 
 
 def _sent_values(attempt: Attempt, at: object) -> dict[str, object]:

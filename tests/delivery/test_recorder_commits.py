@@ -1,0 +1,190 @@
+"""The recorder's commits of 250s: stored exactly, and on PostgreSQL made without holding the
+event loop (sent_rows_pg)."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from digest import db, pipeline
+from digest.delivery import outbox
+from digest.delivery.recorder import Recorder, RecordingFailed
+from digest.delivery.transport import SendResult
+from digest.models import Delivery
+from digest.states import DeliveryStatus
+from tests.delivery.scenario import addresses, queued_issue, smtp_config
+from tests.servers import FixtureSMTPServer
+
+POLICY = outbox.RetryPolicy(
+    max_attempts=5, base_delay=timedelta(minutes=5), max_age=timedelta(hours=24)
+)
+
+# Replies as servers write them, with what an array's or a statement's text has to escape.
+REPLIES = [
+    '250 2.0.0 Ok: queued as "4Fq1X" {a,b}',
+    "250 OK id=1tXyZ-000Abc-7q \\ backslash\\",
+    "250 تمت الإضافة إلى قائمة الانتظار — ✓",
+    "250 NULL",
+    "250 ok\x00after a NUL",
+    "250 ,{}\"'",
+]
+MESSAGE_IDS = ['<1."quoted"@weekly.example.net>', None, "<3\\x@weekly.example.net>", "<NULL>"]
+
+
+def _claimed(rt: pipeline.Runtime, count: int) -> list[outbox.Claimed]:
+    queued_issue(rt, addresses(count))
+    with db.claim_transaction(rt.engine) as session:
+        return outbox.claim_batch(session, 1, db.utcnow(), count, "w")
+
+
+def test_replies_and_message_ids_are_stored_exactly_as_given(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        claimed = _claimed(rt, len(REPLIES))
+        now = db.utcnow()
+        attempts = [
+            outbox.Attempt(c, SendResult(DeliveryStatus.SENT, reply), MESSAGE_IDS[i % 4])
+            for i, (c, reply) in enumerate(zip(claimed, REPLIES, strict=True))
+        ]
+
+        async def record() -> dict[str, int]:
+            recorder = Recorder(rt.engine, POLICY, lambda: now, "w")
+            await recorder.start()
+            try:
+                # Two commits: the second asked for while the first may be under way.
+                first = [recorder.submit(a) for a in attempts[:2]]
+                second = [recorder.submit(a) for a in attempts[2:]]
+                for recording in first + second:
+                    await recording
+            finally:
+                await recorder.stop()
+            return recorder.take_counts()
+
+        assert asyncio.run(record()) == {"sent": len(REPLIES)}
+        with rt.sessions() as session:
+            rows = session.execute(
+                select(
+                    Delivery.status, Delivery.last_reply, Delivery.message_id, Delivery.sent_at
+                ).order_by(Delivery.id)
+            ).all()
+    assert [r.status for r in rows] == ["sent"] * len(REPLIES)
+    assert [r.last_reply for r in rows] == [reply.replace("\x00", "\ufffd") for reply in REPLIES]
+    assert [r.message_id for r in rows] == [a.message_id for a in attempts]
+    assert {r.sent_at for r in rows} == {now}
+
+
+def test_a_slow_commit_on_postgresql_leaves_the_event_loop_free(
+    write_config, smtp_server: FixtureSMTPServer, postgresql_url: str | None
+) -> None:
+    """Every connection's reading and writing goes on while a commit waits for the server: a
+    commit held up for a second (another transaction holds its row) must not stop the loop for
+    that second. (SQLite's commit is a local write, made on the loop.)"""
+    if not postgresql_url:
+        pytest.skip("PostgreSQL's commits go through a connection of their own")
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        (row,) = _claimed(rt, 1)
+        attempt = outbox.Attempt(row, SendResult(DeliveryStatus.SENT, "250 ok"), "<1@x>")
+        with rt.engine.connect() as locker:
+            locker.execute(
+                text("SELECT id FROM deliveries WHERE id = :id FOR UPDATE"), {"id": row.id}
+            )
+            release = threading.Timer(1.0, locker.rollback)
+
+            async def record() -> tuple[float, float]:
+                recorder = Recorder(rt.engine, POLICY, db.utcnow, "w")
+                await recorder.start()
+                try:
+                    recording = recorder.submit(attempt)
+                    release.start()
+                    started = last = time.monotonic()
+                    longest = 0.0
+                    recording.wanted()
+                    while not recording.done():
+                        await asyncio.sleep(0.01)
+                        now = time.monotonic()
+                        longest, last = max(longest, now - last), now
+                    recording.result()
+                    return longest, last - started
+                finally:
+                    await recorder.stop()
+
+            try:
+                longest, waited = asyncio.run(record())
+            finally:
+                release.join()
+        with rt.sessions() as session:
+            assert session.scalar(select(Delivery.status)) == "sent"
+    assert waited >= 0.9  # the commit did wait for the lock
+    assert longest < 0.5, f"the event loop stood still {longest:.2f} s during a commit"
+
+
+_REFUSE_BOOM = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_boom BEFORE UPDATE ON deliveries FOR EACH ROW"
+        " WHEN NEW.last_reply = '250 boom' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_boom() RETURNS trigger AS $$ BEGIN"
+        " IF NEW.last_reply = '250 boom' THEN RAISE EXCEPTION 'refused'; END IF;"
+        " RETURN NEW; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse_boom BEFORE UPDATE ON deliveries"
+        " FOR EACH ROW EXECUTE FUNCTION refuse_boom()",
+    ],
+}
+
+
+def test_a_refused_commit_fails_its_results_and_every_later_one(
+    write_config, smtp_server: FixtureSMTPServer
+) -> None:
+    """The sender stops on the first result it cannot record (RecordingFailed): the results
+    committed with it, and every one submitted after it, fail alike, and nothing of the
+    refused commit is stored."""
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        claimed = _claimed(rt, 4)
+        with rt.engine.begin() as connection:
+            for statement in _REFUSE_BOOM[rt.engine.dialect.name]:
+                connection.exec_driver_sql(statement)
+        replies = ["250 ok", "250 boom", "250 ok", "250 ok"]
+        attempts = [
+            outbox.Attempt(c, SendResult(DeliveryStatus.SENT, reply), f"<{c.id}@x>")
+            for c, reply in zip(claimed, replies, strict=True)
+        ]
+
+        async def record() -> list[str]:
+            recorder = Recorder(rt.engine, POLICY, db.utcnow, "w")
+            await recorder.start()
+            outcomes = []
+            try:
+                await recorder.submit(attempts[0])
+                refused = [recorder.submit(a) for a in attempts[1:3]]
+                for recording in refused:
+                    with pytest.raises(RecordingFailed, match="refused"):
+                        await recording
+                    outcomes.append("failed")
+                with pytest.raises(RecordingFailed):
+                    await recorder.submit(attempts[3])
+                outcomes.append("failed")
+            finally:
+                await recorder.stop()
+            return outcomes
+
+        try:
+            assert asyncio.run(record()) == ["failed"] * 3
+        finally:
+            with rt.engine.begin() as connection:  # PostgreSQL's test database is kept
+                if rt.engine.dialect.name == "postgresql":
+                    connection.exec_driver_sql("DROP FUNCTION refuse_boom() CASCADE")
+                else:
+                    connection.exec_driver_sql("DROP TRIGGER refuse_boom")
+        with rt.sessions() as session:
+            stored = session.scalars(select(Delivery.status).order_by(Delivery.id)).all()
+    assert stored == ["sent", "sending", "sending", "sending"]
