@@ -17,7 +17,8 @@ and its debugging set's (`sisimai12/tuned/`, `sisimai12/held_out/`) and bounceha
 (`bouncehammer/tuned/`, `bouncehammer/held_out/`) and MailBounceDetector's and go-gmime's test
 fixtures (`fixtures/tuned/`, `fixtures/held_out/`) and the real DSNs of CPython's email tests
 (`cpython/tuned/`, `cpython/held_out/`) and zoonru/PHP-Bounce-Handler's fixtures (`zoon/tuned/`,
-`zoon/held_out/`), each address labelled hard
+`zoon/held_out/`) and CwsMailBounceHandler's test messages (`cws/tuned/`, `cws/held_out/`), each
+address labelled hard
 (about the address: suppress it) or soft (anything else: never). Each source is split in two:
 `tuned` (the rules were adjusted looking at it) and `held_out` (never looked at while tuning).
 `complaints` are ARF reports (RFC 5965). For each source and half: hard addresses suppressed
@@ -85,6 +86,7 @@ SPLIT_SOURCES = (
     "fixtures",
     "cpython",
     "zoon",
+    "cws",
 )
 SOURCES = ("flufl", *SPLIT_SOURCES, "all")
 # Sources whose files are a notice's body only, as their project keeps them (no header): read

@@ -115,6 +115,11 @@ FLOORS = {
     # 0 of 2 soft; held out 3 of 3, 0 of 1. Its second part (Exchange's DSN, to tuned/): 2 of 2.
     ("zoon", "tuned"): (2, 0, 2, 2),
     ("zoon", "held_out"): (3, 0, 3, 1),
+    # The eighteenth, CwsMailBounceHandler's test messages (Exim, qmail, Postfix, Hotmail,
+    # Exchange, Sun ONE of 2006), before any rule (none of its tuned half was wrong): tuned 15
+    # of 15 hard, 0 of 5 soft; held out 14 of 14, 0 of 3.
+    ("cws", "tuned"): (15, 0, 15, 5),
+    ("cws", "held_out"): (14, 0, 14, 3),
 }
 
 
