@@ -117,9 +117,10 @@ FLOORS = {
     ("zoon", "held_out"): (3, 0, 3, 1),
     # The eighteenth, CwsMailBounceHandler's test messages (Exim, qmail, Postfix, Hotmail,
     # Exchange, Sun ONE of 2006), before any rule (none of its tuned half was wrong): tuned 15
-    # of 15 hard, 0 of 5 soft; held out 14 of 14, 0 of 3.
-    ("cws", "tuned"): (15, 0, 15, 5),
-    ("cws", "held_out"): (14, 0, 14, 3),
+    # of 15 hard, 0 of 5 soft; held out 14 of 14, 0 of 3. Its second part (five more, two of
+    # them to held_out/, one of those Yahoo's of 2017): tuned 18 of 18, held out 16 of 16.
+    ("cws", "tuned"): (18, 0, 18, 5),
+    ("cws", "held_out"): (16, 0, 16, 3),
 }
 
 
