@@ -5,7 +5,7 @@ Run by hand: python -m tests.bench.bench_bounces [--half HALF] [--show-wrong [HA
 (HALF: tuned, held_out or complaints; --half reports that half only, so tuning can look at
 `tuned` without seeing `held_out`.)
 
-The corpus (tests/delivery/bounces_corpus/, see its README) has twelve sources of real bounces
+The corpus (tests/delivery/bounces_corpus/, see its README) has thirteen sources of real bounces
 from many MTAs: flufl.bounce's test messages (`tuned/`, `held_out/`),
 Mail::DeliveryStatus::BounceParser's (`bounceparser/tuned/`, `bounceparser/held_out/`),
 bounce_email's and baunsu's (`bounced/tuned/`, `bounced/held_out/`), Sisimai's

@@ -1,4 +1,4 @@
-"""The classifier over the whole real corpus (all twelve sources, both halves): floors that
+"""The classifier over the whole real corpus (all thirteen sources, both halves): floors that
 hold, so a regression fails. The figures and what they mean: python -m tests.bench.bench_bounces."""
 
 from __future__ import annotations
