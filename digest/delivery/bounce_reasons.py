@@ -562,7 +562,12 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # rhost/for-facebook.go).
             r"\b(rcp-p1|int-p[134])\b|"
             # Mimecast's notice (Sisimai's lhost/via-mimecast.go).
-            r"recipient email address is possibly incorrect",
+            r"recipient email address is possibly incorrect|"
+            # A recipient address no mail can be sent to, its syntax wrong: RFC 3463's X.1.3
+            # ("bad destination mailbox address syntax") in words, as Gmail gives them ("553
+            # 5.1.3 The recipient address <a@b> is not a valid RFC-5321 address"); not the
+            # sender's ("The sender address ... is not a valid RFC-5321 address", 5.1.7).
+            r"recipient address\b.{0,100}?\bis not a valid rfc[- ]?\d{3,4}\b",
             re.I,
         ),
     ),

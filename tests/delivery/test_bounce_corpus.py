@@ -1,4 +1,4 @@
-"""The classifier over the whole real corpus (all twelve sources, both halves): floors that
+"""The classifier over the whole real corpus (all thirteen sources, both halves): floors that
 hold, so a regression fails. The figures and what they mean: python -m tests.bench.bench_bounces."""
 
 from __future__ import annotations
@@ -115,6 +115,12 @@ FLOORS = {
     # 0 of 2 soft; held out 3 of 3, 0 of 1. Its second part (Exchange's DSN, to tuned/): 2 of 2.
     ("zoon", "tuned"): (2, 0, 2, 2),
     ("zoon", "held_out"): (3, 0, 3, 1),
+    # The eighteenth, CwsMailBounceHandler's test messages (Exim, qmail, Postfix, Hotmail,
+    # Exchange, Sun ONE of 2006), before any rule (none of its tuned half was wrong): tuned 15
+    # of 15 hard, 0 of 5 soft; held out 14 of 14, 0 of 3. Its second part (five more, two of
+    # them to held_out/, one of those Yahoo's of 2017): tuned 18 of 18, held out 16 of 16.
+    ("cws", "tuned"): (18, 0, 18, 5),
+    ("cws", "held_out"): (16, 0, 16, 3),
 }
 
 

@@ -2004,3 +2004,28 @@ def test_exchanges_russian_address_not_found_is_about_the_recipient_only() -> No
     # suppress the reader; the recipient's is.
     assert classify_text("Не удалось найти введенный электронный адрес.") is Reason.USER_UNKNOWN
     assert classify_text("Не удалось найти введенный адрес отправителя в каталоге.") is None
+
+
+@pytest.mark.parametrize(
+    ("diagnostic", "reason"),
+    [
+        # RFC 3463's X.1.3 (bad destination mailbox address syntax) in words, with no code that
+        # says it: an address no mail can be sent to (before: no reason, never suppressed).
+        (
+            "553 The recipient address <ann@example.org> is not a valid RFC-5321 address.",
+            Reason.USER_UNKNOWN,
+        ),
+        (
+            "553 The recipient address <ann.@example.org> is not a valid RFC 2821 address",
+            Reason.USER_UNKNOWN,
+        ),
+        # The sender's address is no reason to suppress the reader.
+        ("501 The sender address <news@example.org> is not a valid RFC-5321 address.", None),
+    ],
+)
+def test_a_recipient_address_of_invalid_syntax_is_a_user_unknown(
+    diagnostic: str, reason: Reason | None
+) -> None:
+    assert classify_text(diagnostic) is reason
+    expected = Reason.UNKNOWN if reason is None else reason
+    assert classify("5.0.0", "failed", diagnostic) is expected
