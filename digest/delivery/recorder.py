@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import Callable, Generator, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -107,22 +108,30 @@ class Recorder:
             writer = sent_rows_pg.SentRowsWriter(self.engine)
             try:
                 await writer.open()
-            except Exception as exc:
+            except BaseException as exc:
                 self._open.close()
+                if not isinstance(exc, Exception):
+                    raise
                 raise RecordingFailed(f"cannot record the messages' results: {exc}") from exc
             self._sent_async = writer
 
     async def stop(self) -> None:
-        """Record what is still waiting, then let the connections go."""
+        """Record what is still waiting, then let the connections go. Stopped itself (its task
+        cancelled), the results not yet recorded fail."""
         try:
             self._commit()
-            while self._under_way is not None:
-                await asyncio.shield(self._under_way)  # it makes the next commit, if asked
-                if self._under_way is None and self._waiting:
+            while self._under_way is not None or self._waiting:
+                if self._under_way is not None:
+                    # Not cancelled with this wait; done, it makes the next commit, if asked.
+                    await asyncio.wait([self._under_way])
+                else:
                     self._commit()
         finally:
-            self._connection = None
+            self._connection = None  # from now on, what is submitted or waits fails
+            self._commit()
             self._open.close()
+            if self._under_way is not None:
+                self._under_way.cancel()  # its results fail (_commit_done)
             if self._sent_async is not None:
                 await self._sent_async.close()
 
@@ -157,17 +166,23 @@ class Recorder:
             self._again = True  # once the commit under way is done
             return
         batch, self._waiting = self._waiting, []
-        if not batch or self._connection is None:
+        if not batch:
             return
+        if self._error is None and self._connection is None:
+            self._error = RecordingFailed("cannot record the messages' results: recorder stopped")
         if self._error is not None:
             for _, future in batch:
                 _fail(future, self._error)
             return
+        assert self._connection is not None  # else the error above
         attempts = [a for a, _ in batch]
         all_sent = all(a.result.outcome == DeliveryStatus.SENT for a in attempts)
         if all_sent and self._sent_async is not None:
             assert self._loop is not None
-            self._under_way = self._loop.create_task(self._commit_sent(batch, attempts))
+            task = self._loop.create_task(self._commit_sent(batch, attempts))
+            # Done however it ends, even cancelled before it began.
+            task.add_done_callback(functools.partial(self._commit_done, batch))
+            self._under_way = task
             return
         try:
             if all_sent:
@@ -193,14 +208,18 @@ class Recorder:
             self._failed(batch, exc)
         else:
             self._recorded(batch, counts)
-        finally:
-            self._under_way = None
-            if self._again:
-                self._again = False
-                self._commit()
 
-    def _failed(self, batch: list[_Waiting], exc: Exception) -> None:
-        self._error = RecordingFailed(f"cannot record the messages' results: {exc}")
+    def _commit_done(self, batch: list[_Waiting], task: asyncio.Task[None]) -> None:
+        if any(not future.done() for _, future in batch):
+            self._failed(batch, "the commit was cancelled")  # or never begun
+        if self._under_way is task:
+            self._under_way = None
+        if self._again:
+            self._again = False
+            self._commit()
+
+    def _failed(self, batch: list[_Waiting], why: Exception | str) -> None:
+        self._error = RecordingFailed(f"cannot record the messages' results: {why}")
         for _, future in batch:
             _fail(future, self._error)
 

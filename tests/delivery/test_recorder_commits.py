@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 
 from digest import db, pipeline
 from digest.delivery import outbox
-from digest.delivery.recorder import Recorder, RecordingFailed
+from digest.delivery.recorder import Recorder, Recording, RecordingFailed
 from digest.delivery.transport import SendResult
 from digest.models import Delivery
 from digest.states import DeliveryStatus
@@ -188,3 +188,175 @@ def test_a_refused_commit_fails_its_results_and_every_later_one(
         with rt.sessions() as session:
             stored = session.scalars(select(Delivery.status).order_by(Delivery.id)).all()
     assert stored == ["sent", "sending", "sending", "sending"]
+
+
+# PostgreSQL's commits one at a time (sent_rows_pg): each made slow, so that results arrive
+# while one is under way.
+COMMITS: list[int] = []
+
+
+@pytest.fixture
+def slow_commits(monkeypatch: pytest.MonkeyPatch, postgresql_url: str | None) -> None:
+    if not postgresql_url:
+        pytest.skip("PostgreSQL's commits go through a connection of their own")
+    from digest.delivery import sent_rows_pg
+
+    write = sent_rows_pg.SentRowsWriter.write
+    COMMITS.clear()
+
+    async def slow_write(self, sent, now):  # type: ignore[no-untyped-def]
+        COMMITS.append(len(sent))
+        await asyncio.sleep(0.2)
+        if any(a.result.reply == "250 refused" for a in sent):
+            raise RuntimeError("refused")
+        return await write(self, sent, now)
+
+    monkeypatch.setattr(sent_rows_pg.SentRowsWriter, "write", slow_write)
+
+
+def _attempt(claimed: outbox.Claimed, reply: str = "250 ok") -> outbox.Attempt:
+    status = DeliveryStatus.SENT if reply.startswith("2") else DeliveryStatus.DEFERRED
+    return outbox.Attempt(claimed, SendResult(status, reply), f"<{claimed.id}@x>")
+
+
+async def _within(recording: Recording, seconds: float = 5) -> None:
+    """Await a recording, failing rather than hanging (a commit asked for and never made)."""
+
+    async def wait() -> None:
+        await recording
+
+    await asyncio.wait_for(wait(), seconds)
+
+
+def _statuses(rt: pipeline.Runtime) -> list[str]:
+    with rt.sessions() as session:
+        return list(session.scalars(select(Delivery.status).order_by(Delivery.id)))
+
+
+def test_results_arriving_during_a_commit_are_committed_next_in_order(
+    write_config, smtp_server: FixtureSMTPServer, slow_commits: None
+) -> None:
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        rows = _claimed(rt, 4)
+
+        async def record() -> tuple[list[bool], dict[str, int]]:
+            recorder = Recorder(rt.engine, POLICY, db.utcnow, "w")
+            await recorder.start()
+            try:
+                first = recorder.submit(_attempt(rows[0]))
+                first.wanted()
+                await asyncio.sleep(0.05)  # its commit under way
+                second = recorder.submit(_attempt(rows[1]))
+                second.wanted()
+                deferred = recorder.submit(_attempt(rows[2], "451 4.3.0 try later"))
+                deferred.wanted()
+                unawaited = recorder.submit(_attempt(rows[3]))  # stop() records it
+                await _within(second)
+                await _within(deferred)
+                done = [first.done(), second.done(), deferred.done()]
+            finally:
+                await asyncio.wait_for(recorder.stop(), 5)
+            unawaited.result()
+            return done, recorder.take_counts()
+
+        done, counts = asyncio.run(record())
+        assert done == [True, True, True]
+        assert counts == {"sent": 3, "deferred": 1}
+        assert _statuses(rt) == ["sent", "sent", "deferred", "sent"]
+    # One at a time: the first alone, the rest (a 451 among them: the synchronous path) after.
+    assert COMMITS[0] == 1
+
+
+def test_a_refused_commit_under_way_fails_the_results_waiting_behind_it(
+    write_config, smtp_server: FixtureSMTPServer, slow_commits: None
+) -> None:
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        rows = _claimed(rt, 3)
+
+        async def record() -> list[str]:
+            recorder = Recorder(rt.engine, POLICY, db.utcnow, "w")
+            await recorder.start()
+            outcomes = []
+            try:
+                refused = recorder.submit(_attempt(rows[0], "250 refused"))
+                refused.wanted()
+                await asyncio.sleep(0.05)
+                behind = [recorder.submit(_attempt(row)) for row in rows[1:]]
+                for recording in [refused, *behind]:
+                    try:
+                        await _within(recording)
+                        outcomes.append("recorded")
+                    except RecordingFailed:
+                        outcomes.append("failed")
+            finally:
+                await recorder.stop()
+            return outcomes
+
+        assert asyncio.run(record()) == ["failed"] * 3
+        assert _statuses(rt) == ["sending"] * 3
+
+
+def test_a_stop_cancelled_during_a_commit_leaves_no_result_unanswered(
+    write_config, smtp_server: FixtureSMTPServer, slow_commits: None
+) -> None:
+    """Each sender waits for its results: cancelled (Ctrl-C, a shutdown), stop() must still
+    answer every one, recorded or failed, and hold no task or connection."""
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        rows = _claimed(rt, 3)
+
+        async def record() -> list[bool]:
+            recorder = Recorder(rt.engine, POLICY, db.utcnow, "w")
+            await recorder.start()
+            under_way = recorder.submit(_attempt(rows[0]))
+            under_way.wanted()
+            await asyncio.sleep(0.05)
+            waiting = [recorder.submit(_attempt(row)) for row in rows[1:]]
+            stopping = asyncio.create_task(recorder.stop())
+            await asyncio.sleep(0.05)
+            stopping.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await stopping
+            await asyncio.sleep(0)
+            answered = [r.done() for r in [under_way, *waiting]]
+            for recording in [under_way, *waiting]:
+                with pytest.raises(RecordingFailed):
+                    recording.result()
+            with pytest.raises(RecordingFailed):
+                recorder.submit(_attempt(rows[0])).result()
+            return answered
+
+        assert asyncio.run(record()) == [True, True, True]
+
+
+def test_a_commit_cancelled_before_it_began_fails_its_results_and_the_later_ones(
+    write_config, smtp_server: FixtureSMTPServer, slow_commits: None
+) -> None:
+    settings = write_config(smtp_config(smtp_server, max_articles=1))
+    with pipeline.runtime(settings, db.utcnow()) as rt:
+        rows = _claimed(rt, 2)
+
+        async def record() -> list[str]:
+            recorder = Recorder(rt.engine, POLICY, db.utcnow, "w")
+            await recorder.start()
+            outcomes = []
+            try:
+                first = recorder.submit(_attempt(rows[0]))
+                recorder._commit()  # its task created, not yet begun
+                assert recorder._under_way is not None
+                recorder._under_way.cancel()
+                later = recorder.submit(_attempt(rows[1]))
+                for recording in (first, later):
+                    try:
+                        await _within(recording)
+                        outcomes.append("recorded")
+                    except RecordingFailed:
+                        outcomes.append("failed")
+            finally:
+                await asyncio.wait_for(recorder.stop(), 5)
+            return outcomes
+
+        assert asyncio.run(record()) == ["failed", "failed"]
+        assert _statuses(rt) == ["sending", "sending"]
