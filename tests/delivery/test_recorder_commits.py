@@ -4,6 +4,7 @@ event loop (sent_rows_pg)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from collections.abc import Iterator
@@ -62,10 +63,8 @@ def test_replies_and_message_ids_are_stored_exactly_as_given(rt: pipeline.Runtim
         recorder = Recorder(rt.engine, POLICY, lambda: now, "w")
         await recorder.start()
         try:
-            # Two commits: the second asked for while the first may be under way.
-            first = [recorder.submit(a) for a in attempts[:2]]
-            second = [recorder.submit(a) for a in attempts[2:]]
-            for recording in first + second:
+            # One commit of them all (the tests below make commits that overlap).
+            for recording in [recorder.submit(a) for a in attempts]:
                 await recording
         finally:
             await recorder.stop()
@@ -88,15 +87,15 @@ def test_a_slow_commit_on_postgresql_leaves_the_event_loop_free(
     rt: pipeline.Runtime, postgresql_url: str | None
 ) -> None:
     """Every connection's reading and writing goes on while a commit waits for the server: a
-    commit held up for a second (another transaction holds its row) must not stop the loop for
-    that second. (SQLite's commit is a local write, made on the loop.)"""
+    commit held up for two seconds (another transaction holds its row) must not stop the loop
+    for them. (SQLite's commit is a local write, made on the loop.)"""
     if not postgresql_url:
         pytest.skip("PostgreSQL's commits go through a connection of their own")
     (row,) = _claimed(rt, 1)
     attempt = outbox.Attempt(row, SendResult(DeliveryStatus.SENT, "250 ok"), "<1@x>")
     with rt.engine.connect() as locker:
         locker.execute(text("SELECT id FROM deliveries WHERE id = :id FOR UPDATE"), {"id": row.id})
-        release = threading.Timer(1.0, locker.rollback)
+        release = threading.Timer(2.0, locker.rollback)
 
         async def record() -> tuple[float, float]:
             recorder = Recorder(rt.engine, POLICY, db.utcnow, "w")
@@ -116,14 +115,19 @@ def test_a_slow_commit_on_postgresql_leaves_the_event_loop_free(
             finally:
                 await recorder.stop()
 
+        # A full collection of a test worker's heap can stall it on a loaded machine: not
+        # the commit's doing.
+        gc.collect()
+        gc.disable()
         try:
             longest, waited = asyncio.run(record())
         finally:
+            gc.enable()
             release.join()
     with rt.sessions() as session:
         assert session.scalar(select(Delivery.status)) == "sent"
-    assert waited >= 0.9  # the commit did wait for the lock
-    assert longest < 0.5, f"the event loop stood still {longest:.2f} s during a commit"
+    assert waited >= 1.9  # the commit did wait for the lock
+    assert longest < 1.0, f"the event loop stood still {longest:.2f} s during a commit"
 
 
 _REFUSE_BOOM = {
