@@ -25,7 +25,7 @@ Message-ID.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -236,6 +236,35 @@ def _sent_values(attempt: Attempt, at: object) -> dict[str, object]:
     return dict(zip(_PER_ROW, _per_row(attempt, at), strict=True))
 
 
+@dataclass(frozen=True)
+class DriverStatement:
+    """A statement compiled once for a database, to run through its driver: the SQL, the
+    parameters' order (None for a named paramstyle), how the driver is given the time `at`,
+    and the statement's constant values converted by their columns' types."""
+
+    sql: str
+    order: Sequence[str] | None
+    at: Callable[[Any], Any]
+    constants: dict[str, Any]
+
+
+def for_the_driver(statement: Any, dialect: Any, per_row: Collection[str]) -> DriverStatement:
+    """statement compiled for dialect; per_row: its parameters that differ from row to row (no
+    constants)."""
+    compiled = statement.compile(dialect=dialect)
+    processors = {
+        name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+        for name, bind in ((n, compiled.binds[n]) for n in compiled.params)
+    }
+    at = processors.pop("at") or (lambda value: value)
+    constants = {
+        name: process(compiled.params[name]) if process else compiled.params[name]
+        for name, process in processors.items()
+        if name not in per_row
+    }
+    return DriverStatement(compiled.string, compiled.positiontup, at, constants)
+
+
 class SentRowWriter:
     """record_sent in its own transaction, through the driver's connection: _RECORD_SENT
     compiled once for the database, its constant values and the time converted by the
@@ -245,21 +274,9 @@ class SentRowWriter:
 
     def __init__(self, connection: Connection) -> None:
         """connection: one with no transaction open whenever write() is called."""
-        dialect = connection.dialect
-        compiled = _RECORD_SENT.compile(dialect=dialect)
-        self._sql = compiled.string
-        self._order = compiled.positiontup  # None for a named paramstyle
-        processors = {
-            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-            for name, bind in ((n, compiled.binds[n]) for n in compiled.params)
-        }
-        self._at = processors["at"] or (lambda value: value)
-        constants = {
-            name: process(value) if process else value
-            for name, value in compiled.params.items()
-            if name not in _PER_ROW
-            for process in (processors[name],)
-        }
+        statement = for_the_driver(_RECORD_SENT, connection.dialect, _PER_ROW)
+        self._sql, self._order, self._at = statement.sql, statement.order, statement.at
+        constants = statement.constants
         # Each row's parameters: a copy of this template (a list in the statement's order, or
         # a dict for a named paramstyle) with the four values of the row put in their places.
         self._template: list[Any] | dict[str, Any]
@@ -269,7 +286,7 @@ class SentRowWriter:
         else:
             self._template = [constants.get(name) for name in self._order]
             self._places = tuple(self._order.index(name) for name in _PER_ROW)
-        self._begin = "BEGIN IMMEDIATE" if dialect.name == "sqlite" else None
+        self._begin = "BEGIN IMMEDIATE" if connection.dialect.name == "sqlite" else None
         self._connection = connection
 
     def write(self, sent: Sequence[Attempt], now: datetime) -> dict[str, int]:

@@ -59,19 +59,9 @@ class SentRowsWriter:
         dialect = engine.dialect
         assert dialect.name == "postgresql", "sent_rows_pg is PostgreSQL's"
         self._engine = engine
-        compiled = _RECORD_SENT_MANY.compile(dialect=dialect)
-        self._sql = compiled.string
-        processors = {
-            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-            for name, bind in ((n, compiled.binds[n]) for n in compiled.params)
-        }
-        self._at = processors.pop("at") or (lambda value: value)
-        # The statement's constants (the new status, ...), converted by their columns' types.
-        self._constants: dict[str, Any] = {
-            name: process(compiled.params[name]) if process else compiled.params[name]
-            for name, process in processors.items()
-            if name not in _PER_ROW
-        }
+        statement = outbox.for_the_driver(_RECORD_SENT_MANY, dialect, _PER_ROW)
+        # The constants: the new status, ..., as their columns' types bind them.
+        self._sql, self._at, self._constants = statement.sql, statement.at, statement.constants
         self._connection: psycopg.AsyncConnection[Any] | None = None
 
     async def open(self) -> None:
