@@ -245,17 +245,23 @@ class Sender:
                     attempt = held_back(current.claimed, refusal[0])
                     begun = False  # a transaction begun for it is dropped with the connection
                 elif isinstance(current, _Built):
-                    if self.look_ahead and not begun and not self.rate.at_once():
+                    # Asked once a message (and again after a wait or look): asked twice, the
+                    # look at the shared pause could fall due in between, and the next message
+                    # went without look-ahead though the first answer let it.
+                    at_once = self.rate.at_once()
+                    if self.look_ahead and not begun and not at_once:
                         # Its permit (which without a rate only waits out pauses) was taken
                         # before a server's "slow down" that came since, and no transaction
                         # waits for it: it waits out the pause too.
                         await self.rate.acquire()
-                    elif self.look_ahead and begun and not self.rate.at_once():
+                        at_once = self.rate.at_once()
+                    elif self.look_ahead and begun and not at_once:
                         # Its transaction begun, it never waits out a pause; but the look at
                         # the shared pause, when due, is made now (no wait): else every
                         # PAUSE_CHECK_SECONDS a lane's next message went without look-ahead.
                         await self.rate.look()
-                    if self.look_ahead and self.rate.at_once():
+                        at_once = self.rate.at_once()
+                    if self.look_ahead and at_once:
                         # Only a message that may go at once is begun behind this one's dot:
                         # one waiting out a pause would leave the server waiting for its data.
                         upcoming = await take(stay=False)
