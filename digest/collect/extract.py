@@ -9,6 +9,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import lxml.html
 import nh3
@@ -137,7 +138,9 @@ def extract_article(
     if selector:
         text = _selected_text(tree, selector)
     if not text:
-        _drop_furniture(tree)
+        class_and_id_values = _CLASS_AND_ID_VALUES(tree)
+        _drop_furniture(tree, class_and_id_values)
+        _unmark_captionless(class_and_id_values)
         unlink_mail_addresses(tree)
         wrap_loose_text(tree)
         join_source_lines(tree)
@@ -223,9 +226,12 @@ def _block_texts(root: lxml.html.HtmlElement) -> list[str]:
     ]
 
 
-def _drop_furniture(tree: lxml.html.HtmlElement) -> None:
-    """Remove sharing bars, newsletter boxes, comment and rating widgets, related lists."""
-    candidates = [(el, f"{el.get('class', '')} {el.get('id', '')}") for el in _furniture(tree)]
+def _drop_furniture(tree: lxml.html.HtmlElement, values: list[Any] | None = None) -> None:
+    """Remove sharing bars, newsletter boxes, comment and rating widgets, related lists.
+    values: the page's class and id values when already read (_CLASS_AND_ID_VALUES)."""
+    candidates = [
+        (el, f"{el.get('class', '')} {el.get('id', '')}") for el in _furniture(tree, values)
+    ]
     if not candidates:
         return
     page_words = _paragraph_words(tree)
@@ -239,9 +245,12 @@ def _drop_furniture(tree: lxml.html.HtmlElement) -> None:
             el.drop_tree()
 
 
-def _furniture(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
+def _furniture(
+    tree: lxml.html.HtmlElement, values: list[Any] | None = None
+) -> list[lxml.html.HtmlElement]:
     """The elements whose class or id names furniture (_FURNITURE_WORDS), in page order."""
-    values = _CLASS_AND_ID_VALUES(tree)  # in page order, an element's own side by side
+    if values is None:
+        values = _CLASS_AND_ID_VALUES(tree)  # in page order, an element's own side by side
     starts, at = [], 1
     for value in values:
         starts.append(at)
@@ -258,6 +267,34 @@ def _furniture(tree: lxml.html.HtmlElement) -> list[lxml.html.HtmlElement]:
         if el.tag not in _NOT_FURNITURE and not (found and found[-1] is el):
             found.append(el)
     return found
+
+
+# A class token that says its element has no caption ("no_caption", "item-nocaption"):
+# not a caption's mark.
+_NO_CAPTION = re.compile(r"(?:^|[_-])(?:no|without)[_-]?captions?$", re.I)
+# The elements trafilatura drops as captions when it leaves images out.
+_CAPTION_TAGS = ("div", "section", "p", "span")
+_BLOCKS_INSIDE = etree.XPath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6|.//p|.//li")
+
+
+def _unmark_captionless(values: list[Any]) -> None:
+    """Left out of images' wake, trafilatura drops every element whose class or id holds
+    "caption" anywhere, a container of the article's text whose class says it has NO caption
+    ("no_caption") too: a list article lost the headline-like lead of its first item. The
+    tokens that say so are taken out of the class of such an element when it holds blocks
+    (a heading, a paragraph) and nothing else marks it a caption; a credit standing in for a
+    missing caption (a <span>, no block) is still one and goes. values: the page's class and
+    id values (_CLASS_AND_ID_VALUES), read once for the furniture too."""
+    for value in values:
+        if "caption" not in value or value.attrname != "class":
+            continue
+        el = value.getparent()
+        tokens = value.split()
+        kept = [t for t in tokens if not _NO_CAPTION.search(t)]
+        if el.tag not in _CAPTION_TAGS or len(kept) == len(tokens):
+            continue
+        if "caption" not in f"{' '.join(kept)} {el.get('id', '')}" and _BLOCKS_INSIDE(el):
+            el.set("class", " ".join(kept))
 
 
 def _paragraph_words(el: lxml.html.HtmlElement) -> int:
