@@ -123,8 +123,10 @@ FLOORS = {
     ("cws", "held_out"): (16, 0, 16, 3),
     # The nineteenth, MediaWiki's BounceHandler's and node-bounce-handler's test messages
     # (Exim, Hotmail, Oracle Messaging Server, Sendmail), before any rule: tuned 1 of 2 hard,
-    # 2 of 2 soft suppressed; held out 1 of 1.
-    ("webhandlers", "tuned"): (1, 2, 2, 2),
+    # 2 of 2 soft suppressed; held out 1 of 1. After its rules (Exim's "Mailing to remote
+    # domains not supported", Messaging Server's "no MXs ... could be reached", a header whose
+    # folds lost their white space): tuned 2 of 2, 0 of 2.
+    ("webhandlers", "tuned"): (2, 0, 2, 2),
     ("webhandlers", "held_out"): (1, 0, 1, 0),
 }
 
