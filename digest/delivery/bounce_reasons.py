@@ -330,6 +330,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"too many hops|hop count exceeded|routing loop|forwarding loop|"
             r"dns records for the destination computer could not be found|"
             r"unable to resolve route|"
+            # Oracle (Sun) Messaging Server's delay: no exchanger of the domain answered for now.
+            r"no mxs? for this domain could be reached|"
             # PHP-Bounce-Handler's (bounce_responses.php): Postfix's queue held back after
             # failed connections, a name server that did not answer, a misspelt refusal.
             r"delivery temporarily suspended|temporary lookup failure|conection refused|"
@@ -355,6 +357,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"ambiguous (address|user|recipient)|"
             r"service currently unavailable|queue file write error|can't create user output file|"
             r"interrupted system call|remote server is misconfigured|mail system full|"
+            # Exim's router on a host set up to send nothing off itself (Debian's exim4).
+            r"(mailing|delivery) to remote domains (is )?not (supported|permitted|allowed)|"
             r"could not load drd|encountered an error while being processed|"
             r"loop was found in the mail exchanger|there is no mdb|"
             # Sisimai's SystemError: a filter daemon the receiving system could not reach.

@@ -132,11 +132,37 @@ def _text(value: str) -> str:
 _LEADING_BLANK_LINES = re.compile(rb"\A(?:[ \t]*\r?\n)+")
 
 
+# A header field's first line ("Name: value"), a folded line (white space first), an mbox's
+# "From " line; and the blank line that ends a header.
+_FIELD_LINE = re.compile(rb"[!-9;-~]+[ \t]*:|[ \t]|From ")
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+
+
+def _refolded(raw: bytes) -> bytes:
+    """The message with its header's folded lines given back the white space that starts them,
+    where a client that broke long lines lost it ("X-Received: by 192.0.2.7 with SMTP id" and
+    "g3mr4344...;" below it): such a line ended the header there, and the notice's own From
+    and report were read as its body. Only a line with header fields after it: one with none
+    is the body's first line, after a header with no blank line to end it."""
+    end = _HEADER_END.search(raw)
+    head = raw[: end.start() + 1] if end else raw
+    lines = head.splitlines(keepends=True)
+    fields = [bool(_FIELD_LINE.match(line)) for line in lines]
+    if all(fields) or not fields[0]:
+        return raw
+    last_field = max(i for i, field in enumerate(fields) if field)
+    mended = [
+        line if field or i > last_field else b" " + line
+        for i, (line, field) in enumerate(zip(lines, fields, strict=True))
+    ]
+    return b"".join(mended) + raw[len(head) :]
+
+
 def _parse(raw: bytes) -> list[Bounce]:
     # A message saved with blank lines before its header (as some mail stores and fetchers
     # write it) would read as one with no header at all, its report as plain text: its header
     # starts at the first line that is not blank.
-    raw = _LEADING_BLANK_LINES.sub(b"", raw)
+    raw = _refolded(_LEADING_BLANK_LINES.sub(b"", raw))
     message = message_from_bytes(raw, policy=policy.compat32)
     again = _with_the_boundary_its_parts_use(raw, message)
     if again is not message:

@@ -5,7 +5,7 @@ Run by hand: python -m tests.bench.bench_bounces [--half HALF] [--show-wrong [HA
 (HALF: tuned, held_out or complaints; --half reports that half only, so tuning can look at
 `tuned` without seeing `held_out`.)
 
-The corpus (tests/delivery/bounces_corpus/, see its README) has thirteen sources of real bounces
+The corpus (tests/delivery/bounces_corpus/, see its README) has fourteen sources of real bounces
 from many MTAs: flufl.bounce's test messages (`tuned/`, `held_out/`),
 Mail::DeliveryStatus::BounceParser's (`bounceparser/tuned/`, `bounceparser/held_out/`),
 bounce_email's and baunsu's (`bounced/tuned/`, `bounced/held_out/`), Sisimai's
@@ -17,9 +17,9 @@ and its debugging set's (`sisimai12/tuned/`, `sisimai12/held_out/`) and bounceha
 (`bouncehammer/tuned/`, `bouncehammer/held_out/`) and MailBounceDetector's and go-gmime's test
 fixtures (`fixtures/tuned/`, `fixtures/held_out/`) and the real DSNs of CPython's email tests
 (`cpython/tuned/`, `cpython/held_out/`) and zoonru/PHP-Bounce-Handler's fixtures (`zoon/tuned/`,
-`zoon/held_out/`) and CwsMailBounceHandler's test messages (`cws/tuned/`, `cws/held_out/`), each
-address labelled hard
-(about the address: suppress it) or soft (anything else: never). Each source is split in two:
+`zoon/held_out/`) and CwsMailBounceHandler's test messages (`cws/tuned/`, `cws/held_out/`) and
+MediaWiki's BounceHandler's (`wikimedia/tuned/`, `wikimedia/held_out/`), each address labelled
+hard (about the address: suppress it) or soft (anything else: never). Each source is split in two:
 `tuned` (the rules were adjusted looking at it) and `held_out` (never looked at while tuning).
 `complaints` are ARF reports (RFC 5965). For each source and half: hard addresses suppressed
 (should be all), soft ones suppressed (should be none; an address suppressed that no label
@@ -87,6 +87,7 @@ SPLIT_SOURCES = (
     "cpython",
     "zoon",
     "cws",
+    "webhandlers",
 )
 SOURCES = ("flufl", *SPLIT_SOURCES, "all")
 # Sources whose files are a notice's body only, as their project keeps them (no header): read

@@ -1,4 +1,4 @@
-"""The classifier over the whole real corpus (all thirteen sources, both halves): floors that
+"""The classifier over the whole real corpus (all fourteen sources, both halves): floors that
 hold, so a regression fails. The figures and what they mean: python -m tests.bench.bench_bounces."""
 
 from __future__ import annotations
@@ -121,6 +121,13 @@ FLOORS = {
     # them to held_out/, one of those Yahoo's of 2017): tuned 18 of 18, held out 16 of 16.
     ("cws", "tuned"): (18, 0, 18, 5),
     ("cws", "held_out"): (16, 0, 16, 3),
+    # The nineteenth, MediaWiki's BounceHandler's and node-bounce-handler's test messages
+    # (Exim, Hotmail, Oracle Messaging Server, Sendmail), before any rule: tuned 1 of 2 hard,
+    # 2 of 2 soft suppressed; held out 1 of 1. After its rules (Exim's "Mailing to remote
+    # domains not supported", Messaging Server's "no MXs ... could be reached", a header whose
+    # folds lost their white space): tuned 2 of 2, 0 of 2.
+    ("webhandlers", "tuned"): (2, 0, 2, 2),
+    ("webhandlers", "held_out"): (1, 0, 1, 0),
 }
 
 

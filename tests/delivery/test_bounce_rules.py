@@ -2029,3 +2029,70 @@ def test_a_recipient_address_of_invalid_syntax_is_a_user_unknown(
     assert classify_text(diagnostic) is reason
     expected = Reason.UNKNOWN if reason is None else reason
     assert classify("5.0.0", "failed", diagnostic) is expected
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        # Exim's router that sends nothing off its own host (Debian's exim4 "nonlocal" router,
+        # a host set up for local mail only): its configuration, nothing about the address.
+        (
+            "A message that you sent could not be delivered to one or more of its\n"
+            "recipients. This is a permanent error. The following address(es) failed:\n\n"
+            "  bob@example.org\n    Mailing to remote domains not supported",
+            Reason.SYSTEM_ERROR,
+        ),
+        # Oracle (Sun) Messaging Server's delay warning: no exchanger could be reached for now,
+        # which says nothing of whether the domain exists.
+        (
+            "# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #\n\n"
+            "Your message could not be delivered for 0 days, 12 hours, 0 minutes.\n\n"
+            "<bob@example.org>: 421 4.4.0 [internal] no MXs for this domain could be reached "
+            "at this time",
+            Reason.NETWORK_ERROR,
+        ),
+    ],
+)
+def test_a_hosts_own_routing_or_an_exchanger_out_of_reach_is_no_dead_address(
+    body: str, reason: Reason
+) -> None:
+    raw = notice(sender="Mail Delivery System <Mailer-Daemon@mx.example.net>", body=body)
+    assert all(not b.hard for b in parse_dsn(raw))
+    assert classify_text(body.splitlines()[-1]) is reason
+
+
+def test_a_header_whose_folded_lines_lost_their_leading_white_space_is_read() -> None:
+    # A notice saved by a client that broke its long lines: a folded line at the margin ended
+    # the header there, and the notice (its From, its report) was read as the body.
+    raw = (
+        b"Delivered-To: bounces+tok@news.example.org\n"
+        b"X-Received: by 192.0.2.7 with SMTP id\n"
+        b"g3mr43440303qas.98.1390370580974;\n"
+        b"        Tue, 21 Jan 2014 22:03:00 -0800 (PST)\n"
+        b"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\n"
+        b"To: <bounces+tok@news.example.org>\n"
+        b"Content-Type: multipart/report; report-type=delivery-status;\n"
+        b'\tboundary="b"\n'
+        b"Subject: Returned mail: see transcript for details\n"
+        b"\n--b\n\n"
+        b"   ----- The following addresses had permanent fatal errors -----\n"
+        b"<bob@example.org>\n"
+        b"\n--b\nContent-Type: message/delivery-status\n\n"
+        b"Reporting-MTA: dns; mx.example.net\n\n"
+        b"Final-Recipient: RFC822; bob@example.org\nAction: failed\nStatus: 5.1.1\n"
+        b"\n--b--\n"
+    )
+    [bounce] = parse_dsn(raw)
+    assert (bounce.recipient, bounce.reason, bounce.hard) == (
+        "bob@example.org",
+        Reason.USER_UNKNOWN,
+        True,
+    )
+
+
+def test_a_body_with_no_blank_line_before_it_is_not_taken_for_a_header() -> None:
+    # A line at the margin with no header after it is the body's first line, not a fold.
+    raw = notice(
+        sender="<>", body="Mail for bob@example.org: that is not a valid user here."
+    ).replace(b"\r\n\r\n", b"\r\n", 1)
+    assert [b.recipient for b in parse_dsn(raw)] == ["bob@example.org"]
