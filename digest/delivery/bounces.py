@@ -577,7 +577,10 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
     # The notice's own From and To, and the returned message's sender where the notice's text
     # quotes it: never a recipient.
     ours = _own_addresses(message) | _senders(text) | _message_ids(message, text)
-    lines = text.splitlines()[:200]
+    # The notice's own words, up to where it quotes the message it returns: a returned post's
+    # words are no reason of the server's, nor its addresses the failed ones.
+    words = own_words(text)
+    lines = words.splitlines()[:200]
     about: list[tuple[str, Reason]] = []  # (entry, reason) of the entries naming a dead address
     for entry in entries(lines):
         reason = classify_text(entry)
@@ -601,13 +604,14 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
         own = "\n".join(lines)
         recipients = {a.lower() for a in _RCPT_TO.findall(own)} - ours
         if not recipients:
-            named = {a.rstrip(".").lower() for a in _ADDRESS.findall(own)} - ours
+            named = {a.strip("'").rstrip(".").lower() for a in _ADDRESS.findall(own)} - ours
             recipients = {a for a in named if not _MAIL_SYSTEM.search(a.split("@")[0])}
         if not recipients:
             # Nor there: the one reader the returned message was sent to (its header's To,
             # Delivered-To, X-Original-To), as a notice that leaves the address to the message
             # it returns names it.
-            recipients = _returned_recipients(message) - ours
+            recipients = _quoted_recipients(text[len(words) :]) or _returned_recipients(message)
+            recipients -= ours
         if len(recipients) == 1:
             line, reason = about[0]
             _add_plain(bounces, recipients.pop(), ours, line, reason, token)
@@ -639,6 +643,24 @@ def _from_a_mail_system(message: Message) -> bool:
 
 # The returned message's header fields that name whom it was sent to.
 _RETURNED_RECIPIENT_FIELDS = ("To", "Delivered-To", "X-Original-To", "Envelope-To")
+# The same fields in a returned header quoted in a notice's text, folded onto indented lines or
+# not.
+_QUOTED_RECIPIENT_FIELD = re.compile(
+    r"^(?:to|delivered-to|x-original-to|envelope-to):([^\n]*(?:\n[ \t][^\n]*)*)", re.I | re.M
+)
+
+
+def _quoted_recipients(returned: str) -> set[str]:
+    """The one address a returned header quoted in a notice's text (after its marker) gives as
+    the message's recipient; none when it gives several."""
+    head = returned.replace("\r", "")[: _FIELD_REACH * 10]
+    found = {
+        address.lower()
+        for field in _QUOTED_RECIPIENT_FIELD.finditer(head)
+        for _name, address in getaddresses([" ".join(field.group(1).split())])
+        if _WHOLE_ADDRESS.fullmatch(address)
+    }
+    return found if len(found) == 1 else set()
 
 
 def _returned_recipients(message: Message) -> set[str]:

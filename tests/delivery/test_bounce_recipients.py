@@ -325,3 +325,65 @@ def test_a_report_naming_its_recipient_incompletely_names_the_returned_ones(
 def test_a_report_naming_a_local_part_another_message_was_sent_to_is_not_completed() -> None:
     raw = _report(fields="Final-Recipient: rfc822; bob\r\n")
     assert [b.recipient for b in parse_dsn(raw) if b.hard] != ["ann@example.net"]
+
+
+# A list member's post, returned with the notice: its words are no reason of the server's.
+_RETURNED_POST = (
+    "From: Carol <carol@example.org>\r\n"
+    "To: users@lists.example.org\r\n"
+    "Subject: Re: bounces\r\n"
+    "\r\n"
+    "My mailbox quota was exceeded last week, then the connection timed out.\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("words", "marker"),
+    [
+        # IMail's (SMTP32) notices.
+        ("Delivery failed 1 attempts: ann@example.net", "Original message follows."),
+        ("Unknown user: ann@example.net", "Original message follows."),
+        # Sendmail's older notices.
+        (
+            "   ----- The following addresses had permanent fatal errors -----\r\nann@example.net",
+            "   ----- Unsent message follows -----",
+        ),
+        ("<ann@example.net>... User unknown", "   ----- Returned mail follows -----"),
+        # Smail's, usa.net's, newmail.ru's, demon.co.uk's, mail.ru's, MailEnable's,
+        # earthlink's, Exchange's and others' (flufl.bounce's SimpleMatch end markers).
+        ("failed addresses follow:\r\n  ann@example.net", "message text follows:"),
+        ("Intended recipient: ann@example.net", "--------RETURNED MAIL FOLLOWS--------"),
+        ("<ann@example.net>", "--- Below the next line is a copy of the message."),
+        ("addressed to 'ann@example.net'", "---- START OF RETURNED MESSAGE ----"),
+        ("ann@example.net: unknown recipient", "This is a copy of your message"),
+        ("Recipient: [SMTP:ann@example.net]", "Message headers follow"),
+        (
+            "Sorry, unable to deliver your message to ann@example.net ",
+            "A copy of the original message below this line:",
+        ),
+        ("ann@example.net", "Original message headers:"),
+        ("ann@example.net", "--- The header of the original message is following. ---"),
+        ("ann@example.net", "----- The following is a copy of your message -----"),
+        ("ann@example.net", "Below is a copy of the original message:"),
+        ("ann@example.net", "Your original message is included below."),
+        ("ann@example.net", "Included is a copy of the message header:"),
+    ],
+)
+def test_the_returned_messages_words_after_its_marker_give_no_reason(
+    words: str, marker: str
+) -> None:
+    # Before: the post's "quota" read as the server's words, a full mailbox, never suppressed.
+    raw = (
+        "From: Postmaster <postmaster@mx.example.net>\r\n"
+        "To: bounces+tok42@news.example.org\r\n"
+        "Subject: Undeliverable Mail\r\n"
+        "X-Mailer: <SMTP32 v8.15>\r\n"
+        "\r\n"
+        "Your message could not be delivered: no such user.\r\n"
+        "\r\n"
+        f"{words}\r\n"
+        "\r\n"
+        f"{marker}\r\n"
+        "\r\n" + _RETURNED_POST
+    ).encode()
+    assert ("ann@example.net", Reason.USER_UNKNOWN, True) in _found(raw)
