@@ -503,7 +503,13 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
             # Its own lines first; when they give no reason (two lines for one recipient: "a@x
             # (expanded from: b@y)"), the words after the next address too.
             words = near(text, address, failed - {address})
-            reason = reason_of(words)
+            # The words from its own line on first: a notice's gloss before the list ("This
+            # happens when the mailbox is full or the address does not exist") is no reason of
+            # this address's when its own lines give one.
+            lowered = words.lower()
+            at = lowered.find(address)
+            reason = reason_of(words[lowered.rfind("\n", 0, at) + 1 :]) if at >= 0 else None
+            reason = reason or reason_of(words)
             # Its own lines name why (not another entry's, the notice's one reason for all, nor
             # a detector's).
             stated = reason is not None

@@ -387,3 +387,50 @@ def test_the_returned_messages_words_after_its_marker_give_no_reason(
         "\r\n" + _RETURNED_POST
     ).encode()
     assert ("ann@example.net", Reason.USER_UNKNOWN, True) in _found(raw)
+
+
+@pytest.mark.parametrize(
+    "intro",
+    [
+        # qmail's and Exim's notices, read by a detector.
+        "Hi. This is the qmail-send program at mx.example.net.\r\n"
+        "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+        "This is a permanent error; I've given up. Sorry it didn't work out.\r\n",
+        "This message was created automatically by mail delivery software.\r\n"
+        "\r\n"
+        "A message that you sent could not be delivered to one or more of its\r\n"
+        "recipients. This is a permanent error. The following address(es) failed:\r\n",
+    ],
+)
+def test_a_notices_gloss_before_the_address_is_not_its_reason(intro: str) -> None:
+    # The notice's list of what may have happened, before the address, named a full mailbox;
+    # the address's own lines say it has no mailbox (before: a full mailbox, never suppressed).
+    raw = (
+        "From: MAILER-DAEMON@mx.example.net\r\n"
+        "To: bounces+tok42@news.example.org\r\n"
+        "Subject: failure notice\r\n"
+        "\r\n"
+        f"{intro}"
+        "This happens when the recipient's mailbox is full or the address does not exist.\r\n"
+        "\r\n"
+        "<ann@example.net>:\r\n"
+        "Sorry, no mailbox here by that name. (#5.1.1)\r\n"
+        "\r\n"
+        "--- Below this line is a copy of the message.\r\n"
+    ).encode()
+    assert _found(raw) == [("ann@example.net", Reason.USER_UNKNOWN, True)]
+
+
+def test_a_full_mailbox_in_the_addresss_own_lines_is_still_one() -> None:
+    raw = (
+        b"From: MAILER-DAEMON@mx.example.net\r\n"
+        b"To: bounces+tok42@news.example.org\r\n"
+        b"Subject: failure notice\r\n"
+        b"\r\n"
+        b"Hi. This is the qmail-send program at mx.example.net.\r\n"
+        b"This happens when the address does not exist or the mailbox is full.\r\n"
+        b"\r\n"
+        b"<ann@example.net>:\r\n"
+        b"Sorry, the mailbox is full. (#5.2.2)\r\n"
+    )
+    assert _found(raw) == [("ann@example.net", Reason.MAILBOX_FULL, False)]
