@@ -499,6 +499,8 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             # Verizon's MMS gateway: "Error: No valid recipients for this MM" (Sisimai's
             # lhost/verizon.rb, its userunknown).
             r"no valid recipients for this mm\b|"
+            # qmail-remote's words for a 5xx reply to RCPT TO (Sisimai's lhost/qmail.rb).
+            r"does not like recipient\.|"
             # A recipient address no mail can be sent to, its syntax wrong: RFC 3463's X.1.3
             # ("bad destination mailbox address syntax") in words, as Gmail gives them ("553
             # 5.1.3 The recipient address <a@b> is not a valid RFC-5321 address"); not the

@@ -434,3 +434,28 @@ def test_a_full_mailbox_in_the_addresss_own_lines_is_still_one() -> None:
         b"Sorry, the mailbox is full. (#5.2.2)\r\n"
     )
     assert _found(raw) == [("ann@example.net", Reason.MAILBOX_FULL, False)]
+
+
+@pytest.mark.parametrize(
+    ("words", "reason"),
+    [
+        # qmail-remote's words for a 5xx reply to RCPT TO (Sisimai's lhost/qmail.rb: userunknown),
+        # whatever the server said after them (before: no reason).
+        (
+            "192.0.2.2 does not like recipient.\nRemote host said: 550 Nope, not ann\n"
+            "Giving up on 192.0.2.2.",
+            Reason.USER_UNKNOWN,
+        ),
+        # The server's own words still say otherwise when they name another reason.
+        (
+            "192.0.2.2 does not like recipient.\nRemote host said: 552 5.2.2 Mailbox full",
+            Reason.MAILBOX_FULL,
+        ),
+        (
+            "192.0.2.2 does not like recipient.\nRemote host said: 554 5.7.1 Relaying denied",
+            Reason.POLICY_BLOCK,
+        ),
+    ],
+)
+def test_qmails_does_not_like_recipient_is_an_unknown_user(words: str, reason: Reason) -> None:
+    assert classify_text(words) is reason
