@@ -321,99 +321,32 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
         ),
     ),
     (
+        # Words that say the trouble is passing, ahead of the words about the address that
+        # come with them: a name server that did not answer ("Host or domain name not found.
+        # Name service error ... Host not found, try again"), an account locked for a while,
+        # a name that matches several mailboxes.
         Reason.NETWORK_ERROR,
         re.compile(
-            r"(malformed|unexpected) name server reply|no route to host|network is unreachable|"
-            r"host (is )?unreachable|host name lookup failure|host not found, try again|"
-            r"connection (was )?(dropped|refused|reset|closed|lost)|could not (initiate|"
-            r"establish) (an? |the )?(smtp )?(conversation|connection)|could not connect|"
-            r"too many hops|hop count exceeded|routing loop|forwarding loop|"
-            r"dns records for the destination computer could not be found|"
-            r"unable to resolve route|"
+            r"(malformed|unexpected) name server reply|host name lookup failure|"
+            r"host not found, try again|temporary lookup failure|could not contact dns servers|"
+            r"dns (lookup|query) failed|temporary failure in mx lookup|"
+            r"bad dns lookup error code|had no relevant answers|"
+            # Postfix's queue held back after failed connections.
+            r"delivery temporarily suspended|"
             # Oracle (Sun) Messaging Server's delay: no exchanger of the domain answered for now.
-            r"no mxs? for this domain could be reached|"
-            # PHP-Bounce-Handler's (bounce_responses.php): Postfix's queue held back after
-            # failed connections, a name server that did not answer, a misspelt refusal.
-            r"delivery temporarily suspended|temporary lookup failure|conection refused|"
-            # qmail's, Gmail's, Courier's, OpenSMTPD's, Notes', Exchange's and Microsoft 365's
-            # (Sisimai's lhost/via-*.go and rhost/for-*.go).
-            r"listed as a best-preference mx|"
-            r"could not contact dns servers|dns (lookup|query) failed|address family mismatch|"
-            r"all routes to destination blocked|bad dns lookup error code|"
-            r"could not retrieve source address|loop detected|network error on destination mxs|"
-            r"no valid route to (remote mx|destination)|temporary failure in mx lookup|"
-            r"exceeded (maximum hop count|\d+ hops)|mxloopback|\binvalid arguments\b|"
-            # Google Workspace's DNS lookup with no answer (Sisimai's rhost/for-gsuite.go).
-            r"had no relevant answers",
+            r"no mxs? for this domain could be reached",
             re.I,
         ),
     ),
     (
         Reason.SYSTEM_ERROR,
         re.compile(
-            r"loops? back to myself|mail loop|message looping|(local|server|system|mail system) "
-            r"config(uration)? error|local error in processing|temporary local problem|"
-            r"internal (server )?error|not unique|several matches|"
-            r"ambiguous (address|user|recipient)|"
-            r"service currently unavailable|queue file write error|can't create user output file|"
-            r"interrupted system call|remote server is misconfigured|mail system full|"
-            # Exim's router on a host set up to send nothing off itself (Debian's exim4).
-            r"(mailing|delivery) to remote domains (is )?not (supported|permitted|allowed)|"
-            r"could not load drd|encountered an error while being processed|"
-            r"loop was found in the mail exchanger|there is no mdb|"
-            # Sisimai's SystemError: a filter daemon the receiving system could not reach.
-            r"unable to connect .{0,60}daemon|"
-            # A server too busy (PHP-Bounce-Handler's bounce_responses.php).
-            r"server (is )?(too )?busy|system load is too high|too busy to accept mail|"
-            r"too much load|"
-            # qmail-ldap's, Courier's and Exchange's (Sisimai's lhost/via-qmail.go, via-courier.go,
-            # via-exchange2003.go, via-exchange2007.go), Gmail's and Microsoft 365's (its
-            # rhost/for-google.go, for-microsoft.go): the receiving system's own trouble.
-            r"homedir creat|illegal value in ldap attribute|ldap attribute is not given|"
-            r"performing search on ldap server|temporary failure in ldap lookup|"
-            r"unable to (contact|login into) ldap server|needs to be unique|"
-            r"while executing qmail-forward|bad interpreter|violates rfc 1035|"
-            r"no proxy for recipient|resolver\.adr\.(badprimary|invalidinsmtp|ambiguous)|"
-            r"address ambiguous|mdb properties|temporary system problem|"
-            r"multiple destination domains per transaction|temporarily rejected (this )?message|"
-            r"domain policy size per transaction|service not active|system incorrectly configured|"
-            r"mailing list expansion problem|misconfigured forwarding address|"
-            r"failed to be replicated|suspiciousremoteservererror|"
-            r"agent busy|insufficient system resources|journaling archive|"
-            # Cox's, GoDaddy's and Mimecast's (Sisimai's rhost/for-cox.go, for-godaddy.go,
-            # for-mimecast.go).
-            r"server temporarily (not available|unavailable)|message is looping|"
-            r"internal resources are temporarily unavailable|"
-            r"unable to process (connection|command|an email)|"
-            r"account service is temporarily unavailable|message ended early|"
-            r"incorrect hostname used for inbounds|"
-            # fml's loop alert (Sisimai's lhost/via-fml.go).
-            r"detected a loop condition|"
-            # A recipient's account the words say is locked or disabled for a while (Amazon
-            # SES's "temporary locked. Please try again later!"): it comes back, unlike one
-            # disabled or suspended (checked after this).
             r"temporar(il)?y (locked|inactive|disabled|suspended|deactivated|frozen)|"
-            r"(locked|disabled|suspended|deactivated|frozen) temporar(il)?y",
-            re.I,
-        ),
-    ),
-    (
-        Reason.EXPIRED,
-        re.compile(
-            r"expired|too long in (the )?queue|retry time|timed? ?out|gave up|"
-            r"temp_failure|server did not respond|after multiple retries|failing for a long time|"
-            r"has been delayed|delivery attempts will continue|"
-            r"within the allowed queue period|could not be delivered for more than|"
-            r"could not find a gateway for|failed to deliver to domain|not been collected after|"
-            r"in the queue too long|numerous attempts to deliver|"
-            # Delay notices (PHP-Bounce-Handler's bounce_responses.php).
-            r"not yet been delivered|will be retried for|queue too long|"
-            # Sisimai 5's Expired (rb-sisimai's lib/sisimai/reason/expired.rb): Gmail's, Exim's
-            # frozen messages and delay reports, Zoho's, and its word pairs.
-            r"server did not accept our requests to connect|frozen on arrival|has been frozen|"
-            r"delay reason: |host not reachable|message was not delivered within|"
-            r"could not be delivered for .{0,20}days|could not deliver for the last .{0,20}second|"
-            r"delivery (\S+ ){0,3}delayed|not .{0,20}reach.{0,80}period",
+            r"(locked|disabled|suspended|deactivated|frozen) temporar(il)?y|"
+            r"not unique|several matches|ambiguous (address|user|recipient)|address ambiguous|"
+            r"needs to be unique|resolver\.adr\.(badprimary|invalidinsmtp|ambiguous)|"
+            # Exim's router on a host set up to send nothing off itself (Debian's exim4).
+            r"(mailing|delivery) to remote domains (is )?not (supported|permitted|allowed)",
             re.I,
         ),
     ),
@@ -567,6 +500,11 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"\b(rcp-p1|int-p[134])\b|"
             # Mimecast's notice (Sisimai's lhost/via-mimecast.go).
             r"recipient email address is possibly incorrect|"
+            # Verizon's MMS gateway: "Error: No valid recipients for this MM" (Sisimai's
+            # lhost/verizon.rb, its userunknown).
+            r"no valid recipients for this mm\b|"
+            # qmail-remote's words for a 5xx reply to RCPT TO (Sisimai's lhost/qmail.rb).
+            r"does not like recipient\.|"
             # A recipient address no mail can be sent to, its syntax wrong: RFC 3463's X.1.3
             # ("bad destination mailbox address syntax") in words, as Gmail gives them ("553
             # 5.1.3 The recipient address <a@b> is not a valid RFC-5321 address"); not the
@@ -585,6 +523,103 @@ _TEXT: list[tuple[Reason, re.Pattern[str]]] = [
             r"output:)|\bexit \d+|mailer error|pipe to \|/|x-unix; \d+|"
             # Exim's refusals to deliver to a file or a pipe (Sisimai's lhost/via-exim.go).
             r"delivery to (file|pipe) forbidden",
+            re.I,
+        ),
+    ),
+    # A network error, the receiving system's trouble or a delivery given up after retries:
+    # after the words about the address, as Sisimai reads a bounce (its Reason's third
+    # ClassOrder: UserUnknown and HostUnknown before SystemError, NetworkError and Expired):
+    # an earlier attempt's timeout or a generic gloss does not hide a refusal of the address.
+    (
+        Reason.NETWORK_ERROR,
+        re.compile(
+            r"(malformed|unexpected) name server reply|no route to host|network is unreachable|"
+            r"host (is )?unreachable|host name lookup failure|host not found, try again|"
+            r"connection (was )?(dropped|refused|reset|closed|lost)|could not (initiate|"
+            r"establish) (an? |the )?(smtp )?(conversation|connection)|could not connect|"
+            r"too many hops|hop count exceeded|routing loop|forwarding loop|"
+            r"dns records for the destination computer could not be found|"
+            r"unable to resolve route|"
+            # PHP-Bounce-Handler's (bounce_responses.php): Postfix's queue held back after
+            # failed connections, a name server that did not answer, a misspelt refusal.
+            r"delivery temporarily suspended|temporary lookup failure|conection refused|"
+            # qmail's, Gmail's, Courier's, OpenSMTPD's, Notes', Exchange's and Microsoft 365's
+            # (Sisimai's lhost/via-*.go and rhost/for-*.go).
+            r"listed as a best-preference mx|"
+            r"could not contact dns servers|dns (lookup|query) failed|address family mismatch|"
+            r"all routes to destination blocked|bad dns lookup error code|"
+            r"could not retrieve source address|loop detected|network error on destination mxs|"
+            r"no valid route to (remote mx|destination)|temporary failure in mx lookup|"
+            r"exceeded (maximum hop count|\d+ hops)|mxloopback|\binvalid arguments\b|"
+            # Google Workspace's DNS lookup with no answer (Sisimai's rhost/for-gsuite.go).
+            r"had no relevant answers",
+            re.I,
+        ),
+    ),
+    (
+        Reason.SYSTEM_ERROR,
+        re.compile(
+            r"loops? back to myself|mail loop|message looping|(local|server|system|mail system) "
+            r"config(uration)? error|local error in processing|temporary local problem|"
+            r"internal (server )?error|not unique|several matches|"
+            r"ambiguous (address|user|recipient)|"
+            r"service currently unavailable|queue file write error|can't create user output file|"
+            r"interrupted system call|remote server is misconfigured|mail system full|"
+            r"could not load drd|encountered an error while being processed|"
+            r"loop was found in the mail exchanger|there is no mdb|"
+            # Sisimai's SystemError: a filter daemon the receiving system could not reach.
+            r"unable to connect .{0,60}daemon|"
+            # A server too busy (PHP-Bounce-Handler's bounce_responses.php).
+            r"server (is )?(too )?busy|system load is too high|too busy to accept mail|"
+            r"too much load|"
+            # qmail-ldap's, Courier's and Exchange's (Sisimai's lhost/via-qmail.go, via-courier.go,
+            # via-exchange2003.go, via-exchange2007.go), Gmail's and Microsoft 365's (its
+            # rhost/for-google.go, for-microsoft.go): the receiving system's own trouble.
+            r"homedir creat|illegal value in ldap attribute|ldap attribute is not given|"
+            r"performing search on ldap server|temporary failure in ldap lookup|"
+            r"unable to (contact|login into) ldap server|needs to be unique|"
+            r"while executing qmail-forward|bad interpreter|violates rfc 1035|"
+            r"no proxy for recipient|resolver\.adr\.(badprimary|invalidinsmtp|ambiguous)|"
+            r"address ambiguous|mdb properties|temporary system problem|"
+            r"multiple destination domains per transaction|temporarily rejected (this )?message|"
+            r"domain policy size per transaction|service not active|system incorrectly configured|"
+            r"mailing list expansion problem|misconfigured forwarding address|"
+            r"failed to be replicated|suspiciousremoteservererror|"
+            r"agent busy|insufficient system resources|journaling archive|"
+            # Cox's, GoDaddy's and Mimecast's (Sisimai's rhost/for-cox.go, for-godaddy.go,
+            # for-mimecast.go).
+            r"server temporarily (not available|unavailable)|message is looping|"
+            r"internal resources are temporarily unavailable|"
+            r"unable to process (connection|command|an email)|"
+            r"account service is temporarily unavailable|message ended early|"
+            r"incorrect hostname used for inbounds|"
+            # fml's loop alert (Sisimai's lhost/via-fml.go).
+            r"detected a loop condition|"
+            # A recipient's account the words say is locked or disabled for a while (Amazon
+            # SES's "temporary locked. Please try again later!"): it comes back, unlike one
+            # disabled or suspended (checked after this).
+            r"temporar(il)?y (locked|inactive|disabled|suspended|deactivated|frozen)|"
+            r"(locked|disabled|suspended|deactivated|frozen) temporar(il)?y",
+            re.I,
+        ),
+    ),
+    (
+        Reason.EXPIRED,
+        re.compile(
+            r"expired|too long in (the )?queue|retry time|timed? ?out|gave up|"
+            r"temp_failure|server did not respond|after multiple retries|failing for a long time|"
+            r"has been delayed|delivery attempts will continue|"
+            r"within the allowed queue period|could not be delivered for more than|"
+            r"could not find a gateway for|failed to deliver to domain|not been collected after|"
+            r"in the queue too long|numerous attempts to deliver|"
+            # Delay notices (PHP-Bounce-Handler's bounce_responses.php).
+            r"not yet been delivered|will be retried for|queue too long|"
+            # Sisimai 5's Expired (rb-sisimai's lib/sisimai/reason/expired.rb): Gmail's, Exim's
+            # frozen messages and delay reports, Zoho's, and its word pairs.
+            r"server did not accept our requests to connect|frozen on arrival|has been frozen|"
+            r"delay reason: |host not reachable|message was not delivered within|"
+            r"could not be delivered for .{0,20}days|could not deliver for the last .{0,20}second|"
+            r"delivery (\S+ ){0,3}delayed|not .{0,20}reach.{0,80}period",
             re.I,
         ),
     ),

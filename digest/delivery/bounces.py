@@ -27,6 +27,7 @@ from digest.delivery.bounce_reasons import (
     suppresses,
 )
 from digest.delivery.notice_text import (
+    RETURNED_PARTS,
     beside,
     decoded,
     entries,
@@ -260,6 +261,8 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
             # Some MTAs put their words in the Status ("5.0.0 (recipient reached disk quota)").
             words = f"{diagnostic} {status_field.removeprefix(status)}"
             recipient = _recipient(block)
+            if recipient is None or "@" not in recipient:
+                recipient = _completed(recipient, message)
             if classify_text(words) is None and recipient:
                 # No reason in the block's words (many MTAs give a bare 5.0.0 and put the
                 # server's reply in the notice's text): the words beside the address there.
@@ -280,6 +283,30 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
                 )
             )
     return bounces
+
+
+# A mailbox's local part alone, as a local delivery agent may report the one it looked up.
+_LOCAL_PART = re.compile(r"[\w.+'-]+")
+
+
+def _completed(recipient: str | None, message: Message) -> str | None:
+    """A report's recipient named incompletely (a local part alone, an X.400 name, no field at
+    all) as the internet address the notice names elsewhere: the one X-Failed-Recipients or the
+    returned message's header (To, Delivered-To, X-Original-To) gives with that local part, or,
+    with no local part to go by, the one they give at all; as it was when they give none."""
+    failed = {
+        a.lower()
+        for _n, a in getaddresses(message.get_all("X-Failed-Recipients", []))
+        if _WHOLE_ADDRESS.fullmatch(a)
+    }
+    returned = _returned_recipients(message)
+    if recipient is not None and _LOCAL_PART.fullmatch(recipient):
+        same = {a for a in failed | returned if a.rsplit("@", 1)[0] == recipient}
+        return same.pop() if len(same) == 1 else recipient
+    for named in (failed, returned):
+        if len(named) == 1:
+            return next(iter(named))
+    return recipient
 
 
 # A delivery report's part: RFC 3464's, and RFC 6533's for internationalized addresses.
@@ -502,7 +529,13 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
             # Its own lines first; when they give no reason (two lines for one recipient: "a@x
             # (expanded from: b@y)"), the words after the next address too.
             words = near(text, address, failed - {address})
-            reason = reason_of(words)
+            # The words from its own line on first: a notice's gloss before the list ("This
+            # happens when the mailbox is full or the address does not exist") is no reason of
+            # this address's when its own lines give one.
+            lowered = words.lower()
+            at = lowered.find(address)
+            reason = reason_of(words[lowered.rfind("\n", 0, at) + 1 :]) if at >= 0 else None
+            reason = reason or reason_of(words)
             # Its own lines name why (not another entry's, the notice's one reason for all, nor
             # a detector's).
             stated = reason is not None
@@ -535,11 +568,18 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
                     reason=reason,
                 )
             )
-    return bounces
+    # Every find was some other address (the sender's own, a quoted header's, no address at
+    # all): the notice's own lines, as for a notice no detector reads.
+    return bounces or _plain_notice(message, token)
 
 
-# A message's identifier, in its header or a header quoted in a notice ("Message-ID:<a@b>").
-_MESSAGE_ID = re.compile(r"^(?:resent-)?message-id:[ \t]*<([^<>\s]+@[^<>\s]+)>", re.I | re.M)
+# A message's identifiers, in its header or a header quoted in a notice ("Message-ID:<a@b>",
+# and the ones In-Reply-To and References give, folded onto indented lines or not).
+_MESSAGE_ID_FIELD = re.compile(
+    r"^(?:(?:resent-)?message-id|in-reply-to|references):(?:[^\n]*)(?:\n[ \t][^\n]*)*",
+    re.I | re.M,
+)
+_IDENTIFIER = re.compile(r"<([^<>\s]+@[^<>\s]+)>")
 
 
 def _own_addresses(message: Message) -> set[str]:
@@ -549,10 +589,12 @@ def _own_addresses(message: Message) -> set[str]:
 
 
 def _message_ids(message: Message, text: str) -> set[str]:
-    found = _MESSAGE_ID.findall(text) + _MESSAGE_ID.findall(
-        f"Message-ID: {message.get('Message-ID', '')}"
-    )
-    return {i.lower() for i in found}
+    text = f"{text.replace(chr(13), '')}\nMessage-ID: {message.get('Message-ID', '')}"
+    return {
+        i.lower()
+        for field in _MESSAGE_ID_FIELD.finditer(text)
+        for i in _IDENTIFIER.findall(field.group(0))
+    }
 
 
 def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
@@ -560,14 +602,17 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
     That's not a valid user here."): each address of an entry (a line and the indented lines
     that continue it) whose words give a reason that suppresses it. Only from the null sender
     or a mail system: a person's autoreply is never read as a bounce."""
-    if not _MAIL_SYSTEM.search(str(message.get("From", ""))):
+    if not _from_a_mail_system(message):
         return []
     bounces: list[Bounce] = []
     text = own_text(message)
     # The notice's own From and To, and the returned message's sender where the notice's text
     # quotes it: never a recipient.
-    ours = _own_addresses(message) | _senders(text)
-    lines = text.splitlines()[:200]
+    ours = _own_addresses(message) | _senders(text) | _message_ids(message, text)
+    # The notice's own words, up to where it quotes the message it returns: a returned post's
+    # words are no reason of the server's, nor its addresses the failed ones.
+    words = own_words(text)
+    lines = words.splitlines()[:200]
     about: list[tuple[str, Reason]] = []  # (entry, reason) of the entries naming a dead address
     for entry in entries(lines):
         reason = classify_text(entry)
@@ -591,12 +636,82 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
         own = "\n".join(lines)
         recipients = {a.lower() for a in _RCPT_TO.findall(own)} - ours
         if not recipients:
-            named = {a.rstrip(".").lower() for a in _ADDRESS.findall(own)} - ours
+            named = {a.strip("'").rstrip(".").lower() for a in _ADDRESS.findall(own)} - ours
             recipients = {a for a in named if not _MAIL_SYSTEM.search(a.split("@")[0])}
+        if not recipients:
+            # Nor there: the one reader the returned message was sent to (its header's To,
+            # Delivered-To, X-Original-To), as a notice that leaves the address to the message
+            # it returns names it.
+            recipients = _quoted_recipients(text[len(words) :]) or _returned_recipients(message)
+            recipients -= ours
         if len(recipients) == 1:
             line, reason = about[0]
             _add_plain(bounces, recipients.pop(), ours, line, reason, token)
     return bounces
+
+
+# A delivery notice's subject, in the words mail systems give it ("Undeliverable Message",
+# "Returned mail: ...", "Delivery Status Notification (Failure)", "failure notice", ...).
+_NOTICE_SUBJECT = re.compile(
+    r"undeliver|undelivered|not delivered|returned mail|mail delivery|delivery (status|failure|"
+    r"notification|report|problem)|failure notice|non-?delivery|\bndr\b|bounced? mail|"
+    r"could not be delivered|delivery failed|unzustellbar|non remis|no entregado|onbestelbaar",
+    re.I,
+)
+
+
+def _from_a_mail_system(message: Message) -> bool:
+    """Whether a notice is a mail system's: from the null sender or a mail system's own
+    mailbox, or sent with the null reverse path (RFC 5321 4.5.5: a delivery notice goes so,
+    whoever its From names, an MMS gateway's administrator say) under a notice's subject
+    (RFC 3834 asks a person's autoreply to go with the null reverse path too)."""
+    if _MAIL_SYSTEM.search(str(message.get("From", ""))):
+        return True
+    null_path = any(
+        str(value).strip() in ("<>", "") for value in message.get_all("Return-Path", [])
+    )
+    return null_path and bool(_NOTICE_SUBJECT.search(str(message.get("Subject", ""))))
+
+
+# The returned message's header fields that name whom it was sent to.
+_RETURNED_RECIPIENT_FIELDS = ("To", "Delivered-To", "X-Original-To", "Envelope-To")
+# The same fields in a returned header quoted in a notice's text, folded onto indented lines or
+# not.
+_QUOTED_RECIPIENT_FIELD = re.compile(
+    r"^(?:to|delivered-to|x-original-to|envelope-to):([^\n]*(?:\n[ \t][^\n]*)*)", re.I | re.M
+)
+
+
+def _quoted_recipients(returned: str) -> set[str]:
+    """The one address a returned header quoted in a notice's text (after its marker) gives as
+    the message's recipient; none when it gives several."""
+    head = returned.replace("\r", "")[: _FIELD_REACH * 10]
+    found = {
+        address.lower()
+        for field in _QUOTED_RECIPIENT_FIELD.finditer(head)
+        for _name, address in getaddresses([" ".join(field.group(1).split())])
+        if _WHOLE_ADDRESS.fullmatch(address)
+    }
+    return found if len(found) == 1 else set()
+
+
+def _returned_recipients(message: Message) -> set[str]:
+    """The addresses the returned message (a message/rfc822 or text/rfc822-headers part) was
+    sent to, when it was sent to one: none for a message to several, of which the notice's
+    reason names none."""
+    for part in message.walk():
+        if part.get_content_type() not in RETURNED_PARTS:
+            continue
+        header = _headers_of(part)
+        found = {
+            address.lower()
+            for field in _RETURNED_RECIPIENT_FIELDS
+            for _name, address in getaddresses(header.get_all(field, []))
+            if _WHOLE_ADDRESS.fullmatch(address)
+        }
+        if found:
+            return found if len(found) == 1 else set()
+    return set()
 
 
 # Where a notice's text gives the returned message's sender: a quoted header's sender fields

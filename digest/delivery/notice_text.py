@@ -60,9 +60,23 @@ def decoded(part: Message) -> str:
 # Where a notice starts quoting the message it returns: words after it are not the server's.
 _RETURNED = re.compile(
     r"^.{0,12}(old message:|-+ ?original message ?(-+|follows)|"
-    r"(below this line|enclosed) is a copy|-+ ?message header follows|-+ ?returned message|"
+    r"(below (this|the next) line|enclosed) is a copy|-+ ?message header follows|"
+    r"-+ ?returned message|"
     # Exim's: "------ This is a copy of the message, including all the headers. ------".
-    r"-+ ?this is a copy of the message)|"
+    r"-+ ?this is a copy of (the|your) message)|"
+    # The lines after which other MTAs quote it (the end markers of flufl.bounce's SimpleMatch,
+    # Sendmail's and Exchange's): IMail's "Original message follows.", Sendmail's "----- Unsent
+    # message follows -----", Smail's "message text follows:", usa.net's "RETURNED MAIL
+    # FOLLOWS", demon.co.uk's "START OF RETURNED MESSAGE", Exchange's "Original message
+    # headers:", mail.ru's "This is a copy of your message", MailEnable's "Message headers
+    # follow", ...
+    r"^\W{0,12}(original message follows|(unsent|returned) (message|mail) follows|"
+    r"message text follows:|here is your returned mail|start of returned message|"
+    r"this is a copy of your message|message headers? follows?|original message headers|"
+    r"a copy of the original message|the header of the original message is following|"
+    r"the following is a copy of your message|below is a copy of the original message|"
+    r"your original message is included below|included is a copy of the message header|"
+    r"returned mail\W*$)|"
     # The returned message's header quoted right after the notice's words (Zoho's).
     r"^received: ?from ",
     re.I | re.M,

@@ -43,7 +43,9 @@ FLOORS = {
     # those 2 soft suppressed.
     # The eleventh batch's two (Yahoo's notices of an EZweb user unknown) added one hard address
     # to each half, both suppressed: 90 of 91 tuned, 49 of 53 held out.
-    ("sisimai", "tuned"): (90, 2, 91, 121),
+    # With the nineteenth batch of rules (a notice sent with the null reverse path is a mail
+    # system's, Verizon's MMS words): tuned/lhost-verizon-01 read, 91 of 91.
+    ("sisimai", "tuned"): (91, 2, 91, 121),
     # With the sixth batch, before its rules: 25 of 25 hard, 9 soft suppressed. With the
     # seventh, before and after its rule: 36 of 37 hard and 9 of 93 soft suppressed (8 of the
     # 83 before, the other of the seventh batch's own; which one not looked at): the soft
