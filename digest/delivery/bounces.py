@@ -135,8 +135,10 @@ _LEADING_BLANK_LINES = re.compile(rb"\A(?:[ \t]*\r?\n)+")
 
 # A header field's first line ("Name: value"), a folded line (white space first), an mbox's
 # "From " line; and the blank line that ends a header.
-_FIELD_LINE = re.compile(rb"[!-9;-~]+[ \t]*:|[ \t]|From ")
+_FIELD_LINE = re.compile(rb"[A-Za-z0-9_-]+[ \t]*:|[ \t]|From ")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+# Where the blank line ending a header is looked for: a notice's header is a few kB.
+_HEAD_AT_MOST = 64 * 1024
 
 
 def _refolded(raw: bytes) -> bytes:
@@ -144,9 +146,13 @@ def _refolded(raw: bytes) -> bytes:
     where a client that broke long lines lost it ("X-Received: by 192.0.2.7 with SMTP id" and
     "g3mr4344...;" below it): such a line ended the header there, and the notice's own From
     and report were read as its body. Only a line with header fields after it: one with none
-    is the body's first line, after a header with no blank line to end it."""
-    end = _HEADER_END.search(raw)
-    head = raw[: end.start() + 1] if end else raw
+    is the body's first line, after a header with no blank line to end it. Nothing when no
+    blank line ends a header of sane size: which lines were the header's, nothing tells (a
+    Postfix entry's "<a@b>:" or a link's "https:" at the margin looks like a field's name)."""
+    end = _HEADER_END.search(raw, 0, _HEAD_AT_MOST)
+    if end is None:
+        return raw
+    head = raw[: end.start() + 1]
     lines = head.splitlines(keepends=True)
     fields = [bool(_FIELD_LINE.match(line)) for line in lines]
     if all(fields) or not fields[0]:
