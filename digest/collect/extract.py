@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import difflib
 import html as html_entities
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -272,19 +273,24 @@ def _furniture(
 # A class token that says its element has no caption ("no_caption", "item-nocaption"):
 # not a caption's mark.
 _NO_CAPTION = re.compile(r"(?:^|[_-])(?:no|without)[_-]?captions?$", re.I)
-# The elements trafilatura drops as captions when it leaves images out.
-_CAPTION_TAGS = ("div", "section", "p", "span")
-_BLOCKS_INSIDE = etree.XPath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6|.//p|.//li")
+# The elements trafilatura drops as captions when it leaves images out (its "list" and
+# "item" being what lists and their items become).
+_CAPTION_TAGS = ("div", "section", "p", "span", "ul", "ol", "li")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+# A wrapper holding more words than a picture's credit, in its first few blocks, holds text.
+_CREDIT_WORDS_AT_MOST = 25
+_BLOCKS_LOOKED_AT = 8
 
 
 def _unmark_captionless(values: list[Any]) -> None:
     """Left out of images' wake, trafilatura drops every element whose class or id holds
     "caption" anywhere, a container of the article's text whose class says it has NO caption
     ("no_caption") too: a list article lost the headline-like lead of its first item. The
-    tokens that say so are taken out of the class of such an element when it holds blocks
-    (a heading, a paragraph) and nothing else marks it a caption; a credit standing in for a
-    missing caption (a <span>, no block) is still one and goes. values: the page's class and
-    id values (_CLASS_AND_ID_VALUES), read once for the furniture too."""
+    tokens that say so are taken out of the class of such an element when it holds text (a
+    heading, or more words than a credit's) and nothing else marks it a caption; a credit
+    standing in for a missing caption (a <span> or a short <p>) is still one and goes.
+    values: the page's class and id values (_CLASS_AND_ID_VALUES), read once for the
+    furniture too."""
     for value in values:
         if "caption" not in value or value.attrname != "class":
             continue
@@ -293,8 +299,23 @@ def _unmark_captionless(values: list[Any]) -> None:
         kept = [t for t in tokens if not _NO_CAPTION.search(t)]
         if el.tag not in _CAPTION_TAGS or len(kept) == len(tokens):
             continue
-        if "caption" not in f"{' '.join(kept)} {el.get('id', '')}" and _BLOCKS_INSIDE(el):
+        if "caption" not in f"{' '.join(kept)} {el.get('id', '')}" and _holds_text(el):
             el.set("class", " ".join(kept))
+
+
+def _holds_text(el: lxml.html.HtmlElement) -> bool:
+    """Whether a heading, or more words than a picture's credit, are among the first few
+    blocks below el (a few: wrappers nested deep over many blocks cost no more than the
+    page)."""
+    words = 0
+    blocks = el.iterdescendants(*_HEADINGS, "p", "li")
+    for block in itertools.islice(blocks, _BLOCKS_LOOKED_AT):
+        if block.tag in _HEADINGS:
+            return True
+        words += len(block.text_content().split())
+        if words > _CREDIT_WORDS_AT_MOST:
+            return True
+    return False
 
 
 def _paragraph_words(el: lxml.html.HtmlElement) -> int:
