@@ -18,9 +18,10 @@ and its debugging set's (`sisimai12/tuned/`, `sisimai12/held_out/`) and bounceha
 fixtures (`fixtures/tuned/`, `fixtures/held_out/`) and the real DSNs of CPython's email tests
 (`cpython/tuned/`, `cpython/held_out/`) and zoonru/PHP-Bounce-Handler's fixtures (`zoon/tuned/`,
 `zoon/held_out/`) and CwsMailBounceHandler's test messages (`cws/tuned/`, `cws/held_out/`) and
-MediaWiki's BounceHandler's (`wikimedia/tuned/`, `wikimedia/held_out/`), each address labelled
-hard (about the address: suppress it) or soft (anything else: never). Each source is split in two:
-`tuned` (the rules were adjusted looking at it) and `held_out` (never looked at while tuning).
+MediaWiki's BounceHandler's and node-bounce-handler's (`webhandlers/tuned/`,
+`webhandlers/held_out/`), each address labelled hard (about the address: suppress it) or soft
+(anything else: never). Each source is split in two: `tuned` (the rules were adjusted looking
+at it) and `held_out` (never looked at while tuning).
 `complaints` are ARF reports (RFC 5965). For each source and half: hard addresses suppressed
 (should be all), soft ones suppressed (should be none; an address suppressed that no label
 names counts here too), complaints acted on (an address complained of that no label names
