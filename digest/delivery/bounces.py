@@ -192,7 +192,37 @@ def _read(message: Message) -> list[Bounce]:
     ses = _ses_notification(message, token)
     if ses is not None:
         return ses
-    return _non_standard(message, token)
+    bounces = _non_standard(message, token)
+    if bounces and _a_delay_warning(message):
+        # Still being retried: whatever the server said for now (a 450 "User unknown" of a
+        # recipient not yet verified), the mail system has not given up.
+        return [replace(b, action="delayed", reason=Reason.DELAYED) for b in bounces]
+    return bounces
+
+
+# What a mail system writes in a warning that a message is not delivered yet and will be
+# tried again (Exim's, Postfix's and Sun/Oracle Messaging Server's, Sendmail's, Exchange's,
+# Gmail's delay notices): never in a notice of a failure, where it has given up.
+_DELAY_WARNING = re.compile(
+    r"this is a warning (message )?only|you do not need to resend your message|"
+    r"has not yet been delivered to one or more|delivery attempts will continue|"
+    r"will be retried until|still being retried|will keep trying until|"
+    r"could not send message for past|delivery to the following recipients? has been delayed|"
+    r"will retry (for|until) ",
+    re.I,
+)
+_DELAY_SUBJECT = re.compile(
+    r"^\s*(warning: message \S+ delayed|delayed mail|delivery status notification \(delay\)|"
+    r"delivery delayed)",
+    re.I,
+)
+
+
+def _a_delay_warning(message: Message) -> bool:
+    """Whether a notice in no report format says delivery is still being tried."""
+    if _DELAY_SUBJECT.search(str(message.get("Subject", ""))):
+        return True
+    return bool(_DELAY_WARNING.search(own_words(own_text(message)[:20000])[:5000]))
 
 
 def _disposition_notification(message: Message) -> bool:

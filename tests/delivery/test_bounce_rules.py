@@ -2149,3 +2149,71 @@ def test_refolding_looks_at_a_bounded_head_only() -> None:
     started = time.perf_counter()
     assert _refolded(raw) is raw
     assert time.perf_counter() - started < 0.5
+
+
+_EXIM_DELAY = """Return-path: <>
+From: Mail Delivery System <Mailer-Daemon@mx.example.net>
+To: bounces+tok@news.example.org
+Subject: Warning: message 1aBcDe-000123-Fg delayed 24 hours
+Auto-Submitted: auto-replied
+
+This message was created automatically by mail delivery software.
+A message that you sent has not yet been delivered to one or more of its
+recipients after more than 24 hours on the queue on mx.example.net.
+
+The address to which the message has not yet been delivered is:
+
+  bob@example.org
+    Delay reason: SMTP error from remote mail server after RCPT TO:<bob@example.org>:
+    450 4.1.1 <bob@example.org>: Recipient address rejected: User unknown in local recipient table
+
+No action is required on your part. Delivery attempts will continue for
+some time, and this warning may be repeated at intervals if the message
+remains undelivered. Eventually the mail delivery software will give up,
+and when that happens, the message will be returned to you.
+"""
+
+_POSTFIX_DELAY = """Return-Path: <>
+From: MAILER-DAEMON@mx.example.net (Mail Delivery System)
+To: bounces+tok@news.example.org
+Subject: Delayed Mail (still being retried)
+
+####################################################################
+# THIS IS A WARNING ONLY.  YOU DO NOT NEED TO RESEND YOUR MESSAGE. #
+####################################################################
+
+Your message could not be delivered for more than 4 hour(s).
+It will be retried until it is 5 day(s) old.
+
+<bob@example.org>: host mx.example.org[192.0.2.9] said: 450 4.1.1 <bob@example.org>:
+    Recipient address rejected: unverified address: host mx2.example.org said: 550
+    5.1.1 No such user (in reply to RCPT TO command)
+"""
+
+_GMAIL_DELAY = """Return-Path: <>
+From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>
+To: bounces+tok@news.example.org
+Subject: Delivery Status Notification (Delay)
+
+Delivery incomplete
+There was a temporary problem delivering your message to bob@example.org. Gmail will retry
+for 47 more hours. You'll be notified if the delivery fails permanently.
+
+The response from the remote server was:
+450 4.1.1 <bob@example.org>: Recipient address rejected: User unknown in relay recipient table
+"""
+
+
+@pytest.mark.parametrize(
+    "raw", [_EXIM_DELAY, _POSTFIX_DELAY, _GMAIL_DELAY], ids=["exim", "postfix", "gmail"]
+)
+def test_a_plain_notice_that_says_delivery_goes_on_is_a_delay_not_a_failure(raw: str) -> None:
+    """A warning that the message is still being retried (Exim's "has not yet been delivered
+    ... Delivery attempts will continue", Postfix's "THIS IS A WARNING ONLY", Gmail's "will
+    retry for 47 more hours") is no failure, whatever the server's words: before, a 450 4.1.1
+    "User unknown" in Exim's or Postfix's warning suppressed the reader."""
+    bounces = parse_dsn(raw.replace("\n", "\r\n").encode())
+    assert [(b.recipient, b.action, b.hard) for b in bounces] == [
+        ("bob@example.org", "delayed", False)
+    ]
+    assert not bounces[0].failure
