@@ -273,6 +273,7 @@ def _with_the_boundary_its_parts_use(raw: bytes, message: Message) -> Message:
 def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
     bounces = []
     notice: str | None = None  # the report's human-readable text, read when a block needs it
+    elsewhere: tuple[set[str], set[str]] | None = None  # read when a block names no address
     for part in message.walk():
         if part.get_content_type() not in _DELIVERY_STATUS_TYPES:
             continue
@@ -298,7 +299,9 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
             words = f"{diagnostic} {status_field.removeprefix(status)}"
             recipient = _recipient(block)
             if recipient is None or "@" not in recipient:
-                recipient = _completed(recipient, message)
+                if elsewhere is None:
+                    elsewhere = _named_elsewhere(message)
+                recipient = _completed(recipient, elsewhere)
             if classify_text(words) is None and recipient:
                 # No reason in the block's words (many MTAs give a bare 5.0.0 and put the
                 # server's reply in the notice's text): the words beside the address there.
@@ -325,17 +328,25 @@ def _delivery_status(message: Message, token: str | None) -> list[Bounce]:
 _LOCAL_PART = re.compile(r"[\w.+'-]+")
 
 
-def _completed(recipient: str | None, message: Message) -> str | None:
+# The X-Failed-Recipients read: a notice about one reader names a few (a hostile one naming
+# thousands in a long field cost seconds a report block).
+_FAILED_RECIPIENTS_AT_MOST = 4096
+
+
+def _named_elsewhere(message: Message) -> tuple[set[str], set[str]]:
+    """The addresses X-Failed-Recipients gives, and the returned message's one recipient."""
+    field = " ".join(message.get_all("X-Failed-Recipients", []))[:_FAILED_RECIPIENTS_AT_MOST]
+    failed = {a.lower() for _n, a in getaddresses([field]) if _WHOLE_ADDRESS.fullmatch(a)}
+    return failed, _returned_recipients(message)
+
+
+def _completed(recipient: str | None, elsewhere: tuple[set[str], set[str]]) -> str | None:
     """A report's recipient named incompletely (a local part alone, an X.400 name, no field at
-    all) as the internet address the notice names elsewhere: the one X-Failed-Recipients or the
-    returned message's header (To, Delivered-To, X-Original-To) gives with that local part, or,
-    with no local part to go by, the one they give at all; as it was when they give none."""
-    failed = {
-        a.lower()
-        for _n, a in getaddresses(message.get_all("X-Failed-Recipients", []))
-        if _WHOLE_ADDRESS.fullmatch(a)
-    }
-    returned = _returned_recipients(message)
+    all) as the internet address the notice names elsewhere (_named_elsewhere: read once a
+    notice): the one X-Failed-Recipients or the returned message's header (To, Delivered-To,
+    X-Original-To) gives with that local part, or, with no local part to go by, the one they
+    give at all; as it was when they give none."""
+    failed, returned = elsewhere
     if recipient is not None and _LOCAL_PART.fullmatch(recipient):
         same = {a for a in failed | returned if a.rsplit("@", 1)[0] == recipient}
         return same.pop() if len(same) == 1 else recipient
@@ -597,7 +608,7 @@ def _non_standard(message: Message, token: str | None) -> list[Bounce]:
             bounces.append(
                 Bounce(
                     recipient=address,
-                    status=status,
+                    status=status or _transient_status(words),
                     action="failed" if not status else "delayed",
                     diagnostic=" ".join(words.split())[:300],
                     verp_token=token,
@@ -674,10 +685,12 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
         if not recipients:
             named = {a.strip("'").rstrip(".").lower() for a in _ADDRESS.findall(own)} - ours
             recipients = {a for a in named if not _MAIL_SYSTEM.search(a.split("@")[0])}
-        if not recipients:
+        if not recipients and token is not None:
             # Nor there: the one reader the returned message was sent to (its header's To,
             # Delivered-To, X-Original-To), as a notice that leaves the address to the message
-            # it returns names it.
+            # it returns names it; only for a notice sent back to a reader's own return path
+            # (an issue's, one reader a message): a returned editor's mail may have had others
+            # in its Bcc, of whom the notice speaks.
             recipients = _quoted_recipients(text[len(words) :]) or _returned_recipients(message)
             recipients -= ours
         if len(recipients) == 1:
@@ -706,15 +719,29 @@ def _from_a_mail_system(message: Message) -> bool:
     null_path = any(
         str(value).strip() in ("<>", "") for value in message.get_all("Return-Path", [])
     )
-    return null_path and bool(_NOTICE_SUBJECT.search(str(message.get("Subject", ""))))
+    # The notice's words opening the subject: a person's autoreply quotes the newsletter's
+    # subject (after "Re:" or "Automatic reply:", or bare), whose story may be about a
+    # "delivery failure"; and no autoresponder's mark.
+    subject = str(message.get("Subject", ""))
+    return (
+        null_path
+        and bool(_NOTICE_SUBJECT.match(subject.lstrip()))
+        and not any(message.get(field) for field in _AUTORESPONDER_FIELDS)
+        and str(message.get("Precedence", "")).strip().lower() != "auto_reply"
+    )
+
+
+# Fields autoresponders add (X-Autoreply: yes, X-Autorespond: ...), which no mail system's
+# delivery notice has.
+_AUTORESPONDER_FIELDS = ("X-Autoreply", "X-Autorespond", "X-Autoresponder")
 
 
 # The returned message's header fields that name whom it was sent to.
-_RETURNED_RECIPIENT_FIELDS = ("To", "Delivered-To", "X-Original-To", "Envelope-To")
+_RETURNED_RECIPIENT_FIELDS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
 # The same fields in a returned header quoted in a notice's text, folded onto indented lines or
 # not.
 _QUOTED_RECIPIENT_FIELD = re.compile(
-    r"^(?:to|delivered-to|x-original-to|envelope-to):([^\n]*(?:\n[ \t][^\n]*)*)", re.I | re.M
+    r"^(?:to|cc|delivered-to|x-original-to|envelope-to):([^\n]*(?:\n[ \t][^\n]*)*)", re.I | re.M
 )
 
 
@@ -733,8 +760,8 @@ def _quoted_recipients(returned: str) -> set[str]:
 
 def _returned_recipients(message: Message) -> set[str]:
     """The addresses the returned message (a message/rfc822 or text/rfc822-headers part) was
-    sent to, when it was sent to one: none for a message to several, of which the notice's
-    reason names none."""
+    sent to, when its header names one (To and Cc; a Bcc it cannot show): none for a message
+    to several, of which the notice's reason names none."""
     for part in message.walk():
         if part.get_content_type() not in RETURNED_PARTS:
             continue
@@ -820,13 +847,26 @@ def _add_plain(
     bounces.append(
         Bounce(
             recipient=address,
-            status="",
+            status=_transient_status(line),
             action="failed",
             diagnostic=" ".join(line.split())[:300],
             verp_token=token,
             reason=reason,
         )
     )
+
+
+# A server's reply with its enhanced status code ("450 4.2.0 ...", "550-5.1.1 ...").
+_REPLY_WITH_STATUS = re.compile(r"(?<![\w.])[245]\d\d[ -]+([245]\.\d{1,3}\.\d{1,3})(?![\w.])")
+
+
+def _transient_status(words: str) -> str:
+    """The status of the last reply in an address's words when it was a transient one (a
+    mail system that gave up after "450 4.2.0 mailbox unavailable", or relayed a 450 4.1.1
+    "User unknown" of an address not yet verified): the words' reason then suppresses nothing
+    (suppresses()); "" otherwise."""
+    replies = _REPLY_WITH_STATUS.findall(words)
+    return replies[-1] if replies and replies[-1].startswith("4") else ""
 
 
 # A mail system's own mailbox, named in a notice's own words as whom to write to or as its

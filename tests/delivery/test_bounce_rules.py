@@ -2217,3 +2217,41 @@ def test_a_plain_notice_that_says_delivery_goes_on_is_a_delay_not_a_failure(raw:
         ("bob@example.org", "delayed", False)
     ]
     assert not bounces[0].failure
+
+
+_EXIM_GAVE_UP = """Return-path: <>
+From: Mail Delivery System <Mailer-Daemon@mx.example.net>
+To: bounces+tok@news.example.org
+Subject: Mail delivery failed: returning message to sender
+X-Failed-Recipients: bob@example.org
+
+This message was created automatically by mail delivery software.
+
+A message that you sent could not be delivered to one or more of its
+recipients. This is a permanent error. The following address(es) failed:
+
+  bob@example.org
+    retry timeout exceeded
+    SMTP error from remote mail server after RCPT TO:<bob@example.org>:
+    %s
+"""
+
+
+@pytest.mark.parametrize(
+    ("reply", "hard"),
+    [
+        ("450 4.2.0 <bob@example.org>: Recipient address rejected: mailbox unavailable", False),
+        ("450 4.1.1 <bob@example.org>: Recipient address rejected: User unknown", False),
+        ("451 4.4.1 reply: read error\n    550 5.1.1 <bob@example.org>: User unknown", True),
+    ],
+    ids=["mailbox unavailable for now", "unknown for now", "unknown at last"],
+)
+def test_an_address_whose_last_reply_was_transient_is_not_suppressed(
+    reply: str, hard: bool
+) -> None:
+    """A mail system that gave up on an address after transient replies only (a 450 at each
+    try) says nothing final about it, whatever the reply's words; one whose last reply was a
+    5xx does (before: "User unknown" and "mailbox unavailable" in a 450 suppressed)."""
+    raw = (_EXIM_GAVE_UP % reply).replace("\n", "\r\n").encode()
+    (bounce,) = parse_dsn(raw)
+    assert (bounce.recipient, bounce.hard) == ("bob@example.org", hard)
