@@ -135,7 +135,7 @@ _LEADING_BLANK_LINES = re.compile(rb"\A(?:[ \t]*\r?\n)+")
 
 # A header field's first line ("Name: value"), a folded line (white space first), an mbox's
 # "From " line; and the blank line that ends a header.
-_FIELD_LINE = re.compile(rb"[A-Za-z0-9_-]+[ \t]*:|[ \t]|From ")
+_FIELD_LINE = re.compile(rb"[A-Za-z0-9_.-]+[ \t]*:|[ \t]|From ")
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 # Where the blank line ending a header is looked for: a notice's header is a few kB.
 _HEAD_AT_MOST = 64 * 1024
@@ -195,9 +195,15 @@ def _read(message: Message) -> list[Bounce]:
     bounces = _non_standard(message, token)
     if bounces and _a_delay_warning(message):
         # Still being retried: whatever the server said for now (a 450 "User unknown" of a
-        # recipient not yet verified), the mail system has not given up.
-        return [replace(b, action="delayed", reason=Reason.DELAYED) for b in bounces]
+        # recipient not yet verified), the mail system has not given up on an address whose
+        # words hold no permanent reply (one notice may list a failed address beside delayed
+        # ones, as Sendmail's "permanent fatal errors" above its "transient non-fatal" ones).
+        return [b if _PERMANENT_REPLY.search(b.diagnostic) else _delayed(b) for b in bounces]
     return bounces
+
+
+def _delayed(bounce: Bounce) -> Bounce:
+    return replace(bounce, action="delayed", reason=Reason.DELAYED)
 
 
 # What a mail system writes in a warning that a message is not delivered yet and will be
@@ -219,10 +225,14 @@ _DELAY_SUBJECT = re.compile(
 
 
 def _a_delay_warning(message: Message) -> bool:
-    """Whether a notice in no report format says delivery is still being tried."""
+    """Whether a notice in no report format says delivery is still being tried: its subject,
+    or the words of its first text part up to where it quotes the message it returns (not an
+    attachment's, which may be the returned newsletter's own)."""
     if _DELAY_SUBJECT.search(str(message.get("Subject", ""))):
         return True
-    return bool(_DELAY_WARNING.search(own_words(own_text(message)[:20000])[:5000]))
+    first = next((p for p in message.walk() if p.get_content_type() == "text/plain"), None)
+    words = own_words(decoded(first)[:20000])[:5000] if first is not None else ""
+    return bool(_DELAY_WARNING.search(words))
 
 
 def _disposition_notification(message: Message) -> bool:
@@ -685,18 +695,33 @@ def _plain_notice(message: Message, token: str | None) -> list[Bounce]:
         if not recipients:
             named = {a.strip("'").rstrip(".").lower() for a in _ADDRESS.findall(own)} - ours
             recipients = {a for a in named if not _MAIL_SYSTEM.search(a.split("@")[0])}
-        if not recipients and token is not None:
+        if not recipients and (token is not None or _returns_a_list_message(message)):
             # Nor there: the one reader the returned message was sent to (its header's To,
             # Delivered-To, X-Original-To), as a notice that leaves the address to the message
-            # it returns names it; only for a notice sent back to a reader's own return path
-            # (an issue's, one reader a message): a returned editor's mail may have had others
-            # in its Bcc, of whom the notice speaks.
+            # it returns names it; only for a notice about a list's message (sent back to a
+            # reader's own return path, or a returned header with List-Id or
+            # List-Unsubscribe: one reader a message): a returned editor's mail may have had
+            # others in its Bcc, of whom the notice speaks.
             recipients = _quoted_recipients(text[len(words) :]) or _returned_recipients(message)
             recipients -= ours
         if len(recipients) == 1:
             line, reason = about[0]
             _add_plain(bounces, recipients.pop(), ours, line, reason, token)
     return bounces
+
+
+def _returns_a_list_message(message: Message) -> bool:
+    """Whether the message a notice returns (its header, attached or quoted) is a mailing
+    list's: a List-Id or List-Unsubscribe field (RFC 2919, 2369)."""
+    for part in message.walk():
+        if part.get_content_type() in RETURNED_PARTS:
+            header = _headers_of(part)
+            if header.get("List-Id") or header.get("List-Unsubscribe"):
+                return True
+    return bool(_QUOTED_LIST_FIELD.search(own_text(message)[:50000]))
+
+
+_QUOTED_LIST_FIELD = re.compile(r"^(?:list-id|list-unsubscribe):", re.I | re.M)
 
 
 # A delivery notice's subject, in the words mail systems give it ("Undeliverable Message",
@@ -722,13 +747,24 @@ def _from_a_mail_system(message: Message) -> bool:
     # The notice's words opening the subject: a person's autoreply quotes the newsletter's
     # subject (after "Re:" or "Automatic reply:", or bare), whose story may be about a
     # "delivery failure"; and no autoresponder's mark.
-    subject = str(message.get("Subject", ""))
+    subject = _SUBJECT_TAGS.sub("", str(message.get("Subject", "")))
     return (
         null_path
-        and bool(_NOTICE_SUBJECT.match(subject.lstrip()))
+        and bool(_NOTICE_SUBJECT.match(subject) or _NOTICE_SUBJECT_OPENING.match(subject))
         and not any(message.get(field) for field in _AUTORESPONDER_FIELDS)
         and str(message.get("Precedence", "")).strip().lower() != "auto_reply"
     )
+
+
+# Tags a gateway puts before a subject ("[EXTERNAL] ", "*** SPAM *** "), and white space.
+_SUBJECT_TAGS = re.compile(r"^(?:\s*(?:\[[^\]]{0,40}\]|\*{1,3}[^*]{0,40}\*{1,3}))*\s*")
+# A notice's subject opening in its own words ("Your message was not delivered", "Message
+# delivery failure", "Mail System Error - Returned Mail").
+_NOTICE_SUBJECT_OPENING = re.compile(
+    r"(?:your |the )?(?:message|mail|e-?mail)(?: (?:was|could))? not(?: be)? delivered|"
+    r"message delivery fail|mail system error",
+    re.I,
+)
 
 
 # Fields autoresponders add (X-Autoreply: yes, X-Autorespond: ...), which no mail system's
@@ -861,12 +897,17 @@ _REPLY_WITH_STATUS = re.compile(r"(?<![\w.])[245]\d\d[ -]+([245]\.\d{1,3}\.\d{1,
 
 
 def _transient_status(words: str) -> str:
-    """The status of the last reply in an address's words when it was a transient one (a
-    mail system that gave up after "450 4.2.0 mailbox unavailable", or relayed a 450 4.1.1
-    "User unknown" of an address not yet verified): the words' reason then suppresses nothing
-    (suppresses()); "" otherwise."""
+    """The status of the last reply in an address's words when every reply there was a
+    transient one (a mail system that gave up after "450 4.2.0 mailbox unavailable", or
+    relayed a 450 4.1.1 "User unknown" of an address not yet verified): the words' reason then
+    suppresses nothing (suppresses()); "" otherwise (a 550 5.1.1 and then a "421 4.4.2
+    timeout" closing the session says the address is dead)."""
     replies = _REPLY_WITH_STATUS.findall(words)
-    return replies[-1] if replies and replies[-1].startswith("4") else ""
+    return replies[-1] if replies and all(r.startswith("4") for r in replies) else ""
+
+
+# A permanent reply with its enhanced status code ("550 5.1.1", "554-5.7.1").
+_PERMANENT_REPLY = re.compile(r"(?<![\w.])5\d\d[ -]+5\.\d{1,3}\.\d{1,3}(?![\w.])")
 
 
 # A mail system's own mailbox, named in a notice's own words as whom to write to or as its

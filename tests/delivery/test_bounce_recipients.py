@@ -534,3 +534,52 @@ def test_a_vague_notice_about_an_editors_mail_names_no_returned_recipient() -> N
         b"Message-ID: <x1@example.org>\r\n\r\nSee you.\r\n--b1--\r\n"
     )
     assert [b.recipient for b in parse_dsn(raw) if b.hard] == []
+
+
+def test_an_autoresponders_mark_makes_no_notice_whatever_its_subject() -> None:
+    raw = _HELPDESK_REPLY.format(subject="Undeliverable: The Weekly").replace(
+        "Subject:", "X-Autoreply: yes\nSubject:"
+    )
+    assert parse_dsn(raw.replace("\n", "\r\n").encode()) == []
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["[EXTERNAL] Undeliverable: The Weekly", "Your message was not delivered"],
+)
+def test_a_gateways_notice_under_a_tagged_or_worded_subject_is_read(subject: str) -> None:
+    raw = (
+        "Return-Path: <>\r\nFrom: Gateway <gateway@acme.example>\r\n"
+        f"To: bounces+tok@news.example.org\r\nSubject: {subject}\r\n\r\n"
+        "Mail for ann@example.net: no such user here.\r\n"
+    ).encode()
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@example.net", True)]
+
+
+def _vague_notice(to: str, returned_fields: str) -> bytes:
+    return (
+        "Return-Path: <>\r\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@mx.other.example>\r\n"
+        f"To: {to}\r\nSubject: Undeliverable: The Weekly\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\n'
+        "Content-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "Reason: user unknown\r\n\r\n--b1\r\nContent-Type: message/rfc822\r\n\r\n"
+        f"From: The Weekly <news@example.org>\r\n{returned_fields}Subject: The Weekly\r\n"
+        "\r\nThis week...\r\n--b1--\r\n"
+    ).encode()
+
+
+def test_a_list_message_returned_to_the_plain_address_names_its_one_reader() -> None:
+    """Sent without VERP (a server that refused those senders), the notice comes back to the
+    plain address; the returned header's List-Unsubscribe says it was a list's message, one
+    reader a message (a review's probe: the token alone was asked for)."""
+    raw = _vague_notice(
+        "news@example.org", "To: ann@example.net\r\nList-Unsubscribe: <https://x/u>\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@example.net", True)]
+
+
+def test_a_returned_message_with_a_cc_names_no_one() -> None:
+    raw = _vague_notice(
+        "bounces+tok@news.example.org", "To: ann@example.net\r\nCc: carol@example.org\r\n"
+    )
+    assert [b.recipient for b in parse_dsn(raw) if b.hard] == []

@@ -2255,3 +2255,87 @@ def test_an_address_whose_last_reply_was_transient_is_not_suppressed(
     raw = (_EXIM_GAVE_UP % reply).replace("\n", "\r\n").encode()
     (bounce,) = parse_dsn(raw)
     assert (bounce.recipient, bounce.hard) == ("bob@example.org", hard)
+
+
+def _plain(subject: str, body: str, **fields: str) -> bytes:
+    extra = "".join(f"{name.replace('_', '-')}: {value}\n" for name, value in fields.items())
+    return (
+        (
+            "Return-Path: <>\nFrom: Mail Delivery System <MAILER-DAEMON@mx.example.net>\n"
+            f"To: bounces+tok@news.example.org\nSubject: {subject}\n{extra}"
+            f"Content-Type: text/plain; charset=us-ascii\n\n{body}"
+        )
+        .replace("\n", "\r\n")
+        .encode()
+    )
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "Delivery to the following recipients has been delayed.",
+        "Warning: could not send message for past 4 hours. Will keep trying until message is"
+        " 5 days old.",
+        "No action is required on your part. Delivery attempts will continue for some time.",
+    ],
+    ids=["exchange", "sendmail", "exim"],
+)
+def test_a_delay_warning_is_read_from_its_words_whatever_its_subject(words: str) -> None:
+    body = f"{words}\n\n  bob@example.org\n    450 4.1.1 <bob@example.org>: User unknown\n"
+    bounces = parse_dsn(_plain("Mail delivery notice", body))
+    assert [(b.recipient, b.action, b.hard) for b in bounces] == [
+        ("bob@example.org", "delayed", False)
+    ]
+
+
+_FAILED_BESIDE_DELAYED = """   ----- The following addresses had permanent fatal errors -----
+<ann@example.net>
+    (reason: 550 5.1.1 <ann@example.net>... User unknown)
+
+   ----- The following addresses had transient non-fatal errors -----
+<bob@example.org>
+    (reason: 451 4.4.1 reply: read error from mx.example.org.)
+
+Delivery attempts will continue for bob@example.org.
+"""
+
+
+def test_a_delay_warnings_words_leave_an_address_with_a_permanent_reply_failed() -> None:
+    """Sendmail lists a failed address above delayed ones in one notice: ann's 550 5.1.1 is
+    final, whatever the notice says of bob (a review's probe: before, ann read as delayed)."""
+    bounces = parse_dsn(_plain("Returned mail: see transcript for details", _FAILED_BESIDE_DELAYED))
+    assert ("ann@example.net", True) in [(b.recipient, b.hard) for b in bounces]
+    assert ("bob@example.org", True) not in [(b.recipient, b.hard) for b in bounces]
+
+
+def test_a_returned_newsletters_words_make_no_delay_warning() -> None:
+    """The returned newsletter, attached as a text part, may say "will retry for": not the
+    notice's words (a review's probe: before, a 550 5.1.1 read as a delay)."""
+    raw = (
+        b"Return-Path: <>\r\nFrom: Mail Delivery System <MAILER-DAEMON@mx.example.net>\r\n"
+        b"To: bounces+tok@news.example.org\r\nSubject: Mail delivery failed\r\n"
+        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: text/plain\r\n\r\n<ann@example.net>: 550 5.1.1 user unknown\r\n--b\r\n"
+        b"Content-Type: text/plain\r\n\r\nThe council will retry for a third time in May.\r\n"
+        b"--b--\r\n"
+    )
+    assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@example.net", True)]
+
+
+def test_a_permanent_reply_then_a_closing_4xx_is_still_permanent() -> None:
+    """A 550 5.1.1 and then the server's "421 4.4.2 timeout" closing the session: the address
+    is dead (a review's probe: before, the last reply alone made it transient)."""
+    body = (
+        "   ----- The following addresses had permanent fatal errors -----\n"
+        "<ann@example.net>\n"
+        "    (reason: 550 5.1.1 <ann@example.net>... User unknown)\n\n"
+        "   ----- Transcript of session follows -----\n"
+        "... while talking to mx.example.net.:\n"
+        ">>> RCPT To:<ann@example.net>\n"
+        "<<< 550 5.1.1 <ann@example.net>... User unknown\n"
+        "550 5.1.1 <ann@example.net>... User unknown\n"
+        ">>> DATA\n"
+        "<<< 421 4.4.2 mx.example.net Error: timeout exceeded\n"
+    )
+    bounces = parse_dsn(_plain("Returned mail: see transcript for details", body))
+    assert [(b.recipient, b.hard) for b in bounces] == [("ann@example.net", True)]
