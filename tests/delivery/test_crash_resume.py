@@ -29,7 +29,9 @@ SEED = 3464
 RECIPIENTS = 300
 BATCH = 50  # far more than the connections: the bound must not depend on it
 CONNECTIONS = 4
-STALE_SECONDS = 0.5
+# Short, so that a dead sender's rows come back soon; not so short that a live one's own
+# heartbeat goes stale on a busy machine before its kill (it would stop itself, exit 1).
+STALE_SECONDS = 1.0
 LAST_PASS_STALE_SECONDS = 30.0
 
 
