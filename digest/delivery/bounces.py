@@ -198,7 +198,7 @@ def _read(message: Message) -> list[Bounce]:
         # recipient not yet verified), the mail system has not given up on an address whose
         # words hold no permanent reply (one notice may list a failed address beside delayed
         # ones, as Sendmail's "permanent fatal errors" above its "transient non-fatal" ones).
-        return [b if _PERMANENT_REPLY.search(b.diagnostic) else _delayed(b) for b in bounces]
+        return [b if _a_permanent_reply(b.diagnostic) else _delayed(b) for b in bounces]
     return bounces
 
 
@@ -893,7 +893,7 @@ def _add_plain(
 
 
 # A server's reply with its enhanced status code ("450 4.2.0 ...", "550-5.1.1 ...").
-_REPLY_WITH_STATUS = re.compile(r"(?<![\w.])[245]\d\d[ -]+([245]\.\d{1,3}\.\d{1,3})(?![\w.])")
+_REPLY_WITH_STATUS = re.compile(r"(?<![\w.])([245])\d\d[ -]+(([245])\.\d{1,3}\.\d{1,3})(?![\w.])")
 
 
 def _transient_status(words: str) -> str:
@@ -903,11 +903,13 @@ def _transient_status(words: str) -> str:
     suppresses nothing (suppresses()); "" otherwise (a 550 5.1.1 and then a "421 4.4.2
     timeout" closing the session says the address is dead)."""
     replies = _REPLY_WITH_STATUS.findall(words)
-    return replies[-1] if replies and all(r.startswith("4") for r in replies) else ""
+    transient = replies and all(status_class == "4" for _r, _s, status_class in replies)
+    return replies[-1][1] if transient else ""
 
 
-# A permanent reply with its enhanced status code ("550 5.1.1", "554-5.7.1").
-_PERMANENT_REPLY = re.compile(r"(?<![\w.])5\d\d[ -]+5\.\d{1,3}\.\d{1,3}(?![\w.])")
+def _a_permanent_reply(words: str) -> bool:
+    """Whether the words hold a permanent reply with its enhanced status ("550 5.1.1")."""
+    return any(reply == status == "5" for reply, _s, status in _REPLY_WITH_STATUS.findall(words))
 
 
 # A mail system's own mailbox, named in a notice's own words as whom to write to or as its

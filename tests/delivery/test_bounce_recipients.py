@@ -520,19 +520,23 @@ def test_an_autoreply_quoting_a_subject_with_a_notices_words_is_no_notice(subjec
     assert parse_dsn(raw) == []
 
 
+def _vague_notice(to: str, returned_fields: str) -> bytes:
+    return (
+        "Return-Path: <>\r\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@mx.other.example>\r\n"
+        f"To: {to}\r\nSubject: Undeliverable: The Weekly\r\n"
+        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\n'
+        "Content-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
+        "Reason: user unknown\r\n\r\n--b1\r\nContent-Type: message/rfc822\r\n\r\n"
+        f"From: The Weekly <news@example.org>\r\n{returned_fields}Subject: The Weekly\r\n"
+        "\r\nThis week...\r\n--b1--\r\n"
+    ).encode()
+
+
 def test_a_vague_notice_about_an_editors_mail_names_no_returned_recipient() -> None:
     """Sent back to the newsletter's own address, not a reader's return path, the returned
     message may be an editor's mail with others in its Bcc: its one To is not the one the
     notice speaks of (before: ann was suppressed)."""
-    raw = (
-        b"Return-Path: <>\r\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@mx.other.example>\r\n"
-        b"To: news@example.org\r\nSubject: Undeliverable: lunch on Friday\r\n"
-        b'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\n'
-        b"Content-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
-        b"Reason: user unknown\r\n\r\n--b1\r\nContent-Type: message/rfc822\r\n\r\n"
-        b"From: Editor <news@example.org>\r\nTo: ann@example.net\r\nSubject: lunch on Friday\r\n"
-        b"Message-ID: <x1@example.org>\r\n\r\nSee you.\r\n--b1--\r\n"
-    )
+    raw = _vague_notice("news@example.org", "To: ann@example.net\r\n")
     assert [b.recipient for b in parse_dsn(raw) if b.hard] == []
 
 
@@ -554,18 +558,6 @@ def test_a_gateways_notice_under_a_tagged_or_worded_subject_is_read(subject: str
         "Mail for ann@example.net: no such user here.\r\n"
     ).encode()
     assert [(b.recipient, b.hard) for b in parse_dsn(raw)] == [("ann@example.net", True)]
-
-
-def _vague_notice(to: str, returned_fields: str) -> bytes:
-    return (
-        "Return-Path: <>\r\nFrom: Mail Delivery Subsystem <MAILER-DAEMON@mx.other.example>\r\n"
-        f"To: {to}\r\nSubject: Undeliverable: The Weekly\r\n"
-        'MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\n'
-        "Content-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n"
-        "Reason: user unknown\r\n\r\n--b1\r\nContent-Type: message/rfc822\r\n\r\n"
-        f"From: The Weekly <news@example.org>\r\n{returned_fields}Subject: The Weekly\r\n"
-        "\r\nThis week...\r\n--b1--\r\n"
-    ).encode()
 
 
 def test_a_list_message_returned_to_the_plain_address_names_its_one_reader() -> None:
